@@ -13,6 +13,9 @@ var (
 	// ErrConflict reports that a write would break a uniqueness rule, such as creating a key pair
 	// that exists or reusing the id of a deleted object.
 	ErrConflict = errors.New("store: conflict")
+	// ErrBadCursor reports that a listing was given a cursor the adapter did not issue, such as a
+	// page parameter a client edited. Callers treat it as bad input rather than a server failure.
+	ErrBadCursor = errors.New("store: bad cursor")
 )
 
 // Page is one page of a listing. Next is the cursor of the following page, empty on the last one.
