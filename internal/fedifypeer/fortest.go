@@ -1,0 +1,52 @@
+package fedifypeer
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+)
+
+// EnableEnv is the environment variable that turns the Fedify interop
+// tests on: [StartForTest] skips while it is empty.
+const EnableEnv = "FEDSITE_FEDIFY"
+
+// installTimeout bounds a cold install in [StartForTest].
+const installTimeout = 10 * time.Minute
+
+// StartForTest starts a peer for the test t and registers its Close with
+// t.Cleanup.
+//
+// It calls t.Skip when $FEDSITE_FEDIFY is empty. When it is set and the peer
+// cannot be installed or started, StartForTest calls t.Fatal with the
+// error, which carries npm's or the peer's output: CI fails loudly instead
+// of skipping. When t has failed by cleanup time, the peer's log and stderr
+// are written to the test log to explain the failure.
+func StartForTest(t testing.TB) *Peer {
+	t.Helper()
+	if os.Getenv(EnableEnv) == "" {
+		t.Skip("set FEDSITE_FEDIFY=1 to run the Fedify interop tests (needs npm)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), installTimeout)
+	defer cancel()
+	p, err := Start(ctx, Config{})
+	if err != nil {
+		t.Fatalf("start Fedify peer: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if entries, err := p.Log(ctx); err == nil {
+				for _, e := range entries {
+					t.Logf("fedify peer log: %s %s %s: %s", e.Time.Format(time.RFC3339Nano), e.Level, e.Category, e.Message)
+				}
+			}
+			t.Logf("fedify peer stderr (tail):\n%s", p.Stderr())
+		}
+		if err := p.Close(); err != nil {
+			t.Errorf("close Fedify peer: %v", err)
+		}
+	})
+	return p
+}

@@ -1,0 +1,343 @@
+// peer.mjs runs a small Fedify server on 127.0.0.1 for fedsite's interop
+// tests. It has one actor, alice, records every activity its inbox receives,
+// and offers a JSON control API under /_control/.
+//
+// Usage: node peer.mjs [port]   (or env PORT; 0 or unset: any free port)
+// Once listening it prints one line to stdout:
+//   {"ready":true,"url":"http://127.0.0.1:PORT"}
+import http from "node:http";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { randomUUID } from "node:crypto";
+import { configure, getLogger } from "@logtape/logtape";
+import {
+  createFederation,
+  generateCryptoKeyPair,
+  MemoryKvStore,
+} from "@fedify/fedify";
+import {
+  Accept,
+  Activity,
+  Announce,
+  Create,
+  Delete,
+  Endpoints,
+  Follow,
+  isActor,
+  Person,
+  Reject,
+  Undo,
+  Update,
+} from "@fedify/vocab";
+
+const HOST = "127.0.0.1";
+const USER = "alice";
+const MAX_LOG = 500;
+const MAX_BODY = 1 << 20;
+
+// State of this one process: what the Go side asks about.
+const received = []; // activities the inbox accepted or refused
+const logLines = []; // warnings and errors, newest last
+const followers = new Map(); // actor id -> inbox id
+const following = new Map(); // actor id -> {follow, state}
+
+function note(level, category, message) {
+  logLines.push({ time: new Date().toISOString(), level, category, message });
+  if (logLines.length > MAX_LOG) logLines.shift();
+  process.stderr.write(`${level} ${category}: ${message}\n`);
+}
+
+function renderMessage(parts) {
+  return parts
+    .map((p, i) => {
+      if (i % 2 === 0) return p;
+      if (typeof p === "string") return p;
+      if (p instanceof Error) return p.stack ?? String(p);
+      try {
+        return JSON.stringify(p);
+      } catch {
+        return String(p);
+      }
+    })
+    .join("");
+}
+
+await configure({
+  contextLocalStorage: new AsyncLocalStorage(),
+  sinks: {
+    memory(record) {
+      note(record.level, record.category.join("."), renderMessage(record.message));
+    },
+  },
+  loggers: [
+    { category: "fedify", lowestLevel: "warning", sinks: ["memory"] },
+    { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["memory"] },
+  ],
+});
+const log = getLogger(["fedsite", "peer"]);
+
+// Keys are made fresh at every start: RSA-2048 for HTTP signatures (Fedify's
+// generateCryptoKeyPair would make 4096 bits, slower and not what most
+// servers use), Ed25519 for Object Integrity Proofs.
+const keyPairs = [
+  await crypto.subtle.generateKey(
+    {
+      name: "RSASSA-PKCS1-v1_5",
+      modulusLength: 2048,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: "SHA-256",
+    },
+    true,
+    ["sign", "verify"],
+  ),
+  await generateCryptoKeyPair("Ed25519"),
+];
+
+const federation = createFederation({
+  kv: new MemoryKvStore(),
+  // The peers under test listen on loopback, which Fedify refuses by default.
+  allowPrivateAddress: true,
+});
+
+federation
+  .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
+    if (identifier !== USER) return null;
+    const keys = await ctx.getActorKeyPairs(identifier);
+    return new Person({
+      id: ctx.getActorUri(identifier),
+      preferredUsername: identifier,
+      name: "Alice (Fedify peer)",
+      summary: "Interop test actor for fedsite.",
+      inbox: ctx.getInboxUri(identifier),
+      endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
+      followers: ctx.getFollowersUri(identifier),
+      following: ctx.getFollowingUri(identifier),
+      url: ctx.getActorUri(identifier),
+      publicKey: keys[0].cryptographicKey,
+      assertionMethods: keys.map((k) => k.multikey),
+    });
+  })
+  .setKeyPairsDispatcher((_ctx, identifier) =>
+    identifier === USER ? keyPairs : []
+  );
+
+federation.setFollowersDispatcher(
+  "/users/{identifier}/followers",
+  (_ctx, identifier) => {
+    if (identifier !== USER) return null;
+    const items = [...followers].map(([id, inbox]) => ({
+      id: new URL(id),
+      inboxId: new URL(inbox),
+      endpoints: null,
+    }));
+    return { items };
+  },
+);
+
+federation.setFollowingDispatcher(
+  "/users/{identifier}/following",
+  (_ctx, identifier) => {
+    if (identifier !== USER) return null;
+    const items = [...following]
+      .filter(([, f]) => f.state === "accepted")
+      .map(([id]) => new URL(id));
+    return { items };
+  },
+);
+
+async function record(activity, verified, reason) {
+  let document = null;
+  try {
+    document = await activity.toJsonLd();
+  } catch (e) {
+    note("error", "fedsite.peer", `toJsonLd: ${e}`);
+  }
+  received.push({
+    type: document?.type ?? activity.constructor.name,
+    id: activity.id?.href ?? "",
+    actor: activity.actorId?.href ?? "",
+    verified,
+    ...(reason ? { reason } : {}),
+    receivedAt: new Date().toISOString(),
+    document,
+  });
+}
+
+// followOf returns the Follow id an Accept/Reject/Undo points at, if any.
+function objectIdOf(activity) {
+  return activity.objectId?.href ?? "";
+}
+
+federation
+  .setInboxListeners("/users/{identifier}/inbox", "/inbox")
+  .on(Follow, async (ctx, follow) => {
+    await record(follow, true);
+    const follower = await follow.getActor(ctx);
+    if (follower == null || follower.id == null || follower.inboxId == null) {
+      note("warning", "fedsite.peer", `Follow ${follow.id?.href}: actor not found`);
+      return;
+    }
+    const target = ctx.parseUri(follow.objectId);
+    if (target?.type !== "actor" || target.identifier !== USER) return;
+    followers.set(follower.id.href, follower.inboxId.href);
+    await ctx.sendActivity(
+      { identifier: USER },
+      follower,
+      new Accept({
+        id: new URL(`/activities/${randomUUID()}`, ctx.origin),
+        actor: ctx.getActorUri(USER),
+        object: follow,
+      }),
+    );
+  })
+  .on(Accept, async (_ctx, accept) => {
+    await record(accept, true);
+    for (const [, f] of following) {
+      if (f.follow === objectIdOf(accept)) f.state = "accepted";
+    }
+  })
+  .on(Reject, async (_ctx, reject) => {
+    await record(reject, true);
+    for (const [, f] of following) {
+      if (f.follow === objectIdOf(reject)) f.state = "rejected";
+    }
+  })
+  .on(Undo, async (ctx, undo) => {
+    await record(undo, true);
+    const object = await undo.getObject(ctx);
+    if (object instanceof Follow && undo.actorId != null) {
+      followers.delete(undo.actorId.href);
+    }
+  })
+  .on(Create, (_ctx, a) => record(a, true))
+  .on(Update, (_ctx, a) => record(a, true))
+  .on(Delete, (_ctx, a) => record(a, true))
+  .on(Announce, (_ctx, a) => record(a, true))
+  // Every other verified type (Like, Move, …) lands here.
+  .on(Activity, (_ctx, a) => record(a, true))
+  .onUnverifiedActivity(async (_ctx, activity, reason) => {
+    await record(activity, false, reason?.type ?? "unknown");
+    note("warning", "fedsite.peer", `unverified ${activity.id?.href}: ${JSON.stringify(reason, (_k, v) => v instanceof Error ? String(v) : v)}`);
+    // Returning nothing keeps Fedify's 401.
+  })
+  .onError((_ctx, error) => {
+    note("error", "fedsite.peer", `inbox: ${error?.stack ?? error}`);
+  });
+
+// --- control API -----------------------------------------------------------
+
+function json(status, body) {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json" },
+  });
+}
+
+async function lookupActor(ctx, url) {
+  const actor = await ctx.lookupObject(url);
+  if (actor == null) throw new Error(`lookup ${url}: nothing found`);
+  if (!isActor(actor)) throw new Error(`lookup ${url}: not an actor`);
+  if (actor.inboxId == null) throw new Error(`lookup ${url}: actor has no inbox`);
+  return actor;
+}
+
+async function control(request, url) {
+  const ctx = federation.createContext(new URL(url.origin), undefined);
+  const route = `${request.method} ${url.pathname}`;
+  switch (route) {
+    case "GET /_control/inbox":
+      return json(200, received);
+    case "GET /_control/log":
+      return json(200, logLines);
+    case "GET /_control/state":
+      return json(200, {
+        actor: ctx.getActorUri(USER).href,
+        followers: [...followers.keys()],
+        following: [...following].map(([actor, f]) => ({ actor, ...f })),
+      });
+    case "POST /_control/follow": {
+      const { actor: actorUrl } = await request.json();
+      const actor = await lookupActor(ctx, actorUrl);
+      const id = new URL(`/activities/${randomUUID()}`, ctx.origin);
+      following.set(actor.id.href, { follow: id.href, state: "pending" });
+      await ctx.sendActivity(
+        { identifier: USER },
+        actor,
+        new Follow({ id, actor: ctx.getActorUri(USER), object: actor.id }),
+      );
+      return json(200, { id: id.href });
+    }
+    case "POST /_control/send": {
+      const { to, activity: doc } = await request.json();
+      if (doc == null || typeof doc !== "object") {
+        return json(400, { error: "activity must be a JSON object" });
+      }
+      const filled = { ...doc };
+      filled["@context"] ??= "https://www.w3.org/ns/activitystreams";
+      filled.actor ??= ctx.getActorUri(USER).href;
+      filled.id ??= new URL(`/activities/${randomUUID()}`, ctx.origin).href;
+      const activity = await Activity.fromJsonLd(filled, ctx);
+      const actor = await lookupActor(ctx, to);
+      await ctx.sendActivity({ identifier: USER }, actor, activity);
+      return json(200, { id: activity.id?.href ?? filled.id });
+    }
+  }
+  return json(404, { error: `no route ${route}` });
+}
+
+// --- Node HTTP glue --------------------------------------------------------
+
+async function readBody(req) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new Error("request body too large");
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function handle(req, res, origin) {
+  const url = new URL(req.url, origin);
+  const headers = new Headers();
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
+  }
+  const hasBody = req.method !== "GET" && req.method !== "HEAD";
+  const request = new Request(url, {
+    method: req.method,
+    headers,
+    body: hasBody ? await readBody(req) : undefined,
+  });
+  let response;
+  try {
+    response = url.pathname.startsWith("/_control/")
+      ? await control(request, url)
+      : await federation.fetch(request, { contextData: undefined });
+  } catch (e) {
+    note("error", "fedsite.peer", `${req.method} ${url.pathname}: ${e?.stack ?? e}`);
+    response = json(500, { error: String(e?.message ?? e) });
+  }
+  res.statusCode = response.status;
+  response.headers.forEach((v, k) => res.setHeader(k, v));
+  res.end(Buffer.from(await response.arrayBuffer()));
+}
+
+const port = Number(process.argv[2] ?? process.env.PORT ?? 0);
+const server = http.createServer((req, res) => {
+  handle(req, res, origin).catch((e) => {
+    note("error", "fedsite.peer", `handler: ${e?.stack ?? e}`);
+    if (!res.headersSent) res.statusCode = 500;
+    res.end();
+  });
+});
+let origin = "";
+server.listen(port, HOST, () => {
+  origin = `http://${HOST}:${server.address().port}`;
+  log.info("listening on {origin}", { origin });
+  process.stdout.write(JSON.stringify({ ready: true, url: origin }) + "\n");
+});
+
+for (const signal of ["SIGTERM", "SIGINT"]) {
+  process.on(signal, () => server.close(() => process.exit(0)));
+}
