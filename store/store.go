@@ -90,7 +90,8 @@ type Object struct {
 	ActorID string
 	// Type is the AS2 type, such as "Article" or "Create".
 	Type string
-	// Document is the JSON document served for the id; nil once the object is deleted.
+	// Document is the JSON document served for the id; nil once the object is deleted. Adapters
+	// return the bytes exactly as they were stored, so no JSON re-encoding may change them.
 	Document []byte
 	// Published is when the object was first published.
 	Published time.Time

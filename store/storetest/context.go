@@ -1,0 +1,62 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+var contextTests = []test{
+	{"CancelledIsReported", testCancelled},
+}
+
+func isConflict(err error) bool { return errors.Is(err, store.ErrConflict) }
+
+// testCancelled calls every method under a cancelled context; each must fail with an error that
+// matches context.Canceled rather than do the work or hide the cause.
+func testCancelled(t *testing.T, s store.Store) {
+	c, cancel := context.WithCancel(ctx(t))
+	cancel()
+	f := follower(actorA, 1, 1)
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"AddFollower", func() error { return s.AddFollower(c, f) }},
+		{"RemoveFollower", func() error { return s.RemoveFollower(c, actorA, f.FollowerID) }},
+		{"Follower", func() error { _, err := s.Follower(c, actorA, f.FollowerID); return err }},
+		{"FollowerByFollowID", func() error { _, err := s.FollowerByFollowID(c, f.FollowID); return err }},
+		{"FollowersPage", func() error { _, err := s.FollowersPage(c, actorA, "", 10); return err }},
+		{"CountFollowers", func() error { _, err := s.CountFollowers(c, actorA); return err }},
+		{"DeliveryInboxes", func() error { _, err := s.DeliveryInboxes(c, actorA, "", 10); return err }},
+		{"PutObject", func() error { return s.PutObject(c, object(actorA, "Note", 1)) }},
+		{"Object", func() error { _, err := s.Object(c, "https://x.example/o"); return err }},
+		{"DeleteObject", func() error { return s.DeleteObject(c, "https://x.example/o", base) }},
+		{"AppendOutbox", func() error { return s.AppendOutbox(c, activity(actorA, 1), object(actorA, "Note", 1)) }},
+		{"OutboxPage", func() error { _, err := s.OutboxPage(c, actorA, "", 10); return err }},
+		{"CountOutbox", func() error { _, err := s.CountOutbox(c, actorA); return err }},
+		{"MarkSeen", func() error { _, err := s.MarkSeen(c, "https://x.example/a", time.Hour); return err }},
+		{"PutRemoteActor", func() error { return s.PutRemoteActor(c, remoteActor("a.example", "k")) }},
+		{"RemoteActor", func() error { _, err := s.RemoteActor(c, "https://a.example/users/alice"); return err }},
+		{"RemoteActorByKey", func() error { _, err := s.RemoteActorByKey(c, "https://a.example/users/alice#k"); return err }},
+		{"KeyPair", func() error { _, err := s.KeyPair(c, actorA, "main-key"); return err }},
+		{"CreateKeyPair", func() error { return s.CreateKeyPair(c, keyPair(actorA, "main-key")) }},
+		{"AppendAudit", func() error { return s.AppendAudit(c, store.AuditEntry{Action: "publish"}) }},
+		{"AuditPage", func() error { _, err := s.AuditPage(c, "", 10); return err }},
+	}
+	for _, cl := range calls {
+		if err := cl.call(); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s under a cancelled context: error = %v, want one matching context.Canceled", cl.name, err)
+		}
+	}
+	// Nothing was written under the cancelled context.
+	if _, err := s.Follower(ctx(t), actorA, f.FollowerID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Follower after AddFollower under a cancelled context: error = %v, want store.ErrNotFound", err)
+	}
+	if _, err := s.KeyPair(ctx(t), actorA, "main-key"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("KeyPair after CreateKeyPair under a cancelled context: error = %v, want store.ErrNotFound", err)
+	}
+}

@@ -1,0 +1,39 @@
+// Package storetest checks that a storage adapter keeps every contract of package store.
+//
+// [Run] takes a factory and runs one subtest per contract, each on a fresh store, in the way
+// testing/slogtest checks a slog.Handler. Every adapter in fedsite runs it, and so should an adapter
+// written outside the project.
+//
+// # Running the suite
+//
+// In the adapter's test file:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) store.Store {
+//			s, err := myadapter.New(myadapter.Config{ /* a fresh, isolated namespace */ })
+//			if err != nil {
+//				t.Fatal(err)
+//			}
+//			t.Cleanup(func() { s.Close() })
+//			return s
+//		})
+//	}
+//
+// The factory is called once per subtest and must return an empty store that no other subtest
+// or test run shares: a new database schema, a new key prefix, or a new in-memory value. Register
+// cleanup with t.Cleanup. Subtests are named after the contract and the rule they check
+// (for example "Followers/AddIsIdempotent"), so go test -run selects them.
+//
+// # What it requires
+//
+// Beyond the sentences in package store, the suite fixes a few details every adapter must agree on:
+//   - times survive a round trip to at least millisecond precision (compared with time.Time.Equal);
+//   - documents and key material come back byte for byte;
+//   - a page never holds more than limit items, and a walk over Next cursors ends;
+//   - a cursor the adapter did not issue gives an error matching [store.ErrBadCursor];
+//   - a cancelled context gives an error matching [context.Canceled] from every method;
+//   - [store.Seen] entries expire: the suite marks with a 200 ms ttl and waits past it.
+//
+// Some subtests run goroutines against the store (concurrent inserts while paging, concurrent
+// MarkSeen and CreateKeyPair), so run the suite with -race.
+package storetest
