@@ -1,0 +1,155 @@
+package signing
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"log/slog"
+)
+
+// KeyBits is the size of keys made by [GenerateKey], the size Mastodon uses.
+const KeyBits = 2048
+
+// GenerateKey returns a new RSA-2048 private key.
+func GenerateKey() (*rsa.PrivateKey, error) {
+	k, err := rsa.GenerateKey(rand.Reader, KeyBits)
+	if err != nil {
+		return nil, fmt.Errorf("signing: generate key: %w", err)
+	}
+	return k, nil
+}
+
+// ParsePrivateKey decodes the first PEM block of data, which must be a PKCS#1
+// "RSA PRIVATE KEY" or a PKCS#8 "PRIVATE KEY" holding an RSA key. Other key
+// types return an error matching [ErrUnsupportedKey].
+func ParsePrivateKey(data []byte) (crypto.Signer, error) {
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, errors.New("signing: parse private key: no PEM block")
+	}
+	switch block.Type {
+	case "RSA PRIVATE KEY":
+		k, err := x509.ParsePKCS1PrivateKey(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("signing: parse private key: %w", err)
+		}
+		return k, nil
+	case "PRIVATE KEY":
+		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("signing: parse private key: %w", err)
+		}
+		rk, ok := k.(*rsa.PrivateKey)
+		if !ok {
+			return nil, fmt.Errorf("signing: parse private key: %T: %w", k, ErrUnsupportedKey)
+		}
+		return rk, nil
+	default:
+		return nil, fmt.Errorf("signing: parse private key: unexpected PEM type %q", block.Type)
+	}
+}
+
+// ParsePublicKey decodes the first PEM block of data, which must be a PKIX
+// "PUBLIC KEY" (what Mastodon's publicKeyPem holds) or a PKCS#1 "RSA PUBLIC
+// KEY" holding an RSA key. The result is an *rsa.PublicKey. Other key types
+// return an error matching [ErrUnsupportedKey].
+func ParsePublicKey(data []byte) (crypto.PublicKey, error) {
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, errors.New("signing: parse public key: no PEM block")
+	}
+	switch block.Type {
+	case "PUBLIC KEY":
+		k, err := x509.ParsePKIXPublicKey(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("signing: parse public key: %w", err)
+		}
+		rk, ok := k.(*rsa.PublicKey)
+		if !ok {
+			return nil, fmt.Errorf("signing: parse public key: %T: %w", k, ErrUnsupportedKey)
+		}
+		return rk, nil
+	case "RSA PUBLIC KEY":
+		k, err := x509.ParsePKCS1PublicKey(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("signing: parse public key: %w", err)
+		}
+		return k, nil
+	default:
+		return nil, fmt.Errorf("signing: parse public key: unexpected PEM type %q", block.Type)
+	}
+}
+
+// EncodePrivateKey returns k as a PKCS#1 "RSA PRIVATE KEY" PEM block. k must
+// be an *rsa.PrivateKey; other signers (including keys held in hardware)
+// return an error matching [ErrUnsupportedKey].
+func EncodePrivateKey(k crypto.Signer) ([]byte, error) {
+	rk, ok := k.(*rsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("signing: encode private key: %T: %w", k, ErrUnsupportedKey)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rk)}), nil
+}
+
+// EncodePublicKey returns k as a PKIX "PUBLIC KEY" PEM block, the form
+// expected in an actor's publicKey.publicKeyPem. k must be an *rsa.PublicKey.
+func EncodePublicKey(k crypto.PublicKey) ([]byte, error) {
+	rk, ok := k.(*rsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("signing: encode public key: %T: %w", k, ErrUnsupportedKey)
+	}
+	der, err := x509.MarshalPKIXPublicKey(rk)
+	if err != nil {
+		return nil, fmt.Errorf("signing: encode public key: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
+}
+
+// Key is a local actor's signing key.
+type Key struct {
+	// ID is the keyId sent with signatures, e.g.
+	// "https://example.org/actor#main-key". It must be the id of a key that the
+	// actor document lists in publicKey.
+	ID string
+	// Signer holds the private key. It must have an *rsa.PublicKey; an
+	// *rsa.PrivateKey is signed through go-fed/httpsig, any other RSA
+	// crypto.Signer (e.g. a KMS handle) directly.
+	Signer crypto.Signer
+}
+
+// LogValue implements slog.LogValuer. It logs the key id and type, never the
+// private key.
+func (k Key) LogValue() slog.Value {
+	typ := "none"
+	if k.Signer != nil {
+		if pk, ok := k.Signer.Public().(*rsa.PublicKey); ok {
+			typ = fmt.Sprintf("rsa-%d", pk.N.BitLen())
+		} else {
+			typ = fmt.Sprintf("%T", k.Signer.Public())
+		}
+	}
+	return slog.GroupValue(
+		slog.String("id", k.ID),
+		slog.String("type", typ),
+		slog.String("private", "REDACTED"),
+	)
+}
+
+// PublicKey is a remote actor's public key as returned by a [KeyResolver].
+type PublicKey struct {
+	// ID is the key id (the keyId of signatures made with it).
+	ID string
+	// Owner is the IRI of the actor owning the key; the resolver must have
+	// confirmed that this actor lists the key.
+	Owner string
+	// Key is the public key, an *rsa.PublicKey.
+	Key crypto.PublicKey
+	// Fresh reports that the key was just fetched from its origin rather than
+	// read from a cache. The [Verifier] asks for a refreshed key after a
+	// failed verification only when Fresh is false.
+	Fresh bool
+}

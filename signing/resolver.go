@@ -1,0 +1,366 @@
+package signing
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Accept is the Accept header the [Resolver] sends when fetching keys and
+// actors.
+const Accept = `application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"`
+
+// Defaults of [ResolverConfig].
+const (
+	DefaultKeyTTL       = time.Hour
+	DefaultMaxBodyBytes = 1 << 20
+	DefaultCacheSize    = 4096
+)
+
+// ResolverConfig configures [NewResolver].
+type ResolverConfig struct {
+	// Client fetches keys and actors. Required: pass a client whose
+	// Transport signs GETs with the instance actor (see [Transport]), since
+	// GoToSocial, Threads and servers in authorized-fetch mode refuse
+	// unsigned fetches, and whose dialer refuses private addresses, since
+	// keyIds come from untrusted requests. Its Timeout bounds each fetch.
+	Client *http.Client
+	// Cache stores resolved keys.
+	// Default (nil): an in-memory LRU of CacheSize entries, safe for
+	// concurrent use.
+	Cache KeyCache
+	// CacheSize bounds the default cache; ignored when Cache is set.
+	// Default (0): [DefaultCacheSize].
+	CacheSize int
+	// TTL is how long a resolved key is cached. A key that fails to verify a
+	// signature is re-fetched at once regardless (see [Verifier.Verify]).
+	// Default (0): [DefaultKeyTTL].
+	TTL time.Duration
+	// MaxBodyBytes caps each fetched document.
+	// Default (0): [DefaultMaxBodyBytes] (1 MiB).
+	MaxBodyBytes int64
+	// InsecureAllowHTTP accepts http:// keyIds and owners. Default (false):
+	// only https:// is fetched. Meant for tests and local development.
+	InsecureAllowHTTP bool
+	// Logger receives Debug records about fetches.
+	// Default (nil): logs are discarded.
+	Logger *slog.Logger
+}
+
+// Resolver is a [KeyResolver] that dereferences keyIds over HTTP, as Mastodon's
+// FetchRemoteKeyService does, and caches the result by keyId. It is safe for
+// concurrent use; concurrent lookups of the same keyId share one fetch.
+//
+// The keyId URL (without fragment) must return an ActivityStreams document
+// (Content-Type application/activity+json or application/ld+json), either:
+//   - an actor whose publicKey (an object, or an array as Fedify sends)
+//     contains a key with id equal to keyId and owner equal to the actor id.
+//     If the actor's id is not the fetched URL (GoToSocial serves a stub actor
+//     at …/main-key), the actor is fetched from its id and must list the key
+//     too; or
+//   - a bare key object (id equal to keyId, owner, publicKeyPem); its owner
+//     is then fetched and must list the key.
+//
+// When the owner's listing of the key includes publicKeyPem it must be the
+// same key. Only keyIds with a URL form are supported (no acct: keyIds).
+type Resolver struct {
+	client    *http.Client
+	cache     KeyCache
+	ttl       time.Duration
+	maxBody   int64
+	allowHTTP bool
+	logger    *slog.Logger
+
+	mu       sync.Mutex
+	inflight map[string]*fetchCall
+}
+
+type fetchCall struct {
+	done chan struct{}
+	key  *PublicKey
+	err  error
+}
+
+var _ KeyResolver = (*Resolver)(nil)
+
+// NewResolver returns a Resolver. It fails if cfg.Client is nil or a size is
+// negative.
+func NewResolver(cfg ResolverConfig) (*Resolver, error) {
+	if cfg.Client == nil {
+		return nil, errors.New("signing: ResolverConfig.Client is required")
+	}
+	if cfg.TTL < 0 || cfg.MaxBodyBytes < 0 || cfg.CacheSize < 0 {
+		return nil, errors.New("signing: ResolverConfig TTL, MaxBodyBytes and CacheSize must not be negative")
+	}
+	r := &Resolver{
+		client:    cfg.Client,
+		cache:     cfg.Cache,
+		ttl:       cfg.TTL,
+		maxBody:   cfg.MaxBodyBytes,
+		allowHTTP: cfg.InsecureAllowHTTP,
+		logger:    cfg.Logger,
+		inflight:  make(map[string]*fetchCall),
+	}
+	if r.ttl == 0 {
+		r.ttl = DefaultKeyTTL
+	}
+	if r.maxBody == 0 {
+		r.maxBody = DefaultMaxBodyBytes
+	}
+	if r.cache == nil {
+		size := cfg.CacheSize
+		if size == 0 {
+			size = DefaultCacheSize
+		}
+		r.cache = newMemCache(size, time.Now)
+	}
+	if r.logger == nil {
+		r.logger = slog.New(slog.DiscardHandler)
+	}
+	r.logger = r.logger.With(slog.String("component", "signing.Resolver"))
+	return r, nil
+}
+
+// ResolveKey implements [KeyResolver]. Without refresh a cached key is
+// returned with Fresh false; otherwise the key is fetched, cached, and
+// returned with Fresh true.
+func (r *Resolver) ResolveKey(ctx context.Context, keyID string, refresh bool) (*PublicKey, error) {
+	if _, err := r.checkURL(keyID); err != nil {
+		return nil, fmt.Errorf("signing: resolve key: keyId: %w", err)
+	}
+	if !refresh {
+		if k, ok := r.cache.CachedKey(ctx, keyID); ok {
+			k.Fresh = false
+			return k, nil
+		}
+	}
+	r.mu.Lock()
+	c, ok := r.inflight[keyID]
+	if !ok {
+		c = &fetchCall{done: make(chan struct{})}
+		r.inflight[keyID] = c
+		r.mu.Unlock()
+		// The fetch runs under the first caller's ctx; later callers can
+		// still give up on their own ctx below.
+		c.key, c.err = r.fetchKey(ctx, keyID)
+		if c.err == nil {
+			r.cache.CacheKey(ctx, c.key, r.ttl)
+		}
+		r.mu.Lock()
+		delete(r.inflight, keyID)
+		r.mu.Unlock()
+		close(c.done)
+	} else {
+		r.mu.Unlock()
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("signing: resolve key %s: %w", keyID, ctx.Err())
+		}
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+	k := *c.key
+	k.Fresh = true
+	return &k, nil
+}
+
+// asDoc holds the members of an actor or key document the Resolver reads.
+type asDoc struct {
+	ID           string          `json:"id"`
+	Owner        string          `json:"owner"`
+	PublicKeyPem string          `json:"publicKeyPem"`
+	PublicKey    json.RawMessage `json:"publicKey"`
+}
+
+// keyEntry is one entry of an actor's publicKey.
+type keyEntry struct {
+	ID           string `json:"id"`
+	Owner        string `json:"owner"`
+	PublicKeyPem string `json:"publicKeyPem"`
+}
+
+func (r *Resolver) fetchKey(ctx context.Context, keyID string) (*PublicKey, error) {
+	docURL := stripFragment(keyID)
+	doc, err := r.get(ctx, docURL)
+	if err != nil {
+		return nil, fmt.Errorf("signing: resolve key %s: %w", keyID, err)
+	}
+	if doc.PublicKeyPem != "" {
+		// A bare key object: confirm with its owner.
+		if doc.ID != keyID {
+			return nil, fmt.Errorf("signing: resolve key %s: key document has id %q", keyID, doc.ID)
+		}
+		key, err := ParsePublicKey([]byte(doc.PublicKeyPem))
+		if err != nil {
+			return nil, fmt.Errorf("signing: resolve key %s: %w", keyID, err)
+		}
+		if err := r.confirmOwner(ctx, doc.Owner, keyID, key); err != nil {
+			return nil, fmt.Errorf("signing: resolve key %s: %w", keyID, err)
+		}
+		return &PublicKey{ID: keyID, Owner: doc.Owner, Key: key}, nil
+	}
+	if len(doc.PublicKey) == 0 {
+		return nil, fmt.Errorf("signing: resolve key %s: document %s holds no publicKey", keyID, docURL)
+	}
+	entry, err := findKey(doc.PublicKey, keyID)
+	if err != nil {
+		return nil, fmt.Errorf("signing: resolve key %s: %w", keyID, err)
+	}
+	if entry.PublicKeyPem == "" {
+		return nil, fmt.Errorf("signing: resolve key %s: key has no publicKeyPem", keyID)
+	}
+	if entry.Owner != doc.ID {
+		return nil, fmt.Errorf("signing: resolve key %s: key owner %q is not actor %q", keyID, entry.Owner, doc.ID)
+	}
+	key, err := ParsePublicKey([]byte(entry.PublicKeyPem))
+	if err != nil {
+		return nil, fmt.Errorf("signing: resolve key %s: %w", keyID, err)
+	}
+	if doc.ID != docURL {
+		// The document at the key URL speaks for another id (GoToSocial's
+		// stub actor at /main-key): only that actor can vouch for the key.
+		if err := r.confirmOwner(ctx, doc.ID, keyID, key); err != nil {
+			return nil, fmt.Errorf("signing: resolve key %s: %w", keyID, err)
+		}
+	}
+	return &PublicKey{ID: keyID, Owner: doc.ID, Key: key}, nil
+}
+
+// confirmOwner fetches the actor owner and checks that it lists keyID, with
+// the same key material when it includes a PEM.
+func (r *Resolver) confirmOwner(ctx context.Context, owner, keyID string, key crypto.PublicKey) error {
+	if owner == "" {
+		return errors.New("key has no owner")
+	}
+	actor, err := r.get(ctx, owner)
+	if err != nil {
+		return fmt.Errorf("owner: %w", err)
+	}
+	if actor.ID != owner {
+		return fmt.Errorf("owner document has id %q, want %q", actor.ID, owner)
+	}
+	entry, err := findKey(actor.PublicKey, keyID)
+	if err != nil {
+		return fmt.Errorf("owner %s: %w", owner, err)
+	}
+	if entry.Owner != "" && entry.Owner != owner {
+		return fmt.Errorf("owner %s lists the key with owner %q", owner, entry.Owner)
+	}
+	if entry.PublicKeyPem != "" {
+		listed, err := ParsePublicKey([]byte(entry.PublicKeyPem))
+		if err != nil {
+			return fmt.Errorf("owner %s: %w", owner, err)
+		}
+		eq, ok := listed.(interface{ Equal(crypto.PublicKey) bool })
+		if !ok || !eq.Equal(key) {
+			return fmt.Errorf("owner %s lists a different key under %s", owner, keyID)
+		}
+	}
+	return nil
+}
+
+// findKey returns the entry of publicKey (an object, an IRI, or an array of
+// those) whose id is keyID. An IRI entry yields an entry with only ID set.
+func findKey(raw json.RawMessage, keyID string) (*keyEntry, error) {
+	raw = bytes.TrimSpace(raw)
+	var items []json.RawMessage
+	if len(raw) > 0 && raw[0] == '[' {
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return nil, fmt.Errorf("publicKey: %w", err)
+		}
+	} else if len(raw) > 0 {
+		items = []json.RawMessage{raw}
+	}
+	for _, it := range items {
+		it = bytes.TrimSpace(it)
+		if len(it) > 0 && it[0] == '"' {
+			var iri string
+			if err := json.Unmarshal(it, &iri); err == nil && iri == keyID {
+				return &keyEntry{ID: iri}, nil
+			}
+			continue
+		}
+		var e keyEntry
+		if err := json.Unmarshal(it, &e); err != nil {
+			continue
+		}
+		if e.ID == keyID {
+			return &e, nil
+		}
+	}
+	return nil, fmt.Errorf("publicKey does not list %s", keyID)
+}
+
+// get fetches u and decodes it as an ActivityStreams document.
+func (r *Resolver) get(ctx context.Context, u string) (*asDoc, error) {
+	if _, err := r.checkURL(u); err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", Accept)
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	r.logger.LogAttrs(ctx, slog.LevelDebug, "fetched", slog.String("url", u), slog.Int("status", resp.StatusCode))
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: status %d", u, resp.StatusCode)
+	}
+	mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if err != nil || (mt != "application/activity+json" && mt != "application/ld+json") {
+		return nil, fmt.Errorf("GET %s: content type %q is not ActivityStreams", u, resp.Header.Get("Content-Type"))
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, r.maxBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", u, err)
+	}
+	if int64(len(body)) > r.maxBody {
+		return nil, fmt.Errorf("GET %s: document larger than %d bytes", u, r.maxBody)
+	}
+	var d asDoc
+	if err := json.Unmarshal(body, &d); err != nil {
+		return nil, fmt.Errorf("GET %s: %w", u, err)
+	}
+	return &d, nil
+}
+
+func (r *Resolver) checkURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && r.allowHTTP:
+	default:
+		return nil, fmt.Errorf("%q: scheme must be https", s)
+	}
+	if u.Host == "" || u.User != nil {
+		return nil, fmt.Errorf("%q: not an absolute URL with a host", s)
+	}
+	return u, nil
+}
+
+func stripFragment(s string) string {
+	if i := strings.IndexByte(s, '#'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
