@@ -1,0 +1,144 @@
+package activitypub
+
+import (
+	"context"
+	"encoding/json"
+	"mime"
+	"path"
+	"regexp"
+	"time"
+
+	"github.com/fedsite/fedsite/activitypub/vocab"
+)
+
+// Actor is one of the site's fediverse accounts — the organization, an author, a department — as
+// the site describes it. fedsite derives the ids, inboxes and keys.
+type Actor struct {
+	// Username is the handle: "news" makes @news@host. Lower-case letters, digits, '_', '.' and '-'
+	// (not first or last), as Mastodon accepts. Required.
+	Username string
+	// Type is the AS2 actor type: "Person", "Organization", "Group", "Service" or "Application".
+	// Default: "Person". Mastodon shows Service and Application actors as bots.
+	Type string
+	// Name is the display name.
+	Name string
+	// Summary is the profile text, HTML.
+	Summary string
+	// ProfileURL is the actor's page on the site, served as the actor's url. It must be on the
+	// site's host, or Mastodon ignores it.
+	ProfileURL string
+	// IconURL is the avatar image; ImageURL the header image.
+	IconURL, ImageURL string
+	// Discoverable lets servers list the actor in directories and suggestions; Indexable lets them
+	// index its posts for full-text search. Both default to false, as on Mastodon.
+	Discoverable, Indexable bool
+	// Published is when the account was created. Bridgy Fed, for one, bridges only accounts older
+	// than a week. Default: not sent.
+	Published time.Time
+}
+
+// ActorSource is how fedsite learns about the site's actors. The site implements it on its own
+// data; the method name is prefixed so it cannot clash with a method the site's type already has.
+type ActorSource interface {
+	// FederatedActor returns the actor with that username, or an error matching ErrNotFound.
+	// It is called on every request that names an actor, so it should be cheap.
+	FederatedActor(ctx context.Context, username string) (*Actor, error)
+}
+
+// ActorSourceFunc adapts a function to [ActorSource].
+type ActorSourceFunc func(ctx context.Context, username string) (*Actor, error)
+
+// FederatedActor calls f.
+func (f ActorSourceFunc) FederatedActor(ctx context.Context, username string) (*Actor, error) {
+	return f(ctx, username)
+}
+
+// usernameRE is the handle syntax Mastodon accepts (Account::USERNAME_ONLY_RE), lower-cased.
+var usernameRE = regexp.MustCompile(`^[a-z0-9_]+([a-z0-9_.-]+[a-z0-9_]+)?$`)
+
+var actorTypes = map[string]bool{
+	"Person": true, "Organization": true, "Group": true, "Service": true, "Application": true,
+}
+
+// actorContext is the JSON-LD context of actor documents: AS2, the security vocabulary for
+// publicKey, and the extension terms Mastodon and FEP-2c59 define.
+var actorContext = json.RawMessage(`["https://www.w3.org/ns/activitystreams","https://w3id.org/security/v1",` +
+	`{"manuallyApprovesFollowers":"as:manuallyApprovesFollowers","toot":"http://joinmastodon.org/ns#",` +
+	`"discoverable":"toot:discoverable","indexable":"toot:indexable",` +
+	`"webfinger":"https://purl.archive.org/socialweb/webfinger#webfinger"}]`)
+
+// actorDocument renders a site actor as the AS2 document Mastodon and others read (INTEROP §1.2, §6).
+func (f *Federation) actorDocument(a *Actor, publicKeyPEM string) *vocab.Object {
+	id := f.urls.actor(a.Username)
+	typ := a.Type
+	if typ == "" {
+		typ = "Person"
+	}
+	o := &vocab.Object{
+		Context:           actorContext,
+		ID:                id,
+		Type:              vocab.Types{typ},
+		PreferredUsername: a.Username,
+		Name:              a.Name,
+		Summary:           a.Summary,
+		Inbox:             id + "/inbox",
+		Outbox:            id + "/outbox",
+		Followers:         id + "/followers",
+		Following:         id + "/following",
+		Endpoints:         &vocab.Endpoints{SharedInbox: f.urls.sharedInbox()},
+		PublicKey:         []vocab.PublicKey{{ID: id + "#main-key", Owner: id, PublicKeyPem: publicKeyPEM}},
+		Discoverable:      &a.Discoverable,
+		Indexable:         &a.Indexable,
+		Published:         a.Published.UTC(),
+		Extra: map[string]json.RawMessage{
+			"webfinger": mustJSON(a.Username + "@" + f.urls.host()),
+		},
+	}
+	if a.ProfileURL != "" {
+		o.URL = vocab.Refs{{IRI: a.ProfileURL}}
+	}
+	if a.IconURL != "" {
+		o.Icon = vocab.Refs{imageRef(a.IconURL)}
+	}
+	if a.ImageURL != "" {
+		o.Image = vocab.Refs{imageRef(a.ImageURL)}
+	}
+	return o
+}
+
+// instanceActorDocument renders the instance actor: an Application that signs outgoing GETs and
+// is served without requiring a signature, so that servers in authorized-fetch mode can verify
+// our fetches without a fetch loop (INTEROP §1.5).
+func (f *Federation) instanceActorDocument(publicKeyPEM string) *vocab.Object {
+	id := f.urls.instanceActor()
+	return &vocab.Object{
+		Context:           actorContext,
+		ID:                id,
+		Type:              vocab.Types{"Application"},
+		PreferredUsername: f.urls.hostname(),
+		Name:              f.urls.hostname(),
+		Inbox:             f.urls.sharedInbox(),
+		Endpoints:         &vocab.Endpoints{SharedInbox: f.urls.sharedInbox()},
+		URL:               vocab.Refs{{IRI: f.urls.base}},
+		PublicKey:         []vocab.PublicKey{{ID: id + "#main-key", Owner: id, PublicKeyPem: publicKeyPEM}},
+		// Nobody follows the instance actor; it exists to sign fetches.
+		ManuallyApprovesFollowers: true,
+	}
+}
+
+// imageRef is an Image object with the media type guessed from the file name, since Mastodon and
+// Pixelfed want mediaType on images.
+func imageRef(u string) vocab.Ref {
+	img := &vocab.Object{Type: vocab.Types{"Image"}, URL: vocab.Refs{{IRI: u}}}
+	img.MediaType = mime.TypeByExtension(path.Ext(u))
+	return vocab.Ref{Object: img}
+}
+
+// mustJSON encodes a value that cannot fail to encode (strings, bools).
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("activitypub: encoding " + err.Error()) // impossible for the values passed
+	}
+	return b
+}

@@ -1,0 +1,120 @@
+package activitypub
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+
+	"github.com/fedsite/fedsite/activitypub/vocab"
+)
+
+// A collection is served as an OrderedCollection with totalItems and a first page, which Mastodon
+// needs to show the counts at all (INTEROP §1.2); pages follow the store's keyset cursors, so a
+// page does not shift while followers arrive.
+
+// collectionPage is one page of a collection: the items and the cursor of the next page.
+type collectionPage struct {
+	items []vocab.Ref
+	next  string
+}
+
+func (f *Federation) serveOutbox(w http.ResponseWriter, r *http.Request) {
+	f.serveCollection(w, r,
+		func(actorID string) (int, error) { return f.cfg.Store.CountOutbox(r.Context(), actorID) },
+		func(actorID, cursor string) (collectionPage, error) {
+			p, err := f.cfg.Store.OutboxPage(r.Context(), actorID, cursor, f.cfg.PageSize)
+			if err != nil {
+				return collectionPage{}, err
+			}
+			items := make([]vocab.Ref, 0, len(p.Items))
+			for _, o := range p.Items {
+				a, err := vocab.Decode(o.Document)
+				if err != nil {
+					return collectionPage{}, err
+				}
+				a.Context = nil
+				items = append(items, vocab.Ref{Object: a})
+			}
+			return collectionPage{items: items, next: p.Next}, nil
+		})
+}
+
+func (f *Federation) serveFollowers(w http.ResponseWriter, r *http.Request) {
+	f.serveCollection(w, r,
+		func(actorID string) (int, error) { return f.cfg.Store.CountFollowers(r.Context(), actorID) },
+		func(actorID, cursor string) (collectionPage, error) {
+			p, err := f.cfg.Store.FollowersPage(r.Context(), actorID, cursor, f.cfg.PageSize)
+			if err != nil {
+				return collectionPage{}, err
+			}
+			items := make([]vocab.Ref, 0, len(p.Items))
+			for _, fl := range p.Items {
+				items = append(items, vocab.Ref{IRI: fl.FollowerID})
+			}
+			return collectionPage{items: items, next: p.Next}, nil
+		})
+}
+
+// serveFollowing serves an empty collection: site actors follow no one.
+func (f *Federation) serveFollowing(w http.ResponseWriter, r *http.Request) {
+	f.serveCollection(w, r,
+		func(string) (int, error) { return 0, nil },
+		func(string, string) (collectionPage, error) { return collectionPage{}, nil })
+}
+
+// serveCollection serves the collection itself, or with ?page=true one page of it
+// (?page=true&cursor=… for the following ones).
+func (f *Federation) serveCollection(w http.ResponseWriter, r *http.Request,
+	count func(actorID string) (int, error), page func(actorID, cursor string) (collectionPage, error)) {
+	a, err := f.lookupActor(r.Context(), r.PathValue("name"))
+	if err != nil {
+		f.notFoundOr(w, r, "collection owner", err)
+		return
+	}
+	actorID := f.urls.actor(a.Username)
+	collID := f.urls.base + r.URL.Path
+	q := r.URL.Query()
+	if q.Get("page") == "" {
+		n, err := count(actorID)
+		if err != nil {
+			f.fail(w, r, "count collection", err)
+			return
+		}
+		f.writeJSON(w, r, http.StatusOK, &vocab.Object{
+			Context:    vocab.ContextActivityStreams,
+			ID:         collID,
+			Type:       vocab.Types{"OrderedCollection"},
+			TotalItems: &n,
+			First:      vocab.Ref{IRI: collID + "?page=true"},
+		})
+		return
+	}
+	cursor := q.Get("cursor")
+	p, err := page(actorID, cursor)
+	if err != nil {
+		f.notFoundOr(w, r, "collection page", err)
+		return
+	}
+	doc := &vocab.Object{
+		Context:      vocab.ContextActivityStreams,
+		ID:           pageURL(collID, cursor),
+		Type:         vocab.Types{"OrderedCollectionPage"},
+		PartOf:       vocab.Ref{IRI: collID},
+		OrderedItems: p.items,
+	}
+	if doc.OrderedItems == nil {
+		// An empty page still lists its (empty) items.
+		doc.Extra = map[string]json.RawMessage{"orderedItems": json.RawMessage(`[]`)}
+	}
+	if p.next != "" {
+		doc.Next = vocab.Ref{IRI: pageURL(collID, p.next)}
+	}
+	f.writeJSON(w, r, http.StatusOK, doc)
+}
+
+func pageURL(collID, cursor string) string {
+	if cursor == "" {
+		return collID + "?page=true"
+	}
+	return collID + "?page=true&cursor=" + url.QueryEscape(cursor)
+}

@@ -1,0 +1,62 @@
+package activitypub
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/fedsite/fedsite/webfinger"
+)
+
+// resolveWebFinger answers WebFinger for the site's actors and the instance actor, by acct: handle
+// on the site's host or by actor URL. The self link's href is the actor id exactly: Mastodon
+// refuses an actor whose WebFinger does not round-trip (INTEROP §1.1).
+func (f *Federation) resolveWebFinger(ctx context.Context, r webfinger.Resource) (*webfinger.JRD, error) {
+	var username string
+	switch {
+	case r.IsAcct():
+		if r.Host != f.urls.host() && r.Host != f.urls.hostname() {
+			return nil, webfinger.ErrNotFound
+		}
+		username = strings.ToLower(r.User)
+	case r.URL == f.urls.instanceActor():
+		username = f.urls.hostname()
+	default:
+		username = f.urls.username(r.URL)
+		if username == "" {
+			return nil, webfinger.ErrNotFound
+		}
+	}
+	subject := "acct:" + username + "@" + f.urls.host()
+	if username == f.urls.hostname() {
+		id := f.urls.instanceActor()
+		return &webfinger.JRD{
+			Subject: subject,
+			Aliases: []string{id},
+			Links:   []webfinger.Link{{Rel: "self", Type: webfinger.MediaTypeActivity, Href: id}},
+		}, nil
+	}
+	a, err := f.lookupActor(ctx, username)
+	if errors.Is(err, ErrNotFound) {
+		return nil, webfinger.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	id := f.urls.actor(a.Username)
+	jrd := &webfinger.JRD{
+		Subject: subject,
+		Aliases: []string{id},
+		Links:   []webfinger.Link{{Rel: "self", Type: webfinger.MediaTypeActivity, Href: id}},
+	}
+	if a.ProfileURL != "" {
+		jrd.Aliases = append(jrd.Aliases, a.ProfileURL)
+		jrd.Links = append(jrd.Links, webfinger.Link{
+			Rel: "http://webfinger.net/rel/profile-page", Type: "text/html", Href: a.ProfileURL,
+		})
+	}
+	if a.IconURL != "" {
+		jrd.Links = append(jrd.Links, webfinger.Link{Rel: "http://webfinger.net/rel/avatar", Href: a.IconURL})
+	}
+	return jrd, nil
+}

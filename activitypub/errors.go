@@ -1,0 +1,30 @@
+package activitypub
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrNotFound reports an actor or object that does not exist. An [ActorSource] returns it (or an
+	// error wrapping it) for an unknown name, and the handlers answer 404.
+	ErrNotFound = errors.New("activitypub: not found")
+
+	// ErrAlreadyPublished reports a Publish of an article whose URL was published before.
+	ErrAlreadyPublished = errors.New("activitypub: already published")
+)
+
+// InvalidError reports input fedsite refuses: a malformed activity, an article without a URL on
+// the site's host, a bad configuration. Field names what is wrong.
+type InvalidError struct {
+	Field  string
+	Reason string
+}
+
+func (e *InvalidError) Error() string {
+	return fmt.Sprintf("activitypub: invalid %s: %s", e.Field, e.Reason)
+}
+
+func invalid(field, format string, args ...any) error {
+	return &InvalidError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,237 @@
+package activitypub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/fedsite/fedsite/signing"
+	"github.com/fedsite/fedsite/store"
+	"github.com/fedsite/fedsite/webfinger"
+)
+
+// Federation is the ActivityPub side of one site. It is safe for concurrent use; build it with [New].
+type Federation struct {
+	cfg       Config
+	urls      urlLayout
+	log       *slog.Logger
+	verifier  *signing.Verifier
+	fetcher   *http.Client // signs every request with the instance actor's key
+	webfinger http.Handler
+	mux       *http.ServeMux
+	queue     *deliveryQueue
+
+	keysMu sync.Mutex
+	keys   map[string]actorKey // by actor id
+}
+
+// actorKey is a local actor's signing key with its public half in PEM, as published.
+type actorKey struct {
+	key       signing.Key
+	publicPEM string
+}
+
+// New checks cfg and builds a Federation. It fails when a required field is missing or BaseURL is
+// not an http(s) origin. New does no I/O: keys are loaded or made on first use.
+func New(cfg Config) (*Federation, error) {
+	if cfg.Actors == nil {
+		return nil, invalid("Config.Actors", "required")
+	}
+	if cfg.Store == nil {
+		return nil, invalid("Config.Store", "required")
+	}
+	urls, err := newURLLayout(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	f := &Federation{
+		cfg:   cfg,
+		urls:  urls,
+		log:   cfg.Logger,
+		queue: newDeliveryQueue(),
+		keys:  make(map[string]actorKey),
+	}
+	f.fetcher = &http.Client{
+		Transport:     &instanceTransport{f: f},
+		Timeout:       cfg.Client.Timeout,
+		CheckRedirect: cfg.Client.CheckRedirect,
+	}
+	resolver, err := signing.NewResolver(signing.ResolverConfig{
+		Client:            f.fetcher,
+		MaxBodyBytes:      cfg.MaxBodyBytes,
+		InsecureAllowHTTP: cfg.InsecureAllowHTTP,
+		Logger:            cfg.Logger.With("component", "keys"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("activitypub: key resolver: %w", err)
+	}
+	f.verifier, err = signing.NewVerifier(signing.VerifierConfig{
+		Keys:   resolver,
+		Now:    cfg.Now,
+		Logger: cfg.Logger.With("component", "verifier"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("activitypub: verifier: %w", err)
+	}
+	f.webfinger, err = webfinger.NewHandler(webfinger.HandlerConfig{
+		Resolver: webfinger.ResolverFunc(f.resolveWebFinger),
+		BaseURL:  urls.base,
+		Logger:   cfg.Logger.With("component", "webfinger"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("activitypub: webfinger: %w", err)
+	}
+	f.mux = f.routes()
+	return f, nil
+}
+
+// ActorID returns the IRI of the site actor with that username.
+func (f *Federation) ActorID(username string) string { return f.urls.actor(username) }
+
+// InstanceActorID returns the IRI of the instance actor, which signs fedsite's outgoing fetches.
+func (f *Federation) InstanceActorID() string { return f.urls.instanceActor() }
+
+// Middleware returns a handler that answers what is fedsite's and hands everything else to next
+// untouched: WebFinger and host-meta, the /ap/ routes, and AS2 requests (by Accept header) for the
+// URLs of published articles. It adds "Vary: Accept" to the responses of the site's pages so that
+// caches never serve HTML to a fediverse server or JSON to a browser.
+func (f *Federation) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		switch {
+		case p == "/.well-known/webfinger" || p == "/.well-known/host-meta" || p == "/.well-known/host-meta.json":
+			f.webfinger.ServeHTTP(w, r)
+			return
+		case p == prefix || strings.HasPrefix(p, prefix+"/"):
+			f.mux.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Add("Vary", "Accept")
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && negotiate(r.Header) == offerAS2 {
+			if f.serveSiteObject(w, r) {
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (f *Federation) routes() *http.ServeMux {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /ap/actor", f.serveInstanceActor)
+	m.HandleFunc("GET /ap/users/{name}", f.serveActor)
+	m.HandleFunc("POST /ap/users/{name}/inbox", f.serveInbox)
+	m.HandleFunc("GET /ap/users/{name}/outbox", f.serveOutbox)
+	m.HandleFunc("GET /ap/users/{name}/followers", f.serveFollowers)
+	m.HandleFunc("GET /ap/users/{name}/following", f.serveFollowing)
+	m.HandleFunc("POST /ap/inbox", f.serveInbox)
+	m.HandleFunc("GET /ap/activities/{id}", f.serveActivity)
+	return m
+}
+
+// lookupActor asks the site for an actor and checks what it returned.
+func (f *Federation) lookupActor(ctx context.Context, username string) (*Actor, error) {
+	if !usernameRE.MatchString(username) {
+		return nil, fmt.Errorf("activitypub: actor %q: %w", username, ErrNotFound)
+	}
+	a, err := f.cfg.Actors.FederatedActor(ctx, username)
+	if err != nil {
+		return nil, fmt.Errorf("activitypub: actor %q: %w", username, err)
+	}
+	if a == nil {
+		return nil, fmt.Errorf("activitypub: actor %q: %w", username, ErrNotFound)
+	}
+	if a.Username != username {
+		return nil, invalid("Actor.Username", "source returned %q for %q", a.Username, username)
+	}
+	if a.Type != "" && !actorTypes[a.Type] {
+		return nil, invalid("Actor.Type", "%q is not an actor type", a.Type)
+	}
+	return a, nil
+}
+
+// actorKey returns a local actor's signing key, loading it from the store or, on first use,
+// making and storing one. Instances racing to make the key agree on the one stored first.
+func (f *Federation) actorKey(ctx context.Context, actorID string) (actorKey, error) {
+	f.keysMu.Lock()
+	defer f.keysMu.Unlock()
+	if k, ok := f.keys[actorID]; ok {
+		return k, nil
+	}
+	kp, err := f.cfg.Store.KeyPair(ctx, actorID, mainKeyName)
+	if errors.Is(err, store.ErrNotFound) {
+		kp, err = f.createKey(ctx, actorID)
+	}
+	if err != nil {
+		return actorKey{}, fmt.Errorf("activitypub: key of %s: %w", actorID, err)
+	}
+	signer, err := signing.ParsePrivateKey(kp.PrivateKeyPEM)
+	if err != nil {
+		return actorKey{}, fmt.Errorf("activitypub: key of %s: %w", actorID, err)
+	}
+	pub, err := signing.EncodePublicKey(signer.Public())
+	if err != nil {
+		return actorKey{}, fmt.Errorf("activitypub: key of %s: %w", actorID, err)
+	}
+	k := actorKey{key: signing.Key{ID: actorID + keyFragment, Signer: signer}, publicPEM: string(pub)}
+	f.keys[actorID] = k
+	return k, nil
+}
+
+func (f *Federation) createKey(ctx context.Context, actorID string) (store.KeyPair, error) {
+	priv, err := signing.GenerateKey()
+	if err != nil {
+		return store.KeyPair{}, err
+	}
+	pemBytes, err := signing.EncodePrivateKey(priv)
+	if err != nil {
+		return store.KeyPair{}, err
+	}
+	kp := store.KeyPair{ActorID: actorID, Name: mainKeyName, PrivateKeyPEM: pemBytes, CreatedAt: f.cfg.Now()}
+	err = f.cfg.Store.CreateKeyPair(ctx, kp)
+	if errors.Is(err, store.ErrConflict) {
+		return f.cfg.Store.KeyPair(ctx, actorID, mainKeyName)
+	}
+	return kp, err
+}
+
+// instanceTransport signs every request with the instance actor's key, which it loads on first use.
+type instanceTransport struct {
+	f    *Federation
+	mu   sync.Mutex
+	base *signing.Transport
+}
+
+func (t *instanceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	tr, err := t.transport(req.Context())
+	if err != nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, err
+	}
+	return tr.RoundTrip(req)
+}
+
+func (t *instanceTransport) transport(ctx context.Context) (*signing.Transport, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.base != nil {
+		return t.base, nil
+	}
+	k, err := t.f.actorKey(ctx, t.f.urls.instanceActor())
+	if err != nil {
+		return nil, err
+	}
+	t.base, err = signing.NewTransport(signing.TransportConfig{
+		Key:  k.key,
+		Base: t.f.cfg.Client.Transport,
+		Now:  t.f.cfg.Now,
+	})
+	return t.base, err
+}

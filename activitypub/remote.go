@@ -1,0 +1,101 @@
+package activitypub
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+
+	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/store"
+)
+
+// fetchAccept is what Mastodon sends when it dereferences objects (INTEROP §1.4).
+const fetchAccept = vocab.LDMediaType + ", " + vocab.MediaType
+
+// remoteActor returns a remote actor, from the store's cache while it is fresh, else fetched with
+// a GET signed by the instance actor and cached.
+func (f *Federation) remoteActor(ctx context.Context, id string) (store.RemoteActor, error) {
+	cached, err := f.cfg.Store.RemoteActor(ctx, id)
+	switch {
+	case err == nil && f.cfg.Now().Sub(cached.FetchedAt) < f.cfg.RemoteActorTTL:
+		return cached, nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return store.RemoteActor{}, fmt.Errorf("activitypub: remote actor %s: %w", id, err)
+	}
+	body, doc, err := f.fetch(ctx, id)
+	if err != nil {
+		return store.RemoteActor{}, err
+	}
+	if !doc.IsActor() || doc.Inbox == "" {
+		return store.RemoteActor{}, invalid("actor", "%s is not an actor with an inbox", id)
+	}
+	ra := store.RemoteActor{
+		ID:          doc.ID,
+		Inbox:       doc.Inbox,
+		SharedInbox: doc.SharedInboxIRI(),
+		Document:    body,
+		FetchedAt:   f.cfg.Now(),
+	}
+	for _, k := range doc.PublicKey {
+		if k.ID != "" && k.PublicKeyPem != "" {
+			ra.Keys = append(ra.Keys, store.RemoteKey{ID: k.ID, PublicKeyPEM: k.PublicKeyPem})
+		}
+	}
+	if err := f.cfg.Store.PutRemoteActor(ctx, ra); err != nil {
+		return store.RemoteActor{}, fmt.Errorf("activitypub: cache remote actor %s: %w", id, err)
+	}
+	return ra, nil
+}
+
+// fetch dereferences an IRI as an AS2 document. The answer must be AS2 (Mastodon refuses plain
+// JSON too) and its id must be the IRI fetched, so a server cannot speak for another's objects.
+func (f *Federation) fetch(ctx context.Context, iri string) ([]byte, *vocab.Object, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, iri, nil)
+	if err != nil {
+		return nil, nil, invalid("iri", "%q: %v", iri, err)
+	}
+	if req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && f.cfg.InsecureAllowHTTP) {
+		return nil, nil, invalid("iri", "%q is not an https URL", iri)
+	}
+	req.Header.Set("Accept", fetchAccept)
+	req.Header.Set("User-Agent", f.cfg.UserAgent)
+	resp, err := f.fetcher.Do(req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("activitypub: fetch %s: %w", iri, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, nil, fmt.Errorf("activitypub: fetch %s: status %d", iri, resp.StatusCode)
+	}
+	if mt, params, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != vocab.MediaType &&
+		!(mt == "application/ld+json" && hasProfile(params["profile"])) {
+		return nil, nil, fmt.Errorf("activitypub: fetch %s: content type %q is not AS2", iri, mt)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, f.cfg.MaxBodyBytes+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("activitypub: fetch %s: %w", iri, err)
+	}
+	if int64(len(body)) > f.cfg.MaxBodyBytes {
+		return nil, nil, fmt.Errorf("activitypub: fetch %s: document over %d bytes", iri, f.cfg.MaxBodyBytes)
+	}
+	doc, err := vocab.Decode(body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("activitypub: fetch %s: %w", iri, err)
+	}
+	if doc.ID != iri {
+		return nil, nil, fmt.Errorf("activitypub: fetch %s: document id is %q", iri, doc.ID)
+	}
+	return body, doc, nil
+}
+
+// newID returns a random id for an activity URL.
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,129 @@
+package activitypub
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/store"
+)
+
+// writeJSON answers with an AS2 document. Servers reject AS2 served as plain application/json
+// (INTEROP §7 item 5), so the type is always application/activity+json.
+func (f *Federation) writeJSON(w http.ResponseWriter, r *http.Request, status int, doc any) {
+	body, err := json.Marshal(doc)
+	if err != nil {
+		f.fail(w, r, "encode document", err)
+		return
+	}
+	w.Header().Set("Content-Type", vocab.MediaType)
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+}
+
+// writeRaw answers with a stored AS2 document.
+func writeRaw(w http.ResponseWriter, r *http.Request, status int, body []byte) {
+	w.Header().Set("Content-Type", vocab.MediaType)
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+}
+
+// fail logs an internal error and answers 500 without details.
+func (f *Federation) fail(w http.ResponseWriter, r *http.Request, what string, err error) {
+	f.log.LogAttrs(r.Context(), slog.LevelError, "activitypub: "+what, slog.Any("err", err), slog.String("path", r.URL.Path))
+	http.Error(w, "internal error", http.StatusInternalServerError)
+}
+
+// notFoundOr answers 404 for ErrNotFound (from the site or the store), 400 for a page cursor the
+// store did not issue, and 500 otherwise.
+func (f *Federation) notFoundOr(w http.ResponseWriter, r *http.Request, what string, err error) {
+	switch {
+	case errors.Is(err, ErrNotFound) || errors.Is(err, store.ErrNotFound):
+		http.Error(w, "not found", http.StatusNotFound)
+	case errors.Is(err, store.ErrBadCursor):
+		http.Error(w, "bad page cursor", http.StatusBadRequest)
+	default:
+		f.fail(w, r, what, err)
+	}
+}
+
+func (f *Federation) serveActor(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	w.Header().Add("Vary", "Accept")
+	a, err := f.lookupActor(ctx, r.PathValue("name"))
+	if err != nil {
+		f.notFoundOr(w, r, "actor", err)
+		return
+	}
+	if negotiate(r.Header) == offerHTML && a.ProfileURL != "" {
+		http.Redirect(w, r, a.ProfileURL, http.StatusSeeOther)
+		return
+	}
+	k, err := f.actorKey(ctx, f.urls.actor(a.Username))
+	if err != nil {
+		f.fail(w, r, "actor key", err)
+		return
+	}
+	f.writeJSON(w, r, http.StatusOK, f.actorDocument(a, k.publicPEM))
+}
+
+func (f *Federation) serveInstanceActor(w http.ResponseWriter, r *http.Request) {
+	k, err := f.actorKey(r.Context(), f.urls.instanceActor())
+	if err != nil {
+		f.fail(w, r, "instance actor key", err)
+		return
+	}
+	f.writeJSON(w, r, http.StatusOK, f.instanceActorDocument(k.publicPEM))
+}
+
+// serveActivity serves an activity the site sent, such as a Create or an Accept.
+func (f *Federation) serveActivity(w http.ResponseWriter, r *http.Request) {
+	f.serveStored(w, r, f.urls.activity(r.PathValue("id")))
+}
+
+// serveSiteObject answers an AS2 request for one of the site's own URLs with the document
+// published there, and reports whether it answered. A URL with nothing published is left to the
+// site.
+func (f *Federation) serveSiteObject(w http.ResponseWriter, r *http.Request) bool {
+	id := f.urls.base + r.URL.RequestURI()
+	if _, err := f.cfg.Store.Object(r.Context(), id); errors.Is(err, store.ErrNotFound) {
+		return false
+	}
+	f.serveStored(w, r, id)
+	return true
+}
+
+// serveStored serves a stored object: its document, a Tombstone with 410 once deleted, 404 when
+// unknown.
+func (f *Federation) serveStored(w http.ResponseWriter, r *http.Request, id string) {
+	o, err := f.cfg.Store.Object(r.Context(), id)
+	if err != nil {
+		f.notFoundOr(w, r, "object", err)
+		return
+	}
+	if !o.Deleted.IsZero() {
+		f.writeJSON(w, r, http.StatusGone, tombstone(o))
+		return
+	}
+	writeRaw(w, r, http.StatusOK, o.Document)
+}
+
+func tombstone(o store.Object) *vocab.Object {
+	t := &vocab.Object{
+		Context: vocab.ContextActivityStreams,
+		ID:      o.ID,
+		Type:    vocab.Types{"Tombstone"},
+		Extra: map[string]json.RawMessage{
+			"formerType": mustJSON(o.Type),
+			"deleted":    mustJSON(o.Deleted.UTC().Format(time.RFC3339)),
+		},
+	}
+	return t
+}
