@@ -436,7 +436,7 @@ func TestWebFingerRoundTrip(t *testing.T) {
 				t.Errorf("self = %q, want %q", self, tt.self)
 			}
 			// The actor the self link names must be served and name itself the same way.
-			resp, body = s.get(t, strings.TrimPrefix(self, s.srv.URL), vocab.MediaType)
+			_, body = s.get(t, strings.TrimPrefix(self, s.srv.URL), vocab.MediaType)
 			a, err := vocab.Decode(body)
 			if err != nil || a.ID != self {
 				t.Fatalf("self link %s serves %s (%v)", self, body, err)

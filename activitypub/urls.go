@@ -45,9 +45,6 @@ func (l urlLayout) actor(username string) string { return l.base + usersPrefix +
 func (l urlLayout) instanceActor() string        { return l.base + prefix + "/actor" }
 func (l urlLayout) sharedInbox() string          { return l.base + prefix + "/inbox" }
 func (l urlLayout) activity(id string) string    { return l.base + activityPrefix + id }
-func (l urlLayout) followers(username string) string {
-	return l.actor(username) + "/followers"
-}
 
 // username returns the username of a local actor IRI, or "" when the IRI is not one of ours.
 func (l urlLayout) username(actorID string) string {
