@@ -227,9 +227,26 @@ func (p *Peer) Send(ctx context.Context, toActorURL string, activity map[string]
 // Received returns every activity the peer's inbox has received, oldest
 // first.
 func (p *Peer) Received(ctx context.Context) ([]Activity, error) {
+	var raw json.RawMessage
+	if err := p.control(ctx, http.MethodGet, "/_control/inbox", nil, &raw); err != nil {
+		return nil, err
+	}
+	return decodeActivities(raw)
+}
+
+// decodeActivities parses the peer's /_control/inbox answer. A record whose
+// document is absent decodes with a nil Document.
+func decodeActivities(data []byte) ([]Activity, error) {
 	var out []Activity
-	err := p.control(ctx, http.MethodGet, "/_control/inbox", nil, &out)
-	return out, err
+	if err := json.Unmarshal(data, &out); err != nil {
+		return nil, fmt.Errorf("fedifypeer: decode received activities: %w", err)
+	}
+	for i := range out {
+		if string(out[i].Document) == "null" {
+			out[i].Document = nil
+		}
+	}
+	return out, nil
 }
 
 // WaitFor polls [Peer.Received] until an activity satisfies match and

@@ -374,3 +374,15 @@ func TestPeerControlErrors(t *testing.T) {
 		t.Errorf("Received after Close: %v, want ErrClosed", err)
 	}
 }
+
+// BenchmarkPeerReceived measures one control-API round trip to the peer
+// (GET /_control/inbox with an empty inbox).
+func BenchmarkPeerReceived(b *testing.B) {
+	p := fedifypeer.StartForTest(b)
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := p.Received(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

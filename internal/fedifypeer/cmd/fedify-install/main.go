@@ -5,10 +5,11 @@
 //
 // Usage:
 //
-//	go run ./internal/fedifypeer/cmd/fedify-install [-cache DIR] [-timeout 10m]
+//	go run ./internal/fedifypeer/cmd/fedify-install [-cache DIR] [-timeout 10m] [-start]
 //
 // Without -cache it uses $FEDSITE_FEDIFY_CACHE, else the user cache
-// directory.
+// directory. With -start it also starts the peer once, reports how long
+// that took and stops it, to prove the installation runs.
 package main
 
 import (
@@ -25,19 +26,39 @@ import (
 func main() {
 	cache := flag.String("cache", "", "cache directory (default $FEDSITE_FEDIFY_CACHE or the user cache directory)")
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up after this long")
+	start := flag.Bool("start", false, "also start the peer once and stop it")
 	flag.Parse()
-
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
-	defer cancel()
-	start := time.Now()
-	node, err := fedifypeer.Install(ctx, fedifypeer.Config{
-		CacheDir: *cache,
-		Logger:   slog.New(slog.NewTextHandler(os.Stderr, nil)),
-	})
-	if err != nil {
+	if err := run(*cache, *timeout, *start); err != nil {
 		fmt.Fprintln(os.Stderr, "fedify-install:", err)
 		os.Exit(1)
 	}
-	fmt.Fprintf(os.Stderr, "fedify-install: ready in %v\n", time.Since(start).Round(time.Millisecond))
+}
+
+func run(cache string, timeout time.Duration, start bool) error {
+	cfg := fedifypeer.Config{
+		CacheDir: cache,
+		Logger:   slog.New(slog.NewTextHandler(os.Stderr, nil)),
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	begin := time.Now()
+	node, err := fedifypeer.Install(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "fedify-install: installed in %v\n", time.Since(begin).Round(time.Millisecond))
+	if start {
+		begin = time.Now()
+		p, err := fedifypeer.Start(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "fedify-install: peer %s ready in %v\n", p.URL(), time.Since(begin).Round(time.Millisecond))
+		if err := p.Close(); err != nil {
+			return err
+		}
+	}
 	fmt.Println(node)
+	return nil
 }
