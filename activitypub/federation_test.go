@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub"
+	"github.com/fedsite/fedsite/activitypub/activitypubtest"
 	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
@@ -47,37 +48,37 @@ func TestNewRejectsBadConfig(t *testing.T) {
 func TestFollowPublishUndo(t *testing.T) {
 	ctx := context.Background()
 	s := newTestSite(t)
-	alice := newRemote(t, "alice")
+	alice := activitypubtest.NewRemote(t, "alice")
 	newsID := s.fed.ActorID("news")
 
 	follow := map[string]any{
 		"@context": vocab.ContextActivityStreams,
-		"id":       alice.actorID() + "/follows/1",
+		"id":       alice.ActorID() + "/follows/1",
 		"type":     "Follow",
-		"actor":    alice.actorID(),
+		"actor":    alice.ActorID(),
 		"object":   newsID,
 	}
-	if resp := alice.post(newsID+"/inbox", follow); resp.StatusCode != http.StatusAccepted {
+	if resp := alice.Post(newsID+"/inbox", follow); resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("Follow: status %d, want 202", resp.StatusCode)
 	}
-	accept := alice.waitFor("Accept")
-	if accept.path != "/users/alice/inbox" {
-		t.Errorf("Accept delivered to %s, want the follower's own inbox", accept.path)
+	accept := alice.WaitFor("Accept")
+	if accept.Path != "/users/alice/inbox" {
+		t.Errorf("Accept delivered to %s, want the follower's own inbox", accept.Path)
 	}
-	if accept.verified.Owner != newsID {
-		t.Errorf("Accept signed by %s, want %s", accept.verified.Owner, newsID)
+	if accept.Signer != newsID {
+		t.Errorf("Accept signed by %s, want %s", accept.Signer, newsID)
 	}
-	if got := accept.activity.Actor.ID(); got != newsID {
+	if got := accept.Activity.Actor.ID(); got != newsID {
 		t.Errorf("Accept actor = %s, want %s", got, newsID)
 	}
-	if emb := accept.activity.Object.Object; emb == nil || emb.ID != follow["id"] || !emb.Type.Has("Follow") {
-		t.Errorf("Accept object = %+v, want the embedded Follow", accept.activity.Object)
+	if emb := accept.Activity.Object.Object; emb == nil || emb.ID != follow["id"] || !emb.Type.Has("Follow") {
+		t.Errorf("Accept object = %+v, want the embedded Follow", accept.Activity.Object)
 	}
-	if !accept.activity.To.Has(alice.actorID()) {
-		t.Errorf("Accept to = %v, want the follower", accept.activity.To.IDs())
+	if !accept.Activity.To.Has(alice.ActorID()) {
+		t.Errorf("Accept to = %v, want the follower", accept.Activity.To.IDs())
 	}
 	// The Accept's id dereferences.
-	if resp, _ := s.get(t, strings.TrimPrefix(accept.activity.ID, s.srv.URL), vocab.MediaType); resp.StatusCode != http.StatusOK {
+	if resp, _ := s.get(t, strings.TrimPrefix(accept.Activity.ID, s.srv.URL), vocab.MediaType); resp.StatusCode != http.StatusOK {
 		t.Errorf("GET Accept id: status %d", resp.StatusCode)
 	}
 	if n, _ := s.store.CountFollowers(ctx, newsID); n != 1 {
@@ -91,13 +92,13 @@ func TestFollowPublishUndo(t *testing.T) {
 	if err := s.fed.Publish(ctx, "news", article); err != nil {
 		t.Fatal(err)
 	}
-	create := alice.waitFor("Create")
-	if create.path != "/inbox" {
-		t.Errorf("Create delivered to %s, want the shared inbox", create.path)
+	create := alice.WaitFor("Create")
+	if create.Path != "/inbox" {
+		t.Errorf("Create delivered to %s, want the shared inbox", create.Path)
 	}
-	obj := create.activity.Object.Object
+	obj := create.Activity.Object.Object
 	if obj == nil {
-		t.Fatalf("Create without an embedded object: %+v", create.activity)
+		t.Fatalf("Create without an embedded object: %+v", create.Activity)
 	}
 	checks := []struct{ name, got, want string }{
 		{"type", obj.Type.First(), "Article"},
@@ -108,10 +109,10 @@ func TestFollowPublishUndo(t *testing.T) {
 		{"content", obj.Content, article.Content},
 		{"contentMap en", obj.ContentMap["en"], article.Content},
 		{"summary", obj.Summary, article.Summary},
-		{"to", strings.Join(create.activity.To.IDs(), " "), vocab.PublicIRI},
-		{"cc", strings.Join(create.activity.Cc.IDs(), " "), newsID + "/followers"},
+		{"to", strings.Join(create.Activity.To.IDs(), " "), vocab.PublicIRI},
+		{"cc", strings.Join(create.Activity.Cc.IDs(), " "), newsID + "/followers"},
 		{"object to", strings.Join(obj.To.IDs(), " "), vocab.PublicIRI},
-		{"signer", create.verified.Owner, newsID},
+		{"signer", create.Signer, newsID},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -124,10 +125,10 @@ func TestFollowPublishUndo(t *testing.T) {
 
 	// Undo with the Follow embedded.
 	undo := map[string]any{
-		"@context": vocab.ContextActivityStreams, "id": alice.actorID() + "/undo/1", "type": "Undo",
-		"actor": alice.actorID(), "object": follow,
+		"@context": vocab.ContextActivityStreams, "id": alice.ActorID() + "/undo/1", "type": "Undo",
+		"actor": alice.ActorID(), "object": follow,
 	}
-	if resp := alice.post(s.url("/ap/inbox"), undo); resp.StatusCode != http.StatusAccepted {
+	if resp := alice.Post(s.url("/ap/inbox"), undo); resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("Undo: status %d", resp.StatusCode)
 	}
 	if n, _ := s.store.CountFollowers(ctx, newsID); n != 0 {
@@ -135,12 +136,12 @@ func TestFollowPublishUndo(t *testing.T) {
 	}
 
 	// Follow again, then Undo naming the Follow by its id only.
-	follow["id"] = alice.actorID() + "/follows/2"
-	if resp := alice.post(newsID+"/inbox", follow); resp.StatusCode != http.StatusAccepted {
+	follow["id"] = alice.ActorID() + "/follows/2"
+	if resp := alice.Post(newsID+"/inbox", follow); resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("second Follow: status %d", resp.StatusCode)
 	}
-	undo["id"], undo["object"] = alice.actorID()+"/undo/2", follow["id"]
-	if resp := alice.post(s.url("/ap/inbox"), undo); resp.StatusCode != http.StatusAccepted {
+	undo["id"], undo["object"] = alice.ActorID()+"/undo/2", follow["id"]
+	if resp := alice.Post(s.url("/ap/inbox"), undo); resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("Undo by IRI: status %d", resp.StatusCode)
 	}
 	if n, _ := s.store.CountFollowers(ctx, newsID); n != 0 {
@@ -152,8 +153,8 @@ func TestFollowPublishUndo(t *testing.T) {
 // store as it was.
 func TestInboxRejectsBadInput(t *testing.T) {
 	s := newTestSite(t)
-	alice := newRemote(t, "alice")
-	mallory := newRemote(t, "mallory")
+	alice := activitypubtest.NewRemote(t, "alice")
+	mallory := activitypubtest.NewRemote(t, "mallory")
 	newsID := s.fed.ActorID("news")
 	inbox := newsID + "/inbox"
 	follow := func(actor string) []byte {
@@ -163,8 +164,8 @@ func TestInboxRejectsBadInput(t *testing.T) {
 		})
 		return b
 	}
-	aliceKey, malloryKey := alice.signingKey(), mallory.signingKey()
-	wrongKey := signing.Key{ID: aliceKey.ID, Signer: mallory.key} // alice's keyId, mallory's key
+	aliceKey, malloryKey := alice.Key(), mallory.Key()
+	wrongKey := signing.Key{ID: aliceKey.ID, Signer: malloryKey.Signer} // alice's keyId, mallory's key
 	huge := append(append([]byte(`{"type":"Follow","id":"x","actor":"`), bytes.Repeat([]byte("a"), 1<<20)...), `"}`...)
 
 	tests := []struct {
@@ -178,16 +179,16 @@ func TestInboxRejectsBadInput(t *testing.T) {
 		{"malformed JSON", inbox, []byte(`{"type":"Follow",`), vocab.MediaType, &aliceKey, http.StatusBadRequest},
 		{"not an object", inbox, []byte(`["Follow"]`), vocab.MediaType, &aliceKey, http.StatusBadRequest},
 		{"no actor", inbox, []byte(`{"id":"https://x/1","type":"Follow"}`), vocab.MediaType, &aliceKey, http.StatusBadRequest},
-		{"unsigned", inbox, follow(alice.actorID()), vocab.MediaType, nil, http.StatusUnauthorized},
-		{"wrong key", inbox, follow(alice.actorID()), vocab.MediaType, &wrongKey, http.StatusUnauthorized},
-		{"signer is not the actor", inbox, follow(alice.actorID()), vocab.MediaType, &malloryKey, http.StatusUnauthorized},
+		{"unsigned", inbox, follow(alice.ActorID()), vocab.MediaType, nil, http.StatusUnauthorized},
+		{"wrong key", inbox, follow(alice.ActorID()), vocab.MediaType, &wrongKey, http.StatusUnauthorized},
+		{"signer is not the actor", inbox, follow(alice.ActorID()), vocab.MediaType, &malloryKey, http.StatusUnauthorized},
 		{"body over 1 MiB", inbox, huge, vocab.MediaType, &aliceKey, http.StatusRequestEntityTooLarge},
-		{"form content type", inbox, follow(alice.actorID()), "application/x-www-form-urlencoded", &aliceKey, http.StatusUnsupportedMediaType},
-		{"unknown actor's inbox", s.url("/ap/users/nobody/inbox"), follow(alice.actorID()), vocab.MediaType, &aliceKey, http.StatusNotFound},
+		{"form content type", inbox, follow(alice.ActorID()), "application/x-www-form-urlencoded", &aliceKey, http.StatusUnsupportedMediaType},
+		{"unknown actor's inbox", s.url("/ap/users/nobody/inbox"), follow(alice.ActorID()), vocab.MediaType, &aliceKey, http.StatusNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp := alice.postRaw(tt.url, tt.body, tt.contentType, tt.key)
+			resp := alice.PostRaw(tt.url, tt.body, tt.contentType, tt.key)
 			if resp.StatusCode != tt.want {
 				t.Fatalf("status %d, want %d", resp.StatusCode, tt.want)
 			}
@@ -196,12 +197,12 @@ func TestInboxRejectsBadInput(t *testing.T) {
 	}
 
 	t.Run("body swapped after signing", func(t *testing.T) {
-		req, _ := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(follow(alice.actorID())))
+		req, _ := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(follow(alice.ActorID())))
 		req.Header.Set("Content-Type", vocab.MediaType)
-		if err := signing.Sign(req, aliceKey, follow(alice.actorID()), time.Now()); err != nil {
+		if err := signing.Sign(req, aliceKey, follow(alice.ActorID()), time.Now()); err != nil {
 			t.Fatal(err)
 		}
-		other := follow(alice.actorID() + "x")
+		other := follow(alice.ActorID() + "x")
 		req.Body, req.ContentLength = ioNopCloser(other), int64(len(other))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -215,12 +216,12 @@ func TestInboxRejectsBadInput(t *testing.T) {
 	})
 
 	t.Run("undo of someone else's follow", func(t *testing.T) {
-		if resp := alice.postRaw(inbox, follow(alice.actorID()), vocab.MediaType, &aliceKey); resp.StatusCode != http.StatusAccepted {
+		if resp := alice.PostRaw(inbox, follow(alice.ActorID()), vocab.MediaType, &aliceKey); resp.StatusCode != http.StatusAccepted {
 			t.Fatalf("Follow: status %d", resp.StatusCode)
 		}
-		undo := map[string]any{"id": mallory.actorID() + "/undo", "type": "Undo", "actor": mallory.actorID(),
-			"object": alice.actorID() + "/follows/x"}
-		if resp := mallory.post(s.url("/ap/inbox"), undo); resp.StatusCode != http.StatusForbidden {
+		undo := map[string]any{"id": mallory.ActorID() + "/undo", "type": "Undo", "actor": mallory.ActorID(),
+			"object": alice.ActorID() + "/follows/x"}
+		if resp := mallory.Post(s.url("/ap/inbox"), undo); resp.StatusCode != http.StatusForbidden {
 			t.Fatalf("status %d, want 403", resp.StatusCode)
 		}
 		if n, _ := s.store.CountFollowers(context.Background(), newsID); n != 1 {

@@ -1,0 +1,183 @@
+package activitypubtest
+
+import (
+	"bytes"
+	"crypto/rsa"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/signing"
+)
+
+// Remote is a fake fediverse server with one actor, at /users/{name}, with a personal inbox and a
+// shared inbox at /inbox. It is safe for concurrent use.
+type Remote struct {
+	t        testing.TB
+	srv      *httptest.Server
+	name     string
+	key      *rsa.PrivateKey
+	verifier *signing.Verifier
+
+	mu         sync.Mutex
+	deliveries []Delivery
+}
+
+// Delivery is one POST the remote received.
+type Delivery struct {
+	// Path is the inbox path it was posted to: "/users/{name}/inbox" or "/inbox".
+	Path string
+	// Activity is the decoded body; nil when Err is set.
+	Activity *vocab.Object
+	// Signer is the owner of the key that signed it.
+	Signer string
+	// Err says why the delivery is not acceptable: a signature that does not verify, a body that
+	// does not decode, or a Content-Type other than application/activity+json.
+	Err error
+}
+
+// WaitTimeout is how long [Remote.WaitFor] waits for a delivery.
+const WaitTimeout = 10 * time.Second
+
+// NewRemote starts a remote server with an actor of that name and stops it when the test ends.
+// Its verifier fetches keys over plain http, as servers on loopback need.
+func NewRemote(t testing.TB, name string) *Remote {
+	t.Helper()
+	key, err := signing.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Remote{t: t, name: name, key: key}
+	resolver, err := signing.NewResolver(signing.ResolverConfig{Client: http.DefaultClient, InsecureAllowHTTP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.verifier, err = signing.NewVerifier(signing.VerifierConfig{Keys: resolver})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /users/"+name, r.serveActor)
+	mux.HandleFunc("POST /users/"+name+"/inbox", r.serveInbox)
+	mux.HandleFunc("POST /inbox", r.serveInbox)
+	r.srv = httptest.NewServer(mux)
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+// URL is the server's base URL.
+func (r *Remote) URL() string { return r.srv.URL }
+
+// ActorID is the IRI of the remote's actor.
+func (r *Remote) ActorID() string { return r.srv.URL + "/users/" + r.name }
+
+// Key is the actor's signing key, with its keyId.
+func (r *Remote) Key() signing.Key {
+	return signing.Key{ID: r.ActorID() + "#main-key", Signer: r.key}
+}
+
+func (r *Remote) serveActor(w http.ResponseWriter, _ *http.Request) {
+	pub, err := signing.EncodePublicKey(&r.key.PublicKey)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	id := r.ActorID()
+	w.Header().Set("Content-Type", vocab.MediaType)
+	json.NewEncoder(w).Encode(map[string]any{
+		"@context":          []string{vocab.ContextActivityStreams, vocab.ContextSecurity},
+		"id":                id,
+		"type":              "Person",
+		"preferredUsername": r.name,
+		"inbox":             id + "/inbox",
+		"endpoints":         map[string]string{"sharedInbox": r.srv.URL + "/inbox"},
+		"publicKey":         map[string]string{"id": id + "#main-key", "owner": id, "publicKeyPem": string(pub)},
+	})
+}
+
+func (r *Remote) serveInbox(w http.ResponseWriter, req *http.Request) {
+	body, err := io.ReadAll(req.Body)
+	d := Delivery{Path: req.URL.Path, Err: err}
+	if d.Err == nil {
+		var v *signing.Verified
+		if v, d.Err = r.verifier.Verify(req.Context(), req, body); d.Err == nil {
+			d.Signer = v.Owner
+			d.Activity, d.Err = vocab.Decode(body)
+		}
+	}
+	if ct := req.Header.Get("Content-Type"); d.Err == nil && ct != vocab.MediaType {
+		d.Err = fmt.Errorf("delivered with Content-Type %q", ct)
+	}
+	r.mu.Lock()
+	r.deliveries = append(r.deliveries, d)
+	r.mu.Unlock()
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// Deliveries returns what the remote received so far.
+func (r *Remote) Deliveries() []Delivery {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Delivery(nil), r.deliveries...)
+}
+
+// WaitFor waits up to [WaitTimeout] for a delivery of an activity of that type and returns the
+// first one. It fails the test at once when any delivery was not acceptable (see Delivery.Err).
+func (r *Remote) WaitFor(typ string) Delivery {
+	r.t.Helper()
+	deadline := time.Now().Add(WaitTimeout)
+	for {
+		for _, d := range r.Deliveries() {
+			if d.Err != nil {
+				r.t.Fatalf("activitypubtest: delivery to %s: %v", d.Path, d.Err)
+			}
+			if d.Activity.Type.Has(typ) {
+				return d
+			}
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("activitypubtest: no %s delivered to %s within %v", typ, r.ActorID(), WaitTimeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Post sends doc as JSON to url, signed with the actor's key as a fediverse server signs a
+// delivery, and returns the response with its body drained and closed.
+func (r *Remote) Post(url string, doc any) *http.Response {
+	r.t.Helper()
+	body, err := json.Marshal(doc)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	k := r.Key()
+	return r.PostRaw(url, body, vocab.MediaType, &k)
+}
+
+// PostRaw sends body as is with that Content-Type, signed with key, or unsigned when key is nil.
+func (r *Remote) PostRaw(url string, body []byte, contentType string, key *signing.Key) *http.Response {
+	r.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	if key != nil {
+		if err := signing.Sign(req, *key, body, time.Now()); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
+}
