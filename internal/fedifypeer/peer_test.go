@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -210,6 +211,7 @@ func TestPeerFollowsGoActor(t *testing.T) {
 	if !hasSignature(d.header) {
 		t.Errorf("Follow delivered without Signature or Signature-Input header: %v", d.header)
 	}
+	t.Logf("Follow signature headers: Signature-Input=%q Signature=%q", d.header.Get("Signature-Input"), d.header.Get("Signature"))
 	st, err := p.State(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -350,7 +352,7 @@ func TestPeerControlErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.call()
-			ce, ok := err.(*fedifypeer.ControlError)
+			ce, ok := errors.AsType[*fedifypeer.ControlError](err)
 			if !ok {
 				t.Fatalf("error = %v (%T), want *ControlError", err, err)
 			}
@@ -370,7 +372,7 @@ func TestPeerControlErrors(t *testing.T) {
 	if err := p.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if _, err := p.Received(ctx); err != fedifypeer.ErrClosed {
+	if _, err := p.Received(ctx); !errors.Is(err, fedifypeer.ErrClosed) {
 		t.Errorf("Received after Close: %v, want ErrClosed", err)
 	}
 }
