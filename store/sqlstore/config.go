@@ -1,0 +1,187 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync/atomic"
+
+	"github.com/fedsite/fedsite/store"
+
+	// The SQLite driver, registered as "sqlite"; OpenSQLite needs it.
+	_ "modernc.org/sqlite"
+)
+
+// Dialect names the SQL dialect a [Store] speaks.
+type Dialect int
+
+const (
+	// DetectDialect, the zero value, makes [Open] detect the dialect from the pool's driver.
+	DetectDialect Dialect = iota
+	// SQLite is SQLite 3 through modernc.org/sqlite (driver name "sqlite").
+	SQLite
+	// Postgres is PostgreSQL 13 or later through github.com/jackc/pgx/v5/stdlib (driver name "pgx").
+	Postgres
+)
+
+// String returns the dialect's name.
+func (d Dialect) String() string {
+	switch d {
+	case SQLite:
+		return "sqlite"
+	case Postgres:
+		return "postgres"
+	case DetectDialect:
+		return "detect"
+	}
+	return fmt.Sprintf("Dialect(%d)", int(d))
+}
+
+// Config configures [Open] and [OpenSQLite].
+type Config struct {
+	// DB is the caller's connection pool. Open requires it and never closes it; OpenSQLite requires
+	// it to be nil, as it opens its own.
+	DB *sql.DB
+	// Dialect is the pool's SQL dialect. Default: detected from the pool's driver (modernc.org/sqlite
+	// is SQLite, pgx is Postgres); Open fails for any other driver unless Dialect is set.
+	Dialect Dialect
+	// Schema is the Postgres schema holding the tables, created when absent. Default: "public".
+	// SQLite has no schemas and ignores it.
+	Schema string
+	// Logger receives debug messages about migrations and housekeeping. Default (nil): discard.
+	Logger *slog.Logger
+}
+
+// Store keeps federation state in a SQL database. It implements [store.Store] and is safe for
+// concurrent use; several Stores, in one process or many, may share a database.
+type Store struct {
+	db      *sql.DB
+	ownDB   bool
+	dialect Dialect
+	schema  string
+	log     *slog.Logger
+	q       queries
+
+	closed    atomic.Bool
+	seenCalls atomic.Uint64
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open checks cfg, applies pending schema migrations and returns a Store over cfg.DB.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	return open(ctx, cfg, nil)
+}
+
+// OpenSQLite opens the SQLite database file at path, creating it when it does not exist, and
+// returns a Store that owns the pool: [Store.Close] closes it. cfg.DB must be nil; cfg.Dialect must
+// be zero or [SQLite]. The connections use WAL, a 10 s busy timeout, foreign keys,
+// synchronous=NORMAL and BEGIN IMMEDIATE for transactions. The path ":memory:" gives a private
+// in-memory database on a single connection, for tests.
+func OpenSQLite(ctx context.Context, path string, cfg Config) (*Store, error) {
+	if cfg.DB != nil {
+		return nil, errors.New("sqlstore: open sqlite: Config.DB must be nil, OpenSQLite opens its own")
+	}
+	if cfg.Dialect != DetectDialect && cfg.Dialect != SQLite {
+		return nil, fmt.Errorf("sqlstore: open sqlite: Config.Dialect is %v", cfg.Dialect)
+	}
+	if path == "" {
+		return nil, errors.New("sqlstore: open sqlite: empty path")
+	}
+	if strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("sqlstore: open sqlite: path %q contains '?' or '#'", path)
+	}
+	params := url.Values{}
+	params.Add("_pragma", "busy_timeout(10000)")
+	params.Add("_pragma", "foreign_keys(1)")
+	params.Add("_pragma", "synchronous(NORMAL)")
+	if path != ":memory:" {
+		params.Add("_pragma", "journal_mode(WAL)")
+	}
+	params.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", path+"?"+params.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open sqlite %s: %w", path, err)
+	}
+	if path == ":memory:" {
+		// Every connection to ":memory:" is a database of its own.
+		db.SetMaxOpenConns(1)
+	}
+	cfg.DB = db
+	cfg.Dialect = SQLite
+	s, err := open(ctx, cfg, nil)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.ownDB = true
+	return s, nil
+}
+
+// open is Open with extra migrations appended, so tests can inject a broken one.
+func open(ctx context.Context, cfg Config, extra []migration) (*Store, error) {
+	if cfg.DB == nil {
+		return nil, errors.New("sqlstore: open: Config.DB is nil")
+	}
+	d := cfg.Dialect
+	if d == DetectDialect {
+		d = detectDialect(cfg.DB)
+		if d == DetectDialect {
+			return nil, fmt.Errorf("sqlstore: open: cannot detect the dialect of driver %T; set Config.Dialect", cfg.DB.Driver())
+		}
+	}
+	if d != SQLite && d != Postgres {
+		return nil, fmt.Errorf("sqlstore: open: unknown %v", d)
+	}
+	schema := cfg.Schema
+	if schema == "" {
+		schema = "public"
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{
+		db:      cfg.DB,
+		dialect: d,
+		schema:  schema,
+		log:     log.With(slog.String("component", "sqlstore"), slog.String("dialect", d.String())),
+	}
+	s.q = newQueries(d, schema)
+	if err := s.migrate(ctx, append(migrations(), extra...)); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func detectDialect(db *sql.DB) Dialect {
+	t := fmt.Sprintf("%T", db.Driver())
+	switch {
+	case strings.Contains(t, "sqlite"):
+		return SQLite
+	case strings.Contains(t, "stdlib"), strings.Contains(t, "pgx"), strings.Contains(t, "pq."):
+		return Postgres
+	}
+	return DetectDialect
+}
+
+// Dialect reports the dialect the store speaks.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Close marks the store closed and, when the store opened the pool itself ([OpenSQLite]), closes
+// it. A pool passed in [Config.DB] stays open. Later calls return [ErrClosed].
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	if s.ownDB {
+		if err := s.db.Close(); err != nil {
+			return fmt.Errorf("sqlstore: close: %w", err)
+		}
+	}
+	return nil
+}

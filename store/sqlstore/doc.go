@@ -1,0 +1,54 @@
+// Package sqlstore keeps fedsite's federation state in a SQL database through [database/sql]. One
+// adapter serves two dialects: [SQLite], the embedded default, and [Postgres]. A [Store] satisfies
+// every contract of the store package and passes the store/storetest conformance suite.
+//
+// # Opening
+//
+// For SQLite, [OpenSQLite] opens (and on first run creates) a database file with pragmas suited to a
+// server: WAL journal, a busy timeout, foreign keys, synchronous=NORMAL, and write transactions that
+// begin with BEGIN IMMEDIATE so concurrent writers wait instead of failing with SQLITE_BUSY. The
+// driver is modernc.org/sqlite, which is pure Go and needs no cgo:
+//
+//	st, err := sqlstore.OpenSQLite(ctx, "fedsite.db", sqlstore.Config{Logger: logger})
+//	if err != nil { … }
+//	defer st.Close()
+//
+// For PostgreSQL the application opens its own pool with the pgx driver and hands it over; the store
+// never closes a pool it did not open:
+//
+//	db, err := sql.Open("pgx", "postgres://app@db.internal/site") // import _ "github.com/jackc/pgx/v5/stdlib"
+//	st, err := sqlstore.Open(ctx, sqlstore.Config{DB: db, Schema: "fedsite"})
+//
+// [Open] also accepts a SQLite pool opened by the caller with driver name "sqlite".
+//
+// # Dialects
+//
+// [Config.Dialect] names the dialect; when it is zero, Open detects it from the pool's driver
+// (modernc.org/sqlite or pgx). On Postgres every table lives in [Config.Schema], created when absent,
+// so several fedsite instances or test runs can share one database. Times are stored as Unix
+// nanoseconds in integer columns, so both dialects keep Go's full precision, and delivery inboxes
+// are compared in byte order (COLLATE "C" on Postgres).
+//
+// # Migrations
+//
+// Open brings the schema up to date before it returns. Each migration runs in its own transaction
+// and is recorded in the schema_migrations table with its version and the time it was applied; a
+// migration that fails is rolled back, leaving tables and version as they were, and Open returns the
+// error. On Postgres a transaction-scoped advisory lock, keyed by the schema name, keeps two
+// instances starting together from applying the same migration twice; on SQLite each migration runs
+// under BEGIN IMMEDIATE, which holds the database's write lock.
+//
+// # Access paths
+//
+// Followers carry an increasing sequence number, and pages are keyset-based on it (newest first), so
+// a page deep into a million followers costs as much as the first and stays stable while followers
+// are added. Each follower's delivery inbox (shared inbox if any, else personal inbox) is its own
+// indexed column, so [Store.DeliveryInboxes] walks the (actor_id, delivery_inbox) index instead of
+// sorting the followers. Operations that write more than one row run in one transaction.
+//
+// # Errors
+//
+// [database/sql.ErrNoRows] becomes [store.ErrNotFound] and unique-key violations become
+// [store.ErrConflict]; other failures, such as an unreachable server or a closed pool, are returned
+// wrapped as "sqlstore: <operation>: <cause>". After [Store.Close], methods return [ErrClosed].
+package sqlstore

@@ -1,0 +1,221 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+// maxLimit caps the size of one page, so a huge limit cannot make one query hold a whole table.
+const maxLimit = 10000
+
+// AddFollower implements [store.Followers]. One upsert keeps the row's sequence number and
+// CreatedAt, so a repeated Follow changes only inboxes and FollowID.
+func (s *Store) AddFollower(ctx context.Context, f store.Follower) error {
+	const op = "add follower"
+	if err := s.check(op); err != nil {
+		return err
+	}
+	if f.ActorID == "" || f.FollowerID == "" {
+		return fmt.Errorf("sqlstore: %s: ActorID and FollowerID are required", op)
+	}
+	created := f.CreatedAt
+	if created.IsZero() {
+		created = time.Now()
+	}
+	_, err := s.db.ExecContext(ctx, s.q.addFollower, f.ActorID, f.FollowerID, f.Inbox, f.SharedInbox,
+		f.DeliveryInbox(), f.FollowID, created.UnixNano())
+	return wrap(op, err)
+}
+
+// RemoveFollower implements [store.Followers].
+func (s *Store) RemoveFollower(ctx context.Context, actorID, followerID string) error {
+	const op = "remove follower"
+	if err := s.check(op); err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx, s.q.removeFollower, actorID, followerID)
+	if err != nil {
+		return wrap(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return wrap(op, err)
+	}
+	if n == 0 {
+		return wrap(op, store.ErrNotFound)
+	}
+	return nil
+}
+
+// Follower implements [store.Followers].
+func (s *Store) Follower(ctx context.Context, actorID, followerID string) (store.Follower, error) {
+	const op = "follower"
+	if err := s.check(op); err != nil {
+		return store.Follower{}, err
+	}
+	f, err := scanFollower(s.db.QueryRowContext(ctx, s.q.follower, actorID, followerID))
+	return f, wrap(op, err)
+}
+
+// FollowerByFollowID implements [store.Followers]. An empty followID is never found.
+func (s *Store) FollowerByFollowID(ctx context.Context, followID string) (store.Follower, error) {
+	const op = "follower by follow id"
+	if err := s.check(op); err != nil {
+		return store.Follower{}, err
+	}
+	if followID == "" {
+		return store.Follower{}, wrap(op, store.ErrNotFound)
+	}
+	f, err := scanFollower(s.db.QueryRowContext(ctx, s.q.followerByFollowID, followID))
+	return f, wrap(op, err)
+}
+
+// FollowersPage implements [store.Followers]. The cursor is the sequence number of the last
+// follower of the previous page; a limit below 1 is an error, and at most 10000 are returned.
+func (s *Store) FollowersPage(ctx context.Context, actorID, cursor string, limit int) (store.Page[store.Follower], error) {
+	const op = "followers page"
+	var page store.Page[store.Follower]
+	if err := s.check(op); err != nil {
+		return page, err
+	}
+	limit, err := checkLimit(op, limit)
+	if err != nil {
+		return page, err
+	}
+	var rows *sql.Rows
+	if cursor == "" {
+		rows, err = s.db.QueryContext(ctx, s.q.followersFirst, actorID, limit+1)
+	} else {
+		seq, perr := parseCursor(cursor)
+		if perr != nil {
+			return page, fmt.Errorf("sqlstore: %s: %w", op, perr)
+		}
+		rows, err = s.db.QueryContext(ctx, s.q.followersAfter, actorID, limit+1, seq)
+	}
+	if err != nil {
+		return page, wrap(op, err)
+	}
+	defer rows.Close()
+	var last int64
+	for rows.Next() {
+		if len(page.Items) == limit {
+			page.Next = formatCursor(last)
+			break
+		}
+		var seq int64
+		f, err := scanFollower(rows, &seq)
+		if err != nil {
+			return store.Page[store.Follower]{}, wrap(op, err)
+		}
+		last = seq
+		page.Items = append(page.Items, f)
+	}
+	if err := rows.Err(); err != nil {
+		return store.Page[store.Follower]{}, wrap(op, err)
+	}
+	return page, nil
+}
+
+// CountFollowers implements [store.Followers].
+func (s *Store) CountFollowers(ctx context.Context, actorID string) (int, error) {
+	const op = "count followers"
+	if err := s.check(op); err != nil {
+		return 0, err
+	}
+	var n int
+	err := s.db.QueryRowContext(ctx, s.q.countFollowers, actorID).Scan(&n)
+	return n, wrap(op, err)
+}
+
+// DeliveryInboxes implements [store.Followers]. It walks the (actor_id, delivery_inbox) index
+// with SELECT DISTINCT, which measured faster than a loose index scan at 10k inboxes among 1M
+// followers on both dialects (see the package benchmarks). A limit below 1 is an error, and at
+// most 10000 are returned.
+func (s *Store) DeliveryInboxes(ctx context.Context, actorID, after string, limit int) ([]string, error) {
+	return s.deliveryInboxes(ctx, s.q.inboxesDistinct, actorID, after, limit)
+}
+
+func (s *Store) deliveryInboxes(ctx context.Context, query, actorID, after string, limit int) ([]string, error) {
+	const op = "delivery inboxes"
+	if err := s.check(op); err != nil {
+		return nil, err
+	}
+	limit, err := checkLimit(op, limit)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, query, actorID, after, limit)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	inboxes := make([]string, 0, min(limit, 1024))
+	for rows.Next() {
+		var in string
+		if err := rows.Scan(&in); err != nil {
+			return nil, wrap(op, err)
+		}
+		inboxes = append(inboxes, in)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap(op, err)
+	}
+	return inboxes, nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+// scanFollower reads followerCols, preceded by the sequence number when seq is given.
+func scanFollower(sc scanner, seq ...*int64) (store.Follower, error) {
+	var f store.Follower
+	var created int64
+	dest := []any{&f.ActorID, &f.FollowerID, &f.Inbox, &f.SharedInbox, &f.FollowID, &created}
+	if len(seq) > 0 {
+		dest = append([]any{seq[0]}, dest...)
+	}
+	if err := sc.Scan(dest...); err != nil {
+		return store.Follower{}, err
+	}
+	f.CreatedAt = fromNanos(created)
+	return f, nil
+}
+
+// checkLimit refuses a limit below 1 and caps it at maxLimit.
+func checkLimit(op string, limit int) (int, error) {
+	if limit < 1 {
+		return 0, fmt.Errorf("sqlstore: %s: limit %d is not positive", op, limit)
+	}
+	return min(limit, maxLimit), nil
+}
+
+func parseCursor(c string) (int64, error) {
+	n, err := strconv.ParseInt(c, 36, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("cursor %q: %w", c, store.ErrBadCursor)
+	}
+	return n, nil
+}
+
+func formatCursor(seq int64) string { return strconv.FormatInt(seq, 36) }
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+// nanos maps the zero time to NULL.
+func nanos(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixNano(), Valid: true}
+}
+
+func fromNullNanos(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return fromNanos(n.Int64)
+}

@@ -1,0 +1,83 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+)
+
+const postgresEnv = "FEDSITE_TEST_POSTGRES_URL"
+
+// backend opens a fresh, isolated store of one dialect for a test or benchmark.
+type backend struct {
+	name string
+	open func(tb testing.TB) *Store
+}
+
+func backends() []backend {
+	return []backend{{"SQLite", newSQLite}, {"Postgres", newPostgres}}
+}
+
+// newSQLite opens a store on a new database file in the test's temp dir.
+func newSQLite(tb testing.TB) *Store {
+	tb.Helper()
+	s, err := OpenSQLite(context.Background(), filepath.Join(tb.TempDir(), "fedsite.db"), Config{})
+	if err != nil {
+		tb.Fatalf("OpenSQLite: %v", err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+// postgresDB returns a pool on the server named by FEDSITE_TEST_POSTGRES_URL, skipping when it is
+// unset and failing when the server does not answer.
+func postgresDB(tb testing.TB) *sql.DB {
+	tb.Helper()
+	url := os.Getenv(postgresEnv)
+	if url == "" {
+		tb.Skipf("set %s (e.g. postgres://postgres@127.0.0.1:5432/test) to run the Postgres tests", postgresEnv)
+	}
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		tb.Fatalf("%s=%s: %v", postgresEnv, url, err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		tb.Fatalf("%s is set but the server does not answer: %v", postgresEnv, err)
+	}
+	return db
+}
+
+// newSchemaName returns a random schema name for one test run.
+func newSchemaName() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return "fedsite_test_" + hex.EncodeToString(b)
+}
+
+// newPostgres opens a store in a schema of its own, dropped when the test ends.
+func newPostgres(tb testing.TB) *Store {
+	tb.Helper()
+	db := postgresDB(tb)
+	schema := newSchemaName()
+	tb.Cleanup(func() {
+		if _, err := db.ExecContext(context.Background(), "DROP SCHEMA IF EXISTS "+quoteIdent(schema)+" CASCADE"); err != nil {
+			tb.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	s, err := Open(context.Background(), Config{DB: db, Schema: schema})
+	if err != nil {
+		tb.Fatalf("Open(postgres, schema %s): %v", schema, err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}

@@ -1,0 +1,42 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+// KeyPair implements [store.Keys].
+func (s *Store) KeyPair(ctx context.Context, actorID, name string) (store.KeyPair, error) {
+	const op = "key pair"
+	if err := s.check(op); err != nil {
+		return store.KeyPair{}, err
+	}
+	var k store.KeyPair
+	var created int64
+	err := s.db.QueryRowContext(ctx, s.q.keyPair, actorID, name).Scan(&k.ActorID, &k.Name, &k.PrivateKeyPEM, &created)
+	if err != nil {
+		return store.KeyPair{}, wrap(op, err)
+	}
+	k.CreatedAt = fromNanos(created)
+	return k, nil
+}
+
+// CreateKeyPair implements [store.Keys]. A zero CreatedAt is stored as the current time.
+func (s *Store) CreateKeyPair(ctx context.Context, k store.KeyPair) error {
+	const op = "create key pair"
+	if err := s.check(op); err != nil {
+		return err
+	}
+	if k.ActorID == "" || k.Name == "" || len(k.PrivateKeyPEM) == 0 {
+		return fmt.Errorf("sqlstore: %s: ActorID, Name and PrivateKeyPEM are required", op)
+	}
+	created := k.CreatedAt
+	if created.IsZero() {
+		created = time.Now()
+	}
+	_, err := s.db.ExecContext(ctx, s.q.createKeyPair, k.ActorID, k.Name, k.PrivateKeyPEM, created.UnixNano())
+	return wrap(op, err)
+}

@@ -1,0 +1,183 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"time"
+)
+
+// migration is one step of the schema. Its statements use {table} names and {int}, {blob},
+// {seqpk}, {bytetext} types, rewritten for the dialect.
+type migration struct {
+	version int
+	name    string
+	stmts   []string
+}
+
+// migrations returns the schema's history. Never edit a released migration: append a new one.
+func migrations() []migration {
+	return []migration{{
+		version: 1,
+		name:    "initial tables",
+		stmts: []string{
+			`CREATE TABLE {followers} (
+				seq {seqpk},
+				actor_id TEXT NOT NULL,
+				follower_id TEXT NOT NULL,
+				inbox TEXT NOT NULL,
+				shared_inbox TEXT NOT NULL DEFAULT '',
+				delivery_inbox {bytetext} NOT NULL,
+				follow_id TEXT NOT NULL DEFAULT '',
+				created_at {int} NOT NULL,
+				UNIQUE (actor_id, follower_id)
+			)`,
+			`CREATE INDEX followers_actor_seq ON {followers} (actor_id, seq)`,
+			`CREATE INDEX followers_actor_delivery ON {followers} (actor_id, delivery_inbox)`,
+			`CREATE INDEX followers_follow_id ON {followers} (follow_id)`,
+			`CREATE TABLE {objects} (
+				id TEXT PRIMARY KEY,
+				actor_id TEXT NOT NULL,
+				type TEXT NOT NULL,
+				document {blob},
+				published {int},
+				deleted {int}
+			)`,
+			`CREATE TABLE {outbox} (
+				seq {seqpk},
+				actor_id TEXT NOT NULL,
+				object_id TEXT NOT NULL UNIQUE
+			)`,
+			`CREATE INDEX outbox_actor_seq ON {outbox} (actor_id, seq)`,
+			`CREATE TABLE {seen} (
+				id TEXT PRIMARY KEY,
+				expires_at {int} NOT NULL
+			)`,
+			`CREATE INDEX seen_expires ON {seen} (expires_at)`,
+			`CREATE TABLE {remote_actors} (
+				id TEXT PRIMARY KEY,
+				inbox TEXT NOT NULL,
+				shared_inbox TEXT NOT NULL,
+				document {blob},
+				fetched_at {int}
+			)`,
+			`CREATE TABLE {remote_keys} (
+				key_id TEXT PRIMARY KEY,
+				actor_id TEXT NOT NULL,
+				pos {int} NOT NULL,
+				public_key_pem TEXT NOT NULL
+			)`,
+			`CREATE INDEX remote_keys_actor ON {remote_keys} (actor_id, pos)`,
+			`CREATE TABLE {key_pairs} (
+				actor_id TEXT NOT NULL,
+				name TEXT NOT NULL,
+				private_key_pem {blob} NOT NULL,
+				created_at {int} NOT NULL,
+				PRIMARY KEY (actor_id, name)
+			)`,
+			`CREATE TABLE {audit} (
+				seq {seqpk},
+				at {int} NOT NULL,
+				actor TEXT NOT NULL,
+				action TEXT NOT NULL,
+				object TEXT NOT NULL,
+				detail TEXT NOT NULL
+			)`,
+		},
+	}}
+}
+
+// migrate applies every migration newer than the recorded version, each in its own transaction.
+func (s *Store) migrate(ctx context.Context, ms []migration) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return wrap("migrate", err)
+	}
+	defer conn.Close()
+
+	if err := s.migrateTx(ctx, conn, func(ctx context.Context, conn *sql.Conn) error {
+		if s.dialect == Postgres {
+			if _, err := conn.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+quoteIdent(s.schema)); err != nil {
+				return err
+			}
+		}
+		_, err := conn.ExecContext(ctx, rewrite(s.dialect, s.schema,
+			`CREATE TABLE IF NOT EXISTS {schema_migrations} (version {int} PRIMARY KEY, applied_at TEXT NOT NULL)`))
+		return err
+	}); err != nil {
+		return wrap("migrate: create schema_migrations", err)
+	}
+
+	for _, m := range ms {
+		applied := false
+		err := s.migrateTx(ctx, conn, func(ctx context.Context, conn *sql.Conn) error {
+			// Read the version under the lock: another instance may have just applied m.
+			var v sql.NullInt64
+			if err := conn.QueryRowContext(ctx, rewrite(s.dialect, s.schema,
+				`SELECT MAX(version) FROM {schema_migrations}`)).Scan(&v); err != nil {
+				return err
+			}
+			if v.Valid && v.Int64 >= int64(m.version) {
+				return nil
+			}
+			for _, st := range m.stmts {
+				if _, err := conn.ExecContext(ctx, rewrite(s.dialect, s.schema, st)); err != nil {
+					return err
+				}
+			}
+			_, err := conn.ExecContext(ctx, rewrite(s.dialect, s.schema,
+				`INSERT INTO {schema_migrations} (version, applied_at) VALUES ($1, $2)`),
+				m.version, time.Now().UTC().Format(time.RFC3339Nano))
+			applied = err == nil
+			return err
+		})
+		if err != nil {
+			return wrap(fmt.Sprintf("migrate to version %d (%s)", m.version, m.name), err)
+		}
+		if applied {
+			s.log.LogAttrs(ctx, slog.LevelInfo, "applied schema migration",
+				slog.Int("version", m.version), slog.String("name", m.name), slog.String("schema", s.schema))
+		}
+	}
+	return nil
+}
+
+// migrateTx runs fn in a transaction on conn that holds the migration lock: BEGIN IMMEDIATE on
+// SQLite, a transaction-scoped advisory lock keyed by the schema on Postgres. A failing fn rolls
+// the transaction back; SQLite and Postgres both undo DDL on rollback.
+func (s *Store) migrateTx(ctx context.Context, conn *sql.Conn, fn func(context.Context, *sql.Conn) error) (err error) {
+	begin := "BEGIN"
+	if s.dialect == SQLite {
+		begin = "BEGIN IMMEDIATE"
+	}
+	if _, err := conn.ExecContext(ctx, begin); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			// Roll back even when ctx is done, so the connection goes back to the pool clean.
+			if _, rbErr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rbErr != nil {
+				s.log.LogAttrs(ctx, slog.LevelWarn, "rollback of schema migration failed", slog.Any("error", rbErr))
+			}
+		}
+	}()
+	if s.dialect == Postgres {
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", s.lockKey()); err != nil {
+			return err
+		}
+	}
+	if err := fn(ctx, conn); err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(ctx, "COMMIT")
+	return err
+}
+
+// lockKey is the advisory lock id for migrations of this store's schema.
+func (s *Store) lockKey() int64 {
+	h := fnv.New64a()
+	h.Write([]byte("fedsite/sqlstore migrate " + s.schema))
+	return int64(h.Sum64())
+}

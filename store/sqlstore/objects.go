@@ -1,0 +1,96 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+// PutObject implements [store.Objects]. An edit replaces the actor, type and document and keeps the
+// first Published time; one conditional upsert refuses a deleted id with [store.ErrConflict].
+func (s *Store) PutObject(ctx context.Context, o store.Object) error {
+	const op = "put object"
+	if err := s.check(op); err != nil {
+		return err
+	}
+	if o.ID == "" {
+		return fmt.Errorf("sqlstore: %s: empty id", op)
+	}
+	err := putObject(ctx, s.db, s.q.putObject, o)
+	if err != nil {
+		return wrap(op+" "+o.ID, err)
+	}
+	return nil
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func putObject(ctx context.Context, db execer, query string, o store.Object) error {
+	res, err := db.ExecContext(ctx, query, o.ID, o.ActorID, o.Type, o.Document, nanos(o.Published))
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		// The upsert's WHERE skipped the row: the id is a tombstone.
+		return fmt.Errorf("%w: object was deleted", store.ErrConflict)
+	}
+	return nil
+}
+
+// Object implements [store.Objects].
+func (s *Store) Object(ctx context.Context, id string) (store.Object, error) {
+	const op = "object"
+	if err := s.check(op); err != nil {
+		return store.Object{}, err
+	}
+	o, err := scanObject(s.db.QueryRowContext(ctx, s.q.object, id))
+	return o, wrap(op, err)
+}
+
+// DeleteObject implements [store.Objects]. Deleting a tombstone again keeps the first deletion time.
+func (s *Store) DeleteObject(ctx context.Context, id string, at time.Time) error {
+	const op = "delete object"
+	if err := s.check(op); err != nil {
+		return err
+	}
+	if at.IsZero() {
+		at = time.Now()
+	}
+	res, err := s.db.ExecContext(ctx, s.q.deleteObject, id, at.UnixNano())
+	if err != nil {
+		return wrap(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return wrap(op, err)
+	}
+	if n == 0 {
+		return wrap(op, store.ErrNotFound)
+	}
+	return nil
+}
+
+// scanObject reads objectCols, preceded by the sequence number when seq is given.
+func scanObject(sc scanner, seq ...*int64) (store.Object, error) {
+	var o store.Object
+	var published, deleted sql.NullInt64
+	dest := []any{&o.ID, &o.ActorID, &o.Type, &o.Document, &published, &deleted}
+	if len(seq) > 0 {
+		dest = append([]any{seq[0]}, dest...)
+	}
+	if err := sc.Scan(dest...); err != nil {
+		return store.Object{}, err
+	}
+	o.Published = fromNullNanos(published)
+	o.Deleted = fromNullNanos(deleted)
+	return o, nil
+}
