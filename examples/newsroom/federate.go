@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/fedsite/fedsite/activitypub"
+	"github.com/fedsite/fedsite/store/sqlstore"
+)
+
+// federate is everything fedsite adds to the site: its state in a SQLite file, the organization
+// actor @news, the ActivityPub routes around the site's own handler, and a publish hook.
+func federate(ctx context.Context, s *site, baseURL, dbPath string, log *slog.Logger) (http.Handler, io.Closer, error) {
+	st, err := sqlstore.OpenSQLite(ctx, dbPath, sqlstore.Config{Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	fed, err := activitypub.New(activitypub.Config{
+		BaseURL: baseURL,
+		Store:   st,
+		Logger:  log,
+		// A site served over plain http is a local demo: let it talk to peers on http too.
+		InsecureAllowHTTP: strings.HasPrefix(baseURL, "http://"),
+		Actors: activitypub.ActorSourceFunc(func(ctx context.Context, name string) (*activitypub.Actor, error) {
+			if name != "news" {
+				return nil, activitypub.ErrNotFound
+			}
+			return &activitypub.Actor{Username: "news", Type: "Organization", Name: s.cfg.Name,
+				Summary: s.cfg.Tagline, ProfileURL: baseURL + "/", Discoverable: true, Indexable: true}, nil
+		}),
+	})
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	go fed.Run(ctx)
+	s.onPublish = func(ctx context.Context, a article) error {
+		return fed.Publish(ctx, "news", activitypub.Article{URL: baseURL + a.Path(), Title: a.Title,
+			Summary: a.Summary, Content: string(a.HTML()), Language: "en", Published: a.Published})
+	}
+	return fed.Middleware(s), st, nil
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/internal/fedifypeer"
+)
+
+// TestFedifyInterop federates the newsroom with a real Fedify server (set FEDSITE_FEDIFY=1; CI
+// does). Fedify follows @news by actor URL — its WebFinger client is https-only — and must receive
+// a verified Accept; then the editor publishes and Fedify must receive a verified Create{Article}
+// with the right title, url and addressing. The Follow only counts once fedsite verified Fedify's
+// signature: Fedify knocks with RFC 9421 first, gets 401, and falls back to draft-cavage.
+func TestFedifyInterop(t *testing.T) {
+	peer := fedifypeer.StartForTest(t)
+	a := startApp(t, t.TempDir(), "")
+	newsID := a.base + "/ap/users/news"
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	followID, err := peer.Follow(ctx, newsID)
+	if err != nil {
+		t.Fatalf("Fedify follow: %v", err)
+	}
+	accept, err := peer.WaitFor(ctx, func(act fedifypeer.Activity) bool { return act.Type == "Accept" })
+	if err != nil {
+		t.Fatalf("no Accept reached Fedify: %v", err)
+	}
+	if !accept.Verified || accept.Actor != newsID {
+		t.Fatalf("Accept: verified=%v actor=%s (%s)", accept.Verified, accept.Actor, accept.Reason)
+	}
+	if doc := decode(t, accept.Document); doc.Object.ID() != followID {
+		t.Errorf("Accept object = %q, want the Follow %q", doc.Object.ID(), followID)
+	}
+	if n := a.total(t, "followers"); n != 1 {
+		t.Fatalf("followers = %d after Fedify's Follow, want 1", n)
+	}
+	followers := a.as2(t, newsID+"/followers?page=true")
+	if got := followers.OrderedItems.IDs(); len(got) != 1 || got[0] != peer.ActorID() {
+		t.Errorf("followers page = %v, want [%s]", got, peer.ActorID())
+	}
+
+	title := "Harbour festival draws record crowds"
+	articleURL := a.publish(t, a.editor(t), title, "Forty thousand visitors came to the harbour on Saturday.")
+	create, err := peer.WaitFor(ctx, func(act fedifypeer.Activity) bool { return act.Type == "Create" })
+	if err != nil {
+		t.Fatalf("no Create reached Fedify: %v", err)
+	}
+	if !create.Verified || create.Actor != newsID {
+		t.Fatalf("Create: verified=%v actor=%s (%s)", create.Verified, create.Actor, create.Reason)
+	}
+	doc := decode(t, create.Document)
+	obj := doc.Object.Object
+	if obj == nil {
+		t.Fatalf("Create without an embedded object: %s", create.Document)
+	}
+	checks := []struct {
+		name string
+		ok   bool
+	}{
+		{"type Article", obj.Type.Has("Article")},
+		{"id is the article URL", obj.ID == articleURL},
+		{"name is the title", obj.Name == title},
+		{"url is the article URL", obj.URLString() == articleURL},
+		{"attributed to @news", obj.AttributedTo.Has(newsID)},
+		{"Create to public", hasPublic(doc.To)},
+		{"Create cc followers", doc.Cc.Has(newsID + "/followers")},
+		{"object to public", hasPublic(obj.To)},
+	}
+	for _, c := range checks {
+		if !c.ok {
+			t.Errorf("%s: no, in %s", c.name, create.Document)
+		}
+	}
+}
+
+func decode(t *testing.T, doc []byte) *vocab.Object {
+	t.Helper()
+	o, err := vocab.Decode(doc)
+	if err != nil {
+		t.Fatalf("decode %s: %v", doc, err)
+	}
+	return o
+}
+
+// hasPublic reports whether an audience names the public collection in any of the forms Fedify's
+// JSON-LD compaction may give it ("as:Public" among them).
+func hasPublic(refs vocab.Refs) bool {
+	for _, id := range refs.IDs() {
+		if vocab.IsPublic(id) || strings.HasSuffix(id, "#Public") {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,119 @@
+// Command newsroom is a small news site that federates its articles with fedsite: the site in
+// site.go exists on its own, and federate.go adds the fediverse in about thirty lines.
+//
+// Usage:
+//
+//	go run ./examples/newsroom [-addr 127.0.0.1:8080] [-base-url URL] [-data DIR] [-editor-password PW]
+//
+// The editor password comes from -editor-password or NEWSROOM_EDITOR_PASSWORD; without either a
+// random one is made and logged at start. Articles and federation state are kept in DIR.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// options are the command's settings.
+type options struct {
+	addr, baseURL, dataDir, password string
+	debug                            bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("newsroom", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&o.baseURL, "base-url", "", "public URL of the site (default: http://ADDR)")
+	fs.StringVar(&o.dataDir, "data", "newsroom-data", "folder for articles and federation state (created if absent)")
+	fs.StringVar(&o.password, "editor-password", os.Getenv("NEWSROOM_EDITOR_PASSWORD"), "editor password (default: $NEWSROOM_EDITOR_PASSWORD, else a random one)")
+	fs.BoolVar(&o.debug, "debug", false, "log debug messages")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("newsroom: unexpected arguments %q", fs.Args())
+	}
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if o.debug {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("newsroom: %w", err)
+	}
+	if o.baseURL == "" {
+		o.baseURL = "http://" + ln.Addr().String()
+	}
+	if o.password == "" {
+		o.password = rand.Text()
+		log.Info("no editor password given; using a random one", "password", o.password)
+	}
+	h, closer, err := newApp(ctx, o, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer closer.Close()
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	log.Info("newsroom is up", "url", o.baseURL, "actor", o.baseURL+"/ap/users/news", "data", o.dataDir)
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("newsroom: %w", err)
+	}
+	return nil
+}
+
+// newApp builds the site and federates it; the closer releases the federation's store.
+func newApp(ctx context.Context, o options, log *slog.Logger) (http.Handler, io.Closer, error) {
+	if err := os.MkdirAll(o.dataDir, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("newsroom: %w", err)
+	}
+	s, err := newSite(siteConfig{
+		Name:           "The Riverside Courier",
+		Tagline:        "News from the city by the river, since 1921.",
+		DataFile:       filepath.Join(o.dataDir, "articles.json"),
+		EditorPassword: o.password,
+		Logger:         log,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return federate(ctx, s, o.baseURL, filepath.Join(o.dataDir, "fedsite.db"), log)
+}

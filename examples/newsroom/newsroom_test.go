@@ -1,0 +1,249 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fedsite/fedsite/activitypub/activitypubtest"
+	"github.com/fedsite/fedsite/activitypub/vocab"
+)
+
+const testPassword = "correct horse battery staple"
+
+// app is a running newsroom on loopback.
+type app struct {
+	addr, base string
+	stop       func()
+}
+
+// startApp runs the newsroom with its data in dir until stop is called or the test ends. It
+// listens on addr, or on a free loopback port when addr is empty.
+func startApp(t *testing.T, dir, addr string) *app {
+	t.Helper()
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	o := options{addr: ln.Addr().String(), baseURL: "http://" + ln.Addr().String(), dataDir: dir, password: testPassword}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	h, closer, err := newApp(ctx, o, log)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h}
+	done := make(chan struct{})
+	go func() { srv.Serve(ln); close(done) }()
+	a := &app{addr: o.addr, base: o.baseURL}
+	var once bool
+	a.stop = func() {
+		if once {
+			return
+		}
+		once = true
+		cancel()
+		srv.Close()
+		<-done
+		closer.Close()
+	}
+	t.Cleanup(a.stop)
+	return a
+}
+
+// editor returns a client logged in as the editor.
+func (a *app) editor(t *testing.T) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.PostForm(a.base+"/login", url.Values{"password": {testPassword}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/publish" {
+		t.Fatalf("login: status %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	return c
+}
+
+// publish posts the publish form and returns the new article's URL.
+func (a *app) publish(t *testing.T, c *http.Client, title, body string) string {
+	t.Helper()
+	resp, err := c.PostForm(a.base+"/publish", url.Values{"title": {title}, "summary": {"A summary."}, "body": {body}, "author": {"Test Writer"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Request.URL.Path, "/articles/") {
+		t.Fatalf("publish: status %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	return resp.Request.URL.String()
+}
+
+// as2 fetches an AS2 document from the app.
+func (a *app) as2(t *testing.T, u string) *vocab.Object {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	req.Header.Set("Accept", vocab.MediaType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: status %d: %s", u, resp.StatusCode, body)
+	}
+	o, err := vocab.Decode(body)
+	if err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+	return o
+}
+
+func (a *app) total(t *testing.T, collection string) int {
+	t.Helper()
+	c := a.as2(t, a.base+"/ap/users/news/"+collection)
+	if c.TotalItems == nil {
+		t.Fatalf("%s has no totalItems", collection)
+	}
+	return *c.TotalItems
+}
+
+func TestSitePages(t *testing.T) {
+	a := startApp(t, t.TempDir(), "")
+	tests := []struct {
+		path   string
+		status int
+		want   string
+	}{
+		{"/", http.StatusOK, "Council approves the river path"},
+		{"/articles/2026-11-20-council-approves-river-path", http.StatusOK, "Construction starts in March"},
+		{"/articles/no-such-story", http.StatusNotFound, "There is no story"},
+		{"/login", http.StatusOK, "Editor login"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			resp, err := http.Get(a.base + tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status || !strings.Contains(string(body), tt.want) {
+				t.Fatalf("status %d, body lacks %q:\n%s", resp.StatusCode, tt.want, body)
+			}
+		})
+	}
+}
+
+func TestAnonymousPublishPublishesNothing(t *testing.T) {
+	dir := t.TempDir()
+	a := startApp(t, dir, "")
+	before, err := os.ReadFile(filepath.Join(dir, "articles.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	tests := []struct {
+		name   string
+		cookie *http.Cookie
+	}{
+		{"no session", nil},
+		{"forged session", &http.Cookie{Name: sessionCookie, Value: "99999999999.deadbeef"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, a.base+"/publish", strings.NewReader(url.Values{"title": {"Sneaky"}, "body": {"x"}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if tt.cookie != nil {
+				req.AddCookie(tt.cookie)
+			}
+			resp, err := noRedirect.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("status %d, want 401", resp.StatusCode)
+			}
+		})
+	}
+	resp, err := http.PostForm(a.base+"/login", url.Values{"password": {"wrong"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("wrong password: status %d, want 401", resp.StatusCode)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, "articles.json"))
+	if string(after) != string(before) {
+		t.Error("articles changed after anonymous publish attempts")
+	}
+	if n := a.total(t, "outbox"); n != 0 {
+		t.Errorf("outbox has %d items", n)
+	}
+}
+
+// TestFollowPublishRestart federates the newsroom with a fake remote, then restarts it on the
+// same SQLite data: followers, outbox and the actor's key survive.
+func TestFollowPublishRestart(t *testing.T) {
+	dir := t.TempDir()
+	a := startApp(t, dir, "")
+	remote := activitypubtest.NewRemote(t, "reader")
+	newsID := a.base + "/ap/users/news"
+	keyBefore := a.as2(t, newsID).PublicKey[0].PublicKeyPem
+
+	resp := remote.Post(newsID+"/inbox", map[string]any{
+		"@context": vocab.ContextActivityStreams, "id": remote.ActorID() + "/follow/1", "type": "Follow",
+		"actor": remote.ActorID(), "object": newsID,
+	})
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("Follow: status %d", resp.StatusCode)
+	}
+	if accept := remote.WaitFor("Accept"); accept.Signer != newsID {
+		t.Fatalf("Accept signed by %s", accept.Signer)
+	}
+	articleURL := a.publish(t, a.editor(t), "Bridge reopens after repairs", "The old bridge reopened on Monday.\n\nTraffic is back to normal.")
+	create := remote.WaitFor("Create")
+	if obj := create.Activity.Object.Object; obj == nil || obj.ID != articleURL || obj.Name != "Bridge reopens after repairs" ||
+		!strings.Contains(obj.Content, "<p>The old bridge reopened on Monday.</p>") {
+		t.Fatalf("Create object: %+v", create.Activity.Object)
+	}
+
+	a.stop()
+	// The same address, so the same base URL and actor ids.
+	b := startApp(t, dir, a.addr)
+	if n := b.total(t, "followers"); n != 1 {
+		t.Errorf("followers after restart = %d, want 1", n)
+	}
+	if n := b.total(t, "outbox"); n != 1 {
+		t.Errorf("outbox after restart = %d, want 1", n)
+	}
+	if got := b.as2(t, b.base+"/ap/users/news").PublicKey[0].PublicKeyPem; got != keyBefore {
+		t.Error("the actor's key changed across a restart")
+	}
+	var articles []article
+	data, _ := os.ReadFile(filepath.Join(dir, "articles.json"))
+	if err := json.Unmarshal(data, &articles); err != nil || len(articles) != 3 {
+		t.Errorf("articles after restart: %d (%v), want 3", len(articles), err)
+	}
+}

@@ -1,0 +1,296 @@
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// This file is the news site as it exists without fedsite: articles kept in a JSON file, a front
+// page, article pages and an editor's publish form behind a login. Nothing here knows about the
+// fediverse; federate.go adds that.
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// article is one story of the site.
+type article struct {
+	Slug      string    `json:"slug"`
+	Title     string    `json:"title"`
+	Summary   string    `json:"summary"`
+	Body      string    `json:"body"` // plain text, paragraphs separated by blank lines
+	Author    string    `json:"author"`
+	Published time.Time `json:"published"`
+}
+
+// Path is the article's address on the site.
+func (a article) Path() string { return "/articles/" + a.Slug }
+
+// HTML renders the body's paragraphs as escaped HTML.
+func (a article) HTML() template.HTML {
+	var b strings.Builder
+	for _, p := range strings.Split(strings.ReplaceAll(a.Body, "\r\n", "\n"), "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			b.WriteString("<p>" + template.HTMLEscapeString(p) + "</p>")
+		}
+	}
+	return template.HTML(b.String())
+}
+
+// siteConfig is what the site needs to run.
+type siteConfig struct {
+	Name           string
+	Tagline        string
+	DataFile       string // where articles are kept
+	EditorPassword string
+	Logger         *slog.Logger
+}
+
+// site is the newsroom's own web application.
+type site struct {
+	cfg       siteConfig
+	tmpl      *template.Template
+	mux       *http.ServeMux
+	secret    []byte // signs the editor's session cookie
+	onPublish func(ctx context.Context, a article) error
+
+	mu       sync.RWMutex
+	articles []article // newest first
+}
+
+func newSite(cfg siteConfig) (*site, error) {
+	if cfg.EditorPassword == "" {
+		return nil, errors.New("newsroom: an editor password is required")
+	}
+	tmpl, err := template.ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("newsroom: templates: %w", err)
+	}
+	s := &site{cfg: cfg, tmpl: tmpl, secret: make([]byte, 32)}
+	rand.Read(s.secret)
+	if err := s.load(); err != nil {
+		return nil, err
+	}
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("GET /{$}", s.serveFront)
+	s.mux.HandleFunc("GET /articles/{slug}", s.serveArticle)
+	s.mux.HandleFunc("GET /login", s.serveLoginForm)
+	s.mux.HandleFunc("POST /login", s.serveLogin)
+	s.mux.HandleFunc("POST /logout", s.serveLogout)
+	s.mux.HandleFunc("GET /publish", s.requireEditor(s.servePublishForm))
+	s.mux.HandleFunc("POST /publish", s.requireEditor(s.servePublish))
+	return s, nil
+}
+
+func (s *site) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// load reads the articles, seeding the file with sample stories on first run.
+func (s *site) load() error {
+	data, err := os.ReadFile(s.cfg.DataFile)
+	if errors.Is(err, os.ErrNotExist) {
+		s.articles = sampleArticles()
+		return s.save()
+	}
+	if err != nil {
+		return fmt.Errorf("newsroom: read articles: %w", err)
+	}
+	if err := json.Unmarshal(data, &s.articles); err != nil {
+		return fmt.Errorf("newsroom: read articles %s: %w", s.cfg.DataFile, err)
+	}
+	return nil
+}
+
+// save writes the articles atomically: a temporary file renamed over the old one.
+func (s *site) save() error {
+	data, err := json.MarshalIndent(s.articles, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(s.cfg.DataFile), ".articles-*")
+	if err != nil {
+		return fmt.Errorf("newsroom: save articles: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("newsroom: save articles: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("newsroom: save articles: %w", err)
+	}
+	return os.Rename(tmp.Name(), s.cfg.DataFile)
+}
+
+func (s *site) render(w http.ResponseWriter, status int, name string, data map[string]any) {
+	data["Site"] = s.cfg
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := s.tmpl.ExecuteTemplate(w, name, data); err != nil {
+		s.cfg.Logger.Error("newsroom: render", "template", name, "err", err)
+	}
+}
+
+func (s *site) serveFront(w http.ResponseWriter, r *http.Request) {
+	s.mu.RLock()
+	list := slices.Clone(s.articles)
+	s.mu.RUnlock()
+	s.render(w, http.StatusOK, "front.html", map[string]any{"Articles": list, "Editor": s.isEditor(r)})
+}
+
+func (s *site) serveArticle(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.find(r.PathValue("slug"))
+	if !ok {
+		s.render(w, http.StatusNotFound, "notfound.html", map[string]any{})
+		return
+	}
+	s.render(w, http.StatusOK, "article.html", map[string]any{"Article": a, "Title": a.Title})
+}
+
+func (s *site) find(slug string) (article, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	i := slices.IndexFunc(s.articles, func(a article) bool { return a.Slug == slug })
+	if i < 0 {
+		return article{}, false
+	}
+	return s.articles[i], true
+}
+
+// The editor's session is a cookie holding an expiry and its HMAC under a per-process secret.
+const sessionCookie = "newsroom_editor"
+
+// sessionValue returns the cookie value for an expiry given in Unix seconds.
+func (s *site) sessionValue(exp string) string {
+	m := hmac.New(sha256.New, s.secret)
+	m.Write([]byte(exp))
+	return exp + "." + hex.EncodeToString(m.Sum(nil))
+}
+
+func (s *site) isEditor(r *http.Request) bool {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return false
+	}
+	exp, _, ok := strings.Cut(c.Value, ".")
+	if !ok || !hmac.Equal([]byte(c.Value), []byte(s.sessionValue(exp))) {
+		return false
+	}
+	var unix int64
+	if _, err := fmt.Sscan(exp, &unix); err != nil {
+		return false
+	}
+	return time.Now().Before(time.Unix(unix, 0))
+}
+
+func (s *site) requireEditor(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.isEditor(r) {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/login", http.StatusSeeOther)
+				return
+			}
+			http.Error(w, "log in as the editor first", http.StatusUnauthorized)
+			return
+		}
+		h(w, r)
+	}
+}
+
+func (s *site) serveLoginForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, http.StatusOK, "login.html", map[string]any{})
+}
+
+func (s *site) serveLogin(w http.ResponseWriter, r *http.Request) {
+	pw := r.PostFormValue("password")
+	if subtle.ConstantTimeCompare([]byte(pw), []byte(s.cfg.EditorPassword)) != 1 {
+		s.render(w, http.StatusUnauthorized, "login.html", map[string]any{"Error": "Wrong password."})
+		return
+	}
+	expires := time.Now().Add(12 * time.Hour)
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: s.sessionValue(fmt.Sprint(expires.Unix())), Path: "/", Expires: expires,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
+	})
+	http.Redirect(w, r, "/publish", http.StatusSeeOther)
+}
+
+func (s *site) serveLogout(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1})
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (s *site) servePublishForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, http.StatusOK, "publish.html", map[string]any{})
+}
+
+var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
+
+func (s *site) servePublish(w http.ResponseWriter, r *http.Request) {
+	a := article{
+		Title:     strings.TrimSpace(r.PostFormValue("title")),
+		Summary:   strings.TrimSpace(r.PostFormValue("summary")),
+		Body:      strings.TrimSpace(r.PostFormValue("body")),
+		Author:    strings.TrimSpace(r.PostFormValue("author")),
+		Published: time.Now().UTC().Truncate(time.Second),
+	}
+	if a.Title == "" || a.Body == "" {
+		s.render(w, http.StatusBadRequest, "publish.html", map[string]any{"Error": "A title and a body are required.", "Form": a})
+		return
+	}
+	a.Slug = a.Published.Format("2006-01-02") + "-" + strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(a.Title), "-"), "-")
+	s.mu.Lock()
+	if slices.ContainsFunc(s.articles, func(b article) bool { return b.Slug == a.Slug }) {
+		s.mu.Unlock()
+		s.render(w, http.StatusConflict, "publish.html", map[string]any{"Error": "An article with this title was published today.", "Form": a})
+		return
+	}
+	s.articles = slices.Insert(s.articles, 0, a)
+	err := s.save()
+	if err != nil {
+		s.articles = s.articles[1:]
+	}
+	s.mu.Unlock()
+	if err != nil {
+		s.cfg.Logger.Error("newsroom: publish", "err", err)
+		http.Error(w, "could not save the article", http.StatusInternalServerError)
+		return
+	}
+	if s.onPublish != nil {
+		if err := s.onPublish(r.Context(), a); err != nil {
+			// The article is on the site; federation can be retried by an operator.
+			s.cfg.Logger.Error("newsroom: federate", "article", a.Slug, "err", err)
+		}
+	}
+	http.Redirect(w, r, a.Path(), http.StatusSeeOther)
+}
+
+func sampleArticles() []article {
+	day := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	return []article{
+		{Slug: "2026-11-20-council-approves-river-path", Title: "Council approves the river path",
+			Summary: "The long-debated cycle and footpath along the river will be built next spring.",
+			Body:    "After three years of consultation the city council voted 31 to 9 on Thursday to fund the river path.\n\nConstruction starts in March and should take eight months.",
+			Author:  "Dana Ortiz", Published: day},
+		{Slug: "2026-11-19-library-extends-hours", Title: "Central library extends its opening hours",
+			Summary: "From December the library stays open until 10 pm on weekdays.",
+			Body:    "The central library will open longer from 1 December, the city announced.\n\nThe change is funded by a two-year grant.",
+			Author:  "Sam Lee", Published: day.Add(-24 * time.Hour)},
+	}
+}
