@@ -14,7 +14,9 @@ import (
 // an Extra entry named like a field is written only when that field is unset. It fails only when
 // Context cannot be marshalled or an Extra entry is not valid JSON.
 //
-// MarshalJSON has a value receiver so that json.Marshal encodes Object values as well as pointers.
+// MarshalJSON leaves <, > and & unescaped in strings, keeping HTML content readable; json.Marshal
+// escapes them when it embeds the result, which changes bytes but not the document. It has a value
+// receiver so that json.Marshal encodes Object values as well as pointers.
 func (o Object) MarshalJSON() ([]byte, error) {
 	return appendObject(make([]byte, 0, 1024), &o)
 }
