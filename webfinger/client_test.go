@@ -270,7 +270,13 @@ func TestRoundTrip(t *testing.T) {
 	docs[alice.Subject] = alice
 	docs[actor] = alice
 	// The corpus answers, each served under this host for its subject's user.
-	for _, name := range corpusJRDFiles {
+	var corpusFiles []string
+	if _, ok := findCorpus(t); ok {
+		corpusFiles = corpusJRDFiles
+	} else {
+		t.Logf("corpus folder missing; round-tripping the built-in document only")
+	}
+	for _, name := range corpusFiles {
 		j := readCorpusJRD(t, name)
 		r, err := ParseResource(j.Subject)
 		if err != nil || !r.IsAcct() || r.User == "alice" {
@@ -280,17 +286,21 @@ func TestRoundTrip(t *testing.T) {
 	}
 
 	c := newTestClient(t, ClientConfig{InsecureAllowHTTP: true})
-	if len(docs) < 8 {
-		t.Fatalf("only %d documents to serve", len(docs))
+	want := 2
+	if corpusFiles != nil {
+		want += 9 // eleven files, two pairs of which share a subject user
 	}
-	for res, want := range docs {
+	if len(docs) != want {
+		t.Fatalf("%d documents to serve, want %d", len(docs), want)
+	}
+	for res, doc := range docs {
 		t.Run(res, func(t *testing.T) {
 			got, err := c.Lookup(context.Background(), res)
 			if err != nil {
 				t.Fatalf("Lookup(%q): %v", res, err)
 			}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("Lookup(%q) =\n%+v\nwant\n%+v", res, got, want)
+			if !reflect.DeepEqual(got, doc) {
+				t.Errorf("Lookup(%q) =\n%+v\nwant\n%+v", res, got, doc)
 			}
 		})
 	}
