@@ -1,0 +1,41 @@
+// Package redisstore keeps fedsite's federation state in Redis, through a go-redis client the
+// caller owns.
+//
+// A [Store] implements every contract of [store.Store] and passes the store/storetest suite. It is
+// safe for concurrent use, and several processes may share one Redis as long as they use the same
+// [Config.Prefix].
+//
+// # Data layout
+//
+// Every key starts with [Config.Prefix] (default "fedsite:"); the rest is a short tag and an IRI.
+// The structures follow the access paths:
+//   - followers of an actor: a sorted set scored by an insertion sequence (INCR), so pages are
+//     keyset ranges read with ZREVRANGEBYSCORE, and one hash holding each follower's record;
+//   - delivery inboxes of an actor: a sorted set with score 0, read in byte order with
+//     ZRANGEBYLEX from the last inbox handled, and a hash counting the followers behind each inbox,
+//     so removing the last of them removes the inbox; a fan-out reads distinct inboxes directly
+//     and never walks the followers;
+//   - Follow activity ids: one hash from id to actor and follower;
+//   - objects: one small hash each; outboxes: a sorted set of activity ids per actor by sequence;
+//   - seen activity ids: plain keys written with SET NX PX, so Redis expires them;
+//   - remote actors: a string each, a small set of their key ids, and a string per key id;
+//   - key pairs: a string each, written with SET NX;
+//   - the audit log: a stream, optionally capped with [Config.AuditMaxLen]; its entry ids are the
+//     cursors.
+//
+// Writes that touch several keys (adding and removing followers, putting objects, appending to an
+// outbox, replacing a remote actor) run as Lua scripts, so they are atomic and see a consistent
+// state. No method uses KEYS or reads a whole large collection.
+//
+// # Redis Cluster
+//
+// The scripts name keys they derive from the prefix, so on a Redis Cluster every key must live in
+// one slot: put a hash tag in the prefix, such as "{fedsite}:".
+//
+// # Errors
+//
+// Missing data is [store.ErrNotFound], uniqueness violations [store.ErrConflict] and forged cursors
+// [store.ErrBadCursor]. Every other failure, such as an unreachable server or a closed client, is
+// returned wrapped as "redisstore: <operation>: <cause>", so errors.Is still finds the cause
+// (redis.ErrClosed, context.Canceled, a *net.OpError).
+package redisstore

@@ -1,0 +1,213 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+// followerRecord is what the followers hash holds per follower; the keys are short because there
+// may be millions. C is the creation time in Unix nanoseconds, as a string so Lua's cjson keeps
+// every digit. D is the delivery inbox, kept so removal can find its reference count.
+type followerRecord struct {
+	I string `json:"i"`
+	S string `json:"s"`
+	F string `json:"f"`
+	C string `json:"c"`
+	D string `json:"d"`
+}
+
+func (r followerRecord) follower(actorID, followerID string) (store.Follower, error) {
+	created, err := parseTime(r.C)
+	if err != nil {
+		return store.Follower{}, err
+	}
+	return store.Follower{ActorID: actorID, FollowerID: followerID, Inbox: r.I, SharedInbox: r.S, FollowID: r.F, CreatedAt: created}, nil
+}
+
+func decodeFollower(actorID, followerID, data string) (store.Follower, error) {
+	var r followerRecord
+	if err := json.Unmarshal([]byte(data), &r); err != nil {
+		return store.Follower{}, fmt.Errorf("bad stored follower %s: %w", followerID, err)
+	}
+	return r.follower(actorID, followerID)
+}
+
+func (s *Store) followerKeys(actorID string) []string {
+	return []string{s.kFollowOrder(actorID), s.kFollowRec(actorID), s.kInboxes(actorID), s.kInboxCount(actorID), s.kFollowIDs(), s.kSeq()}
+}
+
+// AddFollower records f. A follower that exists keeps its CreatedAt and place; its inboxes and
+// FollowID are updated. A zero CreatedAt is set to the current time.
+func (s *Store) AddFollower(ctx context.Context, f store.Follower) error {
+	const op = "add follower"
+	if err := begin(ctx, op); err != nil {
+		return err
+	}
+	if f.CreatedAt.IsZero() {
+		f.CreatedAt = time.Now()
+	}
+	rec, err := json.Marshal(followerRecord{I: f.Inbox, S: f.SharedInbox, F: f.FollowID, C: fmtTime(f.CreatedAt), D: f.DeliveryInbox()})
+	if err != nil {
+		return wrap(op, err)
+	}
+	err = s.sc.addFollower.Run(ctx, s.c, s.followerKeys(f.ActorID),
+		f.FollowerID, rec, f.DeliveryInbox(), f.FollowID, joinPair(f.ActorID, f.FollowerID)).Err()
+	if err != nil {
+		return wrap(op, err)
+	}
+	return nil
+}
+
+// RemoveFollower deletes a follower, or returns [store.ErrNotFound].
+func (s *Store) RemoveFollower(ctx context.Context, actorID, followerID string) error {
+	const op = "remove follower"
+	if err := begin(ctx, op); err != nil {
+		return err
+	}
+	n, err := s.sc.removeFollower.Run(ctx, s.c, s.followerKeys(actorID)[:5], followerID, joinPair(actorID, followerID)).Int()
+	if err != nil {
+		return wrap(op, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("redisstore: %s %s of %s: %w", op, followerID, actorID, store.ErrNotFound)
+	}
+	return nil
+}
+
+// Follower returns one follower, or [store.ErrNotFound].
+func (s *Store) Follower(ctx context.Context, actorID, followerID string) (store.Follower, error) {
+	const op = "follower"
+	if err := begin(ctx, op); err != nil {
+		return store.Follower{}, err
+	}
+	data, err := s.c.HGet(ctx, s.kFollowRec(actorID), followerID).Result()
+	if errors.Is(err, redis.Nil) {
+		return store.Follower{}, fmt.Errorf("redisstore: %s %s of %s: %w", op, followerID, actorID, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Follower{}, wrap(op, err)
+	}
+	f, err := decodeFollower(actorID, followerID, data)
+	if err != nil {
+		return store.Follower{}, wrap(op, err)
+	}
+	return f, nil
+}
+
+// FollowerByFollowID returns the follower recorded with a Follow activity id, or [store.ErrNotFound].
+func (s *Store) FollowerByFollowID(ctx context.Context, followID string) (store.Follower, error) {
+	const op = "follower by follow id"
+	if err := begin(ctx, op); err != nil {
+		return store.Follower{}, err
+	}
+	v, err := s.c.HGet(ctx, s.kFollowIDs(), followID).Result()
+	if errors.Is(err, redis.Nil) {
+		return store.Follower{}, fmt.Errorf("redisstore: %s %s: %w", op, followID, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Follower{}, wrap(op, err)
+	}
+	actorID, followerID, ok := splitPair(v)
+	if !ok {
+		return store.Follower{}, fmt.Errorf("redisstore: %s %s: bad stored index entry %q", op, followID, v)
+	}
+	f, err := s.Follower(ctx, actorID, followerID)
+	if err != nil {
+		// The follower went away between the two reads.
+		return store.Follower{}, err
+	}
+	return f, nil
+}
+
+// FollowersPage lists an actor's followers, newest first. The cursor is the insertion sequence of
+// the last follower of the previous page.
+func (s *Store) FollowersPage(ctx context.Context, actorID, cursor string, limit int) (store.Page[store.Follower], error) {
+	const op = "followers page"
+	var p store.Page[store.Follower]
+	if err := begin(ctx, op); err != nil {
+		return p, err
+	}
+	if err := checkLimit(op, limit); err != nil {
+		return p, err
+	}
+	maxScore, err := seqCursor(op, cursor)
+	if err != nil {
+		return p, err
+	}
+	zs, err := s.c.ZRevRangeByScoreWithScores(ctx, s.kFollowOrder(actorID), &redis.ZRangeBy{Max: maxScore, Min: "-inf", Count: int64(limit) + 1}).Result()
+	if err != nil {
+		return p, wrap(op, err)
+	}
+	if len(zs) > limit {
+		zs = zs[:limit]
+		p.Next = strconv.FormatInt(int64(zs[limit-1].Score), 10)
+	}
+	if len(zs) == 0 {
+		return p, nil
+	}
+	ids := make([]string, len(zs))
+	for i, z := range zs {
+		ids[i], _ = z.Member.(string)
+	}
+	recs, err := s.c.HMGet(ctx, s.kFollowRec(actorID), ids...).Result()
+	if err != nil {
+		return p, wrap(op, err)
+	}
+	p.Items = make([]store.Follower, 0, len(ids))
+	for i, r := range recs {
+		data, ok := r.(string)
+		if !ok {
+			// Removed between the two reads: it is no longer a follower, so leave it out.
+			continue
+		}
+		f, err := decodeFollower(actorID, ids[i], data)
+		if err != nil {
+			return store.Page[store.Follower]{}, wrap(op, err)
+		}
+		p.Items = append(p.Items, f)
+	}
+	return p, nil
+}
+
+// CountFollowers returns how many followers an actor has.
+func (s *Store) CountFollowers(ctx context.Context, actorID string) (int, error) {
+	const op = "count followers"
+	if err := begin(ctx, op); err != nil {
+		return 0, err
+	}
+	n, err := s.c.ZCard(ctx, s.kFollowOrder(actorID)).Result()
+	if err != nil {
+		return 0, wrap(op, err)
+	}
+	return int(n), nil
+}
+
+// DeliveryInboxes lists the distinct delivery inboxes of an actor's followers in ascending byte
+// order after the inbox named by after. It reads a range of the inbox set, whatever the number
+// of followers behind it.
+func (s *Store) DeliveryInboxes(ctx context.Context, actorID, after string, limit int) ([]string, error) {
+	const op = "delivery inboxes"
+	if err := begin(ctx, op); err != nil {
+		return nil, err
+	}
+	if err := checkLimit(op, limit); err != nil {
+		return nil, err
+	}
+	lo := "-"
+	if after != "" {
+		lo = "(" + after
+	}
+	in, err := s.c.ZRangeByLex(ctx, s.kInboxes(actorID), &redis.ZRangeBy{Min: lo, Max: "+", Count: int64(limit)}).Result()
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return in, nil
+}

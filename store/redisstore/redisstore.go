@@ -1,0 +1,149 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+// Compile-time proof that Store keeps every contract.
+var _ store.Store = (*Store)(nil)
+
+// Config configures a [Store]. Only Client is required.
+type Config struct {
+	// Client is the Redis connection. Required. The caller owns it: the Store never closes it.
+	Client redis.UniversalClient
+	// Prefix starts every key the Store writes, so several sites or test runs can share one Redis.
+	// default: "fedsite:".
+	Prefix string
+	// AuditMaxLen caps the audit stream at about this many entries, trimming the oldest.
+	// default: 0, no cap.
+	AuditMaxLen int64
+	// Logger receives debug messages. default: nil, which discards them.
+	Logger *slog.Logger
+}
+
+// Store is a [store.Store] over Redis. Make one with [New]; it is safe for concurrent use.
+type Store struct {
+	c      redis.UniversalClient
+	p      string
+	maxLen int64
+	log    *slog.Logger
+	sc     scripts
+}
+
+// New returns a Store over cfg.Client. It does not contact the server; the first operation does.
+func New(cfg Config) (*Store, error) {
+	if cfg.Client == nil {
+		return nil, errors.New("redisstore: Config.Client is nil")
+	}
+	if cfg.AuditMaxLen < 0 {
+		return nil, fmt.Errorf("redisstore: Config.AuditMaxLen %d is negative", cfg.AuditMaxLen)
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = "fedsite:"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Store{
+		c:      cfg.Client,
+		p:      cfg.Prefix,
+		maxLen: cfg.AuditMaxLen,
+		log:    cfg.Logger.With("component", "redisstore"),
+		sc:     newScripts(),
+	}, nil
+}
+
+// Key names: the prefix, a tag naming the structure, then the IRI, so two tags never collide.
+func (s *Store) kSeq() string                   { return s.p + "seq" }
+func (s *Store) kFollowOrder(a string) string   { return s.p + "fz:" + a }
+func (s *Store) kFollowRec(a string) string     { return s.p + "fh:" + a }
+func (s *Store) kInboxes(a string) string       { return s.p + "fi:" + a }
+func (s *Store) kInboxCount(a string) string    { return s.p + "fc:" + a }
+func (s *Store) kFollowIDs() string             { return s.p + "fid" }
+func (s *Store) kObject(id string) string       { return s.p + "o:" + id }
+func (s *Store) kOutbox(a string) string        { return s.p + "ob:" + a }
+func (s *Store) kSeen(id string) string         { return s.p + "s:" + id }
+func (s *Store) kRemote(id string) string       { return s.p + "ra:" + id }
+func (s *Store) kRemoteKeys(id string) string   { return s.p + "rs:" + id }
+func (s *Store) kRemoteKeyPrefix() string       { return s.p + "rk:" }
+func (s *Store) kKeyPair(a, name string) string { return s.p + "kp:" + joinPair(a, name) }
+func (s *Store) kAudit() string                 { return s.p + "audit" }
+
+// wrap names the operation and keeps the cause for errors.Is.
+func wrap(op string, err error) error {
+	return fmt.Errorf("redisstore: %s: %w", op, err)
+}
+
+// begin fails fast on a finished context, so no command is sent that the caller gave up on.
+func begin(ctx context.Context, op string) error {
+	if err := ctx.Err(); err != nil {
+		return wrap(op, err)
+	}
+	return nil
+}
+
+func checkLimit(op string, limit int) error {
+	if limit < 1 {
+		return fmt.Errorf("redisstore: %s: limit %d is not positive", op, limit)
+	}
+	return nil
+}
+
+// fmtTime encodes t as Unix nanoseconds; the zero time is "".
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return strconv.FormatInt(t.UnixNano(), 10)
+}
+
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("bad stored time %q", s)
+	}
+	return time.Unix(0, n).UTC(), nil
+}
+
+// seqCursor parses a cursor that holds an insertion sequence and returns the exclusive bound
+// ZREVRANGEBYSCORE takes; "" is the newest end.
+func seqCursor(op, cursor string) (string, error) {
+	if cursor == "" {
+		return "+inf", nil
+	}
+	if n, err := strconv.ParseUint(cursor, 10, 63); err != nil || n == 0 {
+		return "", fmt.Errorf("redisstore: %s: cursor %q: %w", op, cursor, store.ErrBadCursor)
+	}
+	return "(" + cursor, nil
+}
+
+// joinPair packs two strings into one without ambiguity: the length of the first, a colon, then both.
+func joinPair(a, b string) string {
+	return strconv.Itoa(len(a)) + ":" + a + b
+}
+
+// splitPair undoes joinPair.
+func splitPair(s string) (a, b string, ok bool) {
+	for i := 0; i < len(s) && i < 20; i++ {
+		if s[i] == ':' {
+			n, err := strconv.Atoi(s[:i])
+			if err != nil || n < 0 || i+1+n > len(s) {
+				return "", "", false
+			}
+			return s[i+1 : i+1+n], s[i+1+n:], true
+		}
+	}
+	return "", "", false
+}

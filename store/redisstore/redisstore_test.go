@@ -1,0 +1,191 @@
+package redisstore_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/fedsite/fedsite/store"
+	"github.com/fedsite/fedsite/store/redisstore"
+	"github.com/fedsite/fedsite/store/storetest"
+)
+
+const envURL = "FEDSITE_TEST_REDIS_URL"
+
+// testClient connects to the server named by FEDSITE_TEST_REDIS_URL. Without it the test is
+// skipped; with it, an unreachable server skips locally and fails when CI=true.
+func testClient(tb testing.TB) *redis.Client {
+	tb.Helper()
+	u := os.Getenv(envURL)
+	if u == "" {
+		tb.Skipf("set %s (such as redis://127.0.0.1:6379/0) to run the Redis tests", envURL)
+	}
+	opt, err := redis.ParseURL(u)
+	if err != nil {
+		tb.Fatalf("%s=%q: %v", envURL, u, err)
+	}
+	c := redis.NewClient(opt)
+	tb.Cleanup(func() { c.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("Redis at %s=%s is unreachable: %v", envURL, u, err)
+		}
+		tb.Skipf("Redis at %s=%s is unreachable: %v", envURL, u, err)
+	}
+	return c
+}
+
+// newStore returns a Store under a random key prefix whose keys are deleted when tb ends, so
+// parallel test runs never see each other's data.
+func newStore(tb testing.TB, c *redis.Client) *redisstore.Store {
+	tb.Helper()
+	var b [8]byte
+	rand.Read(b[:])
+	prefix := "fedsitetest:" + hex.EncodeToString(b[:]) + ":"
+	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { deletePrefix(tb, c, prefix) })
+	return s
+}
+
+// deletePrefix removes every key under prefix with SCAN and UNLINK.
+func deletePrefix(tb testing.TB, c *redis.Client, prefix string) {
+	ctx := context.Background()
+	var cursor uint64
+	for {
+		keys, next, err := c.Scan(ctx, cursor, prefix+"*", 10_000).Result()
+		if err != nil {
+			tb.Errorf("cleaning up %s: %v", prefix, err)
+			return
+		}
+		if len(keys) > 0 {
+			if err := c.Unlink(ctx, keys...).Err(); err != nil {
+				tb.Errorf("cleaning up %s: %v", prefix, err)
+				return
+			}
+		}
+		if next == 0 {
+			return
+		}
+		cursor = next
+	}
+}
+
+func TestConformance(t *testing.T) {
+	c := testClient(t)
+	storetest.Run(t, func(t *testing.T) store.Store { return newStore(t, c) })
+}
+
+func TestNew(t *testing.T) {
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer c.Close()
+	tests := []struct {
+		name    string
+		cfg     redisstore.Config
+		wantErr string
+	}{
+		{"no client", redisstore.Config{}, "Config.Client is nil"},
+		{"negative cap", redisstore.Config{Client: c, AuditMaxLen: -1}, "AuditMaxLen"},
+		{"defaults", redisstore.Config{Client: c}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := redisstore.New(tt.cfg)
+			if tt.wantErr == "" {
+				if err != nil || s == nil {
+					t.Fatalf("New = %v, %v; want a store", s, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "redisstore: ") {
+				t.Errorf("New error = %v, want one mentioning %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestUnavailable checks that a server that is not there and a closed client give wrapped
+// errors, not panics, from every kind of call.
+func TestUnavailable(t *testing.T) {
+	// A port that was just closed refuses connections.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	down := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second})
+	defer down.Close()
+	closed := redis.NewClient(&redis.Options{Addr: addr})
+	closed.Close()
+
+	clients := []struct {
+		name  string
+		c     *redis.Client
+		cause func(error) bool
+	}{
+		{"refused", down, func(err error) bool { var op *net.OpError; return errors.As(err, &op) }},
+		{"closed client", closed, func(err error) bool { return errors.Is(err, redis.ErrClosed) }},
+	}
+	ctx := context.Background()
+	for _, cl := range clients {
+		s, err := redisstore.New(redisstore.Config{Client: cl.c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls := []struct {
+			name string
+			call func() error
+		}{
+			{"AddFollower", func() error {
+				return s.AddFollower(ctx, store.Follower{ActorID: "https://a/x", FollowerID: "https://b/y", Inbox: "https://b/y/inbox"})
+			}},
+			{"FollowersPage", func() error { _, err := s.FollowersPage(ctx, "https://a/x", "", 10); return err }},
+			{"DeliveryInboxes", func() error { _, err := s.DeliveryInboxes(ctx, "https://a/x", "", 10); return err }},
+			{"AppendOutbox", func() error { return s.AppendOutbox(ctx, store.Object{ID: "https://a/1", ActorID: "https://a/x"}) }},
+			{"MarkSeen", func() error { _, err := s.MarkSeen(ctx, "https://b/1", time.Minute); return err }},
+			{"KeyPair", func() error { _, err := s.KeyPair(ctx, "https://a/x", "main-key"); return err }},
+			{"AuditPage", func() error { _, err := s.AuditPage(ctx, "", 10); return err }},
+		}
+		for _, c := range calls {
+			t.Run(cl.name+"/"+c.name, func(t *testing.T) {
+				err := c.call()
+				if err == nil || !strings.HasPrefix(err.Error(), "redisstore: ") || !cl.cause(err) {
+					t.Errorf("error = %v, want a redisstore error wrapping the %s cause", err, cl.name)
+				}
+				if errors.Is(err, store.ErrNotFound) {
+					t.Errorf("error = %v must not look like ErrNotFound", err)
+				}
+			})
+		}
+	}
+}
+
+// TestKeysAreNamespaced checks that two prefixes on one server do not see each other's data.
+func TestKeysAreNamespaced(t *testing.T) {
+	c := testClient(t)
+	ctx := context.Background()
+	a, b := newStore(t, c), newStore(t, c)
+	f := store.Follower{ActorID: "https://news.example/a", FollowerID: "https://r.example/u", Inbox: "https://r.example/u/inbox"}
+	if err := a.AddFollower(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Follower(ctx, f.ActorID, f.FollowerID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("other prefix: Follower = %v, want ErrNotFound", err)
+	}
+	if n, err := b.CountFollowers(ctx, f.ActorID); err != nil || n != 0 {
+		t.Errorf("other prefix: CountFollowers = %d, %v; want 0", n, err)
+	}
+}

@@ -1,0 +1,133 @@
+package redisstore
+
+import "github.com/redis/go-redis/v9"
+
+// scripts are the Lua scripts behind writes that touch several keys. Each runs atomically on the
+// server, which is what makes read-then-write rules (a follower's place, inbox reference counts,
+// tombstones blocking reuse) hold under concurrency.
+type scripts struct {
+	addFollower, removeFollower, putObject, deleteObject, appendOutbox, putRemote *redis.Script
+}
+
+func newScripts() scripts {
+	return scripts{
+		addFollower:    redis.NewScript(addFollowerLua),
+		removeFollower: redis.NewScript(removeFollowerLua),
+		putObject:      redis.NewScript(putObjectLua),
+		deleteObject:   redis.NewScript(deleteObjectLua),
+		appendOutbox:   redis.NewScript(appendOutboxLua),
+		putRemote:      redis.NewScript(putRemoteLua),
+	}
+}
+
+// addFollowerLua: KEYS order, records, inboxes, inbox counts, follow ids, sequence.
+// ARGV follower id, record JSON, delivery inbox, follow id, follow-id value.
+// A follower that exists keeps its sequence (its place) and its created time "c".
+const addFollowerLua = `
+local rec = ARGV[2]
+local old = redis.call('HGET', KEYS[2], ARGV[1])
+if old then
+  local o = cjson.decode(old)
+  local n = cjson.decode(rec)
+  n.c = o.c
+  rec = cjson.encode(n)
+  if redis.call('HINCRBY', KEYS[4], o.d, -1) <= 0 then
+    redis.call('HDEL', KEYS[4], o.d)
+    redis.call('ZREM', KEYS[3], o.d)
+  end
+  if o.f ~= '' and redis.call('HGET', KEYS[5], o.f) == ARGV[5] then
+    redis.call('HDEL', KEYS[5], o.f)
+  end
+else
+  redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[6]), ARGV[1])
+end
+redis.call('HSET', KEYS[2], ARGV[1], rec)
+if redis.call('HINCRBY', KEYS[4], ARGV[3], 1) == 1 then
+  redis.call('ZADD', KEYS[3], 0, ARGV[3])
+end
+if ARGV[4] ~= '' then
+  redis.call('HSET', KEYS[5], ARGV[4], ARGV[5])
+end
+return 1
+`
+
+// removeFollowerLua: KEYS as addFollowerLua without the sequence; ARGV follower id, follow-id value.
+// Returns 0 when there was no such follower.
+const removeFollowerLua = `
+local old = redis.call('HGET', KEYS[2], ARGV[1])
+if not old then
+  return 0
+end
+local o = cjson.decode(old)
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[1], ARGV[1])
+if redis.call('HINCRBY', KEYS[4], o.d, -1) <= 0 then
+  redis.call('HDEL', KEYS[4], o.d)
+  redis.call('ZREM', KEYS[3], o.d)
+end
+if o.f ~= '' and redis.call('HGET', KEYS[5], o.f) == ARGV[2] then
+  redis.call('HDEL', KEYS[5], o.f)
+end
+return 1
+`
+
+// putObjectLua: KEYS object; ARGV type, actor, document, published. Returns 0 for a tombstone.
+const putObjectLua = `
+if redis.call('HGET', KEYS[1], 'x') then
+  return 0
+end
+redis.call('HSET', KEYS[1], 't', ARGV[1], 'a', ARGV[2], 'd', ARGV[3], 'p', ARGV[4])
+return 1
+`
+
+// deleteObjectLua: KEYS object; ARGV deletion time. Returns 0 for an unknown object; a tombstone
+// keeps its first deletion time.
+const deleteObjectLua = `
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+if not redis.call('HGET', KEYS[1], 'x') then
+  redis.call('HSET', KEYS[1], 'x', ARGV[1])
+  redis.call('HDEL', KEYS[1], 'd')
+end
+return 1
+`
+
+// appendOutboxLua: KEYS outbox, sequence, then one object key per object, the activity first.
+// ARGV activity id, then four values per object (type, actor, document, published).
+// Returns 0 when the activity exists, -i when object i is a tombstone; nothing is written then.
+const appendOutboxLua = `
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  return 0
+end
+for i = 4, #KEYS do
+  if redis.call('HGET', KEYS[i], 'x') then
+    return -(i - 3)
+  end
+end
+for i = 3, #KEYS do
+  local j = (i - 3) * 4 + 2
+  redis.call('HSET', KEYS[i], 't', ARGV[j], 'a', ARGV[j+1], 'd', ARGV[j+2], 'p', ARGV[j+3])
+end
+redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[2]), ARGV[1])
+return 1
+`
+
+// putRemoteLua: KEYS actor, actor's key-id set; ARGV actor JSON, actor id, key-index prefix, then
+// the new key ids. Index entries of keys the new copy no longer has are removed.
+const putRemoteLua = `
+local old = redis.call('SMEMBERS', KEYS[2])
+for _, k in ipairs(old) do
+  local ik = ARGV[3] .. k
+  if redis.call('GET', ik) == ARGV[2] then
+    redis.call('DEL', ik)
+  end
+end
+redis.call('DEL', KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1])
+for i = 4, #ARGV do
+  redis.call('SADD', KEYS[2], ARGV[i])
+  redis.call('SET', ARGV[3] .. ARGV[i], ARGV[2])
+end
+return 1
+`
