@@ -392,7 +392,8 @@ func TestActorIDCorpus(t *testing.T) {
 	}
 }
 
-// TestHostMetaCorpus reads Mastodon's host-meta fixture (GNU social's, with three lrdd links).
+// TestHostMetaCorpus follows Mastodon's host-meta fixture (GNU social's, with three lrdd links of
+// different types) after a 404, with its templates pointed at a loopback server.
 func TestHostMetaCorpus(t *testing.T) {
 	var rec recorder
 	b, err := os.ReadFile(filepath.Join(corpusDir(t), "discovery", "mastodon-spec_host-meta.xml"))
@@ -402,21 +403,25 @@ func TestHostMetaCorpus(t *testing.T) {
 	var srv *httptest.Server
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec.add(r)
-		switch r.URL.Path {
-		case PathHostMeta:
-			// Point the fixture's templates at this server.
+		switch {
+		case r.URL.Path == PathHostMeta:
 			_, _ = w.Write([]byte(strings.ReplaceAll(string(b), "https://quitter.no", srv.URL)))
+		case r.URL.Path == PathWebFinger && len(rec.got()) > 1:
+			writeJSON(w, aliceJRD()) // the retry at the lrdd template
 		default:
 			http.NotFound(w, r)
 		}
 	}))
 	defer srv.Close()
 	c := newTestClient(t, ClientConfig{InsecureAllowHTTP: true})
-	tmpl, err := c.fetchLRDD(context.Background(), srv.URL+PathHostMeta)
+	j, err := c.Lookup(context.Background(), "acct:alice@"+hostOf(t, srv))
 	if err != nil {
-		t.Fatalf("fetchLRDD: %v", err)
+		t.Fatalf("Lookup: %v", err)
 	}
-	if want := srv.URL + "/.well-known/webfinger?resource={uri}"; tmpl != want {
-		t.Errorf("template %q, want %q", tmpl, want)
+	if j.Subject != "acct:alice@example.com" {
+		t.Errorf("subject %q", j.Subject)
+	}
+	if want := []string{PathWebFinger, PathHostMeta, PathWebFinger}; !reflect.DeepEqual(rec.got(), want) {
+		t.Errorf("requests %q, want %q", rec.got(), want)
 	}
 }
