@@ -77,7 +77,7 @@ func (c *Client) Lookup(ctx context.Context, resource string) (*JRD, error) {
 	origin := c.scheme + "://" + r.Host
 	query := url.QueryEscape(r.String())
 	jrd, err := c.fetchJRD(ctx, origin+PathWebFinger+"?resource="+query)
-	if err == nil || !errors.Is(err, ErrNotFound) {
+	if !errors.Is(err, ErrNotFound) {
 		return jrd, err
 	}
 	template, herr := c.fetchLRDD(ctx, origin+PathHostMeta)

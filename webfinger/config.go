@@ -30,7 +30,9 @@ type HandlerConfig struct {
 // ClientConfig configures a [Client]. The zero value is a usable configuration.
 type ClientConfig struct {
 	// HTTPClient sends the requests. Its redirect policy applies; a redirect to plain http is
-	// refused unless InsecureAllowHTTP is set. Default: a client with a 10 s timeout over
+	// refused unless InsecureAllowHTTP is set. Lookups reach hosts named by remote input (the
+	// handle, host-meta templates, redirects), so on a server give it a transport whose dialer
+	// refuses private and loopback addresses. Default: a client with a 10 s timeout over
 	// http.DefaultTransport.
 	HTTPClient *http.Client
 
