@@ -132,12 +132,18 @@ func (s *Store) CountFollowers(ctx context.Context, actorID string) (int, error)
 	return n, wrap(op, err)
 }
 
-// DeliveryInboxes implements [store.Followers]. It walks the (actor_id, delivery_inbox) index
-// with SELECT DISTINCT, which measured faster than a loose index scan at 10k inboxes among 1M
-// followers on both dialects (see the package benchmarks). A limit below 1 is an error, and at
-// most 10000 are returned.
+// DeliveryInboxes implements [store.Followers]. Both dialects walk the (actor_id, delivery_inbox)
+// index and never sort or hold the follower list. Each uses the query that measured faster at 1M
+// followers over 10k inboxes (see BenchmarkMillion): SQLite a SELECT DISTINCT, which reads the
+// index in order and drops repeats (80 ms for all 10k inboxes, against 212 ms for a loose index
+// scan); Postgres a loose index scan, a recursive query that seeks from one inbox to the next
+// (45 ms, against 54 ms for DISTINCT). A limit below 1 is an error, and at most 10000 are returned.
 func (s *Store) DeliveryInboxes(ctx context.Context, actorID, after string, limit int) ([]string, error) {
-	return s.deliveryInboxes(ctx, s.q.inboxesDistinct, actorID, after, limit)
+	q := s.q.inboxesDistinct
+	if s.dialect == Postgres {
+		q = s.q.inboxesLoose
+	}
+	return s.deliveryInboxes(ctx, q, actorID, after, limit)
 }
 
 func (s *Store) deliveryInboxes(ctx context.Context, query, actorID, after string, limit int) ([]string, error) {
