@@ -220,6 +220,7 @@ func (s *Store) FollowersPage(ctx context.Context, actorID, cursor string, limit
 	}
 	// i is the number of entries older than the cursor; walk them down from the newest.
 	i := sort.Search(len(a.order), func(i int) bool { return a.order[i].seq >= before })
+	p.Items = make([]store.Follower, 0, min(i, limit))
 	for j := i - 1; j >= 0 && len(p.Items) < limit; j-- {
 		p.Items = append(p.Items, a.order[j].f)
 		if len(p.Items) == limit && j > 0 {

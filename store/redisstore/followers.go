@@ -51,19 +51,26 @@ func (s *Store) AddFollower(ctx context.Context, f store.Follower) error {
 	if err := begin(ctx, op); err != nil {
 		return err
 	}
+	keys, args, err := s.addFollowerArgs(f)
+	if err != nil {
+		return wrap(op, err)
+	}
+	if err := s.sc.addFollower.Run(ctx, s.c, keys, args...).Err(); err != nil {
+		return wrap(op, err)
+	}
+	return nil
+}
+
+// addFollowerArgs returns the keys and arguments of the add-follower script.
+func (s *Store) addFollowerArgs(f store.Follower) ([]string, []any, error) {
 	if f.CreatedAt.IsZero() {
 		f.CreatedAt = time.Now()
 	}
 	rec, err := json.Marshal(followerRecord{I: f.Inbox, S: f.SharedInbox, F: f.FollowID, C: fmtTime(f.CreatedAt), D: f.DeliveryInbox()})
 	if err != nil {
-		return wrap(op, err)
+		return nil, nil, err
 	}
-	err = s.sc.addFollower.Run(ctx, s.c, s.followerKeys(f.ActorID),
-		f.FollowerID, rec, f.DeliveryInbox(), f.FollowID, joinPair(f.ActorID, f.FollowerID)).Err()
-	if err != nil {
-		return wrap(op, err)
-	}
-	return nil
+	return s.followerKeys(f.ActorID), []any{f.FollowerID, rec, f.DeliveryInbox(), f.FollowID, joinPair(f.ActorID, f.FollowerID)}, nil
 }
 
 // RemoveFollower deletes a follower, or returns [store.ErrNotFound].
