@@ -19,7 +19,9 @@
 //	db, err := sql.Open("pgx", "postgres://app@db.internal/site") // import _ "github.com/jackc/pgx/v5/stdlib"
 //	st, err := sqlstore.Open(ctx, sqlstore.Config{DB: db, Schema: "fedsite"})
 //
-// [Open] also accepts a SQLite pool opened by the caller with driver name "sqlite".
+// [Open] also accepts a SQLite pool opened by the caller with driver name "sqlite". Give its DSN
+// the settings OpenSQLite uses, at least _pragma=busy_timeout(10000) and _txlock=immediate, or
+// concurrent writers may fail with SQLITE_BUSY.
 //
 // # Dialects
 //
