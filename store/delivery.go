@@ -1,0 +1,65 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// HostState is what the delivery circuit breaker keeps per remote host, shared by every instance.
+type HostState struct {
+	Host string
+	// Failures counts consecutive failed deliveries to the host.
+	Failures int
+	// LastFailure is when the latest of them happened.
+	LastFailure time.Time
+	// OpenUntil is the end of the time the breaker keeps deliveries to the host on hold; zero
+	// when the breaker is closed.
+	OpenUntil time.Time
+}
+
+// Hosts keeps the circuit breaker state of remote hosts.
+type Hosts interface {
+	// HostState returns the host's state; a host never seen has the zero state (with Host set),
+	// not ErrNotFound.
+	HostState(ctx context.Context, host string) (HostState, error)
+	// HostFailed counts one more consecutive failure at the given time, atomically, and returns
+	// the new state.
+	HostFailed(ctx context.Context, host string, at time.Time) (HostState, error)
+	// OpenHost holds deliveries to the host until the given time.
+	OpenHost(ctx context.Context, host string, until time.Time) error
+	// HostSucceeded resets the host's state: no failures, breaker closed.
+	HostSucceeded(ctx context.Context, host string) error
+}
+
+// DeliveryState is where the delivery of an activity to one inbox stands.
+type DeliveryState string
+
+// The delivery states.
+const (
+	DeliveryQueued    DeliveryState = "queued"
+	DeliveryDelivered DeliveryState = "delivered"
+	DeliveryRetrying  DeliveryState = "retrying"
+	DeliveryFailed    DeliveryState = "failed"
+)
+
+// DeliveryRecord is the status of one activity's delivery to one inbox.
+type DeliveryRecord struct {
+	// ObjectID is the object the activity is about (the article), so a site can ask about an
+	// article without knowing its activities.
+	ObjectID   string
+	ActivityID string
+	Inbox      string
+	Host       string
+	State      DeliveryState
+	Attempts   int
+	LastError  string
+	UpdatedAt  time.Time
+}
+
+// Deliveries keeps per-inbox delivery status for the site to query.
+type Deliveries interface {
+	// RecordDelivery stores r, replacing the record of the same ActivityID and Inbox.
+	RecordDelivery(ctx context.Context, r DeliveryRecord) error
+	// DeliveriesPage lists the records of an object's activities, ordered by activity then inbox.
+	DeliveriesPage(ctx context.Context, objectID, cursor string, limit int) (Page[DeliveryRecord], error)
+}

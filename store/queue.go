@@ -1,0 +1,72 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrLeaseLost reports an Ack, Retry or DeadLetter with a lease that is no longer current: its
+// visibility timeout passed and the job was leased again, or it was already finished.
+var ErrLeaseLost = errors.New("store: lease lost")
+
+// Job is one unit of background work, such as delivering an activity to one inbox.
+type Job struct {
+	// ID identifies the job. Enqueue assigns a unique one when it is empty.
+	ID string
+	// Kind names what the job does, for the worker to dispatch on.
+	Kind string
+	// OrderingKey serializes jobs: of the unfinished jobs that share a non-empty key, only the
+	// oldest is leased, so they run one at a time in enqueue order — a Delete never overtakes the
+	// Create of the same object to the same host. A retried job keeps its place at the head.
+	// Empty: no ordering.
+	OrderingKey string
+	// Payload is the worker's data, opaque to the queue.
+	Payload []byte
+	// NotBefore is the earliest time the job may be leased. Zero: at once.
+	NotBefore time.Time
+	// Attempts is how many times the job was retried. Set by the queue.
+	Attempts int
+	// LastError is the reason given with the last Retry or DeadLetter. Set by the queue.
+	LastError string
+	// EnqueuedAt is when the job was enqueued. Set by the queue.
+	EnqueuedAt time.Time
+}
+
+// Lease is a job handed to one worker until Until.
+type Lease struct {
+	Job
+	// Token identifies this lease of the job; a job leased again gets a new token.
+	Token string
+	// Until is when the lease ends: a job neither acked, retried nor dead-lettered by then is
+	// leased again, to this worker or another.
+	Until time.Time
+}
+
+// QueueDepth counts the jobs of a queue by state.
+type QueueDepth struct {
+	// Ready jobs may be leased now (ordering keys aside); Delayed ones wait for NotBefore.
+	Ready, Delayed int
+	// Leased jobs are held by workers.
+	Leased int
+	// Dead jobs were dead-lettered.
+	Dead int
+}
+
+// Queue is a durable work queue shared by every worker of every instance using the store.
+type Queue interface {
+	// Enqueue adds jobs, all or nothing.
+	Enqueue(ctx context.Context, jobs ...Job) error
+	// Lease hands out up to max ready jobs for visibility each, oldest first, honouring ordering
+	// keys. It returns at once, with no jobs when none is ready.
+	Lease(ctx context.Context, max int, visibility time.Duration) ([]Lease, error)
+	// Ack finishes a leased job and enqueues next in the same atomic step, so a job that expands
+	// into others (a fan-out page) is never lost nor expanded twice.
+	Ack(ctx context.Context, l Lease, next ...Job) error
+	// Retry returns a leased job to the queue with Attempts+1, not to be leased before at.
+	Retry(ctx context.Context, l Lease, at time.Time, reason string) error
+	// DeadLetter parks a leased job for good: it is never leased again and counts as Dead.
+	DeadLetter(ctx context.Context, l Lease, reason string) error
+	// Depth counts the jobs by state.
+	Depth(ctx context.Context) (QueueDepth, error)
+}
