@@ -80,6 +80,11 @@ type Followers interface {
 	// at most limit of them. It never holds the whole follower list in memory, so a fan-out can
 	// stream it and resume from the last inbox it handled.
 	DeliveryInboxes(ctx context.Context, actorID, after string, limit int) ([]string, error)
+	// RemoveFollowersByInbox removes every follower, of any local actor, whose DeliveryInbox is
+	// inbox, all or nothing, and returns the removed followers in no particular order (none when
+	// there were none, which is not an error). A delivery that an inbox answers with 404 or 410
+	// uses it to prune the followers behind that inbox.
+	RemoveFollowersByInbox(ctx context.Context, inbox string) ([]Follower, error)
 }
 
 // Object is an AS2 document the site published: an article's rendering or an activity.

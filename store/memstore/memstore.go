@@ -287,6 +287,37 @@ func (s *Store) DeliveryInboxes(ctx context.Context, actorID, after string, limi
 	return slices.Clone(a.sorted[i:end]), nil
 }
 
+// RemoveFollowersByInbox removes every follower whose delivery inbox is inbox and returns them.
+func (s *Store) RemoveFollowersByInbox(ctx context.Context, inbox string) ([]store.Follower, error) {
+	if err := check(ctx, "remove followers by inbox"); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var removed []store.Follower
+	for _, a := range s.actors {
+		if a.inboxes[inbox] == 0 {
+			continue
+		}
+		kept := a.order[:0]
+		for _, e := range a.order {
+			if e.f.DeliveryInbox() != inbox {
+				kept = append(kept, e)
+				continue
+			}
+			removed = append(removed, e.f)
+			delete(a.byID, e.f.FollowerID)
+			a.dropInbox(inbox)
+			if e.f.FollowID != "" {
+				delete(s.followIDs, e.f.FollowID)
+			}
+		}
+		clear(a.order[len(kept):])
+		a.order = kept
+	}
+	return removed, nil
+}
+
 func (s *Store) deliveryInboxesSlow(a *actorFollowers, after string, limit int) []string {
 	var out []string
 	for in := range a.inboxes {

@@ -15,6 +15,8 @@
 //     ZRANGEBYLEX from the last inbox handled, and a hash counting the followers behind each inbox,
 //     so removing the last of them removes the inbox; a fan-out reads distinct inboxes directly
 //     and never walks the followers;
+//   - followers by delivery inbox: a set per inbox of actor and follower pairs, across actors, so
+//     [Store.RemoveFollowersByInbox] finds the followers behind an inbox that answered 410;
 //   - Follow activity ids: one hash from id to actor and follower;
 //   - objects: one small hash each; outboxes: a sorted set of activity ids per actor by sequence;
 //   - seen activity ids: plain keys written with SET NX PX, so Redis expires them;

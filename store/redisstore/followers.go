@@ -70,7 +70,7 @@ func (s *Store) addFollowerArgs(f store.Follower) ([]string, []any, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return s.followerKeys(f.ActorID), []any{f.FollowerID, rec, f.DeliveryInbox(), f.FollowID, joinPair(f.ActorID, f.FollowerID)}, nil
+	return s.followerKeys(f.ActorID), []any{f.FollowerID, rec, f.DeliveryInbox(), f.FollowID, joinPair(f.ActorID, f.FollowerID), s.kByInboxPrefix()}, nil
 }
 
 // RemoveFollower deletes a follower, or returns [store.ErrNotFound].
@@ -79,7 +79,7 @@ func (s *Store) RemoveFollower(ctx context.Context, actorID, followerID string) 
 	if err := begin(ctx, op); err != nil {
 		return err
 	}
-	n, err := s.sc.removeFollower.Run(ctx, s.c, s.followerKeys(actorID)[:5], followerID, joinPair(actorID, followerID)).Int()
+	n, err := s.sc.removeFollower.Run(ctx, s.c, s.followerKeys(actorID)[:5], followerID, joinPair(actorID, followerID), s.kByInboxPrefix()).Int()
 	if err != nil {
 		return wrap(op, err)
 	}
@@ -182,6 +182,29 @@ func (s *Store) FollowersPage(ctx context.Context, actorID, cursor string, limit
 		p.Items = append(p.Items, f)
 	}
 	return p, nil
+}
+
+// RemoveFollowersByInbox removes every follower whose delivery inbox is inbox, in one script over
+// the inbox's index set, and returns them. Followers added before the index existed (stores
+// written by an earlier fedsite) are not in it; re-adding them indexes them.
+func (s *Store) RemoveFollowersByInbox(ctx context.Context, inbox string) ([]store.Follower, error) {
+	const op = "remove followers by inbox"
+	if err := begin(ctx, op); err != nil {
+		return nil, err
+	}
+	vals, err := s.sc.removeByInbox.Run(ctx, s.c, []string{s.kByInboxPrefix() + inbox, s.kFollowIDs()}, s.p).StringSlice()
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	removed := make([]store.Follower, 0, len(vals)/3)
+	for i := 0; i+2 < len(vals); i += 3 {
+		f, err := decodeFollower(vals[i], vals[i+1], vals[i+2])
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		removed = append(removed, f)
+	}
+	return removed, nil
 }
 
 // CountFollowers returns how many followers an actor has.

@@ -69,6 +69,7 @@ func (s *Store) kFollowRec(a string) string     { return s.p + "fh:" + a }
 func (s *Store) kInboxes(a string) string       { return s.p + "fi:" + a }
 func (s *Store) kInboxCount(a string) string    { return s.p + "fc:" + a }
 func (s *Store) kFollowIDs() string             { return s.p + "fid" }
+func (s *Store) kByInboxPrefix() string         { return s.p + "fb:" }
 func (s *Store) kObject(id string) string       { return s.p + "o:" + id }
 func (s *Store) kOutbox(a string) string        { return s.p + "ob:" + a }
 func (s *Store) kSeen(id string) string         { return s.p + "s:" + id }

@@ -7,6 +7,7 @@ import "github.com/redis/go-redis/v9"
 // tombstones blocking reuse) hold under concurrency.
 type scripts struct {
 	addFollower, removeFollower, putObject, deleteObject, appendOutbox, putRemote *redis.Script
+	removeByInbox                                                                 *redis.Script
 }
 
 func newScripts() scripts {
@@ -17,12 +18,15 @@ func newScripts() scripts {
 		deleteObject:   redis.NewScript(deleteObjectLua),
 		appendOutbox:   redis.NewScript(appendOutboxLua),
 		putRemote:      redis.NewScript(putRemoteLua),
+		removeByInbox:  redis.NewScript(removeByInboxLua),
 	}
 }
 
 // addFollowerLua: KEYS order, records, inboxes, inbox counts, follow ids, sequence.
-// ARGV follower id, record JSON, delivery inbox, follow id, follow-id value.
-// A follower that exists keeps its sequence (its place) and its created time "c".
+// ARGV follower id, record JSON, delivery inbox, follow id, follow-id value (the actor and
+// follower pair), by-inbox key prefix. A follower that exists keeps its sequence (its place) and
+// its created time "c". The by-inbox set of the delivery inbox holds the pair, for
+// RemoveFollowersByInbox.
 const addFollowerLua = `
 local rec = ARGV[2]
 local old = redis.call('HGET', KEYS[2], ARGV[1])
@@ -35,6 +39,7 @@ if old then
     redis.call('HDEL', KEYS[4], o.d)
     redis.call('ZREM', KEYS[3], o.d)
   end
+  redis.call('SREM', ARGV[6] .. o.d, ARGV[5])
   if o.f ~= '' and redis.call('HGET', KEYS[5], o.f) == ARGV[5] then
     redis.call('HDEL', KEYS[5], o.f)
   end
@@ -48,17 +53,19 @@ end
 if ARGV[4] ~= '' then
   redis.call('HSET', KEYS[5], ARGV[4], ARGV[5])
 end
+redis.call('SADD', ARGV[6] .. ARGV[3], ARGV[5])
 return 1
 `
 
-// removeFollowerLua: KEYS as addFollowerLua without the sequence; ARGV follower id, follow-id value.
-// Returns 0 when there was no such follower.
+// removeFollowerLua: KEYS as addFollowerLua without the sequence; ARGV follower id, follow-id
+// value, by-inbox key prefix. Returns 0 when there was no such follower.
 const removeFollowerLua = `
 local old = redis.call('HGET', KEYS[2], ARGV[1])
 if not old then
   return 0
 end
 local o = cjson.decode(old)
+redis.call('SREM', ARGV[3] .. o.d, ARGV[2])
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[1], ARGV[1])
 if redis.call('HINCRBY', KEYS[4], o.d, -1) <= 0 then
@@ -130,4 +137,37 @@ for i = 4, #ARGV do
   redis.call('SET', ARGV[3] .. ARGV[i], ARGV[2])
 end
 return 1
+`
+
+// removeByInboxLua: KEYS by-inbox set of the inbox, follow ids; ARGV key prefix. Removes every
+// follower in the set as removeFollowerLua does and returns actor, follower and record JSON of
+// each, three values per follower. Pairs are split as splitPair does: length of the actor id, a
+// colon, the actor id, the follower id.
+const removeByInboxLua = `
+local out = {}
+for _, pair in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local c = string.find(pair, ':', 1, true)
+  local n = tonumber(string.sub(pair, 1, c - 1))
+  local a = string.sub(pair, c + 1, c + n)
+  local f = string.sub(pair, c + n + 1)
+  local recs = ARGV[1] .. 'fh:' .. a
+  local old = redis.call('HGET', recs, f)
+  if old then
+    local o = cjson.decode(old)
+    redis.call('HDEL', recs, f)
+    redis.call('ZREM', ARGV[1] .. 'fz:' .. a, f)
+    if redis.call('HINCRBY', ARGV[1] .. 'fc:' .. a, o.d, -1) <= 0 then
+      redis.call('HDEL', ARGV[1] .. 'fc:' .. a, o.d)
+      redis.call('ZREM', ARGV[1] .. 'fi:' .. a, o.d)
+    end
+    if o.f ~= '' and redis.call('HGET', KEYS[2], o.f) == pair then
+      redis.call('HDEL', KEYS[2], o.f)
+    end
+    table.insert(out, a)
+    table.insert(out, f)
+    table.insert(out, old)
+  end
+end
+redis.call('DEL', KEYS[1])
+return out
 `

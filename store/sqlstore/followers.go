@@ -174,6 +174,32 @@ func (s *Store) deliveryInboxes(ctx context.Context, query, actorID, after strin
 	return inboxes, nil
 }
 
+// RemoveFollowersByInbox implements [store.Followers] with one DELETE … RETURNING over the
+// delivery_inbox index.
+func (s *Store) RemoveFollowersByInbox(ctx context.Context, inbox string) ([]store.Follower, error) {
+	const op = "remove followers by inbox"
+	if err := s.check(op); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, s.q.removeByInbox, inbox)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	var removed []store.Follower
+	for rows.Next() {
+		f, err := scanFollower(rows)
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		removed = append(removed, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap(op, err)
+	}
+	return removed, nil
+}
+
 type scanner interface{ Scan(dest ...any) error }
 
 // scanFollower reads followerCols, preceded by the sequence number when seq is given.

@@ -86,6 +86,12 @@ func migrations() []migration {
 				detail TEXT NOT NULL
 			)`,
 		},
+	}, {
+		version: 2,
+		name:    "followers by delivery inbox",
+		stmts: []string{
+			`CREATE INDEX followers_delivery ON {followers} (delivery_inbox)`,
+		},
 	}}
 }
 

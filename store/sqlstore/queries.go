@@ -53,6 +53,7 @@ type queries struct {
 	addFollower, removeFollower, follower, followerByFollowID string
 	followersFirst, followersAfter, countFollowers            string
 	inboxesDistinct, inboxesLoose                             string
+	removeByInbox                                             string
 
 	putObject, insertObject, object, deleteObject string
 	appendOutbox, outboxFirst, outboxAfter        string
@@ -86,6 +87,8 @@ func newQueries(d Dialect, schema string) queries {
 		countFollowers:     r(`SELECT COUNT(*) FROM {followers} WHERE actor_id = $1`),
 		inboxesDistinct: r(`SELECT DISTINCT delivery_inbox FROM {followers}
 			WHERE actor_id = $1 AND delivery_inbox > $2 ORDER BY delivery_inbox LIMIT $3`),
+
+		removeByInbox: r(`DELETE FROM {followers} WHERE delivery_inbox = $1 RETURNING ` + followerCols),
 
 		putObject: r(`INSERT INTO {objects} (` + objectCols + `) VALUES ($1, $2, $3, $4, $5, NULL)
 			ON CONFLICT (id) DO UPDATE SET actor_id = excluded.actor_id, type = excluded.type,

@@ -32,6 +32,7 @@ func testCancelled(t *testing.T, s store.Store) {
 		{"FollowersPage", func() error { _, err := s.FollowersPage(c, actorA, "", 10); return err }},
 		{"CountFollowers", func() error { _, err := s.CountFollowers(c, actorA); return err }},
 		{"DeliveryInboxes", func() error { _, err := s.DeliveryInboxes(c, actorA, "", 10); return err }},
+		{"RemoveFollowersByInbox", func() error { _, err := s.RemoveFollowersByInbox(c, f.Inbox); return err }},
 		{"PutObject", func() error { return s.PutObject(c, object(actorA, "Note", 1)) }},
 		{"Object", func() error { _, err := s.Object(c, "https://x.example/o"); return err }},
 		{"DeleteObject", func() error { return s.DeleteObject(c, "https://x.example/o", base) }},

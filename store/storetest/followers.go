@@ -28,6 +28,8 @@ var followerTests = []test{
 	{"DeliveryInboxes", testDeliveryInboxes},
 	{"DeliveryInboxesFollowChanges", testDeliveryInboxesChanges},
 	{"ActorsAreSeparate", testActorsSeparate},
+	{"RemoveByInbox", testRemoveByInbox},
+	{"RemoveByInboxAfterMove", testRemoveByInboxAfterMove},
 }
 
 // follower returns follower number i of a remote host; hosts with an even number have a shared inbox.
@@ -396,4 +398,83 @@ func allInboxes(t *testing.T, s store.Store, actor string, limit int) []string {
 	}
 	t.Fatalf("DeliveryInboxes: no end after 10000 batches")
 	return nil
+}
+
+// testRemoveByInbox removes the followers behind one shared inbox, of two actors, and leaves
+// everyone else alone.
+func testRemoveByInbox(t *testing.T, s store.Store) {
+	shared := []store.Follower{follower(actorA, 2, 1), follower(actorA, 2, 2), follower(actorB, 2, 3)}
+	others := []store.Follower{follower(actorA, 4, 4), follower(actorA, 1, 5), follower(actorB, 3, 6)}
+	for _, f := range append(slices.Clone(shared), others...) {
+		must(t, "AddFollower", s.AddFollower(ctx(t), f))
+	}
+	inbox := shared[0].SharedInbox
+	got, err := s.RemoveFollowersByInbox(ctx(t), inbox)
+	must(t, "RemoveFollowersByInbox", err)
+	if len(got) != len(shared) {
+		t.Fatalf("RemoveFollowersByInbox returned %d followers, want %d: %+v", len(got), len(shared), got)
+	}
+	for _, want := range shared {
+		if !slices.ContainsFunc(got, func(f store.Follower) bool { return sameFollower(f, want) }) {
+			t.Errorf("RemoveFollowersByInbox result lacks %+v", want)
+		}
+		_, err := s.Follower(ctx(t), want.ActorID, want.FollowerID)
+		wantErr(t, "Follower(removed)", err, store.ErrNotFound)
+		_, err = s.FollowerByFollowID(ctx(t), want.FollowID)
+		wantErr(t, "FollowerByFollowID(removed)", err, store.ErrNotFound)
+	}
+	for _, f := range others {
+		if _, err := s.Follower(ctx(t), f.ActorID, f.FollowerID); err != nil {
+			t.Errorf("Follower(%s) after removing another inbox: %v", f.FollowerID, err)
+		}
+	}
+	if n, err := s.CountFollowers(ctx(t), actorA); err != nil || n != 2 {
+		t.Errorf("CountFollowers(A) = %d, %v; want 2", n, err)
+	}
+	if n, err := s.CountFollowers(ctx(t), actorB); err != nil || n != 1 {
+		t.Errorf("CountFollowers(B) = %d, %v; want 1", n, err)
+	}
+	for _, a := range []string{actorA, actorB} {
+		if in := allInboxes(t, s, a, 10); slices.Contains(in, inbox) {
+			t.Errorf("DeliveryInboxes(%s) = %v still lists %s", a, in, inbox)
+		}
+	}
+	p, err := s.FollowersPage(ctx(t), actorA, "", 10)
+	must(t, "FollowersPage", err)
+	if len(p.Items) != 2 {
+		t.Errorf("FollowersPage(A) after removal has %d items, want 2", len(p.Items))
+	}
+	got, err = s.RemoveFollowersByInbox(ctx(t), inbox)
+	must(t, "RemoveFollowersByInbox(again)", err)
+	if len(got) != 0 {
+		t.Errorf("RemoveFollowersByInbox(again) = %+v, want none", got)
+	}
+	got, err = s.RemoveFollowersByInbox(ctx(t), others[1].Inbox)
+	must(t, "RemoveFollowersByInbox(personal inbox)", err)
+	if len(got) != 1 || !sameFollower(got[0], others[1]) {
+		t.Errorf("RemoveFollowersByInbox(personal inbox) = %+v, want [%+v]", got, others[1])
+	}
+}
+
+// testRemoveByInboxAfterMove checks that a follower whose delivery inbox changed (a repeated
+// Follow naming new inboxes) is found by its new inbox only.
+func testRemoveByInboxAfterMove(t *testing.T, s store.Store) {
+	f := follower(actorA, 1, 1)
+	must(t, "AddFollower", s.AddFollower(ctx(t), f))
+	old := f.DeliveryInbox()
+	f.SharedInbox = "https://moved.example/inbox"
+	must(t, "AddFollower(moved)", s.AddFollower(ctx(t), f))
+	got, err := s.RemoveFollowersByInbox(ctx(t), old)
+	must(t, "RemoveFollowersByInbox(old inbox)", err)
+	if len(got) != 0 {
+		t.Errorf("RemoveFollowersByInbox(old inbox) = %+v, want none", got)
+	}
+	got, err = s.RemoveFollowersByInbox(ctx(t), f.SharedInbox)
+	must(t, "RemoveFollowersByInbox(new inbox)", err)
+	if len(got) != 1 || got[0].FollowerID != f.FollowerID {
+		t.Errorf("RemoveFollowersByInbox(new inbox) = %+v, want the moved follower", got)
+	}
+	if n, err := s.CountFollowers(ctx(t), actorA); err != nil || n != 0 {
+		t.Errorf("CountFollowers = %d, %v; want 0", n, err)
+	}
 }
