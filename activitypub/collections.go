@@ -66,6 +66,9 @@ func (f *Federation) serveFollowing(w http.ResponseWriter, r *http.Request) {
 // (?page=true&cursor=… for the following ones).
 func (f *Federation) serveCollection(w http.ResponseWriter, r *http.Request,
 	count func(actorID string) (int, error), page func(actorID, cursor string) (collectionPage, error)) {
+	if !f.authorizeFetch(w, r) {
+		return
+	}
 	a, err := f.lookupActor(r.Context(), r.PathValue("name"))
 	if err != nil {
 		f.notFoundOr(w, r, "collection owner", err)

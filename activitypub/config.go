@@ -3,8 +3,10 @@ package activitypub
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
+	"github.com/fedsite/fedsite/internal/ssrf"
 	"github.com/fedsite/fedsite/store"
 )
 
@@ -22,7 +24,9 @@ type Config struct {
 
 	// Client sends every outgoing request: actor and key fetches (signed by the instance actor) and
 	// deliveries (signed by the publishing actor). Its Transport is the base the signatures are added
-	// to. Default: a client with a 30 s timeout over http.DefaultTransport.
+	// to. Default: a client with a 30 s timeout that refuses to connect to loopback, private,
+	// link-local (cloud metadata) and other special addresses (see InsecureAllowAddresses). A
+	// Client set here must do that guarding itself.
 	Client *http.Client
 
 	// Logger receives the federation's logs. Default: logs are discarded.
@@ -56,6 +60,25 @@ type Config struct {
 	// and local development on loopback; never set it on the public network. Default: https only.
 	InsecureAllowHTTP bool
 
+	// InsecureAllowAddresses lists address prefixes the default Client may connect to although
+	// they are loopback, private, link-local or otherwise special (see internal/ssrf): tests and
+	// demos on loopback set 127.0.0.0/8. It has no effect on a Client the site provides, which
+	// must guard its own dialer. Default: none — the default Client refuses every such address,
+	// checked on the resolved address of each connection and each redirect.
+	InsecureAllowAddresses []netip.Prefix
+
+	// Blocks lists the remote actors and servers the site refuses; they are checked before any
+	// processing and before any fetch, and answered 403. Default: nothing is blocked. [Blocks]
+	// is an in-memory implementation managed at run time.
+	Blocks BlockList
+
+	// RequireSignedFetch makes GETs of the site's actors, collections, activities and published
+	// objects require a valid HTTP signature (401 without one, 403 for a blocked signer), as
+	// Mastodon's authorized fetch mode does. WebFinger, host-meta and the instance actor stay
+	// public so that others can verify fedsite's own signed fetches. Default: false, every
+	// document is public.
+	RequireSignedFetch bool
+
 	// Now tells the time. Default: time.Now. Tests set it to check signatures made at a fixed time.
 	Now func() time.Time
 }
@@ -74,7 +97,10 @@ const (
 // caller's Config is never written to.
 func (cfg Config) withDefaults() Config {
 	if cfg.Client == nil {
-		cfg.Client = &http.Client{Timeout: defaultClientTimeout}
+		cfg.Client = ssrf.NewClient(ssrf.Config{Allow: cfg.InsecureAllowAddresses, Timeout: defaultClientTimeout})
+	}
+	if cfg.Blocks == nil {
+		cfg.Blocks = noBlocks{}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -27,6 +27,10 @@ type Federation struct {
 
 	keysMu sync.Mutex
 	keys   map[string]actorKey // by actor id
+
+	dedupMu     sync.Mutex
+	inflight    map[string]chan struct{} // activity ids being processed, closed when done
+	unprocessed map[string]struct{}      // ids whose processing failed, for stores that cannot forget
 }
 
 // actorKey is a local actor's signing key with its public half in PEM, as published.
@@ -55,10 +59,17 @@ func New(cfg Config) (*Federation, error) {
 		log:   cfg.Logger,
 		queue: newDeliveryQueue(),
 		keys:  make(map[string]actorKey),
+
+		inflight:    make(map[string]chan struct{}),
+		unprocessed: make(map[string]struct{}),
+	}
+	fetchTimeout := cfg.Client.Timeout
+	if fetchTimeout <= 0 {
+		fetchTimeout = defaultClientTimeout // every outgoing fetch has a deadline
 	}
 	f.fetcher = &http.Client{
 		Transport:     &instanceTransport{f: f},
-		Timeout:       cfg.Client.Timeout,
+		Timeout:       fetchTimeout,
 		CheckRedirect: cfg.Client.CheckRedirect,
 	}
 	resolver, err := signing.NewResolver(signing.ResolverConfig{
@@ -71,7 +82,14 @@ func New(cfg Config) (*Federation, error) {
 		return nil, fmt.Errorf("activitypub: key resolver: %w", err)
 	}
 	f.verifier, err = signing.NewVerifier(signing.VerifierConfig{
-		Keys:   resolver,
+		// Blocks are checked on the keyId before the resolver may fetch it. On a failed check the
+		// Verifier resolves the key once more with refresh set, which refetches it: key rotation.
+		Keys: signing.KeyResolverFunc(func(ctx context.Context, keyID string, refresh bool) (*signing.PublicKey, error) {
+			if err := f.checkBlocked(ctx, keyID); err != nil {
+				return nil, err
+			}
+			return resolver.ResolveKey(ctx, keyID, refresh)
+		}),
 		Now:    cfg.Now,
 		Logger: cfg.Logger.With("component", "verifier"),
 	})

@@ -8,19 +8,34 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"time"
 
 	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/store"
 )
 
 // errForbidden reports an activity whose actor may not do what it asks, such as undoing someone
-// else's Follow.
+// else's Follow or sending an object of another origin.
 var errForbidden = errors.New("activitypub: forbidden")
 
+// errBlocked reports a request from, or a fetch of, a blocked actor or server.
+var errBlocked = errors.New("activitypub: blocked")
+
+// seenTTL is how long an activity id is remembered as processed. Senders retry for a few days at
+// most (Mastodon's Sidekiq schedule ends after about 3 days); a week covers that.
+const seenTTL = 7 * 24 * time.Hour
+
 // serveInbox accepts an activity POSTed to the shared inbox or an actor's inbox. The order of the
-// checks keeps bad input cheap and the store untouched by anything that fails them: size (413),
-// media type (415), JSON shape (400), then the HTTP signature and its signer (401), and only then
-// the activity's effects (202 once applied).
+// checks keeps bad input cheap and the store untouched by anything that fails them:
+//
+//  1. size (413), media type (415), JSON shape and depth (400);
+//  2. blocks (403) on the actor, before any fetch; the keyId's host is checked by the key
+//     resolver before it fetches anything (403), and the verified signer once more;
+//  3. the HTTP signature (401) and signer == actor (401);
+//  4. the origin rules (403, see origin.go);
+//  5. de-duplication by activity id: a duplicate is answered 202 without effect;
+//  6. the activity's effects (202 once applied). If they fail, the id is forgotten again, so the
+//     sender's retry is processed: nothing is lost.
 func (f *Federation) serveInbox(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if name := r.PathValue("name"); name != "" {
@@ -48,17 +63,29 @@ func (f *Federation) serveInbox(w http.ResponseWriter, r *http.Request) {
 	}
 	act, err := vocab.Decode(body)
 	if err != nil {
-		http.Error(w, "malformed activity: "+err.Error(), http.StatusBadRequest)
+		http.Error(w, "malformed activity", http.StatusBadRequest)
 		return
 	}
 	if act.ID == "" || len(act.Type) == 0 || act.Actor.ID() == "" {
 		http.Error(w, "malformed activity: id, type and actor are required", http.StatusBadRequest)
 		return
 	}
+	if _, ok := origin(act.Actor.ID()); !ok {
+		http.Error(w, "malformed activity: actor is not an http(s) IRI", http.StatusBadRequest)
+		return
+	}
+	if err := f.checkBlocked(ctx, act.Actor.ID()); err != nil {
+		f.inboxError(w, r, act, err)
+		return
+	}
 	v, err := f.verifier.Verify(ctx, r, body)
 	if err != nil {
-		// Every verification failure is 401, so that a sender trying RFC 9421 first (Fedify,
-		// Mastodon 4.7) falls back to draft-cavage.
+		if errors.Is(err, errBlocked) {
+			f.inboxError(w, r, act, err)
+			return
+		}
+		// Every other verification failure is 401, so that a sender trying RFC 9421 first
+		// (Fedify, Mastodon 4.7) falls back to draft-cavage.
 		f.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: signature rejected",
 			slog.String("actor", act.Actor.ID()), slog.Any("err", err))
 		http.Error(w, "signature rejected", http.StatusUnauthorized)
@@ -70,22 +97,135 @@ func (f *Federation) serveInbox(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the signer is not the activity's actor", http.StatusUnauthorized)
 		return
 	}
-	if err := f.handleActivity(ctx, act); err != nil {
-		var invalidErr *InvalidError
-		switch {
-		case errors.As(err, &invalidErr):
-			http.Error(w, err.Error(), http.StatusBadRequest)
-		case errors.Is(err, errForbidden):
-			http.Error(w, "forbidden", http.StatusForbidden)
-		case errors.Is(err, ErrNotFound):
-			http.Error(w, "not found", http.StatusNotFound)
-		default:
-			f.fail(w, r, "inbox", err)
-		}
+	act, err = checkOrigins(act)
+	if err != nil {
+		f.inboxError(w, r, act, err)
+		return
+	}
+	first, release, err := f.claim(ctx, act.ID)
+	if err != nil {
+		f.inboxError(w, r, act, err)
+		return
+	}
+	if !first {
+		f.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: duplicate activity",
+			slog.String("id", act.ID), slog.String("actor", act.Actor.ID()))
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	err = f.handleActivity(ctx, act)
+	release(ctx, err == nil)
+	if err != nil {
+		f.inboxError(w, r, act, err)
 		return
 	}
 	w.WriteHeader(http.StatusAccepted)
 }
+
+// inboxError maps an error met while handling an inbox POST to its status; the body says little,
+// the details go to the log.
+func (f *Federation) inboxError(w http.ResponseWriter, r *http.Request, act *vocab.Object, err error) {
+	var status int
+	var invalidErr *InvalidError
+	switch {
+	case errors.Is(err, errBlocked):
+		status = http.StatusForbidden
+	case errors.As(err, &invalidErr):
+		status = http.StatusBadRequest
+	case errors.Is(err, errForbidden):
+		status = http.StatusForbidden
+	case errors.Is(err, ErrNotFound):
+		status = http.StatusNotFound
+	default:
+		f.fail(w, r, "inbox", err)
+		return
+	}
+	attrs := []slog.Attr{slog.Int("status", status), slog.Any("err", err)}
+	if act != nil {
+		attrs = append(attrs, slog.String("id", act.ID), slog.String("actor", act.Actor.ID()))
+	}
+	f.log.LogAttrs(r.Context(), slog.LevelDebug, "activitypub: inbox refused", attrs...)
+	http.Error(w, http.StatusText(status), status)
+}
+
+// checkBlocked returns an error matching errBlocked when the BlockList blocks iri.
+func (f *Federation) checkBlocked(ctx context.Context, iri string) error {
+	blocked, err := f.cfg.Blocks.Blocked(ctx, iri)
+	if err != nil {
+		return fmt.Errorf("activitypub: block list: %w", err)
+	}
+	if blocked {
+		return fmt.Errorf("activitypub: %s: %w", iri, errBlocked)
+	}
+	return nil
+}
+
+// claim marks an activity id as seen and reports whether it was new. Within the process the
+// processing of one id is serialized: a concurrent duplicate waits for the first copy and is then
+// answered from its outcome, so it is neither processed twice nor lost if the first copy fails.
+// release must be called with the outcome when first is true: on failure the id is forgotten
+// (store.ForgetSeen, else an in-memory note that the next copy must be processed).
+func (f *Federation) claim(ctx context.Context, id string) (first bool, release func(ctx context.Context, ok bool), err error) {
+	f.dedupMu.Lock()
+	for {
+		wait, busy := f.inflight[id]
+		if !busy {
+			break
+		}
+		f.dedupMu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return false, nil, fmt.Errorf("activitypub: wait for duplicate %s: %w", id, ctx.Err())
+		}
+		f.dedupMu.Lock()
+	}
+	done := make(chan struct{})
+	f.inflight[id] = done
+	_, retry := f.unprocessed[id]
+	f.dedupMu.Unlock()
+
+	unlock := func(ok bool, forget bool) {
+		f.dedupMu.Lock()
+		defer f.dedupMu.Unlock()
+		delete(f.inflight, id)
+		close(done)
+		switch {
+		case ok:
+			delete(f.unprocessed, id)
+		case forget:
+			if len(f.unprocessed) >= maxUnprocessed {
+				clear(f.unprocessed) // bounded memory; the ids also expire from the store's view
+			}
+			f.unprocessed[id] = struct{}{}
+		}
+	}
+	isNew, err := f.cfg.Store.MarkSeen(ctx, id, seenTTL)
+	if err != nil {
+		unlock(false, false)
+		return false, nil, fmt.Errorf("activitypub: mark %s seen: %w", id, err)
+	}
+	if !isNew && !retry {
+		unlock(true, false)
+		return false, nil, nil
+	}
+	return true, func(ctx context.Context, ok bool) {
+		if ok {
+			unlock(true, false)
+			return
+		}
+		// Forget under a context that outlives a cancelled request: the id must not stay marked.
+		err := store.ForgetSeen(context.WithoutCancel(ctx), f.cfg.Store, id)
+		if err != nil && !errors.Is(err, errors.ErrUnsupported) {
+			f.log.LogAttrs(ctx, slog.LevelWarn, "activitypub: forget seen", slog.String("id", id), slog.Any("err", err))
+		}
+		unlock(false, err != nil)
+	}, nil
+}
+
+// maxUnprocessed bounds the in-memory list of failed activity ids kept for stores without
+// SeenForgetter.
+const maxUnprocessed = 10000
 
 // jsonMediaType reports whether a Content-Type is one ActivityPub servers send. Mastodon does not
 // check it; GoToSocial requires it, so we keep to the JSON family and refuse the rest.

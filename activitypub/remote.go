@@ -27,6 +27,9 @@ func (f *Federation) remoteActor(ctx context.Context, id string) (store.RemoteAc
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return store.RemoteActor{}, fmt.Errorf("activitypub: remote actor %s: %w", id, err)
 	}
+	if err := f.checkBlocked(ctx, id); err != nil {
+		return store.RemoteActor{}, err
+	}
 	body, doc, err := f.fetch(ctx, id)
 	if err != nil {
 		return store.RemoteActor{}, err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
 )
 
@@ -54,6 +55,36 @@ func (f *Federation) notFoundOr(w http.ResponseWriter, r *http.Request, what str
 	}
 }
 
+// authorizeFetch applies Config.RequireSignedFetch to a GET of one of the site's documents and
+// reports whether to answer it; when it returns false it has answered 401 (no valid signature) or
+// 403 (a blocked signer or key host). With the option set, the answer depends on the Signature
+// header, which "Vary: Signature" tells caches. Any verified signer may fetch, as with Mastodon's
+// authorized fetch; the instance actor, WebFinger and host-meta never come here.
+func (f *Federation) authorizeFetch(w http.ResponseWriter, r *http.Request) bool {
+	if !f.cfg.RequireSignedFetch {
+		return true
+	}
+	w.Header().Add("Vary", "Signature")
+	ctx := r.Context()
+	v, err := f.verifier.Verify(ctx, r, nil)
+	if err == nil {
+		err = f.checkBlocked(ctx, v.Owner)
+	}
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, errBlocked):
+		f.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: fetch by a blocked signer", slog.String("path", r.URL.Path), slog.Any("err", err))
+		http.Error(w, "forbidden", http.StatusForbidden)
+	case errors.Is(err, signing.ErrNoSignature) || errors.Is(err, signing.ErrInvalidSignature) || errors.Is(err, signing.ErrKeyUnavailable):
+		f.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: unsigned or badly signed fetch", slog.String("path", r.URL.Path), slog.Any("err", err))
+		http.Error(w, "a valid HTTP signature is required", http.StatusUnauthorized)
+	default:
+		f.fail(w, r, "authorize fetch", err)
+	}
+	return false
+}
+
 func (f *Federation) serveActor(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	w.Header().Add("Vary", "Accept")
@@ -63,7 +94,11 @@ func (f *Federation) serveActor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if negotiate(r.Header) == offerHTML && a.ProfileURL != "" {
+		// Browsers go to the profile page, which is public anyway.
 		http.Redirect(w, r, a.ProfileURL, http.StatusSeeOther)
+		return
+	}
+	if !f.authorizeFetch(w, r) {
 		return
 	}
 	k, err := f.actorKey(ctx, f.urls.actor(a.Username))
@@ -103,6 +138,9 @@ func (f *Federation) serveSiteObject(w http.ResponseWriter, r *http.Request) boo
 // serveStored serves a stored object: its document, a Tombstone with 410 once deleted, 404 when
 // unknown.
 func (f *Federation) serveStored(w http.ResponseWriter, r *http.Request, id string) {
+	if !f.authorizeFetch(w, r) {
+		return
+	}
 	o, err := f.cfg.Store.Object(r.Context(), id)
 	if err != nil {
 		f.notFoundOr(w, r, "object", err)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -43,9 +44,11 @@ func newTestSite(t *testing.T) *site {
 		Actors:            actors,
 		Store:             s.store,
 		InsecureAllowHTTP: true,
-		DeliveryBackoff:   10 * time.Millisecond,
-		PageSize:          2,
-		Logger:            slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		// The remotes run on loopback, which the SSRF guard refuses unless allowed.
+		InsecureAllowAddresses: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		DeliveryBackoff:        10 * time.Millisecond,
+		PageSize:               2,
+		Logger:                 slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
 		t.Fatal(err)

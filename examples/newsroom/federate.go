@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/fedsite/fedsite/activitypub"
@@ -22,8 +23,9 @@ func federate(ctx context.Context, s *site, baseURL, dbPath string, log *slog.Lo
 		BaseURL: baseURL,
 		Store:   st,
 		Logger:  log,
-		// A site served over plain http is a local demo: let it talk to peers on http too.
-		InsecureAllowHTTP: strings.HasPrefix(baseURL, "http://"),
+		// A site served over plain http is a local demo: let it talk to peers on http and loopback.
+		InsecureAllowHTTP:      strings.HasPrefix(baseURL, "http://"),
+		InsecureAllowAddresses: demoAddrs(baseURL),
 		Actors: activitypub.ActorSourceFunc(func(ctx context.Context, name string) (*activitypub.Actor, error) {
 			if name != "news" {
 				return nil, activitypub.ErrNotFound
@@ -42,4 +44,11 @@ func federate(ctx context.Context, s *site, baseURL, dbPath string, log *slog.Lo
 			Summary: a.Summary, Content: string(a.HTML()), Language: "en", Published: a.Published})
 	}
 	return fed.Middleware(s), st, nil
+}
+
+func demoAddrs(baseURL string) []netip.Prefix {
+	if !strings.HasPrefix(baseURL, "http://") {
+		return nil
+	}
+	return []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 }
