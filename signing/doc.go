@@ -1,7 +1,9 @@
 // Package signing creates and checks the HTTP signatures that ActivityPub
 // servers put on server-to-server requests, in the draft-cavage form
 // (draft-cavage-http-signatures-12) that Mastodon and nearly every other
-// implementation send and accept, plus the RSA keys they use.
+// implementation send and accept and in the RFC 9421 form that newer
+// servers verify and Fedify sends first, plus the RSA and Ed25519 keys they
+// use.
 //
 // # Keys
 //
@@ -20,8 +22,8 @@
 //
 // # Verifying
 //
-// [Verifier.Verify] checks an incoming request against its body. It reads
-// only the Signature header, accepts rsa-sha256 and hs2019 (RSA keys), and
+// [Verifier.Verify] checks an incoming request against its body. For
+// draft-cavage it reads only the Signature header, accepts rsa-sha256 and hs2019 (RSA keys), and
 // insists on what github.com/go-fed/httpsig v1.1.0 leaves out: the covered
 // headers must include (request-target), host, date or (created), and digest
 // for POSTs; the Digest must match the body; the time window is Mastodon's
@@ -42,7 +44,21 @@
 //
 // # RFC 9421
 //
-// HTTP Message Signatures (RFC 9421) are not implemented yet. A request
-// carrying Signature-Input is reported as ErrInvalidSignature; the Verifier
-// is where RFC 9421 support will be dispatched on that header.
+// [Verifier.Verify] also checks HTTP Message Signatures (RFC 9421), chosen
+// when the request carries Signature-Input: exactly one signature, keyid and
+// created required, @method and @target-uri covered, content-digest covered
+// on POSTs and checked against the body (RFC 9530, sha-256 or sha-512), the
+// same time window as above; rsa-v1_5-sha256 and ed25519, inferred from the
+// key when alg is absent, as Mastodon does. Behind a TLS-terminating proxy
+// set [VerifierConfig].URIScheme to "https" so that @target-uri matches
+// what the sender signed. [SignRFC9421] signs the way Mastodon's second knock
+// does, with an RSA or an Ed25519 key. Structured fields are parsed and
+// serialized by github.com/dunglas/httpsfv.
+//
+// # Ed25519 and FEP-521a
+//
+// [GenerateEd25519Key] makes an Ed25519 key; the PEM functions read and
+// write it as PKCS#8. An actor publishes it as an FEP-521a [Multikey] in
+// assertionMethod, beside the RSA publicKey; [EncodePublicKeyMultibase] and
+// [ParsePublicKeyMultibase] convert the publicKeyMultibase form.
 package signing

@@ -20,8 +20,9 @@ var (
 	// (fetch failed, document invalid, owner did not confirm the key).
 	ErrKeyUnavailable = errors.New("signing: key unavailable")
 
-	// ErrUnsupportedKey is returned for keys of a type this package cannot use.
-	// Only RSA keys are supported for now.
+	// ErrUnsupportedKey is returned for keys of a type this package cannot use
+	// for the operation at hand: RSA and Ed25519 keys are supported, and
+	// draft-cavage signing and verification use RSA keys only.
 	ErrUnsupportedKey = errors.New("signing: unsupported key type")
 )
 

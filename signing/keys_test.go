@@ -68,6 +68,8 @@ func TestParseKeysFormats(t *testing.T) {
 	edPub, _ := x509.MarshalPKIXPublicKey(edPriv.Public())
 	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	ecDER, _ := x509.MarshalECPrivateKey(ec)
+	ec8, _ := x509.MarshalPKCS8PrivateKey(ec)
+	ecPub, _ := x509.MarshalPKIXPublicKey(ec.Public())
 	enc := func(typ string, b []byte) []byte { return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: b}) }
 
 	privTests := []struct {
@@ -79,7 +81,8 @@ func TestParseKeysFormats(t *testing.T) {
 		{"PKCS#1", enc("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(k)), true, false},
 		{"PKCS#8", enc("PRIVATE KEY", pkcs8), true, false},
 		{"Mastodon spec key (corpus)", readCorpus(t, "signatures/mastodon/bob_main-key.private.pem"), true, false},
-		{"PKCS#8 Ed25519", enc("PRIVATE KEY", ed8), false, true},
+		{"PKCS#8 Ed25519", enc("PRIVATE KEY", ed8), true, false},
+		{"PKCS#8 EC", enc("PRIVATE KEY", ec8), false, true},
 		{"EC key", enc("EC PRIVATE KEY", ecDER), false, false},
 		{"public key given", enc("PUBLIC KEY", edPub), false, false},
 		{"garbage", []byte("not a key"), false, false},
@@ -93,8 +96,22 @@ func TestParseKeysFormats(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, ok := s.(*rsa.PrivateKey); !ok {
+				switch s.(type) {
+				case *rsa.PrivateKey, ed25519.PrivateKey:
+				default:
 					t.Errorf("got %T", s)
+				}
+				// The key survives an encode/parse round trip.
+				pemBytes, err := EncodePrivateKey(s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				again, err := ParsePrivateKey(pemBytes)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !again.Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(s.Public()) {
+					t.Error("round trip changed the key")
 				}
 				return
 			}
@@ -118,7 +135,8 @@ func TestParseKeysFormats(t *testing.T) {
 	}{
 		{"PKIX", mustPEM(t, k.Public()), true, false},
 		{"PKCS#1", enc("RSA PUBLIC KEY", x509.MarshalPKCS1PublicKey(&k.PublicKey)), true, false},
-		{"Ed25519 PKIX", enc("PUBLIC KEY", edPub), false, true},
+		{"Ed25519 PKIX", enc("PUBLIC KEY", edPub), true, false},
+		{"EC PKIX", enc("PUBLIC KEY", ecPub), false, true},
 		{"private key given", enc("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(k)), false, false},
 		{"garbage", []byte("-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n"), false, false},
 		{"bad DER", enc("PUBLIC KEY", []byte{0x30, 0x01}), false, false},
@@ -130,8 +148,16 @@ func TestParseKeysFormats(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !k.PublicKey.Equal(p) {
+				want := crypto.PublicKey(&k.PublicKey)
+				if _, ok := p.(ed25519.PublicKey); ok {
+					want = edPriv.Public()
+				}
+				if !p.(interface{ Equal(crypto.PublicKey) bool }).Equal(want) {
 					t.Error("wrong key")
+				}
+				again, err := ParsePublicKey(mustPEM(t, p))
+				if err != nil || !again.(interface{ Equal(crypto.PublicKey) bool }).Equal(want) {
+					t.Errorf("PEM round trip: %v", err)
 				}
 				return
 			}
@@ -154,13 +180,35 @@ func mustPEM(t *testing.T, k crypto.PublicKey) []byte {
 	return b
 }
 
-func TestEncodeRejectsNonRSA(t *testing.T) {
-	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
-	if _, err := EncodePrivateKey(priv); !errors.Is(err, ErrUnsupportedKey) {
-		t.Errorf("EncodePrivateKey(ed25519) = %v", err)
+func TestEncodeRejectsOtherKeys(t *testing.T) {
+	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if _, err := EncodePrivateKey(ec); !errors.Is(err, ErrUnsupportedKey) {
+		t.Errorf("EncodePrivateKey(ecdsa) = %v", err)
 	}
-	if _, err := EncodePublicKey(pub); !errors.Is(err, ErrUnsupportedKey) {
-		t.Errorf("EncodePublicKey(ed25519) = %v", err)
+	if _, err := EncodePublicKey(ec.Public()); !errors.Is(err, ErrUnsupportedKey) {
+		t.Errorf("EncodePublicKey(ecdsa) = %v", err)
+	}
+}
+
+func TestGenerateEd25519Key(t *testing.T) {
+	k, err := GenerateEd25519Key()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(k) != ed25519.PrivateKeySize {
+		t.Fatalf("key of %d bytes", len(k))
+	}
+	pemBytes, err := EncodePrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(pemBytes, []byte("-----BEGIN PRIVATE KEY-----")) {
+		t.Errorf("not PKCS#8: %s", pemBytes)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("k", slog.Any("key", Key{ID: "x", Signer: k}))
+	if !strings.Contains(buf.String(), "key.type=ed25519") || strings.Contains(buf.String(), string(pemBytes[28:60])) {
+		t.Errorf("log output %q", buf.String())
 	}
 }
 

@@ -60,6 +60,16 @@ type VerifierConfig struct {
 	// Logger receives Debug records about key refreshes.
 	// Default (nil): logs are discarded.
 	Logger *slog.Logger
+	// URIScheme is the scheme, "https" or "http", of the URL the sender
+	// addressed. RFC 9421 signatures cover @target-uri (and maybe @scheme),
+	// which the Verifier rebuilds as URIScheme://r.Host + path + query. Set
+	// "https" when a TLS-terminating proxy sits in front of the server, the
+	// usual deployment: requests then arrive over plain HTTP but were signed
+	// for https://…. Forwarded headers (X-Forwarded-Proto, Forwarded) are
+	// never read, so the sender cannot choose the scheme; the host is
+	// r.Host, so a proxy must pass the original Host through.
+	// Default (""): "https" when r.TLS is set, else "http".
+	URIScheme string
 }
 
 // Verifier checks draft-cavage HTTP signatures on incoming requests. It is
@@ -68,14 +78,21 @@ type Verifier struct {
 	keys   KeyResolver
 	now    func() time.Time
 	logger *slog.Logger
+	scheme string
 }
 
-// NewVerifier returns a Verifier. It fails if cfg.Keys is nil.
+// NewVerifier returns a Verifier. It fails if cfg.Keys is nil or
+// cfg.URIScheme is not "", "http" or "https".
 func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	if cfg.Keys == nil {
 		return nil, errors.New("signing: VerifierConfig.Keys is required")
 	}
-	v := &Verifier{keys: cfg.Keys, now: cfg.Now, logger: cfg.Logger}
+	switch cfg.URIScheme {
+	case "", "http", "https":
+	default:
+		return nil, fmt.Errorf("signing: VerifierConfig.URIScheme %q is not http or https", cfg.URIScheme)
+	}
+	v := &Verifier{keys: cfg.Keys, now: cfg.Now, logger: cfg.Logger, scheme: cfg.URIScheme}
 	if v.now == nil {
 		v.now = time.Now
 	}
@@ -94,27 +111,38 @@ type Verified struct {
 	// [KeyResolver]. Callers must still check that it matches the activity's
 	// actor.
 	Owner string
-	// Algorithm is the algorithm parameter as sent, lower-cased, or "hs2019"
-	// when absent.
+	// Algorithm is, for draft-cavage, the algorithm parameter as sent,
+	// lower-cased, or "hs2019" when absent; for RFC 9421, the algorithm
+	// used: the alg parameter, or the one the key implies
+	// ([AlgorithmRSAv15SHA256] or [AlgorithmEd25519]).
 	Algorithm string
 	// Headers lists the covered headers and pseudo-headers, lower-cased, in
-	// the order of the signature's headers parameter.
+	// the order of the signature's headers parameter; for RFC 9421, the
+	// covered component identifiers ("@method", "content-digest", …) in
+	// Signature-Input order.
 	Headers []string
+	// Label is the label of an RFC 9421 signature ("sig1"); it is empty for
+	// a draft-cavage signature, so it tells the two apart.
+	Label string
 	// Created and Expires are the ends of the validity window used for the
 	// time check (before the clock-skew tolerance).
 	Created, Expires time.Time
 }
 
-// Verify checks the draft-cavage signature of r against body, the exact bytes
-// of the request body (Verify does not read r.Body). It returns a
-// *[VerifyError] matching [ErrNoSignature], [ErrInvalidSignature] or
-// [ErrKeyUnavailable].
+// Verify checks the HTTP signature of r against body, the exact bytes of the
+// request body (Verify does not read r.Body). It returns a *[VerifyError]
+// matching [ErrNoSignature], [ErrInvalidSignature] or [ErrKeyUnavailable].
+//
+// A request with a Signature-Input header carries an RFC 9421 signature and
+// is checked as described under "RFC 9421" below; any other request is
+// checked as draft-cavage.
+//
+// # Draft-cavage
 //
 // Only the Signature header is read. An "Authorization: Signature …" header
 // is ignored, as Mastodon ignores it, so a request carrying only that yields
 // ErrNoSignature; a stray leading "Signature " inside the Signature value is
-// tolerated. A request with a Signature-Input header carries an RFC 9421
-// signature, which this version cannot verify: ErrInvalidSignature.
+// tolerated.
 //
 // The checks, all done before the key is resolved:
 //   - algorithm is rsa-sha256 or hs2019 (absent means hs2019); (created) and
@@ -130,11 +158,41 @@ type Verified struct {
 //
 // The signing string follows the headers parameter's order. As Mastodon does,
 // (request-target) is tried with the query string and, if that fails,
-// without it. If verification fails with a key that was not Fresh, the key
-// is resolved once more with refresh set and the check repeated.
+// without it. The key must be RSA.
+//
+// # RFC 9421
+//
+// Signature-Input and Signature are parsed as RFC 8941 dictionaries.
+// Exactly one signature is accepted, as Mastodon requires: fields with
+// several labels are ErrInvalidSignature, whatever the labels. The checks,
+// all done before the key is resolved:
+//   - keyid and created are required; created, expires and the window are
+//     the same as for draft-cavage (expires defaults to created+5 min);
+//   - alg is optional; when present it must be rsa-v1_5-sha256,
+//     rsa-pss-sha512 or ed25519 and match the key type; when absent the key
+//     decides (RSA: rsa-v1_5-sha256, Ed25519: ed25519);
+//   - the signature covers @method and @target-uri, or, equivalently,
+//     @authority with @request-target or with @path (and @query when the
+//     URL has a query); POSTs and requests with a non-empty body must also
+//     cover content-digest;
+//   - a Content-Digest header (RFC 9530), if covered or present, has a
+//     sha-256 or sha-512 entry and every such entry matches body;
+//   - components are the derived @method, @target-uri, @authority, @scheme,
+//     @request-target, @path and @query, and header fields by lower-case
+//     name (field lines trimmed and joined with ", "); component parameters
+//     (;sf, ;key, ;bs, ;req, ;name, ;tr) and other derived components are
+//     refused as ErrInvalidSignature.
+//
+// @target-uri and @scheme use the scheme of [VerifierConfig].URIScheme and
+// the host r.Host.
+//
+// # Key refresh
+//
+// If verification fails with a key that was not Fresh, the key is resolved
+// once more with refresh set and the check repeated.
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*Verified, error) {
-	if r.Header.Get("Signature-Input") != "" {
-		return nil, errInvalid("", "RFC 9421 signatures (Signature-Input) are not supported", nil)
+	if len(r.Header.Values("Signature-Input")) > 0 {
+		return v.verifyRFC9421(ctx, r, body)
 	}
 	vals := r.Header.Values("Signature")
 	if len(vals) == 0 || (len(vals) == 1 && strings.TrimSpace(vals[0]) == "") {
@@ -192,12 +250,8 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*V
 	if reason != "" {
 		return nil, errInvalid(keyID, reason, nil)
 	}
-	now := v.now()
-	if created.After(now.Add(ClockSkew)) {
-		return nil, errInvalid(keyID, "created too far in the future", nil)
-	}
-	if now.After(expires.Add(ClockSkew)) {
-		return nil, errInvalid(keyID, "signature expired", nil)
+	if err := v.checkWindow(keyID, created, expires); err != nil {
+		return nil, err
 	}
 
 	sig, err := base64.StdEncoding.DecodeString(p.signature)
@@ -222,31 +276,11 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*V
 		candidates = append(candidates, s)
 	}
 
-	pk, err := v.keys.ResolveKey(ctx, keyID, false)
+	pk, err := v.resolveAndCheck(ctx, keyID, func(key crypto.PublicKey) error {
+		return verifyCandidates(key, candidates, sig)
+	})
 	if err != nil {
-		return nil, errKey(keyID, "cannot resolve key", err)
-	}
-	if pk == nil {
-		return nil, errKey(keyID, "resolver returned no key", nil)
-	}
-	err = verifyCandidates(pk.Key, candidates, sig)
-	if err != nil && !pk.Fresh && !errors.Is(err, ErrUnsupportedKey) {
-		v.logger.LogAttrs(ctx, slog.LevelDebug, "signature failed with cached key; refreshing",
-			slog.String("key_id", keyID))
-		pk, err = v.keys.ResolveKey(ctx, keyID, true)
-		if err != nil {
-			return nil, errKey(keyID, "cannot refresh key after failed verification", err)
-		}
-		if pk == nil {
-			return nil, errKey(keyID, "resolver returned no key", nil)
-		}
-		err = verifyCandidates(pk.Key, candidates, sig)
-	}
-	if err != nil {
-		if errors.Is(err, ErrUnsupportedKey) {
-			return nil, errInvalid(keyID, "unsupported key type", err)
-		}
-		return nil, errInvalid(keyID, "signature does not verify", nil)
+		return nil, err
 	}
 	return &Verified{
 		KeyID:     keyID,
@@ -256,6 +290,127 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*V
 		Created:   created,
 		Expires:   expires,
 	}, nil
+}
+
+// verifyRFC9421 is the RFC 9421 half of Verify.
+func (v *Verifier) verifyRFC9421(ctx context.Context, r *http.Request, body []byte) (*Verified, error) {
+	sigs := r.Header.Values("Signature")
+	if len(sigs) == 0 {
+		return nil, errInvalid("", "Signature-Input without Signature", nil)
+	}
+	si, err := parseRFC9421(r.Header.Values("Signature-Input"), sigs)
+	if errors.Is(err, errSeveralSignatures) {
+		return nil, errInvalid("", "several signatures (exactly one is accepted)", nil)
+	}
+	if err != nil {
+		return nil, errInvalid("", "malformed Signature-Input or Signature", err)
+	}
+	keyID := si.keyID
+	switch {
+	case keyID == "":
+		return nil, errInvalid("", "keyid missing", nil)
+	case !si.hasCreated:
+		return nil, errInvalid(keyID, "created missing", nil)
+	case !knownAlg(si.alg):
+		return nil, errInvalid(keyID, fmt.Sprintf("unsupported alg %q", si.alg), nil)
+	case !si.covers("@method"):
+		return nil, errInvalid(keyID, "@method not signed", nil)
+	case !si.covers("@target-uri") && !(si.covers("@authority") &&
+		(si.covers("@request-target") || (si.covers("@path") && (r.URL.RawQuery == "" || si.covers("@query"))))):
+		return nil, errInvalid(keyID, "@target-uri not signed", nil)
+	case (r.Method == http.MethodPost || len(body) > 0) && !si.covers("content-digest"):
+		return nil, errInvalid(keyID, "content-digest not signed", nil)
+	}
+	if si.covers("content-digest") || len(r.Header.Values("Content-Digest")) > 0 {
+		if reason := checkContentDigest(r.Header.Values("Content-Digest"), body); reason != "" {
+			return nil, errInvalid(keyID, reason, nil)
+		}
+	}
+	created := time.Unix(si.created, 0).UTC()
+	expires := created.Add(DefaultExpiry)
+	if si.hasExpires {
+		expires = time.Unix(si.expires, 0).UTC()
+	}
+	if limit := created.Add(MaxExpiry); expires.After(limit) {
+		expires = limit
+	}
+	if err := v.checkWindow(keyID, created, expires); err != nil {
+		return nil, err
+	}
+	scheme := v.scheme
+	if scheme == "" {
+		scheme = "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+	}
+	base, err := signatureBase(r, scheme, si)
+	if err != nil {
+		return nil, errInvalid(keyID, "cannot build signature base", err)
+	}
+	pk, err := v.resolveAndCheck(ctx, keyID, func(key crypto.PublicKey) error {
+		return verifyBase(key, si.alg, base, si.signature)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Verified{
+		KeyID:     keyID,
+		Owner:     pk.Owner,
+		Algorithm: keyAlgorithm(pk.Key, si.alg),
+		Headers:   slices.Clone(si.components),
+		Label:     si.label,
+		Created:   created,
+		Expires:   expires,
+	}, nil
+}
+
+// checkWindow applies Mastodon's time window to created and expires.
+func (v *Verifier) checkWindow(keyID string, created, expires time.Time) error {
+	now := v.now()
+	if created.After(now.Add(ClockSkew)) {
+		return errInvalid(keyID, "created too far in the future", nil)
+	}
+	if now.After(expires.Add(ClockSkew)) {
+		return errInvalid(keyID, "signature expired", nil)
+	}
+	return nil
+}
+
+// resolveAndCheck resolves keyID and runs check with the key; if check fails
+// with a key that was not Fresh, it refreshes the key once and checks again.
+// Failures of an unusable key type or an alg/key mismatch are not retried.
+func (v *Verifier) resolveAndCheck(ctx context.Context, keyID string, check func(crypto.PublicKey) error) (*PublicKey, error) {
+	pk, err := v.keys.ResolveKey(ctx, keyID, false)
+	if err != nil {
+		return nil, errKey(keyID, "cannot resolve key", err)
+	}
+	if pk == nil {
+		return nil, errKey(keyID, "resolver returned no key", nil)
+	}
+	err = check(pk.Key)
+	if err != nil && !pk.Fresh && !errors.Is(err, ErrUnsupportedKey) && !errors.Is(err, errAlgKeyMismatch) {
+		v.logger.LogAttrs(ctx, slog.LevelDebug, "signature failed with cached key; refreshing",
+			slog.String("key_id", keyID))
+		pk, err = v.keys.ResolveKey(ctx, keyID, true)
+		if err != nil {
+			return nil, errKey(keyID, "cannot refresh key after failed verification", err)
+		}
+		if pk == nil {
+			return nil, errKey(keyID, "resolver returned no key", nil)
+		}
+		err = check(pk.Key)
+	}
+	switch {
+	case err == nil:
+		return pk, nil
+	case errors.Is(err, ErrUnsupportedKey):
+		return nil, errInvalid(keyID, "unsupported key type", err)
+	case errors.Is(err, errAlgKeyMismatch):
+		return nil, errInvalid(keyID, "alg does not match the key type", nil)
+	default:
+		return nil, errInvalid(keyID, "signature does not verify", nil)
+	}
 }
 
 // verifyCandidates reports nil if sig verifies any candidate signing string.

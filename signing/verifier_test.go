@@ -367,12 +367,12 @@ func TestVerifyRejections(t *testing.T) {
 		{"no signature", func(t *testing.T) (*http.Request, []byte) {
 			return httptest.NewRequest("GET", "/inbox", nil), nil
 		}, ErrNoSignature, "no Signature header"},
-		{"RFC 9421 only", func(t *testing.T) (*http.Request, []byte) {
+		{"Signature-Input dispatches to RFC 9421", func(t *testing.T) (*http.Request, []byte) {
 			r := httptest.NewRequest("GET", "/inbox", nil)
-			r.Header.Set("Signature-Input", `sig1=("@method" "@target-uri");created=1703066400;keyid="x"`)
+			r.Header.Set("Signature-Input", `sig1=("@method" "@target-uri");created=1703066400;keyid="x";alg="hmac-sha256"`)
 			r.Header.Set("Signature", `sig1=:AAAA:`)
 			return r, nil
-		}, ErrInvalidSignature, "RFC 9421 signatures (Signature-Input) are not supported"},
+		}, ErrInvalidSignature, `unsupported alg "hmac-sha256"`},
 		{"GET with a body but no digest", func(t *testing.T) (*http.Request, []byte) {
 			return signed(t, "GET", nil, now), []byte("smuggled")
 		}, ErrInvalidSignature, "digest not signed"},
