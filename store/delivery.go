@@ -58,8 +58,10 @@ type DeliveryRecord struct {
 
 // Deliveries keeps per-inbox delivery status for the site to query.
 type Deliveries interface {
-	// RecordDelivery stores r, replacing the record of the same ActivityID and Inbox.
+	// RecordDelivery stores r, replacing the record of the same ActivityID and Inbox. A zero
+	// UpdatedAt is set to the current time.
 	RecordDelivery(ctx context.Context, r DeliveryRecord) error
-	// DeliveriesPage lists the records of an object's activities, ordered by activity then inbox.
+	// DeliveriesPage lists the records of an object's activities, ordered by activity then inbox
+	// (byte order), limit at most per page; cursor is "" or a Next the adapter returned.
 	DeliveriesPage(ctx context.Context, objectID, cursor string, limit int) (Page[DeliveryRecord], error)
 }

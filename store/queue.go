@@ -7,7 +7,8 @@ import (
 )
 
 // ErrLeaseLost reports an Ack, Retry or DeadLetter with a lease that is no longer current: its
-// visibility timeout passed and the job was leased again, or it was already finished.
+// visibility timeout passed and the job was leased again, or it was already finished. A lease
+// whose timeout passed but whose job nobody leased since is still current.
 var ErrLeaseLost = errors.New("store: lease lost")
 
 // Job is one unit of background work, such as delivering an activity to one inbox.
@@ -55,10 +56,12 @@ type QueueDepth struct {
 
 // Queue is a durable work queue shared by every worker of every instance using the store.
 type Queue interface {
-	// Enqueue adds jobs, all or nothing.
+	// Enqueue adds jobs, all or nothing. A job whose ID a queued or leased job already has (or
+	// that appears twice in jobs) makes it return ErrConflict and enqueue none.
 	Enqueue(ctx context.Context, jobs ...Job) error
 	// Lease hands out up to max ready jobs for visibility each, oldest first, honouring ordering
-	// keys. It returns at once, with no jobs when none is ready.
+	// keys. It returns at once, with no jobs when none is ready. A max below 1 or a visibility
+	// that is not positive is an error.
 	Lease(ctx context.Context, max int, visibility time.Duration) ([]Lease, error)
 	// Ack finishes a leased job and enqueues next in the same atomic step, so a job that expands
 	// into others (a fan-out page) is never lost nor expanded twice.

@@ -41,6 +41,11 @@ type Store struct {
 	keys map[followerKey]store.KeyPair // {actor, name}
 
 	audit []auditEntry // ascending seq
+
+	// q, hosts and deliveries have locks of their own.
+	q          *queue
+	hosts      *hosts
+	deliveries *deliveries
 }
 
 // New returns an empty Store.
@@ -54,6 +59,10 @@ func New() *Store {
 		remote:    make(map[string]store.RemoteActor),
 		remoteKey: make(map[string]string),
 		keys:      make(map[followerKey]store.KeyPair),
+
+		q:          newQueue(),
+		hosts:      &hosts{m: make(map[string]store.HostState)},
+		deliveries: &deliveries{byObject: make(map[string]map[deliveryKey]store.DeliveryRecord), objectOf: make(map[deliveryKey]string)},
 	}
 }
 

@@ -32,7 +32,14 @@
 //   - a page never holds more than limit items, and a walk over Next cursors ends;
 //   - a cursor the adapter did not issue gives an error matching [store.ErrBadCursor];
 //   - a cancelled context gives an error matching [context.Canceled] from every method;
-//   - [store.Seen] entries expire: the suite marks with a 200 ms ttl and waits past it.
+//   - [store.Seen] entries expire: the suite marks with a 200 ms ttl and waits past it;
+//   - queue leases expire and retries wait: the suite leases with visibilities of 100–200 ms and
+//     retries 300–400 ms ahead, then sleeps past them, so the adapter and the test share a clock;
+//   - a job leased and acked by several goroutines at once is handed out exactly once.
+//
+// The queue, host and delivery subtests ("Queue/…", "Hosts/…", "Deliveries/…") run when the store
+// implements [store.Queue], [store.Hosts] and [store.Deliveries], and are skipped with a message
+// naming the interface otherwise.
 //
 // Some subtests run goroutines against the store (concurrent inserts while paging, concurrent
 // MarkSeen and CreateKeyPair), so run the suite with -race.

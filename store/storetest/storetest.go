@@ -24,6 +24,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ActorCache", actorCacheTests},
 		{"Keys", keyTests},
 		{"Audit", auditTests},
+		{"Queue", queueTests},
+		{"Hosts", hostTests},
+		{"Deliveries", deliveryTests},
 		{"Context", contextTests},
 	}
 	for _, g := range groups {

@@ -1,0 +1,169 @@
+package memstore
+
+import (
+	"cmp"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+// Compile-time proof that Store keeps the delivery contracts.
+var (
+	_ store.Hosts      = (*Store)(nil)
+	_ store.Deliveries = (*Store)(nil)
+)
+
+type hosts struct {
+	mu sync.Mutex
+	m  map[string]store.HostState
+}
+
+// HostState returns a host's circuit breaker state; an unknown host has the zero state.
+func (s *Store) HostState(ctx context.Context, host string) (store.HostState, error) {
+	if err := check(ctx, "host state"); err != nil {
+		return store.HostState{}, err
+	}
+	s.hosts.mu.Lock()
+	defer s.hosts.mu.Unlock()
+	h := s.hosts.m[host]
+	h.Host = host
+	return h, nil
+}
+
+// HostFailed counts one more consecutive failure of host at the given time.
+func (s *Store) HostFailed(ctx context.Context, host string, at time.Time) (store.HostState, error) {
+	if err := check(ctx, "host failed"); err != nil {
+		return store.HostState{}, err
+	}
+	s.hosts.mu.Lock()
+	defer s.hosts.mu.Unlock()
+	h := s.hosts.m[host]
+	h.Host = host
+	h.Failures++
+	h.LastFailure = at
+	s.hosts.m[host] = h
+	return h, nil
+}
+
+// OpenHost holds deliveries to host until the given time.
+func (s *Store) OpenHost(ctx context.Context, host string, until time.Time) error {
+	if err := check(ctx, "open host"); err != nil {
+		return err
+	}
+	s.hosts.mu.Lock()
+	defer s.hosts.mu.Unlock()
+	h := s.hosts.m[host]
+	h.Host = host
+	h.OpenUntil = until
+	s.hosts.m[host] = h
+	return nil
+}
+
+// HostSucceeded resets host's state.
+func (s *Store) HostSucceeded(ctx context.Context, host string) error {
+	if err := check(ctx, "host succeeded"); err != nil {
+		return err
+	}
+	s.hosts.mu.Lock()
+	defer s.hosts.mu.Unlock()
+	delete(s.hosts.m, host)
+	return nil
+}
+
+type deliveryKey struct{ activity, inbox string }
+
+func compareDeliveryKeys(a, b deliveryKey) int {
+	return cmp.Or(strings.Compare(a.activity, b.activity), strings.Compare(a.inbox, b.inbox))
+}
+
+type deliveries struct {
+	mu       sync.Mutex
+	byObject map[string]map[deliveryKey]store.DeliveryRecord
+	objectOf map[deliveryKey]string
+}
+
+// RecordDelivery stores r, replacing the record of the same activity and inbox (even one filed
+// under another object). A zero UpdatedAt is set to the current time.
+func (s *Store) RecordDelivery(ctx context.Context, r store.DeliveryRecord) error {
+	if err := check(ctx, "record delivery"); err != nil {
+		return err
+	}
+	if r.UpdatedAt.IsZero() {
+		r.UpdatedAt = time.Now()
+	}
+	d := s.deliveries
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	k := deliveryKey{r.ActivityID, r.Inbox}
+	if old, ok := d.objectOf[k]; ok && old != r.ObjectID {
+		delete(d.byObject[old], k)
+	}
+	m := d.byObject[r.ObjectID]
+	if m == nil {
+		m = make(map[deliveryKey]store.DeliveryRecord)
+		d.byObject[r.ObjectID] = m
+	}
+	m[k] = r
+	d.objectOf[k] = r.ObjectID
+	return nil
+}
+
+// DeliveriesPage lists the delivery records of an object's activities by activity, then inbox, in
+// byte order. The cursor names the last record of the previous page.
+func (s *Store) DeliveriesPage(ctx context.Context, objectID, cursor string, limit int) (store.Page[store.DeliveryRecord], error) {
+	const op = "deliveries page"
+	var p store.Page[store.DeliveryRecord]
+	if err := check(ctx, op); err != nil {
+		return p, err
+	}
+	if err := checkLimit(op, limit); err != nil {
+		return p, err
+	}
+	var after deliveryKey
+	if cursor != "" {
+		a, in, ok := parseDeliveryCursor(cursor)
+		if !ok {
+			return p, fmt.Errorf("memstore: %s: cursor %q: %w", op, cursor, store.ErrBadCursor)
+		}
+		after = deliveryKey{a, in}
+	}
+	d := s.deliveries
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	m := d.byObject[objectID]
+	keys := make([]deliveryKey, 0, len(m))
+	for k := range m {
+		if cursor == "" || compareDeliveryKeys(k, after) > 0 {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, compareDeliveryKeys)
+	for i, k := range keys {
+		if i == limit {
+			last := keys[i-1]
+			p.Next = deliveryCursor(last.activity, last.inbox)
+			break
+		}
+		p.Items = append(p.Items, m[k])
+	}
+	return p, nil
+}
+
+// deliveryCursor encodes an activity id and an inbox; IRIs hold no NUL, so it separates them.
+func deliveryCursor(activity, inbox string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(activity + "\x00" + inbox))
+}
+
+func parseDeliveryCursor(c string) (activity, inbox string, ok bool) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return "", "", false
+	}
+	return strings.Cut(string(b), "\x00")
+}

@@ -1,0 +1,242 @@
+package memstore
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+// Compile-time proof that Store is a queue.
+var _ store.Queue = (*Store)(nil)
+
+// queue is the job state of a Store, guarded by its own lock so workers do not contend with the
+// follower and object maps.
+type queue struct {
+	mu sync.Mutex
+	// jobs holds the unfinished (queued or leased) jobs by ID.
+	jobs map[string]*memJob
+	// order holds the unfinished jobs in enqueue order, plus finished ones not yet compacted away.
+	order    []*memJob
+	finished int
+	// heads holds, per ordering key, the unfinished jobs with that key in enqueue order; only the
+	// first may be leased.
+	heads map[string][]*memJob
+	dead  int
+}
+
+type memJob struct {
+	job   store.Job
+	token string
+	until time.Time
+	done  bool
+}
+
+func newQueue() *queue {
+	return &queue{jobs: make(map[string]*memJob), heads: make(map[string][]*memJob)}
+}
+
+// Enqueue adds jobs, all or nothing; an ID in use by an unfinished job is [store.ErrConflict].
+func (s *Store) Enqueue(ctx context.Context, jobs ...store.Job) error {
+	if err := check(ctx, "enqueue"); err != nil {
+		return err
+	}
+	q := s.q
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if err := q.enqueueLocked("", jobs); err != nil {
+		return fmt.Errorf("memstore: enqueue: %w", err)
+	}
+	return nil
+}
+
+// enqueueLocked checks every job, then adds them; freed names an ID that is being finished and
+// may be reused.
+func (q *queue) enqueueLocked(freed string, jobs []store.Job) error {
+	if err := q.checkIDs(freed, jobs); err != nil {
+		return err
+	}
+	now := time.Now()
+	for _, j := range jobs {
+		if j.ID == "" {
+			j.ID = newID()
+		}
+		j.Payload = slices.Clone(j.Payload)
+		j.Attempts, j.LastError, j.EnqueuedAt = 0, "", now
+		m := &memJob{job: j}
+		q.jobs[j.ID] = m
+		q.order = append(q.order, m)
+		if j.OrderingKey != "" {
+			q.heads[j.OrderingKey] = append(q.heads[j.OrderingKey], m)
+		}
+	}
+	return nil
+}
+
+// Lease hands out up to max ready jobs, oldest first, honouring ordering keys.
+func (s *Store) Lease(ctx context.Context, max int, visibility time.Duration) ([]store.Lease, error) {
+	if err := check(ctx, "lease"); err != nil {
+		return nil, err
+	}
+	if max < 1 || visibility <= 0 {
+		return nil, fmt.Errorf("memstore: lease: max %d and visibility %v must be positive", max, visibility)
+	}
+	q := s.q
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := time.Now()
+	until := now.Add(visibility)
+	var out []store.Lease
+	for _, m := range q.order {
+		if len(out) == max {
+			break
+		}
+		if m.done || m.job.NotBefore.After(now) || m.until.After(now) {
+			continue
+		}
+		if k := m.job.OrderingKey; k != "" && q.heads[k][0] != m {
+			continue
+		}
+		m.token, m.until = newID(), until
+		l := store.Lease{Job: m.job, Token: m.token, Until: until}
+		l.Payload = slices.Clone(l.Payload)
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// current returns the job l leases, or [store.ErrLeaseLost].
+func (q *queue) current(l store.Lease) (*memJob, error) {
+	m := q.jobs[l.ID]
+	if m == nil || m.token == "" || m.token != l.Token {
+		return nil, fmt.Errorf("job %s: %w", l.ID, store.ErrLeaseLost)
+	}
+	return m, nil
+}
+
+// finish removes a job from the unfinished ones and lets the next job of its key go.
+func (q *queue) finish(m *memJob) {
+	m.done = true
+	delete(q.jobs, m.job.ID)
+	if k := m.job.OrderingKey; k != "" {
+		h := slices.DeleteFunc(q.heads[k], func(x *memJob) bool { return x == m })
+		if len(h) == 0 {
+			delete(q.heads, k)
+		} else {
+			q.heads[k] = h
+		}
+	}
+	q.finished++
+	if q.finished > 64 && q.finished > len(q.order)/2 {
+		q.order = slices.DeleteFunc(q.order, func(x *memJob) bool { return x.done })
+		q.finished = 0
+	}
+}
+
+// Ack finishes a leased job and enqueues next, atomically.
+func (s *Store) Ack(ctx context.Context, l store.Lease, next ...store.Job) error {
+	if err := check(ctx, "ack"); err != nil {
+		return err
+	}
+	q := s.q
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	m, err := q.current(l)
+	if err != nil {
+		return fmt.Errorf("memstore: ack: %w", err)
+	}
+	// Check next before finishing, so a conflict leaves the lease as it was.
+	if err := q.checkIDs(l.ID, next); err != nil {
+		return fmt.Errorf("memstore: ack %s: %w", l.ID, err)
+	}
+	q.finish(m)
+	if err := q.enqueueLocked("", next); err != nil {
+		return fmt.Errorf("memstore: ack %s: %w", l.ID, err)
+	}
+	return nil
+}
+
+// checkIDs reports a conflict enqueueLocked would find, treating freed as free.
+func (q *queue) checkIDs(freed string, jobs []store.Job) error {
+	ids := make(map[string]bool, len(jobs))
+	for _, j := range jobs {
+		if j.ID == "" {
+			continue
+		}
+		if _, used := q.jobs[j.ID]; (used && j.ID != freed) || ids[j.ID] {
+			return fmt.Errorf("job %s: %w", j.ID, store.ErrConflict)
+		}
+		ids[j.ID] = true
+	}
+	return nil
+}
+
+// Retry returns a leased job to the queue with one more attempt, not before at.
+func (s *Store) Retry(ctx context.Context, l store.Lease, at time.Time, reason string) error {
+	if err := check(ctx, "retry"); err != nil {
+		return err
+	}
+	q := s.q
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	m, err := q.current(l)
+	if err != nil {
+		return fmt.Errorf("memstore: retry: %w", err)
+	}
+	m.job.Attempts++
+	m.job.LastError = reason
+	m.job.NotBefore = at
+	m.token, m.until = "", time.Time{}
+	return nil
+}
+
+// DeadLetter parks a leased job for good.
+func (s *Store) DeadLetter(ctx context.Context, l store.Lease, reason string) error {
+	if err := check(ctx, "dead letter"); err != nil {
+		return err
+	}
+	q := s.q
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	m, err := q.current(l)
+	if err != nil {
+		return fmt.Errorf("memstore: dead letter: %w", err)
+	}
+	m.job.LastError = reason
+	q.finish(m)
+	q.dead++
+	return nil
+}
+
+// Depth counts the jobs by state. A job whose lease ran out counts as ready.
+func (s *Store) Depth(ctx context.Context) (store.QueueDepth, error) {
+	if err := check(ctx, "depth"); err != nil {
+		return store.QueueDepth{}, err
+	}
+	q := s.q
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := time.Now()
+	d := store.QueueDepth{Dead: q.dead}
+	for _, m := range q.order {
+		switch {
+		case m.done:
+		case m.until.After(now):
+			d.Leased++
+		case m.job.NotBefore.After(now):
+			d.Delayed++
+		default:
+			d.Ready++
+		}
+	}
+	return d, nil
+}
+
+// newID returns 128 random bits as text, for job ids and lease tokens.
+func newID() string {
+	return rand.Text()
+}

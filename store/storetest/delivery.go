@@ -1,0 +1,259 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+var hostTests = []test{
+	{"UnknownIsZero", testHostUnknown},
+	{"FailedCountsAndOpens", testHostFailed},
+	{"FailedIsAtomic", testHostFailedConcurrent},
+	{"CancelledIsReported", testHostsCancelled},
+}
+
+var deliveryTests = []test{
+	{"RecordAndPage", testDeliveriesPage},
+	{"RecordReplaces", testDeliveryReplace},
+	{"BadCursor", testDeliveriesBadCursor},
+	{"CancelledIsReported", testDeliveriesCancelled},
+}
+
+// hostsOf returns the store's host state, skipping the test when the store has none.
+func hostsOf(t *testing.T, s store.Store) store.Hosts {
+	t.Helper()
+	h, ok := any(s).(store.Hosts)
+	if !ok {
+		t.Skipf("storetest: %T does not implement store.Hosts", s)
+	}
+	return h
+}
+
+// deliveriesOf returns the store's delivery records, skipping the test when the store has none.
+func deliveriesOf(t *testing.T, s store.Store) store.Deliveries {
+	t.Helper()
+	d, ok := any(s).(store.Deliveries)
+	if !ok {
+		t.Skipf("storetest: %T does not implement store.Deliveries", s)
+	}
+	return d
+}
+
+func sameHost(got, want store.HostState) bool {
+	return got.Host == want.Host && got.Failures == want.Failures &&
+		sameTime(got.LastFailure, want.LastFailure) && sameTime(got.OpenUntil, want.OpenUntil)
+}
+
+func testHostUnknown(t *testing.T, s store.Store) {
+	h := hostsOf(t, s)
+	got, err := h.HostState(ctx(t), "never.example")
+	must(t, "HostState", err)
+	if want := (store.HostState{Host: "never.example"}); !sameHost(got, want) {
+		t.Errorf("HostState(unknown) = %+v, want %+v", got, want)
+	}
+	must(t, "HostSucceeded(unknown)", h.HostSucceeded(ctx(t), "never.example"))
+}
+
+func testHostFailed(t *testing.T, s store.Store) {
+	h := hostsOf(t, s)
+	const host = "down.example"
+	var st store.HostState
+	var err error
+	for i := 1; i <= 3; i++ {
+		st, err = h.HostFailed(ctx(t), host, base.Add(time.Duration(i)*time.Second))
+		must(t, "HostFailed", err)
+		if want := (store.HostState{Host: host, Failures: i, LastFailure: base.Add(time.Duration(i) * time.Second)}); !sameHost(st, want) {
+			t.Errorf("HostFailed #%d = %+v, want %+v", i, st, want)
+		}
+	}
+	open := base.Add(time.Hour)
+	must(t, "OpenHost", h.OpenHost(ctx(t), host, open))
+	want := store.HostState{Host: host, Failures: 3, LastFailure: base.Add(3 * time.Second), OpenUntil: open}
+	if got, err := h.HostState(ctx(t), host); err != nil || !sameHost(got, want) {
+		t.Errorf("HostState after OpenHost = %+v, %v; want %+v", got, err, want)
+	}
+	st, err = h.HostFailed(ctx(t), host, base.Add(4*time.Second))
+	must(t, "HostFailed(open)", err)
+	want.Failures, want.LastFailure = 4, base.Add(4*time.Second)
+	if !sameHost(st, want) {
+		t.Errorf("HostFailed on an open host = %+v, want %+v (OpenUntil kept)", st, want)
+	}
+	if got, err := h.HostState(ctx(t), "other.example"); err != nil || got.Failures != 0 {
+		t.Errorf("HostState(other host) = %+v, %v; want zero", got, err)
+	}
+	must(t, "OpenHost(new host)", h.OpenHost(ctx(t), "probe.example", open))
+	if got, err := h.HostState(ctx(t), "probe.example"); err != nil || !sameHost(got, store.HostState{Host: "probe.example", OpenUntil: open}) {
+		t.Errorf("HostState after OpenHost on a new host = %+v, %v", got, err)
+	}
+	must(t, "HostSucceeded", h.HostSucceeded(ctx(t), host))
+	if got, err := h.HostState(ctx(t), host); err != nil || !sameHost(got, store.HostState{Host: host}) {
+		t.Errorf("HostState after HostSucceeded = %+v, %v; want the zero state", got, err)
+	}
+}
+
+func testHostFailedConcurrent(t *testing.T, s store.Store) {
+	h := hostsOf(t, s)
+	const n = 20
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			if _, err := h.HostFailed(ctx(t), "busy.example", base.Add(msec(i))); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("HostFailed: %v", err)
+	}
+	if got, err := h.HostState(ctx(t), "busy.example"); err != nil || got.Failures != n {
+		t.Errorf("HostState after %d concurrent failures = %+v, %v", n, got, err)
+	}
+}
+
+func testHostsCancelled(t *testing.T, s store.Store) {
+	h := hostsOf(t, s)
+	c, cancel := context.WithCancel(ctx(t))
+	cancel()
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"HostState", func() error { _, err := h.HostState(c, "a.example"); return err }},
+		{"HostFailed", func() error { _, err := h.HostFailed(c, "a.example", base); return err }},
+		{"OpenHost", func() error { return h.OpenHost(c, "a.example", base) }},
+		{"HostSucceeded", func() error { return h.HostSucceeded(c, "a.example") }},
+	}
+	for _, cl := range calls {
+		if err := cl.call(); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s under a cancelled context: error = %v, want one matching context.Canceled", cl.name, err)
+		}
+	}
+	if got, err := h.HostState(ctx(t), "a.example"); err != nil || got.Failures != 0 || !got.OpenUntil.IsZero() {
+		t.Errorf("HostState after cancelled writes = %+v, %v; want zero", got, err)
+	}
+}
+
+func record(object, activity, inbox string, state store.DeliveryState, n int) store.DeliveryRecord {
+	return store.DeliveryRecord{
+		ObjectID: object, ActivityID: activity, Inbox: inbox, Host: "h.example",
+		State: state, Attempts: n, LastError: "", UpdatedAt: base.Add(msec(n)),
+	}
+}
+
+func sameRecord(a, b store.DeliveryRecord) bool {
+	ua, ub := a.UpdatedAt, b.UpdatedAt
+	a.UpdatedAt, b.UpdatedAt = time.Time{}, time.Time{}
+	return a == b && sameTime(ua, ub)
+}
+
+func allDeliveries(t *testing.T, d store.Deliveries, object string, limit int) []store.DeliveryRecord {
+	t.Helper()
+	var out []store.DeliveryRecord
+	cursor := ""
+	for range 100 {
+		p, err := d.DeliveriesPage(ctx(t), object, cursor, limit)
+		must(t, "DeliveriesPage", err)
+		if len(p.Items) > limit {
+			t.Fatalf("DeliveriesPage returned %d items, limit %d", len(p.Items), limit)
+		}
+		out = append(out, p.Items...)
+		if p.Next == "" {
+			return out
+		}
+		cursor = p.Next
+	}
+	t.Fatal("DeliveriesPage never ended")
+	return nil
+}
+
+func testDeliveriesPage(t *testing.T, s store.Store) {
+	d := deliveriesOf(t, s)
+	const obj, obj2 = "https://news.example/articles/1", "https://news.example/articles/2"
+	const create, update = "https://news.example/activities/1-create", "https://news.example/activities/1-update"
+	// In byte order upper case sorts before lower case and the create before the update ("c" <
+	// "u"); the records are written out of order.
+	want := []store.DeliveryRecord{
+		record(obj, create, "https://B.example/inbox", store.DeliveryDelivered, 1),
+		record(obj, create, "https://a.example/inbox", store.DeliveryRetrying, 2),
+		record(obj, create, "https://a.example/users/x/inbox", store.DeliveryFailed, 3),
+		record(obj, update, "https://B.example/inbox", store.DeliveryQueued, 4),
+		record(obj, update, "https://c.example/inbox", store.DeliveryQueued, 5),
+	}
+	want[1].LastError = "503 Service Unavailable"
+	for _, i := range []int{4, 2, 0, 3, 1} {
+		must(t, "RecordDelivery", d.RecordDelivery(ctx(t), want[i]))
+	}
+	must(t, "RecordDelivery(other object)", d.RecordDelivery(ctx(t), record(obj2, "https://news.example/activities/2-create", "https://a.example/inbox", store.DeliveryQueued, 6)))
+	for _, limit := range []int{1, 2, 5, 100} {
+		got := allDeliveries(t, d, obj, limit)
+		if len(got) != len(want) {
+			t.Errorf("limit %d: %d records, want %d: %+v", limit, len(got), len(want), got)
+			continue
+		}
+		for i := range want {
+			if !sameRecord(got[i], want[i]) {
+				t.Errorf("limit %d: record %d = %+v, want %+v", limit, i, got[i], want[i])
+			}
+		}
+	}
+	p, err := d.DeliveriesPage(ctx(t), "https://news.example/none", "", 10)
+	must(t, "DeliveriesPage(unknown object)", err)
+	if len(p.Items) != 0 || p.Next != "" {
+		t.Errorf("DeliveriesPage(unknown object) = %+v, want an empty last page", p)
+	}
+	if _, err := d.DeliveriesPage(ctx(t), obj, "", 0); err == nil {
+		t.Error("DeliveriesPage(limit 0): want an error")
+	}
+}
+
+func testDeliveryReplace(t *testing.T, s store.Store) {
+	d := deliveriesOf(t, s)
+	const obj, act, inbox = "https://news.example/articles/1", "https://news.example/activities/1", "https://a.example/inbox"
+	r := record(obj, act, inbox, store.DeliveryQueued, 0)
+	must(t, "RecordDelivery", d.RecordDelivery(ctx(t), r))
+	r.State, r.Attempts, r.LastError, r.UpdatedAt = store.DeliveryRetrying, 2, "timeout", base.Add(time.Minute)
+	must(t, "RecordDelivery(replace)", d.RecordDelivery(ctx(t), r))
+	got := allDeliveries(t, d, obj, 10)
+	if len(got) != 1 || !sameRecord(got[0], r) {
+		t.Errorf("after replacing: %+v, want [%+v]", got, r)
+	}
+	z := record(obj, act, "https://z.example/inbox", store.DeliveryDelivered, 0)
+	z.UpdatedAt = time.Time{}
+	must(t, "RecordDelivery(zero UpdatedAt)", d.RecordDelivery(ctx(t), z))
+	got = allDeliveries(t, d, obj, 10)
+	if len(got) != 2 || !recent(got[1].UpdatedAt) {
+		t.Errorf("record with zero UpdatedAt: %+v, want UpdatedAt set to now", got)
+	}
+}
+
+func testDeliveriesBadCursor(t *testing.T, s store.Store) {
+	d := deliveriesOf(t, s)
+	for _, c := range []string{"not a cursor!", "%%%", "\x00"} {
+		_, err := d.DeliveriesPage(ctx(t), "https://news.example/articles/1", c, 10)
+		wantErr(t, "DeliveriesPage(bad cursor "+c+")", err, store.ErrBadCursor)
+	}
+}
+
+func testDeliveriesCancelled(t *testing.T, s store.Store) {
+	d := deliveriesOf(t, s)
+	c, cancel := context.WithCancel(ctx(t))
+	cancel()
+	r := record("https://news.example/o", "https://news.example/a", "https://a.example/inbox", store.DeliveryQueued, 1)
+	if err := d.RecordDelivery(c, r); !errors.Is(err, context.Canceled) {
+		t.Errorf("RecordDelivery under a cancelled context: error = %v", err)
+	}
+	if _, err := d.DeliveriesPage(c, r.ObjectID, "", 10); !errors.Is(err, context.Canceled) {
+		t.Errorf("DeliveriesPage under a cancelled context: error = %v", err)
+	}
+	if got := allDeliveries(t, d, r.ObjectID, 10); len(got) != 0 {
+		t.Errorf("records after a cancelled write: %+v", got)
+	}
+}

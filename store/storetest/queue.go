@@ -1,0 +1,447 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+var queueTests = []test{
+	{"EnqueueLeaseAck", testEnqueueLeaseAck},
+	{"LeaseMaxOldestFirst", testLeaseMax},
+	{"LeaseArguments", testLeaseArguments},
+	{"EnqueueConflict", testEnqueueConflict},
+	{"VisibilityExpiryReleases", testVisibilityExpiry},
+	{"LateAckBeforeRelease", testLateAck},
+	{"AckWithNextIsAtomic", testAckWithNext},
+	{"RetryDelaysAndCounts", testRetry},
+	{"NotBeforeRespected", testNotBefore},
+	{"DeadLetter", testDeadLetter},
+	{"OrderingKeys", testOrderingKeys},
+	{"OrderingKeyDeadLetterFreesNext", testOrderingDeadLetter},
+	{"ConcurrentLeasers", testConcurrentLeasers},
+	{"Depth", testDepth},
+	{"CancelledIsReported", testQueueCancelled},
+}
+
+// queueOf returns the store's queue, skipping the test when the store has none.
+func queueOf(t *testing.T, s store.Store) store.Queue {
+	t.Helper()
+	q, ok := any(s).(store.Queue)
+	if !ok {
+		t.Skipf("storetest: %T does not implement store.Queue", s)
+	}
+	return q
+}
+
+func job(kind, key string, n int) store.Job {
+	return store.Job{Kind: kind, OrderingKey: key, Payload: []byte(fmt.Sprintf("payload %d\x00\xff", n))}
+}
+
+func lease(t *testing.T, q store.Queue, max int, vis time.Duration) []store.Lease {
+	t.Helper()
+	ls, err := q.Lease(ctx(t), max, vis)
+	must(t, "Lease", err)
+	return ls
+}
+
+func payloads(ls []store.Lease) []string {
+	var out []string
+	for _, l := range ls {
+		out = append(out, string(l.Payload))
+	}
+	return out
+}
+
+func wantPayloads(t *testing.T, step string, ls []store.Lease, want ...store.Job) {
+	t.Helper()
+	var w []string
+	for _, j := range want {
+		w = append(w, string(j.Payload))
+	}
+	if got := payloads(ls); !slices.Equal(got, w) {
+		t.Errorf("%s: leased %q, want %q", step, got, w)
+	}
+}
+
+func wantDepth(t *testing.T, step string, q store.Queue, want store.QueueDepth) {
+	t.Helper()
+	got, err := q.Depth(ctx(t))
+	must(t, "Depth", err)
+	if got != want {
+		t.Errorf("%s: Depth = %+v, want %+v", step, got, want)
+	}
+}
+
+func testEnqueueLeaseAck(t *testing.T, s store.Store) {
+	q := queueOf(t, s)
+	named := job("deliver", "", 1)
+	named.ID = "job-named"
+	jobs := []store.Job{named, job("deliver", "k", 2), job("fanout", "", 3), {Kind: "empty"}}
+	must(t, "Enqueue", q.Enqueue(ctx(t), jobs...))
+	start := time.Now()
+	ls := lease(t, q, 10, time.Minute)
+	wantPayloads(t, "first lease", ls, jobs...)
+	ids := map[string]bool{}
+	for i, l := range ls {
+		if l.ID == "" || ids[l.ID] {
+			t.Errorf("lease %d: ID %q is empty or repeated", i, l.ID)
+		}
+		ids[l.ID] = true
+		if l.Kind != jobs[i].Kind || l.OrderingKey != jobs[i].OrderingKey || !bytes.Equal(l.Payload, jobs[i].Payload) {
+			t.Errorf("lease %d = %+v, want the fields of %+v", i, l.Job, jobs[i])
+		}
+		if l.Attempts != 0 || l.LastError != "" || !recent(l.EnqueuedAt) || !l.NotBefore.IsZero() {
+			t.Errorf("lease %d: Attempts %d, LastError %q, EnqueuedAt %v, NotBefore %v; want 0, \"\", now, zero",
+				i, l.Attempts, l.LastError, l.EnqueuedAt, l.NotBefore)
+		}
+		if l.Token == "" {
+			t.Errorf("lease %d has no token", i)
+		}
+		if d := l.Until.Sub(start); d < 59*time.Second || d > 61*time.Second+time.Since(start) {
+			t.Errorf("lease %d: Until is %v after the call, want about a minute", i, d)
+		}
+	}
+	if ls[0].ID != named.ID {
+		t.Errorf("ID = %q, want the given %q", ls[0].ID, named.ID)
+	}
+	if again := lease(t, q, 10, time.Minute); len(again) != 0 {
+		t.Errorf("second lease while all are leased = %q, want none", payloads(again))
+	}
+	wantDepth(t, "all leased", q, store.QueueDepth{Leased: 4})
+	for _, l := range ls {
+		must(t, "Ack", q.Ack(ctx(t), l))
+	}
+	wantDepth(t, "all acked", q, store.QueueDepth{})
+	wantErr(t, "Ack(again)", q.Ack(ctx(t), ls[0]), store.ErrLeaseLost)
+	wantErr(t, "Retry(acked)", q.Retry(ctx(t), ls[1], time.Now(), "x"), store.ErrLeaseLost)
+	wantErr(t, "DeadLetter(acked)", q.DeadLetter(ctx(t), ls[2], "x"), store.ErrLeaseLost)
+	forged := store.Lease{Job: store.Job{ID: "never-enqueued"}, Token: "t"}
+	wantErr(t, "Ack(unknown)", q.Ack(ctx(t), forged), store.ErrLeaseLost)
+	// An acked ID may be used again.
+	must(t, "Enqueue(reused ID)", q.Enqueue(ctx(t), named))
+	wantPayloads(t, "lease of the reused ID", lease(t, q, 10, time.Minute), named)
+}
+
+func testLeaseMax(t *testing.T, s store.Store) {
+	q := queueOf(t, s)
+	var jobs []store.Job
+	for i := range 5 {
+		jobs = append(jobs, job("deliver", "", i))
+	}
+	must(t, "Enqueue", q.Enqueue(ctx(t), jobs[:3]...))
+	must(t, "Enqueue", q.Enqueue(ctx(t), jobs[3:]...))
+	wantPayloads(t, "lease 1", lease(t, q, 2, time.Minute), jobs[0], jobs[1])
+	wantPayloads(t, "lease 2", lease(t, q, 2, time.Minute), jobs[2], jobs[3])
+	wantPayloads(t, "lease 3", lease(t, q, 2, time.Minute), jobs[4])
+	wantPayloads(t, "lease 4", lease(t, q, 2, time.Minute))
+}
+
+func testLeaseArguments(t *testing.T, s store.Store) {
+	q := queueOf(t, s)
+	must(t, "Enqueue", q.Enqueue(ctx(t), job("deliver", "", 1)))
+	for _, c := range []struct {
+		max int
+		vis time.Duration
+	}{{0, time.Minute}, {-1, time.Minute}, {1, 0}, {1, -time.Second}} {
+		if ls, err := q.Lease(ctx(t), c.max, c.vis); err == nil {
+			t.Errorf("Lease(%d, %v) = %d leases, nil error; want an error", c.max, c.vis, len(ls))
+		}
+	}
+	wantDepth(t, "after refused leases", q, store.QueueDepth{Ready: 1})
+}
+
+func testEnqueueConflict(t *testing.T, s store.Store) {
+	q := queueOf(t, s)
+	a := job("deliver", "", 1)
+	a.ID = "job-a"
+	must(t, "Enqueue", q.Enqueue(ctx(t), a))
+	b := job("deliver", "", 2)
+	wantErr(t, "Enqueue(queued ID)", q.Enqueue(ctx(t), b, a), store.ErrConflict)
+	b.ID = "job-b"
+	wantErr(t, "Enqueue(ID twice)", q.Enqueue(ctx(t), b, b), store.ErrConflict)
+	wantDepth(t, "after refused enqueues", q, store.QueueDepth{Ready: 1})
+	ls := lease(t, q, 10, time.Minute)
+	wantPayloads(t, "lease", ls, a)
+	wantErr(t, "Enqueue(leased ID)", q.Enqueue(ctx(t), a), store.ErrConflict)
+}
+
+func testVisibilityExpiry(t *testing.T, s store.Store) {
+	q := queueOf(t, s)
+	j := job("deliver", "", 1)
+	must(t, "Enqueue", q.Enqueue(ctx(t), j))
+	first := lease(t, q, 1, msec(200))
+	wantPayloads(t, "first lease", first, j)
+	wantPayloads(t, "lease within the visibility", lease(t, q, 1, msec(200)))
+	time.Sleep(msec(350))
+	wantDepth(t, "after the visibility", q, store.QueueDepth{Ready: 1})
+	second := lease(t, q, 1, time.Minute)
+	wantPayloads(t, "lease after the visibility", second, j)
+	if len(first) != 1 || len(second) != 1 {
+		t.FailNow()
+	}
+	if second[0].ID != first[0].ID || second[0].Token == first[0].Token || second[0].Attempts != 0 {
+		t.Errorf("re-lease = id %s token %s attempts %d; want id %s, a new token, 0 attempts",
+			second[0].ID, second[0].Token, second[0].Attempts, first[0].ID)
+	}
+	wantErr(t, "Ack(old lease)", q.Ack(ctx(t), first[0]), store.ErrLeaseLost)
+	wantErr(t, "Retry(old lease)", q.Retry(ctx(t), first[0], time.Now(), "x"), store.ErrLeaseLost)
+	wantErr(t, "DeadLetter(old lease)", q.DeadLetter(ctx(t), first[0], "x"), store.ErrLeaseLost)
+	wantDepth(t, "re-leased", q, store.QueueDepth{Leased: 1})
+	must(t, "Ack(new lease)", q.Ack(ctx(t), second[0]))
+	wantDepth(t, "acked", q, store.QueueDepth{})
+}
+
+func testLateAck(t *testing.T, s store.Store) {
+	q := queueOf(t, s)
+	must(t, "Enqueue", q.Enqueue(ctx(t), job("deliver", "", 1)))
+	ls := lease(t, q, 1, msec(100))
+	time.Sleep(msec(200))
+	if len(ls) == 1 {
+		must(t, "Ack after the visibility, nobody leased it since", q.Ack(ctx(t), ls[0]))
+	}
+	wantPayloads(t, "lease after the ack", lease(t, q, 1, time.Minute))
+}
+
+func testAckWithNext(t *testing.T, s store.Store) {
+	q := queueOf(t, s)
+	fan := job("fanout", "", 0)
+	other := job("deliver", "", 9)
+	other.ID = "job-other"
+	must(t, "Enqueue", q.Enqueue(ctx(t), fan, other))
+	ls := lease(t, q, 1, time.Minute)
+	wantPayloads(t, "lease", ls, fan)
+	if len(ls) != 1 {
+		t.FailNow()
+	}
+	n1, n2 := job("deliver", "", 1), job("deliver", "", 2)
+	clash := job("deliver", "", 3)
+	clash.ID = other.ID
+	wantErr(t, "Ack with a conflicting next job", q.Ack(ctx(t), ls[0], n1, clash), store.ErrConflict)
+	wantDepth(t, "after the refused ack", q, store.QueueDepth{Ready: 1, Leased: 1})
+	must(t, "Ack with next", q.Ack(ctx(t), ls[0], n1, n2))
+	wantErr(t, "Ack(again, with next)", q.Ack(ctx(t), ls[0], job("deliver", "", 4)), store.ErrLeaseLost)
+	wantDepth(t, "after the ack", q, store.QueueDepth{Ready: 3})
+	wantPayloads(t, "lease after the ack", lease(t, q, 10, time.Minute), other, n1, n2)
+}
+
+func testRetry(t *testing.T, s store.Store) {
+	q := queueOf(t, s)
+	j := job("deliver", "", 1)
+	must(t, "Enqueue", q.Enqueue(ctx(t), j))
+	ls := lease(t, q, 1, time.Minute)
+	if len(ls) != 1 {
+		t.Fatalf("lease = %d jobs, want 1", len(ls))
+	}
+	at := time.Now().Add(msec(400)).Truncate(time.Millisecond)
+	must(t, "Retry", q.Retry(ctx(t), ls[0], at, "503 from the inbox"))
+	wantErr(t, "Ack(retried lease)", q.Ack(ctx(t), ls[0]), store.ErrLeaseLost)
+	wantErr(t, "Retry(retried lease)", q.Retry(ctx(t), ls[0], at, "x"), store.ErrLeaseLost)
+	wantDepth(t, "retry pending", q, store.QueueDepth{Delayed: 1})
+	wantPayloads(t, "lease before the retry time", lease(t, q, 1, time.Minute))
+	time.Sleep(time.Until(at) + msec(50))
+	again := lease(t, q, 1, time.Minute)
+	wantPayloads(t, "lease after the retry time", again, j)
+	if len(again) != 1 {
+		t.FailNow()
+	}
+	if again[0].Attempts != 1 || again[0].LastError != "503 from the inbox" || !sameTime(again[0].NotBefore, at) {
+		t.Errorf("retried job: Attempts %d, LastError %q, NotBefore %v; want 1, the reason, %v",
+			again[0].Attempts, again[0].LastError, again[0].NotBefore, at)
+	}
+	must(t, "Retry(now)", q.Retry(ctx(t), again[0], time.Now(), "timeout"))
+	third := lease(t, q, 1, time.Minute)
+	if len(third) != 1 || third[0].Attempts != 2 || third[0].LastError != "timeout" {
+		t.Errorf("second retry leased %+v, want the job with Attempts 2", third)
+	}
+}
+
+func testNotBefore(t *testing.T, s store.Store) {
+	q := queueOf(t, s)
+	later := job("deliver", "", 1)
+	later.NotBefore = time.Now().Add(msec(300))
+	now := job("deliver", "", 2)
+	must(t, "Enqueue", q.Enqueue(ctx(t), later, now))
+	wantDepth(t, "before NotBefore", q, store.QueueDepth{Ready: 1, Delayed: 1})
+	wantPayloads(t, "lease before NotBefore", lease(t, q, 10, time.Minute), now)
+	time.Sleep(time.Until(later.NotBefore) + msec(50))
+	wantPayloads(t, "lease after NotBefore", lease(t, q, 10, time.Minute), later)
+}
+
+func testDeadLetter(t *testing.T, s store.Store) {
+	q := queueOf(t, s)
+	j := job("deliver", "", 1)
+	must(t, "Enqueue", q.Enqueue(ctx(t), j))
+	ls := lease(t, q, 1, msec(100))
+	if len(ls) != 1 {
+		t.Fatalf("lease = %d jobs, want 1", len(ls))
+	}
+	must(t, "DeadLetter", q.DeadLetter(ctx(t), ls[0], "410 Gone"))
+	wantErr(t, "Ack(dead)", q.Ack(ctx(t), ls[0]), store.ErrLeaseLost)
+	wantErr(t, "DeadLetter(again)", q.DeadLetter(ctx(t), ls[0], "x"), store.ErrLeaseLost)
+	time.Sleep(msec(200))
+	wantPayloads(t, "lease after dead-lettering", lease(t, q, 10, time.Minute))
+	wantDepth(t, "dead", q, store.QueueDepth{Dead: 1})
+}
+
+func testOrderingKeys(t *testing.T, s store.Store) {
+	q := queueOf(t, s)
+	create := job("deliver", "obj1 h1", 1)
+	del := job("deliver", "obj1 h1", 2)
+	other := job("deliver", "obj1 h2", 3)
+	free := job("deliver", "", 4)
+	must(t, "Enqueue", q.Enqueue(ctx(t), create, del, other, free))
+	first := lease(t, q, 10, time.Minute)
+	wantPayloads(t, "first lease: heads of each key and unkeyed jobs", first, create, other, free)
+	wantDepth(t, "B waits for A", q, store.QueueDepth{Ready: 1, Leased: 3})
+	if len(first) != 3 {
+		t.FailNow()
+	}
+	must(t, "Ack(other)", q.Ack(ctx(t), first[1]))
+	must(t, "Ack(free)", q.Ack(ctx(t), first[2]))
+	wantPayloads(t, "lease while A is leased", lease(t, q, 10, time.Minute))
+	must(t, "Retry(A)", q.Retry(ctx(t), first[0], time.Now().Add(msec(300)), "500"))
+	wantPayloads(t, "lease while A waits for its retry", lease(t, q, 10, time.Minute))
+	time.Sleep(msec(350))
+	again := lease(t, q, 10, time.Minute)
+	wantPayloads(t, "lease after A's retry time: A again, not B", again, create)
+	if len(again) != 1 {
+		t.FailNow()
+	}
+	must(t, "Ack(A)", q.Ack(ctx(t), again[0]))
+	wantPayloads(t, "lease after A is acked", lease(t, q, 10, time.Minute), del)
+}
+
+func testOrderingDeadLetter(t *testing.T, s store.Store) {
+	q := queueOf(t, s)
+	a, b := job("deliver", "k", 1), job("deliver", "k", 2)
+	must(t, "Enqueue", q.Enqueue(ctx(t), a))
+	ls := lease(t, q, 10, msec(150))
+	wantPayloads(t, "lease", ls, a)
+	if len(ls) != 1 {
+		t.FailNow()
+	}
+	// A job enqueued behind a leased head waits, also after the head's lease expires.
+	must(t, "Enqueue(B)", q.Enqueue(ctx(t), b))
+	time.Sleep(msec(250))
+	re := lease(t, q, 10, time.Minute)
+	wantPayloads(t, "lease after the head's visibility", re, a)
+	if len(re) != 1 {
+		t.FailNow()
+	}
+	must(t, "DeadLetter(A)", q.DeadLetter(ctx(t), re[0], "gone"))
+	wantPayloads(t, "lease after A is dead", lease(t, q, 10, time.Minute), b)
+}
+
+func testConcurrentLeasers(t *testing.T, s store.Store) {
+	q := queueOf(t, s)
+	const n, workers = 300, 8
+	var jobs []store.Job
+	for i := range n {
+		key := ""
+		if i%3 == 0 {
+			key = fmt.Sprintf("key%d", i%7)
+		}
+		j := job("deliver", key, i)
+		j.ID = fmt.Sprintf("job-%03d", i)
+		jobs = append(jobs, j)
+	}
+	must(t, "Enqueue", q.Enqueue(ctx(t), jobs...))
+	var (
+		mu   sync.Mutex
+		seen = map[string]int{}
+		wg   sync.WaitGroup
+		errs = make(chan error, workers)
+	)
+	for range workers {
+		wg.Go(func() {
+			for {
+				ls, err := q.Lease(ctx(t), 5, time.Minute)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if len(ls) == 0 {
+					return
+				}
+				for _, l := range ls {
+					mu.Lock()
+					seen[l.ID]++
+					mu.Unlock()
+					if err := q.Ack(ctx(t), l); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("worker: %v", err)
+	}
+	for _, j := range jobs {
+		if seen[j.ID] != 1 {
+			t.Errorf("job %s leased %d times, want exactly once", j.ID, seen[j.ID])
+		}
+	}
+	if len(seen) != n {
+		t.Errorf("%d distinct jobs leased, want %d", len(seen), n)
+	}
+	wantDepth(t, "after the workers", q, store.QueueDepth{})
+}
+
+func testDepth(t *testing.T, s store.Store) {
+	q := queueOf(t, s)
+	wantDepth(t, "empty", q, store.QueueDepth{})
+	delayed := job("deliver", "", 3)
+	delayed.NotBefore = time.Now().Add(time.Hour)
+	waiting := job("deliver", "k", 5)
+	must(t, "Enqueue", q.Enqueue(ctx(t), job("deliver", "", 1), job("deliver", "k", 2), delayed, job("deliver", "", 4), waiting))
+	wantDepth(t, "enqueued", q, store.QueueDepth{Ready: 4, Delayed: 1})
+	ls := lease(t, q, 2, time.Minute)
+	wantDepth(t, "two leased", q, store.QueueDepth{Ready: 2, Delayed: 1, Leased: 2})
+	if len(ls) != 2 {
+		t.FailNow()
+	}
+	must(t, "DeadLetter", q.DeadLetter(ctx(t), ls[0], "bad"))
+	must(t, "Retry", q.Retry(ctx(t), ls[1], time.Now().Add(time.Hour), "later"))
+	wantDepth(t, "one dead, one retrying", q, store.QueueDepth{Ready: 2, Delayed: 2, Dead: 1})
+}
+
+func testQueueCancelled(t *testing.T, s store.Store) {
+	q := queueOf(t, s)
+	must(t, "Enqueue", q.Enqueue(ctx(t), job("deliver", "", 1)))
+	ls := lease(t, q, 1, time.Minute)
+	if len(ls) != 1 {
+		t.Fatalf("lease = %d jobs, want 1", len(ls))
+	}
+	c, cancel := context.WithCancel(ctx(t))
+	cancel()
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"Enqueue", func() error { return q.Enqueue(c, job("deliver", "", 2)) }},
+		{"Lease", func() error { _, err := q.Lease(c, 1, time.Minute); return err }},
+		{"Ack", func() error { return q.Ack(c, ls[0]) }},
+		{"Retry", func() error { return q.Retry(c, ls[0], time.Now(), "x") }},
+		{"DeadLetter", func() error { return q.DeadLetter(c, ls[0], "x") }},
+		{"Depth", func() error { _, err := q.Depth(c); return err }},
+	}
+	for _, cl := range calls {
+		if err := cl.call(); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s under a cancelled context: error = %v, want one matching context.Canceled", cl.name, err)
+		}
+	}
+	wantDepth(t, "after the cancelled calls", q, store.QueueDepth{Leased: 1})
+	must(t, "Ack", q.Ack(ctx(t), ls[0]))
+}
