@@ -1,0 +1,85 @@
+package delivery
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+// checkBreaker looks at the host's circuit breaker before a delivery. While the breaker is open
+// the job is put back, without counting an attempt, until it closes (deferred). Once the open time
+// has passed and failures are still at the threshold, the breaker is half-open: this delivery is
+// the probe (probe), and the breaker is held open while it runs so that others wait for its result.
+func (e *Engine) checkBreaker(ctx context.Context, log *slog.Logger, t task) (st store.HostState, probe, deferred bool) {
+	if e.cfg.Hosts == nil || e.cfg.BreakerThreshold < 0 {
+		return st, false, false
+	}
+	st, err := e.cfg.Hosts.HostState(ctx, t.host)
+	if err != nil {
+		// The breaker only protects; a store hiccup must not stop deliveries.
+		log.LogAttrs(ctx, slog.LevelWarn, "delivery: host state", slog.Any("err", err))
+		return store.HostState{}, false, false
+	}
+	now := e.cfg.Now()
+	if now.Before(st.OpenUntil) {
+		// Spread the deferred jobs so they do not all come back at the same instant.
+		at := st.OpenUntil.Add(jitter(e.cfg.BreakerCooldown / 10))
+		err := e.cfg.Queue.Retry(ctx, t.l, at, reason(failures(t.l), "host circuit breaker open"))
+		e.finish(ctx, "defer", err, t.l)
+		e.deferred.Add(1)
+		e.record(ctx, t.p, store.DeliveryRetrying, failures(t.l), "host circuit breaker open")
+		return st, false, true
+	}
+	if st.Failures >= e.cfg.BreakerThreshold {
+		if err := e.cfg.Hosts.OpenHost(ctx, t.host, now.Add(e.cfg.RequestTimeout)); err != nil {
+			log.LogAttrs(ctx, slog.LevelWarn, "delivery: hold host for probe", slog.Any("err", err))
+		}
+		log.LogAttrs(ctx, slog.LevelInfo, "delivery: probing host", slog.Int("failures", st.Failures))
+		return st, true, false
+	}
+	return st, false, false
+}
+
+// hostOK closes the host's breaker after the host answered, if there was anything to reset.
+func (e *Engine) hostOK(ctx context.Context, log *slog.Logger, host string, st store.HostState, probe bool) {
+	if e.cfg.Hosts == nil || e.cfg.BreakerThreshold < 0 || (st.Failures == 0 && !probe) {
+		return
+	}
+	if err := e.cfg.Hosts.HostSucceeded(ctx, host); err != nil {
+		log.LogAttrs(ctx, slog.LevelWarn, "delivery: reset host state", slog.Any("err", err))
+		return
+	}
+	if probe {
+		log.LogAttrs(ctx, slog.LevelInfo, "delivery: host circuit breaker closed")
+	}
+}
+
+// hostFailed counts a failure of the host and opens its breaker at the threshold, for
+// BreakerCooldown doubled with each failure beyond it, at most 12 h.
+func (e *Engine) hostFailed(ctx context.Context, log *slog.Logger, host string) {
+	if e.cfg.Hosts == nil || e.cfg.BreakerThreshold < 0 {
+		return
+	}
+	now := e.cfg.Now()
+	st, err := e.cfg.Hosts.HostFailed(ctx, host, now)
+	if err != nil {
+		log.LogAttrs(ctx, slog.LevelWarn, "delivery: count host failure", slog.Any("err", err))
+		return
+	}
+	if st.Failures < e.cfg.BreakerThreshold {
+		return
+	}
+	cool := e.cfg.BreakerCooldown
+	for range min(st.Failures-e.cfg.BreakerThreshold, 20) {
+		if cool *= 2; cool >= maxBreakerCooldown {
+			break
+		}
+	}
+	cool = min(cool, maxBreakerCooldown)
+	if err := e.cfg.Hosts.OpenHost(ctx, host, now.Add(cool)); err != nil {
+		log.LogAttrs(ctx, slog.LevelWarn, "delivery: open host circuit breaker", slog.Any("err", err))
+		return
+	}
+	log.LogAttrs(ctx, slog.LevelWarn, "delivery: host circuit breaker open", slog.Int("failures", st.Failures), slog.Duration("for", cool))
+}

@@ -1,0 +1,272 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/fedsite/fedsite/signing"
+	"github.com/fedsite/fedsite/store"
+)
+
+// mediaType is the Content-Type of deliveries.
+const mediaType = "application/activity+json"
+
+// fanOut expands one page of follower inboxes into deliver jobs and, in the same atomic Ack, the
+// fan-out job of the next page.
+func (e *Engine) fanOut(ctx context.Context, t task) {
+	p := t.p
+	log := e.log.With(slog.String("activity", p.Activity), slog.String("actor", p.Actor))
+	inboxes, err := e.cfg.Inboxes.DeliveryInboxes(ctx, p.Actor, p.After, e.cfg.PageSize)
+	if err != nil {
+		e.retryJob(ctx, log, t, fmt.Errorf("delivery: fan-out inboxes: %w", err), 0)
+		return
+	}
+	jobs := make([]store.Job, 0, len(inboxes)+1)
+	for _, inbox := range inboxes {
+		dp := payload{Activity: p.Activity, Object: p.Object, Actor: p.Actor, Inbox: inbox}
+		j, err := deliverJob(dp)
+		if err != nil {
+			log.LogAttrs(ctx, slog.LevelWarn, "delivery: skipping follower inbox", slog.String("inbox", inbox), slog.Any("err", err))
+			continue
+		}
+		jobs = append(jobs, j)
+		// Recorded before the Ack, so that the record of a delivery made at once is not
+		// overwritten by this one.
+		e.record(ctx, dp, store.DeliveryQueued, 0, "")
+	}
+	if len(inboxes) == e.cfg.PageSize {
+		next := p
+		next.After = inboxes[len(inboxes)-1]
+		j, err := fanOutJob(next)
+		if err != nil {
+			e.retryJob(ctx, log, t, err, 0)
+			return
+		}
+		jobs = append(jobs, j)
+	}
+	if err := e.cfg.Queue.Ack(ctx, t.l, jobs...); err != nil {
+		e.finish(ctx, "fan-out ack", err, t.l)
+		return
+	}
+	e.notify()
+	log.LogAttrs(ctx, slog.LevelDebug, "delivery: fan-out page", slog.String("after", p.After), slog.Int("inboxes", len(inboxes)))
+}
+
+// outcome is what a delivery attempt came to.
+type outcome int
+
+const (
+	delivered outcome = iota
+	gone              // 404, 410: the inbox is gone for good
+	retryable         // network error, 408, 429, 5xx
+	refused           // any other answer
+)
+
+func classify(code int, err error) outcome {
+	switch {
+	case err != nil:
+		return retryable
+	case code >= 200 && code < 300:
+		return delivered
+	case code == http.StatusNotFound || code == http.StatusGone:
+		return gone
+	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
+		return retryable
+	default:
+		return refused
+	}
+}
+
+// deliver sends one activity to one inbox and settles the job by the outcome.
+func (e *Engine) deliver(ctx context.Context, t task) {
+	p := t.p
+	log := e.log.With(slog.String("activity", p.Activity), slog.String("inbox", p.Inbox), slog.String("host", t.host))
+	failed := failures(t.l)
+
+	st, probe, deferred := e.checkBreaker(ctx, log, t)
+	if deferred {
+		return
+	}
+	doc, err := e.document(ctx, p.Activity)
+	if errors.Is(err, store.ErrNotFound) {
+		e.giveUp(ctx, log, t, failed, err)
+		return
+	}
+	if err != nil {
+		e.retryJob(ctx, log, t, err, 0)
+		return
+	}
+	key, err := e.cfg.Keys(ctx, p.Actor)
+	if err != nil {
+		e.retryJob(ctx, log, t, fmt.Errorf("delivery: key of %s: %w", p.Actor, err), 0)
+		return
+	}
+	code, asked, err := e.post(ctx, p.Inbox, key, doc)
+	if ctx.Err() != nil {
+		// Run is stopping: the job stays leased and runs again once its lease ends.
+		return
+	}
+	out := classify(code, err)
+	if err == nil && out != delivered {
+		err = &StatusError{Inbox: p.Inbox, Code: code}
+	}
+	switch out {
+	case delivered:
+		e.finish(ctx, "ack", e.cfg.Queue.Ack(ctx, t.l), t.l)
+		e.delivered.Add(1)
+		e.record(ctx, p, store.DeliveryDelivered, failed+1, "")
+		e.hostOK(ctx, log, t.host, st, probe)
+		log.LogAttrs(ctx, slog.LevelDebug, "delivery: delivered", slog.Int("status", code))
+	case gone:
+		e.finish(ctx, "ack", e.cfg.Queue.Ack(ctx, t.l), t.l)
+		e.failed.Add(1)
+		e.gone.Add(1)
+		e.record(ctx, p, store.DeliveryFailed, failed+1, err.Error())
+		e.hostOK(ctx, log, t.host, st, probe)
+		e.removeFollowers(ctx, log, p.Inbox)
+	case refused:
+		e.hostOK(ctx, log, t.host, st, probe)
+		e.giveUp(ctx, log, t, failed+1, err)
+	case retryable:
+		// A 429 says the host is up and busy: it slows this delivery but does not count toward
+		// the breaker.
+		if code != http.StatusTooManyRequests {
+			e.hostFailed(ctx, log, t.host)
+		}
+		e.retryJob(ctx, log, t, err, asked)
+	}
+}
+
+// retryJob counts a failed attempt and puts the job back per the retry policy, or gives up.
+func (e *Engine) retryJob(ctx context.Context, log *slog.Logger, t task, err error, asked time.Duration) {
+	failed := failures(t.l) + 1
+	wait, ok := e.cfg.Retry.Delay(failed, asked)
+	if !ok {
+		e.giveUp(ctx, log, t, failed, err)
+		return
+	}
+	e.finish(ctx, "retry", e.cfg.Queue.Retry(ctx, t.l, e.cfg.Now().Add(wait), reason(failed, err.Error())), t.l)
+	e.retried.Add(1)
+	if t.l.Kind == KindDeliver {
+		e.record(ctx, t.p, store.DeliveryRetrying, failed, err.Error())
+	}
+	log.LogAttrs(ctx, slog.LevelDebug, "delivery: will retry", slog.Int("failed", failed), slog.Duration("wait", wait), slog.Any("err", err))
+}
+
+// giveUp dead-letters the job.
+func (e *Engine) giveUp(ctx context.Context, log *slog.Logger, t task, failed int, err error) {
+	e.finish(ctx, "dead-letter", e.cfg.Queue.DeadLetter(ctx, t.l, reason(failed, err.Error())), t.l)
+	e.failed.Add(1)
+	e.deadLettered.Add(1)
+	if t.l.Kind == KindDeliver {
+		e.record(ctx, t.p, store.DeliveryFailed, failed, err.Error())
+	}
+	log.LogAttrs(ctx, slog.LevelWarn, "delivery: failed", slog.Int("failed", failed), slog.Any("err", err))
+}
+
+func (e *Engine) removeFollowers(ctx context.Context, log *slog.Logger, inbox string) {
+	if e.cfg.Followers == nil {
+		return
+	}
+	removed, err := e.cfg.Followers.RemoveFollowersByInbox(ctx, inbox)
+	if err != nil {
+		log.LogAttrs(ctx, slog.LevelWarn, "delivery: remove followers of a gone inbox", slog.Any("err", err))
+		return
+	}
+	log.LogAttrs(ctx, slog.LevelInfo, "delivery: inbox gone, followers removed", slog.Int("removed", len(removed)))
+	if e.cfg.OnGone != nil && len(removed) > 0 {
+		e.cfg.OnGone(ctx, inbox, removed)
+	}
+}
+
+// document returns the stored JSON of an activity.
+func (e *Engine) document(ctx context.Context, id string) ([]byte, error) {
+	if b, ok := e.docs.get(id); ok {
+		return b, nil
+	}
+	o, err := e.cfg.Documents.Object(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("delivery: load %s: %w", id, err)
+	}
+	if o.Document == nil {
+		return nil, fmt.Errorf("delivery: load %s: deleted: %w", id, store.ErrNotFound)
+	}
+	e.docs.put(id, o.Document)
+	return o.Document, nil
+}
+
+// post sends doc to inbox signed with key, and returns the status and the Retry-After wait.
+func (e *Engine) post(ctx context.Context, inbox string, key signing.Key, doc []byte) (int, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.RequestTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, inbox, bytes.NewReader(doc))
+	if err != nil {
+		return 0, 0, fmt.Errorf("delivery: %w", err)
+	}
+	req.Header.Set("Content-Type", mediaType)
+	req.Header.Set("Accept", mediaType)
+	req.Header.Set("User-Agent", e.cfg.UserAgent)
+	if err := signing.Sign(req, key, doc, e.cfg.Now()); err != nil {
+		return 0, 0, fmt.Errorf("delivery: sign: %w", err)
+	}
+	resp, err := e.cfg.Client.Do(req)
+	if err != nil {
+		return 0, 0, fmt.Errorf("delivery: post: %w", err)
+	}
+	// Drain a little so the connection can be reused.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	var asked time.Duration
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		asked = retryAfter(resp.Header.Get("Retry-After"), e.cfg.Now())
+	}
+	return resp.StatusCode, asked, nil
+}
+
+// retryAfter parses a Retry-After value, seconds or an HTTP date (RFC 9110 §10.2.3).
+func retryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil {
+		if s < 0 {
+			return 0
+		}
+		return time.Duration(min(s, 1<<30)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// record stores a delivery's status, when Config.Deliveries is set. Failing to is logged only.
+func (e *Engine) record(ctx context.Context, p payload, state store.DeliveryState, attempts int, lastErr string) {
+	if e.cfg.Deliveries == nil {
+		return
+	}
+	host, _ := inboxHost(p.Inbox)
+	err := e.cfg.Deliveries.RecordDelivery(ctx, store.DeliveryRecord{
+		ObjectID: p.Object, ActivityID: p.Activity, Inbox: p.Inbox, Host: host,
+		State: state, Attempts: attempts, LastError: lastErr, UpdatedAt: e.cfg.Now(),
+	})
+	if err != nil {
+		e.log.LogAttrs(ctx, slog.LevelWarn, "delivery: record status", slog.String("inbox", p.Inbox), slog.Any("err", err))
+	}
+}
+
+// jitter returns a random duration in [0, d).
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return rand.N(d)
+}

@@ -1,0 +1,365 @@
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+// Engine fans activities out and delivers them through a durable queue. It is safe for
+// concurrent use; build it with [New]. Several Engines, in one process or many, may share a queue:
+// each job is run by one of them at a time.
+type Engine struct {
+	cfg  Config
+	log  *slog.Logger
+	wake chan struct{}
+	docs docCache
+
+	delivered, failed, retried, deadLettered, deferred, gone atomic.Uint64
+}
+
+// New checks cfg and builds an Engine. It does no I/O.
+func New(cfg Config) (*Engine, error) {
+	switch {
+	case cfg.Queue == nil:
+		return nil, invalid("Queue", "required")
+	case cfg.Inboxes == nil:
+		return nil, invalid("Inboxes", "required")
+	case cfg.Documents == nil:
+		return nil, invalid("Documents", "required")
+	case cfg.Keys == nil:
+		return nil, invalid("Keys", "required")
+	}
+	cfg = cfg.withDefaults()
+	if cfg.LeaseTimeout <= cfg.RequestTimeout {
+		return nil, invalid("LeaseTimeout", "must exceed RequestTimeout")
+	}
+	return &Engine{
+		cfg:  cfg,
+		log:  cfg.Logger,
+		wake: make(chan struct{}, 1),
+		docs: docCache{m: make(map[string][]byte)},
+	}, nil
+}
+
+// Enqueue queues the delivery of activities, all or nothing, and returns: an Activity with an
+// Inbox becomes one deliver job, one without becomes a fan-out job that [Engine.Run] expands into
+// a deliver job per follower inbox in the background. Its cost does not depend on the number of
+// followers.
+func (e *Engine) Enqueue(ctx context.Context, acts ...Activity) error {
+	jobs := make([]store.Job, 0, len(acts))
+	for _, a := range acts {
+		if a.ID == "" || a.ActorID == "" {
+			return fmt.Errorf("delivery: enqueue: %w", invalid("Activity", "ID and ActorID are required"))
+		}
+		p := payload{Activity: a.ID, Object: a.ObjectID, Actor: a.ActorID, Inbox: a.Inbox}
+		if p.Object == "" {
+			p.Object = a.ID
+		}
+		var j store.Job
+		var err error
+		if a.Inbox == "" {
+			j, err = fanOutJob(p)
+		} else {
+			j, err = deliverJob(p)
+		}
+		if err != nil {
+			return fmt.Errorf("delivery: enqueue %s: %w", a.ID, err)
+		}
+		jobs = append(jobs, j)
+	}
+	if err := e.cfg.Queue.Enqueue(ctx, jobs...); err != nil {
+		return fmt.Errorf("delivery: enqueue: %w", err)
+	}
+	for _, a := range acts {
+		if a.Inbox != "" {
+			e.record(ctx, payload{Activity: a.ID, Object: cmpOr(a.ObjectID, a.ID), Inbox: a.Inbox},
+				store.DeliveryQueued, 0, "")
+		}
+	}
+	e.notify()
+	return nil
+}
+
+// notify wakes an idle Run in this process.
+func (e *Engine) notify() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Stats counts what this Engine did since it was built, with the depth of the shared queue.
+type Stats struct {
+	// Delivered counts deliveries an inbox accepted (2xx).
+	Delivered uint64
+	// Failed counts deliveries given up: refused for good, gone, or out of attempts.
+	Failed uint64
+	// Retried counts failed attempts put back for another try.
+	Retried uint64
+	// DeadLettered counts the Failed deliveries that were dead-lettered in the queue (all but the
+	// gone ones).
+	DeadLettered uint64
+	// Gone counts the Failed deliveries whose inbox answered 404 or 410.
+	Gone uint64
+	// Deferred counts deliveries put back, without an attempt, because their host's circuit
+	// breaker was open.
+	Deferred uint64
+	// Queue is the depth of the queue, every instance's jobs included.
+	Queue store.QueueDepth
+}
+
+// Stats returns the counters and the queue depth. The counters are this process's; the depth is
+// the queue's.
+func (e *Engine) Stats(ctx context.Context) (Stats, error) {
+	s := Stats{
+		Delivered:    e.delivered.Load(),
+		Failed:       e.failed.Load(),
+		Retried:      e.retried.Load(),
+		DeadLettered: e.deadLettered.Load(),
+		Gone:         e.gone.Load(),
+		Deferred:     e.deferred.Load(),
+	}
+	d, err := e.cfg.Queue.Depth(ctx)
+	if err != nil {
+		return s, fmt.Errorf("delivery: queue depth: %w", err)
+	}
+	s.Queue = d
+	return s, nil
+}
+
+// task is a leased job with its decoded payload.
+type task struct {
+	l    store.Lease
+	p    payload
+	host string // "" for fan-out jobs, which no host limit applies to
+}
+
+// Run leases jobs and runs them with Config.Workers workers, at most Config.PerHost of them on
+// one host, until ctx is done. Then it stops leasing, waits for the jobs under way (their requests
+// are cancelled with ctx), puts back jobs it leased but had not started, and returns nil. Jobs
+// that were under way stay leased until their lease ends and are then run again, by this process
+// or another: a delivery may be sent twice, never lost.
+func (e *Engine) Run(ctx context.Context) error {
+	capacity := 2 * e.cfg.Workers // leased jobs held at once: running plus waiting for a host slot
+	tokens := make(chan struct{}, capacity)
+	ready := make(chan task, capacity)
+	gate := hostGate{active: make(map[string]int), waiting: make(map[string][]task), limit: e.cfg.PerHost}
+	var wg sync.WaitGroup
+	for range e.cfg.Workers {
+		wg.Go(func() {
+			for t := range ready {
+				for {
+					e.run(ctx, t)
+					<-tokens
+					if t.host == "" {
+						break
+					}
+					next, ok := gate.done(t.host)
+					if !ok {
+						break
+					}
+					t = next
+				}
+			}
+		})
+	}
+	e.lease(ctx, tokens, ready, &gate)
+	close(ready)
+	wg.Wait()
+	return nil
+}
+
+// lease feeds ready until ctx is done.
+func (e *Engine) lease(ctx context.Context, tokens chan struct{}, ready chan<- task, gate *hostGate) {
+	timer := time.NewTimer(0)
+	<-timer.C
+	for {
+		select {
+		case tokens <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		n := 1
+	fill:
+		for n < cap(tokens) {
+			select {
+			case tokens <- struct{}{}:
+				n++
+			default:
+				break fill
+			}
+		}
+		leases, err := e.cfg.Queue.Lease(ctx, n, e.cfg.LeaseTimeout)
+		if err != nil && ctx.Err() == nil {
+			e.log.LogAttrs(ctx, slog.LevelWarn, "delivery: lease", slog.Any("err", err))
+		}
+		for range n - len(leases) {
+			<-tokens
+		}
+		for _, l := range leases {
+			t, err := decode(l)
+			if err != nil {
+				e.log.LogAttrs(ctx, slog.LevelError, "delivery: bad job", slog.String("job", l.ID), slog.Any("err", err))
+				e.finish(ctx, "dead-letter", e.cfg.Queue.DeadLetter(ctx, l, reason(0, err.Error())), l)
+				<-tokens
+				continue
+			}
+			if t.host == "" || gate.admit(t) {
+				ready <- t
+			}
+		}
+		if len(leases) < n {
+			timer.Reset(e.cfg.PollInterval)
+			select {
+			case <-e.wake:
+				if !timer.Stop() {
+					<-timer.C
+				}
+			case <-timer.C:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+func decode(l store.Lease) (task, error) {
+	var p payload
+	if err := json.Unmarshal(l.Payload, &p); err != nil {
+		return task{}, fmt.Errorf("delivery: job %s: %w", l.ID, err)
+	}
+	t := task{l: l, p: p}
+	switch l.Kind {
+	case KindFanOut:
+	case KindDeliver:
+		h, err := inboxHost(p.Inbox)
+		if err != nil {
+			return task{}, err
+		}
+		t.host = h
+	default:
+		return task{}, fmt.Errorf("delivery: job %s: unknown kind %q", l.ID, l.Kind)
+	}
+	return t, nil
+}
+
+// run runs one task, or puts it back when Run is stopping or its lease is about to end.
+func (e *Engine) run(ctx context.Context, t task) {
+	if ctx.Err() != nil {
+		e.release(t)
+		return
+	}
+	if e.cfg.Now().Add(e.cfg.RequestTimeout).After(t.l.Until) {
+		// It waited too long for a host slot: its lease may end while it runs, and another worker
+		// would send it too. Let the lease run out instead.
+		return
+	}
+	switch t.l.Kind {
+	case KindFanOut:
+		e.fanOut(ctx, t)
+	default:
+		e.deliver(ctx, t)
+	}
+}
+
+// release puts back a job leased but not started, so that it need not wait for its lease to end.
+func (e *Engine) release(t task) {
+	// ctx is done: give the queue a few seconds of its own.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := e.cfg.Queue.Retry(ctx, t.l, e.cfg.Now(), reason(failures(t.l), lastMessage(t.l)))
+	e.finish(ctx, "release", err, t.l)
+}
+
+// finish logs the failure of a queue operation ending a job.
+func (e *Engine) finish(ctx context.Context, op string, err error, l store.Lease) {
+	if err == nil {
+		return
+	}
+	lvl := slog.LevelWarn
+	if ctx.Err() != nil {
+		lvl = slog.LevelDebug
+	}
+	e.log.LogAttrs(context.WithoutCancel(ctx), lvl, "delivery: "+op, slog.String("job", l.ID), slog.Any("err", err))
+}
+
+// hostGate keeps at most limit tasks per host running; the others wait in order.
+type hostGate struct {
+	mu      sync.Mutex
+	limit   int
+	active  map[string]int
+	waiting map[string][]task
+}
+
+// admit reports whether t may run now; if not, it is kept until a task of its host is done.
+func (g *hostGate) admit(t task) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.active[t.host] < g.limit {
+		g.active[t.host]++
+		return true
+	}
+	g.waiting[t.host] = append(g.waiting[t.host], t)
+	return false
+}
+
+// done ends a task of host and returns the next one waiting for it, if any, which takes its slot.
+func (g *hostGate) done(host string) (task, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if w := g.waiting[host]; len(w) > 0 {
+		t := w[0]
+		if len(w) == 1 {
+			delete(g.waiting, host)
+		} else {
+			g.waiting[host] = w[1:]
+		}
+		return t, true
+	}
+	if g.active[host]--; g.active[host] <= 0 {
+		delete(g.active, host)
+	}
+	return task{}, false
+}
+
+// docCache keeps the documents of the activities being delivered, so that a fan-out to thousands
+// of inboxes reads each from the store once. Documents of activities never change.
+type docCache struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+const docCacheSize = 64
+
+func (c *docCache) get(id string) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.m[id]
+	return b, ok
+}
+
+func (c *docCache) put(id string, b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= docCacheSize {
+		for k := range c.m { // evict one at random
+			delete(c.m, k)
+			break
+		}
+	}
+	c.m[id] = b
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,437 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fedsite/fedsite/signing"
+	"github.com/fedsite/fedsite/store"
+)
+
+func TestNewRequiresFields(t *testing.T) {
+	keys := func(context.Context, string) (signing.Key, error) { return signing.Key{}, nil }
+	full := func() Config {
+		e := newEnv(t, nil)
+		return Config{Queue: e.st, Inboxes: e.st, Documents: e.st, Keys: keys}
+	}
+	tests := []struct {
+		name  string
+		edit  func(*Config)
+		field string
+	}{
+		{"queue", func(c *Config) { c.Queue = nil }, "Queue"},
+		{"inboxes", func(c *Config) { c.Inboxes = nil }, "Inboxes"},
+		{"documents", func(c *Config) { c.Documents = nil }, "Documents"},
+		{"keys", func(c *Config) { c.Keys = nil }, "Keys"},
+		{"lease shorter than request", func(c *Config) { c.LeaseTimeout, c.RequestTimeout = time.Second, time.Minute }, "LeaseTimeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := full()
+			tt.edit(&cfg)
+			_, err := New(cfg)
+			if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), tt.field) {
+				t.Fatalf("New: %v, want ErrInvalidConfig naming %s", err, tt.field)
+			}
+		})
+	}
+	if _, err := New(full()); err != nil {
+		t.Fatalf("New with every required field: %v", err)
+	}
+}
+
+// TestFanOut delivers one activity to followers spread over several pages and hosts: every
+// distinct inbox gets it once, signed, and the status and counters say so.
+func TestFanOut(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.PageSize = 7 })
+	servers := []*inbox{newInbox(t, nil), newInbox(t, nil), newInbox(t, nil)}
+	const perServer = 20
+	for i, s := range servers {
+		for j := range perServer {
+			// Two followers share each inbox: it must get the activity once.
+			for k := range 2 {
+				e.follow(t, fmt.Sprintf("https://remote.test/u/%d-%d-%d", i, j, k), s.url(fmt.Sprintf("/inbox/%d", j)))
+			}
+		}
+	}
+	e.run(t)
+	start := time.Now()
+	if err := e.eng.Enqueue(t.Context(), Activity{ID: testActivity, ObjectID: testObject, ActorID: testActor}); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 50*time.Millisecond {
+		t.Errorf("Enqueue took %v, want under 50 ms", d)
+	}
+	total := func() int {
+		n := 0
+		for _, s := range servers {
+			n += s.count()
+		}
+		return n
+	}
+	waitFor(t, "every inbox", func() bool { return total() == len(servers)*perServer })
+	for i, s := range servers {
+		seen := map[string]bool{}
+		for _, h := range s.snapshot() {
+			if seen[h.path] {
+				t.Errorf("server %d: %s got the activity twice", i, h.path)
+			}
+			seen[h.path] = true
+			if !strings.Contains(h.body, testActivity) {
+				t.Errorf("server %d: body %q", i, h.body)
+			}
+		}
+	}
+	waitFor(t, "status", func() bool {
+		st, err := e.eng.Status(t.Context(), testObject)
+		return err == nil && st.Total.Delivered == len(servers)*perServer
+	})
+	st, err := e.eng.Status(t.Context(), testObject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Hosts) != len(servers) {
+		t.Errorf("status has %d hosts, want %d", len(st.Hosts), len(servers))
+	}
+	for _, h := range st.Hosts {
+		if h.Delivered != perServer || h.Queued+h.Retrying+h.Failed != 0 {
+			t.Errorf("host %s: %+v", h.Host, h.Counts)
+		}
+	}
+	stats, err := e.eng.Stats(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Delivered != uint64(len(servers)*perServer) || stats.Failed != 0 {
+		t.Errorf("stats %+v", stats)
+	}
+	if stats.Queue != (store.QueueDepth{}) {
+		t.Errorf("queue depth %+v after everything was delivered, want empty", stats.Queue)
+	}
+}
+
+// TestFailures runs one delivery against inboxes that fail in each way the fediverse does.
+func TestFailures(t *testing.T) {
+	tests := []struct {
+		name   string
+		script func(n int, w http.ResponseWriter, r *http.Request) bool
+		edit   func(*Config)
+		// check runs once the delivery is settled.
+		want    func(t *testing.T, e *env, in *inbox)
+		settled func(s Stats) bool
+	}{
+		{
+			name: "500 then success",
+			script: func(n int, w http.ResponseWriter, _ *http.Request) bool {
+				if n < 2 {
+					w.WriteHeader(http.StatusInternalServerError)
+					return true
+				}
+				return false
+			},
+			settled: func(s Stats) bool { return s.Delivered == 1 },
+			want: func(t *testing.T, e *env, in *inbox) {
+				if n := in.count(); n != 3 {
+					t.Errorf("%d attempts, want 3", n)
+				}
+				if s, _ := e.eng.Stats(t.Context()); s.Retried != 2 {
+					t.Errorf("Retried %d, want 2", s.Retried)
+				}
+			},
+		},
+		{
+			name: "500 for ever is dead-lettered after the attempts",
+			script: func(_ int, w http.ResponseWriter, _ *http.Request) bool {
+				w.WriteHeader(http.StatusBadGateway)
+				return true
+			},
+			settled: func(s Stats) bool { return s.DeadLettered == 1 },
+			want: func(t *testing.T, e *env, in *inbox) {
+				if n := in.count(); n != 3 {
+					t.Errorf("%d attempts, want the policy's 3", n)
+				}
+				s, _ := e.eng.Stats(t.Context())
+				if s.Queue.Dead != 1 || s.Failed != 1 {
+					t.Errorf("stats %+v, want one dead job", s)
+				}
+				st, _ := e.eng.Status(t.Context(), testObject)
+				if st.Total.Failed != 1 || !strings.Contains(st.Hosts[0].LastError, "502") {
+					t.Errorf("status %+v", st)
+				}
+			},
+		},
+		{
+			name: "429 with Retry-After",
+			script: func(n int, w http.ResponseWriter, _ *http.Request) bool {
+				if n == 0 {
+					w.Header().Set("Retry-After", "1")
+					w.WriteHeader(http.StatusTooManyRequests)
+					return true
+				}
+				return false
+			},
+			edit:    func(c *Config) { c.Retry = Backoff{Base: 10 * time.Millisecond, Max: 5 * time.Second, Attempts: 3} },
+			settled: func(s Stats) bool { return s.Delivered == 1 },
+			want: func(t *testing.T, e *env, in *inbox) {
+				h := in.snapshot()
+				if len(h) != 2 {
+					t.Fatalf("%d attempts, want 2", len(h))
+				}
+				if gap := h[1].at.Sub(h[0].at); gap < 900*time.Millisecond {
+					t.Errorf("retried after %v, want Retry-After's 1 s", gap)
+				}
+				if st, _ := e.st.HostState(t.Context(), hostOf(in)); st.Failures != 0 {
+					t.Errorf("a 429 counted as a host failure: %+v", st)
+				}
+			},
+		},
+		{
+			name: "410 removes the followers and calls OnGone",
+			script: func(_ int, w http.ResponseWriter, _ *http.Request) bool {
+				w.WriteHeader(http.StatusGone)
+				return true
+			},
+			settled: func(s Stats) bool { return s.Gone == 1 },
+			want: func(t *testing.T, e *env, in *inbox) {
+				select {
+				case fs := <-e.gone:
+					if len(fs) != 2 {
+						t.Errorf("OnGone got %d followers, want 2", len(fs))
+					}
+				case <-time.After(5 * time.Second):
+					t.Fatal("OnGone not called")
+				}
+				if n, _ := e.st.CountFollowers(t.Context(), testActor); n != 0 {
+					t.Errorf("%d followers left, want 0", n)
+				}
+				if n := in.count(); n != 1 {
+					t.Errorf("%d attempts, want 1: a 410 is final", n)
+				}
+			},
+		},
+		{
+			name: "400 is final",
+			script: func(_ int, w http.ResponseWriter, _ *http.Request) bool {
+				w.WriteHeader(http.StatusBadRequest)
+				return true
+			},
+			settled: func(s Stats) bool { return s.Failed == 1 },
+			want: func(t *testing.T, e *env, in *inbox) {
+				if n := in.count(); n != 1 {
+					t.Errorf("%d attempts, want 1", n)
+				}
+				if n, _ := e.st.CountFollowers(t.Context(), testActor); n != 2 {
+					t.Errorf("%d followers left, want 2", n)
+				}
+			},
+		},
+		{
+			name: "hang past the timeout",
+			script: func(n int, w http.ResponseWriter, r *http.Request) bool {
+				if n == 0 {
+					select {
+					case <-r.Context().Done():
+					case <-time.After(5 * time.Second):
+					}
+					return true
+				}
+				return false
+			},
+			edit:    func(c *Config) { c.RequestTimeout = 200 * time.Millisecond },
+			settled: func(s Stats) bool { return s.Delivered == 1 },
+			want: func(t *testing.T, e *env, in *inbox) {
+				if s, _ := e.eng.Stats(t.Context()); s.Retried != 1 {
+					t.Errorf("Retried %d, want 1", s.Retried)
+				}
+			},
+		},
+		{
+			name: "connection reset",
+			script: func(n int, w http.ResponseWriter, _ *http.Request) bool {
+				if n == 0 {
+					conn, _, err := http.NewResponseController(w).Hijack()
+					if err != nil {
+						panic(err)
+					}
+					conn.(*net.TCPConn).SetLinger(0) // RST instead of FIN
+					conn.Close()
+					return true
+				}
+				return false
+			},
+			settled: func(s Stats) bool { return s.Delivered == 1 },
+			want: func(t *testing.T, e *env, in *inbox) {
+				if s, _ := e.eng.Stats(t.Context()); s.Retried != 1 {
+					t.Errorf("Retried %d, want 1", s.Retried)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, tt.edit)
+			in := newInbox(t, tt.script)
+			e.follow(t, "https://remote.test/u/a", in.url("/inbox"))
+			if err := e.st.AddFollower(t.Context(), store.Follower{ActorID: testActor,
+				FollowerID: "https://remote.test/u/b", Inbox: in.url("/u/b"), SharedInbox: in.url("/inbox")}); err != nil {
+				t.Fatal(err)
+			}
+			e.run(t)
+			if err := e.eng.Enqueue(t.Context(), Activity{ID: testActivity, ObjectID: testObject, ActorID: testActor}); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "the delivery to settle", func() bool {
+				s, err := e.eng.Stats(t.Context())
+				return err == nil && tt.settled(s)
+			})
+			tt.want(t, e, in)
+		})
+	}
+}
+
+func hostOf(in *inbox) string { return strings.TrimPrefix(in.srv.URL, "http://") }
+
+// TestBreaker opens a host's breaker after the threshold, defers its jobs without attempts, and
+// closes it after a successful probe.
+func TestBreaker(t *testing.T) {
+	var down atomic.Bool
+	down.Store(true)
+	in := newInbox(t, func(_ int, w http.ResponseWriter, _ *http.Request) bool {
+		if down.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		}
+		return false
+	})
+	e := newEnv(t, func(c *Config) {
+		c.BreakerThreshold = 3
+		c.BreakerCooldown = 300 * time.Millisecond
+		c.PerHost = 1
+		c.Retry = Backoff{Base: 5 * time.Millisecond, Max: 20 * time.Millisecond, Attempts: 10}
+	})
+	for i := range 5 {
+		e.follow(t, fmt.Sprintf("https://remote.test/u/%d", i), in.url(fmt.Sprintf("/inbox/%d", i)))
+	}
+	e.run(t)
+	if err := e.eng.Enqueue(t.Context(), Activity{ID: testActivity, ActorID: testActor}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the breaker to open", func() bool {
+		st, _ := e.st.HostState(t.Context(), hostOf(in))
+		return st.OpenUntil.After(time.Now())
+	})
+	waitFor(t, "deferred jobs", func() bool {
+		s, _ := e.eng.Stats(t.Context())
+		return s.Deferred > 0
+	})
+	// While open, no request reaches the host.
+	before := in.count()
+	st, _ := e.st.HostState(t.Context(), hostOf(in))
+	time.Sleep(time.Until(st.OpenUntil) - 20*time.Millisecond)
+	if n := in.count(); n != before {
+		t.Errorf("%d requests while the breaker was open", n-before)
+	}
+	down.Store(false)
+	waitFor(t, "every delivery after recovery", func() bool {
+		s, _ := e.eng.Stats(t.Context())
+		return s.Delivered == 5
+	})
+	if st, _ := e.st.HostState(t.Context(), hostOf(in)); st.Failures != 0 || !st.OpenUntil.IsZero() {
+		t.Errorf("host state %+v after recovery, want closed", st)
+	}
+	if s, _ := e.eng.Stats(t.Context()); s.DeadLettered != 0 {
+		t.Errorf("%d dead-lettered: deferrals must not use up attempts", s.DeadLettered)
+	}
+}
+
+// TestOrdering: a Delete enqueued after a Create of the same object reaches each inbox after it,
+// even when the Create needs retries.
+func TestOrdering(t *testing.T) {
+	in := newInbox(t, func(n int, w http.ResponseWriter, _ *http.Request) bool {
+		if n < 2 {
+			w.WriteHeader(http.StatusInternalServerError)
+			return true
+		}
+		return false
+	})
+	e := newEnv(t, func(c *Config) { c.PageSize = 2 })
+	const del = "https://site.test/ap/activities/2"
+	if err := e.st.PutObject(t.Context(), store.Object{ID: del, ActorID: testActor, Type: "Delete",
+		Document: []byte(`{"id":"` + del + `","type":"Delete"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		e.follow(t, fmt.Sprintf("https://remote.test/u/%d", i), in.url(fmt.Sprintf("/inbox/%d", i)))
+	}
+	if err := e.eng.Enqueue(t.Context(), Activity{ID: testActivity, ObjectID: testObject, ActorID: testActor}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.eng.Enqueue(t.Context(), Activity{ID: del, ObjectID: testObject, ActorID: testActor}); err != nil {
+		t.Fatal(err)
+	}
+	e.run(t)
+	waitFor(t, "both activities everywhere", func() bool {
+		s, _ := e.eng.Stats(t.Context())
+		return s.Delivered == 10
+	})
+	order := map[string][]string{}
+	for _, h := range in.snapshot() {
+		kind := "Create"
+		if strings.Contains(h.body, "Delete") {
+			kind = "Delete"
+		}
+		order[h.path] = append(order[h.path], kind)
+	}
+	for path, kinds := range order {
+		if last := kinds[len(kinds)-1]; last != "Delete" || strings.Contains(strings.Join(kinds[:len(kinds)-1], " "), "Delete") {
+			t.Errorf("%s got %v, want every Create before the Delete", path, kinds)
+		}
+	}
+}
+
+// TestRunStops: Run returns soon after ctx ends and leaves unsent jobs in the queue.
+func TestRunStops(t *testing.T) {
+	block := make(chan struct{})
+	in := newInbox(t, func(_ int, _ http.ResponseWriter, r *http.Request) bool {
+		select {
+		case <-block:
+		case <-r.Context().Done():
+		}
+		return false
+	})
+	defer close(block)
+	e := newEnv(t, func(c *Config) { c.Workers = 1 })
+	for i := range 3 {
+		e.follow(t, fmt.Sprintf("https://remote.test/u/%d", i), in.url(fmt.Sprintf("/inbox/%d", i)))
+	}
+	if err := e.eng.Enqueue(t.Context(), Activity{ID: testActivity, ActorID: testActor}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- e.eng.Run(ctx) }()
+	waitFor(t, "the first request", func() bool { return in.count() == 1 })
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return")
+	}
+	d, err := e.st.Depth(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Ready+d.Leased+d.Delayed != 3 {
+		t.Errorf("queue %+v, want the 3 deliveries left", d)
+	}
+}

@@ -1,0 +1,108 @@
+package delivery
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+// corpusDir is the shared corpus beside the repository.
+const corpusDir = "../../../shared/corpus"
+
+var inboxRE = regexp.MustCompile(`"(?:inbox|sharedInbox|endpoints\.sharedInbox)"\s*:\s*"([^"]+)"`)
+
+// corpusInboxes returns the inbox URLs of the actor documents in the corpus. Without the corpus it
+// fails under CI=true and skips otherwise.
+func corpusInboxes(tb testing.TB) []string {
+	tb.Helper()
+	if _, err := os.Stat(corpusDir); err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("corpus missing: %v", err)
+		}
+		tb.Skipf("corpus missing (%v); set up ../shared/corpus to run this", err)
+	}
+	var out []string
+	err := filepath.WalkDir(corpusDir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for _, m := range inboxRE.FindAllSubmatch(b, -1) {
+			out = append(out, strings.ReplaceAll(string(m[1]), `\/`, "/"))
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if len(out) == 0 {
+		tb.Fatal("no inbox found in the corpus")
+	}
+	return out
+}
+
+// FuzzJob builds deliver jobs from inbox URLs (seeded with every inbox of the corpus actors) and
+// decodes them back: a job the engine enqueued always decodes to the same inbox and host.
+func FuzzJob(f *testing.F) {
+	for _, in := range corpusInboxes(f) {
+		f.Add(in, "[2] status 500")
+	}
+	f.Add("http://127.0.0.1:8080/inbox", "")
+	f.Fuzz(func(t *testing.T, inbox, lastErr string) {
+		j, err := deliverJob(payload{Activity: "a", Object: "o", Actor: "u", Inbox: inbox})
+		if err != nil {
+			return
+		}
+		l := store.Lease{Job: j}
+		l.LastError = lastErr
+		tk, err := decode(l)
+		if err != nil {
+			t.Fatalf("decode of an enqueued job: %v", err)
+		}
+		if tk.p.Inbox != inbox || tk.host == "" || !strings.HasSuffix(j.OrderingKey, " "+tk.host) {
+			t.Fatalf("round trip: %+v from %q (key %q)", tk, inbox, j.OrderingKey)
+		}
+		if failures(l) < 0 {
+			t.Fatal("negative failure count")
+		}
+	})
+}
+
+// FuzzRetryAfter: any Retry-After value gives a wait that is not negative.
+func FuzzRetryAfter(f *testing.F) {
+	for _, s := range []string{"", "0", "120", "-1", "99999999999999999999", "Wed, 21 Oct 2015 07:28:00 GMT", "soon"} {
+		f.Add(s)
+	}
+	now := time.Date(2015, 10, 21, 7, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, v string) {
+		if d := retryAfter(v, now); d < 0 {
+			t.Fatalf("retryAfter(%q) = %v", v, d)
+		}
+	})
+}
+
+// TestCorpusInboxesParse: every real inbox of the corpus makes a deliver job; only the templates
+// of the corpus's fixtures ("https://{{domain}}/inbox") are refused.
+func TestCorpusInboxesParse(t *testing.T) {
+	ok := 0
+	for _, in := range corpusInboxes(t) {
+		_, err := inboxHost(in)
+		switch {
+		case err == nil:
+			ok++
+		case !strings.Contains(in, "{{"):
+			t.Errorf("corpus inbox refused: %v", err)
+		}
+	}
+	if ok < 10 {
+		t.Errorf("only %d corpus inboxes accepted", ok)
+	}
+}

@@ -1,0 +1,116 @@
+package delivery
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+// Job kinds, as stored in [store.Job.Kind].
+const (
+	// KindFanOut is a job that expands one page of an actor's follower inboxes.
+	KindFanOut = "fedsite.fanout"
+	// KindDeliver is a job that posts an activity to one inbox.
+	KindDeliver = "fedsite.deliver"
+)
+
+// Activity names an activity to deliver. Its document must be stored (see Config.Documents)
+// before it is enqueued.
+type Activity struct {
+	// ID is the activity's IRI, under which its document is stored. Required.
+	ID string
+	// ObjectID is the object the activity is about, such as the article a Create carries. It keys
+	// delivery order and status. Default: ID.
+	ObjectID string
+	// ActorID is the local actor that sends the activity and signs it. Required.
+	ActorID string
+	// Inbox is the one inbox to deliver to. Empty: every distinct delivery inbox of the actor's
+	// followers, expanded in the background.
+	Inbox string
+}
+
+// payload is what a job carries, JSON-encoded in [store.Job.Payload].
+type payload struct {
+	Activity string `json:"a"`
+	Object   string `json:"o"`
+	Actor    string `json:"u"`
+	Inbox    string `json:"i,omitempty"`
+	// After is where a fan-out page starts: the last inbox of the previous page.
+	After string `json:"after,omitempty"`
+}
+
+func fanOutJob(p payload) (store.Job, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return store.Job{}, err
+	}
+	// Fan-out pages of one object share a key: the pages of a later activity (a Delete) are then
+	// expanded each after the same page of an earlier one (its Create), so their deliver jobs are
+	// enqueued, and sent, after the earlier ones.
+	return store.Job{Kind: KindFanOut, OrderingKey: "fanout " + p.Object, Payload: b}, nil
+}
+
+func deliverJob(p payload) (store.Job, error) {
+	host, err := inboxHost(p.Inbox)
+	if err != nil {
+		return store.Job{}, err
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return store.Job{}, err
+	}
+	// One object's deliveries to one host go one at a time in enqueue order (see fanOutJob).
+	return store.Job{Kind: KindDeliver, OrderingKey: "deliver " + p.Object + " " + host, Payload: b}, nil
+}
+
+// inboxHost returns the host (with port, if any) of an inbox URL.
+func inboxHost(inbox string) (string, error) {
+	u, err := url.Parse(inbox)
+	if err != nil {
+		return "", fmt.Errorf("delivery: inbox %q: %w", inbox, err)
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", fmt.Errorf("delivery: inbox %q: %w", inbox, errBadInbox)
+	}
+	return strings.ToLower(u.Host), nil
+}
+
+// The number of failed attempts of a delivery is kept at the start of the reason given to Retry
+// and DeadLetter, "[3] …", rather than taken from Job.Attempts: a job put back because its host's
+// circuit breaker is open, or because this process shut down, is retried without having failed.
+func reason(failed int, msg string) string {
+	return "[" + strconv.Itoa(failed) + "] " + msg
+}
+
+// failures returns the number of failed attempts of a leased job (see reason).
+func failures(l store.Lease) int {
+	s, ok := strings.CutPrefix(l.LastError, "[")
+	if !ok {
+		return l.Attempts
+	}
+	n, _, ok := strings.Cut(s, "]")
+	if !ok {
+		return l.Attempts
+	}
+	v, err := strconv.Atoi(n)
+	if err != nil || v < 0 {
+		return l.Attempts
+	}
+	return v
+}
+
+// lastMessage returns the reason without its count.
+func lastMessage(l store.Lease) string {
+	if s, ok := strings.CutPrefix(l.LastError, "["); ok {
+		if n, m, ok := strings.Cut(s, "] "); ok {
+			if _, err := strconv.Atoi(n); err == nil {
+				return m
+			}
+		}
+	}
+	return l.LastError
+}
