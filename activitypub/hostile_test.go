@@ -1,0 +1,418 @@
+package activitypub_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fedsite/fedsite/activitypub"
+	"github.com/fedsite/fedsite/activitypub/activitypubtest"
+	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/signing"
+	"github.com/fedsite/fedsite/store"
+	"github.com/fedsite/fedsite/store/memstore"
+)
+
+var loopbackOnly = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+
+// newSiteWith starts a test site like newTestSite, with cfg adjusted by mod. The base config
+// allows loopback; a mod may take that back.
+func newSiteWith(t *testing.T, st store.Store, mod func(*activitypub.Config)) *site {
+	t.Helper()
+	s := &site{}
+	if ms, ok := st.(*memstore.Store); ok {
+		s.store = ms
+	}
+	var h http.Handler
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	base := "http://" + s.srv.Listener.Addr().String()
+	cfg := activitypub.Config{
+		BaseURL: base,
+		Actors: activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
+			if name == "news" || name == "desk" {
+				return &activitypub.Actor{Username: name, Name: name}, nil
+			}
+			return nil, activitypub.ErrNotFound
+		}),
+		Store:                  st,
+		InsecureAllowHTTP:      true,
+		InsecureAllowAddresses: loopbackOnly,
+		DeliveryBackoff:        10 * time.Millisecond,
+		Logger:                 slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	fed, err := activitypub.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.fed = fed
+	h = fed.Middleware(http.NotFoundHandler())
+	s.srv.Start()
+	t.Cleanup(s.srv.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { fed.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return s
+}
+
+// snapshot renders everything an inbox request could change in the memstore: both local actors'
+// followers and outboxes, the audit log, and the cached remote actors named.
+func snapshot(t *testing.T, s *site, remotes ...string) string {
+	t.Helper()
+	ctx := context.Background()
+	var b bytes.Buffer
+	for _, name := range []string{"news", "desk"} {
+		id := s.fed.ActorID(name)
+		for cursor := ""; ; {
+			p, err := s.store.FollowersPage(ctx, id, cursor, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range p.Items {
+				fmt.Fprintf(&b, "follower %s %s %s %s %s %s\n", f.ActorID, f.FollowerID, f.Inbox, f.SharedInbox, f.FollowID, f.CreatedAt)
+			}
+			if cursor = p.Next; cursor == "" {
+				break
+			}
+		}
+		p, err := s.store.OutboxPage(ctx, id, "", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range p.Items {
+			fmt.Fprintf(&b, "outbox %s %s %q\n", o.ID, o.Type, o.Document)
+		}
+	}
+	p, err := s.store.AuditPage(ctx, "", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range p.Items {
+		fmt.Fprintf(&b, "audit %s %s %s %s %s\n", e.Time, e.Actor, e.Action, e.Object, e.Detail)
+	}
+	for _, id := range remotes {
+		ra, err := s.store.RemoteActor(ctx, id)
+		fmt.Fprintf(&b, "remote %s %v %s %q\n", id, err, ra.FetchedAt, ra.Document)
+	}
+	return b.String()
+}
+
+// serve runs one request through the site's middleware in process and returns the status.
+func serve(s *site, req *http.Request) int {
+	req.RequestURI = req.URL.RequestURI()
+	if h := req.Header.Get("Host"); h != "" { // as net/http's server keeps it
+		req.Host = h
+		req.Header.Del("Host")
+	}
+	rec := httptest.NewRecorder()
+	s.fed.Middleware(http.NotFoundHandler()).ServeHTTP(rec, req)
+	return rec.Code
+}
+
+// probe is a loopback server counting the requests it gets, to prove a fetch never happened.
+func probe(t *testing.T, h http.HandlerFunc) (*httptest.Server, *atomic.Int64) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		if h != nil {
+			h(w, r)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+func mustJSONBytes(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// nested returns a Like whose object is an array nested depth deep.
+func nested(actor string, depth int) []byte {
+	return []byte(fmt.Sprintf(`{"id":%q,"type":"Like","actor":%q,"object":%s1%s}`,
+		actor+"/likes/deep", actor, strings.Repeat("[", depth), strings.Repeat("]", depth)))
+}
+
+// hiddenLength hides a body's length so the server must count while reading.
+type hiddenLength struct{ io.Reader }
+
+// TestHostileInbox sends the inbox requests a hostile or broken peer might and checks each status
+// and that the store is byte-for-byte as before: nothing a refused (or duplicate, or ignored)
+// request carries may leave a trace.
+func TestHostileInbox(t *testing.T) {
+	s := newSiteWith(t, memstore.New(), nil)
+	// strict has the SSRF guard at its default: loopback is refused too.
+	strict := newSiteWith(t, memstore.New(), func(c *activitypub.Config) { c.InsecureAllowAddresses = nil })
+	blocks := &activitypub.Blocks{}
+	blocking := newSiteWith(t, memstore.New(), func(c *activitypub.Config) { c.Blocks = blocks })
+
+	alice := activitypubtest.NewRemote(t, "alice")
+	mallory := activitypubtest.NewRemote(t, "mallory")
+	newsID := s.fed.ActorID("news")
+	inbox := newsID + "/inbox"
+	aliceKey, malloryKey := alice.Key(), mallory.Key()
+	A, M := alice.ActorID(), mallory.ActorID()
+
+	act := func(id, typ, actor string, object any, extra ...any) []byte {
+		m := map[string]any{"@context": vocab.ContextActivityStreams, "id": id, "type": typ, "actor": actor, "object": object}
+		for i := 0; i+1 < len(extra); i += 2 {
+			m[extra[i].(string)] = extra[i+1]
+		}
+		return mustJSONBytes(m)
+	}
+	follow := func(actor, target string) []byte { return act(actor+"/follows/1", "Follow", actor, target) }
+	note := func(id, attributedTo string) map[string]any {
+		return map[string]any{"id": id, "type": "Note", "attributedTo": attributedTo, "content": "hi"}
+	}
+
+	// Baseline: alice follows @news, so there is state to protect and ids to replay.
+	if code := postSigned(t, s, inbox, follow(A, newsID), &aliceKey, time.Now(), nil); code != http.StatusAccepted {
+		t.Fatalf("baseline Follow: status %d", code)
+	}
+	waitFor(t, func() bool { return len(alice.Deliveries()) > 0 }) // the Accept left
+
+	// Key servers for the SSRF rows; none may ever be asked.
+	keySrv, keyHits := probe(t, nil)
+	redirector, _ := probe(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://169.254.169.254/latest/meta-data/key", http.StatusFound)
+	})
+	blockedSrv, blockedHits := probe(t, nil)
+	blockedBase := strings.Replace(blockedSrv.URL, "127.0.0.1", "localhost", 1)
+	blocks.BlockDomain("localhost")
+	blocks.BlockActor(M)
+	keyAt := func(id string) *signing.Key { return &signing.Key{ID: id, Signer: aliceKey.Signer} }
+	wrongKey := signing.Key{ID: aliceKey.ID, Signer: malloryKey.Signer}
+
+	big := bytes.Repeat([]byte(" "), 10<<20)
+	copy(big, follow(A, newsID))
+	overMiB := append(append([]byte(`{"id":"`+A+`/x","type":"Like","actor":"`+A+`","content":"`), bytes.Repeat([]byte("a"), 1<<20)...), `"}`...)
+	local := s.url("/articles/1")
+
+	type row struct {
+		name   string
+		site   *site
+		url    string
+		body   []byte
+		ct     string       // default application/activity+json; "-" for none
+		key    *signing.Key // nil: unsigned
+		at     time.Time    // signing time; zero: now
+		mutate func(r *http.Request)
+		want   int
+	}
+	rows := []row{
+		// Shape: 400.
+		{name: "malformed JSON", body: []byte(`{"type":"Follow",`), key: &aliceKey, want: 400},
+		{name: "JSON array", body: []byte(`["Follow"]`), key: &aliceKey, want: 400},
+		{name: "JSON string", body: []byte(`"Follow"`), key: &aliceKey, want: 400},
+		{name: "empty body", body: []byte{}, key: &aliceKey, want: 400},
+		{name: "no id", body: mustJSONBytes(map[string]any{"type": "Follow", "actor": A, "object": newsID}), key: &aliceKey, want: 400},
+		{name: "no type", body: mustJSONBytes(map[string]any{"id": A + "/1", "actor": A, "object": newsID}), key: &aliceKey, want: 400},
+		{name: "no actor", body: mustJSONBytes(map[string]any{"id": A + "/1", "type": "Follow", "object": newsID}), key: &aliceKey, want: 400},
+		{name: "actor not an http IRI", body: act("urn:uuid:1", "Follow", "urn:uuid:2", newsID), key: &aliceKey, want: 400},
+		{name: "deeply nested JSON", body: nested(A, 200), key: &aliceKey, want: 400},
+		{name: "Follow of another server's actor", body: act(A+"/follows/2", "Follow", A, M), key: &aliceKey, want: 400},
+		// Size and media type: 413, 415.
+		{name: "10 MB body", body: big, key: &aliceKey, want: 413},
+		{name: "over 1 MiB without Content-Length", body: overMiB, key: &aliceKey,
+			mutate: func(r *http.Request) { r.ContentLength = -1; r.Body = io.NopCloser(hiddenLength{bytes.NewReader(overMiB)}) }, want: 413},
+		{name: "text/plain", body: follow(A, newsID), ct: "text/plain", key: &aliceKey, want: 415},
+		{name: "form", body: follow(A, newsID), ct: "application/x-www-form-urlencoded", key: &aliceKey, want: 415},
+		{name: "text/html", body: follow(A, newsID), ct: "text/html", key: &aliceKey, want: 415},
+		{name: "no content type", body: follow(A, newsID), ct: "-", key: &aliceKey, want: 415},
+		// Signatures: 401.
+		{name: "unsigned", body: follow(A, newsID), want: 401},
+		{name: "Authorization: Signature only", body: follow(A, newsID), key: &aliceKey, mutate: func(r *http.Request) {
+			r.Header.Set("Authorization", "Signature "+r.Header.Get("Signature"))
+			r.Header.Del("Signature")
+		}, want: 401},
+		{name: "truncated signature header", body: follow(A, newsID), key: &aliceKey, mutate: func(r *http.Request) {
+			v := r.Header.Get("Signature")
+			r.Header.Set("Signature", v[:len(v)/2])
+		}, want: 401},
+		{name: "signature value not base64", body: follow(A, newsID), key: &aliceKey, mutate: func(r *http.Request) {
+			r.Header.Set("Signature", replaceParam(r.Header.Get("Signature"), "signature", "!!!not-base64!!!"))
+		}, want: 401},
+		{name: "signature bit flipped", body: follow(A, newsID), key: &aliceKey, mutate: func(r *http.Request) {
+			v := r.Header.Get("Signature")
+			i := strings.Index(v, `signature="`) + len(`signature="`) + 10
+			c := byte('A')
+			if v[i] == 'A' {
+				c = 'B'
+			}
+			r.Header.Set("Signature", v[:i]+string(c)+v[i+1:])
+		}, want: 401},
+		{name: "empty signature parameter", body: follow(A, newsID), key: &aliceKey, mutate: func(r *http.Request) {
+			r.Header.Set("Signature", replaceParam(r.Header.Get("Signature"), "signature", ""))
+		}, want: 401},
+		{name: "no keyId", body: follow(A, newsID), key: &aliceKey, mutate: func(r *http.Request) {
+			v := r.Header.Get("Signature")
+			r.Header.Set("Signature", v[strings.Index(v, ",")+1:])
+		}, want: 401},
+		{name: "unsupported algorithm", body: follow(A, newsID), key: &aliceKey, mutate: func(r *http.Request) {
+			r.Header.Set("Signature", replaceParam(r.Header.Get("Signature"), "algorithm", "hmac-sha256"))
+		}, want: 401},
+		{name: "headers parameter without digest", body: follow(A, newsID), key: &aliceKey, mutate: func(r *http.Request) {
+			r.Header.Set("Signature", replaceParam(r.Header.Get("Signature"), "headers", "(request-target) host date"))
+		}, want: 401},
+		{name: "malformed RFC 9421 Signature-Input", body: follow(A, newsID), key: &aliceKey, mutate: func(r *http.Request) {
+			r.Header.Set("Signature-Input", `sig1=("@method" garbage`)
+			r.Header.Set("Signature", "sig1=:AAAA:")
+		}, want: 401},
+		{name: "wrong key", body: follow(A, newsID), key: &wrongKey, want: 401},
+		{name: "signer is not the actor", body: follow(A, newsID), key: &malloryKey, want: 401},
+		{name: "replayed two hours later", body: follow(A, newsID), key: &aliceKey, at: time.Now().Add(-2 * time.Hour), want: 401},
+		{name: "Date two hours ahead", body: follow(A, newsID), key: &aliceKey, at: time.Now().Add(2 * time.Hour), want: 401},
+		{name: "Date changed after signing", body: follow(A, newsID), key: &aliceKey, mutate: func(r *http.Request) {
+			r.Header.Set("Date", time.Now().Add(time.Minute).UTC().Format(http.TimeFormat))
+		}, want: 401},
+		{name: "digest mismatch", body: follow(A, newsID), key: &aliceKey, mutate: func(r *http.Request) {
+			r.Header.Set("Digest", "SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")
+		}, want: 401},
+		{name: "Digest removed", body: follow(A, newsID), key: &aliceKey, mutate: func(r *http.Request) { r.Header.Del("Digest") }, want: 401},
+		{name: "body swapped after signing", body: follow(A, newsID), key: &aliceKey, mutate: func(r *http.Request) {
+			other := act(A+"/follows/9", "Follow", A, newsID)
+			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(other)), int64(len(other))
+		}, want: 401},
+		{name: "Host changed after signing", body: follow(A, newsID), key: &aliceKey, mutate: func(r *http.Request) { r.Header.Set("Host", "evil.example") }, want: 401},
+		// SSRF: the key is never fetched.
+		{name: "keyId on loopback, loopback not allowed", site: strict, body: follow(A, strict.fed.ActorID("news")),
+			url: strict.fed.ActorID("news") + "/inbox", key: keyAt(keySrv.URL + "/key"), want: 401},
+		{name: "keyId on the metadata address", body: follow(A, newsID), key: keyAt("http://169.254.169.254/latest/meta-data/key"), want: 401},
+		{name: "keyId in 10.0.0.0/8", body: follow(A, newsID), key: keyAt("http://10.0.0.1/key"), want: 401},
+		{name: "keyId in 192.168.0.0/16", body: follow(A, newsID), key: keyAt("http://192.168.1.1/key"), want: 401},
+		{name: "keyId on IPv4-mapped loopback, loopback not allowed", site: strict, body: follow(A, strict.fed.ActorID("news")),
+			url: strict.fed.ActorID("news") + "/inbox", key: keyAt("http://[::ffff:127.0.0.1]" + keySrv.URL[strings.LastIndexByte(keySrv.URL, ':'):] + "/key"), want: 401},
+		{name: "keyId on IPv6 loopback", body: follow(A, newsID), key: keyAt("http://[::1]:1/key"), want: 401},
+		{name: "keyId redirecting to the metadata address", body: follow(A, newsID), key: keyAt(redirector.URL + "/key"), want: 401},
+		{name: "keyId with a file scheme", body: follow(A, newsID), key: keyAt("file:///etc/passwd"), want: 401},
+		// Blocks: 403, before any fetch.
+		{name: "blocked actor", site: blocking, url: blocking.fed.ActorID("news") + "/inbox", body: follow(M, blocking.fed.ActorID("news")), key: &malloryKey, want: 403},
+		{name: "actor on a blocked domain", site: blocking, url: blocking.fed.ActorID("news") + "/inbox",
+			body: follow(blockedBase+"/users/x", blocking.fed.ActorID("news")), key: keyAt(blockedBase + "/users/x#main-key"), want: 403},
+		{name: "keyId on a blocked domain", site: blocking, url: blocking.fed.ActorID("news") + "/inbox",
+			body: follow(A, blocking.fed.ActorID("news")), key: keyAt(blockedBase + "/users/x#main-key"), want: 403},
+		// Origins and ownership: 403.
+		{name: "activity id on another origin", body: act(M+"/follows/1", "Follow", A, newsID), key: &aliceKey, want: 403},
+		{name: "Create of another origin's object", body: act(A+"/c/1", "Create", A, note(M+"/notes/1", A)), key: &aliceKey, want: 403},
+		{name: "Create with attributedTo spoofed", body: act(A+"/c/2", "Create", A, note(A+"/notes/2", M)), key: &aliceKey, want: 403},
+		{name: "Update of another origin's object", body: act(A+"/u/1", "Update", A, note(M+"/notes/1", M)), key: &aliceKey, want: 403},
+		{name: "Delete of the site's article", body: act(A+"/d/1", "Delete", A, local), key: &aliceKey, want: 403},
+		{name: "Delete of another server's object", body: act(A+"/d/2", "Delete", A, M+"/notes/1"), key: &aliceKey, want: 403},
+		{name: "Undo of someone else's Follow by id", body: act(M+"/undo/1", "Undo", M, A+"/follows/1"), key: &malloryKey, want: 403},
+		{name: "Undo of someone else's embedded Follow", body: act(M+"/undo/2", "Undo", M,
+			map[string]any{"id": A + "/follows/1", "type": "Follow", "actor": A, "object": newsID}), key: &malloryKey, want: 403},
+		// Accepted without effect: 202, store unchanged.
+		{name: "duplicate activity id", body: follow(A, newsID), key: &aliceKey, want: 202},
+		{name: "ignored type", body: act(A+"/likes/1", "Like", A, local), key: &aliceKey, want: 202},
+		{name: "Undo of an unknown Follow", body: act(A+"/undo/3", "Undo", A, A+"/follows/unknown"), key: &aliceKey, want: 202},
+		// Routing.
+		{name: "inbox of an unknown actor", url: s.url("/ap/users/nobody/inbox"), body: follow(A, newsID), key: &aliceKey, want: 404},
+	}
+	if len(rows) < 40 {
+		t.Fatalf("only %d hostile requests", len(rows))
+	}
+	for _, tt := range rows {
+		t.Run(tt.name, func(t *testing.T) {
+			site := tt.site
+			if site == nil {
+				site = s
+			}
+			url := tt.url
+			if url == "" {
+				url = inbox
+			}
+			before := snapshot(t, site, A, M)
+			at := tt.at
+			if at.IsZero() {
+				at = time.Now()
+			}
+			code := postSigned(t, site, url, tt.body, tt.key, at, func(r *http.Request) {
+				switch tt.ct {
+				case "":
+				case "-":
+					r.Header.Del("Content-Type")
+				default:
+					r.Header.Set("Content-Type", tt.ct)
+				}
+				if tt.mutate != nil {
+					tt.mutate(r)
+				}
+			})
+			if code != tt.want {
+				t.Fatalf("status %d, want %d", code, tt.want)
+			}
+			if after := snapshot(t, site, A, M); after != before {
+				t.Fatalf("store changed:\nbefore:\n%s\nafter:\n%s", before, after)
+			}
+		})
+	}
+	if n := keyHits.Load(); n != 0 {
+		t.Errorf("the loopback key server was asked %d times, want never", n)
+	}
+	if n := blockedHits.Load(); n != 0 {
+		t.Errorf("the blocked server was asked %d times, want never", n)
+	}
+}
+
+
+// postSigned builds a POST of body to url with Content-Type application/activity+json, signs it
+// with key at the given time (unsigned when key is nil; content type set before signing, so a
+// mutate that changes it breaks nothing else), applies mutate and serves it in process.
+func postSigned(t *testing.T, s *site, url string, body []byte, key *signing.Key, at time.Time, mutate func(*http.Request)) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", vocab.MediaType)
+	if key != nil {
+		if err := signing.Sign(req, *key, body, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if mutate != nil {
+		mutate(req)
+	}
+	return serve(s, req)
+}
+
+// replaceParam replaces one parameter's quoted value in a cavage Signature header.
+func replaceParam(header, name, value string) string {
+	start := strings.Index(header, name+`="`)
+	if start < 0 {
+		return header
+	}
+	vStart := start + len(name) + 2
+	end := strings.IndexByte(header[vStart:], '"')
+	return header[:vStart] + value + header[vStart+end:]
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
