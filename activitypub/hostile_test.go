@@ -232,7 +232,10 @@ func TestHostileInbox(t *testing.T) {
 		// Size and media type: 413, 415.
 		{name: "10 MB body", body: big, key: &aliceKey, want: 413},
 		{name: "over 1 MiB without Content-Length", body: overMiB, key: &aliceKey,
-			mutate: func(r *http.Request) { r.ContentLength = -1; r.Body = io.NopCloser(hiddenLength{bytes.NewReader(overMiB)}) }, want: 413},
+			mutate: func(r *http.Request) {
+				r.ContentLength = -1
+				r.Body = io.NopCloser(hiddenLength{bytes.NewReader(overMiB)})
+			}, want: 413},
 		{name: "text/plain", body: follow(A, newsID), ct: "text/plain", key: &aliceKey, want: 415},
 		{name: "form", body: follow(A, newsID), ct: "application/x-www-form-urlencoded", key: &aliceKey, want: 415},
 		{name: "text/html", body: follow(A, newsID), ct: "text/html", key: &aliceKey, want: 415},
@@ -372,7 +375,6 @@ func TestHostileInbox(t *testing.T) {
 	}
 }
 
-
 // postSigned builds a POST of body to url with Content-Type application/activity+json, signs it
 // with key at the given time (unsigned when key is nil; content type set before signing, so a
 // mutate that changes it breaks nothing else), applies mutate and serves it in process.
@@ -415,4 +417,3 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
-
