@@ -72,8 +72,17 @@ type ResolverConfig struct {
 //   - a bare key object (id equal to keyId, owner, publicKeyPem); its owner
 //     is then fetched and must list the key.
 //
-// When the owner's listing of the key includes publicKeyPem it must be the
-// same key. Only keyIds with a URL form are supported (no acct: keyIds).
+// FEP-521a keys are read too: an actor's assertionMethod (an object or an
+// array) lists Multikey objects with id, controller and publicKeyMultibase
+// (Ed25519, or RSA). A keyId naming such an entry resolves to that key when
+// its controller is the actor id; a bare Multikey document at the keyId
+// (id equal to keyId) is confirmed by fetching its controller, which must
+// list it in assertionMethod. publicKey is searched before assertionMethod,
+// so a keyId listed in both resolves to the publicKey entry.
+//
+// When the owner's listing of the key includes publicKeyPem or
+// publicKeyMultibase it must be the same key. Only keyIds with a URL form
+// are supported (no acct: keyIds).
 type Resolver struct {
 	client    *http.Client
 	cache     KeyCache
@@ -179,17 +188,62 @@ func (r *Resolver) ResolveKey(ctx context.Context, keyID string, refresh bool) (
 
 // asDoc holds the members of an actor or key document the Resolver reads.
 type asDoc struct {
-	ID           string          `json:"id"`
-	Owner        string          `json:"owner"`
-	PublicKeyPem string          `json:"publicKeyPem"`
-	PublicKey    json.RawMessage `json:"publicKey"`
+	ID                 string          `json:"id"`
+	Owner              string          `json:"owner"`
+	Controller         string          `json:"controller"`
+	PublicKeyPem       string          `json:"publicKeyPem"`
+	PublicKeyMultibase string          `json:"publicKeyMultibase"`
+	PublicKey          json.RawMessage `json:"publicKey"`
+	AssertionMethod    json.RawMessage `json:"assertionMethod"`
 }
 
-// keyEntry is one entry of an actor's publicKey.
+// keyEntry is one entry of an actor's publicKey or assertionMethod.
 type keyEntry struct {
-	ID           string `json:"id"`
-	Owner        string `json:"owner"`
-	PublicKeyPem string `json:"publicKeyPem"`
+	ID                 string `json:"id"`
+	Owner              string `json:"owner"`
+	Controller         string `json:"controller"`
+	PublicKeyPem       string `json:"publicKeyPem"`
+	PublicKeyMultibase string `json:"publicKeyMultibase"`
+
+	multikey bool // found in assertionMethod
+}
+
+// owner returns the entry's owner: owner for publicKey entries, controller
+// for Multikeys.
+func (e *keyEntry) owner() string {
+	if e.multikey {
+		return e.Controller
+	}
+	return e.Owner
+}
+
+// hasMaterial reports whether the entry carries key material.
+func (e *keyEntry) hasMaterial() bool {
+	if e.multikey {
+		return e.PublicKeyMultibase != ""
+	}
+	return e.PublicKeyPem != ""
+}
+
+// key parses the entry's key material.
+func (e *keyEntry) key() (crypto.PublicKey, error) {
+	if e.multikey {
+		return ParsePublicKeyMultibase(e.PublicKeyMultibase)
+	}
+	return ParsePublicKey([]byte(e.PublicKeyPem))
+}
+
+// findActorKey returns the entry of doc's publicKey, else of its
+// assertionMethod, whose id is keyID.
+func findActorKey(doc *asDoc, keyID string) (*keyEntry, error) {
+	if e, err := findKey(doc.PublicKey, keyID); err == nil {
+		return e, nil
+	}
+	if e, err := findKey(doc.AssertionMethod, keyID); err == nil {
+		e.multikey = true
+		return e, nil
+	}
+	return nil, fmt.Errorf("publicKey does not list %s, nor does assertionMethod", keyID)
 }
 
 func (r *Resolver) fetchKey(ctx context.Context, keyID string) (*PublicKey, error) {
@@ -198,34 +252,38 @@ func (r *Resolver) fetchKey(ctx context.Context, keyID string) (*PublicKey, erro
 	if err != nil {
 		return nil, fmt.Errorf("signing: resolve key %s: %w", keyID, err)
 	}
-	if doc.PublicKeyPem != "" {
+	if doc.PublicKeyPem != "" || doc.PublicKeyMultibase != "" {
 		// A bare key object: confirm with its owner.
 		if doc.ID != keyID {
 			return nil, fmt.Errorf("signing: resolve key %s: key document has id %q", keyID, doc.ID)
 		}
-		key, err := ParsePublicKey([]byte(doc.PublicKeyPem))
+		bare := &keyEntry{ID: doc.ID, Owner: doc.Owner, PublicKeyPem: doc.PublicKeyPem}
+		if doc.PublicKeyPem == "" {
+			bare = &keyEntry{ID: doc.ID, Controller: doc.Controller, PublicKeyMultibase: doc.PublicKeyMultibase, multikey: true}
+		}
+		key, err := bare.key()
 		if err != nil {
 			return nil, fmt.Errorf("signing: resolve key %s: %w", keyID, err)
 		}
-		if err := r.confirmOwner(ctx, doc.Owner, keyID, key); err != nil {
+		if err := r.confirmOwner(ctx, bare.owner(), keyID, key); err != nil {
 			return nil, fmt.Errorf("signing: resolve key %s: %w", keyID, err)
 		}
-		return &PublicKey{ID: keyID, Owner: doc.Owner, Key: key}, nil
+		return &PublicKey{ID: keyID, Owner: bare.owner(), Key: key}, nil
 	}
-	if len(doc.PublicKey) == 0 {
-		return nil, fmt.Errorf("signing: resolve key %s: document %s holds no publicKey", keyID, docURL)
+	if len(doc.PublicKey) == 0 && len(doc.AssertionMethod) == 0 {
+		return nil, fmt.Errorf("signing: resolve key %s: document %s holds no publicKey or assertionMethod", keyID, docURL)
 	}
-	entry, err := findKey(doc.PublicKey, keyID)
+	entry, err := findActorKey(doc, keyID)
 	if err != nil {
 		return nil, fmt.Errorf("signing: resolve key %s: %w", keyID, err)
 	}
-	if entry.PublicKeyPem == "" {
-		return nil, fmt.Errorf("signing: resolve key %s: key has no publicKeyPem", keyID)
+	if !entry.hasMaterial() {
+		return nil, fmt.Errorf("signing: resolve key %s: key has no publicKeyPem or publicKeyMultibase", keyID)
 	}
-	if entry.Owner != doc.ID {
-		return nil, fmt.Errorf("signing: resolve key %s: key owner %q is not actor %q", keyID, entry.Owner, doc.ID)
+	if entry.owner() != doc.ID {
+		return nil, fmt.Errorf("signing: resolve key %s: key owner %q is not actor %q", keyID, entry.owner(), doc.ID)
 	}
-	key, err := ParsePublicKey([]byte(entry.PublicKeyPem))
+	key, err := entry.key()
 	if err != nil {
 		return nil, fmt.Errorf("signing: resolve key %s: %w", keyID, err)
 	}
@@ -240,7 +298,7 @@ func (r *Resolver) fetchKey(ctx context.Context, keyID string) (*PublicKey, erro
 }
 
 // confirmOwner fetches the actor owner and checks that it lists keyID, with
-// the same key material when it includes a PEM.
+// the same key material when it includes some.
 func (r *Resolver) confirmOwner(ctx context.Context, owner, keyID string, key crypto.PublicKey) error {
 	if owner == "" {
 		return errors.New("key has no owner")
@@ -252,15 +310,15 @@ func (r *Resolver) confirmOwner(ctx context.Context, owner, keyID string, key cr
 	if actor.ID != owner {
 		return fmt.Errorf("owner document has id %q, want %q", actor.ID, owner)
 	}
-	entry, err := findKey(actor.PublicKey, keyID)
+	entry, err := findActorKey(actor, keyID)
 	if err != nil {
 		return fmt.Errorf("owner %s: %w", owner, err)
 	}
-	if entry.Owner != "" && entry.Owner != owner {
-		return fmt.Errorf("owner %s lists the key with owner %q", owner, entry.Owner)
+	if o := entry.owner(); o != "" && o != owner {
+		return fmt.Errorf("owner %s lists the key with owner %q", owner, o)
 	}
-	if entry.PublicKeyPem != "" {
-		listed, err := ParsePublicKey([]byte(entry.PublicKeyPem))
+	if entry.hasMaterial() {
+		listed, err := entry.key()
 		if err != nil {
 			return fmt.Errorf("owner %s: %w", owner, err)
 		}
