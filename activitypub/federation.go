@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/fedsite/fedsite/activitypub/delivery"
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/webfinger"
@@ -23,7 +24,7 @@ type Federation struct {
 	fetcher   *http.Client // signs every request with the instance actor's key
 	webfinger http.Handler
 	mux       *http.ServeMux
-	queue     *deliveryQueue
+	engine    *delivery.Engine
 
 	keysMu sync.Mutex
 	keys   map[string]actorKey // by actor id
@@ -54,11 +55,10 @@ func New(cfg Config) (*Federation, error) {
 	}
 	cfg = cfg.withDefaults()
 	f := &Federation{
-		cfg:   cfg,
-		urls:  urls,
-		log:   cfg.Logger,
-		queue: newDeliveryQueue(),
-		keys:  make(map[string]actorKey),
+		cfg:  cfg,
+		urls: urls,
+		log:  cfg.Logger,
+		keys: make(map[string]actorKey),
 
 		inflight:    make(map[string]chan struct{}),
 		unprocessed: make(map[string]struct{}),
@@ -92,6 +92,9 @@ func New(cfg Config) (*Federation, error) {
 		}),
 		Now:    cfg.Now,
 		Logger: cfg.Logger.With("component", "verifier"),
+		// RFC 9421 signatures cover @target-uri, which senders build from the public URL: take
+		// its scheme from BaseURL, as a TLS-terminating proxy hides it from the request.
+		URIScheme: urls.parsed.Scheme,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("activitypub: verifier: %w", err)
@@ -103,6 +106,9 @@ func New(cfg Config) (*Federation, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("activitypub: webfinger: %w", err)
+	}
+	if f.engine, err = f.newEngine(); err != nil {
+		return nil, err
 	}
 	f.mux = f.routes()
 	return f, nil

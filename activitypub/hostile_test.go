@@ -28,6 +28,11 @@ var loopbackOnly = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 // newSiteWith starts a test site like newTestSite, with cfg adjusted by mod. The base config
 // allows loopback; a mod may take that back.
 func newSiteWith(t *testing.T, st store.Store, mod func(*activitypub.Config)) *site {
+	return newWrappedSite(t, st, mod, nil)
+}
+
+// newWrappedSite is newSiteWith with the server's handler wrapped by wrap, when not nil.
+func newWrappedSite(t *testing.T, st store.Store, mod func(*activitypub.Config), wrap func(http.Handler) http.Handler) *site {
 	t.Helper()
 	s := &site{}
 	if ms, ok := st.(*memstore.Store); ok {
@@ -59,6 +64,9 @@ func newSiteWith(t *testing.T, st store.Store, mod func(*activitypub.Config)) *s
 	}
 	s.fed = fed
 	h = fed.Middleware(http.NotFoundHandler())
+	if wrap != nil {
+		h = wrap(h)
+	}
 	s.srv.Start()
 	t.Cleanup(s.srv.Close)
 	ctx, cancel := context.WithCancel(context.Background())
