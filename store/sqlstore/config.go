@@ -65,6 +65,7 @@ type Store struct {
 	schema  string
 	log     *slog.Logger
 	q       queries
+	qq      queueQueries
 
 	closed    atomic.Bool
 	seenCalls atomic.Uint64
@@ -152,6 +153,7 @@ func open(ctx context.Context, cfg Config, extra []migration) (*Store, error) {
 		log:     log.With(slog.String("component", "sqlstore"), slog.String("dialect", d.String())),
 	}
 	s.q = newQueries(d, schema)
+	s.qq = newQueueQueries(d, schema)
 	if err := s.migrate(ctx, append(migrations(), extra...)); err != nil {
 		return nil, err
 	}

@@ -48,6 +48,22 @@
 // indexed column, so [Store.DeliveryInboxes] walks the (actor_id, delivery_inbox) index instead of
 // sorting the followers. Operations that write more than one row run in one transaction.
 //
+// # Queue
+//
+// A Store is also a [store.Queue], with [store.Hosts] and [store.Deliveries] beside it: the
+// in-process delivery queue kept in the embedded database, so queued work survives a restart.
+// Jobs are rows of the jobs table, in enqueue order by sequence number. [Store.Lease] is one
+// UPDATE … RETURNING that stamps the oldest leasable jobs with a random token and a leased_until
+// time (the visibility timeout); a job is leasable when it is due, not leased or its lease ran
+// out, and no older job with the same ordering key is still in the table, which the
+// (ordering_key, seq) index answers. On SQLite the statement runs in a BEGIN IMMEDIATE
+// transaction; on Postgres it selects with FOR UPDATE SKIP LOCKED, so several instances over one
+// database lease side by side and never get the same job. Ack deletes the row and inserts the
+// next jobs in one transaction; DeadLetter moves the row to the dead_jobs table; Retry and every
+// finishing call match the lease token, so a stale lease gets [store.ErrLeaseLost]. Host state is
+// one row per host, counted up by a single upsert; delivery records are keyed by activity and
+// inbox and paged by (object, activity, inbox) in byte order.
+//
 // # Errors
 //
 // [database/sql.ErrNoRows] becomes [store.ErrNotFound] and unique-key violations become

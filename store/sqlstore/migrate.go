@@ -92,6 +92,56 @@ func migrations() []migration {
 		stmts: []string{
 			`CREATE INDEX followers_delivery ON {followers} (delivery_inbox)`,
 		},
+	}, {
+		version: 3,
+		name:    "delivery queue, host state and delivery status",
+		stmts: []string{
+			// Times are Unix nanoseconds; leased_until is 0 when the job is not leased.
+			`CREATE TABLE {jobs} (
+				seq {seqpk},
+				id TEXT NOT NULL UNIQUE,
+				kind TEXT NOT NULL,
+				ordering_key TEXT NOT NULL,
+				payload {blob},
+				not_before {int} NOT NULL,
+				attempts {int} NOT NULL,
+				last_error TEXT NOT NULL,
+				enqueued_at {int} NOT NULL,
+				leased_until {int} NOT NULL,
+				token TEXT NOT NULL
+			)`,
+			`CREATE INDEX jobs_ordering ON {jobs} (ordering_key, seq)`,
+			`CREATE INDEX jobs_visible ON {jobs} (not_before, leased_until)`,
+			`CREATE TABLE {dead_jobs} (
+				seq {seqpk},
+				id TEXT NOT NULL,
+				kind TEXT NOT NULL,
+				ordering_key TEXT NOT NULL,
+				payload {blob},
+				attempts {int} NOT NULL,
+				last_error TEXT NOT NULL,
+				enqueued_at {int} NOT NULL,
+				died_at {int} NOT NULL
+			)`,
+			`CREATE TABLE {hosts} (
+				host TEXT PRIMARY KEY,
+				failures {int} NOT NULL,
+				last_failure {int} NOT NULL,
+				open_until {int} NOT NULL
+			)`,
+			`CREATE TABLE {deliveries} (
+				object_id TEXT NOT NULL,
+				activity_id {bytetext} NOT NULL,
+				inbox {bytetext} NOT NULL,
+				host TEXT NOT NULL,
+				state TEXT NOT NULL,
+				attempts {int} NOT NULL,
+				last_error TEXT NOT NULL,
+				updated_at {int} NOT NULL,
+				PRIMARY KEY (activity_id, inbox)
+			)`,
+			`CREATE INDEX deliveries_object ON {deliveries} (object_id, activity_id, inbox)`,
+		},
 	}}
 }
 

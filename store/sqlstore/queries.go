@@ -6,7 +6,8 @@ import (
 )
 
 // tables are the names that queries write in braces, such as {followers}.
-var tableNames = []string{"followers", "objects", "outbox", "seen", "remote_actors", "remote_keys", "key_pairs", "audit", "schema_migrations"}
+var tableNames = []string{"followers", "objects", "outbox", "seen", "remote_actors", "remote_keys", "key_pairs", "audit", "schema_migrations",
+	"jobs", "dead_jobs", "hosts", "deliveries"}
 
 // placeholder matches Postgres-style parameters, which SQLite spells ?N.
 var placeholder = regexp.MustCompile(`\$([0-9]+)`)

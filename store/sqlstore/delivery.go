@@ -1,0 +1,143 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+// Compile-time proof that Store keeps the delivery contracts.
+var (
+	_ store.Hosts      = (*Store)(nil)
+	_ store.Deliveries = (*Store)(nil)
+)
+
+// HostState implements [store.Hosts].
+func (s *Store) HostState(ctx context.Context, host string) (store.HostState, error) {
+	const op = "host state"
+	h := store.HostState{Host: host}
+	if err := s.check(op); err != nil {
+		return h, err
+	}
+	var last, open int64
+	err := s.db.QueryRowContext(ctx, s.qq.hostState, host).Scan(&h.Failures, &last, &open)
+	if errors.Is(err, sql.ErrNoRows) {
+		return h, nil
+	}
+	h.LastFailure, h.OpenUntil = fromZeroNanos(last), fromZeroNanos(open)
+	return h, wrap(op, err)
+}
+
+// HostFailed implements [store.Hosts] with one upsert that adds 1 to the stored count.
+func (s *Store) HostFailed(ctx context.Context, host string, at time.Time) (store.HostState, error) {
+	const op = "host failed"
+	h := store.HostState{Host: host}
+	if err := s.check(op); err != nil {
+		return h, err
+	}
+	var last, open int64
+	err := s.db.QueryRowContext(ctx, s.qq.hostFailed, host, zeroNanos(at)).Scan(&h.Failures, &last, &open)
+	h.LastFailure, h.OpenUntil = fromZeroNanos(last), fromZeroNanos(open)
+	return h, wrap(op, err)
+}
+
+// OpenHost implements [store.Hosts].
+func (s *Store) OpenHost(ctx context.Context, host string, until time.Time) error {
+	const op = "open host"
+	if err := s.check(op); err != nil {
+		return err
+	}
+	_, err := s.db.ExecContext(ctx, s.qq.openHost, host, zeroNanos(until))
+	return wrap(op, err)
+}
+
+// HostSucceeded implements [store.Hosts] by deleting the host's row.
+func (s *Store) HostSucceeded(ctx context.Context, host string) error {
+	const op = "host succeeded"
+	if err := s.check(op); err != nil {
+		return err
+	}
+	_, err := s.db.ExecContext(ctx, s.qq.hostSucceeded, host)
+	return wrap(op, err)
+}
+
+// RecordDelivery implements [store.Deliveries] with one upsert keyed by activity and inbox.
+func (s *Store) RecordDelivery(ctx context.Context, r store.DeliveryRecord) error {
+	const op = "record delivery"
+	if err := s.check(op); err != nil {
+		return err
+	}
+	if r.UpdatedAt.IsZero() {
+		r.UpdatedAt = time.Now()
+	}
+	_, err := s.db.ExecContext(ctx, s.qq.recordDelivery, r.ObjectID, r.ActivityID, r.Inbox, r.Host, string(r.State),
+		r.Attempts, r.LastError, r.UpdatedAt.UnixNano())
+	return wrap(op, err)
+}
+
+// DeliveriesPage implements [store.Deliveries] over the (object_id, activity_id, inbox) index,
+// in byte order on both dialects. The cursor names the last record of the previous page; a limit
+// below 1 is an error, and at most 10000 are returned.
+func (s *Store) DeliveriesPage(ctx context.Context, objectID, cursor string, limit int) (store.Page[store.DeliveryRecord], error) {
+	const op = "deliveries page"
+	var page store.Page[store.DeliveryRecord]
+	if err := s.check(op); err != nil {
+		return page, err
+	}
+	limit, err := checkLimit(op, limit)
+	if err != nil {
+		return page, err
+	}
+	var rows *sql.Rows
+	if cursor == "" {
+		rows, err = s.db.QueryContext(ctx, s.qq.deliveriesFirst, objectID, limit+1)
+	} else {
+		activity, inbox, ok := parseDeliveryCursor(cursor)
+		if !ok {
+			return page, fmt.Errorf("sqlstore: %s: cursor %q: %w", op, cursor, store.ErrBadCursor)
+		}
+		rows, err = s.db.QueryContext(ctx, s.qq.deliveriesAfter, objectID, limit+1, activity, inbox)
+	}
+	if err != nil {
+		return page, wrap(op, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if len(page.Items) == limit {
+			last := page.Items[limit-1]
+			page.Next = deliveryCursor(last.ActivityID, last.Inbox)
+			break
+		}
+		var r store.DeliveryRecord
+		var state string
+		var updated int64
+		if err := rows.Scan(&r.ObjectID, &r.ActivityID, &r.Inbox, &r.Host, &state, &r.Attempts, &r.LastError, &updated); err != nil {
+			return store.Page[store.DeliveryRecord]{}, wrap(op, err)
+		}
+		r.State, r.UpdatedAt = store.DeliveryState(state), fromNanos(updated)
+		page.Items = append(page.Items, r)
+	}
+	if err := rows.Err(); err != nil {
+		return store.Page[store.DeliveryRecord]{}, wrap(op, err)
+	}
+	return page, nil
+}
+
+// deliveryCursor encodes an activity id and an inbox; IRIs hold no NUL, so it separates them.
+func deliveryCursor(activity, inbox string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(activity + "\x00" + inbox))
+}
+
+func parseDeliveryCursor(c string) (activity, inbox string, ok bool) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return "", "", false
+	}
+	return strings.Cut(string(b), "\x00")
+}

@@ -1,0 +1,300 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+// Compile-time proof that Store is a queue.
+var _ store.Queue = (*Store)(nil)
+
+// queueQueries are the statements of the queue, host state and delivery status.
+type queueQueries struct {
+	insertJob, lease, ackJob, retryJob, deadJob, insertDead, depth string
+
+	hostState, hostFailed, openHost, hostSucceeded string
+
+	recordDelivery, deliveriesFirst, deliveriesAfter string
+}
+
+const jobCols = `seq, id, kind, ordering_key, payload, not_before, attempts, last_error, enqueued_at, leased_until, token`
+const deliveryCols = `object_id, activity_id, inbox, host, state, attempts, last_error, updated_at`
+
+func newQueueQueries(d Dialect, schema string) queueQueries {
+	r := func(q string) string { return rewrite(d, schema, q) }
+	// A job is leasable when it is due, not leased (or its lease ran out), and no older job with
+	// the same ordering key is unfinished; the (ordering_key, seq) index answers the last test.
+	// Postgres locks the chosen rows and skips rows other leasers hold, so several instances
+	// lease side by side; SQLite runs the statement in a BEGIN IMMEDIATE transaction.
+	lock := ""
+	if d == Postgres {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	return queueQueries{
+		insertJob: r(`INSERT INTO {jobs} (id, kind, ordering_key, payload, not_before, attempts, last_error,
+			enqueued_at, leased_until, token) VALUES ($1, $2, $3, $4, $5, 0, '', $6, 0, '')`),
+		lease: r(`UPDATE {jobs} SET leased_until = $2, token = $3 || CAST(seq AS TEXT)
+			WHERE seq IN (SELECT j.seq FROM {jobs} j
+				WHERE j.not_before <= $1 AND j.leased_until <= $1
+				AND (j.ordering_key = '' OR NOT EXISTS (
+					SELECT 1 FROM {jobs} o WHERE o.ordering_key = j.ordering_key AND o.seq < j.seq))
+				ORDER BY j.seq LIMIT $4` + lock + `)
+			RETURNING ` + jobCols),
+		ackJob: r(`DELETE FROM {jobs} WHERE id = $1 AND token = $2 AND token <> ''`),
+		retryJob: r(`UPDATE {jobs} SET attempts = attempts + 1, not_before = $3, last_error = $4,
+			leased_until = 0, token = '' WHERE id = $1 AND token = $2 AND token <> ''`),
+		deadJob: r(`DELETE FROM {jobs} WHERE id = $1 AND token = $2 AND token <> ''
+			RETURNING id, kind, ordering_key, payload, attempts, enqueued_at`),
+		insertDead: r(`INSERT INTO {dead_jobs} (id, kind, ordering_key, payload, attempts, last_error, enqueued_at, died_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`),
+		depth: r(`SELECT
+			COUNT(*) FILTER (WHERE leased_until <= $1 AND not_before <= $1),
+			COUNT(*) FILTER (WHERE leased_until <= $1 AND not_before > $1),
+			COUNT(*) FILTER (WHERE leased_until > $1),
+			(SELECT COUNT(*) FROM {dead_jobs})
+			FROM {jobs}`),
+
+		hostState: r(`SELECT failures, last_failure, open_until FROM {hosts} WHERE host = $1`),
+		hostFailed: r(`INSERT INTO {hosts} (host, failures, last_failure, open_until) VALUES ($1, 1, $2, 0)
+			ON CONFLICT (host) DO UPDATE SET failures = hosts.failures + 1, last_failure = excluded.last_failure
+			RETURNING failures, last_failure, open_until`),
+		openHost: r(`INSERT INTO {hosts} (host, failures, last_failure, open_until) VALUES ($1, 0, 0, $2)
+			ON CONFLICT (host) DO UPDATE SET open_until = excluded.open_until`),
+		hostSucceeded: r(`DELETE FROM {hosts} WHERE host = $1`),
+
+		recordDelivery: r(`INSERT INTO {deliveries} (` + deliveryCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT (activity_id, inbox) DO UPDATE SET object_id = excluded.object_id, host = excluded.host,
+				state = excluded.state, attempts = excluded.attempts, last_error = excluded.last_error,
+				updated_at = excluded.updated_at`),
+		deliveriesFirst: r(`SELECT ` + deliveryCols + ` FROM {deliveries} WHERE object_id = $1
+			ORDER BY activity_id, inbox LIMIT $2`),
+		deliveriesAfter: r(`SELECT ` + deliveryCols + ` FROM {deliveries} WHERE object_id = $1
+			AND (activity_id > $3 OR (activity_id = $3 AND inbox > $4))
+			ORDER BY activity_id, inbox LIMIT $2`),
+	}
+}
+
+// txConn is what a transaction and a connection share.
+type txConn interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// writeTx runs fn in a write transaction: BEGIN IMMEDIATE on SQLite, so the transaction holds the
+// write lock from its first statement and never fails to upgrade a read; an ordinary transaction
+// on Postgres, whose row locks do the rest.
+func (s *Store) writeTx(ctx context.Context, fn func(txConn) error) (err error) {
+	if s.dialect != SQLite {
+		return s.inTx(ctx, func(tx *sql.Tx) error { return fn(tx) })
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	if err := fn(conn); err != nil {
+		// Roll back even when ctx is done, so the connection goes back to the pool clean.
+		conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		return err
+	}
+	return nil
+}
+
+// Enqueue implements [store.Queue] in one transaction. An ID a queued or leased job has is
+// [store.ErrConflict].
+func (s *Store) Enqueue(ctx context.Context, jobs ...store.Job) error {
+	const op = "enqueue"
+	if err := s.check(op); err != nil {
+		return err
+	}
+	if len(jobs) == 0 {
+		return wrap(op, ctx.Err())
+	}
+	return wrap(op, s.writeTx(ctx, func(tx txConn) error { return s.insertJobs(ctx, tx, jobs) }))
+}
+
+func (s *Store) insertJobs(ctx context.Context, tx txConn, jobs []store.Job) error {
+	now := time.Now().UnixNano()
+	for _, j := range jobs {
+		if j.ID == "" {
+			j.ID = rand.Text()
+		}
+		if _, err := tx.ExecContext(ctx, s.qq.insertJob, j.ID, j.Kind, j.OrderingKey, nonNil(j.Payload),
+			zeroNanos(j.NotBefore), now); err != nil {
+			return fmt.Errorf("job %s: %w", j.ID, err)
+		}
+	}
+	return nil
+}
+
+// Lease implements [store.Queue] with one UPDATE … RETURNING over the oldest leasable jobs.
+func (s *Store) Lease(ctx context.Context, max int, visibility time.Duration) ([]store.Lease, error) {
+	const op = "lease"
+	if err := s.check(op); err != nil {
+		return nil, err
+	}
+	if max < 1 || visibility <= 0 {
+		return nil, fmt.Errorf("sqlstore: %s: max %d and visibility %v must be positive", op, max, visibility)
+	}
+	max = min(max, maxLimit)
+	var out []store.Lease
+	var seqs []int64
+	err := s.writeTx(ctx, func(tx txConn) error {
+		out, seqs = out[:0], seqs[:0]
+		now := time.Now()
+		until := now.Add(visibility)
+		rows, err := tx.QueryContext(ctx, s.qq.lease, now.UnixNano(), until.UnixNano(), rand.Text()+":", max)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var l store.Lease
+			var seq, nb, enq, lu int64
+			if err := rows.Scan(&seq, &l.ID, &l.Kind, &l.OrderingKey, &l.Payload, &nb, &l.Attempts, &l.LastError,
+				&enq, &lu, &l.Token); err != nil {
+				return err
+			}
+			l.NotBefore, l.EnqueuedAt, l.Until = fromZeroNanos(nb), fromNanos(enq), fromNanos(lu)
+			out = append(out, l)
+			seqs = append(seqs, seq)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	// RETURNING promises no order; hand the jobs out oldest first.
+	idx := make([]int, len(out))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return int(seqs[a] - seqs[b]) })
+	sorted := make([]store.Lease, len(out))
+	for i, j := range idx {
+		sorted[i] = out[j]
+	}
+	return sorted, nil
+}
+
+// Ack implements [store.Queue]: the job's row is deleted and next inserted in one transaction.
+func (s *Store) Ack(ctx context.Context, l store.Lease, next ...store.Job) error {
+	const op = "ack"
+	if err := s.check(op); err != nil {
+		return err
+	}
+	err := s.writeTx(ctx, func(tx txConn) error {
+		if err := affectOne(tx.ExecContext(ctx, s.qq.ackJob, l.ID, l.Token)); err != nil {
+			return err
+		}
+		return s.insertJobs(ctx, tx, next)
+	})
+	return wrap(op+" "+l.ID, err)
+}
+
+// Retry implements [store.Queue].
+func (s *Store) Retry(ctx context.Context, l store.Lease, at time.Time, reason string) error {
+	const op = "retry"
+	if err := s.check(op); err != nil {
+		return err
+	}
+	err := affectOne(s.db.ExecContext(ctx, s.qq.retryJob, l.ID, l.Token, zeroNanos(at), reason))
+	return wrap(op+" "+l.ID, err)
+}
+
+// DeadLetter implements [store.Queue]: the job moves to the dead_jobs table in one transaction.
+func (s *Store) DeadLetter(ctx context.Context, l store.Lease, reason string) error {
+	const op = "dead letter"
+	if err := s.check(op); err != nil {
+		return err
+	}
+	err := s.writeTx(ctx, func(tx txConn) error {
+		rows, err := tx.QueryContext(ctx, s.qq.deadJob, l.ID, l.Token)
+		if err != nil {
+			return err
+		}
+		var j store.Job
+		var enq int64
+		found := rows.Next()
+		if found {
+			err = rows.Scan(&j.ID, &j.Kind, &j.OrderingKey, &j.Payload, &j.Attempts, &enq)
+		}
+		rows.Close()
+		if err == nil {
+			err = rows.Err()
+		}
+		if err != nil {
+			return err
+		}
+		if !found {
+			return store.ErrLeaseLost
+		}
+		_, err = tx.ExecContext(ctx, s.qq.insertDead, j.ID, j.Kind, j.OrderingKey, nonNil(j.Payload), j.Attempts,
+			reason, enq, time.Now().UnixNano())
+		return err
+	})
+	return wrap(op+" "+l.ID, err)
+}
+
+// Depth implements [store.Queue] with one scan of the jobs table; a job whose lease ran out
+// counts as ready.
+func (s *Store) Depth(ctx context.Context) (store.QueueDepth, error) {
+	const op = "depth"
+	var d store.QueueDepth
+	if err := s.check(op); err != nil {
+		return d, err
+	}
+	err := s.db.QueryRowContext(ctx, s.qq.depth, time.Now().UnixNano()).Scan(&d.Ready, &d.Delayed, &d.Leased, &d.Dead)
+	return d, wrap(op, err)
+}
+
+// affectOne turns a write that changed no row into [store.ErrLeaseLost].
+func affectOne(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return store.ErrLeaseLost
+	}
+	return nil
+}
+
+// nonNil stores an empty payload as an empty value rather than NULL.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// zeroNanos maps the zero time to 0, the queue's "at once" and "never".
+func zeroNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromZeroNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return fromNanos(n)
+}
