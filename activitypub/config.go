@@ -56,6 +56,20 @@ type Config struct {
 	// PageSize is how many items a collection page holds. Default: 20.
 	PageSize int
 
+	// Mode is how Publish renders an Article whose Mode is ModeDefault. Default: ModeArticle.
+	// The package documentation ("Rendering") compares the modes per server.
+	Mode Mode
+
+	// TagURL returns the address of the site's page for a hashtag, given without '#' as the
+	// article spelt it; it is the Hashtag tag's href and the link in content. Default:
+	// BaseURL + "/tags/" + the lower-cased, path-escaped tag.
+	TagURL func(tag string) string
+
+	// NodeName and NodeDescription are the site's name and description in NodeInfo metadata
+	// (nodeName, nodeDescription), which Misskey and server directories show. Default: the
+	// BaseURL host name, and no description.
+	NodeName, NodeDescription string
+
 	// InsecureAllowHTTP lets fedsite fetch remote actors and keys over plain http. Meant for tests
 	// and local development on loopback; never set it on the public network. Default: https only.
 	InsecureAllowHTTP bool

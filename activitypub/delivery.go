@@ -1,104 +1,99 @@
 package activitypub
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
-	"sync"
-	"time"
 
+	"github.com/fedsite/fedsite/activitypub/delivery"
 	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
 )
 
-// Delivery here is in-process and in memory: what is queued when the process stops is lost. The
-// durable engine (a store-backed queue and Redis Streams) replaces deliveryQueue behind the same
-// two calls, push and Run.
+// Deliveries go through the durable engine of package delivery, over Config.Queue: Publish
+// enqueues one fan-out job and returns, and Run's workers expand and send it.
 
-// delivery is one unit of delivery work: an activity to one inbox, or, with inbox empty, to every
-// distinct inbox of the actor's followers.
-type delivery struct {
-	activityID string
-	actorID    string
-	inbox      string
-	attempt    int
-}
-
-// inboxPageSize is how many follower inboxes a fan-out reads from the store at a time.
-const inboxPageSize = 500
-
-// deliveryQueue is an unbounded FIFO that wakes one waiting worker per push.
-type deliveryQueue struct {
-	mu    sync.Mutex
-	items []delivery
-	wake  chan struct{}
-}
-
-func newDeliveryQueue() *deliveryQueue {
-	return &deliveryQueue{wake: make(chan struct{}, 1)}
-}
-
-func (q *deliveryQueue) push(d delivery) {
-	q.mu.Lock()
-	q.items = append(q.items, d)
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
-}
-
-// pop waits for an item until ctx is done.
-func (q *deliveryQueue) pop(ctx context.Context) (delivery, bool) {
-	for {
-		q.mu.Lock()
-		if len(q.items) > 0 {
-			d := q.items[0]
-			q.items[0] = delivery{}
-			q.items = q.items[1:]
-			more := len(q.items) > 0
-			q.mu.Unlock()
-			if more {
-				// Pass the wake-up on so another idle worker takes the next item.
-				select {
-				case q.wake <- struct{}{}:
-				default:
-				}
-			}
-			return d, true
-		}
-		q.mu.Unlock()
-		select {
-		case <-q.wake:
-		case <-ctx.Done():
-			return delivery{}, false
+// newEngine builds the delivery engine from the Federation's Config.
+func (f *Federation) newEngine() (*delivery.Engine, error) {
+	cfg := f.cfg
+	q := cfg.Queue
+	if q == nil {
+		var ok bool
+		if q, ok = store.QueueOf(cfg.Store); !ok {
+			return nil, invalid("Config.Queue", "required: Config.Store does not implement store.Queue")
 		}
 	}
+	hosts, _ := store.HostsOf(cfg.Store)
+	deliveries, _ := store.DeliveriesOf(cfg.Store)
+	retry := cfg.DeliveryRetry
+	if retry == nil {
+		retry = delivery.Backoff{Base: cfg.DeliveryBackoff, Attempts: cfg.DeliveryAttempts}
+	}
+	e, err := delivery.New(delivery.Config{
+		Queue:            q,
+		Inboxes:          cfg.Store,
+		Documents:        cfg.Store,
+		Followers:        cfg.Store,
+		OnGone:           delivery.GoneFunc(cfg.OnFollowersGone),
+		Hosts:            hosts,
+		Deliveries:       deliveries,
+		Keys:             f.deliveryKey,
+		Client:           cfg.Client,
+		UserAgent:        cfg.UserAgent,
+		Logger:           cfg.Logger.With("component", "delivery"),
+		Workers:          cfg.DeliveryWorkers,
+		PerHost:          cfg.DeliveryPerHost,
+		RequestTimeout:   cfg.DeliveryTimeout,
+		Retry:            retry,
+		BreakerThreshold: cfg.BreakerThreshold,
+		BreakerCooldown:  cfg.BreakerCooldown,
+		Now:              cfg.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("activitypub: delivery: %w", err)
+	}
+	return e, nil
 }
 
-// Run delivers queued activities with Config.DeliveryWorkers workers until ctx is done, then
-// waits for the deliveries under way and returns nil. Activities published while Run is not
-// running wait in the queue.
+func (f *Federation) deliveryKey(ctx context.Context, actorID string) (signing.Key, error) {
+	k, err := f.actorKey(ctx, actorID)
+	return k.key, err
+}
+
+// Run runs the delivery workers until ctx is done and returns nil. Deliveries are leased from
+// Config.Queue, so several processes sharing a store may each call Run: each delivery is sent by
+// one of them. Jobs left unfinished when ctx ends stay in the queue for the next Run, here or in
+// another process. Nothing is delivered while no Run is running.
 func (f *Federation) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
-	for range f.cfg.DeliveryWorkers {
-		wg.Go(func() {
-			for {
-				d, ok := f.queue.pop(ctx)
-				if !ok {
-					return
-				}
-				f.deliver(ctx, d)
-			}
-		})
+	return f.engine.Run(ctx)
+}
+
+// DeliveryStatus summarises, per remote host, the deliveries of the activities about the object
+// with that URL (an article's URL): how many are queued, delivered, retrying and failed. It is
+// empty when the Store keeps no delivery status (see store.DeliveriesOf).
+func (f *Federation) DeliveryStatus(ctx context.Context, objectURL string) (delivery.Status, error) {
+	s, err := f.engine.Status(ctx, objectURL)
+	if err != nil {
+		return s, fmt.Errorf("activitypub: %w", err)
 	}
-	wg.Wait()
-	return nil
+	return s, nil
+}
+
+// DeliveryStats returns this process's delivery counters (delivered, failed, retried,
+// dead-lettered) and the depth of the shared queue.
+func (f *Federation) DeliveryStats(ctx context.Context) (delivery.Stats, error) {
+	s, err := f.engine.Stats(ctx)
+	if err != nil {
+		return s, fmt.Errorf("activitypub: %w", err)
+	}
+	return s, nil
+}
+
+// enqueue queues the delivery of a stored activity about objectID: to inbox, or with inbox
+// empty to every distinct inbox of the actor's followers.
+func (f *Federation) enqueue(ctx context.Context, activityID, objectID, actorID, inbox string) error {
+	return f.engine.Enqueue(ctx, delivery.Activity{ID: activityID, ObjectID: objectID, ActorID: actorID, Inbox: inbox})
 }
 
 // send stores an activity the site sends to one inbox (an Accept, say) so that its id can be
@@ -114,85 +109,8 @@ func (f *Federation) send(ctx context.Context, act *vocab.Object, actorID, inbox
 	if err != nil {
 		return fmt.Errorf("activitypub: send %s: %w", act.Type, err)
 	}
-	f.queue.push(delivery{activityID: act.ID, actorID: actorID, inbox: inbox})
+	if err := f.enqueue(ctx, act.ID, act.ID, actorID, inbox); err != nil {
+		return fmt.Errorf("activitypub: send %s: %w", act.Type, err)
+	}
 	return nil
-}
-
-func (f *Federation) deliver(ctx context.Context, d delivery) {
-	log := f.log.With(slog.String("activity", d.activityID), slog.String("actor", d.actorID))
-	if d.inbox == "" {
-		if err := f.fanOut(ctx, d); err != nil {
-			log.LogAttrs(ctx, slog.LevelError, "activitypub: fan-out", slog.Any("err", err))
-		}
-		return
-	}
-	log = log.With(slog.String("inbox", d.inbox))
-	retry, err := f.post(ctx, d)
-	switch {
-	case err == nil:
-		log.LogAttrs(ctx, slog.LevelDebug, "activitypub: delivered")
-	case retry && d.attempt+1 < f.cfg.DeliveryAttempts && ctx.Err() == nil:
-		wait := f.cfg.DeliveryBackoff << d.attempt
-		log.LogAttrs(ctx, slog.LevelWarn, "activitypub: delivery failed, will retry",
-			slog.Any("err", err), slog.Duration("wait", wait))
-		d.attempt++
-		time.AfterFunc(wait, func() { f.queue.push(d) })
-	default:
-		log.LogAttrs(ctx, slog.LevelWarn, "activitypub: delivery failed", slog.Any("err", err))
-	}
-}
-
-// fanOut queues one delivery per distinct follower inbox, reading the inboxes page by page.
-func (f *Federation) fanOut(ctx context.Context, d delivery) error {
-	after := ""
-	for {
-		inboxes, err := f.cfg.Store.DeliveryInboxes(ctx, d.actorID, after, inboxPageSize)
-		if err != nil {
-			return err
-		}
-		for _, inbox := range inboxes {
-			f.queue.push(delivery{activityID: d.activityID, actorID: d.actorID, inbox: inbox})
-		}
-		if len(inboxes) < inboxPageSize {
-			return nil
-		}
-		after = inboxes[len(inboxes)-1]
-	}
-}
-
-// post sends the activity to one inbox, signed with the actor's key, and reports whether a
-// failure is worth retrying: network errors, 408, 429 and 5xx are; other answers are final.
-func (f *Federation) post(ctx context.Context, d delivery) (retry bool, err error) {
-	o, err := f.cfg.Store.Object(ctx, d.activityID)
-	if err != nil {
-		return false, fmt.Errorf("load activity: %w", err)
-	}
-	k, err := f.actorKey(ctx, d.actorID)
-	if err != nil {
-		return true, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.inbox, bytes.NewReader(o.Document))
-	if err != nil {
-		return false, err
-	}
-	req.Header.Set("Content-Type", vocab.MediaType)
-	req.Header.Set("Accept", vocab.MediaType)
-	req.Header.Set("User-Agent", f.cfg.UserAgent)
-	if err := signing.Sign(req, k.key, o.Document, f.cfg.Now()); err != nil {
-		return false, err
-	}
-	resp, err := f.cfg.Client.Do(req)
-	if err != nil {
-		return true, err
-	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	switch s := resp.StatusCode; {
-	case s >= 200 && s < 300:
-		return false, nil
-	case s == http.StatusRequestTimeout || s == http.StatusTooManyRequests || s >= 500:
-		return true, fmt.Errorf("status %d", s)
-	default:
-		return false, fmt.Errorf("status %d", s)
-	}
 }

@@ -12,22 +12,54 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// Article is an article of the site as fedsite publishes it.
+// Article is an article of the site as fedsite publishes it. Only URL and Title are required;
+// every other field's zero value is its documented default. How the fields map to AS2 depends on
+// Mode (see the package documentation, "Rendering").
 type Article struct {
 	// URL is the article's permanent address on the site. It becomes the AS2 object's id, so it
 	// must be on the host of Config.BaseURL and never be reused. Required.
 	URL string
-	// Title is the headline. Required.
+	// Title is the headline, plain text. Required.
 	Title string
-	// Summary is a short teaser, HTML. Mastodon shows it under the title; GoToSocial, Misskey and
-	// Akkoma show it as a content warning over the body. Default: none.
+	// Mode chooses the rendering: ModeArticle or ModeNote. Default (ModeDefault): Config.Mode.
+	Mode Mode
+	// Excerpt is a short teaser, HTML or plain text. ModeNote puts it between the title and the
+	// link; ModeArticle sends it as a FEP-b2b8 preview. It is never sent as summary, so no server
+	// shows it as a content warning. Default: Summary, else the start of Content as plain text.
+	Excerpt string
+	// Summary is sent as the AS2 summary of a ModeArticle rendering, HTML. Mastodon shows it as the
+	// teaser under the title, but GoToSocial, Misskey and Akkoma show it as a content warning that
+	// hides the body, so most sites leave it empty and set Excerpt. ContentWarning overrides it;
+	// ModeNote uses it only as the Excerpt default. Default: none.
 	Summary string
-	// Content is the article body, HTML.
+	// Content is the article body, HTML. It is sanitized to the elements Mastodon keeps (p, br, a,
+	// span, del, pre, code, em, strong, b, i, u, ul, ol, li, blockquote, h1–h6); images belong in
+	// Images. ModeNote does not send it.
 	Content string
-	// Language is the BCP 47 tag of the text, such as "en". Default: not stated.
+	// ContentWarning, plain text, is a real content warning: it is sent as summary and marks the
+	// post sensitive, so Mastodon (for a Note), GoToSocial, Misskey and Akkoma hide the text and
+	// media behind it. Mastodon cannot hide an Article's text; it shows the warning as the teaser.
+	// Default: none.
+	ContentWarning string
+	// Sensitive marks the media sensitive (hidden until clicked) without a warning text. A
+	// ContentWarning implies it. Default: false.
+	Sensitive bool
+	// Tags are hashtags, with or without the leading '#': letters, digits and '_', not only digits.
+	// Each becomes a Hashtag tag linking to the site's tag page (Config.TagURL) and a link in
+	// content. Default: none.
+	Tags []string
+	// Mentions are fediverse accounts the article mentions: each gets a Mention tag, a link in
+	// content and an address in cc. Default: none.
+	Mentions []Mention
+	// Language is the BCP 47 tag of the text, such as "en"; it keys contentMap, nameMap and
+	// summaryMap. Default: not stated.
 	Language string
-	// ImageURL is the lead image. Default: none.
+	// ImageURL is the lead image, sent as the object's image (the thumbnail Lemmy and others show).
+	// It is not attached as media: Mastodon would then drop the link preview card. Default: none.
 	ImageURL string
+	// Images are attached as media, at most four (Mastodon's limit; more is an *InvalidError).
+	// Pixelfed shows only posts with one. Default: none.
+	Images []Image
 	// Published is when the article was published. Default: the time of the Publish call.
 	Published time.Time
 }
@@ -58,7 +90,7 @@ func (f *Federation) Publish(ctx context.Context, username string, a Article) er
 	actorID := f.urls.actor(actor.Username)
 	obj := f.renderArticle(actorID, a)
 	create := &vocab.Object{
-		Context:   vocab.ContextActivityStreams,
+		Context:   obj.Context,
 		ID:        f.urls.activity(newID()),
 		Type:      vocab.Types{"Create"},
 		Actor:     vocab.Ref{IRI: actorID},
@@ -80,7 +112,7 @@ func (f *Federation) Publish(ctx context.Context, username string, a Article) er
 	}
 	err = f.cfg.Store.AppendOutbox(ctx,
 		store.Object{ID: create.ID, ActorID: actorID, Type: "Create", Document: createDoc, Published: a.Published},
-		store.Object{ID: obj.ID, ActorID: actorID, Type: "Article", Document: objDoc, Published: a.Published})
+		store.Object{ID: obj.ID, ActorID: actorID, Type: obj.Type.First(), Document: objDoc, Published: a.Published})
 	if err != nil {
 		return fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
@@ -99,34 +131,5 @@ func (f *Federation) checkArticle(a Article) error {
 	if strings.HasPrefix(a.URL, f.urls.base+prefix+"/") {
 		return invalid("Article.URL", "%q is inside fedsite's own %s/ routes", a.URL, prefix)
 	}
-	return nil
-}
-
-// renderArticle renders an article as an AS2 Article addressed to the public with the actor's
-// followers in cc, the addressing Mastodon needs to show it on public timelines.
-func (f *Federation) renderArticle(actorID string, a Article) *vocab.Object {
-	followers := actorID + "/followers"
-	o := &vocab.Object{
-		Context:      vocab.ContextActivityStreams,
-		ID:           a.URL,
-		Type:         vocab.Types{"Article"},
-		AttributedTo: vocab.Refs{{IRI: actorID}},
-		Name:         a.Title,
-		Summary:      a.Summary,
-		Content:      a.Content,
-		URL:          vocab.Refs{{IRI: a.URL}},
-		Published:    a.Published.UTC().Truncate(time.Second),
-		To:           vocab.Refs{{IRI: vocab.PublicIRI}},
-		Cc:           vocab.Refs{{IRI: followers}},
-	}
-	if a.Language != "" {
-		o.ContentMap = map[string]string{a.Language: a.Content}
-		if a.Title != "" {
-			o.NameMap = map[string]string{a.Language: a.Title}
-		}
-	}
-	if a.ImageURL != "" {
-		o.Image = vocab.Refs{imageRef(a.ImageURL)}
-	}
-	return o
+	return f.checkRender(a)
 }
