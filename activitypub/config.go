@@ -1,11 +1,13 @@
 package activitypub
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"time"
 
+	"github.com/fedsite/fedsite/activitypub/delivery"
 	"github.com/fedsite/fedsite/internal/ssrf"
 	"github.com/fedsite/fedsite/store"
 )
@@ -38,16 +40,44 @@ type Config struct {
 	// MaxBodyBytes caps incoming inbox bodies and fetched documents. Default: 1 MiB, as Mastodon.
 	MaxBodyBytes int64
 
+	// Queue holds the delivery jobs, durably, for every instance sharing it. Default: Store, when
+	// it implements store.Queue (memstore, sqlstore and redisstore do); New fails otherwise.
+	Queue store.Queue
+
 	// DeliveryWorkers is how many deliveries Run sends at once. Default: 8.
 	DeliveryWorkers int
 
+	// DeliveryPerHost is how many deliveries to one remote host Run sends at once. Default: 2.
+	DeliveryPerHost int
+
+	// DeliveryTimeout bounds one delivery request. Default: 30 s.
+	DeliveryTimeout time.Duration
+
 	// DeliveryAttempts is how many times a delivery that failed with a network error, 408, 429 or a
-	// 5xx answer is tried in all before it is given up. Default: 3. The wait doubles from
-	// DeliveryBackoff between attempts.
+	// 5xx answer is tried in all before it is given up. Default: 10. The wait doubles from
+	// DeliveryBackoff between attempts, with jitter, up to 12 h; a Retry-After answer is honoured.
 	DeliveryAttempts int
 
-	// DeliveryBackoff is the wait before the second attempt of a delivery. Default: 2 s.
+	// DeliveryBackoff is the wait before the second attempt of a delivery. Default: 1 s.
 	DeliveryBackoff time.Duration
+
+	// DeliveryRetry replaces the retry policy that DeliveryAttempts and DeliveryBackoff describe.
+	// Default: nil, that policy.
+	DeliveryRetry delivery.RetryPolicy
+
+	// BreakerThreshold is how many consecutive failed deliveries to a host open its circuit
+	// breaker, which holds its deliveries (without using up attempts) until a probe succeeds. The
+	// state is kept in Store when it implements store.Hosts, so every instance shares it. -1
+	// disables the breaker. Default: 10.
+	BreakerThreshold int
+
+	// BreakerCooldown is how long a host's breaker first stays open; it doubles after each failed
+	// probe, up to 12 h. Default: 1 min.
+	BreakerCooldown time.Duration
+
+	// OnFollowersGone is told about the followers removed because their inbox answered 404 or 410
+	// to a delivery. Default: nil, the removal is only logged.
+	OnFollowersGone func(ctx context.Context, inbox string, removed []store.Follower)
 
 	// RemoteActorTTL is how long a fetched remote actor is used before it is fetched again.
 	// Default: 24 h.
@@ -100,8 +130,8 @@ type Config struct {
 const (
 	defaultMaxBody        = 1 << 20
 	defaultWorkers        = 8
-	defaultAttempts       = 3
-	defaultBackoff        = 2 * time.Second
+	defaultAttempts       = 10
+	defaultBackoff        = time.Second
 	defaultRemoteActorTTL = 24 * time.Hour
 	defaultPageSize       = 20
 	defaultClientTimeout  = 30 * time.Second

@@ -117,7 +117,9 @@ func (f *Federation) Publish(ctx context.Context, username string, a Article) er
 		return fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
 	f.audit(ctx, store.AuditEntry{Actor: actorID, Action: "publish", Object: a.URL, Detail: create.ID})
-	f.queue.push(delivery{activityID: create.ID, actorID: actorID})
+	if err := f.enqueue(ctx, create.ID, obj.ID, actorID, ""); err != nil {
+		return fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
+	}
 	return nil
 }
 
