@@ -10,6 +10,16 @@ require (
 )
 
 require (
+	github.com/microcosm-cc/bluemonday v1.0.27
+	golang.org/x/net v0.26.0
+)
+
+require (
+	github.com/aymerick/douceur v0.2.0 // indirect
+	github.com/gorilla/css v1.0.1 // indirect
+)
+
+require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/dunglas/httpsfv v1.1.2
 	github.com/dustin/go-humanize v1.1.0 // indirect
