@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/signing"
 )
 
 // Actor is one of the site's fediverse accounts — the organization, an author, a department — as
@@ -61,14 +62,15 @@ var actorTypes = map[string]bool{
 }
 
 // actorContext is the JSON-LD context of actor documents: AS2, the security vocabulary for
-// publicKey, and the extension terms Mastodon and FEP-2c59 define.
+// publicKey, the Multikey vocabulary for assertionMethod (FEP-521a), and the extension terms Mastodon and FEP-2c59 define.
 var actorContext = json.RawMessage(`["https://www.w3.org/ns/activitystreams","https://w3id.org/security/v1",` +
+	`"https://w3id.org/security/multikey/v1",` +
 	`{"manuallyApprovesFollowers":"as:manuallyApprovesFollowers","toot":"http://joinmastodon.org/ns#",` +
 	`"discoverable":"toot:discoverable","indexable":"toot:indexable",` +
 	`"webfinger":"https://purl.archive.org/socialweb/webfinger#webfinger"}]`)
 
 // actorDocument renders a site actor as the AS2 document Mastodon and others read (INTEROP §1.2, §6).
-func (f *Federation) actorDocument(a *Actor, publicKeyPEM string) *vocab.Object {
+func (f *Federation) actorDocument(a *Actor, k actorKey) *vocab.Object {
 	id := f.urls.actor(a.Username)
 	typ := a.Type
 	if typ == "" {
@@ -86,12 +88,13 @@ func (f *Federation) actorDocument(a *Actor, publicKeyPEM string) *vocab.Object 
 		Followers:         id + "/followers",
 		Following:         id + "/following",
 		Endpoints:         &vocab.Endpoints{SharedInbox: f.urls.sharedInbox()},
-		PublicKey:         []vocab.PublicKey{{ID: id + "#main-key", Owner: id, PublicKeyPem: publicKeyPEM}},
+		PublicKey:         []vocab.PublicKey{{ID: id + "#main-key", Owner: id, PublicKeyPem: k.publicPEM}},
 		Discoverable:      &a.Discoverable,
 		Indexable:         &a.Indexable,
 		Published:         a.Published.UTC(),
 		Extra: map[string]json.RawMessage{
-			"webfinger": mustJSON(a.Username + "@" + f.urls.host()),
+			"webfinger":       mustJSON(a.Username + "@" + f.urls.host()),
+			"assertionMethod": mustJSON([]signing.Multikey{k.multikey}),
 		},
 	}
 	if a.ProfileURL != "" {

@@ -2,6 +2,7 @@ package activitypub
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -38,6 +39,9 @@ type Federation struct {
 type actorKey struct {
 	key       signing.Key
 	publicPEM string
+	// ed is the actor's Ed25519 key, published as multikey.
+	ed       signing.Key
+	multikey signing.Multikey
 }
 
 // New checks cfg and builds a Federation. It fails when a required field is missing or BaseURL is
@@ -187,28 +191,53 @@ func (f *Federation) actorKey(ctx context.Context, actorID string) (actorKey, er
 	if k, ok := f.keys[actorID]; ok {
 		return k, nil
 	}
-	kp, err := f.cfg.Store.KeyPair(ctx, actorID, mainKeyName)
-	if errors.Is(err, store.ErrNotFound) {
-		kp, err = f.createKey(ctx, actorID)
-	}
+	signer, err := f.loadKey(ctx, actorID, mainKeyName, func() (crypto.Signer, error) { return signing.GenerateKey() })
 	if err != nil {
-		return actorKey{}, fmt.Errorf("activitypub: key of %s: %w", actorID, err)
-	}
-	signer, err := signing.ParsePrivateKey(kp.PrivateKeyPEM)
-	if err != nil {
-		return actorKey{}, fmt.Errorf("activitypub: key of %s: %w", actorID, err)
+		return actorKey{}, err
 	}
 	pub, err := signing.EncodePublicKey(signer.Public())
 	if err != nil {
 		return actorKey{}, fmt.Errorf("activitypub: key of %s: %w", actorID, err)
 	}
-	k := actorKey{key: signing.Key{ID: actorID + keyFragment, Signer: signer}, publicPEM: string(pub)}
+	// The Ed25519 key is published as an FEP-521a Multikey in assertionMethod, for RFC 9421
+	// signatures to servers that accept them (INTEROP §2.1).
+	ed, err := f.loadKey(ctx, actorID, edKeyName, func() (crypto.Signer, error) { return signing.GenerateEd25519Key() })
+	if err != nil {
+		return actorKey{}, err
+	}
+	mk, err := signing.NewMultikey(actorID+"#"+edKeyName, actorID, ed.Public())
+	if err != nil {
+		return actorKey{}, fmt.Errorf("activitypub: key of %s: %w", actorID, err)
+	}
+	k := actorKey{
+		key:       signing.Key{ID: actorID + keyFragment, Signer: signer},
+		publicPEM: string(pub),
+		ed:        signing.Key{ID: mk.ID, Signer: ed},
+		multikey:  mk,
+	}
 	f.keys[actorID] = k
 	return k, nil
 }
 
-func (f *Federation) createKey(ctx context.Context, actorID string) (store.KeyPair, error) {
-	priv, err := signing.GenerateKey()
+// loadKey returns an actor's private key of that name from the store, making and storing one with
+// gen on first use.
+func (f *Federation) loadKey(ctx context.Context, actorID, name string, gen func() (crypto.Signer, error)) (crypto.Signer, error) {
+	kp, err := f.cfg.Store.KeyPair(ctx, actorID, name)
+	if errors.Is(err, store.ErrNotFound) {
+		kp, err = f.createKey(ctx, actorID, name, gen)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("activitypub: %s of %s: %w", name, actorID, err)
+	}
+	signer, err := signing.ParsePrivateKey(kp.PrivateKeyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("activitypub: %s of %s: %w", name, actorID, err)
+	}
+	return signer, nil
+}
+
+func (f *Federation) createKey(ctx context.Context, actorID, name string, gen func() (crypto.Signer, error)) (store.KeyPair, error) {
+	priv, err := gen()
 	if err != nil {
 		return store.KeyPair{}, err
 	}
@@ -216,10 +245,10 @@ func (f *Federation) createKey(ctx context.Context, actorID string) (store.KeyPa
 	if err != nil {
 		return store.KeyPair{}, err
 	}
-	kp := store.KeyPair{ActorID: actorID, Name: mainKeyName, PrivateKeyPEM: pemBytes, CreatedAt: f.cfg.Now()}
+	kp := store.KeyPair{ActorID: actorID, Name: name, PrivateKeyPEM: pemBytes, CreatedAt: f.cfg.Now()}
 	err = f.cfg.Store.CreateKeyPair(ctx, kp)
 	if errors.Is(err, store.ErrConflict) {
-		return f.cfg.Store.KeyPair(ctx, actorID, mainKeyName)
+		return f.cfg.Store.KeyPair(ctx, actorID, name)
 	}
 	return kp, err
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -301,5 +302,44 @@ func TestBlocks(t *testing.T) {
 	b.UnblockActor("https://ok.example/users/troll")
 	if got, _ := b.Blocked(context.Background(), "https://ok.example/users/troll"); got {
 		t.Error("UnblockActor did not lift the block")
+	}
+}
+
+// TestActorPublishesMultikey checks the FEP-521a assertionMethod beside publicKey: an Ed25519
+// Multikey controlled by the actor, stable across fetches.
+func TestActorPublishesMultikey(t *testing.T) {
+	s := newSiteWith(t, memstore.New(), nil)
+	newsID := s.fed.ActorID("news")
+	var first string
+	for range 2 {
+		_, body := s.get(t, "/ap/users/news", vocab.MediaType)
+		var doc struct {
+			Context         []any              `json:"@context"`
+			PublicKey       map[string]string  `json:"publicKey"`
+			AssertionMethod []signing.Multikey `json:"assertionMethod"`
+		}
+		if err := json.Unmarshal(body, &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc.PublicKey["id"] != newsID+"#main-key" {
+			t.Fatalf("publicKey = %v", doc.PublicKey)
+		}
+		if len(doc.AssertionMethod) != 1 {
+			t.Fatalf("assertionMethod = %+v, want one Multikey", doc.AssertionMethod)
+		}
+		mk := doc.AssertionMethod[0]
+		if mk.Type != "Multikey" || mk.Controller != newsID || mk.ID != newsID+"#ed25519-key" || !strings.HasPrefix(mk.PublicKeyMultibase, "z6Mk") {
+			t.Fatalf("multikey = %+v", mk)
+		}
+		if _, err := signing.ParsePublicKeyMultibase(mk.PublicKeyMultibase); err != nil {
+			t.Fatalf("publicKeyMultibase: %v", err)
+		}
+		if !strings.Contains(string(body), `"https://w3id.org/security/multikey/v1"`) {
+			t.Error("@context lacks the Multikey context")
+		}
+		if first != "" && first != mk.PublicKeyMultibase {
+			t.Fatal("the Ed25519 key changed between fetches")
+		}
+		first = mk.PublicKeyMultibase
 	}
 }

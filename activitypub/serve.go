@@ -106,7 +106,7 @@ func (f *Federation) serveActor(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, r, "actor key", err)
 		return
 	}
-	f.writeJSON(w, r, http.StatusOK, f.actorDocument(a, k.publicPEM))
+	f.writeJSON(w, r, http.StatusOK, f.actorDocument(a, k))
 }
 
 func (f *Federation) serveInstanceActor(w http.ResponseWriter, r *http.Request) {

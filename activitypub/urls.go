@@ -17,6 +17,7 @@ const (
 	activityPrefix = prefix + "/activities/"
 	keyFragment    = "#main-key"
 	mainKeyName    = "main-key"
+	edKeyName      = "ed25519-key"
 )
 
 func newURLLayout(base string) (urlLayout, error) {
