@@ -18,7 +18,10 @@
 // "SHA-256=" Digest for POSTs, algorithm="rsa-sha256", in the Signature
 // header. [Transport] is an http.RoundTripper that signs a clone of every
 // request; give it to the http.Client used for deliveries and for fetching
-// remote actors (the instance actor's key).
+// remote actors (the instance actor's key). It double-knocks: draft-cavage
+// first (or RFC 9421, see [TransportConfig].FirstScheme), and on 400 or 401
+// (or 404 from a host it knows nothing about) one retry with the other
+// scheme; what worked is remembered per host.
 //
 // # Verifying
 //
