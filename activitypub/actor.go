@@ -112,7 +112,7 @@ func (f *Federation) actorDocument(a *Actor, k actorKey) *vocab.Object {
 // instanceActorDocument renders the instance actor: an Application that signs outgoing GETs and
 // is served without requiring a signature, so that servers in authorized-fetch mode can verify
 // our fetches without a fetch loop (INTEROP §1.5).
-func (f *Federation) instanceActorDocument(publicKeyPEM string) *vocab.Object {
+func (f *Federation) instanceActorDocument(k actorKey) *vocab.Object {
 	id := f.urls.instanceActor()
 	return &vocab.Object{
 		Context:           actorContext,
@@ -123,9 +123,10 @@ func (f *Federation) instanceActorDocument(publicKeyPEM string) *vocab.Object {
 		Inbox:             f.urls.sharedInbox(),
 		Endpoints:         &vocab.Endpoints{SharedInbox: f.urls.sharedInbox()},
 		URL:               vocab.Refs{{IRI: f.urls.base}},
-		PublicKey:         []vocab.PublicKey{{ID: id + "#main-key", Owner: id, PublicKeyPem: publicKeyPEM}},
+		PublicKey:         []vocab.PublicKey{{ID: id + "#main-key", Owner: id, PublicKeyPem: k.publicPEM}},
 		// Nobody follows the instance actor; it exists to sign fetches.
 		ManuallyApprovesFollowers: true,
+		Extra:                     map[string]json.RawMessage{"assertionMethod": mustJSON([]signing.Multikey{k.multikey})},
 	}
 }
 

@@ -53,6 +53,9 @@ func New(cfg Config) (*Federation, error) {
 	if cfg.Store == nil {
 		return nil, invalid("Config.Store", "required")
 	}
+	if cfg.Mode < ModeDefault || cfg.Mode > ModeNote {
+		return nil, invalid("Config.Mode", "unknown mode %d", int(cfg.Mode))
+	}
 	urls, err := newURLLayout(cfg.BaseURL)
 	if err != nil {
 		return nil, err
@@ -125,15 +128,18 @@ func (f *Federation) ActorID(username string) string { return f.urls.actor(usern
 func (f *Federation) InstanceActorID() string { return f.urls.instanceActor() }
 
 // Middleware returns a handler that answers what is fedsite's and hands everything else to next
-// untouched: WebFinger and host-meta, the /ap/ routes, and AS2 requests (by Accept header) for the
-// URLs of published articles. It adds "Vary: Accept" to the responses of the site's pages so that
-// caches never serve HTML to a fediverse server or JSON to a browser.
+// untouched: WebFinger and host-meta, NodeInfo, the /ap/ routes, and AS2 requests (by Accept
+// header) for the URLs of published articles. It adds "Vary: Accept" to the responses of the
+// site's pages so that caches never serve HTML to a fediverse server or JSON to a browser.
 func (f *Federation) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
 		switch {
 		case p == "/.well-known/webfinger" || p == "/.well-known/host-meta" || p == "/.well-known/host-meta.json":
 			f.webfinger.ServeHTTP(w, r)
+			return
+		case p == nodeInfoWellKnown:
+			f.serveNodeInfoLinks(w, r)
 			return
 		case p == prefix || strings.HasPrefix(p, prefix+"/"):
 			f.mux.ServeHTTP(w, r)
@@ -159,6 +165,7 @@ func (f *Federation) routes() *http.ServeMux {
 	m.HandleFunc("GET /ap/users/{name}/following", f.serveFollowing)
 	m.HandleFunc("POST /ap/inbox", f.serveInbox)
 	m.HandleFunc("GET /ap/activities/{id}", f.serveActivity)
+	m.Handle("GET "+nodeInfoPath, newNodeInfoHandler(f))
 	return m
 }
 
@@ -281,10 +288,13 @@ func (t *instanceTransport) transport(ctx context.Context) (*signing.Transport, 
 	if err != nil {
 		return nil, err
 	}
+	// The Transport double-knocks: draft-cavage first, RFC 9421 after a 400/401 (and the other
+	// way round for hosts it learnt prefer RFC 9421), remembering per host what worked.
 	t.base, err = signing.NewTransport(signing.TransportConfig{
-		Key:  k.key,
-		Base: t.f.cfg.Client.Transport,
-		Now:  t.f.cfg.Now,
+		Key:        k.key,
+		Ed25519Key: k.ed,
+		Base:       t.f.cfg.Client.Transport,
+		Now:        t.f.cfg.Now,
 	})
 	return t.base, err
 }

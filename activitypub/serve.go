@@ -115,7 +115,7 @@ func (f *Federation) serveInstanceActor(w http.ResponseWriter, r *http.Request) 
 		f.fail(w, r, "instance actor key", err)
 		return
 	}
-	f.writeJSON(w, r, http.StatusOK, f.instanceActorDocument(k.publicPEM))
+	f.writeJSON(w, r, http.StatusOK, f.instanceActorDocument(k))
 }
 
 // serveActivity serves an activity the site sent, such as a Create or an Accept.
