@@ -1,0 +1,284 @@
+package main
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fedsite/fedsite/activitypub/delivery"
+	"github.com/fedsite/fedsite/internal/inboxfleet"
+	"github.com/fedsite/fedsite/signing"
+	"github.com/fedsite/fedsite/store"
+	"github.com/fedsite/fedsite/store/memstore"
+	"github.com/fedsite/fedsite/store/sqlstore"
+)
+
+// options are the command's flags.
+type options struct {
+	followers, inboxes, hosts int
+	store                     string
+	workers, perHost          int
+	verify                    int
+	signFor                   time.Duration
+	timeout                   time.Duration
+	dir                       string
+}
+
+// result is what one run measured.
+type result struct {
+	SignPerSec       float64
+	Deliveries       int
+	Elapsed          time.Duration
+	DeliveriesPerSec float64
+	Ratio            float64
+	EnqueueLatency   time.Duration
+	PopulateTime     time.Duration
+	PeakRSSFanOutKB  int64
+	PeakRSSTotalKB   int64
+	Checked, Bad     int64
+	Duplicates       int
+}
+
+func main() {
+	var o options
+	flag.IntVar(&o.followers, "followers", 10000, "followers of the publishing actor")
+	flag.IntVar(&o.inboxes, "inboxes", 10000, "distinct delivery inboxes they are spread over")
+	flag.IntVar(&o.hosts, "hosts", 0, "hosts the inboxes are spread over (default: one per inbox)")
+	flag.StringVar(&o.store, "store", "mem", "store: mem or sqlite")
+	flag.IntVar(&o.workers, "workers", 4*runtime.GOMAXPROCS(0), "delivery workers")
+	flag.IntVar(&o.perHost, "perhost", 2, "deliveries per host at once")
+	flag.IntVar(&o.verify, "verify", 50, "verify the signature of one delivery in this many")
+	flag.DurationVar(&o.signFor, "signfor", 2*time.Second, "how long to measure the raw signing rate")
+	flag.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up after this long")
+	flag.StringVar(&o.dir, "dir", "", "directory for the SQLite file (default: a temporary one)")
+	flag.Parse()
+	r, err := run(context.Background(), o, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "deliverybench:", err)
+		os.Exit(1)
+	}
+	report(os.Stdout, o, r)
+}
+
+func report(w io.Writer, o options, r result) {
+	fmt.Fprintf(w, "store=%s followers=%d inboxes=%d workers=%d perhost=%d GOMAXPROCS=%d\n",
+		o.store, o.followers, o.inboxes, o.workers, o.perHost, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(w, "raw RSA-2048 signing (mean of before and after the fan-out): %.0f/s\n", r.SignPerSec)
+	fmt.Fprintf(w, "populate: %v\n", r.PopulateTime.Round(time.Millisecond))
+	fmt.Fprintf(w, "enqueue (Publish's part): %v\n", r.EnqueueLatency)
+	fmt.Fprintf(w, "fan-out: %d deliveries in %v = %.0f/s, %.1f%% of the signing rate\n",
+		r.Deliveries, r.Elapsed.Round(time.Millisecond), r.DeliveriesPerSec, 100*r.Ratio)
+	fmt.Fprintf(w, "signatures verified: %d, bad: %d; duplicates: %d\n", r.Checked, r.Bad, r.Duplicates)
+	fmt.Fprintf(w, "peak RSS: %d MB during fan-out, %d MB while populating\n", r.PeakRSSFanOutKB>>10, r.PeakRSSTotalKB>>10)
+}
+
+const actorID = "https://bench.test/ap/users/news"
+const activityID = "https://bench.test/ap/activities/1"
+
+// benchStore is what the bench needs of a store.
+type benchStore interface {
+	store.Store
+	store.Queue
+}
+
+func run(ctx context.Context, o options, logw io.Writer) (result, error) {
+	var r result
+	if o.hosts <= 0 || o.hosts > o.inboxes {
+		o.hosts = o.inboxes
+	}
+	key, err := signing.GenerateKey()
+	if err != nil {
+		return r, err
+	}
+	r.SignPerSec = signRate(key, o.signFor)
+
+	st, closeStore, err := openStore(ctx, o)
+	if err != nil {
+		return r, err
+	}
+	defer closeStore()
+	start := time.Now()
+	if err := populate(ctx, st, o); err != nil {
+		return r, err
+	}
+	if err := st.PutObject(ctx, store.Object{ID: activityID, ActorID: actorID, Type: "Create",
+		Document: []byte(`{"@context":"https://www.w3.org/ns/activitystreams","id":"` + activityID + `","type":"Create","actor":"` + actorID + `"}`)}); err != nil {
+		return r, err
+	}
+	r.PopulateTime = time.Since(start)
+	r.PeakRSSTotalKB = procStatusKB("VmHWM")
+	runtime.GC()
+	resetPeakRSS()
+
+	fleet, err := inboxfleet.Start(inboxfleet.Config{Key: key.Public(), KeyID: actorID + "#main-key", VerifyEvery: o.verify})
+	if err != nil {
+		return r, err
+	}
+	defer fleet.Close()
+	hosts, _ := store.HostsOf(st)
+	deliveries, _ := store.DeliveriesOf(st)
+	eng, err := delivery.New(delivery.Config{
+		Queue: st, Inboxes: st, Documents: st, Followers: st, Hosts: hosts, Deliveries: deliveries,
+		Keys: func(context.Context, string) (signing.Key, error) {
+			return signing.Key{ID: actorID + "#main-key", Signer: key}, nil
+		},
+		Client:       inboxfleet.Client(fleet.Addr(), 256),
+		Logger:       slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Workers:      o.workers,
+		PerHost:      o.perHost,
+		PollInterval: 20 * time.Millisecond,
+	})
+	if err != nil {
+		return r, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() { eng.Run(ctx) })
+	defer wg.Wait()
+	defer cancel()
+
+	start = time.Now()
+	if err := eng.Enqueue(ctx, delivery.Activity{ID: activityID, ActorID: actorID}); err != nil {
+		return r, err
+	}
+	r.EnqueueLatency = time.Since(start)
+	for fleet.Distinct() < o.inboxes {
+		if ctx.Err() != nil {
+			return r, fmt.Errorf("timed out with %d of %d inboxes reached", fleet.Distinct(), o.inboxes)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	r.Elapsed = time.Since(start)
+	r.Deliveries = fleet.Accepted()
+	r.DeliveriesPerSec = float64(r.Deliveries) / r.Elapsed.Seconds()
+	r.PeakRSSFanOutKB = procStatusKB("VmHWM")
+	// The machine is shared: measure the signing rate again after the fan-out and use the mean.
+	r.SignPerSec = (r.SignPerSec + signRate(key, o.signFor)) / 2
+	r.Ratio = r.DeliveriesPerSec / r.SignPerSec
+	r.Checked, r.Bad = fleet.Checked(), fleet.BadSignatures()
+	r.Duplicates = r.Deliveries - fleet.Distinct()
+	if r.Bad > 0 {
+		return r, fmt.Errorf("%d deliveries had bad signatures", r.Bad)
+	}
+	return r, nil
+}
+
+func openStore(ctx context.Context, o options) (benchStore, func(), error) {
+	switch o.store {
+	case "mem":
+		return memstore.New(), func() {}, nil
+	case "sqlite":
+		dir := o.dir
+		cleanup := func() {}
+		if dir == "" {
+			d, err := os.MkdirTemp("", "deliverybench")
+			if err != nil {
+				return nil, nil, err
+			}
+			dir, cleanup = d, func() { os.RemoveAll(d) }
+		}
+		s, err := sqlstore.OpenSQLite(ctx, filepath.Join(dir, "bench.db"), sqlstore.Config{})
+		if err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+		var st store.Store = s
+		bs, ok := st.(benchStore)
+		if !ok {
+			s.Close()
+			cleanup()
+			return nil, nil, errors.New("sqlstore does not implement store.Queue yet")
+		}
+		return bs, func() { s.Close(); cleanup() }, nil
+	}
+	return nil, nil, fmt.Errorf("unknown store %q", o.store)
+}
+
+// populate adds o.followers followers spread over o.inboxes shared inboxes on o.hosts hosts.
+func populate(ctx context.Context, st store.Store, o options) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	// SQLite has one writer: concurrent inserts only wait on each other's locks.
+	n := 4
+	if o.store == "sqlite" {
+		n = 1
+	}
+	errs := make(chan error, n)
+	for range n {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= o.followers {
+					return
+				}
+				in := i % o.inboxes
+				f := store.Follower{ActorID: actorID, FollowerID: "https://f.test/u/" + strconv.Itoa(i),
+					Inbox: "https://f.test/u/" + strconv.Itoa(i) + "/inbox", SharedInbox: inboxfleet.Inbox(in%o.hosts, in)}
+				if err := st.AddFollower(ctx, f); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// signRate measures RSA PKCS#1 v1.5 SHA-256 signatures per second on every core.
+func signRate(key *rsa.PrivateKey, d time.Duration) float64 {
+	var n atomic.Int64
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			h := sha256.Sum256([]byte("(request-target): post /inbox\nhost: h.test\ndate: x\ndigest: y"))
+			for time.Now().Before(deadline) {
+				if _, err := key.Sign(rand.Reader, h[:], crypto.SHA256); err == nil {
+					n.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return float64(n.Load()) / time.Since(start).Seconds()
+}
+
+// resetPeakRSS resets VmHWM (Linux: writing 5 to clear_refs), so the peak measured after is
+// the fan-out's.
+func resetPeakRSS() {
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
+// procStatusKB reads a kB field of /proc/self/status; 0 when unavailable.
+func procStatusKB(field string) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
