@@ -1,0 +1,230 @@
+package activitypub
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ActorLister is an optional capability of an [ActorSource]: the source can list every actor the
+// site federates. NodeInfo uses it to count users and posts. Without it, NodeInfo states no user
+// count and no post count, which the schema allows.
+type ActorLister interface {
+	// FederatedActorNames returns the usernames of every actor the site federates, in any order.
+	FederatedActorNames(ctx context.Context) ([]string, error)
+}
+
+// NodeInfo 2.1 (shared/corpus/nodeinfo/PROTOCOL.md): the discovery document at
+// /.well-known/nodeinfo links to the schema 2.1 document at /ap/nodeinfo/2.1.
+const (
+	nodeInfoWellKnown = "/.well-known/nodeinfo"
+	nodeInfoPath      = prefix + "/nodeinfo/2.1"
+	nodeInfoRel       = "http://nodeinfo.diaspora.software/ns/schema/2.1"
+	nodeInfoType      = `application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#"`
+	// nodeInfoTTL is how long the counts are reused: crawlers poll NodeInfo, and each rebuild asks
+	// the store two questions per actor.
+	nodeInfoTTL = time.Minute
+	// modulePath is fedsite's module, whose version NodeInfo reports.
+	modulePath = "github.com/fedsite/fedsite"
+)
+
+// nodeInfo is the NodeInfo 2.1 document. Its schema forbids members it does not define, so the
+// struct has exactly its members; optional counts are pointers, left out when unknown.
+type nodeInfo struct {
+	Version           string           `json:"version"`
+	Software          nodeInfoSoftware `json:"software"`
+	Protocols         []string         `json:"protocols"`
+	Services          nodeInfoServices `json:"services"`
+	OpenRegistrations bool             `json:"openRegistrations"`
+	Usage             nodeInfoUsage    `json:"usage"`
+	Metadata          map[string]any   `json:"metadata"`
+}
+
+type nodeInfoSoftware struct {
+	Name       string `json:"name"`
+	Version    string `json:"version"`
+	Repository string `json:"repository,omitempty"`
+	Homepage   string `json:"homepage,omitempty"`
+}
+
+type nodeInfoServices struct {
+	Inbound  []string `json:"inbound"`
+	Outbound []string `json:"outbound"`
+}
+
+type nodeInfoUsage struct {
+	Users      nodeInfoUsers `json:"users"`
+	LocalPosts *int          `json:"localPosts,omitempty"`
+}
+
+type nodeInfoUsers struct {
+	Total          *int `json:"total,omitempty"`
+	ActiveHalfyear *int `json:"activeHalfyear,omitempty"`
+	ActiveMonth    *int `json:"activeMonth,omitempty"`
+}
+
+// serveNodeInfoLinks answers /.well-known/nodeinfo with the link to the 2.1 document. It is public
+// and never needs a signature.
+func (f *Federation) serveNodeInfoLinks(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	doc := map[string]any{"links": []map[string]string{{"rel": nodeInfoRel, "href": f.urls.base + nodeInfoPath}}}
+	body, _ := json.Marshal(doc) // strings only: cannot fail
+	writeNodeInfo(w, r, "application/json", body)
+}
+
+// nodeInfoHandler serves the NodeInfo 2.1 document, rebuilding it at most once per nodeInfoTTL.
+type nodeInfoHandler struct {
+	f       *Federation
+	version string
+
+	mu    sync.Mutex
+	body  []byte
+	built time.Time
+}
+
+func newNodeInfoHandler(f *Federation) *nodeInfoHandler {
+	return &nodeInfoHandler{f: f, version: moduleVersion()}
+}
+
+func (h *nodeInfoHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := h.document(r.Context())
+	if err != nil {
+		h.f.log.LogAttrs(r.Context(), slog.LevelWarn, "activitypub: nodeinfo", slog.Any("err", err))
+		http.Error(w, "nodeinfo unavailable", http.StatusInternalServerError)
+		return
+	}
+	writeNodeInfo(w, r, nodeInfoType, body)
+}
+
+// document returns the cached document, rebuilding it when it is older than nodeInfoTTL. Requests
+// arriving during a rebuild wait for it rather than starting their own.
+func (h *nodeInfoHandler) document(ctx context.Context) ([]byte, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := h.f.cfg.Now()
+	if h.body != nil && now.Sub(h.built) < nodeInfoTTL && !now.Before(h.built) {
+		return h.body, nil
+	}
+	doc, err := h.f.nodeInfo(ctx, h.version)
+	if err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("activitypub: nodeinfo: %w", err)
+	}
+	h.body, h.built = body, now
+	return body, nil
+}
+
+// nodeInfo builds the document. Users are the site's actors (the instance actor is not one);
+// active users are those whose newest outbox activity is at most 30 or 180 days old; local posts
+// are the activities in their outboxes.
+func (f *Federation) nodeInfo(ctx context.Context, version string) (*nodeInfo, error) {
+	name := f.cfg.NodeName
+	if name == "" {
+		name = f.urls.hostname()
+	}
+	meta := map[string]any{"nodeName": name}
+	if f.cfg.NodeDescription != "" {
+		meta["nodeDescription"] = f.cfg.NodeDescription
+	}
+	doc := &nodeInfo{
+		Version:   "2.1",
+		Software:  nodeInfoSoftware{Name: "fedsite", Version: version, Repository: "https://" + modulePath},
+		Protocols: []string{"activitypub"},
+		Services:  nodeInfoServices{Inbound: []string{}, Outbound: []string{}},
+		Metadata:  meta,
+	}
+	lister, ok := f.cfg.Actors.(ActorLister)
+	if !ok {
+		return doc, nil
+	}
+	names, err := lister.FederatedActorNames(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("activitypub: nodeinfo: list actors: %w", err)
+	}
+	now := f.cfg.Now()
+	var users, posts, month, halfyear int
+	seen := make(map[string]bool, len(names))
+	for _, n := range names {
+		if seen[n] || !usernameRE.MatchString(n) {
+			continue
+		}
+		seen[n] = true
+		users++
+		id := f.urls.actor(n)
+		c, err := f.cfg.Store.CountOutbox(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("activitypub: nodeinfo: outbox of %s: %w", id, err)
+		}
+		posts += c
+		if c == 0 {
+			continue
+		}
+		page, err := f.cfg.Store.OutboxPage(ctx, id, "", 1)
+		if err != nil {
+			return nil, fmt.Errorf("activitypub: nodeinfo: outbox of %s: %w", id, err)
+		}
+		if len(page.Items) == 1 {
+			age := now.Sub(page.Items[0].Published)
+			if age <= 30*24*time.Hour {
+				month++
+			}
+			if age <= 180*24*time.Hour {
+				halfyear++
+			}
+		}
+	}
+	doc.Usage.Users = nodeInfoUsers{Total: &users, ActiveHalfyear: &halfyear, ActiveMonth: &month}
+	doc.Usage.LocalPosts = &posts
+	return doc, nil
+}
+
+// writeNodeInfo writes a public JSON document that browsers on other origins may read.
+func writeNodeInfo(w http.ResponseWriter, r *http.Request, contentType string, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Cache-Control", "public, max-age=60")
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+}
+
+// moduleVersion is fedsite's version as the Go toolchain recorded it in the binary: the version of
+// the fedsite dependency, or of the main module when fedsite is built itself; "devel" when the
+// build has no version (go run, go test, a checkout).
+func moduleVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	v := bi.Main.Version
+	if bi.Main.Path != modulePath {
+		v = ""
+		for _, d := range bi.Deps {
+			if d.Path == modulePath {
+				v = d.Version
+				if d.Replace != nil && d.Replace.Version != "" {
+					v = d.Replace.Version
+				}
+			}
+		}
+	}
+	if v == "" || v == "(devel)" {
+		return "devel"
+	}
+	return strings.TrimPrefix(v, "v")
+}
