@@ -25,6 +25,22 @@
 //   - the audit log: a stream, optionally capped with [Config.AuditMaxLen]; its entry ids are the
 //     cursors.
 //
+// # Queue
+//
+// A Store is also a [store.Queue] shared by every Store over the same [Config.QueuePrefix]
+// (default Prefix + "queue:"), each reading as its own consumer ([Config.Consumer], random by
+// default) of one consumer group on one stream. Jobs that may be leased are stream entries; a job
+// hash holds each job's data and its current lease token. Jobs not yet due (NotBefore, Retry at)
+// wait in a sorted set and enter the stream when a Lease finds them due. A job with an ordering
+// key enters the stream only as the head of its key: a list per key holds the waiting ones, and
+// Ack or DeadLetter of the head admits the next. Lease reads new entries with XREADGROUP; a lease
+// whose visibility ran out is found through a sorted set of lease ends and taken over with XCLAIM
+// under a new token, so the old holder gets [store.ErrLeaseLost]. Ack does XACK and XDEL and
+// enqueues the next jobs in the same script; Depth comes from XLEN and the sorted sets' sizes.
+// Every queue operation is one Lua script, so each is atomic. Host state is a small hash per host
+// (HostFailed is HINCRBY in a script); delivery records are a sorted set per object of activity
+// and inbox pairs read with ZRANGEBYLEX, beside a hash of the records.
+//
 // Writes that touch several keys (adding and removing followers, putting objects, appending to an
 // outbox, replacing a remote actor) run as Lua scripts, so they are atomic and see a consistent
 // state. No method uses KEYS or reads a whole large collection.

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,6 +29,13 @@ type Config struct {
 	AuditMaxLen int64
 	// Logger receives debug messages. default: nil, which discards them.
 	Logger *slog.Logger
+	// QueuePrefix starts every key of the job queue (its stream, sorted sets and job hashes), so
+	// sites sharing a Redis can keep their queues apart or share one. default: Prefix + "queue:".
+	QueuePrefix string
+	// Consumer is this Store's consumer name in the queue's consumer group. Instances sharing the
+	// queue need distinct names; one that restarts under its old name takes back its pending
+	// entries at once. default: a random name per Store.
+	Consumer string
 }
 
 // Store is a [store.Store] over Redis. Make one with [New]; it is safe for concurrent use.
@@ -37,6 +45,11 @@ type Store struct {
 	maxLen int64
 	log    *slog.Logger
 	sc     scripts
+
+	qp       string
+	consumer string
+	qsc      queueScripts
+	hsc      deliveryScripts
 }
 
 // New returns a Store over cfg.Client. It does not contact the server; the first operation does.
@@ -53,12 +66,22 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.QueuePrefix == "" {
+		cfg.QueuePrefix = cfg.Prefix + "queue:"
+	}
+	if cfg.Consumer == "" {
+		cfg.Consumer = "c-" + rand.Text()
+	}
 	return &Store{
-		c:      cfg.Client,
-		p:      cfg.Prefix,
-		maxLen: cfg.AuditMaxLen,
-		log:    cfg.Logger.With("component", "redisstore"),
-		sc:     newScripts(),
+		qp:       cfg.QueuePrefix,
+		consumer: cfg.Consumer,
+		qsc:      newQueueScripts(),
+		hsc:      deliveryScripts{hostFailed: redis.NewScript(hostFailedLua), recordDelivery: redis.NewScript(recordDeliveryLua)},
+		c:        cfg.Client,
+		p:        cfg.Prefix,
+		maxLen:   cfg.AuditMaxLen,
+		log:      cfg.Logger.With("component", "redisstore"),
+		sc:       newScripts(),
 	}, nil
 }
 

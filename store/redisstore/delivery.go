@@ -1,0 +1,224 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+// Compile-time proof that Store keeps the delivery contracts.
+var (
+	_ store.Hosts      = (*Store)(nil)
+	_ store.Deliveries = (*Store)(nil)
+)
+
+// deliveryScripts are the scripts behind host failures and delivery records.
+type deliveryScripts struct {
+	hostFailed, recordDelivery *redis.Script
+}
+
+func (s *Store) kHost(host string) string           { return s.p + "host:" + host }
+func (s *Store) kDeliveryOrder(obj string) string   { return s.p + "dl:" + obj }
+func (s *Store) kDeliveryRecords(obj string) string { return s.p + "dr:" + obj }
+func (s *Store) kDeliveryObjects() string           { return s.p + "dlo" }
+
+// hostFailedLua: KEYS the host hash; ARGV the failure time. Returns failures, last failure, open
+// until.
+const hostFailedLua = `
+redis.call('HINCRBY', KEYS[1], 'f', 1)
+redis.call('HSET', KEYS[1], 'l', ARGV[1])
+return redis.call('HMGET', KEYS[1], 'f', 'l', 'o')
+`
+
+// recordDeliveryLua: KEYS record index (activity and inbox to object); ARGV key prefix, member,
+// object id, record JSON. A record filed under another object moves.
+const recordDeliveryLua = `
+local old = redis.call('HGET', KEYS[1], ARGV[2])
+if old and old ~= ARGV[3] then
+  redis.call('ZREM', ARGV[1] .. 'dl:' .. old, ARGV[2])
+  redis.call('HDEL', ARGV[1] .. 'dr:' .. old, ARGV[2])
+end
+redis.call('ZADD', ARGV[1] .. 'dl:' .. ARGV[3], 0, ARGV[2])
+redis.call('HSET', ARGV[1] .. 'dr:' .. ARGV[3], ARGV[2], ARGV[4])
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+return 1
+`
+
+func hostState(host string, v []any) (store.HostState, error) {
+	h := store.HostState{Host: host}
+	str := func(i int) string { s, _ := v[i].(string); return s }
+	var err error
+	if f := str(0); f != "" {
+		if h.Failures, err = strconv.Atoi(f); err != nil {
+			return h, fmt.Errorf("bad stored failure count %q", f)
+		}
+	}
+	if h.LastFailure, err = parseTime(str(1)); err != nil {
+		return h, err
+	}
+	if h.OpenUntil, err = parseTime(str(2)); err != nil {
+		return h, err
+	}
+	return h, nil
+}
+
+// HostState returns a host's circuit breaker state; an unknown host has the zero state.
+func (s *Store) HostState(ctx context.Context, host string) (store.HostState, error) {
+	const op = "host state"
+	if err := begin(ctx, op); err != nil {
+		return store.HostState{Host: host}, err
+	}
+	v, err := s.c.HMGet(ctx, s.kHost(host), "f", "l", "o").Result()
+	if err != nil {
+		return store.HostState{Host: host}, wrap(op, err)
+	}
+	h, err := hostState(host, v)
+	if err != nil {
+		return h, wrap(op, err)
+	}
+	return h, nil
+}
+
+// HostFailed counts one more failure with HINCRBY in a script and returns the new state.
+func (s *Store) HostFailed(ctx context.Context, host string, at time.Time) (store.HostState, error) {
+	const op = "host failed"
+	if err := begin(ctx, op); err != nil {
+		return store.HostState{Host: host}, err
+	}
+	v, err := s.hsc.hostFailed.Run(ctx, s.c, []string{s.kHost(host)}, fmtTime(at)).Slice()
+	if err == nil && len(v) != 3 {
+		err = errors.New("bad host reply")
+	}
+	if err != nil {
+		return store.HostState{Host: host}, wrap(op, err)
+	}
+	h, err := hostState(host, v)
+	if err != nil {
+		return h, wrap(op, err)
+	}
+	return h, nil
+}
+
+// OpenHost holds deliveries to host until the given time.
+func (s *Store) OpenHost(ctx context.Context, host string, until time.Time) error {
+	const op = "open host"
+	if err := begin(ctx, op); err != nil {
+		return err
+	}
+	if err := s.c.HSet(ctx, s.kHost(host), "o", fmtTime(until)).Err(); err != nil {
+		return wrap(op, err)
+	}
+	return nil
+}
+
+// HostSucceeded resets a host's state by deleting its hash.
+func (s *Store) HostSucceeded(ctx context.Context, host string) error {
+	const op = "host succeeded"
+	if err := begin(ctx, op); err != nil {
+		return err
+	}
+	if err := s.c.Del(ctx, s.kHost(host)).Err(); err != nil {
+		return wrap(op, err)
+	}
+	return nil
+}
+
+// deliveryRecord is what the records hash holds; object, activity and inbox are in the keys.
+type deliveryRecord struct {
+	H string `json:"h"`
+	S string `json:"s"`
+	A int    `json:"a"`
+	E string `json:"e"`
+	U string `json:"u"`
+}
+
+// RecordDelivery stores r under its object: a sorted set of activity and inbox pairs (score 0,
+// read in byte order) and a hash of records, written by one script. Activity ids holding a NUL
+// byte are refused, as NUL separates the pair.
+func (s *Store) RecordDelivery(ctx context.Context, r store.DeliveryRecord) error {
+	const op = "record delivery"
+	if err := begin(ctx, op); err != nil {
+		return err
+	}
+	if strings.ContainsRune(r.ActivityID, 0) {
+		return fmt.Errorf("redisstore: %s: activity id %q holds a NUL byte", op, r.ActivityID)
+	}
+	if r.UpdatedAt.IsZero() {
+		r.UpdatedAt = time.Now()
+	}
+	rec, err := json.Marshal(deliveryRecord{H: r.Host, S: string(r.State), A: r.Attempts, E: r.LastError, U: fmtTime(r.UpdatedAt)})
+	if err != nil {
+		return wrap(op, err)
+	}
+	member := r.ActivityID + "\x00" + r.Inbox
+	if err := s.hsc.recordDelivery.Run(ctx, s.c, []string{s.kDeliveryObjects()}, s.p, member, r.ObjectID, rec).Err(); err != nil {
+		return wrap(op, err)
+	}
+	return nil
+}
+
+// DeliveriesPage lists an object's delivery records by activity, then inbox, in byte order, with
+// ZRANGEBYLEX from the last pair of the previous page.
+func (s *Store) DeliveriesPage(ctx context.Context, objectID, cursor string, limit int) (store.Page[store.DeliveryRecord], error) {
+	const op = "deliveries page"
+	var p store.Page[store.DeliveryRecord]
+	if err := begin(ctx, op); err != nil {
+		return p, err
+	}
+	if err := checkLimit(op, limit); err != nil {
+		return p, err
+	}
+	lo := "-"
+	if cursor != "" {
+		b, err := base64.RawURLEncoding.DecodeString(cursor)
+		if err != nil || !strings.ContainsRune(string(b), 0) {
+			return p, fmt.Errorf("redisstore: %s: cursor %q: %w", op, cursor, store.ErrBadCursor)
+		}
+		lo = "(" + string(b)
+	}
+	members, err := s.c.ZRangeByLex(ctx, s.kDeliveryOrder(objectID), &redis.ZRangeBy{Min: lo, Max: "+", Count: int64(limit) + 1}).Result()
+	if err != nil {
+		return p, wrap(op, err)
+	}
+	if len(members) > limit {
+		members = members[:limit]
+		p.Next = base64.RawURLEncoding.EncodeToString([]byte(members[limit-1]))
+	}
+	if len(members) == 0 {
+		return p, nil
+	}
+	recs, err := s.c.HMGet(ctx, s.kDeliveryRecords(objectID), members...).Result()
+	if err != nil {
+		return p, wrap(op, err)
+	}
+	for i, v := range recs {
+		data, ok := v.(string)
+		if !ok {
+			// Moved to another object between the two reads.
+			continue
+		}
+		var dr deliveryRecord
+		if err := json.Unmarshal([]byte(data), &dr); err != nil {
+			return store.Page[store.DeliveryRecord]{}, wrap(op, fmt.Errorf("bad stored delivery record: %w", err))
+		}
+		activity, inbox, _ := strings.Cut(members[i], "\x00")
+		updated, err := parseTime(dr.U)
+		if err != nil {
+			return store.Page[store.DeliveryRecord]{}, wrap(op, err)
+		}
+		p.Items = append(p.Items, store.DeliveryRecord{
+			ObjectID: objectID, ActivityID: activity, Inbox: inbox, Host: dr.H,
+			State: store.DeliveryState(dr.S), Attempts: dr.A, LastError: dr.E, UpdatedAt: updated,
+		})
+	}
+	return p, nil
+}
