@@ -85,11 +85,12 @@ func benchInbox(b *testing.B, rfc bool) {
 
 // BenchmarkRSAVerify is the raw RSA-2048 verification rate over all CPUs, for the ratio.
 func BenchmarkRSAVerify(b *testing.B) {
-	rate, err := RSAVerifyRate(time.Second)
-	if err != nil {
-		b.Fatal(err)
+	var rate float64
+	for b.Loop() {
+		var err error
+		if rate, err = RSAVerifyRate(250 * time.Millisecond); err != nil {
+			b.Fatal(err)
+		}
 	}
 	b.ReportMetric(rate, "verify/s")
-	for b.Loop() {
-	}
 }
