@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -600,4 +601,59 @@ func corpusContents(tb testing.TB) []string {
 		tb.Fatalf("no post content found in %s", dir)
 	}
 	return out
+}
+
+// A site previews what followers will see of an article in Note mode, the mode that every server
+// shows in full without a content warning.
+func ExampleFederation_Render() {
+	fed, err := activitypub.New(activitypub.Config{
+		BaseURL: "https://news.example.com",
+		Store:   memstore.New(),
+		Mode:    activitypub.ModeNote,
+		Actors: activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
+			return &activitypub.Actor{Username: name}, nil
+		}),
+	})
+	if err != nil {
+		panic(err)
+	}
+	obj, err := fed.Render(context.Background(), "news", activitypub.Article{
+		URL:     "https://news.example.com/articles/library",
+		Title:   "Library extends its hours",
+		Excerpt: "Open until 10 pm on weekdays.",
+		Tags:    []string{"library"},
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(obj.Type.First())
+	fmt.Println(strings.ReplaceAll(obj.Content, "</p>", "</p>\n"))
+	// Output:
+	// Note
+	// <p><strong>Library extends its hours</strong></p>
+	// <p>Open until 10 pm on weekdays.</p>
+	// <p><a href="https://news.example.com/articles/library">https://news.example.com/articles/library</a></p>
+	// <p><a href="https://news.example.com/tags/library" class="mention hashtag" rel="tag">#<span>library</span></a></p>
+}
+
+// BenchmarkRender renders the golden article and marshals it, as Publish does.
+func BenchmarkRender(b *testing.B) {
+	for _, mode := range []activitypub.Mode{activitypub.ModeArticle, activitypub.ModeNote} {
+		b.Run(mode.String(), func(b *testing.B) {
+			fed := newRenderFed(b, activitypub.ModeDefault)
+			a := goldenArticle()
+			a.Mode = mode
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				obj, err := fed.Render(ctx, "news", a)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := json.Marshal(obj); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
