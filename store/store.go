@@ -24,7 +24,9 @@ type Page[T any] struct {
 	Next  string
 }
 
-// Store is every contract together: what an adapter offers and what fedsite wiring takes.
+// Store is every contract together: what an adapter offers and what fedsite wiring takes. Every
+// adapter in fedsite (memstore, sqlstore, redisstore) implements all of it, the delivery queue and
+// its host and status records included.
 type Store interface {
 	Followers
 	Objects
@@ -33,6 +35,9 @@ type Store interface {
 	ActorCache
 	Keys
 	Audit
+	Queue
+	Hosts
+	Deliveries
 }
 
 // Follower is a remote actor that follows one of the site's actors.

@@ -37,10 +37,6 @@
 //     retries 300–400 ms ahead, then sleeps past them, so the adapter and the test share a clock;
 //   - a job leased and acked by several goroutines at once is handed out exactly once.
 //
-// The queue, host and delivery subtests ("Queue/…", "Hosts/…", "Deliveries/…") run when the store
-// implements [store.Queue], [store.Hosts] and [store.Deliveries], and are skipped with a message
-// naming the interface otherwise.
-//
 // Some subtests run goroutines against the store (concurrent inserts while paging, concurrent
 // MarkSeen and CreateKeyPair), so run the suite with -race.
 package storetest

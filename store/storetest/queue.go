@@ -31,15 +31,8 @@ var queueTests = []test{
 	{"CancelledIsReported", testQueueCancelled},
 }
 
-// queueOf returns the store's queue, skipping the test when the store has none.
-func queueOf(t *testing.T, s store.Store) store.Queue {
-	t.Helper()
-	q, ok := any(s).(store.Queue)
-	if !ok {
-		t.Skipf("storetest: %T does not implement store.Queue", s)
-	}
-	return q
-}
+// queueOf returns the store's queue.
+func queueOf(_ *testing.T, s store.Store) store.Queue { return s }
 
 func job(kind, key string, n int) store.Job {
 	return store.Job{Kind: kind, OrderingKey: key, Payload: []byte(fmt.Sprintf("payload %d\x00\xff", n))}
