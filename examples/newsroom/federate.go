@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"html/template"
 	"io"
 	"log/slog"
 	"net/http"
@@ -40,10 +41,25 @@ func federate(ctx context.Context, s *site, baseURL, dbPath string, log *slog.Lo
 	}
 	go fed.Run(ctx)
 	s.onPublish = func(ctx context.Context, a article) error {
-		return fed.Publish(ctx, "news", activitypub.Article{URL: baseURL + a.Path(), Title: a.Title,
-			Summary: a.Summary, Content: string(a.HTML()), Language: "en", Published: a.Published})
+		return fed.Publish(ctx, "news", toArticle(baseURL, a, activitypub.ModeDefault))
+	}
+	// Every page links rel=me to @news's profile; article pages also name their AS2 version and
+	// credit @news on link previews.
+	s.head = func(a *article) template.HTML {
+		h := activitypub.MeLink(baseURL + "/")
+		if a != nil {
+			h += fed.AlternateLink(baseURL+a.Path()) + activitypub.CreatorMeta(fed.Handle("news"))
+		}
+		return h
 	}
 	return fed.Middleware(s), st, nil
+}
+
+// toArticle maps a story to what fedsite publishes. The site's summary is a teaser, so it goes in
+// Excerpt: as AS2 summary GoToSocial, Misskey and Akkoma would show it as a content warning.
+func toArticle(baseURL string, a article, mode activitypub.Mode) activitypub.Article {
+	return activitypub.Article{URL: baseURL + a.Path(), Title: a.Title, Mode: mode, Excerpt: a.Summary,
+		Content: string(a.HTML()), Language: "en", Published: a.Published}
 }
 
 func demoAddrs(baseURL string) []netip.Prefix {

@@ -70,6 +70,8 @@ type site struct {
 	mux       *http.ServeMux
 	secret    []byte // signs the editor's session cookie
 	onPublish func(ctx context.Context, a article) error
+	// head returns extra tags for a page's <head>: a is the article shown, nil on other pages.
+	head func(a *article) template.HTML
 
 	mu       sync.RWMutex
 	articles []article // newest first
@@ -140,6 +142,14 @@ func (s *site) save() error {
 
 func (s *site) render(w http.ResponseWriter, status int, name string, data map[string]any) {
 	data["Site"] = s.cfg
+	if s.head != nil {
+		a, _ := data["Article"].(article)
+		if a.Slug != "" {
+			data["Head"] = s.head(&a)
+		} else {
+			data["Head"] = s.head(nil)
+		}
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := s.tmpl.ExecuteTemplate(w, name, data); err != nil {
