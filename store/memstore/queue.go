@@ -23,6 +23,8 @@ type queue struct {
 	// order holds the unfinished jobs in enqueue order, plus finished ones not yet compacted away.
 	order    []*memJob
 	finished int
+	// skip is how many jobs at the start of order are finished, so Lease need not walk them.
+	skip int
 	// heads holds, per ordering key, the unfinished jobs with that key in enqueue order; only the
 	// first may be leased.
 	heads map[string][]*memJob
@@ -91,7 +93,10 @@ func (s *Store) Lease(ctx context.Context, max int, visibility time.Duration) ([
 	now := time.Now()
 	until := now.Add(visibility)
 	var out []store.Lease
-	for _, m := range q.order {
+	for q.skip < len(q.order) && q.order[q.skip].done {
+		q.skip++
+	}
+	for _, m := range q.order[q.skip:] {
 		if len(out) == max {
 			break
 		}
@@ -133,7 +138,7 @@ func (q *queue) finish(m *memJob) {
 	q.finished++
 	if q.finished > 64 && q.finished > len(q.order)/2 {
 		q.order = slices.DeleteFunc(q.order, func(x *memJob) bool { return x.done })
-		q.finished = 0
+		q.finished, q.skip = 0, 0
 	}
 }
 
@@ -222,7 +227,7 @@ func (s *Store) Depth(ctx context.Context) (store.QueueDepth, error) {
 	defer q.mu.Unlock()
 	now := time.Now()
 	d := store.QueueDepth{Dead: q.dead}
-	for _, m := range q.order {
+	for _, m := range q.order[q.skip:] {
 		switch {
 		case m.done:
 		case m.until.After(now):
