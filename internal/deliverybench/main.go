@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -37,6 +38,7 @@ type options struct {
 	signFor                   time.Duration
 	timeout                   time.Duration
 	dir                       string
+	bulk                      bool
 }
 
 // result is what one run measured.
@@ -66,6 +68,7 @@ func main() {
 	flag.DurationVar(&o.signFor, "signfor", 2*time.Second, "how long to measure the raw signing rate")
 	flag.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up after this long")
 	flag.StringVar(&o.dir, "dir", "", "directory for the SQLite file (default: a temporary one)")
+	flag.BoolVar(&o.bulk, "bulk", false, "sqlite: load the followers with one INSERT … SELECT instead of AddFollower calls")
 	flag.Parse()
 	r, err := run(context.Background(), o, os.Stderr)
 	if err != nil {
@@ -113,8 +116,10 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 	}
 	defer closeStore()
 	start := time.Now()
-	if err := populate(ctx, st, o); err != nil {
-		return r, err
+	if !o.bulk {
+		if err := populate(ctx, st, o); err != nil {
+			return r, err
+		}
 	}
 	if err := st.PutObject(ctx, store.Object{ID: activityID, ActorID: actorID, Type: "Create",
 		Document: []byte(`{"@context":"https://www.w3.org/ns/activitystreams","id":"` + activityID + `","type":"Create","actor":"` + actorID + `"}`)}); err != nil {
@@ -193,7 +198,14 @@ func openStore(ctx context.Context, o options) (benchStore, func(), error) {
 			}
 			dir, cleanup = d, func() { os.RemoveAll(d) }
 		}
-		s, err := sqlstore.OpenSQLite(ctx, filepath.Join(dir, "bench.db"), sqlstore.Config{})
+		path := filepath.Join(dir, "bench.db")
+		if o.bulk {
+			if err := bulkLoad(ctx, path, o); err != nil {
+				cleanup()
+				return nil, nil, err
+			}
+		}
+		s, err := sqlstore.OpenSQLite(ctx, path, sqlstore.Config{})
 		if err != nil {
 			cleanup()
 			return nil, nil, err
@@ -281,4 +293,33 @@ func procStatusKB(field string) int64 {
 		}
 	}
 	return 0
+}
+
+// bulkLoad creates the SQLite store at path and fills its followers table with one INSERT …
+// SELECT, as sqlstore's own 1M-follower benchmarks do: a million AddFollower calls would take
+// minutes. It depends on sqlstore's schema (migration 2), which is fine for a benchmark.
+func bulkLoad(ctx context.Context, path string, o options) error {
+	s, err := sqlstore.OpenSQLite(ctx, path, sqlstore.Config{}) // runs the migrations
+	if err != nil {
+		return err
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, `INSERT INTO followers
+		(actor_id, follower_id, inbox, shared_inbox, delivery_inbox, follow_id, created_at)
+		SELECT ?1, 'https://f.test/u/' || i, 'https://f.test/u/' || i || '/inbox',
+			printf('http://h%06d.fleet.test/inbox/%d', (i % ?3) % ?4, i % ?3),
+			printf('http://h%06d.fleet.test/inbox/%d', (i % ?3) % ?4, i % ?3),
+			'https://f.test/follows/' || i, ?5 + i
+		FROM (WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i < ?2 - 1) SELECT i FROM g)`,
+		actorID, o.followers, o.inboxes, o.hosts, time.Now().UnixNano())
+	if err != nil {
+		return fmt.Errorf("bulk load: %w", err)
+	}
+	_, err = db.ExecContext(ctx, "ANALYZE")
+	return err
 }
