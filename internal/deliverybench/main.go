@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
