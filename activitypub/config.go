@@ -87,7 +87,7 @@ type Config struct {
 	PageSize int
 
 	// Mode is how Publish renders an Article whose Mode is ModeDefault. Default: ModeArticle.
-	// The package documentation ("Rendering") compares the modes per server.
+	// [Mode] compares the modes per server.
 	Mode Mode
 
 	// TagURL returns the address of the site's page for a hashtag, given without '#' as the

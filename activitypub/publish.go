@@ -14,7 +14,7 @@ import (
 
 // Article is an article of the site as fedsite publishes it. Only URL and Title are required;
 // every other field's zero value is its documented default. How the fields map to AS2 depends on
-// Mode (see the package documentation, "Rendering").
+// Mode, which compares the renderings per server.
 type Article struct {
 	// URL is the article's permanent address on the site. It becomes the AS2 object's id, so it
 	// must be on the host of Config.BaseURL and never be reused. Required.

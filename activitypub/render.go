@@ -19,9 +19,23 @@ import (
 	xhtml "golang.org/x/net/html"
 )
 
-// Mode is how an [Article] is rendered for the fediverse. Implementations disagree on what the
-// AS2 properties of a long-form post mean (INTEROP §1.7, §2.2–§2.4, §7 items 1–2), so no single
-// shape looks right everywhere; the package documentation compares the two modes per server.
+// Mode is how an [Article] is rendered for the fediverse. Servers disagree on what the AS2
+// properties of a long-form post mean (shared/research/INTEROP.md §1.7, §2.2–§2.4, §7 items 1–2),
+// so no single shape looks right everywhere:
+//
+//	server      ModeArticle (default)                         ModeNote
+//	Mastodon    title, link and the page's preview card;      title, excerpt, link, card
+//	            content ignored; no warning possible
+//	GoToSocial  body, collapsed under the title (it uses       title, excerpt, link
+//	            name as the warning when summary is empty)
+//	Misskey     body, without the title (name not shown)       title, excerpt, link
+//	Akkoma      linked title, then the body                    title, excerpt, link
+//
+// Neither mode sends summary unless the article has a ContentWarning (or the legacy Summary, in
+// ModeArticle), because GoToSocial, Misskey and Akkoma show summary as a warning that hides the
+// text. ModeArticle keeps the article's type and full text for long-form readers (Lemmy,
+// Friendica, Ghost, WordPress, and Mastodon's card); ModeNote is for audiences mostly on
+// Mastodon-like servers and is the only mode no server shows behind a warning.
 type Mode int
 
 const (
