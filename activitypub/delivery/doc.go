@@ -11,7 +11,8 @@
 //
 // Deliver jobs of the same object to the same host share an ordering key, so the queue hands them
 // out one at a time in enqueue order: a Delete never overtakes the Create of the same object on a
-// host.
+// host. The price is that one object's deliveries to several personal inboxes of a host without a
+// shared inbox go one after another; hosts still run in parallel.
 //
 // # Workers
 //
