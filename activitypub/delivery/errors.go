@@ -24,4 +24,4 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("delivery: %s answered %d", e.Inbox, e.Code)
 }
 
-var errBadInbox = errors.New("not an http(s) URL")
+var errBadInbox = errors.New("not a valid http(s) URL")

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/fedsite/fedsite/store"
 )
@@ -69,6 +70,10 @@ func deliverJob(p payload) (store.Job, error) {
 
 // inboxHost returns the host (with port, if any) of an inbox URL.
 func inboxHost(inbox string) (string, error) {
+	if !utf8.ValidString(inbox) {
+		// JSON would replace the bad bytes, and the job would name another inbox.
+		return "", fmt.Errorf("delivery: inbox %q: %w", inbox, errBadInbox)
+	}
 	u, err := url.Parse(inbox)
 	if err != nil {
 		return "", fmt.Errorf("delivery: inbox %q: %w", inbox, err)
