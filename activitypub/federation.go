@@ -30,9 +30,8 @@ type Federation struct {
 	keysMu sync.Mutex
 	keys   map[string]actorKey // by actor id
 
-	dedupMu     sync.Mutex
-	inflight    map[string]chan struct{} // activity ids being processed, closed when done
-	unprocessed map[string]struct{}      // ids whose processing failed, for stores that cannot forget
+	dedupMu  sync.Mutex
+	inflight map[string]chan struct{} // activity ids being processed, closed when done
 }
 
 // actorKey is a local actor's signing key with its public half in PEM, as published.
@@ -67,8 +66,7 @@ func New(cfg Config) (*Federation, error) {
 		log:  cfg.Logger,
 		keys: make(map[string]actorKey),
 
-		inflight:    make(map[string]chan struct{}),
-		unprocessed: make(map[string]struct{}),
+		inflight: make(map[string]chan struct{}),
 	}
 	fetchTimeout := cfg.Client.Timeout
 	if fetchTimeout <= 0 {

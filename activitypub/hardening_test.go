@@ -67,74 +67,34 @@ func (f *flakyStore) AddFollower(ctx context.Context, fl store.Follower) error {
 	return f.Store.AddFollower(ctx, fl)
 }
 
-// forgettingStore adds store.SeenForgetter over its own seen set.
-type forgettingStore struct {
-	*flakyStore
-	mu   sync.Mutex
-	seen map[string]bool
-}
-
-func (f *forgettingStore) MarkSeen(_ context.Context, id string, _ time.Duration) (bool, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.seen[id] {
-		return false, nil
-	}
-	f.seen[id] = true
-	return true, nil
-}
-
-func (f *forgettingStore) ForgetSeen(_ context.Context, id string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.seen, id)
-	return nil
-}
-
 // TestFailedActivityIsRetried checks that an activity whose processing failed (500) is processed
-// when the sender retries it, with a store that can forget seen ids and with one that cannot.
+// when the sender retries it: the id marked seen is forgotten.
 func TestFailedActivityIsRetried(t *testing.T) {
-	tests := []struct {
-		name string
-		make func() (store.Store, *flakyStore, *memstore.Store)
-	}{
-		{"store without SeenForgetter", func() (store.Store, *flakyStore, *memstore.Store) {
-			f := &flakyStore{Store: memstore.New()}
-			return f, f, f.Store
-		}},
-		{"store with SeenForgetter", func() (store.Store, *flakyStore, *memstore.Store) {
-			f := &flakyStore{Store: memstore.New()}
-			return &forgettingStore{flakyStore: f, seen: map[string]bool{}}, f, f.Store
-		}},
+	flaky := &flakyStore{Store: memstore.New()}
+	mem := flaky.Store
+	s := newSiteWith(t, flaky, nil)
+	s.store = mem
+	alice := activitypubtest.NewRemote(t, "alice")
+	newsID := s.fed.ActorID("news")
+	body := mustJSONBytes(map[string]any{"id": alice.ActorID() + "/follows/1", "type": "Follow", "actor": alice.ActorID(), "object": newsID})
+	key := alice.Key()
+	flaky.failing.Store(true)
+	if c := postSigned(t, s, newsID+"/inbox", body, &key, time.Now(), nil); c != http.StatusInternalServerError {
+		t.Fatalf("first copy: status %d, want 500", c)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			st, flaky, mem := tt.make()
-			s := newSiteWith(t, st, nil)
-			s.store = mem
-			alice := activitypubtest.NewRemote(t, "alice")
-			newsID := s.fed.ActorID("news")
-			body := mustJSONBytes(map[string]any{"id": alice.ActorID() + "/follows/1", "type": "Follow", "actor": alice.ActorID(), "object": newsID})
-			key := alice.Key()
-			flaky.failing.Store(true)
-			if c := postSigned(t, s, newsID+"/inbox", body, &key, time.Now(), nil); c != http.StatusInternalServerError {
-				t.Fatalf("first copy: status %d, want 500", c)
-			}
-			flaky.failing.Store(false)
-			if c := postSigned(t, s, newsID+"/inbox", body, &key, time.Now(), nil); c != http.StatusAccepted {
-				t.Fatalf("retry: status %d, want 202", c)
-			}
-			if n, _ := mem.CountFollowers(context.Background(), newsID); n != 1 {
-				t.Fatalf("followers = %d after the retry, want 1", n)
-			}
-			if c := postSigned(t, s, newsID+"/inbox", body, &key, time.Now(), nil); c != http.StatusAccepted {
-				t.Fatalf("third copy: status %d", c)
-			}
-			p, _ := mem.AuditPage(context.Background(), "", 10)
-			if len(p.Items) != 1 {
-				t.Fatalf("audit has %d entries, want the follow once", len(p.Items))
-			}
-		})
+	flaky.failing.Store(false)
+	if c := postSigned(t, s, newsID+"/inbox", body, &key, time.Now(), nil); c != http.StatusAccepted {
+		t.Fatalf("retry: status %d, want 202", c)
+	}
+	if n, _ := mem.CountFollowers(context.Background(), newsID); n != 1 {
+		t.Fatalf("followers = %d after the retry, want 1", n)
+	}
+	if c := postSigned(t, s, newsID+"/inbox", body, &key, time.Now(), nil); c != http.StatusAccepted {
+		t.Fatalf("third copy: status %d", c)
+	}
+	p, _ := mem.AuditPage(context.Background(), "", 10)
+	if len(p.Items) != 1 {
+		t.Fatalf("audit has %d entries, want the follow once", len(p.Items))
 	}
 }
 

@@ -163,8 +163,8 @@ func (f *Federation) checkBlocked(ctx context.Context, iri string) error {
 // claim marks an activity id as seen and reports whether it was new. Within the process the
 // processing of one id is serialized: a concurrent duplicate waits for the first copy and is then
 // answered from its outcome, so it is neither processed twice nor lost if the first copy fails.
-// release must be called with the outcome when first is true: on failure the id is forgotten
-// (store.ForgetSeen, else an in-memory note that the next copy must be processed).
+// release must be called with the outcome when first is true: on failure the id is forgotten, so
+// the sender's retry is processed.
 func (f *Federation) claim(ctx context.Context, id string) (first bool, release func(ctx context.Context, ok bool), err error) {
 	f.dedupMu.Lock()
 	for {
@@ -182,50 +182,34 @@ func (f *Federation) claim(ctx context.Context, id string) (first bool, release 
 	}
 	done := make(chan struct{})
 	f.inflight[id] = done
-	_, retry := f.unprocessed[id]
 	f.dedupMu.Unlock()
 
-	unlock := func(ok bool, forget bool) {
+	unlock := func() {
 		f.dedupMu.Lock()
 		defer f.dedupMu.Unlock()
 		delete(f.inflight, id)
 		close(done)
-		switch {
-		case ok:
-			delete(f.unprocessed, id)
-		case forget:
-			if len(f.unprocessed) >= maxUnprocessed {
-				clear(f.unprocessed) // bounded memory; the ids also expire from the store's view
-			}
-			f.unprocessed[id] = struct{}{}
-		}
 	}
 	isNew, err := f.cfg.Store.MarkSeen(ctx, id, seenTTL)
 	if err != nil {
-		unlock(false, false)
+		unlock()
 		return false, nil, fmt.Errorf("activitypub: mark %s seen: %w", id, err)
 	}
-	if !isNew && !retry {
-		unlock(true, false)
+	if !isNew {
+		unlock()
 		return false, nil, nil
 	}
 	return true, func(ctx context.Context, ok bool) {
+		defer unlock()
 		if ok {
-			unlock(true, false)
 			return
 		}
 		// Forget under a context that outlives a cancelled request: the id must not stay marked.
-		err := store.ForgetSeen(context.WithoutCancel(ctx), f.cfg.Store, id)
-		if err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		if err := f.cfg.Store.ForgetSeen(context.WithoutCancel(ctx), id); err != nil {
 			f.log.LogAttrs(ctx, slog.LevelWarn, "activitypub: forget seen", slog.String("id", id), slog.Any("err", err))
 		}
-		unlock(false, err != nil)
 	}, nil
 }
-
-// maxUnprocessed bounds the in-memory list of failed activity ids kept for stores without
-// SeenForgetter.
-const maxUnprocessed = 10000
 
 // jsonMediaType reports whether a Content-Type is one ActivityPub servers send. Mastodon does not
 // check it; GoToSocial requires it, so we keep to the JSON family and refuse the rest.

@@ -136,23 +136,9 @@ type Seen interface {
 	// MarkSeen records id for ttl and reports whether it was not already recorded. Of several
 	// concurrent calls with the same id exactly one reports true. After ttl the id may be seen anew.
 	MarkSeen(ctx context.Context, id string, ttl time.Duration) (bool, error)
-}
-
-// SeenForgetter is an optional capability of a [Seen]: ForgetSeen removes id, so that an activity
-// marked before its processing failed is processed when the sender retries it. Removing an id
-// that is not recorded is not an error. Without it, see [ForgetSeen].
-type SeenForgetter interface {
+	// ForgetSeen removes id, so that an activity marked before its processing failed is processed
+	// when the sender retries it. Forgetting an id that is not recorded is not an error.
 	ForgetSeen(ctx context.Context, id string) error
-}
-
-// ForgetSeen removes id from s when s implements [SeenForgetter], and otherwise returns
-// errors.ErrUnsupported, leaving the caller to remember the id some other way (fedsite then keeps
-// it in memory, which covers retries reaching the same process).
-func ForgetSeen(ctx context.Context, s Seen, id string) error {
-	if sf, ok := s.(SeenForgetter); ok {
-		return sf.ForgetSeen(ctx, id)
-	}
-	return errors.ErrUnsupported
 }
 
 // QueueOf returns s as a [Queue] when its adapter implements one (memstore, sqlstore and

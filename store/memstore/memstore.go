@@ -503,6 +503,17 @@ func (s *Store) MarkSeen(ctx context.Context, id string, ttl time.Duration) (boo
 	return true, nil
 }
 
+// ForgetSeen implements [store.Seen].
+func (s *Store) ForgetSeen(ctx context.Context, id string) error {
+	if err := check(ctx, "forget seen"); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.seen, id)
+	return nil
+}
+
 // PutRemoteActor stores a, replacing an earlier copy and its keys.
 func (s *Store) PutRemoteActor(ctx context.Context, a store.RemoteActor) error {
 	if err := check(ctx, "put remote actor"); err != nil {

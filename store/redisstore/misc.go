@@ -28,6 +28,18 @@ func (s *Store) MarkSeen(ctx context.Context, id string, ttl time.Duration) (boo
 	return ok, nil
 }
 
+// ForgetSeen implements [store.Seen].
+func (s *Store) ForgetSeen(ctx context.Context, id string) error {
+	const op = "forget seen"
+	if err := begin(ctx, op); err != nil {
+		return err
+	}
+	if err := s.c.Del(ctx, s.kSeen(id)).Err(); err != nil {
+		return wrap(op, err)
+	}
+	return nil
+}
+
 // remoteRecord is the stored form of a remote actor.
 type remoteRecord struct {
 	Inbox       string            `json:"inbox"`

@@ -60,7 +60,7 @@ type queries struct {
 	appendOutbox, outboxFirst, outboxAfter        string
 	countOutbox                                   string
 
-	markSeen, pruneSeen string
+	markSeen, forgetSeen, pruneSeen string
 
 	putActor, deleteActorKeys, putActorKey, actor, actorKeys, actorByKey string
 
@@ -109,7 +109,8 @@ func newQueries(d Dialect, schema string) queries {
 
 		markSeen: r(`INSERT INTO {seen} (id, expires_at) VALUES ($1, $2)
 			ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at WHERE seen.expires_at <= $3`),
-		pruneSeen: r(`DELETE FROM {seen} WHERE id IN (SELECT id FROM {seen} WHERE expires_at <= $1 LIMIT $2)`),
+		forgetSeen: r(`DELETE FROM {seen} WHERE id = $1`),
+		pruneSeen:  r(`DELETE FROM {seen} WHERE id IN (SELECT id FROM {seen} WHERE expires_at <= $1 LIMIT $2)`),
 
 		putActor: r(`INSERT INTO {remote_actors} (id, inbox, shared_inbox, document, fetched_at) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (id) DO UPDATE SET inbox = excluded.inbox, shared_inbox = excluded.shared_inbox,

@@ -37,6 +37,16 @@ func (s *Store) MarkSeen(ctx context.Context, id string, ttl time.Duration) (boo
 	return n > 0, nil
 }
 
+// ForgetSeen implements [store.Seen].
+func (s *Store) ForgetSeen(ctx context.Context, id string) error {
+	const op = "forget seen"
+	if err := s.check(op); err != nil {
+		return err
+	}
+	_, err := s.db.ExecContext(ctx, s.q.forgetSeen, id)
+	return wrap(op, err)
+}
+
 // pruneSeen deletes a batch of expired ids. A failure only costs disk space, so it is logged, not
 // returned.
 func (s *Store) pruneSeen(ctx context.Context, now int64) {

@@ -40,6 +40,7 @@ func testCancelled(t *testing.T, s store.Store) {
 		{"OutboxPage", func() error { _, err := s.OutboxPage(c, actorA, "", 10); return err }},
 		{"CountOutbox", func() error { _, err := s.CountOutbox(c, actorA); return err }},
 		{"MarkSeen", func() error { _, err := s.MarkSeen(c, "https://x.example/a", time.Hour); return err }},
+		{"ForgetSeen", func() error { return s.ForgetSeen(c, "https://x.example/a") }},
 		{"PutRemoteActor", func() error { return s.PutRemoteActor(c, remoteActor("a.example", "k")) }},
 		{"RemoteActor", func() error { _, err := s.RemoteActor(c, "https://a.example/users/alice"); return err }},
 		{"RemoteActorByKey", func() error { _, err := s.RemoteActorByKey(c, "https://a.example/users/alice#k"); return err }},

@@ -31,6 +31,7 @@ var seenTests = []test{
 	{"MarkOnce", testMarkOnce},
 	{"ConcurrentMarkOneWins", testMarkConcurrent},
 	{"Expires", testMarkExpires},
+	{"Forget", testForgetSeen},
 }
 
 var actorCacheTests = []test{
@@ -309,6 +310,29 @@ func testMarkExpires(t *testing.T, s store.Store) {
 	must(t, "MarkSeen", err)
 	if !ok {
 		t.Errorf("MarkSeen(id after ttl %v passed) = false, want true: entries must expire", ttl)
+	}
+}
+
+func testForgetSeen(t *testing.T, s store.Store) {
+	id := "https://a.example/activities/failed"
+	must(t, "ForgetSeen(unknown id)", s.ForgetSeen(ctx(t), id))
+	ok, err := s.MarkSeen(ctx(t), id, time.Hour)
+	must(t, "MarkSeen", err)
+	if !ok {
+		t.Fatalf("MarkSeen(new id) = false, want true")
+	}
+	must(t, "ForgetSeen", s.ForgetSeen(ctx(t), id))
+	ok, err = s.MarkSeen(ctx(t), id, time.Hour)
+	must(t, "MarkSeen", err)
+	if !ok {
+		t.Errorf("MarkSeen(forgotten id) = false, want true: a forgotten id is new again")
+	}
+	other := "https://a.example/activities/kept"
+	_, err = s.MarkSeen(ctx(t), other, time.Hour)
+	must(t, "MarkSeen", err)
+	must(t, "ForgetSeen", s.ForgetSeen(ctx(t), id))
+	if ok, err := s.MarkSeen(ctx(t), other, time.Hour); err != nil || ok {
+		t.Errorf("MarkSeen(other id) after forgetting another = %v, %v; want false: ForgetSeen removes only its id", ok, err)
 	}
 }
 
