@@ -7,26 +7,23 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"strings"
 
 	"github.com/fedsite/fedsite/activitypub"
 	"github.com/fedsite/fedsite/store/sqlstore"
 )
 
 // federate is everything fedsite adds to the site: its state in a SQLite file, the organization
-// actor @news, the ActivityPub routes around the site's own handler, and a publish hook.
-func federate(ctx context.Context, s *site, baseURL, dbPath string, log *slog.Logger) (http.Handler, io.Closer, error) {
+// actor @news, the ActivityPub routes around the site's own handler, a publish hook, and the
+// fediverse links in the pages' <head>. local lists the addresses a local demo may reach over
+// plain http (nil on a public server).
+func federate(ctx context.Context, s *site, baseURL, dbPath string, local []netip.Prefix, log *slog.Logger) (http.Handler, io.Closer, error) {
 	st, err := sqlstore.OpenSQLite(ctx, dbPath, sqlstore.Config{Logger: log})
 	if err != nil {
 		return nil, nil, err
 	}
 	fed, err := activitypub.New(activitypub.Config{
-		BaseURL: baseURL,
-		Store:   st,
-		Logger:  log,
-		// A site served over plain http is a local demo: let it talk to peers on http and loopback.
-		InsecureAllowHTTP:      strings.HasPrefix(baseURL, "http://"),
-		InsecureAllowAddresses: demoAddrs(baseURL),
+		BaseURL: baseURL, Store: st, Logger: log,
+		InsecureAllowHTTP: local != nil, InsecureAllowAddresses: local,
 		Actors: activitypub.ActorSourceFunc(func(ctx context.Context, name string) (*activitypub.Actor, error) {
 			if name != "news" {
 				return nil, activitypub.ErrNotFound
@@ -40,31 +37,19 @@ func federate(ctx context.Context, s *site, baseURL, dbPath string, log *slog.Lo
 		return nil, nil, err
 	}
 	go fed.Run(ctx)
-	s.onPublish = func(ctx context.Context, a article) error {
-		return fed.Publish(ctx, "news", toArticle(baseURL, a, activitypub.ModeDefault))
-	}
-	// Every page links rel=me to @news's profile; article pages also name their AS2 version and
-	// credit @news on link previews.
-	s.head = func(a *article) template.HTML {
-		h := activitypub.MeLink(baseURL + "/")
-		if a != nil {
-			h += fed.AlternateLink(baseURL+a.Path()) + activitypub.CreatorMeta(fed.Handle("news"))
+	s.onPublish = func(ctx context.Context, a article) error { return fed.Publish(ctx, "news", toArticle(baseURL, a)) }
+	s.head = func(a *article) template.HTML { // rel=me everywhere; on articles, the AS2 link and byline
+		if a == nil {
+			return activitypub.MeLink(baseURL + "/")
 		}
-		return h
+		return activitypub.MeLink(baseURL+"/") + fed.AlternateLink(baseURL+a.Path()) + activitypub.CreatorMeta(fed.Handle("news"))
 	}
 	return fed.Middleware(s), st, nil
 }
 
 // toArticle maps a story to what fedsite publishes. The site's summary is a teaser, so it goes in
 // Excerpt: as AS2 summary GoToSocial, Misskey and Akkoma would show it as a content warning.
-func toArticle(baseURL string, a article, mode activitypub.Mode) activitypub.Article {
-	return activitypub.Article{URL: baseURL + a.Path(), Title: a.Title, Mode: mode, Excerpt: a.Summary,
+func toArticle(baseURL string, a article) activitypub.Article {
+	return activitypub.Article{URL: baseURL + a.Path(), Title: a.Title, Excerpt: a.Summary,
 		Content: string(a.HTML()), Language: "en", Published: a.Published}
-}
-
-func demoAddrs(baseURL string) []netip.Prefix {
-	if !strings.HasPrefix(baseURL, "http://") {
-		return nil
-	}
-	return []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 }

@@ -19,9 +19,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -115,5 +117,10 @@ func newApp(ctx context.Context, o options, log *slog.Logger) (http.Handler, io.
 	if err != nil {
 		return nil, nil, err
 	}
-	return federate(ctx, s, o.baseURL, filepath.Join(o.dataDir, "fedsite.db"), log)
+	// A site served over plain http is a local demo: it may talk to peers on loopback over http.
+	var local []netip.Prefix
+	if strings.HasPrefix(o.baseURL, "http://") {
+		local = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	}
+	return federate(ctx, s, o.baseURL, filepath.Join(o.dataDir, "fedsite.db"), local, log)
 }

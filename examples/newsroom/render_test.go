@@ -33,7 +33,9 @@ func TestRenderSampleArticles(t *testing.T) {
 	for _, s := range samples {
 		for _, mode := range []activitypub.Mode{activitypub.ModeArticle, activitypub.ModeNote} {
 			t.Run(s.Slug+"/"+mode.String(), func(t *testing.T) {
-				obj, err := fed.Render(context.Background(), "news", toArticle(base, s, mode))
+				a := toArticle(base, s)
+				a.Mode = mode
+				obj, err := fed.Render(context.Background(), "news", a)
 				if err != nil {
 					t.Fatal(err)
 				}
