@@ -108,10 +108,11 @@ func OpenSQLite(ctx context.Context, path string, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open sqlite %s: %w", path, err)
 	}
-	if path == ":memory:" {
-		// Every connection to ":memory:" is a database of its own.
-		db.SetMaxOpenConns(1)
-	}
+	// One connection: every connection to ":memory:" is a database of its own, and on a file
+	// SQLite takes one writer at a time anyway — concurrent writers on several connections only
+	// wait in the busy handler's sleeps, which cost more than queueing for the one connection
+	// (measured with internal/deliverybench -store sqlite; see BENCHMARKS.md).
+	db.SetMaxOpenConns(1)
 	cfg.DB = db
 	cfg.Dialect = SQLite
 	s, err := open(ctx, cfg, nil)
