@@ -40,8 +40,9 @@ type Config struct {
 	// MaxBodyBytes caps incoming inbox bodies and fetched documents. Default: 1 MiB, as Mastodon.
 	MaxBodyBytes int64
 
-	// Queue holds the delivery jobs, durably, for every instance sharing it. Default: Store, when
-	// it implements store.Queue (memstore, sqlstore and redisstore do); New fails otherwise.
+	// Queue holds the delivery jobs, durably, for every instance sharing it. Default: Store's own
+	// queue. Set it to share deliveries through another backend, such as Redis Streams
+	// (store/redisstore) beside a SQLite or PostgreSQL Store.
 	Queue store.Queue
 
 	// DeliveryWorkers is how many deliveries Run sends at once. Default: 8.

@@ -19,13 +19,8 @@ func (f *Federation) newEngine() (*delivery.Engine, error) {
 	cfg := f.cfg
 	q := cfg.Queue
 	if q == nil {
-		var ok bool
-		if q, ok = store.QueueOf(cfg.Store); !ok {
-			return nil, invalid("Config.Queue", "required: Config.Store does not implement store.Queue")
-		}
+		q = cfg.Store
 	}
-	hosts, _ := store.HostsOf(cfg.Store)
-	deliveries, _ := store.DeliveriesOf(cfg.Store)
 	retry := cfg.DeliveryRetry
 	if retry == nil {
 		retry = delivery.Backoff{Base: cfg.DeliveryBackoff, Attempts: cfg.DeliveryAttempts}
@@ -36,8 +31,8 @@ func (f *Federation) newEngine() (*delivery.Engine, error) {
 		Documents:        cfg.Store,
 		Followers:        cfg.Store,
 		OnGone:           delivery.GoneFunc(cfg.OnFollowersGone),
-		Hosts:            hosts,
-		Deliveries:       deliveries,
+		Hosts:            cfg.Store,
+		Deliveries:       cfg.Store,
 		Keys:             f.deliveryKey,
 		Client:           cfg.Client,
 		UserAgent:        cfg.UserAgent,
@@ -70,8 +65,7 @@ func (f *Federation) Run(ctx context.Context) error {
 }
 
 // DeliveryStatus summarises, per remote host, the deliveries of the activities about the object
-// with that URL (an article's URL): how many are queued, delivered, retrying and failed. It is
-// empty when the Store keeps no delivery status (see store.DeliveriesOf).
+// with that URL (an article's URL): how many are queued, delivered, retrying and failed.
 func (f *Federation) DeliveryStatus(ctx context.Context, objectURL string) (delivery.Status, error) {
 	s, err := f.engine.Status(ctx, objectURL)
 	if err != nil {

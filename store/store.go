@@ -141,28 +141,6 @@ type Seen interface {
 	ForgetSeen(ctx context.Context, id string) error
 }
 
-// QueueOf returns s as a [Queue] when its adapter implements one (memstore, sqlstore and
-// redisstore do), so the work queue lives beside the rest of the state; otherwise nil and false,
-// and the caller needs a Queue of its own.
-func QueueOf(s Store) (Queue, bool) {
-	q, ok := s.(Queue)
-	return q, ok
-}
-
-// HostsOf returns s as [Hosts] when its adapter implements them; otherwise nil and false, and
-// the caller runs without shared circuit-breaker state.
-func HostsOf(s Store) (Hosts, bool) {
-	h, ok := s.(Hosts)
-	return h, ok
-}
-
-// DeliveriesOf returns s as [Deliveries] when its adapter implements them; otherwise nil and
-// false, and no per-delivery status is kept.
-func DeliveriesOf(s Store) (Deliveries, bool) {
-	d, ok := s.(Deliveries)
-	return d, ok
-}
-
 // RemoteActor is what fedsite keeps of a remote actor it fetched.
 type RemoteActor struct {
 	ID          string

@@ -71,10 +71,8 @@ func openStore(ctx context.Context, c child) (store.Store, func(), error) {
 }
 
 func newEngine(st store.Store, q store.Queue, c child, key signing.Key) (*delivery.Engine, error) {
-	hosts, _ := store.HostsOf(st)
-	deliveries, _ := store.DeliveriesOf(st)
 	return delivery.New(delivery.Config{
-		Queue: q, Inboxes: st, Documents: st, Followers: st, Hosts: hosts, Deliveries: deliveries,
+		Queue: q, Inboxes: st, Documents: st, Followers: st, Hosts: st, Deliveries: st,
 		Keys:           func(context.Context, string) (signing.Key, error) { return key, nil },
 		Client:         inboxfleet.Client(c.Fleet, 64),
 		Workers:        workers,
@@ -103,10 +101,7 @@ func TestChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closeStore()
-	q, ok := store.QueueOf(st)
-	if !ok {
-		t.Fatal("store has no queue")
-	}
+	q := store.Queue(st)
 	signer, err := signing.ParsePrivateKey(c.KeyPEM)
 	if err != nil {
 		t.Fatal(err)
@@ -160,10 +155,7 @@ func setUp(t *testing.T, c child) *run {
 		t.Fatal(err)
 	}
 	defer closeStore()
-	q, ok := store.QueueOf(st)
-	if !ok {
-		t.Skipf("the %s store does not implement store.Queue yet", c.Backend)
-	}
+	q := store.Queue(st)
 	for i := range inboxes {
 		// Two followers per inbox: the fan-out must still deliver once.
 		for j := range 2 {

@@ -149,10 +149,8 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 		return r, err
 	}
 	defer fleet.Close()
-	hosts, _ := store.HostsOf(st)
-	deliveries, _ := store.DeliveriesOf(st)
 	eng, err := delivery.New(delivery.Config{
-		Queue: st, Inboxes: st, Documents: st, Followers: st, Hosts: hosts, Deliveries: deliveries,
+		Queue: st, Inboxes: st, Documents: st, Followers: st, Hosts: st, Deliveries: st,
 		Keys: func(context.Context, string) (signing.Key, error) {
 			return signing.Key{ID: actorID + "#main-key", Signer: key}, nil
 		},
