@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"time"
 
 	"github.com/fedsite/fedsite/store"
@@ -26,45 +25,12 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 // AuditPage implements [store.Audit], newest first in the order entries were appended. Cursors
 // and limits work as in [Store.FollowersPage].
 func (s *Store) AuditPage(ctx context.Context, cursor string, limit int) (store.Page[store.AuditEntry], error) {
-	const op = "audit page"
-	var page store.Page[store.AuditEntry]
-	if err := s.check(op); err != nil {
-		return page, err
-	}
-	limit, err := checkLimit(op, limit)
-	if err != nil {
-		return page, err
-	}
-	var rows *sql.Rows
-	if cursor == "" {
-		rows, err = s.db.QueryContext(ctx, s.q.auditFirst, limit+1)
-	} else {
-		seq, perr := parseCursor(cursor)
-		if perr != nil {
-			return page, fmt.Errorf("sqlstore: %s: %w", op, perr)
-		}
-		rows, err = s.db.QueryContext(ctx, s.q.auditAfter, limit+1, seq)
-	}
-	if err != nil {
-		return page, wrap(op, err)
-	}
-	defer rows.Close()
-	var last int64
-	for rows.Next() {
-		if len(page.Items) == limit {
-			page.Next = formatCursor(last)
-			break
-		}
-		var e store.AuditEntry
-		var at int64
-		if err := rows.Scan(&last, &at, &e.Actor, &e.Action, &e.Object, &e.Detail); err != nil {
-			return store.Page[store.AuditEntry]{}, wrap(op, err)
-		}
-		e.Time = fromNanos(at)
-		page.Items = append(page.Items, e)
-	}
-	if err := rows.Err(); err != nil {
-		return store.Page[store.AuditEntry]{}, wrap(op, err)
-	}
-	return page, nil
+	return seqPage(ctx, s, "audit page", s.q.auditFirst, s.q.auditAfter, nil, cursor, limit,
+		func(rows *sql.Rows) (store.AuditEntry, string, error) {
+			var e store.AuditEntry
+			var seq, at int64
+			err := rows.Scan(&seq, &at, &e.Actor, &e.Action, &e.Object, &e.Detail)
+			e.Time = fromNanos(at)
+			return e, formatCursor(seq), err
+		})
 }

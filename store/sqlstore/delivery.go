@@ -86,47 +86,23 @@ func (s *Store) RecordDelivery(ctx context.Context, r store.DeliveryRecord) erro
 // below 1 is an error, and at most 10000 are returned.
 func (s *Store) DeliveriesPage(ctx context.Context, objectID, cursor string, limit int) (store.Page[store.DeliveryRecord], error) {
 	const op = "deliveries page"
-	var page store.Page[store.DeliveryRecord]
-	if err := s.check(op); err != nil {
-		return page, err
-	}
-	limit, err := checkLimit(op, limit)
-	if err != nil {
-		return page, err
-	}
-	var rows *sql.Rows
-	if cursor == "" {
-		rows, err = s.db.QueryContext(ctx, s.qq.deliveriesFirst, objectID, limit+1)
-	} else {
+	query, after := s.qq.deliveriesFirst, []any(nil)
+	if cursor != "" {
 		activity, inbox, ok := parseDeliveryCursor(cursor)
 		if !ok {
-			return page, fmt.Errorf("sqlstore: %s: cursor %q: %w", op, cursor, store.ErrBadCursor)
+			return store.Page[store.DeliveryRecord]{}, fmt.Errorf("sqlstore: %s: cursor %q: %w", op, cursor, store.ErrBadCursor)
 		}
-		rows, err = s.db.QueryContext(ctx, s.qq.deliveriesAfter, objectID, limit+1, activity, inbox)
+		query, after = s.qq.deliveriesAfter, []any{activity, inbox}
 	}
-	if err != nil {
-		return page, wrap(op, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if len(page.Items) == limit {
-			last := page.Items[limit-1]
-			page.Next = deliveryCursor(last.ActivityID, last.Inbox)
-			break
-		}
-		var r store.DeliveryRecord
-		var state string
-		var updated int64
-		if err := rows.Scan(&r.ObjectID, &r.ActivityID, &r.Inbox, &r.Host, &state, &r.Attempts, &r.LastError, &updated); err != nil {
-			return store.Page[store.DeliveryRecord]{}, wrap(op, err)
-		}
-		r.State, r.UpdatedAt = store.DeliveryState(state), fromNanos(updated)
-		page.Items = append(page.Items, r)
-	}
-	if err := rows.Err(); err != nil {
-		return store.Page[store.DeliveryRecord]{}, wrap(op, err)
-	}
-	return page, nil
+	return page(ctx, s, op, query, []any{objectID}, limit, after,
+		func(rows *sql.Rows) (store.DeliveryRecord, string, error) {
+			var r store.DeliveryRecord
+			var state string
+			var updated int64
+			err := rows.Scan(&r.ObjectID, &r.ActivityID, &r.Inbox, &r.Host, &state, &r.Attempts, &r.LastError, &updated)
+			r.State, r.UpdatedAt = store.DeliveryState(state), fromNanos(updated)
+			return r, deliveryCursor(r.ActivityID, r.Inbox), err
+		})
 }
 
 // deliveryCursor encodes an activity id and an inbox; IRIs hold no NUL, so it separates them.

@@ -78,47 +78,12 @@ func (s *Store) FollowerByFollowID(ctx context.Context, followID string) (store.
 // FollowersPage implements [store.Followers]. The cursor is the sequence number of the last
 // follower of the previous page; a limit below 1 is an error, and at most 10000 are returned.
 func (s *Store) FollowersPage(ctx context.Context, actorID, cursor string, limit int) (store.Page[store.Follower], error) {
-	const op = "followers page"
-	var page store.Page[store.Follower]
-	if err := s.check(op); err != nil {
-		return page, err
-	}
-	limit, err := checkLimit(op, limit)
-	if err != nil {
-		return page, err
-	}
-	var rows *sql.Rows
-	if cursor == "" {
-		rows, err = s.db.QueryContext(ctx, s.q.followersFirst, actorID, limit+1)
-	} else {
-		seq, perr := parseCursor(cursor)
-		if perr != nil {
-			return page, fmt.Errorf("sqlstore: %s: %w", op, perr)
-		}
-		rows, err = s.db.QueryContext(ctx, s.q.followersAfter, actorID, limit+1, seq)
-	}
-	if err != nil {
-		return page, wrap(op, err)
-	}
-	defer rows.Close()
-	var last int64
-	for rows.Next() {
-		if len(page.Items) == limit {
-			page.Next = formatCursor(last)
-			break
-		}
-		var seq int64
-		f, err := scanFollower(rows, &seq)
-		if err != nil {
-			return store.Page[store.Follower]{}, wrap(op, err)
-		}
-		last = seq
-		page.Items = append(page.Items, f)
-	}
-	if err := rows.Err(); err != nil {
-		return store.Page[store.Follower]{}, wrap(op, err)
-	}
-	return page, nil
+	return seqPage(ctx, s, "followers page", s.q.followersFirst, s.q.followersAfter, []any{actorID}, cursor, limit,
+		func(rows *sql.Rows) (store.Follower, string, error) {
+			var seq int64
+			f, err := scanFollower(rows, &seq)
+			return f, formatCursor(seq), err
+		})
 }
 
 // CountFollowers implements [store.Followers].

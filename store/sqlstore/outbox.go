@@ -45,47 +45,12 @@ func (s *Store) AppendOutbox(ctx context.Context, activity store.Object, objects
 
 // OutboxPage implements [store.Outbox]. Cursors and limits work as in [Store.FollowersPage].
 func (s *Store) OutboxPage(ctx context.Context, actorID, cursor string, limit int) (store.Page[store.Object], error) {
-	const op = "outbox page"
-	var page store.Page[store.Object]
-	if err := s.check(op); err != nil {
-		return page, err
-	}
-	limit, err := checkLimit(op, limit)
-	if err != nil {
-		return page, err
-	}
-	var rows *sql.Rows
-	if cursor == "" {
-		rows, err = s.db.QueryContext(ctx, s.q.outboxFirst, actorID, limit+1)
-	} else {
-		seq, perr := parseCursor(cursor)
-		if perr != nil {
-			return page, fmt.Errorf("sqlstore: %s: %w", op, perr)
-		}
-		rows, err = s.db.QueryContext(ctx, s.q.outboxAfter, actorID, limit+1, seq)
-	}
-	if err != nil {
-		return page, wrap(op, err)
-	}
-	defer rows.Close()
-	var last int64
-	for rows.Next() {
-		if len(page.Items) == limit {
-			page.Next = formatCursor(last)
-			break
-		}
-		var seq int64
-		o, err := scanObject(rows, &seq)
-		if err != nil {
-			return store.Page[store.Object]{}, wrap(op, err)
-		}
-		last = seq
-		page.Items = append(page.Items, o)
-	}
-	if err := rows.Err(); err != nil {
-		return store.Page[store.Object]{}, wrap(op, err)
-	}
-	return page, nil
+	return seqPage(ctx, s, "outbox page", s.q.outboxFirst, s.q.outboxAfter, []any{actorID}, cursor, limit,
+		func(rows *sql.Rows) (store.Object, string, error) {
+			var seq int64
+			o, err := scanObject(rows, &seq)
+			return o, formatCursor(seq), err
+		})
 }
 
 // CountOutbox implements [store.Outbox].

@@ -1,0 +1,60 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+// rowScanner scans one row of a page query into an item and the cursor that points after it.
+type rowScanner[T any] func(rows *sql.Rows) (item T, next string, err error)
+
+// seqPage reads one page of a listing keyed by an insertion sequence: the first page with query
+// first when cursor is empty, else a later one with query after and the decoded sequence.
+func seqPage[T any](ctx context.Context, s *Store, op, first, after string, fixed []any, cursor string, limit int, scan rowScanner[T]) (store.Page[T], error) {
+	if cursor == "" {
+		return page(ctx, s, op, first, fixed, limit, nil, scan)
+	}
+	seq, err := parseCursor(cursor)
+	if err != nil {
+		return store.Page[T]{}, wrap(op, err)
+	}
+	return page(ctx, s, op, after, fixed, limit, []any{seq}, scan)
+}
+
+// page runs a page query, whose arguments are the fixed ones, the row limit, then the cursor's,
+// and reads at most limit items; it asks for one row more only to tell whether a next page exists.
+func page[T any](ctx context.Context, s *Store, op, query string, fixed []any, limit int, cursor []any, scan rowScanner[T]) (store.Page[T], error) {
+	var p store.Page[T]
+	if err := s.check(op); err != nil {
+		return p, err
+	}
+	limit, err := checkLimit(op, limit)
+	if err != nil {
+		return p, err
+	}
+	args := append(append(append(make([]any, 0, len(fixed)+1+len(cursor)), fixed...), limit+1), cursor...)
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return p, wrap(op, err)
+	}
+	defer rows.Close()
+	var next string
+	for rows.Next() {
+		if len(p.Items) == limit {
+			p.Next = next
+			break
+		}
+		item, n, err := scan(rows)
+		if err != nil {
+			return store.Page[T]{}, wrap(op, err)
+		}
+		next = n
+		p.Items = append(p.Items, item)
+	}
+	if err := rows.Err(); err != nil {
+		return store.Page[T]{}, wrap(op, err)
+	}
+	return p, nil
+}
