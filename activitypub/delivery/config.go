@@ -55,7 +55,10 @@ type Config struct {
 	// Deliveries keeps per-delivery status for [Engine.Status]. Default: nil, no status is kept.
 	Deliveries store.Deliveries
 
-	// Client posts the deliveries. Its Timeout, if any, applies on top of RequestTimeout.
+	// Client posts the deliveries: its Transport is the base under the signing transport (put the
+	// SSRF guard there), and its Timeout, if any, applies on top of RequestTimeout. Requests are
+	// signed with draft-cavage first and, for a host that answers 400 or 401 to it, with RFC 9421,
+	// the scheme that worked being remembered per host (signing.Transport).
 	// Default: a client over http.DefaultTransport.
 	Client *http.Client
 	// UserAgent is sent with every delivery. Default: "fedsite".

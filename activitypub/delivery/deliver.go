@@ -214,10 +214,11 @@ func (e *Engine) post(ctx context.Context, inbox string, key signing.Key, doc []
 	req.Header.Set("Content-Type", mediaType)
 	req.Header.Set("Accept", mediaType)
 	req.Header.Set("User-Agent", e.cfg.UserAgent)
-	if err := signing.Sign(req, key, doc, e.cfg.Now()); err != nil {
+	client, err := e.client(key)
+	if err != nil {
 		return 0, 0, fmt.Errorf("delivery: sign: %w", err)
 	}
-	resp, err := e.cfg.Client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, 0, fmt.Errorf("delivery: post: %w", err)
 	}
@@ -229,6 +230,24 @@ func (e *Engine) post(ctx context.Context, inbox string, key signing.Key, doc []
 		asked = retryAfter(resp.Header.Get("Retry-After"), e.cfg.Now())
 	}
 	return resp.StatusCode, asked, nil
+}
+
+// client returns the HTTP client that signs with key: draft-cavage first, RFC 9421 for a host that
+// answered 400 or 401 to it, remembering per host what worked (see signing.Transport). One client
+// is kept per key, so the memory of each host outlives a delivery.
+func (e *Engine) client(key signing.Key) (*http.Client, error) {
+	e.clientsMu.Lock()
+	defer e.clientsMu.Unlock()
+	if c, ok := e.clients[key.ID]; ok {
+		return c, nil
+	}
+	tr, err := signing.NewTransport(signing.TransportConfig{Key: key, Base: e.cfg.Client.Transport, Now: e.cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	c := &http.Client{Transport: tr, CheckRedirect: e.cfg.Client.CheckRedirect, Jar: e.cfg.Client.Jar, Timeout: e.cfg.Client.Timeout}
+	e.clients[key.ID] = c
+	return c, nil
 }
 
 // retryAfter parses a Retry-After value, seconds or an HTTP date (RFC 9110 §10.2.3).

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,9 @@ type Engine struct {
 	log  *slog.Logger
 	wake chan struct{}
 	docs docCache
+
+	clientsMu sync.Mutex
+	clients   map[string]*http.Client // by key id: signs with that key, double-knocking per host
 
 	delivered, failed, retried, deadLettered, deferred, gone atomic.Uint64
 }
@@ -41,10 +45,11 @@ func New(cfg Config) (*Engine, error) {
 		return nil, invalid("LeaseTimeout", "must exceed RequestTimeout")
 	}
 	return &Engine{
-		cfg:  cfg,
-		log:  cfg.Logger,
-		wake: make(chan struct{}, 1),
-		docs: docCache{m: make(map[string][]byte)},
+		cfg:     cfg,
+		log:     cfg.Logger,
+		wake:    make(chan struct{}, 1),
+		docs:    docCache{m: make(map[string][]byte)},
+		clients: make(map[string]*http.Client),
 	}, nil
 }
 

@@ -217,15 +217,37 @@ func TestFailures(t *testing.T) {
 			},
 		},
 		{
-			name: "400 is final",
+			name: "an inbox that takes only RFC 9421 gets it after a 401",
+			script: func(_ int, w http.ResponseWriter, r *http.Request) bool {
+				if r.Header.Get("Signature-Input") == "" {
+					w.WriteHeader(http.StatusUnauthorized)
+					return true
+				}
+				return false
+			},
+			settled: func(s Stats) bool { return s.Delivered == 1 },
+			want: func(t *testing.T, e *env, in *inbox) {
+				h := in.snapshot()
+				if len(h) != 2 || h[0].rfc9421 || !h[1].rfc9421 {
+					t.Errorf("requests %+v, want draft-cavage refused, then RFC 9421", h)
+				}
+				if s, _ := e.eng.Stats(t.Context()); s.Retried != 0 || s.Failed != 0 {
+					t.Errorf("stats %+v: the second knock is part of one attempt", s)
+				}
+			},
+		},
+		{
+			name: "400 to both signature schemes is final",
 			script: func(_ int, w http.ResponseWriter, _ *http.Request) bool {
 				w.WriteHeader(http.StatusBadRequest)
 				return true
 			},
 			settled: func(s Stats) bool { return s.Failed == 1 },
 			want: func(t *testing.T, e *env, in *inbox) {
-				if n := in.count(); n != 1 {
-					t.Errorf("%d attempts, want 1", n)
+				// One attempt, knocked twice: draft-cavage, then RFC 9421 after the 400.
+				h := in.snapshot()
+				if len(h) != 2 || h[0].rfc9421 || !h[1].rfc9421 {
+					t.Errorf("requests %+v, want one draft-cavage then one RFC 9421", h)
 				}
 				if n, _ := e.st.CountFollowers(t.Context(), testActor); n != 2 {
 					t.Errorf("%d followers left, want 2", n)

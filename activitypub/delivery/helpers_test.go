@@ -117,9 +117,10 @@ type inbox struct {
 }
 
 type hit struct {
-	at   time.Time
-	path string
-	body string
+	at      time.Time
+	path    string
+	body    string
+	rfc9421 bool // signed with RFC 9421 rather than draft-cavage
 }
 
 func newInbox(t *testing.T, script func(n int, w http.ResponseWriter, r *http.Request) bool) *inbox {
@@ -146,7 +147,7 @@ func newInbox(t *testing.T, script func(n int, w http.ResponseWriter, r *http.Re
 		}
 		in.mu.Lock()
 		n := len(in.hits)
-		in.hits = append(in.hits, hit{at: time.Now(), path: r.URL.Path, body: string(body)})
+		in.hits = append(in.hits, hit{at: time.Now(), path: r.URL.Path, body: string(body), rfc9421: r.Header.Get("Signature-Input") != ""})
 		in.mu.Unlock()
 		if in.script != nil && in.script(n, w, r) {
 			return
