@@ -25,6 +25,7 @@
 //	/ap/users/{name}/following   an empty collection: site actors follow no one
 //	/ap/inbox                    the shared inbox
 //	/ap/activities/{id}          activities the site sent
+//	/ap/nodeinfo/2.1             NodeInfo 2.1, linked from /.well-known/nodeinfo
 //	/.well-known/webfinger       WebFinger, and /.well-known/host-meta
 //
 // A published article keeps the site's own URL as its id: an AS2 request for that URL gets the
@@ -32,7 +33,16 @@
 //
 // # Delivery
 //
-// Publish stores the activity and returns; [Federation.Run] delivers it to every distinct inbox of the
-// actor's followers (shared inboxes preferred), signing each request with the actor's key. Run must
-// be running for anything to be delivered.
+// Publish stores the activity, queues one fan-out job in Config.Queue (by default the Store's
+// durable queue) and returns; [Federation.Run], in this process or any other sharing the queue,
+// delivers it to every distinct inbox of the actor's followers (shared inboxes preferred), signing
+// each request with the actor's key, retrying with backoff and pruning followers whose inbox is
+// gone (package delivery). Run must be running somewhere for anything to be delivered.
+//
+// # The inbox
+//
+// Incoming activities are checked in a fixed order, each refusal leaving the store untouched: size
+// (413), media type (415), shape (400), blocks (403, before anything is fetched), the HTTP signature
+// — draft-cavage or RFC 9421 — and its signer (401), origin rules (403), then de-duplication by
+// activity id; accepted activities get 202.
 package activitypub
