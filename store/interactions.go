@@ -1,0 +1,75 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// InteractionKind says how a remote actor reacted to a local object.
+type InteractionKind string
+
+// The interaction kinds.
+const (
+	InteractionLike     InteractionKind = "like"
+	InteractionAnnounce InteractionKind = "announce"
+	InteractionReply    InteractionKind = "reply"
+)
+
+// Interaction is a remote actor's Like or Announce of a local object, or a reply to it.
+type Interaction struct {
+	// ID is the id of the Like or Announce activity, or of the reply object.
+	ID   string
+	Kind InteractionKind
+	// ObjectID is the local object interacted with (the article).
+	ObjectID string
+	// ActorID is the remote actor.
+	ActorID string
+	// Document is what the site shows of it: for a reply, the reply object as fedsite kept it
+	// (sanitized content); empty for likes and announces.
+	Document []byte
+	// CreatedAt is when it was recorded. Adapters set it when it is zero.
+	CreatedAt time.Time
+}
+
+// Interactions keeps the likes, announces and replies the site's objects received.
+type Interactions interface {
+	// AddInteraction records i. Adding an id that exists replaces its Document (an edited reply)
+	// and keeps its place and CreatedAt.
+	AddInteraction(ctx context.Context, i Interaction) error
+	// Interaction returns the interaction with that id, or ErrNotFound.
+	Interaction(ctx context.Context, id string) (Interaction, error)
+	// RemoveInteraction deletes the interaction with that id; ErrNotFound when there is none.
+	RemoveInteraction(ctx context.Context, id string) error
+	// InteractionsPage lists an object's interactions of one kind, newest first.
+	InteractionsPage(ctx context.Context, objectID string, kind InteractionKind, cursor string, limit int) (Page[Interaction], error)
+	// CountInteractions counts an object's interactions by kind; kinds with none are absent.
+	CountInteractions(ctx context.Context, objectID string) (map[InteractionKind]int, error)
+}
+
+// FollowRequest is a Follow waiting for the site's decision, for actors that approve their
+// followers (manuallyApprovesFollowers).
+type FollowRequest struct {
+	// ActorID is the local actor asked to be followed.
+	ActorID string
+	// FollowerID, Inbox and SharedInbox describe the remote actor, as for a Follower.
+	FollowerID, Inbox, SharedInbox string
+	// FollowID is the id of the Follow activity; Document is the Follow as received, embedded in
+	// the Accept or Reject sent later.
+	FollowID string
+	Document []byte
+	// CreatedAt is when the request arrived. Adapters set it when it is zero.
+	CreatedAt time.Time
+}
+
+// FollowRequests keeps pending follow requests.
+type FollowRequests interface {
+	// AddFollowRequest records r, replacing a pending request of the same follower to the same
+	// actor (a repeated Follow) while keeping its place and CreatedAt.
+	AddFollowRequest(ctx context.Context, r FollowRequest) error
+	// FollowRequest returns the pending request, or ErrNotFound.
+	FollowRequest(ctx context.Context, actorID, followerID string) (FollowRequest, error)
+	// RemoveFollowRequest deletes the pending request; ErrNotFound when there is none.
+	RemoveFollowRequest(ctx context.Context, actorID, followerID string) error
+	// FollowRequestsPage lists an actor's pending requests, newest first.
+	FollowRequestsPage(ctx context.Context, actorID, cursor string, limit int) (Page[FollowRequest], error)
+}
