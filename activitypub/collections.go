@@ -1,11 +1,14 @@
 package activitypub
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 
 	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/store"
 )
 
 // A collection is served as an OrderedCollection with totalItems and a first page, which Mastodon
@@ -33,6 +36,9 @@ func (f *Federation) serveOutbox(w http.ResponseWriter, r *http.Request) {
 					return collectionPage{}, err
 				}
 				a.Context = nil
+				if err := f.currentObject(r.Context(), a); err != nil {
+					return collectionPage{}, err
+				}
 				items = append(items, vocab.Ref{Object: a})
 			}
 			return collectionPage{items: items, next: p.Next}, nil
@@ -120,4 +126,32 @@ func pageURL(collID, cursor string) string {
 		return collID + "?page=true"
 	}
 	return collID + "?page=true&cursor=" + url.QueryEscape(cursor)
+}
+
+// currentObject replaces the object an outbox activity embeds with its current state: the edited
+// document after an Update, a Tombstone after a Delete, so the outbox never serves deleted text.
+func (f *Federation) currentObject(ctx context.Context, a *vocab.Object) error {
+	emb := a.Object.Object
+	if emb == nil || emb.ID == "" {
+		return nil
+	}
+	o, err := f.cfg.Store.Object(ctx, emb.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case !o.Deleted.IsZero():
+		ts := tombstone(o)
+		ts.Context = nil
+		a.Object = vocab.Ref{Object: ts}
+		return nil
+	}
+	cur, err := vocab.Decode(o.Document)
+	if err != nil {
+		return err
+	}
+	cur.Context = nil
+	a.Object = vocab.Ref{Object: cur}
+	return nil
 }

@@ -36,6 +36,12 @@ func (f *Federation) resolveWebFinger(ctx context.Context, r webfinger.Resource)
 			Links:   []webfinger.Link{{Rel: "self", Type: webfinger.MediaTypeActivity, Href: id}},
 		}, nil
 	}
+	// A deleted actor is not found, whatever the site still says (see DeleteActor).
+	if gone, err := f.actorGone(ctx, f.urls.actor(username)); err != nil {
+		return nil, err
+	} else if gone {
+		return nil, webfinger.ErrNotFound
+	}
 	a, err := f.lookupActor(ctx, username)
 	if errors.Is(err, ErrNotFound) {
 		return nil, webfinger.ErrNotFound

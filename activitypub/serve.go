@@ -88,6 +88,17 @@ func (f *Federation) authorizeFetch(w http.ResponseWriter, r *http.Request) bool
 func (f *Federation) serveActor(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	w.Header().Add("Vary", "Accept")
+	// A deleted actor answers 410 with a Tombstone, whatever the site still says (see DeleteActor).
+	if name := r.PathValue("name"); usernameRE.MatchString(name) {
+		id := f.urls.actor(name)
+		if gone, err := f.actorGone(ctx, id); err != nil {
+			f.fail(w, r, "actor", err)
+			return
+		} else if gone {
+			f.serveStored(w, r, id)
+			return
+		}
+	}
 	a, err := f.lookupActor(ctx, r.PathValue("name"))
 	if err != nil {
 		f.notFoundOr(w, r, "actor", err)

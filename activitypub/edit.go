@@ -1,0 +1,299 @@
+package activitypub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fedsite/fedsite/activitypub/delivery"
+	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/store"
+)
+
+// Edits and deletes (INTEROP §1.9, §1.10). The Update and Delete activities are stored as objects,
+// so that their ids dereference, but not appended to the outbox: the outbox lists the actor's
+// posts, and Mastodon shows its totalItems as the post count.
+
+// inboxPageSize is how many follower inboxes Delete reads per store call while it looks for the
+// inboxes that received an object but no longer follow.
+const inboxPageSize = 500
+
+// Update federates an edit of an article published before with [Federation.Publish]: it renders
+// the full object again under the same id, keeps its published date, stamps updated (Config.Now,
+// or one second past the previous published/updated when the clock is not later, so it always
+// increases), stores it and queues an Update carrying the whole object to every follower. It
+// returns once that is stored. An article never published, or deleted, gives an error matching
+// ErrNotFound and nothing is sent: an edit never federates a post for the first time. An article
+// fedsite cannot publish gives an *InvalidError. a.Published is ignored.
+func (f *Federation) Update(ctx context.Context, username string, a Article) error {
+	actor, err := f.lookupActor(ctx, username)
+	if err != nil {
+		return err
+	}
+	if err := f.checkArticle(a); err != nil {
+		return err
+	}
+	actorID := f.urls.actor(actor.Username)
+	stored, prev, err := f.ownObject(ctx, actorID, a.URL)
+	if err != nil {
+		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
+	}
+	a.Published = prev.Published
+	if a.Published.IsZero() {
+		a.Published = stored.Published
+	}
+	last := prev.Published
+	if prev.Updated.After(last) {
+		last = prev.Updated
+	}
+	updated := f.cfg.Now().UTC().Truncate(time.Second)
+	if !updated.After(last) {
+		updated = last.Add(time.Second)
+	}
+	obj := f.renderArticle(actorID, a)
+	obj.Updated = updated
+	update := &vocab.Object{
+		Context:   obj.Context,
+		ID:        f.urls.activity(newID()),
+		Type:      vocab.Types{"Update"},
+		Actor:     vocab.Ref{IRI: actorID},
+		Published: updated,
+		To:        obj.To,
+		Cc:        obj.Cc,
+	}
+	embedded := *obj
+	embedded.Context = nil
+	update.Object = vocab.Ref{Object: &embedded}
+	objDoc, err := json.Marshal(obj)
+	if err != nil {
+		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
+	}
+	updateDoc, err := json.Marshal(update)
+	if err != nil {
+		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
+	}
+	// The activity first: if storing the object fails, nothing refers to the stored activity.
+	if err := f.cfg.Store.PutObject(ctx, store.Object{
+		ID: update.ID, ActorID: actorID, Type: "Update", Document: updateDoc, Published: updated,
+	}); err != nil {
+		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
+	}
+	if err := f.cfg.Store.PutObject(ctx, store.Object{
+		ID: obj.ID, ActorID: actorID, Type: obj.Type.First(), Document: objDoc, Published: stored.Published,
+	}); err != nil {
+		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
+	}
+	f.audit(ctx, store.AuditEntry{Actor: actorID, Action: "update", Object: a.URL, Detail: update.ID})
+	if err := f.enqueue(ctx, update.ID, obj.ID, actorID, ""); err != nil {
+		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
+	}
+	return nil
+}
+
+// Delete federates the deletion of an article published before: it queues a Delete carrying a
+// Tombstone (id, formerType, deleted) to every follower of the actor and to every other inbox the
+// article's activities were ever queued for (a server that received the Create but no longer
+// follows still shows the post), then turns the stored object into a tombstone, so that its URL
+// answers AS2 requests with 410 Gone and a Tombstone body. The site's HTML page is the site's: it
+// should answer 410 or 404 too. The article URL may never be published again. An article never
+// published, or already deleted, gives an error matching ErrNotFound; if Delete fails after
+// queueing, calling it again sends the Delete again, which receivers take as a no-op.
+//
+// Finding the former recipients reads the article's delivery records and the actor's follower
+// inboxes; the memory it takes grows with the number of inboxes the article was delivered to.
+func (f *Federation) Delete(ctx context.Context, username, articleURL string) error {
+	actor, err := f.lookupActor(ctx, username)
+	if err != nil {
+		return err
+	}
+	if !f.urls.local(articleURL) || strings.HasPrefix(articleURL, f.urls.base+prefix+"/") {
+		return fmt.Errorf("activitypub: delete %s: %w", articleURL, ErrNotFound)
+	}
+	actorID := f.urls.actor(actor.Username)
+	stored, _, err := f.ownObject(ctx, actorID, articleURL)
+	if err != nil {
+		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
+	}
+	now := f.cfg.Now().UTC()
+	del := &vocab.Object{
+		Context:   vocab.ContextActivityStreams,
+		ID:        f.urls.activity(newID()),
+		Type:      vocab.Types{"Delete"},
+		Actor:     vocab.Ref{IRI: actorID},
+		Published: now.Truncate(time.Second),
+		To:        vocab.Refs{{IRI: vocab.PublicIRI}},
+		Cc:        vocab.Refs{{IRI: actorID + "/followers"}},
+	}
+	ts := tombstone(store.Object{ID: stored.ID, Type: stored.Type, Deleted: now})
+	ts.Context = nil
+	del.Object = vocab.Ref{Object: ts}
+	doc, err := json.Marshal(del)
+	if err != nil {
+		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
+	}
+	if err := f.cfg.Store.PutObject(ctx, store.Object{
+		ID: del.ID, ActorID: actorID, Type: "Delete", Document: doc, Published: now,
+	}); err != nil {
+		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
+	}
+	former, err := f.formerInboxes(ctx, actorID, articleURL)
+	if err != nil {
+		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
+	}
+	acts := []delivery.Activity{{ID: del.ID, ObjectID: articleURL, ActorID: actorID}}
+	for _, inbox := range former {
+		acts = append(acts, delivery.Activity{ID: del.ID, ObjectID: articleURL, ActorID: actorID, Inbox: inbox})
+	}
+	if err := f.engine.Enqueue(ctx, acts...); err != nil {
+		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
+	}
+	if err := f.cfg.Store.DeleteObject(ctx, articleURL, now); err != nil {
+		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
+	}
+	f.audit(ctx, store.AuditEntry{Actor: actorID, Action: "delete", Object: articleURL, Detail: del.ID})
+	return nil
+}
+
+// DeleteActor federates the deletion of one of the site's actors: it queues Delete{object: the
+// actor id}, to the public and the actor's followers, to every follower inbox, signed with the
+// actor's key, and from then on the actor URL answers 410 Gone with a Tombstone and WebFinger
+// answers 404 for it, even while the ActorSource still returns it. Mastodon verifies an actor's
+// Delete with the key it cached (INTEROP §1.9) and, on the 410, removes the account. The site
+// should stop publishing as the actor: its name can never be used again. Deleting an actor twice
+// gives an error matching ErrNotFound.
+func (f *Federation) DeleteActor(ctx context.Context, username string) error {
+	actor, err := f.lookupActor(ctx, username)
+	if err != nil {
+		return err
+	}
+	actorID := f.urls.actor(actor.Username)
+	if gone, err := f.actorGone(ctx, actorID); err != nil {
+		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
+	} else if gone {
+		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, ErrNotFound)
+	}
+	// Make the key now, so that the Delete is signed with the key servers cached.
+	if _, err := f.actorKey(ctx, actorID); err != nil {
+		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
+	}
+	now := f.cfg.Now().UTC()
+	del := &vocab.Object{
+		Context:   vocab.ContextActivityStreams,
+		ID:        f.urls.activity(newID()),
+		Type:      vocab.Types{"Delete"},
+		Actor:     vocab.Ref{IRI: actorID},
+		Object:    vocab.Ref{IRI: actorID},
+		Published: now.Truncate(time.Second),
+		To:        vocab.Refs{{IRI: vocab.PublicIRI}},
+		Cc:        vocab.Refs{{IRI: actorID + "/followers"}},
+	}
+	doc, err := json.Marshal(del)
+	if err != nil {
+		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
+	}
+	if err := f.cfg.Store.PutObject(ctx, store.Object{
+		ID: del.ID, ActorID: actorID, Type: "Delete", Document: doc, Published: now,
+	}); err != nil {
+		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
+	}
+	if err := f.enqueue(ctx, del.ID, actorID, actorID, ""); err != nil {
+		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
+	}
+	// The tombstone record: the actor document stored under the actor id, then deleted.
+	typ := actor.Type
+	if typ == "" {
+		typ = "Person"
+	}
+	actorDoc, err := json.Marshal(&vocab.Object{Context: vocab.ContextActivityStreams, ID: actorID, Type: vocab.Types{typ}})
+	if err != nil {
+		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
+	}
+	err = f.cfg.Store.PutObject(ctx, store.Object{ID: actorID, ActorID: actorID, Type: typ, Document: actorDoc, Published: now})
+	if err == nil {
+		err = f.cfg.Store.DeleteObject(ctx, actorID, now)
+	}
+	if err != nil {
+		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
+	}
+	f.audit(ctx, store.AuditEntry{Actor: actorID, Action: "delete actor", Object: actorID, Detail: del.ID})
+	return nil
+}
+
+// actorGone reports whether the actor was deleted with DeleteActor.
+func (f *Federation) actorGone(ctx context.Context, actorID string) (bool, error) {
+	o, err := f.cfg.Store.Object(ctx, actorID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return !o.Deleted.IsZero(), nil
+}
+
+// ownObject returns the stored, not deleted object with that id published by actorID, decoded;
+// ErrNotFound otherwise.
+func (f *Federation) ownObject(ctx context.Context, actorID, id string) (store.Object, *vocab.Object, error) {
+	o, err := f.cfg.Store.Object(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return o, nil, fmt.Errorf("not published: %w", ErrNotFound)
+	}
+	if err != nil {
+		return o, nil, err
+	}
+	if !o.Deleted.IsZero() {
+		return o, nil, fmt.Errorf("deleted: %w", ErrNotFound)
+	}
+	if o.ActorID != actorID {
+		return o, nil, fmt.Errorf("published by another actor: %w", ErrNotFound)
+	}
+	v, err := vocab.Decode(o.Document)
+	if err != nil {
+		return o, nil, fmt.Errorf("stored document: %w", err)
+	}
+	return o, v, nil
+}
+
+// formerInboxes lists, in byte order, the inboxes that deliveries about objectID were queued for
+// and that are no longer a delivery inbox of the actor's followers.
+func (f *Federation) formerInboxes(ctx context.Context, actorID, objectID string) ([]string, error) {
+	set := make(map[string]bool)
+	cursor := ""
+	for {
+		p, err := f.cfg.Store.DeliveriesPage(ctx, objectID, cursor, inboxPageSize)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range p.Items {
+			set[r.Inbox] = true
+		}
+		if p.Next == "" {
+			break
+		}
+		cursor = p.Next
+	}
+	after := ""
+	for len(set) > 0 {
+		inboxes, err := f.cfg.Store.DeliveryInboxes(ctx, actorID, after, inboxPageSize)
+		if err != nil {
+			return nil, err
+		}
+		for _, in := range inboxes {
+			delete(set, in)
+		}
+		if len(inboxes) < inboxPageSize {
+			break
+		}
+		after = inboxes[len(inboxes)-1]
+	}
+	out := make([]string, 0, len(set))
+	for in := range set {
+		out = append(out, in)
+	}
+	slices.Sort(out)
+	return out, nil
+}

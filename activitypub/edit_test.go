@@ -1,0 +1,289 @@
+package activitypub_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fedsite/fedsite/activitypub"
+	"github.com/fedsite/fedsite/activitypub/activitypubtest"
+	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/store/memstore"
+)
+
+// follow makes r follow the site actor and waits for the Accept.
+func follow(t *testing.T, s *site, r *activitypubtest.Remote, actorID, id string) map[string]any {
+	t.Helper()
+	f := map[string]any{
+		"@context": vocab.ContextActivityStreams, "id": r.ActorID() + "/follows/" + id,
+		"type": "Follow", "actor": r.ActorID(), "object": actorID,
+	}
+	if resp := r.Post(actorID+"/inbox", f); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("Follow: status %d", resp.StatusCode)
+	}
+	r.WaitFor("Accept")
+	return f
+}
+
+// waitN waits for n deliveries of type typ to r and returns them in arrival order.
+func waitN(t *testing.T, r *activitypubtest.Remote, typ string, n int) []activitypubtest.Delivery {
+	t.Helper()
+	deadline := time.Now().Add(activitypubtest.WaitTimeout)
+	for {
+		var got []activitypubtest.Delivery
+		for _, d := range r.Deliveries() {
+			if d.Err != nil {
+				t.Fatalf("delivery to %s: %v", d.Path, d.Err)
+			}
+			if d.Activity.Type.Has(typ) {
+				got = append(got, d)
+			}
+		}
+		if len(got) >= n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d %s delivered to %s, want %d", len(got), typ, r.ActorID(), n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func count(r *activitypubtest.Remote, typ string) int {
+	n := 0
+	for _, d := range r.Deliveries() {
+		if d.Err == nil && d.Activity.Type.Has(typ) {
+			n++
+		}
+	}
+	return n
+}
+
+// extraString returns a string member kept in Extra.
+func extraString(t *testing.T, o *vocab.Object, name string) string {
+	t.Helper()
+	var s string
+	if raw, ok := o.Extra[name]; ok {
+		if err := json.Unmarshal(raw, &s); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	return s
+}
+
+func TestUpdateAndDelete(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{now: time.Now().UTC().Truncate(time.Second)}
+	s := newSiteWith(t, memstore.New(), func(c *activitypub.Config) { c.Now = clk.Now })
+	newsID := s.fed.ActorID("news")
+	alice := activitypubtest.NewRemote(t, "alice")
+	bob := activitypubtest.NewRemote(t, "bob")
+	follow(t, s, alice, newsID, "1")
+	bobFollow := follow(t, s, bob, newsID, "1")
+
+	article := activitypub.Article{
+		URL: s.url("/articles/river-path"), Title: "Council approves the river path",
+		Content: "<p>The council voted 31 to 9.</p>", Language: "en",
+	}
+	if err := s.fed.Publish(ctx, "news", article); err != nil {
+		t.Fatal(err)
+	}
+	published := alice.WaitFor("Create").Activity.Object.Object.Published
+	bob.WaitFor("Create")
+
+	// Refusals: nothing is stored or sent for them.
+	refusals := []struct {
+		name string
+		call func() error
+		want error
+	}{
+		{"update never published", func() error {
+			a := article
+			a.URL = s.url("/articles/draft")
+			return s.fed.Update(ctx, "news", a)
+		}, activitypub.ErrNotFound},
+		{"update by another actor", func() error { return s.fed.Update(ctx, "desk", article) }, activitypub.ErrNotFound},
+		{"update unknown actor", func() error { return s.fed.Update(ctx, "nobody", article) }, activitypub.ErrNotFound},
+		{"delete never published", func() error { return s.fed.Delete(ctx, "news", s.url("/articles/draft")) }, activitypub.ErrNotFound},
+		{"delete by another actor", func() error { return s.fed.Delete(ctx, "desk", article.URL) }, activitypub.ErrNotFound},
+		{"delete fedsite route", func() error { return s.fed.Delete(ctx, "news", s.url("/ap/actor")) }, activitypub.ErrNotFound},
+	}
+	for _, c := range refusals {
+		if err := c.call(); !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		}
+	}
+	if st, err := s.fed.DeliveryStatus(ctx, s.url("/articles/draft")); err != nil || len(st.Hosts) != 0 {
+		t.Errorf("never-published URL delivery status = %+v, %v; want nothing queued", st, err)
+	}
+
+	// Two edits while the clock stands still: updated still increases, past published.
+	edits := []string{"<p>The council voted 31 to 9 on Tuesday.</p>", "<p>The council voted 32 to 8.</p>"}
+	var prev time.Time
+	for i, content := range edits {
+		a := article
+		a.Content = content
+		if err := s.fed.Update(ctx, "news", a); err != nil {
+			t.Fatalf("Update %d: %v", i, err)
+		}
+		ups := waitN(t, alice, "Update", i+1)
+		up := ups[i]
+		obj := up.Activity.Object.Object
+		if obj == nil {
+			t.Fatalf("Update %d without the full object", i)
+		}
+		checks := []struct {
+			name string
+			ok   bool
+		}{
+			{"signed by the actor", up.Signer == newsID},
+			{"object id is the article URL", obj.ID == article.URL},
+			{"type Article", obj.Type.Has("Article")},
+			{"new content", obj.Content == content},
+			{"name kept", obj.Name == article.Title},
+			{"published kept", obj.Published.Equal(published)},
+			{"updated after published", obj.Updated.After(obj.Published)},
+			{"updated after the previous edit", obj.Updated.After(prev)},
+			{"addressed to the public", up.Activity.To.Has(vocab.PublicIRI)},
+		}
+		for _, c := range checks {
+			if !c.ok {
+				t.Errorf("Update %d: not %s: %+v", i, c.name, obj)
+			}
+		}
+		prev = obj.Updated
+	}
+	// The article URL serves the edited object.
+	resp, body := s.get(t, "/articles/river-path", vocab.MediaType)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET edited article: %d", resp.StatusCode)
+	}
+	if o, err := vocab.Decode(body); err != nil || o.Content != edits[1] || !o.Updated.Equal(prev) {
+		t.Errorf("served article = %+v, %v; want the last edit", o, err)
+	}
+
+	// bob unfollows: he received the Create, so he gets the Delete anyway.
+	undo := map[string]any{"@context": vocab.ContextActivityStreams, "id": bob.ActorID() + "/undo/1",
+		"type": "Undo", "actor": bob.ActorID(), "object": bobFollow}
+	if resp := bob.Post(s.url("/ap/inbox"), undo); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("Undo: %d", resp.StatusCode)
+	}
+	if err := s.fed.Delete(ctx, "news", article.URL); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*activitypubtest.Remote{alice, bob} {
+		d := r.WaitFor("Delete")
+		ts := d.Activity.Object.Object
+		if ts == nil {
+			t.Fatalf("Delete to %s without a Tombstone", r.ActorID())
+		}
+		checks := []struct{ name, got, want string }{
+			{"signer", d.Signer, newsID},
+			{"actor", d.Activity.Actor.ID(), newsID},
+			{"to", strings.Join(d.Activity.To.IDs(), " "), vocab.PublicIRI},
+			{"cc", strings.Join(d.Activity.Cc.IDs(), " "), newsID + "/followers"},
+			{"object type", ts.Type.First(), "Tombstone"},
+			{"object id", ts.ID, article.URL},
+			{"formerType", extraString(t, ts, "formerType"), "Article"},
+			{"deleted", extraString(t, ts, "deleted"), clk.Now().Format(time.RFC3339)},
+		}
+		for _, c := range checks {
+			if c.got != c.want {
+				t.Errorf("Delete to %s: %s = %q, want %q", r.ActorID(), c.name, c.got, c.want)
+			}
+		}
+	}
+	if n := count(bob, "Update"); n != 2 {
+		t.Errorf("bob got %d Updates, want 2 (he followed then)", n)
+	}
+
+	// The article URL answers AS2 requests with 410 and a Tombstone; browsers get the site's page.
+	resp, body = s.get(t, "/articles/river-path", vocab.MediaType)
+	if resp.StatusCode != http.StatusGone {
+		t.Errorf("GET deleted article as AS2: %d, want 410", resp.StatusCode)
+	}
+	if o, err := vocab.Decode(body); err != nil || !o.Type.Has("Tombstone") || o.ID != article.URL {
+		t.Errorf("410 body = %s, want a Tombstone", body)
+	}
+	// This site has no page there: fedsite hands HTML requests to it, which answers 404.
+	if resp, _ := s.get(t, "/articles/river-path", "text/html"); resp.StatusCode != http.StatusNotFound || resp.Header.Get("Content-Type") == vocab.MediaType {
+		t.Errorf("GET deleted article as HTML: %d %s, want the site's own answer", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	// The outbox no longer serves the deleted text.
+	resp, body = s.get(t, "/ap/users/news/outbox?page=true", vocab.MediaType)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("outbox page: %d", resp.StatusCode)
+	}
+	if strings.Contains(string(body), "31 to 9") || !strings.Contains(string(body), "Tombstone") {
+		t.Errorf("outbox after Delete = %s, want the Create with a Tombstone", body)
+	}
+
+	after := []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"delete twice", s.fed.Delete(ctx, "news", article.URL), activitypub.ErrNotFound},
+		{"update deleted", s.fed.Update(ctx, "news", article), activitypub.ErrNotFound},
+		{"publish deleted URL again", s.fed.Publish(ctx, "news", article), activitypub.ErrAlreadyPublished},
+	}
+	for _, c := range after {
+		if !errors.Is(c.err, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, c.err, c.want)
+		}
+	}
+}
+
+func TestDeleteActor(t *testing.T) {
+	ctx := context.Background()
+	s := newTestSite(t)
+	newsID := s.fed.ActorID("news")
+	alice := activitypubtest.NewRemote(t, "alice")
+	follow(t, s, alice, newsID, "1")
+
+	if err := s.fed.DeleteActor(ctx, "news"); err != nil {
+		t.Fatal(err)
+	}
+	d := alice.WaitFor("Delete")
+	checks := []struct{ name, got, want string }{
+		{"signer", d.Signer, newsID},
+		{"actor", d.Activity.Actor.ID(), newsID},
+		{"object", d.Activity.Object.ID(), newsID},
+		{"to", strings.Join(d.Activity.To.IDs(), " "), vocab.PublicIRI},
+		{"cc", strings.Join(d.Activity.Cc.IDs(), " "), newsID + "/followers"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("Delete %s = %q, want %q", c.name, c.got, c.want)
+		}
+	}
+
+	// The ActorSource still returns news, but its URL is gone.
+	gets := []struct {
+		path, accept string
+		want         int
+	}{
+		{"/ap/users/news", vocab.MediaType, http.StatusGone},
+		{"/ap/users/news", "text/html", http.StatusGone},
+		{"/.well-known/webfinger?resource=acct:news@" + strings.TrimPrefix(s.srv.URL, "http://"), "", http.StatusNotFound},
+		{"/ap/users/desk", vocab.MediaType, http.StatusOK},
+	}
+	for _, g := range gets {
+		resp, body := s.get(t, g.path, g.accept)
+		if resp.StatusCode != g.want {
+			t.Errorf("GET %s (%s): %d, want %d", g.path, g.accept, resp.StatusCode, g.want)
+		}
+		if g.want == http.StatusGone {
+			if o, err := vocab.Decode(body); err != nil || !o.Type.Has("Tombstone") || extraString(t, o, "formerType") != "Organization" {
+				t.Errorf("GET %s: body %s, want an Organization Tombstone", g.path, body)
+			}
+		}
+	}
+	if err := s.fed.DeleteActor(ctx, "news"); !errors.Is(err, activitypub.ErrNotFound) {
+		t.Errorf("second DeleteActor: %v, want ErrNotFound", err)
+	}
+}
