@@ -3,6 +3,7 @@ package activitypub
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"mime"
 	"path"
 	"regexp"
@@ -36,6 +37,39 @@ type Actor struct {
 	// Published is when the account was created. Bridgy Fed, for one, bridges only accounts older
 	// than a week. Default: not sent.
 	Published time.Time
+	// ManuallyApprovesFollowers marks a locked account: servers show follows of it as requests.
+	// Default: false, every follow is accepted.
+	ManuallyApprovesFollowers bool
+	// Fields are the profile's name/value pairs (Mastodon shows four, reads up to 50), sent as an
+	// attachment array of PropertyValue. Default: none.
+	Fields []Field
+	// AttributionDomains are the hosts whose pages may credit this actor as their author with a
+	// fediverse:creator meta tag ([CreatorMeta]); Mastodon 4.3+ shows the actor on the link
+	// preview of such pages only when the page's host is listed (a subdomain of a listed host
+	// counts). Default: none — set it to the site's host for author actors.
+	AttributionDomains []string
+	// AlsoKnownAs are the ids of other accounts of the same owner (aliases, at most 256 read by
+	// Mastodon). An account moving to this actor must be listed here before it sends its Move.
+	// Default: none.
+	AlsoKnownAs []string
+	// MovedTo is the id of the account this actor moved to; servers then show the profile as
+	// moved. [Federation.Move] records a move itself, so the site needs to set this only for a
+	// move made without it. Default: not moved.
+	MovedTo string
+	// Featured are the URLs of published articles pinned to the profile, in display order. They
+	// are served in the actor's featured collection, which Mastodon shows at the top of the
+	// profile (up to five); URLs that fedsite did not publish, or that were deleted, are left out.
+	// Default: none.
+	Featured []string
+}
+
+// Field is one profile field, such as {"Website", "https://news.example.com"}.
+type Field struct {
+	// Name is the label, plain text.
+	Name string
+	// Value is plain text; a value that is an absolute http(s) URL is sent as a link to it (with
+	// rel="me", so that Mastodon verifies it when the page links back with [MeLink]).
+	Value string
 }
 
 // ActorSource is how fedsite learns about the site's actors. The site implements it on its own
@@ -67,10 +101,15 @@ var actorContext = json.RawMessage(`["https://www.w3.org/ns/activitystreams","ht
 	`"https://w3id.org/security/multikey/v1",` +
 	`{"manuallyApprovesFollowers":"as:manuallyApprovesFollowers","toot":"http://joinmastodon.org/ns#",` +
 	`"discoverable":"toot:discoverable","indexable":"toot:indexable",` +
+	`"featured":{"@id":"toot:featured","@type":"@id"},` +
+	`"attributionDomains":{"@id":"toot:attributionDomains","@type":"@id"},` +
+	`"alsoKnownAs":{"@id":"as:alsoKnownAs","@type":"@id"},"movedTo":{"@id":"as:movedTo","@type":"@id"},` +
+	`"schema":"http://schema.org#","PropertyValue":"schema:PropertyValue","value":"schema:value",` +
 	`"webfinger":"https://purl.archive.org/socialweb/webfinger#webfinger"}]`)
 
-// actorDocument renders a site actor as the AS2 document Mastodon and others read (INTEROP §1.2, §6).
-func (f *Federation) actorDocument(a *Actor, k actorKey) *vocab.Object {
+// actorDocument renders a site actor as the AS2 document Mastodon and others read (INTEROP §1.2,
+// §6). movedTo is the recorded move target, used when the site's Actor.MovedTo is empty.
+func (f *Federation) actorDocument(a *Actor, k actorKey, movedTo string) *vocab.Object {
 	id := f.urls.actor(a.Username)
 	typ := a.Type
 	if typ == "" {
@@ -92,10 +131,33 @@ func (f *Federation) actorDocument(a *Actor, k actorKey) *vocab.Object {
 		Discoverable:      &a.Discoverable,
 		Indexable:         &a.Indexable,
 		Published:         a.Published.UTC(),
+		Featured:          id + "/featured",
+
+		ManuallyApprovesFollowers: a.ManuallyApprovesFollowers,
 		Extra: map[string]json.RawMessage{
-			"webfinger":       mustJSON(a.Username + "@" + f.urls.host()),
+			"webfinger":       mustJSON(a.Username + "@" + f.acctHost()),
 			"assertionMethod": mustJSON([]signing.Multikey{k.multikey}),
 		},
+	}
+	// Mastodon reads attachment only as an array (INTEROP §1.2), so even one field is sent in one.
+	for _, fl := range a.Fields {
+		o.Attachment = append(o.Attachment, vocab.Ref{Object: &vocab.Object{
+			Type:  vocab.Types{"PropertyValue"},
+			Name:  fl.Name,
+			Extra: map[string]json.RawMessage{"value": mustJSON(fieldHTML(fl.Value))},
+		}})
+	}
+	if len(a.AttributionDomains) > 0 {
+		o.Extra["attributionDomains"] = mustJSON(a.AttributionDomains)
+	}
+	if len(a.AlsoKnownAs) > 0 {
+		o.Extra["alsoKnownAs"] = mustJSON(a.AlsoKnownAs)
+	}
+	if a.MovedTo != "" {
+		movedTo = a.MovedTo
+	}
+	if movedTo != "" {
+		o.Extra["movedTo"] = mustJSON(movedTo)
 	}
 	if a.ProfileURL != "" {
 		o.URL = vocab.Refs{{IRI: a.ProfileURL}}
@@ -136,6 +198,16 @@ func imageRef(u string) vocab.Ref {
 	img := &vocab.Object{Type: vocab.Types{"Image"}, URL: vocab.Refs{{IRI: u}}}
 	img.MediaType = mime.TypeByExtension(path.Ext(u))
 	return vocab.Ref{Object: img}
+}
+
+// fieldHTML renders a profile field's value as Mastodon does its own: escaped text, or a link
+// with rel="me" when the value is an absolute http(s) URL.
+func fieldHTML(v string) string {
+	esc := html.EscapeString(v)
+	if !absHTTP(v) {
+		return esc
+	}
+	return `<a href="` + esc + `" rel="me nofollow noopener" target="_blank">` + esc + `</a>`
 }
 
 // mustJSON encodes a value that cannot fail to encode (strings, bools).

@@ -101,6 +101,21 @@ type Config struct {
 	// BaseURL host name, and no description.
 	NodeName, NodeDescription string
 
+	// WebFingerDomain is the host of the site's handles when it differs from the BaseURL host: with
+	// "example.com" and BaseURL "https://social.example.com" the actors are @news@example.com.
+	// WebFinger then answers acct:news@example.com (and acct: on the BaseURL host) with that
+	// subject, and actor documents carry it in "webfinger" (FEP-2c59). The site must make
+	// https://example.com/.well-known/webfinger reach fedsite: redirect it (301/302, keeping the
+	// query) to the BaseURL host or proxy it there, and likewise /.well-known/host-meta, as
+	// Mastodon's LOCAL_DOMAIN/WEB_DOMAIN setup requires. Default: the BaseURL host.
+	WebFingerDomain string
+
+	// MayPublish decides whether a user of the site (siteUser, the site's own id for them) may
+	// publish as the site actor with that username; [Federation.PublishAs] asks it before
+	// publishing and refuses with an error matching ErrForbidden. Default: nil, every site user
+	// may publish as every actor.
+	MayPublish func(ctx context.Context, siteUser, username string) bool
+
 	// InsecureAllowHTTP lets fedsite fetch remote actors and keys over plain http. Meant for tests
 	// and local development on loopback; never set it on the public network. Default: https only.
 	InsecureAllowHTTP bool

@@ -3,6 +3,7 @@ package activitypub
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 
 	"github.com/fedsite/fedsite/webfinger"
@@ -15,7 +16,7 @@ func (f *Federation) resolveWebFinger(ctx context.Context, r webfinger.Resource)
 	var username string
 	switch {
 	case r.IsAcct():
-		if r.Host != f.urls.host() && r.Host != f.urls.hostname() {
+		if !strings.EqualFold(r.Host, f.acctHost()) && r.Host != f.urls.host() && r.Host != f.urls.hostname() {
 			return nil, webfinger.ErrNotFound
 		}
 		username = strings.ToLower(r.User)
@@ -27,7 +28,9 @@ func (f *Federation) resolveWebFinger(ctx context.Context, r webfinger.Resource)
 			return nil, webfinger.ErrNotFound
 		}
 	}
-	subject := "acct:" + username + "@" + f.urls.host()
+	// With a vanity domain the subject names it, whichever host was asked: Mastodon re-checks a
+	// subject that differs from what it asked for, and it must point back to the same actor id.
+	subject := "acct:" + username + "@" + f.acctHost()
 	if username == f.urls.hostname() {
 		id := f.urls.instanceActor()
 		return &webfinger.JRD{
@@ -65,4 +68,25 @@ func (f *Federation) resolveWebFinger(ctx context.Context, r webfinger.Resource)
 		jrd.Links = append(jrd.Links, webfinger.Link{Rel: "http://webfinger.net/rel/avatar", Href: a.IconURL})
 	}
 	return jrd, nil
+}
+
+// acctHost is the host of the site's handles: Config.WebFingerDomain, else the BaseURL host.
+func (f *Federation) acctHost() string {
+	if f.cfg.WebFingerDomain != "" {
+		return strings.ToLower(f.cfg.WebFingerDomain)
+	}
+	return f.urls.host()
+}
+
+// checkWebFingerDomain checks Config.WebFingerDomain: empty, or a bare host (with an optional
+// port), which handles are made of.
+func checkWebFingerDomain(d string) error {
+	if d == "" {
+		return nil
+	}
+	u, err := url.Parse("https://" + d)
+	if err != nil || u.Host != d || u.User != nil || strings.ContainsAny(d, "/?#@") {
+		return invalid("Config.WebFingerDomain", "%q is not a host name", d)
+	}
+	return nil
 }

@@ -10,8 +10,15 @@ var (
 	// error wrapping it) for an unknown name, and the handlers answer 404.
 	ErrNotFound = errors.New("activitypub: not found")
 
-	// ErrAlreadyPublished reports a Publish of an article whose URL was published before.
+	// ErrAlreadyPublished reports a Publish of an article whose URL was published before, or an
+	// Announce of an article the actor announced before.
 	ErrAlreadyPublished = errors.New("activitypub: already published")
+
+	// ErrForbidden reports a site user that Config.MayPublish does not allow to publish as an actor.
+	ErrForbidden = errors.New("activitypub: forbidden")
+
+	// ErrNotAlias reports a Move whose target does not list the moving actor in its alsoKnownAs.
+	ErrNotAlias = errors.New("activitypub: move target does not name the actor in alsoKnownAs")
 )
 
 // InvalidError reports input fedsite refuses: a malformed activity, an article without a URL on

@@ -59,6 +59,9 @@ func New(cfg Config) (*Federation, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkWebFingerDomain(cfg.WebFingerDomain); err != nil {
+		return nil, err
+	}
 	cfg = cfg.withDefaults()
 	f := &Federation{
 		cfg:  cfg,
@@ -161,6 +164,7 @@ func (f *Federation) routes() *http.ServeMux {
 	m.HandleFunc("GET /ap/users/{name}/outbox", f.serveOutbox)
 	m.HandleFunc("GET /ap/users/{name}/followers", f.serveFollowers)
 	m.HandleFunc("GET /ap/users/{name}/following", f.serveFollowing)
+	m.HandleFunc("GET /ap/users/{name}/featured", f.serveFeatured)
 	m.HandleFunc("POST /ap/inbox", f.serveInbox)
 	m.HandleFunc("GET /ap/activities/{id}", f.serveActivity)
 	m.Handle("GET "+nodeInfoPath, newNodeInfoHandler(f))

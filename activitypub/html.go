@@ -22,10 +22,11 @@ func (f *Federation) AlternateLink(objectURL string) template.HTML {
 		template.HTMLEscapeString(objectURL) + `">`)
 }
 
-// Handle returns the fediverse handle of the site actor with that username, "@name@host" with the
-// host of Config.BaseURL, as WebFinger resolves it. It does not check that the actor exists.
+// Handle returns the fediverse handle of the site actor with that username, "@name@host" with
+// Config.WebFingerDomain or else the host of Config.BaseURL, as WebFinger resolves it. It does
+// not check that the actor exists.
 func (f *Federation) Handle(username string) string {
-	return "@" + username + "@" + f.urls.host()
+	return "@" + username + "@" + f.acctHost()
 }
 
 // CreatorMeta returns the <meta name="fediverse:creator"> tag naming the author of a page, for the

@@ -88,6 +88,20 @@ func (f *Federation) Publish(ctx context.Context, username string, a Article) er
 		a.Published = f.cfg.Now()
 	}
 	actorID := f.urls.actor(actor.Username)
+	createID, objID, err := f.storeArticle(ctx, actorID, a)
+	if err != nil {
+		return err
+	}
+	f.audit(ctx, store.AuditEntry{Actor: actorID, Action: "publish", Object: a.URL, Detail: createID})
+	if err := f.enqueue(ctx, createID, objID, actorID, ""); err != nil {
+		return fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
+	}
+	return nil
+}
+
+// storeArticle renders a checked article with its Create activity and appends them to the
+// actor's outbox, without queuing any delivery. It returns the ids of both.
+func (f *Federation) storeArticle(ctx context.Context, actorID string, a Article) (createID, objID string, err error) {
 	obj := f.renderArticle(actorID, a)
 	create := &vocab.Object{
 		Context:   obj.Context,
@@ -104,23 +118,19 @@ func (f *Federation) Publish(ctx context.Context, username string, a Article) er
 
 	objDoc, err := json.Marshal(obj)
 	if err != nil {
-		return fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
+		return "", "", fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
 	createDoc, err := json.Marshal(create)
 	if err != nil {
-		return fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
+		return "", "", fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
 	err = f.cfg.Store.AppendOutbox(ctx,
 		store.Object{ID: create.ID, ActorID: actorID, Type: "Create", Document: createDoc, Published: a.Published},
 		store.Object{ID: obj.ID, ActorID: actorID, Type: obj.Type.First(), Document: objDoc, Published: a.Published})
 	if err != nil {
-		return fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
+		return "", "", fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
-	f.audit(ctx, store.AuditEntry{Actor: actorID, Action: "publish", Object: a.URL, Detail: create.ID})
-	if err := f.enqueue(ctx, create.ID, obj.ID, actorID, ""); err != nil {
-		return fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
-	}
-	return nil
+	return create.ID, obj.ID, nil
 }
 
 func (f *Federation) checkArticle(a Article) error {

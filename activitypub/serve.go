@@ -117,7 +117,12 @@ func (f *Federation) serveActor(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, r, "actor key", err)
 		return
 	}
-	f.writeJSON(w, r, http.StatusOK, f.actorDocument(a, k))
+	movedTo, err := f.movedTo(ctx, f.urls.actor(a.Username))
+	if err != nil {
+		f.fail(w, r, "actor move", err)
+		return
+	}
+	f.writeJSON(w, r, http.StatusOK, f.actorDocument(a, k, movedTo))
 }
 
 func (f *Federation) serveInstanceActor(w http.ResponseWriter, r *http.Request) {

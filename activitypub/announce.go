@@ -1,0 +1,84 @@
+package activitypub
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/store"
+)
+
+// Announce has the site actor with that username boost an article published by fedsite, such as
+// the organization's actor boosting an author's article, so that the actor's followers see it
+// without following the author. The Announce is addressed to the public and the actor's
+// followers, with the article's author in cc, appended to the actor's outbox and queued to every
+// follower, like Publish. objectURL is the article's URL as published. It returns an error matching
+// ErrNotFound when the actor is unknown or the article was not published by fedsite (or deleted),
+// and one matching ErrAlreadyPublished when the actor announced it before.
+func (f *Federation) Announce(ctx context.Context, username, objectURL string) error {
+	actor, err := f.lookupActor(ctx, username)
+	if err != nil {
+		return err
+	}
+	o, err := f.cfg.Store.Object(ctx, objectURL)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("activitypub: announce %s: %w", objectURL, ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
+	case !o.Deleted.IsZero() || !announceable[o.Type] || f.urls.username(o.ActorID) == "":
+		return fmt.Errorf("activitypub: announce %s: not a published article: %w", objectURL, ErrNotFound)
+	}
+	actorID := f.urls.actor(actor.Username)
+	// The id derives from actor and object, so a second Announce of the same article conflicts in
+	// the outbox instead of boosting twice.
+	sum := sha256.Sum256([]byte(actorID + "\n" + objectURL))
+	now := f.cfg.Now()
+	announce := &vocab.Object{
+		Context:   vocab.ContextActivityStreams,
+		ID:        f.urls.activity("announce-" + hex.EncodeToString(sum[:16])),
+		Type:      vocab.Types{"Announce"},
+		Actor:     vocab.Ref{IRI: actorID},
+		Object:    vocab.Ref{IRI: objectURL},
+		Published: now.UTC(),
+		To:        vocab.Refs{{IRI: vocab.PublicIRI}},
+		Cc:        vocab.Refs{{IRI: actorID + "/followers"}},
+	}
+	if o.ActorID != actorID {
+		announce.Cc = append(announce.Cc, vocab.Ref{IRI: o.ActorID})
+	}
+	doc, err := json.Marshal(announce)
+	if err != nil {
+		return fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
+	}
+	err = f.cfg.Store.AppendOutbox(ctx, store.Object{ID: announce.ID, ActorID: actorID, Type: "Announce", Document: doc, Published: now})
+	if errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("activitypub: announce %s: %w", objectURL, ErrAlreadyPublished)
+	}
+	if err != nil {
+		return fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
+	}
+	f.audit(ctx, store.AuditEntry{Actor: actorID, Action: "announce", Object: objectURL, Detail: announce.ID})
+	if err := f.enqueue(ctx, announce.ID, objectURL, actorID, ""); err != nil {
+		return fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
+	}
+	return nil
+}
+
+// announceable are the stored object types Announce boosts: the renderings of articles.
+var announceable = map[string]bool{"Article": true, "Note": true, "Page": true}
+
+// PublishAs is Publish on behalf of a user of the site: it asks Config.MayPublish whether siteUser
+// (the site's own id for its user) may publish as the actor with that username, and refuses with
+// an error matching ErrForbidden, publishing nothing, when it says no. With MayPublish nil every
+// site user may publish as every actor.
+func (f *Federation) PublishAs(ctx context.Context, siteUser, username string, a Article) error {
+	if f.cfg.MayPublish != nil && !f.cfg.MayPublish(ctx, siteUser, username) {
+		return fmt.Errorf("activitypub: %q may not publish as %q: %w", siteUser, username, ErrForbidden)
+	}
+	return f.Publish(ctx, username, a)
+}

@@ -1,0 +1,116 @@
+package activitypub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/store"
+)
+
+// movedSuffix is appended to an actor id to name the stored record of its move. The fragment
+// keeps it off every served URL.
+const movedSuffix = "#moved"
+
+// Move moves the site actor with that username to the account target, an actor id on another
+// server (or another site actor), as Mastodon's account migration does: followers' servers
+// unfollow the actor and follow target instead, and the actor's profile shows it moved.
+//
+// Move first fetches target, signed by the instance actor and never from the cache, and requires
+// its alsoKnownAs to list the actor's id: Mastodon refuses a Move whose target does not name the
+// origin (INTEROP §1.8), so the owner adds the alias on the new account first. Then it stores the
+// move, so that the actor document carries movedTo from now on whatever Actor.MovedTo says, and
+// queues Move{actor, object: actor, target} to every follower, like Publish. The site should stop
+// publishing as the actor. [Federation.DeliveryStatus] with the actor's id follows the
+// deliveries.
+//
+// A target that does not list the actor gives an error matching ErrNotAlias; one that cannot be
+// fetched or is not an actor, the fetch error or an *InvalidError; an unknown actor, ErrNotFound.
+func (f *Federation) Move(ctx context.Context, username, target string) error {
+	actor, err := f.lookupActor(ctx, username)
+	if err != nil {
+		return err
+	}
+	actorID := f.urls.actor(actor.Username)
+	if target == actorID {
+		return invalid("target", "an actor cannot move to itself")
+	}
+	if err := f.checkBlocked(ctx, target); err != nil {
+		return fmt.Errorf("activitypub: move %s: %w", actorID, err)
+	}
+	_, doc, err := f.fetch(ctx, target)
+	if err != nil {
+		return fmt.Errorf("activitypub: move %s: %w", actorID, err)
+	}
+	if !doc.IsActor() || doc.Inbox == "" {
+		return invalid("target", "%s is not an actor with an inbox", target)
+	}
+	if !slices.Contains(aliases(doc), actorID) {
+		return fmt.Errorf("activitypub: move %s to %s: %w", actorID, target, ErrNotAlias)
+	}
+	move := &vocab.Object{
+		Context:   vocab.ContextActivityStreams,
+		ID:        f.urls.activity(newID()),
+		Type:      vocab.Types{"Move"},
+		Actor:     vocab.Ref{IRI: actorID},
+		Object:    vocab.Ref{IRI: actorID},
+		Target:    vocab.Ref{IRI: target},
+		To:        vocab.Refs{{IRI: actorID + "/followers"}},
+		Published: f.cfg.Now().UTC(),
+	}
+	body, err := json.Marshal(move)
+	if err != nil {
+		return fmt.Errorf("activitypub: move %s: %w", actorID, err)
+	}
+	now := f.cfg.Now()
+	// The activity is stored under its id, so that it dereferences and the delivery engine can
+	// read it, and as the actor's move record, which the actor document reads.
+	for _, id := range []string{move.ID, actorID + movedSuffix} {
+		err := f.cfg.Store.PutObject(ctx, store.Object{ID: id, ActorID: actorID, Type: "Move", Document: body, Published: now})
+		if err != nil {
+			return fmt.Errorf("activitypub: move %s: %w", actorID, err)
+		}
+	}
+	f.audit(ctx, store.AuditEntry{Actor: actorID, Action: "move", Object: target, Detail: move.ID})
+	if err := f.enqueue(ctx, move.ID, actorID, actorID, ""); err != nil {
+		return fmt.Errorf("activitypub: move %s: %w", actorID, err)
+	}
+	f.log.LogAttrs(ctx, slog.LevelInfo, "activitypub: actor moved", slog.String("actor", actorID), slog.String("target", target))
+	return nil
+}
+
+// movedTo returns the target of the actor's recorded move, or "" when it has not moved.
+func (f *Federation) movedTo(ctx context.Context, actorID string) (string, error) {
+	o, err := f.cfg.Store.Object(ctx, actorID+movedSuffix)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("activitypub: move record of %s: %w", actorID, err)
+	case !o.Deleted.IsZero() || len(o.Document) == 0:
+		return "", nil
+	}
+	m, err := vocab.Decode(o.Document)
+	if err != nil {
+		return "", fmt.Errorf("activitypub: move record of %s: %w", actorID, err)
+	}
+	return m.Target.ID(), nil
+}
+
+// aliases returns an actor's alsoKnownAs ids: the member may be one IRI, an array of IRIs, or
+// objects with ids.
+func aliases(doc *vocab.Object) []string {
+	raw, ok := doc.Extra["alsoKnownAs"]
+	if !ok {
+		return nil
+	}
+	var many vocab.Refs
+	if err := json.Unmarshal(raw, &many); err != nil {
+		return nil
+	}
+	return many.IDs()
+}
