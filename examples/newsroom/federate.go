@@ -13,8 +13,8 @@ import (
 )
 
 // federate is everything fedsite adds to the site: its state in a SQLite file, the organization
-// actor @news, the ActivityPub routes around the site's own handler, a publish hook, and the
-// fediverse links in the pages' <head>. local lists the addresses a local demo may reach over
+// actor @news, the ActivityPub routes around the site's own handler, publish, edit and delete
+// hooks, and the fediverse links in the pages' <head>. local lists the addresses a local demo may reach over
 // plain http (nil on a public server).
 func federate(ctx context.Context, s *site, baseURL, dbPath string, local []netip.Prefix, log *slog.Logger) (http.Handler, io.Closer, error) {
 	st, err := sqlstore.OpenSQLite(ctx, dbPath, sqlstore.Config{Logger: log})
@@ -38,6 +38,8 @@ func federate(ctx context.Context, s *site, baseURL, dbPath string, local []neti
 	}
 	go fed.Run(ctx)
 	s.onPublish = func(ctx context.Context, a article) error { return fed.Publish(ctx, "news", toArticle(baseURL, a)) }
+	s.onEdit = func(ctx context.Context, a article) error { return fed.Update(ctx, "news", toArticle(baseURL, a)) }
+	s.onDelete = func(ctx context.Context, a article) error { return fed.Delete(ctx, "news", baseURL+a.Path()) }
 	s.head = func(a *article) template.HTML { // rel=me everywhere; on articles, the AS2 link and byline
 		if a == nil {
 			return activitypub.MeLink(baseURL + "/")

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -75,6 +77,58 @@ func TestFedifyInterop(t *testing.T) {
 		if !c.ok {
 			t.Errorf("%s: no, in %s", c.name, create.Document)
 		}
+	}
+
+	// The editor edits the article: Fedify receives a verified Update with the whole new object.
+	editor := a.editor(t)
+	newBody := "Forty-two thousand visitors came to the harbour on Saturday, the organisers said."
+	a.post(t, editor, articleURL+"/edit", url.Values{"body": {newBody}}, articleURL)
+	update, err := peer.WaitFor(ctx, func(act fedifypeer.Activity) bool { return act.Type == "Update" })
+	if err != nil {
+		t.Fatalf("no Update reached Fedify: %v", err)
+	}
+	if !update.Verified || update.Actor != newsID {
+		t.Fatalf("Update: verified=%v actor=%s (%s)", update.Verified, update.Actor, update.Reason)
+	}
+	up := decode(t, update.Document).Object.Object
+	if up == nil {
+		t.Fatalf("Update without an embedded object: %s", update.Document)
+	}
+	content := up.Content
+	for _, c := range up.ContentMap {
+		content += c
+	}
+	upChecks := []struct {
+		name string
+		ok   bool
+	}{
+		{"same id", up.ID == articleURL},
+		{"type Article", up.Type.Has("Article")},
+		{"new content", strings.Contains(content, newBody)},
+		{"published kept", up.Published.Equal(obj.Published)},
+		{"updated after published", up.Updated.After(up.Published)},
+	}
+	for _, c := range upChecks {
+		if !c.ok {
+			t.Errorf("Update %s: no, in %s", c.name, update.Document)
+		}
+	}
+
+	// The editor deletes it: Fedify receives a verified Delete of a Tombstone, and the article
+	// URL answers AS2 requests with 410.
+	a.post(t, editor, articleURL+"/delete", nil, a.base+"/")
+	del, err := peer.WaitFor(ctx, func(act fedifypeer.Activity) bool { return act.Type == "Delete" })
+	if err != nil {
+		t.Fatalf("no Delete reached Fedify: %v", err)
+	}
+	if !del.Verified || del.Actor != newsID {
+		t.Fatalf("Delete: verified=%v actor=%s (%s)", del.Verified, del.Actor, del.Reason)
+	}
+	if ts := decode(t, del.Document).Object; ts.ID() != articleURL || ts.Object == nil || !ts.Object.Type.Has("Tombstone") {
+		t.Errorf("Delete object = %+v, want a Tombstone of %s, in %s", ts, articleURL, del.Document)
+	}
+	if code, body := a.as2Status(t, articleURL); code != http.StatusGone || !strings.Contains(body, "Tombstone") {
+		t.Errorf("GET deleted article as AS2: %d %s, want 410 with a Tombstone", code, body)
 	}
 }
 

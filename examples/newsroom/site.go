@@ -70,6 +70,8 @@ type site struct {
 	mux       *http.ServeMux
 	secret    []byte // signs the editor's session cookie
 	onPublish func(ctx context.Context, a article) error
+	// onEdit and onDelete are told about an edited or deleted article after the site saved it.
+	onEdit, onDelete func(ctx context.Context, a article) error
 	// head returns extra tags for a page's <head>: a is the article shown, nil on other pages.
 	head func(a *article) template.HTML
 
@@ -98,6 +100,8 @@ func newSite(cfg siteConfig) (*site, error) {
 	s.mux.HandleFunc("POST /logout", s.serveLogout)
 	s.mux.HandleFunc("GET /publish", s.requireEditor(s.servePublishForm))
 	s.mux.HandleFunc("POST /publish", s.requireEditor(s.servePublish))
+	s.mux.HandleFunc("POST /articles/{slug}/edit", s.requireEditor(s.serveEdit))
+	s.mux.HandleFunc("POST /articles/{slug}/delete", s.requireEditor(s.serveDelete))
 	return s, nil
 }
 
@@ -170,7 +174,7 @@ func (s *site) serveArticle(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusNotFound, "notfound.html", map[string]any{})
 		return
 	}
-	s.render(w, http.StatusOK, "article.html", map[string]any{"Article": a, "Title": a.Title})
+	s.render(w, http.StatusOK, "article.html", map[string]any{"Article": a, "Title": a.Title, "Editor": s.isEditor(r)})
 }
 
 func (s *site) find(slug string) (article, bool) {
@@ -289,6 +293,68 @@ func (s *site) servePublish(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.Redirect(w, r, a.Path(), http.StatusSeeOther)
+}
+
+// serveEdit replaces an article's title, summary and body (a field left empty keeps its text);
+// its slug, address and publication date stay.
+func (s *site) serveEdit(w http.ResponseWriter, r *http.Request) {
+	s.change(w, r, s.onEdit, func(a *article) bool {
+		for _, f := range []struct {
+			field string
+			p     *string
+		}{{"title", &a.Title}, {"summary", &a.Summary}, {"body", &a.Body}} {
+			if v := strings.TrimSpace(r.PostFormValue(f.field)); v != "" {
+				*f.p = v
+			}
+		}
+		return true
+	})
+}
+
+// serveDelete removes an article from the site; its page is then not found.
+func (s *site) serveDelete(w http.ResponseWriter, r *http.Request) {
+	s.change(w, r, s.onDelete, func(*article) bool { return false })
+}
+
+// change applies edit to the article named in the path (keeping it when edit returns true,
+// removing it otherwise), saves, tells hook and redirects to the article or the front page.
+func (s *site) change(w http.ResponseWriter, r *http.Request, hook func(context.Context, article) error, edit func(*article) bool) {
+	s.mu.Lock()
+	i := slices.IndexFunc(s.articles, func(a article) bool { return a.Slug == r.PathValue("slug") })
+	if i < 0 {
+		s.mu.Unlock()
+		s.render(w, http.StatusNotFound, "notfound.html", map[string]any{})
+		return
+	}
+	old := slices.Clone(s.articles)
+	a := s.articles[i]
+	keep := edit(&a)
+	if keep {
+		s.articles[i] = a
+	} else {
+		s.articles = slices.Delete(s.articles, i, i+1)
+	}
+	err := s.save()
+	if err != nil {
+		s.articles = old
+	}
+	s.mu.Unlock()
+	if err != nil {
+		s.cfg.Logger.Error("newsroom: save", "err", err)
+		http.Error(w, "could not save the article", http.StatusInternalServerError)
+		return
+	}
+	if hook != nil {
+		if err := hook(r.Context(), a); err != nil {
+			// Articles published before federation was set up were never federated: nothing to send.
+			s.cfg.Logger.Error("newsroom: federate", "article", a.Slug, "err", err)
+		}
+	}
+	to := "/"
+	if keep {
+		to = a.Path()
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
 func sampleArticles() []article {
