@@ -495,3 +495,63 @@ func TestPublishAs(t *testing.T) {
 		t.Errorf("delivered %v, want only %v", creates, want)
 	}
 }
+
+func TestBackfillAnnounces(t *testing.T) {
+	ctx := context.Background()
+	s := actorSite(t, func(string) map[string]activitypub.Actor {
+		return map[string]activitypub.Actor{"news": {}, "dana-ortiz": {}}
+	}, nil)
+	alice := activitypubtest.NewRemote(t, "alice")
+	followActor(t, s, alice, "news")
+	newsID := s.fed.ActorID("news")
+	day := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	old := []activitypub.Article{
+		{URL: s.url("/articles/old-1"), Title: "Old 1", Published: day},
+		{URL: s.url("/articles/old-2"), Title: "Old 2", Published: day.Add(time.Hour)},
+	}
+	if err := s.fed.Backfill(ctx, "dana-ortiz", old); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // idempotent
+		if err := s.fed.BackfillAnnounces(ctx, "news", []string{old[0].URL, old[1].URL}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.fed.BackfillAnnounces(ctx, "news", []string{s.url("/articles/none")}); !errors.Is(err, activitypub.ErrNotFound) {
+		t.Errorf("unknown article: %v, want ErrNotFound", err)
+	}
+	page, err := s.store.OutboxPage(ctx, newsID, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range page.Items {
+		a, err := vocab.Decode(o.Document)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, a.Type.First()+" "+a.Object.ID()+" "+a.Published.Format(time.RFC3339))
+	}
+	want := []string{
+		"Announce " + old[1].URL + " " + old[1].Published.Format(time.RFC3339),
+		"Announce " + old[0].URL + " " + old[0].Published.Format(time.RFC3339),
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("news outbox = %v, want %v", got, want)
+	}
+	// A real Announce afterwards is delivered, and it is the only delivery besides the Accept.
+	fresh := s.url("/articles/fresh")
+	if err := s.fed.Publish(ctx, "dana-ortiz", activitypub.Article{URL: fresh, Title: "Fresh"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.fed.Announce(ctx, "news", fresh); err != nil {
+		t.Fatal(err)
+	}
+	alice.WaitFor("Announce")
+	time.Sleep(100 * time.Millisecond)
+	for _, d := range alice.Deliveries() {
+		if d.Activity.Type.Has("Announce") && d.Activity.Object.ID() != fresh {
+			t.Errorf("backfilled Announce of %s was delivered", d.Activity.Object.ID())
+		}
+	}
+}

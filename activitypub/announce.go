@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/store"
@@ -20,31 +21,64 @@ import (
 // ErrNotFound when the actor is unknown or the article was not published by fedsite (or deleted),
 // and one matching ErrAlreadyPublished when the actor announced it before.
 func (f *Federation) Announce(ctx context.Context, username, objectURL string) error {
-	actor, err := f.lookupActor(ctx, username)
+	actorID, id, err := f.storeAnnounce(ctx, username, objectURL, f.cfg.Now())
 	if err != nil {
 		return err
+	}
+	if err := f.enqueue(ctx, id, objectURL, actorID, ""); err != nil {
+		return fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
+	}
+	return nil
+}
+
+// BackfillAnnounces is [Federation.Backfill] for boosts: it appends an Announce of each article
+// (published by fedsite, in the order given, each dated at the article's publication) to the
+// actor's outbox without delivering it, so that an organization whose articles are published by
+// their authors shows them on its own profile too. Articles the actor announced before are
+// skipped; an unknown actor or article gives an error matching ErrNotFound.
+func (f *Federation) BackfillAnnounces(ctx context.Context, username string, objectURLs []string) error {
+	for _, u := range objectURLs {
+		o, err := f.cfg.Store.Object(ctx, u)
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				err = ErrNotFound
+			}
+			return fmt.Errorf("activitypub: backfill announce %s: %w", u, err)
+		}
+		_, _, err = f.storeAnnounce(ctx, username, u, o.Published)
+		if err != nil && !errors.Is(err, ErrAlreadyPublished) {
+			return err
+		}
+	}
+	return nil
+}
+
+// storeAnnounce checks and stores the actor's Announce of objectURL, dated at, in its outbox.
+func (f *Federation) storeAnnounce(ctx context.Context, username, objectURL string, at time.Time) (actorID, id string, err error) {
+	actor, err := f.lookupActor(ctx, username)
+	if err != nil {
+		return "", "", err
 	}
 	o, err := f.cfg.Store.Object(ctx, objectURL)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("activitypub: announce %s: %w", objectURL, ErrNotFound)
+		return "", "", fmt.Errorf("activitypub: announce %s: %w", objectURL, ErrNotFound)
 	case err != nil:
-		return fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
+		return "", "", fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
 	case !o.Deleted.IsZero() || !announceable[o.Type] || f.urls.username(o.ActorID) == "":
-		return fmt.Errorf("activitypub: announce %s: not a published article: %w", objectURL, ErrNotFound)
+		return "", "", fmt.Errorf("activitypub: announce %s: not a published article: %w", objectURL, ErrNotFound)
 	}
-	actorID := f.urls.actor(actor.Username)
+	actorID = f.urls.actor(actor.Username)
 	// The id derives from actor and object, so a second Announce of the same article conflicts in
 	// the outbox instead of boosting twice.
 	sum := sha256.Sum256([]byte(actorID + "\n" + objectURL))
-	now := f.cfg.Now()
 	announce := &vocab.Object{
 		Context:   vocab.ContextActivityStreams,
 		ID:        f.urls.activity("announce-" + hex.EncodeToString(sum[:16])),
 		Type:      vocab.Types{"Announce"},
 		Actor:     vocab.Ref{IRI: actorID},
 		Object:    vocab.Ref{IRI: objectURL},
-		Published: now.UTC(),
+		Published: at.UTC(),
 		To:        vocab.Refs{{IRI: vocab.PublicIRI}},
 		Cc:        vocab.Refs{{IRI: actorID + "/followers"}},
 	}
@@ -53,20 +87,17 @@ func (f *Federation) Announce(ctx context.Context, username, objectURL string) e
 	}
 	doc, err := json.Marshal(announce)
 	if err != nil {
-		return fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
+		return "", "", fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
 	}
-	err = f.cfg.Store.AppendOutbox(ctx, store.Object{ID: announce.ID, ActorID: actorID, Type: "Announce", Document: doc, Published: now})
+	err = f.cfg.Store.AppendOutbox(ctx, store.Object{ID: announce.ID, ActorID: actorID, Type: "Announce", Document: doc, Published: at})
 	if errors.Is(err, store.ErrConflict) {
-		return fmt.Errorf("activitypub: announce %s: %w", objectURL, ErrAlreadyPublished)
+		return "", "", fmt.Errorf("activitypub: announce %s: %w", objectURL, ErrAlreadyPublished)
 	}
 	if err != nil {
-		return fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
+		return "", "", fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
 	}
 	f.audit(ctx, store.AuditEntry{Actor: actorID, Action: "announce", Object: objectURL, Detail: announce.ID})
-	if err := f.enqueue(ctx, announce.ID, objectURL, actorID, ""); err != nil {
-		return fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
-	}
-	return nil
+	return actorID, announce.ID, nil
 }
 
 // announceable are the stored object types Announce boosts: the renderings of articles.
