@@ -38,6 +38,8 @@ type Store interface {
 	Queue
 	Hosts
 	Deliveries
+	Interactions
+	FollowRequests
 }
 
 // Follower is a remote actor that follows one of the site's actors.

@@ -46,6 +46,7 @@ type Store struct {
 	q          *queue
 	hosts      *hosts
 	deliveries *deliveries
+	social     *social
 }
 
 // New returns an empty Store.
@@ -62,6 +63,7 @@ func New() *Store {
 
 		q:          newQueue(),
 		hosts:      &hosts{m: make(map[string]store.HostState)},
+		social:     newSocial(),
 		deliveries: &deliveries{byObject: make(map[string]map[deliveryKey]store.DeliveryRecord), objectOf: make(map[deliveryKey]string)},
 	}
 }

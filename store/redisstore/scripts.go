@@ -8,6 +8,7 @@ import "github.com/redis/go-redis/v9"
 type scripts struct {
 	addFollower, removeFollower, putObject, deleteObject, appendOutbox, putRemote *redis.Script
 	removeByInbox                                                                 *redis.Script
+	addInteraction, removeInteraction, addRequest, removeRequest                  *redis.Script
 }
 
 func newScripts() scripts {
@@ -19,6 +20,11 @@ func newScripts() scripts {
 		appendOutbox:   redis.NewScript(appendOutboxLua),
 		putRemote:      redis.NewScript(putRemoteLua),
 		removeByInbox:  redis.NewScript(removeByInboxLua),
+
+		addInteraction:    redis.NewScript(addInteractionLua),
+		removeInteraction: redis.NewScript(removeInteractionLua),
+		addRequest:        redis.NewScript(addRequestLua),
+		removeRequest:     redis.NewScript(removeRequestLua),
 	}
 }
 

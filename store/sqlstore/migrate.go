@@ -142,6 +142,33 @@ func migrations() []migration {
 			)`,
 			`CREATE INDEX deliveries_object ON {deliveries} (object_id, activity_id, inbox)`,
 		},
+	}, {
+		version: 4,
+		name:    "interactions and follow requests",
+		stmts: []string{
+			`CREATE TABLE {interactions} (
+				seq {seqpk},
+				id TEXT NOT NULL UNIQUE,
+				kind TEXT NOT NULL,
+				object_id TEXT NOT NULL,
+				actor_id TEXT NOT NULL,
+				document {blob},
+				created_at {int} NOT NULL
+			)`,
+			`CREATE INDEX interactions_object ON {interactions} (object_id, kind, seq)`,
+			`CREATE TABLE {follow_requests} (
+				seq {seqpk},
+				actor_id TEXT NOT NULL,
+				follower_id TEXT NOT NULL,
+				inbox TEXT NOT NULL,
+				shared_inbox TEXT NOT NULL,
+				follow_id TEXT NOT NULL,
+				document {blob},
+				created_at {int} NOT NULL,
+				UNIQUE (actor_id, follower_id)
+			)`,
+			`CREATE INDEX follow_requests_actor ON {follow_requests} (actor_id, seq)`,
+		},
 	}}
 }
 

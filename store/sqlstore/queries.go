@@ -7,7 +7,7 @@ import (
 
 // tables are the names that queries write in braces, such as {followers}.
 var tableNames = []string{"followers", "objects", "outbox", "seen", "remote_actors", "remote_keys", "key_pairs", "audit", "schema_migrations",
-	"jobs", "dead_jobs", "hosts", "deliveries"}
+	"jobs", "dead_jobs", "hosts", "deliveries", "interactions", "follow_requests"}
 
 // placeholder matches Postgres-style parameters, which SQLite spells ?N.
 var placeholder = regexp.MustCompile(`\$([0-9]+)`)
@@ -67,6 +67,8 @@ type queries struct {
 	keyPair, createKeyPair string
 
 	appendAudit, auditFirst, auditAfter string
+
+	social socialQueries
 }
 
 const followerCols = `actor_id, follower_id, inbox, shared_inbox, follow_id, created_at`
@@ -130,6 +132,7 @@ func newQueries(d Dialect, schema string) queries {
 		auditFirst:  r(`SELECT seq, at, actor, action, object, detail FROM {audit} ORDER BY seq DESC LIMIT $1`),
 		auditAfter:  r(`SELECT seq, at, actor, action, object, detail FROM {audit} WHERE seq < $2 ORDER BY seq DESC LIMIT $1`),
 	}
+	q.social = newSocialQueries(r)
 	// The loose index scan hops from one distinct inbox to the next with an index seek each,
 	// instead of reading every follower row. SQLite limits the recursion itself; Postgres stops
 	// evaluating the CTE when the outer LIMIT is met.

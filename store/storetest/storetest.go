@@ -27,6 +27,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Queue", queueTests},
 		{"Hosts", hostTests},
 		{"Deliveries", deliveryTests},
+		{"Interactions", interactionTests},
+		{"FollowRequests", followRequestTests},
 		{"Context", contextTests},
 	}
 	for _, g := range groups {

@@ -1,0 +1,276 @@
+package memstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+var (
+	_ store.Interactions   = (*Store)(nil)
+	_ store.FollowRequests = (*Store)(nil)
+)
+
+// social holds interactions and follow requests under a lock of its own.
+type social struct {
+	mu  sync.RWMutex
+	seq int64
+
+	inter    map[string]*interEntry    // by interaction id
+	byObject map[objKind][]*interEntry // ascending seq
+	reqs     map[followerKey]*reqEntry // {actor, follower}
+	reqOrder map[string][]*reqEntry    // by actor, ascending seq
+}
+
+type objKind struct {
+	object string
+	kind   store.InteractionKind
+}
+
+type interEntry struct {
+	seq int64
+	i   store.Interaction
+}
+
+type reqEntry struct {
+	seq int64
+	r   store.FollowRequest
+}
+
+func newSocial() *social {
+	return &social{
+		inter:    make(map[string]*interEntry),
+		byObject: make(map[objKind][]*interEntry),
+		reqs:     make(map[followerKey]*reqEntry),
+		reqOrder: make(map[string][]*reqEntry),
+	}
+}
+
+func cloneInteraction(i store.Interaction) store.Interaction {
+	i.Document = slices.Clone(i.Document)
+	return i
+}
+
+// AddInteraction records i. An id that exists gets the new Document and keeps everything else.
+func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) error {
+	const op = "add interaction"
+	if err := check(ctx, op); err != nil {
+		return err
+	}
+	if i.ID == "" || i.ObjectID == "" || i.Kind == "" {
+		return fmt.Errorf("memstore: %s: ID, Kind and ObjectID are required", op)
+	}
+	if i.CreatedAt.IsZero() {
+		i.CreatedAt = time.Now()
+	}
+	i = cloneInteraction(i)
+	so := s.social
+	so.mu.Lock()
+	defer so.mu.Unlock()
+	if e, ok := so.inter[i.ID]; ok {
+		// Only the document changes: the interaction keeps its place, kind, object and actor.
+		e.i.Document = i.Document
+		return nil
+	}
+	so.seq++
+	e := &interEntry{seq: so.seq, i: i}
+	so.inter[i.ID] = e
+	k := objKind{i.ObjectID, i.Kind}
+	so.byObject[k] = append(so.byObject[k], e)
+	return nil
+}
+
+func dropEntry(list []*interEntry, e *interEntry) []*interEntry {
+	if j := slices.Index(list, e); j >= 0 {
+		return slices.Delete(list, j, j+1)
+	}
+	return list
+}
+
+// Interaction returns the interaction with that id, or [store.ErrNotFound].
+func (s *Store) Interaction(ctx context.Context, id string) (store.Interaction, error) {
+	const op = "interaction"
+	if err := check(ctx, op); err != nil {
+		return store.Interaction{}, err
+	}
+	s.social.mu.RLock()
+	defer s.social.mu.RUnlock()
+	e, ok := s.social.inter[id]
+	if !ok {
+		return store.Interaction{}, fmt.Errorf("memstore: %s %s: %w", op, id, store.ErrNotFound)
+	}
+	return cloneInteraction(e.i), nil
+}
+
+// RemoveInteraction deletes the interaction with that id, or returns [store.ErrNotFound].
+func (s *Store) RemoveInteraction(ctx context.Context, id string) error {
+	const op = "remove interaction"
+	if err := check(ctx, op); err != nil {
+		return err
+	}
+	so := s.social
+	so.mu.Lock()
+	defer so.mu.Unlock()
+	e, ok := so.inter[id]
+	if !ok {
+		return fmt.Errorf("memstore: %s %s: %w", op, id, store.ErrNotFound)
+	}
+	delete(so.inter, id)
+	k := objKind{e.i.ObjectID, e.i.Kind}
+	if so.byObject[k] = dropEntry(so.byObject[k], e); len(so.byObject[k]) == 0 {
+		delete(so.byObject, k)
+	}
+	return nil
+}
+
+// InteractionsPage lists an object's interactions of one kind, newest first.
+func (s *Store) InteractionsPage(ctx context.Context, objectID string, kind store.InteractionKind, cursor string, limit int) (store.Page[store.Interaction], error) {
+	const op = "interactions page"
+	var p store.Page[store.Interaction]
+	if err := check(ctx, op); err != nil {
+		return p, err
+	}
+	if err := checkLimit(op, limit); err != nil {
+		return p, err
+	}
+	before, err := parseCursor(op, cursor)
+	if err != nil {
+		return p, err
+	}
+	s.social.mu.RLock()
+	defer s.social.mu.RUnlock()
+	list := s.social.byObject[objKind{objectID, kind}]
+	i := sort.Search(len(list), func(i int) bool { return list[i].seq >= before })
+	for j := i - 1; j >= 0 && len(p.Items) < limit; j-- {
+		p.Items = append(p.Items, cloneInteraction(list[j].i))
+		if len(p.Items) == limit && j > 0 {
+			p.Next = strconv.FormatInt(list[j].seq, 10)
+		}
+	}
+	return p, nil
+}
+
+// CountInteractions counts an object's interactions by kind; kinds with none are absent.
+func (s *Store) CountInteractions(ctx context.Context, objectID string) (map[store.InteractionKind]int, error) {
+	if err := check(ctx, "count interactions"); err != nil {
+		return nil, err
+	}
+	s.social.mu.RLock()
+	defer s.social.mu.RUnlock()
+	counts := make(map[store.InteractionKind]int)
+	for _, k := range []store.InteractionKind{store.InteractionLike, store.InteractionAnnounce, store.InteractionReply} {
+		if n := len(s.social.byObject[objKind{objectID, k}]); n > 0 {
+			counts[k] = n
+		}
+	}
+	return counts, nil
+}
+
+// AddFollowRequest records r, replacing a pending request of the same follower to the same actor
+// while keeping its place and CreatedAt.
+func (s *Store) AddFollowRequest(ctx context.Context, r store.FollowRequest) error {
+	const op = "add follow request"
+	if err := check(ctx, op); err != nil {
+		return err
+	}
+	if r.ActorID == "" || r.FollowerID == "" {
+		return fmt.Errorf("memstore: %s: ActorID and FollowerID are required", op)
+	}
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = time.Now()
+	}
+	r.Document = slices.Clone(r.Document)
+	so := s.social
+	so.mu.Lock()
+	defer so.mu.Unlock()
+	k := followerKey{r.ActorID, r.FollowerID}
+	if e, ok := so.reqs[k]; ok {
+		r.CreatedAt = e.r.CreatedAt
+		e.r = r
+		return nil
+	}
+	so.seq++
+	e := &reqEntry{seq: so.seq, r: r}
+	so.reqs[k] = e
+	so.reqOrder[r.ActorID] = append(so.reqOrder[r.ActorID], e)
+	return nil
+}
+
+// FollowRequest returns the pending request, or [store.ErrNotFound].
+func (s *Store) FollowRequest(ctx context.Context, actorID, followerID string) (store.FollowRequest, error) {
+	const op = "follow request"
+	if err := check(ctx, op); err != nil {
+		return store.FollowRequest{}, err
+	}
+	s.social.mu.RLock()
+	defer s.social.mu.RUnlock()
+	e, ok := s.social.reqs[followerKey{actorID, followerID}]
+	if !ok {
+		return store.FollowRequest{}, fmt.Errorf("memstore: %s %s of %s: %w", op, followerID, actorID, store.ErrNotFound)
+	}
+	r := e.r
+	r.Document = slices.Clone(r.Document)
+	return r, nil
+}
+
+// RemoveFollowRequest deletes the pending request, or returns [store.ErrNotFound].
+func (s *Store) RemoveFollowRequest(ctx context.Context, actorID, followerID string) error {
+	const op = "remove follow request"
+	if err := check(ctx, op); err != nil {
+		return err
+	}
+	so := s.social
+	so.mu.Lock()
+	defer so.mu.Unlock()
+	k := followerKey{actorID, followerID}
+	e, ok := so.reqs[k]
+	if !ok {
+		return fmt.Errorf("memstore: %s %s of %s: %w", op, followerID, actorID, store.ErrNotFound)
+	}
+	delete(so.reqs, k)
+	list := so.reqOrder[actorID]
+	if j := slices.Index(list, e); j >= 0 {
+		list = slices.Delete(list, j, j+1)
+	}
+	if len(list) == 0 {
+		delete(so.reqOrder, actorID)
+	} else {
+		so.reqOrder[actorID] = list
+	}
+	return nil
+}
+
+// FollowRequestsPage lists an actor's pending requests, newest first.
+func (s *Store) FollowRequestsPage(ctx context.Context, actorID, cursor string, limit int) (store.Page[store.FollowRequest], error) {
+	const op = "follow requests page"
+	var p store.Page[store.FollowRequest]
+	if err := check(ctx, op); err != nil {
+		return p, err
+	}
+	if err := checkLimit(op, limit); err != nil {
+		return p, err
+	}
+	before, err := parseCursor(op, cursor)
+	if err != nil {
+		return p, err
+	}
+	s.social.mu.RLock()
+	defer s.social.mu.RUnlock()
+	list := s.social.reqOrder[actorID]
+	i := sort.Search(len(list), func(i int) bool { return list[i].seq >= before })
+	for j := i - 1; j >= 0 && len(p.Items) < limit; j-- {
+		r := list[j].r
+		r.Document = slices.Clone(r.Document)
+		p.Items = append(p.Items, r)
+		if len(p.Items) == limit && j > 0 {
+			p.Next = strconv.FormatInt(list[j].seq, 10)
+		}
+	}
+	return p, nil
+}

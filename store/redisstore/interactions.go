@@ -1,0 +1,345 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+var (
+	_ store.Interactions   = (*Store)(nil)
+	_ store.FollowRequests = (*Store)(nil)
+)
+
+// Interactions live in one hash of records by id and, per object and kind, a sorted set of ids
+// scored by the store's sequence. Follow requests live per actor in a hash of records by follower
+// and a sorted set of followers scored by the sequence.
+func (s *Store) kInterRec() string                 { return s.p + "ih" }
+func (s *Store) kInterOrderPrefix() string         { return s.p + "iz:" }
+func (s *Store) kInterOrder(o, kind string) string { return s.kInterOrderPrefix() + joinPair(o, kind) }
+func (s *Store) kReqRec(a string) string           { return s.p + "rh:" + a }
+func (s *Store) kReqOrder(a string) string         { return s.p + "rz:" + a }
+
+// interactionRecord is the JSON an interaction is kept as. C is Unix nanoseconds as a string, so
+// Lua's cjson keeps every digit.
+type interactionRecord struct {
+	K string `json:"k"`
+	O string `json:"o"`
+	A string `json:"a"`
+	D []byte `json:"d,omitempty"`
+	C string `json:"c"`
+}
+
+// requestRecord is the JSON a follow request is kept as.
+type requestRecord struct {
+	I string `json:"i"`
+	S string `json:"s"`
+	F string `json:"f"`
+	D []byte `json:"d,omitempty"`
+	C string `json:"c"`
+}
+
+// addInteractionLua: KEYS records, order set, sequence; ARGV id, record JSON. An id that exists
+// gets the new document "d" and keeps the rest.
+const addInteractionLua = `
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+if old then
+  local o = cjson.decode(old)
+  local n = cjson.decode(ARGV[2])
+  o.d = n.d
+  redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(o))
+  return 0
+end
+redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`
+
+// removeInteractionLua: KEYS records; ARGV id, order-set key prefix. Returns 0 when absent.
+const removeInteractionLua = `
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+if not old then return 0 end
+local o = cjson.decode(old)
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', ARGV[2] .. string.len(o.o) .. ':' .. o.o .. o.k, ARGV[1])
+return 1
+`
+
+// addRequestLua: KEYS records, order set, sequence; ARGV follower id, record JSON. A request that
+// exists keeps its place and created time "c".
+const addRequestLua = `
+local rec = ARGV[2]
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+if old then
+  local o = cjson.decode(old)
+  local n = cjson.decode(rec)
+  n.c = o.c
+  rec = cjson.encode(n)
+else
+  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
+end
+redis.call('HSET', KEYS[1], ARGV[1], rec)
+return 1
+`
+
+// removeRequestLua: KEYS records, order set; ARGV follower id. Returns 0 when absent.
+const removeRequestLua = `
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+`
+
+// AddInteraction records i in one script. An id that exists gets the new Document and keeps its
+// place, CreatedAt, kind, object and actor.
+func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) error {
+	const op = "add interaction"
+	if err := begin(ctx, op); err != nil {
+		return err
+	}
+	if i.ID == "" || i.ObjectID == "" || i.Kind == "" {
+		return fmt.Errorf("redisstore: %s: ID, Kind and ObjectID are required", op)
+	}
+	if i.CreatedAt.IsZero() {
+		i.CreatedAt = time.Now()
+	}
+	rec, err := json.Marshal(interactionRecord{K: string(i.Kind), O: i.ObjectID, A: i.ActorID, D: i.Document, C: fmtTime(i.CreatedAt)})
+	if err != nil {
+		return wrap(op, err)
+	}
+	keys := []string{s.kInterRec(), s.kInterOrder(i.ObjectID, string(i.Kind)), s.kSeq()}
+	return wrapNil(op, s.sc.addInteraction.Run(ctx, s.c, keys, i.ID, rec).Err())
+}
+
+func wrapNil(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return wrap(op, err)
+}
+
+func decodeInteraction(id, data string) (store.Interaction, error) {
+	var r interactionRecord
+	if err := json.Unmarshal([]byte(data), &r); err != nil {
+		return store.Interaction{}, fmt.Errorf("bad stored interaction %s: %w", id, err)
+	}
+	created, err := parseTime(r.C)
+	if err != nil {
+		return store.Interaction{}, err
+	}
+	return store.Interaction{ID: id, Kind: store.InteractionKind(r.K), ObjectID: r.O, ActorID: r.A, Document: r.D, CreatedAt: created}, nil
+}
+
+// Interaction returns the interaction with that id, or [store.ErrNotFound].
+func (s *Store) Interaction(ctx context.Context, id string) (store.Interaction, error) {
+	const op = "interaction"
+	if err := begin(ctx, op); err != nil {
+		return store.Interaction{}, err
+	}
+	data, err := s.c.HGet(ctx, s.kInterRec(), id).Result()
+	if errors.Is(err, redis.Nil) {
+		return store.Interaction{}, fmt.Errorf("redisstore: %s %s: %w", op, id, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Interaction{}, wrap(op, err)
+	}
+	i, err := decodeInteraction(id, data)
+	return i, wrapNil(op, err)
+}
+
+// RemoveInteraction deletes the interaction with that id in one script, or returns [store.ErrNotFound].
+func (s *Store) RemoveInteraction(ctx context.Context, id string) error {
+	const op = "remove interaction"
+	if err := begin(ctx, op); err != nil {
+		return err
+	}
+	n, err := s.sc.removeInteraction.Run(ctx, s.c, []string{s.kInterRec()}, id, s.kInterOrderPrefix()).Int()
+	if err != nil {
+		return wrap(op, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("redisstore: %s %s: %w", op, id, store.ErrNotFound)
+	}
+	return nil
+}
+
+// InteractionsPage lists an object's interactions of one kind, newest first. The cursor is the
+// insertion sequence of the last interaction of the previous page.
+func (s *Store) InteractionsPage(ctx context.Context, objectID string, kind store.InteractionKind, cursor string, limit int) (store.Page[store.Interaction], error) {
+	const op = "interactions page"
+	ids, next, err := s.seqIDs(ctx, op, s.kInterOrder(objectID, string(kind)), cursor, limit)
+	if err != nil || len(ids) == 0 {
+		return store.Page[store.Interaction]{Next: next}, err
+	}
+	recs, err := s.c.HMGet(ctx, s.kInterRec(), ids...).Result()
+	if err != nil {
+		return store.Page[store.Interaction]{}, wrap(op, err)
+	}
+	p := store.Page[store.Interaction]{Next: next, Items: make([]store.Interaction, 0, len(ids))}
+	for n, r := range recs {
+		data, ok := r.(string)
+		if !ok {
+			continue // removed between the two reads
+		}
+		i, err := decodeInteraction(ids[n], data)
+		if err != nil {
+			return store.Page[store.Interaction]{}, wrap(op, err)
+		}
+		p.Items = append(p.Items, i)
+	}
+	return p, nil
+}
+
+// seqIDs reads one page of members of a sorted set scored by the sequence, newest first, and the
+// cursor of the next page.
+func (s *Store) seqIDs(ctx context.Context, op, key, cursor string, limit int) ([]string, string, error) {
+	if err := begin(ctx, op); err != nil {
+		return nil, "", err
+	}
+	if err := checkLimit(op, limit); err != nil {
+		return nil, "", err
+	}
+	maxScore, err := seqCursor(op, cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	zs, err := s.c.ZRevRangeByScoreWithScores(ctx, key, &redis.ZRangeBy{Max: maxScore, Min: "-inf", Count: int64(limit) + 1}).Result()
+	if err != nil {
+		return nil, "", wrap(op, err)
+	}
+	var next string
+	if len(zs) > limit {
+		zs = zs[:limit]
+		next = strconv.FormatInt(int64(zs[limit-1].Score), 10)
+	}
+	ids := make([]string, len(zs))
+	for i, z := range zs {
+		ids[i], _ = z.Member.(string)
+	}
+	return ids, next, nil
+}
+
+// CountInteractions counts an object's interactions by kind with one ZCARD per kind in a pipeline.
+func (s *Store) CountInteractions(ctx context.Context, objectID string) (map[store.InteractionKind]int, error) {
+	const op = "count interactions"
+	if err := begin(ctx, op); err != nil {
+		return nil, err
+	}
+	kinds := []store.InteractionKind{store.InteractionLike, store.InteractionAnnounce, store.InteractionReply}
+	cmds := make([]*redis.IntCmd, len(kinds))
+	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range kinds {
+			cmds[i] = p.ZCard(ctx, s.kInterOrder(objectID, string(k)))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	counts := make(map[store.InteractionKind]int)
+	for i, c := range cmds {
+		if n := c.Val(); n > 0 {
+			counts[kinds[i]] = int(n)
+		}
+	}
+	return counts, nil
+}
+
+// AddFollowRequest records r in one script, replacing a pending request of the same follower to
+// the same actor while keeping its place and CreatedAt.
+func (s *Store) AddFollowRequest(ctx context.Context, r store.FollowRequest) error {
+	const op = "add follow request"
+	if err := begin(ctx, op); err != nil {
+		return err
+	}
+	if r.ActorID == "" || r.FollowerID == "" {
+		return fmt.Errorf("redisstore: %s: ActorID and FollowerID are required", op)
+	}
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = time.Now()
+	}
+	rec, err := json.Marshal(requestRecord{I: r.Inbox, S: r.SharedInbox, F: r.FollowID, D: r.Document, C: fmtTime(r.CreatedAt)})
+	if err != nil {
+		return wrap(op, err)
+	}
+	keys := []string{s.kReqRec(r.ActorID), s.kReqOrder(r.ActorID), s.kSeq()}
+	return wrapNil(op, s.sc.addRequest.Run(ctx, s.c, keys, r.FollowerID, rec).Err())
+}
+
+func decodeRequest(actorID, followerID, data string) (store.FollowRequest, error) {
+	var r requestRecord
+	if err := json.Unmarshal([]byte(data), &r); err != nil {
+		return store.FollowRequest{}, fmt.Errorf("bad stored follow request %s: %w", followerID, err)
+	}
+	created, err := parseTime(r.C)
+	if err != nil {
+		return store.FollowRequest{}, err
+	}
+	return store.FollowRequest{ActorID: actorID, FollowerID: followerID, Inbox: r.I, SharedInbox: r.S, FollowID: r.F, Document: r.D, CreatedAt: created}, nil
+}
+
+// FollowRequest returns the pending request, or [store.ErrNotFound].
+func (s *Store) FollowRequest(ctx context.Context, actorID, followerID string) (store.FollowRequest, error) {
+	const op = "follow request"
+	if err := begin(ctx, op); err != nil {
+		return store.FollowRequest{}, err
+	}
+	data, err := s.c.HGet(ctx, s.kReqRec(actorID), followerID).Result()
+	if errors.Is(err, redis.Nil) {
+		return store.FollowRequest{}, fmt.Errorf("redisstore: %s %s of %s: %w", op, followerID, actorID, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.FollowRequest{}, wrap(op, err)
+	}
+	r, err := decodeRequest(actorID, followerID, data)
+	return r, wrapNil(op, err)
+}
+
+// RemoveFollowRequest deletes the pending request in one script, or returns [store.ErrNotFound].
+func (s *Store) RemoveFollowRequest(ctx context.Context, actorID, followerID string) error {
+	const op = "remove follow request"
+	if err := begin(ctx, op); err != nil {
+		return err
+	}
+	n, err := s.sc.removeRequest.Run(ctx, s.c, []string{s.kReqRec(actorID), s.kReqOrder(actorID)}, followerID).Int()
+	if err != nil {
+		return wrap(op, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("redisstore: %s %s of %s: %w", op, followerID, actorID, store.ErrNotFound)
+	}
+	return nil
+}
+
+// FollowRequestsPage lists an actor's pending requests, newest first, paged as
+// [Store.InteractionsPage].
+func (s *Store) FollowRequestsPage(ctx context.Context, actorID, cursor string, limit int) (store.Page[store.FollowRequest], error) {
+	const op = "follow requests page"
+	ids, next, err := s.seqIDs(ctx, op, s.kReqOrder(actorID), cursor, limit)
+	if err != nil || len(ids) == 0 {
+		return store.Page[store.FollowRequest]{Next: next}, err
+	}
+	recs, err := s.c.HMGet(ctx, s.kReqRec(actorID), ids...).Result()
+	if err != nil {
+		return store.Page[store.FollowRequest]{}, wrap(op, err)
+	}
+	p := store.Page[store.FollowRequest]{Next: next, Items: make([]store.FollowRequest, 0, len(ids))}
+	for n, rv := range recs {
+		data, ok := rv.(string)
+		if !ok {
+			continue
+		}
+		r, err := decodeRequest(actorID, ids[n], data)
+		if err != nil {
+			return store.Page[store.FollowRequest]{}, wrap(op, err)
+		}
+		p.Items = append(p.Items, r)
+	}
+	return p, nil
+}

@@ -1,0 +1,231 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+var (
+	_ store.Interactions   = (*Store)(nil)
+	_ store.FollowRequests = (*Store)(nil)
+)
+
+// socialQueries are the statements of interactions and follow requests.
+type socialQueries struct {
+	addInteraction, interaction, removeInteraction string
+	interactionsFirst, interactionsAfter           string
+	countInteractions                              string
+
+	addRequest, request, removeRequest string
+	requestsFirst, requestsAfter       string
+}
+
+const interactionCols = `id, kind, object_id, actor_id, document, created_at`
+const requestCols = `actor_id, follower_id, inbox, shared_inbox, follow_id, document, created_at`
+
+func newSocialQueries(r func(string) string) socialQueries {
+	return socialQueries{
+		addInteraction: r(`INSERT INTO {interactions} (` + interactionCols + `) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (id) DO UPDATE SET document = excluded.document`),
+		interaction:       r(`SELECT ` + interactionCols + ` FROM {interactions} WHERE id = $1`),
+		removeInteraction: r(`DELETE FROM {interactions} WHERE id = $1`),
+		interactionsFirst: r(`SELECT seq, ` + interactionCols + ` FROM {interactions}
+			WHERE object_id = $1 AND kind = $2 ORDER BY seq DESC LIMIT $3`),
+		interactionsAfter: r(`SELECT seq, ` + interactionCols + ` FROM {interactions}
+			WHERE object_id = $1 AND kind = $2 AND seq < $4 ORDER BY seq DESC LIMIT $3`),
+		countInteractions: r(`SELECT kind, COUNT(*) FROM {interactions} WHERE object_id = $1 GROUP BY kind`),
+
+		addRequest: r(`INSERT INTO {follow_requests} (` + requestCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (actor_id, follower_id) DO UPDATE SET inbox = excluded.inbox,
+				shared_inbox = excluded.shared_inbox, follow_id = excluded.follow_id, document = excluded.document`),
+		request:       r(`SELECT ` + requestCols + ` FROM {follow_requests} WHERE actor_id = $1 AND follower_id = $2`),
+		removeRequest: r(`DELETE FROM {follow_requests} WHERE actor_id = $1 AND follower_id = $2`),
+		requestsFirst: r(`SELECT seq, ` + requestCols + ` FROM {follow_requests} WHERE actor_id = $1 ORDER BY seq DESC LIMIT $2`),
+		requestsAfter: r(`SELECT seq, ` + requestCols + ` FROM {follow_requests} WHERE actor_id = $1 AND seq < $3 ORDER BY seq DESC LIMIT $2`),
+	}
+}
+
+// AddInteraction implements [store.Interactions]. One upsert keeps the row's sequence number,
+// CreatedAt, kind, object and actor, and replaces only the document.
+func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) error {
+	const op = "add interaction"
+	if err := s.check(op); err != nil {
+		return err
+	}
+	if i.ID == "" || i.ObjectID == "" || i.Kind == "" {
+		return fmt.Errorf("sqlstore: %s: ID, Kind and ObjectID are required", op)
+	}
+	created := i.CreatedAt
+	if created.IsZero() {
+		created = time.Now()
+	}
+	_, err := s.db.ExecContext(ctx, s.q.social.addInteraction, i.ID, string(i.Kind), i.ObjectID, i.ActorID,
+		nonNilBytes(i.Document), created.UnixNano())
+	return wrap(op, err)
+}
+
+// Interaction implements [store.Interactions].
+func (s *Store) Interaction(ctx context.Context, id string) (store.Interaction, error) {
+	const op = "interaction"
+	if err := s.check(op); err != nil {
+		return store.Interaction{}, err
+	}
+	i, err := scanInteraction(s.db.QueryRowContext(ctx, s.q.social.interaction, id))
+	return i, wrap(op, err)
+}
+
+// RemoveInteraction implements [store.Interactions].
+func (s *Store) RemoveInteraction(ctx context.Context, id string) error {
+	return s.execOne(ctx, "remove interaction", s.q.social.removeInteraction, id)
+}
+
+// InteractionsPage implements [store.Interactions]. The cursor is the sequence number of the last
+// interaction of the previous page; a limit below 1 is an error, and at most 10000 are returned.
+func (s *Store) InteractionsPage(ctx context.Context, objectID string, kind store.InteractionKind, cursor string, limit int) (store.Page[store.Interaction], error) {
+	return seqPage(ctx, s, "interactions page", s.q.social.interactionsFirst, s.q.social.interactionsAfter,
+		[]any{objectID, string(kind)}, cursor, limit,
+		func(rows *sql.Rows) (store.Interaction, string, error) {
+			var seq int64
+			i, err := scanInteraction(rows, &seq)
+			return i, formatCursor(seq), err
+		})
+}
+
+// CountInteractions implements [store.Interactions] with one grouped count over the
+// (object_id, kind) index.
+func (s *Store) CountInteractions(ctx context.Context, objectID string) (map[store.InteractionKind]int, error) {
+	const op = "count interactions"
+	if err := s.check(op); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, s.q.social.countInteractions, objectID)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	counts := make(map[store.InteractionKind]int)
+	for rows.Next() {
+		var kind string
+		var n int
+		if err := rows.Scan(&kind, &n); err != nil {
+			return nil, wrap(op, err)
+		}
+		counts[store.InteractionKind(kind)] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap(op, err)
+	}
+	return counts, nil
+}
+
+// AddFollowRequest implements [store.FollowRequests]. One upsert keeps the row's sequence number
+// and CreatedAt.
+func (s *Store) AddFollowRequest(ctx context.Context, r store.FollowRequest) error {
+	const op = "add follow request"
+	if err := s.check(op); err != nil {
+		return err
+	}
+	if r.ActorID == "" || r.FollowerID == "" {
+		return fmt.Errorf("sqlstore: %s: ActorID and FollowerID are required", op)
+	}
+	created := r.CreatedAt
+	if created.IsZero() {
+		created = time.Now()
+	}
+	_, err := s.db.ExecContext(ctx, s.q.social.addRequest, r.ActorID, r.FollowerID, r.Inbox, r.SharedInbox, r.FollowID,
+		nonNilBytes(r.Document), created.UnixNano())
+	return wrap(op, err)
+}
+
+// FollowRequest implements [store.FollowRequests].
+func (s *Store) FollowRequest(ctx context.Context, actorID, followerID string) (store.FollowRequest, error) {
+	const op = "follow request"
+	if err := s.check(op); err != nil {
+		return store.FollowRequest{}, err
+	}
+	r, err := scanRequest(s.db.QueryRowContext(ctx, s.q.social.request, actorID, followerID))
+	return r, wrap(op, err)
+}
+
+// RemoveFollowRequest implements [store.FollowRequests].
+func (s *Store) RemoveFollowRequest(ctx context.Context, actorID, followerID string) error {
+	return s.execOne(ctx, "remove follow request", s.q.social.removeRequest, actorID, followerID)
+}
+
+// FollowRequestsPage implements [store.FollowRequests], paged as [Store.InteractionsPage].
+func (s *Store) FollowRequestsPage(ctx context.Context, actorID, cursor string, limit int) (store.Page[store.FollowRequest], error) {
+	return seqPage(ctx, s, "follow requests page", s.q.social.requestsFirst, s.q.social.requestsAfter,
+		[]any{actorID}, cursor, limit,
+		func(rows *sql.Rows) (store.FollowRequest, string, error) {
+			var seq int64
+			r, err := scanRequest(rows, &seq)
+			return r, formatCursor(seq), err
+		})
+}
+
+// execOne runs a statement that must affect a row; none is [store.ErrNotFound].
+func (s *Store) execOne(ctx context.Context, op, query string, args ...any) error {
+	if err := s.check(op); err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return wrap(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return wrap(op, err)
+	}
+	if n == 0 {
+		return wrap(op, store.ErrNotFound)
+	}
+	return nil
+}
+
+// nonNilBytes stores an absent document as an empty one, which reads back as nil.
+func nonNilBytes(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+func scanInteraction(sc scanner, seq ...*int64) (store.Interaction, error) {
+	var i store.Interaction
+	var kind string
+	var created int64
+	dest := []any{&i.ID, &kind, &i.ObjectID, &i.ActorID, &i.Document, &created}
+	if len(seq) > 0 {
+		dest = append([]any{seq[0]}, dest...)
+	}
+	if err := sc.Scan(dest...); err != nil {
+		return store.Interaction{}, err
+	}
+	if len(i.Document) == 0 {
+		i.Document = nil
+	}
+	i.Kind = store.InteractionKind(kind)
+	i.CreatedAt = fromNanos(created)
+	return i, nil
+}
+
+func scanRequest(sc scanner, seq ...*int64) (store.FollowRequest, error) {
+	var r store.FollowRequest
+	var created int64
+	dest := []any{&r.ActorID, &r.FollowerID, &r.Inbox, &r.SharedInbox, &r.FollowID, &r.Document, &created}
+	if len(seq) > 0 {
+		dest = append([]any{seq[0]}, dest...)
+	}
+	if err := sc.Scan(dest...); err != nil {
+		return store.FollowRequest{}, err
+	}
+	if len(r.Document) == 0 {
+		r.Document = nil
+	}
+	r.CreatedAt = fromNanos(created)
+	return r, nil
+}

@@ -1,0 +1,314 @@
+package storetest
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+const (
+	articleA = "https://news.example/articles/a"
+	articleB = "https://news.example/articles/b"
+)
+
+var interactionTests = []test{
+	{"AddAndGet", testInteractionAddAndGet},
+	{"AddSetsCreatedAt", testInteractionCreatedAt},
+	{"ReAddReplacesDocumentKeepsPlace", testInteractionReAdd},
+	{"Remove", testInteractionRemove},
+	{"PageNewestFirstByKind", testInteractionsPage},
+	{"PageBadCursor", testInteractionsBadCursor},
+	{"CountByKind", testCountInteractions},
+}
+
+var followRequestTests = []test{
+	{"AddAndGet", testRequestAddAndGet},
+	{"RepeatReplacesKeepsPlace", testRequestRepeat},
+	{"Remove", testRequestRemove},
+	{"PageNewestFirst", testRequestsPage},
+	{"PageBadCursor", testRequestsBadCursor},
+}
+
+// interaction returns interaction number i of a kind on an object; replies carry a document.
+func interaction(object string, kind store.InteractionKind, i int) store.Interaction {
+	in := store.Interaction{
+		ID:        fmt.Sprintf("https://r%d.example/%s/%d", i%3, kind, i),
+		Kind:      kind,
+		ObjectID:  object,
+		ActorID:   fmt.Sprintf("https://r%d.example/users/u%d", i%3, i),
+		CreatedAt: base.Add(msec(i)),
+	}
+	if kind == store.InteractionReply {
+		in.Document = fmt.Appendf(nil, `{"type":"Note","content":"reply %d"}`, i)
+	}
+	return in
+}
+
+func sameInteraction(got, want store.Interaction) bool {
+	return got.ID == want.ID && got.Kind == want.Kind && got.ObjectID == want.ObjectID && got.ActorID == want.ActorID &&
+		bytes.Equal(got.Document, want.Document) && sameTime(got.CreatedAt, want.CreatedAt)
+}
+
+func testInteractionAddAndGet(t *testing.T, s store.Store) {
+	for _, want := range []store.Interaction{
+		interaction(articleA, store.InteractionLike, 1),
+		interaction(articleA, store.InteractionAnnounce, 2),
+		interaction(articleA, store.InteractionReply, 3),
+	} {
+		must(t, "AddInteraction", s.AddInteraction(ctx(t), want))
+		got, err := s.Interaction(ctx(t), want.ID)
+		must(t, "Interaction", err)
+		if !sameInteraction(got, want) {
+			t.Errorf("Interaction = %+v, want %+v", got, want)
+		}
+		if want.Kind != store.InteractionReply && len(got.Document) != 0 {
+			t.Errorf("%s Document = %q, want empty", want.Kind, got.Document)
+		}
+	}
+	_, err := s.Interaction(ctx(t), "https://nobody.example/like/1")
+	wantErr(t, "Interaction(unknown)", err, store.ErrNotFound)
+}
+
+func testInteractionCreatedAt(t *testing.T, s store.Store) {
+	in := interaction(articleA, store.InteractionLike, 1)
+	in.CreatedAt = time.Time{}
+	must(t, "AddInteraction", s.AddInteraction(ctx(t), in))
+	got, err := s.Interaction(ctx(t), in.ID)
+	must(t, "Interaction", err)
+	if !recent(got.CreatedAt) {
+		t.Errorf("CreatedAt = %v, want about now", got.CreatedAt)
+	}
+}
+
+func testInteractionReAdd(t *testing.T, s store.Store) {
+	first := interaction(articleA, store.InteractionReply, 1)
+	must(t, "AddInteraction(1)", s.AddInteraction(ctx(t), first))
+	must(t, "AddInteraction(2)", s.AddInteraction(ctx(t), interaction(articleA, store.InteractionReply, 2)))
+	edited := first
+	edited.Document = []byte(`{"type":"Note","content":"edited"}`)
+	edited.CreatedAt = base.AddDate(1, 0, 0)
+	must(t, "AddInteraction(edited)", s.AddInteraction(ctx(t), edited))
+	got, err := s.Interaction(ctx(t), first.ID)
+	must(t, "Interaction", err)
+	if !bytes.Equal(got.Document, edited.Document) {
+		t.Errorf("Document = %q, want the edited %q", got.Document, edited.Document)
+	}
+	if !sameTime(got.CreatedAt, first.CreatedAt) {
+		t.Errorf("CreatedAt = %v, want the first %v", got.CreatedAt, first.CreatedAt)
+	}
+	p, err := s.InteractionsPage(ctx(t), articleA, store.InteractionReply, "", 10)
+	must(t, "InteractionsPage", err)
+	if len(p.Items) != 2 || p.Items[1].ID != first.ID {
+		t.Errorf("page = %v, want the edited reply still second (oldest)", interactionIDs(p.Items))
+	}
+}
+
+func testInteractionRemove(t *testing.T, s store.Store) {
+	in := interaction(articleA, store.InteractionLike, 1)
+	must(t, "AddInteraction", s.AddInteraction(ctx(t), in))
+	must(t, "RemoveInteraction", s.RemoveInteraction(ctx(t), in.ID))
+	_, err := s.Interaction(ctx(t), in.ID)
+	wantErr(t, "Interaction(removed)", err, store.ErrNotFound)
+	wantErr(t, "RemoveInteraction(again)", s.RemoveInteraction(ctx(t), in.ID), store.ErrNotFound)
+	p, err := s.InteractionsPage(ctx(t), articleA, store.InteractionLike, "", 10)
+	must(t, "InteractionsPage", err)
+	if len(p.Items) != 0 {
+		t.Errorf("page after remove = %v, want empty", interactionIDs(p.Items))
+	}
+	counts, err := s.CountInteractions(ctx(t), articleA)
+	must(t, "CountInteractions", err)
+	if len(counts) != 0 {
+		t.Errorf("counts after remove = %v, want none", counts)
+	}
+}
+
+func interactionIDs(items []store.Interaction) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = it.ID
+	}
+	return out
+}
+
+func testInteractionsPage(t *testing.T, s store.Store) {
+	const n = 7
+	var want []string
+	for i := range n {
+		in := interaction(articleA, store.InteractionLike, i)
+		must(t, "AddInteraction", s.AddInteraction(ctx(t), in))
+		want = append([]string{in.ID}, want...)
+		// Other kinds and other objects must not show up.
+		must(t, "AddInteraction(announce)", s.AddInteraction(ctx(t), interaction(articleA, store.InteractionAnnounce, 100+i)))
+		must(t, "AddInteraction(other object)", s.AddInteraction(ctx(t), interaction(articleB, store.InteractionLike, 200+i)))
+	}
+	tests := []struct{ limit, pages int }{{1, 7}, {3, 3}, {7, 1}, {100, 1}}
+	for _, tt := range tests {
+		var got []string
+		cursor, pages := "", 0
+		for {
+			p, err := s.InteractionsPage(ctx(t), articleA, store.InteractionLike, cursor, tt.limit)
+			must(t, "InteractionsPage", err)
+			pages++
+			if len(p.Items) > tt.limit {
+				t.Fatalf("limit %d: page holds %d items", tt.limit, len(p.Items))
+			}
+			got = append(got, interactionIDs(p.Items)...)
+			if p.Next == "" || pages > n+1 {
+				break
+			}
+			cursor = p.Next
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) || pages != tt.pages {
+			t.Errorf("limit %d: %d pages %v, want %d pages %v", tt.limit, pages, got, tt.pages, want)
+		}
+	}
+	p, err := s.InteractionsPage(ctx(t), "https://news.example/articles/none", store.InteractionLike, "", 10)
+	must(t, "InteractionsPage(no object)", err)
+	if len(p.Items) != 0 || p.Next != "" {
+		t.Errorf("page of an unknown object = %+v, want empty", p)
+	}
+	if _, err := s.InteractionsPage(ctx(t), articleA, store.InteractionLike, "", 0); err == nil {
+		t.Error("InteractionsPage(limit 0) succeeded, want an error")
+	}
+}
+
+func testInteractionsBadCursor(t *testing.T, s store.Store) {
+	_, err := s.InteractionsPage(ctx(t), articleA, store.InteractionLike, "not a cursor!", 10)
+	wantErr(t, "InteractionsPage(bad cursor)", err, store.ErrBadCursor)
+}
+
+func testCountInteractions(t *testing.T, s store.Store) {
+	add := map[store.InteractionKind]int{store.InteractionLike: 3, store.InteractionReply: 2}
+	for kind, n := range add {
+		for i := range n {
+			must(t, "AddInteraction", s.AddInteraction(ctx(t), interaction(articleA, kind, i)))
+		}
+	}
+	must(t, "AddInteraction(other)", s.AddInteraction(ctx(t), interaction(articleB, store.InteractionAnnounce, 9)))
+	counts, err := s.CountInteractions(ctx(t), articleA)
+	must(t, "CountInteractions", err)
+	if len(counts) != 2 || counts[store.InteractionLike] != 3 || counts[store.InteractionReply] != 2 {
+		t.Errorf("counts = %v, want like 3, reply 2 and no announce key", counts)
+	}
+	if _, ok := counts[store.InteractionAnnounce]; ok {
+		t.Errorf("counts has an announce entry %v, want it absent", counts)
+	}
+}
+
+func request(actor string, i int) store.FollowRequest {
+	h := fmt.Sprintf("https://q%d.example", i)
+	return store.FollowRequest{
+		ActorID:     actor,
+		FollowerID:  h + "/users/u",
+		Inbox:       h + "/users/u/inbox",
+		SharedInbox: h + "/inbox",
+		FollowID:    fmt.Sprintf("%s/follows/%d", h, i),
+		Document:    fmt.Appendf(nil, `{"type":"Follow","id":"%s/follows/%d"}`, h, i),
+		CreatedAt:   base.Add(msec(i)),
+	}
+}
+
+func sameRequest(got, want store.FollowRequest) bool {
+	return got.ActorID == want.ActorID && got.FollowerID == want.FollowerID && got.Inbox == want.Inbox &&
+		got.SharedInbox == want.SharedInbox && got.FollowID == want.FollowID &&
+		bytes.Equal(got.Document, want.Document) && sameTime(got.CreatedAt, want.CreatedAt)
+}
+
+func testRequestAddAndGet(t *testing.T, s store.Store) {
+	want := request(actorA, 1)
+	must(t, "AddFollowRequest", s.AddFollowRequest(ctx(t), want))
+	got, err := s.FollowRequest(ctx(t), actorA, want.FollowerID)
+	must(t, "FollowRequest", err)
+	if !sameRequest(got, want) {
+		t.Errorf("FollowRequest = %+v, want %+v", got, want)
+	}
+	_, err = s.FollowRequest(ctx(t), actorB, want.FollowerID)
+	wantErr(t, "FollowRequest(other actor)", err, store.ErrNotFound)
+	// A pending request is not a follower.
+	_, err = s.Follower(ctx(t), actorA, want.FollowerID)
+	wantErr(t, "Follower(pending)", err, store.ErrNotFound)
+	z := request(actorA, 2)
+	z.CreatedAt = time.Time{}
+	must(t, "AddFollowRequest(zero CreatedAt)", s.AddFollowRequest(ctx(t), z))
+	got, err = s.FollowRequest(ctx(t), actorA, z.FollowerID)
+	must(t, "FollowRequest", err)
+	if !recent(got.CreatedAt) {
+		t.Errorf("CreatedAt = %v, want about now", got.CreatedAt)
+	}
+}
+
+func testRequestRepeat(t *testing.T, s store.Store) {
+	first := request(actorA, 1)
+	must(t, "AddFollowRequest(1)", s.AddFollowRequest(ctx(t), first))
+	must(t, "AddFollowRequest(2)", s.AddFollowRequest(ctx(t), request(actorA, 2)))
+	again := first
+	again.FollowID += "/again"
+	again.Document = []byte(`{"type":"Follow","id":"again"}`)
+	again.CreatedAt = base.AddDate(1, 0, 0)
+	must(t, "AddFollowRequest(repeat)", s.AddFollowRequest(ctx(t), again))
+	got, err := s.FollowRequest(ctx(t), actorA, first.FollowerID)
+	must(t, "FollowRequest", err)
+	want := again
+	want.CreatedAt = first.CreatedAt
+	if !sameRequest(got, want) {
+		t.Errorf("FollowRequest = %+v, want %+v", got, want)
+	}
+	p, err := s.FollowRequestsPage(ctx(t), actorA, "", 10)
+	must(t, "FollowRequestsPage", err)
+	if len(p.Items) != 2 || p.Items[1].FollowerID != first.FollowerID {
+		t.Errorf("page = %+v, want the repeated request still oldest of 2", p.Items)
+	}
+}
+
+func testRequestRemove(t *testing.T, s store.Store) {
+	r := request(actorA, 1)
+	must(t, "AddFollowRequest", s.AddFollowRequest(ctx(t), r))
+	must(t, "RemoveFollowRequest", s.RemoveFollowRequest(ctx(t), actorA, r.FollowerID))
+	_, err := s.FollowRequest(ctx(t), actorA, r.FollowerID)
+	wantErr(t, "FollowRequest(removed)", err, store.ErrNotFound)
+	wantErr(t, "RemoveFollowRequest(again)", s.RemoveFollowRequest(ctx(t), actorA, r.FollowerID), store.ErrNotFound)
+	p, err := s.FollowRequestsPage(ctx(t), actorA, "", 10)
+	must(t, "FollowRequestsPage", err)
+	if len(p.Items) != 0 {
+		t.Errorf("page after remove = %+v, want empty", p.Items)
+	}
+}
+
+func testRequestsPage(t *testing.T, s store.Store) {
+	const n = 5
+	var want []string
+	for i := range n {
+		r := request(actorA, i)
+		must(t, "AddFollowRequest", s.AddFollowRequest(ctx(t), r))
+		must(t, "AddFollowRequest(other actor)", s.AddFollowRequest(ctx(t), request(actorB, 50+i)))
+		want = append([]string{r.FollowerID}, want...)
+	}
+	for _, limit := range []int{1, 2, 5, 50} {
+		var got []string
+		cursor := ""
+		for range n + 1 {
+			p, err := s.FollowRequestsPage(ctx(t), actorA, cursor, limit)
+			must(t, "FollowRequestsPage", err)
+			if len(p.Items) > limit {
+				t.Fatalf("limit %d: page holds %d", limit, len(p.Items))
+			}
+			for _, r := range p.Items {
+				got = append(got, r.FollowerID)
+			}
+			if cursor = p.Next; cursor == "" {
+				break
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("limit %d: %v, want %v", limit, got, want)
+		}
+	}
+}
+
+func testRequestsBadCursor(t *testing.T, s store.Store) {
+	_, err := s.FollowRequestsPage(ctx(t), actorA, "not a cursor!", 10)
+	wantErr(t, "FollowRequestsPage(bad cursor)", err, store.ErrBadCursor)
+}
