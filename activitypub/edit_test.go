@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +13,9 @@ import (
 	"github.com/fedsite/fedsite/activitypub"
 	"github.com/fedsite/fedsite/activitypub/activitypubtest"
 	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/memstore"
+	"github.com/fedsite/fedsite/store/sqlstore"
 )
 
 // follow makes r follow the site actor and waits for the Accept.
@@ -75,10 +78,32 @@ func extraString(t *testing.T, o *vocab.Object, name string) string {
 	return s
 }
 
+// TestUpdateAndDelete runs edits and deletes on the in-memory store and on SQLite, whose
+// PutObject replaces a document stored by AppendOutbox.
 func TestUpdateAndDelete(t *testing.T) {
+	stores := []struct {
+		name string
+		open func(t *testing.T) store.Store
+	}{
+		{"memstore", func(*testing.T) store.Store { return memstore.New() }},
+		{"sqlite", func(t *testing.T) store.Store {
+			st, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "fed.db"), sqlstore.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st
+		}},
+	}
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) { testUpdateAndDelete(t, st.open(t)) })
+	}
+}
+
+func testUpdateAndDelete(t *testing.T, st store.Store) {
 	ctx := context.Background()
 	clk := &clock{now: time.Now().UTC().Truncate(time.Second)}
-	s := newSiteWith(t, memstore.New(), func(c *activitypub.Config) { c.Now = clk.Now })
+	s := newSiteWith(t, st, func(c *activitypub.Config) { c.Now = clk.Now })
 	newsID := s.fed.ActorID("news")
 	alice := activitypubtest.NewRemote(t, "alice")
 	bob := activitypubtest.NewRemote(t, "bob")
