@@ -109,7 +109,7 @@ func TestPageHead(t *testing.T) {
 		want            bool
 	}{
 		{"alternate on the article", article, `<link rel="alternate" type="application/activity+json" href="` + a.base + story.Path() + `">`, true},
-		{"creator on the article", article, `<meta name="fediverse:creator" content="@news@` + host + `">`, true},
+		{"creator (the writer) on the article", article, `<meta name="fediverse:creator" content="@dana-ortiz@` + host + `">`, true},
 		{"rel=me on the article", article, `<link rel="me" href="` + a.base + `/">`, true},
 		{"rel=me on the front page", front, `<link rel="me" href="` + a.base + `/">`, true},
 		{"no alternate on the front page", front, `rel="alternate"`, false},

@@ -38,6 +38,9 @@ type article struct {
 	Body      string    `json:"body"` // plain text, paragraphs separated by blank lines
 	Author    string    `json:"author"`
 	Published time.Time `json:"published"`
+	// Mode is how the story is shown on the fediverse: "note" (a short post with a link) or
+	// "article" (the full text); empty is the site's default.
+	Mode string `json:"mode,omitempty"`
 }
 
 // Path is the article's address on the site.
@@ -95,6 +98,7 @@ func newSite(cfg siteConfig) (*site, error) {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /{$}", s.serveFront)
 	s.mux.HandleFunc("GET /articles/{slug}", s.serveArticle)
+	s.mux.HandleFunc("GET /authors/{slug}", s.serveAuthor)
 	s.mux.HandleFunc("GET /login", s.serveLoginForm)
 	s.mux.HandleFunc("POST /login", s.serveLogin)
 	s.mux.HandleFunc("POST /logout", s.serveLogout)
@@ -174,7 +178,11 @@ func (s *site) serveArticle(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusNotFound, "notfound.html", map[string]any{})
 		return
 	}
-	s.render(w, http.StatusOK, "article.html", map[string]any{"Article": a, "Title": a.Title, "Editor": s.isEditor(r)})
+	data := map[string]any{"Article": a, "Title": a.Title, "Editor": s.isEditor(r)}
+	if au, ok := authorOf(a); ok {
+		data["Byline"] = au
+	}
+	s.render(w, http.StatusOK, "article.html", data)
 }
 
 func (s *site) find(slug string) (article, bool) {
@@ -263,6 +271,9 @@ func (s *site) servePublish(w http.ResponseWriter, r *http.Request) {
 		Body:      strings.TrimSpace(r.PostFormValue("body")),
 		Author:    strings.TrimSpace(r.PostFormValue("author")),
 		Published: time.Now().UTC().Truncate(time.Second),
+	}
+	if m := r.PostFormValue("mode"); m == "note" || m == "article" {
+		a.Mode = m
 	}
 	if a.Title == "" || a.Body == "" {
 		s.render(w, http.StatusBadRequest, "publish.html", map[string]any{"Error": "A title and a body are required.", "Form": a})

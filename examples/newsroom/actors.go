@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"slices"
+
+	"github.com/fedsite/fedsite/activitypub"
+)
+
+// This file holds federate.go's helpers: the site's actors from its own data, who publishes an
+// article, and the backfill at start.
+//
+// Each staff writer is an actor (@dana-ortiz) that publishes their own articles, and the
+// organization @news boosts them. On Mastodon that looks right: the post shows the writer's name
+// and avatar, the writer's followers get it from the writer, @news's followers get it as a boost
+// by The Riverside Courier, and the link card credits the writer (fediverse:creator on the page,
+// the site's host in the writer's attributionDomains). Stories whose byline names no staff writer
+// are published by @news itself.
+
+// newsActor is the organization's actor.
+const newsActor = "news"
+
+// siteActors describes the organization and its writers as fediverse actors.
+func siteActors(s *site, baseURL string) activitypub.ActorSource {
+	host := hostOf(baseURL)
+	return activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
+		if name == newsActor {
+			return &activitypub.Actor{Username: newsActor, Type: "Organization", Name: s.cfg.Name,
+				Summary: s.cfg.Tagline, ProfileURL: baseURL + "/", Discoverable: true, Indexable: true,
+				Fields: []activitypub.Field{{Name: "Website", Value: baseURL + "/"}}}, nil
+		}
+		au, ok := authorBySlug(name)
+		if !ok {
+			return nil, activitypub.ErrNotFound
+		}
+		return &activitypub.Actor{Username: au.Slug, Type: "Person", Name: au.Name, Summary: "<p>" + au.Bio + "</p>",
+			ProfileURL: baseURL + au.Path(), Discoverable: true, Indexable: true, AttributionDomains: []string{host},
+			Fields: []activitypub.Field{{Name: "Beat", Value: au.Beat}, {Name: "Stories", Value: baseURL + au.Path()}}}, nil
+	})
+}
+
+// actorFor is the username of the actor that publishes an article: its writer, else @news.
+func actorFor(a article) string {
+	if au, ok := authorOf(a); ok {
+		return au.Slug
+	}
+	return newsActor
+}
+
+// publishArticle federates a new article: published by its writer and boosted by @news, or
+// published by @news.
+func publishArticle(ctx context.Context, fed *activitypub.Federation, baseURL string, a article) error {
+	actor := actorFor(a)
+	if err := fed.Publish(ctx, actor, toArticle(baseURL, a)); err != nil {
+		return err
+	}
+	if actor == newsActor {
+		return nil
+	}
+	return fed.Announce(ctx, newsActor, baseURL+a.Path())
+}
+
+// backfill puts the site's earlier articles in their actors' outboxes, and boosts of the writers'
+// ones in @news's, without delivering anything, so a new follower sees a full profile. It may run
+// at every start: what is there is skipped.
+func backfill(ctx context.Context, fed *activitypub.Federation, s *site, baseURL string) error {
+	s.mu.RLock()
+	list := slices.Clone(s.articles)
+	s.mu.RUnlock()
+	slices.Reverse(list) // oldest first
+	byActor := map[string][]activitypub.Article{}
+	var boosts []string
+	for _, a := range list {
+		actor := actorFor(a)
+		byActor[actor] = append(byActor[actor], toArticle(baseURL, a))
+		if actor != newsActor {
+			boosts = append(boosts, baseURL+a.Path())
+		}
+	}
+	var errs []error
+	for actor, arts := range byActor {
+		errs = append(errs, fed.Backfill(ctx, actor, arts))
+	}
+	errs = append(errs, fed.BackfillAnnounces(ctx, newsActor, boosts))
+	return errors.Join(errs...)
+}
+
+// toArticle maps a story to what fedsite publishes. The site's summary is a teaser, so it goes in
+// Excerpt: as AS2 summary GoToSocial, Misskey and Akkoma would show it as a content warning.
+func toArticle(baseURL string, a article) activitypub.Article {
+	mode := activitypub.ModeDefault
+	switch a.Mode {
+	case "note":
+		mode = activitypub.ModeNote
+	case "article":
+		mode = activitypub.ModeArticle
+	}
+	return activitypub.Article{URL: baseURL + a.Path(), Title: a.Title, Excerpt: a.Summary, Mode: mode,
+		Content: string(a.HTML()), Language: "en", Published: a.Published}
+}
+
+func hostOf(baseURL string) string {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
+}
