@@ -308,7 +308,24 @@ func TestDeleteActor(t *testing.T) {
 			}
 		}
 	}
-	if err := s.fed.DeleteActor(ctx, "news"); !errors.Is(err, activitypub.ErrNotFound) {
-		t.Errorf("second DeleteActor: %v, want ErrNotFound", err)
+	// The deleted actor can no longer publish, and its inbox and collections are gone.
+	refused := []struct {
+		name string
+		err  error
+	}{
+		{"second DeleteActor", s.fed.DeleteActor(ctx, "news")},
+		{"Publish", s.fed.Publish(ctx, "news", activitypub.Article{URL: s.url("/articles/late"), Title: "Late"})},
+	}
+	for _, c := range refused {
+		if !errors.Is(c.err, activitypub.ErrNotFound) {
+			t.Errorf("%s: %v, want ErrNotFound", c.name, c.err)
+		}
+	}
+	if resp := alice.Post(newsID+"/inbox", map[string]any{"@context": vocab.ContextActivityStreams,
+		"id": alice.ActorID() + "/follows/2", "type": "Follow", "actor": alice.ActorID(), "object": newsID}); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("Follow of the deleted actor: status %d, want 404", resp.StatusCode)
+	}
+	if resp, _ := s.get(t, "/ap/users/news/outbox", vocab.MediaType); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("outbox of the deleted actor: status %d, want 404", resp.StatusCode)
 	}
 }

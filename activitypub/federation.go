@@ -176,6 +176,12 @@ func (f *Federation) lookupActor(ctx context.Context, username string) (*Actor, 
 	if !usernameRE.MatchString(username) {
 		return nil, fmt.Errorf("activitypub: actor %q: %w", username, ErrNotFound)
 	}
+	// An actor deleted with DeleteActor is gone, whatever the site still says.
+	if gone, err := f.actorGone(ctx, f.urls.actor(username)); err != nil {
+		return nil, fmt.Errorf("activitypub: actor %q: %w", username, err)
+	} else if gone {
+		return nil, fmt.Errorf("activitypub: actor %q: deleted: %w", username, ErrNotFound)
+	}
 	a, err := f.cfg.Actors.FederatedActor(ctx, username)
 	if err != nil {
 		return nil, fmt.Errorf("activitypub: actor %q: %w", username, err)
