@@ -139,6 +139,11 @@ type Config struct {
 	// document is public.
 	RequireSignedFetch bool
 
+	// Inbox holds optional hooks for replies, likes, announces, reports, follow requests and
+	// moves received in the inbox. Default: every hook nil, the events are only logged at Debug
+	// (what fedsite keeps is stored either way).
+	Inbox InboxHooks
+
 	// Now tells the time. Default: time.Now. Tests set it to check signatures made at a fixed time.
 	Now func() time.Time
 }

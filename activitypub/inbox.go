@@ -113,7 +113,7 @@ func (f *Federation) serveInbox(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	err = f.handleActivity(ctx, act)
+	err = f.handleActivity(withInboxRequest(ctx, inboxRequest{owner: r.PathValue("name"), body: body}), act)
 	release(ctx, err == nil)
 	if err != nil {
 		f.inboxError(w, r, act, err)
@@ -233,10 +233,22 @@ func (f *Federation) handleActivity(ctx context.Context, act *vocab.Object) erro
 		return f.handleFollow(ctx, act)
 	case act.Type.Has("Undo"):
 		return f.handleUndo(ctx, act)
+	case act.Type.Has("Create"):
+		return f.handleCreate(ctx, act)
+	case act.Type.Has("Update"):
+		return f.handleUpdate(ctx, act)
+	case act.Type.Has("Delete"):
+		return f.handleDelete(ctx, act)
+	case act.Type.Has("Like"):
+		return f.handleReaction(ctx, act, store.InteractionLike)
+	case act.Type.Has("Announce"):
+		return f.handleReaction(ctx, act, store.InteractionAnnounce)
+	case act.Type.Has("Flag"):
+		return f.handleFlag(ctx, act)
+	case act.Type.Has("Move"):
+		return f.handleMove(ctx, act)
 	}
-	f.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: activity ignored",
-		slog.Any("type", []string(act.Type)), slog.String("id", act.ID), slog.String("actor", act.Actor.ID()))
-	return nil
+	return f.ignore(ctx, act)
 }
 
 // handleFollow records the follower and answers with an Accept that embeds the Follow and is
@@ -255,6 +267,11 @@ func (f *Federation) handleFollow(ctx context.Context, follow *vocab.Object) err
 	if err != nil {
 		return err
 	}
+	if a.ManuallyApprovesFollowers {
+		if _, err := f.cfg.Store.Follower(ctx, localID, remote.ID); errors.Is(err, store.ErrNotFound) {
+			return f.keepFollowRequest(ctx, localID, remote, follow)
+		}
+	}
 	err = f.cfg.Store.AddFollower(ctx, store.Follower{
 		ActorID:     localID,
 		FollowerID:  remote.ID,
@@ -267,26 +284,23 @@ func (f *Federation) handleFollow(ctx context.Context, follow *vocab.Object) err
 		return fmt.Errorf("activitypub: follow: %w", err)
 	}
 	f.audit(ctx, store.AuditEntry{Actor: remote.ID, Action: "follow", Object: localID, Detail: follow.ID})
-
-	embedded := *follow
-	embedded.Context = nil
-	accept := &vocab.Object{
-		Context: vocab.ContextActivityStreams,
-		ID:      f.urls.activity(newID()),
-		Type:    vocab.Types{"Accept"},
-		Actor:   vocab.Ref{IRI: localID},
-		Object:  vocab.Ref{Object: &embedded},
-		To:      vocab.Refs{{IRI: remote.ID}},
-	}
-	return f.send(ctx, accept, localID, remote.Inbox)
+	return f.answerFollow(ctx, "Accept", localID, remote.ID, remote.Inbox, follow)
 }
 
-// handleUndo handles Undo{Follow}, whether the Follow is embedded or named by its id.
+// handleUndo handles Undo{Follow}, Undo{Like} and Undo{Announce}, whether the undone activity is
+// embedded or named by its id. Undoing someone else's activity is forbidden.
 func (f *Federation) handleUndo(ctx context.Context, undo *vocab.Object) error {
 	actor := undo.Actor.ID()
 	if inner := undo.Object.Object; inner != nil && len(inner.Type) > 0 {
+		if inner.Type.Has("Like") || inner.Type.Has("Announce") {
+			if inner.Actor.ID() != "" && inner.Actor.ID() != actor {
+				return fmt.Errorf("activitypub: undo of %s's %s by %s: %w", inner.Actor.ID(), inner.Type, actor, errForbidden)
+			}
+			_, err := f.undoReaction(ctx, actor, inner.ID)
+			return err
+		}
 		if !inner.Type.Has("Follow") {
-			return nil // Undo of Like, Announce…: nothing kept yet
+			return nil // nothing kept for other types
 		}
 		if inner.Actor.ID() != "" && inner.Actor.ID() != actor {
 			return fmt.Errorf("activitypub: undo of %s's follow by %s: %w", inner.Actor.ID(), actor, errForbidden)
@@ -296,6 +310,9 @@ func (f *Federation) handleUndo(ctx context.Context, undo *vocab.Object) error {
 			return nil // a follow of someone else
 		}
 		return f.unfollow(ctx, f.urls.actor(username), actor, inner.ID)
+	}
+	if known, err := f.undoReaction(ctx, actor, undo.Object.ID()); known || err != nil {
+		return err
 	}
 	fl, err := f.cfg.Store.FollowerByFollowID(ctx, undo.Object.ID())
 	if errors.Is(err, store.ErrNotFound) {
@@ -313,7 +330,11 @@ func (f *Federation) handleUndo(ctx context.Context, undo *vocab.Object) error {
 func (f *Federation) unfollow(ctx context.Context, localID, followerID, followID string) error {
 	err := f.cfg.Store.RemoveFollower(ctx, localID, followerID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil // repeated Undo
+		// A repeated Undo, or a withdrawn follow request.
+		if err := f.cfg.Store.RemoveFollowRequest(ctx, localID, followerID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("activitypub: unfollow: %w", err)
+		}
+		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("activitypub: unfollow: %w", err)

@@ -1,0 +1,315 @@
+package activitypub_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/fedsite/fedsite/activitypub"
+	"github.com/fedsite/fedsite/activitypub/activitypubtest"
+	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/store"
+	"github.com/fedsite/fedsite/store/memstore"
+)
+
+// hookLog records the inbox hooks' calls as short strings.
+type hookLog struct {
+	mu    sync.Mutex
+	calls []string
+	flags []activitypub.Report
+}
+
+func (h *hookLog) add(s string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.calls = append(h.calls, s)
+}
+
+func (h *hookLog) list() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.calls...)
+}
+
+func (h *hookLog) hooks() activitypub.InboxHooks {
+	return activitypub.InboxHooks{
+		OnReply: func(_ context.Context, r activitypub.Reply) {
+			if r.Updated.IsZero() {
+				h.add("reply " + r.Content)
+			} else {
+				h.add("edited " + r.Content)
+			}
+		},
+		OnReplyDeleted:  func(_ context.Context, _, id string) { h.add("reply deleted") },
+		OnLike:          func(_ context.Context, i activitypub.Interaction) { h.add("like") },
+		OnAnnounce:      func(_ context.Context, i activitypub.Interaction) { h.add("announce") },
+		OnUndo:          func(_ context.Context, i activitypub.Interaction) { h.add("undo " + string(i.Kind)) },
+		OnFollowRequest: func(_ context.Context, r store.FollowRequest) { h.add("follow request") },
+		OnMove:          func(_ context.Context, _, _, _ string) { h.add("move") },
+		OnFlag: func(_ context.Context, r activitypub.Report) {
+			h.mu.Lock()
+			h.flags = append(h.flags, r)
+			h.mu.Unlock()
+			h.add("flag")
+		},
+	}
+}
+
+// interactionSite is a test site with the hooks of log and one published article.
+func interactionSite(t *testing.T, log *hookLog, locked bool) (*site, string) {
+	t.Helper()
+	s := newSiteWith(t, memstore.New(), func(c *activitypub.Config) {
+		c.Inbox = log.hooks()
+		c.Actors = activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
+			if name == "news" || name == "desk" {
+				return &activitypub.Actor{Username: name, Name: name, ManuallyApprovesFollowers: locked && name == "desk"}, nil
+			}
+			return nil, activitypub.ErrNotFound
+		})
+	})
+	article := s.url("/articles/river")
+	err := s.fed.Publish(t.Context(), "news", activitypub.Article{URL: article, Title: "River path", Content: "<p>Approved.</p>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, article
+}
+
+func post(t *testing.T, r *activitypubtest.Remote, s *site, doc map[string]any, want int) {
+	t.Helper()
+	if _, ok := doc["@context"]; !ok {
+		doc["@context"] = vocab.ContextActivityStreams
+	}
+	if _, ok := doc["actor"]; !ok {
+		doc["actor"] = r.ActorID()
+	}
+	resp := r.Post(s.url("/ap/inbox"), doc)
+	if resp.StatusCode != want {
+		t.Fatalf("POST %v %v: status %d, want %d", doc["type"], doc["id"], resp.StatusCode, want)
+	}
+}
+
+func counts(t *testing.T, s *site, article string) activitypub.Counts {
+	t.Helper()
+	c, err := s.fed.Counts(t.Context(), article)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestInteractions(t *testing.T) {
+	log := &hookLog{}
+	s, article := interactionSite(t, log, false)
+	alice := activitypubtest.NewRemote(t, "alice")
+	a := alice.ActorID()
+	note := func(id, content string) map[string]any {
+		return map[string]any{"id": id, "type": "Note", "attributedTo": a, "inReplyTo": article,
+			"content": content, "url": alice.URL() + "/@alice/1", "to": []string{vocab.PublicIRI}}
+	}
+	steps := []struct {
+		name   string
+		doc    map[string]any
+		status int
+		want   activitypub.Counts
+		hook   string
+	}{
+		{"reply", map[string]any{"id": a + "/c1", "type": "Create", "object": note(a+"/n1", `<p>Great <script>x()</script><b>news</b></p>`)},
+			202, activitypub.Counts{Replies: 1}, "reply <p>Great <b>news</b></p>"},
+		{"reply to something else", map[string]any{"id": a + "/c2", "type": "Create",
+			"object": map[string]any{"id": a + "/n2", "type": "Note", "attributedTo": a, "inReplyTo": "https://elsewhere.example/x", "content": "hi"}},
+			202, activitypub.Counts{Replies: 1}, ""},
+		{"edit", map[string]any{"id": a + "/u1", "type": "Update", "object": note(a+"/n1", "<p>Edited</p>")},
+			202, activitypub.Counts{Replies: 1}, "edited <p>Edited</p>"},
+		{"like", map[string]any{"id": a + "/l1", "type": "Like", "object": article}, 202, activitypub.Counts{Replies: 1, Likes: 1}, "like"},
+		{"like of an unknown object", map[string]any{"id": a + "/l2", "type": "Like", "object": s.url("/articles/none")},
+			202, activitypub.Counts{Replies: 1, Likes: 1}, ""},
+		{"announce", map[string]any{"id": a + "/a1", "type": "Announce", "object": article, "to": []string{vocab.PublicIRI}},
+			202, activitypub.Counts{Replies: 1, Likes: 1, Announces: 1}, "announce"},
+		{"undo like by id", map[string]any{"id": a + "/ul1", "type": "Undo", "object": a + "/l1"},
+			202, activitypub.Counts{Replies: 1, Announces: 1}, "undo like"},
+		{"undo announce embedded", map[string]any{"id": a + "/ua1", "type": "Undo",
+			"object": map[string]any{"id": a + "/a1", "type": "Announce", "actor": a, "object": article}},
+			202, activitypub.Counts{Replies: 1}, "undo announce"},
+		{"delete reply", map[string]any{"id": a + "/d1", "type": "Delete",
+			"object": map[string]any{"id": a + "/n1", "type": "Tombstone"}}, 202, activitypub.Counts{}, "reply deleted"},
+	}
+	for _, st := range steps {
+		before := len(log.list())
+		post(t, alice, s, st.doc, st.status)
+		if got := counts(t, s, article); got != st.want {
+			t.Errorf("%s: counts %+v, want %+v", st.name, got, st.want)
+		}
+		calls := log.list()[before:]
+		switch {
+		case st.hook == "" && len(calls) != 0:
+			t.Errorf("%s: hooks %q, want none", st.name, calls)
+		case st.hook != "" && (len(calls) != 1 || calls[0] != st.hook):
+			t.Errorf("%s: hooks %q, want [%q]", st.name, calls, st.hook)
+		}
+	}
+}
+
+func TestInteractionsListed(t *testing.T) {
+	s, article := interactionSite(t, &hookLog{}, false)
+	alice := activitypubtest.NewRemote(t, "alice")
+	a := alice.ActorID()
+	post(t, alice, s, map[string]any{"id": a + "/c1", "type": "Create", "object": map[string]any{
+		"id": a + "/n1", "type": "Note", "attributedTo": a, "inReplyTo": article, "content": `<p onclick="x()">Hi <a href="javascript:x()">there</a></p>`,
+		"url": alice.URL() + "/@alice/1", "published": "2026-03-01T10:00:00Z"}}, 202)
+	p, err := s.fed.Interactions(t.Context(), article, store.InteractionReply, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Items) != 1 || p.Items[0].Reply == nil {
+		t.Fatalf("replies = %+v, want one with its Reply", p.Items)
+	}
+	r := p.Items[0].Reply
+	if r.ID != a+"/n1" || r.AuthorID != a || r.URL != alice.URL()+"/@alice/1" || r.InReplyTo != article || r.Published.IsZero() {
+		t.Errorf("reply = %+v", r)
+	}
+	if strings.Contains(r.Content, "onclick") || strings.Contains(r.Content, "javascript") || !strings.Contains(r.Content, "Hi") {
+		t.Errorf("content %q is not sanitized", r.Content)
+	}
+}
+
+func TestInteractionsSpoofed(t *testing.T) {
+	log := &hookLog{}
+	s, article := interactionSite(t, log, false)
+	alice := activitypubtest.NewRemote(t, "alice")
+	mallory := activitypubtest.NewRemote(t, "mallory")
+	a, m := alice.ActorID(), mallory.ActorID()
+	post(t, alice, s, map[string]any{"id": a + "/c1", "type": "Create", "object": map[string]any{
+		"id": a + "/n1", "type": "Note", "attributedTo": a, "inReplyTo": article, "content": "mine"}}, 202)
+	post(t, alice, s, map[string]any{"id": a + "/l1", "type": "Like", "object": article}, 202)
+	post(t, alice, s, map[string]any{"id": a + "/a1", "type": "Announce", "object": article}, 202)
+	want := activitypub.Counts{Replies: 1, Likes: 1, Announces: 1}
+	calls := len(log.list())
+	tests := []struct {
+		name string
+		doc  map[string]any
+	}{
+		{"undo of alice's like by id", map[string]any{"id": m + "/u1", "type": "Undo", "object": a + "/l1"}},
+		{"undo of alice's announce embedded", map[string]any{"id": m + "/u2", "type": "Undo",
+			"object": map[string]any{"id": a + "/a1", "type": "Announce", "actor": a, "object": article}}},
+		{"delete of alice's reply", map[string]any{"id": m + "/d1", "type": "Delete", "object": a + "/n1"}},
+	}
+	for _, tt := range tests {
+		post(t, mallory, s, tt.doc, http.StatusForbidden)
+		if got := counts(t, s, article); got != want {
+			t.Errorf("%s: counts %+v, want %+v unchanged", tt.name, got, want)
+		}
+	}
+	if n := len(log.list()); n != calls {
+		t.Errorf("hooks called %q after refused activities", log.list()[calls:])
+	}
+}
+
+func TestFlag(t *testing.T) {
+	log := &hookLog{}
+	s, article := interactionSite(t, log, false)
+	mod := activitypubtest.NewRemote(t, "mod")
+	post(t, mod, s, map[string]any{"id": mod.ActorID() + "/f1", "type": "Flag", "content": "spam",
+		"object": []string{s.fed.ActorID("news"), article}}, 202)
+	if len(log.flags) != 1 {
+		t.Fatalf("flags = %d, want 1", len(log.flags))
+	}
+	f := log.flags[0]
+	if f.ReporterID != mod.ActorID() || f.Content != "spam" || len(f.Objects) != 2 || f.Objects[1] != article {
+		t.Errorf("report = %+v", f)
+	}
+}
+
+func TestFollowRequests(t *testing.T) {
+	for _, approve := range []bool{true, false} {
+		name := map[bool]string{true: "approve", false: "reject"}[approve]
+		t.Run(name, func(t *testing.T) {
+			log := &hookLog{}
+			s, _ := interactionSite(t, log, true)
+			bob := activitypubtest.NewRemote(t, "bob")
+			desk := s.fed.ActorID("desk")
+			post(t, bob, s, map[string]any{"id": bob.ActorID() + "/f1", "type": "Follow", "object": desk}, 202)
+			if got := log.list(); len(got) != 1 || got[0] != "follow request" {
+				t.Fatalf("hooks %q, want a follow request", got)
+			}
+			if n, _ := s.store.CountFollowers(t.Context(), desk); n != 0 {
+				t.Fatalf("followers = %d before approval, want 0", n)
+			}
+			if _, err := s.store.FollowRequest(t.Context(), desk, bob.ActorID()); err != nil {
+				t.Fatalf("pending request: %v", err)
+			}
+			for _, d := range bob.Deliveries() {
+				t.Fatalf("delivered %v before the decision", d.Activity.Type)
+			}
+			decide, kind, followers := s.fed.RejectFollow, "Reject", 0
+			if approve {
+				decide, kind, followers = s.fed.ApproveFollow, "Accept", 1
+			}
+			if err := decide(t.Context(), "desk", bob.ActorID()); err != nil {
+				t.Fatal(err)
+			}
+			d := bob.WaitFor(kind)
+			if d.Signer != desk || d.Activity.Actor.ID() != desk {
+				t.Errorf("%s signed by %s, actor %s, want %s", kind, d.Signer, d.Activity.Actor.ID(), desk)
+			}
+			if in := d.Activity.Object.Object; in == nil || in.ID != bob.ActorID()+"/f1" || !in.Type.Has("Follow") {
+				t.Errorf("%s object = %+v, want the embedded Follow", kind, d.Activity.Object)
+			}
+			if n, _ := s.store.CountFollowers(t.Context(), desk); n != followers {
+				t.Errorf("followers = %d, want %d", n, followers)
+			}
+			if _, err := s.store.FollowRequest(t.Context(), desk, bob.ActorID()); err == nil {
+				t.Error("request still pending after the decision")
+			}
+			if err := decide(t.Context(), "desk", bob.ActorID()); err == nil {
+				t.Error("a second decision succeeded, want ErrNotFound")
+			}
+		})
+	}
+}
+
+func TestMoveIn(t *testing.T) {
+	log := &hookLog{}
+	s, _ := interactionSite(t, log, false)
+	old := activitypubtest.NewRemote(t, "old")
+	news := s.fed.ActorID("news")
+	post(t, old, s, map[string]any{"id": old.ActorID() + "/f1", "type": "Follow", "object": news}, 202)
+	old.WaitFor("Accept")
+
+	var newID string
+	aka := []string{old.ActorID()}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", vocab.MediaType)
+		json.NewEncoder(w).Encode(map[string]any{"@context": vocab.ContextActivityStreams, "id": newID, "type": "Person",
+			"inbox": newID + "/inbox", "alsoKnownAs": aka})
+	}))
+	t.Cleanup(srv.Close)
+	newID = srv.URL + "/users/new"
+
+	// Without alsoKnownAs naming the old account the Move is refused.
+	aka = []string{"https://someone.example/else"}
+	post(t, old, s, map[string]any{"id": old.ActorID() + "/m0", "type": "Move", "object": old.ActorID(), "target": newID, "cc": []string{news}}, http.StatusForbidden)
+	aka = []string{old.ActorID()}
+	// Nor may anyone move another's account.
+	other := activitypubtest.NewRemote(t, "other")
+	post(t, other, s, map[string]any{"id": other.ActorID() + "/m1", "type": "Move", "object": old.ActorID(), "target": newID, "cc": []string{news}}, http.StatusForbidden)
+	if _, err := s.store.Follower(t.Context(), news, old.ActorID()); err != nil {
+		t.Fatalf("old follower gone after refused Moves: %v", err)
+	}
+
+	post(t, old, s, map[string]any{"id": old.ActorID() + "/m2", "type": "Move", "object": old.ActorID(), "target": newID, "cc": []string{news}}, 202)
+	if _, err := s.store.Follower(t.Context(), news, old.ActorID()); err == nil {
+		t.Error("old account still follows after the Move")
+	}
+	f, err := s.store.Follower(t.Context(), news, newID)
+	if err != nil || f.Inbox != newID+"/inbox" {
+		t.Errorf("new follower = %+v, %v", f, err)
+	}
+	if got := log.list(); len(got) != 1 || got[0] != "move" {
+		t.Errorf("hooks %q, want one move", got)
+	}
+}
