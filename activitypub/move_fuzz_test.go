@@ -1,0 +1,77 @@
+package activitypub
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fedsite/fedsite/activitypub/vocab"
+)
+
+// FuzzAliases reads alsoKnownAs from remote actor documents, as Move does with its target: every
+// alias it returns must be a string of the document, so a target can only name what it says.
+// Seeded with the corpus documents that carry alsoKnownAs.
+func FuzzAliases(f *testing.F) {
+	dir := filepath.Join("..", "..", "shared", "corpus")
+	if _, err := os.Stat(dir); err != nil {
+		if os.Getenv("CI") == "true" {
+			f.Fatalf("corpus folder %s is missing: %v", dir, err)
+		}
+		f.Skipf("corpus folder %s is missing (%v); the test fails instead when CI=true", dir, err)
+	}
+	n := 0
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err == nil && strings.Contains(string(b), "alsoKnownAs") {
+			f.Add(b)
+			n++
+		}
+		return nil
+	})
+	if n == 0 {
+		f.Fatal("no corpus document with alsoKnownAs")
+	}
+	f.Add([]byte(`{"id":"https://a.example/u","type":"Person","alsoKnownAs":"https://b.example/u"}`))
+	f.Add([]byte(`{"id":"https://a.example/u","type":"Person","alsoKnownAs":[{"id":"https://b.example/u"},null,7]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		doc, err := vocab.Decode(body)
+		if err != nil {
+			return
+		}
+		got := aliases(doc)
+		if len(got) == 0 {
+			return
+		}
+		var v any
+		if err := json.Unmarshal(doc.Extra["alsoKnownAs"], &v); err != nil {
+			t.Fatalf("alsoKnownAs %s gave aliases %q but is not JSON: %v", doc.Extra["alsoKnownAs"], got, err)
+		}
+		strs := map[string]bool{}
+		var walk func(any)
+		walk = func(v any) {
+			switch v := v.(type) {
+			case string:
+				strs[v] = true
+			case []any:
+				for _, e := range v {
+					walk(e)
+				}
+			case map[string]any:
+				for _, e := range v {
+					walk(e)
+				}
+			}
+		}
+		walk(v)
+		for _, a := range got {
+			if a != "" && !strs[a] {
+				t.Fatalf("alias %q is not a string of alsoKnownAs %s", a, doc.Extra["alsoKnownAs"])
+			}
+		}
+	})
+}
