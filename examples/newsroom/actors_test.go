@@ -1,15 +1,18 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fedsite/fedsite/activitypub/activitypubtest"
 	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/internal/fedifypeer"
 )
 
 // count returns an actor's collection's totalItems.
@@ -125,6 +128,50 @@ func TestPublishAsWriter(t *testing.T) {
 	for _, ch := range checks {
 		if !ch.ok {
 			t.Errorf("not %s", ch.name)
+		}
+	}
+}
+
+// TestFedifyWriterBoost has a real Fedify server (FEDSITE_FEDIFY=1) follow @news and the writer
+// @dana-ortiz: a story with Dana's byline reaches it as a verified Create from Dana (Fedify fetched
+// and parsed her actor, profile fields included, to verify it) and a verified Announce from @news.
+func TestFedifyWriterBoost(t *testing.T) {
+	peer := fedifypeer.StartForTest(t)
+	a := startApp(t, t.TempDir(), "")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	newsID, danaID := a.base+"/ap/users/news", a.base+"/ap/users/dana-ortiz"
+	for _, id := range []string{newsID, danaID} {
+		if _, err := peer.Follow(ctx, id); err != nil {
+			t.Fatalf("Fedify follow %s: %v", id, err)
+		}
+		acc, err := peer.WaitFor(ctx, func(act fedifypeer.Activity) bool { return act.Type == "Accept" && act.Actor == id })
+		if err != nil || !acc.Verified {
+			t.Fatalf("Accept from %s: %v (%s)", id, err, acc.Reason)
+		}
+	}
+	c := a.editor(t)
+	resp, err := c.PostForm(a.base+"/publish", url.Values{"title": {"Budget passes"}, "summary": {"After a long night."},
+		"body": {"The council passed the budget at 2 am."}, "author": {"Dana Ortiz"}, "mode": {"article"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	articleURL := resp.Request.URL.String()
+	for _, want := range []struct{ typ, actor string }{{"Create", danaID}, {"Announce", newsID}} {
+		act, err := peer.WaitFor(ctx, func(act fedifypeer.Activity) bool { return act.Type == want.typ })
+		if err != nil {
+			t.Fatalf("no %s reached Fedify: %v", want.typ, err)
+		}
+		if !act.Verified || act.Actor != want.actor {
+			t.Errorf("%s: verified=%v actor=%s, want %s (%s)", want.typ, act.Verified, act.Actor, want.actor, act.Reason)
+		}
+		doc, err := vocab.Decode(act.Document)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := doc.Object.ID(); got != articleURL {
+			t.Errorf("%s object = %s, want %s", want.typ, got, articleURL)
 		}
 	}
 }
