@@ -151,3 +151,61 @@ func hasPublic(refs vocab.Refs) bool {
 	}
 	return false
 }
+
+// TestFedifyInteractions has a real Fedify server reply to, like and boost a published article
+// (set FEDSITE_FEDIFY=1): the article page shows the sanitized reply and counts 1 like and 1
+// boost; after Fedify undoes the Like and the Announce the counts are 0 again.
+func TestFedifyInteractions(t *testing.T) {
+	peer := fedifypeer.StartForTest(t)
+	a := startApp(t, t.TempDir(), "")
+	newsID := a.base + "/ap/users/news"
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	if _, err := peer.Follow(ctx, newsID); err != nil {
+		t.Fatalf("Fedify follow: %v", err)
+	}
+	if _, err := peer.WaitFor(ctx, func(act fedifypeer.Activity) bool { return act.Type == "Accept" }); err != nil {
+		t.Fatalf("no Accept reached Fedify: %v", err)
+	}
+	articleURL := a.publish(t, a.editor(t), "Tram line reopens", "The tram runs again from Monday.")
+	if _, err := peer.WaitFor(ctx, func(act fedifypeer.Activity) bool { return act.Type == "Create" }); err != nil {
+		t.Fatalf("no Create reached Fedify: %v", err)
+	}
+
+	send := func(activity map[string]any) string {
+		t.Helper()
+		id, err := peer.Send(ctx, newsID, activity)
+		if err != nil {
+			t.Fatalf("Fedify send %v: %v", activity["type"], err)
+		}
+		return id
+	}
+	me := peer.ActorID()
+	public := "https://www.w3.org/ns/activitystreams#Public"
+	send(map[string]any{"type": "Create", "id": me + "/creates/r1", "to": []string{public}, "cc": []string{newsID},
+		"object": map[string]any{"type": "Note", "id": me + "/notes/r1", "attributedTo": me, "inReplyTo": articleURL,
+			"to": []string{public}, "cc": []string{newsID},
+			"content": `<p>Finally! <script>alert(1)</script>See you on the 7.</p>`}})
+	likeID := send(map[string]any{"type": "Like", "id": me + "/likes/1", "object": articleURL})
+	boostID := send(map[string]any{"type": "Announce", "id": me + "/announces/1", "object": articleURL,
+		"to": []string{public}, "cc": []string{newsID}})
+
+	page := a.page(t, articleURL)
+	for _, want := range []string{"Finally!", "See you on the 7.", `href="` + me + `/notes/r1"`, "1 likes", "1 boosts"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("article page lacks %q:\n%s", want, page)
+		}
+	}
+	if strings.Contains(page, "alert(1)") {
+		t.Errorf("article page shows the reply's script:\n%s", page)
+	}
+
+	send(map[string]any{"type": "Undo", "id": me + "/undos/1", "object": map[string]any{"type": "Like", "id": likeID, "actor": me, "object": articleURL}})
+	send(map[string]any{"type": "Undo", "id": me + "/undos/2", "object": map[string]any{"type": "Announce", "id": boostID, "actor": me, "object": articleURL}})
+	page = a.page(t, articleURL)
+	for _, want := range []string{"0 likes", "0 boosts", "See you on the 7."} {
+		if !strings.Contains(page, want) {
+			t.Errorf("after the Undos the article page lacks %q:\n%s", want, page)
+		}
+	}
+}

@@ -77,6 +77,8 @@ type site struct {
 	onEdit, onDelete func(ctx context.Context, a article) error
 	// head returns extra tags for a page's <head>: a is the article shown, nil on other pages.
 	head func(a *article) template.HTML
+	// comments returns the fediverse replies and counts an article page shows; nil shows none.
+	comments func(ctx context.Context, a article) comments
 
 	mu       sync.RWMutex
 	articles []article // newest first
@@ -181,6 +183,9 @@ func (s *site) serveArticle(w http.ResponseWriter, r *http.Request) {
 	data := map[string]any{"Article": a, "Title": a.Title, "Editor": s.isEditor(r)}
 	if au, ok := authorOf(a); ok {
 		data["Byline"] = au
+	}
+	if s.comments != nil {
+		data["Comments"] = s.comments(r.Context(), a)
 	}
 	s.render(w, http.StatusOK, "article.html", data)
 }
