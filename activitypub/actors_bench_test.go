@@ -35,7 +35,7 @@ func benchFederation(b *testing.B) http.Handler {
 		Store:   memstore.New(),
 		Actors: activitypub.ActorSourceFunc(func(context.Context, string) (*activitypub.Actor, error) {
 			return &activitypub.Actor{Username: "news", Type: "Organization", Name: "News",
-				Fields: []activitypub.Field{{Name: "Website", Value: "https://news.example.com/"}, {Name: "Beat", Value: "City"}},
+				Fields:             []activitypub.Field{{Name: "Website", Value: "https://news.example.com/"}, {Name: "Beat", Value: "City"}},
 				AttributionDomains: []string{"news.example.com"}, AlsoKnownAs: []string{"https://old.example/users/news"},
 				Featured: pinned}, nil
 		}),
