@@ -37,8 +37,21 @@ func siteActors(s *site, baseURL string) activitypub.ActorSource {
 		}
 		return &activitypub.Actor{Username: au.Slug, Type: "Person", Name: au.Name, Summary: "<p>" + au.Bio + "</p>",
 			ProfileURL: baseURL + au.Path(), Discoverable: true, Indexable: true, AttributionDomains: []string{host},
-			Fields: []activitypub.Field{{Name: "Beat", Value: au.Beat}, {Name: "Stories", Value: baseURL + au.Path()}}}, nil
+			Fields:   []activitypub.Field{{Name: "Beat", Value: au.Beat}, {Name: "Stories", Value: baseURL + au.Path()}},
+			Featured: latestBy(s, baseURL, au)}, nil
 	})
+}
+
+// latestBy pins a writer's newest story to their profile.
+func latestBy(s *site, baseURL string, au author) []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, a := range s.articles { // newest first
+		if w, ok := authorOf(a); ok && w.Slug == au.Slug {
+			return []string{baseURL + a.Path()}
+		}
+	}
+	return nil
 }
 
 // actorFor is the username of the actor that publishes an article: its writer, else @news.

@@ -69,6 +69,11 @@ func TestWritersAndBackfill(t *testing.T) {
 		a.stop()
 		a = startApp(t, dir, a.addr)
 	}
+	// Each writer's newest story is pinned, embedded as Mastodon reads the featured collection.
+	pinned := a.as2(t, a.base+"/ap/users/dana-ortiz/featured")
+	if len(pinned.OrderedItems) != 1 || pinned.OrderedItems[0].ID() != a.base+sampleArticles()[0].Path() || pinned.OrderedItems[0].Object == nil {
+		t.Errorf("@dana-ortiz featured = %+v, want her sample story embedded", pinned.OrderedItems)
+	}
 	out := a.as2(t, a.base+"/ap/users/news/outbox?page=true")
 	var got []string
 	for _, it := range out.OrderedItems {
