@@ -325,6 +325,19 @@ func TestBackfill(t *testing.T) {
 			t.Errorf("backfilled %s was delivered", d.Activity.Object.ID())
 		}
 	}
+	// No delivery record exists for a backfilled article, while the new one has its own.
+	for _, tt := range []struct {
+		url   string
+		hosts int
+	}{{articles[0].URL, 0}, {articles[1].URL, 0}, {s.url("/articles/new"), 1}} {
+		st, err := s.fed.DeliveryStatus(ctx, tt.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(st.Hosts) != tt.hosts {
+			t.Errorf("delivery status of %s: %d hosts, want %d", tt.url, len(st.Hosts), tt.hosts)
+		}
+	}
 }
 
 func TestAnnounce(t *testing.T) {
