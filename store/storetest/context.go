@@ -48,6 +48,18 @@ func testCancelled(t *testing.T, s store.Store) {
 		{"CreateKeyPair", func() error { return s.CreateKeyPair(c, keyPair(actorA, "main-key")) }},
 		{"AppendAudit", func() error { return s.AppendAudit(c, store.AuditEntry{Action: "publish"}) }},
 		{"AuditPage", func() error { _, err := s.AuditPage(c, "", 10); return err }},
+		{"AddInteraction", func() error { return s.AddInteraction(c, interaction(articleA, store.InteractionLike, 1)) }},
+		{"Interaction", func() error { _, err := s.Interaction(c, "https://x.example/like/1"); return err }},
+		{"RemoveInteraction", func() error { return s.RemoveInteraction(c, "https://x.example/like/1") }},
+		{"InteractionsPage", func() error {
+			_, err := s.InteractionsPage(c, articleA, store.InteractionLike, "", 10)
+			return err
+		}},
+		{"CountInteractions", func() error { _, err := s.CountInteractions(c, articleA); return err }},
+		{"AddFollowRequest", func() error { return s.AddFollowRequest(c, request(actorA, 1)) }},
+		{"FollowRequest", func() error { _, err := s.FollowRequest(c, actorA, "https://x.example/u"); return err }},
+		{"RemoveFollowRequest", func() error { return s.RemoveFollowRequest(c, actorA, "https://x.example/u") }},
+		{"FollowRequestsPage", func() error { _, err := s.FollowRequestsPage(c, actorA, "", 10); return err }},
 	}
 	for _, cl := range calls {
 		if err := cl.call(); !errors.Is(err, context.Canceled) {
