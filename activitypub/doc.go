@@ -45,4 +45,15 @@
 // (413), media type (415), shape (400), blocks (403, before anything is fetched), the HTTP signature
 // — draft-cavage or RFC 9421 — and its signer (401), origin rules (403), then de-duplication by
 // activity id; accepted activities get 202.
+//
+// # Interactions back to the site
+//
+// Replies to a published object (Create{Note} with inReplyTo), Likes and Announces of it, and
+// their Update, Delete and Undo by the same actor (anyone else's: 403) are kept in the store;
+// [Federation.Counts] and [Federation.Interactions] give the site its counters and comment list,
+// with reply HTML sanitized by the same policy as published articles. [InboxHooks] in
+// Config.Inbox tell the site as they arrive, together with Flag reports, follow requests to
+// actors with ManuallyApprovesFollowers (answered by [Federation.ApproveFollow] and
+// [Federation.RejectFollow]) and followers that moved (Move, checked against the new account's
+// alsoKnownAs).
 package activitypub
