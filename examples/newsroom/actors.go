@@ -24,22 +24,39 @@ const newsActor = "news"
 
 // siteActors describes the organization and its writers as fediverse actors.
 func siteActors(s *site, baseURL string) activitypub.ActorSource {
-	host := hostOf(baseURL)
-	return activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
-		if name == newsActor {
-			return &activitypub.Actor{Username: newsActor, Type: "Organization", Name: s.cfg.Name,
-				Summary: s.cfg.Tagline, ProfileURL: baseURL + "/", Discoverable: true, Indexable: true,
-				Fields: []activitypub.Field{{Name: "Website", Value: baseURL + "/"}}}, nil
-		}
-		au, ok := authorBySlug(name)
-		if !ok {
-			return nil, activitypub.ErrNotFound
-		}
-		return &activitypub.Actor{Username: au.Slug, Type: "Person", Name: au.Name, Summary: "<p>" + au.Bio + "</p>",
-			ProfileURL: baseURL + au.Path(), Discoverable: true, Indexable: true, AttributionDomains: []string{host},
-			Fields:   []activitypub.Field{{Name: "Beat", Value: au.Beat}, {Name: "Stories", Value: baseURL + au.Path()}},
-			Featured: latestBy(s, baseURL, au)}, nil
-	})
+	return newsroomActors{s: s, baseURL: baseURL}
+}
+
+// newsroomActors answers for @news and the staff writers. It also lists them (ActorLister), so
+// NodeInfo counts them and a follower's Move sent to the shared inbox finds whom it followed.
+type newsroomActors struct {
+	s       *site
+	baseURL string
+}
+
+func (n newsroomActors) FederatedActor(_ context.Context, name string) (*activitypub.Actor, error) {
+	s, baseURL := n.s, n.baseURL
+	if name == newsActor {
+		return &activitypub.Actor{Username: newsActor, Type: "Organization", Name: s.cfg.Name,
+			Summary: s.cfg.Tagline, ProfileURL: baseURL + "/", Discoverable: true, Indexable: true,
+			Fields: []activitypub.Field{{Name: "Website", Value: baseURL + "/"}}}, nil
+	}
+	au, ok := authorBySlug(name)
+	if !ok {
+		return nil, activitypub.ErrNotFound
+	}
+	return &activitypub.Actor{Username: au.Slug, Type: "Person", Name: au.Name, Summary: "<p>" + au.Bio + "</p>",
+		ProfileURL: baseURL + au.Path(), Discoverable: true, Indexable: true, AttributionDomains: []string{hostOf(baseURL)},
+		Fields:   []activitypub.Field{{Name: "Beat", Value: au.Beat}, {Name: "Stories", Value: baseURL + au.Path()}},
+		Featured: latestBy(s, baseURL, au)}, nil
+}
+
+func (n newsroomActors) FederatedActorNames(context.Context) ([]string, error) {
+	names := []string{newsActor}
+	for _, au := range staff() {
+		names = append(names, au.Slug)
+	}
+	return names, nil
 }
 
 // latestBy pins a writer's newest story to their profile.
