@@ -23,6 +23,7 @@
 //	/ap/users/{name}/outbox      its outbox (paged OrderedCollection)
 //	/ap/users/{name}/followers   its followers (paged OrderedCollection)
 //	/ap/users/{name}/following   an empty collection: site actors follow no one
+//	/ap/users/{name}/featured    the actor's pinned articles
 //	/ap/inbox                    the shared inbox
 //	/ap/activities/{id}          activities the site sent
 //	/ap/nodeinfo/2.1             NodeInfo 2.1, linked from /.well-known/nodeinfo
@@ -45,6 +46,13 @@
 // (413), media type (415), shape (400), blocks (403, before anything is fetched), the HTTP signature
 // — draft-cavage or RFC 9421 — and its signer (401), origin rules (403), then de-duplication by
 // activity id; accepted activities get 202.
+//
+// # Actors and publishing
+//
+// Actors carry profile fields, aliases and a featured collection. [Federation.Update],
+// [Federation.Delete] and [Federation.DeleteActor] federate edits and deletions;
+// [Federation.Announce], [Federation.Backfill] and [Federation.Move] cover boosts, profile history
+// and account moves; [Federation.PublishAs] checks Config.MayPublish.
 //
 // # Interactions back to the site
 //
