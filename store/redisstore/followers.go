@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -139,31 +138,11 @@ func (s *Store) FollowerByFollowID(ctx context.Context, followID string) (store.
 func (s *Store) FollowersPage(ctx context.Context, actorID, cursor string, limit int) (store.Page[store.Follower], error) {
 	const op = "followers page"
 	var p store.Page[store.Follower]
-	if err := begin(ctx, op); err != nil {
+	ids, next, err := s.seqIDs(ctx, op, s.kFollowOrder(actorID), cursor, limit)
+	if err != nil || len(ids) == 0 {
 		return p, err
 	}
-	if err := checkLimit(op, limit); err != nil {
-		return p, err
-	}
-	maxScore, err := seqCursor(op, cursor)
-	if err != nil {
-		return p, err
-	}
-	zs, err := s.c.ZRevRangeByScoreWithScores(ctx, s.kFollowOrder(actorID), &redis.ZRangeBy{Max: maxScore, Min: "-inf", Count: int64(limit) + 1}).Result()
-	if err != nil {
-		return p, wrap(op, err)
-	}
-	if len(zs) > limit {
-		zs = zs[:limit]
-		p.Next = strconv.FormatInt(int64(zs[limit-1].Score), 10)
-	}
-	if len(zs) == 0 {
-		return p, nil
-	}
-	ids := make([]string, len(zs))
-	for i, z := range zs {
-		ids[i], _ = z.Member.(string)
-	}
+	p.Next = next
 	recs, err := s.c.HMGet(ctx, s.kFollowRec(actorID), ids...).Result()
 	if err != nil {
 		return p, wrap(op, err)

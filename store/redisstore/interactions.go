@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -194,35 +193,6 @@ func (s *Store) InteractionsPage(ctx context.Context, objectID string, kind stor
 		p.Items = append(p.Items, i)
 	}
 	return p, nil
-}
-
-// seqIDs reads one page of members of a sorted set scored by the sequence, newest first, and the
-// cursor of the next page.
-func (s *Store) seqIDs(ctx context.Context, op, key, cursor string, limit int) ([]string, string, error) {
-	if err := begin(ctx, op); err != nil {
-		return nil, "", err
-	}
-	if err := checkLimit(op, limit); err != nil {
-		return nil, "", err
-	}
-	maxScore, err := seqCursor(op, cursor)
-	if err != nil {
-		return nil, "", err
-	}
-	zs, err := s.c.ZRevRangeByScoreWithScores(ctx, key, &redis.ZRangeBy{Max: maxScore, Min: "-inf", Count: int64(limit) + 1}).Result()
-	if err != nil {
-		return nil, "", wrap(op, err)
-	}
-	var next string
-	if len(zs) > limit {
-		zs = zs[:limit]
-		next = strconv.FormatInt(int64(zs[limit-1].Score), 10)
-	}
-	ids := make([]string, len(zs))
-	for i, z := range zs {
-		ids[i], _ = z.Member.(string)
-	}
-	return ids, next, nil
 }
 
 // CountInteractions counts an object's interactions by kind with one ZCARD per kind in a pipeline.

@@ -3,7 +3,6 @@ package redisstore
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -129,31 +128,14 @@ func (s *Store) AppendOutbox(ctx context.Context, activity store.Object, objects
 func (s *Store) OutboxPage(ctx context.Context, actorID, cursor string, limit int) (store.Page[store.Object], error) {
 	const op = "outbox page"
 	var p store.Page[store.Object]
-	if err := begin(ctx, op); err != nil {
+	ids, next, err := s.seqIDs(ctx, op, s.kOutbox(actorID), cursor, limit)
+	if err != nil || len(ids) == 0 {
 		return p, err
 	}
-	if err := checkLimit(op, limit); err != nil {
-		return p, err
-	}
-	maxScore, err := seqCursor(op, cursor)
-	if err != nil {
-		return p, err
-	}
-	zs, err := s.c.ZRevRangeByScoreWithScores(ctx, s.kOutbox(actorID), &redis.ZRangeBy{Max: maxScore, Min: "-inf", Count: int64(limit) + 1}).Result()
-	if err != nil {
-		return p, wrap(op, err)
-	}
-	if len(zs) > limit {
-		zs = zs[:limit]
-		p.Next = strconv.FormatInt(int64(zs[limit-1].Score), 10)
-	}
-	if len(zs) == 0 {
-		return p, nil
-	}
-	cmds := make([]*redis.MapStringStringCmd, len(zs))
+	p.Next = next
+	cmds := make([]*redis.MapStringStringCmd, len(ids))
 	_, err = s.c.Pipelined(ctx, func(pl redis.Pipeliner) error {
-		for i, z := range zs {
-			id, _ := z.Member.(string)
+		for i, id := range ids {
 			cmds[i] = pl.HGetAll(ctx, s.kObject(id))
 		}
 		return nil
@@ -162,8 +144,7 @@ func (s *Store) OutboxPage(ctx context.Context, actorID, cursor string, limit in
 		return store.Page[store.Object]{}, wrap(op, err)
 	}
 	for i, c := range cmds {
-		id, _ := zs[i].Member.(string)
-		o, ok, err := decodeObject(id, c.Val())
+		o, ok, err := decodeObject(ids[i], c.Val())
 		if err != nil {
 			return store.Page[store.Object]{}, wrap(op, err)
 		}

@@ -153,6 +153,35 @@ func seqCursor(op, cursor string) (string, error) {
 	return "(" + cursor, nil
 }
 
+// seqIDs reads one page of members of a sorted set scored by the sequence, newest first, and the
+// cursor of the next page.
+func (s *Store) seqIDs(ctx context.Context, op, key, cursor string, limit int) ([]string, string, error) {
+	if err := begin(ctx, op); err != nil {
+		return nil, "", err
+	}
+	if err := checkLimit(op, limit); err != nil {
+		return nil, "", err
+	}
+	maxScore, err := seqCursor(op, cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	zs, err := s.c.ZRevRangeByScoreWithScores(ctx, key, &redis.ZRangeBy{Max: maxScore, Min: "-inf", Count: int64(limit) + 1}).Result()
+	if err != nil {
+		return nil, "", wrap(op, err)
+	}
+	var next string
+	if len(zs) > limit {
+		zs = zs[:limit]
+		next = strconv.FormatInt(int64(zs[limit-1].Score), 10)
+	}
+	ids := make([]string, len(zs))
+	for i, z := range zs {
+		ids[i], _ = z.Member.(string)
+	}
+	return ids, next, nil
+}
+
 // joinPair packs two strings into one without ambiguity: the length of the first, a colon, then both.
 func joinPair(a, b string) string {
 	return strconv.Itoa(len(a)) + ":" + a + b
