@@ -28,6 +28,7 @@ type InvalidError struct {
 	Reason string
 }
 
+// Error says what is invalid and why.
 func (e *InvalidError) Error() string {
 	return fmt.Sprintf("activitypub: invalid %s: %s", e.Field, e.Reason)
 }

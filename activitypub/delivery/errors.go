@@ -20,6 +20,7 @@ type StatusError struct {
 	Code int
 }
 
+// Error names the inbox and its answer.
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("delivery: %s answered %d", e.Inbox, e.Code)
 }

@@ -176,6 +176,7 @@ type Result struct {
 	P50, P99, Max    time.Duration
 }
 
+// String formats the result as one line of name=value pairs.
 func (r Result) String() string {
 	return fmt.Sprintf("accepted=%d failed=%d elapsed=%v rate=%.0f/s p50=%v p99=%v max=%v",
 		r.Accepted, r.Failed, r.Elapsed.Round(time.Millisecond), r.PerSecond, r.P50, r.P99, r.Max)

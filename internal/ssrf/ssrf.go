@@ -22,6 +22,7 @@ type AddressError struct {
 	Reason string
 }
 
+// Error names the refused address and the reason.
 func (e *AddressError) Error() string {
 	return fmt.Sprintf("ssrf: refusing to connect to %s (%s)", e.Addr, e.Reason)
 }
