@@ -14,10 +14,9 @@ import (
 	"github.com/fedsite/fedsite/store/memstore"
 )
 
-// TestPublishReturnsAtOnce: with 50,000 followers and no worker running, Publish stores the
-// activity and one fan-out job and returns within 50 ms.
-func TestPublishReturnsAtOnce(t *testing.T) {
-	ctx := t.Context()
+// publishSetup is a Federation on memstore whose actor @news has n followers on n/10 hosts.
+func publishSetup(tb testing.TB, n int) *activitypub.Federation {
+	ctx := context.Background()
 	st := memstore.New()
 	fed, err := activitypub.New(activitypub.Config{
 		BaseURL: "https://news.test", Store: st,
@@ -26,29 +25,48 @@ func TestPublishReturnsAtOnce(t *testing.T) {
 		}),
 	})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	actor := fed.ActorID("news")
-	for i := range 50_000 {
-		f := store.Follower{ActorID: actor, FollowerID: fmt.Sprintf("https://h%d.test/u/%d", i%5000, i),
-			Inbox: fmt.Sprintf("https://h%d.test/u/%d/inbox", i%5000, i), SharedInbox: fmt.Sprintf("https://h%d.test/inbox", i%5000)}
+	hosts := max(n/10, 1)
+	for i := range n {
+		f := store.Follower{ActorID: actor, FollowerID: fmt.Sprintf("https://h%d.test/u/%d", i%hosts, i),
+			Inbox: fmt.Sprintf("https://h%d.test/u/%d/inbox", i%hosts, i), SharedInbox: fmt.Sprintf("https://h%d.test/inbox", i%hosts)}
 		if err := st.AddFollower(ctx, f); err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
-	start := time.Now()
-	if err := fed.Publish(ctx, "news", activitypub.Article{URL: "https://news.test/a/1", Title: "One"}); err != nil {
+	return fed
+}
+
+// TestPublishReturnsAtOnce: with 50,000 followers and no worker running, Publish stores the
+// activity and queues one fan-out job, whatever the follower count; the fan-out happens in Run.
+// How long it takes is measured by BenchmarkPublish.
+func TestPublishReturnsAtOnce(t *testing.T) {
+	fed := publishSetup(t, 50_000)
+	if err := fed.Publish(t.Context(), "news", activitypub.Article{URL: "https://news.test/a/1", Title: "One"}); err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(start); d > 50*time.Millisecond {
-		t.Errorf("Publish took %v with 50,000 followers, want under 50 ms", d)
-	}
-	s, err := fed.DeliveryStats(ctx)
+	s, err := fed.DeliveryStats(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.Queue != (store.QueueDepth{Ready: 1}) {
 		t.Errorf("queue %+v, want the one fan-out job", s.Queue)
+	}
+}
+
+// BenchmarkPublish measures Publish with 50,000 followers (the target is under 50 ms, whatever
+// the follower count).
+func BenchmarkPublish(b *testing.B) {
+	fed := publishSetup(b, 50_000)
+	ctx := context.Background()
+	i := 0
+	for b.Loop() {
+		i++
+		if err := fed.Publish(ctx, "news", activitypub.Article{URL: fmt.Sprintf("https://news.test/a/%d", i), Title: "One"}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

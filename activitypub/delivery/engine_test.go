@@ -62,12 +62,8 @@ func TestFanOut(t *testing.T) {
 		}
 	}
 	e.run(t)
-	start := time.Now()
 	if err := e.eng.Enqueue(t.Context(), Activity{ID: testActivity, ObjectID: testObject, ActorID: testActor}); err != nil {
 		t.Fatal(err)
-	}
-	if d := time.Since(start); d > 50*time.Millisecond {
-		t.Errorf("Enqueue took %v, want under 50 ms", d)
 	}
 	total := func() int {
 		n := 0
