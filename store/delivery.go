@@ -58,9 +58,11 @@ type DeliveryRecord struct {
 
 // Deliveries keeps per-inbox delivery status for the site to query.
 type Deliveries interface {
-	// RecordDelivery stores r, replacing the record of the same ActivityID and Inbox. A zero
-	// UpdatedAt is set to the current time.
-	RecordDelivery(ctx context.Context, r DeliveryRecord) error
+	// RecordDelivery stores records, all or nothing (one transaction, script or lock), each
+	// replacing the record of the same ActivityID and Inbox; of two records with the same pair in
+	// one call the later wins. A zero UpdatedAt is set to the current time. With no records it
+	// stores nothing and reports only a done ctx.
+	RecordDelivery(ctx context.Context, records ...DeliveryRecord) error
 	// DeliveriesPage lists the records of an object's activities, ordered by activity then inbox
 	// (byte order), limit at most per page; cursor is "" or a Next the adapter returned.
 	DeliveriesPage(ctx context.Context, objectID, cursor string, limit int) (Page[DeliveryRecord], error)

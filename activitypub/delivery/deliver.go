@@ -30,6 +30,7 @@ func (e *Engine) fanOut(ctx context.Context, t task) {
 		return
 	}
 	jobs := make([]store.Job, 0, len(inboxes)+1)
+	queued := make([]store.DeliveryRecord, 0, len(inboxes))
 	for _, inbox := range inboxes {
 		dp := payload{Activity: p.Activity, Object: p.Object, Actor: p.Actor, Inbox: inbox}
 		j, err := deliverJob(dp)
@@ -38,10 +39,11 @@ func (e *Engine) fanOut(ctx context.Context, t task) {
 			continue
 		}
 		jobs = append(jobs, j)
-		// Recorded before the Ack, so that the record of a delivery made at once is not
-		// overwritten by this one.
-		e.record(ctx, dp, store.DeliveryQueued, 0, "")
+		queued = append(queued, e.newRecord(dp, store.DeliveryQueued, 0, ""))
 	}
+	// Recorded, all in one write, before the Ack, so that the record of a delivery made at once is
+	// not overwritten by these.
+	e.writeRecords(ctx, queued...)
 	if len(inboxes) == e.cfg.PageSize {
 		next := p
 		next.After = inboxes[len(inboxes)-1]
@@ -269,16 +271,26 @@ func retryAfter(v string, now time.Time) time.Duration {
 
 // record stores a delivery's status, when Config.Deliveries is set. Failing to is logged only.
 func (e *Engine) record(ctx context.Context, p payload, state store.DeliveryState, attempts int, lastErr string) {
-	if e.cfg.Deliveries == nil {
-		return
-	}
+	e.writeRecords(ctx, e.newRecord(p, state, attempts, lastErr))
+}
+
+// newRecord builds the status record of p's delivery.
+func (e *Engine) newRecord(p payload, state store.DeliveryState, attempts int, lastErr string) store.DeliveryRecord {
 	host, _ := inboxHost(p.Inbox)
-	err := e.cfg.Deliveries.RecordDelivery(ctx, store.DeliveryRecord{
+	return store.DeliveryRecord{
 		ObjectID: p.Object, ActivityID: p.Activity, Inbox: p.Inbox, Host: host,
 		State: state, Attempts: attempts, LastError: lastErr, UpdatedAt: e.cfg.Now(),
-	})
-	if err != nil {
-		e.log.LogAttrs(ctx, slog.LevelWarn, "delivery: record status", slog.String("inbox", p.Inbox), slog.Any("err", err))
+	}
+}
+
+// writeRecords writes delivery records in one call, when Config.Deliveries is set and there are any.
+// Failing to is logged only.
+func (e *Engine) writeRecords(ctx context.Context, records ...store.DeliveryRecord) {
+	if e.cfg.Deliveries == nil || len(records) == 0 {
+		return
+	}
+	if err := e.cfg.Deliveries.RecordDelivery(ctx, records...); err != nil {
+		e.log.LogAttrs(ctx, slog.LevelWarn, "delivery: record status", slog.Int("records", len(records)), slog.Any("err", err))
 	}
 }
 

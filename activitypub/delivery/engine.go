@@ -82,12 +82,14 @@ func (e *Engine) Enqueue(ctx context.Context, acts ...Activity) error {
 	if err := e.cfg.Queue.Enqueue(ctx, jobs...); err != nil {
 		return fmt.Errorf("delivery: enqueue: %w", err)
 	}
+	var queued []store.DeliveryRecord
 	for _, a := range acts {
 		if a.Inbox != "" {
-			e.record(ctx, payload{Activity: a.ID, Object: cmpOr(a.ObjectID, a.ID), Inbox: a.Inbox},
-				store.DeliveryQueued, 0, "")
+			queued = append(queued, e.newRecord(payload{Activity: a.ID, Object: cmpOr(a.ObjectID, a.ID), Inbox: a.Inbox},
+				store.DeliveryQueued, 0, ""))
 		}
 	}
+	e.writeRecords(ctx, queued...)
 	e.notify()
 	return nil
 }

@@ -88,29 +88,32 @@ type deliveries struct {
 	objectOf map[deliveryKey]string
 }
 
-// RecordDelivery stores r, replacing the record of the same activity and inbox (even one filed
-// under another object). A zero UpdatedAt is set to the current time.
-func (s *Store) RecordDelivery(ctx context.Context, r store.DeliveryRecord) error {
+// RecordDelivery stores records under one lock, each replacing the record of the same activity
+// and inbox (even one filed under another object). A zero UpdatedAt is set to the current time.
+func (s *Store) RecordDelivery(ctx context.Context, records ...store.DeliveryRecord) error {
 	if err := check(ctx, "record delivery"); err != nil {
 		return err
 	}
-	if r.UpdatedAt.IsZero() {
-		r.UpdatedAt = time.Now()
-	}
+	now := time.Now()
 	d := s.deliveries
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	k := deliveryKey{r.ActivityID, r.Inbox}
-	if old, ok := d.objectOf[k]; ok && old != r.ObjectID {
-		delete(d.byObject[old], k)
+	for _, r := range records {
+		if r.UpdatedAt.IsZero() {
+			r.UpdatedAt = now
+		}
+		k := deliveryKey{r.ActivityID, r.Inbox}
+		if old, ok := d.objectOf[k]; ok && old != r.ObjectID {
+			delete(d.byObject[old], k)
+		}
+		m := d.byObject[r.ObjectID]
+		if m == nil {
+			m = make(map[deliveryKey]store.DeliveryRecord)
+			d.byObject[r.ObjectID] = m
+		}
+		m[k] = r
+		d.objectOf[k] = r.ObjectID
 	}
-	m := d.byObject[r.ObjectID]
-	if m == nil {
-		m = make(map[deliveryKey]store.DeliveryRecord)
-		d.byObject[r.ObjectID] = m
-	}
-	m[k] = r
-	d.objectOf[k] = r.ObjectID
 	return nil
 }
 

@@ -39,17 +39,20 @@ redis.call('HSET', KEYS[1], 'l', ARGV[1])
 return redis.call('HMGET', KEYS[1], 'f', 'l', 'o')
 `
 
-// recordDeliveryLua: KEYS record index (activity and inbox to object); ARGV key prefix, member,
-// object id, record JSON. A record filed under another object moves.
+// recordDeliveryLua: KEYS record index (activity and inbox to object); ARGV key prefix, then
+// member, object id and record JSON for each record. A record filed under another object moves.
 const recordDeliveryLua = `
-local old = redis.call('HGET', KEYS[1], ARGV[2])
-if old and old ~= ARGV[3] then
-  redis.call('ZREM', ARGV[1] .. 'dl:' .. old, ARGV[2])
-  redis.call('HDEL', ARGV[1] .. 'dr:' .. old, ARGV[2])
+for i = 2, #ARGV, 3 do
+  local member, obj, rec = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local old = redis.call('HGET', KEYS[1], member)
+  if old and old ~= obj then
+    redis.call('ZREM', ARGV[1] .. 'dl:' .. old, member)
+    redis.call('HDEL', ARGV[1] .. 'dr:' .. old, member)
+  end
+  redis.call('ZADD', ARGV[1] .. 'dl:' .. obj, 0, member)
+  redis.call('HSET', ARGV[1] .. 'dr:' .. obj, member, rec)
+  redis.call('HSET', KEYS[1], member, obj)
 end
-redis.call('ZADD', ARGV[1] .. 'dl:' .. ARGV[3], 0, ARGV[2])
-redis.call('HSET', ARGV[1] .. 'dr:' .. ARGV[3], ARGV[2], ARGV[4])
-redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
 return 1
 `
 
@@ -141,26 +144,34 @@ type deliveryRecord struct {
 	U string `json:"u"`
 }
 
-// RecordDelivery stores r under its object: a sorted set of activity and inbox pairs (score 0,
-// read in byte order) and a hash of records, written by one script. Activity ids holding a NUL
-// byte are refused, as NUL separates the pair.
-func (s *Store) RecordDelivery(ctx context.Context, r store.DeliveryRecord) error {
+// RecordDelivery stores records under their objects: a sorted set of activity and inbox pairs
+// (score 0, read in byte order) and a hash of records, written by one script for all of them, so
+// all or none are stored. Activity ids holding a NUL byte are refused, as NUL separates the pair.
+func (s *Store) RecordDelivery(ctx context.Context, records ...store.DeliveryRecord) error {
 	const op = "record delivery"
 	if err := begin(ctx, op); err != nil {
 		return err
 	}
-	if strings.ContainsRune(r.ActivityID, 0) {
-		return fmt.Errorf("redisstore: %s: activity id %q holds a NUL byte", op, r.ActivityID)
+	if len(records) == 0 {
+		return nil
 	}
-	if r.UpdatedAt.IsZero() {
-		r.UpdatedAt = time.Now()
+	now := time.Now()
+	args := make([]any, 0, 1+3*len(records))
+	args = append(args, s.p)
+	for _, r := range records {
+		if strings.ContainsRune(r.ActivityID, 0) {
+			return fmt.Errorf("redisstore: %s: activity id %q holds a NUL byte", op, r.ActivityID)
+		}
+		if r.UpdatedAt.IsZero() {
+			r.UpdatedAt = now
+		}
+		rec, err := json.Marshal(deliveryRecord{H: r.Host, S: string(r.State), A: r.Attempts, E: r.LastError, U: fmtTime(r.UpdatedAt)})
+		if err != nil {
+			return wrap(op, err)
+		}
+		args = append(args, r.ActivityID+"\x00"+r.Inbox, r.ObjectID, rec)
 	}
-	rec, err := json.Marshal(deliveryRecord{H: r.Host, S: string(r.State), A: r.Attempts, E: r.LastError, U: fmtTime(r.UpdatedAt)})
-	if err != nil {
-		return wrap(op, err)
-	}
-	member := r.ActivityID + "\x00" + r.Inbox
-	if err := s.hsc.recordDelivery.Run(ctx, s.c, []string{s.kDeliveryObjects()}, s.p, member, r.ObjectID, rec).Err(); err != nil {
+	if err := s.hsc.recordDelivery.Run(ctx, s.c, []string{s.kDeliveryObjects()}, args...).Err(); err != nil {
 		return wrap(op, err)
 	}
 	return nil

@@ -67,18 +67,37 @@ func (s *Store) HostSucceeded(ctx context.Context, host string) error {
 	return wrap(op, err)
 }
 
-// RecordDelivery implements [store.Deliveries] with one upsert keyed by activity and inbox.
-func (s *Store) RecordDelivery(ctx context.Context, r store.DeliveryRecord) error {
+// RecordDelivery implements [store.Deliveries] with one upsert per record keyed by activity and
+// inbox; several records are written in one transaction.
+func (s *Store) RecordDelivery(ctx context.Context, records ...store.DeliveryRecord) error {
 	const op = "record delivery"
 	if err := s.check(op); err != nil {
 		return err
 	}
-	if r.UpdatedAt.IsZero() {
-		r.UpdatedAt = time.Now()
+	now := time.Now()
+	upsert := func(tx txConn, r store.DeliveryRecord) error {
+		if r.UpdatedAt.IsZero() {
+			r.UpdatedAt = now
+		}
+		_, err := tx.ExecContext(ctx, s.qq.recordDelivery, r.ObjectID, r.ActivityID, r.Inbox, r.Host, string(r.State),
+			r.Attempts, r.LastError, r.UpdatedAt.UnixNano())
+		return err
 	}
-	_, err := s.db.ExecContext(ctx, s.qq.recordDelivery, r.ObjectID, r.ActivityID, r.Inbox, r.Host, string(r.State),
-		r.Attempts, r.LastError, r.UpdatedAt.UnixNano())
-	return wrap(op, err)
+	switch len(records) {
+	case 0:
+		return wrap(op, ctx.Err())
+	case 1:
+		// One statement is atomic on its own; skipping the transaction saves two round trips.
+		return wrap(op, upsert(s.db, records[0]))
+	}
+	return wrap(op, s.writeTx(ctx, func(tx txConn) error {
+		for _, r := range records {
+			if err := upsert(tx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
 }
 
 // DeliveriesPage implements [store.Deliveries] over the (object_id, activity_id, inbox) index,

@@ -20,6 +20,7 @@ var hostTests = []test{
 var deliveryTests = []test{
 	{"RecordAndPage", testDeliveriesPage},
 	{"RecordReplaces", testDeliveryReplace},
+	{"RecordBatch", testDeliveryBatch},
 	{"BadCursor", testDeliveriesBadCursor},
 	{"CancelledIsReported", testDeliveriesCancelled},
 }
@@ -217,6 +218,54 @@ func testDeliveryReplace(t *testing.T, s store.Store) {
 	got = allDeliveries(t, d, obj, 10)
 	if len(got) != 2 || !recent(got[1].UpdatedAt) {
 		t.Errorf("record with zero UpdatedAt: %+v, want UpdatedAt set to now", got)
+	}
+}
+
+func testDeliveryBatch(t *testing.T, s store.Store) {
+	d := deliveriesOf(t, s)
+	const obj, obj2 = "https://news.example/articles/1", "https://news.example/articles/2"
+	const act = "https://news.example/activities/1"
+	must(t, "RecordDelivery(none)", d.RecordDelivery(ctx(t)))
+	moved := record(obj2, act, "https://m.example/inbox", store.DeliveryQueued, 0)
+	must(t, "RecordDelivery(to be moved)", d.RecordDelivery(ctx(t), moved))
+	var batch, want []store.DeliveryRecord
+	for _, host := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"} {
+		r := record(obj, act, "https://"+host+".example/inbox", store.DeliveryQueued, 0)
+		batch = append(batch, r)
+		want = append(want, r)
+	}
+	// The same pair twice in one call: the later wins.
+	later := want[3]
+	later.State, later.Attempts, later.LastError = store.DeliveryRetrying, 1, "503"
+	want[3] = later
+	batch = append(batch, later)
+	// A record filed under another object moves to this one.
+	moved.ObjectID, moved.State = obj, store.DeliveryDelivered
+	batch = append(batch, moved)
+	want = append(want, moved)
+	must(t, "RecordDelivery(batch)", d.RecordDelivery(ctx(t), batch...))
+	got := allDeliveries(t, d, obj, 100)
+	if len(got) != len(want) {
+		t.Fatalf("after a batch of %d: %d records, want %d: %+v", len(batch), len(got), len(want), got)
+	}
+	for i := range want {
+		if !sameRecord(got[i], want[i]) {
+			t.Errorf("record %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if got := allDeliveries(t, d, obj2, 100); len(got) != 0 {
+		t.Errorf("records left under the old object: %+v", got)
+	}
+
+	c, cancel := context.WithCancel(ctx(t))
+	cancel()
+	const obj3 = "https://news.example/articles/3"
+	if err := d.RecordDelivery(c, record(obj3, act+"x", "https://a.example/inbox", store.DeliveryQueued, 0),
+		record(obj3, act+"x", "https://b.example/inbox", store.DeliveryQueued, 0)); !errors.Is(err, context.Canceled) {
+		t.Errorf("RecordDelivery(batch) under a cancelled context: error = %v", err)
+	}
+	if got := allDeliveries(t, d, obj3, 10); len(got) != 0 {
+		t.Errorf("records after a cancelled batch: %+v", got)
 	}
 }
 
