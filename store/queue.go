@@ -73,3 +73,14 @@ type Queue interface {
 	// Depth counts the jobs by state.
 	Depth(ctx context.Context) (QueueDepth, error)
 }
+
+// BatchAcker is an optional capability of a [Queue]: finishing many leased jobs in one step, so
+// that a busy engine pays one transaction for many deliveries. Callers find it with a type
+// assertion on the Queue; without it they Ack each lease.
+type BatchAcker interface {
+	// AckBatch finishes the leased jobs that are still current, in one atomic step. Leases that
+	// are no longer current are left alone and reported: the error then wraps ErrLeaseLost for
+	// each of them, and the others are acked all the same. Any other error means none was acked.
+	// No leases: nothing happens.
+	AckBatch(ctx context.Context, leases []Lease) error
+}

@@ -87,8 +87,9 @@ func classify(code int, err error) outcome {
 	}
 }
 
-// deliver sends one activity to one inbox and settles the job by the outcome.
-func (e *Engine) deliver(ctx context.Context, t task) {
+// deliver sends one activity to one inbox and settles the job by the outcome; done acks it
+// when the inbox accepted it.
+func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 	p := t.p
 	log := e.log.With(slog.String("activity", p.Activity), slog.String("inbox", p.Inbox), slog.String("host", t.host))
 	failed := failures(t.l)
@@ -122,9 +123,9 @@ func (e *Engine) deliver(ctx context.Context, t task) {
 	}
 	switch out {
 	case delivered:
-		e.finish(ctx, "ack", e.cfg.Queue.Ack(ctx, t.l), t.l)
+		// The status record and the ack are written with other workers' (see completer).
+		done.complete(t.l, e.newRecord(p, store.DeliveryDelivered, failed+1, ""))
 		e.delivered.Add(1)
-		e.record(ctx, p, store.DeliveryDelivered, failed+1, "")
 		e.hostOK(ctx, log, t.host, st, probe)
 		log.LogAttrs(ctx, slog.LevelDebug, "delivery: delivered", slog.Int("status", code))
 	case gone:

@@ -158,12 +158,15 @@ func (e *Engine) Run(ctx context.Context) error {
 	tokens := make(chan struct{}, capacity)
 	ready := make(chan task, capacity)
 	gate := hostGate{active: make(map[string]int), waiting: make(map[string][]task), limit: e.cfg.PerHost}
+	done := e.newCompleter()
+	var completing sync.WaitGroup
+	completing.Go(func() { done.run(ctx) })
 	var wg sync.WaitGroup
 	for range e.cfg.Workers {
 		wg.Go(func() {
 			for t := range ready {
 				for {
-					e.run(ctx, t)
+					e.run(ctx, t, done)
 					<-tokens
 					if t.host == "" {
 						break
@@ -180,6 +183,8 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.lease(ctx, tokens, ready, &gate)
 	close(ready)
 	wg.Wait()
+	close(done.in)
+	completing.Wait()
 	return nil
 }
 
@@ -258,7 +263,7 @@ func decode(l store.Lease) (task, error) {
 }
 
 // run runs one task, or puts it back when Run is stopping or its lease is about to end.
-func (e *Engine) run(ctx context.Context, t task) {
+func (e *Engine) run(ctx context.Context, t task, done *completer) {
 	if ctx.Err() != nil {
 		e.release(t)
 		return
@@ -272,7 +277,7 @@ func (e *Engine) run(ctx context.Context, t task) {
 	case KindFanOut:
 		e.fanOut(ctx, t)
 	default:
-		e.deliver(ctx, t)
+		e.deliver(ctx, t, done)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -207,6 +208,39 @@ func (s *Store) Ack(ctx context.Context, l store.Lease, next ...store.Job) error
 		return s.insertJobs(ctx, tx, next)
 	})
 	return wrap(op+" "+l.ID, err)
+}
+
+// AckBatch implements [store.BatchAcker]: the rows of the leases still current are deleted in one
+// transaction; each lost lease is reported with [store.ErrLeaseLost].
+func (s *Store) AckBatch(ctx context.Context, leases []store.Lease) error {
+	const op = "ack batch"
+	if err := s.check(op); err != nil {
+		return err
+	}
+	switch len(leases) {
+	case 0:
+		return wrap(op, ctx.Err())
+	case 1:
+		return s.Ack(ctx, leases[0])
+	}
+	var lost []error
+	err := s.writeTx(ctx, func(tx txConn) error {
+		lost = lost[:0]
+		for _, l := range leases {
+			err := affectOne(tx.ExecContext(ctx, s.qq.ackJob, l.ID, l.Token))
+			switch {
+			case errors.Is(err, store.ErrLeaseLost):
+				lost = append(lost, fmt.Errorf("sqlstore: %s %s: %w", op, l.ID, err))
+			case err != nil:
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return wrap(op, err)
+	}
+	return errors.Join(lost...)
 }
 
 // Retry implements [store.Queue].

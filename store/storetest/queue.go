@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -28,6 +29,7 @@ var queueTests = []test{
 	{"OrderingKeyDeadLetterFreesNext", testOrderingDeadLetter},
 	{"ConcurrentLeasers", testConcurrentLeasers},
 	{"Depth", testDepth},
+	{"AckBatch", testAckBatch},
 	{"CancelledIsReported", testQueueCancelled},
 }
 
@@ -437,4 +439,37 @@ func testQueueCancelled(t *testing.T, s store.Store) {
 	}
 	wantDepth(t, "after the cancelled calls", q, store.QueueDepth{Leased: 1})
 	must(t, "Ack", q.Ack(ctx(t), ls[0]))
+}
+
+// testAckBatch checks the optional [store.BatchAcker]: current leases are acked, lost ones reported
+// without failing the others, and an ordering key's next job is freed.
+func testAckBatch(t *testing.T, s store.Store) {
+	ba, ok := s.(store.BatchAcker)
+	if !ok {
+		t.Skip("the store does not implement store.BatchAcker (optional)")
+	}
+	q := queueOf(t, s)
+	must(t, "AckBatch(none)", ba.AckBatch(ctx(t), nil))
+	jobs := []store.Job{job("deliver", "", 1), job("deliver", "", 2), job("deliver", "k", 3), job("deliver", "", 4)}
+	must(t, "Enqueue", q.Enqueue(ctx(t), jobs...))
+	next := job("deliver", "k", 5)
+	must(t, "Enqueue(after the ordered one)", q.Enqueue(ctx(t), next))
+	ls := lease(t, q, 10, time.Minute)
+	wantPayloads(t, "lease", ls, jobs...)
+	must(t, "Ack(one of the batch)", q.Ack(ctx(t), ls[1]))
+	err := ba.AckBatch(ctx(t), ls)
+	if !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("AckBatch with an acked lease: error = %v, want ErrLeaseLost", err)
+	}
+	if err != nil && !strings.Contains(err.Error(), ls[1].ID) {
+		t.Errorf("AckBatch error %q does not name the lost job %s", err, ls[1].ID)
+	}
+	ls = lease(t, q, 10, time.Minute)
+	wantPayloads(t, "lease after AckBatch", ls, next)
+	must(t, "AckBatch(one)", ba.AckBatch(ctx(t), ls))
+	d, err := q.Depth(ctx(t))
+	must(t, "Depth", err)
+	if d != (store.QueueDepth{}) {
+		t.Errorf("Depth after AckBatch = %+v, want empty", d)
+	}
 }

@@ -1,0 +1,97 @@
+package delivery
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+// maxBatch bounds how many finished deliveries one flush of the completer writes.
+const maxBatch = 64
+
+// flushTimeout bounds one flush of the completer once Run is stopping.
+const flushTimeout = 5 * time.Second
+
+// completion is a delivery an inbox accepted, waiting for its ack and status record.
+type completion struct {
+	l    store.Lease
+	rec  store.DeliveryRecord
+	done chan struct{}
+}
+
+// completer writes the ends of successful deliveries for every worker of one Run, as a group
+// commit: it takes what the workers handed over while its previous flush ran, writes the status
+// records in one call and acks the leases in one call (with a [store.BatchAcker] queue; otherwise
+// one Ack each), and only then lets each worker go on. A worker thus holds its slot until its job
+// is acked, so the jobs a crash can send twice are still at most the workers in flight; no flush
+// waits for a timer, so a lone delivery is acked as soon as it would be without batching.
+//
+// The status records are written before the acks: a crash between the two leaves a job that was
+// delivered, recorded "delivered" and not acked; it is sent again and recorded "delivered" again.
+// A record is never behind its acked job.
+type completer struct {
+	e  *Engine
+	in chan completion
+}
+
+func (e *Engine) newCompleter() *completer {
+	return &completer{e: e, in: make(chan completion, e.cfg.Workers)}
+}
+
+// run flushes until in is closed and drained. ctx is only for values: flushes outlive Run's
+// cancellation, as each job they end was delivered.
+func (c *completer) run(ctx context.Context) {
+	ctx = context.WithoutCancel(ctx)
+	batch := make([]completion, 0, maxBatch)
+	for first := range c.in {
+		batch = append(batch[:0], first)
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case x, ok := <-c.in:
+				if !ok {
+					break more
+				}
+				batch = append(batch, x)
+			default:
+				break more
+			}
+		}
+		c.flush(ctx, batch)
+	}
+}
+
+// flush writes one batch, then lets its workers go. A failed ack is logged only: the job's lease
+// runs out and it is delivered again, as after a crash.
+func (c *completer) flush(ctx context.Context, batch []completion) {
+	ctx, cancel := context.WithTimeout(ctx, flushTimeout)
+	defer cancel()
+	e := c.e
+	recs := make([]store.DeliveryRecord, len(batch))
+	leases := make([]store.Lease, len(batch))
+	for i, x := range batch {
+		recs[i], leases[i] = x.rec, x.l
+	}
+	e.writeRecords(ctx, recs...)
+	if ba, ok := e.cfg.Queue.(store.BatchAcker); ok && len(batch) > 1 {
+		if err := ba.AckBatch(ctx, leases); err != nil {
+			e.log.LogAttrs(ctx, slog.LevelWarn, "delivery: ack batch", slog.Int("jobs", len(leases)), slog.Any("err", err))
+		}
+	} else {
+		for _, l := range leases {
+			e.finish(ctx, "ack", e.cfg.Queue.Ack(ctx, l), l)
+		}
+	}
+	for _, x := range batch {
+		close(x.done)
+	}
+}
+
+// complete hands a delivered job and its status record to c and waits until they are written.
+func (c *completer) complete(l store.Lease, rec store.DeliveryRecord) {
+	done := make(chan struct{})
+	c.in <- completion{l: l, rec: rec, done: done}
+	<-done
+}

@@ -1,0 +1,121 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+// slowAcks is a queue whose first ack of a delivery takes a while, so that the deliveries finished
+// meanwhile pile up for the next flush; it counts acks. batchAcks adds AckBatch.
+type slowAcks struct {
+	store.Queue
+	once    sync.Once
+	mu      sync.Mutex
+	batches []int
+	singles int
+}
+
+func (q *slowAcks) stall(l store.Lease) {
+	if l.Kind == KindDeliver {
+		q.once.Do(func() { time.Sleep(300 * time.Millisecond) })
+	}
+}
+
+func (q *slowAcks) Ack(ctx context.Context, l store.Lease, next ...store.Job) error {
+	q.stall(l)
+	q.mu.Lock()
+	q.singles++
+	q.mu.Unlock()
+	return q.Queue.Ack(ctx, l, next...)
+}
+
+// batchAcks adds AckBatch to slowAcks.
+type batchAcks struct{ *slowAcks }
+
+func (q batchAcks) AckBatch(ctx context.Context, leases []store.Lease) error {
+	q.stall(leases[0])
+	q.mu.Lock()
+	q.batches = append(q.batches, len(leases))
+	q.mu.Unlock()
+	for _, l := range leases {
+		if err := q.Queue.Ack(ctx, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestCompleter delivers a fan-out through a queue with and without AckBatch: every inbox gets the
+// activity once, every job is acked, every delivery is recorded, and with AckBatch the deliveries
+// finished during a flush are acked together.
+func TestCompleter(t *testing.T) {
+	const inboxes, hosts = 40, 8
+	for _, batch := range []bool{false, true} {
+		t.Run(fmt.Sprintf("batch=%v", batch), func(t *testing.T) {
+			slow := &slowAcks{}
+			e := newEnv(t, func(c *Config) {
+				slow.Queue = c.Queue
+				c.Queue = slow
+				if batch {
+					c.Queue = batchAcks{slow}
+				}
+				c.Workers, c.PerHost = 8, 8
+			})
+			// One object's deliveries to one host go one at a time: several hosts let them overlap.
+			var srvs []*inbox
+			for range hosts {
+				srvs = append(srvs, newInbox(t, nil))
+			}
+			for i := range inboxes {
+				e.follow(t, fmt.Sprintf("https://remote.test/u/%d", i), srvs[i%hosts].url(fmt.Sprintf("/inbox/%d", i)))
+			}
+			count := func() int {
+				n := 0
+				for _, s := range srvs {
+					n += s.count()
+				}
+				return n
+			}
+			e.run(t)
+			if err := e.eng.Enqueue(t.Context(), Activity{ID: testActivity, ObjectID: testObject, ActorID: testActor}); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "every job acked", func() bool {
+				d, err := e.st.Depth(t.Context())
+				return err == nil && count() == inboxes && d == (store.QueueDepth{})
+			})
+			if n := count(); n != inboxes {
+				t.Errorf("%d deliveries, want %d", n, inboxes)
+			}
+			st, err := e.eng.Status(t.Context(), testObject)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Total != (Counts{Delivered: inboxes}) {
+				t.Errorf("status %+v, want %d delivered", st.Total, inboxes)
+			}
+			slow.mu.Lock()
+			defer slow.mu.Unlock()
+			acked, most := 0, 0
+			for _, n := range slow.batches {
+				acked += n
+				most = max(most, n)
+			}
+			// The fan-out page and lone deliveries are acked one by one.
+			if got := acked + slow.singles; got < inboxes+1 {
+				t.Errorf("%d acks (%d batched, %d single), want at least %d", got, acked, slow.singles, inboxes+1)
+			}
+			if batch && most < 2 {
+				t.Errorf("batches %v: no two deliveries acked together", slow.batches)
+			}
+			if !batch && len(slow.batches) != 0 {
+				t.Errorf("AckBatch used on a queue without it: %v", slow.batches)
+			}
+		})
+	}
+}
