@@ -76,11 +76,12 @@ type Queue interface {
 
 // BatchAcker is an optional capability of a [Queue]: finishing many leased jobs in one step, so
 // that a busy engine pays one transaction for many deliveries. Callers find it with a type
-// assertion on the Queue; without it they Ack each lease.
+// assertion on the Queue; without it they Ack each lease (and record deliveries separately).
 type BatchAcker interface {
-	// AckBatch finishes the leased jobs that are still current, in one atomic step. Leases that
+	// AckBatch finishes the leased jobs that are still current and stores records (as
+	// [Deliveries.RecordDelivery] does, in the same store), all in one atomic step. Leases that
 	// are no longer current are left alone and reported: the error then wraps ErrLeaseLost for
-	// each of them, and the others are acked all the same. Any other error means none was acked.
-	// No leases: nothing happens.
-	AckBatch(ctx context.Context, leases []Lease) error
+	// each of them, and the other leases and every record are written all the same. Any other
+	// error means nothing was written. No leases and no records: nothing happens.
+	AckBatch(ctx context.Context, leases []Lease, records ...DeliveryRecord) error
 }

@@ -23,8 +23,9 @@ type completion struct {
 
 // completer writes the ends of successful deliveries for every worker of one Run, as a group
 // commit: it takes what the workers handed over while its previous flush ran, writes the status
-// records in one call and acks the leases in one call (with a [store.BatchAcker] queue; otherwise
-// one Ack each), and only then lets each worker go on. A worker thus holds its slot until its job
+// records and acks the leases — in one call with a [store.BatchAcker] queue that is also the
+// Deliveries store, in two with another BatchAcker, otherwise one record call and one Ack each —
+// and only then lets each worker go on. A worker thus holds its slot until its job
 // is acked, so the jobs a crash can send twice are still at most the workers in flight; no flush
 // waits for a timer, so a lone delivery is acked as soon as it would be without batching.
 //
@@ -74,12 +75,20 @@ func (c *completer) flush(ctx context.Context, batch []completion) {
 	for i, x := range batch {
 		recs[i], leases[i] = x.rec, x.l
 	}
-	e.writeRecords(ctx, recs...)
-	if ba, ok := e.cfg.Queue.(store.BatchAcker); ok && len(batch) > 1 {
+	ba, batched := e.cfg.Queue.(store.BatchAcker)
+	switch {
+	case batched && e.cfg.Deliveries != nil && sameStore(e.cfg.Deliveries, e.cfg.Queue):
+		// Records and acks in one write.
+		if err := ba.AckBatch(ctx, leases, recs...); err != nil {
+			e.log.LogAttrs(ctx, slog.LevelWarn, "delivery: ack batch", slog.Int("jobs", len(leases)), slog.Any("err", err))
+		}
+	case batched && len(batch) > 1:
+		e.writeRecords(ctx, recs...)
 		if err := ba.AckBatch(ctx, leases); err != nil {
 			e.log.LogAttrs(ctx, slog.LevelWarn, "delivery: ack batch", slog.Int("jobs", len(leases)), slog.Any("err", err))
 		}
-	} else {
+	default:
+		e.writeRecords(ctx, recs...)
 		for _, l := range leases {
 			e.finish(ctx, "ack", e.cfg.Queue.Ack(ctx, l), l)
 		}
@@ -94,4 +103,14 @@ func (c *completer) complete(l store.Lease, rec store.DeliveryRecord) {
 	done := make(chan struct{})
 	c.in <- completion{l: l, rec: rec, done: done}
 	<-done
+}
+
+// sameStore reports whether d and q are one store, so that records and acks can go in one write.
+func sameStore(d store.Deliveries, q store.Queue) (same bool) {
+	defer func() {
+		if recover() != nil { // values of an uncomparable type
+			same = false
+		}
+	}()
+	return any(d) == any(q)
 }

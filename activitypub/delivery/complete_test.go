@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -37,7 +38,10 @@ func (q *slowAcks) Ack(ctx context.Context, l store.Lease, next ...store.Job) er
 // batchAcks adds AckBatch to slowAcks.
 type batchAcks struct{ *slowAcks }
 
-func (q batchAcks) AckBatch(ctx context.Context, leases []store.Lease) error {
+func (q batchAcks) AckBatch(ctx context.Context, leases []store.Lease, records ...store.DeliveryRecord) error {
+	if len(records) > 0 {
+		return errors.New("records given to a queue that is not the Deliveries store")
+	}
 	q.stall(leases[0])
 	q.mu.Lock()
 	q.batches = append(q.batches, len(leases))
@@ -50,22 +54,29 @@ func (q batchAcks) AckBatch(ctx context.Context, leases []store.Lease) error {
 	return nil
 }
 
-// TestCompleter delivers a fan-out through a queue with and without AckBatch: every inbox gets the
-// activity once, every job is acked, every delivery is recorded, and with AckBatch the deliveries
-// finished during a flush are acked together.
+// TestCompleter delivers a fan-out through a queue without AckBatch, with AckBatch, and with
+// AckBatch on the store that also keeps the records (memstore): every inbox gets the activity once,
+// every job is acked, every delivery is recorded, and with AckBatch the deliveries finished during
+// a flush are acked together.
 func TestCompleter(t *testing.T) {
 	const inboxes, hosts = 40, 8
-	for _, batch := range []bool{false, true} {
-		t.Run(fmt.Sprintf("batch=%v", batch), func(t *testing.T) {
+	for _, mode := range []string{"ack", "batch", "store"} {
+		t.Run(mode, func(t *testing.T) {
+			batch := mode == "batch"
 			slow := &slowAcks{}
 			e := newEnv(t, func(c *Config) {
 				slow.Queue = c.Queue
-				c.Queue = slow
-				if batch {
+				switch mode {
+				case "ack":
+					c.Queue = slow
+				case "batch":
 					c.Queue = batchAcks{slow}
 				}
 				c.Workers, c.PerHost = 8, 8
 			})
+			if _, ok := e.eng.cfg.Queue.(store.BatchAcker); ok == (mode == "ack") {
+				t.Fatalf("%s: queue %T", mode, e.eng.cfg.Queue)
+			}
 			// One object's deliveries to one host go one at a time: several hosts let them overlap.
 			var srvs []*inbox
 			for range hosts {
@@ -98,6 +109,9 @@ func TestCompleter(t *testing.T) {
 			}
 			if st.Total != (Counts{Delivered: inboxes}) {
 				t.Errorf("status %+v, want %d delivered", st.Total, inboxes)
+			}
+			if mode == "store" {
+				return // memstore's own acks are not counted; Depth above shows them done
 			}
 			slow.mu.Lock()
 			defer slow.mu.Unlock()

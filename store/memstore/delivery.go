@@ -94,10 +94,16 @@ func (s *Store) RecordDelivery(ctx context.Context, records ...store.DeliveryRec
 	if err := check(ctx, "record delivery"); err != nil {
 		return err
 	}
-	now := time.Now()
 	d := s.deliveries
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.putLocked(records)
+	return nil
+}
+
+// putLocked stores records; d.mu is held.
+func (d *deliveries) putLocked(records []store.DeliveryRecord) {
+	now := time.Now()
 	for _, r := range records {
 		if r.UpdatedAt.IsZero() {
 			r.UpdatedAt = now
@@ -114,7 +120,6 @@ func (s *Store) RecordDelivery(ctx context.Context, records ...store.DeliveryRec
 		m[k] = r
 		d.objectOf[k] = r.ObjectID
 	}
-	return nil
 }
 
 // DeliveriesPage lists the delivery records of an object's activities by activity, then inbox, in

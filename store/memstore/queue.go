@@ -3,6 +3,7 @@ package memstore
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -163,6 +164,31 @@ func (s *Store) Ack(ctx context.Context, l store.Lease, next ...store.Job) error
 		return fmt.Errorf("memstore: ack %s: %w", l.ID, err)
 	}
 	return nil
+}
+
+// AckBatch implements [store.BatchAcker]: under the queue's lock and the delivery records' lock it
+// finishes the leases still current and stores records; each lost lease is reported with
+// [store.ErrLeaseLost].
+func (s *Store) AckBatch(ctx context.Context, leases []store.Lease, records ...store.DeliveryRecord) error {
+	if err := check(ctx, "ack batch"); err != nil {
+		return err
+	}
+	q, d := s.q, s.deliveries
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.putLocked(records)
+	var lost []error
+	for _, l := range leases {
+		m, err := q.current(l)
+		if err != nil {
+			lost = append(lost, fmt.Errorf("memstore: ack batch: %w", err))
+			continue
+		}
+		q.finish(m)
+	}
+	return errors.Join(lost...)
 }
 
 // checkIDs reports a conflict enqueueLocked would find, treating freed as free.

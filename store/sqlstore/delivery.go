@@ -74,30 +74,30 @@ func (s *Store) RecordDelivery(ctx context.Context, records ...store.DeliveryRec
 	if err := s.check(op); err != nil {
 		return err
 	}
-	now := time.Now()
-	upsert := func(tx txConn, r store.DeliveryRecord) error {
-		if r.UpdatedAt.IsZero() {
-			r.UpdatedAt = now
-		}
-		_, err := tx.ExecContext(ctx, s.qq.recordDelivery, r.ObjectID, r.ActivityID, r.Inbox, r.Host, string(r.State),
-			r.Attempts, r.LastError, r.UpdatedAt.UnixNano())
-		return err
-	}
 	switch len(records) {
 	case 0:
 		return wrap(op, ctx.Err())
 	case 1:
 		// One statement is atomic on its own; skipping the transaction saves two round trips.
-		return wrap(op, upsert(s.db, records[0]))
+		return wrap(op, s.recordDeliveries(ctx, s.db, records))
 	}
-	return wrap(op, s.writeTx(ctx, func(tx txConn) error {
-		for _, r := range records {
-			if err := upsert(tx, r); err != nil {
-				return err
-			}
+	return wrap(op, s.writeTx(ctx, func(tx txConn) error { return s.recordDeliveries(ctx, tx, records) }))
+}
+
+// recordDeliveries upserts records through tx; a zero UpdatedAt becomes the current time.
+func (s *Store) recordDeliveries(ctx context.Context, tx txConn, records []store.DeliveryRecord) error {
+	now := time.Now()
+	for _, r := range records {
+		if r.UpdatedAt.IsZero() {
+			r.UpdatedAt = now
 		}
-		return nil
-	}))
+		_, err := tx.ExecContext(ctx, s.qq.recordDelivery, r.ObjectID, r.ActivityID, r.Inbox, r.Host, string(r.State),
+			r.Attempts, r.LastError, r.UpdatedAt.UnixNano())
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // DeliveriesPage implements [store.Deliveries] over the (object_id, activity_id, inbox) index,

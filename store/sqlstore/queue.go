@@ -210,22 +210,25 @@ func (s *Store) Ack(ctx context.Context, l store.Lease, next ...store.Job) error
 	return wrap(op+" "+l.ID, err)
 }
 
-// AckBatch implements [store.BatchAcker]: the rows of the leases still current are deleted in one
-// transaction; each lost lease is reported with [store.ErrLeaseLost].
-func (s *Store) AckBatch(ctx context.Context, leases []store.Lease) error {
+// AckBatch implements [store.BatchAcker]: the records are upserted and the rows of the leases still
+// current deleted in one transaction; each lost lease is reported with [store.ErrLeaseLost].
+func (s *Store) AckBatch(ctx context.Context, leases []store.Lease, records ...store.DeliveryRecord) error {
 	const op = "ack batch"
 	if err := s.check(op); err != nil {
 		return err
 	}
-	switch len(leases) {
-	case 0:
+	switch {
+	case len(leases) == 0 && len(records) == 0:
 		return wrap(op, ctx.Err())
-	case 1:
+	case len(leases) == 1 && len(records) == 0:
 		return s.Ack(ctx, leases[0])
 	}
 	var lost []error
 	err := s.writeTx(ctx, func(tx txConn) error {
 		lost = lost[:0]
+		if err := s.recordDeliveries(ctx, tx, records); err != nil {
+			return err
+		}
 		for _, l := range leases {
 			err := affectOne(tx.ExecContext(ctx, s.qq.ackJob, l.ID, l.Token))
 			switch {

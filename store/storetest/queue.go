@@ -457,12 +457,21 @@ func testAckBatch(t *testing.T, s store.Store) {
 	ls := lease(t, q, 10, time.Minute)
 	wantPayloads(t, "lease", ls, jobs...)
 	must(t, "Ack(one of the batch)", q.Ack(ctx(t), ls[1]))
-	err := ba.AckBatch(ctx(t), ls)
+	const obj = "https://news.example/articles/batch"
+	recs := []store.DeliveryRecord{
+		record(obj, "https://news.example/activities/b", "https://a.example/inbox", store.DeliveryDelivered, 1),
+		record(obj, "https://news.example/activities/b", "https://b.example/inbox", store.DeliveryDelivered, 2),
+	}
+	err := ba.AckBatch(ctx(t), ls, recs...)
 	if !errors.Is(err, store.ErrLeaseLost) {
 		t.Errorf("AckBatch with an acked lease: error = %v, want ErrLeaseLost", err)
 	}
 	if err != nil && !strings.Contains(err.Error(), ls[1].ID) {
 		t.Errorf("AckBatch error %q does not name the lost job %s", err, ls[1].ID)
+	}
+	got := allDeliveries(t, deliveriesOf(t, s), obj, 10)
+	if len(got) != len(recs) || !sameRecord(got[0], recs[0]) || !sameRecord(got[1], recs[1]) {
+		t.Errorf("records after AckBatch: %+v, want %+v", got, recs)
 	}
 	ls = lease(t, q, 10, time.Minute)
 	wantPayloads(t, "lease after AckBatch", ls, next)
