@@ -3,11 +3,15 @@ package delivery
 import (
 	"context"
 	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/fedsite/fedsite/store"
 )
 
-// checkBreaker looks at the host's circuit breaker before a delivery. While the breaker is open
+// checkBreaker looks at the host's circuit breaker before a delivery. A healthy host's state (no
+// failures, breaker closed) is taken from hostCache for up to hostStateTTL: the breaker needs fresh
+// state only once a host failed, and another instance's failures are seen at most that late. While the breaker is open
 // the job is put back, without counting an attempt, until it closes (deferred). Once the open time
 // has passed and failures are still at the threshold, the breaker is half-open: this delivery is
 // the probe (probe), and the breaker is held open while it runs so that others wait for its result.
@@ -15,13 +19,18 @@ func (e *Engine) checkBreaker(ctx context.Context, log *slog.Logger, t task) (st
 	if e.cfg.Hosts == nil || e.cfg.BreakerThreshold < 0 {
 		return st, false, false
 	}
-	st, err := e.cfg.Hosts.HostState(ctx, t.host)
-	if err != nil {
-		// The breaker only protects; a store hiccup must not stop deliveries.
-		log.LogAttrs(ctx, slog.LevelWarn, "delivery: host state", slog.Any("err", err))
-		return store.HostState{}, false, false
-	}
 	now := e.cfg.Now()
+	st, ok := e.hosts.get(t.host, now)
+	if !ok {
+		var err error
+		st, err = e.cfg.Hosts.HostState(ctx, t.host)
+		if err != nil {
+			// The breaker only protects; a store hiccup must not stop deliveries.
+			log.LogAttrs(ctx, slog.LevelWarn, "delivery: host state", slog.Any("err", err))
+			return store.HostState{}, false, false
+		}
+		e.hosts.put(t.host, st, now)
+	}
 	if now.Before(st.OpenUntil) {
 		// Spread the deferred jobs so they do not all come back at the same instant.
 		at := st.OpenUntil.Add(jitter(e.cfg.BreakerCooldown / 10))
@@ -46,6 +55,7 @@ func (e *Engine) hostOK(ctx context.Context, log *slog.Logger, host string, st s
 	if e.cfg.Hosts == nil || e.cfg.BreakerThreshold < 0 || (st.Failures == 0 && !probe) {
 		return
 	}
+	e.hosts.forget(host)
 	if err := e.cfg.Hosts.HostSucceeded(ctx, host); err != nil {
 		log.LogAttrs(ctx, slog.LevelWarn, "delivery: reset host state", slog.Any("err", err))
 		return
@@ -61,6 +71,7 @@ func (e *Engine) hostFailed(ctx context.Context, log *slog.Logger, host string) 
 	if e.cfg.Hosts == nil || e.cfg.BreakerThreshold < 0 {
 		return
 	}
+	e.hosts.forget(host)
 	now := e.cfg.Now()
 	st, err := e.cfg.Hosts.HostFailed(ctx, host, now)
 	if err != nil {
@@ -82,4 +93,52 @@ func (e *Engine) hostFailed(ctx context.Context, log *slog.Logger, host string) 
 		return
 	}
 	log.LogAttrs(ctx, slog.LevelWarn, "delivery: host circuit breaker open", slog.Int("failures", st.Failures), slog.Duration("for", cool))
+}
+
+// hostStateTTL is how long a healthy host's state is reused without reading the store.
+const hostStateTTL = time.Second
+
+// hostCacheSize bounds hostCache; when full it is emptied.
+const hostCacheSize = 4096
+
+// hostCache keeps the state of healthy hosts briefly, saving a store read per delivery.
+type hostCache struct {
+	mu sync.Mutex
+	m  map[string]cachedHost
+}
+
+type cachedHost struct {
+	st store.HostState
+	at time.Time
+}
+
+// get returns the state of a healthy host read less than hostStateTTL before now.
+func (c *hostCache) get(host string, now time.Time) (store.HostState, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h, ok := c.m[host]
+	if !ok || now.Sub(h.at) >= hostStateTTL || now.Before(h.at) {
+		return store.HostState{}, false
+	}
+	return h.st, true
+}
+
+// put keeps st if the host is healthy.
+func (c *hostCache) put(host string, st store.HostState, now time.Time) {
+	if st.Failures != 0 || !st.OpenUntil.IsZero() {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= hostCacheSize {
+		c.m = make(map[string]cachedHost)
+	}
+	c.m[host] = cachedHost{st: st, at: now}
+}
+
+// forget drops the host's state, which is about to change.
+func (c *hostCache) forget(host string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, host)
 }

@@ -21,6 +21,8 @@ type Engine struct {
 	log  *slog.Logger
 	wake chan struct{}
 	docs docCache
+	// hosts keeps healthy hosts' breaker state briefly (see checkBreaker).
+	hosts hostCache
 
 	clientsMu sync.Mutex
 	clients   map[string]*http.Client // by key id: signs with that key, double-knocking per host

@@ -1,0 +1,65 @@
+package delivery
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+// countingHosts counts the HostState reads.
+type countingHosts struct {
+	store.Hosts
+	reads atomic.Int64
+}
+
+func (h *countingHosts) HostState(ctx context.Context, host string) (store.HostState, error) {
+	h.reads.Add(1)
+	return h.Hosts.HostState(ctx, host)
+}
+
+// TestHostStateCache checks that a healthy host's state is read from the store once per
+// hostStateTTL, and read afresh after a failure and for as long as failures remain.
+func TestHostStateCache(t *testing.T) {
+	var hosts *countingHosts
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	e := newEnv(t, func(c *Config) {
+		hosts = &countingHosts{Hosts: c.Hosts}
+		c.Hosts = hosts
+		c.BreakerThreshold = 3
+		c.Now = func() time.Time { return now }
+	})
+	log := slog.New(slog.DiscardHandler)
+	ctx := t.Context()
+	tk := task{host: "a.example", l: store.Lease{Job: store.Job{ID: "j"}, Until: now.Add(time.Hour)}}
+	steps := []struct {
+		name      string
+		before    func()
+		wantReads int64
+	}{
+		{"first look reads", nil, 1},
+		{"healthy host is cached", nil, 1},
+		{"still cached just before the TTL", func() { now = now.Add(hostStateTTL - time.Millisecond) }, 1},
+		{"read again after the TTL", func() { now = now.Add(time.Millisecond) }, 2},
+		{"cached again", nil, 2},
+		{"a failure drops the cache", func() { e.eng.hostFailed(ctx, log, tk.host) }, 3},
+		{"a failing host is not cached", nil, 4},
+		{"a success drops it", func() { e.eng.hostOK(ctx, log, tk.host, store.HostState{Failures: 1}, false) }, 5},
+		{"healthy again: cached", nil, 5},
+	}
+	for _, s := range steps {
+		if s.before != nil {
+			s.before()
+		}
+		st, probe, deferred := e.eng.checkBreaker(ctx, log, tk)
+		if probe || deferred {
+			t.Fatalf("%s: probe %v, deferred %v with state %+v", s.name, probe, deferred, st)
+		}
+		if got := hosts.reads.Load(); got != s.wantReads {
+			t.Errorf("%s: %d HostState reads, want %d", s.name, got, s.wantReads)
+		}
+	}
+}
