@@ -87,11 +87,16 @@ func (s *Store) RecordDelivery(ctx context.Context, records ...store.DeliveryRec
 // recordDeliveries upserts records through tx; a zero UpdatedAt becomes the current time.
 func (s *Store) recordDeliveries(ctx context.Context, tx txConn, records []store.DeliveryRecord) error {
 	now := time.Now()
+	exec, done, err := execN(ctx, tx, s.qq.recordDelivery, len(records))
+	if err != nil {
+		return err
+	}
+	defer done()
 	for _, r := range records {
 		if r.UpdatedAt.IsZero() {
 			r.UpdatedAt = now
 		}
-		_, err := tx.ExecContext(ctx, s.qq.recordDelivery, r.ObjectID, r.ActivityID, r.Inbox, r.Host, string(r.State),
+		_, err := exec(r.ObjectID, r.ActivityID, r.Inbox, r.Host, string(r.State),
 			r.Attempts, r.LastError, r.UpdatedAt.UnixNano())
 		if err != nil {
 			return err

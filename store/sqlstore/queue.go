@@ -85,6 +85,20 @@ func newQueueQueries(d Dialect, schema string) queueQueries {
 type txConn interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+// execN returns a function running query on tx, for n runs: a statement prepared once when n > 1,
+// so a batch parses its SQL once. done releases it.
+func execN(ctx context.Context, tx txConn, query string, n int) (exec func(args ...any) (sql.Result, error), done func(), err error) {
+	if n <= 1 {
+		return func(args ...any) (sql.Result, error) { return tx.ExecContext(ctx, query, args...) }, func() {}, nil
+	}
+	st, err := tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, nil, err
+	}
+	return func(args ...any) (sql.Result, error) { return st.ExecContext(ctx, args...) }, func() { st.Close() }, nil
 }
 
 // writeTx runs fn in a write transaction: BEGIN IMMEDIATE on SQLite, so the transaction holds the
@@ -129,11 +143,16 @@ func (s *Store) Enqueue(ctx context.Context, jobs ...store.Job) error {
 
 func (s *Store) insertJobs(ctx context.Context, tx txConn, jobs []store.Job) error {
 	now := time.Now().UnixNano()
+	exec, done, err := execN(ctx, tx, s.qq.insertJob, len(jobs))
+	if err != nil {
+		return err
+	}
+	defer done()
 	for _, j := range jobs {
 		if j.ID == "" {
 			j.ID = rand.Text()
 		}
-		if _, err := tx.ExecContext(ctx, s.qq.insertJob, j.ID, j.Kind, j.OrderingKey, nonNil(j.Payload),
+		if _, err := exec(j.ID, j.Kind, j.OrderingKey, nonNil(j.Payload),
 			zeroNanos(j.NotBefore), now); err != nil {
 			return fmt.Errorf("job %s: %w", j.ID, err)
 		}
@@ -229,8 +248,13 @@ func (s *Store) AckBatch(ctx context.Context, leases []store.Lease, records ...s
 		if err := s.recordDeliveries(ctx, tx, records); err != nil {
 			return err
 		}
+		exec, done, err := execN(ctx, tx, s.qq.ackJob, len(leases))
+		if err != nil {
+			return err
+		}
+		defer done()
 		for _, l := range leases {
-			err := affectOne(tx.ExecContext(ctx, s.qq.ackJob, l.ID, l.Token))
+			err := affectOne(exec(l.ID, l.Token))
 			switch {
 			case errors.Is(err, store.ErrLeaseLost):
 				lost = append(lost, fmt.Errorf("sqlstore: %s %s: %w", op, l.ID, err))
