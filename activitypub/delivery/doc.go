@@ -20,7 +20,11 @@
 // well. A delivery is signed with the actor's key (draft-cavage, as Mastodon expects), posted with
 // Content-Type application/activity+json under a per-request timeout, and then:
 //
-//   - 2xx: done.
+//   - 2xx: done. The worker hands the job to the Run's completer, which writes the "delivered"
+//     records and acks of the deliveries finished meanwhile together (one [store.BatchAcker] call
+//     when the queue has it) and then releases their workers: a job is acked only after its POST
+//     succeeded, its record is written no later than its ack, and a crash resends at most the
+//     deliveries of the workers in flight.
 //   - 404 or 410: the inbox is gone for good; the followers behind it are removed and reported to
 //     Config.OnGone.
 //   - network error, 408, 429, 5xx: retried when the [RetryPolicy] allows (Retry-After honoured),
@@ -32,11 +36,14 @@
 // Consecutive failures per host are counted in [store.Hosts], so every instance sees them. After
 // Config.BreakerThreshold of them the host's breaker opens: its jobs are put back in the queue until
 // the breaker's time ends, without counting as attempts. Then one delivery probes the host; success
-// closes the breaker, failure opens it again for twice as long.
+// closes the breaker, failure opens it again for twice as long. A healthy host's state is reused for
+// up to a second rather than read for every delivery, so another instance's failures reach this one
+// that late at most.
 //
 // # Status and counters
 //
-// With a [store.Deliveries], every delivery's state (queued, delivered, retrying, failed) is kept and
+// With a [store.Deliveries], every delivery's state (queued, delivered, retrying, failed) is kept (a
+// fan-out page's "queued" records in one write) and
 // [Engine.Status] summarises it per host for an object. [Engine.Stats] returns the counters and the
 // queue depth.
 package delivery
