@@ -77,7 +77,7 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up after this long")
 	flag.StringVar(&o.dir, "dir", "", "directory for the SQLite file (default: a temporary one)")
 	flag.BoolVar(&o.bulk, "bulk", false, "sqlite: load the followers with one INSERT … SELECT instead of AddFollower calls")
-	flag.BoolVar(&o.fleetProcess, "fleet-process", false, "run the fake inboxes in a child process at nice 19 instead of in this process")
+	flag.BoolVar(&o.fleetProcess, "fleet-process", true, "run the fake inboxes in a child process at nice 19 (false: in this process)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
