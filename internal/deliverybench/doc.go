@@ -11,9 +11,4 @@
 //
 // Each inbox is on its own host (h000042.fleet.test) unless -hosts is lower; every host name is
 // connected to the fleet's loopback port. One delivery in -verify has its signature checked.
-//
-// By default (-fleet-process) the fleet runs in a child process, this binary re-executed, at
-// nice 19, so the receiving side takes the sender's CPU only when it would otherwise be idle, as
-// on the real fediverse where the inboxes are other machines; the child reports its counters over
-// its stdin and stdout. -fleet-process=false runs the fleet in the benchmark's own process.
 package main

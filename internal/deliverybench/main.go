@@ -40,9 +40,6 @@ type options struct {
 	timeout                   time.Duration
 	dir                       string
 	bulk                      bool
-	// fleetProcess runs the fake inboxes in a child process at the lowest CPU priority instead
-	// of in this one.
-	fleetProcess bool
 }
 
 // result is what one run measured.
@@ -58,13 +55,9 @@ type result struct {
 	PeakRSSTotalKB   int64
 	Checked, Bad     int64
 	Duplicates       int
-	FleetNice        int // the child fleet's niceness; 0 in-process
 }
 
 func main() {
-	if os.Getenv(envFleetChild) != "" {
-		os.Exit(childMain(os.Stdin, os.Stdout))
-	}
 	var o options
 	flag.IntVar(&o.followers, "followers", 10000, "followers of the publishing actor")
 	flag.IntVar(&o.inboxes, "inboxes", 10000, "distinct delivery inboxes they are spread over")
@@ -77,7 +70,6 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up after this long")
 	flag.StringVar(&o.dir, "dir", "", "directory for the SQLite file (default: a temporary one)")
 	flag.BoolVar(&o.bulk, "bulk", false, "sqlite: load the followers with one INSERT … SELECT instead of AddFollower calls")
-	flag.BoolVar(&o.fleetProcess, "fleet-process", true, "run the fake inboxes in a child process at nice 19 (false: in this process)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -101,12 +93,8 @@ func main() {
 }
 
 func report(w io.Writer, o options, r result) {
-	fleetMode := "in-process"
-	if o.fleetProcess {
-		fleetMode = fmt.Sprintf("child process (nice %d)", r.FleetNice)
-	}
-	fmt.Fprintf(w, "store=%s followers=%d inboxes=%d workers=%d perhost=%d GOMAXPROCS=%d fleet=%s\n",
-		o.store, o.followers, o.inboxes, o.workers, o.perHost, runtime.GOMAXPROCS(0), fleetMode)
+	fmt.Fprintf(w, "store=%s followers=%d inboxes=%d workers=%d perhost=%d GOMAXPROCS=%d\n",
+		o.store, o.followers, o.inboxes, o.workers, o.perHost, runtime.GOMAXPROCS(0))
 	fmt.Fprintf(w, "raw RSA-2048 signing (mean of before and after the fan-out): %.0f/s\n", r.SignPerSec)
 	fmt.Fprintf(w, "populate: %v\n", r.PopulateTime.Round(time.Millisecond))
 	fmt.Fprintf(w, "enqueue (Publish's part): %v\n", r.EnqueueLatency)
@@ -156,14 +144,11 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 	runtime.GC()
 	resetPeakRSS()
 
-	fleet, err := startFleet(o, inboxfleet.Config{Key: key.Public(), KeyID: actorID + "#main-key", VerifyEvery: o.verify})
+	fleet, err := inboxfleet.Start(inboxfleet.Config{Key: key.Public(), KeyID: actorID + "#main-key", VerifyEvery: o.verify})
 	if err != nil {
 		return r, err
 	}
 	defer fleet.Close()
-	if c, ok := fleet.(*childFleet); ok {
-		r.FleetNice = c.nice
-	}
 	eng, err := delivery.New(delivery.Config{
 		Queue: st, Inboxes: st, Documents: st, Followers: st, Hosts: st, Deliveries: st,
 		Keys: func(context.Context, string) (signing.Key, error) {
@@ -190,49 +175,25 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 		return r, err
 	}
 	r.EnqueueLatency = time.Since(start)
-	var fs fleetStats
-	for {
-		if fs, err = fleet.Stats(); err != nil {
-			return r, err
-		}
-		if fs.Distinct >= o.inboxes {
-			break
-		}
+	for fleet.Distinct() < o.inboxes {
 		if ctx.Err() != nil {
-			return r, fmt.Errorf("timed out with %d of %d inboxes reached", fs.Distinct, o.inboxes)
+			return r, fmt.Errorf("timed out with %d of %d inboxes reached", fleet.Distinct(), o.inboxes)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
 	r.Elapsed = time.Since(start)
-	r.Deliveries = fs.Accepted
+	r.Deliveries = fleet.Accepted()
 	r.DeliveriesPerSec = float64(r.Deliveries) / r.Elapsed.Seconds()
 	r.PeakRSSFanOutKB = procStatusKB("VmHWM")
 	// The machine is shared: measure the signing rate again after the fan-out and use the mean.
 	r.SignPerSec = (r.SignPerSec + signRate(key, o.signFor)) / 2
 	r.Ratio = r.DeliveriesPerSec / r.SignPerSec
-	// Read the counters again: deliveries still in flight when the last inbox was reached count.
-	if fs, err = fleet.Stats(); err != nil {
-		return r, err
-	}
-	r.Deliveries = fs.Accepted
-	r.Checked, r.Bad = fs.Checked, fs.Bad
-	r.Duplicates = fs.Accepted - fs.Distinct
+	r.Checked, r.Bad = fleet.Checked(), fleet.BadSignatures()
+	r.Duplicates = r.Deliveries - fleet.Distinct()
 	if r.Bad > 0 {
 		return r, fmt.Errorf("%d deliveries had bad signatures", r.Bad)
 	}
 	return r, nil
-}
-
-// startFleet starts the fake inboxes in this process or, with o.fleetProcess, in a child.
-func startFleet(o options, cfg inboxfleet.Config) (fleet, error) {
-	if o.fleetProcess {
-		return startChildFleet(cfg)
-	}
-	f, err := inboxfleet.Start(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return localFleet{f}, nil
 }
 
 func openStore(ctx context.Context, o options) (benchStore, func(), error) {
