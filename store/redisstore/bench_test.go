@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/fedsite/fedsite/store"
+	"github.com/fedsite/fedsite/store/storetest"
 )
 
 const (
@@ -119,49 +120,14 @@ func BenchmarkLoad1M(b *testing.B) {
 
 // BenchmarkFollowersPage1M walks every page of 1M followers, 1000 a page.
 func BenchmarkFollowersPage1M(b *testing.B) {
-	ctx := context.Background()
 	s := benchStore(b)
 	load(b, s)
-	for b.Loop() {
-		n, cursor := 0, ""
-		for {
-			p, err := s.FollowersPage(ctx, benchActor, cursor, 1000)
-			if err != nil {
-				b.Fatal(err)
-			}
-			n += len(p.Items)
-			if p.Next == "" {
-				break
-			}
-			cursor = p.Next
-		}
-		if n != benchFollowers {
-			b.Fatalf("walked %d followers, want %d", n, benchFollowers)
-		}
-	}
-	b.ReportMetric(float64(benchFollowers)*float64(b.N)/b.Elapsed().Seconds(), "followers/s")
+	storetest.BenchFollowersWalk(b, s, benchActor, benchFollowers)
 }
 
 // BenchmarkDeliveryInboxes1M iterates the distinct inboxes of 1M followers on 10k hosts.
 func BenchmarkDeliveryInboxes1M(b *testing.B) {
-	ctx := context.Background()
 	s := benchStore(b)
 	load(b, s)
-	for b.Loop() {
-		n, after := 0, ""
-		for {
-			batch, err := s.DeliveryInboxes(ctx, benchActor, after, 1000)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if len(batch) == 0 {
-				break
-			}
-			n += len(batch)
-			after = batch[len(batch)-1]
-		}
-		if n != benchHosts {
-			b.Fatalf("iterated %d inboxes, want %d", n, benchHosts)
-		}
-	}
+	storetest.BenchDeliveryInboxes(b, s, benchActor, benchHosts)
 }

@@ -55,3 +55,51 @@ func BenchLeaseAck(b *testing.B, q store.Queue) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "jobs/s")
 }
+
+// BenchFollowersWalk measures walking every page of actorID's followers, 1000 a page, and fails
+// unless it sees want followers; the followers/s metric counts followers walked. The store is
+// loaded before the call.
+func BenchFollowersWalk(b *testing.B, s store.Followers, actorID string, want int) {
+	ctx := context.Background()
+	for b.Loop() {
+		n, cursor := 0, ""
+		for {
+			p, err := s.FollowersPage(ctx, actorID, cursor, 1000)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += len(p.Items)
+			if p.Next == "" {
+				break
+			}
+			cursor = p.Next
+		}
+		if n != want {
+			b.Fatalf("walked %d followers, want %d", n, want)
+		}
+	}
+	b.ReportMetric(float64(want)*float64(b.N)/b.Elapsed().Seconds(), "followers/s")
+}
+
+// BenchDeliveryInboxes measures iterating the distinct delivery inboxes of actorID's followers,
+// 1000 at a time, and fails unless there are want of them. The store is loaded before the call.
+func BenchDeliveryInboxes(b *testing.B, s store.Followers, actorID string, want int) {
+	ctx := context.Background()
+	for b.Loop() {
+		n, after := 0, ""
+		for {
+			batch, err := s.DeliveryInboxes(ctx, actorID, after, 1000)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(batch) == 0 {
+				break
+			}
+			n += len(batch)
+			after = batch[len(batch)-1]
+		}
+		if n != want {
+			b.Fatalf("iterated %d inboxes, want %d", n, want)
+		}
+	}
+}
