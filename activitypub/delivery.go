@@ -90,9 +90,9 @@ func (f *Federation) enqueue(ctx context.Context, activityID, objectID, actorID,
 	return f.engine.Enqueue(ctx, delivery.Activity{ID: activityID, ObjectID: objectID, ActorID: actorID, Inbox: inbox})
 }
 
-// send stores an activity the site sends to one inbox (an Accept, say) so that its id can be
-// dereferenced, and queues its delivery.
-func (f *Federation) send(ctx context.Context, act *vocab.Object, actorID, inbox string) error {
+// send stores an activity the site sends so that its id can be dereferenced, and queues its
+// delivery about objectID: to inbox (an Accept, say), or with inbox empty to every follower.
+func (f *Federation) send(ctx context.Context, act *vocab.Object, actorID, objectID, inbox string) error {
 	doc, err := json.Marshal(act)
 	if err != nil {
 		return fmt.Errorf("activitypub: send %s: %w", act.Type, err)
@@ -103,7 +103,7 @@ func (f *Federation) send(ctx context.Context, act *vocab.Object, actorID, inbox
 	if err != nil {
 		return fmt.Errorf("activitypub: send %s: %w", act.Type, err)
 	}
-	if err := f.enqueue(ctx, act.ID, act.ID, actorID, inbox); err != nil {
+	if err := f.enqueue(ctx, act.ID, objectID, actorID, inbox); err != nil {
 		return fmt.Errorf("activitypub: send %s: %w", act.Type, err)
 	}
 	return nil

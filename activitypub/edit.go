@@ -192,16 +192,7 @@ func (f *Federation) DeleteActor(ctx context.Context, username string) error {
 		To:        vocab.Refs{{IRI: vocab.PublicIRI}},
 		Cc:        vocab.Refs{{IRI: actorID + "/followers"}},
 	}
-	doc, err := json.Marshal(del)
-	if err != nil {
-		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
-	}
-	if err := f.cfg.Store.PutObject(ctx, store.Object{
-		ID: del.ID, ActorID: actorID, Type: "Delete", Document: doc, Published: now,
-	}); err != nil {
-		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
-	}
-	if err := f.enqueue(ctx, del.ID, actorID, actorID, ""); err != nil {
+	if err := f.send(ctx, del, actorID, actorID, ""); err != nil {
 		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
 	}
 	// The tombstone record: the actor document stored under the actor id, then deleted.

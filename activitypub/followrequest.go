@@ -91,5 +91,5 @@ func (f *Federation) answerFollow(ctx context.Context, kind, localID, followerID
 		Object:  vocab.Ref{Object: &embedded},
 		To:      vocab.Refs{{IRI: followerID}},
 	}
-	return f.send(ctx, answer, localID, inbox)
+	return f.send(ctx, answer, localID, answer.ID, inbox)
 }
