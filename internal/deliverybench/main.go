@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -40,6 +41,7 @@ type options struct {
 	timeout                   time.Duration
 	dir                       string
 	bulk                      bool
+	conns                     string
 }
 
 // result is what one run measured.
@@ -55,6 +57,7 @@ type result struct {
 	PeakRSSTotalKB   int64
 	Checked, Bad     int64
 	Duplicates       int
+	Conns            int64
 }
 
 func main() {
@@ -70,6 +73,7 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up after this long")
 	flag.StringVar(&o.dir, "dir", "", "directory for the SQLite file (default: a temporary one)")
 	flag.BoolVar(&o.bulk, "bulk", false, "sqlite: load the followers with one INSERT … SELECT instead of AddFollower calls")
+	flag.StringVar(&o.conns, "conns", "shared", "how deliveries reach the fleet: shared (a pool of 64 keep-alive connections, each host named in the Host header) or per-host (a new TCP connection per host, both ends on the same cores)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -93,14 +97,14 @@ func main() {
 }
 
 func report(w io.Writer, o options, r result) {
-	fmt.Fprintf(w, "store=%s followers=%d inboxes=%d workers=%d perhost=%d GOMAXPROCS=%d\n",
-		o.store, o.followers, o.inboxes, o.workers, o.perHost, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(w, "store=%s followers=%d inboxes=%d workers=%d perhost=%d conns=%s GOMAXPROCS=%d\n",
+		o.store, o.followers, o.inboxes, o.workers, o.perHost, o.conns, runtime.GOMAXPROCS(0))
 	fmt.Fprintf(w, "raw RSA-2048 signing (mean of before and after the fan-out): %.0f/s\n", r.SignPerSec)
 	fmt.Fprintf(w, "populate: %v\n", r.PopulateTime.Round(time.Millisecond))
 	fmt.Fprintf(w, "enqueue (Publish's part): %v\n", r.EnqueueLatency)
 	fmt.Fprintf(w, "fan-out: %d deliveries in %v = %.0f/s, %.1f%% of the signing rate\n",
 		r.Deliveries, r.Elapsed.Round(time.Millisecond), r.DeliveriesPerSec, 100*r.Ratio)
-	fmt.Fprintf(w, "signatures verified: %d, bad: %d; duplicates: %d\n", r.Checked, r.Bad, r.Duplicates)
+	fmt.Fprintf(w, "signatures verified: %d, bad: %d; duplicates: %d; TCP connections: %d\n", r.Checked, r.Bad, r.Duplicates, r.Conns)
 	fmt.Fprintf(w, "peak RSS: %d MB during fan-out, %d MB while populating\n", r.PeakRSSFanOutKB>>10, r.PeakRSSTotalKB>>10)
 }
 
@@ -115,6 +119,9 @@ type benchStore interface {
 
 func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 	var r result
+	if o.bulk && o.store != "sqlite" {
+		return r, errors.New("-bulk loads a SQLite store only")
+	}
 	if o.hosts <= 0 || o.hosts > o.inboxes {
 		o.hosts = o.inboxes
 	}
@@ -149,12 +156,21 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 		return r, err
 	}
 	defer fleet.Close()
+	var client *http.Client
+	switch o.conns {
+	case "shared":
+		client = inboxfleet.SharedClient(fleet.Addr(), 64)
+	case "per-host":
+		client = inboxfleet.Client(fleet.Addr(), 256)
+	default:
+		return r, fmt.Errorf("-conns %q: want shared or per-host", o.conns)
+	}
 	eng, err := delivery.New(delivery.Config{
 		Queue: st, Inboxes: st, Documents: st, Followers: st, Hosts: st, Deliveries: st,
 		Keys: func(context.Context, string) (signing.Key, error) {
 			return signing.Key{ID: actorID + "#main-key", Signer: key}, nil
 		},
-		Client:       inboxfleet.Client(fleet.Addr(), 256),
+		Client:       client,
 		Logger:       slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Workers:      o.workers,
 		PerHost:      o.perHost,
@@ -190,6 +206,7 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 	r.Ratio = r.DeliveriesPerSec / r.SignPerSec
 	r.Checked, r.Bad = fleet.Checked(), fleet.BadSignatures()
 	r.Duplicates = r.Deliveries - fleet.Distinct()
+	r.Conns = fleet.Conns()
 	if r.Bad > 0 {
 		return r, fmt.Errorf("%d deliveries had bad signatures", r.Bad)
 	}

@@ -2,6 +2,7 @@ package inboxfleet
 
 import (
 	"bytes"
+	"crypto"
 	"net/http"
 	"testing"
 	"time"
@@ -9,18 +10,34 @@ import (
 	"github.com/fedsite/fedsite/signing"
 )
 
+// TestFleet posts to the fleet through both clients: each host's inbox counts its own deliveries
+// and signatures over the Host header verify, whether hosts share connections or not.
 func TestFleet(t *testing.T) {
 	key, err := signing.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
 	const keyID = "https://a.test/actor#main-key"
-	f, err := Start(Config{Key: key.Public(), KeyID: keyID})
-	if err != nil {
-		t.Fatal(err)
+	for _, client := range []struct {
+		name string
+		new  func(addr string, n int) *http.Client
+	}{{"per-host", Client}, {"shared", SharedClient}} {
+		t.Run(client.name, func(t *testing.T) {
+			f, err := Start(Config{Key: key.Public(), KeyID: keyID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			testFleet(t, f, client.new(f.Addr(), 4), key, keyID)
+			// Three hosts: a connection each, or the one connection they share.
+			if want := map[string]int64{"per-host": 3, "shared": 1}[client.name]; f.Conns() != want {
+				t.Errorf("%d connections, want %d", f.Conns(), want)
+			}
+		})
 	}
-	defer f.Close()
-	c := Client(f.Addr(), 4)
+}
+
+func testFleet(t *testing.T, f *Fleet, c *http.Client, key crypto.Signer, keyID string) {
 	post := func(inbox string, sign bool) int {
 		body := []byte(`{"type":"Create"}`)
 		req, _ := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(body))
