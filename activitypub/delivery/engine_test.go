@@ -7,10 +7,12 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/fedsite/fedsite/internal/inboxfleet"
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
 )
@@ -451,5 +453,55 @@ func TestRunStops(t *testing.T) {
 	}
 	if d.Ready+d.Leased+d.Delayed != 3 {
 		t.Errorf("queue %+v, want the 3 deliveries left", d)
+	}
+}
+
+// leaseSizes is a queue that records how many jobs each Lease asked for and got.
+type leaseSizes struct {
+	store.Queue
+	mu         sync.Mutex
+	asked, got []int
+}
+
+func (q *leaseSizes) Lease(ctx context.Context, max int, visibility time.Duration) ([]store.Lease, error) {
+	ls, err := q.Queue.Lease(ctx, max, visibility)
+	q.mu.Lock()
+	q.asked, q.got = append(q.asked, max), append(q.got, len(ls))
+	q.mu.Unlock()
+	return ls, err
+}
+
+// TestLeaseGroups checks that while jobs are waiting, Run leases them in groups of a quarter of
+// its slots (here 2×8/4 = 4) rather than one by one as each slot frees.
+func TestLeaseGroups(t *testing.T) {
+	fleet, err := inboxfleet.Start(inboxfleet.Config{Key: testKey().Public(), KeyID: testActor + "#main-key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fleet.Close()
+	q := &leaseSizes{}
+	e := newEnv(t, func(c *Config) { c.Workers, c.Client = 8, inboxfleet.SharedClient(fleet.Addr(), 8) })
+	q.Queue = e.st
+	e.eng.cfg.Queue = q
+	const n = 200
+	for i := range n { // one host each, so no job waits for another (see deliverJob)
+		e.follow(t, fmt.Sprintf("https://remote.test/u/%d", i), inboxfleet.Inbox(i, i))
+	}
+	if err := e.eng.Enqueue(t.Context(), Activity{ID: testActivity, ActorID: testActor}); err != nil {
+		t.Fatal(err)
+	}
+	e.run(t)
+	waitFor(t, "every inbox", func() bool { return fleet.Distinct() == n })
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	small := 0
+	for i := 1; i < len(q.asked); i++ {
+		if q.got[i-1] == q.asked[i-1] && q.asked[i] < 4 {
+			small++ // a lease of fewer than 4 right after one that found a backlog
+		}
+	}
+	if small > 0 || len(q.asked) > n/4+10 {
+		t.Errorf("%d leases for %d jobs, %d of them smaller than a group while jobs waited; asked %v, got %v",
+			len(q.asked), n, small, q.asked, q.got)
 	}
 }
