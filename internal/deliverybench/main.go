@@ -42,6 +42,7 @@ type options struct {
 	dir                       string
 	bulk                      bool
 	conns                     string
+	latency                   time.Duration
 }
 
 // result is what one run measured.
@@ -73,7 +74,8 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up after this long")
 	flag.StringVar(&o.dir, "dir", "", "directory for the SQLite file (default: a temporary one)")
 	flag.BoolVar(&o.bulk, "bulk", false, "sqlite: load the followers with one INSERT … SELECT instead of AddFollower calls")
-	flag.StringVar(&o.conns, "conns", "shared", "how deliveries reach the fleet: shared (a pool of 64 keep-alive connections, each host named in the Host header) or per-host (a new TCP connection per host, both ends on the same cores)")
+	flag.StringVar(&o.conns, "conns", "shared", "how deliveries reach the fleet: shared (a keep-alive connection per worker, each host named in the Host header) or per-host (a new TCP connection per host, both ends on the same cores)")
+	flag.DurationVar(&o.latency, "latency", 0, "how long each fake inbox waits before it answers (a distant server's round trip)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -97,8 +99,8 @@ func main() {
 }
 
 func report(w io.Writer, o options, r result) {
-	fmt.Fprintf(w, "store=%s followers=%d inboxes=%d workers=%d perhost=%d conns=%s GOMAXPROCS=%d\n",
-		o.store, o.followers, o.inboxes, o.workers, o.perHost, o.conns, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(w, "store=%s followers=%d inboxes=%d workers=%d perhost=%d conns=%s latency=%v GOMAXPROCS=%d\n",
+		o.store, o.followers, o.inboxes, o.workers, o.perHost, o.conns, o.latency, runtime.GOMAXPROCS(0))
 	fmt.Fprintf(w, "raw RSA-2048 signing (mean of before and after the fan-out): %.0f/s\n", r.SignPerSec)
 	fmt.Fprintf(w, "populate: %v\n", r.PopulateTime.Round(time.Millisecond))
 	fmt.Fprintf(w, "enqueue (Publish's part): %v\n", r.EnqueueLatency)
@@ -151,7 +153,7 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 	runtime.GC()
 	resetPeakRSS()
 
-	fleet, err := inboxfleet.Start(inboxfleet.Config{Key: key.Public(), KeyID: actorID + "#main-key", VerifyEvery: o.verify})
+	fleet, err := inboxfleet.Start(inboxfleet.Config{Key: key.Public(), KeyID: actorID + "#main-key", VerifyEvery: o.verify, Delay: o.latency})
 	if err != nil {
 		return r, err
 	}
@@ -159,7 +161,7 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 	var client *http.Client
 	switch o.conns {
 	case "shared":
-		client = inboxfleet.SharedClient(fleet.Addr(), 64)
+		client = inboxfleet.SharedClient(fleet.Addr(), o.workers)
 	case "per-host":
 		client = inboxfleet.Client(fleet.Addr(), 256)
 	default:

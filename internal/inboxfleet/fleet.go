@@ -25,6 +25,9 @@ type Config struct {
 	VerifyEvery int
 	// Status answers each delivery. Default: 202 Accepted.
 	Status int
+	// Delay holds each answer back this long, standing in for the round trip to a distant server.
+	// Default: 0, none.
+	Delay time.Duration
 }
 
 // Fleet is the running fleet. Its methods are safe for concurrent use.
@@ -90,6 +93,9 @@ func (f *Fleet) serve(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
+	}
+	if f.cfg.Delay > 0 {
+		time.Sleep(f.cfg.Delay)
 	}
 	f.mu.Lock()
 	f.counts[r.Host+r.URL.Path]++
