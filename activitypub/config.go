@@ -45,7 +45,9 @@ type Config struct {
 	// (store/redisstore) beside a SQLite or PostgreSQL Store.
 	Queue store.Queue
 
-	// DeliveryWorkers is how many deliveries Run sends at once. Default: 8.
+	// DeliveryWorkers is how many deliveries Run sends at once. Most of a delivery's time is the
+	// round trip to the remote server, so it takes many at once to keep up with signing: at 100 ms
+	// a round trip, 64 workers send up to 640 deliveries/s. Default: 64.
 	DeliveryWorkers int
 
 	// DeliveryPerHost is how many deliveries to one remote host Run sends at once. Default: 2.
@@ -150,7 +152,6 @@ type Config struct {
 
 const (
 	defaultMaxBody        = 1 << 20
-	defaultWorkers        = 8
 	defaultAttempts       = 10
 	defaultBackoff        = time.Second
 	defaultRemoteActorTTL = 24 * time.Hour
@@ -175,9 +176,6 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = defaultMaxBody
-	}
-	if cfg.DeliveryWorkers <= 0 {
-		cfg.DeliveryWorkers = defaultWorkers
 	}
 	if cfg.DeliveryAttempts <= 0 {
 		cfg.DeliveryAttempts = defaultAttempts

@@ -66,7 +66,9 @@ type Config struct {
 	// Logger receives the engine's logs. Default: logs are discarded.
 	Logger *slog.Logger
 
-	// Workers is how many jobs run at once in this process. Default: 8.
+	// Workers is how many jobs run at once in this process. A delivery mostly waits for the remote
+	// server, so the workers must outnumber the cores many times over to keep signing busy: at
+	// 100 ms a round trip, 64 workers send up to 640 deliveries/s. Default: 64.
 	Workers int
 	// PerHost is how many deliveries to one host run at once in this process. Default: 2.
 	PerHost int
@@ -96,7 +98,7 @@ type Config struct {
 }
 
 const (
-	defaultWorkers          = 8
+	defaultWorkers          = 64
 	defaultPerHost          = 2
 	defaultRequestTimeout   = 30 * time.Second
 	defaultLeaseTimeout     = 5 * time.Minute

@@ -67,7 +67,7 @@ func main() {
 	flag.IntVar(&o.inboxes, "inboxes", 10000, "distinct delivery inboxes they are spread over")
 	flag.IntVar(&o.hosts, "hosts", 0, "hosts the inboxes are spread over (default: one per inbox)")
 	flag.StringVar(&o.store, "store", "mem", "store: mem or sqlite")
-	flag.IntVar(&o.workers, "workers", 4*runtime.GOMAXPROCS(0), "delivery workers")
+	flag.IntVar(&o.workers, "workers", 64, "delivery workers (64 is the engine's default)")
 	flag.IntVar(&o.perHost, "perhost", 2, "deliveries per host at once")
 	flag.IntVar(&o.verify, "verify", 50, "verify the signature of one delivery in this many")
 	flag.DurationVar(&o.signFor, "signfor", 2*time.Second, "how long to measure the raw signing rate")
