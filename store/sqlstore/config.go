@@ -66,6 +66,8 @@ type Store struct {
 	log     *slog.Logger
 	q       queries
 	qq      queueQueries
+	qs      queueStmts
+	stmts   []*sql.Stmt // every statement of qs, for Close
 
 	closed    atomic.Bool
 	seenCalls atomic.Uint64
@@ -158,6 +160,9 @@ func open(ctx context.Context, cfg Config, extra []migration) (*Store, error) {
 	if err := s.migrate(ctx, append(migrations(), extra...)); err != nil {
 		return nil, err
 	}
+	if err := s.prepareQueue(ctx); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -175,12 +180,13 @@ func detectDialect(db *sql.DB) Dialect {
 // Dialect reports the dialect the store speaks.
 func (s *Store) Dialect() Dialect { return s.dialect }
 
-// Close marks the store closed and, when the store opened the pool itself ([OpenSQLite]), closes
+// Close marks the store closed, closes the statements it prepared and, when the store opened the pool itself ([OpenSQLite]), closes
 // it. A pool passed in [Config.DB] stays open. Later calls return [ErrClosed].
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	s.closeStmts()
 	if s.ownDB {
 		if err := s.db.Close(); err != nil {
 			return fmt.Errorf("sqlstore: close: %w", err)

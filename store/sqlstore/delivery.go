@@ -26,7 +26,7 @@ func (s *Store) HostState(ctx context.Context, host string) (store.HostState, er
 		return h, err
 	}
 	var last, open int64
-	err := s.db.QueryRowContext(ctx, s.qq.hostState, host).Scan(&h.Failures, &last, &open)
+	err := s.qs.hostState.QueryRowContext(ctx, host).Scan(&h.Failures, &last, &open)
 	if errors.Is(err, sql.ErrNoRows) {
 		return h, nil
 	}
@@ -42,7 +42,7 @@ func (s *Store) HostFailed(ctx context.Context, host string, at time.Time) (stor
 		return h, err
 	}
 	var last, open int64
-	err := s.db.QueryRowContext(ctx, s.qq.hostFailed, host, zeroNanos(at)).Scan(&h.Failures, &last, &open)
+	err := s.qs.hostFailed.QueryRowContext(ctx, host, zeroNanos(at)).Scan(&h.Failures, &last, &open)
 	h.LastFailure, h.OpenUntil = fromZeroNanos(last), fromZeroNanos(open)
 	return h, wrap(op, err)
 }
@@ -53,7 +53,7 @@ func (s *Store) OpenHost(ctx context.Context, host string, until time.Time) erro
 	if err := s.check(op); err != nil {
 		return err
 	}
-	_, err := s.db.ExecContext(ctx, s.qq.openHost, host, zeroNanos(until))
+	_, err := s.qs.openHost.ExecContext(ctx, host, zeroNanos(until))
 	return wrap(op, err)
 }
 
@@ -63,7 +63,7 @@ func (s *Store) HostSucceeded(ctx context.Context, host string) error {
 	if err := s.check(op); err != nil {
 		return err
 	}
-	_, err := s.db.ExecContext(ctx, s.qq.hostSucceeded, host)
+	_, err := s.qs.hostSucceeded.ExecContext(ctx, host)
 	return wrap(op, err)
 }
 
@@ -79,24 +79,24 @@ func (s *Store) RecordDelivery(ctx context.Context, records ...store.DeliveryRec
 		return wrap(op, ctx.Err())
 	case 1:
 		// One statement is atomic on its own; skipping the transaction saves two round trips.
-		return wrap(op, s.recordDeliveries(ctx, s.db, records))
+		return wrap(op, s.recordDeliveries(ctx, nil, records))
 	}
-	return wrap(op, s.writeTx(ctx, func(tx txConn) error { return s.recordDeliveries(ctx, tx, records) }))
+	return wrap(op, s.inTx(ctx, func(tx *sql.Tx) error { return s.recordDeliveries(ctx, tx, records) }))
 }
 
-// recordDeliveries upserts records through tx; a zero UpdatedAt becomes the current time.
-func (s *Store) recordDeliveries(ctx context.Context, tx txConn, records []store.DeliveryRecord) error {
+// recordDeliveries upserts records in tx, or on the pool when tx is nil; a zero UpdatedAt becomes
+// the current time.
+func (s *Store) recordDeliveries(ctx context.Context, tx *sql.Tx, records []store.DeliveryRecord) error {
 	now := time.Now()
-	exec, done, err := execN(ctx, tx, s.qq.recordDelivery, len(records))
-	if err != nil {
-		return err
+	st := s.qs.recordDelivery
+	if tx != nil {
+		st = tx.StmtContext(ctx, st)
 	}
-	defer done()
 	for _, r := range records {
 		if r.UpdatedAt.IsZero() {
 			r.UpdatedAt = now
 		}
-		_, err := exec(r.ObjectID, r.ActivityID, r.Inbox, r.Host, string(r.State),
+		_, err := st.ExecContext(ctx, r.ObjectID, r.ActivityID, r.Inbox, r.Host, string(r.State),
 			r.Attempts, r.LastError, r.UpdatedAt.UnixNano())
 		if err != nil {
 			return err

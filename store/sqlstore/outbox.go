@@ -64,7 +64,13 @@ func (s *Store) CountOutbox(ctx context.Context, actorID string) (int, error) {
 	return n, wrap(op, err)
 }
 
-// inTx runs fn in a transaction, committing when fn returns nil and rolling back otherwise.
+// inTx runs fn in a transaction, committing when fn returns nil and rolling back otherwise. On
+// SQLite the pool begins it with BEGIN IMMEDIATE (OpenSQLite sets _txlock=immediate, and the
+// package doc asks callers of Open to): it takes the write lock at once, waiting in the busy
+// handler while another connection writes. Without that setting the transaction is deferred,
+// which is as safe as long as fn writes in its first statement — every fn in this package does —
+// since it then asks for the write lock before it has read anything; a deferred transaction that
+// read first could fail with SQLITE_BUSY instead of waiting.
 func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {

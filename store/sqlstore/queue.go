@@ -81,51 +81,49 @@ func newQueueQueries(d Dialect, schema string) queueQueries {
 	}
 }
 
-// txConn is what a transaction and a connection share.
-type txConn interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+// queueStmts are the hot statements of the queue, host state and delivery status, prepared once
+// when the store opens: on SQLite's one connection each is parsed once for the life of the store
+// rather than at every call. In a transaction they are bound with [sql.Tx.StmtContext], which
+// reuses the connection's prepared statement.
+type queueStmts struct {
+	insertJob, lease, ackJob, retryJob, deadJob, insertDead, depth *sql.Stmt
+
+	hostState, hostFailed, openHost, hostSucceeded *sql.Stmt
+
+	recordDelivery *sql.Stmt
 }
 
-// execN returns a function running query on tx, for n runs: a statement prepared once when n > 1,
-// so a batch parses its SQL once. done releases it.
-func execN(ctx context.Context, tx txConn, query string, n int) (exec func(args ...any) (sql.Result, error), done func(), err error) {
-	if n <= 1 {
-		return func(args ...any) (sql.Result, error) { return tx.ExecContext(ctx, query, args...) }, func() {}, nil
-	}
-	st, err := tx.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, nil, err
-	}
-	return func(args ...any) (sql.Result, error) { return st.ExecContext(ctx, args...) }, func() { st.Close() }, nil
-}
-
-// writeTx runs fn in a write transaction: BEGIN IMMEDIATE on SQLite, so the transaction holds the
-// write lock from its first statement and never fails to upgrade a read; an ordinary transaction
-// on Postgres, whose row locks do the rest.
-func (s *Store) writeTx(ctx context.Context, fn func(txConn) error) (err error) {
-	if s.dialect != SQLite {
-		return s.inTx(ctx, func(tx *sql.Tx) error { return fn(tx) })
-	}
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		return err
-	}
-	if err := fn(conn); err != nil {
-		// Roll back even when ctx is done, so the connection goes back to the pool clean.
-		conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
-		return err
-	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
-		return err
+// prepareQueue prepares s.qs from s.qq; it closes what it prepared when one fails.
+func (s *Store) prepareQueue(ctx context.Context) error {
+	q := s.qq
+	for _, p := range []struct {
+		dst   **sql.Stmt
+		query string
+	}{
+		{&s.qs.insertJob, q.insertJob}, {&s.qs.lease, q.lease}, {&s.qs.ackJob, q.ackJob},
+		{&s.qs.retryJob, q.retryJob}, {&s.qs.deadJob, q.deadJob}, {&s.qs.insertDead, q.insertDead},
+		{&s.qs.depth, q.depth},
+		{&s.qs.hostState, q.hostState}, {&s.qs.hostFailed, q.hostFailed}, {&s.qs.openHost, q.openHost},
+		{&s.qs.hostSucceeded, q.hostSucceeded},
+		{&s.qs.recordDelivery, q.recordDelivery},
+	} {
+		st, err := s.db.PrepareContext(ctx, p.query)
+		if err != nil {
+			s.closeStmts()
+			return wrap("prepare", err)
+		}
+		*p.dst = st
+		s.stmts = append(s.stmts, st)
 	}
 	return nil
+}
+
+// closeStmts closes the statements prepareQueue prepared.
+func (s *Store) closeStmts() {
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = nil
 }
 
 // Enqueue implements [store.Queue] in one transaction. An ID a queued or leased job has is
@@ -138,21 +136,17 @@ func (s *Store) Enqueue(ctx context.Context, jobs ...store.Job) error {
 	if len(jobs) == 0 {
 		return wrap(op, ctx.Err())
 	}
-	return wrap(op, s.writeTx(ctx, func(tx txConn) error { return s.insertJobs(ctx, tx, jobs) }))
+	return wrap(op, s.inTx(ctx, func(tx *sql.Tx) error { return s.insertJobs(ctx, tx, jobs) }))
 }
 
-func (s *Store) insertJobs(ctx context.Context, tx txConn, jobs []store.Job) error {
+func (s *Store) insertJobs(ctx context.Context, tx *sql.Tx, jobs []store.Job) error {
 	now := time.Now().UnixNano()
-	exec, done, err := execN(ctx, tx, s.qq.insertJob, len(jobs))
-	if err != nil {
-		return err
-	}
-	defer done()
+	st := tx.StmtContext(ctx, s.qs.insertJob)
 	for _, j := range jobs {
 		if j.ID == "" {
 			j.ID = rand.Text()
 		}
-		if _, err := exec(j.ID, j.Kind, j.OrderingKey, nonNil(j.Payload),
+		if _, err := st.ExecContext(ctx, j.ID, j.Kind, j.OrderingKey, nonNil(j.Payload),
 			zeroNanos(j.NotBefore), now); err != nil {
 			return fmt.Errorf("job %s: %w", j.ID, err)
 		}
@@ -172,11 +166,11 @@ func (s *Store) Lease(ctx context.Context, max int, visibility time.Duration) ([
 	max = min(max, maxLimit)
 	var out []store.Lease
 	var seqs []int64
-	err := s.writeTx(ctx, func(tx txConn) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		out, seqs = out[:0], seqs[:0]
 		now := time.Now()
 		until := now.Add(visibility)
-		rows, err := tx.QueryContext(ctx, s.qq.lease, now.UnixNano(), until.UnixNano(), rand.Text()+":", max)
+		rows, err := tx.StmtContext(ctx, s.qs.lease).QueryContext(ctx, now.UnixNano(), until.UnixNano(), rand.Text()+":", max)
 		if err != nil {
 			return err
 		}
@@ -218,10 +212,10 @@ func (s *Store) Ack(ctx context.Context, l store.Lease, next ...store.Job) error
 	}
 	if len(next) == 0 {
 		// One statement is atomic on its own; skipping the transaction saves two round trips.
-		return wrap(op+" "+l.ID, affectOne(s.db.ExecContext(ctx, s.qq.ackJob, l.ID, l.Token)))
+		return wrap(op+" "+l.ID, affectOne(s.qs.ackJob.ExecContext(ctx, l.ID, l.Token)))
 	}
-	err := s.writeTx(ctx, func(tx txConn) error {
-		if err := affectOne(tx.ExecContext(ctx, s.qq.ackJob, l.ID, l.Token)); err != nil {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := affectOne(tx.StmtContext(ctx, s.qs.ackJob).ExecContext(ctx, l.ID, l.Token)); err != nil {
 			return err
 		}
 		return s.insertJobs(ctx, tx, next)
@@ -243,18 +237,14 @@ func (s *Store) AckBatch(ctx context.Context, leases []store.Lease, records ...s
 		return s.Ack(ctx, leases[0])
 	}
 	var lost []error
-	err := s.writeTx(ctx, func(tx txConn) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		lost = lost[:0]
 		if err := s.recordDeliveries(ctx, tx, records); err != nil {
 			return err
 		}
-		exec, done, err := execN(ctx, tx, s.qq.ackJob, len(leases))
-		if err != nil {
-			return err
-		}
-		defer done()
+		ack := tx.StmtContext(ctx, s.qs.ackJob)
 		for _, l := range leases {
-			err := affectOne(exec(l.ID, l.Token))
+			err := affectOne(ack.ExecContext(ctx, l.ID, l.Token))
 			switch {
 			case errors.Is(err, store.ErrLeaseLost):
 				lost = append(lost, fmt.Errorf("sqlstore: %s %s: %w", op, l.ID, err))
@@ -276,7 +266,7 @@ func (s *Store) Retry(ctx context.Context, l store.Lease, at time.Time, reason s
 	if err := s.check(op); err != nil {
 		return err
 	}
-	err := affectOne(s.db.ExecContext(ctx, s.qq.retryJob, l.ID, l.Token, zeroNanos(at), reason))
+	err := affectOne(s.qs.retryJob.ExecContext(ctx, l.ID, l.Token, zeroNanos(at), reason))
 	return wrap(op+" "+l.ID, err)
 }
 
@@ -286,8 +276,8 @@ func (s *Store) DeadLetter(ctx context.Context, l store.Lease, reason string) er
 	if err := s.check(op); err != nil {
 		return err
 	}
-	err := s.writeTx(ctx, func(tx txConn) error {
-		rows, err := tx.QueryContext(ctx, s.qq.deadJob, l.ID, l.Token)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.StmtContext(ctx, s.qs.deadJob).QueryContext(ctx, l.ID, l.Token)
 		if err != nil {
 			return err
 		}
@@ -307,7 +297,7 @@ func (s *Store) DeadLetter(ctx context.Context, l store.Lease, reason string) er
 		if !found {
 			return store.ErrLeaseLost
 		}
-		_, err = tx.ExecContext(ctx, s.qq.insertDead, j.ID, j.Kind, j.OrderingKey, nonNil(j.Payload), j.Attempts,
+		_, err = tx.StmtContext(ctx, s.qs.insertDead).ExecContext(ctx, j.ID, j.Kind, j.OrderingKey, nonNil(j.Payload), j.Attempts,
 			reason, enq, time.Now().UnixNano())
 		return err
 	})
@@ -322,7 +312,7 @@ func (s *Store) Depth(ctx context.Context) (store.QueueDepth, error) {
 	if err := s.check(op); err != nil {
 		return d, err
 	}
-	err := s.db.QueryRowContext(ctx, s.qq.depth, time.Now().UnixNano()).Scan(&d.Ready, &d.Delayed, &d.Leased, &d.Dead)
+	err := s.qs.depth.QueryRowContext(ctx, time.Now().UnixNano()).Scan(&d.Ready, &d.Delayed, &d.Leased, &d.Dead)
 	return d, wrap(op, err)
 }
 
