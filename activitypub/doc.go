@@ -63,5 +63,6 @@
 // Config.Inbox tell the site as they arrive, together with Flag reports, follow requests to
 // actors with ManuallyApprovesFollowers (answered by [Federation.ApproveFollow] and
 // [Federation.RejectFollow]) and followers that moved (Move, checked against the new account's
-// alsoKnownAs).
+// alsoKnownAs). A Follow from an actor that has moved away (movedTo in its document) is answered
+// with a Reject and gains it no follower.
 package activitypub

@@ -252,7 +252,8 @@ func (f *Federation) handleActivity(ctx context.Context, act *vocab.Object) erro
 }
 
 // handleFollow records the follower and answers with an Accept that embeds the Follow and is
-// addressed to the follower, as Mastodon expects (INTEROP §6 item 6).
+// addressed to the follower, as Mastodon expects (INTEROP §6 item 6). A Follow from an actor that
+// moved away is rejected instead (see rejectMovedFollow).
 func (f *Federation) handleFollow(ctx context.Context, follow *vocab.Object) error {
 	username := f.urls.username(follow.Object.ID())
 	if username == "" {
@@ -266,6 +267,9 @@ func (f *Federation) handleFollow(ctx context.Context, follow *vocab.Object) err
 	remote, err := f.remoteActor(ctx, follow.Actor.ID())
 	if err != nil {
 		return err
+	}
+	if target := movedTarget(remote.Document); target != "" {
+		return f.rejectMovedFollow(ctx, localID, remote, target, follow)
 	}
 	if a.ManuallyApprovesFollowers {
 		if _, err := f.cfg.Store.Follower(ctx, localID, remote.ID); errors.Is(err, store.ErrNotFound) {
@@ -285,6 +289,21 @@ func (f *Federation) handleFollow(ctx context.Context, follow *vocab.Object) err
 	}
 	f.audit(ctx, store.AuditEntry{Actor: remote.ID, Action: "follow", Object: localID, Detail: follow.ID})
 	return f.answerFollow(ctx, "Accept", localID, remote.ID, remote.Inbox, follow)
+}
+
+// rejectMovedFollow answers a Follow from an actor whose document names the account it moved to
+// with a Reject embedding the Follow. Its followers were meant to follow the new account (Move),
+// so the old one gains none: no follower or follow request is stored and OnFollowRequest is not
+// called. A follow the actor made before it moved is ended too, since the Reject ends it on the
+// actor's server as well.
+func (f *Federation) rejectMovedFollow(ctx context.Context, localID string, remote store.RemoteActor, target string, follow *vocab.Object) error {
+	f.log.LogAttrs(ctx, slog.LevelInfo, "activitypub: follow from a moved actor rejected",
+		slog.String("actor", remote.ID), slog.String("moved_to", target), slog.String("object", localID))
+	if err := f.unfollow(ctx, localID, remote.ID, follow.ID); err != nil {
+		return err
+	}
+	f.audit(ctx, store.AuditEntry{Actor: remote.ID, Action: "reject follow", Object: localID, Detail: follow.ID})
+	return f.answerFollow(ctx, "Reject", localID, remote.ID, remote.Inbox, follow)
 }
 
 // handleUndo handles Undo{Follow}, Undo{Like} and Undo{Announce}, whether the undone activity is

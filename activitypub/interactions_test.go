@@ -1,13 +1,17 @@
 package activitypub_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/fedsite/fedsite/activitypub"
 	"github.com/fedsite/fedsite/activitypub/activitypubtest"
@@ -267,6 +271,99 @@ func TestFollowRequests(t *testing.T) {
 			}
 			if err := decide(t.Context(), "desk", bob.ActorID()); err == nil {
 				t.Error("a second decision succeeded, want ErrNotFound")
+			}
+		})
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestFollowFromMovedActor checks that a Follow from an actor whose document has movedTo is
+// answered with a Reject and leaves no follower, no follow request and no hook call behind.
+func TestFollowFromMovedActor(t *testing.T) {
+	const newAccount = "https://new.example/users/alice"
+	tests := []struct {
+		name         string
+		object       string // the site actor followed; desk approves its followers
+		followBefore bool   // a follow accepted before the actor moved
+		movedTo      string
+		wantKind     string
+		wantFollower bool
+	}{
+		{name: "not moved", object: "news", wantKind: "Accept", wantFollower: true},
+		{name: "moved", object: "news", movedTo: newAccount, wantKind: "Reject"},
+		{name: "moved, to an actor approving followers", object: "desk", movedTo: newAccount, wantKind: "Reject"},
+		{name: "moved after following", object: "news", followBefore: true, movedTo: newAccount, wantKind: "Reject"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hooks := &hookLog{}
+			logs := &lockedBuffer{}
+			s := newSiteWith(t, memstore.New(), func(c *activitypub.Config) {
+				c.Inbox = hooks.hooks()
+				c.Actors = activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
+					if name == "news" || name == "desk" {
+						return &activitypub.Actor{Username: name, ManuallyApprovesFollowers: name == "desk"}, nil
+					}
+					return nil, activitypub.ErrNotFound
+				})
+				// Fetch the follower's document for every Follow, so that a move after the first
+				// Follow is seen.
+				c.RemoteActorTTL = time.Nanosecond
+				c.Logger = slog.New(slog.NewTextHandler(logs, nil))
+			})
+			alice := activitypubtest.NewRemote(t, "alice")
+			local := s.fed.ActorID(tt.object)
+			if tt.followBefore {
+				follow(t, s, alice, local, "0")
+			}
+			alice.SetMovedTo(tt.movedTo)
+			followID := alice.ActorID() + "/follows/1"
+			if resp := alice.Post(local+"/inbox", map[string]any{"@context": vocab.ContextActivityStreams,
+				"id": followID, "type": "Follow", "actor": alice.ActorID(), "object": local}); resp.StatusCode != http.StatusAccepted {
+				t.Fatalf("Follow: status %d, want 202", resp.StatusCode)
+			}
+
+			d := alice.WaitFor(tt.wantKind)
+			if d.Signer != local || d.Activity.Actor.ID() != local {
+				t.Errorf("%s signed by %s, actor %s, want %s", tt.wantKind, d.Signer, d.Activity.Actor.ID(), local)
+			}
+			if in := d.Activity.Object.Object; in == nil || in.ID != followID || !in.Type.Has("Follow") {
+				t.Errorf("%s object = %+v, want the embedded Follow %s", tt.wantKind, d.Activity.Object, followID)
+			}
+			if n := count(alice, "Reject"); tt.wantKind == "Accept" && n != 0 {
+				t.Errorf("%d Rejects delivered, want none", n)
+			}
+			_, err := s.store.Follower(t.Context(), local, alice.ActorID())
+			if got := err == nil; got != tt.wantFollower {
+				t.Errorf("follower stored = %v (%v), want %v", got, err, tt.wantFollower)
+			}
+			if _, err := s.store.FollowRequest(t.Context(), local, alice.ActorID()); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("follow request: %v, want ErrNotFound", err)
+			}
+			if got := hooks.list(); len(got) != 0 {
+				t.Errorf("hooks %q, want none", got)
+			}
+			logged := strings.Contains(logs.String(), `level=INFO msg="activitypub: follow from a moved actor rejected" actor=`+
+				alice.ActorID()+" moved_to="+newAccount)
+			if want := tt.movedTo != ""; logged != want {
+				t.Errorf("info record of the rejection logged = %v, want %v; logs:\n%s", logged, want, logs)
 			}
 		})
 	}

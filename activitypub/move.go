@@ -114,3 +114,15 @@ func aliases(doc *vocab.Object) []string {
 	}
 	return many.IDs()
 }
+
+// movedTarget returns the movedTo of a remote actor's document, the account it moved to, or ""
+// when the document has none or does not decode.
+func movedTarget(doc []byte) string {
+	var d struct {
+		MovedTo vocab.Ref `json:"movedTo"`
+	}
+	if json.Unmarshal(doc, &d) != nil {
+		return ""
+	}
+	return d.MovedTo.ID()
+}

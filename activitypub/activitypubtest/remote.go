@@ -27,6 +27,7 @@ type Remote struct {
 
 	mu         sync.Mutex
 	deliveries []Delivery
+	movedTo    string
 }
 
 // Delivery is one POST the remote received.
@@ -82,6 +83,14 @@ func (r *Remote) Key() signing.Key {
 	return signing.Key{ID: r.ActorID() + "#main-key", Signer: r.key}
 }
 
+// SetMovedTo makes the actor document carry movedTo with target, as the document of an account
+// that moved away does; "" removes it again.
+func (r *Remote) SetMovedTo(target string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.movedTo = target
+}
+
 func (r *Remote) serveActor(w http.ResponseWriter, _ *http.Request) {
 	pub, err := signing.EncodePublicKey(&r.key.PublicKey)
 	if err != nil {
@@ -89,8 +98,7 @@ func (r *Remote) serveActor(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	id := r.ActorID()
-	w.Header().Set("Content-Type", vocab.MediaType)
-	json.NewEncoder(w).Encode(map[string]any{
+	doc := map[string]any{
 		"@context":          []string{vocab.ContextActivityStreams, vocab.ContextSecurity},
 		"id":                id,
 		"type":              "Person",
@@ -98,7 +106,14 @@ func (r *Remote) serveActor(w http.ResponseWriter, _ *http.Request) {
 		"inbox":             id + "/inbox",
 		"endpoints":         map[string]string{"sharedInbox": r.srv.URL + "/inbox"},
 		"publicKey":         map[string]string{"id": id + "#main-key", "owner": id, "publicKeyPem": string(pub)},
-	})
+	}
+	r.mu.Lock()
+	if r.movedTo != "" {
+		doc["movedTo"] = r.movedTo
+	}
+	r.mu.Unlock()
+	w.Header().Set("Content-Type", vocab.MediaType)
+	json.NewEncoder(w).Encode(doc)
 }
 
 func (r *Remote) serveInbox(w http.ResponseWriter, req *http.Request) {
