@@ -155,26 +155,36 @@ func (s *Store) RecordDelivery(ctx context.Context, records ...store.DeliveryRec
 	if len(records) == 0 {
 		return nil
 	}
+	args, err := s.recordArgs(records)
+	if err != nil {
+		return fmt.Errorf("redisstore: %s: %w", op, err)
+	}
+	if err := s.hsc.recordDelivery.Run(ctx, s.c, []string{s.kDeliveryObjects()}, args...).Err(); err != nil {
+		return wrap(op, err)
+	}
+	return nil
+}
+
+// recordArgs encodes records as the arguments of the recordDelivery script; a zero UpdatedAt
+// becomes the current time.
+func (s *Store) recordArgs(records []store.DeliveryRecord) ([]any, error) {
 	now := time.Now()
 	args := make([]any, 0, 1+3*len(records))
 	args = append(args, s.p)
 	for _, r := range records {
 		if strings.ContainsRune(r.ActivityID, 0) {
-			return fmt.Errorf("redisstore: %s: activity id %q holds a NUL byte", op, r.ActivityID)
+			return nil, fmt.Errorf("activity id %q holds a NUL byte", r.ActivityID)
 		}
 		if r.UpdatedAt.IsZero() {
 			r.UpdatedAt = now
 		}
 		rec, err := json.Marshal(deliveryRecord{H: r.Host, S: string(r.State), A: r.Attempts, E: r.LastError, U: fmtTime(r.UpdatedAt)})
 		if err != nil {
-			return wrap(op, err)
+			return nil, err
 		}
 		args = append(args, r.ActivityID+"\x00"+r.Inbox, r.ObjectID, rec)
 	}
-	if err := s.hsc.recordDelivery.Run(ctx, s.c, []string{s.kDeliveryObjects()}, args...).Err(); err != nil {
-		return wrap(op, err)
-	}
-	return nil
+	return args, nil
 }
 
 // DeliveriesPage lists an object's delivery records by activity, then inbox, in byte order, with

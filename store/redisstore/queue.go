@@ -383,6 +383,92 @@ func (s *Store) Ack(ctx context.Context, l store.Lease, next ...store.Job) error
 	return finishResult(op, l.ID, res, err)
 }
 
+// AckBatch implements [store.BatchAcker]: the records and the acks (the Ack script, once per lease)
+// go in one MULTI/EXEC transaction, one round trip, which Redis runs with nothing in between. Like
+// any Redis script, a script that fails midway does not undo its earlier writes.
+func (s *Store) AckBatch(ctx context.Context, leases []store.Lease, records ...store.DeliveryRecord) error {
+	const op = "ack batch"
+	if err := begin(ctx, op); err != nil {
+		return err
+	}
+	var recArgs []any
+	if len(records) > 0 {
+		var err error
+		if recArgs, err = s.recordArgs(records); err != nil {
+			return fmt.Errorf("redisstore: %s: %w", op, err)
+		}
+	}
+	now := time.Now()
+	// One script call per entry: the records first (when there are any), then an ack per lease.
+	calls := make([]func(redis.Scripter) *redis.Cmd, 0, 1+len(leases))
+	if recArgs != nil {
+		calls = append(calls, func(c redis.Scripter) *redis.Cmd {
+			return s.hsc.recordDelivery.EvalSha(ctx, c, []string{s.kDeliveryObjects()}, recArgs...)
+		})
+	}
+	for _, l := range leases {
+		args := append(s.queueArgs(now), l.ID, l.Token, now.UnixNano(), 0)
+		calls = append(calls, func(c redis.Scripter) *redis.Cmd {
+			return s.qsc.ack.EvalSha(ctx, c, []string{s.qp + "stream"}, args...)
+		})
+	}
+	results, err := s.evalShaTx(ctx, calls, s.hsc.recordDelivery, s.qsc.ack)
+	if err != nil {
+		return wrap(op, err)
+	}
+	if recArgs != nil {
+		if err := results[0].Err(); err != nil {
+			return wrap(op, err)
+		}
+		results = results[1:]
+	}
+	var lost []error
+	for i, c := range results {
+		res, err := c.Text()
+		if err := finishResult(op, leases[i].ID, res, err); err != nil {
+			lost = append(lost, err)
+		}
+	}
+	return errors.Join(lost...)
+}
+
+// evalShaTx runs script calls made with EvalSha in one MULTI/EXEC and returns their results, each
+// with its own error. A pipelined EvalSha cannot fall back to EVAL as Script.Run does, so when Redis
+// has lost the scripts (a restart, SCRIPT FLUSH) it loads them and runs once more the calls that
+// found none; those had written nothing.
+func (s *Store) evalShaTx(ctx context.Context, calls []func(redis.Scripter) *redis.Cmd, scripts ...*redis.Script) ([]*redis.Cmd, error) {
+	out := make([]*redis.Cmd, len(calls))
+	todo := make([]int, len(calls))
+	for i := range todo {
+		todo[i] = i
+	}
+	for range 2 {
+		// The error returned is one of the commands'; each is read from its command.
+		_, _ = s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			for _, i := range todo {
+				out[i] = calls[i](p)
+			}
+			return nil
+		})
+		var missing []int
+		for _, i := range todo {
+			if redis.HasErrorPrefix(out[i].Err(), "NOSCRIPT") {
+				missing = append(missing, i)
+			}
+		}
+		if len(missing) == 0 {
+			break
+		}
+		for _, sc := range scripts {
+			if err := sc.Load(ctx, s.c).Err(); err != nil {
+				return nil, err
+			}
+		}
+		todo = missing
+	}
+	return out, nil
+}
+
 // Retry returns a leased job to the delayed set with one more attempt.
 func (s *Store) Retry(ctx context.Context, l store.Lease, at time.Time, reason string) error {
 	const op = "retry"

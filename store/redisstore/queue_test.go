@@ -87,3 +87,44 @@ func BenchmarkEnqueue(b *testing.B) { storetest.BenchEnqueue(b, newStore(b, test
 
 // BenchmarkLeaseAck leases jobs 50 at a time and acks each; ns/op is per job.
 func BenchmarkLeaseAck(b *testing.B) { storetest.BenchLeaseAck(b, newStore(b, testClient(b))) }
+
+// TestAckBatchAfterScriptFlush checks that AckBatch, whose scripts run pipelined in MULTI/EXEC
+// and so cannot fall back to EVAL one by one, still acks and records after Redis lost its scripts.
+func TestAckBatchAfterScriptFlush(t *testing.T) {
+	c := testClient(t)
+	ctx := t.Context()
+	var r [8]byte
+	rand.Read(r[:])
+	p := "fedsitetest:" + hex.EncodeToString(r[:]) + ":"
+	t.Cleanup(func() { deletePrefix(t, c, p) })
+	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := s.Enqueue(ctx, store.Job{ID: fmt.Sprint(i), Kind: "deliver"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ls, err := s.Lease(ctx, 3, time.Minute)
+	if err != nil || len(ls) != 3 {
+		t.Fatalf("Lease = %d, %v", len(ls), err)
+	}
+	if err := c.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	const obj = "https://news.example/articles/1"
+	rec := store.DeliveryRecord{ObjectID: obj, ActivityID: obj + "#create", Inbox: "https://a.example/inbox",
+		Host: "a.example", State: store.DeliveryDelivered, Attempts: 1}
+	if err := s.AckBatch(ctx, ls, rec); err != nil {
+		t.Fatalf("AckBatch after SCRIPT FLUSH: %v", err)
+	}
+	d, err := s.Depth(ctx)
+	if err != nil || d != (store.QueueDepth{}) {
+		t.Errorf("Depth = %+v, %v; want empty", d, err)
+	}
+	page, err := s.DeliveriesPage(ctx, obj, "", 10)
+	if err != nil || len(page.Items) != 1 || page.Items[0].State != store.DeliveryDelivered {
+		t.Errorf("records = %+v, %v; want the one delivered record", page.Items, err)
+	}
+}
