@@ -23,11 +23,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/fedsite/fedsite/activitypub/delivery"
 	"github.com/fedsite/fedsite/internal/inboxfleet"
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/memstore"
+	"github.com/fedsite/fedsite/store/redisstore"
 	"github.com/fedsite/fedsite/store/sqlstore"
 )
 
@@ -43,6 +46,7 @@ type options struct {
 	bulk                      bool
 	conns                     string
 	latency                   time.Duration
+	redisURL                  string
 }
 
 // result is what one run measured.
@@ -66,7 +70,8 @@ func main() {
 	flag.IntVar(&o.followers, "followers", 10000, "followers of the publishing actor")
 	flag.IntVar(&o.inboxes, "inboxes", 10000, "distinct delivery inboxes they are spread over")
 	flag.IntVar(&o.hosts, "hosts", 0, "hosts the inboxes are spread over (default: one per inbox)")
-	flag.StringVar(&o.store, "store", "mem", "store: mem or sqlite")
+	flag.StringVar(&o.store, "store", "mem", "store: mem, sqlite or redis")
+	flag.StringVar(&o.redisURL, "redis", "redis://127.0.0.1:6379/0", "the Redis for -store redis (its keys go under a fresh prefix, deleted after)")
 	flag.IntVar(&o.workers, "workers", 64, "delivery workers (64 is the engine's default)")
 	flag.IntVar(&o.perHost, "perhost", 2, "deliveries per host at once")
 	flag.IntVar(&o.verify, "verify", 50, "verify the signature of one delivery in this many")
@@ -249,6 +254,8 @@ func openStore(ctx context.Context, o options) (benchStore, func(), error) {
 			return nil, nil, errors.New("sqlstore does not implement store.Queue yet")
 		}
 		return bs, func() { s.Close(); cleanup() }, nil
+	case "redis":
+		return openRedis(ctx, o.redisURL)
 	}
 	return nil, nil, fmt.Errorf("unknown store %q", o.store)
 }
@@ -353,4 +360,38 @@ func bulkLoad(ctx context.Context, path string, o options) error {
 	}
 	_, err = db.ExecContext(ctx, "ANALYZE")
 	return err
+}
+
+// openRedis opens a redisstore under a fresh key prefix; closing it deletes the prefix's keys.
+func openRedis(ctx context.Context, url string) (benchStore, func(), error) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, nil, fmt.Errorf("-redis: %w", err)
+	}
+	c := redis.NewClient(opt)
+	if err := c.Ping(ctx).Err(); err != nil {
+		c.Close()
+		return nil, nil, fmt.Errorf("redis at %s: %w", url, err)
+	}
+	prefix := "fedsitebench:" + rand.Text() + ":"
+	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix})
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	cleanup := func() {
+		var cursor uint64
+		for {
+			keys, next, err := c.Scan(context.Background(), cursor, prefix+"*", 10_000).Result()
+			if err == nil && len(keys) > 0 {
+				err = c.Unlink(context.Background(), keys...).Err()
+			}
+			if err != nil || next == 0 {
+				break
+			}
+			cursor = next
+		}
+		c.Close()
+	}
+	return s, cleanup, nil
 }

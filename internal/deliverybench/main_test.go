@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,9 +15,13 @@ func TestRun(t *testing.T) {
 	for _, tc := range []struct {
 		store, conns string
 		latency      time.Duration
-	}{{"mem", "shared", 0}, {"mem", "per-host", 0}, {"sqlite", "shared", 0}, {"mem", "shared", 20 * time.Millisecond}} {
+	}{{"mem", "shared", 0}, {"mem", "per-host", 0}, {"sqlite", "shared", 0}, {"mem", "shared", 20 * time.Millisecond}, {"redis", "shared", 0}} {
 		t.Run(fmt.Sprint(tc.store, "/", tc.conns, "/", tc.latency), func(t *testing.T) {
-			o := options{followers: 300, inboxes: 150, store: tc.store, conns: tc.conns, latency: tc.latency, workers: 4,
+			redisURL := os.Getenv("FEDSITE_TEST_REDIS_URL")
+			if tc.store == "redis" && redisURL == "" {
+				t.Skip("FEDSITE_TEST_REDIS_URL is not set; .ci/run sets it")
+			}
+			o := options{redisURL: redisURL, followers: 300, inboxes: 150, store: tc.store, conns: tc.conns, latency: tc.latency, workers: 4,
 				perHost: 2, verify: 5, signFor: 100 * time.Millisecond, timeout: time.Minute}
 			r, err := run(t.Context(), o, io.Discard)
 			if err != nil {
