@@ -3,6 +3,7 @@ package activitypub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 
@@ -39,11 +40,12 @@ func (f *Federation) resolveWebFinger(ctx context.Context, r webfinger.Resource)
 			Links:   []webfinger.Link{{Rel: "self", Type: webfinger.MediaTypeActivity, Href: id}},
 		}, nil
 	}
-	// A deleted actor is not found, whatever the site still says (see DeleteActor).
+	// A deleted actor is gone, whatever the site still says (see DeleteActor): the Handler
+	// answers 410, on which Mastodon deletes its copy of the account.
 	if gone, err := f.actorGone(ctx, f.urls.actor(username)); err != nil {
 		return nil, err
 	} else if gone {
-		return nil, webfinger.ErrNotFound
+		return nil, fmt.Errorf("activitypub: actor %q deleted: %w", username, webfinger.ErrGone)
 	}
 	a, err := f.lookupActor(ctx, username)
 	if errors.Is(err, ErrNotFound) {

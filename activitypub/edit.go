@@ -160,10 +160,10 @@ func (f *Federation) Delete(ctx context.Context, username, articleURL string) er
 
 // DeleteActor federates the deletion of one of the site's actors: it queues Delete{object: the
 // actor id}, to the public and the actor's followers, to every follower inbox, signed with the
-// actor's key, and from then on the actor URL answers 410 Gone with a Tombstone and WebFinger
-// answers 404 for it, even while the ActorSource still returns it; its inbox and collections
-// answer 404 and publishing as it gives an error matching ErrNotFound. Mastodon verifies an
-// actor's Delete with the key it cached (INTEROP §1.9) and, on the 410, removes the account. The
+// actor's key, and from then on the actor URL and its WebFinger answer 410 Gone, the actor URL with
+// a Tombstone, even while the ActorSource still returns it; its inbox and collections answer 404
+// and publishing as it gives an error matching ErrNotFound. Mastodon verifies an actor's Delete
+// with the key it cached (INTEROP §1.9) and, on the 410s, removes the account. The
 // site should stop publishing as the actor: its name can never be used again. Deleting an actor
 // twice gives an error matching ErrNotFound.
 func (f *Federation) DeleteActor(ctx context.Context, username string) error {

@@ -16,6 +16,7 @@ import (
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/memstore"
 	"github.com/fedsite/fedsite/store/sqlstore"
+	"github.com/fedsite/fedsite/webfinger"
 )
 
 // follow makes r follow the site actor and waits for the Accept.
@@ -294,7 +295,7 @@ func TestDeleteActor(t *testing.T) {
 	}{
 		{"/ap/users/news", vocab.MediaType, http.StatusGone},
 		{"/ap/users/news", "text/html", http.StatusGone},
-		{"/.well-known/webfinger?resource=acct:news@" + strings.TrimPrefix(s.srv.URL, "http://"), "", http.StatusNotFound},
+		{"/.well-known/webfinger?resource=acct:news@" + strings.TrimPrefix(s.srv.URL, "http://"), "", http.StatusGone},
 		{"/ap/users/desk", vocab.MediaType, http.StatusOK},
 	}
 	for _, g := range gets {
@@ -302,7 +303,7 @@ func TestDeleteActor(t *testing.T) {
 		if resp.StatusCode != g.want {
 			t.Errorf("GET %s (%s): %d, want %d", g.path, g.accept, resp.StatusCode, g.want)
 		}
-		if g.want == http.StatusGone {
+		if g.want == http.StatusGone && !strings.HasPrefix(g.path, "/.well-known/") {
 			if o, err := vocab.Decode(body); err != nil || !o.Type.Has("Tombstone") || extraString(t, o, "formerType") != "Organization" {
 				t.Errorf("GET %s: body %s, want an Organization Tombstone", g.path, body)
 			}
@@ -327,5 +328,53 @@ func TestDeleteActor(t *testing.T) {
 	}
 	if resp, _ := s.get(t, "/ap/users/news/outbox", vocab.MediaType); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("outbox of the deleted actor: status %d, want 404", resp.StatusCode)
+	}
+}
+
+// TestWebFingerDeletedActor checks that WebFinger for an actor deleted with DeleteActor gives an
+// error matching webfinger.ErrGone (a 410) by handle and by actor URL, while other actors are
+// unaffected and unknown ones stay ErrNotFound.
+func TestWebFingerDeletedActor(t *testing.T) {
+	s := newTestSite(t)
+	host := strings.TrimPrefix(s.srv.URL, "http://")
+	client, err := webfinger.NewClient(webfinger.ClientConfig{InsecureAllowHTTP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		resource    string
+		before      error // before DeleteActor("news"); nil: found
+		after       error
+		wantSubject string
+	}{
+		{resource: "acct:news@" + host, after: webfinger.ErrGone, wantSubject: "acct:news@" + host},
+		{resource: s.fed.ActorID("news"), after: webfinger.ErrGone, wantSubject: "acct:news@" + host},
+		{resource: "acct:desk@" + host, wantSubject: "acct:desk@" + host},
+		{resource: "acct:nobody@" + host, before: webfinger.ErrNotFound, after: webfinger.ErrNotFound},
+	}
+	lookup := func(t *testing.T, resource string, want error, subject string) {
+		t.Helper()
+		jrd, err := client.Lookup(t.Context(), resource)
+		switch {
+		case want == nil && err != nil:
+			t.Errorf("Lookup(%s): %v, want a document", resource, err)
+		case want == nil && jrd.Subject != subject:
+			t.Errorf("Lookup(%s): subject %q, want %q", resource, jrd.Subject, subject)
+		case want != nil && !errors.Is(err, want):
+			t.Errorf("Lookup(%s): %v, %v; want an error matching %v", resource, jrd, err, want)
+		}
+		// A gone actor is not reported as merely not found, which servers would retry.
+		if want == webfinger.ErrGone && errors.Is(err, webfinger.ErrNotFound) {
+			t.Errorf("Lookup(%s): %v also matches ErrNotFound", resource, err)
+		}
+	}
+	for _, tt := range tests {
+		lookup(t, tt.resource, tt.before, tt.wantSubject)
+	}
+	if err := s.fed.DeleteActor(t.Context(), "news"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		lookup(t, tt.resource, tt.after, tt.wantSubject)
 	}
 }

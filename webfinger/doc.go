@@ -15,7 +15,8 @@
 //   - GET /.well-known/host-meta.json answers the same link as JSON (RFC 6415 §3).
 //
 // A missing, repeated or malformed resource is a 400, an unknown one (the resolver returns
-// [ErrNotFound]) a 404, any other resolver error a 500 whose cause goes to the log only.
+// [ErrNotFound]) a 404, a deleted account ([ErrGone]) a 410, on which Mastodon deletes its copy,
+// any other resolver error a 500 whose cause goes to the log only.
 //
 // Mastodon accepts an account only if the self link's href equals the actor's id exactly and the
 // subject names the same account the actor's preferredUsername and host give; a resolver should

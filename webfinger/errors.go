@@ -12,7 +12,9 @@ var (
 	// fallback.
 	ErrNotFound = errors.New("webfinger: not found")
 
-	// ErrGone reports a resource the server says was deleted (HTTP 410).
+	// ErrGone reports a resource that was deleted. A [Resolver] returns it (or an error wrapping
+	// it) for a deleted account, and the [Handler] answers 410. Errors from [Client.Lookup] match
+	// it when the server answered 410.
 	ErrGone = errors.New("webfinger: gone")
 
 	// ErrInvalidResource reports a resource string [ParseResource] refuses.

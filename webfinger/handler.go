@@ -27,8 +27,10 @@ const defaultMaxAge = 3 * 24 * time.Hour
 // Resolver tells the [Handler] which resources exist. The site implements it over its own users.
 type Resolver interface {
 	// WebFinger returns the document for r, or an error matching [ErrNotFound] when r names
-	// nothing the site knows (including acct: URIs for other hosts). Any other error is answered
-	// with 500. The Handler does not modify the returned JRD. It may be called concurrently.
+	// nothing the site knows (including acct: URIs for other hosts), answered with 404, or
+	// [ErrGone] when r named an account that was deleted, answered with 410 so that other
+	// servers drop their copy of it. Any other error is answered with 500. The Handler does not
+	// modify the returned JRD. It may be called concurrently.
 	WebFinger(ctx context.Context, r Resource) (*JRD, error)
 }
 
@@ -142,6 +144,11 @@ func (h *Handler) serveWebFinger(w http.ResponseWriter, r *http.Request) {
 	}
 	jrd, err := h.resolver.WebFinger(ctx, res)
 	switch {
+	case errors.Is(err, ErrGone):
+		// Mastodon deletes its copy of an account whose WebFinger answers 410, not on a 404
+		// (ResolveAccountService).
+		h.refuse(ctx, w, http.StatusGone, "resource gone", err)
+		return
 	case errors.Is(err, ErrNotFound):
 		h.refuse(ctx, w, http.StatusNotFound, "resource not found", err)
 		return

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -42,6 +43,8 @@ func testResolver() Resolver {
 			return nil, errors.New("database is down")
 		case r.User == "nil":
 			return nil, nil
+		case r.User == "carol":
+			return nil, fmt.Errorf("carol deleted her account: %w", ErrGone)
 		}
 		return nil, ErrNotFound
 	})
@@ -106,6 +109,8 @@ func TestHandler(t *testing.T) {
 		{name: "malformed query", target: PathWebFinger + "?resource=%zz", wantStatus: 400, wantBody: "malformed query"},
 		{name: "unknown", target: wf("acct:bob@example.com"), wantStatus: 404, wantBody: "not found"},
 		{name: "other host", target: wf("acct:alice@elsewhere.example"), wantStatus: 404},
+		{name: "deleted", target: wf("acct:carol@example.com"), wantStatus: 410, wantBody: "resource gone"},
+		{name: "deleted head", method: "HEAD", target: wf("acct:carol@example.com"), wantStatus: 410},
 		{name: "resolver error", target: wf("acct:boom@example.com"), wantStatus: 500, wantBody: "internal server error"},
 		{name: "resolver nil", target: wf("acct:nil@example.com"), wantStatus: 500, wantBody: "internal server error"},
 		{name: "post", method: "POST", target: wf("acct:alice@example.com"), wantStatus: 405},
