@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -151,6 +152,63 @@ func TestFollowPublishUndo(t *testing.T) {
 
 // TestInboxRejectsBadInput checks each refusal's status and that a refused request leaves the
 // store as it was.
+// TestFollowFetchesActorOnce counts the GETs of a remote actor's document: the first Follow
+// fetches it once, for both the signature's key and the follower's inboxes, and each request,
+// including one whose key is fetched again after a rotation, fetches it at most once.
+func TestFollowFetchesActorOnce(t *testing.T) {
+	tests := []struct {
+		name        string
+		steps       []string // activities alice posts in turn
+		wantFetches int
+	}{
+		{"first follow", []string{"Follow"}, 1},
+		{"follow again after undo", []string{"Follow", "Undo", "Follow"}, 1},
+		// The Like fetches the key; the Follow then finds it cached and fetches the actor once.
+		{"like, then follow", []string{"Like", "Follow"}, 2},
+		// The Follow's signature fails with the cached key, which is fetched again (key rotation):
+		// that document serves the Follow too.
+		{"like, key rotated, follow", []string{"Like", "RotateKey", "Follow"}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newTestSite(t)
+			alice := activitypubtest.NewRemote(t, "alice")
+			news := s.fed.ActorID("news")
+			follows := 0
+			for i, step := range tt.steps {
+				if step == "RotateKey" {
+					alice.RotateKey()
+					continue
+				}
+				id := fmt.Sprintf("%s/%d", alice.ActorID(), i)
+				doc := map[string]any{"@context": vocab.ContextActivityStreams, "id": id, "type": step, "actor": alice.ActorID()}
+				switch step {
+				case "Follow":
+					doc["object"] = news
+					follows++
+				case "Undo":
+					doc["object"] = fmt.Sprintf("%s/%d", alice.ActorID(), i-1)
+				case "Like":
+					doc["object"] = s.url("/articles/unknown")
+				}
+				if resp := alice.Post(news+"/inbox", doc); resp.StatusCode != http.StatusAccepted {
+					t.Fatalf("%s: status %d, want 202", step, resp.StatusCode)
+				}
+				if step == "Follow" {
+					waitN(t, alice, "Accept", follows)
+				}
+			}
+			if got := alice.ActorFetches(); got != tt.wantFetches {
+				t.Errorf("actor fetched %d times, want %d", got, tt.wantFetches)
+			}
+			f, err := s.store.Follower(t.Context(), news, alice.ActorID())
+			if err != nil || f.Inbox != alice.ActorID()+"/inbox" || f.SharedInbox != alice.URL()+"/inbox" {
+				t.Errorf("follower = %+v, %v; want alice with her inbox and shared inbox", f, err)
+			}
+		})
+	}
+}
+
 func TestInboxRejectsBadInput(t *testing.T) {
 	s := newTestSite(t)
 	alice := activitypubtest.NewRemote(t, "alice")

@@ -113,7 +113,8 @@ func (f *Federation) serveInbox(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	err = f.handleActivity(withInboxRequest(ctx, inboxRequest{owner: r.PathValue("name"), body: body}), act)
+	err = f.handleActivity(withInboxRequest(ctx, inboxRequest{owner: r.PathValue("name"), body: body,
+		signer: v.Owner, signerDoc: v.OwnerDocument}), act)
 	release(ctx, err == nil)
 	if err != nil {
 		f.inboxError(w, r, act, err)

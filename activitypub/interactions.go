@@ -88,6 +88,10 @@ type Report struct {
 type inboxRequest struct {
 	owner string // username of the inbox, "" for the shared inbox
 	body  []byte
+	// signer is the verified signer, the activity's actor; signerDoc its actor document when the
+	// signature check fetched it, else nil (see signing.Verified.OwnerDocument).
+	signer    string
+	signerDoc []byte
 }
 
 type inboxRequestKey struct{}

@@ -17,8 +17,10 @@ import (
 // fetchAccept is what Mastodon sends when it dereferences objects (INTEROP §1.4).
 const fetchAccept = vocab.LDMediaType + ", " + vocab.MediaType
 
-// remoteActor returns a remote actor, from the store's cache while it is fresh, else fetched with
-// a GET signed by the instance actor and cached.
+// remoteActor returns a remote actor, from the store's cache while it is fresh, else from the
+// document this inbox request's signature check fetched for the actor's key (so that a first
+// Follow fetches the actor once, not twice), else fetched with a GET signed by the instance actor;
+// what was read is cached.
 func (f *Federation) remoteActor(ctx context.Context, id string) (store.RemoteActor, error) {
 	cached, err := f.cfg.Store.RemoteActor(ctx, id)
 	switch {
@@ -30,9 +32,12 @@ func (f *Federation) remoteActor(ctx context.Context, id string) (store.RemoteAc
 	if err := f.checkBlocked(ctx, id); err != nil {
 		return store.RemoteActor{}, err
 	}
-	body, doc, err := f.fetch(ctx, id)
-	if err != nil {
-		return store.RemoteActor{}, err
+	body, doc := signerDocument(ctx, id)
+	if doc == nil {
+		var err error
+		if body, doc, err = f.fetch(ctx, id); err != nil {
+			return store.RemoteActor{}, err
+		}
 	}
 	if !doc.IsActor() || doc.Inbox == "" {
 		return store.RemoteActor{}, invalid("actor", "%s is not an actor with an inbox", id)
@@ -53,6 +58,23 @@ func (f *Federation) remoteActor(ctx context.Context, id string) (store.RemoteAc
 		return store.RemoteActor{}, fmt.Errorf("activitypub: cache remote actor %s: %w", id, err)
 	}
 	return ra, nil
+}
+
+// signerDocument returns the actor document of id that the signature check of this inbox request
+// fetched, decoded, or nil when it fetched none (the key was cached) or id is not the signer. The
+// signing.Resolver fetched it through the same instance-signed client and size limit as fetch and
+// checked that its id is the signer's (it also accepts application/ld+json without the AS2
+// profile, which fetch refuses); a document that does not decode as id's is left to fetch.
+func signerDocument(ctx context.Context, id string) ([]byte, *vocab.Object) {
+	req := inboxRequestOf(ctx)
+	if req.signer != id || len(req.signerDoc) == 0 {
+		return nil, nil
+	}
+	doc, err := vocab.Decode(req.signerDoc)
+	if err != nil || doc.ID != id {
+		return nil, nil
+	}
+	return req.signerDoc, doc
 }
 
 // fetch dereferences an IRI as an AS2 document. The answer must be AS2 (Mastodon refuses plain

@@ -38,7 +38,10 @@
 // Keys come from a [KeyResolver]. [Resolver] fetches the keyId over HTTP,
 // follows key objects and stub actors to their owner to confirm the key, and
 // caches keys by keyId. When a signature fails with a cached key, the
-// Verifier asks for a fresh copy once, so rotated keys are picked up.
+// Verifier asks for a fresh copy once, so rotated keys are picked up. A key
+// it fetched brings the owner's actor document along
+// ([Verified].OwnerDocument), so a receiver that needs the actor's inbox does
+// not fetch it a second time.
 //
 // go-fed/httpsig v1.1.0 produces the signature bytes when the key is an
 // *rsa.PrivateKey. Verification builds the signing string itself, because

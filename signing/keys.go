@@ -190,4 +190,10 @@ type PublicKey struct {
 	// read from a cache. The [Verifier] asks for a refreshed key after a
 	// failed verification only when Fresh is false.
 	Fresh bool
+	// OwnerDocument is the owner's actor document, the JSON as its server
+	// sent it, when the resolver fetched it to confirm the key; nil when the
+	// key came from a cache, or from a resolver that does not hand it back.
+	// Its id is Owner. A caller that needs the actor (its inbox, say) can use
+	// it instead of fetching the actor once more; it must not modify it.
+	OwnerDocument []byte
 }

@@ -83,6 +83,10 @@ type ResolverConfig struct {
 // When the owner's listing of the key includes publicKeyPem or
 // publicKeyMultibase it must be the same key. Only keyIds with a URL form
 // are supported (no acct: keyIds).
+//
+// A key the Resolver fetched carries the owner's actor document in
+// [PublicKey.OwnerDocument], so that the caller need not fetch the actor
+// again (for its inbox, say); the cache keeps the key without it.
 type Resolver struct {
 	client    *http.Client
 	cache     KeyCache
@@ -164,7 +168,11 @@ func (r *Resolver) ResolveKey(ctx context.Context, keyID string, refresh bool) (
 		// still give up on their own ctx below.
 		c.key, c.err = r.fetchKey(ctx, keyID)
 		if c.err == nil {
-			r.cache.CacheKey(ctx, c.key, r.ttl)
+			// The document is handed to this call's callers only: a cache
+			// entry holds the key, not up to MaxBodyBytes of actor.
+			cached := *c.key
+			cached.OwnerDocument = nil
+			r.cache.CacheKey(ctx, &cached, r.ttl)
 		}
 		r.mu.Lock()
 		delete(r.inflight, keyID)
@@ -248,7 +256,7 @@ func findActorKey(doc *asDoc, keyID string) (*keyEntry, error) {
 
 func (r *Resolver) fetchKey(ctx context.Context, keyID string) (*PublicKey, error) {
 	docURL := stripFragment(keyID)
-	doc, err := r.get(ctx, docURL)
+	doc, body, err := r.get(ctx, docURL)
 	if err != nil {
 		return nil, fmt.Errorf("signing: resolve key %s: %w", keyID, err)
 	}
@@ -265,10 +273,11 @@ func (r *Resolver) fetchKey(ctx context.Context, keyID string) (*PublicKey, erro
 		if err != nil {
 			return nil, fmt.Errorf("signing: resolve key %s: %w", keyID, err)
 		}
-		if err := r.confirmOwner(ctx, bare.owner(), keyID, key); err != nil {
+		ownerDoc, err := r.confirmOwner(ctx, bare.owner(), keyID, key)
+		if err != nil {
 			return nil, fmt.Errorf("signing: resolve key %s: %w", keyID, err)
 		}
-		return &PublicKey{ID: keyID, Owner: bare.owner(), Key: key}, nil
+		return &PublicKey{ID: keyID, Owner: bare.owner(), Key: key, OwnerDocument: ownerDoc}, nil
 	}
 	if len(doc.PublicKey) == 0 && len(doc.AssertionMethod) == 0 {
 		return nil, fmt.Errorf("signing: resolve key %s: document %s holds no publicKey or assertionMethod", keyID, docURL)
@@ -289,45 +298,47 @@ func (r *Resolver) fetchKey(ctx context.Context, keyID string) (*PublicKey, erro
 	}
 	if doc.ID != docURL {
 		// The document at the key URL speaks for another id (GoToSocial's
-		// stub actor at /main-key): only that actor can vouch for the key.
-		if err := r.confirmOwner(ctx, doc.ID, keyID, key); err != nil {
+		// stub actor at /main-key): only that actor can vouch for the key,
+		// and only its document is the actor's.
+		if body, err = r.confirmOwner(ctx, doc.ID, keyID, key); err != nil {
 			return nil, fmt.Errorf("signing: resolve key %s: %w", keyID, err)
 		}
 	}
-	return &PublicKey{ID: keyID, Owner: doc.ID, Key: key}, nil
+	return &PublicKey{ID: keyID, Owner: doc.ID, Key: key, OwnerDocument: body}, nil
 }
 
 // confirmOwner fetches the actor owner and checks that it lists keyID, with
-// the same key material when it includes some.
-func (r *Resolver) confirmOwner(ctx context.Context, owner, keyID string, key crypto.PublicKey) error {
+// the same key material when it includes some. It returns the owner's
+// document as fetched.
+func (r *Resolver) confirmOwner(ctx context.Context, owner, keyID string, key crypto.PublicKey) ([]byte, error) {
 	if owner == "" {
-		return errors.New("key has no owner")
+		return nil, errors.New("key has no owner")
 	}
-	actor, err := r.get(ctx, owner)
+	actor, body, err := r.get(ctx, owner)
 	if err != nil {
-		return fmt.Errorf("owner: %w", err)
+		return nil, fmt.Errorf("owner: %w", err)
 	}
 	if actor.ID != owner {
-		return fmt.Errorf("owner document has id %q, want %q", actor.ID, owner)
+		return nil, fmt.Errorf("owner document has id %q, want %q", actor.ID, owner)
 	}
 	entry, err := findActorKey(actor, keyID)
 	if err != nil {
-		return fmt.Errorf("owner %s: %w", owner, err)
+		return nil, fmt.Errorf("owner %s: %w", owner, err)
 	}
 	if o := entry.owner(); o != "" && o != owner {
-		return fmt.Errorf("owner %s lists the key with owner %q", owner, o)
+		return nil, fmt.Errorf("owner %s lists the key with owner %q", owner, o)
 	}
 	if entry.hasMaterial() {
 		listed, err := entry.key()
 		if err != nil {
-			return fmt.Errorf("owner %s: %w", owner, err)
+			return nil, fmt.Errorf("owner %s: %w", owner, err)
 		}
 		eq, ok := listed.(interface{ Equal(crypto.PublicKey) bool })
 		if !ok || !eq.Equal(key) {
-			return fmt.Errorf("owner %s lists a different key under %s", owner, keyID)
+			return nil, fmt.Errorf("owner %s lists a different key under %s", owner, keyID)
 		}
 	}
-	return nil
+	return body, nil
 }
 
 // findKey returns the entry of publicKey (an object, an IRI, or an array of
@@ -362,41 +373,42 @@ func findKey(raw json.RawMessage, keyID string) (*keyEntry, error) {
 	return nil, fmt.Errorf("publicKey does not list %s", keyID)
 }
 
-// get fetches u and decodes it as an ActivityStreams document.
-func (r *Resolver) get(ctx context.Context, u string) (*asDoc, error) {
+// get fetches u and decodes it as an ActivityStreams document, which it
+// returns with the body as fetched.
+func (r *Resolver) get(ctx context.Context, u string) (*asDoc, []byte, error) {
 	if _, err := r.checkURL(u); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	req.Header.Set("Accept", Accept)
 	resp, err := r.client.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	r.logger.LogAttrs(ctx, slog.LevelDebug, "fetched", slog.String("url", u), slog.Int("status", resp.StatusCode))
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: status %d", u, resp.StatusCode)
+		return nil, nil, fmt.Errorf("GET %s: status %d", u, resp.StatusCode)
 	}
 	mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if err != nil || (mt != "application/activity+json" && mt != "application/ld+json") {
-		return nil, fmt.Errorf("GET %s: content type %q is not ActivityStreams", u, resp.Header.Get("Content-Type"))
+		return nil, nil, fmt.Errorf("GET %s: content type %q is not ActivityStreams", u, resp.Header.Get("Content-Type"))
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, r.maxBody+1))
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", u, err)
+		return nil, nil, fmt.Errorf("GET %s: %w", u, err)
 	}
 	if int64(len(body)) > r.maxBody {
-		return nil, fmt.Errorf("GET %s: document larger than %d bytes", u, r.maxBody)
+		return nil, nil, fmt.Errorf("GET %s: document larger than %d bytes", u, r.maxBody)
 	}
 	var d asDoc
 	if err := json.Unmarshal(body, &d); err != nil {
-		return nil, fmt.Errorf("GET %s: %w", u, err)
+		return nil, nil, fmt.Errorf("GET %s: %w", u, err)
 	}
-	return &d, nil
+	return &d, body, nil
 }
 
 func (r *Resolver) checkURL(s string) (*url.URL, error) {

@@ -124,6 +124,11 @@ func TestResolverCorpusActors(t *testing.T) {
 			if n := d.hits.Load(); n != tt.fetches {
 				t.Errorf("fetches = %d, want %d", n, tt.fetches)
 			}
+			// The owner's document comes back as served, whichever document held the key.
+			ownerDoc := d.docs[tt.ownerPath]
+			if string(k.OwnerDocument) != ownerDoc {
+				t.Errorf("OwnerDocument = %.80q…, want the document at %s", k.OwnerDocument, tt.ownerPath)
+			}
 			// Cached now.
 			k2, err := r.ResolveKey(ctx, keyID, false)
 			if err != nil {
@@ -132,6 +137,9 @@ func TestResolverCorpusActors(t *testing.T) {
 			if k2.Fresh || d.hits.Load() != tt.fetches {
 				t.Errorf("second lookup: Fresh=%v fetches=%d", k2.Fresh, d.hits.Load())
 			}
+			if k2.OwnerDocument != nil {
+				t.Errorf("second lookup: OwnerDocument %.80q…, want nil from the cache", k2.OwnerDocument)
+			}
 			// refresh bypasses the cache.
 			k3, err := r.ResolveKey(ctx, keyID, true)
 			if err != nil {
@@ -139,6 +147,9 @@ func TestResolverCorpusActors(t *testing.T) {
 			}
 			if !k3.Fresh || d.hits.Load() != 2*tt.fetches {
 				t.Errorf("refresh: Fresh=%v fetches=%d", k3.Fresh, d.hits.Load())
+			}
+			if string(k3.OwnerDocument) != ownerDoc {
+				t.Errorf("refresh: OwnerDocument = %.80q…, want the document at %s", k3.OwnerDocument, tt.ownerPath)
 			}
 		})
 	}

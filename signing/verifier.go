@@ -127,6 +127,10 @@ type Verified struct {
 	// Created and Expires are the ends of the validity window used for the
 	// time check (before the clock-skew tolerance).
 	Created, Expires time.Time
+	// OwnerDocument is the [PublicKey.OwnerDocument] of the key that
+	// verified: the owner's actor document when the [KeyResolver] fetched it
+	// during this call, else nil.
+	OwnerDocument []byte
 }
 
 // Verify checks the HTTP signature of r against body, the exact bytes of the
@@ -283,12 +287,13 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*V
 		return nil, err
 	}
 	return &Verified{
-		KeyID:     keyID,
-		Owner:     pk.Owner,
-		Algorithm: alg,
-		Headers:   slices.Clone(headers),
-		Created:   created,
-		Expires:   expires,
+		KeyID:         keyID,
+		Owner:         pk.Owner,
+		Algorithm:     alg,
+		Headers:       slices.Clone(headers),
+		Created:       created,
+		Expires:       expires,
+		OwnerDocument: pk.OwnerDocument,
 	}, nil
 }
 
@@ -355,13 +360,14 @@ func (v *Verifier) verifyRFC9421(ctx context.Context, r *http.Request, body []by
 		return nil, err
 	}
 	return &Verified{
-		KeyID:     keyID,
-		Owner:     pk.Owner,
-		Algorithm: keyAlgorithm(pk.Key, si.alg),
-		Headers:   slices.Clone(si.components),
-		Label:     si.label,
-		Created:   created,
-		Expires:   expires,
+		KeyID:         keyID,
+		Owner:         pk.Owner,
+		Algorithm:     keyAlgorithm(pk.Key, si.alg),
+		Headers:       slices.Clone(si.components),
+		Label:         si.label,
+		Created:       created,
+		Expires:       expires,
+		OwnerDocument: pk.OwnerDocument,
 	}, nil
 }
 

@@ -522,3 +522,48 @@ func TestVerifyErrorString(t *testing.T) {
 		t.Errorf("Unwrap = %v", errors.Unwrap(err))
 	}
 }
+
+// TestVerifyOwnerDocument checks that Verified carries the owner document of
+// the key that verified: the one the resolver fetched, not the cached one.
+func TestVerifyOwnerDocument(t *testing.T) {
+	oldKey, err := GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := bobKey(t)
+	doc := []byte(`{"id":"` + bobActor + `","type":"Person"}`)
+	fetched := &PublicKey{ID: bobKeyID, Owner: bobActor, Key: bob.Public(), Fresh: true, OwnerDocument: doc}
+	cached := &PublicKey{ID: bobKeyID, Owner: bobActor, Key: bob.Public()}
+	stale := &PublicKey{ID: bobKeyID, Owner: bobActor, Key: oldKey.Public()}
+	tests := []struct {
+		name             string
+		sign             func(*http.Request, Key, []byte, time.Time) error
+		first, refreshed *PublicKey
+		want             []byte
+	}{
+		{"draft-cavage, key fetched", Sign, fetched, nil, doc},
+		{"draft-cavage, key cached", Sign, cached, nil, nil},
+		{"draft-cavage, cached key failed, refetched", Sign, stale, fetched, doc},
+		{"RFC 9421, key fetched", SignRFC9421, fetched, nil, doc},
+		{"RFC 9421, key cached", SignRFC9421, cached, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "https://www.example.com/inbox", nil)
+			if err := tt.sign(r, Key{ID: bobKeyID, Signer: bob}, nil, vectorClock); err != nil {
+				t.Fatal(err)
+			}
+			keys := &staticResolver{keys: map[string]*PublicKey{bobKeyID: tt.first}}
+			if tt.refreshed != nil {
+				keys.refreshed = map[string]*PublicKey{bobKeyID: tt.refreshed}
+			}
+			v, err := newVerifierT(t, keys, vectorClock).Verify(context.Background(), r, nil)
+			if err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			if string(v.OwnerDocument) != string(tt.want) || (tt.want == nil) != (v.OwnerDocument == nil) {
+				t.Errorf("OwnerDocument = %q, want %q", v.OwnerDocument, tt.want)
+			}
+		})
+	}
+}

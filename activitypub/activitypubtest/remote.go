@@ -22,12 +22,13 @@ type Remote struct {
 	t        testing.TB
 	srv      *httptest.Server
 	name     string
-	key      *rsa.PrivateKey
 	verifier *signing.Verifier
 
 	mu         sync.Mutex
+	key        *rsa.PrivateKey
 	deliveries []Delivery
 	movedTo    string
+	fetches    int // GETs of the actor document
 }
 
 // Delivery is one POST the remote received.
@@ -80,7 +81,22 @@ func (r *Remote) ActorID() string { return r.srv.URL + "/users/" + r.name }
 
 // Key is the actor's signing key, with its keyId.
 func (r *Remote) Key() signing.Key {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	return signing.Key{ID: r.ActorID() + "#main-key", Signer: r.key}
+}
+
+// RotateKey replaces the actor's key with a new one under the same keyId, as a server rotating
+// its keys does: the actor document publishes it and Post signs with it from now on.
+func (r *Remote) RotateKey() {
+	r.t.Helper()
+	key, err := signing.GenerateKey()
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.key = key
 }
 
 // SetMovedTo makes the actor document carry movedTo with target, as the document of an account
@@ -91,8 +107,19 @@ func (r *Remote) SetMovedTo(target string) {
 	r.movedTo = target
 }
 
+// ActorFetches returns how many times the actor document was fetched so far.
+func (r *Remote) ActorFetches() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.fetches
+}
+
 func (r *Remote) serveActor(w http.ResponseWriter, _ *http.Request) {
-	pub, err := signing.EncodePublicKey(&r.key.PublicKey)
+	r.mu.Lock()
+	r.fetches++
+	key, movedTo := r.key, r.movedTo
+	r.mu.Unlock()
+	pub, err := signing.EncodePublicKey(&key.PublicKey)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -107,11 +134,9 @@ func (r *Remote) serveActor(w http.ResponseWriter, _ *http.Request) {
 		"endpoints":         map[string]string{"sharedInbox": r.srv.URL + "/inbox"},
 		"publicKey":         map[string]string{"id": id + "#main-key", "owner": id, "publicKeyPem": string(pub)},
 	}
-	r.mu.Lock()
-	if r.movedTo != "" {
-		doc["movedTo"] = r.movedTo
+	if movedTo != "" {
+		doc["movedTo"] = movedTo
 	}
-	r.mu.Unlock()
 	w.Header().Set("Content-Type", vocab.MediaType)
 	json.NewEncoder(w).Encode(doc)
 }
