@@ -53,8 +53,9 @@ type Actor struct {
 	// Default: none.
 	AlsoKnownAs []string
 	// MovedTo is the id of the account this actor moved to; servers then show the profile as
-	// moved. [Federation.Move] records a move itself, so the site needs to set this only for a
-	// move made without it. Default: not moved.
+	// moved, and fedsite answers a Follow of the actor with a Reject. [Federation.Move] records a
+	// move itself, so the site needs to set this only for a move made without it. Default: not
+	// moved.
 	MovedTo string
 	// Featured are the URLs of published articles pinned to the profile, in display order. They
 	// are served in the actor's featured collection, which Mastodon shows at the top of the
@@ -108,7 +109,7 @@ var actorContext = json.RawMessage(`["https://www.w3.org/ns/activitystreams","ht
 	`"webfinger":"https://purl.archive.org/socialweb/webfinger#webfinger"}]`)
 
 // actorDocument renders a site actor as the AS2 document Mastodon and others read (INTEROP §1.2,
-// §6). movedTo is the recorded move target, used when the site's Actor.MovedTo is empty.
+// §6). movedTo is the account it moved to (see Federation.movedTo), "" when it has not moved.
 func (f *Federation) actorDocument(a *Actor, k actorKey, movedTo string) *vocab.Object {
 	id := f.urls.actor(a.Username)
 	typ := a.Type
@@ -152,9 +153,6 @@ func (f *Federation) actorDocument(a *Actor, k actorKey, movedTo string) *vocab.
 	}
 	if len(a.AlsoKnownAs) > 0 {
 		o.Extra["alsoKnownAs"] = mustJSON(a.AlsoKnownAs)
-	}
-	if a.MovedTo != "" {
-		movedTo = a.MovedTo
 	}
 	if movedTo != "" {
 		o.Extra["movedTo"] = mustJSON(movedTo)

@@ -63,6 +63,7 @@
 // Config.Inbox tell the site as they arrive, together with Flag reports, follow requests to
 // actors with ManuallyApprovesFollowers (answered by [Federation.ApproveFollow] and
 // [Federation.RejectFollow]) and followers that moved (Move, checked against the new account's
-// alsoKnownAs). A Follow from an actor that has moved away (movedTo in its document) is answered
-// with a Reject and gains it no follower.
+// alsoKnownAs). A Follow from an actor that has moved away (movedTo in its document), or of a site
+// actor that has ([Federation.Move] or Actor.MovedTo), is answered with a Reject and gains no
+// follower.
 package activitypub

@@ -253,8 +253,8 @@ func (f *Federation) handleActivity(ctx context.Context, act *vocab.Object) erro
 }
 
 // handleFollow records the follower and answers with an Accept that embeds the Follow and is
-// addressed to the follower, as Mastodon expects (INTEROP §6 item 6). A Follow from an actor that
-// moved away is rejected instead (see rejectMovedFollow).
+// addressed to the follower, as Mastodon expects (INTEROP §6 item 6). A Follow of a site actor
+// that moved away, or from an actor that did, is rejected instead (see rejectMovedFollow).
 func (f *Federation) handleFollow(ctx context.Context, follow *vocab.Object) error {
 	username := f.urls.username(follow.Object.ID())
 	if username == "" {
@@ -269,8 +269,17 @@ func (f *Federation) handleFollow(ctx context.Context, follow *vocab.Object) err
 	if err != nil {
 		return err
 	}
+	// Mastodon rejects a Follow of an account that moved (ActivityPub::Activity::Follow checks
+	// target_account.moved?): its followers belong to the new account.
+	target, err := f.movedTo(ctx, a)
+	if err != nil {
+		return err
+	}
+	if target != "" {
+		return f.rejectMovedFollow(ctx, "activitypub: follow of a moved actor rejected", localID, remote, target, follow)
+	}
 	if target := movedTarget(remote.Document); target != "" {
-		return f.rejectMovedFollow(ctx, localID, remote, target, follow)
+		return f.rejectMovedFollow(ctx, "activitypub: follow from a moved actor rejected", localID, remote, target, follow)
 	}
 	if a.ManuallyApprovesFollowers {
 		if _, err := f.cfg.Store.Follower(ctx, localID, remote.ID); errors.Is(err, store.ErrNotFound) {
@@ -292,13 +301,14 @@ func (f *Federation) handleFollow(ctx context.Context, follow *vocab.Object) err
 	return f.answerFollow(ctx, "Accept", localID, remote.ID, remote.Inbox, follow)
 }
 
-// rejectMovedFollow answers a Follow from an actor whose document names the account it moved to
-// with a Reject embedding the Follow. Its followers were meant to follow the new account (Move),
-// so the old one gains none: no follower or follow request is stored and OnFollowRequest is not
-// called. A follow the actor made before it moved is ended too, since the Reject ends it on the
-// actor's server as well.
-func (f *Federation) rejectMovedFollow(ctx context.Context, localID string, remote store.RemoteActor, target string, follow *vocab.Object) error {
-	f.log.LogAttrs(ctx, slog.LevelInfo, "activitypub: follow from a moved actor rejected",
+// rejectMovedFollow answers a Follow with a Reject embedding it when one side moved away to the
+// account target: the site actor followed (Move or Actor.MovedTo), or the follower (movedTo in its
+// document). Followers were meant to follow the new account (Move), so the old one gains none: no
+// follower or follow request is stored and OnFollowRequest is not called. A follow made before
+// the move is ended too, since the Reject ends it on the follower's server as well. msg is the
+// message of the Info record that tells why.
+func (f *Federation) rejectMovedFollow(ctx context.Context, msg, localID string, remote store.RemoteActor, target string, follow *vocab.Object) error {
+	f.log.LogAttrs(ctx, slog.LevelInfo, msg,
 		slog.String("actor", remote.ID), slog.String("moved_to", target), slog.String("object", localID))
 	if err := f.unfollow(ctx, localID, remote.ID, follow.ID); err != nil {
 		return err

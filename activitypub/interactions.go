@@ -32,7 +32,7 @@ type InboxHooks struct {
 	// OnFollowRequest is called when a remote actor asks to follow a site actor whose
 	// ManuallyApprovesFollowers is set; the site answers with [Federation.ApproveFollow] or
 	// [Federation.RejectFollow]. It is not called for a Follow from an actor that moved away
-	// (its document has movedTo), which fedsite rejects itself.
+	// (its document has movedTo), or of a site actor that did, which fedsite rejects itself.
 	OnFollowRequest func(ctx context.Context, r store.FollowRequest)
 	// OnMove is called when a follower moved to a new account and fedsite replaced it.
 	OnMove func(ctx context.Context, localActorID, oldID, newID string)

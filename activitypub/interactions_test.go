@@ -369,6 +369,92 @@ func TestFollowFromMovedActor(t *testing.T) {
 	}
 }
 
+// TestFollowOfMovedActor checks that a Follow of a site actor that moved away, with Move or with
+// Actor.MovedTo, is answered with a Reject and leaves no follower, no follow request and no hook
+// call behind, as Mastodon rejects a Follow of a moved account.
+func TestFollowOfMovedActor(t *testing.T) {
+	const siteMovedTo = "https://new.example/users/news"
+	tests := []struct {
+		name         string
+		object       string // the site actor followed; desk approves its followers
+		followBefore bool   // a follow accepted before the actor moved
+		move         bool   // the actor moves with Federation.Move
+		siteMovedTo  string // the site's Actor.MovedTo
+		wantKind     string
+		wantFollower bool
+	}{
+		{name: "not moved", object: "news", wantKind: "Accept", wantFollower: true},
+		{name: "moved with Move", object: "news", move: true, wantKind: "Reject"},
+		{name: "moved, Actor.MovedTo set", object: "news", siteMovedTo: siteMovedTo, wantKind: "Reject"},
+		{name: "moved, approving followers", object: "desk", move: true, wantKind: "Reject"},
+		{name: "moved after being followed", object: "news", followBefore: true, move: true, wantKind: "Reject"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hooks := &hookLog{}
+			logs := &lockedBuffer{}
+			s := newSiteWith(t, memstore.New(), func(c *activitypub.Config) {
+				c.Inbox = hooks.hooks()
+				c.Actors = activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
+					if name == "news" || name == "desk" {
+						return &activitypub.Actor{Username: name, ManuallyApprovesFollowers: name == "desk",
+							MovedTo: tt.siteMovedTo}, nil
+					}
+					return nil, activitypub.ErrNotFound
+				})
+				c.Logger = slog.New(slog.NewTextHandler(logs, nil))
+			})
+			alice := activitypubtest.NewRemote(t, "alice")
+			local := s.fed.ActorID(tt.object)
+			if tt.followBefore {
+				follow(t, s, alice, local, "0")
+			}
+			target := tt.siteMovedTo
+			if tt.move {
+				target = moveTarget(t, local)
+				if err := s.fed.Move(t.Context(), tt.object, target); err != nil {
+					t.Fatalf("Move: %v", err)
+				}
+			}
+			followID := alice.ActorID() + "/follows/1"
+			if resp := alice.Post(local+"/inbox", map[string]any{"@context": vocab.ContextActivityStreams,
+				"id": followID, "type": "Follow", "actor": alice.ActorID(), "object": local}); resp.StatusCode != http.StatusAccepted {
+				t.Fatalf("Follow: status %d, want 202", resp.StatusCode)
+			}
+
+			// The rule is the one the actor document shows: movedTo there, Reject here.
+			if got, _ := getJSON(t, s, "/ap/users/"+tt.object)["movedTo"].(string); got != target {
+				t.Errorf("actor document movedTo = %q, want %q", got, target)
+			}
+			d := alice.WaitFor(tt.wantKind)
+			if d.Signer != local || d.Activity.Actor.ID() != local {
+				t.Errorf("%s signed by %s, actor %s, want %s", tt.wantKind, d.Signer, d.Activity.Actor.ID(), local)
+			}
+			if in := d.Activity.Object.Object; in == nil || in.ID != followID || !in.Type.Has("Follow") {
+				t.Errorf("%s object = %+v, want the embedded Follow %s", tt.wantKind, d.Activity.Object, followID)
+			}
+			if n := count(alice, "Reject"); tt.wantKind == "Accept" && n != 0 {
+				t.Errorf("%d Rejects delivered, want none", n)
+			}
+			_, err := s.store.Follower(t.Context(), local, alice.ActorID())
+			if got := err == nil; got != tt.wantFollower {
+				t.Errorf("follower stored = %v (%v), want %v", got, err, tt.wantFollower)
+			}
+			if _, err := s.store.FollowRequest(t.Context(), local, alice.ActorID()); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("follow request: %v, want ErrNotFound", err)
+			}
+			if got := hooks.list(); len(got) != 0 {
+				t.Errorf("hooks %q, want none", got)
+			}
+			logged := strings.Contains(logs.String(), `level=INFO msg="activitypub: follow of a moved actor rejected" actor=`+
+				alice.ActorID()+" moved_to="+target+" object="+local)
+			if want := tt.wantKind == "Reject"; logged != want {
+				t.Errorf("info record of the rejection logged = %v, want %v; logs:\n%s", logged, want, logs)
+			}
+		})
+	}
+}
+
 func TestMoveIn(t *testing.T) {
 	log := &hookLog{}
 	s, _ := interactionSite(t, log, false)

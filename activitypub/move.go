@@ -26,7 +26,8 @@ const movedSuffix = "#moved"
 // move, so that the actor document carries movedTo from now on whatever Actor.MovedTo says, and
 // queues Move{actor, object: actor, target} to every follower, like Publish. The site should stop
 // publishing as the actor. [Federation.DeliveryStatus] with the actor's id follows the
-// deliveries.
+// deliveries. From then on a Follow of the actor is answered with a Reject, as Mastodon answers
+// one of an account that moved, and a follower that sends one is removed.
 //
 // A target that does not list the actor gives an error matching ErrNotAlias; one that cannot be
 // fetched or is not an actor, the fetch error or an *InvalidError; an unknown actor, ErrNotFound.
@@ -83,8 +84,13 @@ func (f *Federation) Move(ctx context.Context, username, target string) error {
 	return nil
 }
 
-// movedTo returns the target of the actor's recorded move, or "" when it has not moved.
-func (f *Federation) movedTo(ctx context.Context, actorID string) (string, error) {
+// movedTo returns the account a site actor moved to, as its document names it: the site's
+// Actor.MovedTo, else the target of the move recorded by Move; "" when it has not moved.
+func (f *Federation) movedTo(ctx context.Context, a *Actor) (string, error) {
+	if a.MovedTo != "" {
+		return a.MovedTo, nil
+	}
+	actorID := f.urls.actor(a.Username)
 	o, err := f.cfg.Store.Object(ctx, actorID+movedSuffix)
 	switch {
 	case errors.Is(err, store.ErrNotFound):

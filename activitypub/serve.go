@@ -117,7 +117,7 @@ func (f *Federation) serveActor(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, r, "actor key", err)
 		return
 	}
-	movedTo, err := f.movedTo(ctx, f.urls.actor(a.Username))
+	movedTo, err := f.movedTo(ctx, a)
 	if err != nil {
 		f.fail(w, r, "actor move", err)
 		return
