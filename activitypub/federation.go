@@ -83,6 +83,7 @@ func New(cfg Config) (*Federation, error) {
 	resolver, err := signing.NewResolver(signing.ResolverConfig{
 		Client:            f.fetcher,
 		MaxBodyBytes:      cfg.MaxBodyBytes,
+		UserAgent:         cfg.UserAgent,
 		InsecureAllowHTTP: cfg.InsecureAllowHTTP,
 		Logger:            cfg.Logger.With("component", "keys"),
 	})

@@ -150,8 +150,6 @@ func TestFollowPublishUndo(t *testing.T) {
 	}
 }
 
-// TestInboxRejectsBadInput checks each refusal's status and that a refused request leaves the
-// store as it was.
 // TestFollowFetchesActorOnce counts the GETs of a remote actor's document: the first Follow
 // fetches it once, for both the signature's key and the follower's inboxes, and each request,
 // including one whose key is fetched again after a rotation, fetches it at most once.
@@ -209,6 +207,53 @@ func TestFollowFetchesActorOnce(t *testing.T) {
 	}
 }
 
+// TestOutgoingUserAgent checks that every request fedsite makes carries Config.UserAgent: the
+// key fetch of the signing.Resolver, the actor fetch of a Follow whose key was cached, and the
+// delivery of the Accept.
+func TestOutgoingUserAgent(t *testing.T) {
+	tests := []struct {
+		name, userAgent string
+	}{
+		{"default", ""},
+		{"configured", "newsroom/2.0 (+https://news.example/about)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := tt.userAgent
+			s := newSiteWith(t, newTestStore(), func(c *activitypub.Config) {
+				c.UserAgent = tt.userAgent
+				if want == "" {
+					want = "fedsite (+" + c.BaseURL + ")"
+				}
+			})
+			alice := activitypubtest.NewRemote(t, "alice")
+			news := s.fed.ActorID("news")
+			steps := []map[string]any{
+				{"type": "Like", "object": s.url("/articles/unknown")}, // the Resolver fetches the key
+				{"type": "Follow", "object": news},                     // fetch reads the actor, whose key is cached
+			}
+			for i, doc := range steps {
+				doc["@context"], doc["id"], doc["actor"] = vocab.ContextActivityStreams, fmt.Sprintf("%s/%d", alice.ActorID(), i), alice.ActorID()
+				if resp := alice.Post(news+"/inbox", doc); resp.StatusCode != http.StatusAccepted {
+					t.Fatalf("%s: status %d, want 202", doc["type"], resp.StatusCode)
+				}
+			}
+			alice.WaitFor("Accept")
+			got := alice.UserAgents()
+			if len(got) != 3 {
+				t.Fatalf("remote received %d requests (%q), want the key fetch, the actor fetch and the Accept", len(got), got)
+			}
+			for i, ua := range got {
+				if ua != want {
+					t.Errorf("request %d: User-Agent %q, want %q", i, ua, want)
+				}
+			}
+		})
+	}
+}
+
+// TestInboxRejectsBadInput checks each refusal's status and that a refused request leaves the
+// store as it was.
 func TestInboxRejectsBadInput(t *testing.T) {
 	s := newTestSite(t)
 	alice := activitypubtest.NewRemote(t, "alice")

@@ -26,6 +26,7 @@ const (
 	DefaultKeyTTL       = time.Hour
 	DefaultMaxBodyBytes = 1 << 20
 	DefaultCacheSize    = 4096
+	DefaultUserAgent    = "fedsite-signing"
 )
 
 // ResolverConfig configures [NewResolver].
@@ -50,6 +51,10 @@ type ResolverConfig struct {
 	// MaxBodyBytes caps each fetched document.
 	// Default (0): [DefaultMaxBodyBytes] (1 MiB).
 	MaxBodyBytes int64
+	// UserAgent is sent on every fetch, so that the servers asked see the
+	// same User-Agent as on the site's other requests.
+	// Default (""): [DefaultUserAgent].
+	UserAgent string
 	// InsecureAllowHTTP accepts http:// keyIds and owners. Default (false):
 	// only https:// is fetched. Meant for tests and local development.
 	InsecureAllowHTTP bool
@@ -92,6 +97,7 @@ type Resolver struct {
 	cache     KeyCache
 	ttl       time.Duration
 	maxBody   int64
+	userAgent string
 	allowHTTP bool
 	logger    *slog.Logger
 
@@ -121,6 +127,7 @@ func NewResolver(cfg ResolverConfig) (*Resolver, error) {
 		cache:     cfg.Cache,
 		ttl:       cfg.TTL,
 		maxBody:   cfg.MaxBodyBytes,
+		userAgent: cfg.UserAgent,
 		allowHTTP: cfg.InsecureAllowHTTP,
 		logger:    cfg.Logger,
 		inflight:  make(map[string]*fetchCall),
@@ -130,6 +137,9 @@ func NewResolver(cfg ResolverConfig) (*Resolver, error) {
 	}
 	if r.maxBody == 0 {
 		r.maxBody = DefaultMaxBodyBytes
+	}
+	if r.userAgent == "" {
+		r.userAgent = DefaultUserAgent
 	}
 	if r.cache == nil {
 		size := cfg.CacheSize
@@ -384,6 +394,7 @@ func (r *Resolver) get(ctx context.Context, u string) (*asDoc, []byte, error) {
 		return nil, nil, err
 	}
 	req.Header.Set("Accept", Accept)
+	req.Header.Set("User-Agent", r.userAgent)
 	resp, err := r.client.Do(req)
 	if err != nil {
 		return nil, nil, err

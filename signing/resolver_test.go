@@ -16,10 +16,11 @@ import (
 // docServer is a TLS test server serving AS2 documents by path.
 type docServer struct {
 	*httptest.Server
-	mu    sync.Mutex
-	docs  map[string]string
-	ctype string
-	hits  atomic.Int32
+	mu     sync.Mutex
+	docs   map[string]string
+	ctype  string
+	hits   atomic.Int32
+	agents []string // User-Agent of each request, in order
 }
 
 func newDocServer(t *testing.T) *docServer {
@@ -27,6 +28,9 @@ func newDocServer(t *testing.T) *docServer {
 	d := &docServer{docs: map[string]string{}, ctype: "application/activity+json"}
 	d.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d.hits.Add(1)
+		d.mu.Lock()
+		d.agents = append(d.agents, r.Header.Get("User-Agent"))
+		d.mu.Unlock()
 		if r.Header.Get("Accept") != Accept {
 			http.Error(w, "bad accept "+r.Header.Get("Accept"), http.StatusNotAcceptable)
 			return
@@ -150,6 +154,33 @@ func TestResolverCorpusActors(t *testing.T) {
 			}
 			if string(k3.OwnerDocument) != ownerDoc {
 				t.Errorf("refresh: OwnerDocument = %.80q…, want the document at %s", k3.OwnerDocument, tt.ownerPath)
+			}
+		})
+	}
+}
+
+// TestResolverUserAgent checks that both fetches of a key object and its
+// owner carry the configured User-Agent, or the default one.
+func TestResolverUserAgent(t *testing.T) {
+	tests := []struct {
+		name, userAgent, want string
+	}{
+		{"default", "", DefaultUserAgent},
+		{"configured", "fedsite (+https://news.example)", "fedsite (+https://news.example)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := newDocServer(t)
+			d.serve(t, "/key", "fedify/example.com_key.json", "https://example.com")
+			d.serve(t, "/person", "fedify/example.com_person.json", "https://example.com")
+			r := d.resolver(t, ResolverConfig{UserAgent: tt.userAgent})
+			if _, err := r.ResolveKey(t.Context(), d.URL+"/key", false); err != nil {
+				t.Fatal(err)
+			}
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			if len(d.agents) != 2 || d.agents[0] != tt.want || d.agents[1] != tt.want {
+				t.Errorf("User-Agents %q, want %q on both fetches", d.agents, tt.want)
 			}
 		})
 	}

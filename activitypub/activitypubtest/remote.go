@@ -28,7 +28,8 @@ type Remote struct {
 	key        *rsa.PrivateKey
 	deliveries []Delivery
 	movedTo    string
-	fetches    int // GETs of the actor document
+	fetches    int      // GETs of the actor document
+	userAgents []string // User-Agent of every request received
 }
 
 // Delivery is one POST the remote received.
@@ -68,7 +69,12 @@ func NewRemote(t testing.TB, name string) *Remote {
 	mux.HandleFunc("GET /users/"+name, r.serveActor)
 	mux.HandleFunc("POST /users/"+name+"/inbox", r.serveInbox)
 	mux.HandleFunc("POST /inbox", r.serveInbox)
-	r.srv = httptest.NewServer(mux)
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.mu.Lock()
+		r.userAgents = append(r.userAgents, req.Header.Get("User-Agent"))
+		r.mu.Unlock()
+		mux.ServeHTTP(w, req)
+	}))
 	t.Cleanup(r.srv.Close)
 	return r
 }
@@ -112,6 +118,14 @@ func (r *Remote) ActorFetches() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.fetches
+}
+
+// UserAgents returns the User-Agent header of every request the remote received so far, fetches
+// and deliveries alike, in order of arrival.
+func (r *Remote) UserAgents() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.userAgents...)
 }
 
 func (r *Remote) serveActor(w http.ResponseWriter, _ *http.Request) {
