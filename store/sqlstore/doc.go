@@ -21,7 +21,10 @@
 //
 // [Open] also accepts a SQLite pool opened by the caller with driver name "sqlite". Give its DSN
 // the settings OpenSQLite uses, at least _pragma=busy_timeout(10000) and _txlock=immediate, or
-// concurrent writers may fail with SQLITE_BUSY.
+// concurrent writers may fail with SQLITE_BUSY. Write transactions go through the pool's BeginTx,
+// so that they run the statements the store prepared when it opened; each of the store's write
+// transactions writes in its first statement, so even a deferred BEGIN (no _txlock) takes the write
+// lock before reading anything and waits in the busy handler rather than failing.
 //
 // # Dialects
 //

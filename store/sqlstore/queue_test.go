@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -151,5 +153,90 @@ func BenchmarkLeaseAckRecord(b *testing.B) {
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "jobs/s")
 			})
 		}
+	}
+}
+
+// TestMigrationLeanDeliveries brings a database at version 4 holding delivery records and jobs to
+// the current version: every record and job is still there, and on SQLite the deliveries table
+// has no rowid and jobs_visible is gone, while Postgres keeps its tables as they were.
+func TestMigrationLeanDeliveries(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := t.Context()
+			v4 := &Store{dialect: SQLite, schema: "public", log: slog.New(slog.DiscardHandler)}
+			if b.name == "Postgres" {
+				v4.db, v4.dialect, v4.schema = postgresDB(t), Postgres, newSchemaName()
+				t.Cleanup(func() {
+					v4.db.ExecContext(context.Background(), "DROP SCHEMA IF EXISTS "+quoteIdent(v4.schema)+" CASCADE")
+				})
+			} else {
+				db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "v4.db")+"?_txlock=immediate")
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				v4.db = db
+			}
+			if err := v4.migrate(ctx, migrations()[:4]); err != nil {
+				t.Fatal(err)
+			}
+			if _, v := schemaState(t, v4); v != 4 {
+				t.Fatalf("version %d, want 4", v)
+			}
+			qq := newQueueQueries(v4.dialect, v4.schema)
+			want := []store.DeliveryRecord{
+				{ObjectID: "https://news.example/a/1", ActivityID: "https://news.example/a/1#create", Inbox: "https://a.example/inbox",
+					Host: "a.example", State: store.DeliveryDelivered, Attempts: 1, UpdatedAt: time.Unix(1, 2)},
+				{ObjectID: "https://news.example/a/1", ActivityID: "https://news.example/a/1#create", Inbox: "https://b.example/inbox",
+					Host: "b.example", State: store.DeliveryRetrying, Attempts: 3, LastError: "503", UpdatedAt: time.Unix(3, 4)},
+			}
+			for _, r := range want {
+				if _, err := v4.db.ExecContext(ctx, qq.recordDelivery, r.ObjectID, r.ActivityID, r.Inbox, r.Host,
+					string(r.State), r.Attempts, r.LastError, r.UpdatedAt.UnixNano()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := v4.db.ExecContext(ctx, qq.insertJob, "j1", "deliver", "k", []byte("p"), 0, time.Now().UnixNano()); err != nil {
+				t.Fatal(err)
+			}
+
+			up, err := Open(ctx, Config{DB: v4.db, Dialect: v4.dialect, Schema: v4.schema})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer up.Close()
+			if _, v := schemaState(t, up); v != len(migrations()) {
+				t.Errorf("version %d after Open, want %d", v, len(migrations()))
+			}
+			p, err := up.DeliveriesPage(ctx, want[0].ObjectID, "", 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.EqualFunc(p.Items, want, func(a, b store.DeliveryRecord) bool {
+				same := a.UpdatedAt.Equal(b.UpdatedAt)
+				a.UpdatedAt, b.UpdatedAt = time.Time{}, time.Time{}
+				return same && a == b
+			}) {
+				t.Errorf("records after the migration = %+v, want %+v", p.Items, want)
+			}
+			ls, err := up.Lease(ctx, 10, time.Minute)
+			if err != nil || len(ls) != 1 || ls[0].ID != "j1" || string(ls[0].Payload) != "p" {
+				t.Fatalf("Lease after the migration = %+v, %v; want job j1", ls, err)
+			}
+			if err := up.AckBatch(ctx, ls, store.DeliveryRecord{ObjectID: want[0].ObjectID, ActivityID: want[0].ActivityID,
+				Inbox: want[0].Inbox, Host: "a.example", State: store.DeliveryFailed, Attempts: 2}); err != nil {
+				t.Fatal(err)
+			}
+			if v4.dialect != SQLite {
+				return
+			}
+			if _, err := v4.db.ExecContext(ctx, `SELECT rowid FROM deliveries`); err == nil {
+				t.Error("deliveries still has a rowid")
+			}
+			var n int
+			if err := v4.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE name IN ('jobs_visible', 'deliveries_v5')`).Scan(&n); err != nil || n != 0 {
+				t.Errorf("jobs_visible or deliveries_v5 left behind: %d, %v", n, err)
+			}
+		})
 	}
 }
