@@ -252,6 +252,72 @@ func TestOutgoingUserAgent(t *testing.T) {
 	}
 }
 
+// TestActorContentType checks that the two fetches of a remote actor, the signing.Resolver's for
+// the key of a Follow and fedsite's own for a Follow whose key is cached, accept the same
+// Content-Types: the document one of them reads becomes the cached remote actor.
+func TestActorContentType(t *testing.T) {
+	const profile = `profile="https://www.w3.org/ns/activitystreams"`
+	types := []struct {
+		contentType string
+		ok          bool
+	}{
+		{"application/activity+json", true},
+		{"application/activity+json; charset=utf-8", true},
+		{"application/ld+json; " + profile, true},
+		{"application/ld+json; " + profile + "; charset=utf-8", true},
+		{`application/ld+json; profile="https://example.com/p https://www.w3.org/ns/activitystreams"`, true},
+		{"application/ld+json", false},
+		{`application/ld+json; profile="https://example.com/p"`, false},
+		{"application/json", false},
+		{"text/html; charset=utf-8", false},
+	}
+	paths := []struct {
+		name        string
+		cacheKey    bool // a Like first has the key fetched and cached, so the Follow fetches the actor
+		refusedWith int
+		wantFetches int // GETs of the actor document for an accepted type
+	}{
+		{name: "key fetch", refusedWith: http.StatusUnauthorized, wantFetches: 1},
+		{name: "actor fetch", cacheKey: true, refusedWith: http.StatusInternalServerError, wantFetches: 2},
+	}
+	for _, ct := range types {
+		for _, p := range paths {
+			t.Run(p.name+"/"+ct.contentType, func(t *testing.T) {
+				s := newTestSite(t)
+				alice := activitypubtest.NewRemote(t, "alice")
+				news := s.fed.ActorID("news")
+				if p.cacheKey {
+					if resp := alice.Post(news+"/inbox", map[string]any{"@context": vocab.ContextActivityStreams,
+						"id": alice.ActorID() + "/likes/1", "type": "Like", "actor": alice.ActorID(),
+						"object": s.url("/articles/unknown")}); resp.StatusCode != http.StatusAccepted {
+						t.Fatalf("Like: status %d, want 202", resp.StatusCode)
+					}
+				}
+				alice.SetActorContentType(ct.contentType)
+				resp := alice.Post(news+"/inbox", map[string]any{"@context": vocab.ContextActivityStreams,
+					"id": alice.ActorID() + "/follows/1", "type": "Follow", "actor": alice.ActorID(), "object": news})
+				want := p.refusedWith
+				if ct.ok {
+					want = http.StatusAccepted
+				}
+				if resp.StatusCode != want {
+					t.Fatalf("Follow: status %d, want %d", resp.StatusCode, want)
+				}
+				_, err := s.store.Follower(t.Context(), news, alice.ActorID())
+				if got := err == nil; got != ct.ok {
+					t.Errorf("follower stored = %v (%v), want %v", got, err, ct.ok)
+				}
+				if ct.ok {
+					alice.WaitFor("Accept")
+					if n := alice.ActorFetches(); n != p.wantFetches {
+						t.Errorf("actor fetched %d times, want %d", n, p.wantFetches)
+					}
+				}
+			})
+		}
+	}
+}
+
 // TestInboxRejectsBadInput checks each refusal's status and that a refused request leaves the
 // store as it was.
 func TestInboxRejectsBadInput(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/fedsite/fedsite/signing"
 )
 
 type offer int
@@ -25,7 +27,8 @@ func negotiate(h http.Header) offer {
 	var as2, html float64 = -1, -1
 	for _, field := range h.Values("Accept") {
 		for _, part := range strings.Split(field, ",") {
-			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			part = strings.TrimSpace(part)
+			mt, params, err := mime.ParseMediaType(part)
 			if err != nil {
 				continue
 			}
@@ -39,7 +42,9 @@ func negotiate(h http.Header) offer {
 			case "application/activity+json":
 				as2 = max(as2, q)
 			case "application/ld+json":
-				if p, ok := params["profile"]; !ok || hasProfile(p) {
+				// An Accept without a profile asks for any JSON-LD, AS2 included; one with a
+				// profile must name ActivityStreams, as a Content-Type must.
+				if _, ok := params["profile"]; !ok || signing.IsActivityStreams(part) {
 					as2 = max(as2, q)
 				}
 			case "text/html", "application/xhtml+xml", "text/*", "*/*":
@@ -54,15 +59,4 @@ func negotiate(h http.Header) offer {
 		return offerHTML
 	}
 	return offerNone
-}
-
-// hasProfile reports whether an ld+json profile parameter (a space-separated IRI list) names
-// ActivityStreams.
-func hasProfile(p string) bool {
-	for _, iri := range strings.Fields(p) {
-		if iri == "https://www.w3.org/ns/activitystreams" {
-			return true
-		}
-	}
-	return false
 }

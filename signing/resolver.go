@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -68,7 +67,7 @@ type ResolverConfig struct {
 // concurrent use; concurrent lookups of the same keyId share one fetch.
 //
 // The keyId URL (without fragment) must return an ActivityStreams document
-// (Content-Type application/activity+json or application/ld+json), either:
+// (a Content-Type that passes [IsActivityStreams]), either:
 //   - an actor whose publicKey (an object, or an array as Fedify sends)
 //     contains a key with id equal to keyId and owner equal to the actor id.
 //     If the actor's id is not the fetched URL (GoToSocial serves a stub actor
@@ -404,8 +403,7 @@ func (r *Resolver) get(ctx context.Context, u string) (*asDoc, []byte, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, nil, fmt.Errorf("GET %s: status %d", u, resp.StatusCode)
 	}
-	mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if err != nil || (mt != "application/activity+json" && mt != "application/ld+json") {
+	if !IsActivityStreams(resp.Header.Get("Content-Type")) {
 		return nil, nil, fmt.Errorf("GET %s: content type %q is not ActivityStreams", u, resp.Header.Get("Content-Type"))
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, r.maxBody+1))

@@ -203,6 +203,11 @@ func TestResolverRejects(t *testing.T) {
 			d.ctype = "text/html; charset=utf-8"
 			return d.URL + "/users/bob#main-key"
 		}, ResolverConfig{}, "is not ActivityStreams"},
+		{"JSON-LD without the ActivityStreams profile", func(t *testing.T, d *docServer) string {
+			d.set("/users/bob", bobDoc(d))
+			d.ctype = "application/ld+json"
+			return d.URL + "/users/bob#main-key"
+		}, ResolverConfig{}, "is not ActivityStreams"},
 		{"key not listed", func(t *testing.T, d *docServer) string {
 			d.set("/users/bob", bobDoc(d))
 			return d.URL + "/users/bob#other-key"

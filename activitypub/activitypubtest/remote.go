@@ -28,6 +28,7 @@ type Remote struct {
 	key        *rsa.PrivateKey
 	deliveries []Delivery
 	movedTo    string
+	actorType  string   // Content-Type of the actor document, "" for vocab.MediaType
 	fetches    int      // GETs of the actor document
 	userAgents []string // User-Agent of every request received
 }
@@ -113,6 +114,14 @@ func (r *Remote) SetMovedTo(target string) {
 	r.movedTo = target
 }
 
+// SetActorContentType makes the actor document served with that Content-Type, as servers that
+// send application/ld+json or add a charset do; "" restores application/activity+json.
+func (r *Remote) SetActorContentType(contentType string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.actorType = contentType
+}
+
 // ActorFetches returns how many times the actor document was fetched so far.
 func (r *Remote) ActorFetches() int {
 	r.mu.Lock()
@@ -131,8 +140,11 @@ func (r *Remote) UserAgents() []string {
 func (r *Remote) serveActor(w http.ResponseWriter, _ *http.Request) {
 	r.mu.Lock()
 	r.fetches++
-	key, movedTo := r.key, r.movedTo
+	key, movedTo, contentType := r.key, r.movedTo, r.actorType
 	r.mu.Unlock()
+	if contentType == "" {
+		contentType = vocab.MediaType
+	}
 	pub, err := signing.EncodePublicKey(&key.PublicKey)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -151,7 +163,7 @@ func (r *Remote) serveActor(w http.ResponseWriter, _ *http.Request) {
 	if movedTo != "" {
 		doc["movedTo"] = movedTo
 	}
-	w.Header().Set("Content-Type", vocab.MediaType)
+	w.Header().Set("Content-Type", contentType)
 	json.NewEncoder(w).Encode(doc)
 }
 
