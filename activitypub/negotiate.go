@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/fedsite/fedsite/signing"
+	"github.com/fedsite/fedsite/internal/mediatype"
 )
 
 type offer int
@@ -44,7 +44,7 @@ func negotiate(h http.Header) offer {
 			case "application/ld+json":
 				// An Accept without a profile asks for any JSON-LD, AS2 included; one with a
 				// profile must name ActivityStreams, as a Content-Type must.
-				if _, ok := params["profile"]; !ok || signing.IsActivityStreams(part) {
+				if _, ok := params["profile"]; !ok || mediatype.IsActivityStreams(part) {
 					as2 = max(as2, q)
 				}
 			case "text/html", "application/xhtml+xml", "text/*", "*/*":

@@ -10,7 +10,7 @@ import (
 	"net/http"
 
 	"github.com/fedsite/fedsite/activitypub/vocab"
-	"github.com/fedsite/fedsite/signing"
+	"github.com/fedsite/fedsite/internal/mediatype"
 	"github.com/fedsite/fedsite/store"
 )
 
@@ -63,7 +63,7 @@ func (f *Federation) remoteActor(ctx context.Context, id string) (store.RemoteAc
 // signerDocument returns the actor document of id that the signature check of this inbox request
 // fetched, decoded, or nil when it fetched none (the key was cached) or id is not the signer. The
 // signing.Resolver fetched it through the same instance-signed client, size limit and
-// Content-Type rule (signing.IsActivityStreams) as fetch and checked that its id is the signer's;
+// Content-Type rule (mediatype.IsActivityStreams) as fetch and checked that its id is the signer's;
 // a document that does not decode as id's is left to fetch.
 func signerDocument(ctx context.Context, id string) ([]byte, *vocab.Object) {
 	req := inboxRequestOf(ctx)
@@ -78,7 +78,7 @@ func signerDocument(ctx context.Context, id string) ([]byte, *vocab.Object) {
 }
 
 // fetch dereferences an IRI as an AS2 document. The answer must be AS2 by the rule of
-// signing.IsActivityStreams, which the Resolver's key fetches follow too (Mastodon refuses plain
+// mediatype.IsActivityStreams, which the Resolver's key fetches follow too (Mastodon refuses plain
 // JSON as well), and its id must be the IRI fetched, so a server cannot speak for another's
 // objects.
 func (f *Federation) fetch(ctx context.Context, iri string) ([]byte, *vocab.Object, error) {
@@ -99,7 +99,7 @@ func (f *Federation) fetch(ctx context.Context, iri string) ([]byte, *vocab.Obje
 	if resp.StatusCode != http.StatusOK {
 		return nil, nil, fmt.Errorf("activitypub: fetch %s: status %d", iri, resp.StatusCode)
 	}
-	if ct := resp.Header.Get("Content-Type"); !signing.IsActivityStreams(ct) {
+	if ct := resp.Header.Get("Content-Type"); !mediatype.IsActivityStreams(ct) {
 		return nil, nil, fmt.Errorf("activitypub: fetch %s: content type %q is not AS2", iri, ct)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, f.cfg.MaxBodyBytes+1))

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/fedsite/fedsite/internal/mediatype"
 )
 
 // Accept is the Accept header the [Resolver] sends when fetching keys and
@@ -67,7 +69,7 @@ type ResolverConfig struct {
 // concurrent use; concurrent lookups of the same keyId share one fetch.
 //
 // The keyId URL (without fragment) must return an ActivityStreams document
-// (a Content-Type that passes [IsActivityStreams]), either:
+// (a Content-Type that passes mediatype.IsActivityStreams), either:
 //   - an actor whose publicKey (an object, or an array as Fedify sends)
 //     contains a key with id equal to keyId and owner equal to the actor id.
 //     If the actor's id is not the fetched URL (GoToSocial serves a stub actor
@@ -403,7 +405,7 @@ func (r *Resolver) get(ctx context.Context, u string) (*asDoc, []byte, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, nil, fmt.Errorf("GET %s: status %d", u, resp.StatusCode)
 	}
-	if !IsActivityStreams(resp.Header.Get("Content-Type")) {
+	if !mediatype.IsActivityStreams(resp.Header.Get("Content-Type")) {
 		return nil, nil, fmt.Errorf("GET %s: content type %q is not ActivityStreams", u, resp.Header.Get("Content-Type"))
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, r.maxBody+1))

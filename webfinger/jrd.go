@@ -2,10 +2,9 @@ package webfinger
 
 import (
 	"fmt"
-	"mime"
 	"net/url"
-	"slices"
-	"strings"
+
+	"github.com/fedsite/fedsite/internal/mediatype"
 )
 
 // JRD is a JSON Resource Descriptor (RFC 7033 §4.4). Empty members are left out of the JSON form.
@@ -55,7 +54,7 @@ func (j *JRD) ActorID() (string, error) {
 		return "", fmt.Errorf("webfinger: actor id: %w", ErrNoActor)
 	}
 	for _, l := range j.Links {
-		if l.Rel != "self" || !isActivityType(l.Type) {
+		if l.Rel != "self" || !mediatype.IsActivityStreams(l.Type) {
 			continue
 		}
 		u, err := url.Parse(l.Href)
@@ -65,20 +64,4 @@ func (j *JRD) ActorID() (string, error) {
 		return l.Href, nil
 	}
 	return "", fmt.Errorf("webfinger: actor id of %q: %w", j.Subject, ErrNoActor)
-}
-
-// isActivityType reports whether t names an ActivityPub document.
-func isActivityType(t string) bool {
-	mt, params, err := mime.ParseMediaType(t)
-	if err != nil {
-		return false
-	}
-	switch mt {
-	case "application/activity+json":
-		return true
-	case "application/ld+json":
-		// JSON-LD allows a space-separated list of profiles.
-		return slices.Contains(strings.Fields(params["profile"]), "https://www.w3.org/ns/activitystreams")
-	}
-	return false
 }

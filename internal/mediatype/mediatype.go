@@ -1,4 +1,4 @@
-package signing
+package mediatype
 
 import (
 	"mime"
@@ -17,8 +17,8 @@ const activityStreamsProfile = "https://www.w3.org/ns/activitystreams"
 // space-separated list of IRIs) names https://www.w3.org/ns/activitystreams.
 // Other parameters, such as the charset Pixelfed adds, do not matter; plain
 // application/json and application/ld+json without that profile are not
-// ActivityStreams. The [Resolver] reads only documents that pass, and so
-// should any other fetch whose document may stand for the same actor.
+// ActivityStreams. signing.Resolver reads only documents that pass, and so
+// should any other fetch whose document may stand for the same actor, and any WebFinger link to an actor.
 func IsActivityStreams(contentType string) bool {
 	mt, params, err := mime.ParseMediaType(contentType)
 	if err != nil {
