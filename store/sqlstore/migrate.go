@@ -174,26 +174,9 @@ func migrations() []migration {
 		},
 	}, {
 		version: 5,
-		name:    "leaner delivery tables on SQLite",
+		name:    "no jobs_visible index on SQLite",
 		only:    SQLite,
 		stmts: []string{
-			// Every delivery upsert wrote three b-trees (the rowid table, its primary key and
-			// deliveries_object); WITHOUT ROWID keeps the rows in the primary key, so it writes two.
-			`CREATE TABLE deliveries_v5 (
-				object_id TEXT NOT NULL,
-				activity_id TEXT NOT NULL,
-				inbox TEXT NOT NULL,
-				host TEXT NOT NULL,
-				state TEXT NOT NULL,
-				attempts INTEGER NOT NULL,
-				last_error TEXT NOT NULL,
-				updated_at INTEGER NOT NULL,
-				PRIMARY KEY (activity_id, inbox)
-			) WITHOUT ROWID`,
-			`INSERT INTO deliveries_v5 (` + deliveryCols + `) SELECT ` + deliveryCols + ` FROM deliveries`,
-			`DROP TABLE deliveries`,
-			`ALTER TABLE deliveries_v5 RENAME TO deliveries`,
-			`CREATE INDEX deliveries_object ON deliveries (object_id, activity_id, inbox)`,
 			// Lease scans the jobs in seq order, and SQLite's planner never picked this index for
 			// it; but with ANALYZE statistics it probed the index with the bound time at every
 			// call, which made SQLite prepare the lease statement again each time. Every insert,
