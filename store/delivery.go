@@ -19,9 +19,10 @@ type HostState struct {
 
 // Hosts keeps the circuit breaker state of remote hosts.
 type Hosts interface {
-	// HostState returns the host's state; a host never seen has the zero state (with Host set),
-	// not ErrNotFound.
-	HostState(ctx context.Context, host string) (HostState, error)
+	// HostStates returns the state of each host, in the order given; a host never seen has the
+	// zero state (with Host set), not ErrNotFound. It reads them all at once, so a delivery engine
+	// checks a leased batch of deliveries with one call.
+	HostStates(ctx context.Context, hosts ...string) ([]HostState, error)
 	// HostFailed counts one more consecutive failure at the given time, atomically, and returns
 	// the new state.
 	HostFailed(ctx context.Context, host string, at time.Time) (HostState, error)

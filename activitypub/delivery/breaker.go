@@ -22,13 +22,13 @@ func (e *Engine) checkBreaker(ctx context.Context, log *slog.Logger, t task) (st
 	now := e.cfg.Now()
 	st, ok := e.hosts.get(t.host, now)
 	if !ok {
-		var err error
-		st, err = e.cfg.Hosts.HostState(ctx, t.host)
-		if err != nil {
+		sts, err := e.cfg.Hosts.HostStates(ctx, t.host)
+		if err != nil || len(sts) != 1 {
 			// The breaker only protects; a store hiccup must not stop deliveries.
-			log.LogAttrs(ctx, slog.LevelWarn, "delivery: host state", slog.Any("err", err))
+			log.LogAttrs(ctx, slog.LevelWarn, "delivery: host state", slog.Int("states", len(sts)), slog.Any("err", err))
 			return store.HostState{}, false, false
 		}
+		st = sts[0]
 		e.hosts.put(t.host, st, now)
 	}
 	if now.Before(st.OpenUntil) {
@@ -48,6 +48,38 @@ func (e *Engine) checkBreaker(ctx context.Context, log *slog.Logger, t task) (st
 		return st, true, false
 	}
 	return st, false, false
+}
+
+// prefetchHosts reads, in one call, the breaker state of the hosts of a leased batch that
+// hostCache does not hold, so that checkBreaker finds the healthy ones there rather than reading
+// the store once per delivery. A failure is only logged: checkBreaker then reads for itself.
+func (e *Engine) prefetchHosts(ctx context.Context, tasks []task) {
+	if e.cfg.Hosts == nil || e.cfg.BreakerThreshold < 0 {
+		return
+	}
+	now := e.cfg.Now()
+	var hosts []string
+	seen := make(map[string]bool, len(tasks))
+	for _, t := range tasks {
+		if t.host == "" || seen[t.host] {
+			continue
+		}
+		seen[t.host] = true
+		if _, ok := e.hosts.get(t.host, now); !ok {
+			hosts = append(hosts, t.host)
+		}
+	}
+	if len(hosts) == 0 {
+		return
+	}
+	sts, err := e.cfg.Hosts.HostStates(ctx, hosts...)
+	if err != nil || len(sts) != len(hosts) {
+		e.log.LogAttrs(ctx, slog.LevelWarn, "delivery: host states", slog.Int("hosts", len(hosts)), slog.Int("states", len(sts)), slog.Any("err", err))
+		return
+	}
+	for i, st := range sts {
+		e.hosts.put(hosts[i], st, now)
+	}
 }
 
 // hostOK closes the host's breaker after the host answered, if there was anything to reset.

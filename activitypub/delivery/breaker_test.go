@@ -2,23 +2,26 @@ package delivery
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/fedsite/fedsite/internal/inboxfleet"
 	"github.com/fedsite/fedsite/store"
 )
 
-// countingHosts counts the HostState reads.
+// countingHosts counts the HostStates calls and the hosts they read.
 type countingHosts struct {
 	store.Hosts
-	reads atomic.Int64
+	reads, hosts atomic.Int64
 }
 
-func (h *countingHosts) HostState(ctx context.Context, host string) (store.HostState, error) {
+func (h *countingHosts) HostStates(ctx context.Context, hosts ...string) ([]store.HostState, error) {
 	h.reads.Add(1)
-	return h.Hosts.HostState(ctx, host)
+	h.hosts.Add(int64(len(hosts)))
+	return h.Hosts.HostStates(ctx, hosts...)
 }
 
 // TestHostStateCache checks that a healthy host's state is read from the store once per
@@ -61,5 +64,36 @@ func TestHostStateCache(t *testing.T) {
 		if got := hosts.reads.Load(); got != s.wantReads {
 			t.Errorf("%s: %d HostState reads, want %d", s.name, got, s.wantReads)
 		}
+	}
+}
+
+// TestPrefetchHosts checks that a fan-out to many hosts reads their breaker state a leased batch
+// at a time, not once per delivery.
+func TestPrefetchHosts(t *testing.T) {
+	fleet, err := inboxfleet.Start(inboxfleet.Config{Key: testKey().Public(), KeyID: testActor + "#main-key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fleet.Close()
+	var hosts *countingHosts
+	e := newEnv(t, func(c *Config) {
+		hosts = &countingHosts{Hosts: c.Hosts}
+		c.Hosts, c.Workers, c.Client = hosts, 8, inboxfleet.SharedClient(fleet.Addr(), 8)
+	})
+	const n = 200
+	for i := range n {
+		e.follow(t, fmt.Sprintf("https://remote.test/u/%d", i), inboxfleet.Inbox(i, i))
+	}
+	if err := e.eng.Enqueue(t.Context(), Activity{ID: testActivity, ActorID: testActor}); err != nil {
+		t.Fatal(err)
+	}
+	e.run(t)
+	waitFor(t, "every inbox", func() bool { return fleet.Distinct() == n })
+	// Every host is read once (none is cached beforehand), in calls of up to a lease group each.
+	if got := hosts.hosts.Load(); got != n {
+		t.Errorf("%d host states read for %d hosts, want each read once", got, n)
+	}
+	if calls := hosts.reads.Load(); calls > n/4+10 {
+		t.Errorf("%d HostStates calls for %d hosts, want them read in batches", calls, n)
 	}
 }

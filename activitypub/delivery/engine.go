@@ -228,6 +228,7 @@ func (e *Engine) lease(ctx context.Context, tokens chan struct{}, ready chan<- t
 		for range n - len(leases) {
 			<-tokens
 		}
+		tasks := make([]task, 0, len(leases))
 		for _, l := range leases {
 			t, err := decode(l)
 			if err != nil {
@@ -236,6 +237,10 @@ func (e *Engine) lease(ctx context.Context, tokens chan struct{}, ready chan<- t
 				<-tokens
 				continue
 			}
+			tasks = append(tasks, t)
+		}
+		e.prefetchHosts(ctx, tasks)
+		for _, t := range tasks {
 			if t.host == "" || gate.admit(t) {
 				ready <- t
 			}

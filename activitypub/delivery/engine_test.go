@@ -185,7 +185,7 @@ func TestFailures(t *testing.T) {
 				if gap := h[1].at.Sub(h[0].at); gap < 900*time.Millisecond {
 					t.Errorf("retried after %v, want Retry-After's 1 s", gap)
 				}
-				if st, _ := e.st.HostState(t.Context(), hostOf(in)); st.Failures != 0 {
+				if st := e.hostState(t, hostOf(in)); st.Failures != 0 {
 					t.Errorf("a 429 counted as a host failure: %+v", st)
 				}
 			},
@@ -344,7 +344,7 @@ func TestBreaker(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the breaker to open", func() bool {
-		st, _ := e.st.HostState(t.Context(), hostOf(in))
+		st := e.hostState(t, hostOf(in))
 		return st.OpenUntil.After(time.Now())
 	})
 	waitFor(t, "deferred jobs", func() bool {
@@ -353,7 +353,7 @@ func TestBreaker(t *testing.T) {
 	})
 	// While open, no request reaches the host.
 	before := in.count()
-	st, _ := e.st.HostState(t.Context(), hostOf(in))
+	st := e.hostState(t, hostOf(in))
 	time.Sleep(time.Until(st.OpenUntil) - 20*time.Millisecond)
 	if n := in.count(); n != before {
 		t.Errorf("%d requests while the breaker was open", n-before)
@@ -363,7 +363,7 @@ func TestBreaker(t *testing.T) {
 		s, _ := e.eng.Stats(t.Context())
 		return s.Delivered == 5
 	})
-	if st, _ := e.st.HostState(t.Context(), hostOf(in)); st.Failures != 0 || !st.OpenUntil.IsZero() {
+	if st := e.hostState(t, hostOf(in)); st.Failures != 0 || !st.OpenUntil.IsZero() {
 		t.Errorf("host state %+v after recovery, want closed", st)
 	}
 	if s, _ := e.eng.Stats(t.Context()); s.DeadLettered != 0 {

@@ -95,6 +95,16 @@ func (e *env) follow(t *testing.T, id, inbox string) {
 	}
 }
 
+// hostState reads one host's breaker state from the store.
+func (e *env) hostState(t *testing.T, host string) store.HostState {
+	t.Helper()
+	sts, err := e.st.HostStates(t.Context(), host)
+	if err != nil || len(sts) != 1 {
+		t.Fatalf("HostStates(%q) = %v, %v", host, sts, err)
+	}
+	return sts[0]
+}
+
 // waitFor polls cond until it holds or 10 s pass.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()

@@ -24,16 +24,19 @@ type hosts struct {
 	m  map[string]store.HostState
 }
 
-// HostState returns a host's circuit breaker state; an unknown host has the zero state.
-func (s *Store) HostState(ctx context.Context, host string) (store.HostState, error) {
-	if err := check(ctx, "host state"); err != nil {
-		return store.HostState{}, err
+// HostStates returns the hosts' circuit breaker states; an unknown host has the zero state.
+func (s *Store) HostStates(ctx context.Context, hosts ...string) ([]store.HostState, error) {
+	if err := check(ctx, "host states"); err != nil {
+		return nil, err
 	}
 	s.hosts.mu.Lock()
 	defer s.hosts.mu.Unlock()
-	h := s.hosts.m[host]
-	h.Host = host
-	return h, nil
+	out := make([]store.HostState, len(hosts))
+	for i, host := range hosts {
+		out[i] = s.hosts.m[host]
+		out[i].Host = host
+	}
+	return out, nil
 }
 
 // HostFailed counts one more consecutive failure of host at the given time.

@@ -74,21 +74,34 @@ func hostState(host string, v []any) (store.HostState, error) {
 	return h, nil
 }
 
-// HostState returns a host's circuit breaker state; an unknown host has the zero state.
-func (s *Store) HostState(ctx context.Context, host string) (store.HostState, error) {
-	const op = "host state"
+// HostStates returns the hosts' circuit breaker states, one HMGET each in one pipeline; an unknown
+// host has the zero state.
+func (s *Store) HostStates(ctx context.Context, hosts ...string) ([]store.HostState, error) {
+	const op = "host states"
 	if err := begin(ctx, op); err != nil {
-		return store.HostState{Host: host}, err
+		return nil, err
 	}
-	v, err := s.c.HMGet(ctx, s.kHost(host), "f", "l", "o").Result()
-	if err != nil {
-		return store.HostState{Host: host}, wrap(op, err)
+	if len(hosts) == 0 {
+		return nil, nil
 	}
-	h, err := hostState(host, v)
-	if err != nil {
-		return h, wrap(op, err)
+	cmds := make([]*redis.SliceCmd, len(hosts))
+	if _, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, host := range hosts {
+			cmds[i] = p.HMGet(ctx, s.kHost(host), "f", "l", "o")
+		}
+		return nil
+	}); err != nil {
+		return nil, wrap(op, err)
 	}
-	return h, nil
+	out := make([]store.HostState, len(hosts))
+	for i, host := range hosts {
+		h, err := hostState(host, cmds[i].Val())
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		out[i] = h
+	}
+	return out, nil
 }
 
 // HostFailed counts one more failure with HINCRBY in a script and returns the new state.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -18,20 +18,46 @@ var (
 	_ store.Deliveries = (*Store)(nil)
 )
 
-// HostState implements [store.Hosts].
-func (s *Store) HostState(ctx context.Context, host string) (store.HostState, error) {
-	const op = "host state"
-	h := store.HostState{Host: host}
+// HostStates implements [store.Hosts] with one query for all the hosts.
+func (s *Store) HostStates(ctx context.Context, hosts ...string) ([]store.HostState, error) {
+	const op = "host states"
 	if err := s.check(op); err != nil {
-		return h, err
+		return nil, err
 	}
-	var last, open int64
-	err := s.qs.hostState.QueryRowContext(ctx, host).Scan(&h.Failures, &last, &open)
-	if errors.Is(err, sql.ErrNoRows) {
-		return h, nil
+	if len(hosts) == 0 {
+		return nil, wrap(op, ctx.Err())
 	}
-	h.LastFailure, h.OpenUntil = fromZeroNanos(last), fromZeroNanos(open)
-	return h, wrap(op, err)
+	arg, err := json.Marshal(hosts)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	rows, err := s.qs.hostStates.QueryContext(ctx, string(arg))
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	found := make(map[string]store.HostState, len(hosts))
+	for rows.Next() {
+		var h store.HostState
+		var last, open int64
+		if err := rows.Scan(&h.Host, &h.Failures, &last, &open); err != nil {
+			return nil, wrap(op, err)
+		}
+		h.LastFailure, h.OpenUntil = fromZeroNanos(last), fromZeroNanos(open)
+		found[h.Host] = h
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap(op, err)
+	}
+	out := make([]store.HostState, len(hosts))
+	for i, host := range hosts {
+		h, ok := found[host]
+		if !ok {
+			h = store.HostState{Host: host}
+		}
+		out[i] = h
+	}
+	return out, nil
 }
 
 // HostFailed implements [store.Hosts] with one upsert that adds 1 to the stored count.

@@ -19,7 +19,7 @@ var _ store.Queue = (*Store)(nil)
 type queueQueries struct {
 	insertJob, lease, ackJob, retryJob, deadJob, insertDead, depth string
 
-	hostState, hostFailed, openHost, hostSucceeded string
+	hostStates, hostFailed, openHost, hostSucceeded string
 
 	recordDelivery, deliveriesFirst, deliveriesAfter string
 }
@@ -34,8 +34,11 @@ func newQueueQueries(d Dialect, schema string) queueQueries {
 	// Postgres locks the chosen rows and skips rows other leasers hold, so several instances
 	// lease side by side; SQLite runs the statement in a BEGIN IMMEDIATE transaction.
 	lock := ""
+	// jsonTexts lists the strings of the JSON array in $1.
+	jsonTexts := `SELECT value FROM json_each($1)`
 	if d == Postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
+		jsonTexts = `SELECT jsonb_array_elements_text($1::jsonb)`
 	}
 	return queueQueries{
 		insertJob: r(`INSERT INTO {jobs} (id, kind, ordering_key, payload, not_before, attempts, last_error,
@@ -61,7 +64,8 @@ func newQueueQueries(d Dialect, schema string) queueQueries {
 			(SELECT COUNT(*) FROM {dead_jobs})
 			FROM {jobs}`),
 
-		hostState: r(`SELECT failures, last_failure, open_until FROM {hosts} WHERE host = $1`),
+		// The hosts come as one JSON array, so that one prepared statement serves any number.
+		hostStates: r(`SELECT host, failures, last_failure, open_until FROM {hosts} WHERE host IN (` + jsonTexts + `)`),
 		hostFailed: r(`INSERT INTO {hosts} (host, failures, last_failure, open_until) VALUES ($1, 1, $2, 0)
 			ON CONFLICT (host) DO UPDATE SET failures = hosts.failures + 1, last_failure = excluded.last_failure
 			RETURNING failures, last_failure, open_until`),
@@ -88,7 +92,7 @@ func newQueueQueries(d Dialect, schema string) queueQueries {
 type queueStmts struct {
 	insertJob, lease, ackJob, retryJob, deadJob, insertDead, depth *sql.Stmt
 
-	hostState, hostFailed, openHost, hostSucceeded *sql.Stmt
+	hostStates, hostFailed, openHost, hostSucceeded *sql.Stmt
 
 	recordDelivery *sql.Stmt
 }
@@ -103,7 +107,7 @@ func (s *Store) prepareQueue(ctx context.Context) error {
 		{&s.qs.insertJob, q.insertJob}, {&s.qs.lease, q.lease}, {&s.qs.ackJob, q.ackJob},
 		{&s.qs.retryJob, q.retryJob}, {&s.qs.deadJob, q.deadJob}, {&s.qs.insertDead, q.insertDead},
 		{&s.qs.depth, q.depth},
-		{&s.qs.hostState, q.hostState}, {&s.qs.hostFailed, q.hostFailed}, {&s.qs.openHost, q.openHost},
+		{&s.qs.hostStates, q.hostStates}, {&s.qs.hostFailed, q.hostFailed}, {&s.qs.openHost, q.openHost},
 		{&s.qs.hostSucceeded, q.hostSucceeded},
 		{&s.qs.recordDelivery, q.recordDelivery},
 	} {

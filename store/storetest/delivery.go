@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 var hostTests = []test{
 	{"UnknownIsZero", testHostUnknown},
+	{"StatesInOrder", testHostStates},
 	{"FailedCountsAndOpens", testHostFailed},
 	{"FailedIsAtomic", testHostFailedConcurrent},
 	{"CancelledIsReported", testHostsCancelled},
@@ -36,9 +38,53 @@ func sameHost(got, want store.HostState) bool {
 		sameTime(got.LastFailure, want.LastFailure) && sameTime(got.OpenUntil, want.OpenUntil)
 }
 
+// hostState reads one host's state through HostStates.
+func hostState(c context.Context, h store.Hosts, host string) (store.HostState, error) {
+	sts, err := h.HostStates(c, host)
+	if err != nil {
+		return store.HostState{}, err
+	}
+	if len(sts) != 1 {
+		return store.HostState{}, fmt.Errorf("HostStates(%q) returned %d states, want 1", host, len(sts))
+	}
+	return sts[0], nil
+}
+
+func testHostStates(t *testing.T, s store.Store) {
+	h := hostsOf(t, s)
+	_, err := h.HostFailed(ctx(t), "down.example", base)
+	must(t, "HostFailed", err)
+	open := base.Add(time.Hour)
+	must(t, "OpenHost", h.OpenHost(ctx(t), "open.example", open))
+	tests := []struct {
+		name  string
+		hosts []string
+		want  []store.HostState
+	}{
+		{"none", nil, nil},
+		{"unknown", []string{"never.example"}, []store.HostState{{Host: "never.example"}}},
+		{"mixed, in order, repeats kept", []string{"open.example", "never.example", "down.example", "open.example"},
+			[]store.HostState{{Host: "open.example", OpenUntil: open}, {Host: "never.example"},
+				{Host: "down.example", Failures: 1, LastFailure: base}, {Host: "open.example", OpenUntil: open}}},
+	}
+	for _, tt := range tests {
+		got, err := h.HostStates(ctx(t), tt.hosts...)
+		must(t, "HostStates "+tt.name, err)
+		if len(got) != len(tt.want) {
+			t.Errorf("HostStates %s: %d states, want %d", tt.name, len(got), len(tt.want))
+			continue
+		}
+		for i := range got {
+			if !sameHost(got[i], tt.want[i]) {
+				t.Errorf("HostStates %s [%d] = %+v, want %+v", tt.name, i, got[i], tt.want[i])
+			}
+		}
+	}
+}
+
 func testHostUnknown(t *testing.T, s store.Store) {
 	h := hostsOf(t, s)
-	got, err := h.HostState(ctx(t), "never.example")
+	got, err := hostState(ctx(t), h, "never.example")
 	must(t, "HostState", err)
 	if want := (store.HostState{Host: "never.example"}); !sameHost(got, want) {
 		t.Errorf("HostState(unknown) = %+v, want %+v", got, want)
@@ -61,7 +107,7 @@ func testHostFailed(t *testing.T, s store.Store) {
 	open := base.Add(time.Hour)
 	must(t, "OpenHost", h.OpenHost(ctx(t), host, open))
 	want := store.HostState{Host: host, Failures: 3, LastFailure: base.Add(3 * time.Second), OpenUntil: open}
-	if got, err := h.HostState(ctx(t), host); err != nil || !sameHost(got, want) {
+	if got, err := hostState(ctx(t), h, host); err != nil || !sameHost(got, want) {
 		t.Errorf("HostState after OpenHost = %+v, %v; want %+v", got, err, want)
 	}
 	st, err = h.HostFailed(ctx(t), host, base.Add(4*time.Second))
@@ -70,15 +116,15 @@ func testHostFailed(t *testing.T, s store.Store) {
 	if !sameHost(st, want) {
 		t.Errorf("HostFailed on an open host = %+v, want %+v (OpenUntil kept)", st, want)
 	}
-	if got, err := h.HostState(ctx(t), "other.example"); err != nil || got.Failures != 0 {
+	if got, err := hostState(ctx(t), h, "other.example"); err != nil || got.Failures != 0 {
 		t.Errorf("HostState(other host) = %+v, %v; want zero", got, err)
 	}
 	must(t, "OpenHost(new host)", h.OpenHost(ctx(t), "probe.example", open))
-	if got, err := h.HostState(ctx(t), "probe.example"); err != nil || !sameHost(got, store.HostState{Host: "probe.example", OpenUntil: open}) {
+	if got, err := hostState(ctx(t), h, "probe.example"); err != nil || !sameHost(got, store.HostState{Host: "probe.example", OpenUntil: open}) {
 		t.Errorf("HostState after OpenHost on a new host = %+v, %v", got, err)
 	}
 	must(t, "HostSucceeded", h.HostSucceeded(ctx(t), host))
-	if got, err := h.HostState(ctx(t), host); err != nil || !sameHost(got, store.HostState{Host: host}) {
+	if got, err := hostState(ctx(t), h, host); err != nil || !sameHost(got, store.HostState{Host: host}) {
 		t.Errorf("HostState after HostSucceeded = %+v, %v; want the zero state", got, err)
 	}
 }
@@ -100,7 +146,7 @@ func testHostFailedConcurrent(t *testing.T, s store.Store) {
 	for err := range errs {
 		t.Errorf("HostFailed: %v", err)
 	}
-	if got, err := h.HostState(ctx(t), "busy.example"); err != nil || got.Failures != n {
+	if got, err := hostState(ctx(t), h, "busy.example"); err != nil || got.Failures != n {
 		t.Errorf("HostState after %d concurrent failures = %+v, %v", n, got, err)
 	}
 }
@@ -113,7 +159,7 @@ func testHostsCancelled(t *testing.T, s store.Store) {
 		name string
 		call func() error
 	}{
-		{"HostState", func() error { _, err := h.HostState(c, "a.example"); return err }},
+		{"HostStates", func() error { _, err := h.HostStates(c, "a.example"); return err }},
 		{"HostFailed", func() error { _, err := h.HostFailed(c, "a.example", base); return err }},
 		{"OpenHost", func() error { return h.OpenHost(c, "a.example", base) }},
 		{"HostSucceeded", func() error { return h.HostSucceeded(c, "a.example") }},
@@ -123,7 +169,7 @@ func testHostsCancelled(t *testing.T, s store.Store) {
 			t.Errorf("%s under a cancelled context: error = %v, want one matching context.Canceled", cl.name, err)
 		}
 	}
-	if got, err := h.HostState(ctx(t), "a.example"); err != nil || got.Failures != 0 || !got.OpenUntil.IsZero() {
+	if got, err := hostState(ctx(t), h, "a.example"); err != nil || got.Failures != 0 || !got.OpenUntil.IsZero() {
 		t.Errorf("HostState after cancelled writes = %+v, %v; want zero", got, err)
 	}
 }
