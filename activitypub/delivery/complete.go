@@ -11,6 +11,14 @@ import (
 // maxBatch bounds how many finished deliveries one flush of the completer writes.
 const maxBatch = 64
 
+// gatherWindow is how long a flush waits, after the first finished delivery it takes, for others
+// to join it, unless maxBatch are there first. Stores pay far more per commit than per record
+// (SQLite writes its WAL and takes its locks at each): without the wait a busy Run's flushes carried
+// under 3 deliveries each on SQLite — 3,569 commits for 10,000 deliveries — and the fan-out reached
+// 72–74% of the signing rate; with it, 79–81% (internal/deliverybench -store sqlite). The
+// wait delays only the ack of a delivery already made, holding its worker that much longer.
+const gatherWindow = 5 * time.Millisecond
+
 // flushTimeout bounds one flush of the completer once Run is stopping.
 const flushTimeout = 5 * time.Second
 
@@ -22,23 +30,23 @@ type completion struct {
 }
 
 // completer writes the ends of successful deliveries for every worker of one Run, as a group
-// commit: it takes what the workers handed over while its previous flush ran, writes the status
+// commit: it takes what the workers hand over during gatherWindow, writes the status
 // records and acks the leases — in one call with a [store.BatchAcker] queue that is also the
 // Deliveries store, in two with another BatchAcker, otherwise one record call and one Ack each —
 // and only then lets each worker go on. A worker thus holds its slot until its job
-// is acked, so the jobs a crash can send twice are still at most the workers in flight; no flush
-// waits for a timer, so a lone delivery is acked as soon as it would be without batching.
+// is acked, so the jobs a crash can send twice are still at most the workers in flight.
 //
 // The status records are written before the acks: a crash between the two leaves a job that was
 // delivered, recorded "delivered" and not acked; it is sent again and recorded "delivered" again.
 // A record is never behind its acked job.
 type completer struct {
-	e  *Engine
-	in chan completion
+	e      *Engine
+	in     chan completion
+	window time.Duration // gatherWindow, but for tests
 }
 
 func (e *Engine) newCompleter() *completer {
-	return &completer{e: e, in: make(chan completion, e.cfg.Workers)}
+	return &completer{e: e, in: make(chan completion, e.cfg.Workers), window: gatherWindow}
 }
 
 // run flushes until in is closed and drained. ctx is only for values: flushes outlive Run's
@@ -46,8 +54,10 @@ func (e *Engine) newCompleter() *completer {
 func (c *completer) run(ctx context.Context) {
 	ctx = context.WithoutCancel(ctx)
 	batch := make([]completion, 0, maxBatch)
+	window := time.NewTimer(c.window)
 	for first := range c.in {
 		batch = append(batch[:0], first)
+		window.Reset(c.window)
 	more:
 		for len(batch) < maxBatch {
 			select {
@@ -56,10 +66,11 @@ func (c *completer) run(ctx context.Context) {
 					break more
 				}
 				batch = append(batch, x)
-			default:
+			case <-window.C:
 				break more
 			}
 		}
+		window.Stop()
 		c.flush(ctx, batch)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -129,6 +130,77 @@ func TestCompleter(t *testing.T) {
 			}
 			if !batch && len(slow.batches) != 0 {
 				t.Errorf("AckBatch used on a queue without it: %v", slow.batches)
+			}
+		})
+	}
+}
+
+// TestCompleterWindow checks the gather window on a completer of its own over a batchAcks queue:
+// deliveries finished within the window are written in one flush, a full batch is flushed without
+// waiting the window out, and one finished after the window goes in a flush of its own.
+func TestCompleterWindow(t *testing.T) {
+	e := newEnv(t, nil)
+	acks := &slowAcks{Queue: e.st}
+	acks.once.Do(func() {}) // no stall
+	e.eng.cfg.Queue = batchAcks{acks}
+	ctx := t.Context()
+	lease := func(n int) []store.Lease {
+		jobs := make([]store.Job, n)
+		for i := range jobs {
+			jobs[i] = store.Job{Kind: KindDeliver}
+		}
+		if err := e.st.Enqueue(ctx, jobs...); err != nil {
+			t.Fatal(err)
+		}
+		ls, err := e.st.Lease(ctx, n, time.Minute)
+		if err != nil || len(ls) != n {
+			t.Fatalf("Lease = %d, %v; want %d", len(ls), err, n)
+		}
+		return ls
+	}
+	// flushes returns the sizes of the flushes: AckBatch calls, and single Acks (a flush of one).
+	flushes := func() []int {
+		acks.mu.Lock()
+		defer acks.mu.Unlock()
+		out := slices.Clone(acks.batches)
+		for range acks.singles {
+			out = append(out, 1)
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		window time.Duration
+		// gaps are the pauses before each completion after the first.
+		gaps []time.Duration
+		want []int
+	}{
+		{"two within the window: one flush", 300 * time.Millisecond, []time.Duration{50 * time.Millisecond}, []int{2}},
+		{"a full batch does not wait", time.Hour, make([]time.Duration, maxBatch-1), []int{maxBatch}},
+		{"one after the window: two flushes", 10 * time.Millisecond, []time.Duration{200 * time.Millisecond}, []int{1, 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			acks.mu.Lock()
+			acks.batches, acks.singles = nil, 0
+			acks.mu.Unlock()
+			c := e.eng.newCompleter()
+			c.window = tt.window
+			stopped := make(chan struct{})
+			go func() { c.run(ctx); close(stopped) }()
+			ls := lease(len(tt.gaps) + 1)
+			var wg sync.WaitGroup
+			for i, l := range ls {
+				if i > 0 {
+					time.Sleep(tt.gaps[i-1])
+				}
+				wg.Go(func() { c.complete(l, store.DeliveryRecord{}) })
+			}
+			wg.Wait() // every completion was written: complete returns only then
+			close(c.in)
+			<-stopped
+			if got := flushes(); !slices.Equal(got, tt.want) {
+				t.Errorf("flushes %v, want %v", got, tt.want)
 			}
 		})
 	}
