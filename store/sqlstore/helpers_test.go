@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -23,6 +24,34 @@ type backend struct {
 
 func backends() []backend {
 	return []backend{{"SQLite", newSQLite}, {"Postgres", newPostgres}}
+}
+
+// atVersion returns a store on a new database or schema of backend b migrated to version only,
+// as an older fedsite left it, for testing the later migrations on data. Its statements are not
+// prepared: the test writes with its own.
+func atVersion(t *testing.T, b backend, version int) *Store {
+	t.Helper()
+	s := &Store{dialect: SQLite, schema: "public", log: slog.New(slog.DiscardHandler)}
+	if b.name == "Postgres" {
+		s.db, s.dialect, s.schema = postgresDB(t), Postgres, newSchemaName()
+		t.Cleanup(func() {
+			s.db.ExecContext(context.Background(), "DROP SCHEMA IF EXISTS "+quoteIdent(s.schema)+" CASCADE")
+		})
+	} else {
+		db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "old.db")+"?_txlock=immediate")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		s.db = db
+	}
+	if err := s.migrate(t.Context(), migrations()[:version]); err != nil {
+		t.Fatal(err)
+	}
+	if _, v := schemaState(t, s); v != version {
+		t.Fatalf("version %d, want %d", v, version)
+	}
+	return s
 }
 
 // newSQLite opens a store on a new database file in the test's temp dir.

@@ -2,9 +2,7 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"log/slog"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -163,26 +161,7 @@ func TestMigrationJobsIndex(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
 			ctx := t.Context()
-			v4 := &Store{dialect: SQLite, schema: "public", log: slog.New(slog.DiscardHandler)}
-			if b.name == "Postgres" {
-				v4.db, v4.dialect, v4.schema = postgresDB(t), Postgres, newSchemaName()
-				t.Cleanup(func() {
-					v4.db.ExecContext(context.Background(), "DROP SCHEMA IF EXISTS "+quoteIdent(v4.schema)+" CASCADE")
-				})
-			} else {
-				db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "v4.db")+"?_txlock=immediate")
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { db.Close() })
-				v4.db = db
-			}
-			if err := v4.migrate(ctx, migrations()[:4]); err != nil {
-				t.Fatal(err)
-			}
-			if _, v := schemaState(t, v4); v != 4 {
-				t.Fatalf("version %d, want 4", v)
-			}
+			v4 := atVersion(t, b, 4)
 			qq := newQueueQueries(v4.dialect, v4.schema)
 			want := []store.DeliveryRecord{
 				{ObjectID: "https://news.example/a/1", ActivityID: "https://news.example/a/1#create", Inbox: "https://a.example/inbox",
