@@ -15,6 +15,13 @@ const (
 	InteractionReply    InteractionKind = "reply"
 )
 
+// OnePerActor reports whether an actor has at most one interaction of kind k on an object: true
+// for likes and announces (one favourite and one boost per account and object, as Mastodon keeps
+// them), false for replies.
+func (k InteractionKind) OnePerActor() bool {
+	return k == InteractionLike || k == InteractionAnnounce
+}
+
 // Interaction is a remote actor's Like or Announce of a local object, or a reply to it.
 type Interaction struct {
 	// ID is the id of the Like or Announce activity, or of the reply object.
@@ -35,14 +42,26 @@ type Interaction struct {
 type Interactions interface {
 	// AddInteraction records i. Adding an id that exists replaces its Document (an edited reply)
 	// and keeps its place and CreatedAt.
+	//
+	// An actor keeps at most one Like and one Announce of an object (see
+	// InteractionKind.OnePerActor): adding one when i.ActorID already has one of that kind on
+	// i.ObjectID under another id keeps the older one (its id, place and CreatedAt) and records
+	// nothing, without error; [Interactions.Interaction] of the new id is then ErrNotFound. Of
+	// concurrent such calls exactly one id is kept. Replies are not limited.
 	AddInteraction(ctx context.Context, i Interaction) error
 	// Interaction returns the interaction with that id, or ErrNotFound.
 	Interaction(ctx context.Context, id string) (Interaction, error)
+	// InteractionBy returns actorID's interaction of kind on objectID, whatever its id, or
+	// ErrNotFound. kind must be one an actor has at most one of (a Like or an Announce); for any
+	// other kind it returns ErrNotFound. An Undo naming an id the store dropped as a repeat finds
+	// the kept interaction with it.
+	InteractionBy(ctx context.Context, actorID, objectID string, kind InteractionKind) (Interaction, error)
 	// RemoveInteraction deletes the interaction with that id; ErrNotFound when there is none.
 	RemoveInteraction(ctx context.Context, id string) error
 	// InteractionsPage lists an object's interactions of one kind, newest first.
 	InteractionsPage(ctx context.Context, objectID string, kind InteractionKind, cursor string, limit int) (Page[Interaction], error)
-	// CountInteractions counts an object's interactions by kind; kinds with none are absent.
+	// CountInteractions counts an object's interactions by kind; kinds with none are absent. Each
+	// actor counts once for likes and once for announces.
 	CountInteractions(ctx context.Context, objectID string) (map[InteractionKind]int, error)
 }
 

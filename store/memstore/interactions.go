@@ -24,6 +24,7 @@ type social struct {
 
 	inter    map[string]*interEntry    // by interaction id
 	byObject map[objKind][]*interEntry // ascending seq
+	byActor  map[actorKind]*interEntry // likes and announces, one per actor, object and kind
 	reqs     map[followerKey]*reqEntry // {actor, follower}
 	reqOrder map[string][]*reqEntry    // by actor, ascending seq
 }
@@ -31,6 +32,11 @@ type social struct {
 type objKind struct {
 	object string
 	kind   store.InteractionKind
+}
+
+type actorKind struct {
+	object, actor string
+	kind          store.InteractionKind
 }
 
 type interEntry struct {
@@ -47,6 +53,7 @@ func newSocial() *social {
 	return &social{
 		inter:    make(map[string]*interEntry),
 		byObject: make(map[objKind][]*interEntry),
+		byActor:  make(map[actorKind]*interEntry),
 		reqs:     make(map[followerKey]*reqEntry),
 		reqOrder: make(map[string][]*reqEntry),
 	}
@@ -57,7 +64,8 @@ func cloneInteraction(i store.Interaction) store.Interaction {
 	return i
 }
 
-// AddInteraction records i. An id that exists gets the new Document and keeps everything else.
+// AddInteraction records i. An id that exists gets the new Document and keeps everything else; a
+// Like or Announce by an actor that has one of that kind on the object is dropped.
 func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) error {
 	const op = "add interaction"
 	if err := check(ctx, op); err != nil {
@@ -78,9 +86,18 @@ func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) error {
 		e.i.Document = i.Document
 		return nil
 	}
+	ak := actorKind{i.ObjectID, i.ActorID, i.Kind}
+	if i.Kind.OnePerActor() {
+		if _, ok := so.byActor[ak]; ok {
+			return nil // the older one stays
+		}
+	}
 	so.seq++
 	e := &interEntry{seq: so.seq, i: i}
 	so.inter[i.ID] = e
+	if i.Kind.OnePerActor() {
+		so.byActor[ak] = e
+	}
 	k := objKind{i.ObjectID, i.Kind}
 	so.byObject[k] = append(so.byObject[k], e)
 	return nil
@@ -108,6 +125,21 @@ func (s *Store) Interaction(ctx context.Context, id string) (store.Interaction, 
 	return cloneInteraction(e.i), nil
 }
 
+// InteractionBy returns actorID's Like or Announce (kind) of objectID, or [store.ErrNotFound].
+func (s *Store) InteractionBy(ctx context.Context, actorID, objectID string, kind store.InteractionKind) (store.Interaction, error) {
+	const op = "interaction by"
+	if err := check(ctx, op); err != nil {
+		return store.Interaction{}, err
+	}
+	s.social.mu.RLock()
+	defer s.social.mu.RUnlock()
+	e, ok := s.social.byActor[actorKind{objectID, actorID, kind}]
+	if !ok {
+		return store.Interaction{}, fmt.Errorf("memstore: %s %s: %s of %s: %w", op, actorID, kind, objectID, store.ErrNotFound)
+	}
+	return cloneInteraction(e.i), nil
+}
+
 // RemoveInteraction deletes the interaction with that id, or returns [store.ErrNotFound].
 func (s *Store) RemoveInteraction(ctx context.Context, id string) error {
 	const op = "remove interaction"
@@ -122,6 +154,9 @@ func (s *Store) RemoveInteraction(ctx context.Context, id string) error {
 		return fmt.Errorf("memstore: %s %s: %w", op, id, store.ErrNotFound)
 	}
 	delete(so.inter, id)
+	if ak := (actorKind{e.i.ObjectID, e.i.ActorID, e.i.Kind}); so.byActor[ak] == e {
+		delete(so.byActor, ak)
+	}
 	k := objKind{e.i.ObjectID, e.i.Kind}
 	if so.byObject[k] = dropEntry(so.byObject[k], e); len(so.byObject[k]) == 0 {
 		delete(so.byObject, k)

@@ -22,6 +22,10 @@
 //   - seen activity ids: plain keys written with SET NX PX, so Redis expires them;
 //   - remote actors: a string each, a small set of their key ids, and a string per key id;
 //   - key pairs: a string each, written with SET NX;
+//   - interactions: one hash of records by id and a sorted set of ids per object and kind; one
+//     more hash from each Like and Announce's object, kind and actor to its id, written with
+//     HSETNX in the adding script, keeps one per actor and finds it for an Undo naming another
+//     id;
 //   - the audit log: a stream, optionally capped with [Config.AuditMaxLen]; its entry ids are the
 //     cursors.
 //

@@ -18,9 +18,11 @@ var (
 )
 
 // Interactions live in one hash of records by id and, per object and kind, a sorted set of ids
-// scored by the store's sequence. Follow requests live per actor in a hash of records by follower
+// scored by the store's sequence; one more hash maps each Like and Announce's actor, object and
+// kind (actorField) to its id. Follow requests live per actor in a hash of records by follower
 // and a sorted set of followers scored by the sequence.
 func (s *Store) kInterRec() string                 { return s.p + "ih" }
+func (s *Store) kInterByActor() string             { return s.p + "ia" }
 func (s *Store) kInterOrderPrefix() string         { return s.p + "iz:" }
 func (s *Store) kInterOrder(o, kind string) string { return s.kInterOrderPrefix() + joinPair(o, kind) }
 func (s *Store) kReqRec(a string) string           { return s.p + "rh:" + a }
@@ -45,8 +47,15 @@ type requestRecord struct {
 	C string `json:"c"`
 }
 
-// addInteractionLua: KEYS records, order set, sequence; ARGV id, record JSON. An id that exists
-// gets the new document "d" and keeps the rest.
+// actorField is the field of [Store.kInterByActor] for an actor's interaction of a kind on an
+// object; removeInteractionLua builds it the same way.
+func actorField(objectID, kind, actorID string) string {
+	return joinPair(joinPair(objectID, kind), actorID)
+}
+
+// addInteractionLua: KEYS records, order set, sequence, by-actor hash; ARGV id, record JSON,
+// by-actor field ("" for a kind an actor may have many of). An id that exists gets the new
+// document "d" and keeps the rest; a field that exists keeps the older interaction.
 const addInteractionLua = `
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 if old then
@@ -56,18 +65,27 @@ if old then
   redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(o))
   return 0
 end
+if ARGV[3] ~= '' and redis.call('HSETNX', KEYS[4], ARGV[3], ARGV[1]) == 0 then
+  return 0
+end
 redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
 `
 
-// removeInteractionLua: KEYS records; ARGV id, order-set key prefix. Returns 0 when absent.
+// removeInteractionLua: KEYS records, by-actor hash; ARGV id, order-set key prefix. Returns 0
+// when absent. The by-actor field goes only if it names this id (replies have none).
 const removeInteractionLua = `
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 if not old then return 0 end
 local o = cjson.decode(old)
 redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('ZREM', ARGV[2] .. string.len(o.o) .. ':' .. o.o .. o.k, ARGV[1])
+local pair = string.len(o.o) .. ':' .. o.o .. o.k
+redis.call('ZREM', ARGV[2] .. pair, ARGV[1])
+local field = string.len(pair) .. ':' .. pair .. o.a
+if redis.call('HGET', KEYS[2], field) == ARGV[1] then
+  redis.call('HDEL', KEYS[2], field)
+end
 return 1
 `
 
@@ -96,7 +114,8 @@ return 1
 `
 
 // AddInteraction records i in one script. An id that exists gets the new Document and keeps its
-// place, CreatedAt, kind, object and actor.
+// place, CreatedAt, kind, object and actor; a Like or Announce by an actor that has one of that
+// kind on the object is dropped.
 func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) error {
 	const op = "add interaction"
 	if err := begin(ctx, op); err != nil {
@@ -112,8 +131,12 @@ func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) error {
 	if err != nil {
 		return wrap(op, err)
 	}
-	keys := []string{s.kInterRec(), s.kInterOrder(i.ObjectID, string(i.Kind)), s.kSeq()}
-	return wrapNil(op, s.sc.addInteraction.Run(ctx, s.c, keys, i.ID, rec).Err())
+	field := ""
+	if i.Kind.OnePerActor() {
+		field = actorField(i.ObjectID, string(i.Kind), i.ActorID)
+	}
+	keys := []string{s.kInterRec(), s.kInterOrder(i.ObjectID, string(i.Kind)), s.kSeq(), s.kInterByActor()}
+	return wrapNil(op, s.sc.addInteraction.Run(ctx, s.c, keys, i.ID, rec, field).Err())
 }
 
 func wrapNil(op string, err error) error {
@@ -152,13 +175,34 @@ func (s *Store) Interaction(ctx context.Context, id string) (store.Interaction, 
 	return i, wrapNil(op, err)
 }
 
+// InteractionBy returns actorID's Like or Announce (kind) of objectID, or [store.ErrNotFound]: it
+// reads the id from the by-actor hash, then the record.
+func (s *Store) InteractionBy(ctx context.Context, actorID, objectID string, kind store.InteractionKind) (store.Interaction, error) {
+	const op = "interaction by"
+	if err := begin(ctx, op); err != nil {
+		return store.Interaction{}, err
+	}
+	id, err := s.c.HGet(ctx, s.kInterByActor(), actorField(objectID, string(kind), actorID)).Result()
+	if err == nil {
+		var data string
+		if data, err = s.c.HGet(ctx, s.kInterRec(), id).Result(); err == nil {
+			i, err := decodeInteraction(id, data)
+			return i, wrapNil(op, err)
+		}
+	}
+	if errors.Is(err, redis.Nil) { // none, or removed between the two reads
+		return store.Interaction{}, fmt.Errorf("redisstore: %s %s: %s of %s: %w", op, actorID, kind, objectID, store.ErrNotFound)
+	}
+	return store.Interaction{}, wrap(op, err)
+}
+
 // RemoveInteraction deletes the interaction with that id in one script, or returns [store.ErrNotFound].
 func (s *Store) RemoveInteraction(ctx context.Context, id string) error {
 	const op = "remove interaction"
 	if err := begin(ctx, op); err != nil {
 		return err
 	}
-	n, err := s.sc.removeInteraction.Run(ctx, s.c, []string{s.kInterRec()}, id, s.kInterOrderPrefix()).Int()
+	n, err := s.sc.removeInteraction.Run(ctx, s.c, []string{s.kInterRec(), s.kInterByActor()}, id, s.kInterOrderPrefix()).Int()
 	if err != nil {
 		return wrap(op, err)
 	}

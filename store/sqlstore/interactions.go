@@ -16,9 +16,10 @@ var (
 
 // socialQueries are the statements of interactions and follow requests.
 type socialQueries struct {
-	addInteraction, interaction, removeInteraction string
-	interactionsFirst, interactionsAfter           string
-	countInteractions                              string
+	addInteraction, addOnePerActor, interaction string
+	interactionBy, removeInteraction            string
+	interactionsFirst, interactionsAfter        string
+	countInteractions                           string
 
 	addRequest, request, removeRequest string
 	requestsFirst, requestsAfter       string
@@ -31,7 +32,13 @@ func newSocialQueries(r func(string) string) socialQueries {
 	return socialQueries{
 		addInteraction: r(`INSERT INTO {interactions} (` + interactionCols + `) VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT (id) DO UPDATE SET document = excluded.document`),
-		interaction:       r(`SELECT ` + interactionCols + ` FROM {interactions} WHERE id = $1`),
+		// The unique index interactions_one_per_actor drops a repeated Like or Announce.
+		addOnePerActor: r(`INSERT INTO {interactions} (` + interactionCols + `) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT DO NOTHING`),
+		interaction: r(`SELECT ` + interactionCols + ` FROM {interactions} WHERE id = $1`),
+		// The kind list repeats the index's predicate, so that the planner may use it.
+		interactionBy: r(`SELECT ` + interactionCols + ` FROM {interactions}
+			WHERE object_id = $1 AND actor_id = $2 AND kind = $3 AND kind IN ('like', 'announce')`),
 		removeInteraction: r(`DELETE FROM {interactions} WHERE id = $1`),
 		interactionsFirst: r(`SELECT seq, ` + interactionCols + ` FROM {interactions}
 			WHERE object_id = $1 AND kind = $2 ORDER BY seq DESC LIMIT $3`),
@@ -49,8 +56,10 @@ func newSocialQueries(r func(string) string) socialQueries {
 	}
 }
 
-// AddInteraction implements [store.Interactions]. One upsert keeps the row's sequence number,
-// CreatedAt, kind, object and actor, and replaces only the document.
+// AddInteraction implements [store.Interactions]. For a reply one upsert keeps the row's sequence
+// number, CreatedAt, kind, object and actor, and replaces only the document. A Like or an
+// Announce, which has no document, is inserted unless its id or the actor's interaction of that
+// kind on the object exists (the unique index of migration 6).
 func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) error {
 	const op = "add interaction"
 	if err := s.check(op); err != nil {
@@ -63,7 +72,11 @@ func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) error {
 	if created.IsZero() {
 		created = time.Now()
 	}
-	_, err := s.db.ExecContext(ctx, s.q.social.addInteraction, i.ID, string(i.Kind), i.ObjectID, i.ActorID,
+	q := s.q.social.addInteraction
+	if i.Kind.OnePerActor() {
+		q = s.q.social.addOnePerActor
+	}
+	_, err := s.db.ExecContext(ctx, q, i.ID, string(i.Kind), i.ObjectID, i.ActorID,
 		nonNilBytes(i.Document), created.UnixNano())
 	return wrap(op, err)
 }
@@ -75,6 +88,17 @@ func (s *Store) Interaction(ctx context.Context, id string) (store.Interaction, 
 		return store.Interaction{}, err
 	}
 	i, err := scanInteraction(s.db.QueryRowContext(ctx, s.q.social.interaction, id))
+	return i, wrap(op, err)
+}
+
+// InteractionBy implements [store.Interactions] with one read of the unique index of
+// migration 6.
+func (s *Store) InteractionBy(ctx context.Context, actorID, objectID string, kind store.InteractionKind) (store.Interaction, error) {
+	const op = "interaction by"
+	if err := s.check(op); err != nil {
+		return store.Interaction{}, err
+	}
+	i, err := scanInteraction(s.db.QueryRowContext(ctx, s.q.social.interactionBy, objectID, actorID, string(kind)))
 	return i, wrap(op, err)
 }
 

@@ -183,6 +183,19 @@ func migrations() []migration {
 			// lease and ack also paid for keeping it.
 			`DROP INDEX jobs_visible`,
 		},
+	}, {
+		version: 6,
+		name:    "one like and one announce per actor and object",
+		stmts: []string{
+			// Earlier versions kept a repeated Like or Announce under its new id: keep the
+			// oldest of each actor, object and kind, as AddInteraction now does.
+			`DELETE FROM {interactions} WHERE seq IN (
+				SELECT d.seq FROM {interactions} d JOIN {interactions} o
+					ON o.object_id = d.object_id AND o.actor_id = d.actor_id AND o.kind = d.kind AND o.seq < d.seq
+				WHERE d.kind IN ('like', 'announce'))`,
+			`CREATE UNIQUE INDEX interactions_one_per_actor ON {interactions} (object_id, actor_id, kind)
+				WHERE kind IN ('like', 'announce')`,
+		},
 	}}
 }
 

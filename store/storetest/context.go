@@ -50,6 +50,10 @@ func testCancelled(t *testing.T, s store.Store) {
 		{"AuditPage", func() error { _, err := s.AuditPage(c, "", 10); return err }},
 		{"AddInteraction", func() error { return s.AddInteraction(c, interaction(articleA, store.InteractionLike, 1)) }},
 		{"Interaction", func() error { _, err := s.Interaction(c, "https://x.example/like/1"); return err }},
+		{"InteractionBy", func() error {
+			_, err := s.InteractionBy(c, "https://x.example/u", articleA, store.InteractionLike)
+			return err
+		}},
 		{"RemoveInteraction", func() error { return s.RemoveInteraction(c, "https://x.example/like/1") }},
 		{"InteractionsPage", func() error {
 			_, err := s.InteractionsPage(c, articleA, store.InteractionLike, "", 10)

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -22,6 +23,8 @@ var interactionTests = []test{
 	{"PageNewestFirstByKind", testInteractionsPage},
 	{"PageBadCursor", testInteractionsBadCursor},
 	{"CountByKind", testCountInteractions},
+	{"OnePerActor", testInteractionOnePerActor},
+	{"InteractionBy", testInteractionBy},
 }
 
 var followRequestTests = []test{
@@ -195,6 +198,132 @@ func testCountInteractions(t *testing.T, s store.Store) {
 	}
 	if _, ok := counts[store.InteractionAnnounce]; ok {
 		t.Errorf("counts has an announce entry %v, want it absent", counts)
+	}
+}
+
+// repeat is in's actor interacting again with the same object, under another id.
+func repeat(in store.Interaction, n int) store.Interaction {
+	in.ID = fmt.Sprintf("%s/again/%d", in.ID, n)
+	in.CreatedAt = in.CreatedAt.Add(time.Hour)
+	if in.Kind == store.InteractionReply {
+		in.Document = fmt.Appendf(nil, `{"type":"Note","content":"again %d"}`, n)
+	}
+	return in
+}
+
+func testInteractionOnePerActor(t *testing.T, s store.Store) {
+	// undo is how activitypub withdraws a Like or Announce named by id: by id, else by actor.
+	undo := func(t *testing.T, in store.Interaction) {
+		t.Helper()
+		err := s.RemoveInteraction(ctx(t), in.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			var kept store.Interaction
+			kept, err = s.InteractionBy(ctx(t), in.ActorID, in.ObjectID, in.Kind)
+			must(t, "InteractionBy", err)
+			err = s.RemoveInteraction(ctx(t), kept.ID)
+		}
+		must(t, "RemoveInteraction", err)
+	}
+	tests := []struct {
+		name  string
+		kind  store.InteractionKind
+		other bool // the second interaction is by another actor
+		undo  int  // 0: no undo; 1 or 2: undo by the first or second id
+		want  int  // count after it all
+	}{
+		{"like twice", store.InteractionLike, false, 0, 1},
+		{"like twice, undo by first id", store.InteractionLike, false, 1, 0},
+		{"like twice, undo by second id", store.InteractionLike, false, 2, 0},
+		{"two actors like", store.InteractionLike, true, 0, 2},
+		{"announce twice", store.InteractionAnnounce, false, 0, 1},
+		{"announce twice, undo by first id", store.InteractionAnnounce, false, 1, 0},
+		{"announce twice, undo by second id", store.InteractionAnnounce, false, 2, 0},
+		{"two actors announce", store.InteractionAnnounce, true, 0, 2},
+		{"reply twice", store.InteractionReply, false, 0, 2},
+		{"two actors reply", store.InteractionReply, true, 0, 2},
+	}
+	for n, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			object := fmt.Sprintf("%s/%d", articleA, n)
+			first := interaction(object, tt.kind, 10*n+1) // ids unique across cases
+			second := repeat(first, 2)
+			if tt.other {
+				second = interaction(object, tt.kind, 10*n+2)
+			}
+			must(t, "AddInteraction(first)", s.AddInteraction(ctx(t), first))
+			must(t, "AddInteraction(second)", s.AddInteraction(ctx(t), second))
+			kept := []store.Interaction{first, second}
+			if tt.want == 1 {
+				kept = kept[:1] // the older one stays
+				_, err := s.Interaction(ctx(t), second.ID)
+				wantErr(t, "Interaction(dropped repeat)", err, store.ErrNotFound)
+			}
+			switch tt.undo {
+			case 1:
+				undo(t, first)
+				kept = nil
+			case 2:
+				undo(t, second)
+				kept = nil
+			}
+			counts, err := s.CountInteractions(ctx(t), object)
+			must(t, "CountInteractions", err)
+			if counts[tt.kind] != tt.want || len(counts) > 1 {
+				t.Errorf("counts = %v, want %s %d", counts, tt.kind, tt.want)
+			}
+			p, err := s.InteractionsPage(ctx(t), object, tt.kind, "", 10)
+			must(t, "InteractionsPage", err)
+			if len(p.Items) != len(kept) {
+				t.Fatalf("page = %v, want %d items", interactionIDs(p.Items), len(kept))
+			}
+			for j, want := range kept {
+				if got := p.Items[len(kept)-1-j]; !sameInteraction(got, want) {
+					t.Errorf("page item %d = %+v, want %+v", len(kept)-1-j, got, want)
+				}
+			}
+		})
+	}
+}
+
+func testInteractionBy(t *testing.T, s store.Store) {
+	like := interaction(articleA, store.InteractionLike, 1)
+	reply := interaction(articleA, store.InteractionReply, 1)
+	for _, in := range []store.Interaction{like, repeat(like, 2), reply, interaction(articleB, store.InteractionLike, 4)} {
+		must(t, "AddInteraction", s.AddInteraction(ctx(t), in))
+	}
+	tests := []struct {
+		name          string
+		actor, object string
+		kind          store.InteractionKind
+		want          string // the id found, "" for ErrNotFound
+	}{
+		{"the older of two likes", like.ActorID, articleA, store.InteractionLike, like.ID},
+		{"no announce", like.ActorID, articleA, store.InteractionAnnounce, ""},
+		{"another actor", "https://r2.example/users/u2", articleA, store.InteractionLike, ""},
+		{"another object", like.ActorID, articleB, store.InteractionLike, ""},
+		{"replies are not looked up", reply.ActorID, articleA, store.InteractionReply, ""},
+	}
+	for _, tt := range tests {
+		got, err := s.InteractionBy(ctx(t), tt.actor, tt.object, tt.kind)
+		if tt.want == "" {
+			wantErr(t, tt.name, err, store.ErrNotFound)
+			continue
+		}
+		must(t, tt.name, err)
+		if got.ID != tt.want || !sameInteraction(got, like) {
+			t.Errorf("%s: InteractionBy = %+v, want %+v", tt.name, got, like)
+		}
+	}
+	// Once removed, the actor may like again under a new id.
+	must(t, "RemoveInteraction", s.RemoveInteraction(ctx(t), like.ID))
+	_, err := s.InteractionBy(ctx(t), like.ActorID, articleA, store.InteractionLike)
+	wantErr(t, "InteractionBy(removed)", err, store.ErrNotFound)
+	again := repeat(like, 3)
+	must(t, "AddInteraction(again)", s.AddInteraction(ctx(t), again))
+	got, err := s.InteractionBy(ctx(t), like.ActorID, articleA, store.InteractionLike)
+	must(t, "InteractionBy(again)", err)
+	if !sameInteraction(got, again) {
+		t.Errorf("InteractionBy(again) = %+v, want %+v", got, again)
 	}
 }
 
