@@ -23,9 +23,12 @@ type InboxHooks struct {
 	OnReply func(ctx context.Context, r Reply)
 	// OnReplyDeleted is called when the author of a reply deletes it; it is gone from the store.
 	OnReplyDeleted func(ctx context.Context, objectID, replyID string)
-	// OnLike and OnAnnounce are called for a new Like or Announce of a published object.
+	// OnLike and OnAnnounce are called for a new Like or Announce of a published object. An actor
+	// has one Like and one Announce of an object, as on Mastodon: a repeat under another id is
+	// dropped, the first one kept, and no hook called.
 	OnLike, OnAnnounce func(ctx context.Context, i Interaction)
-	// OnUndo is called when a Like or Announce is withdrawn; it is gone from the store.
+	// OnUndo is called when a Like or Announce is withdrawn; it is gone from the store. An Undo
+	// of a dropped repeat that embeds it withdraws the kept one: i.ID is the kept one's id.
 	OnUndo func(ctx context.Context, i Interaction)
 	// OnFlag is called with a report (Flag) sent to the site.
 	OnFlag func(ctx context.Context, r Report)
@@ -261,6 +264,17 @@ func (f *Federation) handleReaction(ctx context.Context, act *vocab.Object, kind
 	if err := f.cfg.Store.AddInteraction(ctx, i); err != nil {
 		return fmt.Errorf("activitypub: keep %s %s: %w", kind, act.ID, err)
 	}
+	// The store keeps one Like and one Announce per actor and object, the older: a repeat under
+	// another id was dropped, and is not news.
+	i, err = f.cfg.Store.Interaction(ctx, act.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		f.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: repeated "+string(kind)+" ignored",
+			slog.String("id", act.ID), slog.String("actor", act.Actor.ID()), slog.String("object", target))
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("activitypub: keep %s %s: %w", kind, act.ID, err)
+	}
 	h := f.cfg.Inbox.OnLike
 	if kind == store.InteractionAnnounce {
 		h = f.cfg.Inbox.OnAnnounce
@@ -278,9 +292,14 @@ func interactionOf(i store.Interaction, r *Reply) Interaction {
 }
 
 // undoReaction removes a Like or Announce named by id when actor made it. It reports whether id
-// was a known Like or Announce.
+// was a known Like or Announce. An id the store dropped as a repeat (see
+// [store.Interactions.AddInteraction]) is found through the Undo, when it embeds the Like or
+// Announce: the actor's interaction of that kind on its object is removed, whatever its id.
 func (f *Federation) undoReaction(ctx context.Context, actor, id string) (bool, error) {
 	known, err := f.cfg.Store.Interaction(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		known, err = f.repeatedReaction(ctx, actor, id)
+	}
 	if errors.Is(err, store.ErrNotFound) || (err == nil && known.Kind == store.InteractionReply) {
 		return false, nil
 	}
@@ -290,15 +309,42 @@ func (f *Federation) undoReaction(ctx context.Context, actor, id string) (bool, 
 	if known.ActorID != actor {
 		return true, fmt.Errorf("activitypub: undo of %s's %s by %s: %w", known.ActorID, known.Kind, actor, errForbidden)
 	}
-	if err := f.cfg.Store.RemoveInteraction(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := f.cfg.Store.RemoveInteraction(ctx, known.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return true, fmt.Errorf("activitypub: undo %s: %w", id, err)
 	}
 	if h := f.cfg.Inbox.OnUndo; h != nil {
 		h(ctx, interactionOf(known, nil))
 	} else {
-		f.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: undo", slog.String("id", id), slog.String("kind", string(known.Kind)))
+		f.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: undo", slog.String("id", id),
+			slog.String("kept_id", known.ID), slog.String("kind", string(known.Kind)))
 	}
 	return true, nil
+}
+
+// repeatedReaction returns actor's kept Like or Announce for an Undo whose activity id the store
+// does not know, or store.ErrNotFound. The Undo, the activity of the inbox request, must embed
+// the undone Like or Announce with that id, naming its object; a bare id tells neither kind nor
+// object. Whatever the embedded object says, only actor's own interaction can be found.
+func (f *Federation) repeatedReaction(ctx context.Context, actor, id string) (store.Interaction, error) {
+	undo, err := vocab.Decode(inboxRequestOf(ctx).body)
+	if err != nil || undo.Object.Object == nil {
+		return store.Interaction{}, store.ErrNotFound
+	}
+	inner := undo.Object.Object
+	kind := store.InteractionLike
+	switch {
+	case inner.ID != id || inner.Object.ID() == "":
+		return store.Interaction{}, store.ErrNotFound
+	case inner.Type.Has("Announce"):
+		kind = store.InteractionAnnounce
+	case !inner.Type.Has("Like"):
+		return store.Interaction{}, store.ErrNotFound
+	}
+	i, err := f.cfg.Store.InteractionBy(ctx, actor, inner.Object.ID(), kind)
+	if err != nil {
+		return store.Interaction{}, fmt.Errorf("activitypub: undo %s: %w", id, err)
+	}
+	return i, nil
 }
 
 // handleFlag hands a report to OnFlag.

@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -155,6 +157,97 @@ func TestInteractions(t *testing.T) {
 		case st.hook != "" && (len(calls) != 1 || calls[0] != st.hook):
 			t.Errorf("%s: hooks %q, want [%q]", st.name, calls, st.hook)
 		}
+	}
+}
+
+// TestRepeatedReaction sends a second Like or Announce of the article from the same actor under
+// another id: the first is kept, counted once and reported once, and an Undo naming either id
+// removes it when it embeds the undone activity (a bare id of the dropped one says neither kind
+// nor object, so nothing is undone, as on Mastodon).
+func TestRepeatedReaction(t *testing.T) {
+	tests := []struct {
+		name     string
+		kind     string // Like or Announce
+		undo     string // the undone id: "first" or "second"
+		embedded bool
+		want     int // count after the Undo
+	}{
+		{"like, undo first by id", "Like", "first", false, 0},
+		{"like, undo first embedded", "Like", "first", true, 0},
+		{"like, undo second embedded", "Like", "second", true, 0},
+		{"like, undo second by id", "Like", "second", false, 1},
+		{"announce, undo first by id", "Announce", "first", false, 0},
+		{"announce, undo second embedded", "Announce", "second", true, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			log := &hookLog{}
+			s, article := interactionSite(t, log, false)
+			alice := activitypubtest.NewRemote(t, "alice")
+			a := alice.ActorID()
+			hook := strings.ToLower(tt.kind)
+			count := func() int {
+				c := counts(t, s, article)
+				if tt.kind == "Like" {
+					return c.Likes
+				}
+				return c.Announces
+			}
+			ids := map[string]string{"first": a + "/r1", "second": a + "/r2"}
+			post(t, alice, s, map[string]any{"id": ids["first"], "type": tt.kind, "object": article}, 202)
+			post(t, alice, s, map[string]any{"id": ids["second"], "type": tt.kind, "object": article}, 202)
+			if n := count(); n != 1 {
+				t.Errorf("after two %ss: count %d, want 1", tt.kind, n)
+			}
+			if got := log.list(); len(got) != 1 || got[0] != hook {
+				t.Errorf("after two %ss: hooks %q, want [%q]", tt.kind, got, hook)
+			}
+			var object any = ids[tt.undo]
+			if tt.embedded {
+				object = map[string]any{"id": ids[tt.undo], "type": tt.kind, "actor": a, "object": article}
+			}
+			post(t, alice, s, map[string]any{"id": a + "/u1", "type": "Undo", "object": object}, 202)
+			if n := count(); n != tt.want {
+				t.Errorf("after the Undo: count %d, want %d", n, tt.want)
+			}
+			wantHooks := []string{hook}
+			if tt.want == 0 {
+				wantHooks = append(wantHooks, "undo "+hook)
+			}
+			if got := log.list(); !slices.Equal(got, wantHooks) {
+				t.Errorf("hooks %q, want %q", got, wantHooks)
+			}
+		})
+	}
+}
+
+// TestRepeatedReactionSpoofed checks that an Undo naming an id the store dropped finds only the
+// sender's own interaction: mallory cannot withdraw alice's Like through alice's dropped id.
+func TestRepeatedReactionSpoofed(t *testing.T) {
+	log := &hookLog{}
+	s, article := interactionSite(t, log, false)
+	alice := activitypubtest.NewRemote(t, "alice")
+	mallory := activitypubtest.NewRemote(t, "mallory")
+	a, m := alice.ActorID(), mallory.ActorID()
+	post(t, alice, s, map[string]any{"id": a + "/l1", "type": "Like", "object": article}, 202)
+	post(t, alice, s, map[string]any{"id": a + "/l2", "type": "Like", "object": article}, 202)
+	// The embedded Like is from alice's origin, so the inbox does not trust it and handles the
+	// Undo as naming an id (202): the id is unknown, and mallory has no like of the article.
+	tests := []struct {
+		name  string
+		inner map[string]any
+	}{
+		{"alice as the Like's actor", map[string]any{"id": a + "/l2", "type": "Like", "actor": a, "object": article}},
+		{"no actor in the Like", map[string]any{"id": a + "/l2", "type": "Like", "object": article}},
+	}
+	for n, tt := range tests {
+		post(t, mallory, s, map[string]any{"id": fmt.Sprintf("%s/u%d", m, n), "type": "Undo", "object": tt.inner}, 202)
+		if got := counts(t, s, article); got.Likes != 1 {
+			t.Errorf("%s: likes %d, want alice's 1", tt.name, got.Likes)
+		}
+	}
+	if got := log.list(); !slices.Equal(got, []string{"like"}) {
+		t.Errorf("hooks %q, want only alice's first like", got)
 	}
 }
 
