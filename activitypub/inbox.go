@@ -326,7 +326,7 @@ func (f *Federation) handleUndo(ctx context.Context, undo *vocab.Object) error {
 			if inner.Actor.ID() != "" && inner.Actor.ID() != actor {
 				return fmt.Errorf("activitypub: undo of %s's %s by %s: %w", inner.Actor.ID(), inner.Type, actor, errForbidden)
 			}
-			_, err := f.undoReaction(ctx, actor, inner.ID)
+			_, err := f.undoReaction(ctx, actor, inner.ID, inner)
 			return err
 		}
 		if !inner.Type.Has("Follow") {
@@ -341,7 +341,7 @@ func (f *Federation) handleUndo(ctx context.Context, undo *vocab.Object) error {
 		}
 		return f.unfollow(ctx, f.urls.actor(username), actor, inner.ID)
 	}
-	if known, err := f.undoReaction(ctx, actor, undo.Object.ID()); known || err != nil {
+	if known, err := f.undoReaction(ctx, actor, undo.Object.ID(), nil); known || err != nil {
 		return err
 	}
 	fl, err := f.cfg.Store.FollowerByFollowID(ctx, undo.Object.ID())

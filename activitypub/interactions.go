@@ -293,12 +293,13 @@ func interactionOf(i store.Interaction, r *Reply) Interaction {
 
 // undoReaction removes a Like or Announce named by id when actor made it. It reports whether id
 // was a known Like or Announce. An id the store dropped as a repeat (see
-// [store.Interactions.AddInteraction]) is found through the Undo, when it embeds the Like or
-// Announce: the actor's interaction of that kind on its object is removed, whatever its id.
-func (f *Federation) undoReaction(ctx context.Context, actor, id string) (bool, error) {
+// [store.Interactions.AddInteraction]) is found through inner, the undone activity when the Undo
+// embeds it (nil when it names only the id): the actor's interaction of that kind on its object
+// is removed, whatever its id.
+func (f *Federation) undoReaction(ctx context.Context, actor, id string, inner *vocab.Object) (bool, error) {
 	known, err := f.cfg.Store.Interaction(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		known, err = f.repeatedReaction(ctx, actor, id)
+		known, err = f.repeatedReaction(ctx, actor, inner)
 	}
 	if errors.Is(err, store.ErrNotFound) || (err == nil && known.Kind == store.InteractionReply) {
 		return false, nil
@@ -322,18 +323,13 @@ func (f *Federation) undoReaction(ctx context.Context, actor, id string) (bool, 
 }
 
 // repeatedReaction returns actor's kept Like or Announce for an Undo whose activity id the store
-// does not know, or store.ErrNotFound. The Undo, the activity of the inbox request, must embed
-// the undone Like or Announce with that id, naming its object; a bare id tells neither kind nor
-// object. Whatever the embedded object says, only actor's own interaction can be found.
-func (f *Federation) repeatedReaction(ctx context.Context, actor, id string) (store.Interaction, error) {
-	undo, err := vocab.Decode(inboxRequestOf(ctx).body)
-	if err != nil || undo.Object.Object == nil {
-		return store.Interaction{}, store.ErrNotFound
-	}
-	inner := undo.Object.Object
+// does not know, or store.ErrNotFound. The Undo must embed the undone Like or Announce (inner),
+// naming its object; a bare id (inner nil) tells neither kind nor object. Whatever the embedded
+// object says, only actor's own interaction can be found.
+func (f *Federation) repeatedReaction(ctx context.Context, actor string, inner *vocab.Object) (store.Interaction, error) {
 	kind := store.InteractionLike
 	switch {
-	case inner.ID != id || inner.Object.ID() == "":
+	case inner == nil || inner.Object.ID() == "":
 		return store.Interaction{}, store.ErrNotFound
 	case inner.Type.Has("Announce"):
 		kind = store.InteractionAnnounce
@@ -342,7 +338,7 @@ func (f *Federation) repeatedReaction(ctx context.Context, actor, id string) (st
 	}
 	i, err := f.cfg.Store.InteractionBy(ctx, actor, inner.Object.ID(), kind)
 	if err != nil {
-		return store.Interaction{}, fmt.Errorf("activitypub: undo %s: %w", id, err)
+		return store.Interaction{}, fmt.Errorf("activitypub: undo %s: %w", inner.ID, err)
 	}
 	return i, nil
 }
