@@ -185,7 +185,7 @@ func TestCompleterWindow(t *testing.T) {
 			acks.batches, acks.singles = nil, 0
 			acks.mu.Unlock()
 			c := e.eng.newCompleter()
-			c.window = tt.window
+			c.window = func(time.Duration) time.Duration { return tt.window }
 			stopped := make(chan struct{})
 			go func() { c.run(ctx); close(stopped) }()
 			ls := lease(len(tt.gaps) + 1)
@@ -203,5 +203,66 @@ func TestCompleterWindow(t *testing.T) {
 				t.Errorf("flushes %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestGatherFor checks that a flush waits in proportion to what the previous one cost, up to
+// gatherWindow: a store whose flushes are free does not hold its workers back.
+func TestGatherFor(t *testing.T) {
+	tests := []struct{ last, want time.Duration }{
+		{0, 0},
+		{10 * time.Microsecond, 40 * time.Microsecond},
+		{time.Millisecond, 4 * time.Millisecond},
+		{time.Second, gatherWindow},
+	}
+	for _, tt := range tests {
+		if got := gatherFor(tt.last); got != tt.want {
+			t.Errorf("gatherFor(%v) = %v, want %v", tt.last, got, tt.want)
+		}
+	}
+}
+
+// TestCompleterAllWorkers checks that once every worker has handed over a delivery, the flush
+// does not wait out its window: no other delivery can come before it lets them go.
+func TestCompleterAllWorkers(t *testing.T) {
+	const workers = 3
+	e := newEnv(t, func(c *Config) { c.Workers = workers })
+	acks := &slowAcks{Queue: e.st}
+	acks.once.Do(func() {}) // no stall
+	e.eng.cfg.Queue = batchAcks{acks}
+	ctx := t.Context()
+	jobs := make([]store.Job, workers)
+	for i := range jobs {
+		jobs[i] = store.Job{Kind: KindDeliver}
+	}
+	if err := e.st.Enqueue(ctx, jobs...); err != nil {
+		t.Fatal(err)
+	}
+	ls, err := e.st.Lease(ctx, workers, time.Minute)
+	if err != nil || len(ls) != workers {
+		t.Fatalf("Lease = %d, %v", len(ls), err)
+	}
+	c := e.eng.newCompleter()
+	c.window = func(time.Duration) time.Duration { return time.Hour }
+	go c.run(ctx)
+	defer close(c.in)
+	done := make(chan struct{})
+	go func() {
+		var wg sync.WaitGroup
+		for _, l := range ls {
+			wg.Go(func() { c.complete(l, store.DeliveryRecord{}) })
+		}
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the flush waited for a fourth delivery that no worker could hand over")
+	}
+	acks.mu.Lock()
+	defer acks.mu.Unlock()
+	if !slices.Equal(acks.batches, []int{workers}) {
+		t.Errorf("flushes %v, want one of %d", acks.batches, workers)
 	}
 }
