@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
-	"strconv"
 	"sync"
 	"time"
 
@@ -180,15 +178,8 @@ func (s *Store) InteractionsPage(ctx context.Context, objectID string, kind stor
 	}
 	s.social.mu.RLock()
 	defer s.social.mu.RUnlock()
-	list := s.social.byObject[objKind{objectID, kind}]
-	i := sort.Search(len(list), func(i int) bool { return list[i].seq >= before })
-	for j := i - 1; j >= 0 && len(p.Items) < limit; j-- {
-		p.Items = append(p.Items, cloneInteraction(list[j].i))
-		if len(p.Items) == limit && j > 0 {
-			p.Next = strconv.FormatInt(list[j].seq, 10)
-		}
-	}
-	return p, nil
+	return newestFirst(s.social.byObject[objKind{objectID, kind}], func(e *interEntry) int64 { return e.seq }, before, limit,
+		func(e *interEntry) store.Interaction { return cloneInteraction(e.i) }), nil
 }
 
 // CountInteractions counts an object's interactions by kind; kinds with none are absent.
@@ -297,15 +288,10 @@ func (s *Store) FollowRequestsPage(ctx context.Context, actorID, cursor string, 
 	}
 	s.social.mu.RLock()
 	defer s.social.mu.RUnlock()
-	list := s.social.reqOrder[actorID]
-	i := sort.Search(len(list), func(i int) bool { return list[i].seq >= before })
-	for j := i - 1; j >= 0 && len(p.Items) < limit; j-- {
-		r := list[j].r
-		r.Document = slices.Clone(r.Document)
-		p.Items = append(p.Items, r)
-		if len(p.Items) == limit && j > 0 {
-			p.Next = strconv.FormatInt(list[j].seq, 10)
-		}
-	}
-	return p, nil
+	return newestFirst(s.social.reqOrder[actorID], func(e *reqEntry) int64 { return e.seq }, before, limit,
+		func(e *reqEntry) store.FollowRequest {
+			r := e.r
+			r.Document = slices.Clone(r.Document)
+			return r
+		}), nil
 }

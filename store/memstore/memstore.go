@@ -120,6 +120,25 @@ func parseCursor(op, cursor string) (int64, error) {
 	return n, nil
 }
 
+// newestFirst returns a page of list, which is in ascending sequence order (seq gives an entry's):
+// up to limit entries older than the sequence before, newest first, each made an item by item,
+// and Next set to the last one's sequence when older entries remain.
+func newestFirst[E, T any](list []E, seq func(E) int64, before int64, limit int, item func(E) T) store.Page[T] {
+	var p store.Page[T]
+	// i is the number of entries older than the cursor; walk them down from the newest.
+	i := sort.Search(len(list), func(i int) bool { return seq(list[i]) >= before })
+	if i > 0 {
+		p.Items = make([]T, 0, min(i, limit))
+	}
+	for j := i - 1; j >= 0 && len(p.Items) < limit; j-- {
+		p.Items = append(p.Items, item(list[j]))
+		if len(p.Items) == limit && j > 0 {
+			p.Next = strconv.FormatInt(seq(list[j]), 10)
+		}
+	}
+	return p
+}
+
 // AddFollower records f, keeping the CreatedAt and listing place of a follower that exists.
 func (s *Store) AddFollower(ctx context.Context, f store.Follower) error {
 	if err := check(ctx, "add follower"); err != nil {
@@ -224,21 +243,12 @@ func (s *Store) FollowersPage(ctx context.Context, actorID, cursor string, limit
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var p store.Page[store.Follower]
 	a := s.actors[actorID]
 	if a == nil {
-		return p, nil
+		return store.Page[store.Follower]{}, nil
 	}
-	// i is the number of entries older than the cursor; walk them down from the newest.
-	i := sort.Search(len(a.order), func(i int) bool { return a.order[i].seq >= before })
-	p.Items = make([]store.Follower, 0, min(i, limit))
-	for j := i - 1; j >= 0 && len(p.Items) < limit; j-- {
-		p.Items = append(p.Items, a.order[j].f)
-		if len(p.Items) == limit && j > 0 {
-			p.Next = strconv.FormatInt(a.order[j].seq, 10)
-		}
-	}
-	return p, nil
+	return newestFirst(a.order, func(e *followerEntry) int64 { return e.seq }, before, limit,
+		func(e *followerEntry) store.Follower { return e.f }), nil
 }
 
 // CountFollowers returns how many followers an actor has.
@@ -458,18 +468,12 @@ func (s *Store) OutboxPage(ctx context.Context, actorID, cursor string, limit in
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var p store.Page[store.Object]
-	ob := s.outbox[actorID]
-	i := sort.Search(len(ob), func(i int) bool { return ob[i].seq >= before })
-	for j := i - 1; j >= 0 && len(p.Items) < limit; j-- {
-		o := s.objects[ob[j].id]
-		o.Document = slices.Clone(o.Document)
-		p.Items = append(p.Items, o)
-		if len(p.Items) == limit && j > 0 {
-			p.Next = strconv.FormatInt(ob[j].seq, 10)
-		}
-	}
-	return p, nil
+	return newestFirst(s.outbox[actorID], func(e seqID) int64 { return e.seq }, before, limit,
+		func(e seqID) store.Object {
+			o := s.objects[e.id]
+			o.Document = slices.Clone(o.Document)
+			return o
+		}), nil
 }
 
 // CountOutbox returns how many activities an actor's outbox holds.
@@ -638,13 +642,6 @@ func (s *Store) AuditPage(ctx context.Context, cursor string, limit int) (store.
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var p store.Page[store.AuditEntry]
-	i := sort.Search(len(s.audit), func(i int) bool { return s.audit[i].seq >= before })
-	for j := i - 1; j >= 0 && len(p.Items) < limit; j-- {
-		p.Items = append(p.Items, s.audit[j].e)
-		if len(p.Items) == limit && j > 0 {
-			p.Next = strconv.FormatInt(s.audit[j].seq, 10)
-		}
-	}
-	return p, nil
+	return newestFirst(s.audit, func(e auditEntry) int64 { return e.seq }, before, limit,
+		func(e auditEntry) store.AuditEntry { return e.e }), nil
 }
