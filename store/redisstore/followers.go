@@ -94,18 +94,8 @@ func (s *Store) Follower(ctx context.Context, actorID, followerID string) (store
 	if err := begin(ctx, op); err != nil {
 		return store.Follower{}, err
 	}
-	data, err := s.c.HGet(ctx, s.kFollowRec(actorID), followerID).Result()
-	if errors.Is(err, redis.Nil) {
-		return store.Follower{}, fmt.Errorf("redisstore: %s %s of %s: %w", op, followerID, actorID, store.ErrNotFound)
-	}
-	if err != nil {
-		return store.Follower{}, wrap(op, err)
-	}
-	f, err := decodeFollower(actorID, followerID, data)
-	if err != nil {
-		return store.Follower{}, wrap(op, err)
-	}
-	return f, nil
+	return record(ctx, s.c, op, followerID+" of "+actorID, s.kFollowRec(actorID), followerID,
+		func(data string) (store.Follower, error) { return decodeFollower(actorID, followerID, data) })
 }
 
 // FollowerByFollowID returns the follower recorded with a Follow activity id, or [store.ErrNotFound].

@@ -164,15 +164,8 @@ func (s *Store) Interaction(ctx context.Context, id string) (store.Interaction, 
 	if err := begin(ctx, op); err != nil {
 		return store.Interaction{}, err
 	}
-	data, err := s.c.HGet(ctx, s.kInterRec(), id).Result()
-	if errors.Is(err, redis.Nil) {
-		return store.Interaction{}, fmt.Errorf("redisstore: %s %s: %w", op, id, store.ErrNotFound)
-	}
-	if err != nil {
-		return store.Interaction{}, wrap(op, err)
-	}
-	i, err := decodeInteraction(id, data)
-	return i, wrapNil(op, err)
+	return record(ctx, s.c, op, id, s.kInterRec(), id,
+		func(data string) (store.Interaction, error) { return decodeInteraction(id, data) })
 }
 
 // InteractionBy returns actorID's Like or Announce (kind) of objectID, or [store.ErrNotFound]: it
@@ -304,15 +297,8 @@ func (s *Store) FollowRequest(ctx context.Context, actorID, followerID string) (
 	if err := begin(ctx, op); err != nil {
 		return store.FollowRequest{}, err
 	}
-	data, err := s.c.HGet(ctx, s.kReqRec(actorID), followerID).Result()
-	if errors.Is(err, redis.Nil) {
-		return store.FollowRequest{}, fmt.Errorf("redisstore: %s %s of %s: %w", op, followerID, actorID, store.ErrNotFound)
-	}
-	if err != nil {
-		return store.FollowRequest{}, wrap(op, err)
-	}
-	r, err := decodeRequest(actorID, followerID, data)
-	return r, wrapNil(op, err)
+	return record(ctx, s.c, op, followerID+" of "+actorID, s.kReqRec(actorID), followerID,
+		func(data string) (store.FollowRequest, error) { return decodeRequest(actorID, followerID, data) })
 }
 
 // RemoveFollowRequest deletes the pending request in one script, or returns [store.ErrNotFound].

@@ -107,6 +107,24 @@ func wrap(op string, err error) error {
 	return fmt.Errorf("redisstore: %s: %w", op, err)
 }
 
+// record reads the field of the hash key and decodes it. A missing field is an error matching
+// store.ErrNotFound that names what was asked for.
+func record[T any](ctx context.Context, c redis.UniversalClient, op, what, key, field string, decode func(data string) (T, error)) (T, error) {
+	var zero T
+	data, err := c.HGet(ctx, key, field).Result()
+	if errors.Is(err, redis.Nil) {
+		return zero, fmt.Errorf("redisstore: %s %s: %w", op, what, store.ErrNotFound)
+	}
+	if err != nil {
+		return zero, wrap(op, err)
+	}
+	v, err := decode(data)
+	if err != nil {
+		return zero, wrap(op, err)
+	}
+	return v, nil
+}
+
 // begin fails fast on a finished context, so no command is sent that the caller gave up on.
 func begin(ctx context.Context, op string) error {
 	if err := ctx.Err(); err != nil {
