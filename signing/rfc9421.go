@@ -369,21 +369,9 @@ func SignRFC9421(r *http.Request, key Key, body []byte, now time.Time) error {
 	if err := checkKeyRFC9421(key); err != nil {
 		return err
 	}
-	if r.URL == nil {
-		return errors.New("signing: sign rfc9421: request has no URL")
+	if err := setHost(r, "sign rfc9421"); err != nil {
+		return err
 	}
-	host := r.Host
-	if host == "" {
-		host = r.URL.Host
-	}
-	if host == "" {
-		return errors.New("signing: sign rfc9421: request has no host")
-	}
-	r.Host = host
-	if r.Header == nil {
-		r.Header = make(http.Header)
-	}
-	r.Header.Set("Host", host)
 	r.Header.Del("Signature")
 	r.Header.Del("Signature-Input")
 	r.Header.Del("Content-Digest")

@@ -39,21 +39,9 @@ func Sign(r *http.Request, key Key, body []byte, now time.Time) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
-	if r.URL == nil {
-		return errors.New("signing: sign: request has no URL")
+	if err := setHost(r, "sign"); err != nil {
+		return err
 	}
-	host := r.Host
-	if host == "" {
-		host = r.URL.Host
-	}
-	if host == "" {
-		return errors.New("signing: sign: request has no host")
-	}
-	r.Host = host
-	if r.Header == nil {
-		r.Header = make(http.Header)
-	}
-	r.Header.Set("Host", host)
 	r.Header.Set("Date", now.UTC().Format(http.TimeFormat))
 	r.Header.Del("Signature")
 	r.Header.Del("Digest")
@@ -80,6 +68,27 @@ func Sign(r *http.Request, key Key, body []byte, now time.Time) error {
 		signature:  sig,
 	}
 	r.Header.Set("Signature", p.String())
+	return nil
+}
+
+// setHost settles the host a signature covers: r.Host, or the URL's host when it is empty, set as
+// both r.Host and the Host header. op names the caller in errors.
+func setHost(r *http.Request, op string) error {
+	if r.URL == nil {
+		return fmt.Errorf("signing: %s: request has no URL", op)
+	}
+	host := r.Host
+	if host == "" {
+		host = r.URL.Host
+	}
+	if host == "" {
+		return fmt.Errorf("signing: %s: request has no host", op)
+	}
+	r.Host = host
+	if r.Header == nil {
+		r.Header = make(http.Header)
+	}
+	r.Header.Set("Host", host)
 	return nil
 }
 
