@@ -41,7 +41,7 @@ type completion struct {
 }
 
 // completer writes the ends of successful deliveries for every worker of one Run, as a group
-// commit: it takes what the workers hand over during gatherWindow, writes the status
+// commit: it takes what the workers hand over while it waits (see gatherFor), writes the status
 // records and acks the leases — in one call with a [store.BatchAcker] queue that is also the
 // Deliveries store, in two with another BatchAcker, otherwise one record call and one Ack each —
 // and only then lets each worker go on. A worker thus holds its slot until its job

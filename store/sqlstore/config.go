@@ -180,8 +180,9 @@ func detectDialect(db *sql.DB) Dialect {
 // Dialect reports the dialect the store speaks.
 func (s *Store) Dialect() Dialect { return s.dialect }
 
-// Close marks the store closed, closes the statements it prepared and, when the store opened the pool itself ([OpenSQLite]), closes
-// it. A pool passed in [Config.DB] stays open. Later calls return [ErrClosed].
+// Close marks the store closed, closes the statements it prepared and, when the store opened the
+// pool itself ([OpenSQLite]), closes it. A pool passed in [Config.DB] stays open. Later calls
+// return [ErrClosed].
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
