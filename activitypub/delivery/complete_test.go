@@ -144,20 +144,6 @@ func TestCompleterWindow(t *testing.T) {
 	acks.once.Do(func() {}) // no stall
 	e.eng.cfg.Queue = batchAcks{acks}
 	ctx := t.Context()
-	lease := func(n int) []store.Lease {
-		jobs := make([]store.Job, n)
-		for i := range jobs {
-			jobs[i] = store.Job{Kind: KindDeliver}
-		}
-		if err := e.st.Enqueue(ctx, jobs...); err != nil {
-			t.Fatal(err)
-		}
-		ls, err := e.st.Lease(ctx, n, time.Minute)
-		if err != nil || len(ls) != n {
-			t.Fatalf("Lease = %d, %v; want %d", len(ls), err, n)
-		}
-		return ls
-	}
 	// flushes returns the sizes of the flushes: AckBatch calls, and single Acks (a flush of one).
 	flushes := func() []int {
 		acks.mu.Lock()
@@ -188,7 +174,7 @@ func TestCompleterWindow(t *testing.T) {
 			c.window = func(time.Duration) time.Duration { return tt.window }
 			stopped := make(chan struct{})
 			go func() { c.run(ctx); close(stopped) }()
-			ls := lease(len(tt.gaps) + 1)
+			ls := e.leaseDeliveries(t, len(tt.gaps)+1)
 			var wg sync.WaitGroup
 			for i, l := range ls {
 				if i > 0 {
@@ -231,17 +217,7 @@ func TestCompleterAllWorkers(t *testing.T) {
 	acks.once.Do(func() {}) // no stall
 	e.eng.cfg.Queue = batchAcks{acks}
 	ctx := t.Context()
-	jobs := make([]store.Job, workers)
-	for i := range jobs {
-		jobs[i] = store.Job{Kind: KindDeliver}
-	}
-	if err := e.st.Enqueue(ctx, jobs...); err != nil {
-		t.Fatal(err)
-	}
-	ls, err := e.st.Lease(ctx, workers, time.Minute)
-	if err != nil || len(ls) != workers {
-		t.Fatalf("Lease = %d, %v", len(ls), err)
-	}
+	ls := e.leaseDeliveries(t, workers)
 	c := e.eng.newCompleter()
 	c.window = func(time.Duration) time.Duration { return time.Hour }
 	go c.run(ctx)

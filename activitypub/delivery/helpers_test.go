@@ -105,6 +105,23 @@ func (e *env) hostState(t *testing.T, host string) store.HostState {
 	return sts[0]
 }
 
+// leaseDeliveries enqueues n deliver jobs in the store and leases them.
+func (e *env) leaseDeliveries(t *testing.T, n int) []store.Lease {
+	t.Helper()
+	jobs := make([]store.Job, n)
+	for i := range jobs {
+		jobs[i] = store.Job{Kind: KindDeliver}
+	}
+	if err := e.st.Enqueue(t.Context(), jobs...); err != nil {
+		t.Fatal(err)
+	}
+	ls, err := e.st.Lease(t.Context(), n, time.Minute)
+	if err != nil || len(ls) != n {
+		t.Fatalf("Lease = %d, %v; want %d", len(ls), err, n)
+	}
+	return ls
+}
+
 // waitFor polls cond until it holds or 10 s pass.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
