@@ -67,4 +67,9 @@ type Deliveries interface {
 	// DeliveriesPage lists the records of an object's activities, ordered by activity then inbox
 	// (byte order), limit at most per page; cursor is "" or a Next the adapter returned.
 	DeliveriesPage(ctx context.Context, objectID, cursor string, limit int) (Page[DeliveryRecord], error)
+	// DeliveryStates returns the state of the records of activityID's delivery to each of
+	// inboxes, in the order given, "" where there is none; objectID is the ObjectID they were
+	// recorded under. A delivery engine reads it to learn which deliveries of a fan-out page a
+	// crashed instance had already made.
+	DeliveryStates(ctx context.Context, objectID, activityID string, inboxes ...string) ([]DeliveryState, error)
 }

@@ -72,6 +72,10 @@ type Queue interface {
 	DeadLetter(ctx context.Context, l Lease, reason string) error
 	// Depth counts the jobs by state.
 	Depth(ctx context.Context) (QueueDepth, error)
+	// UnfinishedKeys returns those of keys (in the order given, each once) that an unfinished job
+	// carries as its OrderingKey: queued, delayed or leased, not dead-lettered. A job enqueued
+	// with one of these keys now would wait behind them. The empty key is never reported.
+	UnfinishedKeys(ctx context.Context, keys ...string) ([]string, error)
 }
 
 // BatchAcker is an optional capability of a [Queue]: finishing many leased jobs in one step, so

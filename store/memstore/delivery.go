@@ -166,6 +166,23 @@ func (s *Store) DeliveriesPage(ctx context.Context, objectID, cursor string, lim
 	return p, nil
 }
 
+// DeliveryStates returns the state of activityID's delivery to each inbox, "" where none is
+// recorded under objectID.
+func (s *Store) DeliveryStates(ctx context.Context, objectID, activityID string, inboxes ...string) ([]store.DeliveryState, error) {
+	if err := check(ctx, "delivery states"); err != nil {
+		return nil, err
+	}
+	d := s.deliveries
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	m := d.byObject[objectID]
+	out := make([]store.DeliveryState, len(inboxes))
+	for i, in := range inboxes {
+		out[i] = m[deliveryKey{activityID, in}].State
+	}
+	return out, nil
+}
+
 // deliveryCursor encodes an activity id and an inbox; IRIs hold no NUL, so it separates them.
 func deliveryCursor(activity, inbox string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(activity + "\x00" + inbox))

@@ -267,6 +267,23 @@ func (s *Store) Depth(ctx context.Context) (store.QueueDepth, error) {
 	return d, nil
 }
 
+// UnfinishedKeys returns those of keys that an unfinished job carries, in the order given.
+func (s *Store) UnfinishedKeys(ctx context.Context, keys ...string) ([]string, error) {
+	if err := check(ctx, "unfinished keys"); err != nil {
+		return nil, err
+	}
+	q := s.q
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var out []string
+	for _, k := range keys {
+		if len(q.heads[k]) > 0 && !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
 // newID returns 128 random bits as text, for job ids and lease tokens.
 func newID() string {
 	return rand.Text()
