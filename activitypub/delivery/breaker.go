@@ -12,7 +12,7 @@ import (
 // checkBreaker looks at the host's circuit breaker before a delivery. A healthy host's state (no
 // failures, breaker closed) is taken from hostCache for up to hostStateTTL: the breaker needs fresh
 // state only once a host failed, and another instance's failures are seen at most that late. While the breaker is open
-// the job is put back, without counting an attempt, until it closes (deferred). Once the open time
+// the delivery is put back, without counting an attempt, until it closes (deferred). Once the open time
 // has passed and failures are still at the threshold, the breaker is half-open: this delivery is
 // the probe (probe), and the breaker is held open while it runs so that others wait for its result.
 func (e *Engine) checkBreaker(ctx context.Context, log *slog.Logger, t task) (st store.HostState, probe, deferred bool) {
@@ -34,10 +34,8 @@ func (e *Engine) checkBreaker(ctx context.Context, log *slog.Logger, t task) (st
 	if now.Before(st.OpenUntil) {
 		// Spread the deferred jobs so they do not all come back at the same instant.
 		at := st.OpenUntil.Add(jitter(e.cfg.BreakerCooldown / 10))
-		err := e.cfg.Queue.Retry(ctx, t.l, at, reason(failures(t.l), "host circuit breaker open"))
-		e.finish(ctx, "defer", err, t.l)
 		e.deferred.Add(1)
-		e.record(ctx, t.p, store.DeliveryRetrying, failures(t.l), "host circuit breaker open")
+		e.putBack(ctx, t, at, failures(t), "host circuit breaker open")
 		return st, false, true
 	}
 	if st.Failures >= e.cfg.BreakerThreshold {

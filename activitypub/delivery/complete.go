@@ -33,9 +33,11 @@ func gatherFor(last time.Duration) time.Duration {
 // flushTimeout bounds one flush of the completer once Run is stopping.
 const flushTimeout = 5 * time.Second
 
-// completion is a delivery an inbox accepted, waiting for its ack and status record.
+// completion is a delivery an inbox accepted, waiting for its status record and, for a job, its
+// ack.
 type completion struct {
 	l    store.Lease
+	ack  bool // false for a page's delivery, which has no job of its own
 	rec  store.DeliveryRecord
 	done chan struct{}
 }
@@ -44,8 +46,9 @@ type completion struct {
 // commit: it takes what the workers hand over while it waits (see gatherFor), writes the status
 // records and acks the leases — in one call with a [store.BatchAcker] queue that is also the
 // Deliveries store, in two with another BatchAcker, otherwise one record call and one Ack each —
-// and only then lets each worker go on. A worker thus holds its slot until its job
-// is acked, so the jobs a crash can send twice are still at most the workers in flight.
+// and only then lets each worker go on. A worker thus holds its slot until its job is acked, or
+// its page's delivery recorded, so the deliveries a crash can send twice are still at most the
+// workers in flight.
 //
 // The status records are written before the acks: a crash between the two leaves a job that was
 // delivered, recorded "delivered" and not acked; it is sent again and recorded "delivered" again.
@@ -98,18 +101,23 @@ func (c *completer) flush(ctx context.Context, batch []completion) {
 	defer cancel()
 	e := c.e
 	recs := make([]store.DeliveryRecord, len(batch))
-	leases := make([]store.Lease, len(batch))
+	leases := make([]store.Lease, 0, len(batch))
 	for i, x := range batch {
-		recs[i], leases[i] = x.rec, x.l
+		recs[i] = x.rec
+		if x.ack {
+			leases = append(leases, x.l)
+		}
 	}
 	ba, batched := e.cfg.Queue.(store.BatchAcker)
 	switch {
-	case batched && e.cfg.Deliveries != nil && sameStore(e.cfg.Deliveries, e.cfg.Queue):
+	case len(leases) == 0:
+		e.writeRecords(ctx, recs...)
+	case batched && sameStore(e.cfg.Deliveries, e.cfg.Queue):
 		// Records and acks in one write.
 		if err := ba.AckBatch(ctx, leases, recs...); err != nil {
 			e.log.LogAttrs(ctx, slog.LevelWarn, "delivery: ack batch", slog.Int("jobs", len(leases)), slog.Any("err", err))
 		}
-	case batched && len(batch) > 1:
+	case batched && len(leases) > 1:
 		e.writeRecords(ctx, recs...)
 		if err := ba.AckBatch(ctx, leases); err != nil {
 			e.log.LogAttrs(ctx, slog.LevelWarn, "delivery: ack batch", slog.Int("jobs", len(leases)), slog.Any("err", err))
@@ -125,10 +133,11 @@ func (c *completer) flush(ctx context.Context, batch []completion) {
 	}
 }
 
-// complete hands a delivered job and its status record to c and waits until they are written.
-func (c *completer) complete(l store.Lease, rec store.DeliveryRecord) {
+// complete hands a delivery's status record, and the lease of its job to ack if ack is set, to c
+// and waits until they are written.
+func (c *completer) complete(l store.Lease, ack bool, rec store.DeliveryRecord) {
 	done := make(chan struct{})
-	c.in <- completion{l: l, rec: rec, done: done}
+	c.in <- completion{l: l, ack: ack, rec: rec, done: done}
 	<-done
 }
 

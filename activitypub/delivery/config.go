@@ -43,6 +43,10 @@ type Config struct {
 	Documents Documents
 	// Keys returns the key to sign an actor's deliveries with. Required.
 	Keys KeyFunc
+	// Deliveries keeps per-delivery status, for [Engine.Status] and as the progress log of
+	// fan-out pages: a page run again after a crash sends only what its records do not show as
+	// delivered or failed. Required.
+	Deliveries store.Deliveries
 
 	// Followers removes the followers of an inbox that answered 404 or 410. Default: nil, the
 	// followers are kept (the delivery still fails for good).
@@ -52,8 +56,6 @@ type Config struct {
 	// Hosts keeps the per-host circuit breaker state, shared by every instance. Default: nil, no
 	// circuit breaker.
 	Hosts store.Hosts
-	// Deliveries keeps per-delivery status for [Engine.Status]. Default: nil, no status is kept.
-	Deliveries store.Deliveries
 
 	// Client posts the deliveries: its Transport is the base under the signing transport (put the
 	// SSRF guard there), and its Timeout, if any, applies on top of RequestTimeout. Requests are

@@ -19,8 +19,8 @@ import (
 // mediaType is the Content-Type of deliveries.
 const mediaType = "application/activity+json"
 
-// fanOut expands one page of follower inboxes into deliver jobs and, in the same atomic Ack, the
-// fan-out job of the next page.
+// fanOut reads one page of follower inboxes and, in one atomic Ack, replaces itself with the
+// page job that delivers to them and the fan-out job of the next page.
 func (e *Engine) fanOut(ctx context.Context, t task) {
 	p := t.p
 	log := e.log.With(slog.String("activity", p.Activity), slog.String("actor", p.Actor))
@@ -29,24 +29,29 @@ func (e *Engine) fanOut(ctx context.Context, t task) {
 		e.retryJob(ctx, log, t, fmt.Errorf("delivery: fan-out inboxes: %w", err), 0)
 		return
 	}
-	jobs := make([]store.Job, 0, len(inboxes)+1)
+	pg := payload{Activity: p.Activity, Object: p.Object, Actor: p.Actor, Page: p.Page}
 	queued := make([]store.DeliveryRecord, 0, len(inboxes))
 	for _, inbox := range inboxes {
-		dp := payload{Activity: p.Activity, Object: p.Object, Actor: p.Actor, Inbox: inbox}
-		j, err := deliverJob(dp)
-		if err != nil {
+		if _, err := inboxHost(inbox); err != nil {
 			log.LogAttrs(ctx, slog.LevelWarn, "delivery: skipping follower inbox", slog.String("inbox", inbox), slog.Any("err", err))
 			continue
 		}
-		jobs = append(jobs, j)
-		queued = append(queued, e.newRecord(dp, store.DeliveryQueued, 0, ""))
+		pg.Inboxes = append(pg.Inboxes, inbox)
+		queued = append(queued, e.newRecord(payload{Activity: p.Activity, Object: p.Object, Inbox: inbox}, store.DeliveryQueued, 0, ""))
 	}
-	// Recorded, all in one write, before the Ack, so that the record of a delivery made at once is
-	// not overwritten by these.
-	e.writeRecords(ctx, queued...)
+	var jobs []store.Job
+	if len(pg.Inboxes) > 0 {
+		j, err := pageJob(pg)
+		if err != nil {
+			e.retryJob(ctx, log, t, err, 0)
+			return
+		}
+		jobs = append(jobs, j)
+	}
 	if len(inboxes) == e.cfg.PageSize {
 		next := p
 		next.After = inboxes[len(inboxes)-1]
+		next.Page++
 		j, err := fanOutJob(next)
 		if err != nil {
 			e.retryJob(ctx, log, t, err, 0)
@@ -54,12 +59,18 @@ func (e *Engine) fanOut(ctx context.Context, t task) {
 		}
 		jobs = append(jobs, j)
 	}
+	// Recorded, all in one write, before the Ack, so that the page's deliveries never find their
+	// records missing (openPage) nor have theirs overwritten by these.
+	if err := e.cfg.Deliveries.RecordDelivery(ctx, queued...); err != nil {
+		e.retryJob(ctx, log, t, fmt.Errorf("delivery: fan-out records: %w", err), 0)
+		return
+	}
 	if err := e.cfg.Queue.Ack(ctx, t.l, jobs...); err != nil {
 		e.finish(ctx, "fan-out ack", err, t.l)
 		return
 	}
 	e.notify()
-	log.LogAttrs(ctx, slog.LevelDebug, "delivery: fan-out page", slog.String("after", p.After), slog.Int("inboxes", len(inboxes)))
+	log.LogAttrs(ctx, slog.LevelDebug, "delivery: fan-out page", slog.Int("page", p.Page), slog.Int("inboxes", len(inboxes)))
 }
 
 // outcome is what a delivery attempt came to.
@@ -87,12 +98,12 @@ func classify(code int, err error) outcome {
 	}
 }
 
-// deliver sends one activity to one inbox and settles the job by the outcome; done acks it
-// when the inbox accepted it.
+// deliver sends one activity to one inbox and settles the task by the outcome: done writes the
+// record (and acks a job) when the inbox accepted it.
 func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 	p := t.p
 	log := e.log.With(slog.String("activity", p.Activity), slog.String("inbox", p.Inbox), slog.String("host", t.host))
-	failed := failures(t.l)
+	failed := failures(t)
 
 	st, probe, deferred := e.checkBreaker(ctx, log, t)
 	if deferred {
@@ -114,7 +125,11 @@ func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 	}
 	code, asked, err := e.post(ctx, p.Inbox, key, doc)
 	if ctx.Err() != nil {
-		// Run is stopping: the job stays leased and runs again once its lease ends.
+		// Run is stopping: a job stays leased and runs again once its lease ends; a page puts the
+		// delivery back.
+		if t.page != nil {
+			t.page.settle(ctx, e, p.Inbox, time.Time{}, failed, nil)
+		}
 		return
 	}
 	out := classify(code, err)
@@ -123,18 +138,26 @@ func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 	}
 	switch out {
 	case delivered:
-		// The status record and the ack are written with other workers' (see completer).
-		done.complete(t.l, e.newRecord(p, store.DeliveryDelivered, failed+1, ""))
+		// The status record (and a job's ack) are written with other workers' (see completer).
+		done.complete(t.l, t.page == nil, e.newRecord(p, store.DeliveryDelivered, failed+1, ""))
 		e.delivered.Add(1)
 		e.hostOK(ctx, log, t.host, st, probe)
+		if t.page != nil {
+			t.page.settle(ctx, e, "", time.Time{}, 0, nil)
+		}
 		log.LogAttrs(ctx, slog.LevelDebug, "delivery: delivered", slog.Int("status", code))
 	case gone:
-		e.finish(ctx, "ack", e.cfg.Queue.Ack(ctx, t.l), t.l)
+		e.hostOK(ctx, log, t.host, st, probe)
 		e.failed.Add(1)
 		e.gone.Add(1)
+		if t.page == nil {
+			e.finish(ctx, "ack", e.cfg.Queue.Ack(ctx, t.l), t.l)
+		}
 		e.record(ctx, p, store.DeliveryFailed, failed+1, err.Error())
-		e.hostOK(ctx, log, t.host, st, probe)
 		e.removeFollowers(ctx, log, p.Inbox)
+		if t.page != nil {
+			t.page.settle(ctx, e, "", time.Time{}, 0, nil)
+		}
 	case refused:
 		e.hostOK(ctx, log, t.host, st, probe)
 		e.giveUp(ctx, log, t, failed+1, err)
@@ -148,29 +171,50 @@ func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 	}
 }
 
-// retryJob counts a failed attempt and puts the job back per the retry policy, or gives up.
+// retryJob counts a failed attempt and puts the task back per the retry policy, or gives up.
 func (e *Engine) retryJob(ctx context.Context, log *slog.Logger, t task, err error, asked time.Duration) {
-	failed := failures(t.l) + 1
+	failed := failures(t) + 1
 	wait, ok := e.cfg.Retry.Delay(failed, asked)
 	if !ok {
 		e.giveUp(ctx, log, t, failed, err)
 		return
 	}
-	e.finish(ctx, "retry", e.cfg.Queue.Retry(ctx, t.l, e.cfg.Now().Add(wait), reason(failed, err.Error())), t.l)
 	e.retried.Add(1)
-	if t.l.Kind == KindDeliver {
-		e.record(ctx, t.p, store.DeliveryRetrying, failed, err.Error())
-	}
+	e.putBack(ctx, t, e.cfg.Now().Add(wait), failed, err.Error())
 	log.LogAttrs(ctx, slog.LevelDebug, "delivery: will retry", slog.Int("failed", failed), slog.Duration("wait", wait), slog.Any("err", err))
 }
 
-// giveUp dead-letters the job.
+// putBack returns a task to the queue, not to run before at, after failed failed attempts, and
+// records its delivery as retrying: a job through Retry, a page's delivery as a deliver job its
+// page's ack enqueues (the record waits for that ack).
+func (e *Engine) putBack(ctx context.Context, t task, at time.Time, failed int, msg string) {
+	var rec *store.DeliveryRecord
+	if t.l.Kind == KindDeliver || t.page != nil {
+		r := e.newRecord(t.p, store.DeliveryRetrying, failed, msg)
+		rec = &r
+	}
+	if t.page != nil {
+		t.page.settle(ctx, e, t.p.Inbox, at, failed, rec)
+		return
+	}
+	e.finish(ctx, "retry", e.cfg.Queue.Retry(ctx, t.l, at, reason(failed, msg)), t.l)
+	if rec != nil {
+		e.writeRecords(ctx, *rec)
+	}
+}
+
+// giveUp fails the task for good: a job is dead-lettered, a page's delivery only recorded.
 func (e *Engine) giveUp(ctx context.Context, log *slog.Logger, t task, failed int, err error) {
-	e.finish(ctx, "dead-letter", e.cfg.Queue.DeadLetter(ctx, t.l, reason(failed, err.Error())), t.l)
 	e.failed.Add(1)
-	e.deadLettered.Add(1)
-	if t.l.Kind == KindDeliver {
+	if t.page == nil {
+		e.finish(ctx, "dead-letter", e.cfg.Queue.DeadLetter(ctx, t.l, reason(failed, err.Error())), t.l)
+		e.deadLettered.Add(1)
+	}
+	if t.l.Kind == KindDeliver || t.page != nil {
 		e.record(ctx, t.p, store.DeliveryFailed, failed, err.Error())
+	}
+	if t.page != nil {
+		t.page.settle(ctx, e, "", time.Time{}, 0, nil)
 	}
 	log.LogAttrs(ctx, slog.LevelWarn, "delivery: failed", slog.Int("failed", failed), slog.Any("err", err))
 }
@@ -270,7 +314,7 @@ func retryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// record stores a delivery's status, when Config.Deliveries is set. Failing to is logged only.
+// record stores a delivery's status. Failing to is logged only.
 func (e *Engine) record(ctx context.Context, p payload, state store.DeliveryState, attempts int, lastErr string) {
 	e.writeRecords(ctx, e.newRecord(p, state, attempts, lastErr))
 }
@@ -284,10 +328,9 @@ func (e *Engine) newRecord(p payload, state store.DeliveryState, attempts int, l
 	}
 }
 
-// writeRecords writes delivery records in one call, when Config.Deliveries is set and there are any.
-// Failing to is logged only.
+// writeRecords writes delivery records in one call, if there are any. Failing to is logged only.
 func (e *Engine) writeRecords(ctx context.Context, records ...store.DeliveryRecord) {
-	if e.cfg.Deliveries == nil || len(records) == 0 {
+	if len(records) == 0 {
 		return
 	}
 	if err := e.cfg.Deliveries.RecordDelivery(ctx, records...); err != nil {

@@ -41,6 +41,8 @@ func New(cfg Config) (*Engine, error) {
 		return nil, invalid("Documents", "required")
 	case cfg.Keys == nil:
 		return nil, invalid("Keys", "required")
+	case cfg.Deliveries == nil:
+		return nil, invalid("Deliveries", "required")
 	}
 	cfg = cfg.withDefaults()
 	if cfg.LeaseTimeout <= cfg.RequestTimeout {
@@ -143,11 +145,12 @@ func (e *Engine) Stats(ctx context.Context) (Stats, error) {
 	return s, nil
 }
 
-// task is a leased job with its decoded payload.
+// task is a leased job with its decoded payload, or one delivery of a page job.
 type task struct {
-	l    store.Lease
+	l    store.Lease // the page job's lease for a page's delivery
 	p    payload
-	host string // "" for fan-out jobs, which no host limit applies to
+	host string // "" for fan-out and page jobs, which no host limit applies to
+	page *page  // the page job the delivery is part of; nil for a leased job
 }
 
 // Run leases jobs and runs them with Config.Workers workers, at most Config.PerHost of them on
@@ -182,25 +185,32 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		})
 	}
-	e.lease(ctx, tokens, ready, &gate)
+	open := e.lease(ctx, tokens, ready, &gate)
 	close(ready)
 	wg.Wait()
+	for _, pg := range open {
+		pg.stop(ctx, e)
+	}
 	close(done.in)
 	completing.Wait()
 	return nil
 }
 
-// lease feeds ready until ctx is done.
-func (e *Engine) lease(ctx context.Context, tokens chan struct{}, ready chan<- task, gate *hostGate) {
+// lease feeds ready until ctx is done, and returns the pages it had not handed out in full.
+// Each task handed to ready holds a token until its worker is done with it. Page jobs hold none:
+// their deliveries do, and no job is leased until every open page is handed out, so that the
+// deliveries in memory stay within the tokens whatever the fan-out.
+func (e *Engine) lease(ctx context.Context, tokens chan struct{}, ready chan<- task, gate *hostGate) []*page {
 	timer := time.NewTimer(0)
 	<-timer.C
 	// While jobs are waiting in the queue, lease them in groups of a quarter of the slots rather
 	// than as each slot frees: a lease costs the queue about the same for one job as for many.
 	group := max(1, cap(tokens)/4)
 	busy := false
+	var open []*page // pages with inboxes not yet handed out, oldest first
 	for {
 		want := 1
-		if busy {
+		if busy && len(open) == 0 {
 			want = group
 		}
 		n := 0
@@ -209,7 +219,7 @@ func (e *Engine) lease(ctx context.Context, tokens chan struct{}, ready chan<- t
 			case tokens <- struct{}{}:
 				n++
 			case <-ctx.Done():
-				return
+				return open
 			}
 		}
 	fill:
@@ -221,23 +231,39 @@ func (e *Engine) lease(ctx context.Context, tokens chan struct{}, ready chan<- t
 				break fill
 			}
 		}
-		leases, err := e.cfg.Queue.Lease(ctx, n, e.cfg.LeaseTimeout)
-		if err != nil && ctx.Err() == nil {
-			e.log.LogAttrs(ctx, slog.LevelWarn, "delivery: lease", slog.Any("err", err))
-		}
-		for range n - len(leases) {
-			<-tokens
-		}
-		tasks := make([]task, 0, len(leases))
-		for _, l := range leases {
-			t, err := decode(l)
-			if err != nil {
-				e.log.LogAttrs(ctx, slog.LevelError, "delivery: bad job", slog.String("job", l.ID), slog.Any("err", err))
-				e.finish(ctx, "dead-letter", e.cfg.Queue.DeadLetter(ctx, l, reason(0, err.Error())), l)
-				<-tokens
-				continue
+		var tasks []task
+		tasks, open = e.feed(ctx, open, n, tasks)
+		if len(open) == 0 && len(tasks) < n {
+			want := n - len(tasks)
+			leases, err := e.cfg.Queue.Lease(ctx, want, e.cfg.LeaseTimeout)
+			if err != nil && ctx.Err() == nil {
+				e.log.LogAttrs(ctx, slog.LevelWarn, "delivery: lease", slog.Any("err", err))
 			}
-			tasks = append(tasks, t)
+			busy = len(leases) == want
+			for _, l := range leases {
+				t, err := decode(l)
+				if err != nil {
+					e.log.LogAttrs(ctx, slog.LevelError, "delivery: bad job", slog.String("job", l.ID), slog.Any("err", err))
+					e.finish(ctx, "dead-letter", e.cfg.Queue.DeadLetter(ctx, l, reason(0, err.Error())), l)
+					continue
+				}
+				if l.Kind != KindPage {
+					tasks = append(tasks, t)
+					continue
+				}
+				pg, err := e.openPage(ctx, t)
+				if err != nil {
+					e.retryJob(ctx, e.log.With(slog.String("activity", t.p.Activity)), t, err, 0)
+				} else if pg != nil {
+					open = append(open, pg)
+				}
+			}
+			tasks, open = e.feed(ctx, open, n-len(tasks), tasks)
+		} else {
+			busy = true // lease as soon as the open pages are handed out
+		}
+		for range n - len(tasks) {
+			<-tokens
 		}
 		e.prefetchHosts(ctx, tasks)
 		for _, t := range tasks {
@@ -245,8 +271,7 @@ func (e *Engine) lease(ctx context.Context, tokens chan struct{}, ready chan<- t
 				ready <- t
 			}
 		}
-		busy = len(leases) == n
-		if !busy {
+		if !busy && len(open) == 0 {
 			timer.Reset(e.cfg.PollInterval)
 			select {
 			case <-e.wake:
@@ -255,10 +280,24 @@ func (e *Engine) lease(ctx context.Context, tokens chan struct{}, ready chan<- t
 				}
 			case <-timer.C:
 			case <-ctx.Done():
-				return
+				return open
 			}
 		}
 	}
+}
+
+// feed appends to tasks up to n deliveries of the open pages, oldest page first, and returns the
+// pages that still have some to hand out.
+func (e *Engine) feed(ctx context.Context, open []*page, n int, tasks []task) ([]task, []*page) {
+	for len(open) > 0 && n > 0 {
+		got := open[0].take(ctx, e, n)
+		tasks = append(tasks, got...)
+		n -= len(got)
+		if open[0].empty() {
+			open = open[1:]
+		}
+	}
+	return tasks, open
 }
 
 func decode(l store.Lease) (task, error) {
@@ -268,7 +307,7 @@ func decode(l store.Lease) (task, error) {
 	}
 	t := task{l: l, p: p}
 	switch l.Kind {
-	case KindFanOut:
+	case KindFanOut, KindPage:
 	case KindDeliver:
 		h, err := inboxHost(p.Inbox)
 		if err != nil {
@@ -284,12 +323,15 @@ func decode(l store.Lease) (task, error) {
 // run runs one task, or puts it back when Run is stopping or its lease is about to end.
 func (e *Engine) run(ctx context.Context, t task, done *completer) {
 	if ctx.Err() != nil {
-		e.release(t)
+		e.release(ctx, t)
 		return
 	}
 	if e.cfg.Now().Add(e.cfg.RequestTimeout).After(t.l.Until) {
 		// It waited too long for a host slot: its lease may end while it runs, and another worker
-		// would send it too. Let the lease run out instead.
+		// would send it too. A page puts it back with its ack; a job's lease is left to run out.
+		if t.page != nil {
+			t.page.settle(ctx, e, t.p.Inbox, time.Time{}, 0, nil)
+		}
 		return
 	}
 	switch t.l.Kind {
@@ -300,12 +342,16 @@ func (e *Engine) run(ctx context.Context, t task, done *completer) {
 	}
 }
 
-// release puts back a job leased but not started, so that it need not wait for its lease to end.
-func (e *Engine) release(t task) {
+// release puts back a task not started, so that it need not wait for its lease to end.
+func (e *Engine) release(ctx context.Context, t task) {
+	if t.page != nil {
+		t.page.settle(ctx, e, t.p.Inbox, time.Time{}, 0, nil)
+		return
+	}
 	// ctx is done: give the queue a few seconds of its own.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	err := e.cfg.Queue.Retry(ctx, t.l, e.cfg.Now(), reason(failures(t.l), lastMessage(t.l)))
+	err := e.cfg.Queue.Retry(ctx, t.l, e.cfg.Now(), reason(failures(t), lastMessage(t.l)))
 	e.finish(ctx, "release", err, t.l)
 }
 

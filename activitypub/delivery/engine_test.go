@@ -21,7 +21,7 @@ func TestNewRequiresFields(t *testing.T) {
 	keys := func(context.Context, string) (signing.Key, error) { return signing.Key{}, nil }
 	full := func() Config {
 		e := newEnv(t, nil)
-		return Config{Queue: e.st, Inboxes: e.st, Documents: e.st, Keys: keys}
+		return Config{Queue: e.st, Inboxes: e.st, Documents: e.st, Keys: keys, Deliveries: e.st}
 	}
 	tests := []struct {
 		name  string
@@ -32,6 +32,7 @@ func TestNewRequiresFields(t *testing.T) {
 		{"inboxes", func(c *Config) { c.Inboxes = nil }, "Inboxes"},
 		{"documents", func(c *Config) { c.Documents = nil }, "Documents"},
 		{"keys", func(c *Config) { c.Keys = nil }, "Keys"},
+		{"deliveries", func(c *Config) { c.Deliveries = nil }, "Deliveries"},
 		{"lease shorter than request", func(c *Config) { c.LeaseTimeout, c.RequestTimeout = time.Second, time.Minute }, "LeaseTimeout"},
 	}
 	for _, tt := range tests {

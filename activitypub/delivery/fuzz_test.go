@@ -70,7 +70,7 @@ func FuzzJob(f *testing.F) {
 		if tk.p.Inbox != inbox || tk.host == "" || !strings.HasSuffix(j.OrderingKey, " "+tk.host) {
 			t.Fatalf("round trip: %+v from %q (key %q)", tk, inbox, j.OrderingKey)
 		}
-		if failures(l) < 0 {
+		if failures(tk) < 0 {
 			t.Fatal("negative failure count")
 		}
 	})

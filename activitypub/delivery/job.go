@@ -13,8 +13,12 @@ import (
 
 // Job kinds, as stored in [store.Job.Kind].
 const (
-	// KindFanOut is a job that expands one page of an actor's follower inboxes.
+	// KindFanOut is a job that reads one page of an actor's follower inboxes and turns it into a
+	// page job.
 	KindFanOut = "fedsite.fanout"
+	// KindPage is a job that posts an activity to each inbox of one fan-out page, straight from
+	// memory, and puts back as deliver jobs only the deliveries that must wait.
+	KindPage = "fedsite.page"
 	// KindDeliver is a job that posts an activity to one inbox.
 	KindDeliver = "fedsite.deliver"
 )
@@ -42,6 +46,12 @@ type payload struct {
 	Inbox    string `json:"i,omitempty"`
 	// After is where a fan-out page starts: the last inbox of the previous page.
 	After string `json:"after,omitempty"`
+	// Page numbers the fan-out pages of an activity from 0.
+	Page int `json:"n,omitempty"`
+	// Inboxes are the inboxes of a page job.
+	Inboxes []string `json:"is,omitempty"`
+	// Failed is how many attempts failed before a deliver job put back from a page.
+	Failed int `json:"f,omitempty"`
 }
 
 func fanOutJob(p payload) (store.Job, error) {
@@ -50,9 +60,20 @@ func fanOutJob(p payload) (store.Job, error) {
 		return store.Job{}, err
 	}
 	// Fan-out pages of one object share a key: the pages of a later activity (a Delete) are then
-	// expanded each after the same page of an earlier one (its Create), so their deliver jobs are
-	// enqueued, and sent, after the earlier ones.
+	// read each after the same page of an earlier one (its Create), so that its page job is
+	// enqueued after the earlier one (see pageJob).
 	return store.Job{Kind: KindFanOut, OrderingKey: "fanout " + p.Object, Payload: b}, nil
+}
+
+func pageJob(p payload) (store.Job, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return store.Job{}, err
+	}
+	// The page jobs of one object with the same number share a key: a later activity's page runs
+	// once the earlier one's has settled every delivery, and puts back behind the earlier
+	// activity's deliver jobs the deliveries to their hosts (see Engine.openPage).
+	return store.Job{Kind: KindPage, OrderingKey: "page " + p.Object + " " + strconv.Itoa(p.Page), Payload: b}, nil
 }
 
 func deliverJob(p payload) (store.Job, error) {
@@ -64,8 +85,13 @@ func deliverJob(p payload) (store.Job, error) {
 	if err != nil {
 		return store.Job{}, err
 	}
-	// One object's deliveries to one host go one at a time in enqueue order (see fanOutJob).
-	return store.Job{Kind: KindDeliver, OrderingKey: "deliver " + p.Object + " " + host, Payload: b}, nil
+	// One object's deliveries to one host go one at a time in enqueue order (see pageJob).
+	return store.Job{Kind: KindDeliver, OrderingKey: deliverKey(p.Object, host), Payload: b}, nil
+}
+
+// deliverKey is the ordering key of the deliver jobs of an object to a host.
+func deliverKey(object, host string) string {
+	return "deliver " + object + " " + host
 }
 
 // inboxHost returns the host (with port, if any) of an inbox URL.
@@ -91,8 +117,16 @@ func reason(failed int, msg string) string {
 	return "[" + strconv.Itoa(failed) + "] " + msg
 }
 
-// failures returns the number of failed attempts of a leased job (see reason).
-func failures(l store.Lease) int {
+// failures returns the number of failed attempts of a task (see reason): none for a page's
+// delivery, the count a deliver job put back from a page carries until it is retried.
+func failures(t task) int {
+	l := t.l
+	if t.page != nil {
+		return 0
+	}
+	if l.LastError == "" && l.Attempts == 0 {
+		return t.p.Failed
+	}
 	s, ok := strings.CutPrefix(l.LastError, "[")
 	if !ok {
 		return l.Attempts

@@ -75,22 +75,28 @@ func TestRetryAfter(t *testing.T) {
 }
 
 func TestFailuresCount(t *testing.T) {
+	pg := &page{}
 	tests := []struct {
 		lastErr  string
 		attempts int
+		carried  int   // payload.Failed: a deliver job put back from a page
+		page     *page // a page's delivery
 		want     int
 		msg      string
 	}{
-		{"", 0, 0, ""},
-		{reason(3, "status 500"), 7, 3, "status 500"},
-		{"[x] odd", 2, 2, "[x] odd"},
-		{"no count", 4, 4, "no count"},
-		{"[5", 1, 1, "[5"},
+		{"", 0, 0, nil, 0, ""},
+		{reason(3, "status 500"), 7, 0, nil, 3, "status 500"},
+		{"[x] odd", 2, 0, nil, 2, "[x] odd"},
+		{"no count", 4, 0, nil, 4, "no count"},
+		{"[5", 1, 0, nil, 1, "[5"},
+		{"", 0, 2, nil, 2, ""},                                // put back after 2 failures, not leased since
+		{reason(4, "status 502"), 1, 2, nil, 4, "status 502"}, // retried since: the reason counts
+		{"", 0, 0, pg, 0, ""},
 	}
 	for _, tt := range tests {
 		l := store.Lease{Job: store.Job{LastError: tt.lastErr, Attempts: tt.attempts}}
-		if got := failures(l); got != tt.want {
-			t.Errorf("failures(%q, %d) = %d, want %d", tt.lastErr, tt.attempts, got, tt.want)
+		if got := failures(task{l: l, p: payload{Failed: tt.carried}, page: tt.page}); got != tt.want {
+			t.Errorf("failures(%q, %d, carried %d) = %d, want %d", tt.lastErr, tt.attempts, tt.carried, got, tt.want)
 		}
 		if got := lastMessage(l); got != tt.msg {
 			t.Errorf("lastMessage(%q) = %q, want %q", tt.lastErr, got, tt.msg)

@@ -1,0 +1,197 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+// page is a page job under way: its inboxes are handed to the workers as tasks of their own,
+// straight from memory, and the job stays leased until every one of them has settled. A delivery
+// settles when it is made or fails for good (its record is then written), or when it is put back
+// as a deliver job of its own, which the page's ack enqueues. The first attempt of a fan-out's
+// delivery therefore costs the queue nothing: one page job serves PageSize inboxes.
+//
+// A crash leaves the page job leased; once its lease ends it runs again, and the delivery records
+// (Deliveries.DeliveryStates) tell which of its deliveries were made or failed for good: only the
+// others are sent again — those in flight at the crash, and those not yet begun.
+type page struct {
+	l store.Lease
+	p payload
+
+	mu sync.Mutex
+	// todo holds the inboxes not yet handed to a worker.
+	todo []string
+	// running counts the tasks handed out and not yet settled.
+	running int
+	// jobs are the deliveries put back, enqueued by the page's ack; records are their "retrying"
+	// records, written after it.
+	jobs    []store.Job
+	records []store.DeliveryRecord
+	acked   bool
+}
+
+// openPage reads what a page job's earlier runs settled and returns the page with the inboxes
+// still to deliver. Deliveries to a host that has unfinished deliver jobs of the same object — an
+// earlier activity's retries, say a Create's before this Delete — are put back at once, behind
+// those jobs, so that they keep their order. A page with nothing left is acked at once (nil).
+func (e *Engine) openPage(ctx context.Context, t task) (*page, error) {
+	p := t.p
+	states, err := e.cfg.Deliveries.DeliveryStates(ctx, p.Object, p.Activity, p.Inboxes...)
+	if err != nil {
+		return nil, fmt.Errorf("delivery: page states: %w", err)
+	}
+	if len(states) != len(p.Inboxes) {
+		return nil, fmt.Errorf("delivery: page states: %d for %d inboxes", len(states), len(p.Inboxes))
+	}
+	pg := &page{l: t.l, p: p}
+	var keys []string
+	for i, inbox := range p.Inboxes {
+		if states[i] == store.DeliveryDelivered || states[i] == store.DeliveryFailed {
+			continue
+		}
+		host, err := inboxHost(inbox)
+		if err != nil {
+			// The fan-out wrote only valid inboxes: this page job was not written by it.
+			e.log.LogAttrs(ctx, slog.LevelWarn, "delivery: page: skipping inbox", slog.String("inbox", inbox), slog.Any("err", err))
+			continue
+		}
+		pg.todo = append(pg.todo, inbox)
+		keys = append(keys, deliverKey(p.Object, host))
+	}
+	busy, err := e.cfg.Queue.UnfinishedKeys(ctx, keys...)
+	if err != nil {
+		return nil, fmt.Errorf("delivery: page ordering: %w", err)
+	}
+	if len(busy) > 0 {
+		todo := pg.todo[:0]
+		for i, inbox := range pg.todo {
+			if slices.Contains(busy, keys[i]) {
+				pg.putBack(e, inbox, time.Time{}, 0, nil)
+			} else {
+				todo = append(todo, inbox)
+			}
+		}
+		pg.todo = todo
+	}
+	if len(pg.todo) == 0 {
+		pg.acked = true
+		e.ackPage(ctx, pg)
+		return nil, nil
+	}
+	return pg, nil
+}
+
+// take hands out up to n of the page's inboxes as tasks. Once a task could no longer finish
+// before the page's lease ends, it puts the rest back instead and hands out none.
+func (pg *page) take(ctx context.Context, e *Engine, n int) []task {
+	pg.mu.Lock()
+	if e.cfg.Now().Add(e.cfg.RequestTimeout).After(pg.l.Until) {
+		rest := pg.todo
+		pg.todo = nil
+		for _, inbox := range rest {
+			pg.putBack(e, inbox, time.Time{}, 0, nil)
+		}
+		last := pg.lastLocked()
+		pg.mu.Unlock()
+		if last {
+			e.ackPage(ctx, pg)
+		}
+		return nil
+	}
+	k := min(n, len(pg.todo))
+	tasks := make([]task, k)
+	for i, inbox := range pg.todo[:k] {
+		p := payload{Activity: pg.p.Activity, Object: pg.p.Object, Actor: pg.p.Actor, Inbox: inbox}
+		host, _ := inboxHost(inbox) // checked by openPage
+		tasks[i] = task{l: pg.l, p: p, host: host, page: pg}
+	}
+	pg.todo = pg.todo[k:]
+	pg.running += k
+	pg.mu.Unlock()
+	return tasks
+}
+
+// empty reports whether every inbox of the page was handed out.
+func (pg *page) empty() bool {
+	pg.mu.Lock()
+	defer pg.mu.Unlock()
+	return len(pg.todo) == 0
+}
+
+// putBack adds a deliver job for inbox, not to run before at, to the page's ack, with rec (if
+// not nil) to write after it. pg.mu is held, or pg is not shared yet.
+func (pg *page) putBack(e *Engine, inbox string, at time.Time, failed int, rec *store.DeliveryRecord) {
+	j, err := deliverJob(payload{Activity: pg.p.Activity, Object: pg.p.Object, Actor: pg.p.Actor, Inbox: inbox, Failed: failed})
+	if err != nil {
+		// Only valid inboxes reach a page's todo (see openPage).
+		e.log.Error("delivery: put back", slog.String("inbox", inbox), slog.Any("err", err))
+		return
+	}
+	j.NotBefore = at
+	pg.jobs = append(pg.jobs, j)
+	if rec != nil {
+		pg.records = append(pg.records, *rec)
+	}
+}
+
+// settle ends one of the page's tasks; the last one acks the page. If inbox is not empty, the
+// delivery to it is put back (see putBack).
+func (pg *page) settle(ctx context.Context, e *Engine, inbox string, at time.Time, failed int, rec *store.DeliveryRecord) {
+	pg.mu.Lock()
+	if inbox != "" {
+		pg.putBack(e, inbox, at, failed, rec)
+	}
+	pg.running--
+	last := pg.lastLocked()
+	pg.mu.Unlock()
+	if last {
+		e.ackPage(ctx, pg)
+	}
+}
+
+// stop puts back the inboxes not handed out, as Run does when it stops.
+func (pg *page) stop(ctx context.Context, e *Engine) {
+	pg.mu.Lock()
+	for _, inbox := range pg.todo {
+		pg.putBack(e, inbox, time.Time{}, 0, nil)
+	}
+	pg.todo = nil
+	last := pg.lastLocked()
+	pg.mu.Unlock()
+	if last {
+		e.ackPage(ctx, pg)
+	}
+}
+
+// lastLocked reports, once, that the page is done: nothing left to hand out, nothing running.
+func (pg *page) lastLocked() bool {
+	if pg.acked || len(pg.todo) > 0 || pg.running > 0 {
+		return false
+	}
+	pg.acked = true
+	return true
+}
+
+// ackPage acks a page job with the deliveries it put back, then writes their records. It runs
+// even when Run is stopping: each delivery it ends was settled. A lost lease is logged only: the
+// page then runs again, on this instance or another, and sends only what was not settled.
+func (e *Engine) ackPage(ctx context.Context, pg *page) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
+	defer cancel()
+	if err := e.cfg.Queue.Ack(ctx, pg.l, pg.jobs...); err != nil {
+		e.finish(ctx, "page ack", err, pg.l)
+		return
+	}
+	e.writeRecords(ctx, pg.records...)
+	if len(pg.jobs) > 0 {
+		e.notify()
+	}
+	e.log.LogAttrs(ctx, slog.LevelDebug, "delivery: page done", slog.String("activity", pg.p.Activity),
+		slog.Int("page", pg.p.Page), slog.Int("inboxes", len(pg.p.Inboxes)), slog.Int("put back", len(pg.jobs)))
+}

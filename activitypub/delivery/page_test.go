@@ -1,0 +1,167 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+// enqueuePage puts a page job for the test activity in the store, as a fan-out would.
+func (e *env) enqueuePage(t *testing.T, activity string, inboxes ...string) {
+	t.Helper()
+	j, err := pageJob(payload{Activity: activity, Object: testObject, Actor: testActor, Inboxes: inboxes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.Enqueue(t.Context(), j); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// paths lists the paths an inbox server was posted to, in order.
+func paths(in *inbox) []string {
+	var ps []string
+	for _, h := range in.snapshot() {
+		ps = append(ps, h.path)
+	}
+	return ps
+}
+
+// TestPageResumes runs a page job whose deliveries an earlier run (a crashed instance) partly
+// recorded: only those not recorded as delivered or failed are sent.
+func TestPageResumes(t *testing.T) {
+	e := newEnv(t, nil)
+	in := newInbox(t, nil)
+	var inboxes []string
+	for i := range 6 {
+		inboxes = append(inboxes, in.url(fmt.Sprintf("/inbox/%d", i)))
+	}
+	states := []store.DeliveryState{store.DeliveryDelivered, store.DeliveryFailed, store.DeliveryRetrying, store.DeliveryQueued}
+	var recs []store.DeliveryRecord
+	for i, s := range states {
+		recs = append(recs, e.eng.newRecord(payload{Activity: testActivity, Object: testObject, Inbox: inboxes[i]}, s, 1, ""))
+	}
+	if err := e.st.RecordDelivery(t.Context(), recs...); err != nil {
+		t.Fatal(err)
+	}
+	e.enqueuePage(t, testActivity, inboxes...)
+	e.run(t)
+	waitFor(t, "the page", func() bool {
+		d, err := e.st.Depth(t.Context())
+		return err == nil && d == store.QueueDepth{} && in.count() >= 4
+	})
+	got := paths(in)
+	slices.Sort(got)
+	if want := []string{"/inbox/2", "/inbox/3", "/inbox/4", "/inbox/5"}; !slices.Equal(got, want) {
+		t.Errorf("posted to %v, want %v: the inboxes not recorded delivered or failed, once each", got, want)
+	}
+	st, err := e.eng.Status(t.Context(), testObject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Total != (Counts{Delivered: 5, Failed: 1}) {
+		t.Errorf("status %+v, want 5 delivered and the failed one kept", st.Total)
+	}
+}
+
+// TestPageKeepsOrder: a page's delivery to a host that still has a deliver job of the same object
+// (an earlier activity's retry) waits behind it, while the page's other hosts get theirs at once.
+func TestPageKeepsOrder(t *testing.T) {
+	e := newEnv(t, nil)
+	behind, free := newInbox(t, nil), newInbox(t, nil)
+	const del = "https://site.test/ap/activities/2"
+	if err := e.st.PutObject(t.Context(), store.Object{ID: del, ActorID: testActor, Type: "Delete",
+		Document: []byte(`{"id":"` + del + `","type":"Delete"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	// The Create's delivery to the first host is waiting for its retry.
+	create, err := deliverJob(payload{Activity: testActivity, Object: testObject, Actor: testActor, Inbox: behind.url("/inbox/a"), Failed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	create.NotBefore = time.Now().Add(700 * time.Millisecond)
+	if err := e.st.Enqueue(t.Context(), create); err != nil {
+		t.Fatal(err)
+	}
+	e.enqueuePage(t, del, behind.url("/inbox/b"), free.url("/inbox"))
+	e.run(t)
+	waitFor(t, "the free host", func() bool { return free.count() == 1 })
+	if n := behind.count(); n != 0 {
+		t.Fatalf("%d deliveries to the host with a pending retry before that retry", n)
+	}
+	waitFor(t, "both deliveries to the waiting host", func() bool { return behind.count() == 2 })
+	h := behind.snapshot()
+	if !strings.Contains(h[0].body, "Create") || !strings.Contains(h[1].body, "Delete") {
+		t.Errorf("the waiting host got %q then %q, want the Create then the Delete", h[0].body, h[1].body)
+	}
+}
+
+// TestPageDeadline: a page whose lease would end before its deliveries could puts the rest back as
+// deliver jobs rather than let another instance run the page again: every inbox still gets the
+// activity once.
+func TestPageDeadline(t *testing.T) {
+	in := newInbox(t, func(_ int, _ http.ResponseWriter, _ *http.Request) bool {
+		time.Sleep(40 * time.Millisecond)
+		return false
+	})
+	q := &pageAcks{}
+	e := newEnv(t, func(c *Config) {
+		q.Queue = c.Queue
+		c.Queue = q
+		c.RequestTimeout, c.LeaseTimeout = 100*time.Millisecond, 300*time.Millisecond
+		c.Workers, c.PerHost = 1, 1
+	})
+	var inboxes []string
+	for i := range 12 {
+		inboxes = append(inboxes, in.url(fmt.Sprintf("/inbox/%d", i)))
+	}
+	e.enqueuePage(t, testActivity, inboxes...)
+	e.run(t)
+	waitFor(t, "every inbox", func() bool {
+		d, err := e.st.Depth(t.Context())
+		return err == nil && d == store.QueueDepth{} && in.count() >= len(inboxes)
+	})
+	got := paths(in)
+	slices.Sort(got)
+	want := slices.Clone(inboxes)
+	for i := range want {
+		want[i] = strings.TrimPrefix(want[i], in.srv.URL)
+	}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("posted to %v, want each inbox once", got)
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.putBack) != 1 || q.putBack[0] == 0 || q.putBack[0] == len(inboxes) || q.failed != 0 {
+		t.Errorf("page acks put back %v jobs (%d failed), want one ack putting back the deliveries past the deadline", q.putBack, q.failed)
+	}
+}
+
+// pageAcks is a queue that records how many deliver jobs each page ack put back.
+type pageAcks struct {
+	store.Queue
+	mu      sync.Mutex
+	putBack []int
+	failed  int
+}
+
+func (q *pageAcks) Ack(ctx context.Context, l store.Lease, next ...store.Job) error {
+	err := q.Queue.Ack(ctx, l, next...)
+	if l.Kind == KindPage {
+		q.mu.Lock()
+		q.putBack = append(q.putBack, len(next))
+		if err != nil {
+			q.failed++
+		}
+		q.mu.Unlock()
+	}
+	return err
+}
