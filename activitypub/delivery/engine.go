@@ -267,7 +267,20 @@ func (e *Engine) lease(ctx context.Context, tokens chan struct{}, ready chan<- t
 		}
 		e.prefetchHosts(ctx, tasks)
 		for _, t := range tasks {
-			if t.host == "" || gate.admit(t) {
+			switch {
+			case t.host == "":
+				ready <- t
+			case t.page != nil:
+				if gate.tryAdmit(t.host) {
+					ready <- t
+					continue
+				}
+				// Its host is busy, with this page's other inboxes there most likely: rather than
+				// hold a slot waiting, it goes back as a deliver job, which the queue hands out
+				// after the object's other jobs for that host.
+				t.page.settle(ctx, e, t.p.Inbox, time.Time{}, 0, nil)
+				<-tokens
+			case gate.admit(t):
 				ready <- t
 			}
 		}
@@ -379,11 +392,26 @@ type hostGate struct {
 func (g *hostGate) admit(t task) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.active[t.host] < g.limit {
-		g.active[t.host]++
+	if g.takeLocked(t.host) {
 		return true
 	}
 	g.waiting[t.host] = append(g.waiting[t.host], t)
+	return false
+}
+
+// tryAdmit takes a slot of host if one is free, and reports whether it did.
+func (g *hostGate) tryAdmit(host string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.takeLocked(host)
+}
+
+// takeLocked takes a slot of host if one is free; g.mu is held.
+func (g *hostGate) takeLocked(host string) bool {
+	if g.active[host] < g.limit {
+		g.active[host]++
+		return true
+	}
 	return false
 }
 

@@ -51,6 +51,7 @@ func (e *Engine) openPage(ctx context.Context, t task) (*page, error) {
 	}
 	pg := &page{l: t.l, p: p}
 	var keys []string
+	var hosts []task // for prefetchHosts
 	for i, inbox := range p.Inboxes {
 		if states[i] == store.DeliveryDelivered || states[i] == store.DeliveryFailed {
 			continue
@@ -63,7 +64,10 @@ func (e *Engine) openPage(ctx context.Context, t task) (*page, error) {
 		}
 		pg.todo = append(pg.todo, inbox)
 		keys = append(keys, deliverKey(p.Object, host))
+		hosts = append(hosts, task{host: host})
 	}
+	// The breaker states of the page's hosts in one read, rather than a read per group handed out.
+	e.prefetchHosts(ctx, hosts)
 	busy, err := e.cfg.Queue.UnfinishedKeys(ctx, keys...)
 	if err != nil {
 		return nil, fmt.Errorf("delivery: page ordering: %w", err)

@@ -116,7 +116,7 @@ func TestPageDeadline(t *testing.T) {
 		q.Queue = c.Queue
 		c.Queue = q
 		c.RequestTimeout, c.LeaseTimeout = 100*time.Millisecond, 300*time.Millisecond
-		c.Workers, c.PerHost = 1, 1
+		c.Workers, c.PerHost = 1, 12 // the inboxes wait for the worker, not for their host
 	})
 	var inboxes []string
 	for i := range 12 {
@@ -124,6 +124,44 @@ func TestPageDeadline(t *testing.T) {
 	}
 	e.enqueuePage(t, testActivity, inboxes...)
 	e.run(t)
+	wantOnce(t, e, in, inboxes)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.putBack) != 1 || q.putBack[0] == 0 || q.putBack[0] == len(inboxes) || q.failed != 0 {
+		t.Errorf("page acks put back %v jobs (%d failed), want one ack putting back the deliveries past the deadline", q.putBack, q.failed)
+	}
+}
+
+// TestPageBusyHost: a page's inboxes on a host already at its PerHost limit go back as deliver jobs
+// rather than hold worker slots while they wait; every inbox still gets the activity once.
+func TestPageBusyHost(t *testing.T) {
+	in := newInbox(t, func(_ int, _ http.ResponseWriter, _ *http.Request) bool {
+		time.Sleep(30 * time.Millisecond)
+		return false
+	})
+	q := &pageAcks{}
+	e := newEnv(t, func(c *Config) {
+		q.Queue = c.Queue
+		c.Queue = q
+		c.Workers, c.PerHost = 4, 1
+	})
+	var inboxes []string
+	for i := range 6 {
+		inboxes = append(inboxes, in.url(fmt.Sprintf("/inbox/%d", i)))
+	}
+	e.enqueuePage(t, testActivity, inboxes...)
+	e.run(t)
+	wantOnce(t, e, in, inboxes)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.putBack) != 1 || q.putBack[0] == 0 || q.failed != 0 {
+		t.Errorf("page acks put back %v jobs (%d failed), want one ack putting back the deliveries to the busy host", q.putBack, q.failed)
+	}
+}
+
+// wantOnce waits for the queue to empty and checks that every inbox got one delivery.
+func wantOnce(t *testing.T, e *env, in *inbox, inboxes []string) {
+	t.Helper()
 	waitFor(t, "every inbox", func() bool {
 		d, err := e.st.Depth(t.Context())
 		return err == nil && d == store.QueueDepth{} && in.count() >= len(inboxes)
@@ -137,11 +175,6 @@ func TestPageDeadline(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("posted to %v, want each inbox once", got)
-	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if len(q.putBack) != 1 || q.putBack[0] == 0 || q.putBack[0] == len(inboxes) || q.failed != 0 {
-		t.Errorf("page acks put back %v jobs (%d failed), want one ack putting back the deliveries past the deadline", q.putBack, q.failed)
 	}
 }
 
