@@ -114,8 +114,9 @@ type Stats struct {
 	Failed uint64
 	// Retried counts failed attempts put back for another try.
 	Retried uint64
-	// DeadLettered counts the Failed deliveries that were dead-lettered in the queue (all but the
-	// gone ones).
+	// DeadLettered counts the Failed deliveries that were dead-lettered in the queue: deliver jobs
+	// that failed for good other than by 404 or 410. A page's delivery refused at its first
+	// attempt has no job to dead-letter; it is counted Failed and recorded only.
 	DeadLettered uint64
 	// Gone counts the Failed deliveries whose inbox answered 404 or 410.
 	Gone uint64
