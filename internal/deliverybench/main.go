@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -63,6 +64,8 @@ type result struct {
 	Checked, Bad     int64
 	Duplicates       int
 	Conns            int64
+	// CPUBusy is the share of the cores this process kept busy during the fan-out.
+	CPUBusy float64
 }
 
 func main() {
@@ -111,6 +114,7 @@ func report(w io.Writer, o options, r result) {
 	fmt.Fprintf(w, "enqueue (Publish's part): %v\n", r.EnqueueLatency)
 	fmt.Fprintf(w, "fan-out: %d deliveries in %v = %.0f/s, %.1f%% of the signing rate\n",
 		r.Deliveries, r.Elapsed.Round(time.Millisecond), r.DeliveriesPerSec, 100*r.Ratio)
+	fmt.Fprintf(w, "CPU of this process during the fan-out: %.1f%% of %d cores\n", 100*r.CPUBusy, runtime.GOMAXPROCS(0))
 	fmt.Fprintf(w, "signatures verified: %d, bad: %d; duplicates: %d; TCP connections: %d\n", r.Checked, r.Bad, r.Duplicates, r.Conns)
 	fmt.Fprintf(w, "peak RSS: %d MB during fan-out, %d MB while populating\n", r.PeakRSSFanOutKB>>10, r.PeakRSSTotalKB>>10)
 }
@@ -194,6 +198,7 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 	defer cancel()
 
 	start = time.Now()
+	cpu0 := cpuTime()
 	if err := eng.Enqueue(ctx, delivery.Activity{ID: activityID, ActorID: actorID}); err != nil {
 		return r, err
 	}
@@ -205,6 +210,7 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	r.Elapsed = time.Since(start)
+	r.CPUBusy = (cpuTime() - cpu0).Seconds() / (r.Elapsed.Seconds() * float64(runtime.GOMAXPROCS(0)))
 	r.Deliveries = fleet.Accepted()
 	r.DeliveriesPerSec = float64(r.Deliveries) / r.Elapsed.Seconds()
 	r.PeakRSSFanOutKB = procStatusKB("VmHWM")
@@ -310,6 +316,15 @@ func signRate(key *rsa.PrivateKey, d time.Duration) float64 {
 	}
 	wg.Wait()
 	return float64(n.Load()) / time.Since(start).Seconds()
+}
+
+// cpuTime returns the user and system CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // resetPeakRSS resets VmHWM (Linux: writing 5 to clear_refs), so the peak measured after is
