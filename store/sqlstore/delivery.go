@@ -155,6 +155,44 @@ func (s *Store) DeliveriesPage(ctx context.Context, objectID, cursor string, lim
 		})
 }
 
+// DeliveryStates implements [store.Deliveries] with one query that looks each inbox up by
+// activity and inbox; the inboxes go as one JSON array, so one prepared statement serves any
+// number.
+func (s *Store) DeliveryStates(ctx context.Context, objectID, activityID string, inboxes ...string) ([]store.DeliveryState, error) {
+	const op = "delivery states"
+	if err := s.check(op); err != nil {
+		return nil, err
+	}
+	if len(inboxes) == 0 {
+		return nil, wrap(op, ctx.Err())
+	}
+	arg, err := json.Marshal(inboxes)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	rows, err := s.qs.deliveryStates.QueryContext(ctx, string(arg), activityID, objectID)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	found := make(map[string]store.DeliveryState, len(inboxes))
+	for rows.Next() {
+		var inbox, state string
+		if err := rows.Scan(&inbox, &state); err != nil {
+			return nil, wrap(op, err)
+		}
+		found[inbox] = store.DeliveryState(state)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap(op, err)
+	}
+	out := make([]store.DeliveryState, len(inboxes))
+	for i, inbox := range inboxes {
+		out[i] = found[inbox]
+	}
+	return out, nil
+}
+
 // deliveryCursor encodes an activity id and an inbox; IRIs hold no NUL, so it separates them.
 func deliveryCursor(activity, inbox string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(activity + "\x00" + inbox))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -17,11 +18,11 @@ var _ store.Queue = (*Store)(nil)
 
 // queueQueries are the statements of the queue, host state and delivery status.
 type queueQueries struct {
-	insertJob, lease, ackJob, retryJob, deadJob, insertDead, depth string
+	insertJob, lease, ackJob, retryJob, deadJob, insertDead, depth, unfinishedKeys string
 
 	hostStates, hostFailed, openHost, hostSucceeded string
 
-	recordDelivery, deliveriesFirst, deliveriesAfter string
+	recordDelivery, deliveriesFirst, deliveriesAfter, deliveryStates string
 }
 
 const jobCols = `seq, id, kind, ordering_key, payload, not_before, attempts, last_error, enqueued_at, leased_until, token`
@@ -63,6 +64,10 @@ func newQueueQueries(d Dialect, schema string) queueQueries {
 			COUNT(*) FILTER (WHERE leased_until > $1),
 			(SELECT COUNT(*) FROM {dead_jobs})
 			FROM {jobs}`),
+		// Every row of jobs is unfinished (dead ones move to dead_jobs); the (ordering_key, seq)
+		// index answers each key with one probe, however many jobs share it.
+		unfinishedKeys: r(`WITH wanted(k) AS (` + jsonTexts + `)
+			SELECT k FROM wanted WHERE EXISTS (SELECT 1 FROM {jobs} WHERE ordering_key = k)`),
 
 		// The hosts come as one JSON array, so that one prepared statement serves any number.
 		hostStates: r(`SELECT host, failures, last_failure, open_until FROM {hosts} WHERE host IN (` + jsonTexts + `)`),
@@ -82,6 +87,11 @@ func newQueueQueries(d Dialect, schema string) queueQueries {
 		deliveriesAfter: r(`SELECT ` + deliveryCols + ` FROM {deliveries} WHERE object_id = $1
 			AND (activity_id > $3 OR (activity_id = $3 AND inbox > $4))
 			ORDER BY activity_id, inbox LIMIT $2`),
+		// The inboxes come as a JSON array in $1, as the hosts do; each is one probe of an index
+		// that starts with the activity (the primary key) or the object and activity
+		// (deliveries_object), whichever the planner picks.
+		deliveryStates: r(`SELECT inbox, state FROM {deliveries}
+			WHERE activity_id = $2 AND inbox IN (` + jsonTexts + `) AND object_id = $3`),
 	}
 }
 
@@ -90,11 +100,11 @@ func newQueueQueries(d Dialect, schema string) queueQueries {
 // rather than at every call. In a transaction they are bound with [sql.Tx.StmtContext], which
 // reuses the connection's prepared statement.
 type queueStmts struct {
-	insertJob, lease, ackJob, retryJob, deadJob, insertDead, depth *sql.Stmt
+	insertJob, lease, ackJob, retryJob, deadJob, insertDead, depth, unfinishedKeys *sql.Stmt
 
 	hostStates, hostFailed, openHost, hostSucceeded *sql.Stmt
 
-	recordDelivery *sql.Stmt
+	recordDelivery, deliveryStates *sql.Stmt
 }
 
 // prepareQueue prepares s.qs from s.qq; it closes what it prepared when one fails.
@@ -106,10 +116,10 @@ func (s *Store) prepareQueue(ctx context.Context) error {
 	}{
 		{&s.qs.insertJob, q.insertJob}, {&s.qs.lease, q.lease}, {&s.qs.ackJob, q.ackJob},
 		{&s.qs.retryJob, q.retryJob}, {&s.qs.deadJob, q.deadJob}, {&s.qs.insertDead, q.insertDead},
-		{&s.qs.depth, q.depth},
+		{&s.qs.depth, q.depth}, {&s.qs.unfinishedKeys, q.unfinishedKeys},
 		{&s.qs.hostStates, q.hostStates}, {&s.qs.hostFailed, q.hostFailed}, {&s.qs.openHost, q.openHost},
 		{&s.qs.hostSucceeded, q.hostSucceeded},
-		{&s.qs.recordDelivery, q.recordDelivery},
+		{&s.qs.recordDelivery, q.recordDelivery}, {&s.qs.deliveryStates, q.deliveryStates},
 	} {
 		st, err := s.db.PrepareContext(ctx, p.query)
 		if err != nil {
@@ -318,6 +328,53 @@ func (s *Store) Depth(ctx context.Context) (store.QueueDepth, error) {
 	}
 	err := s.qs.depth.QueryRowContext(ctx, time.Now().UnixNano()).Scan(&d.Ready, &d.Delayed, &d.Leased, &d.Dead)
 	return d, wrap(op, err)
+}
+
+// UnfinishedKeys implements [store.Queue] with one query: the keys go as one JSON array, each
+// looked up in the (ordering_key, seq) index. Repeated and empty keys are dropped before it runs.
+func (s *Store) UnfinishedKeys(ctx context.Context, keys ...string) ([]string, error) {
+	const op = "unfinished keys"
+	if err := s.check(op); err != nil {
+		return nil, err
+	}
+	wanted := make([]string, 0, len(keys))
+	seen := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		if k != "" && !seen[k] {
+			seen[k] = true
+			wanted = append(wanted, k)
+		}
+	}
+	if len(wanted) == 0 {
+		return nil, wrap(op, ctx.Err())
+	}
+	arg, err := json.Marshal(wanted)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	rows, err := s.qs.unfinishedKeys.QueryContext(ctx, string(arg))
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	found := make(map[string]bool, len(wanted))
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, wrap(op, err)
+		}
+		found[k] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap(op, err)
+	}
+	var out []string
+	for _, k := range wanted {
+		if found[k] {
+			out = append(out, k)
+		}
+	}
+	return out, nil
 }
 
 // affectOne turns a write that changed no row into [store.ErrLeaseLost].
