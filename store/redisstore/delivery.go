@@ -256,3 +256,37 @@ func (s *Store) DeliveriesPage(ctx context.Context, objectID, cursor string, lim
 	}
 	return p, nil
 }
+
+// DeliveryStates reads the records of activityID's delivery to inboxes from the object's records
+// hash with one HMGET. An activity id holding a NUL byte has no records (RecordDelivery refuses
+// it), so it is answered without asking: its members would be read as another pair's.
+func (s *Store) DeliveryStates(ctx context.Context, objectID, activityID string, inboxes ...string) ([]store.DeliveryState, error) {
+	const op = "delivery states"
+	if err := begin(ctx, op); err != nil {
+		return nil, err
+	}
+	out := make([]store.DeliveryState, len(inboxes))
+	if len(inboxes) == 0 || strings.ContainsRune(activityID, 0) {
+		return out, nil
+	}
+	members := make([]string, len(inboxes))
+	for i, inbox := range inboxes {
+		members[i] = activityID + "\x00" + inbox
+	}
+	recs, err := s.c.HMGet(ctx, s.kDeliveryRecords(objectID), members...).Result()
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	for i, v := range recs {
+		data, ok := v.(string)
+		if !ok {
+			continue
+		}
+		var dr deliveryRecord
+		if err := json.Unmarshal([]byte(data), &dr); err != nil {
+			return nil, wrap(op, fmt.Errorf("bad stored delivery record: %w", err))
+		}
+		out[i] = store.DeliveryState(dr.S)
+	}
+	return out, nil
+}

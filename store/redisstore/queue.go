@@ -512,3 +512,40 @@ func (s *Store) Depth(ctx context.Context) (store.QueueDepth, error) {
 	d.Ready, d.Delayed, d.Leased, d.Dead = int(v[0]), int(v[1]), int(v[2]), int(v[3])
 	return d, nil
 }
+
+// UnfinishedKeys reports the keys whose list of unfinished jobs (k:<key> under the queue prefix)
+// exists, with one EXISTS each in one pipeline: Redis deletes a list when its last job is acked
+// or dead-lettered, and a retried job stays in it. Repeated and empty keys are not asked.
+func (s *Store) UnfinishedKeys(ctx context.Context, keys ...string) ([]string, error) {
+	const op = "unfinished keys"
+	if err := begin(ctx, op); err != nil {
+		return nil, err
+	}
+	wanted := make([]string, 0, len(keys))
+	seen := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		if k != "" && !seen[k] {
+			seen[k] = true
+			wanted = append(wanted, k)
+		}
+	}
+	if len(wanted) == 0 {
+		return nil, nil
+	}
+	cmds := make([]*redis.IntCmd, len(wanted))
+	if _, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range wanted {
+			cmds[i] = p.Exists(ctx, s.qp+"k:"+k)
+		}
+		return nil
+	}); err != nil {
+		return nil, wrap(op, err)
+	}
+	var out []string
+	for i, k := range wanted {
+		if cmds[i].Val() > 0 {
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
