@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +25,8 @@ var deliveryTests = []test{
 	{"RecordReplaces", testDeliveryReplace},
 	{"RecordBatch", testDeliveryBatch},
 	{"BadCursor", testDeliveriesBadCursor},
+	{"States", testDeliveryStates},
+	{"StatesOfAFullPage", testDeliveryStatesPage},
 	{"CancelledIsReported", testDeliveriesCancelled},
 }
 
@@ -334,7 +337,92 @@ func testDeliveriesCancelled(t *testing.T, s store.Store) {
 	if _, err := d.DeliveriesPage(c, r.ObjectID, "", 10); !errors.Is(err, context.Canceled) {
 		t.Errorf("DeliveriesPage under a cancelled context: error = %v", err)
 	}
+	if _, err := d.DeliveryStates(c, r.ObjectID, r.ActivityID, r.Inbox); !errors.Is(err, context.Canceled) {
+		t.Errorf("DeliveryStates under a cancelled context: error = %v", err)
+	}
+	if _, err := d.DeliveryStates(c, r.ObjectID, r.ActivityID); !errors.Is(err, context.Canceled) {
+		t.Errorf("DeliveryStates(no inboxes) under a cancelled context: error = %v", err)
+	}
 	if got := allDeliveries(t, d, r.ObjectID, 10); len(got) != 0 {
 		t.Errorf("records after a cancelled write: %+v", got)
 	}
+}
+
+// wantStates fails the test unless DeliveryStates returns want.
+func wantStates(t *testing.T, step string, d store.Deliveries, object, activity string, inboxes []string, want []store.DeliveryState) {
+	t.Helper()
+	got, err := d.DeliveryStates(ctx(t), object, activity, inboxes...)
+	must(t, "DeliveryStates "+step, err)
+	if !slices.Equal(got, want) {
+		t.Errorf("DeliveryStates %s = %q, want %q", step, got, want)
+	}
+}
+
+func testDeliveryStates(t *testing.T, s store.Store) {
+	d := deliveriesOf(t, s)
+	const obj, obj2 = "https://news.example/articles/1", "https://news.example/articles/2"
+	const act, act2 = "https://news.example/activities/1", "https://news.example/activities/2"
+	const a, b, never = "https://a.example/inbox", "https://b.example/inbox", "https://never.example/inbox"
+	// Inboxes with bytes that JSON and SQL quote; quoted is odd as JSON writes it inside a string,
+	// recorded as is, so a store that encodes or decodes one wrongly finds the other.
+	const odd, quoted, wide = `https://q.example/in box?a="1";b=\2`, `https://q.example/in box?a=\"1\";b=\\2`,
+		"https://ü.example/ïnbox/✓/'x'&<y>"
+	must(t, "RecordDelivery", d.RecordDelivery(ctx(t),
+		record(obj, act, a, store.DeliveryDelivered, 1),
+		record(obj, act, b, store.DeliveryRetrying, 2),
+		record(obj, act2, a, store.DeliveryFailed, 3),
+		record(obj, act, odd, store.DeliveryQueued, 4),
+		record(obj, act, quoted, store.DeliveryFailed, 5),
+		record(obj, act, wide, store.DeliveryDelivered, 6),
+	))
+	const none = store.DeliveryState("")
+	tests := []struct {
+		name             string
+		object, activity string
+		inboxes          []string
+		want             []store.DeliveryState
+	}{
+		{"no inboxes", obj, act, nil, nil},
+		{"in order, unknown inbox empty", obj, act, []string{b, never, a},
+			[]store.DeliveryState{store.DeliveryRetrying, none, store.DeliveryDelivered}},
+		{"repeats kept", obj, act, []string{a, a}, []store.DeliveryState{store.DeliveryDelivered, store.DeliveryDelivered}},
+		{"another activity", obj, act2, []string{a, b}, []store.DeliveryState{store.DeliveryFailed, none}},
+		{"unknown activity", obj, "https://news.example/activities/9", []string{a}, []store.DeliveryState{none}},
+		{"under another object", obj2, act, []string{a, b}, []store.DeliveryState{none, none}},
+		{"unusual bytes", obj, act, []string{wide, quoted, odd},
+			[]store.DeliveryState{store.DeliveryDelivered, store.DeliveryFailed, store.DeliveryQueued}},
+	}
+	for _, tt := range tests {
+		wantStates(t, tt.name, d, tt.object, tt.activity, tt.inboxes, tt.want)
+	}
+
+	// A record replaced reports its new state; one moved to another object is found under it only.
+	replaced := record(obj, act, a, store.DeliveryRetrying, 7)
+	moved := record(obj2, act, b, store.DeliveryDelivered, 8)
+	must(t, "RecordDelivery(replace)", d.RecordDelivery(ctx(t), replaced, moved))
+	wantStates(t, "after replacing", d, obj, act, []string{a, b},
+		[]store.DeliveryState{store.DeliveryRetrying, none})
+	wantStates(t, "of the moved record", d, obj2, act, []string{a, b},
+		[]store.DeliveryState{none, store.DeliveryDelivered})
+}
+
+// testDeliveryStatesPage asks for the states of a fan-out page of 500 inboxes in one call.
+func testDeliveryStatesPage(t *testing.T, s store.Store) {
+	d := deliveriesOf(t, s)
+	const obj, act = "https://news.example/articles/page", "https://news.example/activities/page"
+	const n = 500
+	inboxes := make([]string, n)
+	want := make([]store.DeliveryState, n)
+	var recs []store.DeliveryRecord
+	states := []store.DeliveryState{store.DeliveryQueued, store.DeliveryDelivered, store.DeliveryRetrying, store.DeliveryFailed}
+	for i := range inboxes {
+		inboxes[i] = fmt.Sprintf("https://h%03d.example/users/u%d/inbox", i, i)
+		// Every third inbox has no record.
+		if i%3 != 2 {
+			want[i] = states[i%len(states)]
+			recs = append(recs, record(obj, act, inboxes[i], want[i], i))
+		}
+	}
+	must(t, "RecordDelivery", d.RecordDelivery(ctx(t), recs...))
+	wantStates(t, "of 500 inboxes", d, obj, act, inboxes, want)
 }

@@ -30,6 +30,7 @@ var queueTests = []test{
 	{"ConcurrentLeasers", testConcurrentLeasers},
 	{"Depth", testDepth},
 	{"AckBatch", testAckBatch},
+	{"UnfinishedKeys", testUnfinishedKeys},
 	{"CancelledIsReported", testQueueCancelled},
 }
 
@@ -431,6 +432,8 @@ func testQueueCancelled(t *testing.T, s store.Store) {
 		{"Retry", func() error { return q.Retry(c, ls[0], time.Now(), "x") }},
 		{"DeadLetter", func() error { return q.DeadLetter(c, ls[0], "x") }},
 		{"Depth", func() error { _, err := q.Depth(c); return err }},
+		{"UnfinishedKeys", func() error { _, err := q.UnfinishedKeys(c, "k"); return err }},
+		{"UnfinishedKeys(none)", func() error { _, err := q.UnfinishedKeys(c); return err }},
 	}
 	for _, cl := range calls {
 		if err := cl.call(); !errors.Is(err, context.Canceled) {
@@ -480,5 +483,52 @@ func testAckBatch(t *testing.T, s store.Store) {
 	must(t, "Depth", err)
 	if d != (store.QueueDepth{}) {
 		t.Errorf("Depth after AckBatch = %+v, want empty", d)
+	}
+}
+
+// testUnfinishedKeys puts jobs of distinct ordering keys in every state and asks which keys have
+// an unfinished job.
+func testUnfinishedKeys(t *testing.T, s store.Store) {
+	q := queueOf(t, s)
+	// odd holds the bytes JSON and SQL quote, for adapters that pass keys as text.
+	const odd = `obj "1" \ h1 ü ✓`
+	leased, acked, ackedHead, dead, retried := job("deliver", "leased", 1), job("deliver", "acked", 2),
+		job("deliver", "acked-head", 3), job("deliver", "dead", 4), job("deliver", "retried", 5)
+	behind := job("deliver", "acked-head", 6)
+	must(t, "Enqueue", q.Enqueue(ctx(t), leased, acked, ackedHead, behind, dead, retried))
+	ls := lease(t, q, 10, time.Minute)
+	wantPayloads(t, "lease", ls, leased, acked, ackedHead, dead, retried)
+	if len(ls) != 5 {
+		t.FailNow()
+	}
+	must(t, "Ack", q.Ack(ctx(t), ls[1]))
+	must(t, "Ack(head of two)", q.Ack(ctx(t), ls[2]))
+	must(t, "DeadLetter", q.DeadLetter(ctx(t), ls[3], "410 Gone"))
+	must(t, "Retry", q.Retry(ctx(t), ls[4], time.Now().Add(time.Hour), "503"))
+	delayed := job("deliver", "delayed", 7)
+	delayed.NotBefore = time.Now().Add(time.Hour)
+	must(t, "Enqueue(queued)", q.Enqueue(ctx(t), job("deliver", "queued", 8), delayed, job("deliver", odd, 9),
+		job("deliver", "", 10)))
+
+	tests := []struct {
+		name string
+		keys []string
+		want []string
+	}{
+		{"none", nil, nil},
+		{"unknown and empty", []string{"never", "", "queue", "queued "}, nil},
+		{"unfinished", []string{"queued", "delayed", "leased", "retried", odd},
+			[]string{"queued", "delayed", "leased", "retried", odd}},
+		{"acked and dead-lettered", []string{"acked", "dead"}, nil},
+		{"a job still behind an acked head", []string{"acked-head"}, []string{"acked-head"}},
+		{"in order, each once", []string{"retried", "never", "queued", "", "acked", "retried", odd, "leased", "queued", "dead"},
+			[]string{"retried", "queued", odd, "leased"}},
+	}
+	for _, tt := range tests {
+		got, err := q.UnfinishedKeys(ctx(t), tt.keys...)
+		must(t, "UnfinishedKeys "+tt.name, err)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("UnfinishedKeys %s = %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }
