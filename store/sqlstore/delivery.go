@@ -114,17 +114,26 @@ func (s *Store) RecordDelivery(ctx context.Context, records ...store.DeliveryRec
 // the current time.
 func (s *Store) recordDeliveries(ctx context.Context, tx *sql.Tx, records []store.DeliveryRecord) error {
 	now := time.Now()
-	st := s.qs.recordDelivery
+	up, ins := s.qs.updateDelivery, s.qs.recordDelivery
 	if tx != nil {
-		st = tx.StmtContext(ctx, st)
+		up, ins = tx.StmtContext(ctx, up), tx.StmtContext(ctx, ins)
 	}
 	for _, r := range records {
 		if r.UpdatedAt.IsZero() {
 			r.UpdatedAt = now
 		}
-		_, err := st.ExecContext(ctx, r.ObjectID, r.ActivityID, r.Inbox, r.Host, string(r.State),
-			r.Attempts, r.LastError, r.UpdatedAt.UnixNano())
-		if err != nil {
+		args := []any{r.ObjectID, r.ActivityID, r.Inbox, r.Host, string(r.State), r.Attempts, r.LastError, r.UpdatedAt.UnixNano()}
+		if r.State != store.DeliveryQueued {
+			// Past "queued", a record most often exists under the same object.
+			res, err := up.ExecContext(ctx, args...)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err == nil && n == 1 {
+				continue
+			}
+		}
+		if _, err := ins.ExecContext(ctx, args...); err != nil {
 			return err
 		}
 	}

@@ -22,7 +22,7 @@ type queueQueries struct {
 
 	hostStates, hostFailed, openHost, hostSucceeded string
 
-	recordDelivery, deliveriesFirst, deliveriesAfter, deliveryStates string
+	recordDelivery, updateDelivery, deliveriesFirst, deliveriesAfter, deliveryStates string
 }
 
 const jobCols = `seq, id, kind, ordering_key, payload, not_before, attempts, last_error, enqueued_at, leased_until, token`
@@ -78,6 +78,10 @@ func newQueueQueries(d Dialect, schema string) queueQueries {
 			ON CONFLICT (host) DO UPDATE SET open_until = excluded.open_until`),
 		hostSucceeded: r(`DELETE FROM {hosts} WHERE host = $1`),
 
+		// A record whose object stays the same is updated in place: the upsert's SET names the
+		// indexed object_id, and SQLite then rewrites the index entry even when it is unchanged.
+		updateDelivery: r(`UPDATE {deliveries} SET host = $4, state = $5, attempts = $6, last_error = $7,
+			updated_at = $8 WHERE activity_id = $2 AND inbox = $3 AND object_id = $1`),
 		recordDelivery: r(`INSERT INTO {deliveries} (` + deliveryCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 			ON CONFLICT (activity_id, inbox) DO UPDATE SET object_id = excluded.object_id, host = excluded.host,
 				state = excluded.state, attempts = excluded.attempts, last_error = excluded.last_error,
@@ -104,7 +108,7 @@ type queueStmts struct {
 
 	hostStates, hostFailed, openHost, hostSucceeded *sql.Stmt
 
-	recordDelivery, deliveryStates *sql.Stmt
+	recordDelivery, updateDelivery, deliveryStates *sql.Stmt
 }
 
 // prepareQueue prepares s.qs from s.qq; it closes what it prepared when one fails.
@@ -119,7 +123,8 @@ func (s *Store) prepareQueue(ctx context.Context) error {
 		{&s.qs.depth, q.depth}, {&s.qs.unfinishedKeys, q.unfinishedKeys},
 		{&s.qs.hostStates, q.hostStates}, {&s.qs.hostFailed, q.hostFailed}, {&s.qs.openHost, q.openHost},
 		{&s.qs.hostSucceeded, q.hostSucceeded},
-		{&s.qs.recordDelivery, q.recordDelivery}, {&s.qs.deliveryStates, q.deliveryStates},
+		{&s.qs.recordDelivery, q.recordDelivery}, {&s.qs.updateDelivery, q.updateDelivery},
+		{&s.qs.deliveryStates, q.deliveryStates},
 	} {
 		st, err := s.db.PrepareContext(ctx, p.query)
 		if err != nil {

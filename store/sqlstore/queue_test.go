@@ -99,6 +99,14 @@ func BenchmarkLeaseAck(b *testing.B) {
 	}
 }
 
+// BenchmarkPageRecords writes a fan-out page's records as the engine does (storetest.BenchPageRecords);
+// ns/op is per delivery.
+func BenchmarkPageRecords(b *testing.B) {
+	for _, be := range backends() {
+		b.Run(be.name, func(b *testing.B) { storetest.BenchPageRecords(b, be.open(b)) })
+	}
+}
+
 // BenchmarkLeaseAckRecord finishes deliveries as the delivery engine does: leased 50 at a time,
 // each acked with its "delivered" status record — one by one (Ack, then RecordDelivery), or in
 // AckBatch calls of 8 (the engine's group commit with 8 workers). ns/op is per job.
