@@ -15,20 +15,26 @@ func TestRun(t *testing.T) {
 	for _, tc := range []struct {
 		store, conns string
 		latency      time.Duration
-	}{{"mem", "shared", 0}, {"mem", "per-host", 0}, {"sqlite", "shared", 0}, {"mem", "shared", 20 * time.Millisecond}, {"redis", "shared", 0}} {
+		rounds       int
+	}{{"mem", "shared", 0, 1}, {"mem", "per-host", 0, 1}, {"sqlite", "shared", 0, 2}, {"mem", "shared", 20 * time.Millisecond, 1}, {"redis", "shared", 0, 2}} {
 		t.Run(fmt.Sprint(tc.store, "/", tc.conns, "/", tc.latency), func(t *testing.T) {
 			redisURL := os.Getenv("FEDSITE_TEST_REDIS_URL")
 			if tc.store == "redis" && redisURL == "" {
 				t.Skip("FEDSITE_TEST_REDIS_URL is not set; .ci/run sets it")
 			}
 			o := options{redisURL: redisURL, followers: 300, inboxes: 150, store: tc.store, conns: tc.conns, latency: tc.latency, workers: 4,
-				perHost: 2, verify: 5, signFor: 100 * time.Millisecond, timeout: time.Minute}
+				perHost: 2, verify: 5, signFor: 100 * time.Millisecond, timeout: time.Minute, rounds: tc.rounds}
 			r, err := run(t.Context(), o, io.Discard)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r.Deliveries != 150 || r.Duplicates != 0 || r.Bad != 0 || r.Checked == 0 {
+			if r.Deliveries != 150 || r.Duplicates != 0 || r.Bad != 0 || r.Checked == 0 || len(r.Rounds) != tc.rounds {
 				t.Errorf("result %+v", r)
+			}
+			for i, rd := range r.Rounds {
+				if rd.Deliveries != 150 || rd.Ratio <= 0 || rd.SignPerSec <= 0 {
+					t.Errorf("round %d: %+v", i+1, rd)
+				}
 			}
 			// 150 hosts: a connection each, or no more than one per worker.
 			bounds := map[string][2]int64{"per-host": {150, 150}, "shared": {1, 4}}[tc.conns]
