@@ -40,7 +40,7 @@ type Fleet struct {
 	mu     sync.Mutex
 	counts map[string]int // by host + path
 
-	total, checked, bad, conns atomic.Int64
+	total, checked, bad, conns, accepted atomic.Int64
 }
 
 // Start listens on 127.0.0.1 and serves the fleet until Close.
@@ -100,6 +100,7 @@ func (f *Fleet) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.counts[r.Host+r.URL.Path]++
 	f.mu.Unlock()
+	f.accepted.Add(1)
 	w.WriteHeader(f.cfg.Status)
 }
 
@@ -124,15 +125,7 @@ func (f *Fleet) Distinct() int {
 }
 
 // Accepted returns how many deliveries were accepted in all.
-func (f *Fleet) Accepted() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n := 0
-	for _, c := range f.counts {
-		n += c
-	}
-	return n
-}
+func (f *Fleet) Accepted() int { return int(f.accepted.Load()) }
 
 // Total returns how many requests arrived.
 func (f *Fleet) Total() int64 { return f.total.Load() }
