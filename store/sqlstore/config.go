@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/fedsite/fedsite/store"
 
@@ -71,6 +72,9 @@ type Store struct {
 
 	closed    atomic.Bool
 	seenCalls atomic.Uint64
+
+	// stopCheckpoints ends the checkpoints of a database file OpenSQLite opened; nil otherwise.
+	stopCheckpoints func() error
 }
 
 var _ store.Store = (*Store)(nil)
@@ -83,8 +87,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // OpenSQLite opens the SQLite database file at path, creating it when it does not exist, and
 // returns a Store that owns the pool: [Store.Close] closes it. cfg.DB must be nil; cfg.Dialect must
 // be zero or [SQLite]. The connections use WAL, a 10 s busy timeout, foreign keys,
-// synchronous=NORMAL and BEGIN IMMEDIATE for transactions. The path ":memory:" gives a private
-// in-memory database on a single connection, for tests.
+// synchronous=NORMAL and BEGIN IMMEDIATE for transactions. The WAL is checkpointed into the database
+// file in the background, on a connection of its own, rather than by whichever commit finds it
+// long: a commit then never waits for the file to be written and synced. The path ":memory:" gives
+// a private in-memory database on a single connection, for tests.
 func OpenSQLite(ctx context.Context, path string, cfg Config) (*Store, error) {
 	if cfg.DB != nil {
 		return nil, errors.New("sqlstore: open sqlite: Config.DB must be nil, OpenSQLite opens its own")
@@ -98,12 +104,14 @@ func OpenSQLite(ctx context.Context, path string, cfg Config) (*Store, error) {
 	if strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("sqlstore: open sqlite: path %q contains '?' or '#'", path)
 	}
+	file := path != ":memory:"
 	params := url.Values{}
 	params.Add("_pragma", "busy_timeout(10000)")
 	params.Add("_pragma", "foreign_keys(1)")
 	params.Add("_pragma", "synchronous(NORMAL)")
-	if path != ":memory:" {
+	if file {
 		params.Add("_pragma", "journal_mode(WAL)")
+		params.Add("_pragma", "wal_autocheckpoint(0)") // see checkpoints
 	}
 	params.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", path+"?"+params.Encode())
@@ -123,7 +131,57 @@ func OpenSQLite(ctx context.Context, path string, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s.ownDB = true
+	if file {
+		if s.stopCheckpoints, err = s.checkpoints(path); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+// checkpointEvery is how often the background checkpoints of a database file run.
+const checkpointEvery = 500 * time.Millisecond
+
+// checkpoints starts copying the WAL of the database file at path into the file every
+// checkpointEvery, with PASSIVE checkpoints on a connection of their own, and returns the function
+// that stops them. SQLite's automatic checkpoint runs inside the commit that makes the WAL exceed
+// 1000 pages, and that commit waits while the pages are written and synced: on a disk whose syncs
+// take milliseconds every writer queued behind it waits too (the delivery engine's workers showed
+// it as idle CPU in internal/deliverybench). A PASSIVE checkpoint runs beside the writer, and the
+// writer starts the WAL over once every frame is copied.
+func (s *Store) checkpoints(path string) (stop func() error, err error) {
+	params := url.Values{}
+	params.Add("_pragma", "busy_timeout(10000)")
+	db, err := sql.Open("sqlite", path+"?"+params.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open sqlite %s for checkpoints: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(checkpointEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			var busy, frames, copied int
+			err := db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied)
+			if err != nil && ctx.Err() == nil {
+				s.log.LogAttrs(ctx, slog.LevelWarn, "checkpoint", slog.Any("err", err))
+			}
+		}
+	}()
+	return func() error {
+		cancel()
+		<-done
+		return db.Close()
+	}, nil
 }
 
 // open is Open with extra migrations appended, so tests can inject a broken one.
@@ -188,10 +246,15 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closeStmts()
+	var errs []error
+	if s.stopCheckpoints != nil {
+		errs = append(errs, s.stopCheckpoints())
+	}
 	if s.ownDB {
-		if err := s.db.Close(); err != nil {
-			return fmt.Errorf("sqlstore: close: %w", err)
-		}
+		errs = append(errs, s.db.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlstore: close: %w", err)
 	}
 	return nil
 }

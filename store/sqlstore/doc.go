@@ -6,8 +6,10 @@
 //
 // For SQLite, [OpenSQLite] opens (and on first run creates) a database file with pragmas suited to a
 // server: WAL journal, a busy timeout, foreign keys, synchronous=NORMAL, and write transactions that
-// begin with BEGIN IMMEDIATE so concurrent writers wait instead of failing with SQLITE_BUSY. The
-// driver is modernc.org/sqlite, which is pure Go and needs no cgo:
+// begin with BEGIN IMMEDIATE so concurrent writers wait instead of failing with SQLITE_BUSY. The WAL
+// is checkpointed into the file in the background, on a connection of the store's own, so commits
+// never wait for the file to be written and synced. The driver is modernc.org/sqlite, which is pure
+// Go and needs no cgo:
 //
 //	st, err := sqlstore.OpenSQLite(ctx, "fedsite.db", sqlstore.Config{Logger: logger})
 //	if err != nil { … }

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -438,5 +439,56 @@ func TestSeenPrune(t *testing.T) {
 				t.Errorf("MarkSeen of a live id = %v, %v; want false", ok, err)
 			}
 		})
+	}
+}
+
+// TestBackgroundCheckpoint: OpenSQLite's commits leave the WAL to the background checkpoints,
+// which copy it into the database file and let it start over, and Close stops them.
+func TestBackgroundCheckpoint(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "fedsite.db")
+	s, err := OpenSQLite(ctx, path, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := func(p string) int64 {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return 0
+		}
+		return fi.Size()
+	}
+	before := size(path)
+	recs := make([]store.DeliveryRecord, 3000)
+	for i := range recs {
+		recs[i] = store.DeliveryRecord{ObjectID: "https://site.test/a/1", ActivityID: "https://site.test/act/1",
+			Inbox: fmt.Sprintf("https://h%d.test/inbox", i), Host: fmt.Sprintf("h%d.test", i), State: store.DeliveryQueued}
+	}
+	if err := s.RecordDelivery(ctx, recs...); err != nil {
+		t.Fatal(err)
+	}
+	// The commit wrote the WAL only, well under SQLite's automatic 1000 pages: the file grows once
+	// a background checkpoint copies the pages in.
+	deadline := time.Now().Add(5 * time.Second)
+	for size(path) <= before {
+		if time.Now().After(deadline) {
+			t.Fatalf("database file still %d bytes after 5 s: no checkpoint ran", size(path))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Every frame copied, the next commit starts the WAL over instead of growing it.
+	wal := size(path + "-wal")
+	time.Sleep(3 * checkpointEvery)
+	if err := s.RecordDelivery(ctx, recs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if got := size(path + "-wal"); got > wal {
+		t.Errorf("WAL grew from %d to %d bytes for one record after a checkpoint", wal, got)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
 	}
 }
