@@ -89,3 +89,17 @@ type BatchAcker interface {
 	// error means nothing was written. No leases and no records: nothing happens.
 	AckBatch(ctx context.Context, leases []Lease, records ...DeliveryRecord) error
 }
+
+// DistinctKeys returns the non-empty keys, each once, in the order given: the keys an adapter's
+// UnfinishedKeys asks about.
+func DistinctKeys(keys []string) []string {
+	out := make([]string, 0, len(keys))
+	seen := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		if k != "" && !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}

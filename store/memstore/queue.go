@@ -276,8 +276,8 @@ func (s *Store) UnfinishedKeys(ctx context.Context, keys ...string) ([]string, e
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	var out []string
-	for _, k := range keys {
-		if len(q.heads[k]) > 0 && !slices.Contains(out, k) {
+	for _, k := range store.DistinctKeys(keys) {
+		if len(q.heads[k]) > 0 {
 			out = append(out, k)
 		}
 	}

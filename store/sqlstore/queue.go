@@ -342,14 +342,7 @@ func (s *Store) UnfinishedKeys(ctx context.Context, keys ...string) ([]string, e
 	if err := s.check(op); err != nil {
 		return nil, err
 	}
-	wanted := make([]string, 0, len(keys))
-	seen := make(map[string]bool, len(keys))
-	for _, k := range keys {
-		if k != "" && !seen[k] {
-			seen[k] = true
-			wanted = append(wanted, k)
-		}
-	}
+	wanted := store.DistinctKeys(keys)
 	if len(wanted) == 0 {
 		return nil, wrap(op, ctx.Err())
 	}
