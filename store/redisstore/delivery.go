@@ -230,19 +230,14 @@ func (s *Store) DeliveriesPage(ctx context.Context, objectID, cursor string, lim
 	if len(members) == 0 {
 		return p, nil
 	}
-	recs, err := s.c.HMGet(ctx, s.kDeliveryRecords(objectID), members...).Result()
+	recs, err := s.records(ctx, objectID, members)
 	if err != nil {
-		return p, wrap(op, err)
+		return store.Page[store.DeliveryRecord]{}, wrap(op, err)
 	}
-	for i, v := range recs {
-		data, ok := v.(string)
-		if !ok {
+	for i, dr := range recs {
+		if dr == nil {
 			// Moved to another object between the two reads.
 			continue
-		}
-		var dr deliveryRecord
-		if err := json.Unmarshal([]byte(data), &dr); err != nil {
-			return store.Page[store.DeliveryRecord]{}, wrap(op, fmt.Errorf("bad stored delivery record: %w", err))
 		}
 		activity, inbox, _ := strings.Cut(members[i], "\x00")
 		updated, err := parseTime(dr.U)
@@ -273,20 +268,35 @@ func (s *Store) DeliveryStates(ctx context.Context, objectID, activityID string,
 	for i, inbox := range inboxes {
 		members[i] = activityID + "\x00" + inbox
 	}
-	recs, err := s.c.HMGet(ctx, s.kDeliveryRecords(objectID), members...).Result()
+	recs, err := s.records(ctx, objectID, members)
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	for i, v := range recs {
+	for i, dr := range recs {
+		if dr != nil {
+			out[i] = store.DeliveryState(dr.S)
+		}
+	}
+	return out, nil
+}
+
+// records reads the records filed under objectID with the given members (activity NUL inbox) with
+// one HMGET, nil where there is none.
+func (s *Store) records(ctx context.Context, objectID string, members []string) ([]*deliveryRecord, error) {
+	vals, err := s.c.HMGet(ctx, s.kDeliveryRecords(objectID), members...).Result()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*deliveryRecord, len(vals))
+	for i, v := range vals {
 		data, ok := v.(string)
 		if !ok {
 			continue
 		}
-		var dr deliveryRecord
-		if err := json.Unmarshal([]byte(data), &dr); err != nil {
-			return nil, wrap(op, fmt.Errorf("bad stored delivery record: %w", err))
+		out[i] = new(deliveryRecord)
+		if err := json.Unmarshal([]byte(data), out[i]); err != nil {
+			return nil, fmt.Errorf("bad stored delivery record: %w", err)
 		}
-		out[i] = store.DeliveryState(dr.S)
 	}
 	return out, nil
 }
