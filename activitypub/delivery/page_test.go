@@ -103,59 +103,48 @@ func TestPageKeepsOrder(t *testing.T) {
 	}
 }
 
-// TestPageDeadline: a page whose lease would end before its deliveries could puts the rest back as
-// deliver jobs rather than let another instance run the page again: every inbox still gets the
+// TestPagePutsBack runs a page whose deliveries cannot all go out from memory: past the point where
+// a delivery could no longer finish before the page's lease ends (rather than let another instance
+// run the page again), or to a host already at its PerHost limit (rather than hold a worker slot
+// while it waits). One page ack puts them back as deliver jobs, and every inbox still gets the
 // activity once.
-func TestPageDeadline(t *testing.T) {
-	in := newInbox(t, func(_ int, _ http.ResponseWriter, _ *http.Request) bool {
-		time.Sleep(40 * time.Millisecond)
-		return false
-	})
-	q := &pageAcks{}
-	e := newEnv(t, func(c *Config) {
-		q.Queue = c.Queue
-		c.Queue = q
-		c.RequestTimeout, c.LeaseTimeout = 100*time.Millisecond, 300*time.Millisecond
-		c.Workers, c.PerHost = 1, 12 // the inboxes wait for the worker, not for their host
-	})
-	var inboxes []string
-	for i := range 12 {
-		inboxes = append(inboxes, in.url(fmt.Sprintf("/inbox/%d", i)))
+func TestPagePutsBack(t *testing.T) {
+	tests := []struct {
+		name    string
+		inboxes int
+		edit    func(*Config)
+	}{
+		{"lease deadline", 12, func(c *Config) {
+			c.RequestTimeout, c.LeaseTimeout = 100*time.Millisecond, 300*time.Millisecond
+			c.Workers, c.PerHost = 1, 12 // the inboxes wait for the worker, not for their host
+		}},
+		{"busy host", 6, func(c *Config) { c.Workers, c.PerHost = 4, 1 }},
 	}
-	e.enqueuePage(t, testActivity, inboxes...)
-	e.run(t)
-	wantOnce(t, e, in, inboxes)
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if len(q.putBack) != 1 || q.putBack[0] == 0 || q.putBack[0] == len(inboxes) || q.failed != 0 {
-		t.Errorf("page acks put back %v jobs (%d failed), want one ack putting back the deliveries past the deadline", q.putBack, q.failed)
-	}
-}
-
-// TestPageBusyHost: a page's inboxes on a host already at its PerHost limit go back as deliver jobs
-// rather than hold worker slots while they wait; every inbox still gets the activity once.
-func TestPageBusyHost(t *testing.T) {
-	in := newInbox(t, func(_ int, _ http.ResponseWriter, _ *http.Request) bool {
-		time.Sleep(30 * time.Millisecond)
-		return false
-	})
-	q := &pageAcks{}
-	e := newEnv(t, func(c *Config) {
-		q.Queue = c.Queue
-		c.Queue = q
-		c.Workers, c.PerHost = 4, 1
-	})
-	var inboxes []string
-	for i := range 6 {
-		inboxes = append(inboxes, in.url(fmt.Sprintf("/inbox/%d", i)))
-	}
-	e.enqueuePage(t, testActivity, inboxes...)
-	e.run(t)
-	wantOnce(t, e, in, inboxes)
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if len(q.putBack) != 1 || q.putBack[0] == 0 || q.failed != 0 {
-		t.Errorf("page acks put back %v jobs (%d failed), want one ack putting back the deliveries to the busy host", q.putBack, q.failed)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := newInbox(t, func(_ int, _ http.ResponseWriter, _ *http.Request) bool {
+				time.Sleep(40 * time.Millisecond)
+				return false
+			})
+			q := &pageAcks{}
+			e := newEnv(t, func(c *Config) {
+				q.Queue = c.Queue
+				c.Queue = q
+				tt.edit(c)
+			})
+			var inboxes []string
+			for i := range tt.inboxes {
+				inboxes = append(inboxes, in.url(fmt.Sprintf("/inbox/%d", i)))
+			}
+			e.enqueuePage(t, testActivity, inboxes...)
+			e.run(t)
+			wantOnce(t, e, in, inboxes)
+			q.mu.Lock()
+			defer q.mu.Unlock()
+			if len(q.putBack) != 1 || q.putBack[0] == 0 || q.putBack[0] == len(inboxes) || q.failed != 0 {
+				t.Errorf("page acks put back %v jobs (%d failed), want one ack putting back some of the %d deliveries", q.putBack, q.failed, len(inboxes))
+			}
+		})
 	}
 }
 
