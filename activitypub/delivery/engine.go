@@ -253,9 +253,13 @@ func (e *Engine) lease(ctx context.Context, tokens chan struct{}, ready chan<- t
 					continue
 				}
 				pg, err := e.openPage(ctx, t)
-				if err != nil {
+				switch {
+				case err != nil && ctx.Err() != nil:
+					// Run is stopping: the page was not started, it is put back as it was.
+					e.release(ctx, t)
+				case err != nil:
 					e.retryJob(ctx, e.log.With(slog.String("activity", t.p.Activity)), t, err, 0)
-				} else if pg != nil {
+				case pg != nil:
 					open = append(open, pg)
 				}
 			}

@@ -1,0 +1,112 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+// cancelOnPageLease is a queue that cancels Run's context as soon as it has leased a page job, so
+// that Run stops while its lease loop opens the page.
+type cancelOnPageLease struct {
+	store.Queue
+	cancel context.CancelFunc
+}
+
+func (q *cancelOnPageLease) Lease(ctx context.Context, max int, visibility time.Duration) ([]store.Lease, error) {
+	ls, err := q.Queue.Lease(ctx, max, visibility)
+	for _, l := range ls {
+		if l.Kind == KindPage {
+			q.cancel()
+		}
+	}
+	return ls, err
+}
+
+// TestPageOpenedAsRunStops: a page job leased just as Run stops, whose opening fails for that
+// reason alone, goes back to the queue at once and without a failed attempt, as the other jobs
+// Run leased and did not start do, rather than stay leased until its lease ends (holding back the
+// same page of the object's later activities meanwhile).
+func TestPageOpenedAsRunStops(t *testing.T) {
+	in := newInbox(t, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	q := &cancelOnPageLease{cancel: cancel}
+	e := newEnv(t, func(c *Config) {
+		q.Queue = c.Queue
+		c.Queue = q
+	})
+	inboxes := []string{in.url("/inbox/0"), in.url("/inbox/1")}
+	e.enqueuePage(t, testActivity, inboxes...)
+	if err := e.eng.Run(ctx); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	d, err := e.st.Depth(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d != (store.QueueDepth{Ready: 1}) {
+		t.Fatalf("queue %+v once Run returned, want the page job ready again", d)
+	}
+	ls, err := e.st.Lease(t.Context(), 1, time.Minute)
+	if err != nil || len(ls) != 1 {
+		t.Fatalf("Lease = %v, %v", ls, err)
+	}
+	if n := failures(task{l: ls[0]}); n != 0 || ls[0].Kind != KindPage {
+		t.Errorf("%s job back with %d failed attempts (%q), want the page with none", ls[0].Kind, n, ls[0].LastError)
+	}
+	if n := in.count(); n != 0 {
+		t.Errorf("%d deliveries made by a Run that stopped before it opened the page", n)
+	}
+}
+
+// TestPageStopsAnywhere stops Run at varied moments of a fan-out over slow inboxes, several
+// times, then lets a last Run finish: every inbox gets the activity, and every record ends
+// "delivered", whatever was under way at each stop.
+func TestPageStopsAnywhere(t *testing.T) {
+	in := newInbox(t, func(n int, _ http.ResponseWriter, _ *http.Request) bool {
+		time.Sleep(time.Duration(n%7) * time.Millisecond)
+		return false
+	})
+	e := newEnv(t, func(c *Config) {
+		c.PageSize, c.Workers, c.PerHost = 9, 4, 3
+		// Jobs under way at a stop stay leased until their lease ends: keep that short.
+		c.RequestTimeout, c.LeaseTimeout = 200*time.Millisecond, time.Second
+	})
+	const followers = 60
+	want := make(map[string]bool)
+	for i := range followers {
+		inbox := in.url(fmt.Sprintf("/inbox/%02d", i))
+		e.follow(t, fmt.Sprintf("https://remote.test/u/%d", i), inbox)
+		want[inbox] = true
+	}
+	if err := e.eng.Enqueue(t.Context(), Activity{ID: testActivity, ObjectID: testObject, ActorID: testActor}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 12 {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Duration(3+5*i)*time.Millisecond)
+		err := e.eng.Run(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("Run %d: %v", i, err)
+		}
+	}
+	e.run(t)
+	waitFor(t, "every inbox delivered", func() bool {
+		d, err := e.st.Depth(t.Context())
+		if err != nil || d != (store.QueueDepth{}) {
+			return false
+		}
+		st, err := e.eng.Status(t.Context(), testObject)
+		return err == nil && st.Total == Counts{Delivered: followers}
+	})
+	for _, h := range in.snapshot() {
+		delete(want, in.url(h.path))
+	}
+	if len(want) != 0 {
+		t.Errorf("%d inboxes never got the activity: %v", len(want), want)
+	}
+}
