@@ -314,8 +314,12 @@ func retryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// record stores a delivery's status. Failing to is logged only.
+// record stores the status of a delivery that just ended. Failing to is logged only. Like the
+// completer's flushes, it outlives Run's cancellation: a page's delivery is settled once it ends,
+// and its page may be acked, whether or not the record was written.
 func (e *Engine) record(ctx context.Context, p payload, state store.DeliveryState, attempts int, lastErr string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
+	defer cancel()
 	e.writeRecords(ctx, e.newRecord(p, state, attempts, lastErr))
 }
 

@@ -63,6 +63,67 @@ func TestPageOpenedAsRunStops(t *testing.T) {
 	}
 }
 
+// cancelOnHostOK is a Hosts store that cancels Run's context when a delivery resets its host's
+// failures: Run stops just after the host answered.
+type cancelOnHostOK struct {
+	store.Hosts
+	cancel context.CancelFunc
+}
+
+func (h *cancelOnHostOK) HostSucceeded(ctx context.Context, host string) error {
+	h.cancel()
+	return h.Hosts.HostSucceeded(ctx, host)
+}
+
+// TestPageFailureAsRunStops: a page's delivery that fails for good (refused, or the inbox gone)
+// just as Run stops is still recorded failed. It settles the page, which is then acked, so no
+// later run will ever send it or record it: without the record it would stay "queued" for good.
+func TestPageFailureAsRunStops(t *testing.T) {
+	tests := []struct {
+		name string
+		code int
+	}{
+		{"refused", http.StatusForbidden},
+		{"gone", http.StatusGone},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := newInbox(t, func(_ int, w http.ResponseWriter, _ *http.Request) bool {
+				w.WriteHeader(tt.code)
+				return true
+			})
+			ctx, cancel := context.WithCancel(t.Context())
+			e := newEnv(t, func(c *Config) { c.Hosts = &cancelOnHostOK{Hosts: c.Hosts, cancel: cancel} })
+			// One earlier failure, so that the host's answer resets its state (HostSucceeded).
+			if _, err := e.st.HostFailed(t.Context(), hostOf(in), time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			inbox := in.url("/inbox")
+			e.enqueuePage(t, testActivity, inbox)
+			if err := e.eng.Run(ctx); err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if n := in.count(); n != 1 {
+				t.Fatalf("%d deliveries, want 1", n)
+			}
+			d, err := e.st.Depth(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d != (store.QueueDepth{}) {
+				t.Fatalf("queue %+v, want the page acked", d)
+			}
+			states, err := e.st.DeliveryStates(t.Context(), testObject, testActivity, inbox)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if states[0] != store.DeliveryFailed {
+				t.Errorf("delivery recorded %q once the page was acked, want %q", states[0], store.DeliveryFailed)
+			}
+		})
+	}
+}
+
 // TestPageStopsAnywhere stops Run at varied moments of a fan-out over slow inboxes, several
 // times, then lets a last Run finish: every inbox gets the activity, and every record ends
 // "delivered", whatever was under way at each stop.
