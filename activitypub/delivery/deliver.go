@@ -173,6 +173,14 @@ func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 
 // retryJob counts a failed attempt and puts the task back per the retry policy, or gives up.
 func (e *Engine) retryJob(ctx context.Context, log *slog.Logger, t task, err error, asked time.Duration) {
+	if ctx.Err() != nil {
+		// Run is stopping, which may be all that failed: nothing is counted. As after a post cut
+		// short (see deliver), a job stays leased and a page puts the delivery back.
+		if t.page != nil {
+			t.page.settle(ctx, e, t.p.Inbox, time.Time{}, failures(t), nil)
+		}
+		return
+	}
 	failed := failures(t) + 1
 	wait, ok := e.cfg.Retry.Delay(failed, asked)
 	if !ok {

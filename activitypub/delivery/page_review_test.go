@@ -171,3 +171,51 @@ func TestPageStopsAnywhere(t *testing.T) {
 		t.Errorf("%d inboxes never got the activity: %v", len(want), want)
 	}
 }
+
+// cancelOnDocument is a Documents store that cancels Run's context while a delivery loads its
+// activity, and fails as a store would then.
+type cancelOnDocument struct {
+	Documents
+	cancel context.CancelFunc
+}
+
+func (d *cancelOnDocument) Object(ctx context.Context, id string) (store.Object, error) {
+	d.cancel()
+	<-ctx.Done()
+	return store.Object{}, ctx.Err()
+}
+
+// TestPageDeliveryCutByStop: a page's delivery that fails only because Run is stopping is put
+// back as it was, not counted as a failed attempt nor recorded "retrying" with the cancellation
+// for its error.
+func TestPageDeliveryCutByStop(t *testing.T) {
+	in := newInbox(t, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	e := newEnv(t, func(c *Config) { c.Documents = &cancelOnDocument{Documents: c.Documents, cancel: cancel} })
+	inbox := in.url("/inbox")
+	e.enqueuePage(t, testActivity, inbox)
+	if err := e.eng.Run(ctx); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	ls, err := e.st.Lease(t.Context(), 1, time.Minute)
+	if err != nil || len(ls) != 1 {
+		t.Fatalf("Lease = %v, %v; want the delivery put back, ready at once", ls, err)
+	}
+	j, err := decode(ls[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := failures(j); ls[0].Kind != KindDeliver || j.p.Inbox != inbox || n != 0 {
+		t.Errorf("put back %s job to %s with %d failed attempts, want the delivery with none", ls[0].Kind, j.p.Inbox, n)
+	}
+	states, err := e.st.DeliveryStates(t.Context(), testObject, testActivity, inbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if states[0] == store.DeliveryRetrying {
+		t.Errorf("delivery recorded %q, want it left as it was", states[0])
+	}
+	if s, _ := e.eng.Stats(t.Context()); s.Retried != 0 {
+		t.Errorf("Retried %d, want 0", s.Retried)
+	}
+}
