@@ -1,10 +1,12 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +26,7 @@ var deliveryTests = []test{
 	{"RecordAndPage", testDeliveriesPage},
 	{"RecordReplaces", testDeliveryReplace},
 	{"RecordBatch", testDeliveryBatch},
+	{"RecordBatchUnusualBytes", testDeliveryBatchBytes},
 	{"BadCursor", testDeliveriesBadCursor},
 	{"States", testDeliveryStates},
 	{"StatesOfAFullPage", testDeliveryStatesPage},
@@ -315,6 +318,46 @@ func testDeliveryBatch(t *testing.T, s store.Store) {
 	}
 	if got := allDeliveries(t, d, obj3, 10); len(got) != 0 {
 		t.Errorf("records after a cancelled batch: %+v", got)
+	}
+}
+
+// testDeliveryBatchBytes writes in one call records whose every text holds bytes that JSON and
+// SQL quote, control characters and non-ASCII letters, one pair twice, and reads each field back
+// as written: an adapter that sends a batch encoded must decode every field as it was.
+func testDeliveryBatchBytes(t *testing.T, s store.Store) {
+	d := deliveriesOf(t, s)
+	const obj = `https://news.example/articles/"1"\ü`
+	// quoted is odd as JSON writes it inside a string, recorded as is, so a store that encodes or
+	// decodes one wrongly writes the other.
+	const odd, quoted = `https://q.example/in box?a="1";b=\2`, `https://q.example/in box?a=\"1\";b=\\2`
+	const wide = "https://ü.example/ïnbox/✓/'x'&<y>\u2028\x01"
+	var batch []store.DeliveryRecord
+	for i, activity := range []string{odd, quoted, wide} {
+		for j, inbox := range []string{wide, quoted, odd} {
+			r := record(obj, activity, inbox, store.DeliveryRetrying, 3*i+j)
+			r.Host = `h"\✓.example`
+			r.LastError = "503 \"Service\"\n\tUnavailable\\ 'ü' \u2028"
+			batch = append(batch, r)
+		}
+	}
+	want := slices.Clone(batch)
+	// The same pair twice in one call: the later wins.
+	later := batch[4]
+	later.State, later.Attempts, later.LastError, later.UpdatedAt = store.DeliveryFailed, 9, `"}]`, base.Add(time.Hour)
+	batch = append(batch, later)
+	want[4] = later
+	slices.SortFunc(want, func(a, b store.DeliveryRecord) int {
+		return cmp.Or(strings.Compare(a.ActivityID, b.ActivityID), strings.Compare(a.Inbox, b.Inbox))
+	})
+	must(t, "RecordDelivery", d.RecordDelivery(ctx(t), batch...))
+	got := allDeliveries(t, d, obj, 4)
+	if len(got) != len(want) {
+		t.Fatalf("after a batch of %d: %d records, want %d: %+v", len(batch), len(got), len(want), got)
+	}
+	for i := range want {
+		if !sameRecord(got[i], want[i]) {
+			t.Errorf("record %d = %+v, want %+v", i, got[i], want[i])
+		}
 	}
 }
 
