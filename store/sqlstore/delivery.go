@@ -93,27 +93,43 @@ func (s *Store) HostSucceeded(ctx context.Context, host string) error {
 	return wrap(op, err)
 }
 
-// RecordDelivery implements [store.Deliveries] with one upsert per record keyed by activity and
-// inbox; several records are written in one transaction.
+// RecordDelivery implements [store.Deliveries] with upserts keyed by activity and inbox: on
+// Postgres one statement writes all the records, on SQLite one per record, several in one
+// transaction.
 func (s *Store) RecordDelivery(ctx context.Context, records ...store.DeliveryRecord) error {
 	const op = "record delivery"
 	if err := s.check(op); err != nil {
 		return err
 	}
-	switch len(records) {
-	case 0:
+	switch {
+	case len(records) == 0:
 		return wrap(op, ctx.Err())
-	case 1:
+	case len(records) == 1 || s.dialect == Postgres:
 		// One statement is atomic on its own; skipping the transaction saves two round trips.
 		return wrap(op, s.recordDeliveries(ctx, nil, records))
 	}
 	return wrap(op, s.inTx(ctx, func(tx *sql.Tx) error { return s.recordDeliveries(ctx, tx, records) }))
 }
 
+// deliveryRow is a record as Postgres's recordDeliveries statement reads it from its JSON array.
+type deliveryRow struct {
+	ObjectID   string `json:"object_id"`
+	ActivityID string `json:"activity_id"`
+	Inbox      string `json:"inbox"`
+	Host       string `json:"host"`
+	State      string `json:"state"`
+	Attempts   int    `json:"attempts"`
+	LastError  string `json:"last_error"`
+	UpdatedAt  int64  `json:"updated_at"`
+}
+
 // recordDeliveries upserts records in tx, or on the pool when tx is nil; a zero UpdatedAt becomes
-// the current time.
+// the current time. Postgres writes them with one statement, SQLite with one or two per record.
 func (s *Store) recordDeliveries(ctx context.Context, tx *sql.Tx, records []store.DeliveryRecord) error {
 	now := time.Now()
+	if s.dialect == Postgres {
+		return s.recordDeliveriesAtOnce(ctx, tx, records, now)
+	}
 	up, ins := s.qs.updateDelivery, s.qs.recordDelivery
 	if tx != nil {
 		up, ins = tx.StmtContext(ctx, up), tx.StmtContext(ctx, ins)
@@ -138,6 +154,41 @@ func (s *Store) recordDeliveries(ctx context.Context, tx *sql.Tx, records []stor
 		}
 	}
 	return nil
+}
+
+// recordDeliveriesAtOnce upserts records on Postgres with one statement, which takes them as a
+// JSON array. The statement cannot update a row twice, so of the records of one activity and
+// inbox only the last is sent; the others keep their order.
+func (s *Store) recordDeliveriesAtOnce(ctx context.Context, tx *sql.Tx, records []store.DeliveryRecord, now time.Time) error {
+	if len(records) == 0 {
+		return nil
+	}
+	type pair struct{ activity, inbox string }
+	last := make(map[pair]int, len(records))
+	for i, r := range records {
+		last[pair{r.ActivityID, r.Inbox}] = i
+	}
+	rows := make([]deliveryRow, 0, len(last))
+	for i, r := range records {
+		if last[pair{r.ActivityID, r.Inbox}] != i {
+			continue
+		}
+		if r.UpdatedAt.IsZero() {
+			r.UpdatedAt = now
+		}
+		rows = append(rows, deliveryRow{ObjectID: r.ObjectID, ActivityID: r.ActivityID, Inbox: r.Inbox, Host: r.Host,
+			State: string(r.State), Attempts: r.Attempts, LastError: r.LastError, UpdatedAt: r.UpdatedAt.UnixNano()})
+	}
+	arg, err := json.Marshal(rows)
+	if err != nil {
+		return err
+	}
+	st := s.qs.recordDeliveries
+	if tx != nil {
+		st = tx.StmtContext(ctx, st)
+	}
+	_, err = st.ExecContext(ctx, string(arg))
+	return err
 }
 
 // DeliveriesPage implements [store.Deliveries] over the (object_id, activity_id, inbox) index,

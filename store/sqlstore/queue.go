@@ -23,10 +23,17 @@ type queueQueries struct {
 	hostStates, hostFailed, openHost, hostSucceeded string
 
 	recordDelivery, updateDelivery, deliveriesFirst, deliveriesAfter, deliveryStates string
+	// recordDeliveries upserts the records of a JSON array in one statement; Postgres only.
+	recordDeliveries string
 }
 
 const jobCols = `seq, id, kind, ordering_key, payload, not_before, attempts, last_error, enqueued_at, leased_until, token`
 const deliveryCols = `object_id, activity_id, inbox, host, state, attempts, last_error, updated_at`
+
+// deliveryUpsert replaces the record of the same activity and inbox.
+const deliveryUpsert = `ON CONFLICT (activity_id, inbox) DO UPDATE SET object_id = excluded.object_id,
+	host = excluded.host, state = excluded.state, attempts = excluded.attempts,
+	last_error = excluded.last_error, updated_at = excluded.updated_at`
 
 func newQueueQueries(d Dialect, schema string) queueQueries {
 	r := func(q string) string { return rewrite(d, schema, q) }
@@ -37,9 +44,19 @@ func newQueueQueries(d Dialect, schema string) queueQueries {
 	lock := ""
 	// jsonTexts lists the strings of the JSON array in $1.
 	jsonTexts := `SELECT value FROM json_each($1)`
+	// Each statement is a round trip to Postgres but not to SQLite, which keeps the per-record
+	// statements below; a call's records go to Postgres as one JSON array of deliveryRow objects.
+	// json_to_recordset reads the text as it is, without building a jsonb value first, which
+	// takes a third of the time off 500 records. One statement cannot update a row twice, so the
+	// caller sends only the last record of a pair.
+	recordDeliveries := ""
 	if d == Postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
 		jsonTexts = `SELECT jsonb_array_elements_text($1::jsonb)`
+		recordDeliveries = r(`INSERT INTO {deliveries} (` + deliveryCols + `)
+			SELECT ` + deliveryCols + ` FROM json_to_recordset($1::json) AS r(object_id text,
+				activity_id text, inbox text, host text, state text, attempts bigint, last_error text, updated_at bigint)
+			` + deliveryUpsert)
 	}
 	return queueQueries{
 		insertJob: r(`INSERT INTO {jobs} (id, kind, ordering_key, payload, not_before, attempts, last_error,
@@ -83,9 +100,8 @@ func newQueueQueries(d Dialect, schema string) queueQueries {
 		updateDelivery: r(`UPDATE {deliveries} SET host = $4, state = $5, attempts = $6, last_error = $7,
 			updated_at = $8 WHERE activity_id = $2 AND inbox = $3 AND object_id = $1`),
 		recordDelivery: r(`INSERT INTO {deliveries} (` + deliveryCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-			ON CONFLICT (activity_id, inbox) DO UPDATE SET object_id = excluded.object_id, host = excluded.host,
-				state = excluded.state, attempts = excluded.attempts, last_error = excluded.last_error,
-				updated_at = excluded.updated_at`),
+			` + deliveryUpsert),
+		recordDeliveries: recordDeliveries,
 		deliveriesFirst: r(`SELECT ` + deliveryCols + ` FROM {deliveries} WHERE object_id = $1
 			ORDER BY activity_id, inbox LIMIT $2`),
 		deliveriesAfter: r(`SELECT ` + deliveryCols + ` FROM {deliveries} WHERE object_id = $1
@@ -108,24 +124,33 @@ type queueStmts struct {
 
 	hostStates, hostFailed, openHost, hostSucceeded *sql.Stmt
 
-	recordDelivery, updateDelivery, deliveryStates *sql.Stmt
+	deliveryStates *sql.Stmt
+	// The records of a call: SQLite writes each with updateDelivery or recordDelivery, Postgres
+	// all with recordDeliveries; the statements a dialect does not use stay nil.
+	recordDelivery, updateDelivery, recordDeliveries *sql.Stmt
 }
 
 // prepareQueue prepares s.qs from s.qq; it closes what it prepared when one fails.
 func (s *Store) prepareQueue(ctx context.Context) error {
-	q := s.qq
-	for _, p := range []struct {
+	type preparing struct {
 		dst   **sql.Stmt
 		query string
-	}{
+	}
+	q := s.qq
+	list := []preparing{
 		{&s.qs.insertJob, q.insertJob}, {&s.qs.lease, q.lease}, {&s.qs.ackJob, q.ackJob},
 		{&s.qs.retryJob, q.retryJob}, {&s.qs.deadJob, q.deadJob}, {&s.qs.insertDead, q.insertDead},
 		{&s.qs.depth, q.depth}, {&s.qs.unfinishedKeys, q.unfinishedKeys},
 		{&s.qs.hostStates, q.hostStates}, {&s.qs.hostFailed, q.hostFailed}, {&s.qs.openHost, q.openHost},
 		{&s.qs.hostSucceeded, q.hostSucceeded},
-		{&s.qs.recordDelivery, q.recordDelivery}, {&s.qs.updateDelivery, q.updateDelivery},
 		{&s.qs.deliveryStates, q.deliveryStates},
-	} {
+	}
+	if s.dialect == Postgres {
+		list = append(list, preparing{&s.qs.recordDeliveries, q.recordDeliveries})
+	} else {
+		list = append(list, preparing{&s.qs.recordDelivery, q.recordDelivery}, preparing{&s.qs.updateDelivery, q.updateDelivery})
+	}
+	for _, p := range list {
 		st, err := s.db.PrepareContext(ctx, p.query)
 		if err != nil {
 			s.closeStmts()
