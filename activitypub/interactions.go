@@ -170,7 +170,8 @@ func (f *Federation) keepReply(ctx context.Context, author string, obj *vocab.Ob
 	if err != nil {
 		return fmt.Errorf("activitypub: reply %s: %w", obj.ID, err)
 	}
-	if err := f.cfg.Store.AddInteraction(ctx, store.Interaction{ID: r.ID, Kind: store.InteractionReply,
+	// A reply is never dropped: added is true whenever err is nil.
+	if _, err := f.cfg.Store.AddInteraction(ctx, store.Interaction{ID: r.ID, Kind: store.InteractionReply,
 		ObjectID: target, ActorID: author, Document: doc, CreatedAt: f.cfg.Now()}); err != nil {
 		return fmt.Errorf("activitypub: keep reply %s: %w", r.ID, err)
 	}
@@ -261,19 +262,16 @@ func (f *Federation) handleReaction(ctx context.Context, act *vocab.Object, kind
 		return f.ignore(ctx, act)
 	}
 	i := store.Interaction{ID: act.ID, Kind: kind, ObjectID: target, ActorID: act.Actor.ID(), CreatedAt: f.cfg.Now()}
-	if err := f.cfg.Store.AddInteraction(ctx, i); err != nil {
+	added, err := f.cfg.Store.AddInteraction(ctx, i)
+	if err != nil {
 		return fmt.Errorf("activitypub: keep %s %s: %w", kind, act.ID, err)
 	}
 	// The store keeps one Like and one Announce per actor and object, the older: a repeat under
 	// another id was dropped, and is not news.
-	i, err = f.cfg.Store.Interaction(ctx, act.ID)
-	if errors.Is(err, store.ErrNotFound) {
+	if !added {
 		f.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: repeated "+string(kind)+" ignored",
 			slog.String("id", act.ID), slog.String("actor", act.Actor.ID()), slog.String("object", target))
 		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("activitypub: keep %s %s: %w", kind, act.ID, err)
 	}
 	h := f.cfg.Inbox.OnLike
 	if kind == store.InteractionAnnounce {

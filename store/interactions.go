@@ -40,15 +40,22 @@ type Interaction struct {
 
 // Interactions keeps the likes, announces and replies the site's objects received.
 type Interactions interface {
-	// AddInteraction records i. Adding an id that exists replaces its Document (an edited reply)
-	// and keeps its place and CreatedAt.
+	// AddInteraction records i and reports whether it did. Adding an id that exists replaces its
+	// Document (an edited reply) and keeps its place and CreatedAt.
 	//
 	// An actor keeps at most one Like and one Announce of an object (see
 	// InteractionKind.OnePerActor): adding one when i.ActorID already has one of that kind on
 	// i.ObjectID under another id keeps the older one (its id, place and CreatedAt) and records
 	// nothing, without error; [Interactions.Interaction] of the new id is then ErrNotFound. Of
 	// concurrent such calls exactly one id is kept. Replies are not limited.
-	AddInteraction(ctx context.Context, i Interaction) error
+	//
+	// added is false exactly when the store kept another interaction of the actor instead: i is a
+	// Like or an Announce, i.ID is not in the store, and i.ActorID's interaction of that kind on
+	// i.ObjectID, kept from before or recorded by a concurrent call, has another id. Otherwise it
+	// is true: i was added, or its id existed and got i's Document. Of concurrent calls for one
+	// actor, kind and object that has none yet, under different ids, exactly one reports true.
+	// With an error, added is false.
+	AddInteraction(ctx context.Context, i Interaction) (added bool, err error)
 	// Interaction returns the interaction with that id, or ErrNotFound.
 	Interaction(ctx context.Context, id string) (Interaction, error)
 	// InteractionBy returns actorID's interaction of kind on objectID, whatever its id, or

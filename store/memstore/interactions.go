@@ -62,15 +62,16 @@ func cloneInteraction(i store.Interaction) store.Interaction {
 	return i
 }
 
-// AddInteraction records i. An id that exists gets the new Document and keeps everything else; a
-// Like or Announce by an actor that has one of that kind on the object is dropped.
-func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) error {
+// AddInteraction records i and reports whether it did. An id that exists gets the new Document and
+// keeps everything else; a Like or Announce by an actor that has one of that kind on the object is
+// dropped, and only then is added false.
+func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) (bool, error) {
 	const op = "add interaction"
 	if err := check(ctx, op); err != nil {
-		return err
+		return false, err
 	}
 	if i.ID == "" || i.ObjectID == "" || i.Kind == "" {
-		return fmt.Errorf("memstore: %s: ID, Kind and ObjectID are required", op)
+		return false, fmt.Errorf("memstore: %s: ID, Kind and ObjectID are required", op)
 	}
 	if i.CreatedAt.IsZero() {
 		i.CreatedAt = time.Now()
@@ -82,12 +83,12 @@ func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) error {
 	if e, ok := so.inter[i.ID]; ok {
 		// Only the document changes: the interaction keeps its place, kind, object and actor.
 		e.i.Document = i.Document
-		return nil
+		return true, nil
 	}
 	ak := actorKind{i.ObjectID, i.ActorID, i.Kind}
 	if i.Kind.OnePerActor() {
 		if _, ok := so.byActor[ak]; ok {
-			return nil // the older one stays
+			return false, nil // the older one stays
 		}
 	}
 	so.seq++
@@ -98,7 +99,7 @@ func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) error {
 	}
 	k := objKind{i.ObjectID, i.Kind}
 	so.byObject[k] = append(so.byObject[k], e)
-	return nil
+	return true, nil
 }
 
 func dropEntry(list []*interEntry, e *interEntry) []*interEntry {

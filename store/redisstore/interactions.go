@@ -55,7 +55,8 @@ func actorField(objectID, kind, actorID string) string {
 
 // addInteractionLua: KEYS records, order set, sequence, by-actor hash; ARGV id, record JSON,
 // by-actor field ("" for a kind an actor may have many of). An id that exists gets the new
-// document "d" and keeps the rest; a field that exists keeps the older interaction.
+// document "d" and keeps the rest; a field that exists keeps the older interaction. Returns 1
+// when the interaction is recorded (added, or its id updated), 0 when the older one stays.
 const addInteractionLua = `
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 if old then
@@ -63,7 +64,7 @@ if old then
   local n = cjson.decode(ARGV[2])
   o.d = n.d
   redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(o))
-  return 0
+  return 1
 end
 if ARGV[3] ~= '' and redis.call('HSETNX', KEYS[4], ARGV[3], ARGV[1]) == 0 then
   return 0
@@ -113,30 +114,34 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 return 1
 `
 
-// AddInteraction records i in one script. An id that exists gets the new Document and keeps its
-// place, CreatedAt, kind, object and actor; a Like or Announce by an actor that has one of that
-// kind on the object is dropped.
-func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) error {
+// AddInteraction records i in one script and reports whether it did. An id that exists gets the
+// new Document and keeps its place, CreatedAt, kind, object and actor; a Like or Announce by an
+// actor that has one of that kind on the object is dropped, and only then is added false.
+func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) (bool, error) {
 	const op = "add interaction"
 	if err := begin(ctx, op); err != nil {
-		return err
+		return false, err
 	}
 	if i.ID == "" || i.ObjectID == "" || i.Kind == "" {
-		return fmt.Errorf("redisstore: %s: ID, Kind and ObjectID are required", op)
+		return false, fmt.Errorf("redisstore: %s: ID, Kind and ObjectID are required", op)
 	}
 	if i.CreatedAt.IsZero() {
 		i.CreatedAt = time.Now()
 	}
 	rec, err := json.Marshal(interactionRecord{K: string(i.Kind), O: i.ObjectID, A: i.ActorID, D: i.Document, C: fmtTime(i.CreatedAt)})
 	if err != nil {
-		return wrap(op, err)
+		return false, wrap(op, err)
 	}
 	field := ""
 	if i.Kind.OnePerActor() {
 		field = actorField(i.ObjectID, string(i.Kind), i.ActorID)
 	}
 	keys := []string{s.kInterRec(), s.kInterOrder(i.ObjectID, string(i.Kind)), s.kSeq(), s.kInterByActor()}
-	return wrapNil(op, s.sc.addInteraction.Run(ctx, s.c, keys, i.ID, rec, field).Err())
+	n, err := s.sc.addInteraction.Run(ctx, s.c, keys, i.ID, rec, field).Int()
+	if err != nil {
+		return false, wrap(op, err)
+	}
+	return n == 1, nil
 }
 
 func wrapNil(op string, err error) error {

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -28,14 +29,12 @@ type socialQueries struct {
 const interactionCols = `id, kind, object_id, actor_id, document, created_at`
 const requestCols = `actor_id, follower_id, inbox, shared_inbox, follow_id, document, created_at`
 
-func newSocialQueries(r func(string) string) socialQueries {
+func newSocialQueries(d Dialect, r func(string) string) socialQueries {
 	return socialQueries{
 		addInteraction: r(`INSERT INTO {interactions} (` + interactionCols + `) VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT (id) DO UPDATE SET document = excluded.document`),
-		// The unique index interactions_one_per_actor drops a repeated Like or Announce.
-		addOnePerActor: r(`INSERT INTO {interactions} (` + interactionCols + `) VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT DO NOTHING`),
-		interaction: r(`SELECT ` + interactionCols + ` FROM {interactions} WHERE id = $1`),
+		addOnePerActor: r(addOnePerActorQuery(d)),
+		interaction:    r(`SELECT ` + interactionCols + ` FROM {interactions} WHERE id = $1`),
 		// The kind list repeats the index's predicate, so that the planner may use it.
 		interactionBy: r(`SELECT ` + interactionCols + ` FROM {interactions}
 			WHERE object_id = $1 AND actor_id = $2 AND kind = $3 AND kind IN ('like', 'announce')`),
@@ -56,29 +55,69 @@ func newSocialQueries(r func(string) string) socialQueries {
 	}
 }
 
-// AddInteraction implements [store.Interactions]. For a reply one upsert keeps the row's sequence
-// number, CreatedAt, kind, object and actor, and replaces only the document. A Like or an
-// Announce, which has no document, is inserted unless its id or the actor's interaction of that
-// kind on the object exists (the unique index of migration 6).
-func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) error {
+// addOnePerActorQuery is the statement that adds a Like or an Announce. It returns the id when
+// the interaction is recorded, new or, for a known id, given the new document as a reply's upsert
+// does, and no row when the actor's interaction of that kind on the object (the unique index
+// interactions_one_per_actor) has another id, which stays.
+//
+// SQLite takes an ON CONFLICT clause per constraint and checks the DO UPDATE one, on the id,
+// before the others. Postgres takes one clause, and DO NOTHING would not tell which constraint
+// stopped the row: a known id is updated first; otherwise the row goes in with the actor's index
+// as arbiter, whose no-op DO UPDATE applies only to a row of the same id, so that a repeat under
+// another id returns no row, even against a row a concurrent call committed after the statement
+// began. The id's index is no arbiter there: when a concurrent call inserts the same id, the
+// statement fails with a unique violation, and AddInteraction runs it again to find the id known.
+func addOnePerActorQuery(d Dialect) string {
+	if d == SQLite {
+		return `INSERT INTO {interactions} (` + interactionCols + `) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (id) DO UPDATE SET document = excluded.document
+			ON CONFLICT DO NOTHING
+			RETURNING id`
+	}
+	return `WITH known AS (
+			UPDATE {interactions} SET document = $5 WHERE id = $1 RETURNING id
+		), added AS (
+			INSERT INTO {interactions} AS kept (` + interactionCols + `)
+				SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT FROM known)
+			ON CONFLICT (object_id, actor_id, kind) WHERE kind IN ('like', 'announce')
+				DO UPDATE SET document = excluded.document WHERE kept.id = excluded.id
+			RETURNING id
+		)
+		SELECT id FROM known UNION ALL SELECT id FROM added`
+}
+
+// AddInteraction implements [store.Interactions] with one statement, run twice only when a
+// concurrent call adds the same Like or Announce on Postgres. For a reply one upsert keeps the
+// row's sequence number, CreatedAt, kind, object and actor, and replaces only the document. A Like
+// or an Announce, which has no document, is added the same way unless the actor has one of that
+// kind on the object under another id: see addOnePerActorQuery.
+func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) (bool, error) {
 	const op = "add interaction"
 	if err := s.check(op); err != nil {
-		return err
+		return false, err
 	}
 	if i.ID == "" || i.ObjectID == "" || i.Kind == "" {
-		return fmt.Errorf("sqlstore: %s: ID, Kind and ObjectID are required", op)
+		return false, fmt.Errorf("sqlstore: %s: ID, Kind and ObjectID are required", op)
 	}
 	created := i.CreatedAt
 	if created.IsZero() {
 		created = time.Now()
 	}
-	q := s.q.social.addInteraction
-	if i.Kind.OnePerActor() {
-		q = s.q.social.addOnePerActor
+	args := []any{i.ID, string(i.Kind), i.ObjectID, i.ActorID, nonNilBytes(i.Document), created.UnixNano()}
+	if !i.Kind.OnePerActor() {
+		_, err := s.db.ExecContext(ctx, s.q.social.addInteraction, args...)
+		return err == nil, wrap(op, err)
 	}
-	_, err := s.db.ExecContext(ctx, q, i.ID, string(i.Kind), i.ObjectID, i.ActorID,
-		nonNilBytes(i.Document), created.UnixNano())
-	return wrap(op, err)
+	var id string
+	err := s.db.QueryRowContext(ctx, s.q.social.addOnePerActor, args...).Scan(&id)
+	if isUniqueViolation(err) {
+		// Postgres: a concurrent call inserted this id (see addOnePerActorQuery); it is known now.
+		err = s.db.QueryRowContext(ctx, s.q.social.addOnePerActor, args...).Scan(&id)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil // the actor's older one stays
+	}
+	return err == nil, wrap(op, err)
 }
 
 // Interaction implements [store.Interactions].

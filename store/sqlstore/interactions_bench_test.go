@@ -35,7 +35,7 @@ func BenchmarkInteractions(b *testing.B) {
 						if k.kind == store.InteractionReply {
 							doc = []byte(`{"type":"Note","content":"<p>a reply of a few words</p>"}`)
 						}
-						err := s.AddInteraction(ctx, store.Interaction{ID: fmt.Sprintf("%s/%s/%d", obj, k.kind, i), Kind: k.kind,
+						_, err := s.AddInteraction(ctx, store.Interaction{ID: fmt.Sprintf("%s/%s/%d", obj, k.kind, i), Kind: k.kind,
 							ObjectID: obj, ActorID: fmt.Sprintf("https://r%d.example/u", i), Document: doc})
 						if err != nil {
 							b.Fatal(err)

@@ -33,7 +33,7 @@ func TestMigrationOnePerActor(t *testing.T) {
 		t.Run(be.name, func(t *testing.T) {
 			ctx := t.Context()
 			v5 := atVersion(t, be, 5)
-			add := newSocialQueries(func(q string) string { return rewrite(v5.dialect, v5.schema, q) }).addInteraction
+			add := newSocialQueries(v5.dialect, func(q string) string { return rewrite(v5.dialect, v5.schema, q) }).addInteraction
 			// Reverse seq order against CreatedAt: the migration keeps the first stored, not the
 			// earliest CreatedAt.
 			for n, i := range rows {
@@ -71,8 +71,9 @@ func TestMigrationOnePerActor(t *testing.T) {
 				}
 			}
 			// The unique index now drops a further repeat.
-			if err := up.AddInteraction(ctx, store.Interaction{ID: x + "/like/5", Kind: store.InteractionLike, ObjectID: a, ActorID: x}); err != nil {
-				t.Fatal(err)
+			added, err := up.AddInteraction(ctx, store.Interaction{ID: x + "/like/5", Kind: store.InteractionLike, ObjectID: a, ActorID: x})
+			if err != nil || added {
+				t.Fatalf("AddInteraction(a further repeat) = %t, %v; want false, nil", added, err)
 			}
 			got, err := up.InteractionBy(ctx, x, a, store.InteractionLike)
 			if err != nil || got.ID != x+"/like/1" {

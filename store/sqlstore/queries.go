@@ -132,7 +132,7 @@ func newQueries(d Dialect, schema string) queries {
 		auditFirst:  r(`SELECT seq, at, actor, action, object, detail FROM {audit} ORDER BY seq DESC LIMIT $1`),
 		auditAfter:  r(`SELECT seq, at, actor, action, object, detail FROM {audit} WHERE seq < $2 ORDER BY seq DESC LIMIT $1`),
 	}
-	q.social = newSocialQueries(r)
+	q.social = newSocialQueries(d, r)
 	// The loose index scan hops from one distinct inbox to the next with an index seek each,
 	// instead of reading every follower row. SQLite limits the recursion itself; Postgres stops
 	// evaluating the CTE when the outer LIMIT is met.

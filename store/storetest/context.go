@@ -48,7 +48,10 @@ func testCancelled(t *testing.T, s store.Store) {
 		{"CreateKeyPair", func() error { return s.CreateKeyPair(c, keyPair(actorA, "main-key")) }},
 		{"AppendAudit", func() error { return s.AppendAudit(c, store.AuditEntry{Action: "publish"}) }},
 		{"AuditPage", func() error { _, err := s.AuditPage(c, "", 10); return err }},
-		{"AddInteraction", func() error { return s.AddInteraction(c, interaction(articleA, store.InteractionLike, 1)) }},
+		{"AddInteraction", func() error {
+			_, err := s.AddInteraction(c, interaction(articleA, store.InteractionLike, 1))
+			return err
+		}},
 		{"Interaction", func() error { _, err := s.Interaction(c, "https://x.example/like/1"); return err }},
 		{"InteractionBy", func() error {
 			_, err := s.InteractionBy(c, "https://x.example/u", articleA, store.InteractionLike)

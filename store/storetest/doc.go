@@ -38,5 +38,5 @@
 //   - a job leased and acked by several goroutines at once is handed out exactly once.
 //
 // Some subtests run goroutines against the store (concurrent inserts while paging, concurrent
-// MarkSeen and CreateKeyPair), so run the suite with -race.
+// MarkSeen, CreateKeyPair and AddInteraction), so run the suite with -race.
 package storetest

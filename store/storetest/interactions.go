@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +26,8 @@ var interactionTests = []test{
 	{"PageBadCursor", testInteractionsBadCursor},
 	{"CountByKind", testCountInteractions},
 	{"OnePerActor", testInteractionOnePerActor},
+	{"OnePerActorConcurrent", testInteractionOnePerActorConcurrent},
+	{"LikeAndAnnounceBySameActor", testInteractionLikeAndAnnounce},
 	{"InteractionBy", testInteractionBy},
 }
 
@@ -50,6 +54,16 @@ func interaction(object string, kind store.InteractionKind, i int) store.Interac
 	return in
 }
 
+// wantAdded adds in and fails the test unless AddInteraction succeeds and reports added as want.
+func wantAdded(t *testing.T, s store.Store, in store.Interaction, want bool) {
+	t.Helper()
+	added, err := s.AddInteraction(ctx(t), in)
+	must(t, "AddInteraction("+in.ID+")", err)
+	if added != want {
+		t.Errorf("AddInteraction(%s %s) added = %t, want %t", in.Kind, in.ID, added, want)
+	}
+}
+
 func sameInteraction(got, want store.Interaction) bool {
 	return got.ID == want.ID && got.Kind == want.Kind && got.ObjectID == want.ObjectID && got.ActorID == want.ActorID &&
 		bytes.Equal(got.Document, want.Document) && sameTime(got.CreatedAt, want.CreatedAt)
@@ -61,7 +75,7 @@ func testInteractionAddAndGet(t *testing.T, s store.Store) {
 		interaction(articleA, store.InteractionAnnounce, 2),
 		interaction(articleA, store.InteractionReply, 3),
 	} {
-		must(t, "AddInteraction", s.AddInteraction(ctx(t), want))
+		wantAdded(t, s, want, true)
 		got, err := s.Interaction(ctx(t), want.ID)
 		must(t, "Interaction", err)
 		if !sameInteraction(got, want) {
@@ -78,7 +92,7 @@ func testInteractionAddAndGet(t *testing.T, s store.Store) {
 func testInteractionCreatedAt(t *testing.T, s store.Store) {
 	in := interaction(articleA, store.InteractionLike, 1)
 	in.CreatedAt = time.Time{}
-	must(t, "AddInteraction", s.AddInteraction(ctx(t), in))
+	wantAdded(t, s, in, true)
 	got, err := s.Interaction(ctx(t), in.ID)
 	must(t, "Interaction", err)
 	if !recent(got.CreatedAt) {
@@ -88,12 +102,12 @@ func testInteractionCreatedAt(t *testing.T, s store.Store) {
 
 func testInteractionReAdd(t *testing.T, s store.Store) {
 	first := interaction(articleA, store.InteractionReply, 1)
-	must(t, "AddInteraction(1)", s.AddInteraction(ctx(t), first))
-	must(t, "AddInteraction(2)", s.AddInteraction(ctx(t), interaction(articleA, store.InteractionReply, 2)))
+	wantAdded(t, s, first, true)
+	wantAdded(t, s, interaction(articleA, store.InteractionReply, 2), true)
 	edited := first
 	edited.Document = []byte(`{"type":"Note","content":"edited"}`)
 	edited.CreatedAt = base.AddDate(1, 0, 0)
-	must(t, "AddInteraction(edited)", s.AddInteraction(ctx(t), edited))
+	wantAdded(t, s, edited, true) // recorded: the known id gets the new Document
 	got, err := s.Interaction(ctx(t), first.ID)
 	must(t, "Interaction", err)
 	if !bytes.Equal(got.Document, edited.Document) {
@@ -111,7 +125,7 @@ func testInteractionReAdd(t *testing.T, s store.Store) {
 
 func testInteractionRemove(t *testing.T, s store.Store) {
 	in := interaction(articleA, store.InteractionLike, 1)
-	must(t, "AddInteraction", s.AddInteraction(ctx(t), in))
+	wantAdded(t, s, in, true)
 	must(t, "RemoveInteraction", s.RemoveInteraction(ctx(t), in.ID))
 	_, err := s.Interaction(ctx(t), in.ID)
 	wantErr(t, "Interaction(removed)", err, store.ErrNotFound)
@@ -141,11 +155,11 @@ func testInteractionsPage(t *testing.T, s store.Store) {
 	var want []string
 	for i := range n {
 		in := interaction(articleA, store.InteractionLike, i)
-		must(t, "AddInteraction", s.AddInteraction(ctx(t), in))
+		wantAdded(t, s, in, true)
 		want = append([]string{in.ID}, want...)
 		// Other kinds and other objects must not show up.
-		must(t, "AddInteraction(announce)", s.AddInteraction(ctx(t), interaction(articleA, store.InteractionAnnounce, 100+i)))
-		must(t, "AddInteraction(other object)", s.AddInteraction(ctx(t), interaction(articleB, store.InteractionLike, 200+i)))
+		wantAdded(t, s, interaction(articleA, store.InteractionAnnounce, 100+i), true)
+		wantAdded(t, s, interaction(articleB, store.InteractionLike, 200+i), true)
 	}
 	tests := []struct{ limit, pages int }{{1, 7}, {3, 3}, {7, 1}, {100, 1}}
 	for _, tt := range tests {
@@ -187,10 +201,10 @@ func testCountInteractions(t *testing.T, s store.Store) {
 	add := map[store.InteractionKind]int{store.InteractionLike: 3, store.InteractionReply: 2}
 	for kind, n := range add {
 		for i := range n {
-			must(t, "AddInteraction", s.AddInteraction(ctx(t), interaction(articleA, kind, i)))
+			wantAdded(t, s, interaction(articleA, kind, i), true)
 		}
 	}
-	must(t, "AddInteraction(other)", s.AddInteraction(ctx(t), interaction(articleB, store.InteractionAnnounce, 9)))
+	wantAdded(t, s, interaction(articleB, store.InteractionAnnounce, 9), true)
 	counts, err := s.CountInteractions(ctx(t), articleA)
 	must(t, "CountInteractions", err)
 	if len(counts) != 2 || counts[store.InteractionLike] != 3 || counts[store.InteractionReply] != 2 {
@@ -224,38 +238,56 @@ func testInteractionOnePerActor(t *testing.T, s store.Store) {
 		}
 		must(t, "RemoveInteraction", err)
 	}
+	// second says how the second interaction relates to the first.
+	type second int
+	const (
+		repeated    second = iota // the same actor under another id
+		redelivered               // the same id again
+		otherActor
+	)
 	tests := []struct {
-		name  string
-		kind  store.InteractionKind
-		other bool // the second interaction is by another actor
-		undo  int  // 0: no undo; 1 or 2: undo by the first or second id
-		want  int  // count after it all
+		name   string
+		kind   store.InteractionKind
+		second second
+		added  bool // what AddInteraction reports for the second
+		undo   int  // 0: no undo; 1 or 2: undo by the first or second id
+		want   int  // count after it all
 	}{
-		{"like twice", store.InteractionLike, false, 0, 1},
-		{"like twice, undo by first id", store.InteractionLike, false, 1, 0},
-		{"like twice, undo by second id", store.InteractionLike, false, 2, 0},
-		{"two actors like", store.InteractionLike, true, 0, 2},
-		{"announce twice", store.InteractionAnnounce, false, 0, 1},
-		{"announce twice, undo by first id", store.InteractionAnnounce, false, 1, 0},
-		{"announce twice, undo by second id", store.InteractionAnnounce, false, 2, 0},
-		{"two actors announce", store.InteractionAnnounce, true, 0, 2},
-		{"reply twice", store.InteractionReply, false, 0, 2},
-		{"two actors reply", store.InteractionReply, true, 0, 2},
+		{"like twice", store.InteractionLike, repeated, false, 0, 1},
+		{"like twice, undo by first id", store.InteractionLike, repeated, false, 1, 0},
+		{"like twice, undo by second id", store.InteractionLike, repeated, false, 2, 0},
+		{"like redelivered", store.InteractionLike, redelivered, true, 0, 1},
+		{"two actors like", store.InteractionLike, otherActor, true, 0, 2},
+		{"announce twice", store.InteractionAnnounce, repeated, false, 0, 1},
+		{"announce twice, undo by first id", store.InteractionAnnounce, repeated, false, 1, 0},
+		{"announce twice, undo by second id", store.InteractionAnnounce, repeated, false, 2, 0},
+		{"announce redelivered", store.InteractionAnnounce, redelivered, true, 0, 1},
+		{"two actors announce", store.InteractionAnnounce, otherActor, true, 0, 2},
+		{"reply twice", store.InteractionReply, repeated, true, 0, 2},
+		{"two actors reply", store.InteractionReply, otherActor, true, 0, 2},
 	}
 	for n, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			object := fmt.Sprintf("%s/%d", articleA, n)
 			first := interaction(object, tt.kind, 10*n+1) // ids unique across cases
-			second := repeat(first, 2)
-			if tt.other {
-				second = interaction(object, tt.kind, 10*n+2)
+			var next store.Interaction
+			switch tt.second {
+			case repeated:
+				next = repeat(first, 2)
+			case redelivered:
+				next = first
+				next.CreatedAt = first.CreatedAt.Add(time.Hour) // the first's stays
+			case otherActor:
+				next = interaction(object, tt.kind, 10*n+2)
 			}
-			must(t, "AddInteraction(first)", s.AddInteraction(ctx(t), first))
-			must(t, "AddInteraction(second)", s.AddInteraction(ctx(t), second))
-			kept := []store.Interaction{first, second}
+			wantAdded(t, s, first, true)
+			wantAdded(t, s, next, tt.added)
+			kept := []store.Interaction{first, next}
 			if tt.want == 1 {
 				kept = kept[:1] // the older one stays
-				_, err := s.Interaction(ctx(t), second.ID)
+			}
+			if !tt.added {
+				_, err := s.Interaction(ctx(t), next.ID)
 				wantErr(t, "Interaction(dropped repeat)", err, store.ErrNotFound)
 			}
 			switch tt.undo {
@@ -263,7 +295,7 @@ func testInteractionOnePerActor(t *testing.T, s store.Store) {
 				undo(t, first)
 				kept = nil
 			case 2:
-				undo(t, second)
+				undo(t, next)
 				kept = nil
 			}
 			counts, err := s.CountInteractions(ctx(t), object)
@@ -285,12 +317,93 @@ func testInteractionOnePerActor(t *testing.T, s store.Store) {
 	}
 }
 
+// testInteractionOnePerActorConcurrent adds one actor's Like of an object under many ids at once,
+// then one new id from as many calls at once.
+func testInteractionOnePerActorConcurrent(t *testing.T, s store.Store) {
+	const n = 16
+	// addAll adds every interaction of ins at once and returns what each call reported.
+	addAll := func(ins []store.Interaction) []bool {
+		added := make([]bool, len(ins))
+		start := make(chan struct{}) // closed once every goroutine is started, so that the calls overlap
+		var wg sync.WaitGroup
+		for j, in := range ins {
+			wg.Go(func() {
+				<-start
+				var err error
+				if added[j], err = s.AddInteraction(ctx(t), in); err != nil {
+					t.Errorf("concurrent AddInteraction(%s): %v", in.ID, err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		return added
+	}
+	like := interaction(articleA, store.InteractionLike, 1)
+	repeats := make([]store.Interaction, n)
+	for j := range repeats {
+		repeats[j] = repeat(like, j)
+	}
+	var kept []string
+	for j, added := range addAll(repeats) {
+		if added {
+			kept = append(kept, repeats[j].ID)
+		}
+	}
+	if len(kept) != 1 {
+		t.Fatalf("%d concurrent Likes of one actor under different ids: %v reported added, want exactly one", n, kept)
+	}
+	got, err := s.InteractionBy(ctx(t), like.ActorID, articleA, store.InteractionLike)
+	must(t, "InteractionBy", err)
+	if got.ID != kept[0] {
+		t.Errorf("InteractionBy = %s, want %s, the one reported added", got.ID, kept[0])
+	}
+
+	// Each call with one id records it: it adds the interaction or finds its id known.
+	same := interaction(articleB, store.InteractionLike, 2)
+	for j, added := range addAll(slices.Repeat([]store.Interaction{same}, n)) {
+		if !added {
+			t.Errorf("concurrent AddInteraction(%s) call %d: added = false, want true", same.ID, j)
+		}
+	}
+	for _, object := range []string{articleA, articleB} {
+		counts, err := s.CountInteractions(ctx(t), object)
+		must(t, "CountInteractions", err)
+		if counts[store.InteractionLike] != 1 {
+			t.Errorf("likes of %s = %d, want 1", object, counts[store.InteractionLike])
+		}
+	}
+}
+
+// testInteractionLikeAndAnnounce checks that an actor's Like and Announce of one object are both
+// kept: the limit is one of each kind.
+func testInteractionLikeAndAnnounce(t *testing.T, s store.Store) {
+	like := interaction(articleA, store.InteractionLike, 1)
+	announce := like
+	announce.ID, announce.Kind = like.ID+"/announce", store.InteractionAnnounce
+	wantAdded(t, s, like, true)
+	wantAdded(t, s, announce, true)
+	for _, want := range []store.Interaction{like, announce} {
+		got, err := s.InteractionBy(ctx(t), want.ActorID, want.ObjectID, want.Kind)
+		must(t, "InteractionBy", err)
+		if !sameInteraction(got, want) {
+			t.Errorf("InteractionBy(%s) = %+v, want %+v", want.Kind, got, want)
+		}
+	}
+	counts, err := s.CountInteractions(ctx(t), articleA)
+	must(t, "CountInteractions", err)
+	if len(counts) != 2 || counts[store.InteractionLike] != 1 || counts[store.InteractionAnnounce] != 1 {
+		t.Errorf("counts = %v, want like 1, announce 1", counts)
+	}
+}
+
 func testInteractionBy(t *testing.T, s store.Store) {
 	like := interaction(articleA, store.InteractionLike, 1)
 	reply := interaction(articleA, store.InteractionReply, 1)
-	for _, in := range []store.Interaction{like, repeat(like, 2), reply, interaction(articleB, store.InteractionLike, 4)} {
-		must(t, "AddInteraction", s.AddInteraction(ctx(t), in))
-	}
+	wantAdded(t, s, like, true)
+	wantAdded(t, s, repeat(like, 2), false)
+	wantAdded(t, s, reply, true)
+	wantAdded(t, s, interaction(articleB, store.InteractionLike, 4), true)
 	tests := []struct {
 		name          string
 		actor, object string
@@ -319,7 +432,7 @@ func testInteractionBy(t *testing.T, s store.Store) {
 	_, err := s.InteractionBy(ctx(t), like.ActorID, articleA, store.InteractionLike)
 	wantErr(t, "InteractionBy(removed)", err, store.ErrNotFound)
 	again := repeat(like, 3)
-	must(t, "AddInteraction(again)", s.AddInteraction(ctx(t), again))
+	wantAdded(t, s, again, true)
 	got, err := s.InteractionBy(ctx(t), like.ActorID, articleA, store.InteractionLike)
 	must(t, "InteractionBy(again)", err)
 	if !sameInteraction(got, again) {
