@@ -140,13 +140,15 @@ func (f *Federation) Delete(ctx context.Context, username, articleURL string) er
 	}); err != nil {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
-	former, err := f.formerInboxes(ctx, actorID, articleURL)
+	former, earlier, err := f.formerInboxes(ctx, actorID, articleURL)
 	if err != nil {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
-	acts := []delivery.Activity{{ID: del.ID, ObjectID: articleURL, ActorID: actorID}}
+	// The Delete stays behind the article's Create and Updates wherever they are still on their
+	// way, so that no inbox gets it before them and then the article back.
+	acts := []delivery.Activity{{ID: del.ID, ObjectID: articleURL, ActorID: actorID, Behind: earlier}}
 	for _, inbox := range former {
-		acts = append(acts, delivery.Activity{ID: del.ID, ObjectID: articleURL, ActorID: actorID, Inbox: inbox})
+		acts = append(acts, delivery.Activity{ID: del.ID, ObjectID: articleURL, ActorID: actorID, Inbox: inbox, Behind: earlier})
 	}
 	if err := f.engine.Enqueue(ctx, acts...); err != nil {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
@@ -251,17 +253,22 @@ func (f *Federation) ownObject(ctx context.Context, actorID, id string) (store.O
 }
 
 // formerInboxes lists, in byte order, the inboxes that deliveries about objectID were queued for
-// and that are no longer a delivery inbox of the actor's followers.
-func (f *Federation) formerInboxes(ctx context.Context, actorID, objectID string) ([]string, error) {
+// and that are no longer a delivery inbox of the actor's followers, and the activities about
+// objectID those deliveries were of.
+func (f *Federation) formerInboxes(ctx context.Context, actorID, objectID string) (inboxes, activities []string, err error) {
 	set := make(map[string]bool)
 	cursor := ""
 	for {
 		p, err := f.cfg.Store.DeliveriesPage(ctx, objectID, cursor, inboxPageSize)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, r := range p.Items {
 			set[r.Inbox] = true
+			// The records come by activity, then inbox.
+			if n := len(activities); n == 0 || activities[n-1] != r.ActivityID {
+				activities = append(activities, r.ActivityID)
+			}
 		}
 		if p.Next == "" {
 			break
@@ -270,22 +277,22 @@ func (f *Federation) formerInboxes(ctx context.Context, actorID, objectID string
 	}
 	after := ""
 	for len(set) > 0 {
-		inboxes, err := f.cfg.Store.DeliveryInboxes(ctx, actorID, after, inboxPageSize)
+		current, err := f.cfg.Store.DeliveryInboxes(ctx, actorID, after, inboxPageSize)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		for _, in := range inboxes {
+		for _, in := range current {
 			delete(set, in)
 		}
-		if len(inboxes) < inboxPageSize {
+		if len(current) < inboxPageSize {
 			break
 		}
-		after = inboxes[len(inboxes)-1]
+		after = current[len(current)-1]
 	}
-	out := make([]string, 0, len(set))
+	inboxes = make([]string, 0, len(set))
 	for in := range set {
-		out = append(out, in)
+		inboxes = append(inboxes, in)
 	}
-	slices.Sort(out)
-	return out, nil
+	slices.Sort(inboxes)
+	return inboxes, activities, nil
 }

@@ -29,7 +29,7 @@ func (e *Engine) fanOut(ctx context.Context, t task) {
 		e.retryJob(ctx, log, t, fmt.Errorf("delivery: fan-out inboxes: %w", err), 0)
 		return
 	}
-	pg := payload{Activity: p.Activity, Object: p.Object, Actor: p.Actor, Page: p.Page}
+	pg := payload{Activity: p.Activity, Object: p.Object, Actor: p.Actor, Page: p.Page, Behind: p.Behind}
 	queued := make([]store.DeliveryRecord, 0, len(inboxes))
 	for _, inbox := range inboxes {
 		if _, err := inboxHost(inbox); err != nil {
@@ -105,6 +105,19 @@ func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 	log := e.log.With(slog.String("activity", p.Activity), slog.String("inbox", p.Inbox), slog.String("host", t.host))
 	failed := failures(t)
 
+	if t.page == nil && len(p.Behind) > 0 && e.cfg.Now().Sub(t.l.EnqueuedAt) < behindPatience {
+		// A page checked when it opened (see openPage): an earlier activity's record, once
+		// settled, stays so.
+		blocked, err := e.blocked(ctx, p, p.Inbox)
+		if err != nil {
+			e.retryJob(ctx, log, t, err, 0)
+			return
+		}
+		if len(blocked) > 0 {
+			e.waitBehind(ctx, log, t)
+			return
+		}
+	}
 	st, probe, deferred := e.checkBreaker(ctx, log, t)
 	if deferred {
 		return
@@ -209,6 +222,43 @@ func (e *Engine) putBack(ctx context.Context, t task, at time.Time, failed int, 
 	if rec != nil {
 		e.writeRecords(ctx, *rec)
 	}
+}
+
+// blocked returns those of inboxes where one of the activities p stays behind is still queued or
+// retrying.
+func (e *Engine) blocked(ctx context.Context, p payload, inboxes ...string) (map[string]bool, error) {
+	out := make(map[string]bool)
+	for _, earlier := range p.Behind {
+		states, err := e.cfg.Deliveries.DeliveryStates(ctx, p.Object, earlier, inboxes...)
+		if err != nil {
+			return nil, fmt.Errorf("delivery: states of %s: %w", earlier, err)
+		}
+		for i, st := range states {
+			if st == store.DeliveryQueued || st == store.DeliveryRetrying {
+				out[inboxes[i]] = true
+			}
+		}
+	}
+	return out, nil
+}
+
+// maxBehindWait bounds how long a delivery waits before it looks again at the earlier activities
+// it stays behind; the wait doubles from a second with each look. After behindPatience it waits no
+// more: an earlier delivery still unsettled then is one to a host that has failed for a day, or one
+// lost with a page job given up (its records stay "queued"), and waiting longer would hold this
+// delivery for good.
+const (
+	maxBehindWait  = 5 * time.Minute
+	behindPatience = 24 * time.Hour
+)
+
+// waitBehind puts a deliver job back, without counting an attempt, until it looks again at the
+// earlier activities it stays behind.
+func (e *Engine) waitBehind(ctx context.Context, log *slog.Logger, t task) {
+	wait := min(time.Second<<min(t.l.Attempts, 10), maxBehindWait)
+	msg := "waiting for an earlier activity of the object"
+	e.finish(ctx, "wait", e.cfg.Queue.Retry(ctx, t.l, e.cfg.Now().Add(wait), reason(failures(t), msg)), t.l)
+	log.LogAttrs(ctx, slog.LevelDebug, "delivery: "+msg, slog.Duration("wait", wait))
 }
 
 // giveUp fails the task for good: a job is dead-lettered, a page's delivery only recorded.

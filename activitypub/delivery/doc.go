@@ -24,9 +24,17 @@
 // out one at a time in enqueue order. Page jobs of the same object and page number share one too,
 // so an activity's page runs after an earlier activity's same page has settled, and its deliveries
 // to hosts that still have the earlier one's deliver jobs ([store.Queue.UnfinishedKeys]) go back
-// behind them: a Delete never overtakes the Create of the same object on a host. The price is that
-// one object's retried deliveries to several personal inboxes of a host without a shared inbox go
-// one after another; hosts still run in parallel.
+// behind them. The price is that one object's retried deliveries to several personal inboxes of a
+// host without a shared inbox go one after another; hosts still run in parallel.
+//
+// The keys cannot see a page's deliveries while they run from memory, nor line up pages whose
+// boundaries moved as followers came and went. An activity that must never overtake earlier ones
+// names them in [Activity.Behind] (package activitypub names an article's Create and Updates in its
+// Delete): each of its deliveries then waits, as a job that looks again later, while the delivery
+// record of one of them to the same inbox is still queued or retrying. The order is then kept per
+// inbox — per host wherever the host has a shared inbox, as Mastodon, Misskey, GoToSocial and most
+// others do.
+
 //
 // # Workers
 //

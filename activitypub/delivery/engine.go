@@ -67,7 +67,7 @@ func (e *Engine) Enqueue(ctx context.Context, acts ...Activity) error {
 		if a.ID == "" || a.ActorID == "" {
 			return fmt.Errorf("delivery: enqueue: %w", invalid("Activity", "ID and ActorID are required"))
 		}
-		p := payload{Activity: a.ID, Object: a.ObjectID, Actor: a.ActorID, Inbox: a.Inbox}
+		p := payload{Activity: a.ID, Object: a.ObjectID, Actor: a.ActorID, Inbox: a.Inbox, Behind: a.Behind}
 		if p.Object == "" {
 			p.Object = a.ID
 		}

@@ -36,6 +36,11 @@ type Activity struct {
 	// Inbox is the one inbox to deliver to. Empty: every distinct delivery inbox of the actor's
 	// followers, expanded in the background.
 	Inbox string
+	// Behind lists earlier activities about the same object that this one must not overtake, such
+	// as the Create and Updates of an article its Delete follows. A delivery of this activity to an
+	// inbox waits while one of them is still queued or retrying there, as its delivery record
+	// says, wherever that delivery is: a page under way in memory on any instance, or a job.
+	Behind []string
 }
 
 // payload is what a job carries, JSON-encoded in [store.Job.Payload].
@@ -52,6 +57,8 @@ type payload struct {
 	Inboxes []string `json:"is,omitempty"`
 	// Failed is how many attempts failed before a deliver job put back from a page.
 	Failed int `json:"f,omitempty"`
+	// Behind is Activity.Behind.
+	Behind []string `json:"b,omitempty"`
 }
 
 func fanOutJob(p payload) (store.Job, error) {
@@ -85,8 +92,15 @@ func deliverJob(p payload) (store.Job, error) {
 	if err != nil {
 		return store.Job{}, err
 	}
-	// One object's deliveries to one host go one at a time in enqueue order (see pageJob).
-	return store.Job{Kind: KindDeliver, OrderingKey: deliverKey(p.Object, host), Payload: b}, nil
+	// One object's deliveries to one host go one at a time in enqueue order (see pageJob). A
+	// delivery that stays behind earlier activities is ordered by their records instead (see
+	// Engine.blocked): at the head of the host's key, waiting for one of them, it would keep that
+	// activity's own retry behind it for good.
+	key := deliverKey(p.Object, host)
+	if len(p.Behind) > 0 {
+		key = ""
+	}
+	return store.Job{Kind: KindDeliver, OrderingKey: key, Payload: b}, nil
 }
 
 // deliverKey is the ordering key of the deliver jobs of an object to a host.

@@ -37,9 +37,8 @@ type page struct {
 }
 
 // openPage reads what a page job's earlier runs settled and returns the page with the inboxes
-// still to deliver. Deliveries to a host that has unfinished deliver jobs of the same object — an
-// earlier activity's retries, say a Create's before this Delete — are put back at once, behind
-// those jobs, so that they keep their order. A page with nothing left is acked at once (nil).
+// still to deliver. Deliveries that must keep their place behind the object's earlier ones are
+// put back at once (see ordered). A page with nothing left is acked at once (nil).
 func (e *Engine) openPage(ctx context.Context, t task) (*page, error) {
 	p := t.p
 	states, err := e.cfg.Deliveries.DeliveryStates(ctx, p.Object, p.Activity, p.Inboxes...)
@@ -68,14 +67,14 @@ func (e *Engine) openPage(ctx context.Context, t task) (*page, error) {
 	}
 	// The breaker states of the page's hosts in one read, rather than a read per group handed out.
 	e.prefetchHosts(ctx, hosts)
-	busy, err := e.cfg.Queue.UnfinishedKeys(ctx, keys...)
+	wait, err := e.ordered(ctx, p, pg.todo, keys)
 	if err != nil {
-		return nil, fmt.Errorf("delivery: page ordering: %w", err)
+		return nil, err
 	}
-	if len(busy) > 0 {
+	if len(wait) > 0 {
 		todo := pg.todo[:0]
-		for i, inbox := range pg.todo {
-			if slices.Contains(busy, keys[i]) {
+		for _, inbox := range pg.todo {
+			if wait[inbox] {
 				pg.putBack(e, inbox, time.Time{}, 0, nil)
 			} else {
 				todo = append(todo, inbox)
@@ -89,6 +88,29 @@ func (e *Engine) openPage(ctx context.Context, t task) (*page, error) {
 		return nil, nil
 	}
 	return pg, nil
+}
+
+// ordered returns those of a page's inboxes whose delivery must go back to the queue to keep its
+// place behind the object's earlier deliveries there (keys holds each inbox's deliver ordering
+// key). A page that stays behind earlier activities (Activity.Behind) asks their records: an
+// inbox where one is queued or retrying waits, as a deliver job that looks again later. Any other
+// page asks the queue: an inbox whose host has unfinished deliver jobs of the object goes behind
+// them.
+func (e *Engine) ordered(ctx context.Context, p payload, inboxes, keys []string) (map[string]bool, error) {
+	if len(p.Behind) > 0 {
+		return e.blocked(ctx, p, inboxes...)
+	}
+	busy, err := e.cfg.Queue.UnfinishedKeys(ctx, keys...)
+	if err != nil {
+		return nil, fmt.Errorf("delivery: page ordering: %w", err)
+	}
+	out := make(map[string]bool)
+	for i, inbox := range inboxes {
+		if slices.Contains(busy, keys[i]) {
+			out[inbox] = true
+		}
+	}
+	return out, nil
 }
 
 // take hands out up to n of the page's inboxes as tasks. Once a task could no longer finish
@@ -131,7 +153,7 @@ func (pg *page) empty() bool {
 // putBack adds a deliver job for inbox, not to run before at, to the page's ack, with rec (if
 // not nil) to write after it. pg.mu is held, or pg is not shared yet.
 func (pg *page) putBack(e *Engine, inbox string, at time.Time, failed int, rec *store.DeliveryRecord) {
-	j, err := deliverJob(payload{Activity: pg.p.Activity, Object: pg.p.Object, Actor: pg.p.Actor, Inbox: inbox, Failed: failed})
+	j, err := deliverJob(payload{Activity: pg.p.Activity, Object: pg.p.Object, Actor: pg.p.Actor, Inbox: inbox, Failed: failed, Behind: pg.p.Behind})
 	if err != nil {
 		// Only valid inboxes reach a page's todo (see openPage).
 		e.log.Error("delivery: put back", slog.String("inbox", inbox), slog.Any("err", err))

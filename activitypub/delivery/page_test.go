@@ -187,3 +187,96 @@ func (q *pageAcks) Ack(ctx context.Context, l store.Lease, next ...store.Job) er
 	}
 	return err
 }
+
+// TestBehind: an activity that stays behind earlier ones of its object (a Delete behind its Create)
+// reaches an inbox only once the earlier activity's delivery there has settled, wherever that
+// delivery is: a page's in memory, invisible to the queue's ordering keys, or a retry.
+func TestBehind(t *testing.T) {
+	const del = "https://site.test/ap/activities/2"
+	tests := []struct {
+		name string
+		// run publishes the Create and then the Delete (behind it) to the inbox server.
+		run func(t *testing.T, e *env, in *inbox, started <-chan struct{})
+	}{
+		{"direct delivery behind a page", func(t *testing.T, e *env, in *inbox, started <-chan struct{}) {
+			e.follow(t, "https://remote.test/u/x", in.url("/inbox/x"))
+			if err := e.eng.Enqueue(t.Context(), Activity{ID: testActivity, ObjectID: testObject, ActorID: testActor}); err != nil {
+				t.Fatal(err)
+			}
+			<-started // the Create's page is posting
+			if err := e.eng.Enqueue(t.Context(), Activity{ID: del, ObjectID: testObject, ActorID: testActor,
+				Inbox: in.url("/inbox/x"), Behind: []string{testActivity}}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"page behind a page", func(t *testing.T, e *env, in *inbox, started <-chan struct{}) {
+			e.follow(t, "https://remote.test/u/x", in.url("/inbox/x"))
+			if err := e.eng.Enqueue(t.Context(), Activity{ID: testActivity, ObjectID: testObject, ActorID: testActor}); err != nil {
+				t.Fatal(err)
+			}
+			<-started
+			// The Delete's page numbers can differ from the Create's (followers came and went):
+			// this page shares no ordering key with the Create's.
+			e.enqueuePageBehind(t, del, []string{testActivity}, in.url("/inbox/x"))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			started := make(chan struct{}, 1)
+			// The Create's first post hangs a while, then fails: it is retried after the Delete
+			// was queued.
+			in := newInbox(t, func(n int, w http.ResponseWriter, _ *http.Request) bool {
+				if n == 0 {
+					started <- struct{}{}
+					time.Sleep(200 * time.Millisecond)
+					w.WriteHeader(http.StatusInternalServerError)
+					return true
+				}
+				return false
+			})
+			e := newEnv(t, nil)
+			if err := e.st.PutObject(t.Context(), store.Object{ID: del, ActorID: testActor, Type: "Delete",
+				Document: []byte(`{"id":"` + del + `","type":"Delete"}`)}); err != nil {
+				t.Fatal(err)
+			}
+			e.run(t)
+			tt.run(t, e, in, started)
+			waitFor(t, "the Create's retry and the Delete", func() bool {
+				n := 0
+				for _, h := range in.snapshot() {
+					if h.path == "/inbox/x" {
+						n++
+					}
+				}
+				return n >= 3
+			})
+			var kinds []string
+			for _, h := range in.snapshot() {
+				if h.path != "/inbox/x" {
+					continue
+				}
+				if strings.Contains(h.body, "Delete") {
+					kinds = append(kinds, "Delete")
+				} else {
+					kinds = append(kinds, "Create")
+				}
+			}
+			if want := []string{"Create", "Create", "Delete"}; !slices.Equal(kinds, want) {
+				t.Errorf("the inbox got %v, want %v: the failed Create, its retry, then the Delete", kinds, want)
+			}
+		})
+	}
+}
+
+// enqueuePageBehind puts a page job of the test object for activity in the store, staying behind
+// the given activities.
+func (e *env) enqueuePageBehind(t *testing.T, activity string, behind []string, inboxes ...string) {
+	t.Helper()
+	j, err := pageJob(payload{Activity: activity, Object: testObject, Actor: testActor, Inboxes: inboxes, Page: 7, Behind: behind})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.Enqueue(t.Context(), j); err != nil {
+		t.Fatal(err)
+	}
+}
