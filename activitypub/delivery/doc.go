@@ -34,7 +34,6 @@
 // record of one of them to the same inbox is still queued or retrying. The order is then kept per
 // inbox — per host wherever the host has a shared inbox, as Mastodon, Misskey, GoToSocial and most
 // others do.
-
 //
 // # Workers
 //
