@@ -281,6 +281,9 @@ func (e *Engine) removeFollowers(ctx context.Context, log *slog.Logger, inbox st
 	if e.cfg.Followers == nil {
 		return
 	}
+	// The 410 was received: act on it even as Run stops, as record does.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
+	defer cancel()
 	removed, err := e.cfg.Followers.RemoveFollowersByInbox(ctx, inbox)
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelWarn, "delivery: remove followers of a gone inbox", slog.Any("err", err))

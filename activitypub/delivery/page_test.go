@@ -114,9 +114,11 @@ func TestPagePutsBack(t *testing.T) {
 		inboxes int
 		edit    func(*Config)
 	}{
-		{"lease deadline", 12, func(c *Config) {
-			c.RequestTimeout, c.LeaseTimeout = 100*time.Millisecond, 300*time.Millisecond
-			c.Workers, c.PerHost = 1, 12 // the inboxes wait for the worker, not for their host
+		{"lease deadline", 30, func(c *Config) {
+			// 30 deliveries of 40 ms one after another outlast the 600 ms a page may start them
+			// in, with room for a slow machine within each request's timeout.
+			c.RequestTimeout, c.LeaseTimeout = 300*time.Millisecond, 900*time.Millisecond
+			c.Workers, c.PerHost = 1, 30 // the inboxes wait for the worker, not for their host
 		}},
 		{"busy host", 6, func(c *Config) { c.Workers, c.PerHost = 4, 1 }},
 	}
