@@ -296,15 +296,7 @@ func testDeliveryBatch(t *testing.T, s store.Store) {
 	batch = append(batch, moved)
 	want = append(want, moved)
 	must(t, "RecordDelivery(batch)", d.RecordDelivery(ctx(t), batch...))
-	got := allDeliveries(t, d, obj, 100)
-	if len(got) != len(want) {
-		t.Fatalf("after a batch of %d: %d records, want %d: %+v", len(batch), len(got), len(want), got)
-	}
-	for i := range want {
-		if !sameRecord(got[i], want[i]) {
-			t.Errorf("record %d = %+v, want %+v", i, got[i], want[i])
-		}
-	}
+	wantRecords(t, len(batch), allDeliveries(t, d, obj, 100), want)
 	if got := allDeliveries(t, d, obj2, 100); len(got) != 0 {
 		t.Errorf("records left under the old object: %+v", got)
 	}
@@ -350,9 +342,14 @@ func testDeliveryBatchBytes(t *testing.T, s store.Store) {
 		return cmp.Or(strings.Compare(a.ActivityID, b.ActivityID), strings.Compare(a.Inbox, b.Inbox))
 	})
 	must(t, "RecordDelivery", d.RecordDelivery(ctx(t), batch...))
-	got := allDeliveries(t, d, obj, 4)
+	wantRecords(t, len(batch), allDeliveries(t, d, obj, 4), want)
+}
+
+// wantRecords checks the records read back after a RecordDelivery batch of n.
+func wantRecords(t *testing.T, n int, got, want []store.DeliveryRecord) {
+	t.Helper()
 	if len(got) != len(want) {
-		t.Fatalf("after a batch of %d: %d records, want %d: %+v", len(batch), len(got), len(want), got)
+		t.Fatalf("after a batch of %d: %d records, want %d: %+v", n, len(got), len(want), got)
 	}
 	for i := range want {
 		if !sameRecord(got[i], want[i]) {
