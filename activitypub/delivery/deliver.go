@@ -268,13 +268,38 @@ func (e *Engine) giveUp(ctx context.Context, log *slog.Logger, t task, failed in
 		e.finish(ctx, "dead-letter", e.cfg.Queue.DeadLetter(ctx, t.l, reason(failed, err.Error())), t.l)
 		e.deadLettered.Add(1)
 	}
-	if t.l.Kind == KindDeliver || t.page != nil {
+	switch {
+	case t.l.Kind == KindDeliver || t.page != nil:
 		e.record(ctx, t.p, store.DeliveryFailed, failed, err.Error())
+	case t.l.Kind == KindPage:
+		e.failPage(ctx, log, t.p, failed, err)
 	}
 	if t.page != nil {
 		t.page.settle(ctx, e, "", time.Time{}, 0, nil)
 	}
 	log.LogAttrs(ctx, slog.LevelWarn, "delivery: failed", slog.Int("failed", failed), slog.Any("err", err))
+}
+
+// failPage records "failed" the deliveries of a page job given up before it could open that its
+// records do not show as delivered or failed, so that they do not stay "queued" for good (nor hold
+// a later activity that stays behind them). Failing to read or write is logged only.
+func (e *Engine) failPage(ctx context.Context, log *slog.Logger, p payload, failed int, cause error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
+	defer cancel()
+	states, err := e.cfg.Deliveries.DeliveryStates(ctx, p.Object, p.Activity, p.Inboxes...)
+	if err != nil || len(states) != len(p.Inboxes) {
+		log.LogAttrs(ctx, slog.LevelWarn, "delivery: page given up, its records left as they are", slog.Int("states", len(states)), slog.Any("err", err))
+		return
+	}
+	var recs []store.DeliveryRecord
+	for i, inbox := range p.Inboxes {
+		if states[i] != store.DeliveryDelivered && states[i] != store.DeliveryFailed {
+			q := p
+			q.Inbox = inbox
+			recs = append(recs, e.newRecord(q, store.DeliveryFailed, failed, cause.Error()))
+		}
+	}
+	e.writeRecords(ctx, recs...)
 }
 
 func (e *Engine) removeFollowers(ctx context.Context, log *slog.Logger, inbox string) {

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -280,5 +281,38 @@ func (e *env) enqueuePageBehind(t *testing.T, activity string, behind []string, 
 	}
 	if err := e.st.Enqueue(t.Context(), j); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// brokenKeys is a queue whose UnfinishedKeys always fails, so that no page can open.
+type brokenKeys struct{ store.Queue }
+
+func (brokenKeys) UnfinishedKeys(context.Context, ...string) ([]string, error) {
+	return nil, errors.New("unfinished keys: broken")
+}
+
+// TestPageGivenUp: a page job that cannot open is retried per the policy, then dead-lettered, and
+// its deliveries not yet recorded delivered or failed are recorded failed rather than left
+// "queued" for good.
+func TestPageGivenUp(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Queue = brokenKeys{c.Queue} })
+	in := newInbox(t, nil)
+	inboxes := []string{in.url("/inbox/0"), in.url("/inbox/1"), in.url("/inbox/2")}
+	done := e.eng.newRecord(payload{Activity: testActivity, Object: testObject, Inbox: inboxes[0]}, store.DeliveryDelivered, 1, "")
+	if err := e.st.RecordDelivery(t.Context(), done); err != nil {
+		t.Fatal(err)
+	}
+	e.enqueuePage(t, testActivity, inboxes...)
+	e.run(t)
+	waitFor(t, "the page dead-lettered", func() bool {
+		d, err := e.st.Depth(t.Context())
+		return err == nil && d == store.QueueDepth{Dead: 1}
+	})
+	waitFor(t, "its records", func() bool {
+		states, err := e.st.DeliveryStates(t.Context(), testObject, testActivity, inboxes...)
+		return err == nil && slices.Equal(states, []store.DeliveryState{store.DeliveryDelivered, store.DeliveryFailed, store.DeliveryFailed})
+	})
+	if n := in.count(); n != 0 {
+		t.Errorf("%d deliveries from a page that never opened", n)
 	}
 }
