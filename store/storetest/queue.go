@@ -30,6 +30,7 @@ var queueTests = []test{
 	{"ConcurrentLeasers", testConcurrentLeasers},
 	{"Depth", testDepth},
 	{"AckBatch", testAckBatch},
+	{"AckBatchShapes", testAckBatchShapes},
 	{"UnfinishedKeys", testUnfinishedKeys},
 	{"CancelledIsReported", testQueueCancelled},
 }
@@ -484,6 +485,150 @@ func testAckBatch(t *testing.T, s store.Store) {
 	if d != (store.QueueDepth{}) {
 		t.Errorf("Depth after AckBatch = %+v, want empty", d)
 	}
+}
+
+// testAckBatchShapes calls the optional [store.BatchAcker] with batches of every shape: leases only,
+// records only, current leases among lost ones (acked before, or leased again since), a lease
+// listed twice, and a call under a cancelled context, which writes nothing. Each lost lease is
+// reported once, by its job's ID; the others and every record are written.
+func testAckBatchShapes(t *testing.T, s store.Store) {
+	ba, ok := s.(store.BatchAcker)
+	if !ok {
+		t.Skip("the store does not implement store.BatchAcker (optional)")
+	}
+	q := queueOf(t, s)
+	// leaseNew enqueues n jobs and leases them for vis.
+	leaseNew := func(t *testing.T, n int, vis time.Duration) []store.Lease {
+		t.Helper()
+		jobs := make([]store.Job, n)
+		for i := range jobs {
+			jobs[i] = job("deliver", "", i)
+		}
+		must(t, "Enqueue", q.Enqueue(ctx(t), jobs...))
+		ls := lease(t, q, n, vis)
+		if len(ls) != n {
+			t.Fatalf("leased %d jobs, want %d", len(ls), n)
+		}
+		return ls
+	}
+	tests := []struct {
+		name string
+		// prepare leases jobs and returns the call's leases, those of them the call must report
+		// lost, and the leases that must still hold their jobs after it.
+		prepare func(t *testing.T) (batch, lost, held []store.Lease)
+		records int
+		cancel  bool
+	}{
+		{"leases only", func(t *testing.T) (batch, lost, held []store.Lease) {
+			return leaseNew(t, 3, time.Minute), nil, nil
+		}, 0, false},
+		{"records only", func(*testing.T) (batch, lost, held []store.Lease) {
+			return nil, nil, nil
+		}, 3, false},
+		{"current, acked before and leased again", func(t *testing.T) (batch, lost, held []store.Lease) {
+			old := leaseNew(t, 2, msec(150))
+			time.Sleep(msec(300))
+			again := lease(t, q, 2, time.Minute)
+			ids := func(ls []store.Lease) []string {
+				out := make([]string, len(ls))
+				for i, l := range ls {
+					out[i] = l.ID
+				}
+				slices.Sort(out)
+				return out
+			}
+			if !slices.Equal(ids(again), ids(old)) {
+				t.Fatalf("lease after the visibility = jobs %q, want %q", ids(again), ids(old))
+			}
+			acked := leaseNew(t, 1, time.Minute)
+			must(t, "Ack", q.Ack(ctx(t), acked[0]))
+			cur := leaseNew(t, 2, time.Minute)
+			return []store.Lease{cur[0], old[0], acked[0], cur[1], old[1]},
+				[]store.Lease{old[0], acked[0], old[1]}, again
+		}, 2, false},
+		{"a lease twice", func(t *testing.T) (batch, lost, held []store.Lease) {
+			ls := leaseNew(t, 2, time.Minute)
+			return []store.Lease{ls[0], ls[1], ls[0]}, ls[:1], nil
+		}, 1, false},
+		{"cancelled context", func(t *testing.T) (batch, lost, held []store.Lease) {
+			ls := leaseNew(t, 2, time.Minute)
+			return ls, nil, ls
+		}, 2, true},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			batch, lost, held := tc.prepare(t)
+			obj := fmt.Sprintf("https://news.example/articles/shape-%d", i)
+			var recs []store.DeliveryRecord
+			for n := range tc.records {
+				recs = append(recs, record(obj, obj+"#create", fmt.Sprintf("https://%c.example/inbox", 'a'+n),
+					store.DeliveryDelivered, n+1))
+			}
+			c := ctx(t)
+			if tc.cancel {
+				var cancel context.CancelFunc
+				c, cancel = context.WithCancel(c)
+				cancel()
+			}
+			err := ba.AckBatch(c, batch, recs...)
+			switch {
+			case tc.cancel:
+				wantErr(t, "AckBatch under a cancelled context", err, context.Canceled)
+				recs = nil
+			case len(lost) == 0:
+				must(t, "AckBatch", err)
+			default:
+				wantLost(t, err, batch, lost)
+			}
+			wantRecords(t, len(recs), allDeliveries(t, deliveriesOf(t, s), obj, 10), recs)
+			wantDepth(t, "after AckBatch", q, store.QueueDepth{Leased: len(held)})
+			for _, l := range held {
+				must(t, "Ack(a lease AckBatch left alone)", q.Ack(ctx(t), l))
+			}
+		})
+	}
+}
+
+// wantLost checks the error of an AckBatch of batch that had to report lost: it wraps
+// [store.ErrLeaseLost] once per lost lease and names each lost lease's job, and no job it acked.
+func wantLost(t *testing.T, err error, batch, lost []store.Lease) {
+	t.Helper()
+	if n := countIs(err, store.ErrLeaseLost); n != len(lost) {
+		t.Errorf("AckBatch error %v wraps ErrLeaseLost %d times, want %d", err, n, len(lost))
+	}
+	if err == nil {
+		return
+	}
+	lostIDs := map[string]bool{}
+	for _, l := range lost {
+		lostIDs[l.ID] = true
+		if !strings.Contains(err.Error(), l.ID) {
+			t.Errorf("AckBatch error %q does not name the lost job %s", err, l.ID)
+		}
+	}
+	for _, l := range batch {
+		if !lostIDs[l.ID] && strings.Contains(err.Error(), l.ID) {
+			t.Errorf("AckBatch error %q names the acked job %s", err, l.ID)
+		}
+	}
+}
+
+// countIs counts the errors in err's tree that are target itself, not merely matching it.
+func countIs(err, target error) int {
+	if err == target {
+		return 1
+	}
+	switch e := err.(type) {
+	case interface{ Unwrap() []error }:
+		n := 0
+		for _, x := range e.Unwrap() {
+			n += countIs(x, target)
+		}
+		return n
+	case interface{ Unwrap() error }:
+		return countIs(e.Unwrap(), target)
+	}
+	return 0
 }
 
 // testUnfinishedKeys puts jobs of distinct ordering keys in every state and asks which keys have
