@@ -48,35 +48,31 @@ func (e *Engine) checkBreaker(ctx context.Context, log *slog.Logger, t task) (st
 	return st, false, false
 }
 
-// prefetchHosts reads, in one call, the breaker state of the hosts of a leased batch that
-// hostCache does not hold, so that checkBreaker finds the healthy ones there rather than reading
-// the store once per delivery. A failure is only logged: checkBreaker then reads for itself.
-func (e *Engine) prefetchHosts(ctx context.Context, tasks []task) {
+// prefetchHosts reads, in one call, the breaker state of those of hosts that hostCache does not
+// hold ("" and repeats skipped), so that checkBreaker finds the healthy ones there rather than
+// reading the store once per delivery. A failure is only logged: checkBreaker then reads for
+// itself.
+func (e *Engine) prefetchHosts(ctx context.Context, hosts ...string) {
 	if e.cfg.Hosts == nil || e.cfg.BreakerThreshold < 0 {
 		return
 	}
 	now := e.cfg.Now()
-	var hosts []string
-	seen := make(map[string]bool, len(tasks))
-	for _, t := range tasks {
-		if t.host == "" || seen[t.host] {
-			continue
-		}
-		seen[t.host] = true
-		if _, ok := e.hosts.get(t.host, now); !ok {
-			hosts = append(hosts, t.host)
+	var missing []string
+	for _, h := range store.DistinctKeys(hosts) {
+		if _, ok := e.hosts.get(h, now); !ok {
+			missing = append(missing, h)
 		}
 	}
-	if len(hosts) == 0 {
+	if len(missing) == 0 {
 		return
 	}
-	sts, err := e.cfg.Hosts.HostStates(ctx, hosts...)
-	if err != nil || len(sts) != len(hosts) {
-		e.log.LogAttrs(ctx, slog.LevelWarn, "delivery: host states", slog.Int("hosts", len(hosts)), slog.Int("states", len(sts)), slog.Any("err", err))
+	sts, err := e.cfg.Hosts.HostStates(ctx, missing...)
+	if err != nil || len(sts) != len(missing) {
+		e.log.LogAttrs(ctx, slog.LevelWarn, "delivery: host states", slog.Int("hosts", len(missing)), slog.Int("states", len(sts)), slog.Any("err", err))
 		return
 	}
 	for i, st := range sts {
-		e.hosts.put(hosts[i], st, now)
+		e.hosts.put(missing[i], st, now)
 	}
 }
 

@@ -141,7 +141,7 @@ func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 		// Run is stopping: a job stays leased and runs again once its lease ends; a page puts the
 		// delivery back.
 		if t.page != nil {
-			t.page.settle(ctx, e, p.Inbox, time.Time{}, failed, nil)
+			t.page.giveBack(ctx, e, p.Inbox)
 		}
 		return
 	}
@@ -156,7 +156,7 @@ func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 		e.delivered.Add(1)
 		e.hostOK(ctx, log, t.host, st, probe)
 		if t.page != nil {
-			t.page.settle(ctx, e, "", time.Time{}, 0, nil)
+			t.page.done(ctx, e)
 		}
 		log.LogAttrs(ctx, slog.LevelDebug, "delivery: delivered", slog.Int("status", code))
 	case gone:
@@ -169,7 +169,7 @@ func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 		e.record(ctx, p, store.DeliveryFailed, failed+1, err.Error())
 		e.removeFollowers(ctx, log, p.Inbox)
 		if t.page != nil {
-			t.page.settle(ctx, e, "", time.Time{}, 0, nil)
+			t.page.done(ctx, e)
 		}
 	case refused:
 		e.hostOK(ctx, log, t.host, st, probe)
@@ -190,7 +190,7 @@ func (e *Engine) retryJob(ctx context.Context, log *slog.Logger, t task, err err
 		// Run is stopping, which may be all that failed: nothing is counted. As after a post cut
 		// short (see deliver), a job stays leased and a page puts the delivery back.
 		if t.page != nil {
-			t.page.settle(ctx, e, t.p.Inbox, time.Time{}, failures(t), nil)
+			t.page.giveBack(ctx, e, t.p.Inbox)
 		}
 		return
 	}
@@ -210,7 +210,7 @@ func (e *Engine) retryJob(ctx context.Context, log *slog.Logger, t task, err err
 // page's ack enqueues (the record waits for that ack).
 func (e *Engine) putBack(ctx context.Context, t task, at time.Time, failed int, msg string) {
 	var rec *store.DeliveryRecord
-	if t.l.Kind == KindDeliver || t.page != nil {
+	if t.delivery() {
 		r := e.newRecord(t.p, store.DeliveryRetrying, failed, msg)
 		rec = &r
 	}
@@ -269,13 +269,13 @@ func (e *Engine) giveUp(ctx context.Context, log *slog.Logger, t task, failed in
 		e.deadLettered.Add(1)
 	}
 	switch {
-	case t.l.Kind == KindDeliver || t.page != nil:
+	case t.delivery():
 		e.record(ctx, t.p, store.DeliveryFailed, failed, err.Error())
 	case t.l.Kind == KindPage:
 		e.failPage(ctx, log, t.p, failed, err)
 	}
 	if t.page != nil {
-		t.page.settle(ctx, e, "", time.Time{}, 0, nil)
+		t.page.done(ctx, e)
 	}
 	log.LogAttrs(ctx, slog.LevelWarn, "delivery: failed", slog.Int("failed", failed), slog.Any("err", err))
 }
@@ -293,7 +293,7 @@ func (e *Engine) failPage(ctx context.Context, log *slog.Logger, p payload, fail
 	}
 	var recs []store.DeliveryRecord
 	for i, inbox := range p.Inboxes {
-		if states[i] != store.DeliveryDelivered && states[i] != store.DeliveryFailed {
+		if !final(states[i]) {
 			q := p
 			q.Inbox = inbox
 			recs = append(recs, e.newRecord(q, store.DeliveryFailed, failed, cause.Error()))

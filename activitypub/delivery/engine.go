@@ -154,6 +154,10 @@ type task struct {
 	page *page  // the page job the delivery is part of; nil for a leased job
 }
 
+// delivery reports whether t is one delivery, with a record of its own: a deliver job or a
+// page's delivery, not a fan-out or page job.
+func (t task) delivery() bool { return t.l.Kind == KindDeliver || t.page != nil }
+
 // Run leases jobs and runs them with Config.Workers workers, at most Config.PerHost of them on
 // one host, until ctx is done. Then it stops leasing, waits for the jobs under way (their requests
 // are cancelled with ctx), puts back jobs it leased but had not started, and returns nil. Jobs
@@ -270,7 +274,11 @@ func (e *Engine) lease(ctx context.Context, tokens chan struct{}, ready chan<- t
 		for range n - len(tasks) {
 			<-tokens
 		}
-		e.prefetchHosts(ctx, tasks)
+		hosts := make([]string, len(tasks))
+		for i, t := range tasks {
+			hosts[i] = t.host
+		}
+		e.prefetchHosts(ctx, hosts...)
 		for _, t := range tasks {
 			switch {
 			case t.host == "":
@@ -283,7 +291,7 @@ func (e *Engine) lease(ctx context.Context, tokens chan struct{}, ready chan<- t
 				// Its host is busy, with this page's other inboxes there most likely: rather than
 				// hold a slot waiting, it goes back as a deliver job, which the queue hands out
 				// after the object's other jobs for that host.
-				t.page.settle(ctx, e, t.p.Inbox, time.Time{}, 0, nil)
+				t.page.giveBack(ctx, e, t.p.Inbox)
 				<-tokens
 			case gate.admit(t):
 				ready <- t
@@ -348,7 +356,7 @@ func (e *Engine) run(ctx context.Context, t task, done *completer) {
 		// It waited too long for a host slot: its lease may end while it runs, and another worker
 		// would send it too. A page puts it back with its ack; a job's lease is left to run out.
 		if t.page != nil {
-			t.page.settle(ctx, e, t.p.Inbox, time.Time{}, 0, nil)
+			t.page.giveBack(ctx, e, t.p.Inbox)
 		}
 		return
 	}
@@ -363,7 +371,7 @@ func (e *Engine) run(ctx context.Context, t task, done *completer) {
 // release puts back a task not started, so that it need not wait for its lease to end.
 func (e *Engine) release(ctx context.Context, t task) {
 	if t.page != nil {
-		t.page.settle(ctx, e, t.p.Inbox, time.Time{}, 0, nil)
+		t.page.giveBack(ctx, e, t.p.Inbox)
 		return
 	}
 	// ctx is done: give the queue a few seconds of its own.

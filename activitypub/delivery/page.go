@@ -49,10 +49,9 @@ func (e *Engine) openPage(ctx context.Context, t task) (*page, error) {
 		return nil, fmt.Errorf("delivery: page states: %d for %d inboxes", len(states), len(p.Inboxes))
 	}
 	pg := &page{l: t.l, p: p}
-	var keys []string
-	var hosts []task // for prefetchHosts
+	var keys, hosts []string
 	for i, inbox := range p.Inboxes {
-		if states[i] == store.DeliveryDelivered || states[i] == store.DeliveryFailed {
+		if final(states[i]) {
 			continue
 		}
 		host, err := inboxHost(inbox)
@@ -63,10 +62,10 @@ func (e *Engine) openPage(ctx context.Context, t task) (*page, error) {
 		}
 		pg.todo = append(pg.todo, inbox)
 		keys = append(keys, deliverKey(p.Object, host))
-		hosts = append(hosts, task{host: host})
+		hosts = append(hosts, host)
 	}
 	// The breaker states of the page's hosts in one read, rather than a read per group handed out.
-	e.prefetchHosts(ctx, hosts)
+	e.prefetchHosts(ctx, hosts...)
 	wait, err := e.ordered(ctx, p, pg.todo, keys)
 	if err != nil {
 		return nil, err
@@ -88,6 +87,11 @@ func (e *Engine) openPage(ctx context.Context, t task) (*page, error) {
 		return nil, nil
 	}
 	return pg, nil
+}
+
+// final reports whether a delivery record's state is the end of that delivery.
+func final(s store.DeliveryState) bool {
+	return s == store.DeliveryDelivered || s == store.DeliveryFailed
 }
 
 // ordered returns those of a page's inboxes whose delivery must go back to the queue to keep its
@@ -116,20 +120,11 @@ func (e *Engine) ordered(ctx context.Context, p payload, inboxes, keys []string)
 // take hands out up to n of the page's inboxes as tasks. Once a task could no longer finish
 // before the page's lease ends, it puts the rest back instead and hands out none.
 func (pg *page) take(ctx context.Context, e *Engine, n int) []task {
-	pg.mu.Lock()
 	if e.cfg.Now().Add(e.cfg.RequestTimeout).After(pg.l.Until) {
-		rest := pg.todo
-		pg.todo = nil
-		for _, inbox := range rest {
-			pg.putBack(e, inbox, time.Time{}, 0, nil)
-		}
-		last := pg.lastLocked()
-		pg.mu.Unlock()
-		if last {
-			e.ackPage(ctx, pg)
-		}
+		pg.stop(ctx, e) // only the lease loop hands out or takes todo
 		return nil
 	}
+	pg.mu.Lock()
 	k := min(n, len(pg.todo))
 	tasks := make([]task, k)
 	for i, inbox := range pg.todo[:k] {
@@ -181,7 +176,19 @@ func (pg *page) settle(ctx context.Context, e *Engine, inbox string, at time.Tim
 	}
 }
 
-// stop puts back the inboxes not handed out, as Run does when it stops.
+// done ends one of the page's tasks whose delivery has settled.
+func (pg *page) done(ctx context.Context, e *Engine) {
+	pg.settle(ctx, e, "", time.Time{}, 0, nil)
+}
+
+// giveBack ends one of the page's tasks by putting its delivery back as it was, not tried: Run is
+// stopping, the page's lease would end first, or its host is busy.
+func (pg *page) giveBack(ctx context.Context, e *Engine, inbox string) {
+	pg.settle(ctx, e, inbox, time.Time{}, 0, nil)
+}
+
+// stop puts back the inboxes not handed out, as Run does when it stops and take once the page's
+// lease would end first.
 func (pg *page) stop(ctx context.Context, e *Engine) {
 	pg.mu.Lock()
 	for _, inbox := range pg.todo {
