@@ -27,11 +27,7 @@ func (s *Store) HostStates(ctx context.Context, hosts ...string) ([]store.HostSt
 	if len(hosts) == 0 {
 		return nil, wrap(op, ctx.Err())
 	}
-	arg, err := json.Marshal(hosts)
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	rows, err := s.qs.hostStates.QueryContext(ctx, string(arg))
+	rows, err := queryJSON(ctx, s.qs.hostStates, hosts)
 	if err != nil {
 		return nil, wrap(op, err)
 	}
@@ -226,11 +222,7 @@ func (s *Store) DeliveryStates(ctx context.Context, objectID, activityID string,
 	if len(inboxes) == 0 {
 		return nil, wrap(op, ctx.Err())
 	}
-	arg, err := json.Marshal(inboxes)
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	rows, err := s.qs.deliveryStates.QueryContext(ctx, string(arg), activityID, objectID)
+	rows, err := queryJSON(ctx, s.qs.deliveryStates, inboxes, activityID, objectID)
 	if err != nil {
 		return nil, wrap(op, err)
 	}

@@ -126,6 +126,17 @@ func newQueueQueries(d Dialect, schema string) queueQueries {
 	}
 }
 
+// queryJSON runs st with v, encoded as one JSON value, as its first argument and args after it:
+// the way one prepared statement takes a list of any length (json_each, jsonb_array_elements_text,
+// json_to_recordset).
+func queryJSON(ctx context.Context, st *sql.Stmt, v any, args ...any) (*sql.Rows, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, append([]any{string(b)}, args...)...)
+}
+
 // queueStmts are the hot statements of the queue, host state and delivery status, prepared once
 // when the store opens: on SQLite's one connection each is parsed once for the life of the store
 // rather than at every call. In a transaction they are bound with [sql.Tx.StmtContext], which
@@ -362,15 +373,11 @@ func (s *Store) ackJobsAtOnce(ctx context.Context, tx *sql.Tx, leases []store.Le
 	for i, l := range leases {
 		arg[i] = leaseRow{ID: l.ID, Token: l.Token}
 	}
-	b, err := json.Marshal(arg)
-	if err != nil {
-		return nil, err
-	}
 	st := s.qs.ackJobs
 	if tx != nil {
 		st = tx.StmtContext(ctx, st)
 	}
-	rows, err := st.QueryContext(ctx, string(b))
+	rows, err := queryJSON(ctx, st, arg)
 	if err != nil {
 		return nil, err
 	}
@@ -464,11 +471,7 @@ func (s *Store) UnfinishedKeys(ctx context.Context, keys ...string) ([]string, e
 	if len(wanted) == 0 {
 		return nil, wrap(op, ctx.Err())
 	}
-	arg, err := json.Marshal(wanted)
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	rows, err := s.qs.unfinishedKeys.QueryContext(ctx, string(arg))
+	rows, err := queryJSON(ctx, s.qs.unfinishedKeys, wanted)
 	if err != nil {
 		return nil, wrap(op, err)
 	}
