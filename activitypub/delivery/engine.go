@@ -58,11 +58,12 @@ func New(cfg Config) (*Engine, error) {
 }
 
 // Enqueue queues the delivery of activities, all or nothing, and returns: an Activity with an
-// Inbox becomes one deliver job, one without becomes a fan-out job that [Engine.Run] expands into
-// a deliver job per follower inbox in the background. Its cost does not depend on the number of
+// Inbox becomes one deliver job, one without becomes a fan-out job that [Engine.Run] expands, a
+// page of follower inboxes at a time, in the background. Its cost does not depend on the number of
 // followers.
 func (e *Engine) Enqueue(ctx context.Context, acts ...Activity) error {
 	jobs := make([]store.Job, 0, len(acts))
+	var queued []store.DeliveryRecord
 	for _, a := range acts {
 		if a.ID == "" || a.ActorID == "" {
 			return fmt.Errorf("delivery: enqueue: %w", invalid("Activity", "ID and ActorID are required"))
@@ -77,6 +78,7 @@ func (e *Engine) Enqueue(ctx context.Context, acts ...Activity) error {
 			j, err = fanOutJob(p)
 		} else {
 			j, err = deliverJob(p)
+			queued = append(queued, e.newRecord(p, store.DeliveryQueued, 0, ""))
 		}
 		if err != nil {
 			return fmt.Errorf("delivery: enqueue %s: %w", a.ID, err)
@@ -85,13 +87,6 @@ func (e *Engine) Enqueue(ctx context.Context, acts ...Activity) error {
 	}
 	if err := e.cfg.Queue.Enqueue(ctx, jobs...); err != nil {
 		return fmt.Errorf("delivery: enqueue: %w", err)
-	}
-	var queued []store.DeliveryRecord
-	for _, a := range acts {
-		if a.Inbox != "" {
-			queued = append(queued, e.newRecord(payload{Activity: a.ID, Object: cmpOr(a.ObjectID, a.ID), Inbox: a.Inbox},
-				store.DeliveryQueued, 0, ""))
-		}
 	}
 	e.writeRecords(ctx, queued...)
 	e.notify()
@@ -473,11 +468,4 @@ func (c *docCache) put(id string, b []byte) {
 		}
 	}
 	c.m[id] = b
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
