@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/fedsite/fedsite/store/storetest"
 )
 
 // benchFollowers and benchHosts size the large fixture: 1M followers of one actor spread over 10k
@@ -86,25 +88,7 @@ func BenchmarkMillion(b *testing.B) {
 					}
 				}
 			})
-			b.Run("FollowersWalkAll", func(b *testing.B) {
-				for b.Loop() {
-					cursor, total := "", 0
-					for {
-						p, err := s.FollowersPage(ctx, actor, cursor, 1000)
-						if err != nil {
-							b.Fatal(err)
-						}
-						total += len(p.Items)
-						if p.Next == "" {
-							break
-						}
-						cursor = p.Next
-					}
-					if total != n {
-						b.Fatalf("walked %d followers, want %d", total, n)
-					}
-				}
-			})
+			b.Run("FollowersWalkAll", func(b *testing.B) { storetest.BenchFollowersWalk(b, s, actor, n) })
 			for _, v := range []struct{ name, query string }{
 				{"DeliveryInboxesDistinct", s.q.inboxesDistinct},
 				{"DeliveryInboxesLoose", s.q.inboxesLoose},
