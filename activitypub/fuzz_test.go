@@ -7,31 +7,16 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub"
 	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/internal/corpus"
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store/memstore"
 )
-
-// corpusDir returns the shared payload corpus, beside the repository (two levels above this
-// package). Without it the test fails when CI=true and skips otherwise.
-func corpusDir(tb testing.TB) string {
-	tb.Helper()
-	dir := filepath.Join("..", "..", "shared", "corpus")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("corpus folder %s is missing: %v", dir, err)
-		}
-		tb.Skipf("corpus folder %s is missing (%v); the test fails instead when CI=true", dir, err)
-	}
-	return dir
-}
 
 // offlineRemote answers fedsite's outgoing requests in memory: the actor document of one remote
 // actor, 404 for anything else. No request leaves the process.
@@ -83,20 +68,8 @@ func FuzzInbox(f *testing.F) {
 	}
 	h := fed.Middleware(http.NotFoundHandler())
 
-	dir := filepath.Join(corpusDir(f), "mastodon")
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, e := range entries {
-		if !strings.HasSuffix(e.Name(), ".json") {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b, vocab.MediaType, "", "", "", "")
+	for _, c := range corpus.JSON(f, "mastodon") {
+		f.Add(c.Data, vocab.MediaType, "", "", "", "")
 	}
 	follow, _ := json.Marshal(map[string]any{"id": actorID + "/follows/1", "type": "Follow", "actor": actorID, "object": base + "/ap/users/news"})
 	req, _ := http.NewRequest(http.MethodPost, base+"/ap/inbox", bytes.NewReader(follow))

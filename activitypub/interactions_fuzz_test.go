@@ -8,14 +8,13 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub"
 	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/internal/corpus"
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/memstore"
@@ -34,10 +33,7 @@ func FuzzInteractions(f *testing.F) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	// Keys come from the corpus, not generated: fuzzing workers run this setup under coverage
 	// instrumentation, where RSA key generation takes minutes. The site's actors use the same one.
-	pemBytes, err := os.ReadFile(filepath.Join(corpusDir(f), "signatures", "mastodon", "bob_main-key.private.pem"))
-	if err != nil {
-		f.Fatal(err)
-	}
+	pemBytes := corpus.ReadFile(f, "signatures/mastodon/bob_main-key.private.pem")
 	signer, err := signing.ParsePrivateKey(pemBytes)
 	if err != nil {
 		f.Fatal(err)
@@ -84,19 +80,10 @@ func FuzzInteractions(f *testing.F) {
 
 	handled := map[string]bool{"Create": true, "Update": true, "Delete": true, "Like": true, "Announce": true,
 		"Undo": true, "Flag": true, "Move": true, "Follow": true}
-	dir := filepath.Join(corpusDir(f), "mastodon")
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		f.Fatal(err)
-	}
 	seeds := 0
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, c := range corpus.JSON(f, "mastodon") {
 		var m map[string]any
-		if json.Unmarshal(b, &m) != nil {
+		if json.Unmarshal(c.Data, &m) != nil {
 			continue
 		}
 		if typ, _ := m["type"].(string); !handled[typ] {
@@ -106,7 +93,7 @@ func FuzzInteractions(f *testing.F) {
 		seeds++
 	}
 	if seeds == 0 {
-		f.Fatalf("no seeds of the handled types in %s", dir)
+		f.Fatal("no seeds of the handled types in the corpus's mastodon folder")
 	}
 
 	post := func(tb testing.TB, body []byte) *httptest.ResponseRecorder {
@@ -120,12 +107,8 @@ func FuzzInteractions(f *testing.F) {
 		return w
 	}
 	// A re-addressed corpus Like must be recorded, so the seeds reach the deep end.
-	like, err := os.ReadFile(filepath.Join(dir, "akkoma_mastodon-like.json"))
-	if err != nil {
-		f.Fatal(err)
-	}
 	var lm map[string]any
-	if err := json.Unmarshal(like, &lm); err != nil {
+	if err := json.Unmarshal(corpus.ReadFile(f, "mastodon/akkoma_mastodon-like.json"), &lm); err != nil {
 		f.Fatal(err)
 	}
 	if w := post(f, readdress(lm, actorID, article, base+"/ap/users/news")); w.Code != http.StatusAccepted {

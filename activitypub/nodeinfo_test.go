@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub"
+	"github.com/fedsite/fedsite/internal/corpus"
 	"github.com/fedsite/fedsite/store/memstore"
 )
 
@@ -108,15 +107,12 @@ func validateSchema(schema map[string]any, v any, path string) []string {
 
 func asSlice(v any) []any { s, _ := v.([]any); return s }
 
-func loadJSON(t *testing.T, file string) map[string]any {
+// loadJSON decodes the corpus file called name.
+func loadJSON(t *testing.T, name string) map[string]any {
 	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var v map[string]any
-	if err := json.Unmarshal(data, &v); err != nil {
-		t.Fatalf("%s: %v", file, err)
+	if err := json.Unmarshal(corpus.ReadFile(t, name), &v); err != nil {
+		t.Fatalf("%s: %v", name, err)
 	}
 	return v
 }
@@ -125,17 +121,16 @@ func loadJSON(t *testing.T, file string) map[string]any {
 // examples: the 2.1 example passes, the 2.0 example fails on its version, and edited copies fail
 // for the reason edited in.
 func TestSchemaValidator(t *testing.T) {
-	dir := filepath.Join(renderCorpusDir(t), "nodeinfo")
-	schema := loadJSON(t, filepath.Join(dir, "nodeinfo_2.1.schema.json"))
+	schema := loadJSON(t, "nodeinfo/nodeinfo_2.1.schema.json")
+	// Loaded here, not in the edit below: the edits run in subtests, which must not end this test.
+	v20 := loadJSON(t, "nodeinfo/nodeinfo_2.0.example.json")
 	cases := []struct {
 		name string
 		edit func(doc map[string]any) map[string]any
 		want string // substring of the first violation; "" for valid
 	}{
 		{"2.1 example", func(d map[string]any) map[string]any { return d }, ""},
-		{"2.0 example", func(map[string]any) map[string]any {
-			return loadJSON(t, filepath.Join(dir, "nodeinfo_2.0.example.json"))
-		}, "not in enum"},
+		{"2.0 example", func(map[string]any) map[string]any { return v20 }, "not in enum"},
 		{"extra top-level member", func(d map[string]any) map[string]any { d["instance"] = map[string]any{}; return d }, `additional property "instance"`},
 		{"missing usage", func(d map[string]any) map[string]any { delete(d, "usage"); return d }, `required "usage"`},
 		{"software name pattern", func(d map[string]any) map[string]any {
@@ -153,7 +148,7 @@ func TestSchemaValidator(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			doc := c.edit(loadJSON(t, filepath.Join(dir, "nodeinfo_2.1.example.json")))
+			doc := c.edit(loadJSON(t, "nodeinfo/nodeinfo_2.1.example.json"))
 			errs := validateSchema(schema, any(doc), "$")
 			switch {
 			case c.want == "" && len(errs) > 0:
@@ -189,7 +184,7 @@ func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return 
 func (c *clock) add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 func TestNodeInfo(t *testing.T) {
-	schema := loadJSON(t, filepath.Join(renderCorpusDir(t), "nodeinfo", "nodeinfo_2.1.schema.json"))
+	schema := loadJSON(t, "nodeinfo/nodeinfo_2.1.schema.json")
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 	cases := []struct {
 		name       string

@@ -16,6 +16,7 @@ import (
 
 	"github.com/fedsite/fedsite/activitypub"
 	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/internal/corpus"
 	"github.com/fedsite/fedsite/store/memstore"
 )
 
@@ -558,34 +559,13 @@ func FuzzRender(f *testing.F) {
 	})
 }
 
-// renderCorpusDir is the shared corpus: the repository root is one level above this package and
-// the shared folder sits beside the repository. Without it the test fails under CI and is skipped
-// locally.
-func renderCorpusDir(tb testing.TB) string {
-	tb.Helper()
-	dir := filepath.Join("..", "..", "shared", "corpus")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("corpus folder %s is missing: %v", dir, err)
-		}
-		tb.Skipf("corpus folder %s is missing (%v); the test fails instead when CI=true", dir, err)
-	}
-	return dir
-}
-
 // corpusContents returns the HTML content of the corpus's posts from several servers.
 func corpusContents(tb testing.TB) []string {
 	tb.Helper()
-	dir := renderCorpusDir(tb)
 	var out []string
 	for _, sub := range []string{"mastodon", "gotosocial", "akkoma", "pleroma", "wordpress", "ghost", "lemmy", "mastodon-docs"} {
-		files, _ := filepath.Glob(filepath.Join(dir, sub, "*.json"))
-		for _, file := range files {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			o, err := vocab.Decode(data)
+		for _, c := range corpus.JSON(tb, sub) {
+			o, err := vocab.Decode(c.Data)
 			if err != nil {
 				continue
 			}
@@ -598,7 +578,7 @@ func corpusContents(tb testing.TB) []string {
 		}
 	}
 	if len(out) == 0 {
-		tb.Fatalf("no post content found in %s", dir)
+		tb.Fatal("no post content found in the corpus")
 	}
 	return out
 }

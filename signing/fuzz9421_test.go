@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fedsite/fedsite/internal/corpus"
 )
 
 // corpus9421 returns Signature-Input/Signature pairs from the corpus: the
@@ -21,7 +23,7 @@ func corpus9421(tb testing.TB) [][2]string {
 		"signatures/mastodon/VECTORS.md",
 		"signatures/captured/mastodon.social-rfc9421-post.md",
 	} {
-		md := string(readCorpus(tb, f))
+		md := string(corpus.ReadFile(tb, f))
 		ins := sigInputLineRE.FindAllStringSubmatch(md, -1)
 		sigs := sig9421LineRE.FindAllStringSubmatch(md, -1)
 		for i := range min(len(ins), len(sigs)) {
@@ -29,7 +31,7 @@ func corpus9421(tb testing.TB) [][2]string {
 		}
 	}
 	// Appendix B folds long lines (RFC 8792).
-	md := unfold8792(string(readCorpus(tb, "signatures/rfc9421/rfc9421-appendix-B-examples.md")))
+	md := unfold8792(string(corpus.ReadFile(tb, "signatures/rfc9421/rfc9421-appendix-B-examples.md")))
 	ins := sigInputLineRE.FindAllStringSubmatch(md, -1)
 	sigs := sig9421LineRE.FindAllStringSubmatch(md, -1)
 	for i := range min(len(ins), len(sigs)) {

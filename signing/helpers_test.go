@@ -4,36 +4,14 @@ import (
 	"context"
 	"crypto/rsa"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/fedsite/fedsite/internal/corpus"
 )
-
-// corpusDir returns ../../shared/corpus relative to this package. A missing
-// corpus fails the test when CI=true and skips it otherwise.
-func corpusDir(tb testing.TB) string {
-	tb.Helper()
-	dir := filepath.Join("..", "..", "shared", "corpus")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("corpus folder %s missing (CI=true): %v", dir, err)
-		}
-		tb.Skipf("corpus folder %s missing; skipping (set CI=true to make this fatal)", dir)
-	}
-	return dir
-}
-
-func readCorpus(tb testing.TB, rel string) []byte {
-	tb.Helper()
-	b, err := os.ReadFile(filepath.Join(corpusDir(tb), filepath.FromSlash(rel)))
-	if err != nil {
-		tb.Fatalf("read corpus file: %v", err)
-	}
-	return b
-}
 
 var artworkRE = regexp.MustCompile(`(?s)<artwork>\s*(Signature|Authorization): (.*?)</artwork>`)
 
@@ -48,12 +26,12 @@ func corpusSignatureHeaders(tb testing.TB) []string {
 		"signatures/mastodon/VECTORS.md",
 		"signatures/captured/oeee.cafe-accept-hs2019.md",
 	} {
-		for _, m := range sigLineRE.FindAllStringSubmatch(string(readCorpus(tb, f)), -1) {
+		for _, m := range sigLineRE.FindAllStringSubmatch(string(corpus.ReadFile(tb, f)), -1) {
 			out = append(out, m[1])
 		}
 	}
 	// Appendix C folds its headers over several <artwork> lines.
-	xml := string(readCorpus(tb, "signatures/cavage12/appendix-C-test-values.xml"))
+	xml := string(corpus.ReadFile(tb, "signatures/cavage12/appendix-C-test-values.xml"))
 	for _, m := range artworkRE.FindAllStringSubmatch(xml, -1) {
 		var b strings.Builder
 		for _, line := range strings.Split(m[2], "\n") {
@@ -75,7 +53,7 @@ var vectorClock = time.Date(2023, 12, 20, 10, 0, 0, 0, time.UTC)
 
 func bobKey(tb testing.TB) *rsa.PrivateKey {
 	tb.Helper()
-	k, err := ParsePrivateKey(readCorpus(tb, "signatures/mastodon/bob_main-key.private.pem"))
+	k, err := ParsePrivateKey(corpus.ReadFile(tb, "signatures/mastodon/bob_main-key.private.pem"))
 	if err != nil {
 		tb.Fatal(err)
 	}

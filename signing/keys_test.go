@@ -14,6 +14,8 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/fedsite/fedsite/internal/corpus"
 )
 
 func TestKeyRoundTrip(t *testing.T) {
@@ -80,7 +82,7 @@ func TestParseKeysFormats(t *testing.T) {
 	}{
 		{"PKCS#1", enc("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(k)), true, false},
 		{"PKCS#8", enc("PRIVATE KEY", pkcs8), true, false},
-		{"Mastodon spec key (corpus)", readCorpus(t, "signatures/mastodon/bob_main-key.private.pem"), true, false},
+		{"Mastodon spec key (corpus)", corpus.ReadFile(t, "signatures/mastodon/bob_main-key.private.pem"), true, false},
 		{"PKCS#8 Ed25519", enc("PRIVATE KEY", ed8), true, false},
 		{"PKCS#8 EC", enc("PRIVATE KEY", ec8), false, true},
 		{"EC key", enc("EC PRIVATE KEY", ecDER), false, false},

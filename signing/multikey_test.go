@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fedsite/fedsite/internal/corpus"
 )
 
 func TestMultibaseRoundTrip(t *testing.T) {
@@ -59,7 +61,7 @@ func TestMultibaseCorpus(t *testing.T) {
 	} {
 		t.Run(f, func(t *testing.T) {
 			var doc asDoc
-			if err := json.Unmarshal(readCorpus(t, f), &doc); err != nil {
+			if err := json.Unmarshal(corpus.ReadFile(t, f), &doc); err != nil {
 				t.Fatal(err)
 			}
 			var ms []Multikey
@@ -173,14 +175,14 @@ func TestResolverMultikey(t *testing.T) {
 			d.serve(t, "/users/alice", "fedify/server.example_users_alice.json", "https://server.example")
 		}, "/users/alice#ed25519-key", "/users/alice", true, ""},
 		{"controller is another actor", func(t *testing.T, d *docServer) {
-			doc := strings.ReplaceAll(string(readCorpus(t, "fedify/server.example_users_alice.json")), "https://server.example", d.URL)
+			doc := strings.ReplaceAll(string(corpus.ReadFile(t, "fedify/server.example_users_alice.json")), "https://server.example", d.URL)
 			doc = strings.Replace(doc, `"controller": "`+d.URL+`/users/alice"`, `"controller": "`+d.URL+`/users/mallory"`, 1)
 			d.set("/users/alice", doc)
 		}, "/users/alice#ed25519-key", "", true, `key owner "` + "URL" + `/users/mallory" is not actor`},
 		{"bare Multikey confirmed by its controller", func(t *testing.T, d *docServer) {
 			d.serve(t, "/users/alice", "fedify/server.example_users_alice.json", "https://server.example")
 			d.set("/keys/alice", `{"id":"`+d.URL+`/keys/alice","type":"Multikey","controller":"`+d.URL+`/users/alice","publicKeyMultibase":"z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2"}`)
-			doc := strings.ReplaceAll(string(readCorpus(t, "fedify/server.example_users_alice.json")), "https://server.example", d.URL)
+			doc := strings.ReplaceAll(string(corpus.ReadFile(t, "fedify/server.example_users_alice.json")), "https://server.example", d.URL)
 			d.set("/users/alice", strings.Replace(doc, d.URL+"/users/alice#ed25519-key", d.URL+"/keys/alice", 1))
 		}, "/keys/alice", "/users/alice", true, ""},
 		{"bare Multikey its controller does not list", func(t *testing.T, d *docServer) {
@@ -189,11 +191,11 @@ func TestResolverMultikey(t *testing.T) {
 		}, "/keys/alice", "", true, "does not list"},
 		{"bare Multikey, controller lists another key", func(t *testing.T, d *docServer) {
 			d.set("/keys/alice", `{"id":"`+d.URL+`/keys/alice","type":"Multikey","controller":"`+d.URL+`/users/alice","publicKeyMultibase":"z6MkhVPuyvgG1RkMv67azDqDCDERPXVrUg1i3qchXY5EACE3"}`)
-			doc := strings.ReplaceAll(string(readCorpus(t, "fedify/server.example_users_alice.json")), "https://server.example", d.URL)
+			doc := strings.ReplaceAll(string(corpus.ReadFile(t, "fedify/server.example_users_alice.json")), "https://server.example", d.URL)
 			d.set("/users/alice", strings.Replace(doc, d.URL+"/users/alice#ed25519-key", d.URL+"/keys/alice", 1))
 		}, "/keys/alice", "", true, "lists a different key"},
 		{"bad multibase", func(t *testing.T, d *docServer) {
-			doc := strings.ReplaceAll(string(readCorpus(t, "fedify/server.example_users_alice.json")), "https://server.example", d.URL)
+			doc := strings.ReplaceAll(string(corpus.ReadFile(t, "fedify/server.example_users_alice.json")), "https://server.example", d.URL)
 			d.set("/users/alice", strings.Replace(doc, `"z6Mk`, `"m6Mk`, 1))
 		}, "/users/alice#ed25519-key", "", true, "not a base58btc"},
 	}

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/fedsite/fedsite/internal/corpus"
 )
 
 // docServer is a TLS test server serving AS2 documents by path.
@@ -53,7 +55,7 @@ func newDocServer(t *testing.T) *docServer {
 // serve puts a corpus document at path, replacing origin by the server URL.
 func (d *docServer) serve(t *testing.T, path, corpusFile, origin string) {
 	t.Helper()
-	d.set(path, strings.ReplaceAll(string(readCorpus(t, corpusFile)), origin, d.URL))
+	d.set(path, strings.ReplaceAll(string(corpus.ReadFile(t, corpusFile)), origin, d.URL))
 }
 
 func (d *docServer) set(path, doc string) {
@@ -188,9 +190,9 @@ func TestResolverUserAgent(t *testing.T) {
 
 func TestResolverRejects(t *testing.T) {
 	ctx := context.Background()
-	bobDoc := func(d *docServer) string {
-		return strings.ReplaceAll(string(readCorpus(t, "fedify/remote.domain_users_bob.json")), "https://remote.domain", d.URL)
-	}
+	// Read once here: the subtests' setups call bobDoc, and only this test's t may end this test.
+	bobJSON := string(corpus.ReadFile(t, "fedify/remote.domain_users_bob.json"))
+	bobDoc := func(d *docServer) string { return strings.ReplaceAll(bobJSON, "https://remote.domain", d.URL) }
 	tests := []struct {
 		name    string
 		setup   func(t *testing.T, d *docServer) (keyID string)
@@ -223,7 +225,7 @@ func TestResolverRejects(t *testing.T) {
 		}, ResolverConfig{}, "owner document has id"},
 		{"key object owner lists a different key", func(t *testing.T, d *docServer) string {
 			d.serve(t, "/key", "fedify/example.com_key.json", "https://example.com")
-			person := strings.ReplaceAll(string(readCorpus(t, "fedify/example.com_person.json")), "https://example.com", d.URL)
+			person := strings.ReplaceAll(string(corpus.ReadFile(t, "fedify/example.com_person.json")), "https://example.com", d.URL)
 			var doc map[string]any
 			json.Unmarshal([]byte(person), &doc)
 			var bob map[string]any

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/dunglas/httpsfv"
+
+	"github.com/fedsite/fedsite/internal/corpus"
 )
 
 var (
@@ -31,7 +33,7 @@ var (
 // VECTORS.md §3 (GET) and §4 (POST).
 func rfc9421Vectors(t *testing.T) (inputs, sigs []string) {
 	t.Helper()
-	md := string(readCorpus(t, "signatures/mastodon/VECTORS.md"))
+	md := string(corpus.ReadFile(t, "signatures/mastodon/VECTORS.md"))
 	for _, m := range sigInputLineRE.FindAllStringSubmatch(md, -1) {
 		inputs = append(inputs, m[1])
 	}
@@ -140,7 +142,7 @@ func unfold8792(s string) string {
 // title, unfolded, without the RFC 8792 notice.
 func appendixB(t *testing.T, title string) []string {
 	t.Helper()
-	md := string(readCorpus(t, "signatures/rfc9421/rfc9421-appendix-B-examples.md"))
+	md := string(corpus.ReadFile(t, "signatures/rfc9421/rfc9421-appendix-B-examples.md"))
 	i := strings.Index(md, title)
 	if i < 0 {
 		t.Fatalf("section %q not in Appendix B", title)
@@ -233,7 +235,7 @@ func TestRFC9421AppendixB(t *testing.T) {
 }
 
 func TestRFC9421CapturedMastodonSocial(t *testing.T) {
-	md := string(readCorpus(t, "signatures/captured/mastodon.social-rfc9421-post.md"))
+	md := string(corpus.ReadFile(t, "signatures/captured/mastodon.social-rfc9421-post.md"))
 	get := func(re string) string {
 		m := regexp.MustCompile(re).FindStringSubmatch(md)
 		if m == nil {

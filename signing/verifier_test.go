@@ -16,13 +16,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fedsite/fedsite/internal/corpus"
 )
 
 // vectorHeaders returns the GET and POST Signature values of VECTORS.md §1, §2.
 func vectorHeaders(t *testing.T) (get, post string) {
 	t.Helper()
 	var sigs []string
-	for _, m := range sigLineRE.FindAllStringSubmatch(string(readCorpus(t, "signatures/mastodon/VECTORS.md")), -1) {
+	for _, m := range sigLineRE.FindAllStringSubmatch(string(corpus.ReadFile(t, "signatures/mastodon/VECTORS.md")), -1) {
 		sigs = append(sigs, m[1])
 	}
 	if len(sigs) != 2 {
@@ -38,7 +40,7 @@ func bobResolver(t *testing.T) *staticResolver {
 	var actor struct {
 		PublicKey []keyEntry `json:"publicKey"`
 	}
-	if err := json.Unmarshal(readCorpus(t, "fedify/remote.domain_users_bob.json"), &actor); err != nil {
+	if err := json.Unmarshal(corpus.ReadFile(t, "fedify/remote.domain_users_bob.json"), &actor); err != nil {
 		t.Fatal(err)
 	}
 	pub, err := ParsePublicKey([]byte(actor.PublicKey[0].PublicKeyPem))
@@ -157,7 +159,7 @@ func signRaw(t *testing.T, r *http.Request, k *rsa.PrivateKey, keyID, alg string
 }
 
 func TestOeeeCafeHS2019(t *testing.T) {
-	md := string(readCorpus(t, "signatures/captured/oeee.cafe-accept-hs2019.md"))
+	md := string(corpus.ReadFile(t, "signatures/captured/oeee.cafe-accept-hs2019.md"))
 	get := func(re string) string {
 		m := regexp.MustCompile(re).FindStringSubmatch(md)
 		if m == nil {
@@ -171,7 +173,7 @@ func TestOeeeCafeHS2019(t *testing.T) {
 		ID        string   `json:"id"`
 		PublicKey keyEntry `json:"publicKey"`
 	}
-	if err := json.Unmarshal(readCorpus(t, "fedify/oeee.cafe_ap_users_3609fd4e-d51d-4db8-9f04-4189815864dd.json"), &actor); err != nil {
+	if err := json.Unmarshal(corpus.ReadFile(t, "fedify/oeee.cafe_ap_users_3609fd4e-d51d-4db8-9f04-4189815864dd.json"), &actor); err != nil {
 		t.Fatal(err)
 	}
 	pub, err := ParsePublicKey([]byte(actor.PublicKey.PublicKeyPem))
@@ -217,7 +219,7 @@ func TestOeeeCafeHS2019(t *testing.T) {
 // lower-cased) with the appendix's own 1024-bit key, and that the Verifier
 // still rejects that POST because it does not cover digest.
 func TestCavageBasicVector(t *testing.T) {
-	xml := readCorpus(t, "signatures/cavage12/appendix-C-test-values.xml")
+	xml := corpus.ReadFile(t, "signatures/cavage12/appendix-C-test-values.xml")
 	pub, err := ParsePublicKey(xml)
 	if err != nil {
 		t.Fatal(err)

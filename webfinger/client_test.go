@@ -7,12 +7,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/fedsite/fedsite/internal/corpus"
 )
 
 // hostOf returns the host:port of a test server.
@@ -270,13 +270,7 @@ func TestRoundTrip(t *testing.T) {
 	docs[alice.Subject] = alice
 	docs[actor] = alice
 	// The corpus answers, each served under this host for its subject's user.
-	var corpusFiles []string
-	if _, ok := findCorpus(t); ok {
-		corpusFiles = corpusJRDFiles
-	} else {
-		t.Logf("corpus folder missing; round-tripping the built-in document only")
-	}
-	for _, name := range corpusFiles {
+	for _, name := range corpusJRDFiles {
 		j := readCorpusJRD(t, name)
 		r, err := ParseResource(j.Subject)
 		if err != nil || !r.IsAcct() || r.User == "alice" {
@@ -286,10 +280,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 
 	c := newTestClient(t, ClientConfig{InsecureAllowHTTP: true})
-	want := 2
-	if corpusFiles != nil {
-		want += 9 // eleven files, two pairs of which share a subject user
-	}
+	want := 2 + 9 // alice by acct: and by URL; eleven corpus files, two pairs of which share a subject user
 	if len(docs) != want {
 		t.Fatalf("%d documents to serve, want %d", len(docs), want)
 	}
@@ -396,10 +387,7 @@ func TestActorIDCorpus(t *testing.T) {
 // different types) after a 404, with its templates pointed at a loopback server.
 func TestHostMetaCorpus(t *testing.T) {
 	var rec recorder
-	b, err := os.ReadFile(filepath.Join(corpusDir(t), "discovery", "mastodon-spec_host-meta.xml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := corpus.ReadFile(t, "discovery/mastodon-spec_host-meta.xml")
 	var srv *httptest.Server
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec.add(r)

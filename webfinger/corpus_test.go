@@ -2,34 +2,10 @@ package webfinger
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/fedsite/fedsite/internal/corpus"
 )
-
-// findCorpus returns the shared corpus, which lives beside the repository, and whether it is
-// there. A missing corpus fails the test under CI=true.
-func findCorpus(tb testing.TB) (string, bool) {
-	tb.Helper()
-	dir := filepath.Join("..", "..", "shared", "corpus")
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("corpus folder %s missing (CI=true): %v", dir, err)
-		}
-		return "", false
-	}
-	return dir, true
-}
-
-// corpusDir returns the shared corpus, skipping the test if it is missing outside CI.
-func corpusDir(tb testing.TB) string {
-	tb.Helper()
-	dir, ok := findCorpus(tb)
-	if !ok {
-		tb.Skipf("corpus folder missing; clone the shared folder beside the repository to run this test")
-	}
-	return dir
-}
 
 // corpusJRDFiles are the corpus's WebFinger answers, by path relative to the corpus.
 var corpusJRDFiles = []string{
@@ -49,27 +25,17 @@ var corpusJRDFiles = []string{
 // readCorpusJRD decodes one corpus WebFinger answer.
 func readCorpusJRD(tb testing.TB, name string) *JRD {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join(corpusDir(tb), filepath.FromSlash(name)))
-	if err != nil {
-		tb.Fatalf("read corpus: %v", err)
-	}
 	var j JRD
-	if err := json.Unmarshal(b, &j); err != nil {
+	if err := json.Unmarshal(corpus.ReadFile(tb, name), &j); err != nil {
 		tb.Fatalf("decode %s: %v", name, err)
 	}
 	return &j
 }
 
 // corpusResourceStrings collects resource-like strings from the corpus: subjects, aliases and
-// link targets of the WebFinger answers, and the id of every top-level JSON object. Without the
-// corpus (outside CI) it returns nothing.
+// link targets of the WebFinger answers, and the id of every top-level JSON object.
 func corpusResourceStrings(tb testing.TB) []string {
 	tb.Helper()
-	dir, ok := findCorpus(tb)
-	if !ok {
-		tb.Logf("corpus folder missing; fuzzing from the built-in seeds only")
-		return nil
-	}
 	var out []string
 	for _, name := range corpusJRDFiles {
 		j := readCorpusJRD(tb, name)
@@ -79,31 +45,20 @@ func corpusResourceStrings(tb testing.TB) []string {
 			out = append(out, l.Href, l.Template)
 		}
 	}
-	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || filepath.Ext(path) != ".json" {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
+	for _, f := range corpus.JSON(tb, ".") {
 		var obj struct {
 			ID                string `json:"id"`
 			PreferredUsername string `json:"preferredUsername"`
 			Webfinger         string `json:"webfinger"`
 		}
-		if json.Unmarshal(b, &obj) != nil {
-			return nil // arrays and non-objects carry no id
+		if json.Unmarshal(f.Data, &obj) != nil {
+			continue // arrays and non-objects carry no id
 		}
 		for _, s := range []string{obj.ID, obj.Webfinger} {
 			if s != "" {
 				out = append(out, s)
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		tb.Fatalf("walk corpus: %v", err)
 	}
 	return out
 }

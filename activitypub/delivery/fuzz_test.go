@@ -1,47 +1,25 @@
 package delivery
 
 import (
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fedsite/fedsite/internal/corpus"
 	"github.com/fedsite/fedsite/store"
 )
 
-// corpusDir is the shared corpus beside the repository.
-const corpusDir = "../../../shared/corpus"
-
 var inboxRE = regexp.MustCompile(`"(?:inbox|sharedInbox|endpoints\.sharedInbox)"\s*:\s*"([^"]+)"`)
 
-// corpusInboxes returns the inbox URLs of the actor documents in the corpus. Without the corpus it
-// fails under CI=true and skips otherwise.
+// corpusInboxes returns the inbox URLs of the actor documents in the corpus.
 func corpusInboxes(tb testing.TB) []string {
 	tb.Helper()
-	if _, err := os.Stat(corpusDir); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("corpus missing: %v", err)
-		}
-		tb.Skipf("corpus missing (%v); set up ../shared/corpus to run this", err)
-	}
 	var out []string
-	err := filepath.WalkDir(corpusDir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		for _, m := range inboxRE.FindAllSubmatch(b, -1) {
+	for _, f := range corpus.JSON(tb, ".") {
+		for _, m := range inboxRE.FindAllSubmatch(f.Data, -1) {
 			out = append(out, strings.ReplaceAll(string(m[1]), `\/`, "/"))
 		}
-		return nil
-	})
-	if err != nil {
-		tb.Fatal(err)
 	}
 	if len(out) == 0 {
 		tb.Fatal("no inbox found in the corpus")

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/internal/corpus"
 )
 
 // benchFile is a Mastodon Create{Note} of 3.5 KB, the shape research/DEPS.md measured (encoding/json
@@ -12,7 +13,7 @@ import (
 const benchFile = "mastodon/akkoma_mastodon-post-activity.json"
 
 func BenchmarkDecode(b *testing.B) {
-	data := readCorpusFile(b, benchFile)
+	data := corpus.ReadFile(b, benchFile)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -23,7 +24,7 @@ func BenchmarkDecode(b *testing.B) {
 }
 
 func BenchmarkMarshal(b *testing.B) {
-	o, err := vocab.Decode(readCorpusFile(b, benchFile))
+	o, err := vocab.Decode(corpus.ReadFile(b, benchFile))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -38,7 +39,7 @@ func BenchmarkMarshal(b *testing.B) {
 // BenchmarkDecodeGenericBaseline decodes the same file into map[string]any with UseNumber-free
 // json.Unmarshal, for comparison on the same machine.
 func BenchmarkDecodeGenericBaseline(b *testing.B) {
-	data := readCorpusFile(b, benchFile)
+	data := corpus.ReadFile(b, benchFile)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {

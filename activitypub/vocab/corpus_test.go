@@ -3,85 +3,26 @@ package vocab_test
 import (
 	"bytes"
 	"encoding/json"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/internal/corpus"
 )
-
-// corpusDir returns the shared payload corpus: the repository root is two levels above this
-// package and the shared folder sits beside the repository. Without it the test fails under CI and
-// is skipped locally.
-func corpusDir(tb testing.TB) string {
-	tb.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "corpus")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("corpus folder %s is missing: %v", dir, err)
-		}
-		tb.Skipf("corpus folder %s is missing (%v); the test fails instead when CI=true", dir, err)
-	}
-	return dir
-}
-
-type corpusFile struct {
-	name string // path relative to the corpus folder, slash-separated
-	data []byte
-}
 
 // corpusFiles returns every .json payload of the corpus except the JSON-LD context documents in
 // contexts/ and the JSON Schemas in nodeinfo/, which are not AS2 documents. WebFinger JRDs, NodeInfo
 // examples and the expanded JSON-LD captures stay in: they must decode too (into Extra).
-func corpusFiles(tb testing.TB) []corpusFile {
+func corpusFiles(tb testing.TB) []corpus.File {
 	tb.Helper()
-	return readCorpus(tb, func(name string) bool {
-		return !strings.HasPrefix(name, "contexts/") &&
-			!(strings.HasPrefix(name, "nodeinfo/") && strings.HasSuffix(name, ".schema.json"))
-	})
-}
-
-func readCorpus(tb testing.TB, keep func(string) bool) []corpusFile {
-	tb.Helper()
-	dir := corpusDir(tb)
-	var files []corpusFile
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".json") {
-			return err
+	var files []corpus.File
+	for _, f := range corpus.JSON(tb, ".") {
+		if !strings.HasPrefix(f.Name, "contexts/") &&
+			!(strings.HasPrefix(f.Name, "nodeinfo/") && strings.HasSuffix(f.Name, ".schema.json")) {
+			files = append(files, f)
 		}
-		rel, err := filepath.Rel(dir, path)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		if !keep(rel) {
-			return nil
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		files = append(files, corpusFile{rel, data})
-		return nil
-	})
-	if err != nil {
-		tb.Fatalf("walk corpus: %v", err)
-	}
-	if len(files) == 0 {
-		tb.Fatalf("no .json files under %s", dir)
 	}
 	return files
-}
-
-func readCorpusFile(tb testing.TB, name string) []byte {
-	tb.Helper()
-	data, err := os.ReadFile(filepath.Join(corpusDir(tb), filepath.FromSlash(name)))
-	if err != nil {
-		tb.Fatalf("read corpus file: %v", err)
-	}
-	return data
 }
 
 // generic decodes data without the package under test, keeping numbers exact.
@@ -135,13 +76,13 @@ func TestCorpusDecode(t *testing.T) {
 	activityTypes := []string{"Follow", "Undo", "Create", "Accept", "Announce", "Like", "Delete", "Update"}
 	var files, actors, withShared, withPEM, activities, withBoth int
 	for _, f := range corpusFiles(t) {
-		t.Run(f.name, func(t *testing.T) {
-			o, err := vocab.Decode(f.data)
+		t.Run(f.Name, func(t *testing.T) {
+			o, err := vocab.Decode(f.Data)
 			if err != nil {
 				t.Fatalf("Decode: %v", err)
 			}
 			files++
-			g, _ := generic(t, f.data).(map[string]any)
+			g, _ := generic(t, f.Data).(map[string]any)
 			if o.IsActor() {
 				actors++
 				// Some AS2 spec examples describe anonymous actors; the id must match whatever is there.

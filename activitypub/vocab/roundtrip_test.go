@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/internal/corpus"
 )
 
 // TestCorpusRoundTrip decodes every corpus file, encodes it and decodes the result again. The two
@@ -17,8 +18,8 @@ import (
 // normalise, which spells out the normalisations the package documentation promises.
 func TestCorpusRoundTrip(t *testing.T) {
 	for _, f := range corpusFiles(t) {
-		t.Run(f.name, func(t *testing.T) {
-			o1, err := vocab.Decode(f.data)
+		t.Run(f.Name, func(t *testing.T) {
+			o1, err := vocab.Decode(f.Data)
 			if err != nil {
 				t.Fatalf("Decode: %v", err)
 			}
@@ -34,7 +35,7 @@ func TestCorpusRoundTrip(t *testing.T) {
 				again, _ := o2.MarshalJSON()
 				t.Fatalf("object changed by a round trip:\nfirst  %s\nsecond %s", out, again)
 			}
-			want := normalise(generic(t, f.data))
+			want := normalise(generic(t, f.Data))
 			if p := firstDiff("$", want, normalise(generic(t, out))); p != "" {
 				t.Fatalf("encoded JSON differs from input beyond the documented normalisations: %s\n%s", p, out)
 			}
@@ -54,7 +55,7 @@ func TestCorpusRoundTrip(t *testing.T) {
 // TestRoundTripDetectsLoss makes sure the comparison above is not vacuous: dropping an unknown
 // member or changing a known one must be reported.
 func TestRoundTripDetectsLoss(t *testing.T) {
-	data := readCorpusFile(t, "mastodon/activities_create_note.json")
+	data := corpus.ReadFile(t, "mastodon/activities_create_note.json")
 	want := normalise(generic(t, data))
 	for _, tc := range []struct {
 		name   string
@@ -82,7 +83,7 @@ func TestRoundTripDetectsLoss(t *testing.T) {
 }
 
 func TestEncodeDeterministic(t *testing.T) {
-	data := readCorpusFile(t, "mastodon/akkoma_mastodon-post-activity-contentmap.json")
+	data := corpus.ReadFile(t, "mastodon/akkoma_mastodon-post-activity-contentmap.json")
 	o, err := vocab.Decode(data)
 	if err != nil {
 		t.Fatal(err)

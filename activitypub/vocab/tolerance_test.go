@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/internal/corpus"
 )
 
 // TestTolerance proves each tolerance rule against a real corpus file (or, where the corpus has no
@@ -329,7 +330,7 @@ func TestTolerance(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			data := []byte(tc.json)
 			if tc.file != "" {
-				data = readCorpusFile(t, tc.file)
+				data = corpus.ReadFile(t, tc.file)
 			}
 			o, err := vocab.Decode(data)
 			if err != nil {

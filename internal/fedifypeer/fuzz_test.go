@@ -3,55 +3,19 @@ package fedifypeer
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/fedsite/fedsite/internal/corpus"
 )
 
-// corpusDir returns shared/corpus, which sits beside the repository root.
-// Without it the test fails when CI=true and skips otherwise.
-func corpusDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for !fileExists(filepath.Join(dir, "go.mod")) {
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
-	corpus := filepath.Join(dir, "..", "shared", "corpus")
-	if info, err := os.Stat(corpus); err != nil || !info.IsDir() {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("corpus folder %s missing: %v", corpus, err)
-		}
-		tb.Skipf("corpus folder %s missing (set CI=true to make this fatal): %v", corpus, err)
-	}
-	return corpus
-}
-
-// corpusDocuments returns the JSON documents under corpus/fedify, the
-// payloads Fedify's own tests use.
+// corpusDocuments returns the JSON documents of the corpus's fedify folder, the payloads Fedify's
+// own tests use.
 func corpusDocuments(tb testing.TB) [][]byte {
 	tb.Helper()
-	files, err := filepath.Glob(filepath.Join(corpusDir(tb), "fedify", "*.json"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if len(files) == 0 {
-		tb.Fatal("corpus/fedify holds no JSON files")
-	}
 	var docs [][]byte
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		docs = append(docs, b)
+	for _, f := range corpus.JSON(tb, "fedify") {
+		docs = append(docs, f.Data)
 	}
 	return docs
 }

@@ -3,60 +3,18 @@ package sqlstore
 import (
 	"bytes"
 	"context"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"runtime"
-	"strings"
 	"testing"
 
+	"github.com/fedsite/fedsite/internal/corpus"
 	"github.com/fedsite/fedsite/store"
 )
-
-// corpusDir returns /work/shared/corpus as seen from this package: ../../shared/corpus relative to
-// the repository root. When it is missing the test fails under CI=true and is skipped otherwise.
-func corpusDir(tb testing.TB) string {
-	tb.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "corpus")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("corpus folder %s is missing: %v", dir, err)
-		}
-		tb.Skipf("corpus folder %s is missing (%v); fuzz seeds need it", dir, err)
-	}
-	return dir
-}
-
-// corpusDocs returns up to max JSON payloads from the corpus.
-func corpusDocs(tb testing.TB, max int) [][]byte {
-	tb.Helper()
-	var docs [][]byte
-	err := filepath.WalkDir(corpusDir(tb), func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".json") || len(docs) >= max {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		docs = append(docs, b)
-		return nil
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if len(docs) == 0 {
-		tb.Fatal("no JSON payloads in the corpus")
-	}
-	return docs
-}
 
 // FuzzDocumentRoundTrip checks that any document bytes, real federation payloads first, come back
 // byte for byte, and that ids of any shape are stored and found.
 func FuzzDocumentRoundTrip(f *testing.F) {
-	for _, doc := range corpusDocs(f, 200) {
-		f.Add("https://news.example/notes/1", doc)
+	docs := corpus.JSON(f, ".")
+	for _, c := range docs[:min(len(docs), 200)] {
+		f.Add("https://news.example/notes/1", c.Data)
 	}
 	f.Add("", []byte(nil))
 	f.Add("'; DROP TABLE objects; --", []byte{0, 0xff, '"'})
