@@ -183,7 +183,6 @@ func testRequestB() (*http.Request, []byte) {
 }
 
 func TestRFC9421AppendixB(t *testing.T) {
-	keysBlocks := func(title string) string { return appendixB(t, title)[0] }
 	tests := []struct {
 		name, section, keyTitle, alg string
 		policy                       string // reason Verify gives under fedsite's coverage rules
@@ -198,7 +197,7 @@ func TestRFC9421AppendixB(t *testing.T) {
 				t.Fatalf("want base and header blocks, got %d", len(blocks))
 			}
 			wantBase, headers := blocks[0], blocks[1]
-			pemBlock := keysBlocks(tt.keyTitle)
+			pemBlock := appendixB(t, tt.keyTitle)[0]
 			pub, err := ParsePublicKey([]byte(pemBlock))
 			if err != nil {
 				t.Fatal(err)

@@ -410,33 +410,33 @@ func TestVerifyAccepts(t *testing.T) {
 		method string
 		target string // request as received
 		signAt time.Time
-		mutate func(r *http.Request)
+		mutate func(t *testing.T, r *http.Request)
 	}{
 		{"date 64 min old", "POST", "/inbox", now.Add(-64 * time.Minute), nil},
 		{"date 59 min ahead", "POST", "/inbox", now.Add(59 * time.Minute), nil},
-		{"stray Signature prefix", "GET", "/inbox", now, func(r *http.Request) {
+		{"stray Signature prefix", "GET", "/inbox", now, func(t *testing.T, r *http.Request) {
 			r.Header.Set("Signature", "Signature "+r.Header.Get("Signature"))
 		}},
-		{"lower-case digest algorithm", "POST", "/inbox", now, func(r *http.Request) {
+		{"lower-case digest algorithm", "POST", "/inbox", now, func(t *testing.T, r *http.Request) {
 			r.Header.Set("Digest", "sha-256="+strings.TrimPrefix(r.Header.Get("Digest"), "SHA-256="))
 			signRaw(t, r, bob, bobKeyID, "rsa-sha256", []string{"(request-target)", "host", "date", "digest"}, nil)
 		}},
-		{"digest list", "POST", "/inbox", now, func(r *http.Request) {
+		{"digest list", "POST", "/inbox", now, func(t *testing.T, r *http.Request) {
 			r.Header.Set("Digest", "SHA-512=AAAA, "+r.Header.Get("Digest"))
 			signRaw(t, r, bob, bobKeyID, "hs2019", []string{"(request-target)", "host", "date", "digest"}, nil)
 		}},
-		{"hs2019 with (created) and no Date", "POST", "/inbox", now, func(r *http.Request) {
+		{"hs2019 with (created) and no Date", "POST", "/inbox", now, func(t *testing.T, r *http.Request) {
 			r.Header.Del("Date")
 			p := &sigParams{created: "1703066400", expires: "1703066700"}
 			signRaw(t, r, bob, bobKeyID, "", []string{"(request-target)", "(created)", "(expires)", "host", "digest"}, p)
 		}},
 		{"query signed", "GET", "/outbox?page=true", now, nil},
-		{"query not signed (old Mastodon)", "GET", "/outbox?page=true", now, func(r *http.Request) {
+		{"query not signed (old Mastodon)", "GET", "/outbox?page=true", now, func(t *testing.T, r *http.Request) {
 			// Re-sign the same request as if the sender had dropped the query.
 			q := r.URL.RawQuery
 			r.URL.RawQuery = ""
 			if err := Sign(r, key, nil, now); err != nil {
-				panic(err)
+				t.Fatal(err)
 			}
 			r.URL.RawQuery = q
 		}},
@@ -453,7 +453,7 @@ func TestVerifyAccepts(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.mutate != nil {
-				tt.mutate(r)
+				tt.mutate(t, r)
 			}
 			got, err := newVerifierT(t, bobResolver(t), now).Verify(context.Background(), r, body)
 			if err != nil {

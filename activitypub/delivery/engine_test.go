@@ -19,7 +19,7 @@ import (
 
 func TestNewRequiresFields(t *testing.T) {
 	keys := func(context.Context, string) (signing.Key, error) { return signing.Key{}, nil }
-	full := func() Config {
+	full := func(t *testing.T) Config {
 		e := newEnv(t, nil)
 		return Config{Queue: e.st, Inboxes: e.st, Documents: e.st, Keys: keys, Deliveries: e.st}
 	}
@@ -37,7 +37,7 @@ func TestNewRequiresFields(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := full()
+			cfg := full(t)
 			tt.edit(&cfg)
 			_, err := New(cfg)
 			if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), tt.field) {
@@ -45,7 +45,7 @@ func TestNewRequiresFields(t *testing.T) {
 			}
 		})
 	}
-	if _, err := New(full()); err != nil {
+	if _, err := New(full(t)); err != nil {
 		t.Fatalf("New with every required field: %v", err)
 	}
 }
