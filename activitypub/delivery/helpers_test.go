@@ -203,8 +203,15 @@ func (in *inbox) snapshot() []hit {
 
 // clock is a Config.Now that moves only when the test moves it.
 type clock struct {
-	mu  sync.Mutex
-	now time.Time
+	mu         sync.Mutex
+	begin, now time.Time
+}
+
+// start returns where the clock started.
+func (c *clock) start() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.begin
 }
 
 // Now tells the clock's time.
@@ -346,7 +353,8 @@ type sim struct {
 // newSim builds a sim with the package's default Retry policy and breaker; edit, if not nil,
 // adjusts the Config after.
 func newSim(t *testing.T, answer func(inbox string, at time.Time) int, edit func(*Config)) *sim {
-	s := &sim{clock: &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}, logs: &logRecords{},
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s := &sim{clock: &clock{begin: start, now: start}, logs: &logRecords{},
 		hits: make(map[string][]time.Time), answer: answer}
 	s.q = &simQueue{clock: s.clock}
 	s.env = newEnv(t, func(c *Config) {
