@@ -88,9 +88,8 @@
 // the breaker's time ends, without counting as attempts. Then one delivery probes the host; success
 // closes the breaker, failure opens it again for twice as long, up to 12 h. The breaker thus only
 // ever moves a delivery's attempts later than its retry schedule: it never fails one, nor gives it
-// up sooner. A healthy host's state is reused for
-// up to a second rather than read for every delivery, so another instance's failures reach this one
-// that late at most.
+// up sooner. A healthy host's state is reused for up to a second rather than read for every
+// delivery, so another instance's failures reach this one that late at most.
 //
 // # Status and counters
 //
