@@ -57,8 +57,10 @@ type Config struct {
 	DeliveryTimeout time.Duration
 
 	// DeliveryAttempts is how many times a delivery that failed with a network error, 408, 429 or a
-	// 5xx answer is tried in all before it is given up. Default: 10. The wait doubles from
-	// DeliveryBackoff between attempts, with jitter, up to 12 h; a Retry-After answer is honoured.
+	// 5xx answer is tried in all before it is given up. The wait after the n-th failure is
+	// DeliveryBackoff × n⁴ plus up to 25 % jitter, at most 24 h; a Retry-After answer is honoured.
+	// Default: 16, over at least 49 h 31 min (delivery.Backoff; the delivery package documents
+	// the schedule).
 	DeliveryAttempts int
 
 	// DeliveryBackoff is the wait before the second attempt of a delivery. Default: 1 s.
@@ -152,8 +154,6 @@ type Config struct {
 
 const (
 	defaultMaxBody        = 1 << 20
-	defaultAttempts       = 10
-	defaultBackoff        = time.Second
 	defaultRemoteActorTTL = 24 * time.Hour
 	defaultPageSize       = 20
 	defaultClientTimeout  = 30 * time.Second
@@ -176,12 +176,6 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = defaultMaxBody
-	}
-	if cfg.DeliveryAttempts <= 0 {
-		cfg.DeliveryAttempts = defaultAttempts
-	}
-	if cfg.DeliveryBackoff <= 0 {
-		cfg.DeliveryBackoff = defaultBackoff
 	}
 	if cfg.RemoteActorTTL <= 0 {
 		cfg.RemoteActorTTL = defaultRemoteActorTTL

@@ -23,6 +23,7 @@ func (f *Federation) newEngine() (*delivery.Engine, error) {
 	}
 	retry := cfg.DeliveryRetry
 	if retry == nil {
+		// Zero fields take delivery.Backoff's defaults, which are declared there only.
 		retry = delivery.Backoff{Base: cfg.DeliveryBackoff, Attempts: cfg.DeliveryAttempts}
 	}
 	e, err := delivery.New(delivery.Config{

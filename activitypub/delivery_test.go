@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -110,5 +113,61 @@ func TestDeliveryStatus(t *testing.T) {
 	}
 	if stats.Delivered < 2 { // the Accept and the Create
 		t.Errorf("stats %+v, want at least 2 delivered", stats)
+	}
+}
+
+// TestDefaultDeliveryAttempts checks that a Federation left to its defaults gives a delivery the
+// 16 attempts of delivery's default schedule. The clock stands still in the past, so the retries
+// are due at once and the schedule's days pass in no time; the breaker, which would hold them on
+// that clock, is off.
+func TestDefaultDeliveryAttempts(t *testing.T) {
+	ctx := t.Context()
+	var hits atomic.Int32
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer down.Close()
+	st := memstore.New()
+	then := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	fed, err := activitypub.New(activitypub.Config{
+		BaseURL: "https://news.test", Store: st,
+		Actors: activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
+			return &activitypub.Actor{Username: name}, nil
+		}),
+		InsecureAllowHTTP:      true,
+		InsecureAllowAddresses: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		BreakerThreshold:       -1,
+		Now:                    func() time.Time { return then },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddFollower(ctx, store.Follower{ActorID: fed.ActorID("news"), FollowerID: down.URL + "/u/a", Inbox: down.URL + "/inbox"}); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { fed.Run(runCtx); close(done) }()
+	defer func() { cancel(); <-done }()
+	if err := fed.Publish(ctx, "news", activitypub.Article{URL: "https://news.test/articles/down", Title: "Down"}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		s, err := fed.DeliveryStats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Failed == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stats %+v after %d attempts, want the delivery given up", s, hits.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := hits.Load(); n != 16 {
+		t.Errorf("%d attempts, want the default schedule's 16", n)
 	}
 }

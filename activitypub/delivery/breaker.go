@@ -78,6 +78,9 @@ func (e *Engine) prefetchHosts(ctx context.Context, hosts ...string) {
 
 // hostOK closes the host's breaker after the host answered, if there was anything to reset.
 func (e *Engine) hostOK(ctx context.Context, log *slog.Logger, host string, st store.HostState, probe bool) {
+	if e.failing.remove(host) {
+		log.LogAttrs(ctx, slog.LevelInfo, "delivery: host answers again")
+	}
 	if e.cfg.Hosts == nil || e.cfg.BreakerThreshold < 0 || (st.Failures == 0 && !probe) {
 		return
 	}
@@ -167,4 +170,37 @@ func (c *hostCache) forget(host string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.m, host)
+}
+
+// failingHosts remembers the hosts whose deliveries failed since they last answered, in this
+// process, so that only the first failure of each is logged at Info. When full it is emptied: a
+// host then failing still has one more failure logged at Info.
+type failingHosts struct {
+	mu sync.Mutex
+	m  map[string]struct{}
+}
+
+// add notes a failure of host and reports whether it is the first since the host last answered.
+func (f *failingHosts) add(host string) (first bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.m[host]; ok {
+		return false
+	}
+	if f.m == nil || len(f.m) >= hostCacheSize {
+		f.m = make(map[string]struct{})
+	}
+	f.m[host] = struct{}{}
+	return true
+}
+
+// remove notes that host answered, and reports whether it was failing.
+func (f *failingHosts) remove(host string) (was bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.m[host]; !ok {
+		return false
+	}
+	delete(f.m, host)
+	return true
 }

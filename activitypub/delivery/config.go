@@ -85,8 +85,9 @@ type Config struct {
 	PollInterval time.Duration
 	// PageSize is how many inboxes one fan-out job expands. Default: 500.
 	PageSize int
-	// Retry decides whether and when a failed delivery is tried again. Default:
-	// [Backoff]{} (1 s × 2ⁿ with jitter, at most 12 h apart, 10 attempts).
+	// Retry decides whether and when a failed delivery is tried again. Default: [Backoff]{}
+	// (1 s × n⁴ plus up to 25 % jitter, 16 attempts over at least 49 h 31 min; the package
+	// documentation has the table).
 	Retry RetryPolicy
 	// BreakerThreshold is how many consecutive failures open a host's circuit breaker. -1 disables
 	// the breaker. Default: 10.

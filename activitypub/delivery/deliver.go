@@ -26,7 +26,7 @@ func (e *Engine) fanOut(ctx context.Context, t task) {
 	log := e.log.With(slog.String("activity", p.Activity), slog.String("actor", p.Actor))
 	inboxes, err := e.cfg.Inboxes.DeliveryInboxes(ctx, p.Actor, p.After, e.cfg.PageSize)
 	if err != nil {
-		e.retryJob(ctx, log, t, fmt.Errorf("delivery: fan-out inboxes: %w", err), 0)
+		e.retryJob(ctx, log, t, fmt.Errorf("delivery: fan-out inboxes: %w", err), 0, false)
 		return
 	}
 	pg := payload{Activity: p.Activity, Object: p.Object, Actor: p.Actor, Page: p.Page, Behind: p.Behind}
@@ -43,7 +43,7 @@ func (e *Engine) fanOut(ctx context.Context, t task) {
 	if len(pg.Inboxes) > 0 {
 		j, err := pageJob(pg)
 		if err != nil {
-			e.retryJob(ctx, log, t, err, 0)
+			e.retryJob(ctx, log, t, err, 0, false)
 			return
 		}
 		jobs = append(jobs, j)
@@ -54,7 +54,7 @@ func (e *Engine) fanOut(ctx context.Context, t task) {
 		next.Page++
 		j, err := fanOutJob(next)
 		if err != nil {
-			e.retryJob(ctx, log, t, err, 0)
+			e.retryJob(ctx, log, t, err, 0, false)
 			return
 		}
 		jobs = append(jobs, j)
@@ -62,7 +62,7 @@ func (e *Engine) fanOut(ctx context.Context, t task) {
 	// Recorded, all in one write, before the Ack, so that the page's deliveries never find their
 	// records missing (openPage) nor have theirs overwritten by these.
 	if err := e.cfg.Deliveries.RecordDelivery(ctx, queued...); err != nil {
-		e.retryJob(ctx, log, t, fmt.Errorf("delivery: fan-out records: %w", err), 0)
+		e.retryJob(ctx, log, t, fmt.Errorf("delivery: fan-out records: %w", err), 0, false)
 		return
 	}
 	if err := e.cfg.Queue.Ack(ctx, t.l, jobs...); err != nil {
@@ -110,7 +110,7 @@ func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 		// settled, stays so.
 		blocked, err := e.blocked(ctx, p, p.Inbox)
 		if err != nil {
-			e.retryJob(ctx, log, t, err, 0)
+			e.retryJob(ctx, log, t, err, 0, false)
 			return
 		}
 		if len(blocked) > 0 {
@@ -128,12 +128,12 @@ func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 		return
 	}
 	if err != nil {
-		e.retryJob(ctx, log, t, err, 0)
+		e.retryJob(ctx, log, t, err, 0, false)
 		return
 	}
 	key, err := e.cfg.Keys(ctx, p.Actor)
 	if err != nil {
-		e.retryJob(ctx, log, t, fmt.Errorf("delivery: key of %s: %w", p.Actor, err), 0)
+		e.retryJob(ctx, log, t, fmt.Errorf("delivery: key of %s: %w", p.Actor, err), 0, false)
 		return
 	}
 	code, asked, err := e.post(ctx, p.Inbox, key, doc)
@@ -180,12 +180,14 @@ func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 		if code != http.StatusTooManyRequests {
 			e.hostFailed(ctx, log, t.host)
 		}
-		e.retryJob(ctx, log, t, err, asked)
+		e.retryJob(ctx, log, t, err, asked, true)
 	}
 }
 
-// retryJob counts a failed attempt and puts the task back per the retry policy, or gives up.
-func (e *Engine) retryJob(ctx context.Context, log *slog.Logger, t task, err error, asked time.Duration) {
+// retryJob counts a failed attempt and puts the task back per the retry policy, or gives up. A
+// failure of the host itself (hostDown: no answer, or 408, 429, 5xx) is logged at Info if it is the
+// host's first since it last answered, so that an outage shows once per host above Debug.
+func (e *Engine) retryJob(ctx context.Context, log *slog.Logger, t task, err error, asked time.Duration, hostDown bool) {
 	if ctx.Err() != nil {
 		// Run is stopping, which may be all that failed: nothing is counted. As after a post cut
 		// short (see deliver), a job stays leased and a page puts the delivery back.
@@ -202,7 +204,11 @@ func (e *Engine) retryJob(ctx context.Context, log *slog.Logger, t task, err err
 	}
 	e.retried.Add(1)
 	e.putBack(ctx, t, e.cfg.Now().Add(wait), failed, err.Error())
-	log.LogAttrs(ctx, slog.LevelDebug, "delivery: will retry", slog.Int("failed", failed), slog.Duration("wait", wait), slog.Any("err", err))
+	lvl, msg := slog.LevelDebug, "delivery: will retry"
+	if hostDown && e.failing.add(t.host) {
+		lvl, msg = slog.LevelInfo, "delivery: host failing, will retry"
+	}
+	log.LogAttrs(ctx, lvl, msg, slog.Int("failed", failed), slog.Duration("wait", wait), slog.Any("err", err))
 }
 
 // putBack returns a task to the queue, not to run before at, after failed failed attempts, and
@@ -244,12 +250,12 @@ func (e *Engine) blocked(ctx context.Context, p payload, inboxes ...string) (map
 
 // maxBehindWait bounds how long a delivery waits before it looks again at the earlier activities
 // it stays behind; the wait doubles from a second with each look. After behindPatience it waits no
-// more: an earlier delivery still unsettled then is one to a host that has failed for a day, or one
-// lost with a page job given up (its records stay "queued"), and waiting longer would hold this
-// delivery for good.
+// more: an earlier delivery still unsettled then is one to a host that has failed for longer than
+// the default retry schedule lasts (at most about 62 h), or one lost with a page job given up (its
+// records stay "queued"), and waiting longer would hold this delivery for good.
 const (
 	maxBehindWait  = 5 * time.Minute
-	behindPatience = 24 * time.Hour
+	behindPatience = 72 * time.Hour
 )
 
 // waitBehind puts a deliver job back, without counting an attempt, until it looks again at the
@@ -277,7 +283,7 @@ func (e *Engine) giveUp(ctx context.Context, log *slog.Logger, t task, failed in
 	if t.page != nil {
 		t.page.done(ctx, e)
 	}
-	log.LogAttrs(ctx, slog.LevelWarn, "delivery: failed", slog.Int("failed", failed), slog.Any("err", err))
+	log.LogAttrs(ctx, slog.LevelWarn, "delivery: given up", slog.Int("failed", failed), slog.Any("err", err))
 }
 
 // failPage records "failed" the deliveries of a page job given up before it could open that its

@@ -23,6 +23,8 @@ type Engine struct {
 	docs docCache
 	// hosts keeps healthy hosts' breaker state briefly (see checkBreaker).
 	hosts hostCache
+	// failing notes the hosts failing since they last answered, to log each outage once at Info.
+	failing failingHosts
 
 	clientsMu sync.Mutex
 	clients   map[string]*http.Client // by key id: signs with that key, double-knocking per host
@@ -257,7 +259,7 @@ func (e *Engine) lease(ctx context.Context, tokens chan struct{}, ready chan<- t
 					// Run is stopping: the page was not started, it is put back as it was.
 					e.release(ctx, t)
 				case err != nil:
-					e.retryJob(ctx, e.log.With(slog.String("activity", t.p.Activity)), t, err, 0)
+					e.retryJob(ctx, e.log.With(slog.String("activity", t.p.Activity)), t, err, 0, false)
 				case pg != nil:
 					open = append(open, pg)
 				}

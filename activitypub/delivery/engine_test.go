@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -318,59 +317,6 @@ func TestFailures(t *testing.T) {
 }
 
 func hostOf(in *inbox) string { return strings.TrimPrefix(in.srv.URL, "http://") }
-
-// TestBreaker opens a host's breaker after the threshold, defers its jobs without attempts, and
-// closes it after a successful probe.
-func TestBreaker(t *testing.T) {
-	var down atomic.Bool
-	down.Store(true)
-	in := newInbox(t, func(_ int, w http.ResponseWriter, _ *http.Request) bool {
-		if down.Load() {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return true
-		}
-		return false
-	})
-	e := newEnv(t, func(c *Config) {
-		c.BreakerThreshold = 3
-		c.BreakerCooldown = 300 * time.Millisecond
-		c.PerHost = 1
-		c.Retry = Backoff{Base: 5 * time.Millisecond, Max: 20 * time.Millisecond, Attempts: 10}
-	})
-	for i := range 5 {
-		e.follow(t, fmt.Sprintf("https://remote.test/u/%d", i), in.url(fmt.Sprintf("/inbox/%d", i)))
-	}
-	e.run(t)
-	if err := e.eng.Enqueue(t.Context(), Activity{ID: testActivity, ActorID: testActor}); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the breaker to open", func() bool {
-		st := e.hostState(t, hostOf(in))
-		return st.OpenUntil.After(time.Now())
-	})
-	waitFor(t, "deferred jobs", func() bool {
-		s, _ := e.eng.Stats(t.Context())
-		return s.Deferred > 0
-	})
-	// While open, no request reaches the host.
-	before := in.count()
-	st := e.hostState(t, hostOf(in))
-	time.Sleep(time.Until(st.OpenUntil) - 20*time.Millisecond)
-	if n := in.count(); n != before {
-		t.Errorf("%d requests while the breaker was open", n-before)
-	}
-	down.Store(false)
-	waitFor(t, "every delivery after recovery", func() bool {
-		s, _ := e.eng.Stats(t.Context())
-		return s.Delivered == 5
-	})
-	if st := e.hostState(t, hostOf(in)); st.Failures != 0 || !st.OpenUntil.IsZero() {
-		t.Errorf("host state %+v after recovery, want closed", st)
-	}
-	if s, _ := e.eng.Stats(t.Context()); s.DeadLettered != 0 {
-		t.Errorf("%d dead-lettered: deferrals must not use up attempts", s.DeadLettered)
-	}
-}
 
 // TestOrdering: a Delete enqueued after a Create of the same object reaches each inbox after it,
 // even when the Create needs retries.

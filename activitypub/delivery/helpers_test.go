@@ -5,9 +5,11 @@ import (
 	"crypto/rsa"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -198,3 +200,299 @@ func (in *inbox) snapshot() []hit {
 	defer in.mu.Unlock()
 	return slices.Clone(in.hits)
 }
+
+// clock is a Config.Now that moves only when the test moves it.
+type clock struct {
+	mu         sync.Mutex
+	begin, now time.Time
+}
+
+// start returns where the clock started.
+func (c *clock) start() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.begin
+}
+
+// Now tells the clock's time.
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// advance moves the clock to t, if t is later.
+func (c *clock) advance(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.After(c.now) {
+		c.now = t
+	}
+}
+
+// simQueue is a queue on a test clock, for running an engine through days of retries in no time:
+// next hands out the job due first (of those sharing an ordering key, only the oldest), and moves
+// the clock to its NotBefore. The engine's calls run on the test's goroutine, but the completer's
+// acks on its own.
+type simQueue struct {
+	store.Queue // the methods the engine does not call are left nil
+	clock       *clock
+	mu          sync.Mutex
+	seq         int
+	waiting     []simJob // neither leased, finished nor dead
+	dead        []store.Job
+}
+
+type simJob struct {
+	store.Job
+	seq int
+}
+
+func (q *simQueue) Enqueue(_ context.Context, jobs ...store.Job) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, j := range jobs {
+		q.seq++
+		if j.ID == "" {
+			j.ID = "job-" + strconv.Itoa(q.seq)
+		}
+		j.EnqueuedAt = q.clock.Now()
+		q.waiting = append(q.waiting, simJob{Job: j, seq: q.seq})
+	}
+	return nil
+}
+
+// next leases the job due first and moves the clock to its time; false when none is left.
+func (q *simQueue) next() (store.Lease, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	best := -1
+	for i, j := range q.waiting {
+		if j.OrderingKey != "" && slices.ContainsFunc(q.waiting, func(o simJob) bool {
+			return o.OrderingKey == j.OrderingKey && o.seq < j.seq
+		}) {
+			continue
+		}
+		if best < 0 || j.NotBefore.Before(q.waiting[best].NotBefore) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return store.Lease{}, false
+	}
+	j := q.waiting[best]
+	q.waiting = slices.Delete(q.waiting, best, best+1)
+	q.clock.advance(j.NotBefore)
+	return store.Lease{Job: j.Job, Token: strconv.Itoa(j.seq), Until: q.clock.Now().Add(time.Hour)}, true
+}
+
+func (q *simQueue) Ack(ctx context.Context, _ store.Lease, next ...store.Job) error {
+	return q.Enqueue(ctx, next...)
+}
+
+// Retry puts the job back in its place, as a queue keeps a retried job at the head of its key.
+func (q *simQueue) Retry(_ context.Context, l store.Lease, at time.Time, reason string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	seq, _ := strconv.Atoi(l.Token)
+	j := l.Job
+	j.NotBefore, j.Attempts, j.LastError = at, j.Attempts+1, reason
+	q.waiting = append(q.waiting, simJob{Job: j, seq: seq})
+	return nil
+}
+
+func (q *simQueue) DeadLetter(_ context.Context, l store.Lease, reason string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	j := l.Job
+	j.LastError = reason
+	q.dead = append(q.dead, j)
+	return nil
+}
+
+func (q *simQueue) Depth(context.Context) (store.QueueDepth, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return store.QueueDepth{Delayed: len(q.waiting), Dead: len(q.dead)}, nil
+}
+
+func (q *simQueue) UnfinishedKeys(_ context.Context, keys ...string) ([]string, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var out []string
+	for _, k := range store.DistinctKeys(keys) {
+		if slices.ContainsFunc(q.waiting, func(j simJob) bool { return j.OrderingKey == k }) {
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+// deadCount returns how many jobs were dead-lettered.
+func (q *simQueue) deadCount() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.dead)
+}
+
+// sim is an engine over a memstore and a simQueue on a test clock, posting through a fake
+// transport whose answers the test scripts by the clock.
+type sim struct {
+	*env
+	clock *clock
+	q     *simQueue
+	logs  *logRecords
+
+	mu sync.Mutex
+	// hits are the times each inbox was posted to.
+	hits map[string][]time.Time
+	// answer tells the status an inbox answers at a time.
+	answer func(inbox string, at time.Time) int
+}
+
+// newSim builds a sim with the package's default Retry policy and breaker; edit, if not nil,
+// adjusts the Config after.
+func newSim(t *testing.T, answer func(inbox string, at time.Time) int, edit func(*Config)) *sim {
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s := &sim{clock: &clock{begin: start, now: start}, logs: &logRecords{},
+		hits: make(map[string][]time.Time), answer: answer}
+	s.q = &simQueue{clock: s.clock}
+	s.env = newEnv(t, func(c *Config) {
+		c.Queue, c.Now, c.Retry = s.q, s.clock.Now, nil
+		c.PollInterval, c.RequestTimeout, c.LeaseTimeout = 0, 0, 0
+		c.Logger = slog.New(captureHandler{r: s.logs})
+		c.Client = &http.Client{Transport: roundTripFunc(s.roundTrip)}
+		if edit != nil {
+			edit(c)
+		}
+	})
+	return s
+}
+
+func (s *sim) roundTrip(r *http.Request) (*http.Response, error) {
+	inbox, now := r.URL.String(), s.clock.Now()
+	s.mu.Lock()
+	s.hits[inbox] = append(s.hits[inbox], now)
+	s.mu.Unlock()
+	if r.Body != nil {
+		r.Body.Close()
+	}
+	return &http.Response{StatusCode: s.answer(inbox, now), Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+}
+
+// hitsOf returns the times inbox was posted to.
+func (s *sim) hitsOf(inbox string) []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.hits[inbox])
+}
+
+// drain runs the queue's jobs, each at its time, until none is left.
+func (s *sim) drain(t *testing.T) {
+	t.Helper()
+	ctx := t.Context()
+	done := s.eng.newCompleter()
+	var completing sync.WaitGroup
+	completing.Go(func() { done.run(ctx) })
+	defer func() {
+		close(done.in)
+		completing.Wait()
+	}()
+	for range 100000 {
+		l, ok := s.q.next()
+		if !ok {
+			return
+		}
+		tk, err := decode(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Kind != KindPage {
+			s.eng.run(ctx, tk, done)
+			continue
+		}
+		pg, err := s.eng.openPage(ctx, tk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for pg != nil && !pg.empty() {
+			for _, pt := range pg.take(ctx, s.eng, s.eng.cfg.Workers) {
+				s.eng.run(ctx, pt, done)
+			}
+		}
+	}
+	t.Fatal("the queue never emptied")
+}
+
+// roundTripFunc adapts a function to an http.RoundTripper.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (fn roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return fn(r) }
+
+// logRecords collects what a captureHandler is given.
+type logRecords struct {
+	mu   sync.Mutex
+	recs []logRecord
+}
+
+// logRecord is one log call, with its attributes (those of the logger's With included) as text.
+type logRecord struct {
+	level slog.Level
+	msg   string
+	attrs map[string]string
+}
+
+// matching returns the records at level with message msg.
+func (r *logRecords) matching(level slog.Level, msg string) []logRecord {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []logRecord
+	for _, x := range r.recs {
+		if x.level == level && x.msg == msg {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// atLeast returns the records at level or above.
+func (r *logRecords) atLeast(level slog.Level) []logRecord {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []logRecord
+	for _, x := range r.recs {
+		if x.level >= level {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// captureHandler is a slog.Handler that keeps every record in r. The engine logs no groups.
+type captureHandler struct {
+	r     *logRecords
+	attrs []slog.Attr
+}
+
+func (captureHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h captureHandler) Handle(_ context.Context, rec slog.Record) error {
+	x := logRecord{level: rec.Level, msg: rec.Message, attrs: make(map[string]string)}
+	for _, a := range h.attrs {
+		x.attrs[a.Key] = a.Value.String()
+	}
+	rec.Attrs(func(a slog.Attr) bool {
+		x.attrs[a.Key] = a.Value.String()
+		return true
+	})
+	h.r.mu.Lock()
+	h.r.recs = append(h.r.recs, x)
+	h.r.mu.Unlock()
+	return nil
+}
+
+func (h captureHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return captureHandler{r: h.r, attrs: append(slices.Clone(h.attrs), as...)}
+}
+
+func (h captureHandler) WithGroup(string) slog.Handler { return h }
