@@ -20,7 +20,8 @@ type Block struct {
 	// its subdomains, as Mastodon's domain blocks do.
 	Domain string
 	// ActorID is a blocked actor's IRI. The block covers the IRI with any fragment, so the
-	// actor's keys too.
+	// actor's keys too, and the IRIs under its path, such as its personal inbox (see
+	// [BlockTargets]).
 	ActorID string
 	// Reason says why, for the site's moderators; free text.
 	Reason string
@@ -71,15 +72,38 @@ func (b Block) Covers(iri string) bool {
 	return false
 }
 
-// BlockTargets lists the targets (see [Block.Target]) whose block covers iri: the IRI without its
-// fragment (an actor block), then its host and each parent domain of it, nearest first (domain
-// blocks). An IRI without a host, which nothing fetches or trusts anyway, has only the first.
-// Adapters answer [Blocks.Blocked] by looking these up.
+// BlockTargets lists the targets (see [Block.Target]) whose block covers iri, in this order:
+//   - actor blocks: the IRI without its fragment (so an actor's keys are covered with it), then
+//     each ancestor of its path, without query, down to the first segment: an actor's block
+//     covers what lies under its IRI, such as its personal inbox and, on Mastodon, its statuses;
+//   - domain blocks: the IRI's host, then each parent domain of it.
+//
+// An IRI without a host, which nothing fetches or trusts anyway, has only the first. Adapters
+// answer [Blocks.Blocked] by looking these up.
 func BlockTargets(iri string) []string {
-	out := []string{stripFragment(iri)}
+	s := stripFragment(iri)
+	out := []string{s}
 	host, ok := HostOf(iri)
 	if !ok {
 		return out
+	}
+	if i := strings.IndexByte(s, '?'); i >= 0 {
+		s = s[:i]
+		out = append(out, s)
+	}
+	// The path starts at the first '/' after "scheme://"; an ancestor keeps a segment of it.
+	if auth := strings.Index(s, "://"); auth >= 0 {
+		if p := strings.IndexByte(s[auth+3:], '/'); p >= 0 {
+			pathStart := auth + 3 + p
+			for {
+				i := strings.LastIndexByte(s, '/')
+				if i <= pathStart {
+					break
+				}
+				s = s[:i]
+				out = append(out, s)
+			}
+		}
 	}
 	for d := host; d != ""; {
 		out = append(out, d)

@@ -212,7 +212,8 @@ return out
 // target, record JSON, the blocked actor (empty for a domain block), then pairs of ZRANGEBYLEX
 // bounds of the hosts set that hold the followers the block may cover. Records the block unless
 // its target is there, then removes the followers in those ranges (for an actor block, those
-// whose id is the actor's, with or without a fragment) and returns them as removeByInboxLua does.
+// whose id is the actor's or lies under it, as store.BlockTargets says) and returns them as
+// removeByInboxLua does.
 const addBlockLua = removePairLua + `
 if redis.call('HSETNX', KEYS[1], ARGV[2], ARGV[3]) == 1 then
   redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[2])
@@ -223,7 +224,8 @@ for i = 5, #ARGV, 2 do
   for _, m in ipairs(redis.call('ZRANGEBYLEX', KEYS[5], ARGV[i], ARGV[i + 1])) do
     local pair = string.sub(m, string.find(m, ' ', 1, true) + 1)
     local _, id = splitPair(pair)
-    if actor == '' or id == actor or string.sub(id, 1, #actor + 1) == actor .. '#' then
+    local sep = string.sub(id, #actor + 1, #actor + 1)
+    if actor == '' or id == actor or (string.sub(id, 1, #actor) == actor and (sep == '#' or sep == '/' or sep == '?')) then
       local a, f, old = removePair(ARGV[1], pair, KEYS[4], KEYS[5])
       if a then
         table.insert(out, a)

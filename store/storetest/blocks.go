@@ -137,7 +137,10 @@ func testBlockedCovers(t *testing.T, s store.Store) {
 		{"https://ok.example/users/troll", true},
 		{"https://ok.example/users/troll#main-key", true},
 		{"https://ok.example/users/troll2", false},
-		{"https://ok.example/users/troll/inbox", false},
+		{"https://ok.example/users/troll/inbox", true},
+		{"https://ok.example/users/troll/statuses/1?page=2", true},
+		{"https://ok.example/users/troll2/inbox", false},
+		{"https://ok.example/users", false},
 		{"https://ok.example/inbox", false},
 		{"not a url", false},
 	}
@@ -218,7 +221,9 @@ func testBlockRemovesFollowers(t *testing.T, s store.Store) {
 	covered, kept := blockedFollowers()
 	troll := store.Follower{ActorID: actorB, FollowerID: "https://ok.example/users/troll", Inbox: "https://ok.example/users/troll/inbox",
 		SharedInbox: "https://ok.example/inbox", FollowID: "https://ok.example/follows/9", CreatedAt: base.Add(msec(9))}
-	for _, fl := range append(append(slices.Clone(covered), kept...), troll) {
+	under := store.Follower{ActorID: actorA, FollowerID: troll.FollowerID + "/alt", Inbox: troll.FollowerID + "/alt/inbox",
+		FollowID: "https://ok.example/follows/10", CreatedAt: base.Add(msec(10))}
+	for _, fl := range append(append(slices.Clone(covered), kept...), troll, under) {
 		must(t, "AddFollower", s.AddFollower(ctx(t), fl))
 	}
 	check := func(op string, got, want []store.Follower) {
@@ -241,7 +246,7 @@ func testBlockRemovesFollowers(t *testing.T, s store.Store) {
 	check("AddBlock(domain)", got, covered)
 	got, err = s.AddBlock(ctx(t), store.Block{ActorID: troll.FollowerID + "#main-key"})
 	must(t, "AddBlock(actor)", err)
-	check("AddBlock(actor)", got, []store.Follower{troll})
+	check("AddBlock(actor)", got, []store.Follower{troll, under})
 	for _, fl := range kept {
 		if _, err := s.Follower(ctx(t), fl.ActorID, fl.FollowerID); err != nil {
 			t.Errorf("Follower(%s) that no block covers: %v", fl.FollowerID, err)
