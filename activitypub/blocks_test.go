@@ -319,3 +319,25 @@ func TestInboundBlock(t *testing.T) {
 		t.Errorf("OnFollowersGone told %v, want alice's follow of news once", got)
 	}
 }
+
+// TestApproveBlockedFollower: a follow request made before its sender was blocked cannot be
+// approved; it can still be rejected.
+func TestApproveBlockedFollower(t *testing.T) {
+	s, _ := interactionSite(t, &hookLog{}, true)
+	ctx := t.Context()
+	bob := activitypubtest.NewRemote(t, "bob")
+	desk := s.fed.ActorID("desk")
+	post(t, bob, s, map[string]any{"id": bob.ActorID() + "/f1", "type": "Follow", "object": desk}, http.StatusAccepted)
+	if err := s.fed.BlockActor(ctx, bob.ActorID(), "mod", "spam"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.fed.ApproveFollow(ctx, "desk", bob.ActorID()); !errors.Is(err, activitypub.ErrBlocked) {
+		t.Errorf("ApproveFollow of a blocked follower: %v, want ErrBlocked", err)
+	}
+	if n, _ := s.store.CountFollowers(ctx, desk); n != 0 {
+		t.Errorf("followers = %d, want 0", n)
+	}
+	if err := s.fed.RejectFollow(ctx, "desk", bob.ActorID()); err != nil {
+		t.Errorf("RejectFollow of a blocked follower: %v", err)
+	}
+}
