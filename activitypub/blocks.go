@@ -75,7 +75,7 @@ func (f *Federation) block(ctx context.Context, b store.Block, field string) err
 	}
 	f.audit(ctx, store.AuditEntry{Actor: b.CreatedBy, Action: "block", Object: b.Target(), Detail: b.Reason})
 	f.log.LogAttrs(ctx, slog.LevelInfo, "activitypub: blocked", slog.String("target", b.Target()),
-		slog.String("by", b.CreatedBy), slog.Int("followers removed", len(removed)))
+		slog.String("by", b.CreatedBy), slog.Int("removed", len(removed)))
 	f.followersGone(ctx, removed)
 	return nil
 }
