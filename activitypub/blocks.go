@@ -2,122 +2,177 @@ package activitypub
 
 import (
 	"context"
-	"net/url"
-	"strings"
-	"sync"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/store"
 )
 
-// BlockList tells fedsite which remote actors and servers the site refuses. fedsite asks it
-// before any other work on a request and before any fetch: the actor of an incoming activity,
-// the keyId of a signature (so a blocked server's key is never fetched), the verified signer,
-// and any remote actor about to be fetched. A blocked party gets 403.
-type BlockList interface {
-	// Blocked reports whether iri — an actor id, a key id or another object IRI — is blocked,
-	// either itself or through its host. An error makes the request fail with 500, so that the
-	// sender retries later rather than being let in.
-	Blocked(ctx context.Context, iri string) (bool, error)
+// Blocks are kept in Config.Store (store.Blocks), so every instance sharing it applies them at
+// once and they survive restarts. A blocked server or actor is refused everywhere: its inbox
+// requests and signed fetches get 403 before anything is fetched, nothing is fetched from it (the
+// instance actor's client refuses its URLs, redirects included), nothing is delivered to it (the
+// delivery engine's Config.Blocks), and its followers are removed when the block is made.
+
+// BlockDomain blocks a server and all its subdomains, as Mastodon's domain blocks do: domain is a
+// host name such as "spam.example", without scheme or port. by names who blocked (the site's own
+// id for the moderator) and reason says why; both are kept with the block and audited. Every
+// follower on the domain, of every site actor, is removed and reported to
+// Config.OnFollowersGone. Blocking a domain already blocked keeps the first block and removes the
+// followers all the same. A domain that is not a host name, or the site's own, is an
+// *InvalidError.
+func (f *Federation) BlockDomain(ctx context.Context, domain, by, reason string) error {
+	return f.block(ctx, store.Block{Domain: domain, CreatedBy: by, Reason: reason}, "domain")
 }
 
-// BlockListFunc adapts a function to [BlockList].
-type BlockListFunc func(ctx context.Context, iri string) (bool, error)
-
-// Blocked calls f.
-func (f BlockListFunc) Blocked(ctx context.Context, iri string) (bool, error) { return f(ctx, iri) }
-
-var (
-	_ BlockList = BlockListFunc(nil)
-	_ BlockList = (*Blocks)(nil)
-)
-
-// Blocks is an in-memory [BlockList] for sites without their own, managed at run time. A domain
-// block covers the domain and all its subdomains, as Mastodon's domain blocks do; an actor block
-// covers the actor's IRI and its keys (the IRI with any fragment). The zero value blocks nothing
-// and is ready to use; Blocks is safe for concurrent use. It is not persisted: a site that wants
-// blocks to survive a restart re-applies them at start-up or implements BlockList on its data.
-type Blocks struct {
-	mu      sync.RWMutex
-	domains map[string]bool
-	actors  map[string]bool
+// BlockActor blocks one remote actor, given by its id: its keys (the id with a fragment) too.
+// The rest is as for [Federation.BlockDomain]: its follows of every site actor are removed and
+// reported to Config.OnFollowersGone. An id that is not an absolute IRI, or one of the site's, is
+// an *InvalidError.
+func (f *Federation) BlockActor(ctx context.Context, actorID, by, reason string) error {
+	return f.block(ctx, store.Block{ActorID: actorID, CreatedBy: by, Reason: reason}, "actor")
 }
 
-// BlockDomain blocks a host name (without port) and its subdomains. Case does not matter.
-func (b *Blocks) BlockDomain(domain string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.domains == nil {
-		b.domains = make(map[string]bool)
+// UnblockDomain lifts a block made with BlockDomain; it returns an error matching ErrNotFound
+// when the domain is not blocked. Followers removed by the block stay removed: they may follow
+// again.
+func (f *Federation) UnblockDomain(ctx context.Context, domain, by string) error {
+	return f.unblock(ctx, store.Block{Domain: domain}, by, "domain")
+}
+
+// UnblockActor lifts a block made with BlockActor, as [Federation.UnblockDomain] does.
+func (f *Federation) UnblockActor(ctx context.Context, actorID, by string) error {
+	return f.unblock(ctx, store.Block{ActorID: actorID}, by, "actor")
+}
+
+// Blocks lists the blocks, newest first, with who made each, when and why; cursor is "" for the
+// first page or a previous page's Next. A limit below 1 is Config.PageSize.
+func (f *Federation) Blocks(ctx context.Context, cursor string, limit int) (store.Page[store.Block], error) {
+	if limit < 1 {
+		limit = f.cfg.PageSize
 	}
-	b.domains[normDomain(domain)] = true
-}
-
-// UnblockDomain lifts a domain block set with BlockDomain.
-func (b *Blocks) UnblockDomain(domain string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	delete(b.domains, normDomain(domain))
-}
-
-// BlockActor blocks one actor by its IRI.
-func (b *Blocks) BlockActor(actorID string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.actors == nil {
-		b.actors = make(map[string]bool)
+	p, err := f.cfg.Store.BlocksPage(ctx, cursor, limit)
+	if errors.Is(err, store.ErrBadCursor) {
+		return p, invalid("cursor", "%q is not a page of blocks", cursor)
 	}
-	b.actors[stripFragment(actorID)] = true
+	if err != nil {
+		return p, fmt.Errorf("activitypub: blocks: %w", err)
+	}
+	return p, nil
 }
 
-// UnblockActor lifts an actor block set with BlockActor.
-func (b *Blocks) UnblockActor(actorID string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	delete(b.actors, stripFragment(actorID))
+func (f *Federation) block(ctx context.Context, b store.Block, field string) error {
+	b, err := f.normalizeBlock(b, field)
+	if err != nil {
+		return err
+	}
+	b.CreatedAt = f.cfg.Now()
+	removed, err := f.cfg.Store.AddBlock(ctx, b)
+	if err != nil {
+		return fmt.Errorf("activitypub: block %s: %w", b.Target(), err)
+	}
+	f.audit(ctx, store.AuditEntry{Actor: b.CreatedBy, Action: "block", Object: b.Target(), Detail: b.Reason})
+	f.log.LogAttrs(ctx, slog.LevelInfo, "activitypub: blocked", slog.String("target", b.Target()),
+		slog.String("by", b.CreatedBy), slog.Int("removed", len(removed)))
+	f.followersGone(ctx, removed)
+	return nil
 }
 
-// Blocked implements [BlockList]. An IRI that does not parse as an absolute URL is reported
-// blocked, since nothing can be fetched or trusted from it anyway.
-func (b *Blocks) Blocked(_ context.Context, iri string) (bool, error) {
-	host, ok := hostOf(iri)
-	if !ok {
-		return true, nil
+func (f *Federation) unblock(ctx context.Context, b store.Block, by, field string) error {
+	b, err := f.normalizeBlock(b, field)
+	if err != nil {
+		return err
 	}
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	if b.actors[stripFragment(iri)] {
-		return true, nil
+	err = f.cfg.Store.RemoveBlock(ctx, b.Target())
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("activitypub: unblock %s: %w", b.Target(), ErrNotFound)
 	}
-	for d := host; d != ""; {
-		if b.domains[d] {
-			return true, nil
+	if err != nil {
+		return fmt.Errorf("activitypub: unblock %s: %w", b.Target(), err)
+	}
+	f.audit(ctx, store.AuditEntry{Actor: by, Action: "unblock", Object: b.Target()})
+	return nil
+}
+
+// normalizeBlock checks a block the site asks for and returns it normalized. A block of the site
+// itself (a domain covering its host, an actor on its origin) is refused.
+func (f *Federation) normalizeBlock(b store.Block, field string) (store.Block, error) {
+	n, err := b.Normalized()
+	if err != nil {
+		return store.Block{}, invalid(field, "%v", err)
+	}
+	own := n.Covers(f.urls.base)
+	if n.ActorID != "" {
+		if _, ok := origin(n.ActorID); !ok {
+			return store.Block{}, invalid(field, "%q is not an http(s) IRI", b.ActorID)
 		}
-		_, rest, found := strings.Cut(d, ".")
-		if !found {
-			break
+		own = sameOrigin(n.ActorID, f.urls.base)
+	}
+	if own {
+		return store.Block{}, invalid(field, "%q is the site itself", n.Target())
+	}
+	return n, nil
+}
+
+// followersGone tells Config.OnFollowersGone about followers removed by a block, once per
+// delivery inbox, as deliveries that met a 410 do.
+func (f *Federation) followersGone(ctx context.Context, removed []store.Follower) {
+	if f.cfg.OnFollowersGone == nil || len(removed) == 0 {
+		return
+	}
+	var inboxes []string
+	byInbox := make(map[string][]store.Follower)
+	for _, fl := range removed {
+		in := fl.DeliveryInbox()
+		if byInbox[in] == nil {
+			inboxes = append(inboxes, in)
 		}
-		d = rest
+		byInbox[in] = append(byInbox[in], fl)
 	}
-	return false, nil
+	for _, in := range inboxes {
+		f.cfg.OnFollowersGone(ctx, in, byInbox[in])
+	}
 }
 
-// hostOf returns the lower-cased host name (without port) of an absolute URL.
-func hostOf(iri string) (string, bool) {
-	u, err := url.Parse(iri)
-	if err != nil || u.Host == "" {
-		return "", false
+// checkBlocked returns an error matching ErrBlocked when a block covers iri. It costs one store
+// read, on the path of every inbox request.
+func (f *Federation) checkBlocked(ctx context.Context, iri string) error {
+	blocked, err := f.cfg.Store.Blocked(ctx, iri)
+	if err != nil {
+		return fmt.Errorf("activitypub: blocks: %w", err)
 	}
-	return normDomain(u.Hostname()), true
+	if len(blocked) != 1 {
+		return fmt.Errorf("activitypub: blocks: %d answers for one IRI", len(blocked))
+	}
+	if blocked[0] {
+		return fmt.Errorf("activitypub: %s: %w", iri, ErrBlocked)
+	}
+	return nil
 }
 
-func normDomain(d string) string { return strings.TrimSuffix(strings.ToLower(d), ".") }
-
-func stripFragment(s string) string {
-	if i := strings.IndexByte(s, '#'); i >= 0 {
-		return s[:i]
+// handleBlock handles a remote actor's Block of a site actor: the blocker stops following the
+// site actor (and a pending follow request of it is dropped), as Mastodon does, and
+// Config.OnFollowersGone is told. A Block of anyone else, and an Undo of a Block, change nothing.
+func (f *Federation) handleBlock(ctx context.Context, act *vocab.Object) error {
+	username := f.urls.username(act.Object.ID())
+	if username == "" {
+		return f.ignore(ctx, act)
 	}
-	return s
+	localID, blocker := f.urls.actor(username), act.Actor.ID()
+	fl, err := f.cfg.Store.Follower(ctx, localID, blocker)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		fl = store.Follower{}
+	case err != nil:
+		return fmt.Errorf("activitypub: block: %w", err)
+	}
+	if err := f.unfollow(ctx, localID, blocker, act.ID); err != nil {
+		return err
+	}
+	if fl.FollowerID != "" {
+		f.followersGone(ctx, []store.Follower{fl})
+	}
+	return nil
 }
-
-// noBlocks is the BlockList of a Config without one.
-type noBlocks struct{}
-
-func (noBlocks) Blocked(context.Context, string) (bool, error) { return false, nil }

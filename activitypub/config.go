@@ -80,8 +80,10 @@ type Config struct {
 	// probe, up to 12 h. Default: 1 min.
 	BreakerCooldown time.Duration
 
-	// OnFollowersGone is told about the followers removed because their inbox answered 404 or 410
-	// to a delivery. Default: nil, the removal is only logged.
+	// OnFollowersGone is told about removed followers, once per delivery inbox: those behind an
+	// inbox that answered 404 or 410 to a delivery, those a block covers (BlockDomain,
+	// BlockActor), and a remote actor that sent a Block of the site actor it followed. Default:
+	// nil, the removal is only logged.
 	OnFollowersGone func(ctx context.Context, inbox string, removed []store.Follower)
 
 	// RemoteActorTTL is how long a fetched remote actor is used before it is fetched again.
@@ -131,11 +133,6 @@ type Config struct {
 	// checked on the resolved address of each connection and each redirect.
 	InsecureAllowAddresses []netip.Prefix
 
-	// Blocks lists the remote actors and servers the site refuses; they are checked before any
-	// processing and before any fetch, and answered 403. Default: nothing is blocked. [Blocks]
-	// is an in-memory implementation managed at run time.
-	Blocks BlockList
-
 	// RequireSignedFetch makes GETs of the site's actors, collections, activities and published
 	// objects require a valid HTTP signature (401 without one, 403 for a blocked signer), as
 	// Mastodon's authorized fetch mode does. WebFinger, host-meta and the instance actor stay
@@ -164,9 +161,6 @@ const (
 func (cfg Config) withDefaults() Config {
 	if cfg.Client == nil {
 		cfg.Client = ssrf.NewClient(ssrf.Config{Allow: cfg.InsecureAllowAddresses, Timeout: defaultClientTimeout})
-	}
-	if cfg.Blocks == nil {
-		cfg.Blocks = noBlocks{}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -33,6 +33,7 @@ func (f *Federation) newEngine() (*delivery.Engine, error) {
 		Followers:        cfg.Store,
 		OnGone:           delivery.GoneFunc(cfg.OnFollowersGone),
 		Hosts:            cfg.Store,
+		Blocks:           cfg.Store,
 		Deliveries:       cfg.Store,
 		Keys:             f.deliveryKey,
 		Client:           cfg.Client,

@@ -47,6 +47,16 @@
 // — draft-cavage or RFC 9421 — and its signer (401), origin rules (403), then de-duplication by
 // activity id; accepted activities get 202.
 //
+// # Blocks
+//
+// [Federation.BlockDomain] and [Federation.BlockActor] block a server (with its subdomains) or an
+// actor, recording who blocked and why in Config.Store, so every instance sharing it applies the
+// block at once and it outlives restarts; [Federation.Blocks] lists them. A block removes the
+// blocked party's follows of every site actor (reported to Config.OnFollowersGone), answers its
+// inbox requests and signed fetches with 403, stops every fetch from it before any I/O, and keeps
+// every delivery from its inboxes, queued ones included. A follower that sends a Block of a site
+// actor stops following it.
+//
 // # Actors and publishing
 //
 // Actors carry profile fields, aliases and a featured collection. [Federation.Update],

@@ -17,6 +17,10 @@ var (
 	// ErrForbidden reports a site user that Config.MayPublish does not allow to publish as an actor.
 	ErrForbidden = errors.New("activitypub: forbidden")
 
+	// ErrBlocked reports a request from, or a fetch of, a server or actor the site blocked (see
+	// [Federation.BlockDomain]); the inbox answers it with 403.
+	ErrBlocked = errors.New("activitypub: blocked")
+
 	// ErrNotAlias reports a Move whose target does not list the moving actor in its alsoKnownAs.
 	ErrNotAlias = errors.New("activitypub: move target does not name the actor in alsoKnownAs")
 )

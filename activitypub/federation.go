@@ -276,8 +276,15 @@ type instanceTransport struct {
 	base *signing.Transport
 }
 
+// RoundTrip refuses a URL that a block covers before any I/O, so nothing is fetched from a
+// blocked server or actor, whoever asks and whatever redirects there; the error matches
+// ErrBlocked.
 func (t *instanceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	tr, err := t.transport(req.Context())
+	err := t.f.checkBlocked(req.Context(), req.URL.String())
+	var tr *signing.Transport
+	if err == nil {
+		tr, err = t.transport(req.Context())
+	}
 	if err != nil {
 		if req.Body != nil {
 			req.Body.Close()

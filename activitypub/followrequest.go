@@ -34,7 +34,8 @@ func (f *Federation) keepFollowRequest(ctx context.Context, localID string, remo
 
 // ApproveFollow accepts a pending follow request of followerID to the site actor username: the
 // follower is recorded and an Accept embedding the Follow is sent. It returns an error matching
-// ErrNotFound when no such request is pending.
+// ErrNotFound when no such request is pending, and one matching ErrBlocked, leaving the request
+// pending, when the follower was blocked since it asked.
 func (f *Federation) ApproveFollow(ctx context.Context, username, followerID string) error {
 	return f.decideFollow(ctx, username, followerID, true)
 }
@@ -64,6 +65,9 @@ func (f *Federation) decideFollow(ctx context.Context, username, followerID stri
 	}
 	kind, action := "Reject", "reject follow"
 	if approve {
+		if err := f.checkBlocked(ctx, r.FollowerID); err != nil {
+			return fmt.Errorf("activitypub: approve follow: %w", err)
+		}
 		kind, action = "Accept", "follow"
 		err := f.cfg.Store.AddFollower(ctx, store.Follower{ActorID: localID, FollowerID: r.FollowerID, Inbox: r.Inbox,
 			SharedInbox: r.SharedInbox, FollowID: r.FollowID, CreatedAt: f.cfg.Now()})

@@ -169,8 +169,7 @@ func TestHostileInbox(t *testing.T) {
 	s := newSiteWith(t, memstore.New(), nil)
 	// strict has the SSRF guard at its default: loopback is refused too.
 	strict := newSiteWith(t, memstore.New(), func(c *activitypub.Config) { c.InsecureAllowAddresses = nil })
-	blocks := &activitypub.Blocks{}
-	blocking := newSiteWith(t, memstore.New(), func(c *activitypub.Config) { c.Blocks = blocks })
+	blocking := newSiteWith(t, memstore.New(), nil)
 
 	alice := activitypubtest.NewRemote(t, "alice")
 	mallory := activitypubtest.NewRemote(t, "mallory")
@@ -204,8 +203,14 @@ func TestHostileInbox(t *testing.T) {
 	})
 	blockedSrv, blockedHits := probe(t, nil)
 	blockedBase := strings.Replace(blockedSrv.URL, "127.0.0.1", "localhost", 1)
-	blocks.BlockDomain("localhost")
-	blocks.BlockActor(M)
+	for _, err := range []error{
+		blocking.fed.BlockDomain(t.Context(), "localhost", "mod", "test"),
+		blocking.fed.BlockActor(t.Context(), M, "mod", "test"),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	keyAt := func(id string) *signing.Key { return &signing.Key{ID: id, Signer: aliceKey.Signer} }
 	wrongKey := signing.Key{ID: aliceKey.ID, Signer: malloryKey.Signer}
 

@@ -18,9 +18,6 @@ import (
 // else's Follow or sending an object of another origin.
 var errForbidden = errors.New("activitypub: forbidden")
 
-// errBlocked reports a request from, or a fetch of, a blocked actor or server.
-var errBlocked = errors.New("activitypub: blocked")
-
 // seenTTL is how long an activity id is remembered as processed. Senders retry for a few days at
 // most (Mastodon's Sidekiq schedule ends after about 3 days); a week covers that.
 const seenTTL = 7 * 24 * time.Hour
@@ -80,7 +77,7 @@ func (f *Federation) serveInbox(w http.ResponseWriter, r *http.Request) {
 	}
 	v, err := f.verifier.Verify(ctx, r, body)
 	if err != nil {
-		if errors.Is(err, errBlocked) {
+		if errors.Is(err, ErrBlocked) {
 			f.inboxError(w, r, act, err)
 			return
 		}
@@ -129,7 +126,7 @@ func (f *Federation) inboxError(w http.ResponseWriter, r *http.Request, act *voc
 	var status int
 	var invalidErr *InvalidError
 	switch {
-	case errors.Is(err, errBlocked):
+	case errors.Is(err, ErrBlocked):
 		status = http.StatusForbidden
 	case errors.As(err, &invalidErr):
 		status = http.StatusBadRequest
@@ -147,18 +144,6 @@ func (f *Federation) inboxError(w http.ResponseWriter, r *http.Request, act *voc
 	}
 	f.log.LogAttrs(r.Context(), slog.LevelDebug, "activitypub: inbox refused", attrs...)
 	http.Error(w, http.StatusText(status), status)
-}
-
-// checkBlocked returns an error matching errBlocked when the BlockList blocks iri.
-func (f *Federation) checkBlocked(ctx context.Context, iri string) error {
-	blocked, err := f.cfg.Blocks.Blocked(ctx, iri)
-	if err != nil {
-		return fmt.Errorf("activitypub: block list: %w", err)
-	}
-	if blocked {
-		return fmt.Errorf("activitypub: %s: %w", iri, errBlocked)
-	}
-	return nil
 }
 
 // claim marks an activity id as seen and reports whether it was new. Within the process the
@@ -248,6 +233,8 @@ func (f *Federation) handleActivity(ctx context.Context, act *vocab.Object) erro
 		return f.handleFlag(ctx, act)
 	case act.Type.Has("Move"):
 		return f.handleMove(ctx, act)
+	case act.Type.Has("Block"):
+		return f.handleBlock(ctx, act)
 	}
 	return f.ignore(ctx, act)
 }

@@ -73,7 +73,7 @@ func (f *Federation) authorizeFetch(w http.ResponseWriter, r *http.Request) bool
 	switch {
 	case err == nil:
 		return true
-	case errors.Is(err, errBlocked):
+	case errors.Is(err, ErrBlocked):
 		f.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: fetch by a blocked signer", slog.String("path", r.URL.Path), slog.Any("err", err))
 		http.Error(w, "forbidden", http.StatusForbidden)
 	case errors.Is(err, signing.ErrNoSignature) || errors.Is(err, signing.ErrInvalidSignature) || errors.Is(err, signing.ErrKeyUnavailable):

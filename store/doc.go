@@ -1,7 +1,7 @@
 // Package store defines the storage contracts fedsite needs and the typed errors every adapter returns.
 //
 // The contracts are small interfaces split by concern ([Followers], [Objects], [Outbox], [Seen],
-// [ActorCache], [Keys], [Audit]); [Store] embeds them all for wiring, while code accepts the narrowest
+// [ActorCache], [Keys], [Audit], [Blocks], …); [Store] embeds them all for wiring, while code accepts the narrowest
 // part it uses. Adapters live in sub-packages (store/memstore, store/sqlstore, store/redisstore) and
 // prove they keep every contract by running the conformance suite in store/storetest.
 //

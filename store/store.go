@@ -40,6 +40,7 @@ type Store interface {
 	Deliveries
 	Interactions
 	FollowRequests
+	Blocks
 }
 
 // Follower is a remote actor that follows one of the site's actors.

@@ -27,6 +27,11 @@ type FollowerRemover interface {
 	RemoveFollowersByInbox(ctx context.Context, inbox string) ([]store.Follower, error)
 }
 
+// Blocker tells which inboxes are blocked, in the order given, as [store.Blocks.Blocked] does.
+type Blocker interface {
+	Blocked(ctx context.Context, iris ...string) ([]bool, error)
+}
+
 // KeyFunc returns the signing key of a local actor.
 type KeyFunc func(ctx context.Context, actorID string) (signing.Key, error)
 
@@ -56,6 +61,11 @@ type Config struct {
 	// Hosts keeps the per-host circuit breaker state, shared by every instance. Default: nil, no
 	// circuit breaker.
 	Hosts store.Hosts
+	// Blocks tells which inboxes get nothing, such as those on a blocked server. A page asks
+	// about its inboxes when it opens and a deliver job about its inbox before it posts, so a
+	// block reaches deliveries queued before it; a blocked delivery is not sent and is recorded
+	// failed. Default: nil, no inbox is blocked.
+	Blocks Blocker
 
 	// Client posts the deliveries: its Transport is the base under the signing transport (put the
 	// SSRF guard there), and its Timeout, if any, applies on top of RequestTimeout. Requests are

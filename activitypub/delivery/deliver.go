@@ -105,6 +105,20 @@ func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 	log := e.log.With(slog.String("activity", p.Activity), slog.String("inbox", p.Inbox), slog.String("host", t.host))
 	failed := failures(t)
 
+	if t.page == nil {
+		// A page asked about its inboxes when it opened (see openPage).
+		refused, err := e.refused(ctx, p.Inbox)
+		if err != nil {
+			e.retryJob(ctx, log, t, err, 0, false)
+			return
+		}
+		if refused[p.Inbox] {
+			e.finish(ctx, "ack", e.cfg.Queue.Ack(ctx, t.l), t.l)
+			e.record(ctx, p, store.DeliveryFailed, failed, errBlockedInbox.Error())
+			log.LogAttrs(ctx, slog.LevelDebug, "delivery: blocked inbox dropped")
+			return
+		}
+	}
 	if t.page == nil && len(p.Behind) > 0 && e.cfg.Now().Sub(t.l.EnqueuedAt) < behindPatience {
 		// A page checked when it opened (see openPage): an earlier activity's record, once
 		// settled, stays so.
@@ -228,6 +242,30 @@ func (e *Engine) putBack(ctx context.Context, t task, at time.Time, failed int, 
 	if rec != nil {
 		e.writeRecords(ctx, *rec)
 	}
+}
+
+// errBlockedInbox is the LastError of a delivery dropped because Config.Blocks blocks its inbox.
+var errBlockedInbox = errors.New("delivery: inbox blocked")
+
+// refused returns those of inboxes that Config.Blocks blocks, with one call.
+func (e *Engine) refused(ctx context.Context, inboxes ...string) (map[string]bool, error) {
+	if e.cfg.Blocks == nil || len(inboxes) == 0 {
+		return nil, nil
+	}
+	blocked, err := e.cfg.Blocks.Blocked(ctx, inboxes...)
+	if err != nil {
+		return nil, fmt.Errorf("delivery: blocks: %w", err)
+	}
+	if len(blocked) != len(inboxes) {
+		return nil, fmt.Errorf("delivery: blocks: %d answers for %d inboxes", len(blocked), len(inboxes))
+	}
+	out := make(map[string]bool)
+	for i, b := range blocked {
+		if b {
+			out[inboxes[i]] = true
+		}
+	}
+	return out, nil
 }
 
 // blocked returns those of inboxes where one of the activities p stays behind is still queued or

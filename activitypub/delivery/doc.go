@@ -81,6 +81,14 @@
 // A host's first failed delivery since it last answered is logged at Info (its later failures at
 // Debug, its answering again at Info), and a delivery given up at Warn.
 //
+// # Blocks
+//
+// An inbox that Config.Blocks blocks (a server or actor the site blocked) gets nothing: a page asks
+// about all its inboxes in one call when it opens, and a deliver job about its inbox before it
+// posts, so a block also stops deliveries queued before it. A blocked delivery is recorded failed
+// ("delivery: inbox blocked") and not sent; a failed check counts as a failed attempt, so nothing
+// is sent while blocks cannot be read.
+//
 // # Circuit breaker
 //
 // Consecutive failures per host are counted in [store.Hosts], so every instance sees them. After

@@ -37,7 +37,7 @@ type page struct {
 }
 
 // openPage reads what a page job's earlier runs settled and returns the page with the inboxes
-// still to deliver. Deliveries that must keep their place behind the object's earlier ones are
+// still to deliver. Blocked inboxes (Config.Blocks) are dropped and recorded failed. Deliveries that must keep their place behind the object's earlier ones are
 // put back at once (see ordered). A page with nothing left is acked at once (nil).
 func (e *Engine) openPage(ctx context.Context, t task) (*page, error) {
 	p := t.p
@@ -48,10 +48,21 @@ func (e *Engine) openPage(ctx context.Context, t task) (*page, error) {
 	if len(states) != len(p.Inboxes) {
 		return nil, fmt.Errorf("delivery: page states: %d for %d inboxes", len(states), len(p.Inboxes))
 	}
+	refused, err := e.refused(ctx, p.Inboxes...)
+	if err != nil {
+		return nil, err
+	}
 	pg := &page{l: t.l, p: p}
 	var keys, hosts []string
+	var dropped []store.DeliveryRecord
 	for i, inbox := range p.Inboxes {
 		if final(states[i]) {
+			continue
+		}
+		if refused[inbox] {
+			q := p
+			q.Inbox = inbox
+			dropped = append(dropped, e.newRecord(q, store.DeliveryFailed, 0, errBlockedInbox.Error()))
 			continue
 		}
 		host, err := inboxHost(inbox)
@@ -63,6 +74,10 @@ func (e *Engine) openPage(ctx context.Context, t task) (*page, error) {
 		pg.todo = append(pg.todo, inbox)
 		keys = append(keys, deliverKey(p.Object, host))
 		hosts = append(hosts, host)
+	}
+	if len(dropped) > 0 {
+		e.writeRecords(ctx, dropped...)
+		e.log.LogAttrs(ctx, slog.LevelDebug, "delivery: page: blocked inboxes dropped", slog.String("activity", p.Activity), slog.Int("inboxes", len(dropped)))
 	}
 	// The breaker states of the page's hosts in one read, rather than a read per group handed out.
 	e.prefetchHosts(ctx, hosts...)

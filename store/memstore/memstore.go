@@ -42,6 +42,9 @@ type Store struct {
 
 	audit []auditEntry // ascending seq
 
+	blocks     map[string]*blockEntry // by target
+	blockOrder []*blockEntry          // ascending seq
+
 	// q, hosts and deliveries have locks of their own.
 	q          *queue
 	hosts      *hosts
@@ -60,6 +63,7 @@ func New() *Store {
 		remote:    make(map[string]store.RemoteActor),
 		remoteKey: make(map[string]string),
 		keys:      make(map[followerKey]store.KeyPair),
+		blocks:    make(map[string]*blockEntry),
 
 		q:          newQueue(),
 		hosts:      &hosts{m: make(map[string]store.HostState)},
@@ -315,20 +319,27 @@ func (s *Store) RemoveFollowersByInbox(ctx context.Context, inbox string) ([]sto
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.removeFollowersLocked(func(a *actorFollowers) bool { return a.inboxes[inbox] > 0 },
+		func(f store.Follower) bool { return f.DeliveryInbox() == inbox }), nil
+}
+
+// removeFollowersLocked removes the followers for which drop is true, of the actors for which
+// look is true, and returns them. s.mu is held.
+func (s *Store) removeFollowersLocked(look func(*actorFollowers) bool, drop func(store.Follower) bool) []store.Follower {
 	var removed []store.Follower
 	for _, a := range s.actors {
-		if a.inboxes[inbox] == 0 {
+		if !look(a) {
 			continue
 		}
 		kept := a.order[:0]
 		for _, e := range a.order {
-			if e.f.DeliveryInbox() != inbox {
+			if !drop(e.f) {
 				kept = append(kept, e)
 				continue
 			}
 			removed = append(removed, e.f)
 			delete(a.byID, e.f.FollowerID)
-			a.dropInbox(inbox)
+			a.dropInbox(e.f.DeliveryInbox())
 			if e.f.FollowID != "" {
 				delete(s.followIDs, e.f.FollowID)
 			}
@@ -336,7 +347,7 @@ func (s *Store) RemoveFollowersByInbox(ctx context.Context, inbox string) ([]sto
 		clear(a.order[len(kept):])
 		a.order = kept
 	}
-	return removed, nil
+	return removed
 }
 
 func (s *Store) deliveryInboxesSlow(a *actorFollowers, after string, limit int) []string {

@@ -17,6 +17,9 @@
 //     and never walks the followers;
 //   - followers by delivery inbox: a set per inbox of actor and follower pairs, across actors, so
 //     [Store.RemoveFollowersByInbox] finds the followers behind an inbox that answered 410;
+//   - followers by remote host: one sorted set of "<reversed host> <actor and follower pair>"
+//     entries with score 0, so that the followers on a host, or on a domain's subdomains, are a
+//     lexical range ([Store.AddBlock] removes them);
 //   - Follow activity ids: one hash from id to actor and follower;
 //   - objects: one small hash each; outboxes: a sorted set of activity ids per actor by sequence;
 //   - seen activity ids: plain keys written with SET NX PX, so Redis expires them;
@@ -26,6 +29,8 @@
 //     more hash from each Like and Announce's object, kind and actor to its id, written with
 //     HSETNX in the adding script, keeps one per actor and finds it for an Undo naming another
 //     id;
+//   - blocks: one hash of records by target and a sorted set of targets by sequence;
+//     [Store.Blocked] reads every target an IRI may be blocked by with one HMGET;
 //   - the audit log: a stream, optionally capped with [Config.AuditMaxLen]; its entry ids are the
 //     cursors.
 //

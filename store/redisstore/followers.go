@@ -21,6 +21,9 @@ type followerRecord struct {
 	F string `json:"f"`
 	C string `json:"c"`
 	D string `json:"d"`
+	// H is the follower's reversed host (see reverseHost), its place in the hosts set; absent
+	// for a follower id without a host, and in records written before the hosts set existed.
+	H string `json:"h,omitempty"`
 }
 
 func (r followerRecord) follower(actorID, followerID string) (store.Follower, error) {
@@ -40,7 +43,7 @@ func decodeFollower(actorID, followerID, data string) (store.Follower, error) {
 }
 
 func (s *Store) followerKeys(actorID string) []string {
-	return []string{s.kFollowOrder(actorID), s.kFollowRec(actorID), s.kInboxes(actorID), s.kInboxCount(actorID), s.kFollowIDs(), s.kSeq()}
+	return []string{s.kFollowOrder(actorID), s.kFollowRec(actorID), s.kInboxes(actorID), s.kInboxCount(actorID), s.kFollowIDs(), s.kFollowHosts(), s.kSeq()}
 }
 
 // AddFollower records f. A follower that exists keeps its CreatedAt and place; its inboxes and
@@ -65,11 +68,15 @@ func (s *Store) addFollowerArgs(f store.Follower) ([]string, []any, error) {
 	if f.CreatedAt.IsZero() {
 		f.CreatedAt = time.Now()
 	}
-	rec, err := json.Marshal(followerRecord{I: f.Inbox, S: f.SharedInbox, F: f.FollowID, C: fmtTime(f.CreatedAt), D: f.DeliveryInbox()})
+	var rhost string
+	if host, ok := store.HostOf(f.FollowerID); ok {
+		rhost = reverseHost(host)
+	}
+	rec, err := json.Marshal(followerRecord{I: f.Inbox, S: f.SharedInbox, F: f.FollowID, C: fmtTime(f.CreatedAt), D: f.DeliveryInbox(), H: rhost})
 	if err != nil {
 		return nil, nil, err
 	}
-	return s.followerKeys(f.ActorID), []any{f.FollowerID, rec, f.DeliveryInbox(), f.FollowID, joinPair(f.ActorID, f.FollowerID), s.kByInboxPrefix()}, nil
+	return s.followerKeys(f.ActorID), []any{f.FollowerID, rec, f.DeliveryInbox(), f.FollowID, joinPair(f.ActorID, f.FollowerID), s.kByInboxPrefix(), rhost}, nil
 }
 
 // RemoveFollower deletes a follower, or returns [store.ErrNotFound].
@@ -78,7 +85,7 @@ func (s *Store) RemoveFollower(ctx context.Context, actorID, followerID string) 
 	if err := begin(ctx, op); err != nil {
 		return err
 	}
-	n, err := s.sc.removeFollower.Run(ctx, s.c, s.followerKeys(actorID)[:5], followerID, joinPair(actorID, followerID), s.kByInboxPrefix()).Int()
+	n, err := s.sc.removeFollower.Run(ctx, s.c, s.followerKeys(actorID)[:6], followerID, joinPair(actorID, followerID), s.kByInboxPrefix()).Int()
 	if err != nil {
 		return wrap(op, err)
 	}
@@ -161,7 +168,7 @@ func (s *Store) RemoveFollowersByInbox(ctx context.Context, inbox string) ([]sto
 	if err := begin(ctx, op); err != nil {
 		return nil, err
 	}
-	vals, err := s.sc.removeByInbox.Run(ctx, s.c, []string{s.kByInboxPrefix() + inbox, s.kFollowIDs()}, s.p).StringSlice()
+	vals, err := s.sc.removeByInbox.Run(ctx, s.c, []string{s.kByInboxPrefix() + inbox, s.kFollowIDs(), s.kFollowHosts()}, s.p).StringSlice()
 	if err != nil {
 		return nil, wrap(op, err)
 	}

@@ -101,6 +101,9 @@ func (s *Store) kRemoteKeys(id string) string   { return s.p + "rs:" + id }
 func (s *Store) kRemoteKeyPrefix() string       { return s.p + "rk:" }
 func (s *Store) kKeyPair(a, name string) string { return s.p + "kp:" + joinPair(a, name) }
 func (s *Store) kAudit() string                 { return s.p + "audit" }
+func (s *Store) kFollowHosts() string           { return s.p + "fr" }
+func (s *Store) kBlocks() string                { return s.p + "bk" }
+func (s *Store) kBlockOrder() string            { return s.p + "bz" }
 
 // wrap names the operation and keeps the cause for errors.Is.
 func wrap(op string, err error) error {

@@ -9,6 +9,7 @@ type scripts struct {
 	addFollower, removeFollower, putObject, deleteObject, appendOutbox, putRemote *redis.Script
 	removeByInbox                                                                 *redis.Script
 	addInteraction, removeInteraction, addRequest, removeRequest                  *redis.Script
+	addBlock                                                                      *redis.Script
 }
 
 func newScripts() scripts {
@@ -25,14 +26,17 @@ func newScripts() scripts {
 		removeInteraction: redis.NewScript(removeInteractionLua),
 		addRequest:        redis.NewScript(addRequestLua),
 		removeRequest:     redis.NewScript(removeRequestLua),
+
+		addBlock: redis.NewScript(addBlockLua),
 	}
 }
 
-// addFollowerLua: KEYS order, records, inboxes, inbox counts, follow ids, sequence.
+// addFollowerLua: KEYS order, records, inboxes, inbox counts, follow ids, hosts, sequence.
 // ARGV follower id, record JSON, delivery inbox, follow id, follow-id value (the actor and
-// follower pair), by-inbox key prefix. A follower that exists keeps its sequence (its place) and
-// its created time "c". The by-inbox set of the delivery inbox holds the pair, for
-// RemoveFollowersByInbox.
+// follower pair), by-inbox key prefix, the follower's reversed host (empty for none). A follower that
+// exists keeps its sequence (its place) and its created time "c". The by-inbox set of the
+// delivery inbox holds the pair, for RemoveFollowersByInbox, and the hosts set "<reversed host>
+// <pair>", for AddBlock.
 const addFollowerLua = `
 local rec = ARGV[2]
 local old = redis.call('HGET', KEYS[2], ARGV[1])
@@ -50,7 +54,7 @@ if old then
     redis.call('HDEL', KEYS[5], o.f)
   end
 else
-  redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[6]), ARGV[1])
+  redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[7]), ARGV[1])
 end
 redis.call('HSET', KEYS[2], ARGV[1], rec)
 if redis.call('HINCRBY', KEYS[4], ARGV[3], 1) == 1 then
@@ -60,6 +64,9 @@ if ARGV[4] ~= '' then
   redis.call('HSET', KEYS[5], ARGV[4], ARGV[5])
 end
 redis.call('SADD', ARGV[6] .. ARGV[3], ARGV[5])
+if ARGV[7] ~= '' then
+  redis.call('ZADD', KEYS[6], 0, ARGV[7] .. ' ' .. ARGV[5])
+end
 return 1
 `
 
@@ -80,6 +87,9 @@ if redis.call('HINCRBY', KEYS[4], o.d, -1) <= 0 then
 end
 if o.f ~= '' and redis.call('HGET', KEYS[5], o.f) == ARGV[2] then
   redis.call('HDEL', KEYS[5], o.f)
+end
+if o.h then
+  redis.call('ZREM', KEYS[6], o.h .. ' ' .. ARGV[2])
 end
 return 1
 `
@@ -145,35 +155,85 @@ end
 return 1
 `
 
-// removeByInboxLua: KEYS by-inbox set of the inbox, follow ids; ARGV key prefix. Removes every
-// follower in the set as removeFollowerLua does and returns actor, follower and record JSON of
-// each, three values per follower. Pairs are split as splitPair does: length of the actor id, a
-// colon, the actor id, the follower id.
-const removeByInboxLua = `
-local out = {}
-for _, pair in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+// removePairLua defines removePair(p, pair, fids, hosts), which removes the follower of an actor
+// and follower pair, as removeFollowerLua does, given the key prefix, the follow-ids hash and the
+// hosts set, and returns the actor, the follower and the record JSON, or nil when there is none.
+// Pairs are split as splitPair does: length of the actor id, a colon, the actor id, the follower
+// id.
+const removePairLua = `
+local function splitPair(pair)
   local c = string.find(pair, ':', 1, true)
   local n = tonumber(string.sub(pair, 1, c - 1))
-  local a = string.sub(pair, c + 1, c + n)
-  local f = string.sub(pair, c + n + 1)
-  local recs = ARGV[1] .. 'fh:' .. a
+  return string.sub(pair, c + 1, c + n), string.sub(pair, c + n + 1)
+end
+local function removePair(p, pair, fids, hosts)
+  local a, f = splitPair(pair)
+  local recs = p .. 'fh:' .. a
   local old = redis.call('HGET', recs, f)
-  if old then
-    local o = cjson.decode(old)
-    redis.call('HDEL', recs, f)
-    redis.call('ZREM', ARGV[1] .. 'fz:' .. a, f)
-    if redis.call('HINCRBY', ARGV[1] .. 'fc:' .. a, o.d, -1) <= 0 then
-      redis.call('HDEL', ARGV[1] .. 'fc:' .. a, o.d)
-      redis.call('ZREM', ARGV[1] .. 'fi:' .. a, o.d)
-    end
-    if o.f ~= '' and redis.call('HGET', KEYS[2], o.f) == pair then
-      redis.call('HDEL', KEYS[2], o.f)
-    end
+  if not old then
+    return nil
+  end
+  local o = cjson.decode(old)
+  redis.call('HDEL', recs, f)
+  redis.call('ZREM', p .. 'fz:' .. a, f)
+  if redis.call('HINCRBY', p .. 'fc:' .. a, o.d, -1) <= 0 then
+    redis.call('HDEL', p .. 'fc:' .. a, o.d)
+    redis.call('ZREM', p .. 'fi:' .. a, o.d)
+  end
+  if o.f ~= '' and redis.call('HGET', fids, o.f) == pair then
+    redis.call('HDEL', fids, o.f)
+  end
+  redis.call('SREM', p .. 'fb:' .. o.d, pair)
+  if o.h then
+    redis.call('ZREM', hosts, o.h .. ' ' .. pair)
+  end
+  return a, f, old
+end
+`
+
+// removeByInboxLua: KEYS by-inbox set of the inbox, follow ids, hosts; ARGV key prefix. Removes
+// every follower in the set and returns actor, follower and record JSON of each, three values per
+// follower.
+const removeByInboxLua = removePairLua + `
+local out = {}
+for _, pair in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local a, f, old = removePair(ARGV[1], pair, KEYS[2], KEYS[3])
+  if a then
     table.insert(out, a)
     table.insert(out, f)
     table.insert(out, old)
   end
 end
 redis.call('DEL', KEYS[1])
+return out
+`
+
+// addBlockLua: KEYS blocks hash, blocks order, sequence, follow ids, hosts; ARGV key prefix,
+// target, record JSON, the blocked actor (empty for a domain block), then pairs of ZRANGEBYLEX
+// bounds of the hosts set that hold the followers the block may cover. Records the block unless
+// its target is there, then removes the followers in those ranges (for an actor block, those
+// whose id is the actor's or lies under it, as store.BlockTargets says) and returns them as
+// removeByInboxLua does.
+const addBlockLua = removePairLua + `
+if redis.call('HSETNX', KEYS[1], ARGV[2], ARGV[3]) == 1 then
+  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[2])
+end
+local actor = ARGV[4]
+local out = {}
+for i = 5, #ARGV, 2 do
+  for _, m in ipairs(redis.call('ZRANGEBYLEX', KEYS[5], ARGV[i], ARGV[i + 1])) do
+    local pair = string.sub(m, string.find(m, ' ', 1, true) + 1)
+    local _, id = splitPair(pair)
+    local sep = string.sub(id, #actor + 1, #actor + 1)
+    if actor == '' or id == actor or (string.sub(id, 1, #actor) == actor and (sep == '#' or sep == '/' or sep == '?')) then
+      local a, f, old = removePair(ARGV[1], pair, KEYS[4], KEYS[5])
+      if a then
+        table.insert(out, a)
+        table.insert(out, f)
+        table.insert(out, old)
+      end
+    end
+  end
+end
 return out
 `

@@ -196,6 +196,21 @@ func migrations() []migration {
 			`CREATE UNIQUE INDEX interactions_one_per_actor ON {interactions} (object_id, actor_id, kind)
 				WHERE kind IN ('like', 'announce')`,
 		},
+	}, {
+		version: 7,
+		name:    "blocks",
+		stmts: []string{
+			// target is the domain or the actor IRI, whichever the block names (store.Block.Target).
+			`CREATE TABLE {blocks} (
+				seq {seqpk},
+				target {bytetext} NOT NULL UNIQUE,
+				domain TEXT NOT NULL,
+				actor_id TEXT NOT NULL,
+				reason TEXT NOT NULL,
+				created_by TEXT NOT NULL,
+				created_at {int} NOT NULL
+			)`,
+		},
 	}}
 }
 

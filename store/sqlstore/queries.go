@@ -7,7 +7,7 @@ import (
 
 // tables are the names that queries write in braces, such as {followers}.
 var tableNames = []string{"followers", "objects", "outbox", "seen", "remote_actors", "remote_keys", "key_pairs", "audit", "schema_migrations",
-	"jobs", "dead_jobs", "hosts", "deliveries", "interactions", "follow_requests"}
+	"jobs", "dead_jobs", "hosts", "deliveries", "interactions", "follow_requests", "blocks"}
 
 // placeholder matches Postgres-style parameters, which SQLite spells ?N.
 var placeholder = regexp.MustCompile(`\$([0-9]+)`)
@@ -69,6 +69,7 @@ type queries struct {
 	appendAudit, auditFirst, auditAfter string
 
 	social socialQueries
+	blocks blockQueries
 }
 
 const followerCols = `actor_id, follower_id, inbox, shared_inbox, follow_id, created_at`
@@ -133,6 +134,7 @@ func newQueries(d Dialect, schema string) queries {
 		auditAfter:  r(`SELECT seq, at, actor, action, object, detail FROM {audit} WHERE seq < $2 ORDER BY seq DESC LIMIT $1`),
 	}
 	q.social = newSocialQueries(d, r)
+	q.blocks = newBlockQueries(r)
 	// The loose index scan hops from one distinct inbox to the next with an index seek each,
 	// instead of reading every follower row. SQLite limits the recursion itself; Postgres stops
 	// evaluating the CTE when the outer LIMIT is met.

@@ -22,6 +22,10 @@ type queueQueries struct {
 
 	hostStates, hostFailed, openHost, hostSucceeded string
 
+	// blocked finds which of a JSON array of block targets are blocked; it runs for every inbox
+	// request, so it is prepared with the queue's statements.
+	blocked string
+
 	recordDelivery, updateDelivery, deliveriesFirst, deliveriesAfter, deliveryStates string
 	// recordDeliveries upserts the records of a JSON array in one statement, and ackJobs deletes
 	// the jobs of a JSON array of leases in one; Postgres only.
@@ -105,6 +109,8 @@ func newQueueQueries(d Dialect, schema string) queueQueries {
 			ON CONFLICT (host) DO UPDATE SET open_until = excluded.open_until`),
 		hostSucceeded: r(`DELETE FROM {hosts} WHERE host = $1`),
 
+		blocked: r(`SELECT target FROM {blocks} WHERE target IN (` + jsonTexts + `)`),
+
 		// A record whose object stays the same is updated in place: the upsert's SET names the
 		// indexed object_id, and SQLite then rewrites the index entry even when it is unchanged.
 		updateDelivery: r(`UPDATE {deliveries} SET host = $4, state = $5, attempts = $6, last_error = $7,
@@ -146,6 +152,8 @@ type queueStmts struct {
 
 	hostStates, hostFailed, openHost, hostSucceeded *sql.Stmt
 
+	blocked *sql.Stmt
+
 	deliveryStates *sql.Stmt
 	// The records of a call: SQLite writes each with updateDelivery or recordDelivery, Postgres
 	// all with recordDeliveries; the statements a dialect does not use stay nil.
@@ -167,7 +175,7 @@ func (s *Store) prepareQueue(ctx context.Context) error {
 		{&s.qs.depth, q.depth}, {&s.qs.unfinishedKeys, q.unfinishedKeys},
 		{&s.qs.hostStates, q.hostStates}, {&s.qs.hostFailed, q.hostFailed}, {&s.qs.openHost, q.openHost},
 		{&s.qs.hostSucceeded, q.hostSucceeded},
-		{&s.qs.deliveryStates, q.deliveryStates},
+		{&s.qs.deliveryStates, q.deliveryStates}, {&s.qs.blocked, q.blocked},
 	}
 	if s.dialect == Postgres {
 		list = append(list, preparing{&s.qs.recordDeliveries, q.recordDeliveries}, preparing{&s.qs.ackJobs, q.ackJobs})

@@ -67,6 +67,10 @@ func testCancelled(t *testing.T, s store.Store) {
 		{"FollowRequest", func() error { _, err := s.FollowRequest(c, actorA, "https://x.example/u"); return err }},
 		{"RemoveFollowRequest", func() error { return s.RemoveFollowRequest(c, actorA, "https://x.example/u") }},
 		{"FollowRequestsPage", func() error { _, err := s.FollowRequestsPage(c, actorA, "", 10); return err }},
+		{"AddBlock", func() error { _, err := s.AddBlock(c, store.Block{Domain: "evil.example"}); return err }},
+		{"RemoveBlock", func() error { return s.RemoveBlock(c, "evil.example") }},
+		{"BlocksPage", func() error { _, err := s.BlocksPage(c, "", 10); return err }},
+		{"Blocked", func() error { _, err := s.Blocked(c, "https://evil.example/users/a"); return err }},
 	}
 	for _, cl := range calls {
 		if err := cl.call(); !errors.Is(err, context.Canceled) {
@@ -76,6 +80,9 @@ func testCancelled(t *testing.T, s store.Store) {
 	// Nothing was written under the cancelled context.
 	if _, err := s.Follower(ctx(t), actorA, f.FollowerID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Follower after AddFollower under a cancelled context: error = %v, want store.ErrNotFound", err)
+	}
+	if got, err := s.Blocked(ctx(t), "https://evil.example/users/a"); err != nil || got[0] {
+		t.Errorf("Blocked after AddBlock under a cancelled context = %v, %v; want false", got, err)
 	}
 	if _, err := s.KeyPair(ctx(t), actorA, "main-key"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("KeyPair after CreateKeyPair under a cancelled context: error = %v, want store.ErrNotFound", err)

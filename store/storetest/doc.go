@@ -35,7 +35,9 @@
 //   - [store.Seen] entries expire: the suite marks with a 200 ms ttl and waits past it;
 //   - queue leases expire and retries wait: the suite leases with visibilities of 100–200 ms and
 //     retries 300–400 ms ahead, then sleeps past them, so the adapter and the test share a clock;
-//   - a job leased and acked by several goroutines at once is handed out exactly once.
+//   - a job leased and acked by several goroutines at once is handed out exactly once;
+//   - a block is stored normalized ([store.Block.Normalized]), covers what [store.BlockTargets]
+//     says, and removes exactly the followers it covers, with every index that finds them.
 //
 // Some subtests run goroutines against the store (concurrent inserts while paging, concurrent
 // MarkSeen, CreateKeyPair and AddInteraction), so run the suite with -race.

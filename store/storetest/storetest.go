@@ -29,6 +29,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Deliveries", deliveryTests},
 		{"Interactions", interactionTests},
 		{"FollowRequests", followRequestTests},
+		{"Blocks", blockTests},
 		{"Context", contextTests},
 	}
 	for _, g := range groups {
