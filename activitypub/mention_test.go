@@ -16,6 +16,7 @@ import (
 	"github.com/fedsite/fedsite/activitypub"
 	"github.com/fedsite/fedsite/activitypub/activitypubtest"
 	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/internal/fedifypeer"
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/memstore"
 )
@@ -391,5 +392,58 @@ func TestMentionCorpus(t *testing.T) {
 				t.Errorf("hooks %q, want one direct mention of news", calls)
 			}
 		})
+	}
+}
+
+// TestFedifyMentionVisibility has a real Fedify server (set FEDSITE_FEDIFY=1) mention @news in a
+// public, a followers-only and a direct post, as Fedify compacts and signs them: each is kept with
+// its visibility and reported once; Fedify's Delete of the direct message removes it.
+func TestFedifyMentionVisibility(t *testing.T) {
+	peer := fedifypeer.StartForTest(t)
+	log := &hookLog{}
+	s, _ := mentionSite(t, log, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	news, me := s.fed.ActorID("news"), peer.ActorID()
+	tag := []any{map[string]any{"type": "Mention", "href": news, "name": "@news"}}
+	posts := []struct {
+		id     string
+		to, cc []string
+		want   activitypub.Visibility
+	}{
+		{"public", []string{vocab.PublicIRI}, []string{news}, activitypub.VisibilityPublic},
+		{"followers", []string{me + "/followers"}, []string{news}, activitypub.VisibilityFollowers},
+		{"direct", []string{news}, nil, activitypub.VisibilityDirect},
+	}
+	for _, p := range posts {
+		note := map[string]any{"type": "Note", "id": me + "/notes/" + p.id, "attributedTo": me, "to": p.to, "tag": tag,
+			"content": "<p>" + p.id + "</p>"}
+		act := map[string]any{"type": "Create", "id": me + "/creates/" + p.id, "to": p.to, "object": note}
+		if p.cc != nil {
+			note["cc"], act["cc"] = p.cc, p.cc
+		}
+		if _, err := peer.Send(ctx, news, act); err != nil {
+			t.Fatalf("Fedify send %s: %v", p.id, err)
+		}
+	}
+	got := mentions(t, s, "news")
+	if len(got) != len(posts) {
+		t.Fatalf("mentions = %+v, want %d", got, len(posts))
+	}
+	for n, p := range posts {
+		m := got[len(got)-1-n]
+		if m.ID != me+"/notes/"+p.id || m.Visibility != p.want || m.AuthorID != me || m.Content != "<p>"+p.id+"</p>" {
+			t.Errorf("mention %s = %+v, want visibility %s", p.id, m, p.want)
+		}
+	}
+	if calls := log.list(); len(calls) != len(posts) {
+		t.Errorf("hooks %q, want one per post", calls)
+	}
+	if _, err := peer.Send(ctx, news, map[string]any{"type": "Delete", "id": me + "/deletes/direct",
+		"to": []string{news}, "object": map[string]any{"type": "Tombstone", "id": me + "/notes/direct"}}); err != nil {
+		t.Fatalf("Fedify send Delete: %v", err)
+	}
+	if got := mentions(t, s, "news"); len(got) != 2 || got[0].ID != me+"/notes/followers" || got[1].ID != me+"/notes/public" {
+		t.Errorf("after the Delete mentions = %+v, want the public and followers-only ones", got)
 	}
 }
