@@ -137,11 +137,18 @@ func isNote(o *vocab.Object) bool {
 
 // handleCreate keeps a reply to one of the site's objects, or else a post that mentions or
 // addresses site actors. A reply that mentions a site actor too is kept as a reply only, and only
-// OnReply is called: Mastodon mentions the author of the post one answers.
+// OnReply is called: Mastodon mentions the author of the post one answers. A post kept already
+// came again under another activity id and is ignored, as Mastodon ignores a Create of a status it
+// has: edits come as Update.
 func (f *Federation) handleCreate(ctx context.Context, act *vocab.Object) error {
 	obj := act.Object.Object
 	if !isPost(obj) {
 		return f.ignore(ctx, act)
+	}
+	if _, err := f.cfg.Store.Interaction(ctx, obj.ID); err == nil {
+		return f.ignore(ctx, act)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("activitypub: create: %w", err)
 	}
 	if isNote(obj) {
 		target := obj.InReplyTo.ID()
