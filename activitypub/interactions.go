@@ -23,9 +23,10 @@ type InboxHooks struct {
 	OnReply func(ctx context.Context, r Reply)
 	// OnReplyDeleted is called when the author of a reply deletes it; it is gone from the store.
 	OnReplyDeleted func(ctx context.Context, objectID, replyID string)
-	// OnMention is called for a new post that mentions or addresses a site actor (see [InboxMention]),
-	// once for each site actor it reaches, and again, with Updated set, when its author edits it.
-	// A reply to one of the site's objects calls OnReply only, whoever it mentions.
+	// OnMention is called for a new post that mentions or addresses a site actor (see
+	// [InboxMention]), once for each site actor it reaches, and again, with Updated set, when its
+	// author edits it. A reply to one of the site's objects calls OnReply only, whoever it
+	// mentions.
 	OnMention func(ctx context.Context, m InboxMention)
 	// OnMentionDeleted is called when the author of a mention deletes it (Delete, or Undo of its
 	// Create), once for each site actor it reached; it is gone from the store.
