@@ -161,13 +161,9 @@ func (f *Federation) visibility(ctx context.Context, act, obj *vocab.Object) (Vi
 	if err != nil {
 		return "", err
 	}
-	var doc struct {
-		Followers vocab.Ref `json:"followers"`
-	}
-	if err := json.Unmarshal(author.Document, &doc); err == nil {
-		if fl := doc.Followers.ID(); fl != "" && (to.Has(fl) || cc.Has(fl)) {
-			return VisibilityFollowers, nil
-		}
+	if doc, err := vocab.Decode(author.Document); err == nil && doc.Followers != "" &&
+		(to.Has(doc.Followers) || cc.Has(doc.Followers)) {
+		return VisibilityFollowers, nil
 	}
 	return VisibilityDirect, nil
 }
