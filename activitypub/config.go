@@ -140,8 +140,8 @@ type Config struct {
 	// document is public.
 	RequireSignedFetch bool
 
-	// Inbox holds optional hooks for replies, likes, announces, reports, follow requests and
-	// moves received in the inbox. Default: every hook nil, the events are only logged at Debug
+	// Inbox holds optional hooks for replies, mentions and direct messages, likes, announces,
+	// reports, follow requests and moves received in the inbox. Default: every hook nil, the events are only logged at Debug
 	// (what fedsite keeps is stored either way).
 	Inbox InboxHooks
 

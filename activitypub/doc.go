@@ -69,8 +69,13 @@
 // Replies to a published object (Create{Note} with inReplyTo), Likes and Announces of it, and
 // their Update, Delete and Undo by the same actor (anyone else's: 403) are kept in the store;
 // [Federation.Counts] and [Federation.Interactions] give the site its counters and comment list,
-// with reply HTML sanitized by the same policy as published articles. [InboxHooks] in
-// Config.Inbox tell the site as they arrive, together with Flag reports, follow requests to
+// with reply HTML sanitized by the same policy as published articles. Posts that mention or
+// address a site actor (a Mention tag, or the actor in to or cc) — readers' questions, tips,
+// direct messages — are kept per actor, sanitized alike, with the [Visibility] their addressing
+// gives them, edited, deleted and taken back (Undo{Create}) by their author only;
+// [Federation.Mentions] lists an actor's. A reply to a published object is a reply only, whoever
+// it mentions. [InboxHooks] in Config.Inbox tell the site as they arrive, together with Flag
+// reports, follow requests to
 // actors with ManuallyApprovesFollowers (answered by [Federation.ApproveFollow] and
 // [Federation.RejectFollow]) and followers that moved (Move, checked against the new account's
 // alsoKnownAs). A Follow from an actor that has moved away (movedTo in its document), or of a site

@@ -305,22 +305,23 @@ func (f *Federation) rejectMovedFollow(ctx context.Context, msg, localID string,
 }
 
 // handleUndo handles Undo{Follow}, Undo{Like} and Undo{Announce}, whether the undone activity is
-// embedded or named by its id. Undoing someone else's activity is forbidden.
+// embedded or named by its id, and Undo{Create} of a reply or mention when it embeds the Create.
+// Undoing someone else's activity is forbidden.
 func (f *Federation) handleUndo(ctx context.Context, undo *vocab.Object) error {
 	actor := undo.Actor.ID()
 	if inner := undo.Object.Object; inner != nil && len(inner.Type) > 0 {
-		if inner.Type.Has("Like") || inner.Type.Has("Announce") {
-			if inner.Actor.ID() != "" && inner.Actor.ID() != actor {
-				return fmt.Errorf("activitypub: undo of %s's %s by %s: %w", inner.Actor.ID(), inner.Type, actor, errForbidden)
-			}
+		if inner.Actor.ID() != "" && inner.Actor.ID() != actor {
+			return fmt.Errorf("activitypub: undo of %s's %s by %s: %w", inner.Actor.ID(), inner.Type, actor, errForbidden)
+		}
+		switch {
+		case inner.Type.Has("Like") || inner.Type.Has("Announce"):
 			_, err := f.undoReaction(ctx, actor, inner.ID, inner)
 			return err
-		}
-		if !inner.Type.Has("Follow") {
+		case inner.Type.Has("Create"):
+			// Taking a post back is deleting it.
+			return f.forgetPost(ctx, undo, inner.Object.ID())
+		case !inner.Type.Has("Follow"):
 			return nil // nothing kept for other types
-		}
-		if inner.Actor.ID() != "" && inner.Actor.ID() != actor {
-			return fmt.Errorf("activitypub: undo of %s's follow by %s: %w", inner.Actor.ID(), actor, errForbidden)
 		}
 		username := f.urls.username(inner.Object.ID())
 		if username == "" {

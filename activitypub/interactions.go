@@ -23,6 +23,14 @@ type InboxHooks struct {
 	OnReply func(ctx context.Context, r Reply)
 	// OnReplyDeleted is called when the author of a reply deletes it; it is gone from the store.
 	OnReplyDeleted func(ctx context.Context, objectID, replyID string)
+	// OnMention is called for a new post that mentions or addresses a site actor (see
+	// [InboxMention]), once for each site actor it reaches, and again, with Updated set, when its
+	// author edits it. A reply to one of the site's objects calls OnReply only, whoever it
+	// mentions.
+	OnMention func(ctx context.Context, m InboxMention)
+	// OnMentionDeleted is called when the author of a mention deletes it (Delete, or Undo of its
+	// Create), once for each site actor it reached; it is gone from the store.
+	OnMentionDeleted func(ctx context.Context, actorID, mentionID string)
 	// OnLike and OnAnnounce are called for a new Like or Announce of a published object. An actor
 	// has one Like and one Announce of an object, as on Mastodon: a repeat under another id is
 	// dropped, the first one kept, and no hook called.
@@ -128,44 +136,82 @@ func isNote(o *vocab.Object) bool {
 	return o != nil && (o.Type.Has("Note") || o.Type.Has("Article") || o.Type.Has("Page") || o.Type.Has("Question"))
 }
 
-// handleCreate keeps a reply to one of the site's objects.
+// handleCreate keeps a reply to one of the site's objects, or else a post that mentions or
+// addresses site actors. A reply that mentions a site actor too is kept as a reply only, and only
+// OnReply is called: Mastodon mentions the author of the post one answers. A post kept already
+// came again under another activity id and is ignored, as Mastodon ignores a Create of a status it
+// has: edits come as Update.
 func (f *Federation) handleCreate(ctx context.Context, act *vocab.Object) error {
 	obj := act.Object.Object
-	if !isNote(obj) {
+	if !isPost(obj) {
 		return f.ignore(ctx, act)
 	}
-	target := obj.InReplyTo.ID()
-	ok, err := f.ours(ctx, target)
-	if err != nil || !ok {
-		if err == nil {
-			err = f.ignore(ctx, act)
+	if _, err := f.cfg.Store.Interaction(ctx, obj.ID); err == nil {
+		return f.ignore(ctx, act)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("activitypub: create: %w", err)
+	}
+	if isNote(obj) {
+		target := obj.InReplyTo.ID()
+		ok, err := f.ours(ctx, target)
+		if err != nil {
+			return err
 		}
+		if ok {
+			return f.keepReply(ctx, act.Actor.ID(), obj, target, false)
+		}
+	}
+	actors, err := f.mentioned(ctx, act, obj)
+	if err != nil {
 		return err
 	}
-	return f.keepReply(ctx, act.Actor.ID(), obj, target, false)
+	if len(actors) == 0 {
+		return f.ignore(ctx, act)
+	}
+	return f.keepMention(ctx, act, obj, actors, f.cfg.Now(), false)
+}
+
+// checkPost checks that a post sent by author has an id and is attributed to author, if to
+// anyone.
+func checkPost(obj *vocab.Object, author string) error {
+	if obj.ID == "" {
+		return invalid("object", "a post needs an id")
+	}
+	if len(obj.AttributedTo) > 0 && !obj.AttributedTo.Has(author) {
+		return fmt.Errorf("activitypub: post %s attributed to %v sent by %s: %w", obj.ID, obj.AttributedTo.IDs(), author, errForbidden)
+	}
+	return nil
+}
+
+// postURL is a post's page for people: its first url when that is an http(s) IRI, else its id.
+func postURL(obj *vocab.Object) string {
+	if ids := obj.URL.IDs(); len(ids) > 0 {
+		if _, ok := origin(ids[0]); ok {
+			return ids[0]
+		}
+	}
+	return obj.ID
+}
+
+// editedAt is when an edited post was updated, as it says or else now; zero when it is not an
+// edit.
+func (f *Federation) editedAt(obj *vocab.Object, edited bool) time.Time {
+	switch {
+	case !edited:
+		return time.Time{}
+	case obj.Updated.IsZero():
+		return f.cfg.Now()
+	}
+	return obj.Updated
 }
 
 // keepReply stores a reply (new or edited) and calls OnReply.
 func (f *Federation) keepReply(ctx context.Context, author string, obj *vocab.Object, target string, edited bool) error {
-	if obj.ID == "" {
-		return invalid("object", "a reply needs an id")
+	if err := checkPost(obj, author); err != nil {
+		return err
 	}
-	if len(obj.AttributedTo) > 0 && !obj.AttributedTo.Has(author) {
-		return fmt.Errorf("activitypub: reply %s attributed to %v sent by %s: %w", obj.ID, obj.AttributedTo.IDs(), author, errForbidden)
-	}
-	r := Reply{ID: obj.ID, InReplyTo: target, AuthorID: author, URL: obj.ID,
-		Content: sanitize(obj.Content), Summary: obj.Summary, Published: obj.Published}
-	if ids := obj.URL.IDs(); len(ids) > 0 {
-		if _, ok := origin(ids[0]); ok {
-			r.URL = ids[0]
-		}
-	}
-	if edited {
-		r.Updated = obj.Updated
-		if r.Updated.IsZero() {
-			r.Updated = f.cfg.Now()
-		}
-	}
+	r := Reply{ID: obj.ID, InReplyTo: target, AuthorID: author, URL: postURL(obj), Content: sanitize(obj.Content),
+		Summary: obj.Summary, Published: obj.Published, Updated: f.editedAt(obj, edited)}
 	doc, err := json.Marshal(replyDocument(r))
 	if err != nil {
 		return fmt.Errorf("activitypub: reply %s: %w", obj.ID, err)
@@ -208,37 +254,59 @@ func replyOf(i store.Interaction) (*Reply, error) {
 	return r, nil
 }
 
-// handleUpdate replaces a known reply edited by its author.
+// keptPost returns the reply or mention kept under a post's id, or store.ErrNotFound.
+func (f *Federation) keptPost(ctx context.Context, id string) (store.Interaction, error) {
+	known, err := f.cfg.Store.Interaction(ctx, id)
+	if err == nil && known.Kind.OnePerActor() {
+		return store.Interaction{}, store.ErrNotFound
+	}
+	return known, err
+}
+
+// handleUpdate replaces a known reply or mention edited by its author.
 func (f *Federation) handleUpdate(ctx context.Context, act *vocab.Object) error {
 	obj := act.Object.Object
-	if !isNote(obj) {
+	if !isPost(obj) {
 		return f.ignore(ctx, act)
 	}
-	known, err := f.cfg.Store.Interaction(ctx, obj.ID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && known.Kind != store.InteractionReply) {
+	known, err := f.keptPost(ctx, obj.ID)
+	if errors.Is(err, store.ErrNotFound) {
 		return f.ignore(ctx, act)
 	}
 	if err != nil {
 		return fmt.Errorf("activitypub: update: %w", err)
 	}
 	if known.ActorID != act.Actor.ID() {
-		return fmt.Errorf("activitypub: update of %s's reply by %s: %w", known.ActorID, act.Actor.ID(), errForbidden)
+		return fmt.Errorf("activitypub: update of %s's %s by %s: %w", known.ActorID, known.Kind, act.Actor.ID(), errForbidden)
+	}
+	if known.Kind == store.InteractionMention {
+		return f.editMention(ctx, act, obj, known)
 	}
 	return f.keepReply(ctx, known.ActorID, obj, known.ObjectID, true)
 }
 
-// handleDelete removes a known reply deleted by its author.
+// handleDelete removes a known reply or mention deleted by its author.
 func (f *Federation) handleDelete(ctx context.Context, act *vocab.Object) error {
-	id := act.Object.ID()
-	known, err := f.cfg.Store.Interaction(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && known.Kind != store.InteractionReply) {
+	return f.forgetPost(ctx, act, act.Object.ID())
+}
+
+// forgetPost removes the reply or mention kept under id when act's actor, its author, deletes it
+// (Delete, or Undo of its Create).
+func (f *Federation) forgetPost(ctx context.Context, act *vocab.Object, id string) error {
+	known, err := f.keptPost(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return f.ignore(ctx, act)
 	}
 	if err != nil {
 		return fmt.Errorf("activitypub: delete: %w", err)
 	}
-	if known.ActorID != act.Actor.ID() {
-		return fmt.Errorf("activitypub: delete of %s's reply by %s: %w", known.ActorID, act.Actor.ID(), errForbidden)
+	// The origin rules hold for a Delete; an Undo's embedded Create could name the site's own key
+	// of a mention (see mentionKey).
+	if known.ActorID != act.Actor.ID() || !sameOrigin(id, act.Actor.ID()) {
+		return fmt.Errorf("activitypub: delete of %s's %s by %s: %w", known.ActorID, known.Kind, act.Actor.ID(), errForbidden)
+	}
+	if known.Kind == store.InteractionMention {
+		return f.forgetMention(ctx, known)
 	}
 	if err := f.cfg.Store.RemoveInteraction(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("activitypub: delete reply %s: %w", id, err)
@@ -299,7 +367,7 @@ func (f *Federation) undoReaction(ctx context.Context, actor, id string, inner *
 	if errors.Is(err, store.ErrNotFound) {
 		known, err = f.repeatedReaction(ctx, actor, inner)
 	}
-	if errors.Is(err, store.ErrNotFound) || (err == nil && known.Kind == store.InteractionReply) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !known.Kind.OnePerActor()) {
 		return false, nil
 	}
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -62,6 +63,14 @@ func (h *hookLog) hooks() activitypub.InboxHooks {
 			h.mu.Unlock()
 			h.add("flag")
 		},
+		OnMention: func(_ context.Context, m activitypub.InboxMention) {
+			verb := "mention"
+			if !m.Updated.IsZero() {
+				verb = "mention edited"
+			}
+			h.add(fmt.Sprintf("%s %s %s %s", verb, path.Base(m.ActorID), m.Visibility, m.Content))
+		},
+		OnMentionDeleted: func(_ context.Context, actorID, _ string) { h.add("mention deleted " + path.Base(actorID)) },
 	}
 }
 

@@ -13,32 +13,43 @@ const (
 	InteractionLike     InteractionKind = "like"
 	InteractionAnnounce InteractionKind = "announce"
 	InteractionReply    InteractionKind = "reply"
+	// InteractionMention is a remote post that mentions or addresses a local actor (a question,
+	// a tip, a direct message); its ObjectID is the local actor's IRI.
+	InteractionMention InteractionKind = "mention"
 )
+
+// InteractionKinds returns every interaction kind, in the order of the constants above.
+func InteractionKinds() []InteractionKind {
+	return []InteractionKind{InteractionLike, InteractionAnnounce, InteractionReply, InteractionMention}
+}
 
 // OnePerActor reports whether an actor has at most one interaction of kind k on an object: true
 // for likes and announces (one favourite and one boost per account and object, as Mastodon keeps
-// them), false for replies.
+// them), false for replies and mentions.
 func (k InteractionKind) OnePerActor() bool {
 	return k == InteractionLike || k == InteractionAnnounce
 }
 
-// Interaction is a remote actor's Like or Announce of a local object, or a reply to it.
+// Interaction is a remote actor's Like or Announce of a local object, a reply to it, or a post
+// that mentions a local actor.
 type Interaction struct {
-	// ID is the id of the Like or Announce activity, or of the reply object.
+	// ID is the id of the Like or Announce activity, or of the reply object; for a mention, a key
+	// fedsite chose (see activitypub's Mention).
 	ID   string
 	Kind InteractionKind
-	// ObjectID is the local object interacted with (the article).
+	// ObjectID is the local object interacted with (the article), or the local actor mentioned.
 	ObjectID string
 	// ActorID is the remote actor.
 	ActorID string
-	// Document is what the site shows of it: for a reply, the reply object as fedsite kept it
-	// (sanitized content); empty for likes and announces.
+	// Document is what the site shows of it: for a reply or a mention, the post as fedsite kept
+	// it (sanitized content); empty for likes and announces.
 	Document []byte
 	// CreatedAt is when it was recorded. Adapters set it when it is zero.
 	CreatedAt time.Time
 }
 
-// Interactions keeps the likes, announces and replies the site's objects received.
+// Interactions keeps the likes, announces and replies the site's objects received, and the
+// mentions its actors received (kind InteractionMention, keyed by the actor's IRI).
 type Interactions interface {
 	// AddInteraction records i and reports whether it did. Adding an id that exists replaces its
 	// Document (an edited reply) and keeps its place and CreatedAt.
@@ -47,7 +58,7 @@ type Interactions interface {
 	// InteractionKind.OnePerActor): adding one when i.ActorID already has one of that kind on
 	// i.ObjectID under another id keeps the older one (its id, place and CreatedAt) and records
 	// nothing, without error; [Interactions.Interaction] of the new id is then ErrNotFound. Of
-	// concurrent such calls exactly one id is kept. Replies are not limited.
+	// concurrent such calls exactly one id is kept. Replies and mentions are not limited.
 	//
 	// added is false exactly when the store kept another interaction of the actor instead: i is a
 	// Like or an Announce, i.ID is not in the store, and i.ActorID's interaction of that kind on

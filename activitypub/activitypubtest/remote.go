@@ -17,7 +17,8 @@ import (
 )
 
 // Remote is a fake fediverse server with one actor, at /users/{name}, with a personal inbox and a
-// shared inbox at /inbox. It is safe for concurrent use.
+// shared inbox at /inbox; its actor document names /users/{name}/followers as the followers
+// collection, as Mastodon's do. It is safe for concurrent use.
 type Remote struct {
 	t        testing.TB
 	srv      *httptest.Server
@@ -157,6 +158,7 @@ func (r *Remote) serveActor(w http.ResponseWriter, _ *http.Request) {
 		"type":              "Person",
 		"preferredUsername": r.name,
 		"inbox":             id + "/inbox",
+		"followers":         id + "/followers",
 		"endpoints":         map[string]string{"sharedInbox": r.srv.URL + "/inbox"},
 		"publicKey":         map[string]string{"id": id + "#main-key", "owner": id, "publicKeyPem": string(pub)},
 	}

@@ -79,6 +79,9 @@ type site struct {
 	head func(a *article) template.HTML
 	// comments returns the fediverse replies and counts an article page shows; nil shows none.
 	comments func(ctx context.Context, a article) comments
+	// inbox returns a page of the posts that mention or address one of the site's actors, for
+	// the editors' Inbox page (inbox.go); nil serves no inbox.
+	inbox func(ctx context.Context, actor, cursor string) (inboxPage, error)
 
 	mu       sync.RWMutex
 	articles []article // newest first
@@ -108,6 +111,7 @@ func newSite(cfg siteConfig) (*site, error) {
 	s.mux.HandleFunc("POST /publish", s.requireEditor(s.servePublish))
 	s.mux.HandleFunc("POST /articles/{slug}/edit", s.requireEditor(s.serveEdit))
 	s.mux.HandleFunc("POST /articles/{slug}/delete", s.requireEditor(s.serveDelete))
+	s.mux.HandleFunc("GET /inbox", s.requireEditor(s.serveInbox))
 	return s, nil
 }
 

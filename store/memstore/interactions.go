@@ -191,7 +191,7 @@ func (s *Store) CountInteractions(ctx context.Context, objectID string) (map[sto
 	s.social.mu.RLock()
 	defer s.social.mu.RUnlock()
 	counts := make(map[store.InteractionKind]int)
-	for _, k := range []store.InteractionKind{store.InteractionLike, store.InteractionAnnounce, store.InteractionReply} {
+	for _, k := range store.InteractionKinds() {
 		if n := len(s.social.byObject[objKind{objectID, k}]); n > 0 {
 			counts[k] = n
 		}

@@ -243,7 +243,7 @@ func (s *Store) CountInteractions(ctx context.Context, objectID string) (map[sto
 	if err := begin(ctx, op); err != nil {
 		return nil, err
 	}
-	kinds := []store.InteractionKind{store.InteractionLike, store.InteractionAnnounce, store.InteractionReply}
+	kinds := store.InteractionKinds()
 	cmds := make([]*redis.IntCmd, len(kinds))
 	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, k := range kinds {

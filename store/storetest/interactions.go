@@ -15,6 +15,9 @@ import (
 const (
 	articleA = "https://news.example/articles/a"
 	articleB = "https://news.example/articles/b"
+	// actorNews and actorDesk are local actors, the objects of mentions.
+	actorNews = "https://news.example/ap/users/news"
+	actorDesk = "https://news.example/ap/users/desk"
 )
 
 var interactionTests = []test{
@@ -29,6 +32,7 @@ var interactionTests = []test{
 	{"OnePerActorConcurrent", testInteractionOnePerActorConcurrent},
 	{"LikeAndAnnounceBySameActor", testInteractionLikeAndAnnounce},
 	{"InteractionBy", testInteractionBy},
+	{"MentionsOfAnActor", testMentions},
 }
 
 var followRequestTests = []test{
@@ -39,7 +43,8 @@ var followRequestTests = []test{
 	{"PageBadCursor", testRequestsBadCursor},
 }
 
-// interaction returns interaction number i of a kind on an object; replies carry a document.
+// interaction returns interaction number i of a kind on an object; replies and mentions carry a
+// document.
 func interaction(object string, kind store.InteractionKind, i int) store.Interaction {
 	in := store.Interaction{
 		ID:        fmt.Sprintf("https://r%d.example/%s/%d", i%3, kind, i),
@@ -48,8 +53,8 @@ func interaction(object string, kind store.InteractionKind, i int) store.Interac
 		ActorID:   fmt.Sprintf("https://r%d.example/users/u%d", i%3, i),
 		CreatedAt: base.Add(msec(i)),
 	}
-	if kind == store.InteractionReply {
-		in.Document = fmt.Appendf(nil, `{"type":"Note","content":"reply %d"}`, i)
+	if !kind.OnePerActor() {
+		in.Document = fmt.Appendf(nil, `{"type":"Note","content":"%s %d"}`, kind, i)
 	}
 	return in
 }
@@ -74,6 +79,7 @@ func testInteractionAddAndGet(t *testing.T, s store.Store) {
 		interaction(articleA, store.InteractionLike, 1),
 		interaction(articleA, store.InteractionAnnounce, 2),
 		interaction(articleA, store.InteractionReply, 3),
+		interaction(actorNews, store.InteractionMention, 4),
 	} {
 		wantAdded(t, s, want, true)
 		got, err := s.Interaction(ctx(t), want.ID)
@@ -81,7 +87,7 @@ func testInteractionAddAndGet(t *testing.T, s store.Store) {
 		if !sameInteraction(got, want) {
 			t.Errorf("Interaction = %+v, want %+v", got, want)
 		}
-		if want.Kind != store.InteractionReply && len(got.Document) != 0 {
+		if want.Kind.OnePerActor() && len(got.Document) != 0 {
 			t.Errorf("%s Document = %q, want empty", want.Kind, got.Document)
 		}
 	}
@@ -219,7 +225,7 @@ func testCountInteractions(t *testing.T, s store.Store) {
 func repeat(in store.Interaction, n int) store.Interaction {
 	in.ID = fmt.Sprintf("%s/again/%d", in.ID, n)
 	in.CreatedAt = in.CreatedAt.Add(time.Hour)
-	if in.Kind == store.InteractionReply {
+	if !in.Kind.OnePerActor() {
 		in.Document = fmt.Appendf(nil, `{"type":"Note","content":"again %d"}`, n)
 	}
 	return in
@@ -265,6 +271,9 @@ func testInteractionOnePerActor(t *testing.T, s store.Store) {
 		{"two actors announce", store.InteractionAnnounce, otherActor, true, 0, 2},
 		{"reply twice", store.InteractionReply, repeated, true, 0, 2},
 		{"two actors reply", store.InteractionReply, otherActor, true, 0, 2},
+		{"mention twice", store.InteractionMention, repeated, true, 0, 2},
+		{"mention redelivered", store.InteractionMention, redelivered, true, 0, 1},
+		{"two actors mention", store.InteractionMention, otherActor, true, 0, 2},
 	}
 	for n, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -553,4 +562,65 @@ func testRequestsPage(t *testing.T, s store.Store) {
 func testRequestsBadCursor(t *testing.T, s store.Store) {
 	_, err := s.FollowRequestsPage(ctx(t), actorA, "not a cursor!", 10)
 	wantErr(t, "FollowRequestsPage(bad cursor)", err, store.ErrBadCursor)
+}
+
+// testMentions keeps mentions per local actor, as activitypub does: an actor may mention a local
+// actor any number of times, each is listed newest first under that actor only, counted as
+// mentions, edited in place and removed by id.
+func testMentions(t *testing.T, s store.Store) {
+	const n = 5
+	var want []string
+	for i := range n {
+		in := interaction(actorNews, store.InteractionMention, i)
+		in.ActorID = "https://r.example/users/u" // one remote actor, many mentions
+		wantAdded(t, s, in, true)
+		want = append([]string{in.ID}, want...)
+	}
+	// Other actors' mentions and replies to articles stay apart.
+	wantAdded(t, s, interaction(actorDesk, store.InteractionMention, 100), true)
+	wantAdded(t, s, interaction(articleA, store.InteractionReply, 101), true)
+
+	var got []string
+	for cursor, pages := "", 0; pages <= n; pages++ {
+		p, err := s.InteractionsPage(ctx(t), actorNews, store.InteractionMention, cursor, 2)
+		must(t, "InteractionsPage", err)
+		for _, it := range p.Items {
+			if it.Kind != store.InteractionMention || it.ObjectID != actorNews || len(it.Document) == 0 {
+				t.Errorf("page item %+v, want a mention of %s with its document", it, actorNews)
+			}
+		}
+		got = append(got, interactionIDs(p.Items)...)
+		if cursor = p.Next; cursor == "" {
+			break
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("mentions of %s = %v, want %v", actorNews, got, want)
+	}
+	counts, err := s.CountInteractions(ctx(t), actorNews)
+	must(t, "CountInteractions", err)
+	if len(counts) != 1 || counts[store.InteractionMention] != n {
+		t.Errorf("counts of %s = %v, want mention %d only", actorNews, counts, n)
+	}
+	_, err = s.InteractionBy(ctx(t), "https://r.example/users/u", actorNews, store.InteractionMention)
+	wantErr(t, "InteractionBy(mention)", err, store.ErrNotFound)
+
+	// An edit replaces the document and keeps the place; a removal takes one away.
+	edited := interaction(actorNews, store.InteractionMention, 0)
+	edited.ActorID = "https://r.example/users/u"
+	edited.Document = []byte(`{"content":"edited"}`)
+	wantAdded(t, s, edited, true)
+	must(t, "RemoveInteraction", s.RemoveInteraction(ctx(t), want[0]))
+	p, err := s.InteractionsPage(ctx(t), actorNews, store.InteractionMention, "", 10)
+	must(t, "InteractionsPage", err)
+	if ids := interactionIDs(p.Items); !slices.Equal(ids, want[1:]) {
+		t.Errorf("after edit and removal: %v, want %v", ids, want[1:])
+	} else if last := p.Items[len(p.Items)-1]; !bytes.Equal(last.Document, edited.Document) {
+		t.Errorf("edited mention document = %q, want %q", last.Document, edited.Document)
+	}
+	counts, err = s.CountInteractions(ctx(t), actorNews)
+	must(t, "CountInteractions", err)
+	if counts[store.InteractionMention] != n-1 {
+		t.Errorf("counts after removal = %v, want mention %d", counts, n-1)
+	}
 }
