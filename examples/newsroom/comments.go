@@ -4,6 +4,7 @@ import (
 	"context"
 	"html/template"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub"
@@ -43,8 +44,9 @@ func (c comment) Initial() string {
 // maxComments is how many replies an article page shows.
 const maxComments = 50
 
-// articleComments returns the site's comments hook: an article's fediverse replies, newest first,
-// and its like and boost counts. A store failure is logged and shows no comments.
+// articleComments returns the site's comments hook: an article's latest fediverse replies, oldest
+// first as a conversation reads, and its like and boost counts. A store failure is logged and shows
+// no comments.
 func articleComments(fed *activitypub.Federation, baseURL string, log *slog.Logger) func(ctx context.Context, a article) comments {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -63,7 +65,7 @@ func articleComments(fed *activitypub.Federation, baseURL string, log *slog.Logg
 			log.Warn("newsroom: replies", "article", url, "err", err)
 			return c
 		}
-		for _, i := range p.Items {
+		for _, i := range slices.Backward(p.Items) { // the page is newest first
 			if r := i.Reply; r != nil {
 				c.Replies = append(c.Replies, commentOf(i.CreatedAt, r))
 			}

@@ -143,6 +143,10 @@ func TestCommentList(t *testing.T) {
 		// The warning text is not the reply's first visible line any more: it heads a closed <details>.
 		`<details class="cw" open`,
 	})
+	// Oldest first, as a conversation reads.
+	if i, j, k := strings.Index(page, "Finally a safe way"), strings.Index(page, "The mayor resigns"), strings.Index(page, "First!"); !(i < j && j < k) {
+		t.Errorf("replies at %d, %d, %d: not oldest first", i, j, k)
+	}
 }
 
 // TestFollowBox checks that the front page gives readers @news's handle and each writer's page
