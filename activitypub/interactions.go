@@ -58,8 +58,8 @@ type Reply struct {
 	// Summary is its content warning, as plain text; empty for none. Show the content collapsed
 	// behind it, as fediverse servers do.
 	Summary string
-	// Sensitive is set when the author marked the reply sensitive (Mastodon's flag, sent with
-	// every content warning): hide its content, or its media, until the reader asks.
+	// Sensitive is set when the author marked the reply sensitive (Mastodon's flag) or gave it a
+	// content warning: hide its content, or its media, until the reader asks.
 	Sensitive bool
 	// Published is when the author published it; zero when the reply did not say.
 	Published time.Time
