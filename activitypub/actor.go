@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"html"
-	"mime"
-	"path"
 	"regexp"
 	"time"
 
@@ -29,13 +27,17 @@ type Actor struct {
 	// ProfileURL is the actor's page on the site, served as the actor's url. It must be on the
 	// site's host, or Mastodon ignores it.
 	ProfileURL string
-	// IconURL is the avatar image; ImageURL the header image.
+	// IconURL is the avatar image; ImageURL the header image: absolute URLs of PNG, JPEG, GIF or
+	// WebP files (Mastodon and GoToSocial do not take SVG), sent as Image objects with their media
+	// type guessed from the file name. Bridgy Fed bridges only accounts with an avatar. Default: none,
+	// and servers show their default pictures.
 	IconURL, ImageURL string
 	// Discoverable lets servers list the actor in directories and suggestions; Indexable lets them
 	// index its posts for full-text search. Both default to false, as on Mastodon.
 	Discoverable, Indexable bool
-	// Published is when the account was created. Bridgy Fed, for one, bridges only accounts older
-	// than a week. Default: not sent.
+	// Published is when the account was created, sent to the second; Mastodon and GoToSocial
+	// show it as the join date, and Bridgy Fed bridges only accounts older than a week. Default:
+	// not sent, which servers show as the day they first saw the account.
 	Published time.Time
 	// ManuallyApprovesFollowers marks a locked account: servers show follows of it as requests.
 	// Default: false, every follow is accepted.
@@ -131,7 +133,7 @@ func (f *Federation) actorDocument(a *Actor, k actorKey, movedTo string) *vocab.
 		PublicKey:         []vocab.PublicKey{{ID: id + "#main-key", Owner: id, PublicKeyPem: k.publicPEM}},
 		Discoverable:      &a.Discoverable,
 		Indexable:         &a.Indexable,
-		Published:         a.Published.UTC(),
+		Published:         a.Published.UTC().Truncate(time.Second),
 		Featured:          id + "/featured",
 
 		ManuallyApprovesFollowers: a.ManuallyApprovesFollowers,
@@ -161,10 +163,10 @@ func (f *Federation) actorDocument(a *Actor, k actorKey, movedTo string) *vocab.
 		o.URL = vocab.Refs{{IRI: a.ProfileURL}}
 	}
 	if a.IconURL != "" {
-		o.Icon = vocab.Refs{imageRef(a.IconURL)}
+		o.Extra["icon"] = profileImage(a.IconURL)
 	}
 	if a.ImageURL != "" {
-		o.Image = vocab.Refs{imageRef(a.ImageURL)}
+		o.Extra["image"] = profileImage(a.ImageURL)
 	}
 	return o
 }
@@ -190,12 +192,26 @@ func (f *Federation) instanceActorDocument(k actorKey) *vocab.Object {
 	}
 }
 
-// imageRef is an Image object with the media type guessed from the file name, since Mastodon and
-// Pixelfed want mediaType on images.
+// imageRef is an Image object with the media type guessed from the file name (the URL's path, so
+// that a query such as "?v=2" does not hide it), since Mastodon and Pixelfed want mediaType on
+// images.
 func imageRef(u string) vocab.Ref {
 	img := &vocab.Object{Type: vocab.Types{"Image"}, URL: vocab.Refs{{IRI: u}}}
-	img.MediaType = mime.TypeByExtension(path.Ext(u))
+	img.MediaType = imageMediaType(Image{URL: u})
 	return vocab.Ref{Object: img}
+}
+
+// profileImage is an avatar or header as Mastodon sends its own: one Image object, not an array,
+// whose url is a string, with its media type (INTEROP §6), so that servers decoding icon into one
+// typed object with a string url read it too.
+func profileImage(u string) json.RawMessage {
+	img := vocab.Object{Type: vocab.Types{"Image"}, MediaType: imageMediaType(Image{URL: u}),
+		Extra: map[string]json.RawMessage{"url": mustJSON(u)}}
+	b, err := img.MarshalJSON()
+	if err != nil {
+		panic("activitypub: encoding " + err.Error()) // impossible: a type, a string and a URL
+	}
+	return b
 }
 
 // fieldHTML renders a profile field's value as Mastodon does its own: escaped text, or a link

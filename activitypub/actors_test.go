@@ -79,6 +79,9 @@ func TestActorDocumentProfile(t *testing.T) {
 					{Name: "Beat", Value: "City hall & <transport>"},
 					{Name: "Website", Value: base + "/authors/dana-ortiz"},
 				},
+				IconURL:                   base + "/static/dana.png?v=2",
+				ImageURL:                  base + "/static/header.jpg",
+				Published:                 time.Date(2019, 5, 1, 9, 30, 0, 123456789, time.UTC),
 				AttributionDomains:        []string{"news.example"},
 				AlsoKnownAs:               []string{"https://old.example/users/dana"},
 				Featured:                  []string{base + "/articles/pinned"},
@@ -92,6 +95,7 @@ func TestActorDocumentProfile(t *testing.T) {
 	id := s.fed.ActorID("dana-ortiz")
 	host := strings.TrimPrefix(s.srv.URL, "http://")
 	profile := s.url("/authors/dana-ortiz")
+	base := s.url("")
 	wantAttachment := []any{
 		map[string]any{"type": "PropertyValue", "name": "Beat", "value": "City hall &amp; &lt;transport&gt;"},
 		map[string]any{"type": "PropertyValue", "name": "Website",
@@ -111,6 +115,14 @@ func TestActorDocumentProfile(t *testing.T) {
 		{"preferredUsername kept", dana, "preferredUsername", "dana-ortiz"},
 		{"webfinger kept", dana, "webfinger", "dana-ortiz@" + host},
 		{"no movedTo", dana, "movedTo", nil},
+		// Mastodon and GoToSocial show these as avatar, header and join date (INTEROP §1.2).
+		{"icon is an Image with its media type", dana, "icon",
+			map[string]any{"type": "Image", "mediaType": "image/png", "url": base + "/static/dana.png?v=2"}},
+		{"image is an Image with its media type", dana, "image",
+			map[string]any{"type": "Image", "mediaType": "image/jpeg", "url": base + "/static/header.jpg"}},
+		{"published to the second", dana, "published", "2019-05-01T09:30:00Z"},
+		{"no icon without one", getJSON(t, s, "/ap/users/plain"), "icon", nil},
+		{"no published without one", getJSON(t, s, "/ap/users/plain"), "published", nil},
 		{"no attachment without fields", getJSON(t, s, "/ap/users/plain"), "attachment", nil},
 		{"no alsoKnownAs without aliases", getJSON(t, s, "/ap/users/plain"), "alsoKnownAs", nil},
 		{"movedTo from the site", getJSON(t, s, "/ap/users/gone"), "movedTo", "https://new.example/users/gone"},

@@ -55,12 +55,20 @@ type Reply struct {
 	ID, InReplyTo string
 	// AuthorID is the remote actor who wrote it.
 	AuthorID string
+	// Author is what the actor cache knows of AuthorID, for showing the reply in a comment list:
+	// name, handle, avatar and profile link, or only the id when the actor is not cached (see
+	// [Author]). It is filled for OnReply and by [Federation.Interactions].
+	Author Author
 	// URL is the reply's page for people (its url, else its id).
 	URL string
 	// Content is the reply's HTML, sanitized with the same policy as the site's own articles.
 	Content string
-	// Summary is its content warning, as plain text; empty for none.
+	// Summary is its content warning, as plain text; empty for none. Show the content collapsed
+	// behind it, as fediverse servers do.
 	Summary string
+	// Sensitive is set when the author marked the reply sensitive (Mastodon's flag) or gave it a
+	// content warning: hide its content, or its media, until the reader asks.
+	Sensitive bool
 	// Published is when the author published it; zero when the reply did not say.
 	Published time.Time
 	// Updated is set when the reply was edited (an Update was received).
@@ -211,7 +219,8 @@ func (f *Federation) keepReply(ctx context.Context, author string, obj *vocab.Ob
 		return err
 	}
 	r := Reply{ID: obj.ID, InReplyTo: target, AuthorID: author, URL: postURL(obj), Content: sanitize(obj.Content),
-		Summary: obj.Summary, Published: obj.Published, Updated: f.editedAt(obj, edited)}
+		Summary: obj.Summary, Sensitive: obj.Sensitive || obj.Summary != "", Published: obj.Published,
+		Updated: f.editedAt(obj, edited)}
 	doc, err := json.Marshal(replyDocument(r))
 	if err != nil {
 		return fmt.Errorf("activitypub: reply %s: %w", obj.ID, err)
@@ -221,7 +230,15 @@ func (f *Federation) keepReply(ctx context.Context, author string, obj *vocab.Ob
 		ObjectID: target, ActorID: author, Document: doc, CreatedAt: f.cfg.Now()}); err != nil {
 		return fmt.Errorf("activitypub: keep reply %s: %w", r.ID, err)
 	}
+	// Keep the author's actor document for Reply.Author: mostly the one the signature check just
+	// fetched, else fetched once per Config.RemoteActorTTL. The reply is kept without it.
+	if _, err := f.remoteActor(ctx, author); err != nil {
+		f.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: reply author not cached", slog.String("actor", author), slog.Any("err", err))
+	}
 	if h := f.cfg.Inbox.OnReply; h != nil {
+		if r.Author, err = f.author(ctx, author); err != nil {
+			return err
+		}
 		h(ctx, r)
 	} else {
 		f.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: reply", slog.String("id", r.ID), slog.String("object", target))
@@ -232,7 +249,7 @@ func (f *Federation) keepReply(ctx context.Context, author string, obj *vocab.Ob
 // replyDocument is the reply as kept in the store: a Note with the sanitized content.
 func replyDocument(r Reply) *vocab.Object {
 	o := &vocab.Object{ID: r.ID, Type: vocab.Types{"Note"}, AttributedTo: vocab.Refs{{IRI: r.AuthorID}},
-		InReplyTo: vocab.Ref{IRI: r.InReplyTo}, Content: r.Content, Summary: r.Summary,
+		InReplyTo: vocab.Ref{IRI: r.InReplyTo}, Content: r.Content, Summary: r.Summary, Sensitive: r.Sensitive,
 		Published: r.Published, Updated: r.Updated}
 	if r.URL != r.ID {
 		o.URL = vocab.Refs{{IRI: r.URL}}
@@ -247,7 +264,7 @@ func replyOf(i store.Interaction) (*Reply, error) {
 		return nil, fmt.Errorf("activitypub: stored reply %s: %w", i.ID, err)
 	}
 	r := &Reply{ID: i.ID, InReplyTo: i.ObjectID, AuthorID: i.ActorID, URL: i.ID, Content: o.Content,
-		Summary: o.Summary, Published: o.Published, Updated: o.Updated}
+		Summary: o.Summary, Sensitive: o.Sensitive, Published: o.Published, Updated: o.Updated}
 	if ids := o.URL.IDs(); len(ids) > 0 {
 		r.URL = ids[0]
 	}
@@ -546,6 +563,9 @@ func (f *Federation) Interactions(ctx context.Context, objectURL string, kind st
 		var r *Reply
 		if i.Kind == store.InteractionReply {
 			if r, err = replyOf(i); err != nil {
+				return store.Page[Interaction]{}, err
+			}
+			if r.Author, err = f.author(ctx, r.AuthorID); err != nil {
 				return store.Page[Interaction]{}, err
 			}
 		}

@@ -283,6 +283,41 @@ func TestInteractionsListed(t *testing.T) {
 	}
 }
 
+// TestReplyAuthor lists replies with what a comment list shows: the author's name, handle, avatar
+// and profile from the actor document the signature check fetched, and the content warning.
+func TestReplyAuthor(t *testing.T) {
+	s, article := interactionSite(t, &hookLog{}, false)
+	bob := activitypubtest.NewRemote(t, "bob")
+	bob.SetProfile("Bob Builder", bob.URL()+"/avatars/bob.png")
+	b := bob.ActorID()
+	post(t, bob, s, map[string]any{"id": b + "/c1", "type": "Create", "object": map[string]any{
+		"id": b + "/n1", "type": "Note", "attributedTo": b, "inReplyTo": article, "content": "<p>Spoilers!</p>",
+		"summary": "The ending", "sensitive": true}}, 202)
+	post(t, bob, s, map[string]any{"id": b + "/c2", "type": "Create", "object": map[string]any{
+		"id": b + "/n2", "type": "Note", "attributedTo": b, "inReplyTo": article, "content": "<p>Plain.</p>"}}, 202)
+	p, err := s.fed.Interactions(t.Context(), article, store.InteractionReply, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Items) != 2 || p.Items[0].Reply == nil || p.Items[1].Reply == nil {
+		t.Fatalf("replies = %+v, want two", p.Items)
+	}
+	host := strings.TrimPrefix(bob.URL(), "http://")
+	want := activitypub.Author{ID: b, Name: "Bob Builder", Handle: "@bob@" + host, AvatarURL: bob.URL() + "/avatars/bob.png", ProfileURL: b}
+	for _, it := range p.Items {
+		if it.Reply.Author != want {
+			t.Errorf("%s: author = %+v, want %+v", it.ID, it.Reply.Author, want)
+		}
+	}
+	byID := map[string]*activitypub.Reply{p.Items[0].ID: p.Items[0].Reply, p.Items[1].ID: p.Items[1].Reply}
+	if r := byID[b+"/n1"]; r == nil || r.Summary != "The ending" || !r.Sensitive {
+		t.Errorf("reply with a warning = %+v, want summary and sensitive", r)
+	}
+	if r := byID[b+"/n2"]; r == nil || r.Summary != "" || r.Sensitive {
+		t.Errorf("plain reply = %+v, want no warning", r)
+	}
+}
+
 func TestInteractionsSpoofed(t *testing.T) {
 	log := &hookLog{}
 	s, article := interactionSite(t, log, false)

@@ -21,13 +21,12 @@ import (
 	"github.com/fedsite/fedsite/store/memstore"
 )
 
-// mentionSite is a test site with the actors news and desk, the hooks of log, the block list
-// blocks and one published article.
-func mentionSite(t *testing.T, log *hookLog, blocks activitypub.BlockList) (*site, string) {
+// mentionSite is a test site with the actors news and desk, the hooks of log and one published
+// article.
+func mentionSite(t *testing.T, log *hookLog) (*site, string) {
 	t.Helper()
 	s := newSiteWith(t, memstore.New(), func(c *activitypub.Config) {
 		c.Inbox = log.hooks()
-		c.Blocks = blocks
 		c.Actors = activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
 			if name == "news" || name == "desk" {
 				return &activitypub.Actor{Username: name, Name: name}, nil
@@ -92,7 +91,7 @@ func TestMentionVisibility(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			log := &hookLog{}
-			s, _ := mentionSite(t, log, nil)
+			s, _ := mentionSite(t, log)
 			alice := activitypubtest.NewRemote(t, "alice")
 			a := alice.ActorID()
 			fill := strings.NewReplacer("{news}", s.fed.ActorID("news"), "{nobody}", s.url("/ap/users/nobody"), "{followers}", a+"/followers")
@@ -147,7 +146,7 @@ func TestMentionVisibility(t *testing.T) {
 // Undo{Create}.
 func TestMentionLifecycle(t *testing.T) {
 	log := &hookLog{}
-	s, _ := mentionSite(t, log, nil)
+	s, _ := mentionSite(t, log)
 	alice := activitypubtest.NewRemote(t, "alice")
 	mallory := activitypubtest.NewRemote(t, "mallory")
 	a, m := alice.ActorID(), mallory.ActorID()
@@ -239,7 +238,7 @@ func TestMentionLifecycle(t *testing.T) {
 // that one which drops a mention keeps the post with the actor that received it.
 func TestMentionEditAddsActor(t *testing.T) {
 	log := &hookLog{}
-	s, _ := mentionSite(t, log, nil)
+	s, _ := mentionSite(t, log)
 	alice := activitypubtest.NewRemote(t, "alice")
 	a := alice.ActorID()
 	post(t, alice, s, map[string]any{"id": a + "/c1", "type": "Create", "object": map[string]any{"id": a + "/n1",
@@ -264,7 +263,7 @@ func TestMentionEditAddsActor(t *testing.T) {
 // the same Create again under another activity id is no news.
 func TestMentionInReplyToArticle(t *testing.T) {
 	log := &hookLog{}
-	s, article := mentionSite(t, log, nil)
+	s, article := mentionSite(t, log)
 	alice := activitypubtest.NewRemote(t, "alice")
 	a := alice.ActorID()
 	news := s.fed.ActorID("news")
@@ -287,11 +286,12 @@ func TestMentionInReplyToArticle(t *testing.T) {
 // TestMentionBlocked checks that a blocked actor's mention is refused with 403 and leaves nothing.
 func TestMentionBlocked(t *testing.T) {
 	log := &hookLog{}
-	blocks := &activitypub.Blocks{}
-	s, _ := mentionSite(t, log, blocks)
+	s, _ := mentionSite(t, log)
 	alice := activitypubtest.NewRemote(t, "alice")
 	a := alice.ActorID()
-	blocks.BlockActor(a)
+	if err := s.fed.BlockActor(t.Context(), a, s.fed.ActorID("news"), "test"); err != nil {
+		t.Fatal(err)
+	}
 	post(t, alice, s, map[string]any{"id": a + "/c1", "type": "Create", "object": map[string]any{"id": a + "/n1",
 		"type": "Note", "attributedTo": a, "to": []string{s.fed.ActorID("news")}, "content": "let me in"}}, http.StatusForbidden)
 	if got := mentions(t, s, "news"); len(got) != 0 {
@@ -304,7 +304,7 @@ func TestMentionBlocked(t *testing.T) {
 
 // TestMentionsPaged lists mentions a page at a time and refuses unknown actors and bad cursors.
 func TestMentionsPaged(t *testing.T) {
-	s, _ := mentionSite(t, &hookLog{}, nil)
+	s, _ := mentionSite(t, &hookLog{})
 	alice := activitypubtest.NewRemote(t, "alice")
 	a := alice.ActorID()
 	for _, n := range []string{"1", "2", "3"} {
@@ -360,7 +360,7 @@ func TestMentionCorpus(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			log := &hookLog{}
-			s, _ := mentionSite(t, log, nil)
+			s, _ := mentionSite(t, log)
 			sender := activitypubtest.NewRemote(t, "nutomic")
 			raw, err := os.ReadFile(filepath.Join("testdata", tt.file))
 			if err != nil {
@@ -405,7 +405,7 @@ func TestMentionCorpus(t *testing.T) {
 func TestFedifyMentionVisibility(t *testing.T) {
 	peer := fedifypeer.StartForTest(t)
 	log := &hookLog{}
-	s, _ := mentionSite(t, log, nil)
+	s, _ := mentionSite(t, log)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	news, me := s.fed.ActorID("news"), peer.ActorID()

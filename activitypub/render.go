@@ -187,7 +187,11 @@ func (f *Federation) renderArticle(actorID string, a Article) *vocab.Object {
 		Cc:           vocab.Refs{{IRI: actorID + "/followers"}},
 		MediaType:    "text/html",
 	}
-	tags, tagLine := f.renderTags(a)
+	body := ""
+	if mode != ModeNote {
+		body = sanitize(a.Content)
+	}
+	tags, tagLine := f.renderTags(a, body)
 	o.Tag = tags
 	for _, m := range a.Mentions {
 		if !o.Cc.Has(m.ActorID) {
@@ -220,7 +224,7 @@ func (f *Federation) renderArticle(actorID string, a Article) *vocab.Object {
 	default:
 		o.Type = vocab.Types{"Article"}
 		o.Name = a.Title
-		o.Content = sanitize(a.Content) + tagLine
+		o.Content = body + tagLine
 		switch {
 		case a.ContentWarning != "":
 			o.Summary = html.EscapeString(a.ContentWarning)
@@ -257,8 +261,9 @@ func (f *Federation) renderArticle(actorID string, a Article) *vocab.Object {
 
 // renderTags returns the Hashtag and Mention tags of an article and the paragraph that links them
 // in content, Mastodon's markup for both; "" when there are none. Hashtags are de-duplicated
-// case-insensitively, as Mastodon normalises them.
-func (f *Federation) renderTags(a Article) (vocab.Refs, string) {
+// case-insensitively, as Mastodon normalises them. A tag that body (the sanitized content the
+// paragraph follows) already links, as a #word written in the text, is tagged but not linked twice.
+func (f *Federation) renderTags(a Article, body string) (vocab.Refs, string) {
 	if len(a.Tags) == 0 && len(a.Mentions) == 0 {
 		return nil, ""
 	}
@@ -273,6 +278,9 @@ func (f *Federation) renderTags(a Article) (vocab.Refs, string) {
 		}
 		seen[m.ActorID] = true
 		tags = append(tags, vocab.Ref{Object: &vocab.Object{Type: vocab.Types{"Mention"}, Href: m.ActorID, Name: handle}})
+		if linked(body, m.ActorID) {
+			continue
+		}
 		links = append(links, `<span class="h-card"><a href="`+html.EscapeString(m.ActorID)+
 			`" class="u-url mention">@<span>`+html.EscapeString(user)+`</span></a></span>`)
 	}
@@ -285,10 +293,22 @@ func (f *Federation) renderTags(a Article) (vocab.Refs, string) {
 		seen[key] = true
 		href := f.tagURL(t)
 		tags = append(tags, vocab.Ref{Object: &vocab.Object{Type: vocab.Types{"Hashtag"}, Href: href, Name: "#" + t}})
+		if linked(body, href) {
+			continue
+		}
 		links = append(links, `<a href="`+html.EscapeString(href)+`" class="mention hashtag" rel="tag">#<span>`+
 			html.EscapeString(t)+`</span></a>`)
 	}
+	if len(links) == 0 {
+		return tags, ""
+	}
 	return tags, "<p>" + strings.Join(links, " ") + "</p>"
+}
+
+// linked reports whether sanitized HTML has a link to href (bluemonday writes attributes with
+// double quotes and escapes them as html.EscapeString does).
+func linked(body, href string) bool {
+	return body != "" && strings.Contains(body, `href="`+html.EscapeString(href)+`"`)
 }
 
 // tagURL is the site's page for a hashtag.

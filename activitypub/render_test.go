@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -581,6 +582,41 @@ func corpusContents(tb testing.TB) []string {
 		tb.Fatal("no post content found in the corpus")
 	}
 	return out
+}
+
+// TestRenderInlineHashtags renders an article whose text already links some of its hashtags, as
+// a #word typed in the body becomes: each is tagged once, and the closing tag line links only the
+// others, so no hashtag shows twice.
+func TestRenderInlineHashtags(t *testing.T) {
+	fed := newRenderFed(t, activitypub.ModeDefault)
+	inline := `<a href="` + renderBase + `/tags/riverpath" class="mention hashtag" rel="tag">#<span>RiverPath</span></a>`
+	a := activitypub.Article{URL: renderBase + "/articles/inline", Title: "Inline", Published: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC),
+		Content: `<p>Funding for the ` + inline + ` passed.</p>`, Tags: []string{"RiverPath", "Riverside"}}
+	for _, mode := range []activitypub.Mode{activitypub.ModeArticle, activitypub.ModeNote} {
+		t.Run(mode.String(), func(t *testing.T) {
+			a.Mode = mode
+			obj, err := fed.Render(context.Background(), "news", a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, tag := range obj.Tag {
+				if tag.Object != nil && tag.Object.Type.Has("Hashtag") {
+					names = append(names, tag.Object.Name+" "+tag.Object.Href)
+				}
+			}
+			if want := []string{"#RiverPath " + renderBase + "/tags/riverpath", "#Riverside " + renderBase + "/tags/riverside"}; !slices.Equal(names, want) {
+				t.Errorf("Hashtag tags = %q, want %q", names, want)
+			}
+			// Article mode: inline in the body, Note mode (the body stays on the site): in the tag line.
+			if n := strings.Count(obj.Content, `href="`+renderBase+`/tags/riverpath"`); n != 1 {
+				t.Errorf("#RiverPath linked %d times in %s", n, obj.Content)
+			}
+			if n := strings.Count(obj.Content, `href="`+renderBase+`/tags/riverside"`); n != 1 {
+				t.Errorf("#Riverside linked %d times in %s", n, obj.Content)
+			}
+		})
+	}
 }
 
 // A site previews what followers will see of an article in Note mode, the mode that every server

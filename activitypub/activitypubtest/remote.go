@@ -25,13 +25,14 @@ type Remote struct {
 	name     string
 	verifier *signing.Verifier
 
-	mu         sync.Mutex
-	key        *rsa.PrivateKey
-	deliveries []Delivery
-	movedTo    string
-	actorType  string   // Content-Type of the actor document, "" for vocab.MediaType
-	fetches    int      // GETs of the actor document
-	userAgents []string // User-Agent of every request received
+	mu                   sync.Mutex
+	key                  *rsa.PrivateKey
+	deliveries           []Delivery
+	movedTo              string
+	displayName, iconURL string   // the actor's name and avatar, "" for none
+	actorType            string   // Content-Type of the actor document, "" for vocab.MediaType
+	fetches              int      // GETs of the actor document
+	userAgents           []string // User-Agent of every request received
 }
 
 // Delivery is one POST the remote received.
@@ -115,6 +116,14 @@ func (r *Remote) SetMovedTo(target string) {
 	r.movedTo = target
 }
 
+// SetProfile makes the actor document carry a display name and an avatar (an icon Image at
+// iconURL), as a real account's does; "" leaves either out.
+func (r *Remote) SetProfile(name, iconURL string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.displayName, r.iconURL = name, iconURL
+}
+
 // SetActorContentType makes the actor document served with that Content-Type, as servers that
 // send application/ld+json or add a charset do; "" restores application/activity+json.
 func (r *Remote) SetActorContentType(contentType string) {
@@ -141,7 +150,7 @@ func (r *Remote) UserAgents() []string {
 func (r *Remote) serveActor(w http.ResponseWriter, _ *http.Request) {
 	r.mu.Lock()
 	r.fetches++
-	key, movedTo, contentType := r.key, r.movedTo, r.actorType
+	key, movedTo, contentType, name, icon := r.key, r.movedTo, r.actorType, r.displayName, r.iconURL
 	r.mu.Unlock()
 	if contentType == "" {
 		contentType = vocab.MediaType
@@ -164,6 +173,12 @@ func (r *Remote) serveActor(w http.ResponseWriter, _ *http.Request) {
 	}
 	if movedTo != "" {
 		doc["movedTo"] = movedTo
+	}
+	if name != "" {
+		doc["name"] = name
+	}
+	if icon != "" {
+		doc["icon"] = map[string]string{"type": "Image", "url": icon}
 	}
 	w.Header().Set("Content-Type", contentType)
 	json.NewEncoder(w).Encode(doc)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/url"
 	"slices"
+	"time"
 
 	"github.com/fedsite/fedsite/activitypub"
 )
@@ -21,6 +22,14 @@ import (
 
 // newsActor is the organization's actor.
 const newsActor = "news"
+
+// newsJoined is when the newsroom's account was made: servers show it as the join date, and
+// Bridgy Fed bridges only accounts older than a week.
+var newsJoined = time.Date(2025, 1, 15, 9, 0, 0, 0, time.UTC)
+
+// newsPinned is how many of its own latest stories @news pins; Mastodon shows up to five, and
+// GoToSocial shows a profile's pinned posts rather than its outbox.
+const newsPinned = 3
 
 // siteActors describes the organization and its writers as fediverse actors.
 func siteActors(s *site, baseURL string) activitypub.ActorSource {
@@ -39,7 +48,9 @@ func (n newsroomActors) FederatedActor(_ context.Context, name string) (*activit
 	if name == newsActor {
 		return &activitypub.Actor{Username: newsActor, Type: "Organization", Name: s.cfg.Name,
 			Summary: s.cfg.Tagline, ProfileURL: baseURL + "/", Discoverable: true, Indexable: true,
-			Fields: []activitypub.Field{{Name: "Website", Value: baseURL + "/"}}}, nil
+			IconURL: baseURL + "/static/news.png", ImageURL: baseURL + "/static/header.png", Published: newsJoined,
+			Fields:   []activitypub.Field{{Name: "Website", Value: baseURL + "/"}},
+			Featured: latestBy(s, baseURL, newsActor, newsPinned)}, nil
 	}
 	au, ok := authorBySlug(name)
 	if !ok {
@@ -47,8 +58,9 @@ func (n newsroomActors) FederatedActor(_ context.Context, name string) (*activit
 	}
 	return &activitypub.Actor{Username: au.Slug, Type: "Person", Name: au.Name, Summary: "<p>" + au.Bio + "</p>",
 		ProfileURL: baseURL + au.Path(), Discoverable: true, Indexable: true, AttributionDomains: []string{hostOf(baseURL)},
+		IconURL: baseURL + au.Picture(), ImageURL: baseURL + "/static/header.png", Published: au.Joined,
 		Fields:   []activitypub.Field{{Name: "Beat", Value: au.Beat}, {Name: "Stories", Value: baseURL + au.Path()}},
-		Featured: latestBy(s, baseURL, au)}, nil
+		Featured: latestBy(s, baseURL, au.Slug, 1)}, nil
 }
 
 func (n newsroomActors) FederatedActorNames(context.Context) ([]string, error) {
@@ -59,16 +71,19 @@ func (n newsroomActors) FederatedActorNames(context.Context) ([]string, error) {
 	return names, nil
 }
 
-// latestBy pins a writer's newest story to their profile.
-func latestBy(s *site, baseURL string, au author) []string {
+// latestBy returns the URLs of the n newest stories an actor published itself, to pin to its
+// profile: a writer pins their newest, @news its own latest (not the writers' it boosts, which
+// servers do not show as its pins).
+func latestBy(s *site, baseURL, actor string, n int) []string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	var urls []string
 	for _, a := range s.articles { // newest first
-		if w, ok := authorOf(a); ok && w.Slug == au.Slug {
-			return []string{baseURL + a.Path()}
+		if len(urls) < n && actorFor(a) == actor {
+			urls = append(urls, baseURL+a.Path())
 		}
 	}
-	return nil
+	return urls
 }
 
 // actorFor is the username of the actor that publishes an article: its writer, else @news.
@@ -127,8 +142,10 @@ func toArticle(baseURL string, a article) activitypub.Article {
 	case "article":
 		mode = activitypub.ModeArticle
 	}
+	// The body's links are absolute, as the HTML leaves the site; its hashtags and the form's are
+	// sent as Hashtag tags, which Mastodon indexes and links.
 	return activitypub.Article{URL: baseURL + a.Path(), Title: a.Title, Excerpt: a.Summary, Mode: mode,
-		Content: string(a.HTML()), Language: "en", Published: a.Published}
+		Content: string(bodyHTML(a.Body, baseURL)), Tags: a.HashTags(), Language: "en", Published: a.Published}
 }
 
 func hostOf(baseURL string) string {

@@ -59,7 +59,7 @@ func TestWritersAndBackfill(t *testing.T) {
 	if resp, _ := http.Get(a.base + "/ap/users/nobody"); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown actor: status %d", resp.StatusCode)
 	}
-	want := map[string]int{"news": 2, "dana-ortiz": 1, "sam-lee": 1}
+	want := map[string]int{"news": 3, "dana-ortiz": 1, "sam-lee": 1}
 	for range 2 { // a restart backfills nothing twice
 		for actor, n := range want {
 			if got := a.count(t, actor, "outbox"); got != n {
@@ -82,7 +82,8 @@ func TestWritersAndBackfill(t *testing.T) {
 		}
 	}
 	samples := sampleArticles() // newest first, as the outbox
-	if w := []string{"Announce " + a.base + samples[0].Path(), "Announce " + a.base + samples[1].Path()}; !slices.Equal(got, w) {
+	if w := []string{"Announce " + a.base + samples[0].Path(), "Announce " + a.base + samples[1].Path(),
+		"Create " + a.base + samples[2].Path()}; !slices.Equal(got, w) {
 		t.Errorf("@news outbox = %v, want %v", got, w)
 	}
 }

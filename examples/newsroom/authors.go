@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 )
 
 // This file is the site's staff list and author pages, as a CMS keeps them in its user table.
@@ -13,16 +14,23 @@ import (
 // newsroom's own.
 type author struct {
 	Slug, Name, Beat, Bio string
+	// Joined is when the writer's account was made.
+	Joined time.Time
 }
 
 // Path is the author's page on the site.
 func (a author) Path() string { return "/authors/" + a.Slug }
 
+// Picture is the address of the writer's portrait.
+func (a author) Picture() string { return "/static/" + a.Slug + ".png" }
+
 // staff is the newsroom's writers; a real site reads them from its user table.
 func staff() []author {
 	return []author{
-		{Slug: "dana-ortiz", Name: "Dana Ortiz", Beat: "City hall", Bio: "Dana covers the council, budgets and transport."},
-		{Slug: "sam-lee", Name: "Sam Lee", Beat: "Culture", Bio: "Sam writes about libraries, theatre and the people behind them."},
+		{Slug: "dana-ortiz", Name: "Dana Ortiz", Beat: "City hall", Bio: "Dana covers the council, budgets and transport.",
+			Joined: time.Date(2025, 2, 3, 9, 0, 0, 0, time.UTC)},
+		{Slug: "sam-lee", Name: "Sam Lee", Beat: "Culture", Bio: "Sam writes about libraries, theatre and the people behind them.",
+			Joined: time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC)},
 	}
 }
 
@@ -61,5 +69,9 @@ func (s *site) serveAuthor(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mu.RUnlock()
-	s.render(w, http.StatusOK, "author.html", map[string]any{"Author": au, "Title": au.Name, "Articles": list})
+	data := map[string]any{"Author": au, "Title": au.Name, "Articles": list}
+	if s.handle != nil {
+		data["Follow"] = followBox{Name: au.Name, Handle: s.handle(&au)}
+	}
+	s.render(w, http.StatusOK, "author.html", data)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"html/template"
 	"log/slog"
+	"slices"
+	"time"
 
 	"github.com/fedsite/fedsite/activitypub"
 	"github.com/fedsite/fedsite/store"
@@ -15,18 +17,36 @@ type comments struct {
 	Likes, Boosts int
 }
 
-// comment is one fediverse reply.
+// comment is one fediverse reply, as a comment list shows it.
 type comment struct {
-	Author, URL string
+	// Name is the author's display name (else the actor's address); Handle is "@user@host", "" when
+	// unknown. AvatarURL is "" without a picture.
+	Name, Handle, AvatarURL, ProfileURL string
+	// URL is the reply's own page.
+	URL       string
+	Published time.Time
+	// Warning is the reply's content warning, shown in place of the content until the reader
+	// opens it; Sensitive without a warning hides it under a generic one.
+	Warning   string
+	Sensitive bool
 	// Content was sanitized by fedsite (bluemonday) when the reply arrived.
 	Content template.HTML
+}
+
+// Initial is the first letter of the author's name, shown when there is no picture.
+func (c comment) Initial() string {
+	for _, r := range c.Name {
+		return string(r)
+	}
+	return "?"
 }
 
 // maxComments is how many replies an article page shows.
 const maxComments = 50
 
-// articleComments returns the site's comments hook: an article's fediverse replies, newest first,
-// and its like and boost counts. A store failure is logged and shows no comments.
+// articleComments returns the site's comments hook: an article's latest fediverse replies, oldest
+// first as a conversation reads, and its like and boost counts. A store failure is logged and shows
+// no comments.
 func articleComments(fed *activitypub.Federation, baseURL string, log *slog.Logger) func(ctx context.Context, a article) comments {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -45,11 +65,57 @@ func articleComments(fed *activitypub.Federation, baseURL string, log *slog.Logg
 			log.Warn("newsroom: replies", "article", url, "err", err)
 			return c
 		}
-		for _, i := range p.Items {
+		for _, i := range slices.Backward(p.Items) { // the page is newest first
 			if r := i.Reply; r != nil {
-				c.Replies = append(c.Replies, comment{Author: r.AuthorID, URL: r.URL, Content: template.HTML(r.Content)})
+				c.Replies = append(c.Replies, commentOf(i.CreatedAt, r))
 			}
 		}
 		return c
+	}
+}
+
+// commentOf shows a reply: its author as the actor cache knows them, and its date (when it was
+// received, if it did not say when it was written).
+func commentOf(received time.Time, r *activitypub.Reply) comment {
+	c := comment{Name: r.Author.Name, Handle: r.Author.Handle, AvatarURL: r.Author.AvatarURL, ProfileURL: r.Author.ProfileURL,
+		URL: r.URL, Published: r.Published, Warning: r.Summary, Sensitive: r.Sensitive, Content: template.HTML(r.Content)}
+	if c.Name == "" {
+		c.Name = r.AuthorID
+	}
+	if c.Published.IsZero() {
+		c.Published = received
+	}
+	return c
+}
+
+// deliveryReport is how an article reached its followers' servers, for the editor.
+type deliveryReport struct {
+	// Servers is how many servers the article was sent to; Delivered how many of them have every
+	// activity about it (its Create, its edits); Waiting how many still have some queued or
+	// retrying, Failed how many gave up on one.
+	Servers, Delivered, Waiting, Failed int
+}
+
+// articleDelivery returns the site's delivery hook, from Federation.DeliveryStatus. A store
+// failure is logged and shows nothing.
+func articleDelivery(fed *activitypub.Federation, baseURL string, log *slog.Logger) func(ctx context.Context, a article) *deliveryReport {
+	return func(ctx context.Context, a article) *deliveryReport {
+		st, err := fed.DeliveryStatus(ctx, baseURL+a.Path())
+		if err != nil {
+			log.Warn("newsroom: delivery status", "article", a.Slug, "err", err)
+			return nil
+		}
+		r := &deliveryReport{Servers: len(st.Hosts)}
+		for _, h := range st.Hosts {
+			switch {
+			case h.Failed > 0:
+				r.Failed++
+			case h.Queued > 0 || h.Retrying > 0:
+				r.Waiting++
+			default:
+				r.Delivered++
+			}
+		}
+		return r
 	}
 }

@@ -82,7 +82,7 @@ func TestEditDelete(t *testing.T) {
 		t.Errorf("article served after the edit: %q", got.Content)
 	}
 
-	a.post(t, editor, articleURL+"/delete", nil, a.base+"/")
+	a.post(t, editor, articleURL+"/delete", url.Values{"confirm": {"yes"}}, a.base+"/")
 	del := remote.WaitFor("Delete").Activity
 	if del.Object.Object == nil || del.Object.ID() != articleURL || !del.Object.Object.Type.Has("Tombstone") {
 		t.Fatalf("Delete object = %+v", del.Object)

@@ -15,9 +15,9 @@ import (
 // federate is everything fedsite adds to the site: its state in a SQLite file, the organization
 // actor @news and an actor per writer (actors.go), earlier articles backfilled, the ActivityPub
 // routes around the site's own handler, publish, edit and delete hooks, the fediverse replies and
-// counts on article pages, the editors' inbox of mentions and direct messages, and the fediverse
-// links in the pages' <head>. local lists the addresses a local demo may reach over plain http (nil on a
-// public server).
+// counts on article pages, the delivery report for the editor, the editors' inbox of mentions and
+// direct messages, the handles readers can follow, and the fediverse links in the pages' <head>.
+// local lists the addresses a local demo may reach over plain http (nil on a public server).
 func federate(ctx context.Context, s *site, baseURL, dbPath string, local []netip.Prefix, log *slog.Logger) (http.Handler, io.Closer, error) {
 	st, err := sqlstore.OpenSQLite(ctx, dbPath, sqlstore.Config{Logger: log})
 	if err != nil {
@@ -40,6 +40,13 @@ func federate(ctx context.Context, s *site, baseURL, dbPath string, local []neti
 	s.onDelete = func(ctx context.Context, a article) error { return fed.Delete(ctx, actorFor(a), baseURL+a.Path()) }
 	s.comments = articleComments(fed, baseURL, log)
 	s.inbox = siteInbox(fed, newsroomActors{s: s, baseURL: baseURL})
+	s.delivery = articleDelivery(fed, baseURL, log)
+	s.handle = func(au *author) string { // the handle readers follow: @news, or the writer's
+		if au == nil {
+			return fed.Handle(newsActor)
+		}
+		return fed.Handle(au.Slug)
+	}
 	s.head = func(a *article) template.HTML { // rel=me everywhere; on articles, the AS2 link and byline
 		if a == nil {
 			return activitypub.MeLink(baseURL + "/")

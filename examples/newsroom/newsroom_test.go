@@ -198,7 +198,7 @@ func TestAnonymousPublishPublishesNothing(t *testing.T) {
 	if string(after) != string(before) {
 		t.Error("articles changed after anonymous publish attempts")
 	}
-	// Only the backfilled boosts of the two sample stories.
+	// Only the backfilled sample stories: boosts of the writers' two and @news's own one.
 	if n := a.total(t, "outbox"); n != len(sampleArticles()) {
 		t.Errorf("outbox has %d items, want %d", n, len(sampleArticles()))
 	}
@@ -236,16 +236,17 @@ func TestFollowPublishRestart(t *testing.T) {
 	if n := b.total(t, "followers"); n != 1 {
 		t.Errorf("followers after restart = %d, want 1", n)
 	}
-	// The published story and the backfilled boosts of the two sample stories, not backfilled twice.
-	if n := b.total(t, "outbox"); n != 3 {
-		t.Errorf("outbox after restart = %d, want 3", n)
+	// The published story and the backfilled sample stories (two boosts, one of @news's own), not
+	// backfilled twice.
+	if n := b.total(t, "outbox"); n != 4 {
+		t.Errorf("outbox after restart = %d, want 4", n)
 	}
 	if got := b.as2(t, b.base+"/ap/users/news").PublicKey[0].PublicKeyPem; got != keyBefore {
 		t.Error("the actor's key changed across a restart")
 	}
 	var articles []article
 	data, _ := os.ReadFile(filepath.Join(dir, "articles.json"))
-	if err := json.Unmarshal(data, &articles); err != nil || len(articles) != 3 {
-		t.Errorf("articles after restart: %d (%v), want 3", len(articles), err)
+	if err := json.Unmarshal(data, &articles); err != nil || len(articles) != 4 {
+		t.Errorf("articles after restart: %d (%v), want 4", len(articles), err)
 	}
 }

@@ -30,12 +30,18 @@ import (
 //go:embed templates/*.html
 var templateFS embed.FS
 
+// staticFS holds the site's images: the masthead's and the writers' pictures.
+//
+//go:embed static/*.png
+var staticFS embed.FS
+
 // article is one story of the site.
 type article struct {
 	Slug      string    `json:"slug"`
 	Title     string    `json:"title"`
 	Summary   string    `json:"summary"`
-	Body      string    `json:"body"` // plain text, paragraphs separated by blank lines
+	Body      string    `json:"body"`           // plain text, paragraphs separated by blank lines (see body.go)
+	Tags      []string  `json:"tags,omitempty"` // hashtags from the form's field, without '#'
 	Author    string    `json:"author"`
 	Published time.Time `json:"published"`
 	// Mode is how the story is shown on the fediverse: "note" (a short post with a link) or
@@ -46,16 +52,12 @@ type article struct {
 // Path is the article's address on the site.
 func (a article) Path() string { return "/articles/" + a.Slug }
 
-// HTML renders the body's paragraphs as escaped HTML.
-func (a article) HTML() template.HTML {
-	var b strings.Builder
-	for _, p := range strings.Split(strings.ReplaceAll(a.Body, "\r\n", "\n"), "\n\n") {
-		if p = strings.TrimSpace(p); p != "" {
-			b.WriteString("<p>" + template.HTMLEscapeString(p) + "</p>")
-		}
-	}
-	return template.HTML(b.String())
-}
+// HTML renders the body's paragraphs with their links and hashtags (see bodyHTML).
+func (a article) HTML() template.HTML { return bodyHTML(a.Body, "") }
+
+// followBox is what templates/follow.html shows: whom to follow (Name, "" for the newsroom)
+// and their handle.
+type followBox struct{ Name, Handle string }
 
 // siteConfig is what the site needs to run.
 type siteConfig struct {
@@ -82,6 +84,11 @@ type site struct {
 	// inbox returns a page of the posts that mention or address one of the site's actors, for
 	// the editors' Inbox page (inbox.go); nil serves no inbox.
 	inbox func(ctx context.Context, actor, cursor string) (inboxPage, error)
+	// handle returns the fediverse handle of the newsroom (au nil) or of a writer, shown for
+	// readers to follow (templates/follow.html); nil shows none.
+	handle func(au *author) string
+	// delivery reports how an article's federation went, for the editor; nil shows nothing.
+	delivery func(ctx context.Context, a article) *deliveryReport
 
 	mu       sync.RWMutex
 	articles []article // newest first
@@ -104,12 +111,15 @@ func newSite(cfg siteConfig) (*site, error) {
 	s.mux.HandleFunc("GET /{$}", s.serveFront)
 	s.mux.HandleFunc("GET /articles/{slug}", s.serveArticle)
 	s.mux.HandleFunc("GET /authors/{slug}", s.serveAuthor)
+	s.mux.HandleFunc("GET /tags/{tag}", s.serveTag)
+	s.mux.Handle("GET /static/", http.FileServerFS(staticFS))
 	s.mux.HandleFunc("GET /login", s.serveLoginForm)
 	s.mux.HandleFunc("POST /login", s.serveLogin)
 	s.mux.HandleFunc("POST /logout", s.serveLogout)
 	s.mux.HandleFunc("GET /publish", s.requireEditor(s.servePublishForm))
 	s.mux.HandleFunc("POST /publish", s.requireEditor(s.servePublish))
 	s.mux.HandleFunc("POST /articles/{slug}/edit", s.requireEditor(s.serveEdit))
+	s.mux.HandleFunc("GET /articles/{slug}/delete", s.requireEditor(s.serveDeleteForm))
 	s.mux.HandleFunc("POST /articles/{slug}/delete", s.requireEditor(s.serveDelete))
 	s.mux.HandleFunc("GET /inbox", s.requireEditor(s.serveInbox))
 	return s, nil
@@ -175,7 +185,11 @@ func (s *site) serveFront(w http.ResponseWriter, r *http.Request) {
 	s.mu.RLock()
 	list := slices.Clone(s.articles)
 	s.mu.RUnlock()
-	s.render(w, http.StatusOK, "front.html", map[string]any{"Articles": list, "Editor": s.isEditor(r)})
+	data := map[string]any{"Articles": list, "Editor": s.isEditor(r)}
+	if s.handle != nil {
+		data["Follow"] = followBox{Handle: s.handle(nil)}
+	}
+	s.render(w, http.StatusOK, "front.html", data)
 }
 
 func (s *site) serveArticle(w http.ResponseWriter, r *http.Request) {
@@ -190,6 +204,9 @@ func (s *site) serveArticle(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.comments != nil {
 		data["Comments"] = s.comments(r.Context(), a)
+	}
+	if s.delivery != nil && data["Editor"] == true {
+		data["Delivery"] = s.delivery(r.Context(), a)
 	}
 	s.render(w, http.StatusOK, "article.html", data)
 }
@@ -274,7 +291,9 @@ func (s *site) servePublishForm(w http.ResponseWriter, r *http.Request) {
 var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
 
 func (s *site) servePublish(w http.ResponseWriter, r *http.Request) {
+	tags, tagErr := parseTags(r.PostFormValue("tags"))
 	a := article{
+		Tags:      tags,
 		Title:     strings.TrimSpace(r.PostFormValue("title")),
 		Summary:   strings.TrimSpace(r.PostFormValue("summary")),
 		Body:      strings.TrimSpace(r.PostFormValue("body")),
@@ -286,6 +305,11 @@ func (s *site) servePublish(w http.ResponseWriter, r *http.Request) {
 	}
 	if a.Title == "" || a.Body == "" {
 		s.render(w, http.StatusBadRequest, "publish.html", map[string]any{"Error": "A title and a body are required.", "Form": a})
+		return
+	}
+	if tagErr != nil {
+		a.Tags = nil
+		s.render(w, http.StatusBadRequest, "publish.html", map[string]any{"Error": tagErr.Error(), "Form": a, "TagsField": r.PostFormValue("tags")})
 		return
 	}
 	a.Slug = a.Published.Format("2006-01-02") + "-" + strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(a.Title), "-"), "-")
@@ -315,10 +339,18 @@ func (s *site) servePublish(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, a.Path(), http.StatusSeeOther)
 }
 
-// serveEdit replaces an article's title, summary and body (a field left empty keeps its text);
-// its slug, address and publication date stay.
+// serveEdit replaces an article's title, summary, body and tags (a field left empty keeps its
+// text); its slug, address and publication date stay.
 func (s *site) serveEdit(w http.ResponseWriter, r *http.Request) {
+	tags, err := parseTags(r.PostFormValue("tags"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	s.change(w, r, s.onEdit, func(a *article) bool {
+		if tags != nil {
+			a.Tags = tags
+		}
 		for _, f := range []struct {
 			field string
 			p     *string
@@ -331,8 +363,23 @@ func (s *site) serveEdit(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// serveDelete removes an article from the site; its page is then not found.
+// serveDeleteForm asks the editor to confirm a deletion.
+func (s *site) serveDeleteForm(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.find(r.PathValue("slug"))
+	if !ok {
+		s.render(w, http.StatusNotFound, "notfound.html", map[string]any{})
+		return
+	}
+	s.render(w, http.StatusOK, "confirm.html", map[string]any{"Article": a, "Title": "Delete " + a.Title})
+}
+
+// serveDelete removes an article from the site once confirmed (confirm=yes, sent by the
+// confirmation page); its page is then not found. Without the confirmation it shows that page.
 func (s *site) serveDelete(w http.ResponseWriter, r *http.Request) {
+	if r.PostFormValue("confirm") != "yes" {
+		http.Redirect(w, r, "/articles/"+r.PathValue("slug")+"/delete", http.StatusSeeOther)
+		return
+	}
 	s.change(w, r, s.onDelete, func(*article) bool { return false })
 }
 
@@ -382,11 +429,16 @@ func sampleArticles() []article {
 	return []article{
 		{Slug: "2026-11-20-council-approves-river-path", Title: "Council approves the river path",
 			Summary: "The long-debated cycle and footpath along the river will be built next spring.",
-			Body:    "After three years of consultation the city council voted 31 to 9 on Thursday to fund the river path.\n\nConstruction starts in March and should take eight months.",
-			Author:  "Dana Ortiz", Published: day},
+			Body: "After three years of consultation the city council voted 31 to 9 on Thursday to fund the #RiverPath.\n\n" +
+				"Construction starts in March and should take eight months. The plans are at https://riverside.example/river-path.",
+			Author: "Dana Ortiz", Published: day, Tags: []string{"Riverside"}},
 		{Slug: "2026-11-19-library-extends-hours", Title: "Central library extends its opening hours",
 			Summary: "From December the library stays open until 10 pm on weekdays.",
 			Body:    "The central library will open longer from 1 December, the city announced.\n\nThe change is funded by a two-year grant.",
 			Author:  "Sam Lee", Published: day.Add(-24 * time.Hour)},
+		{Slug: "2026-11-18-ferry-timetable", Title: "Winter ferry timetable starts on Monday",
+			Summary: "Boats run every forty minutes until March.",
+			Body:    "The river ferry switches to its winter timetable on Monday, with a boat every forty minutes from 7 am to 9 pm.\n\nSee [the timetable](https://riverside.example/ferry) for all stops. #Riverside",
+			Author:  "Staff", Published: day.Add(-48 * time.Hour)},
 	}
 }

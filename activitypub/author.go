@@ -1,0 +1,107 @@
+package activitypub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+
+	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/store"
+)
+
+// Author is a remote account as a comment list shows it, read from the actor document in the
+// store's actor cache, which fedsite fills when the account replies or follows (mostly with the
+// document its signature check fetched). Every field but ID may be empty; a field that holds a
+// URL holds an absolute http(s) one.
+type Author struct {
+	// ID is the actor's id.
+	ID string
+	// Name is the display name, else the preferredUsername; "" when the actor document is not
+	// cached or has neither. It is plain text: escape it.
+	Name string
+	// Handle is "@user@host", WebFinger-style, from the preferredUsername and the host of the
+	// actor's id; "" without a preferredUsername.
+	Handle string
+	// AvatarURL is the actor's icon (its first image); "" for none.
+	AvatarURL string
+	// ProfileURL is the actor's page for people: its url when that is on the actor's own host
+	// (Mastodon drops a url on another host), else its id.
+	ProfileURL string
+}
+
+// author returns what the actor cache knows of the remote actor id. An actor that is not cached,
+// or whose cached document does not decode, gets an Author with only ID and ProfileURL (its id)
+// and no error; only a failing store is an error.
+func (f *Federation) author(ctx context.Context, id string) (Author, error) {
+	a := Author{ID: id, ProfileURL: id}
+	if !absHTTP(id) {
+		a.ProfileURL = ""
+	}
+	cached, err := f.cfg.Store.RemoteActor(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return a, nil
+	}
+	if err != nil {
+		return a, fmt.Errorf("activitypub: author %s: %w", id, err)
+	}
+	doc, err := vocab.Decode(cached.Document)
+	if err != nil || doc.ID != id {
+		f.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: cached actor unreadable", slog.String("actor", id), slog.Any("err", err))
+		return a, nil
+	}
+	return authorOf(doc), nil
+}
+
+// authorOf reads an Author from a decoded actor document.
+func authorOf(doc *vocab.Object) Author {
+	a := Author{ID: doc.ID, ProfileURL: doc.ID}
+	if !absHTTP(doc.ID) {
+		a.ProfileURL = ""
+	}
+	user := strings.TrimSpace(doc.PreferredUsername)
+	a.Name = strings.TrimSpace(doc.Name)
+	if a.Name == "" {
+		a.Name = user
+	}
+	if u, err := url.Parse(doc.ID); err == nil && u.Host != "" && user != "" && !strings.ContainsAny(user, "@/ ") {
+		a.Handle = "@" + user + "@" + u.Host
+	}
+	for _, icon := range doc.Icon {
+		if src := imageURL(icon); src != "" {
+			a.AvatarURL = src
+			break
+		}
+	}
+	if u := doc.URLString(); absHTTP(u) && sameHost(u, doc.ID) {
+		a.ProfileURL = u
+	}
+	return a
+}
+
+// imageURL returns the address of an icon or image value: a bare URL, an Image object's url (a
+// string or a Link), or a Link's href; "" when it has no absolute http(s) one.
+func imageURL(r vocab.Ref) string {
+	u := r.IRI
+	if r.Object != nil {
+		if s := r.Object.URLString(); s != "" {
+			u = s
+		} else {
+			u = r.Object.Href
+		}
+	}
+	if !absHTTP(u) {
+		return ""
+	}
+	return u
+}
+
+// sameHost reports whether two absolute URLs name the same host, as Mastodon compares an actor's
+// url with its id.
+func sameHost(a, b string) bool {
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	return err1 == nil && err2 == nil && strings.EqualFold(ua.Hostname(), ub.Hostname())
+}
