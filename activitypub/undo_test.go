@@ -18,8 +18,9 @@ import (
 
 // sameOrigin serves one actor per name on a single server, each with its own key, and returns
 // their signing keys by name. Two accounts of one server are what reaches the inbox's checks on
-// an embedded object: across servers the origin rule already reduces it to an id.
-func sameOrigin(t *testing.T, names ...string) (*httptest.Server, map[string]signing.Key) {
+// an embedded object: across servers the origin rule already reduces it to an id. The actors'
+// inboxes answer with inbox, or 202 when it is nil.
+func sameOrigin(t *testing.T, inbox http.HandlerFunc, names ...string) (*httptest.Server, map[string]signing.Key) {
 	t.Helper()
 	keys := make(map[string]signing.Key)
 	mux := http.NewServeMux()
@@ -45,9 +46,10 @@ func sameOrigin(t *testing.T, names ...string) (*httptest.Server, map[string]sig
 			w.Header().Set("Content-Type", vocab.MediaType)
 			w.Write(doc)
 		})
-		mux.HandleFunc("POST /users/"+name+"/inbox", func(w http.ResponseWriter, _ *http.Request) {
-			w.WriteHeader(http.StatusAccepted)
-		})
+		if inbox == nil {
+			inbox = func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusAccepted) }
+		}
+		mux.HandleFunc("POST /users/"+name+"/inbox", inbox)
 	}
 	return srv, keys
 }
@@ -62,7 +64,7 @@ func TestUndoEmbeddedOfAnotherActor(t *testing.T) {
 	if err := s.fed.Publish(ctx, "news", activitypub.Article{URL: article, Title: "One", Content: "<p>One</p>"}); err != nil {
 		t.Fatal(err)
 	}
-	srv, keys := sameOrigin(t, "alice", "mallory")
+	srv, keys := sameOrigin(t, nil, "alice", "mallory")
 	A, M := srv.URL+"/users/alice", srv.URL+"/users/mallory"
 	alice, mallory := keys["alice"], keys["mallory"]
 	newsID := s.fed.ActorID("news")
