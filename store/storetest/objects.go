@@ -271,24 +271,36 @@ func testMarkOnce(t *testing.T, s store.Store) {
 	}
 }
 
+// testMarkConcurrent holds MarkSeen to one winner per id over many rounds. Each round's callers
+// wait at a barrier and start together, so a check-then-set adapter loses the race even on two
+// CPUs, where goroutines started one by one mostly run one after another.
 func testMarkConcurrent(t *testing.T, s store.Store) {
-	const n = 16
-	var wins atomic.Int32
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			ok, err := s.MarkSeen(ctx(t), "https://a.example/activities/race", time.Hour)
-			if err != nil {
-				t.Errorf("MarkSeen: %v", err)
-			}
-			if ok {
-				wins.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	if w := wins.Load(); w != 1 {
-		t.Errorf("%d concurrent MarkSeen calls with one id: %d reported true, want exactly 1", n, w)
+	const rounds, n = 50, 16
+	for round := range rounds {
+		id := fmt.Sprintf("https://a.example/activities/race-%d", round)
+		var wins atomic.Int32
+		var ready, wg sync.WaitGroup
+		start := make(chan struct{})
+		ready.Add(n)
+		for range n {
+			wg.Go(func() {
+				ready.Done()
+				<-start
+				ok, err := s.MarkSeen(ctx(t), id, time.Hour)
+				if err != nil {
+					t.Errorf("MarkSeen: %v", err)
+				}
+				if ok {
+					wins.Add(1)
+				}
+			})
+		}
+		ready.Wait()
+		close(start)
+		wg.Wait()
+		if w := wins.Load(); w != 1 {
+			t.Fatalf("round %d: %d concurrent MarkSeen calls with one id: %d reported true, want exactly 1", round, n, w)
+		}
 	}
 }
 
