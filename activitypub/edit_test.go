@@ -378,3 +378,56 @@ func TestWebFingerDeletedActor(t *testing.T) {
 		lookup(t, tt.resource, tt.after, tt.wantSubject)
 	}
 }
+
+// TestEditReachesBoostAudience checks that an edit reaches a server that saw the article only
+// through a boost: bob follows @news alone, @news boosts @desk's article, and @desk's Update and
+// Delete must reach bob as well as @desk's own follower alice.
+func TestEditReachesBoostAudience(t *testing.T) {
+	ctx := context.Background()
+	s := newSiteWith(t, memstore.New(), nil)
+	deskID := s.fed.ActorID("desk")
+	alice := activitypubtest.NewRemote(t, "alice")
+	bob := activitypubtest.NewRemote(t, "bob")
+	follow(t, s, alice, deskID, "1")
+	follow(t, s, bob, s.fed.ActorID("news"), "1")
+
+	article := activitypub.Article{
+		URL: s.url("/articles/ferry"), Title: "Ferry timetable changes",
+		Content: "<p>From May the ferry runs hourly.</p>",
+	}
+	if err := s.fed.Publish(ctx, "desk", article); err != nil {
+		t.Fatal(err)
+	}
+	alice.WaitFor("Create")
+	if err := s.fed.Announce(ctx, "news", article.URL); err != nil {
+		t.Fatal(err)
+	}
+	bob.WaitFor("Announce")
+
+	edited := article
+	edited.Content = "<p>From May the ferry runs every half hour.</p>"
+	if err := s.fed.Update(ctx, "desk", edited); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*activitypubtest.Remote{alice, bob} {
+		up := r.WaitFor("Update")
+		obj := up.Activity.Object.Object
+		if up.Signer != deskID || obj == nil || obj.ID != article.URL || obj.Content != edited.Content {
+			t.Errorf("Update to %s: signer %s, object %+v; want @desk's edit of %s", r.ActorID(), up.Signer, obj, article.URL)
+		}
+	}
+	if err := s.fed.Delete(ctx, "desk", article.URL); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*activitypubtest.Remote{alice, bob} {
+		if d := r.WaitFor("Delete"); d.Activity.Object.ID() != article.URL {
+			t.Errorf("Delete to %s of %s, want %s", r.ActorID(), d.Activity.Object.ID(), article.URL)
+		}
+	}
+	if n := count(bob, "Create"); n != 0 {
+		t.Errorf("bob got %d Creates; he follows only @news", n)
+	}
+	if n := count(bob, "Update"); n != 1 {
+		t.Errorf("bob got %d Updates, want 1", n)
+	}
+}
