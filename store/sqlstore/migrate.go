@@ -196,6 +196,15 @@ func migrations() []migration {
 			`CREATE UNIQUE INDEX interactions_one_per_actor ON {interactions} (object_id, actor_id, kind)
 				WHERE kind IN ('like', 'announce')`,
 		},
+	}, {
+		version: 7,
+		name:    "activities know the object they are about",
+		stmts: []string{
+			// Object.ObjectID; DeleteObject takes the outbox activities about the deleted object
+			// out of their outboxes through the index. Activities stored before keep ''.
+			`ALTER TABLE {objects} ADD COLUMN about TEXT NOT NULL DEFAULT ''`,
+			`CREATE INDEX objects_about ON {objects} (about) WHERE about <> ''`,
+		},
 	}}
 }
 
