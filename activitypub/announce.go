@@ -89,7 +89,9 @@ func (f *Federation) storeAnnounce(ctx context.Context, username, objectURL stri
 	if err != nil {
 		return "", "", fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
 	}
-	err = f.cfg.Store.AppendOutbox(ctx, store.Object{ID: announce.ID, ActorID: actorID, Type: "Announce", Document: doc, Published: at})
+	err = f.cfg.Store.AppendOutbox(ctx, store.Object{
+		ID: announce.ID, ActorID: actorID, Type: "Announce", Document: doc, Published: at, ObjectID: objectURL,
+	})
 	if errors.Is(err, store.ErrConflict) {
 		return "", "", fmt.Errorf("activitypub: announce %s: %w", objectURL, ErrAlreadyPublished)
 	}

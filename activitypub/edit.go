@@ -16,7 +16,7 @@ import (
 
 // Edits and deletes (INTEROP §1.9, §1.10). The Update and Delete activities are stored as objects,
 // so that their ids dereference, but not appended to the outbox: the outbox lists the actor's
-// posts, and Mastodon shows its totalItems as the post count.
+// live posts and boosts, and Mastodon shows its totalItems as the post count.
 
 // inboxPageSize is how many follower inboxes Update and Delete read per store call while they look for the
 // inboxes that received an object but no longer follow.
@@ -99,8 +99,10 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 // Delete federates the deletion of an article published before: it queues a Delete carrying a
 // Tombstone (id, formerType, deleted) to every follower of the actor and to every other inbox the
 // article's activities were ever queued for (a server that received the Create but no longer
-// follows, or that follows only a site actor that boosted the article, still shows the post), then turns the stored object into a tombstone, so that its URL
-// answers AS2 requests with 410 Gone and a Tombstone body. The site's HTML page is the site's: it
+// follows, or that follows only a site actor that boosted the article, still shows the post),
+// then turns the stored object into a tombstone, so that its URL answers AS2 requests with 410
+// Gone and a Tombstone body, and takes its Create and every boost of it out of the outboxes, whose
+// totalItems count live posts only, as on Mastodon. The site's HTML page is the site's: it
 // should answer 410 or 404 too. The article URL may never be published again. An article never
 // published, or already deleted, gives an error matching ErrNotFound; if Delete fails after
 // queueing, calling it again sends the Delete again, which receivers take as a no-op.

@@ -239,13 +239,16 @@ func testUpdateAndDelete(t *testing.T, st store.Store) {
 	if resp, _ := s.get(t, "/articles/river-path", "text/html"); resp.StatusCode != http.StatusNotFound || resp.Header.Get("Content-Type") == vocab.MediaType {
 		t.Errorf("GET deleted article as HTML: %d %s, want the site's own answer", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	// The outbox no longer serves the deleted text.
+	// The deleted post leaves the outbox, its count included, as on Mastodon.
+	if n := outboxTotal(t, s, "news"); n != 0 {
+		t.Errorf("outbox totalItems after Delete = %d, want 0", n)
+	}
 	resp, body = s.get(t, "/ap/users/news/outbox?page=true", vocab.MediaType)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("outbox page: %d", resp.StatusCode)
 	}
-	if strings.Contains(string(body), "31 to 9") || !strings.Contains(string(body), "Tombstone") {
-		t.Errorf("outbox after Delete = %s, want the Create with a Tombstone", body)
+	if page, err := vocab.Decode(body); err != nil || len(page.OrderedItems) != 0 {
+		t.Errorf("outbox after Delete = %s, want no items", body)
 	}
 
 	after := []struct {
@@ -379,6 +382,20 @@ func TestWebFingerDeletedActor(t *testing.T) {
 	}
 }
 
+// outboxTotal returns the totalItems of the actor's outbox.
+func outboxTotal(t *testing.T, s *site, actor string) int {
+	t.Helper()
+	resp, body := s.get(t, "/ap/users/"+actor+"/outbox", vocab.MediaType)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("outbox of %s: %d", actor, resp.StatusCode)
+	}
+	c, err := vocab.Decode(body)
+	if err != nil || c.TotalItems == nil {
+		t.Fatalf("outbox of %s = %s, %v; want totalItems", actor, body, err)
+	}
+	return *c.TotalItems
+}
+
 // TestEditReachesBoostAudience checks that an edit reaches a server that saw the article only
 // through a boost: bob follows @news alone, @news boosts @desk's article, and @desk's Update and
 // Delete must reach bob as well as @desk's own follower alice.
@@ -429,5 +446,60 @@ func TestEditReachesBoostAudience(t *testing.T) {
 	}
 	if n := count(bob, "Update"); n != 1 {
 		t.Errorf("bob got %d Updates, want 1", n)
+	}
+}
+
+// TestOutboxCountsLivePosts checks that deleted posts leave the outboxes, counts included: @desk
+// publishes three articles and @news boosts two of them; after @desk deletes two, one boosted,
+// each profile counts and lists only what is still there, and the deleted articles' URLs still
+// answer with their Tombstones.
+func TestOutboxCountsLivePosts(t *testing.T) {
+	ctx := context.Background()
+	s := newSiteWith(t, memstore.New(), nil)
+	var urls []string
+	for _, slug := range []string{"tram", "ferry", "bridge"} {
+		a := activitypub.Article{URL: s.url("/articles/" + slug), Title: "About the " + slug}
+		if err := s.fed.Publish(ctx, "desk", a); err != nil {
+			t.Fatal(err)
+		}
+		urls = append(urls, a.URL)
+	}
+	for _, u := range urls[1:] {
+		if err := s.fed.Announce(ctx, "news", u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, u := range urls[:2] {
+		if err := s.fed.Delete(ctx, "desk", u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		actor    string
+		wantType string
+		wantObj  string // the one object its outbox still lists
+	}{
+		{"desk", "Create", urls[2]},
+		{"news", "Announce", urls[2]},
+	}
+	for _, c := range cases {
+		if n := outboxTotal(t, s, c.actor); n != 1 {
+			t.Errorf("%s: outbox totalItems = %d, want 1", c.actor, n)
+		}
+		_, body := s.get(t, "/ap/users/"+c.actor+"/outbox?page=true", vocab.MediaType)
+		page, err := vocab.Decode(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.OrderedItems) != 1 || page.OrderedItems[0].Object == nil ||
+			!page.OrderedItems[0].Object.Type.Has(c.wantType) || page.OrderedItems[0].Object.Object.ID() != c.wantObj {
+			t.Errorf("%s: outbox page = %s, want only the %s of %s", c.actor, body, c.wantType, c.wantObj)
+		}
+	}
+	for _, u := range urls[:2] {
+		resp, body := s.get(t, strings.TrimPrefix(u, s.url("")), vocab.MediaType)
+		if o, err := vocab.Decode(body); resp.StatusCode != http.StatusGone || err != nil || !o.Type.Has("Tombstone") || o.ID != u {
+			t.Errorf("GET %s: %d %s, want 410 with its Tombstone", u, resp.StatusCode, body)
+		}
 	}
 }
