@@ -342,6 +342,16 @@ func TestNodeInfo(t *testing.T) {
 						t.Errorf("%s: after the minute localPosts = %v, want %v", s.version, got, c.wantPosts.(float64)+1)
 					}
 				}
+				// A deleted post no longer counts.
+				if err := fed.Delete(ctx, "news", renderBase+"/articles/late"); err != nil {
+					t.Fatal(err)
+				}
+				clk.add(2 * time.Minute)
+				for i, s := range nodeInfoSchemas {
+					if got := get(links[i].Href, s.contentType)["usage"].(map[string]any)["localPosts"]; got != c.wantPosts {
+						t.Errorf("%s: after a delete localPosts = %v, want %v", s.version, got, c.wantPosts)
+					}
+				}
 			}
 		})
 	}
