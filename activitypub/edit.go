@@ -18,8 +18,8 @@ import (
 // so that their ids dereference, but not appended to the outbox: the outbox lists the actor's
 // live posts and boosts, and Mastodon shows its totalItems as the post count.
 
-// inboxPageSize is how many follower inboxes Update and Delete read per store call while they look for the
-// inboxes that received an object but no longer follow.
+// inboxPageSize is how many follower inboxes Update and Delete read per store call while they
+// look for the inboxes that received an object but do not follow the actor.
 const inboxPageSize = 500
 
 // Update federates an edit of an article published before with [Federation.Publish]: it renders
@@ -28,9 +28,10 @@ const inboxPageSize = 500
 // increases), stores it and queues an Update carrying the whole object to everyone who may show
 // the article: every follower of the actor and every other inbox an activity about the article
 // was queued for, such as the followers of a site actor that boosted it with
-// [Federation.Announce] (see [Federation.Delete]). It returns once that is stored. An article never published, or deleted, gives an error matching
-// ErrNotFound and nothing is sent: an edit never federates a post for the first time. An article
-// fedsite cannot publish gives an *InvalidError. a.Published is ignored.
+// [Federation.Announce] (see [Federation.Delete]). It returns once that is stored. An article
+// never published, or deleted, gives an error matching ErrNotFound and nothing is sent: an edit
+// never federates a post for the first time. An article fedsite cannot publish gives an
+// *InvalidError. a.Published is ignored.
 func (f *Federation) Update(ctx context.Context, username string, a Article) error {
 	actor, err := f.lookupActor(ctx, username)
 	if err != nil {

@@ -39,12 +39,13 @@ type nodeInfoSchema struct{ version, contentType string }
 
 // nodeInfoSchemas are the versions served, in the order /.well-known/nodeinfo links them. Each
 // consumer picks its own link and checks the Content-Type its own way:
-//   - Misskey and its forks take the 2.1 link, else 2.0, and read any JSON;
-//   - Akkoma and Pleroma take only the 2.0 link;
+//   - Misskey and its forks take the 2.1 link, else 2.0, and read any JSON
+//     (FetchInstanceMetadataService.fetchNodeinfo);
+//   - Akkoma and Pleroma take only the 2.0 link (Instance.scrape_nodeinfo);
 //   - GoToSocial takes the last link whose rel starts with the schema 2 prefix and reads the
 //     document only as application/json or with the 2.0 profile; served with the 2.1 profile it
-//     is refused and the site recorded without a software name
-//     (internal/transport/derefinstance.go, internal/api/util/mime.go).
+//     is refused and the site recorded without a software name (gotosocial
+//     internal/transport/derefinstance.go, internal/api/util/mime.go).
 //
 // So 2.0 comes last, with the 2.0 profile the protocol asks for, and 2.1 is served as plain
 // application/json, as Mastodon serves its own 2.1 document: every consumer reads either, and
@@ -172,9 +173,9 @@ func (h *nodeInfoHandler) documents(ctx context.Context) (map[string][]byte, err
 	return docs, nil
 }
 
-// nodeInfo builds the document, without its version. Users are the site's actors (the instance actor is not one);
-// active users are those whose newest outbox activity is at most 30 or 180 days old; local posts
-// are the activities in their outboxes.
+// nodeInfo builds the document, without its schema version. Users are the site's actors (the
+// instance actor is not one); active users are those whose newest outbox activity is at most 30
+// or 180 days old; local posts are the activities in their outboxes, which deleted posts leave.
 func (f *Federation) nodeInfo(ctx context.Context, version string) (*nodeInfo, error) {
 	name := f.cfg.NodeName
 	if name == "" {

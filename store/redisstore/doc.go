@@ -19,7 +19,7 @@
 //     [Store.RemoveFollowersByInbox] finds the followers behind an inbox that answered 410;
 //   - Follow activity ids: one hash from id to actor and follower;
 //   - objects: one small hash each; outboxes: a sorted set of activity ids per actor by sequence,
-//     and a set per object of the outbox activities about it, which deleting the object empties
+//     and a set per object of the outbox activities about it, which [Store.DeleteObject] takes
 //     out of their outboxes;
 //   - seen activity ids: plain keys written with SET NX PX, so Redis expires them;
 //   - remote actors: a string each, a small set of their key ids, and a string per key id;
