@@ -81,7 +81,7 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 	}
 	// The activity first: if storing the object fails, nothing refers to the stored activity.
 	if err := f.cfg.Store.PutObject(ctx, store.Object{
-		ID: update.ID, ActorID: actorID, Type: "Update", Document: updateDoc, Published: updated,
+		ID: update.ID, ActorID: actorID, Type: "Update", Document: updateDoc, Published: updated, ObjectID: obj.ID,
 	}); err != nil {
 		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
 	}

@@ -118,8 +118,10 @@ func testUpdateAndDelete(t *testing.T, st store.Store) {
 	if err := s.fed.Publish(ctx, "news", article); err != nil {
 		t.Fatal(err)
 	}
-	published := alice.WaitFor("Create").Activity.Object.Object.Published
+	create := alice.WaitFor("Create").Activity
+	published := create.Object.Object.Published
 	bob.WaitFor("Create")
+	activities := []string{create.ID} // the activities that carry the article's text
 
 	// Refusals: nothing is stored or sent for them.
 	refusals := []struct {
@@ -158,6 +160,7 @@ func testUpdateAndDelete(t *testing.T, st store.Store) {
 		}
 		ups := waitN(t, alice, "Update", i+1)
 		up := ups[i]
+		activities = append(activities, up.Activity.ID)
 		obj := up.Activity.Object.Object
 		if obj == nil {
 			t.Fatalf("Update %d without the full object", i)
@@ -238,6 +241,18 @@ func testUpdateAndDelete(t *testing.T, st store.Store) {
 	// This site has no page there: fedsite hands HTML requests to it, which answers 404.
 	if resp, _ := s.get(t, "/articles/river-path", "text/html"); resp.StatusCode != http.StatusNotFound || resp.Header.Get("Content-Type") == vocab.MediaType {
 		t.Errorf("GET deleted article as HTML: %d %s, want the site's own answer", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	// The Create and Updates that carried the text are gone with the article; the Delete is served.
+	for _, id := range activities {
+		resp, body := s.get(t, strings.TrimPrefix(id, s.url("")), vocab.MediaType)
+		if o, err := vocab.Decode(body); resp.StatusCode != http.StatusGone || err != nil || !o.Type.Has("Tombstone") ||
+			o.ID != id || strings.Contains(string(body), "to 9") || strings.Contains(string(body), "to 8") {
+			t.Errorf("GET %s after Delete: %d %s, want 410 with a Tombstone", id, resp.StatusCode, body)
+		}
+	}
+	delID := alice.WaitFor("Delete").Activity.ID
+	if resp, body := s.get(t, strings.TrimPrefix(delID, s.url("")), vocab.MediaType); resp.StatusCode != http.StatusOK {
+		t.Errorf("GET the Delete %s: %d %s, want 200", delID, resp.StatusCode, body)
 	}
 	// The deleted post leaves the outbox, its count included, as on Mastodon.
 	if n := outboxTotal(t, s, "news"); n != 0 {
