@@ -518,3 +518,34 @@ func TestOutboxCountsLivePosts(t *testing.T) {
 		}
 	}
 }
+
+// deletingStore deletes the article an Announce is about just before appending the Announce, as
+// a Delete racing the Announce would.
+type deletingStore struct{ *memstore.Store }
+
+func (s deletingStore) AppendOutbox(ctx context.Context, activity store.Object, objects ...store.Object) error {
+	if activity.Type == "Announce" {
+		if err := s.Store.DeleteObject(ctx, activity.ObjectID, time.Now()); err != nil {
+			return err
+		}
+	}
+	return s.Store.AppendOutbox(ctx, activity, objects...)
+}
+
+// TestAnnounceRacingDelete checks that a boost of an article deleted meanwhile is refused as not
+// found, not as a boost made before, and leaves no count behind.
+func TestAnnounceRacingDelete(t *testing.T) {
+	ctx := context.Background()
+	s := newSiteWith(t, deletingStore{memstore.New()}, nil)
+	a := activitypub.Article{URL: s.url("/articles/ferry"), Title: "Ferry timetable changes"}
+	if err := s.fed.Publish(ctx, "desk", a); err != nil {
+		t.Fatal(err)
+	}
+	err := s.fed.Announce(ctx, "news", a.URL)
+	if !errors.Is(err, activitypub.ErrNotFound) || errors.Is(err, activitypub.ErrAlreadyPublished) {
+		t.Errorf("Announce of an article deleted meanwhile: %v, want ErrNotFound", err)
+	}
+	if n := outboxTotal(t, s, "news"); n != 0 {
+		t.Errorf("outbox totalItems of news = %d, want 0", n)
+	}
+}
