@@ -89,8 +89,14 @@ func (f *Federation) storeAnnounce(ctx context.Context, username, objectURL stri
 	if err != nil {
 		return "", "", fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
 	}
-	err = f.cfg.Store.AppendOutbox(ctx, store.Object{ID: announce.ID, ActorID: actorID, Type: "Announce", Document: doc, Published: at})
+	err = f.cfg.Store.AppendOutbox(ctx, store.Object{
+		ID: announce.ID, ActorID: actorID, Type: "Announce", Document: doc, Published: at, ObjectID: objectURL,
+	})
 	if errors.Is(err, store.ErrConflict) {
+		// The store also refuses a boost of an article deleted since the check above.
+		if o, err := f.cfg.Store.Object(ctx, objectURL); err == nil && !o.Deleted.IsZero() {
+			return "", "", fmt.Errorf("activitypub: announce %s: deleted: %w", objectURL, ErrNotFound)
+		}
 		return "", "", fmt.Errorf("activitypub: announce %s: %w", objectURL, ErrAlreadyPublished)
 	}
 	if err != nil {

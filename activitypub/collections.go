@@ -129,7 +129,9 @@ func pageURL(collID, cursor string) string {
 }
 
 // currentObject replaces the object an outbox activity embeds with its current state: the edited
-// document after an Update, a Tombstone after a Delete, so the outbox never serves deleted text.
+// document after an Update, a Tombstone after a Delete. A Delete takes the activities about the
+// object out of the outbox, but a page read just before it, and activities stored before stores
+// kept Object.ObjectID, still list them: the Tombstone keeps the outbox from serving deleted text.
 func (f *Federation) currentObject(ctx context.Context, a *vocab.Object) error {
 	emb := a.Object.Object
 	if emb == nil || emb.ID == "" {

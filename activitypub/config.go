@@ -102,9 +102,10 @@ type Config struct {
 	// BaseURL + "/tags/" + the lower-cased, path-escaped tag.
 	TagURL func(tag string) string
 
-	// NodeName and NodeDescription are the site's name and description in NodeInfo metadata
-	// (nodeName, nodeDescription), which Misskey and server directories show. Default: the
-	// BaseURL host name, and no description.
+	// NodeName and NodeDescription are the site's name, such as "Example News", and its
+	// description, given as nodeName and nodeDescription in NodeInfo metadata, where GoToSocial,
+	// Misskey, Akkoma and server directories take the title and description they show for the
+	// site. Default: the BaseURL host name, and no description.
 	NodeName, NodeDescription string
 
 	// WebFingerDomain is the host of the site's handles when it differs from the BaseURL host: with

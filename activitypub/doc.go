@@ -26,7 +26,7 @@
 //	/ap/users/{name}/featured    the actor's pinned articles
 //	/ap/inbox                    the shared inbox
 //	/ap/activities/{id}          activities the site sent
-//	/ap/nodeinfo/2.1             NodeInfo 2.1, linked from /.well-known/nodeinfo
+//	/ap/nodeinfo/2.1, …/2.0      NodeInfo 2.1 and 2.0, linked from /.well-known/nodeinfo
 //	/.well-known/webfinger       WebFinger, and /.well-known/host-meta
 //
 // A published article keeps the site's own URL as its id: an AS2 request for that URL gets the

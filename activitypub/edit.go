@@ -16,19 +16,22 @@ import (
 
 // Edits and deletes (INTEROP §1.9, §1.10). The Update and Delete activities are stored as objects,
 // so that their ids dereference, but not appended to the outbox: the outbox lists the actor's
-// posts, and Mastodon shows its totalItems as the post count.
+// live posts and boosts, and Mastodon shows its totalItems as the post count.
 
-// inboxPageSize is how many follower inboxes Delete reads per store call while it looks for the
-// inboxes that received an object but no longer follow.
+// inboxPageSize is how many follower inboxes Update and Delete read per store call while they
+// look for the inboxes that received an object but do not follow the actor.
 const inboxPageSize = 500
 
 // Update federates an edit of an article published before with [Federation.Publish]: it renders
 // the full object again under the same id, keeps its published date, stamps updated (Config.Now,
 // or one second past the previous published/updated when the clock is not later, so it always
-// increases), stores it and queues an Update carrying the whole object to every follower. It
-// returns once that is stored. An article never published, or deleted, gives an error matching
-// ErrNotFound and nothing is sent: an edit never federates a post for the first time. An article
-// fedsite cannot publish gives an *InvalidError. a.Published is ignored.
+// increases), stores it and queues an Update carrying the whole object to everyone who may show
+// the article: every follower of the actor and every other inbox an activity about the article
+// was queued for, such as the followers of a site actor that boosted it with
+// [Federation.Announce] (see [Federation.Delete]). It returns once that is stored. An article
+// never published, or deleted, gives an error matching ErrNotFound and nothing is sent: an edit
+// never federates a post for the first time. An article fedsite cannot publish gives an
+// *InvalidError. a.Published is ignored.
 func (f *Federation) Update(ctx context.Context, username string, a Article) error {
 	actor, err := f.lookupActor(ctx, username)
 	if err != nil {
@@ -78,7 +81,7 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 	}
 	// The activity first: if storing the object fails, nothing refers to the stored activity.
 	if err := f.cfg.Store.PutObject(ctx, store.Object{
-		ID: update.ID, ActorID: actorID, Type: "Update", Document: updateDoc, Published: updated,
+		ID: update.ID, ActorID: actorID, Type: "Update", Document: updateDoc, Published: updated, ObjectID: obj.ID,
 	}); err != nil {
 		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
 	}
@@ -88,7 +91,7 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
 	}
 	f.audit(ctx, store.AuditEntry{Actor: actorID, Action: "update", Object: a.URL, Detail: update.ID})
-	if err := f.enqueue(ctx, update.ID, obj.ID, actorID, ""); err != nil {
+	if err := f.sendToAudience(ctx, update.ID, actorID, obj.ID); err != nil {
 		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
 	}
 	return nil
@@ -97,14 +100,17 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 // Delete federates the deletion of an article published before: it queues a Delete carrying a
 // Tombstone (id, formerType, deleted) to every follower of the actor and to every other inbox the
 // article's activities were ever queued for (a server that received the Create but no longer
-// follows still shows the post), then turns the stored object into a tombstone, so that its URL
-// answers AS2 requests with 410 Gone and a Tombstone body. The site's HTML page is the site's: it
+// follows, or that follows only a site actor that boosted the article, still shows the post),
+// then turns the stored object into a tombstone, so that its URL answers AS2 requests with 410
+// Gone and a Tombstone body, and takes its Create and every boost of it out of the outboxes, whose
+// totalItems count live posts only, as on Mastodon. The site's HTML page is the site's: it
 // should answer 410 or 404 too. The article URL may never be published again. An article never
 // published, or already deleted, gives an error matching ErrNotFound; if Delete fails after
 // queueing, calling it again sends the Delete again, which receivers take as a no-op.
 //
-// Finding the former recipients reads the article's delivery records and the actor's follower
-// inboxes; the memory it takes grows with the number of inboxes the article was delivered to.
+// Finding the former recipients, for Delete and Update alike, reads the article's delivery
+// records and the actor's follower inboxes; the memory it takes grows with the number of inboxes
+// the article was delivered to.
 func (f *Federation) Delete(ctx context.Context, username, articleURL string) error {
 	actor, err := f.lookupActor(ctx, username)
 	if err != nil {
@@ -140,17 +146,7 @@ func (f *Federation) Delete(ctx context.Context, username, articleURL string) er
 	}); err != nil {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
-	former, earlier, err := f.formerInboxes(ctx, actorID, articleURL)
-	if err != nil {
-		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
-	}
-	// The Delete stays behind the article's Create and Updates wherever they are still on their
-	// way, so that no inbox gets it before them and then the article back.
-	acts := []delivery.Activity{{ID: del.ID, ObjectID: articleURL, ActorID: actorID, Behind: earlier}}
-	for _, inbox := range former {
-		acts = append(acts, delivery.Activity{ID: del.ID, ObjectID: articleURL, ActorID: actorID, Inbox: inbox, Behind: earlier})
-	}
-	if err := f.engine.Enqueue(ctx, acts...); err != nil {
+	if err := f.sendToAudience(ctx, del.ID, actorID, articleURL); err != nil {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
 	if err := f.cfg.Store.DeleteObject(ctx, articleURL, now); err != nil {
@@ -252,9 +248,30 @@ func (f *Federation) ownObject(ctx context.Context, actorID, id string) (store.O
 	return o, v, nil
 }
 
+// sendToAudience queues activityID, an Update or Delete of the article objectID that actorID
+// published, to everyone who may show the article: a fan-out to the actor's followers, and one
+// delivery to each other inbox that an activity about the article was ever queued for (a server
+// that received the Create but no longer follows, or received only a boost of it from another
+// site actor). Every delivery stays behind the article's earlier activities wherever they are
+// still on their way, so that no inbox gets an edit before the article, nor the Delete before
+// the article and then the article back. Its memory grows with the number of inboxes the
+// article was delivered to.
+func (f *Federation) sendToAudience(ctx context.Context, activityID, actorID, objectID string) error {
+	former, earlier, err := f.formerInboxes(ctx, actorID, objectID)
+	if err != nil {
+		return err
+	}
+	acts := make([]delivery.Activity, 0, 1+len(former))
+	acts = append(acts, delivery.Activity{ID: activityID, ObjectID: objectID, ActorID: actorID, Behind: earlier})
+	for _, inbox := range former {
+		acts = append(acts, delivery.Activity{ID: activityID, ObjectID: objectID, ActorID: actorID, Inbox: inbox, Behind: earlier})
+	}
+	return f.engine.Enqueue(ctx, acts...)
+}
+
 // formerInboxes lists, in byte order, the inboxes that deliveries about objectID were queued for
-// and that are no longer a delivery inbox of the actor's followers, and the activities about
-// objectID those deliveries were of.
+// and that are not a delivery inbox of the actor's followers, and the activities about objectID
+// those deliveries were of.
 func (f *Federation) formerInboxes(ctx context.Context, actorID, objectID string) (inboxes, activities []string, err error) {
 	set := make(map[string]bool)
 	cursor := ""

@@ -118,8 +118,10 @@ func testUpdateAndDelete(t *testing.T, st store.Store) {
 	if err := s.fed.Publish(ctx, "news", article); err != nil {
 		t.Fatal(err)
 	}
-	published := alice.WaitFor("Create").Activity.Object.Object.Published
+	create := alice.WaitFor("Create").Activity
+	published := create.Object.Object.Published
 	bob.WaitFor("Create")
+	activities := []string{create.ID} // the activities that carry the article's text
 
 	// Refusals: nothing is stored or sent for them.
 	refusals := []struct {
@@ -158,6 +160,7 @@ func testUpdateAndDelete(t *testing.T, st store.Store) {
 		}
 		ups := waitN(t, alice, "Update", i+1)
 		up := ups[i]
+		activities = append(activities, up.Activity.ID)
 		obj := up.Activity.Object.Object
 		if obj == nil {
 			t.Fatalf("Update %d without the full object", i)
@@ -239,13 +242,28 @@ func testUpdateAndDelete(t *testing.T, st store.Store) {
 	if resp, _ := s.get(t, "/articles/river-path", "text/html"); resp.StatusCode != http.StatusNotFound || resp.Header.Get("Content-Type") == vocab.MediaType {
 		t.Errorf("GET deleted article as HTML: %d %s, want the site's own answer", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	// The outbox no longer serves the deleted text.
+	// The Create and Updates that carried the text are gone with the article; the Delete is served.
+	for _, id := range activities {
+		resp, body := s.get(t, strings.TrimPrefix(id, s.url("")), vocab.MediaType)
+		if o, err := vocab.Decode(body); resp.StatusCode != http.StatusGone || err != nil || !o.Type.Has("Tombstone") ||
+			o.ID != id || strings.Contains(string(body), "to 9") || strings.Contains(string(body), "to 8") {
+			t.Errorf("GET %s after Delete: %d %s, want 410 with a Tombstone", id, resp.StatusCode, body)
+		}
+	}
+	delID := alice.WaitFor("Delete").Activity.ID
+	if resp, body := s.get(t, strings.TrimPrefix(delID, s.url("")), vocab.MediaType); resp.StatusCode != http.StatusOK {
+		t.Errorf("GET the Delete %s: %d %s, want 200", delID, resp.StatusCode, body)
+	}
+	// The deleted post leaves the outbox, its count included, as on Mastodon.
+	if n := outboxTotal(t, s, "news"); n != 0 {
+		t.Errorf("outbox totalItems after Delete = %d, want 0", n)
+	}
 	resp, body = s.get(t, "/ap/users/news/outbox?page=true", vocab.MediaType)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("outbox page: %d", resp.StatusCode)
 	}
-	if strings.Contains(string(body), "31 to 9") || !strings.Contains(string(body), "Tombstone") {
-		t.Errorf("outbox after Delete = %s, want the Create with a Tombstone", body)
+	if page, err := vocab.Decode(body); err != nil || len(page.OrderedItems) != 0 {
+		t.Errorf("outbox after Delete = %s, want no items", body)
 	}
 
 	after := []struct {
@@ -376,5 +394,158 @@ func TestWebFingerDeletedActor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		lookup(t, tt.resource, tt.after, tt.wantSubject)
+	}
+}
+
+// outboxTotal returns the totalItems of the actor's outbox.
+func outboxTotal(t *testing.T, s *site, actor string) int {
+	t.Helper()
+	resp, body := s.get(t, "/ap/users/"+actor+"/outbox", vocab.MediaType)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("outbox of %s: %d", actor, resp.StatusCode)
+	}
+	c, err := vocab.Decode(body)
+	if err != nil || c.TotalItems == nil {
+		t.Fatalf("outbox of %s = %s, %v; want totalItems", actor, body, err)
+	}
+	return *c.TotalItems
+}
+
+// TestEditReachesBoostAudience checks that an edit reaches a server that saw the article only
+// through a boost: bob follows @news alone, @news boosts @desk's article, and @desk's Update and
+// Delete must reach bob as well as @desk's own follower alice.
+func TestEditReachesBoostAudience(t *testing.T) {
+	ctx := context.Background()
+	s := newSiteWith(t, memstore.New(), nil)
+	deskID := s.fed.ActorID("desk")
+	alice := activitypubtest.NewRemote(t, "alice")
+	bob := activitypubtest.NewRemote(t, "bob")
+	follow(t, s, alice, deskID, "1")
+	follow(t, s, bob, s.fed.ActorID("news"), "1")
+
+	article := activitypub.Article{
+		URL: s.url("/articles/ferry"), Title: "Ferry timetable changes",
+		Content: "<p>From May the ferry runs hourly.</p>",
+	}
+	if err := s.fed.Publish(ctx, "desk", article); err != nil {
+		t.Fatal(err)
+	}
+	alice.WaitFor("Create")
+	if err := s.fed.Announce(ctx, "news", article.URL); err != nil {
+		t.Fatal(err)
+	}
+	bob.WaitFor("Announce")
+
+	edited := article
+	edited.Content = "<p>From May the ferry runs every half hour.</p>"
+	if err := s.fed.Update(ctx, "desk", edited); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*activitypubtest.Remote{alice, bob} {
+		up := r.WaitFor("Update")
+		obj := up.Activity.Object.Object
+		if up.Signer != deskID || obj == nil || obj.ID != article.URL || obj.Content != edited.Content {
+			t.Errorf("Update to %s: signer %s, object %+v; want @desk's edit of %s", r.ActorID(), up.Signer, obj, article.URL)
+		}
+	}
+	if err := s.fed.Delete(ctx, "desk", article.URL); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*activitypubtest.Remote{alice, bob} {
+		if d := r.WaitFor("Delete"); d.Activity.Object.ID() != article.URL {
+			t.Errorf("Delete to %s of %s, want %s", r.ActorID(), d.Activity.Object.ID(), article.URL)
+		}
+	}
+	if n := count(bob, "Create"); n != 0 {
+		t.Errorf("bob got %d Creates; he follows only @news", n)
+	}
+	if n := count(bob, "Update"); n != 1 {
+		t.Errorf("bob got %d Updates, want 1", n)
+	}
+}
+
+// TestOutboxCountsLivePosts checks that deleted posts leave the outboxes, counts included: @desk
+// publishes three articles and @news boosts two of them; after @desk deletes two, one boosted,
+// each profile counts and lists only what is still there, and the deleted articles' URLs still
+// answer with their Tombstones.
+func TestOutboxCountsLivePosts(t *testing.T) {
+	ctx := context.Background()
+	s := newSiteWith(t, memstore.New(), nil)
+	var urls []string
+	for _, slug := range []string{"tram", "ferry", "bridge"} {
+		a := activitypub.Article{URL: s.url("/articles/" + slug), Title: "About the " + slug}
+		if err := s.fed.Publish(ctx, "desk", a); err != nil {
+			t.Fatal(err)
+		}
+		urls = append(urls, a.URL)
+	}
+	for _, u := range urls[1:] {
+		if err := s.fed.Announce(ctx, "news", u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, u := range urls[:2] {
+		if err := s.fed.Delete(ctx, "desk", u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		actor    string
+		wantType string
+		wantObj  string // the one object its outbox still lists
+	}{
+		{"desk", "Create", urls[2]},
+		{"news", "Announce", urls[2]},
+	}
+	for _, c := range cases {
+		if n := outboxTotal(t, s, c.actor); n != 1 {
+			t.Errorf("%s: outbox totalItems = %d, want 1", c.actor, n)
+		}
+		_, body := s.get(t, "/ap/users/"+c.actor+"/outbox?page=true", vocab.MediaType)
+		page, err := vocab.Decode(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.OrderedItems) != 1 || page.OrderedItems[0].Object == nil ||
+			!page.OrderedItems[0].Object.Type.Has(c.wantType) || page.OrderedItems[0].Object.Object.ID() != c.wantObj {
+			t.Errorf("%s: outbox page = %s, want only the %s of %s", c.actor, body, c.wantType, c.wantObj)
+		}
+	}
+	for _, u := range urls[:2] {
+		resp, body := s.get(t, strings.TrimPrefix(u, s.url("")), vocab.MediaType)
+		if o, err := vocab.Decode(body); resp.StatusCode != http.StatusGone || err != nil || !o.Type.Has("Tombstone") || o.ID != u {
+			t.Errorf("GET %s: %d %s, want 410 with its Tombstone", u, resp.StatusCode, body)
+		}
+	}
+}
+
+// deletingStore deletes the article an Announce is about just before appending the Announce, as
+// a Delete racing the Announce would.
+type deletingStore struct{ *memstore.Store }
+
+func (s deletingStore) AppendOutbox(ctx context.Context, activity store.Object, objects ...store.Object) error {
+	if activity.Type == "Announce" {
+		if err := s.Store.DeleteObject(ctx, activity.ObjectID, time.Now()); err != nil {
+			return err
+		}
+	}
+	return s.Store.AppendOutbox(ctx, activity, objects...)
+}
+
+// TestAnnounceRacingDelete checks that a boost of an article deleted meanwhile is refused as not
+// found, not as a boost made before, and leaves no count behind.
+func TestAnnounceRacingDelete(t *testing.T) {
+	ctx := context.Background()
+	s := newSiteWith(t, deletingStore{memstore.New()}, nil)
+	a := activitypub.Article{URL: s.url("/articles/ferry"), Title: "Ferry timetable changes"}
+	if err := s.fed.Publish(ctx, "desk", a); err != nil {
+		t.Fatal(err)
+	}
+	err := s.fed.Announce(ctx, "news", a.URL)
+	if !errors.Is(err, activitypub.ErrNotFound) || errors.Is(err, activitypub.ErrAlreadyPublished) {
+		t.Errorf("Announce of an article deleted meanwhile: %v, want ErrNotFound", err)
+	}
+	if n := outboxTotal(t, s, "news"); n != 0 {
+		t.Errorf("outbox totalItems of news = %d, want 0", n)
 	}
 }

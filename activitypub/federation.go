@@ -168,7 +168,7 @@ func (f *Federation) routes() *http.ServeMux {
 	m.HandleFunc("GET /ap/users/{name}/featured", f.serveFeatured)
 	m.HandleFunc("POST /ap/inbox", f.serveInbox)
 	m.HandleFunc("GET /ap/activities/{id}", f.serveActivity)
-	m.Handle("GET "+nodeInfoPath, newNodeInfoHandler(f))
+	m.Handle("GET "+nodeInfoPath+"{version}", newNodeInfoHandler(f))
 	return m
 }
 

@@ -20,13 +20,12 @@ type ActorLister interface {
 	FederatedActorNames(ctx context.Context) ([]string, error)
 }
 
-// NodeInfo 2.1 (shared/corpus/nodeinfo/PROTOCOL.md): the discovery document at
-// /.well-known/nodeinfo links to the schema 2.1 document at /ap/nodeinfo/2.1.
+// NodeInfo (internal/corpus/data/nodeinfo/PROTOCOL.md): the discovery document at /.well-known/nodeinfo
+// links to one document per schema version, at /ap/nodeinfo/{version}.
 const (
 	nodeInfoWellKnown = "/.well-known/nodeinfo"
-	nodeInfoPath      = prefix + "/nodeinfo/2.1"
-	nodeInfoRel       = "http://nodeinfo.diaspora.software/ns/schema/2.1"
-	nodeInfoType      = `application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#"`
+	nodeInfoPath      = prefix + "/nodeinfo/"
+	nodeInfoRel       = "http://nodeinfo.diaspora.software/ns/schema/"
 	// nodeInfoTTL is how long the counts are reused: crawlers poll NodeInfo, and each rebuild asks
 	// the store two questions per actor.
 	nodeInfoTTL = time.Minute
@@ -34,8 +33,33 @@ const (
 	modulePath = "github.com/fedsite/fedsite"
 )
 
-// nodeInfo is the NodeInfo 2.1 document. Its schema forbids members it does not define, so the
-// struct has exactly its members; optional counts are pointers, left out when unknown.
+// nodeInfoSchema is a NodeInfo schema version fedsite serves, and the Content-Type its document
+// is served with.
+type nodeInfoSchema struct{ version, contentType string }
+
+// nodeInfoSchemas are the versions served, in the order /.well-known/nodeinfo links them. Each
+// consumer picks its own link and checks the Content-Type its own way:
+//   - Misskey and its forks take the 2.1 link, else 2.0, and read any JSON
+//     (FetchInstanceMetadataService.fetchNodeinfo);
+//   - Akkoma and Pleroma take only the 2.0 link (Instance.scrape_nodeinfo);
+//   - GoToSocial takes the last link whose rel starts with the schema 2 prefix and reads the
+//     document only as application/json or with the 2.0 profile; served with the 2.1 profile it
+//     is refused and the site recorded without a software name (gotosocial
+//     internal/transport/derefinstance.go, internal/api/util/mime.go).
+//
+// So 2.0 comes last, with the 2.0 profile the protocol asks for, and 2.1 is served as plain
+// application/json, as Mastodon serves its own 2.1 document: every consumer reads either, and
+// GoToSocial reads whichever of the two links it takes.
+func nodeInfoSchemas() []nodeInfoSchema {
+	return []nodeInfoSchema{
+		{version: "2.1", contentType: "application/json"},
+		{version: "2.0", contentType: `application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.0#"`},
+	}
+}
+
+// nodeInfo is the NodeInfo 2.1 document; the 2.0 document is the same without software's
+// repository and homepage. The schemas forbid members they do not define, so the struct has
+// exactly their members; optional counts are pointers, left out when unknown.
 type nodeInfo struct {
 	Version           string           `json:"version"`
 	Software          nodeInfoSoftware `json:"software"`
@@ -69,7 +93,7 @@ type nodeInfoUsers struct {
 	ActiveMonth    *int `json:"activeMonth,omitempty"`
 }
 
-// serveNodeInfoLinks answers /.well-known/nodeinfo with the link to the 2.1 document. It is public
+// serveNodeInfoLinks answers /.well-known/nodeinfo with the links to the documents. It is public
 // and never needs a signature.
 func (f *Federation) serveNodeInfoLinks(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -77,18 +101,22 @@ func (f *Federation) serveNodeInfoLinks(w http.ResponseWriter, r *http.Request) 
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	doc := map[string]any{"links": []map[string]string{{"rel": nodeInfoRel, "href": f.urls.base + nodeInfoPath}}}
-	body, _ := json.Marshal(doc) // strings only: cannot fail
+	var links []map[string]string
+	for _, s := range nodeInfoSchemas() {
+		links = append(links, map[string]string{"rel": nodeInfoRel + s.version, "href": f.urls.base + nodeInfoPath + s.version})
+	}
+	body, _ := json.Marshal(map[string]any{"links": links}) // strings only: cannot fail
 	writeNodeInfo(w, r, "application/json", body)
 }
 
-// nodeInfoHandler serves the NodeInfo 2.1 document, rebuilding it at most once per nodeInfoTTL.
+// nodeInfoHandler serves the NodeInfo documents at /ap/nodeinfo/{version}, rebuilding them at
+// most once per nodeInfoTTL.
 type nodeInfoHandler struct {
 	f       *Federation
 	version string
 
 	mu    sync.Mutex
-	body  []byte
+	docs  map[string][]byte // by schema version
 	built time.Time
 }
 
@@ -97,39 +125,57 @@ func newNodeInfoHandler(f *Federation) *nodeInfoHandler {
 }
 
 func (h *nodeInfoHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := h.document(r.Context())
+	var schema nodeInfoSchema
+	for _, s := range nodeInfoSchemas() {
+		if s.version == r.PathValue("version") {
+			schema = s
+		}
+	}
+	if schema.version == "" {
+		http.NotFound(w, r)
+		return
+	}
+	docs, err := h.documents(r.Context())
 	if err != nil {
 		h.f.log.LogAttrs(r.Context(), slog.LevelWarn, "activitypub: nodeinfo", slog.Any("err", err))
 		http.Error(w, "nodeinfo unavailable", http.StatusInternalServerError)
 		return
 	}
-	writeNodeInfo(w, r, nodeInfoType, body)
+	writeNodeInfo(w, r, schema.contentType, docs[schema.version])
 }
 
-// document returns the cached document, rebuilding it when it is older than nodeInfoTTL. Requests
-// arriving during a rebuild wait for it rather than starting their own.
-func (h *nodeInfoHandler) document(ctx context.Context) ([]byte, error) {
+// documents returns the cached documents by schema version, rebuilding them when they are older
+// than nodeInfoTTL. Requests arriving during a rebuild wait for it rather than starting their own.
+func (h *nodeInfoHandler) documents(ctx context.Context) (map[string][]byte, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	now := h.f.cfg.Now()
-	if h.body != nil && now.Sub(h.built) < nodeInfoTTL && !now.Before(h.built) {
-		return h.body, nil
+	if h.docs != nil && now.Sub(h.built) < nodeInfoTTL && !now.Before(h.built) {
+		return h.docs, nil
 	}
 	doc, err := h.f.nodeInfo(ctx, h.version)
 	if err != nil {
 		return nil, err
 	}
-	body, err := json.Marshal(doc)
-	if err != nil {
-		return nil, fmt.Errorf("activitypub: nodeinfo: %w", err)
+	docs := make(map[string][]byte)
+	for _, s := range nodeInfoSchemas() {
+		d := *doc
+		d.Version = s.version
+		if s.version == "2.0" {
+			// Schema 2.0 knows only software's name and version.
+			d.Software.Repository, d.Software.Homepage = "", ""
+		}
+		if docs[s.version], err = json.Marshal(&d); err != nil {
+			return nil, fmt.Errorf("activitypub: nodeinfo: %w", err)
+		}
 	}
-	h.body, h.built = body, now
-	return body, nil
+	h.docs, h.built = docs, now
+	return docs, nil
 }
 
-// nodeInfo builds the document. Users are the site's actors (the instance actor is not one);
-// active users are those whose newest outbox activity is at most 30 or 180 days old; local posts
-// are the activities in their outboxes.
+// nodeInfo builds the document, without its schema version. Users are the site's actors (the
+// instance actor is not one); active users are those whose newest outbox activity is at most 30
+// or 180 days old; local posts are the activities in their outboxes, which deleted posts leave.
 func (f *Federation) nodeInfo(ctx context.Context, version string) (*nodeInfo, error) {
 	name := f.cfg.NodeName
 	if name == "" {
@@ -140,7 +186,6 @@ func (f *Federation) nodeInfo(ctx context.Context, version string) (*nodeInfo, e
 		meta["nodeDescription"] = f.cfg.NodeDescription
 	}
 	doc := &nodeInfo{
-		Version:   "2.1",
 		Software:  nodeInfoSoftware{Name: "fedsite", Version: version, Repository: "https://" + modulePath},
 		Protocols: []string{"activitypub"},
 		Services:  nodeInfoServices{Inbound: []string{}, Outbound: []string{}},

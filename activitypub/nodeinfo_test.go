@@ -183,8 +183,29 @@ type clock struct {
 func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 func (c *clock) add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
+// nodeInfoSchemas are the schema versions fedsite serves, in the order the discovery document
+// links them, with the Content-Type of each document.
+var nodeInfoSchemas = []struct{ version, contentType string }{
+	{"2.1", "application/json"},
+	{"2.0", `application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.0#"`},
+}
+
+// nodeInfoLinks fetches the discovery document.
+func nodeInfoLinks(t *testing.T, h http.Handler) []struct{ Rel, Href string } {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, renderBase+"/.well-known/nodeinfo", nil))
+	var links struct{ Links []struct{ Rel, Href string } }
+	if err := json.Unmarshal(rec.Body.Bytes(), &links); err != nil || rec.Code != http.StatusOK {
+		t.Fatalf("well-known: %d %s %v", rec.Code, rec.Body, err)
+	}
+	if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+		t.Errorf("well-known Content-Type %q", ct)
+	}
+	return links.Links
+}
+
 func TestNodeInfo(t *testing.T) {
-	schema := loadJSON(t, "nodeinfo/nodeinfo_2.1.schema.json")
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 	cases := []struct {
 		name       string
@@ -241,30 +262,27 @@ func TestNodeInfo(t *testing.T) {
 			}
 			h := fed.Middleware(http.NotFoundHandler())
 
-			// Discovery document.
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, renderBase+"/.well-known/nodeinfo", nil))
-			var links struct{ Links []struct{ Rel, Href string } }
-			if err := json.Unmarshal(rec.Body.Bytes(), &links); err != nil || rec.Code != http.StatusOK {
-				t.Fatalf("well-known: %d %s %v", rec.Code, rec.Body, err)
+			// Discovery document: one link per schema version.
+			links := nodeInfoLinks(t, h)
+			if len(links) != len(nodeInfoSchemas) {
+				t.Fatalf("links = %+v, want %d", links, len(nodeInfoSchemas))
 			}
-			if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
-				t.Errorf("well-known Content-Type %q", ct)
-			}
-			if len(links.Links) != 1 || links.Links[0].Rel != "http://nodeinfo.diaspora.software/ns/schema/2.1" ||
-				links.Links[0].Href != renderBase+"/ap/nodeinfo/2.1" {
-				t.Fatalf("links = %+v", links.Links)
+			for i, s := range nodeInfoSchemas {
+				if links[i].Rel != "http://nodeinfo.diaspora.software/ns/schema/"+s.version ||
+					links[i].Href != renderBase+"/ap/nodeinfo/"+s.version {
+					t.Fatalf("link %d = %+v, want schema %s", i, links[i], s.version)
+				}
 			}
 
-			// The document, through the link.
-			get := func() map[string]any {
+			// The documents, through the links.
+			get := func(href, contentType string) map[string]any {
 				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, links.Links[0].Href, nil))
+				h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, href, nil))
 				if rec.Code != http.StatusOK {
 					t.Fatalf("nodeinfo: %d %s", rec.Code, rec.Body)
 				}
-				if ct := rec.Header().Get("Content-Type"); ct != `application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#"` {
-					t.Errorf("Content-Type %q", ct)
+				if ct := rec.Header().Get("Content-Type"); ct != contentType {
+					t.Errorf("%s: Content-Type %q, want %q", href, ct, contentType)
 				}
 				if got := rec.Header().Get("Access-Control-Allow-Origin"); got != "*" {
 					t.Errorf("Access-Control-Allow-Origin %q", got)
@@ -275,28 +293,31 @@ func TestNodeInfo(t *testing.T) {
 				}
 				return doc
 			}
-			doc := get()
-			if errs := validateSchema(schema, any(doc), "$"); len(errs) > 0 {
-				t.Errorf("not valid against the 2.1 schema: %v\n%v", errs, doc)
-			}
-			usage := doc["usage"].(map[string]any)
-			meta := doc["metadata"].(map[string]any)
-			checks := []struct {
-				name      string
-				got, want any
-			}{
-				{"software", doc["software"].(map[string]any)["name"], "fedsite"},
-				{"version", doc["version"], "2.1"},
-				{"protocols", doc["protocols"], []any{"activitypub"}},
-				{"openRegistrations", doc["openRegistrations"], false},
-				{"users", usage["users"], c.wantUsers},
-				{"localPosts", usage["localPosts"], c.wantPosts},
-				{"nodeName", meta["nodeName"], c.wantNodeNm},
-				{"nodeDescription", meta["nodeDescription"], "Local news"},
-			}
-			for _, ch := range checks {
-				if !equalJSON(ch.got, ch.want) {
-					t.Errorf("%s = %v, want %v", ch.name, ch.got, ch.want)
+			for i, s := range nodeInfoSchemas {
+				schema := loadJSON(t, "nodeinfo/nodeinfo_"+s.version+".schema.json")
+				doc := get(links[i].Href, s.contentType)
+				if errs := validateSchema(schema, any(doc), "$"); len(errs) > 0 {
+					t.Errorf("not valid against the %s schema: %v\n%v", s.version, errs, doc)
+				}
+				usage := doc["usage"].(map[string]any)
+				meta := doc["metadata"].(map[string]any)
+				checks := []struct {
+					name      string
+					got, want any
+				}{
+					{"software", doc["software"].(map[string]any)["name"], "fedsite"},
+					{"version", doc["version"], s.version},
+					{"protocols", doc["protocols"], []any{"activitypub"}},
+					{"openRegistrations", doc["openRegistrations"], false},
+					{"users", usage["users"], c.wantUsers},
+					{"localPosts", usage["localPosts"], c.wantPosts},
+					{"nodeName", meta["nodeName"], c.wantNodeNm},
+					{"nodeDescription", meta["nodeDescription"], "Local news"},
+				}
+				for _, ch := range checks {
+					if !equalJSON(ch.got, ch.want) {
+						t.Errorf("%s: %s = %v, want %v", s.version, ch.name, ch.got, ch.want)
+					}
 				}
 			}
 
@@ -305,13 +326,122 @@ func TestNodeInfo(t *testing.T) {
 				if err := fed.Publish(ctx, "news", activitypub.Article{URL: renderBase + "/articles/late", Title: "T"}); err != nil {
 					t.Fatal(err)
 				}
-				if got := get()["usage"].(map[string]any)["localPosts"]; got != c.wantPosts {
-					t.Errorf("within the minute localPosts = %v, want the cached %v", got, c.wantPosts)
+				for i, s := range nodeInfoSchemas {
+					if got := get(links[i].Href, s.contentType)["usage"].(map[string]any)["localPosts"]; got != c.wantPosts {
+						t.Errorf("%s: within the minute localPosts = %v, want the cached %v", s.version, got, c.wantPosts)
+					}
 				}
 				clk.add(2 * time.Minute)
-				if got := get()["usage"].(map[string]any)["localPosts"]; got != c.wantPosts.(float64)+1 {
-					t.Errorf("after the minute localPosts = %v, want %v", got, c.wantPosts.(float64)+1)
+				for i, s := range nodeInfoSchemas {
+					if got := get(links[i].Href, s.contentType)["usage"].(map[string]any)["localPosts"]; got != c.wantPosts.(float64)+1 {
+						t.Errorf("%s: after the minute localPosts = %v, want %v", s.version, got, c.wantPosts.(float64)+1)
+					}
 				}
+				// A deleted post no longer counts.
+				if err := fed.Delete(ctx, "news", renderBase+"/articles/late"); err != nil {
+					t.Fatal(err)
+				}
+				clk.add(2 * time.Minute)
+				for i, s := range nodeInfoSchemas {
+					if got := get(links[i].Href, s.contentType)["usage"].(map[string]any)["localPosts"]; got != c.wantPosts {
+						t.Errorf("%s: after a delete localPosts = %v, want %v", s.version, got, c.wantPosts)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestNodeInfoConsumers reads fedsite's NodeInfo the way the servers that consume NodeInfo do,
+// each by the rules of its own parser: which link it follows and which Content-Type it accepts.
+// Each must find the software name and the site's name.
+func TestNodeInfoConsumers(t *testing.T) {
+	const rel = "http://nodeinfo.diaspora.software/ns/schema/"
+	byRel := func(versions ...string) func(links []struct{ Rel, Href string }) string {
+		return func(links []struct{ Rel, Href string }) string {
+			for _, v := range versions {
+				for _, l := range links {
+					if l.Rel == rel+v {
+						return l.Href
+					}
+				}
+			}
+			return ""
+		}
+	}
+	anyJSON := func(string) bool { return true }
+	consumers := []struct {
+		name string
+		pick func(links []struct{ Rel, Href string }) string
+		// accepts reports whether the consumer reads a document served with that Content-Type.
+		accepts func(contentType string) bool
+	}{
+		// superseriousbusiness/gotosocial internal/transport/derefinstance.go: the last link whose
+		// rel starts with the schema 2 prefix; internal/api/util/mime.go NodeInfo2ContentType:
+		// application/json alone or with the 2.0 profile, charset utf-8 allowed.
+		{"GoToSocial", func(links []struct{ Rel, Href string }) string {
+			href := ""
+			for _, l := range links {
+				if l.Href != "" && strings.HasPrefix(l.Rel, rel+"2") {
+					href = l.Href
+				}
+			}
+			return href
+		}, func(ct string) bool {
+			var params []string
+			for _, p := range strings.Split(ct, ";") {
+				if p = strings.TrimSpace(p); p != "charset=utf-8" {
+					params = append(params, p)
+				}
+			}
+			switch len(params) {
+			case 1:
+				return params[0] == "application/json"
+			case 2:
+				return params[0] == "application/json" && (params[1] == `profile="http://nodeinfo.diaspora.software/ns/schema/2.0#"` ||
+					params[1] == "profile=http://nodeinfo.diaspora.software/ns/schema/2.0#")
+			}
+			return false
+		}},
+		// misskey-dev/misskey FetchInstanceMetadataService.fetchNodeinfo: 2.1, else 2.0, else 1.0;
+		// any Content-Type.
+		{"Misskey", byRel("2.1", "2.0", "1.0"), anyJSON},
+		// Akkoma and Pleroma Instance.scrape_nodeinfo: the 2.0 link only; any Content-Type.
+		{"Akkoma", byRel("2.0"), anyJSON},
+		// The NodeInfo protocol: the highest version the client supports.
+		{"NodeInfo protocol client", byRel("2.2", "2.1", "2.0"), anyJSON},
+	}
+	fed, err := activitypub.New(activitypub.Config{
+		BaseURL: renderBase, Store: memstore.New(), Actors: lister{names: []string{"news"}}, NodeName: "The Daily Test",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := fed.Middleware(http.NotFoundHandler())
+	links := nodeInfoLinks(t, h)
+	for _, c := range consumers {
+		t.Run(c.name, func(t *testing.T) {
+			href := c.pick(links)
+			if href == "" {
+				t.Fatalf("no link it follows in %+v", links)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, href, nil))
+			if rec.Code != http.StatusOK {
+				t.Fatalf("GET %s: %d", href, rec.Code)
+			}
+			if ct := rec.Header().Get("Content-Type"); !c.accepts(ct) {
+				t.Fatalf("GET %s: Content-Type %q refused", href, ct)
+			}
+			var doc struct {
+				Software struct{ Name string }
+				Metadata struct{ NodeName string }
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+				t.Fatal(err)
+			}
+			if doc.Software.Name != "fedsite" || doc.Metadata.NodeName != "The Daily Test" {
+				t.Errorf("GET %s: software %q, nodeName %q; want fedsite, The Daily Test", href, doc.Software.Name, doc.Metadata.NodeName)
 			}
 		})
 	}
@@ -328,7 +458,11 @@ func TestNodeInfoMethods(t *testing.T) {
 		{http.MethodPost, "/.well-known/nodeinfo", http.StatusMethodNotAllowed},
 		{http.MethodHead, "/ap/nodeinfo/2.1", http.StatusOK},
 		{http.MethodPost, "/ap/nodeinfo/2.1", http.StatusMethodNotAllowed},
-		{http.MethodGet, "/ap/nodeinfo/2.0", http.StatusNotFound},
+		{http.MethodGet, "/ap/nodeinfo/2.0", http.StatusOK},
+		{http.MethodHead, "/ap/nodeinfo/2.0", http.StatusOK},
+		{http.MethodGet, "/ap/nodeinfo/2.2", http.StatusNotFound},
+		{http.MethodGet, "/ap/nodeinfo/1.0", http.StatusNotFound},
+		{http.MethodGet, "/ap/nodeinfo/", http.StatusNotFound},
 	}
 	for _, c := range cases {
 		rec := httptest.NewRecorder()

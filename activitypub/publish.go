@@ -125,7 +125,7 @@ func (f *Federation) storeArticle(ctx context.Context, actorID string, a Article
 		return "", "", fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
 	err = f.cfg.Store.AppendOutbox(ctx,
-		store.Object{ID: create.ID, ActorID: actorID, Type: "Create", Document: createDoc, Published: a.Published},
+		store.Object{ID: create.ID, ActorID: actorID, Type: "Create", Document: createDoc, Published: a.Published, ObjectID: obj.ID},
 		store.Object{ID: obj.ID, ActorID: actorID, Type: obj.Type.First(), Document: objDoc, Published: a.Published})
 	if err != nil {
 		return "", "", fmt.Errorf("activitypub: publish %s: %w", a.URL, err)

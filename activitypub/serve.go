@@ -152,7 +152,8 @@ func (f *Federation) serveSiteObject(w http.ResponseWriter, r *http.Request) boo
 }
 
 // serveStored serves a stored object: its document, a Tombstone with 410 once deleted, 404 when
-// unknown.
+// unknown. An activity about a deleted article, such as its Create or an Update embedding its
+// text, is gone with it, as a deleted status's activities are on Mastodon.
 func (f *Federation) serveStored(w http.ResponseWriter, r *http.Request, id string) {
 	if !f.authorizeFetch(w, r) {
 		return
@@ -161,6 +162,16 @@ func (f *Federation) serveStored(w http.ResponseWriter, r *http.Request, id stri
 	if err != nil {
 		f.notFoundOr(w, r, "object", err)
 		return
+	}
+	if o.Deleted.IsZero() && o.ObjectID != "" {
+		about, err := f.cfg.Store.Object(r.Context(), o.ObjectID)
+		switch {
+		case err == nil && !about.Deleted.IsZero():
+			o.Deleted = about.Deleted
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			f.fail(w, r, "object", err)
+			return
+		}
 	}
 	if !o.Deleted.IsZero() {
 		f.writeJSON(w, r, http.StatusGone, tombstone(o))

@@ -110,6 +110,10 @@ type Object struct {
 	Published time.Time
 	// Deleted is when the object was deleted; zero while it exists.
 	Deleted time.Time
+	// ObjectID is, for an activity, the id of the object it is about, such as the article a
+	// Create carries or an Announce boosts; empty for other objects. An outbox activity leaves the
+	// outbox when that object is deleted (see [Objects.DeleteObject]).
+	ObjectID string
 }
 
 // Objects keeps the AS2 documents the site serves.
@@ -119,14 +123,20 @@ type Objects interface {
 	PutObject(ctx context.Context, o Object) error
 	// Object returns the object, deleted ones included (with Deleted set), or ErrNotFound.
 	Object(ctx context.Context, id string) (Object, error)
-	// DeleteObject turns the object into a tombstone at the given time; ErrNotFound when unknown.
+	// DeleteObject turns the object into a tombstone at the given time and takes the activities
+	// about it (those appended with ObjectID id) out of every outbox, all or nothing; they stay
+	// stored under their ids. Deleting a tombstone again keeps its first deletion time.
+	// ErrNotFound when the object is unknown.
 	DeleteObject(ctx context.Context, id string, at time.Time) error
 }
 
-// Outbox keeps the activities each local actor published, in order.
+// Outbox keeps the activities each local actor published, in order. An activity leaves its
+// outbox when the object it is about (its ObjectID) is deleted, as a deleted post and the boosts
+// of it leave a Mastodon profile, so the outbox lists, and counts, live posts only.
 type Outbox interface {
 	// AppendOutbox stores activity, appends it to the outbox of activity.ActorID and puts objects
-	// (what the activity carries), all or nothing. An activity id that exists returns ErrConflict.
+	// (what the activity carries), all or nothing. An activity id that exists returns ErrConflict,
+	// as do a carried object and an activity.ObjectID that name a deleted object.
 	AppendOutbox(ctx context.Context, activity Object, objects ...Object) error
 	// OutboxPage lists an actor's activities, newest first.
 	OutboxPage(ctx context.Context, actorID, cursor string, limit int) (Page[Object], error)

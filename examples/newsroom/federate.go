@@ -25,6 +25,7 @@ func federate(ctx context.Context, s *site, baseURL, dbPath string, local []neti
 	}
 	fed, err := activitypub.New(activitypub.Config{
 		BaseURL: baseURL, Store: st, Logger: log, Actors: siteActors(s, baseURL),
+		NodeName: s.cfg.Name, NodeDescription: s.cfg.Tagline, // what other servers call the site
 		InsecureAllowHTTP: local != nil, InsecureAllowAddresses: local,
 	})
 	if err != nil {

@@ -30,7 +30,8 @@ type Store struct {
 	followIDs map[string]followerKey     // by Follow activity id
 
 	objects map[string]store.Object
-	outbox  map[string][]seqID // by local actor id, ascending seq
+	outbox  map[string][]seqID  // by local actor id, ascending seq
+	about   map[string][]string // object id to the ids of the outbox activities about it
 
 	seen      map[string]time.Time // id to expiry
 	seenCalls int
@@ -59,6 +60,7 @@ func New() *Store {
 		followIDs: make(map[string]followerKey),
 		objects:   make(map[string]store.Object),
 		outbox:    make(map[string][]seqID),
+		about:     make(map[string][]string),
 		seen:      make(map[string]time.Time),
 		remote:    make(map[string]store.RemoteActor),
 		remoteKey: make(map[string]string),
@@ -414,8 +416,9 @@ func (s *Store) Object(ctx context.Context, id string) (store.Object, error) {
 	return o, nil
 }
 
-// DeleteObject turns an object into a tombstone, or returns [store.ErrNotFound]. Deleting a
-// tombstone again keeps the first deletion time.
+// DeleteObject turns an object into a tombstone and takes the activities about it out of their
+// outboxes, or returns [store.ErrNotFound]. Deleting a tombstone again keeps the first deletion
+// time.
 func (s *Store) DeleteObject(ctx context.Context, id string, at time.Time) error {
 	if err := check(ctx, "delete object"); err != nil {
 		return err
@@ -434,11 +437,17 @@ func (s *Store) DeleteObject(ctx context.Context, id string, at time.Time) error
 		o.Document = nil
 		s.objects[id] = o
 	}
+	for _, act := range s.about[id] {
+		actor := s.objects[act].ActorID
+		s.outbox[actor] = slices.DeleteFunc(s.outbox[actor], func(e seqID) bool { return e.id == act })
+	}
+	delete(s.about, id)
 	return nil
 }
 
 // AppendOutbox stores activity and objects and appends activity to its actor's outbox, all or
-// nothing. An activity id that is stored already gives [store.ErrConflict].
+// nothing. An activity id that is stored already, or an activity or object naming a deleted
+// object, gives [store.ErrConflict].
 func (s *Store) AppendOutbox(ctx context.Context, activity store.Object, objects ...store.Object) error {
 	if err := check(ctx, "append outbox"); err != nil {
 		return err
@@ -447,6 +456,9 @@ func (s *Store) AppendOutbox(ctx context.Context, activity store.Object, objects
 	defer s.mu.Unlock()
 	if _, ok := s.objects[activity.ID]; ok {
 		return fmt.Errorf("memstore: append outbox %s: %w", activity.ID, store.ErrConflict)
+	}
+	if o, ok := s.objects[activity.ObjectID]; ok && activity.ObjectID != "" && !o.Deleted.IsZero() {
+		return fmt.Errorf("memstore: append outbox %s: about deleted %s: %w", activity.ID, o.ID, store.ErrConflict)
 	}
 	for _, o := range objects {
 		if old, ok := s.objects[o.ID]; (ok && !old.Deleted.IsZero()) || o.ID == activity.ID {
@@ -461,6 +473,9 @@ func (s *Store) AppendOutbox(ctx context.Context, activity store.Object, objects
 	}
 	s.seq++
 	s.outbox[activity.ActorID] = append(s.outbox[activity.ActorID], seqID{s.seq, activity.ID})
+	if activity.ObjectID != "" {
+		s.about[activity.ObjectID] = append(s.about[activity.ObjectID], activity.ID)
+	}
 	return nil
 }
 

@@ -21,7 +21,9 @@
 //     entries with score 0, so that the followers on a host, or on a domain's subdomains, are a
 //     lexical range ([Store.AddBlock] removes them);
 //   - Follow activity ids: one hash from id to actor and follower;
-//   - objects: one small hash each; outboxes: a sorted set of activity ids per actor by sequence;
+//   - objects: one small hash each; outboxes: a sorted set of activity ids per actor by sequence,
+//     and a set per object of the outbox activities about it, which [Store.DeleteObject] takes
+//     out of their outboxes;
 //   - seen activity ids: plain keys written with SET NX PX, so Redis expires them;
 //   - remote actors: a string each, a small set of their key ids, and a string per key id;
 //   - key pairs: a string each, written with SET NX;

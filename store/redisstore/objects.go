@@ -10,9 +10,9 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// objectArgs are the four script arguments that describe an object.
+// objectArgs are the five script arguments that describe an object.
 func objectArgs(o store.Object) []any {
-	return []any{o.Type, o.ActorID, o.Document, fmtTime(o.Published)}
+	return []any{o.Type, o.ActorID, o.Document, fmtTime(o.Published), o.ObjectID}
 }
 
 // decodeObject builds an object from its hash; an empty hash means there is none.
@@ -20,7 +20,7 @@ func decodeObject(id string, h map[string]string) (store.Object, bool, error) {
 	if len(h) == 0 {
 		return store.Object{}, false, nil
 	}
-	o := store.Object{ID: id, Type: h["t"], ActorID: h["a"]}
+	o := store.Object{ID: id, Type: h["t"], ActorID: h["a"], ObjectID: h["b"]}
 	if d := h["d"]; d != "" {
 		o.Document = []byte(d)
 	}
@@ -56,7 +56,7 @@ func (s *Store) Object(ctx context.Context, id string) (store.Object, error) {
 	if err := begin(ctx, op); err != nil {
 		return store.Object{}, err
 	}
-	// An object hash has at most five small fields, so HGETALL is bounded.
+	// An object hash has at most six small fields, so HGETALL is bounded.
 	h, err := s.c.HGetAll(ctx, s.kObject(id)).Result()
 	if err != nil {
 		return store.Object{}, wrap(op, err)
@@ -71,8 +71,9 @@ func (s *Store) Object(ctx context.Context, id string) (store.Object, error) {
 	return o, nil
 }
 
-// DeleteObject turns an object into a tombstone, or returns [store.ErrNotFound]. A zero at is the
-// current time; deleting a tombstone again keeps its first deletion time.
+// DeleteObject turns an object into a tombstone and takes the activities about it out of their
+// outboxes, in one script, or returns [store.ErrNotFound]. A zero at is the current time; deleting
+// a tombstone again keeps its first deletion time.
 func (s *Store) DeleteObject(ctx context.Context, id string, at time.Time) error {
 	const op = "delete object"
 	if err := begin(ctx, op); err != nil {
@@ -81,7 +82,8 @@ func (s *Store) DeleteObject(ctx context.Context, id string, at time.Time) error
 	if at.IsZero() {
 		at = time.Now()
 	}
-	n, err := s.sc.deleteObject.Run(ctx, s.c, []string{s.kObject(id)}, fmtTime(at)).Int()
+	n, err := s.sc.deleteObject.Run(ctx, s.c, []string{s.kObject(id), s.kAbout(id)},
+		fmtTime(at), s.kObject(""), s.kOutbox("")).Int()
 	if err != nil {
 		return wrap(op, err)
 	}
@@ -92,14 +94,15 @@ func (s *Store) DeleteObject(ctx context.Context, id string, at time.Time) error
 }
 
 // AppendOutbox stores activity and objects and appends activity to its actor's outbox in one
-// script, so all or nothing is written. An activity id that is stored already, or an object whose
-// id was deleted, gives [store.ErrConflict].
+// script, so all or nothing is written. An activity id that is stored already, or an object or
+// activity.ObjectID whose id was deleted, gives [store.ErrConflict].
 func (s *Store) AppendOutbox(ctx context.Context, activity store.Object, objects ...store.Object) error {
 	const op = "append outbox"
 	if err := begin(ctx, op); err != nil {
 		return err
 	}
-	keys := []string{s.kOutbox(activity.ActorID), s.kSeq(), s.kObject(activity.ID)}
+	keys := []string{s.kOutbox(activity.ActorID), s.kSeq(), s.kAbout(activity.ObjectID), s.kObject(activity.ObjectID),
+		s.kObject(activity.ID)}
 	args := append([]any{activity.ID}, objectArgs(activity)...)
 	for _, o := range objects {
 		if o.ID == activity.ID {
@@ -115,6 +118,8 @@ func (s *Store) AppendOutbox(ctx context.Context, activity store.Object, objects
 	switch {
 	case n == 0:
 		return fmt.Errorf("redisstore: %s %s: %w", op, activity.ID, store.ErrConflict)
+	case n == 2:
+		return fmt.Errorf("redisstore: %s %s: about deleted %s: %w", op, activity.ID, activity.ObjectID, store.ErrConflict)
 	case n < 0 && -n <= len(objects):
 		return fmt.Errorf("redisstore: %s %s: object %s deleted: %w", op, activity.ID, objects[-n-1].ID, store.ErrConflict)
 	case n < 0:

@@ -95,6 +95,7 @@ func (s *Store) kFollowIDs() string             { return s.p + "fid" }
 func (s *Store) kByInboxPrefix() string         { return s.p + "fb:" }
 func (s *Store) kObject(id string) string       { return s.p + "o:" + id }
 func (s *Store) kOutbox(a string) string        { return s.p + "ob:" + a }
+func (s *Store) kAbout(id string) string        { return s.p + "ab:" + id }
 func (s *Store) kSeen(id string) string         { return s.p + "s:" + id }
 func (s *Store) kRemote(id string) string       { return s.p + "ra:" + id }
 func (s *Store) kRemoteKeys(id string) string   { return s.p + "rs:" + id }

@@ -94,17 +94,19 @@ end
 return 1
 `
 
-// putObjectLua: KEYS object; ARGV type, actor, document, published. Returns 0 for a tombstone.
+// putObjectLua: KEYS object; ARGV type, actor, document, published, object id. Returns 0 for a
+// tombstone.
 const putObjectLua = `
 if redis.call('HGET', KEYS[1], 'x') then
   return 0
 end
-redis.call('HSET', KEYS[1], 't', ARGV[1], 'a', ARGV[2], 'd', ARGV[3], 'p', ARGV[4])
+redis.call('HSET', KEYS[1], 't', ARGV[1], 'a', ARGV[2], 'd', ARGV[3], 'p', ARGV[4], 'b', ARGV[5])
 return 1
 `
 
-// deleteObjectLua: KEYS object; ARGV deletion time. Returns 0 for an unknown object; a tombstone
-// keeps its first deletion time.
+// deleteObjectLua: KEYS object, the set of the outbox activities about it; ARGV deletion time,
+// object key prefix, outbox key prefix. Returns 0 for an unknown object; a tombstone keeps its
+// first deletion time. Each activity in the set leaves the outbox of its actor (its hash's "a").
 const deleteObjectLua = `
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return 0
@@ -113,26 +115,41 @@ if not redis.call('HGET', KEYS[1], 'x') then
   redis.call('HSET', KEYS[1], 'x', ARGV[1])
   redis.call('HDEL', KEYS[1], 'd')
 end
+for _, act in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  local actor = redis.call('HGET', ARGV[2] .. act, 'a')
+  if actor then
+    redis.call('ZREM', ARGV[3] .. actor, act)
+  end
+end
+redis.call('DEL', KEYS[2])
 return 1
 `
 
-// appendOutboxLua: KEYS outbox, sequence, then one object key per object, the activity first.
-// ARGV activity id, then four values per object (type, actor, document, published).
-// Returns 0 when the activity exists, -i when object i is a tombstone; nothing is written then.
+// appendOutboxLua: KEYS outbox, sequence, the set of the outbox activities about the activity's
+// object and that object, then one object key per object, the activity first. ARGV activity id,
+// then five values per object (type, actor, document, published, object id), so ARGV[6] is the
+// activity's object id. Returns 0 when the activity exists, 2 when the object it is about is a
+// tombstone, -i when object i is one; nothing is written then.
 const appendOutboxLua = `
-if redis.call('EXISTS', KEYS[3]) == 1 then
+if redis.call('EXISTS', KEYS[5]) == 1 then
   return 0
 end
-for i = 4, #KEYS do
+if ARGV[6] ~= '' and redis.call('HGET', KEYS[4], 'x') then
+  return 2
+end
+for i = 6, #KEYS do
   if redis.call('HGET', KEYS[i], 'x') then
-    return -(i - 3)
+    return -(i - 5)
   end
 end
-for i = 3, #KEYS do
-  local j = (i - 3) * 4 + 2
-  redis.call('HSET', KEYS[i], 't', ARGV[j], 'a', ARGV[j+1], 'd', ARGV[j+2], 'p', ARGV[j+3])
+for i = 5, #KEYS do
+  local j = (i - 5) * 5 + 2
+  redis.call('HSET', KEYS[i], 't', ARGV[j], 'a', ARGV[j+1], 'd', ARGV[j+2], 'p', ARGV[j+3], 'b', ARGV[j+4])
 end
 redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[2]), ARGV[1])
+if ARGV[6] ~= '' then
+  redis.call('SADD', KEYS[3], ARGV[1])
+end
 return 1
 `
 

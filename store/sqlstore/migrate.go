@@ -211,6 +211,15 @@ func migrations() []migration {
 				created_at {int} NOT NULL
 			)`,
 		},
+	}, {
+		version: 8,
+		name:    "activities know the object they are about",
+		stmts: []string{
+			// Object.ObjectID; DeleteObject takes the outbox activities about the deleted object
+			// out of their outboxes through the index. Activities stored before keep ''.
+			`ALTER TABLE {objects} ADD COLUMN about TEXT NOT NULL DEFAULT ''`,
+			`CREATE INDEX objects_about ON {objects} (about) WHERE about <> ''`,
+		},
 	}}
 }
 

@@ -31,7 +31,7 @@ type execer interface {
 }
 
 func putObject(ctx context.Context, db execer, query string, o store.Object) error {
-	res, err := db.ExecContext(ctx, query, o.ID, o.ActorID, o.Type, o.Document, nanos(o.Published))
+	res, err := db.ExecContext(ctx, query, o.ID, o.ActorID, o.Type, o.Document, nanos(o.Published), o.ObjectID)
 	if err != nil {
 		return err
 	}
@@ -56,7 +56,9 @@ func (s *Store) Object(ctx context.Context, id string) (store.Object, error) {
 	return o, wrap(op, err)
 }
 
-// DeleteObject implements [store.Objects]. Deleting a tombstone again keeps the first deletion time.
+// DeleteObject implements [store.Objects] in one transaction: the object becomes a tombstone and
+// the activities about it leave their outboxes. Deleting a tombstone again keeps the first
+// deletion time.
 func (s *Store) DeleteObject(ctx context.Context, id string, at time.Time) error {
 	const op = "delete object"
 	if err := s.check(op); err != nil {
@@ -65,25 +67,29 @@ func (s *Store) DeleteObject(ctx context.Context, id string, at time.Time) error
 	if at.IsZero() {
 		at = time.Now()
 	}
-	res, err := s.db.ExecContext(ctx, s.q.deleteObject, id, at.UnixNano())
-	if err != nil {
-		return wrap(op, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return wrap(op, err)
-	}
-	if n == 0 {
-		return wrap(op, store.ErrNotFound)
-	}
-	return nil
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q.deleteObject, id, at.UnixNano())
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return store.ErrNotFound
+		}
+		_, err = tx.ExecContext(ctx, s.q.leaveOutbox, id)
+		return err
+	})
+	return wrap(op, err)
 }
 
 // scanObject reads objectCols, preceded by the sequence number when seq is given.
 func scanObject(sc scanner, seq ...*int64) (store.Object, error) {
 	var o store.Object
 	var published, deleted sql.NullInt64
-	dest := []any{&o.ID, &o.ActorID, &o.Type, &o.Document, &published, &deleted}
+	dest := []any{&o.ID, &o.ActorID, &o.Type, &o.Document, &published, &deleted, &o.ObjectID}
 	if len(seq) > 0 {
 		dest = append([]any{seq[0]}, dest...)
 	}

@@ -3,14 +3,15 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/fedsite/fedsite/store"
 )
 
 // AppendOutbox implements [store.Outbox] in one transaction: the activity is inserted as an object
-// (an existing id is [store.ErrConflict]), appended to its actor's outbox, and each carried object
-// is put as by [Store.PutObject].
+// (an existing id is [store.ErrConflict]), appended to its actor's outbox, checked not to be about
+// a deleted object, and each carried object is put as by [Store.PutObject].
 func (s *Store) AppendOutbox(ctx context.Context, activity store.Object, objects ...store.Object) error {
 	const op = "append outbox"
 	if err := s.check(op); err != nil {
@@ -21,11 +22,21 @@ func (s *Store) AppendOutbox(ctx context.Context, activity store.Object, objects
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.q.insertObject, activity.ID, activity.ActorID, activity.Type,
-			activity.Document, nanos(activity.Published)); err != nil {
+			activity.Document, nanos(activity.Published), activity.ObjectID); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, s.q.appendOutbox, activity.ActorID, activity.ID); err != nil {
 			return err
+		}
+		if activity.ObjectID != "" {
+			var deleted sql.NullInt64
+			err := tx.QueryRowContext(ctx, s.q.lockAbout, activity.ObjectID).Scan(&deleted)
+			switch {
+			case err == nil && deleted.Valid:
+				return fmt.Errorf("about deleted %s: %w", activity.ObjectID, store.ErrConflict)
+			case err != nil && !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
 		}
 		for _, o := range objects {
 			if o.ID == "" {

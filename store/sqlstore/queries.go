@@ -57,6 +57,7 @@ type queries struct {
 	removeByInbox                                             string
 
 	putObject, insertObject, object, deleteObject string
+	leaveOutbox, lockAbout                        string
 	appendOutbox, outboxFirst, outboxAfter        string
 	countOutbox                                   string
 
@@ -73,7 +74,7 @@ type queries struct {
 }
 
 const followerCols = `actor_id, follower_id, inbox, shared_inbox, follow_id, created_at`
-const objectCols = `id, actor_id, type, document, published, deleted`
+const objectCols = `id, actor_id, type, document, published, deleted, about`
 
 func newQueries(d Dialect, schema string) queries {
 	r := func(q string) string { return rewrite(d, schema, q) }
@@ -94,18 +95,20 @@ func newQueries(d Dialect, schema string) queries {
 
 		removeByInbox: r(`DELETE FROM {followers} WHERE delivery_inbox = $1 RETURNING ` + followerCols),
 
-		putObject: r(`INSERT INTO {objects} (` + objectCols + `) VALUES ($1, $2, $3, $4, $5, NULL)
+		putObject: r(`INSERT INTO {objects} (` + objectCols + `) VALUES ($1, $2, $3, $4, $5, NULL, $6)
 			ON CONFLICT (id) DO UPDATE SET actor_id = excluded.actor_id, type = excluded.type,
-				document = excluded.document, published = COALESCE(objects.published, excluded.published)
+				document = excluded.document, published = COALESCE(objects.published, excluded.published),
+				about = excluded.about
 			WHERE objects.deleted IS NULL`),
-		insertObject: r(`INSERT INTO {objects} (` + objectCols + `) VALUES ($1, $2, $3, $4, $5, NULL)`),
+		insertObject: r(`INSERT INTO {objects} (` + objectCols + `) VALUES ($1, $2, $3, $4, $5, NULL, $6)`),
 		object:       r(`SELECT ` + objectCols + ` FROM {objects} WHERE id = $1`),
 		deleteObject: r(`UPDATE {objects} SET document = NULL, deleted = COALESCE(deleted, $2) WHERE id = $1`),
+		leaveOutbox:  r(`DELETE FROM {outbox} WHERE object_id IN (SELECT id FROM {objects} WHERE about = $1)`),
 		appendOutbox: r(`INSERT INTO {outbox} (actor_id, object_id) VALUES ($1, $2)`),
-		outboxFirst: r(`SELECT b.seq, o.id, o.actor_id, o.type, o.document, o.published, o.deleted
+		outboxFirst: r(`SELECT b.seq, o.id, o.actor_id, o.type, o.document, o.published, o.deleted, o.about
 			FROM {outbox} b JOIN {objects} o ON o.id = b.object_id
 			WHERE b.actor_id = $1 ORDER BY b.seq DESC LIMIT $2`),
-		outboxAfter: r(`SELECT b.seq, o.id, o.actor_id, o.type, o.document, o.published, o.deleted
+		outboxAfter: r(`SELECT b.seq, o.id, o.actor_id, o.type, o.document, o.published, o.deleted, o.about
 			FROM {outbox} b JOIN {objects} o ON o.id = b.object_id
 			WHERE b.actor_id = $1 AND b.seq < $3 ORDER BY b.seq DESC LIMIT $2`),
 		countOutbox: r(`SELECT COUNT(*) FROM {outbox} WHERE actor_id = $1`),
@@ -135,6 +138,13 @@ func newQueries(d Dialect, schema string) queries {
 	}
 	q.social = newSocialQueries(d, r)
 	q.blocks = newBlockQueries(r)
+	// AppendOutbox reads whether the object an activity is about was deleted. On PostgreSQL the
+	// row lock orders it with a concurrent DeleteObject, whose UPDATE waits for it, so that the
+	// delete's outbox cleanup sees the appended activity; SQLite serializes writers already.
+	q.lockAbout = r(`SELECT deleted FROM {objects} WHERE id = $1`)
+	if d == Postgres {
+		q.lockAbout += " FOR UPDATE"
+	}
 	// The loose index scan hops from one distinct inbox to the next with an index seek each,
 	// instead of reading every follower row. SQLite limits the recursion itself; Postgres stops
 	// evaluating the CTE when the outer LIMIT is met.

@@ -25,6 +25,8 @@ var outboxTests = []test{
 	{"AppendIsAllOrNothing", testAppendAtomic},
 	{"PageNewestFirst", testOutboxPage},
 	{"PageBadCursor", testOutboxBadCursor},
+	{"DeleteTakesActivitiesOut", testDeleteLeavesOutbox},
+	{"AppendAboutDeletedConflicts", testAppendAboutDeleted},
 }
 
 var seenTests = []test{
@@ -64,7 +66,7 @@ func object(actor, typ string, n int) store.Object {
 }
 
 func sameObject(got, want store.Object) bool {
-	return got.ID == want.ID && got.ActorID == want.ActorID && got.Type == want.Type &&
+	return got.ID == want.ID && got.ActorID == want.ActorID && got.Type == want.Type && got.ObjectID == want.ObjectID &&
 		bytes.Equal(got.Document, want.Document) && sameTime(got.Published, want.Published) && sameTime(got.Deleted, want.Deleted)
 }
 
@@ -81,6 +83,14 @@ func testPutAndGet(t *testing.T, s store.Store) {
 	}
 	_, err = s.Object(ctx(t), actorA+"/objects/unknown")
 	wantErr(t, "Object(unknown)", err, store.ErrNotFound)
+	// An activity keeps the id of the object it is about.
+	act := activity(actorA, 1)
+	must(t, "PutObject(activity)", s.PutObject(ctx(t), act))
+	got, err = s.Object(ctx(t), act.ID)
+	must(t, "Object(activity)", err)
+	if !sameObject(got, act) {
+		t.Errorf("Object = %+v\nwant %+v (ObjectID kept)", got, act)
+	}
 }
 
 func testPutReplaces(t *testing.T, s store.Store) {
@@ -127,9 +137,11 @@ func testPutAfterDelete(t *testing.T, s store.Store) {
 	}
 }
 
+// activity is an activity about object(actor, …, n).
 func activity(actor string, n int) store.Object {
 	a := object(actor, "Create", 1000+n)
 	a.ID = fmt.Sprintf("%s/activities/%d", actor, n)
+	a.ObjectID = object(actor, "Note", n).ID
 	return a
 }
 
@@ -244,6 +256,67 @@ func ids(os []store.Object) []string {
 		out = append(out, o.ID)
 	}
 	return out
+}
+
+// testDeleteLeavesOutbox deletes a post that one actor created and another boosted: both
+// activities leave their outboxes, pages and counts alike, and stay stored under their ids.
+func testDeleteLeavesOutbox(t *testing.T, s store.Store) {
+	post, kept := object(actorA, "Article", 1), object(actorA, "Article", 2)
+	create, createKept := activity(actorA, 1), activity(actorA, 2)
+	boost := object(actorB, "Announce", 1)
+	boost.ID = actorB + "/activities/boost-1"
+	boost.ObjectID = post.ID
+	must(t, "AppendOutbox", s.AppendOutbox(ctx(t), create, post))
+	must(t, "AppendOutbox", s.AppendOutbox(ctx(t), createKept, kept))
+	must(t, "AppendOutbox(boost)", s.AppendOutbox(ctx(t), boost))
+	at := base.Add(time.Hour)
+	for range 2 { // deleting twice changes nothing more
+		must(t, "DeleteObject", s.DeleteObject(ctx(t), post.ID, at))
+		for _, c := range []struct {
+			actor string
+			want  []store.Object
+		}{{actorA, []store.Object{createKept}}, {actorB, nil}} {
+			p, err := s.OutboxPage(ctx(t), c.actor, "", 10)
+			must(t, "OutboxPage", err)
+			if !slices.EqualFunc(p.Items, c.want, sameObject) {
+				t.Errorf("outbox of %s after the delete = %v, want %v", c.actor, ids(p.Items), ids(c.want))
+			}
+			n, err := s.CountOutbox(ctx(t), c.actor)
+			must(t, "CountOutbox", err)
+			if n != len(c.want) {
+				t.Errorf("CountOutbox(%s) after the delete = %d, want %d", c.actor, n, len(c.want))
+			}
+		}
+	}
+	for _, want := range []store.Object{create, boost} {
+		got, err := s.Object(ctx(t), want.ID)
+		must(t, "Object", err)
+		if !sameObject(got, want) {
+			t.Errorf("Object(%s) after the delete = %+v, want it kept %+v", want.ID, got, want)
+		}
+	}
+	got, err := s.Object(ctx(t), post.ID)
+	must(t, "Object(deleted post)", err)
+	if !sameTime(got.Deleted, at) {
+		t.Errorf("deleted post = %+v, want a tombstone deleted at %v", got, at)
+	}
+}
+
+// testAppendAboutDeleted appends a boost of a deleted post, which would never leave the outbox.
+func testAppendAboutDeleted(t *testing.T, s store.Store) {
+	post := object(actorA, "Article", 1)
+	must(t, "PutObject", s.PutObject(ctx(t), post))
+	must(t, "DeleteObject", s.DeleteObject(ctx(t), post.ID, base))
+	boost := activity(actorB, 1)
+	boost.Type, boost.ObjectID = "Announce", post.ID
+	wantErr(t, "AppendOutbox(about a deleted object)", s.AppendOutbox(ctx(t), boost), store.ErrConflict)
+	_, err := s.Object(ctx(t), boost.ID)
+	wantErr(t, "Object(activity of a refused append)", err, store.ErrNotFound)
+	n, err := s.CountOutbox(ctx(t), actorB)
+	must(t, "CountOutbox", err)
+	if n != 0 {
+		t.Errorf("CountOutbox after a refused append = %d, want 0", n)
+	}
 }
 
 func testOutboxBadCursor(t *testing.T, s store.Store) {

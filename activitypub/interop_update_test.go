@@ -1,0 +1,86 @@
+package activitypub_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fedsite/fedsite/activitypub"
+	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/internal/fedifypeer"
+	"github.com/fedsite/fedsite/store/memstore"
+)
+
+// TestFedifyUpdateThroughBoost has a real Fedify server follow only @news (set FEDSITE_FEDIFY=1;
+// CI does). @desk publishes an article, @news boosts it, @desk edits it: Fedify saw the article
+// only through the boost, so it must still receive @desk's verified Update with the edited text.
+func TestFedifyUpdateThroughBoost(t *testing.T) {
+	peer := fedifypeer.StartForTest(t)
+	s := newSiteWith(t, memstore.New(), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	newsID, deskID := s.fed.ActorID("news"), s.fed.ActorID("desk")
+	if _, err := peer.Follow(ctx, newsID); err != nil {
+		t.Fatalf("Fedify follow: %v", err)
+	}
+	if _, err := peer.WaitFor(ctx, func(a fedifypeer.Activity) bool { return a.Type == "Accept" }); err != nil {
+		t.Fatalf("no Accept reached Fedify: %v", err)
+	}
+
+	article := activitypub.Article{
+		URL: s.url("/articles/ferry"), Title: "Ferry timetable changes",
+		Content: "<p>From May the ferry runs hourly.</p>",
+	}
+	if err := s.fed.Publish(ctx, "desk", article); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.fed.Announce(ctx, "news", article.URL); err != nil {
+		t.Fatal(err)
+	}
+	boost, err := peer.WaitFor(ctx, func(a fedifypeer.Activity) bool { return a.Type == "Announce" })
+	if err != nil {
+		t.Fatalf("no Announce reached Fedify: %v", err)
+	}
+	if !boost.Verified || boost.Actor != newsID {
+		t.Fatalf("Announce: verified=%v actor=%s (%s)", boost.Verified, boost.Actor, boost.Reason)
+	}
+
+	edited := article
+	edited.Content = "<p>From May the ferry runs every half hour.</p>"
+	if err := s.fed.Update(ctx, "desk", edited); err != nil {
+		t.Fatal(err)
+	}
+	update, err := peer.WaitFor(ctx, func(a fedifypeer.Activity) bool { return a.Type == "Update" })
+	if err != nil {
+		t.Fatalf("no Update reached Fedify, which follows only the booster: %v", err)
+	}
+	if !update.Verified || update.Actor != deskID {
+		t.Fatalf("Update: verified=%v actor=%s (%s)", update.Verified, update.Actor, update.Reason)
+	}
+	doc, err := vocab.Decode(update.Document)
+	if err != nil {
+		t.Fatalf("decode %s: %v", update.Document, err)
+	}
+	obj := doc.Object.Object
+	if obj == nil {
+		t.Fatalf("Update without an embedded object: %s", update.Document)
+	}
+	content := obj.Content
+	for _, c := range obj.ContentMap {
+		content += c
+	}
+	if obj.ID != article.URL || !strings.Contains(content, "every half hour") {
+		t.Errorf("Update object = %+v, want the edited %s, in %s", obj, article.URL, update.Document)
+	}
+	// Fedify got no Create: it follows only @news.
+	got, err := peer.Received(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range got {
+		if a.Type == "Create" {
+			t.Errorf("Fedify received a Create from %s; it follows only %s", a.Actor, newsID)
+		}
+	}
+}
