@@ -46,8 +46,10 @@ type InboxMention struct {
 	ID string
 	// ActorID is the site actor it mentions or addresses.
 	ActorID string
-	// AuthorID is the remote actor who wrote it.
+	// AuthorID is the remote actor who wrote it; Author what a list of posts shows of them, read
+	// from the actor document fedsite cached when the post arrived (only the id when it could not).
 	AuthorID string
+	Author   Author
 	// URL is the post's page for people (its url, else its id).
 	URL string
 	// Content is the post's HTML, sanitized with the same policy as the site's own articles.
@@ -200,7 +202,11 @@ func (f *Federation) keepMention(ctx context.Context, act, obj *vocab.Object, ac
 	}
 	for _, actor := range actors {
 		if h := f.cfg.Inbox.OnMention; h != nil {
-			h(ctx, rec.mention(actor, author, received))
+			m := rec.mention(actor, author, received)
+			if m.Author, err = f.author(ctx, author); err != nil {
+				return err
+			}
+			h(ctx, m)
 		} else {
 			f.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: mention", slog.String("id", obj.ID),
 				slog.String("object", actor), slog.String("visibility", string(vis)))
@@ -296,7 +302,11 @@ func (f *Federation) Mentions(ctx context.Context, username, cursor string, limi
 		if err != nil {
 			return store.Page[InboxMention]{}, err
 		}
-		out.Items = append(out.Items, rec.mention(i.ObjectID, i.ActorID, i.CreatedAt))
+		m := rec.mention(i.ObjectID, i.ActorID, i.CreatedAt)
+		if m.Author, err = f.author(ctx, i.ActorID); err != nil {
+			return store.Page[InboxMention]{}, err
+		}
+		out.Items = append(out.Items, m)
 	}
 	return out, nil
 }

@@ -26,8 +26,9 @@ type inboxPage struct {
 
 // inboxItem is one mention or direct message.
 type inboxItem struct {
-	// Author is the sender's actor IRI; URL the post's page.
-	Author, URL string
+	// Author is the sender as fedsite knows them (name, handle, picture); URL the post's page.
+	Author activitypub.Author
+	URL    string
 	// Content was sanitized by fedsite when the post arrived; Summary is its content warning, as
 	// text.
 	Content template.HTML
@@ -76,7 +77,7 @@ func siteInbox(fed *activitypub.Federation, actors activitypub.ActorLister) func
 		}
 		page := inboxPage{Actor: actor, Actors: names, Next: p.Next}
 		for _, m := range p.Items {
-			page.Items = append(page.Items, inboxItem{Author: m.AuthorID, URL: m.URL, Content: template.HTML(m.Content),
+			page.Items = append(page.Items, inboxItem{Author: m.Author, URL: m.URL, Content: template.HTML(m.Content),
 				Summary: m.Summary, Label: visibilityLabel(m.Visibility), Private: m.Visibility.Private(), Sensitive: m.Sensitive,
 				InReplyTo: m.InReplyTo, Received: m.ReceivedAt, Edited: !m.Updated.IsZero()})
 		}

@@ -53,6 +53,7 @@ func (a *app) inboxPosts(t *testing.T, editor *http.Client, actor string) []stri
 func TestInboxPage(t *testing.T) {
 	a := startApp(t, t.TempDir(), "")
 	carol := activitypubtest.NewRemote(t, "carol")
+	carol.SetProfile("Carol Reader", carol.URL()+"/carol.png")
 	c := carol.ActorID()
 	news, dana := a.base+"/ap/users/news", a.base+"/ap/users/dana-ortiz"
 	send := func(doc map[string]any) {
@@ -88,7 +89,8 @@ func TestInboxPage(t *testing.T) {
 		dontWant   []string
 	}{
 		{"direct message", posts[0], []string{`class="mention private"`, "Private: direct message", "Tip: the mayor resigns",
-			`href="` + carol.URL() + `/@carol/2"`, c}, []string{"<script", "alert(1)"}},
+			`href="` + carol.URL() + `/@carol/2"`, ">Carol Reader</a>", "@carol@" + strings.TrimPrefix(carol.URL(), "http://"),
+			`src="` + carol.URL() + `/carol.png"`}, []string{"<script", "alert(1)"}},
 		{"public mention", posts[1], []string{`class="mention"`, ">Public<", "the tram stop sign is wrong"}, []string{"Private"}},
 	}
 	for _, ck := range checks {
