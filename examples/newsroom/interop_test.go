@@ -116,7 +116,7 @@ func TestFedifyInterop(t *testing.T) {
 
 	// The editor deletes it: Fedify receives a verified Delete of a Tombstone, and the article
 	// URL answers AS2 requests with 410.
-	a.post(t, editor, articleURL+"/delete", nil, a.base+"/")
+	a.post(t, editor, articleURL+"/delete", url.Values{"confirm": {"yes"}}, a.base+"/")
 	del, err := peer.WaitFor(ctx, func(act fedifypeer.Activity) bool { return act.Type == "Delete" })
 	if err != nil {
 		t.Fatalf("no Delete reached Fedify: %v", err)
