@@ -17,6 +17,7 @@ import (
 	"github.com/fedsite/fedsite/store/memstore"
 	"github.com/fedsite/fedsite/store/sqlstore"
 	"github.com/fedsite/fedsite/webfinger"
+	_ "modernc.org/sqlite"
 )
 
 // follow makes r follow the site actor and waits for the Accept.

@@ -10,6 +10,9 @@ import (
 
 	"github.com/fedsite/fedsite/activitypub"
 	"github.com/fedsite/fedsite/store/sqlstore"
+
+	// The SQLite driver, which sqlstore.OpenSQLite opens.
+	_ "modernc.org/sqlite"
 )
 
 // federate is everything fedsite adds to the site: its state in a SQLite file, the organization

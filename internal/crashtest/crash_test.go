@@ -21,6 +21,7 @@ import (
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/redisstore"
 	"github.com/fedsite/fedsite/store/sqlstore"
+	_ "modernc.org/sqlite"
 )
 
 const (

@@ -35,6 +35,7 @@ import (
 	"github.com/fedsite/fedsite/store/memstore"
 	"github.com/fedsite/fedsite/store/redisstore"
 	"github.com/fedsite/fedsite/store/sqlstore"
+	_ "modernc.org/sqlite"
 )
 
 // options are the command's flags.

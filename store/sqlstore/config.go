@@ -7,14 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/fedsite/fedsite/store"
-
-	// The SQLite driver, registered as "sqlite"; OpenSQLite needs it.
-	_ "modernc.org/sqlite"
 )
 
 // Dialect names the SQL dialect a [Store] speaks.
@@ -91,6 +89,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // file in the background, on a connection of its own, rather than by whichever commit finds it
 // long: a commit then never waits for the file to be written and synced. The path ":memory:" gives
 // a private in-memory database on a single connection, for tests.
+//
+// The program must register the SQLite driver, as one on PostgreSQL registers pgx, with
+//
+//	import _ "modernc.org/sqlite"
+//
+// so that a program that never opens SQLite does not link it. Without it OpenSQLite fails.
 func OpenSQLite(ctx context.Context, path string, cfg Config) (*Store, error) {
 	if cfg.DB != nil {
 		return nil, errors.New("sqlstore: open sqlite: Config.DB must be nil, OpenSQLite opens its own")
@@ -103,6 +107,9 @@ func OpenSQLite(ctx context.Context, path string, cfg Config) (*Store, error) {
 	}
 	if strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("sqlstore: open sqlite: path %q contains '?' or '#'", path)
+	}
+	if !slices.Contains(sql.Drivers(), "sqlite") {
+		return nil, errors.New(`sqlstore: open sqlite: no driver "sqlite" registered; import _ "modernc.org/sqlite"`)
 	}
 	file := path != ":memory:"
 	params := url.Values{}

@@ -9,7 +9,9 @@
 // begin with BEGIN IMMEDIATE so concurrent writers wait instead of failing with SQLITE_BUSY. The WAL
 // is checkpointed into the file in the background, on a connection of the store's own, so commits
 // never wait for the file to be written and synced. The driver is modernc.org/sqlite, which is pure
-// Go and needs no cgo:
+// Go and needs no cgo; the program registers it, so that one on PostgreSQL does not link it:
+//
+//	import _ "modernc.org/sqlite"
 //
 //	st, err := sqlstore.OpenSQLite(ctx, "fedsite.db", sqlstore.Config{Logger: logger})
 //	if err != nil { … }

@@ -9,6 +9,9 @@ import (
 
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/sqlstore"
+
+	// The SQLite driver, which sqlstore.OpenSQLite opens.
+	_ "modernc.org/sqlite"
 )
 
 func ExampleOpenSQLite() {
