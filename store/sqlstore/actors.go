@@ -52,7 +52,7 @@ func (s *Store) RemoteActorByKey(ctx context.Context, keyID string) (store.Remot
 		return store.RemoteActor{}, err
 	}
 	var id string
-	if err := s.db.QueryRowContext(ctx, s.q.actorByKey, keyID).Scan(&id); err != nil {
+	if err := s.rdb.QueryRowContext(ctx, s.q.actorByKey, keyID).Scan(&id); err != nil {
 		return store.RemoteActor{}, wrap(op, err)
 	}
 	a, err := s.remoteActor(ctx, id)
@@ -93,7 +93,7 @@ func (s *Store) remoteActor(ctx context.Context, id string) (store.RemoteActor, 
 // begins a read-only transaction with a plain (deferred) BEGIN even when the pool asks for BEGIN
 // IMMEDIATE, so readers do not queue behind writers.
 func (s *Store) inReadTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return err
 	}

@@ -58,7 +58,7 @@ func (s *Store) Follower(ctx context.Context, actorID, followerID string) (store
 	if err := s.check(op); err != nil {
 		return store.Follower{}, err
 	}
-	f, err := scanFollower(s.db.QueryRowContext(ctx, s.q.follower, actorID, followerID))
+	f, err := scanFollower(s.rdb.QueryRowContext(ctx, s.q.follower, actorID, followerID))
 	return f, wrap(op, err)
 }
 
@@ -71,7 +71,7 @@ func (s *Store) FollowerByFollowID(ctx context.Context, followID string) (store.
 	if followID == "" {
 		return store.Follower{}, wrap(op, store.ErrNotFound)
 	}
-	f, err := scanFollower(s.db.QueryRowContext(ctx, s.q.followerByFollowID, followID))
+	f, err := scanFollower(s.rdb.QueryRowContext(ctx, s.q.followerByFollowID, followID))
 	return f, wrap(op, err)
 }
 
@@ -93,7 +93,7 @@ func (s *Store) CountFollowers(ctx context.Context, actorID string) (int, error)
 		return 0, err
 	}
 	var n int
-	err := s.db.QueryRowContext(ctx, s.q.countFollowers, actorID).Scan(&n)
+	err := s.rdb.QueryRowContext(ctx, s.q.countFollowers, actorID).Scan(&n)
 	return n, wrap(op, err)
 }
 
@@ -120,7 +120,7 @@ func (s *Store) deliveryInboxes(ctx context.Context, query, actorID, after strin
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, query, actorID, after, limit)
+	rows, err := s.rdb.QueryContext(ctx, query, actorID, after, limit)
 	if err != nil {
 		return nil, wrap(op, err)
 	}

@@ -126,7 +126,7 @@ func (s *Store) Interaction(ctx context.Context, id string) (store.Interaction, 
 	if err := s.check(op); err != nil {
 		return store.Interaction{}, err
 	}
-	i, err := scanInteraction(s.db.QueryRowContext(ctx, s.q.social.interaction, id))
+	i, err := scanInteraction(s.rdb.QueryRowContext(ctx, s.q.social.interaction, id))
 	return i, wrap(op, err)
 }
 
@@ -137,7 +137,7 @@ func (s *Store) InteractionBy(ctx context.Context, actorID, objectID string, kin
 	if err := s.check(op); err != nil {
 		return store.Interaction{}, err
 	}
-	i, err := scanInteraction(s.db.QueryRowContext(ctx, s.q.social.interactionBy, objectID, actorID, string(kind)))
+	i, err := scanInteraction(s.rdb.QueryRowContext(ctx, s.q.social.interactionBy, objectID, actorID, string(kind)))
 	return i, wrap(op, err)
 }
 
@@ -165,7 +165,7 @@ func (s *Store) CountInteractions(ctx context.Context, objectID string) (map[sto
 	if err := s.check(op); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, s.q.social.countInteractions, objectID)
+	rows, err := s.rdb.QueryContext(ctx, s.q.social.countInteractions, objectID)
 	if err != nil {
 		return nil, wrap(op, err)
 	}
@@ -210,7 +210,7 @@ func (s *Store) FollowRequest(ctx context.Context, actorID, followerID string) (
 	if err := s.check(op); err != nil {
 		return store.FollowRequest{}, err
 	}
-	r, err := scanRequest(s.db.QueryRowContext(ctx, s.q.social.request, actorID, followerID))
+	r, err := scanRequest(s.rdb.QueryRowContext(ctx, s.q.social.request, actorID, followerID))
 	return r, wrap(op, err)
 }
 

@@ -16,7 +16,7 @@ func (s *Store) KeyPair(ctx context.Context, actorID, name string) (store.KeyPai
 	}
 	var k store.KeyPair
 	var created int64
-	err := s.db.QueryRowContext(ctx, s.q.keyPair, actorID, name).Scan(&k.ActorID, &k.Name, &k.PrivateKeyPEM, &created)
+	err := s.rdb.QueryRowContext(ctx, s.q.keyPair, actorID, name).Scan(&k.ActorID, &k.Name, &k.PrivateKeyPEM, &created)
 	if err != nil {
 		return store.KeyPair{}, wrap(op, err)
 	}

@@ -10,7 +10,8 @@ import (
 )
 
 // migration is one step of the schema. Its statements use {table} names and {int}, {blob},
-// {seqpk}, {bytetext} types, rewritten for the dialect.
+// {seqpk}, {bytetext} types, and {withoutrowid} after a table's definition, rewritten for the
+// dialect.
 type migration struct {
 	version int
 	name    string
@@ -219,6 +220,21 @@ func migrations() []migration {
 			// out of their outboxes through the index. Activities stored before keep ''.
 			`ALTER TABLE {objects} ADD COLUMN about TEXT NOT NULL DEFAULT ''`,
 			`CREATE INDEX objects_about ON {objects} (about) WHERE about <> ''`,
+		},
+	}, {
+		version: 9,
+		name:    "seen ids kept as fixed-size hashes",
+		stmts: []string{
+			// MarkSeen stores the first 16 bytes of the id's SHA-256 (seenHash) instead of the
+			// URL. The ids seen so far are dropped rather than converted (neither dialect
+			// hashes in SQL alike): they only de-duplicate redeliveries, which the inbox
+			// applies idempotently.
+			`DROP TABLE {seen}`,
+			`CREATE TABLE {seen} (
+				hash {blob} PRIMARY KEY,
+				expires_at {int} NOT NULL
+			){withoutrowid}`,
+			`CREATE INDEX seen_expires ON {seen} (expires_at)`,
 		},
 	}}
 }

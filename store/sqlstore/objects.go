@@ -52,7 +52,7 @@ func (s *Store) Object(ctx context.Context, id string) (store.Object, error) {
 	if err := s.check(op); err != nil {
 		return store.Object{}, err
 	}
-	o, err := scanObject(s.db.QueryRowContext(ctx, s.q.object, id))
+	o, err := scanObject(s.rdb.QueryRowContext(ctx, s.q.object, id))
 	return o, wrap(op, err)
 }
 

@@ -71,7 +71,7 @@ func (s *Store) CountOutbox(ctx context.Context, actorID string) (int, error) {
 		return 0, err
 	}
 	var n int
-	err := s.db.QueryRowContext(ctx, s.q.countOutbox, actorID).Scan(&n)
+	err := s.rdb.QueryRowContext(ctx, s.q.countOutbox, actorID).Scan(&n)
 	return n, wrap(op, err)
 }
 

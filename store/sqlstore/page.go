@@ -35,7 +35,7 @@ func page[T any](ctx context.Context, s *Store, op, query string, fixed []any, l
 		return p, err
 	}
 	args := append(append(append(make([]any, 0, len(fixed)+1+len(cursor)), fixed...), limit+1), cursor...)
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	rows, err := s.rdb.QueryContext(ctx, query, args...)
 	if err != nil {
 		return p, wrap(op, err)
 	}

@@ -29,6 +29,7 @@ func rewrite(d Dialect, schema, query string) string {
 			"{int}", "BIGINT",
 			"{blob}", "BYTEA",
 			"{bytetext}", `TEXT COLLATE "C"`,
+			"{withoutrowid}", "",
 		)
 	} else {
 		pairs = append(pairs,
@@ -36,6 +37,7 @@ func rewrite(d Dialect, schema, query string) string {
 			"{int}", "INTEGER",
 			"{blob}", "BLOB",
 			"{bytetext}", "TEXT",
+			"{withoutrowid}", " WITHOUT ROWID",
 		)
 	}
 	query = strings.NewReplacer(pairs...).Replace(query)
@@ -113,10 +115,10 @@ func newQueries(d Dialect, schema string) queries {
 			WHERE b.actor_id = $1 AND b.seq < $3 ORDER BY b.seq DESC LIMIT $2`),
 		countOutbox: r(`SELECT COUNT(*) FROM {outbox} WHERE actor_id = $1`),
 
-		markSeen: r(`INSERT INTO {seen} (id, expires_at) VALUES ($1, $2)
-			ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at WHERE seen.expires_at <= $3`),
-		forgetSeen: r(`DELETE FROM {seen} WHERE id = $1`),
-		pruneSeen:  r(`DELETE FROM {seen} WHERE id IN (SELECT id FROM {seen} WHERE expires_at <= $1 LIMIT $2)`),
+		markSeen: r(`INSERT INTO {seen} (hash, expires_at) VALUES ($1, $2)
+			ON CONFLICT (hash) DO UPDATE SET expires_at = excluded.expires_at WHERE seen.expires_at <= $3`),
+		forgetSeen: r(`DELETE FROM {seen} WHERE hash = $1`),
+		pruneSeen:  r(`DELETE FROM {seen} WHERE hash IN (SELECT hash FROM {seen} WHERE expires_at <= $1 LIMIT $2)`),
 
 		putActor: r(`INSERT INTO {remote_actors} (id, inbox, shared_inbox, document, fetched_at) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (id) DO UPDATE SET inbox = excluded.inbox, shared_inbox = excluded.shared_inbox,

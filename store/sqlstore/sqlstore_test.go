@@ -442,23 +442,35 @@ func TestSeenPrune(t *testing.T) {
 	}
 }
 
-// TestBackgroundCheckpoint: OpenSQLite's commits leave the WAL to the background checkpoints,
-// which copy it into the database file and let it start over, and Close stops them.
-func TestBackgroundCheckpoint(t *testing.T) {
-	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "fedsite.db")
-	s, err := OpenSQLite(ctx, path, Config{})
+// fileSize is the size of the file at p, 0 when there is none.
+func fileSize(t *testing.T, p string) int64 {
+	t.Helper()
+	fi, err := os.Stat(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	size := func(p string) int64 {
-		fi, err := os.Stat(p)
-		if err != nil {
-			return 0
-		}
-		return fi.Size()
+	return fi.Size()
+}
+
+// TestBackgroundCheckpoint: OpenSQLite's commits leave the WAL to the background checkpoints,
+// which copy it into the database file and let it start over, truncate it once the database is
+// idle, and stop with Close. The test drives the passes itself.
+func TestBackgroundCheckpoint(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "fedsite.db")
+	tick, passed := make(chan time.Time), make(chan struct{})
+	s, err := openSQLite(ctx, path, Config{}, sqliteOptions{tick: tick, passed: passed})
+	if err != nil {
+		t.Fatal(err)
 	}
-	before := size(path)
+	pass := func() {
+		tick <- time.Time{}
+		<-passed
+	}
+	before := fileSize(t, path)
 	recs := make([]store.DeliveryRecord, 3000)
 	for i := range recs {
 		recs[i] = store.DeliveryRecord{ObjectID: "https://site.test/a/1", ActivityID: "https://site.test/act/1",
@@ -467,28 +479,64 @@ func TestBackgroundCheckpoint(t *testing.T) {
 	if err := s.RecordDelivery(ctx, recs...); err != nil {
 		t.Fatal(err)
 	}
-	// The commit wrote the WAL only, well under SQLite's automatic 1000 pages: the file grows once
-	// a background checkpoint copies the pages in.
-	deadline := time.Now().Add(5 * time.Second)
-	for size(path) <= before {
-		if time.Now().After(deadline) {
-			t.Fatalf("database file still %d bytes after 5 s: no checkpoint ran", size(path))
-		}
-		time.Sleep(20 * time.Millisecond)
+	// The commit wrote the WAL only, well under the automatic checkpoint's pages.
+	if got := fileSize(t, path); got != before {
+		t.Fatalf("database file grew from %d to %d bytes at the commit", before, got)
+	}
+	pass()
+	if got := fileSize(t, path); got <= before {
+		t.Fatalf("database file still %d bytes after a checkpoint", got)
 	}
 	// Every frame copied, the next commit starts the WAL over instead of growing it.
-	wal := size(path + "-wal")
-	time.Sleep(3 * checkpointEvery)
+	wal := fileSize(t, path+"-wal")
 	if err := s.RecordDelivery(ctx, recs[0]); err != nil {
 		t.Fatal(err)
 	}
-	if got := size(path + "-wal"); got > wal {
+	if got := fileSize(t, path+"-wal"); got > wal {
 		t.Errorf("WAL grew from %d to %d bytes for one record after a checkpoint", wal, got)
+	}
+	// Two passes without a write between them: the second truncates the WAL.
+	pass()
+	pass()
+	if got := fileSize(t, path+"-wal"); got != 0 {
+		t.Errorf("WAL of %d bytes after two idle passes, want it truncated", got)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
+	}
+}
+
+// TestWALBounded: under a burst of writes that the background checkpoints never see (the test
+// gives them no tick), the commit that takes the WAL past its page limit checkpoints it, so the
+// WAL file never grows much past the limit.
+func TestWALBounded(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "fedsite.db")
+	const pages = 64
+	s, err := openSQLite(ctx, path, Config{}, sqliteOptions{walPages: pages, tick: make(chan time.Time)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// Each commit writes about ten 4 KiB pages: 64 KiB of seen rows in all would do, but the
+	// objects make the burst 10 MiB, 40 times the limit.
+	doc := []byte(`{"content":"` + strings.Repeat("x", 32<<10) + `"}`)
+	const bound = 2 * pages * (4096 + 24) // the limit, plus the commit that crossed it, with room
+	var peak int64
+	for i := range 320 {
+		o := store.Object{ID: fmt.Sprintf("https://site.test/o/%d", i), ActorID: actor, Type: "Note", Document: doc}
+		if err := s.PutObject(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		peak = max(peak, fileSize(t, path+"-wal"))
+	}
+	if peak > bound {
+		t.Errorf("WAL reached %d bytes during the burst, want at most %d", peak, bound)
+	}
+	if peak == 0 {
+		t.Error("no WAL written")
 	}
 }
