@@ -52,6 +52,7 @@ type options struct {
 	latency                   time.Duration
 	redisURL                  string
 	rounds                    int
+	wal                       *walSampler // -walpeak: samples the SQLite WAL's size; nil otherwise
 }
 
 // result is what one run measured.
@@ -101,8 +102,12 @@ func main() {
 	flag.StringVar(&o.conns, "conns", "shared", "how deliveries reach the fleet: shared (a keep-alive connection per worker, each host named in the Host header) or per-host (a new TCP connection per host, both ends on the same cores)")
 	flag.DurationVar(&o.latency, "latency", 0, "how long each fake inbox waits before it answers (a distant server's round trip)")
 	flag.IntVar(&o.rounds, "rounds", 1, "fan-outs to run, each of a new activity to every inbox, with the signing rate measured between them; the report gives each and the median")
+	walPeak := flag.Bool("walpeak", false, "sqlite: report the largest size the write-ahead log reached during the fan-outs")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *walPeak {
+		o.wal = new(walSampler)
+	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err == nil {
@@ -141,6 +146,9 @@ func report(w io.Writer, o options, r result) {
 	fmt.Fprintf(w, "CPU of this process during the fan-out: %.1f%% of %d cores\n", 100*r.CPUBusy, runtime.GOMAXPROCS(0))
 	fmt.Fprintf(w, "signatures verified: %d, bad: %d; duplicates: %d; TCP connections: %d\n", r.Checked, r.Bad, r.Duplicates, r.Conns)
 	fmt.Fprintf(w, "peak RSS: %d MB during fan-out, %d MB while populating\n", r.PeakRSSFanOutKB>>10, r.PeakRSSTotalKB>>10)
+	if o.wal != nil {
+		fmt.Fprintf(w, "peak WAL during the fan-outs: %.1f MB\n", float64(o.wal.peak.Load())/(1<<20))
+	}
 }
 
 const actorID = "https://bench.test/ap/users/news"
@@ -156,6 +164,9 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 	var r result
 	if o.bulk && o.store != "sqlite" {
 		return r, errors.New("-bulk loads a SQLite store only")
+	}
+	if o.wal != nil && o.store != "sqlite" {
+		return r, errors.New("-walpeak samples a SQLite store only")
 	}
 	if o.hosts <= 0 || o.hosts > o.inboxes {
 		o.hosts = o.inboxes
@@ -221,6 +232,9 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 	defer cancel()
 
 	signBefore := r.SignPerSec
+	if o.wal != nil {
+		o.wal.peak.Store(0)
+	}
 	for i := range max(1, o.rounds) {
 		id := activityID
 		if i > 0 {
@@ -311,7 +325,10 @@ func openStore(ctx context.Context, o options) (benchStore, func(), error) {
 			cleanup()
 			return nil, nil, errors.New("sqlstore does not implement store.Queue yet")
 		}
-		return bs, func() { s.Close(); cleanup() }, nil
+		if o.wal != nil {
+			o.wal.start(path)
+		}
+		return bs, func() { o.wal.stopSampling(); s.Close(); cleanup() }, nil
 	case "redis":
 		return openRedis(ctx, o.redisURL)
 	}
