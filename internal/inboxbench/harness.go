@@ -16,6 +16,7 @@ import (
 	"net/netip"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,10 @@ type Config struct {
 	Requests int
 	// RFC9421 signs the requests with RFC 9421 instead of draft-cavage.
 	RFC9421 bool
+	// Site is the base URL of a site already running in another process, such as the newsroom
+	// (go run ./examples/newsroom), whose shared inbox is at /ap/inbox and which fetches actors
+	// from loopback over http. Default: the harness runs its own site on memstore.
+	Site string
 }
 
 // Harness is a running site, remote actor and pool of pre-signed requests.
@@ -78,31 +83,12 @@ func New(ctx context.Context, cfg Config) (*Harness, error) {
 	})}}
 	go h.remote.Serve(remoteLn)
 
-	siteLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		h.remote.Close()
-		return nil, err
+	if h.siteURL = strings.TrimSuffix(cfg.Site, "/"); h.siteURL == "" {
+		if err := h.serveSite(); err != nil {
+			h.remote.Close()
+			return nil, err
+		}
 	}
-	h.siteURL = "http://" + siteLn.Addr().String()
-	fed, err := activitypub.New(activitypub.Config{
-		BaseURL: h.siteURL,
-		Store:   memstore.New(),
-		Logger:  slog.New(slog.DiscardHandler),
-		Actors: activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
-			if name != "news" {
-				return nil, activitypub.ErrNotFound
-			}
-			return &activitypub.Actor{Username: "news", Type: "Organization", Name: "News"}, nil
-		}),
-		InsecureAllowHTTP:      true,
-		InsecureAllowAddresses: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-	})
-	if err != nil {
-		h.remote.Close()
-		return nil, err
-	}
-	h.site = &http.Server{Handler: fed.Middleware(http.NotFoundHandler())}
-	go h.site.Serve(siteLn)
 
 	sk := signing.Key{ID: actorID + "#main-key", Signer: key}
 	now := time.Now()
@@ -141,6 +127,37 @@ func New(ctx context.Context, cfg Config) (*Harness, error) {
 	return h, nil
 }
 
+// serveSite starts the harness's own site, a Federation with the actor news on memstore, on a
+// loopback port.
+func (h *Harness) serveSite() error {
+	siteLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	h.siteURL = "http://" + siteLn.Addr().String()
+	fed, err := activitypub.New(activitypub.Config{
+		BaseURL: h.siteURL,
+		Store:   memstore.New(),
+		Logger:  slog.New(slog.DiscardHandler),
+		Actors: activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
+			if name != "news" {
+				return nil, activitypub.ErrNotFound
+			}
+			return &activitypub.Actor{Username: "news", Type: "Organization", Name: "News"}, nil
+		}),
+		InsecureAllowHTTP:      true,
+		InsecureAllowAddresses: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+	})
+	if err != nil {
+		siteLn.Close()
+		return err
+	}
+	h.site = &http.Server{Handler: fed.Middleware(http.NotFoundHandler())}
+	go h.site.Serve(siteLn)
+	return nil
+
+}
+
 // Post sends the next pre-signed request and returns the status and latency.
 func (h *Harness) Post(ctx context.Context) (int, time.Duration, error) {
 	sr := h.reqs[h.next.Add(1)%uint64(len(h.reqs))]
@@ -161,7 +178,9 @@ func (h *Harness) Post(ctx context.Context) (int, time.Duration, error) {
 
 // Close stops the servers.
 func (h *Harness) Close() {
-	h.site.Close()
+	if h.site != nil {
+		h.site.Close()
+	}
 	h.remote.Close()
 	if h.client != nil {
 		h.client.CloseIdleConnections()
