@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -117,6 +119,27 @@ func BenchmarkMillion(b *testing.B) {
 				for b.Loop() {
 					if c, err := s.CountFollowers(ctx, actor); err != nil || c != n {
 						b.Fatalf("CountFollowers = %d, %v", c, err)
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkMarkSeenParallel marks new ids from 64 goroutines at once per core, as an inbox under
+// load does: on SQLite the calls waiting for the one writer are committed together.
+func BenchmarkMarkSeenParallel(b *testing.B) {
+	for _, be := range backends() {
+		b.Run(be.name, func(b *testing.B) {
+			s := be.open(b)
+			var n atomic.Int64
+			b.SetParallelism(64)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := s.MarkSeen(context.Background(), "https://x.example/a/"+strconv.FormatInt(n.Add(1), 10), time.Hour); err != nil {
+						b.Error(err)
+						return
 					}
 				}
 			})
