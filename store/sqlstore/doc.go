@@ -6,9 +6,13 @@
 //
 // For SQLite, [OpenSQLite] opens (and on first run creates) a database file with pragmas suited to a
 // server: WAL journal, a busy timeout, foreign keys, synchronous=NORMAL, and write transactions that
-// begin with BEGIN IMMEDIATE so concurrent writers wait instead of failing with SQLITE_BUSY. The WAL
-// is checkpointed into the file in the background, on a connection of the store's own, so commits
-// never wait for the file to be written and synced. The driver is modernc.org/sqlite, which is pure
+// begin with BEGIN IMMEDIATE so concurrent writers wait instead of failing with SQLITE_BUSY. Writes
+// go through one connection, and reads that need no transaction through a pool of read-only
+// connections beside it, so a page view never waits behind a fan-out; concurrent [Store.MarkSeen]
+// calls, one per inbox request, are committed together in one transaction. The WAL is checkpointed
+// into the file in the background, on a connection of the store's own, so commits seldom wait for
+// the file to be written and synced; past 4096 pages the commit copies what the background left,
+// which bounds the WAL under a burst, and an idle WAL is truncated. The driver is modernc.org/sqlite, which is pure
 // Go and needs no cgo; the program registers it, so that one on PostgreSQL does not link it:
 //
 //	import _ "modernc.org/sqlite"
