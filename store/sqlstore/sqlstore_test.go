@@ -521,8 +521,8 @@ func TestWALBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	// Each commit writes about ten 4 KiB pages: 64 KiB of seen rows in all would do, but the
-	// objects make the burst 10 MiB, 40 times the limit.
+	// Each object spills over about eight 4 KiB pages: the burst writes 10 MiB, 40 times the
+	// limit.
 	doc := []byte(`{"content":"` + strings.Repeat("x", 32<<10) + `"}`)
 	const bound = 2 * pages * (4096 + 24) // the limit, plus the commit that crossed it, with room
 	var peak int64
