@@ -170,10 +170,12 @@ func openSQLite(ctx context.Context, path string, cfg Config, o sqliteOptions) (
 	}
 	s.ownDB = true
 	if file {
-		if s.rdb, err = openReadPool(path); err != nil {
+		rdb, err := openReadPool(path)
+		if err != nil {
 			s.Close()
 			return nil, err
 		}
+		s.rdb = rdb
 		if s.stopCheckpoints, err = s.checkpoints(path, o); err != nil {
 			s.Close()
 			return nil, err
