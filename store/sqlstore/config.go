@@ -73,7 +73,8 @@ type Store struct {
 
 	closed    atomic.Bool
 	seenCalls atomic.Uint64
-	seen      *seenWriter // groups MarkSeen's commits on SQLite; nil on Postgres
+	group     *groupWriter // commits small writes together on SQLite; nil on Postgres
+	markSeen  *sql.Stmt    // MarkSeen's statement, the inbox's one write per request, prepared once
 
 	// stopCheckpoints ends the checkpoints of a database file OpenSQLite opened; nil otherwise.
 	stopCheckpoints func() error
@@ -302,11 +303,14 @@ func open(ctx context.Context, cfg Config, extra []migration) (*Store, error) {
 	if err := s.prepareQueue(ctx); err != nil {
 		return nil, err
 	}
+	st, err := s.db.PrepareContext(ctx, s.q.markSeen)
+	if err != nil {
+		s.closeStmts()
+		return nil, wrap("prepare", err)
+	}
+	s.markSeen, s.stmts = st, append(s.stmts, st)
 	if d == SQLite {
-		if err := s.startSeenWriter(ctx); err != nil {
-			s.closeStmts()
-			return nil, err
-		}
+		s.startGroupWriter()
 	}
 	return s, nil
 }
@@ -332,8 +336,9 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
-	errs := []error{s.stopSeenWriter()}
+	s.stopGroupWriter()
 	s.closeStmts()
+	var errs []error
 	if s.stopCheckpoints != nil {
 		errs = append(errs, s.stopCheckpoints())
 	}

@@ -87,7 +87,8 @@ func addOnePerActorQuery(d Dialect) string {
 }
 
 // AddInteraction implements [store.Interactions] with one statement, run twice only when a
-// concurrent call adds the same Like or Announce on Postgres. For a reply one upsert keeps the
+// concurrent call adds the same Like or Announce on Postgres; on SQLite concurrent calls are
+// committed together (see groupCommit). For a reply one upsert keeps the
 // row's sequence number, CreatedAt, kind, object and actor, and replaces only the document. A Like
 // or an Announce, which has no document, is added the same way unless the actor has one of that
 // kind on the object under another id: see addOnePerActorQuery.
@@ -105,11 +106,16 @@ func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) (bool, 
 	}
 	args := []any{i.ID, string(i.Kind), i.ObjectID, i.ActorID, nonNilBytes(i.Document), created.UnixNano()}
 	if !i.Kind.OnePerActor() {
-		_, err := s.db.ExecContext(ctx, s.q.social.addInteraction, args...)
+		err := s.groupCommit(ctx, func(ctx context.Context, q querier) error {
+			_, err := q.ExecContext(ctx, s.q.social.addInteraction, args...)
+			return err
+		})
 		return err == nil, wrap(op, err)
 	}
 	var id string
-	err := s.db.QueryRowContext(ctx, s.q.social.addOnePerActor, args...).Scan(&id)
+	err := s.groupCommit(ctx, func(ctx context.Context, q querier) error {
+		return q.QueryRowContext(ctx, s.q.social.addOnePerActor, args...).Scan(&id)
+	})
 	if isUniqueViolation(err) {
 		// Postgres: a concurrent call inserted this id (see addOnePerActorQuery); it is known now.
 		err = s.db.QueryRowContext(ctx, s.q.social.addOnePerActor, args...).Scan(&id)

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fedsite/fedsite/store"
 )
 
 // TestSeenStoresHashes: whatever the id's length, the seen table keeps a 16-byte key, and the id
@@ -70,15 +72,16 @@ func holdWriter(t *testing.T, s *Store) (release func()) {
 	return release
 }
 
-// TestMarkSeenGroupCommit: on SQLite the MarkSeen calls that wait for the writer are committed
-// together, by the one goroutine that asks for the connection, and each keeps its own contract: of concurrent calls with one id exactly one wins,
-// every distinct id is new, and a call whose ctx ends while it waits records nothing.
-func TestMarkSeenGroupCommit(t *testing.T) {
+// TestGroupCommit: on SQLite the MarkSeen and AddInteraction calls that wait for the writer are
+// committed together, by the one goroutine that asks for the connection, and each keeps its own
+// contract: of concurrent MarkSeen calls with one id exactly one wins, of concurrent Likes by one
+// actor of one object one is kept, and a call whose ctx ends while it waits writes nothing.
+func TestGroupCommit(t *testing.T) {
 	ctx := t.Context()
 	s := newSQLite(t)
 	release := holdWriter(t, s)
 
-	// The first call is taken by the seen writer, which then waits for the connection; the
+	// The first call is taken by the group writer, which then waits for the connection; the
 	// others wait to be taken, and go in one group once the connection is free.
 	const callers, distinct = 64, 16
 	type result struct {
@@ -92,13 +95,20 @@ func TestMarkSeenGroupCommit(t *testing.T) {
 		started.Add(1)
 		go func() {
 			started.Done()
+			if i%2 == 1 { // a Like, by one of distinct actors
+				who := fmt.Sprintf("https://x.example/u/%d", i%distinct)
+				ok, err := s.AddInteraction(ctx, store.Interaction{ID: fmt.Sprintf("https://x.example/like/%d", i),
+					Kind: store.InteractionLike, ObjectID: "https://news.example/a/1", ActorID: who})
+				results <- result{who, ok, err}
+				return
+			}
 			id := fmt.Sprintf("https://x.example/a/%d", i%distinct)
 			ok, err := s.MarkSeen(ctx, id, time.Hour)
 			results <- result{id, ok, err}
 		}()
 	}
 	started.Wait()
-	for s.db.Stats().WaitCount == 0 { // the seen writer has taken a call and waits for the connection
+	for s.db.Stats().WaitCount == 0 { // the group writer has taken a call and waits for the connection
 		runtime.Gosched()
 	}
 
@@ -119,18 +129,22 @@ func TestMarkSeenGroupCommit(t *testing.T) {
 	for range callers {
 		r := <-results
 		if r.err != nil {
-			t.Fatalf("MarkSeen(%s): %v", r.id, r.err)
+			t.Fatalf("MarkSeen or Like of %s: %v", r.id, r.err)
 		}
 		if r.new {
 			wins[r.id]++
 		}
 	}
 	for i := range distinct {
-		if id := fmt.Sprintf("https://x.example/a/%d", i); wins[id] != 1 {
+		id := fmt.Sprintf("https://x.example/a/%d", i)
+		if i%2 == 1 {
+			id = fmt.Sprintf("https://x.example/u/%d", i)
+		}
+		if wins[id] != 1 {
 			t.Errorf("%s won %d times, want once", id, wins[id])
 		}
 	}
-	// Only the seen writer asked for the connection, once, while the test held it; were each call
+	// Only the group writer asked for the connection, once, while the test held it; were each call
 	// to write on its own, every one would have waited for the connection.
 	if n := s.db.Stats().WaitCount; n != 1 {
 		t.Errorf("the writer connection was waited for %d times, want once", n)
@@ -140,7 +154,7 @@ func TestMarkSeenGroupCommit(t *testing.T) {
 	}
 }
 
-// TestMarkSeenClosed: MarkSeen after Close gets ErrClosed from the stopped seen writer.
+// TestMarkSeenClosed: MarkSeen after Close gets ErrClosed.
 func TestMarkSeenClosed(t *testing.T) {
 	s := newSQLite(t)
 	if err := s.Close(); err != nil {
