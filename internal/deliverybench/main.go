@@ -203,11 +203,9 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 		Keys: func(context.Context, string) (signing.Key, error) {
 			return signing.Key{ID: actorID + "#main-key", Signer: key}, nil
 		},
-		Client:       client,
-		Logger:       slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Workers:      o.workers,
-		PerHost:      o.perHost,
-		PollInterval: 20 * time.Millisecond,
+		Client:  client,
+		Logger:  slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Options: delivery.Options{Workers: o.workers, PerHost: o.perHost, PollInterval: 20 * time.Millisecond},
 	})
 	if err != nil {
 		return r, err
