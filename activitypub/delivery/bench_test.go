@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fedsite/fedsite/internal/inboxfleet"
+	"github.com/fedsite/fedsite/internal/testbed/inboxfleet"
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/memstore"

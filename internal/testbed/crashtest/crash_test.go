@@ -16,7 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/fedsite/fedsite/activitypub/delivery"
-	"github.com/fedsite/fedsite/internal/inboxfleet"
+	"github.com/fedsite/fedsite/internal/testbed/inboxfleet"
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/redisstore"
