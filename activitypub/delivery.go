@@ -21,31 +21,21 @@ func (f *Federation) newEngine() (*delivery.Engine, error) {
 	if q == nil {
 		q = cfg.Store
 	}
-	retry := cfg.DeliveryRetry
-	if retry == nil {
-		// Zero fields take delivery.Backoff's defaults, which are declared there only.
-		retry = delivery.Backoff{Base: cfg.DeliveryBackoff, Attempts: cfg.DeliveryAttempts}
-	}
 	e, err := delivery.New(delivery.Config{
-		Queue:            q,
-		Inboxes:          cfg.Store,
-		Documents:        cfg.Store,
-		Followers:        cfg.Store,
-		OnGone:           delivery.GoneFunc(cfg.OnFollowersGone),
-		Hosts:            cfg.Store,
-		Blocks:           cfg.Store,
-		Deliveries:       cfg.Store,
-		Keys:             f.deliveryKey,
-		Client:           cfg.Client,
-		UserAgent:        cfg.UserAgent,
-		Logger:           cfg.Logger.With("component", "delivery"),
-		Workers:          cfg.DeliveryWorkers,
-		PerHost:          cfg.DeliveryPerHost,
-		RequestTimeout:   cfg.DeliveryTimeout,
-		Retry:            retry,
-		BreakerThreshold: cfg.BreakerThreshold,
-		BreakerCooldown:  cfg.BreakerCooldown,
-		Now:              cfg.Now,
+		Queue:      q,
+		Inboxes:    cfg.Store,
+		Documents:  cfg.Store,
+		Followers:  cfg.Store,
+		OnGone:     delivery.GoneFunc(cfg.OnFollowersGone),
+		Hosts:      cfg.Store,
+		Blocks:     cfg.Store,
+		Deliveries: cfg.Store,
+		Keys:       f.deliveryKey,
+		Client:     cfg.Client,
+		UserAgent:  cfg.UserAgent,
+		Logger:     cfg.Logger.With("component", "delivery"),
+		Options:    cfg.Delivery,
+		Now:        cfg.Now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("activitypub: delivery: %w", err)

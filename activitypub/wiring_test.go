@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub"
+	"github.com/fedsite/fedsite/activitypub/delivery"
 	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/memstore"
@@ -107,9 +108,9 @@ func TestFederationWiresEngine(t *testing.T) {
 	t.Run("a failing host opens its breaker", func(t *testing.T) {
 		st := memstore.New()
 		s := newSiteWith(t, st, func(c *activitypub.Config) {
-			c.BreakerThreshold = 2
-			c.BreakerCooldown = time.Hour
-			c.DeliveryAttempts = 1
+			c.Delivery.BreakerThreshold = 2
+			c.Delivery.BreakerCooldown = time.Hour
+			c.Delivery.Retry = delivery.Backoff{Attempts: 1}
 		})
 		in := &scriptedInbox{answer: func(typ string, _ int) int {
 			if typ == "Accept" {
@@ -130,7 +131,7 @@ func TestFederationWiresEngine(t *testing.T) {
 	})
 
 	t.Run("a Delete waits behind its retrying Create", func(t *testing.T) {
-		s := newSiteWith(t, memstore.New(), func(c *activitypub.Config) { c.DeliveryBackoff = 300 * time.Millisecond })
+		s := newSiteWith(t, memstore.New(), func(c *activitypub.Config) { c.Delivery.Retry = delivery.Backoff{Base: 300 * time.Millisecond} })
 		in := &scriptedInbox{answer: func(typ string, before int) int {
 			if typ == "Create" && before == 0 {
 				return http.StatusServiceUnavailable // the first attempt fails; the retry waits the backoff
