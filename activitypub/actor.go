@@ -138,7 +138,7 @@ func (f *Federation) actorDocument(a *Actor, k actorKey, movedTo string) *vocab.
 
 		ManuallyApprovesFollowers: a.ManuallyApprovesFollowers,
 		Extra: map[string]json.RawMessage{
-			"webfinger":       mustJSON(a.Username + "@" + f.acctHost()),
+			"webfinger":       mustJSON(a.Username + "@" + f.acctHost),
 			"assertionMethod": mustJSON([]signing.Multikey{k.multikey}),
 		},
 	}
@@ -174,17 +174,17 @@ func (f *Federation) actorDocument(a *Actor, k actorKey, movedTo string) *vocab.
 // instanceActorDocument renders the instance actor: an Application that signs outgoing GETs and
 // is served without requiring a signature, so that servers in authorized-fetch mode can verify
 // our fetches without a fetch loop (INTEROP §1.5).
-func (f *Federation) instanceActorDocument(k actorKey) *vocab.Object {
-	id := f.urls.instanceActor()
+func instanceActorDocument(urls urlLayout, k actorKey) *vocab.Object {
+	id := urls.instanceActor()
 	return &vocab.Object{
 		Context:           actorContext,
 		ID:                id,
 		Type:              vocab.Types{"Application"},
-		PreferredUsername: f.urls.hostname(),
-		Name:              f.urls.hostname(),
-		Inbox:             f.urls.sharedInbox(),
-		Endpoints:         &vocab.Endpoints{SharedInbox: f.urls.sharedInbox()},
-		URL:               vocab.Refs{{IRI: f.urls.base}},
+		PreferredUsername: urls.hostname(),
+		Name:              urls.hostname(),
+		Inbox:             urls.sharedInbox(),
+		Endpoints:         &vocab.Endpoints{SharedInbox: urls.sharedInbox()},
+		URL:               vocab.Refs{{IRI: urls.base}},
 		PublicKey:         []vocab.PublicKey{{ID: id + "#main-key", Owner: id, PublicKeyPem: k.publicPEM}},
 		// Nobody follows the instance actor; it exists to sign fetches.
 		ManuallyApprovesFollowers: true,

@@ -102,7 +102,7 @@ func (f *Federation) storeAnnounce(ctx context.Context, username, objectURL stri
 	if err != nil {
 		return "", "", fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
 	}
-	f.audit(ctx, store.AuditEntry{Actor: actorID, Action: "announce", Object: objectURL, Detail: announce.ID})
+	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "announce", Object: objectURL, Detail: announce.ID})
 	return actorID, announce.ID, nil
 }
 

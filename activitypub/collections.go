@@ -36,7 +36,7 @@ func (f *Federation) serveOutbox(w http.ResponseWriter, r *http.Request) {
 					return collectionPage{}, err
 				}
 				a.Context = nil
-				if err := f.currentObject(r.Context(), a); err != nil {
+				if err := currentObject(r.Context(), f.cfg.Store, a); err != nil {
 					return collectionPage{}, err
 				}
 				items = append(items, vocab.Ref{Object: a})
@@ -77,7 +77,7 @@ func (f *Federation) serveCollection(w http.ResponseWriter, r *http.Request,
 	}
 	a, err := f.lookupActor(r.Context(), r.PathValue("name"))
 	if err != nil {
-		f.notFoundOr(w, r, "collection owner", err)
+		notFoundOr(f.log, w, r, "collection owner", err)
 		return
 	}
 	actorID := f.urls.actor(a.Username)
@@ -86,10 +86,10 @@ func (f *Federation) serveCollection(w http.ResponseWriter, r *http.Request,
 	if q.Get("page") == "" {
 		n, err := count(actorID)
 		if err != nil {
-			f.fail(w, r, "count collection", err)
+			fail(f.log, w, r, "count collection", err)
 			return
 		}
-		f.writeJSON(w, r, http.StatusOK, &vocab.Object{
+		writeJSON(f.log, w, r, http.StatusOK, &vocab.Object{
 			Context:    vocab.ContextActivityStreams,
 			ID:         collID,
 			Type:       vocab.Types{"OrderedCollection"},
@@ -101,7 +101,7 @@ func (f *Federation) serveCollection(w http.ResponseWriter, r *http.Request,
 	cursor := q.Get("cursor")
 	p, err := page(actorID, cursor)
 	if err != nil {
-		f.notFoundOr(w, r, "collection page", err)
+		notFoundOr(f.log, w, r, "collection page", err)
 		return
 	}
 	doc := &vocab.Object{
@@ -118,7 +118,7 @@ func (f *Federation) serveCollection(w http.ResponseWriter, r *http.Request,
 	if p.next != "" {
 		doc.Next = vocab.Ref{IRI: pageURL(collID, p.next)}
 	}
-	f.writeJSON(w, r, http.StatusOK, doc)
+	writeJSON(f.log, w, r, http.StatusOK, doc)
 }
 
 func pageURL(collID, cursor string) string {
@@ -132,12 +132,12 @@ func pageURL(collID, cursor string) string {
 // document after an Update, a Tombstone after a Delete. A Delete takes the activities about the
 // object out of the outbox, but a page read just before it, and activities stored before stores
 // kept Object.ObjectID, still list them: the Tombstone keeps the outbox from serving deleted text.
-func (f *Federation) currentObject(ctx context.Context, a *vocab.Object) error {
+func currentObject(ctx context.Context, objects store.Objects, a *vocab.Object) error {
 	emb := a.Object.Object
 	if emb == nil || emb.ID == "" {
 		return nil
 	}
-	o, err := f.cfg.Store.Object(ctx, emb.ID)
+	o, err := objects.Object(ctx, emb.ID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil

@@ -37,7 +37,7 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 	if err != nil {
 		return err
 	}
-	if err := f.checkArticle(a); err != nil {
+	if err := checkArticle(f.urls, a); err != nil {
 		return err
 	}
 	actorID := f.urls.actor(actor.Username)
@@ -90,7 +90,7 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 	}); err != nil {
 		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
 	}
-	f.audit(ctx, store.AuditEntry{Actor: actorID, Action: "update", Object: a.URL, Detail: update.ID})
+	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "update", Object: a.URL, Detail: update.ID})
 	if err := f.sendToAudience(ctx, update.ID, actorID, obj.ID); err != nil {
 		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
 	}
@@ -152,7 +152,7 @@ func (f *Federation) Delete(ctx context.Context, username, articleURL string) er
 	if err := f.cfg.Store.DeleteObject(ctx, articleURL, now); err != nil {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
-	f.audit(ctx, store.AuditEntry{Actor: actorID, Action: "delete", Object: articleURL, Detail: del.ID})
+	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "delete", Object: articleURL, Detail: del.ID})
 	return nil
 }
 
@@ -176,7 +176,7 @@ func (f *Federation) DeleteActor(ctx context.Context, username string) error {
 		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, ErrNotFound)
 	}
 	// Make the key now, so that the Delete is signed with the key servers cached.
-	if _, err := f.actorKey(ctx, actorID); err != nil {
+	if _, err := f.keys.actorKey(ctx, actorID); err != nil {
 		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
 	}
 	now := f.cfg.Now().UTC()
@@ -209,7 +209,7 @@ func (f *Federation) DeleteActor(ctx context.Context, username string) error {
 	if err != nil {
 		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
 	}
-	f.audit(ctx, store.AuditEntry{Actor: actorID, Action: "delete actor", Object: actorID, Detail: del.ID})
+	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "delete actor", Object: actorID, Detail: del.ID})
 	return nil
 }
 

@@ -26,7 +26,7 @@ func (f *Federation) AlternateLink(objectURL string) template.HTML {
 // Config.WebFingerDomain or else the host of Config.BaseURL, as WebFinger resolves it. It does
 // not check that the actor exists.
 func (f *Federation) Handle(username string) string {
-	return "@" + username + "@" + f.acctHost()
+	return "@" + username + "@" + f.acctHost
 }
 
 // CreatorMeta returns the <meta name="fediverse:creator"> tag naming the author of a page, for the
