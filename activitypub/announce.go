@@ -80,7 +80,7 @@ func (f *Federation) storeAnnounce(ctx context.Context, username, objectURL stri
 		Object:    vocab.Ref{IRI: objectURL},
 		Published: at.UTC(),
 		To:        vocab.Refs{{IRI: vocab.PublicIRI}},
-		Cc:        vocab.Refs{{IRI: actorID + "/followers"}},
+		Cc:        vocab.Refs{{IRI: f.urls.followers(actorID)}},
 	}
 	if o.ActorID != actorID {
 		announce.Cc = append(announce.Cc, vocab.Ref{IRI: o.ActorID})

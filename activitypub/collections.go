@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/url"
 
 	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/store"
@@ -22,7 +21,7 @@ type collectionPage struct {
 }
 
 func (f *Federation) serveOutbox(w http.ResponseWriter, r *http.Request) {
-	f.serveCollection(w, r,
+	f.serveCollection(w, r, f.urls.outbox,
 		func(actorID string) (int, error) { return f.cfg.Store.CountOutbox(r.Context(), actorID) },
 		func(actorID, cursor string) (collectionPage, error) {
 			p, err := f.cfg.Store.OutboxPage(r.Context(), actorID, cursor, f.cfg.PageSize)
@@ -46,7 +45,7 @@ func (f *Federation) serveOutbox(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Federation) serveFollowers(w http.ResponseWriter, r *http.Request) {
-	f.serveCollection(w, r,
+	f.serveCollection(w, r, f.urls.followers,
 		func(actorID string) (int, error) { return f.cfg.Store.CountFollowers(r.Context(), actorID) },
 		func(actorID, cursor string) (collectionPage, error) {
 			p, err := f.cfg.Store.FollowersPage(r.Context(), actorID, cursor, f.cfg.PageSize)
@@ -63,14 +62,14 @@ func (f *Federation) serveFollowers(w http.ResponseWriter, r *http.Request) {
 
 // serveFollowing serves an empty collection: site actors follow no one.
 func (f *Federation) serveFollowing(w http.ResponseWriter, r *http.Request) {
-	f.serveCollection(w, r,
+	f.serveCollection(w, r, f.urls.following,
 		func(string) (int, error) { return 0, nil },
 		func(string, string) (collectionPage, error) { return collectionPage{}, nil })
 }
 
-// serveCollection serves the collection itself, or with ?page=true one page of it
+// serveCollection serves the collection id(actorID) itself, or with ?page=true one page of it
 // (?page=true&cursor=… for the following ones).
-func (f *Federation) serveCollection(w http.ResponseWriter, r *http.Request,
+func (f *Federation) serveCollection(w http.ResponseWriter, r *http.Request, id func(actorID string) string,
 	count func(actorID string) (int, error), page func(actorID, cursor string) (collectionPage, error)) {
 	if !f.authorizeFetch(w, r) {
 		return
@@ -81,7 +80,7 @@ func (f *Federation) serveCollection(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	actorID := f.urls.actor(a.Username)
-	collID := f.urls.base + r.URL.Path
+	collID := id(actorID)
 	q := r.URL.Query()
 	if q.Get("page") == "" {
 		n, err := count(actorID)
@@ -94,7 +93,7 @@ func (f *Federation) serveCollection(w http.ResponseWriter, r *http.Request,
 			ID:         collID,
 			Type:       vocab.Types{"OrderedCollection"},
 			TotalItems: &n,
-			First:      vocab.Ref{IRI: collID + "?page=true"},
+			First:      vocab.Ref{IRI: f.urls.page(collID, "")},
 		})
 		return
 	}
@@ -106,7 +105,7 @@ func (f *Federation) serveCollection(w http.ResponseWriter, r *http.Request,
 	}
 	doc := &vocab.Object{
 		Context:      vocab.ContextActivityStreams,
-		ID:           pageURL(collID, cursor),
+		ID:           f.urls.page(collID, cursor),
 		Type:         vocab.Types{"OrderedCollectionPage"},
 		PartOf:       vocab.Ref{IRI: collID},
 		OrderedItems: p.items,
@@ -116,16 +115,9 @@ func (f *Federation) serveCollection(w http.ResponseWriter, r *http.Request,
 		doc.Extra = map[string]json.RawMessage{"orderedItems": json.RawMessage(`[]`)}
 	}
 	if p.next != "" {
-		doc.Next = vocab.Ref{IRI: pageURL(collID, p.next)}
+		doc.Next = vocab.Ref{IRI: f.urls.page(collID, p.next)}
 	}
 	writeJSON(f.log, w, r, http.StatusOK, doc)
-}
-
-func pageURL(collID, cursor string) string {
-	if cursor == "" {
-		return collID + "?page=true"
-	}
-	return collID + "?page=true&cursor=" + url.QueryEscape(cursor)
 }
 
 // currentObject replaces the object an outbox activity embeds with its current state: the edited

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub/delivery"
@@ -116,7 +115,7 @@ func (f *Federation) Delete(ctx context.Context, username, articleURL string) er
 	if err != nil {
 		return err
 	}
-	if !f.urls.local(articleURL) || strings.HasPrefix(articleURL, f.urls.base+prefix+"/") {
+	if !f.urls.local(articleURL) || f.urls.inRoutes(articleURL) {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, ErrNotFound)
 	}
 	actorID := f.urls.actor(actor.Username)
@@ -132,7 +131,7 @@ func (f *Federation) Delete(ctx context.Context, username, articleURL string) er
 		Actor:     vocab.Ref{IRI: actorID},
 		Published: now.Truncate(time.Second),
 		To:        vocab.Refs{{IRI: vocab.PublicIRI}},
-		Cc:        vocab.Refs{{IRI: actorID + "/followers"}},
+		Cc:        vocab.Refs{{IRI: f.urls.followers(actorID)}},
 	}
 	ts := tombstone(store.Object{ID: stored.ID, Type: stored.Type, Deleted: now})
 	ts.Context = nil
@@ -188,7 +187,7 @@ func (f *Federation) DeleteActor(ctx context.Context, username string) error {
 		Object:    vocab.Ref{IRI: actorID},
 		Published: now.Truncate(time.Second),
 		To:        vocab.Refs{{IRI: vocab.PublicIRI}},
-		Cc:        vocab.Refs{{IRI: actorID + "/followers"}},
+		Cc:        vocab.Refs{{IRI: f.urls.followers(actorID)}},
 	}
 	if err := f.send(ctx, del, actorID, actorID, ""); err != nil {
 		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)

@@ -49,7 +49,7 @@ func (f *Federation) serveFeatured(w http.ResponseWriter, r *http.Request) {
 	n := len(items)
 	doc := &vocab.Object{
 		Context:      vocab.ContextActivityStreams,
-		ID:           actorID + "/featured",
+		ID:           f.urls.featured(actorID),
 		Type:         vocab.Types{"OrderedCollection"},
 		TotalItems:   &n,
 		OrderedItems: items,

@@ -54,7 +54,7 @@ func New(cfg Config) (*Federation, error) {
 		cfg:   cfg,
 		urls:  urls,
 		log:   cfg.Logger,
-		keys:  &keyring{store: cfg.Store, now: cfg.Now, keys: make(map[string]actorKey)},
+		keys:  &keyring{urls: urls, store: cfg.Store, now: cfg.Now, keys: make(map[string]actorKey)},
 		audit: auditLog{store: cfg.Store, now: cfg.Now, log: cfg.Logger},
 	}
 	fetchTimeout := cfg.Client.Timeout
@@ -158,7 +158,7 @@ func (f *Federation) Middleware(next http.Handler) http.Handler {
 		case p == nodeInfoWellKnown:
 			f.serveNodeInfoLinks(w, r)
 			return
-		case p == prefix || strings.HasPrefix(p, prefix+"/"):
+		case isRoutePath(p):
 			f.mux.ServeHTTP(w, r)
 			return
 		}
@@ -174,16 +174,16 @@ func (f *Federation) Middleware(next http.Handler) http.Handler {
 
 func (f *Federation) routes() *http.ServeMux {
 	m := http.NewServeMux()
-	m.HandleFunc("GET /ap/actor", f.serveInstanceActor)
-	m.HandleFunc("GET /ap/users/{name}", f.serveActor)
-	m.HandleFunc("POST /ap/users/{name}/inbox", f.inbox.ServeHTTP)
-	m.HandleFunc("GET /ap/users/{name}/outbox", f.serveOutbox)
-	m.HandleFunc("GET /ap/users/{name}/followers", f.serveFollowers)
-	m.HandleFunc("GET /ap/users/{name}/following", f.serveFollowing)
-	m.HandleFunc("GET /ap/users/{name}/featured", f.serveFeatured)
-	m.HandleFunc("POST /ap/inbox", f.inbox.ServeHTTP)
-	m.HandleFunc("GET /ap/activities/{id}", f.serveActivity)
-	m.Handle("GET "+nodeInfoPath+"{version}", newNodeInfoHandler(f))
+	m.HandleFunc(routeInstanceActor, f.serveInstanceActor)
+	m.HandleFunc(routeActor, f.serveActor)
+	m.HandleFunc(routeActorInbox, f.inbox.ServeHTTP)
+	m.HandleFunc(routeOutbox, f.serveOutbox)
+	m.HandleFunc(routeFollowers, f.serveFollowers)
+	m.HandleFunc(routeFollowing, f.serveFollowing)
+	m.HandleFunc(routeFeatured, f.serveFeatured)
+	m.HandleFunc(routeSharedInbox, f.inbox.ServeHTTP)
+	m.HandleFunc(routeActivity, f.serveActivity)
+	m.Handle(routeNodeInfo, newNodeInfoHandler(f))
 	return m
 }
 

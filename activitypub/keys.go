@@ -24,6 +24,7 @@ type actorKey struct {
 // keyring holds the site actors' signing keys, kept in the store and cached in memory once
 // loaded. It is safe for concurrent use.
 type keyring struct {
+	urls  urlLayout
 	store store.Keys
 	now   func() time.Time
 
@@ -53,12 +54,12 @@ func (kr *keyring) actorKey(ctx context.Context, actorID string) (actorKey, erro
 	if err != nil {
 		return actorKey{}, err
 	}
-	mk, err := signing.NewMultikey(actorID+"#"+edKeyName, actorID, ed.Public())
+	mk, err := signing.NewMultikey(kr.urls.edKey(actorID), actorID, ed.Public())
 	if err != nil {
 		return actorKey{}, fmt.Errorf("activitypub: key of %s: %w", actorID, err)
 	}
 	k := actorKey{
-		key:       signing.Key{ID: actorID + keyFragment, Signer: signer},
+		key:       signing.Key{ID: kr.urls.mainKey(actorID), Signer: signer},
 		publicPEM: string(pub),
 		ed:        signing.Key{ID: mk.ID, Signer: ed},
 		multikey:  mk,

@@ -63,7 +63,7 @@ func (f *Federation) Move(ctx context.Context, username, target string) error {
 		Actor:     vocab.Ref{IRI: actorID},
 		Object:    vocab.Ref{IRI: actorID},
 		Target:    vocab.Ref{IRI: target},
-		To:        vocab.Refs{{IRI: actorID + "/followers"}},
+		To:        vocab.Refs{{IRI: f.urls.followers(actorID)}},
 		Published: f.cfg.Now().UTC(),
 	}
 	body, err := json.Marshal(move)

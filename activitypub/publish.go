@@ -142,7 +142,7 @@ func checkArticle(urls urlLayout, a Article) error {
 	if !urls.local(a.URL) {
 		return invalid("Article.URL", "%q is not an absolute URL on %s", a.URL, urls.base)
 	}
-	if strings.HasPrefix(a.URL, urls.base+prefix+"/") {
+	if urls.inRoutes(a.URL) {
 		return invalid("Article.URL", "%q is inside fedsite's own %s/ routes", a.URL, prefix)
 	}
 	return checkRender(a)

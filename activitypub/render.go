@@ -184,7 +184,7 @@ func (f *Federation) renderArticle(actorID string, a Article) *vocab.Object {
 		URL:          vocab.Refs{{IRI: a.URL}},
 		Published:    a.Published.UTC().Truncate(time.Second),
 		To:           vocab.Refs{{IRI: vocab.PublicIRI}},
-		Cc:           vocab.Refs{{IRI: actorID + "/followers"}},
+		Cc:           vocab.Refs{{IRI: f.urls.followers(actorID)}},
 		MediaType:    "text/html",
 	}
 	body := ""
@@ -317,7 +317,7 @@ func (f *Federation) tagURL(tag string) string {
 	if f.cfg.TagURL != nil {
 		return f.cfg.TagURL(tag)
 	}
-	return f.urls.base + "/tags/" + url.PathEscape(strings.ToLower(tag))
+	return f.urls.tag(tag)
 }
 
 func imageAttachment(img Image) *vocab.Object {

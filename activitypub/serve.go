@@ -143,7 +143,7 @@ func (f *Federation) serveActivity(w http.ResponseWriter, r *http.Request) {
 // published there, and reports whether it answered. A URL with nothing published is left to the
 // site.
 func (f *Federation) serveSiteObject(w http.ResponseWriter, r *http.Request) bool {
-	id := f.urls.base + r.URL.RequestURI()
+	id := f.urls.requestURL(r.URL.RequestURI())
 	if _, err := f.cfg.Store.Object(r.Context(), id); errors.Is(err, store.ErrNotFound) {
 		return false
 	}
