@@ -84,11 +84,7 @@ func (f *Federation) unblock(ctx context.Context, b store.Block, by, field strin
 	if err != nil {
 		return err
 	}
-	err = f.cfg.Store.RemoveBlock(ctx, b.Target())
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("activitypub: unblock %s: %w", b.Target(), ErrNotFound)
-	}
-	if err != nil {
+	if err := f.cfg.Store.RemoveBlock(ctx, b.Target()); err != nil { // ErrNotFound when not blocked
 		return fmt.Errorf("activitypub: unblock %s: %w", b.Target(), err)
 	}
 	f.audit.record(ctx, store.AuditEntry{Actor: by, Action: "unblock", Object: b.Target()})

@@ -130,9 +130,8 @@ func (f *Federation) Delete(ctx context.Context, username, articleURL string) er
 		Type:      vocab.Types{"Delete"},
 		Actor:     vocab.Ref{IRI: actorID},
 		Published: now.Truncate(time.Second),
-		To:        vocab.Refs{{IRI: vocab.PublicIRI}},
-		Cc:        vocab.Refs{{IRI: f.urls.followers(actorID)}},
 	}
+	del.To, del.Cc = publicAddressing(f.urls.followers(actorID))
 	ts := tombstone(store.Object{ID: stored.ID, Type: stored.Type, Deleted: now})
 	ts.Context = nil
 	del.Object = vocab.Ref{Object: ts}
@@ -186,9 +185,8 @@ func (f *Federation) DeleteActor(ctx context.Context, username string) error {
 		Actor:     vocab.Ref{IRI: actorID},
 		Object:    vocab.Ref{IRI: actorID},
 		Published: now.Truncate(time.Second),
-		To:        vocab.Refs{{IRI: vocab.PublicIRI}},
-		Cc:        vocab.Refs{{IRI: f.urls.followers(actorID)}},
 	}
+	del.To, del.Cc = publicAddressing(f.urls.followers(actorID))
 	if err := f.send(ctx, del, actorID, actorID, ""); err != nil {
 		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
 	}
@@ -228,10 +226,7 @@ func (f *Federation) actorGone(ctx context.Context, actorID string) (bool, error
 // ErrNotFound otherwise.
 func (f *Federation) ownObject(ctx context.Context, actorID, id string) (store.Object, *vocab.Object, error) {
 	o, err := f.cfg.Store.Object(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return o, nil, fmt.Errorf("not published: %w", ErrNotFound)
-	}
-	if err != nil {
+	if err != nil { // ErrNotFound when it was never published
 		return o, nil, err
 	}
 	if !o.Deleted.IsZero() {

@@ -30,11 +30,8 @@ func (f *Federation) decideFollow(ctx context.Context, username, followerID stri
 	}
 	localID := f.urls.actor(a.Username)
 	r, err := f.cfg.Store.FollowRequest(ctx, localID, followerID)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("activitypub: follow request of %s to %s: %w", followerID, username, ErrNotFound)
-	}
-	if err != nil {
-		return fmt.Errorf("activitypub: follow request: %w", err)
+	if err != nil { // ErrNotFound when none is pending
+		return fmt.Errorf("activitypub: follow request of %s to %s: %w", followerID, username, err)
 	}
 	follow, err := vocab.Decode(r.Document)
 	if err != nil {

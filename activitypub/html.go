@@ -3,6 +3,8 @@ package activitypub
 import (
 	"html/template"
 	"strings"
+
+	"github.com/fedsite/fedsite/activitypub/vocab"
 )
 
 // This file holds helpers for the site's own HTML pages: the tags that let fediverse servers find
@@ -18,7 +20,7 @@ func (f *Federation) AlternateLink(objectURL string) template.HTML {
 	if !f.urls.local(objectURL) || !absHTTP(objectURL) {
 		return ""
 	}
-	return template.HTML(`<link rel="alternate" type="application/activity+json" href="` +
+	return template.HTML(`<link rel="alternate" type="` + vocab.MediaType + `" href="` +
 		template.HTMLEscapeString(objectURL) + `">`)
 }
 

@@ -6,19 +6,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/internal/mediatype"
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
 )
-
-// errForbidden reports an activity whose actor may not do what it asks, such as undoing someone
-// else's Follow or sending an object of another origin.
-var errForbidden = errors.New("activitypub: forbidden")
 
 // seenTTL is how long an activity id is remembered as processed. Senders retry for a few days at
 // most (Mastodon's Sidekiq schedule ends after about 3 days); a week covers that.
@@ -134,8 +130,8 @@ func (in *inbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot read body", http.StatusBadRequest)
 		return
 	}
-	if !jsonMediaType(r.Header.Get("Content-Type")) {
-		http.Error(w, "content type must be application/activity+json", http.StatusUnsupportedMediaType)
+	if !mediatype.IsJSON(r.Header.Get("Content-Type")) {
+		http.Error(w, "content type must be "+mediatype.Activity, http.StatusUnsupportedMediaType)
 		return
 	}
 	act, err := vocab.Decode(body)
@@ -210,7 +206,7 @@ func (in *inbox) refuse(w http.ResponseWriter, r *http.Request, act *vocab.Objec
 		status = http.StatusForbidden
 	case errors.As(err, &invalidErr):
 		status = http.StatusBadRequest
-	case errors.Is(err, errForbidden):
+	case errors.Is(err, errNotPermitted):
 		status = http.StatusForbidden
 	case errors.Is(err, ErrNotFound):
 		status = http.StatusNotFound
@@ -313,7 +309,7 @@ func (in *inbox) undo(ctx context.Context, req *inboxRequest) error {
 	actor := undo.Actor.ID()
 	if inner := undo.Object.Object; inner != nil && len(inner.Type) > 0 {
 		if inner.Actor.ID() != "" && inner.Actor.ID() != actor {
-			return fmt.Errorf("activitypub: undo of %s's %s by %s: %w", inner.Actor.ID(), inner.Type, actor, errForbidden)
+			return fmt.Errorf("activitypub: undo of %s's %s by %s: %w", inner.Actor.ID(), inner.Type, actor, errNotPermitted)
 		}
 		switch {
 		case inner.Type.Has("Like") || inner.Type.Has("Announce"):
@@ -342,21 +338,7 @@ func (in *inbox) undo(ctx context.Context, req *inboxRequest) error {
 		return fmt.Errorf("activitypub: undo: %w", err)
 	}
 	if fl.FollowerID != actor {
-		return fmt.Errorf("activitypub: undo of %s's follow by %s: %w", fl.FollowerID, actor, errForbidden)
+		return fmt.Errorf("activitypub: undo of %s's follow by %s: %w", fl.FollowerID, actor, errNotPermitted)
 	}
 	return in.unfollow(ctx, fl.ActorID, actor, fl.FollowID)
-}
-
-// jsonMediaType reports whether a Content-Type is one ActivityPub servers send. Mastodon does not
-// check it; GoToSocial requires it, so we keep to the JSON family and refuse the rest.
-func jsonMediaType(ct string) bool {
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return false
-	}
-	switch mt {
-	case "application/activity+json", "application/ld+json", "application/json":
-		return true
-	}
-	return false
 }

@@ -37,7 +37,7 @@ func (in *inbox) update(ctx context.Context, req *inboxRequest) error {
 		return fmt.Errorf("activitypub: update: %w", err)
 	}
 	if known.ActorID != act.Actor.ID() {
-		return fmt.Errorf("activitypub: update of %s's %s by %s: %w", known.ActorID, known.Kind, act.Actor.ID(), errForbidden)
+		return fmt.Errorf("activitypub: update of %s's %s by %s: %w", known.ActorID, known.Kind, act.Actor.ID(), errNotPermitted)
 	}
 	if known.Kind == store.InteractionMention {
 		return in.editMention(ctx, req, obj, known)
@@ -63,7 +63,7 @@ func (in *inbox) forgetPost(ctx context.Context, act *vocab.Object, id string) e
 	// The origin rules hold for a Delete; an Undo's embedded Create could name the site's own key
 	// of a mention (see mentionKey).
 	if known.ActorID != act.Actor.ID() || !sameOrigin(id, act.Actor.ID()) {
-		return fmt.Errorf("activitypub: delete of %s's %s by %s: %w", known.ActorID, known.Kind, act.Actor.ID(), errForbidden)
+		return fmt.Errorf("activitypub: delete of %s's %s by %s: %w", known.ActorID, known.Kind, act.Actor.ID(), errNotPermitted)
 	}
 	if known.Kind == store.InteractionMention {
 		return in.forgetMention(ctx, known)

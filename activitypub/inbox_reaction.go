@@ -63,7 +63,7 @@ func (in *inbox) undoReaction(ctx context.Context, actor, id string, inner *voca
 		return false, fmt.Errorf("activitypub: undo: %w", err)
 	}
 	if known.ActorID != actor {
-		return true, fmt.Errorf("activitypub: undo of %s's %s by %s: %w", known.ActorID, known.Kind, actor, errForbidden)
+		return true, fmt.Errorf("activitypub: undo of %s's %s by %s: %w", known.ActorID, known.Kind, actor, errNotPermitted)
 	}
 	if err := in.interactions.RemoveInteraction(ctx, known.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return true, fmt.Errorf("activitypub: undo %s: %w", id, err)

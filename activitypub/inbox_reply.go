@@ -235,7 +235,7 @@ func checkPost(obj *vocab.Object, author string) error {
 		return invalid("object", "a post needs an id")
 	}
 	if len(obj.AttributedTo) > 0 && !obj.AttributedTo.Has(author) {
-		return fmt.Errorf("activitypub: post %s attributed to %v sent by %s: %w", obj.ID, obj.AttributedTo.IDs(), author, errForbidden)
+		return fmt.Errorf("activitypub: post %s attributed to %v sent by %s: %w", obj.ID, obj.AttributedTo.IDs(), author, errNotPermitted)
 	}
 	return nil
 }

@@ -141,7 +141,7 @@ func (in *inbox) move(ctx context.Context, req *inboxRequest) error {
 	act := req.act
 	oldID, newID := act.Object.ID(), act.Target.ID()
 	if oldID != act.Actor.ID() {
-		return fmt.Errorf("activitypub: move of %s sent by %s: %w", oldID, act.Actor.ID(), errForbidden)
+		return fmt.Errorf("activitypub: move of %s sent by %s: %w", oldID, act.Actor.ID(), errNotPermitted)
 	}
 	if newID == "" || newID == oldID {
 		return invalid("target", "a Move needs a new account")
@@ -176,7 +176,7 @@ func (in *inbox) move(ctx context.Context, req *inboxRequest) error {
 		AlsoKnownAs vocab.Refs `json:"alsoKnownAs"`
 	}
 	if err := json.Unmarshal(body, &aka); err != nil || !aka.AlsoKnownAs.Has(oldID) {
-		return fmt.Errorf("activitypub: move to %s, which does not name %s in alsoKnownAs: %w", newID, oldID, errForbidden)
+		return fmt.Errorf("activitypub: move to %s, which does not name %s in alsoKnownAs: %w", newID, oldID, errNotPermitted)
 	}
 	if !doc.IsActor() || doc.Inbox == "" {
 		return invalid("target", "%s is not an actor with an inbox", newID)

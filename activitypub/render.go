@@ -183,10 +183,9 @@ func (f *Federation) renderArticle(actorID string, a Article) *vocab.Object {
 		AttributedTo: vocab.Refs{{IRI: actorID}},
 		URL:          vocab.Refs{{IRI: a.URL}},
 		Published:    a.Published.UTC().Truncate(time.Second),
-		To:           vocab.Refs{{IRI: vocab.PublicIRI}},
-		Cc:           vocab.Refs{{IRI: f.urls.followers(actorID)}},
 		MediaType:    "text/html",
 	}
+	o.To, o.Cc = publicAddressing(f.urls.followers(actorID))
 	body := ""
 	if mode != ModeNote {
 		body = sanitize(a.Content)
@@ -458,4 +457,11 @@ func splitHandle(h string) (user, host string, ok bool) {
 func absHTTP(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+}
+
+// publicAddressing is the addressing of what a site actor publishes: to the public, cc its
+// followers collection, the addressing Mastodon needs to show a post on public timelines. Each call
+// returns new slices, which the caller may extend.
+func publicAddressing(followers string) (to, cc vocab.Refs) {
+	return vocab.Refs{{IRI: vocab.PublicIRI}}, vocab.Refs{{IRI: followers}}
 }

@@ -42,11 +42,11 @@ func fail(log *slog.Logger, w http.ResponseWriter, r *http.Request, what string,
 	http.Error(w, "internal error", http.StatusInternalServerError)
 }
 
-// notFoundOr answers 404 for ErrNotFound (from the site or the store), 400 for a page cursor the
+// notFoundOr answers 404 for ErrNotFound (from the site or the store, one sentinel), 400 for a page cursor the
 // store did not issue, and 500 otherwise.
 func notFoundOr(log *slog.Logger, w http.ResponseWriter, r *http.Request, what string, err error) {
 	switch {
-	case errors.Is(err, ErrNotFound) || errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, ErrNotFound):
 		http.Error(w, "not found", http.StatusNotFound)
 	case errors.Is(err, store.ErrBadCursor):
 		http.Error(w, "bad page cursor", http.StatusBadRequest)
