@@ -44,7 +44,7 @@ func (f *Federation) newEngine() (*delivery.Engine, error) {
 }
 
 func (f *Federation) deliveryKey(ctx context.Context, actorID string) (signing.Key, error) {
-	k, err := f.actorKey(ctx, actorID)
+	k, err := f.keys.actorKey(ctx, actorID)
 	return k.key, err
 }
 

@@ -12,12 +12,12 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fedsite/fedsite/internal/mediatype"
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
 )
 
 // mediaType is the Content-Type of deliveries.
-const mediaType = "application/activity+json"
 
 // fanOut reads one page of follower inboxes and, in one atomic Ack, replaces itself with the
 // page job that delivers to them and the fan-out job of the next page.
@@ -388,8 +388,8 @@ func (e *Engine) post(ctx context.Context, inbox string, key signing.Key, doc []
 	if err != nil {
 		return 0, 0, fmt.Errorf("delivery: %w", err)
 	}
-	req.Header.Set("Content-Type", mediaType)
-	req.Header.Set("Accept", mediaType)
+	req.Header.Set("Content-Type", mediatype.Activity)
+	req.Header.Set("Accept", mediatype.Activity)
 	req.Header.Set("User-Agent", e.cfg.UserAgent)
 	client, err := e.client(key)
 	if err != nil {
