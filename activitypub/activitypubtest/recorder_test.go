@@ -16,8 +16,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// newsActors is a site with one actor, @news.
-var newsActors = activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
+// siteActors is a site with one actor, @news.
+var siteActors = activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
 	if name != "news" {
 		return nil, activitypub.ErrNotFound
 	}
@@ -29,7 +29,7 @@ const articleURL = activitypubtest.BaseURL + "/articles/bridge"
 // newSite builds a Federation with the kit and stops it when the test ends.
 func newSite(t *testing.T, configure ...func(*activitypub.Config)) (*activitypub.Federation, *activitypubtest.Recorder) {
 	t.Helper()
-	fed, rec, err := activitypubtest.NewFederation(newsActors, configure...)
+	fed, rec, err := activitypubtest.NewFederation(siteActors, configure...)
 	if err != nil {
 		t.Fatal(err)
 	}
