@@ -315,26 +315,34 @@ func (a *Account) newID(kind string) string {
 	return a.id + "/" + kind + "/" + strconv.Itoa(a.seq)
 }
 
-// serveActor serves the account's actor document, as Mastodon shapes one.
+// serveActor serves the account's actor document.
 func (a *Account) serveActor(w http.ResponseWriter, _ *http.Request) {
-	pub, err := signing.EncodePublicKey(&a.key.PublicKey)
+	doc, err := actorDocument(a.id, a.name, a.SharedInbox(), &a.key.PublicKey)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	doc := map[string]any{
-		"@context":          []string{vocab.ContextActivityStreams, vocab.ContextSecurity},
-		"id":                a.id,
-		"type":              "Person",
-		"preferredUsername": a.name,
-		"inbox":             a.Inbox(),
-		"outbox":            a.id + "/outbox",
-		"followers":         a.id + "/followers",
-		"endpoints":         map[string]string{"sharedInbox": a.SharedInbox()},
-		"publicKey":         map[string]string{"id": a.id + "#main-key", "owner": a.id, "publicKeyPem": string(pub)},
-	}
 	w.Header().Set("Content-Type", vocab.MediaType)
 	json.NewEncoder(w).Encode(doc)
+}
+
+// actorDocument returns the document of a Person at id, as Mastodon shapes one: its inbox at
+// id/inbox, its followers at id/followers, its key at id#main-key.
+func actorDocument(id, name, sharedInbox string, key *rsa.PublicKey) (map[string]any, error) {
+	pub, err := signing.EncodePublicKey(key)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{
+		"@context":          []string{vocab.ContextActivityStreams, vocab.ContextSecurity},
+		"id":                id,
+		"type":              "Person",
+		"preferredUsername": name,
+		"inbox":             id + "/inbox",
+		"followers":         id + "/followers",
+		"endpoints":         map[string]string{"sharedInbox": sharedInbox},
+		"publicKey":         map[string]string{"id": id + "#main-key", "owner": id, "publicKeyPem": string(pub)},
+	}, nil
 }
 
 // handleName returns the last path segment of an actor IRI, its username on fedsite.

@@ -47,7 +47,7 @@ type Recorder struct {
 	// pending holds the deliveries answered whose outcome the engine has not recorded yet, by
 	// activity id and inbox (see Settle).
 	pending map[[2]string]bool
-	depth   store.Queue // the site's queue, watched (see Settle); nil when none is
+	queue   store.Queue // the site's queue, watched (see Settle); nil when none is
 	stop    func()      // stops the Run that NewFederation started
 }
 
@@ -124,7 +124,7 @@ func (r *Recorder) Configure(cfg *activitypub.Config) {
 		cfg.Store = s
 		if cfg.Queue == nil {
 			r.mu.Lock()
-			r.depth = s
+			r.queue = s
 			r.mu.Unlock()
 		}
 	}
@@ -180,20 +180,23 @@ func (r *Recorder) WaitFor(ctx context.Context, pred func(Delivery) bool) (Deliv
 // running, and the delivery engine has recorded the outcome of every delivery the Recorder
 // answered. Deliveries waiting for a later retry are not waited for. After Settle, Sent lists
 // everything the site sent so far and Federation.DeliveryStatus agrees with it, so a test can
-// check what was not sent. It needs the Store (or Queue) that Configure wrapped, and returns an
-// error when ctx ends first (after [WaitTimeout] when ctx has no deadline).
+// check what was not sent. For an inbox that answered 404 or 410 to a fan-out (Publish, Update,
+// Delete), its followers are removed and Config.OnFollowersGone has returned by then; for one
+// that answered so to a retry or an Accept, that may still be under way. Settle
+// watches the Store that Configure wrapped: with a Config.Queue set apart it returns an error. It
+// returns an error when ctx ends first (after [WaitTimeout] when ctx has no deadline).
 func (r *Recorder) Settle(ctx context.Context) error {
 	r.mu.Lock()
-	depth := r.depth
+	queue := r.queue
 	r.mu.Unlock()
-	if depth == nil {
+	if queue == nil {
 		return errors.New("activitypubtest: settle: no queue to watch: wire the Recorder with Configure, over a Config.Store that holds the queue")
 	}
 	ctx, cancel := withWaitTimeout(ctx)
 	defer cancel()
 	for {
 		changed := r.log.next()
-		d, err := depth.Depth(ctx)
+		d, err := queue.Depth(ctx)
 		if err != nil {
 			return fmt.Errorf("activitypubtest: settle: %w", err)
 		}

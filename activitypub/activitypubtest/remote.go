@@ -140,21 +140,10 @@ func (r *Remote) serveActor(w http.ResponseWriter, _ *http.Request) {
 	if contentType == "" {
 		contentType = vocab.MediaType
 	}
-	pub, err := signing.EncodePublicKey(&key.PublicKey)
+	doc, err := actorDocument(r.ActorID(), r.name, r.srv.URL+"/inbox", &key.PublicKey)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
-	}
-	id := r.ActorID()
-	doc := map[string]any{
-		"@context":          []string{vocab.ContextActivityStreams, vocab.ContextSecurity},
-		"id":                id,
-		"type":              "Person",
-		"preferredUsername": r.name,
-		"inbox":             id + "/inbox",
-		"followers":         id + "/followers",
-		"endpoints":         map[string]string{"sharedInbox": r.srv.URL + "/inbox"},
-		"publicKey":         map[string]string{"id": id + "#main-key", "owner": id, "publicKeyPem": string(pub)},
 	}
 	if movedTo != "" {
 		doc["movedTo"] = movedTo
