@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -289,5 +290,31 @@ func TestWaitForDeadline(t *testing.T) {
 	}
 	if err := rec.Settle(ctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("Settle with a job left and a cancelled context: %v", err)
+	}
+}
+
+// TestSettleWaitsForRecords answers the Accept of a Follow, a single deliver job, with 500: the
+// engine puts the job back before it records the delivery as retrying, and Settle waits for the
+// record, so the status read after it shows the retry.
+func TestSettleWaitsForRecords(t *testing.T) {
+	fed, rec := newSite(t)
+	for i := range 3 {
+		a := rec.NewAccount("reader" + strconv.Itoa(i))
+		rec.Respond(a.Inbox(), http.StatusInternalServerError)
+		f, err := a.Follow(t.Context(), fed.ActorID("news"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		accept := activitypubtest.Delivered(t, rec, "Accept", f.ID)
+		if err := rec.Settle(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		st, err := fed.DeliveryStatus(t.Context(), accept.Activity.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Total != (delivery.Counts{Retrying: 1}) {
+			t.Fatalf("status of the Accept after Settle = %+v, want 1 retrying", st.Total)
+		}
 	}
 }
