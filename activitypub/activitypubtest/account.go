@@ -25,9 +25,10 @@ const DefaultHost = "social.example"
 // host's shared inbox https://{host}/inbox, where the site's deliveries to it are recorded. Its
 // methods sign activities with its key, as a fediverse server does, and post them to the site's
 // real inbox handler in-process; an answer other than 2xx is an [*InboxError]. Like a real
-// server, it finds where to post by fetching documents from the site: a Follow, a mention or a
-// direct message goes to the site actor's inbox, a reply, Like, Announce or Flag to the shared
-// inbox of the object's author, an Undo or Delete where the activity it takes back went.
+// server, it finds where to post by fetching documents from the site, signed: a Follow goes to
+// the site actor's own inbox; a reply, mention, direct message, Like, Announce or Flag to the
+// shared inbox of the actor it is for (an object's author); an Undo or Delete where what it takes
+// back went.
 //
 // An Account is safe for concurrent use.
 type Account struct {
