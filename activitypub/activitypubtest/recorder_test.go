@@ -232,19 +232,40 @@ func TestInbound(t *testing.T) {
 	}
 }
 
-// TestInboxRefusal checks that the site's refusals reach the test as an *InboxError: a block
-// answers 403 and the account's Follow is not kept.
+// TestInboxRefusal checks that the site's refusals reach the test as an *InboxError, its real
+// checks applying to what Accounts send: a blocked server's Follow is refused (403) and not kept,
+// and an activity signed by another actor than its own is refused (401).
 func TestInboxRefusal(t *testing.T) {
 	fed, rec := newSite(t)
 	ctx := t.Context()
 	if err := fed.BlockDomain(ctx, "spam.example", "test", "spam"); err != nil {
 		t.Fatal(err)
 	}
-	_, err := rec.NewAccount("x@spam.example").Follow(ctx, fed.ActorID("news"))
-	if ie, ok := errors.AsType[*activitypubtest.InboxError](err); !ok || ie.Status != http.StatusForbidden {
-		t.Fatalf("Follow from a blocked server: %v, want a 403 InboxError", err)
+	carol, dan := rec.NewAccount("carol"), rec.NewAccount("dan")
+	tests := []struct {
+		name   string
+		send   func() error
+		status int
+	}{
+		{"blocked server", func() error { _, err := rec.NewAccount("x@spam.example").Follow(ctx, fed.ActorID("news")); return err }, http.StatusForbidden},
+		{"forged actor", func() error {
+			_, err := carol.Send(ctx, activitypubtest.BaseURL+"/ap/inbox", &vocab.Object{Type: vocab.Types{"Follow"},
+				Actor: vocab.Ref{IRI: dan.ID()}, Object: vocab.Ref{IRI: fed.ActorID("news")}})
+			return err
+		}, http.StatusUnauthorized},
 	}
-	activitypubtest.NotFederated(t, rec, fed.ActorID("news"))
+	for _, tt := range tests {
+		err := tt.send()
+		if ie, ok := errors.AsType[*activitypubtest.InboxError](err); !ok || ie.Status != tt.status {
+			t.Errorf("%s: %v, want an InboxError with status %d", tt.name, err, tt.status)
+		}
+	}
+	if err := rec.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if sent := rec.Sent(); len(sent) != 0 {
+		t.Errorf("the site answered refused follows: %+v", sent)
+	}
 }
 
 // TestRecorderChecksSignatures posts deliveries to the Recorder that a real server refuses: one
