@@ -105,29 +105,27 @@ func NewFederation(actors activitypub.ActorSource, configure ...func(*activitypu
 // Configure wires the Recorder into cfg, as a configure function: it sets cfg.Client to a client
 // over the Recorder and wraps cfg.Store so that [Recorder.Settle] sees the delivery engine's
 // progress (a Config.Queue set apart from the Store is not watched); everything else is left as
-// it is. It reads cfg.BaseURL, to
-// know the site's host, and cfg.Now, to date the Accounts' signatures, so call it after setting
-// those.
+// it is. It reads cfg.BaseURL, to know the site's host, and cfg.Now, to date the Accounts'
+// signatures, so call it after setting those.
 func (r *Recorder) Configure(cfg *activitypub.Config) {
-	u, err := url.Parse(cfg.BaseURL)
+	cfg.Client = r.client
+	var queue store.Queue
+	if cfg.Store != nil {
+		s := wrapStore(cfg.Store, r)
+		cfg.Store = s
+		if cfg.Queue == nil {
+			queue = s
+		}
+	}
 	r.mu.Lock()
-	if err == nil {
+	defer r.mu.Unlock()
+	if u, err := url.Parse(cfg.BaseURL); err == nil {
 		r.siteHost = u.Host
 	}
 	if cfg.Now != nil {
 		r.now = cfg.Now
 	}
-	r.mu.Unlock()
-	cfg.Client = r.client
-	if cfg.Store != nil {
-		s := wrapStore(cfg.Store, r)
-		cfg.Store = s
-		if cfg.Queue == nil {
-			r.mu.Lock()
-			r.queue = s
-			r.mu.Unlock()
-		}
-	}
+	r.queue = queue
 }
 
 // ServeSite makes the Recorder answer requests for the site's host with site: the Federation's
