@@ -21,8 +21,18 @@ type Config struct {
 	// Actors tells fedsite which of the site's actors exist. Required.
 	Actors ActorSource
 
-	// Store keeps followers, published objects, keys and caches. Required.
-	Store store.Store
+	// Store keeps the site's federation state: followers, published objects and outboxes, keys,
+	// remote actors, received interactions, follow requests and blocks. It may be the site's own
+	// database behind a [store.Site] it implements. Audit entries go to it when it implements
+	// store.Audit. Required.
+	Store store.Site
+
+	// Delivery keeps the delivery queue, the per-inbox delivery records and the per-host circuit
+	// breaker state, durably, for every instance sharing it. Set it to run delivery on another
+	// backend than Store, such as Redis Streams (store/redisstore) or SQLite (store/sqlstore)
+	// beside a Store over the site's own database. Default: Store, when it also implements
+	// store.Delivery, as every adapter in fedsite does; New fails without either.
+	Delivery store.Delivery
 
 	// Client sends every outgoing request: actor and key fetches (signed by the instance actor) and
 	// deliveries (signed by the publishing actor). Its Transport is the base the signatures are added
@@ -39,11 +49,6 @@ type Config struct {
 
 	// MaxBodyBytes caps incoming inbox bodies and fetched documents. Default: 1 MiB, as Mastodon.
 	MaxBodyBytes int64
-
-	// Queue holds the delivery jobs, durably, for every instance sharing it. Default: Store's own
-	// queue. Set it to share deliveries through another backend, such as Redis Streams
-	// (store/redisstore) beside a SQLite or PostgreSQL Store.
-	Queue store.Queue
 
 	// DeliveryWorkers is how many deliveries Run sends at once. Most of a delivery's time is the
 	// round trip to the remote server, so it takes many at once to keep up with signing: at 100 ms
@@ -72,8 +77,7 @@ type Config struct {
 
 	// BreakerThreshold is how many consecutive failed deliveries to a host open its circuit
 	// breaker, which holds its deliveries (without using up attempts) until a probe succeeds. The
-	// state is kept in Store when it implements store.Hosts, so every instance shares it. -1
-	// disables the breaker. Default: 10.
+	// state is kept in Delivery, so every instance shares it. -1 disables the breaker. Default: 10.
 	BreakerThreshold int
 
 	// BreakerCooldown is how long a host's breaker first stays open; it doubles after each failed

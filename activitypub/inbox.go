@@ -366,7 +366,7 @@ func (f *Federation) audit(ctx context.Context, e store.AuditEntry) {
 	if e.Time.IsZero() {
 		e.Time = f.cfg.Now()
 	}
-	if err := f.cfg.Store.AppendAudit(ctx, e); err != nil {
+	if err := store.AppendAudit(ctx, f.cfg.Store, e); err != nil {
 		f.log.LogAttrs(ctx, slog.LevelWarn, "activitypub: audit", slog.Any("err", err))
 	}
 }
