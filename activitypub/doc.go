@@ -35,8 +35,8 @@
 //
 // # Delivery
 //
-// Publish stores the activity, queues one fan-out job in Config.Delivery (by default the Store's
-// durable queue) and returns; [Federation.Run], in this process or any other sharing the queue,
+// Publish stores the activity, queues one fan-out job in Config.DeliveryStore (by default the
+// Store's durable queue) and returns; [Federation.Run], in this process or any other sharing the queue,
 // delivers it to every distinct inbox of the actor's followers (shared inboxes preferred), signing
 // each request with the actor's key, retrying with backoff and pruning followers whose inbox is
 // gone (package delivery). Run must be running somewhere for anything to be delivered.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub"
+	"github.com/fedsite/fedsite/activitypub/delivery"
 	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/memstore"
@@ -113,7 +114,7 @@ func TestFederationWiresEngine(t *testing.T) {
 		site, apart := memstore.New(), memstore.New()
 		s := newSiteWith(t, site, func(c *activitypub.Config) {
 			c.Store = siteOnly{site} // the site's own database: site state, nothing optional
-			c.Delivery = apart
+			c.DeliveryStore = apart
 		})
 		in := &scriptedInbox{answer: func(string, int) int { return http.StatusAccepted }}
 		followed(t, s, in)
@@ -144,9 +145,9 @@ func TestFederationWiresEngine(t *testing.T) {
 	t.Run("a failing host opens its breaker", func(t *testing.T) {
 		st := memstore.New()
 		s := newSiteWith(t, st, func(c *activitypub.Config) {
-			c.BreakerThreshold = 2
-			c.BreakerCooldown = time.Hour
-			c.DeliveryAttempts = 1
+			c.Delivery.BreakerThreshold = 2
+			c.Delivery.BreakerCooldown = time.Hour
+			c.Delivery.Retry = delivery.Backoff{Attempts: 1}
 		})
 		in := &scriptedInbox{answer: func(typ string, _ int) int {
 			if typ == "Accept" {
@@ -167,7 +168,7 @@ func TestFederationWiresEngine(t *testing.T) {
 	})
 
 	t.Run("a Delete waits behind its retrying Create", func(t *testing.T) {
-		s := newSiteWith(t, memstore.New(), func(c *activitypub.Config) { c.DeliveryBackoff = 300 * time.Millisecond })
+		s := newSiteWith(t, memstore.New(), func(c *activitypub.Config) { c.Delivery.Retry = delivery.Backoff{Base: 300 * time.Millisecond} })
 		in := &scriptedInbox{answer: func(typ string, before int) int {
 			if typ == "Create" && before == 0 {
 				return http.StatusServiceUnavailable // the first attempt fails; the retry waits the backoff

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fedsite/fedsite/internal/inboxfleet"
+	"github.com/fedsite/fedsite/internal/testbed/inboxfleet"
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/memstore"
@@ -35,7 +35,7 @@ func BenchmarkFanOut(b *testing.B) {
 		Keys: func(context.Context, string) (signing.Key, error) {
 			return signing.Key{ID: testActor + "#main-key", Signer: key}, nil
 		},
-		Client: inboxfleet.Client(fleet.Addr(), 64), PollInterval: 5 * time.Millisecond})
+		Client: inboxfleet.Client(fleet.Addr(), 64), Options: Options{PollInterval: 5 * time.Millisecond}})
 	if err != nil {
 		b.Fatal(err)
 	}

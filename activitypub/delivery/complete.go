@@ -17,9 +17,9 @@ const maxBatch = 64
 // record (SQLite writes its WAL and takes its locks at each) then commit many deliveries at once:
 // without the wait a busy Run's flushes carried under 3 deliveries each on SQLite — 3,569 commits
 // for 10,000 deliveries — and the fan-out reached 72–74% of the signing rate, against 74–78% with
-// it (internal/deliverybench -store sqlite). A store whose flushes cost next to nothing (memstore)
-// waits next to nothing, so few workers are not held back. The wait delays only the ack of a
-// delivery already made.
+// it (internal/testbed/deliverybench -store sqlite). A store whose flushes cost next to nothing
+// (memstore) waits next to nothing, so few workers are not held back. The wait delays only the ack
+// of a delivery already made.
 const (
 	gatherFactor = 4
 	gatherWindow = 5 * time.Millisecond

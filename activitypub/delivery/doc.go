@@ -93,7 +93,7 @@
 // # Circuit breaker
 //
 // Consecutive failures per host are counted in [store.Hosts], so every instance sees them. After
-// Config.BreakerThreshold of them the host's breaker opens: its deliveries are put back in the queue until
+// Options.BreakerThreshold of them the host's breaker opens: its deliveries are put back in the queue until
 // the breaker's time ends, without counting as attempts. Then one delivery probes the host; success
 // closes the breaker, failure opens it again for twice as long, up to 12 h. The breaker thus only
 // ever moves a delivery's attempts later than its retry schedule: it never fails one, nor gives it

@@ -59,11 +59,13 @@ func newEnv(t *testing.T, edit func(*Config)) *env {
 		Keys: func(context.Context, string) (signing.Key, error) {
 			return signing.Key{ID: testActor + "#main-key", Signer: testKey()}, nil
 		},
-		OnGone:         func(_ context.Context, _ string, fs []store.Follower) { e.gone <- fs },
-		PollInterval:   10 * time.Millisecond,
-		RequestTimeout: 2 * time.Second,
-		LeaseTimeout:   10 * time.Second,
-		Retry:          Backoff{Base: 10 * time.Millisecond, Max: 50 * time.Millisecond, Attempts: 3},
+		OnGone: func(_ context.Context, _ string, fs []store.Follower) { e.gone <- fs },
+		Options: Options{
+			PollInterval:   10 * time.Millisecond,
+			RequestTimeout: 2 * time.Second,
+			LeaseTimeout:   10 * time.Second,
+			Retry:          Backoff{Base: 10 * time.Millisecond, Max: 50 * time.Millisecond, Attempts: 3},
+		},
 	}
 	if edit != nil {
 		edit(&cfg)

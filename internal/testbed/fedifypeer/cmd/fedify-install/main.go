@@ -8,7 +8,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/fedsite/fedsite/internal/fedifypeer"
+	"github.com/fedsite/fedsite/internal/testbed/fedifypeer"
 )
 
 func main() {

@@ -8,7 +8,7 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/fedsite/fedsite/internal/inboxbench"
+	"github.com/fedsite/fedsite/internal/testbed/inboxbench"
 )
 
 func main() {

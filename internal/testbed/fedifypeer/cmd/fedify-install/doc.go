@@ -5,7 +5,7 @@
 //
 // Usage:
 //
-//	go run ./internal/fedifypeer/cmd/fedify-install [-cache DIR] [-timeout 10m] [-start]
+//	go run ./internal/testbed/fedifypeer/cmd/fedify-install [-cache DIR] [-timeout 10m] [-start]
 //
 // Without -cache it uses $FEDSITE_FEDIFY_CACHE, else the user cache
 // directory. With -start it also starts the peer once, reports how long

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fedsite/fedsite/internal/fedifypeer"
+	"github.com/fedsite/fedsite/internal/testbed/fedifypeer"
 )
 
 // TestPeerActorDocument fetches the peer's actor as ActivityPub JSON.

@@ -12,6 +12,6 @@
 //
 // Run it with
 //
-//	go test -run '^$' -bench . -benchtime 5s ./internal/inboxbench
-//	go run ./internal/inboxbench/cmd/inboxbench -d 10s -c 64
+//	go test -run '^$' -bench . -benchtime 5s ./internal/testbed/inboxbench
+//	go run ./internal/testbed/inboxbench/cmd/inboxbench -d 10s -c 64
 package inboxbench

@@ -6,7 +6,7 @@ import (
 	"log"
 	"time"
 
-	"github.com/fedsite/fedsite/internal/fedifypeer"
+	"github.com/fedsite/fedsite/internal/testbed/fedifypeer"
 )
 
 // ExampleStart shows a test driving the peer. It has no Output line, so

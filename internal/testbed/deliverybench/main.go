@@ -29,7 +29,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/fedsite/fedsite/activitypub/delivery"
-	"github.com/fedsite/fedsite/internal/inboxfleet"
+	"github.com/fedsite/fedsite/internal/testbed/inboxfleet"
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/memstore"
@@ -197,11 +197,9 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 		Keys: func(context.Context, string) (signing.Key, error) {
 			return signing.Key{ID: actorID + "#main-key", Signer: key}, nil
 		},
-		Client:       client,
-		Logger:       slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Workers:      o.workers,
-		PerHost:      o.perHost,
-		PollInterval: 20 * time.Millisecond,
+		Client:  client,
+		Logger:  slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Options: delivery.Options{Workers: o.workers, PerHost: o.perHost, PollInterval: 20 * time.Millisecond},
 	})
 	if err != nil {
 		return r, err
