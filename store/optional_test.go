@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -82,5 +84,56 @@ func TestAckBatchFallback(t *testing.T) {
 				t.Errorf("records %+v, %v; want %d", p.Items, err, tt.wantRecs)
 			}
 		})
+	}
+}
+
+// siteOnly hides every optional capability of the site store it holds.
+type siteOnly struct{ store.Site }
+
+// TestCountFallbacks checks that the counting helpers give, by walking pages, what the adapter's
+// own counters give, over more items than one page of the walk holds.
+func TestCountFallbacks(t *testing.T) {
+	ctx := t.Context()
+	const actor, article, n = "https://news.example/ap/users/news", "https://news.example/articles/1", 1203
+	m := memstore.New()
+	for i := range n {
+		id := fmt.Sprintf("https://r%d.example/users/u", i)
+		if err := m.AddFollower(ctx, store.Follower{ActorID: actor, FollowerID: id, Inbox: id + "/inbox"}); err != nil {
+			t.Fatal(err)
+		}
+		act := fmt.Sprintf("https://news.example/ap/activities/%d", i)
+		if err := m.AppendOutbox(ctx, store.Object{ID: act, ActorID: actor, Type: "Create", Document: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.AddInteraction(ctx, store.Interaction{ID: id + "/likes/1", Kind: store.InteractionLike, ObjectID: article, ActorID: id}); err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			if _, err := m.AddInteraction(ctx, store.Interaction{ID: id + "/replies/1", Kind: store.InteractionReply, ObjectID: article, ActorID: id, Document: []byte(`{}`)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	s := siteOnly{m}
+	if _, ok := store.Site(s).(store.FollowerCounter); ok {
+		t.Fatal("siteOnly offers a counter: the fallback is not tested")
+	}
+	for _, c := range []struct {
+		name      string
+		got, want func() (int, error)
+	}{
+		{"followers", func() (int, error) { return store.CountFollowers(ctx, s, actor) }, func() (int, error) { return m.CountFollowers(ctx, actor) }},
+		{"outbox", func() (int, error) { return store.CountOutbox(ctx, s, actor) }, func() (int, error) { return m.CountOutbox(ctx, actor) }},
+	} {
+		got, err := c.got()
+		want, werr := c.want()
+		if err != nil || werr != nil || got != want || got != n {
+			t.Errorf("%s: fallback %d, %v; counter %d, %v; want %d", c.name, got, err, want, werr, n)
+		}
+	}
+	got, err := store.CountInteractions(ctx, s, article)
+	want, werr := m.CountInteractions(ctx, article)
+	if err != nil || werr != nil || !maps.Equal(got, want) || got[store.InteractionLike] != n {
+		t.Errorf("interactions: fallback %v, %v; counter %v, %v", got, err, want, werr)
 	}
 }
