@@ -8,9 +8,10 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// auditLog appends the entries of what the site and remote servers did to the audit store.
+// auditLog appends the entries of what the site and remote servers did to the site store, when
+// it keeps an audit log (see store.AppendAudit).
 type auditLog struct {
-	store store.Audit
+	store store.Site
 	now   func() time.Time
 	log   *slog.Logger
 }
@@ -21,7 +22,7 @@ func (a auditLog) record(ctx context.Context, e store.AuditEntry) {
 	if e.Time.IsZero() {
 		e.Time = a.now()
 	}
-	if err := a.store.AppendAudit(ctx, e); err != nil {
+	if err := store.AppendAudit(ctx, a.store, e); err != nil {
 		a.log.LogAttrs(ctx, slog.LevelWarn, "activitypub: audit", slog.Any("err", err))
 	}
 }

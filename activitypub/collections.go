@@ -22,7 +22,7 @@ type collectionPage struct {
 
 func (f *Federation) serveOutbox(w http.ResponseWriter, r *http.Request) {
 	f.serveCollection(w, r, f.urls.outbox,
-		func(actorID string) (int, error) { return f.cfg.Store.CountOutbox(r.Context(), actorID) },
+		func(actorID string) (int, error) { return store.CountOutbox(r.Context(), f.cfg.Store, actorID) },
 		func(actorID, cursor string) (collectionPage, error) {
 			p, err := f.cfg.Store.OutboxPage(r.Context(), actorID, cursor, f.cfg.PageSize)
 			if err != nil {
@@ -46,7 +46,7 @@ func (f *Federation) serveOutbox(w http.ResponseWriter, r *http.Request) {
 
 func (f *Federation) serveFollowers(w http.ResponseWriter, r *http.Request) {
 	f.serveCollection(w, r, f.urls.followers,
-		func(actorID string) (int, error) { return f.cfg.Store.CountFollowers(r.Context(), actorID) },
+		func(actorID string) (int, error) { return store.CountFollowers(r.Context(), f.cfg.Store, actorID) },
 		func(actorID, cursor string) (collectionPage, error) {
 			p, err := f.cfg.Store.FollowersPage(r.Context(), actorID, cursor, f.cfg.PageSize)
 			if err != nil {

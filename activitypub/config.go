@@ -21,8 +21,18 @@ type Config struct {
 	// Actors tells fedsite which of the site's actors exist. Required.
 	Actors ActorSource
 
-	// Store keeps followers, published objects, keys and caches. Required.
-	Store store.Store
+	// Store keeps the site's federation state: followers, published objects and outboxes, keys,
+	// remote actors, received interactions, follow requests and blocks. It may be the site's own
+	// database behind a [store.Site] it implements. Audit entries go to it when it implements
+	// store.Audit. Required.
+	Store store.Site
+
+	// DeliveryStore keeps the delivery queue, the per-inbox delivery records and the per-host
+	// circuit breaker state, durably, for every instance sharing it. Set it to run delivery on another
+	// backend than Store, such as Redis Streams (store/redisstore) or SQLite (store/sqlstore)
+	// beside a Store over the site's own database. Default: Store, when it also implements
+	// store.Delivery, as every adapter in fedsite does; New fails without either.
+	DeliveryStore store.Delivery
 
 	// Client sends every outgoing request: actor and key fetches (signed by the instance actor) and
 	// deliveries (signed by the publishing actor). Its Transport is the base the signatures are added
@@ -40,15 +50,10 @@ type Config struct {
 	// MaxBodyBytes caps incoming inbox bodies and fetched documents. Default: 1 MiB, as Mastodon.
 	MaxBodyBytes int64
 
-	// Queue holds the delivery jobs, durably, for every instance sharing it. Default: Store's own
-	// queue. Set it to share deliveries through another backend, such as Redis Streams
-	// (store/redisstore) beside a SQLite or PostgreSQL Store.
-	Queue store.Queue
-
 	// Delivery tunes the delivery engine that Run drives: how many deliveries go out at once, in
 	// all and per host, the request timeout, the retry policy and the per-host circuit breaker,
-	// whose state is kept in Store when it implements store.Hosts, so that every instance shares
-	// it. Default: the zero [delivery.Options], every field its documented default.
+	// whose state is kept in DeliveryStore, so that every instance shares it. Default: the zero
+	// [delivery.Options], every field its documented default.
 	Delivery delivery.Options
 
 	// OnFollowersGone is told about removed followers, once per delivery inbox: those behind an

@@ -270,7 +270,7 @@ func (f *Federation) formerInboxes(ctx context.Context, actorID, objectID string
 	set := make(map[string]bool)
 	cursor := ""
 	for {
-		p, err := f.cfg.Store.DeliveriesPage(ctx, objectID, cursor, inboxPageSize)
+		p, err := f.cfg.DeliveryStore.DeliveriesPage(ctx, objectID, cursor, inboxPageSize)
 		if err != nil {
 			return nil, nil, err
 		}

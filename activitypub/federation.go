@@ -10,6 +10,7 @@ import (
 
 	"github.com/fedsite/fedsite/activitypub/delivery"
 	"github.com/fedsite/fedsite/signing"
+	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/webfinger"
 )
 
@@ -38,6 +39,15 @@ func New(cfg Config) (*Federation, error) {
 	}
 	if cfg.Store == nil {
 		return nil, invalid("Config.Store", "required")
+	}
+	if cfg.DeliveryStore == nil {
+		// The one place that finds the delivery state in the site store: from here on the two
+		// are separate values, even when they are one store.
+		d, ok := cfg.Store.(store.Delivery)
+		if !ok {
+			return nil, invalid("Config.DeliveryStore", "required: Store (%T) does not implement store.Delivery", cfg.Store)
+		}
+		cfg.DeliveryStore = d
 	}
 	if cfg.Mode < ModeDefault || cfg.Mode > ModeNote {
 		return nil, invalid("Config.Mode", "unknown mode %d", int(cfg.Mode))

@@ -147,7 +147,7 @@ func (f *Federation) Interactions(ctx context.Context, objectURL string, kind st
 
 // Counts returns how many likes, announces and replies a published object (by its URL) received.
 func (f *Federation) Counts(ctx context.Context, objectURL string) (Counts, error) {
-	m, err := f.cfg.Store.CountInteractions(ctx, objectURL)
+	m, err := store.CountInteractions(ctx, f.cfg.Store, objectURL)
 	if err != nil {
 		return Counts{}, fmt.Errorf("activitypub: counts of %s: %w", objectURL, err)
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/fedsite/fedsite/store"
 )
 
 // ActorLister is an optional capability of an [ActorSource]: the source can list every actor the
@@ -207,7 +209,7 @@ func (f *Federation) nodeInfo(ctx context.Context, version string) (*nodeInfo, e
 		seen[n] = true
 		users++
 		id := f.urls.actor(n)
-		c, err := f.cfg.Store.CountOutbox(ctx, id)
+		c, err := store.CountOutbox(ctx, f.cfg.Store, id)
 		if err != nil {
 			return nil, fmt.Errorf("activitypub: nodeinfo: outbox of %s: %w", id, err)
 		}

@@ -103,19 +103,20 @@ func NewFederation(actors activitypub.ActorSource, configure ...func(*activitypu
 }
 
 // Configure wires the Recorder into cfg, as a configure function: it sets cfg.Client to a client
-// over the Recorder and wraps cfg.Store so that [Recorder.Settle] sees the delivery engine's
-// progress (a Config.Queue set apart from the Store is not watched); everything else is left as
-// it is. It reads cfg.BaseURL, to know the site's host, and cfg.Now, to date the Accounts'
+// over the Recorder and cfg.DeliveryStore to the delivery store (cfg.DeliveryStore, else cfg.Store
+// when it holds the delivery state) wrapped so that [Recorder.Settle] sees the delivery engine's
+// progress; everything else is left as it is. It reads cfg.BaseURL, to know the site's host, and cfg.Now, to date the Accounts'
 // signatures, so call it after setting those.
 func (r *Recorder) Configure(cfg *activitypub.Config) {
 	cfg.Client = r.client
 	var queue store.Queue
-	if cfg.Store != nil {
-		s := wrapStore(cfg.Store, r)
-		cfg.Store = s
-		if cfg.Queue == nil {
-			queue = s
-		}
+	d := cfg.DeliveryStore
+	if d == nil {
+		d, _ = cfg.Store.(store.Delivery)
+	}
+	if d != nil {
+		cfg.DeliveryStore = wrapStore(d, r)
+		queue = cfg.DeliveryStore
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -188,7 +189,7 @@ func (r *Recorder) Settle(ctx context.Context) error {
 	queue := r.queue
 	r.mu.Unlock()
 	if queue == nil {
-		return errors.New("activitypubtest: settle: no queue to watch: wire the Recorder with Configure, over a Config.Store that holds the queue")
+		return errors.New("activitypubtest: settle: no queue to watch: wire the Recorder with Configure, over a Config with a delivery store")
 	}
 	ctx, cancel := withWaitTimeout(ctx)
 	defer cancel()

@@ -11,9 +11,9 @@ import (
 // settle a delivery (see Recorder.Settle): the queue operations that finish or put back a job,
 // and the delivery records.
 
-// watchedStore is a store.Store whose queue and delivery records the Recorder watches.
+// watchedStore is a delivery store whose queue and delivery records the Recorder watches.
 type watchedStore struct {
-	store.Store
+	store.Delivery
 	r *Recorder
 }
 
@@ -25,8 +25,8 @@ type watchedBatchStore struct {
 
 // wrapStore wraps s, keeping it a store.BatchAcker if it is one: the delivery engine finds that
 // capability by type assertion.
-func wrapStore(s store.Store, r *Recorder) store.Store {
-	w := &watchedStore{Store: s, r: r}
+func wrapStore(s store.Delivery, r *Recorder) store.Delivery {
+	w := &watchedStore{Delivery: s, r: r}
 	if b, ok := s.(store.BatchAcker); ok {
 		return &watchedBatchStore{watchedStore: w, b: b}
 	}
@@ -35,21 +35,21 @@ func wrapStore(s store.Store, r *Recorder) store.Store {
 
 func (s *watchedStore) Ack(ctx context.Context, l store.Lease, next ...store.Job) error {
 	defer s.r.log.changed()
-	return s.Store.Ack(ctx, l, next...)
+	return s.Delivery.Ack(ctx, l, next...)
 }
 
 func (s *watchedStore) Retry(ctx context.Context, l store.Lease, at time.Time, reason string) error {
 	defer s.r.log.changed()
-	return s.Store.Retry(ctx, l, at, reason)
+	return s.Delivery.Retry(ctx, l, at, reason)
 }
 
 func (s *watchedStore) DeadLetter(ctx context.Context, l store.Lease, reason string) error {
 	defer s.r.log.changed()
-	return s.Store.DeadLetter(ctx, l, reason)
+	return s.Delivery.DeadLetter(ctx, l, reason)
 }
 
 func (s *watchedStore) RecordDelivery(ctx context.Context, records ...store.DeliveryRecord) error {
-	err := s.Store.RecordDelivery(ctx, records...)
+	err := s.Delivery.RecordDelivery(ctx, records...)
 	if err == nil {
 		s.r.recorded(records)
 	}

@@ -31,7 +31,7 @@ func BenchmarkFanOut(b *testing.B) {
 		st.AddFollower(ctx, store.Follower{ActorID: testActor, FollowerID: fmt.Sprint("https://r.test/u/", i), Inbox: inboxfleet.Inbox(i, i)})
 	}
 	key := testKey()
-	eng, err := New(Config{Queue: st, Inboxes: st, Documents: st, Hosts: st, Deliveries: st,
+	eng, err := New(Config{Store: st, Inboxes: st, Documents: st,
 		Keys: func(context.Context, string) (signing.Key, error) {
 			return signing.Key{ID: testActor + "#main-key", Signer: key}, nil
 		},

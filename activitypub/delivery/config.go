@@ -40,27 +40,24 @@ type GoneFunc func(ctx context.Context, inbox string, removed []store.Follower)
 
 // Config configures an [Engine]. The zero value of every optional field is its documented default.
 type Config struct {
-	// Queue holds the jobs. Required.
-	Queue store.Queue
+	// Store holds the jobs, the per-delivery status records and the per-host circuit breaker
+	// state, shared by every instance; a job's ack and its record go in one write when it
+	// implements [store.BatchAcker]. The records serve [Engine.Status] and are the progress log of
+	// fan-out pages: a page run again after a crash sends only what its records do not show as
+	// delivered or failed. Required.
+	Store store.Delivery
 	// Inboxes lists where a fan-out delivers. Required.
 	Inboxes Inboxes
 	// Documents loads the activities to send. Required.
 	Documents Documents
 	// Keys returns the key to sign an actor's deliveries with. Required.
 	Keys KeyFunc
-	// Deliveries keeps per-delivery status, for [Engine.Status] and as the progress log of
-	// fan-out pages: a page run again after a crash sends only what its records do not show as
-	// delivered or failed. Required.
-	Deliveries store.Deliveries
 
 	// Followers removes the followers of an inbox that answered 404 or 410. Default: nil, the
 	// followers are kept (the delivery still fails for good).
 	Followers FollowerRemover
 	// OnGone is called after followers were removed because of a 404 or 410. Default: nil, none.
 	OnGone GoneFunc
-	// Hosts keeps the per-host circuit breaker state, shared by every instance. Default: nil, no
-	// circuit breaker.
-	Hosts store.Hosts
 	// Blocks tells which inboxes get nothing, such as those on a blocked server. A page asks
 	// about its inboxes when it opens and a deliver job about its inbox before it posts, so a
 	// block reaches deliveries queued before it; a blocked delivery is not sent and is recorded
@@ -113,7 +110,7 @@ type Options struct {
 	Retry RetryPolicy
 	// BreakerThreshold is how many consecutive failed deliveries to a host open its circuit
 	// breaker, which holds the host's deliveries (without using up attempts) until a probe
-	// succeeds; it works only with Config.Hosts. -1 disables the breaker. Default: 10.
+	// succeeds; its state is kept in Config.Store. -1 disables the breaker. Default: 10.
 	BreakerThreshold int
 	// BreakerCooldown is how long a breaker first stays open; it doubles each time a probe fails,
 	// up to 12 h. Default: 1 min.

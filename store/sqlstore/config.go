@@ -77,7 +77,15 @@ type Store struct {
 	stopCheckpoints func() error
 }
 
-var _ store.Store = (*Store)(nil)
+// Compile-time proof that Store keeps every contract and offers every optional capability.
+var (
+	_ store.Store              = (*Store)(nil)
+	_ store.Audit              = (*Store)(nil)
+	_ store.FollowerCounter    = (*Store)(nil)
+	_ store.OutboxCounter      = (*Store)(nil)
+	_ store.InteractionCounter = (*Store)(nil)
+	_ store.BatchAcker         = (*Store)(nil)
+)
 
 // Open checks cfg, applies pending schema migrations and returns a Store over cfg.DB.
 func Open(ctx context.Context, cfg Config) (*Store, error) {

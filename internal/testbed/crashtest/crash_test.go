@@ -70,9 +70,9 @@ func openStore(ctx context.Context, c child) (store.Store, func(), error) {
 	return nil, nil, fmt.Errorf("unknown backend %q", c.Backend)
 }
 
-func newEngine(st store.Store, q store.Queue, c child, key signing.Key) (*delivery.Engine, error) {
+func newEngine(st store.Store, c child, key signing.Key) (*delivery.Engine, error) {
 	return delivery.New(delivery.Config{
-		Queue: q, Inboxes: st, Documents: st, Followers: st, Hosts: st, Deliveries: st,
+		Store: st, Inboxes: st, Documents: st, Followers: st,
 		Keys:   func(context.Context, string) (signing.Key, error) { return key, nil },
 		Client: inboxfleet.Client(c.Fleet, 64),
 		Options: delivery.Options{
@@ -103,19 +103,18 @@ func TestChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closeStore()
-	q := store.Queue(st)
 	signer, err := signing.ParsePrivateKey(c.KeyPEM)
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := newEngine(st, q, c, signing.Key{ID: actorID + "#main-key", Signer: signer})
+	eng, err := newEngine(st, c, signing.Key{ID: actorID + "#main-key", Signer: signer})
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error)
 	go func() { done <- eng.Run(ctx) }()
 	for c.Finish {
-		d, err := q.Depth(ctx)
+		d, err := st.Depth(ctx)
 		if err == nil && d.Ready+d.Delayed+d.Leased == 0 {
 			break
 		}
@@ -157,7 +156,6 @@ func setUp(t *testing.T, c child) *run {
 		t.Fatal(err)
 	}
 	defer closeStore()
-	q := store.Queue(st)
 	for i := range inboxes {
 		// Two followers per inbox: the fan-out must still deliver once.
 		for j := range 2 {
@@ -172,7 +170,7 @@ func setUp(t *testing.T, c child) *run {
 		Document: []byte(`{"id":"` + activityID + `","type":"Create"}`)}); err != nil {
 		t.Fatal(err)
 	}
-	eng, err := newEngine(st, q, c, signing.Key{ID: actorID + "#main-key", Signer: key})
+	eng, err := newEngine(st, c, signing.Key{ID: actorID + "#main-key", Signer: key})
 	if err != nil {
 		t.Fatal(err)
 	}

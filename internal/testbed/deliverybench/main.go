@@ -145,12 +145,6 @@ func report(w io.Writer, o options, r result) {
 const actorID = "https://bench.test/ap/users/news"
 const activityID = "https://bench.test/ap/activities/1"
 
-// benchStore is what the bench needs of a store.
-type benchStore interface {
-	store.Store
-	store.Queue
-}
-
 func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 	var r result
 	if o.bulk && o.store != "sqlite" {
@@ -199,7 +193,7 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 		return r, fmt.Errorf("-conns %q: want shared or per-host", o.conns)
 	}
 	eng, err := delivery.New(delivery.Config{
-		Queue: st, Inboxes: st, Documents: st, Followers: st, Hosts: st, Deliveries: st,
+		Store: st, Inboxes: st, Documents: st, Followers: st,
 		Keys: func(context.Context, string) (signing.Key, error) {
 			return signing.Key{ID: actorID + "#main-key", Signer: key}, nil
 		},
@@ -275,7 +269,7 @@ func putActivity(ctx context.Context, st store.Objects, id string) error {
 		Document: []byte(`{"@context":"https://www.w3.org/ns/activitystreams","id":"` + id + `","type":"Create","actor":"` + actorID + `"}`)})
 }
 
-func openStore(ctx context.Context, o options) (benchStore, func(), error) {
+func openStore(ctx context.Context, o options) (store.Store, func(), error) {
 	switch o.store {
 	case "mem":
 		return memstore.New(), func() {}, nil
@@ -301,14 +295,7 @@ func openStore(ctx context.Context, o options) (benchStore, func(), error) {
 			cleanup()
 			return nil, nil, err
 		}
-		var st store.Store = s
-		bs, ok := st.(benchStore)
-		if !ok {
-			s.Close()
-			cleanup()
-			return nil, nil, errors.New("sqlstore does not implement store.Queue yet")
-		}
-		return bs, func() { s.Close(); cleanup() }, nil
+		return s, func() { s.Close(); cleanup() }, nil
 	case "redis":
 		return openRedis(ctx, o.redisURL)
 	}
@@ -427,7 +414,7 @@ func bulkLoad(ctx context.Context, path string, o options) error {
 }
 
 // openRedis opens a redisstore under a fresh key prefix; closing it deletes the prefix's keys.
-func openRedis(ctx context.Context, url string) (benchStore, func(), error) {
+func openRedis(ctx context.Context, url string) (store.Store, func(), error) {
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		return nil, nil, fmt.Errorf("-redis: %w", err)
