@@ -182,7 +182,7 @@ func (r *Recorder) WaitFor(ctx context.Context, pred func(Delivery) bool) (Deliv
 // check what was not sent. For an inbox that answered 404 or 410 to a fan-out (Publish, Update,
 // Delete), its followers are removed and Config.OnFollowersGone has returned by then; for one
 // that answered so to a retry or an Accept, that may still be under way. Settle
-// watches the Store that Configure wrapped: with a Config.Queue set apart it returns an error. It
+// watches the delivery store that Configure wrapped: without one it returns an error. It
 // returns an error when ctx ends first (after [WaitTimeout] when ctx has no deadline).
 func (r *Recorder) Settle(ctx context.Context) error {
 	r.mu.Lock()
