@@ -131,8 +131,8 @@ func TestPagePutsBack(t *testing.T) {
 			})
 			q := &pageAcks{}
 			e := newEnv(t, func(c *Config) {
-				q.Queue = c.Queue
-				c.Queue = q
+				q.Queue = c.Store
+				c.Store = withQueue(c.Store, q)
 				tt.edit(c)
 			})
 			var inboxes []string
@@ -295,7 +295,7 @@ func (brokenKeys) UnfinishedKeys(context.Context, ...string) ([]string, error) {
 // its deliveries not yet recorded delivered or failed are recorded failed rather than left
 // "queued" for good.
 func TestPageGivenUp(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.Queue = brokenKeys{c.Queue} })
+	e := newEnv(t, func(c *Config) { c.Store = withQueue(c.Store, brokenKeys{c.Store}) })
 	in := newInbox(t, nil)
 	inboxes := []string{in.url("/inbox/0"), in.url("/inbox/1"), in.url("/inbox/2")}
 	done := e.eng.newRecord(payload{Activity: testActivity, Object: testObject, Inbox: inboxes[0]}, store.DeliveryDelivered, 1, "")

@@ -85,7 +85,9 @@ func deletePrefix(tb testing.TB, c *redis.Client, prefix string) {
 
 func TestConformance(t *testing.T) {
 	c := testClient(t)
-	storetest.Run(t, func(t *testing.T) store.Store { return newStore(t, c) })
+	open := func(t *testing.T) *redisstore.Store { return newStore(t, c) }
+	storetest.Run(t, open)
+	storetest.RunDelivery(t, open)
 }
 
 func TestNew(t *testing.T) {

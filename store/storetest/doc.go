@@ -1,22 +1,27 @@
 // Package storetest checks that a storage adapter keeps every contract of package store.
 //
-// [Run] takes a factory and runs one subtest per contract, each on a fresh store, in the way
-// testing/slogtest checks a slog.Handler. Every adapter in fedsite runs it, and so should an adapter
-// written outside the project.
+// [Run] takes a factory of [store.Site] stores and runs one subtest per rule of each site-state
+// contract, each on a fresh store, in the way testing/slogtest checks a slog.Handler; [RunDelivery]
+// does the same for the [store.Delivery] contracts (queue, delivery records, host states), so a
+// delivery backend is proven on its own. Optional capabilities are checked where a store has them
+// and skipped, naming the interface, where it has not. Every adapter in fedsite runs both suites,
+// and so should an adapter written outside the project.
 //
 // # Running the suite
 //
 // In the adapter's test file:
 //
 //	func TestConformance(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T) store.Store {
+//		open := func(t *testing.T) *myadapter.Store {
 //			s, err := myadapter.New(myadapter.Config{ /* a fresh, isolated namespace */ })
 //			if err != nil {
 //				t.Fatal(err)
 //			}
 //			t.Cleanup(func() { s.Close() })
 //			return s
-//		})
+//		}
+//		storetest.Run(t, open)         // a store.Site
+//		storetest.RunDelivery(t, open) // if it is a store.Delivery too
 //	}
 //
 // The factory is called once per subtest and must return an empty store that no other subtest

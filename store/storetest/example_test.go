@@ -9,16 +9,32 @@ import (
 )
 
 // An adapter proves it keeps the contracts with one test function that hands Run a factory of
-// fresh, isolated stores. This example runs the suite on memstore.
+// fresh, isolated stores, and RunDelivery one when it keeps delivery state too. This example runs
+// both suites on memstore.
 func ExampleRun() {
 	// In the adapter's _test.go file:
 	_ = func(t *testing.T) { // func TestConformance(t *testing.T)
-		storetest.Run(t, func(t *testing.T) store.Store {
-			return memstore.New()
-		})
+		storetest.Run(t, func(t *testing.T) *memstore.Store { return memstore.New() })
+		storetest.RunDelivery(t, func(t *testing.T) *memstore.Store { return memstore.New() })
 	}
 }
 
 func TestRunMemstore(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return memstore.New() })
+	storetest.Run(t, func(t *testing.T) *memstore.Store { return memstore.New() })
+	storetest.RunDelivery(t, func(t *testing.T) *memstore.Store { return memstore.New() })
+}
+
+// siteOnly and deliveryOnly offer the required contracts of one aggregate and nothing else: no
+// counters, no audit log, no batch acks.
+type (
+	siteOnly     struct{ store.Site }
+	deliveryOnly struct{ store.Delivery }
+)
+
+// TestRunRequiredOnly runs the suites on stores without any optional capability, so the
+// fallbacks of package store (counting by pages, acking one lease at a time) keep the contracts,
+// and a delivery backend is proven on its own.
+func TestRunRequiredOnly(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) siteOnly { return siteOnly{memstore.New()} })
+	storetest.RunDelivery(t, func(t *testing.T) deliveryOnly { return deliveryOnly{memstore.New()} })
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-var queueTests = []test{
+var queueTests = []deliveryTest{
 	{"EnqueueLeaseAck", testEnqueueLeaseAck},
 	{"LeaseMaxOldestFirst", testLeaseMax},
 	{"LeaseArguments", testLeaseArguments},
@@ -36,7 +36,7 @@ var queueTests = []test{
 }
 
 // queueOf returns the store's queue.
-func queueOf(_ *testing.T, s store.Store) store.Queue { return s }
+func queueOf(_ *testing.T, s store.Delivery) store.Queue { return s }
 
 func job(kind, key string, n int) store.Job {
 	return store.Job{Kind: kind, OrderingKey: key, Payload: []byte(fmt.Sprintf("payload %d\x00\xff", n))}
@@ -77,7 +77,7 @@ func wantDepth(t *testing.T, step string, q store.Queue, want store.QueueDepth) 
 	}
 }
 
-func testEnqueueLeaseAck(t *testing.T, s store.Store) {
+func testEnqueueLeaseAck(t *testing.T, s store.Delivery) {
 	q := queueOf(t, s)
 	named := job("deliver", "", 1)
 	named.ID = "job-named"
@@ -127,7 +127,7 @@ func testEnqueueLeaseAck(t *testing.T, s store.Store) {
 	wantPayloads(t, "lease of the reused ID", lease(t, q, 10, time.Minute), named)
 }
 
-func testLeaseMax(t *testing.T, s store.Store) {
+func testLeaseMax(t *testing.T, s store.Delivery) {
 	q := queueOf(t, s)
 	var jobs []store.Job
 	for i := range 5 {
@@ -141,7 +141,7 @@ func testLeaseMax(t *testing.T, s store.Store) {
 	wantPayloads(t, "lease 4", lease(t, q, 2, time.Minute))
 }
 
-func testLeaseArguments(t *testing.T, s store.Store) {
+func testLeaseArguments(t *testing.T, s store.Delivery) {
 	q := queueOf(t, s)
 	must(t, "Enqueue", q.Enqueue(ctx(t), job("deliver", "", 1)))
 	for _, c := range []struct {
@@ -155,7 +155,7 @@ func testLeaseArguments(t *testing.T, s store.Store) {
 	wantDepth(t, "after refused leases", q, store.QueueDepth{Ready: 1})
 }
 
-func testEnqueueConflict(t *testing.T, s store.Store) {
+func testEnqueueConflict(t *testing.T, s store.Delivery) {
 	q := queueOf(t, s)
 	a := job("deliver", "", 1)
 	a.ID = "job-a"
@@ -170,7 +170,7 @@ func testEnqueueConflict(t *testing.T, s store.Store) {
 	wantErr(t, "Enqueue(leased ID)", q.Enqueue(ctx(t), a), store.ErrConflict)
 }
 
-func testVisibilityExpiry(t *testing.T, s store.Store) {
+func testVisibilityExpiry(t *testing.T, s store.Delivery) {
 	q := queueOf(t, s)
 	j := job("deliver", "", 1)
 	must(t, "Enqueue", q.Enqueue(ctx(t), j))
@@ -196,7 +196,7 @@ func testVisibilityExpiry(t *testing.T, s store.Store) {
 	wantDepth(t, "acked", q, store.QueueDepth{})
 }
 
-func testLateAck(t *testing.T, s store.Store) {
+func testLateAck(t *testing.T, s store.Delivery) {
 	q := queueOf(t, s)
 	must(t, "Enqueue", q.Enqueue(ctx(t), job("deliver", "", 1)))
 	ls := lease(t, q, 1, msec(100))
@@ -207,7 +207,7 @@ func testLateAck(t *testing.T, s store.Store) {
 	wantPayloads(t, "lease after the ack", lease(t, q, 1, time.Minute))
 }
 
-func testAckWithNext(t *testing.T, s store.Store) {
+func testAckWithNext(t *testing.T, s store.Delivery) {
 	q := queueOf(t, s)
 	fan := job("fanout", "", 0)
 	other := job("deliver", "", 9)
@@ -229,7 +229,7 @@ func testAckWithNext(t *testing.T, s store.Store) {
 	wantPayloads(t, "lease after the ack", lease(t, q, 10, time.Minute), other, n1, n2)
 }
 
-func testRetry(t *testing.T, s store.Store) {
+func testRetry(t *testing.T, s store.Delivery) {
 	q := queueOf(t, s)
 	j := job("deliver", "", 1)
 	must(t, "Enqueue", q.Enqueue(ctx(t), j))
@@ -260,7 +260,7 @@ func testRetry(t *testing.T, s store.Store) {
 	}
 }
 
-func testNotBefore(t *testing.T, s store.Store) {
+func testNotBefore(t *testing.T, s store.Delivery) {
 	q := queueOf(t, s)
 	later := job("deliver", "", 1)
 	later.NotBefore = time.Now().Add(msec(300))
@@ -272,7 +272,7 @@ func testNotBefore(t *testing.T, s store.Store) {
 	wantPayloads(t, "lease after NotBefore", lease(t, q, 10, time.Minute), later)
 }
 
-func testDeadLetter(t *testing.T, s store.Store) {
+func testDeadLetter(t *testing.T, s store.Delivery) {
 	q := queueOf(t, s)
 	j := job("deliver", "", 1)
 	must(t, "Enqueue", q.Enqueue(ctx(t), j))
@@ -288,7 +288,7 @@ func testDeadLetter(t *testing.T, s store.Store) {
 	wantDepth(t, "dead", q, store.QueueDepth{Dead: 1})
 }
 
-func testOrderingKeys(t *testing.T, s store.Store) {
+func testOrderingKeys(t *testing.T, s store.Delivery) {
 	q := queueOf(t, s)
 	create := job("deliver", "obj1 h1", 1)
 	del := job("deliver", "obj1 h1", 2)
@@ -316,7 +316,7 @@ func testOrderingKeys(t *testing.T, s store.Store) {
 	wantPayloads(t, "lease after A is acked", lease(t, q, 10, time.Minute), del)
 }
 
-func testOrderingDeadLetter(t *testing.T, s store.Store) {
+func testOrderingDeadLetter(t *testing.T, s store.Delivery) {
 	q := queueOf(t, s)
 	a, b := job("deliver", "k", 1), job("deliver", "k", 2)
 	must(t, "Enqueue", q.Enqueue(ctx(t), a))
@@ -337,7 +337,7 @@ func testOrderingDeadLetter(t *testing.T, s store.Store) {
 	wantPayloads(t, "lease after A is dead", lease(t, q, 10, time.Minute), b)
 }
 
-func testConcurrentLeasers(t *testing.T, s store.Store) {
+func testConcurrentLeasers(t *testing.T, s store.Delivery) {
 	q := queueOf(t, s)
 	const n, workers = 300, 8
 	var jobs []store.Job
@@ -396,7 +396,7 @@ func testConcurrentLeasers(t *testing.T, s store.Store) {
 	wantDepth(t, "after the workers", q, store.QueueDepth{})
 }
 
-func testDepth(t *testing.T, s store.Store) {
+func testDepth(t *testing.T, s store.Delivery) {
 	q := queueOf(t, s)
 	wantDepth(t, "empty", q, store.QueueDepth{})
 	delayed := job("deliver", "", 3)
@@ -414,7 +414,7 @@ func testDepth(t *testing.T, s store.Store) {
 	wantDepth(t, "one dead, one retrying", q, store.QueueDepth{Ready: 2, Delayed: 2, Dead: 1})
 }
 
-func testQueueCancelled(t *testing.T, s store.Store) {
+func testQueueCancelled(t *testing.T, s store.Delivery) {
 	q := queueOf(t, s)
 	must(t, "Enqueue", q.Enqueue(ctx(t), job("deliver", "", 1)))
 	ls := lease(t, q, 1, time.Minute)
@@ -447,7 +447,7 @@ func testQueueCancelled(t *testing.T, s store.Store) {
 
 // testAckBatch checks the optional [store.BatchAcker]: current leases are acked, lost ones reported
 // without failing the others, and an ordering key's next job is freed.
-func testAckBatch(t *testing.T, s store.Store) {
+func testAckBatch(t *testing.T, s store.Delivery) {
 	ba, ok := s.(store.BatchAcker)
 	if !ok {
 		t.Skip("the store does not implement store.BatchAcker (optional)")
@@ -491,7 +491,7 @@ func testAckBatch(t *testing.T, s store.Store) {
 // records only, current leases among lost ones (acked before, or leased again since), a lease
 // listed twice, and a call under a cancelled context, which writes nothing. Each lost lease is
 // reported once, by its job's ID; the others and every record are written.
-func testAckBatchShapes(t *testing.T, s store.Store) {
+func testAckBatchShapes(t *testing.T, s store.Delivery) {
 	ba, ok := s.(store.BatchAcker)
 	if !ok {
 		t.Skip("the store does not implement store.BatchAcker (optional)")
@@ -633,7 +633,7 @@ func countIs(err, target error) int {
 
 // testUnfinishedKeys puts jobs of distinct ordering keys in every state and asks which keys have
 // an unfinished job.
-func testUnfinishedKeys(t *testing.T, s store.Store) {
+func testUnfinishedKeys(t *testing.T, s store.Delivery) {
 	q := queueOf(t, s)
 	// odd holds the bytes JSON and SQL quote, for adapters that pass keys as text.
 	const odd = `obj "1" \ h1 ü ✓`

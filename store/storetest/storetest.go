@@ -9,14 +9,13 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// Run checks every contract of [store.Store] against the stores newStore makes, one fresh store per
-// subtest. It reports failures through t and returns when all subtests have run.
-func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
+// Run checks every contract of [store.Site] against the stores newStore makes, one fresh store
+// per subtest, and the optional capabilities a store implements ([store.Audit], the counters);
+// those it lacks are skipped, naming the interface. It reports failures through t and returns
+// when all subtests have run. A store that is also a [store.Delivery] runs [RunDelivery] as well.
+func Run[S store.Site](t *testing.T, newStore func(t *testing.T) S) {
 	t.Helper()
-	groups := []struct {
-		name  string
-		tests []test
-	}{
+	run(t, newStore, []group[store.Site]{
 		{"Followers", followerTests},
 		{"Objects", objectTests},
 		{"Outbox", outboxTests},
@@ -24,32 +23,60 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ActorCache", actorCacheTests},
 		{"Keys", keyTests},
 		{"Audit", auditTests},
-		{"Queue", queueTests},
-		{"Hosts", hostTests},
-		{"Deliveries", deliveryTests},
 		{"Interactions", interactionTests},
 		{"FollowRequests", followRequestTests},
 		{"Blocks", blockTests},
 		{"Context", contextTests},
-	}
+	})
+}
+
+// RunDelivery checks every contract of [store.Delivery] (the queue, the delivery records and the
+// host states) against the stores newStore makes, one fresh store per subtest, and the optional
+// [store.BatchAcker] when a store implements it. A backend that keeps only delivery state, beside
+// a site's own database, is proven by RunDelivery alone.
+func RunDelivery[D store.Delivery](t *testing.T, newStore func(t *testing.T) D) {
+	t.Helper()
+	run(t, newStore, []group[store.Delivery]{
+		{"Queue", queueTests},
+		{"Hosts", hostTests},
+		{"Deliveries", deliveryTests},
+	})
+}
+
+// group is the tests of one contract, each run on a store of type S.
+type group[S any] struct {
+	name  string
+	tests []testOf[S]
+}
+
+// testOf is one rule of a contract, checked on a fresh store of type S.
+type testOf[S any] struct {
+	name string
+	run  func(t *testing.T, s S)
+}
+
+// test is a rule of the site-state contracts, deliveryTest one of the delivery contracts.
+type (
+	test         = testOf[store.Site]
+	deliveryTest = testOf[store.Delivery]
+)
+
+// run runs each group's tests as subtests named group/test, each on a fresh store.
+func run[S any, C any](t *testing.T, newStore func(t *testing.T) C, groups []group[S]) {
+	t.Helper()
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
 			for _, tt := range g.tests {
 				t.Run(tt.name, func(t *testing.T) {
 					s := newStore(t)
-					if s == nil {
+					if any(s) == nil {
 						t.Fatal("storetest: newStore returned nil")
 					}
-					tt.run(t, s)
+					tt.run(t, any(s).(S))
 				})
 			}
 		})
 	}
-}
-
-type test struct {
-	name string
-	run  func(t *testing.T, s store.Store)
 }
 
 // base is a fixed time with millisecond precision, the precision the suite asks adapters to keep.
