@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// ErrLeaseLost reports an Ack, Retry or DeadLetter with a lease that is no longer current: its
+// ErrLeaseLost reports an Ack, Extend, Retry or DeadLetter with a lease that is no longer current: its
 // visibility timeout passed and the job was leased again, or it was already finished. A lease
 // whose timeout passed but whose job nobody leased since is still current.
 var ErrLeaseLost = errors.New("store: lease lost")
@@ -63,6 +63,11 @@ type Queue interface {
 	// keys. It returns at once, with no jobs when none is ready. A max below 1 or a visibility
 	// that is not positive is an error.
 	Lease(ctx context.Context, max int, visibility time.Duration) ([]Lease, error)
+	// Extend keeps a leased job with its holder for visibility from now, as a worker's heartbeat
+	// does while the job runs, and returns the lease with its new Until and the same Token. A
+	// lease that is no longer current (see ErrLeaseLost) is not extended: the error wraps
+	// ErrLeaseLost. A visibility that is not positive is an error.
+	Extend(ctx context.Context, l Lease, visibility time.Duration) (Lease, error)
 	// Ack finishes a leased job and enqueues next in the same atomic step, so a job that expands
 	// into others (a fan-out page) is never lost nor expanded twice.
 	Ack(ctx context.Context, l Lease, next ...Job) error

@@ -36,6 +36,10 @@ type Config struct {
 	// queue need distinct names; one that restarts under its old name takes back its pending
 	// entries at once. default: a random name per Store.
 	Consumer string
+	// Now tells the time to the queue and the delivery records: lease ends, due times and the
+	// default UpdatedAt. Tests set a fake clock to drive leases without sleeping.
+	// default: time.Now.
+	Now func() time.Time
 }
 
 // Store is a [store.Store] over Redis. Make one with [New]; it is safe for concurrent use.
@@ -45,6 +49,7 @@ type Store struct {
 	maxLen int64
 	log    *slog.Logger
 	sc     scripts
+	now    func() time.Time
 
 	qp       string
 	consumer string
@@ -72,7 +77,11 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Consumer == "" {
 		cfg.Consumer = "c-" + rand.Text()
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	return &Store{
+		now:      cfg.Now,
 		qp:       cfg.QueuePrefix,
 		consumer: cfg.Consumer,
 		qsc:      newQueueScripts(),

@@ -25,6 +25,7 @@ var hostTests = []test{
 var deliveryTests = []test{
 	{"RecordAndPage", testDeliveriesPage},
 	{"RecordReplaces", testDeliveryReplace},
+	{"RecordNeverMovesBack", testDeliveryForwardOnly},
 	{"RecordBatch", testDeliveryBatch},
 	{"RecordBatchUnusualBytes", testDeliveryBatchBytes},
 	{"BadCursor", testDeliveriesBadCursor},
@@ -437,13 +438,62 @@ func testDeliveryStates(t *testing.T, s store.Store) {
 	}
 
 	// A record replaced reports its new state; one moved to another object is found under it only.
-	replaced := record(obj, act, a, store.DeliveryRetrying, 7)
+	replaced := record(obj, act, a, store.DeliveryFailed, 7)
 	moved := record(obj2, act, b, store.DeliveryDelivered, 8)
 	must(t, "RecordDelivery(replace)", d.RecordDelivery(ctx(t), replaced, moved))
 	wantStates(t, "after replacing", d, obj, act, []string{a, b},
-		[]store.DeliveryState{store.DeliveryRetrying, none})
+		[]store.DeliveryState{store.DeliveryFailed, none})
 	wantStates(t, "of the moved record", d, obj2, act, []string{a, b},
 		[]store.DeliveryState{none, store.DeliveryDelivered})
+}
+
+// testDeliveryForwardOnly writes every pair of states, one after the other and both in one call,
+// and checks that a record moves only forward: queued, retrying, then delivered or failed.
+func testDeliveryForwardOnly(t *testing.T, s store.Store) {
+	d := store.Deliveries(s)
+	const obj, obj2, act = "https://news.example/articles/1", "https://news.example/articles/2", "https://news.example/activities/1"
+	states := []store.DeliveryState{store.DeliveryQueued, store.DeliveryRetrying, store.DeliveryDelivered, store.DeliveryFailed}
+	var n int
+	for _, first := range states {
+		for _, then := range states {
+			want := then
+			if first.Rank() > then.Rank() {
+				want = first
+			}
+			for _, together := range []bool{false, true} {
+				n++
+				name := fmt.Sprintf("%s then %s (one call: %v)", first, then, together)
+				inbox := fmt.Sprintf("https://h.example/inbox/%d", n)
+				r1, r2 := record(obj, act, inbox, first, 1), record(obj, act, inbox, then, 2)
+				if together {
+					must(t, "RecordDelivery("+name+")", d.RecordDelivery(ctx(t), r1, r2))
+				} else {
+					must(t, "RecordDelivery("+name+", first)", d.RecordDelivery(ctx(t), r1))
+					must(t, "RecordDelivery("+name+", then)", d.RecordDelivery(ctx(t), r2))
+				}
+				wantStates(t, name, d, obj, act, []string{inbox}, []store.DeliveryState{want})
+				got := allDeliveries(t, d, obj, 1000)
+				i := slices.IndexFunc(got, func(r store.DeliveryRecord) bool { return r.Inbox == inbox })
+				kept := r2
+				if want != then {
+					kept = r1
+				}
+				switch {
+				case i < 0:
+					t.Errorf("%s: no record listed", name)
+				case !sameRecord(got[i], kept):
+					t.Errorf("%s: record = %+v, want %+v, whole", name, got[i], kept)
+				}
+			}
+		}
+	}
+	// A late "queued" record under another object neither hides nor moves a delivered one.
+	done := record(obj, act, "https://h.example/inbox/moved", store.DeliveryDelivered, 3)
+	must(t, "RecordDelivery(delivered)", d.RecordDelivery(ctx(t), done))
+	late := record(obj2, act, done.Inbox, store.DeliveryQueued, 4)
+	must(t, "RecordDelivery(late queued, other object)", d.RecordDelivery(ctx(t), late))
+	wantStates(t, "late queued, other object", d, obj, act, []string{done.Inbox}, []store.DeliveryState{store.DeliveryDelivered})
+	wantStates(t, "late queued, under the other object", d, obj2, act, []string{done.Inbox}, []store.DeliveryState{""})
 }
 
 // testDeliveryStatesPage asks for the states of a fan-out page of 500 inboxes in one call.
