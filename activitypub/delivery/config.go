@@ -87,8 +87,9 @@ type Config struct {
 	// RequestTimeout bounds one delivery request, from connecting to reading the answer.
 	// Default: 30 s.
 	RequestTimeout time.Duration
-	// LeaseTimeout is how long a job stays with the worker that leased it; a worker that dies
-	// leaves its jobs to others after it. It must exceed RequestTimeout. Default: 5 min.
+	// LeaseTimeout is how long a job stays with the worker that leased it without a heartbeat:
+	// Run extends the leases it holds every LeaseTimeout/3 while their jobs run, so a job may run
+	// longer, and a process that dies leaves its jobs to others within LeaseTimeout. Default: 30 s.
 	LeaseTimeout time.Duration
 	// PollInterval is how often an idle Run asks the queue for jobs that other instances enqueued
 	// or whose retry time came. Jobs enqueued through this Engine wake it at once. Default: 200 ms.
@@ -114,7 +115,7 @@ const (
 	defaultWorkers          = 64
 	defaultPerHost          = 2
 	defaultRequestTimeout   = 30 * time.Second
-	defaultLeaseTimeout     = 5 * time.Minute
+	defaultLeaseTimeout     = 30 * time.Second
 	defaultPollInterval     = 200 * time.Millisecond
 	defaultPageSize         = 500
 	defaultBreakerThreshold = 10

@@ -32,7 +32,6 @@ func TestNewRequiresFields(t *testing.T) {
 		{"documents", func(c *Config) { c.Documents = nil }, "Documents"},
 		{"keys", func(c *Config) { c.Keys = nil }, "Keys"},
 		{"deliveries", func(c *Config) { c.Deliveries = nil }, "Deliveries"},
-		{"lease shorter than request", func(c *Config) { c.LeaseTimeout, c.RequestTimeout = time.Second, time.Minute }, "LeaseTimeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
