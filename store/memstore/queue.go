@@ -12,8 +12,11 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// Compile-time proof that Store is a queue.
-var _ store.Queue = (*Store)(nil)
+// Compile-time proof that Store is a queue that can release its leases.
+var (
+	_ store.Queue         = (*Store)(nil)
+	_ store.LeaseReleaser = (*Store)(nil)
+)
 
 // queue is the job state of a Store, guarded by its own lock so workers do not contend with the
 // follower and object maps.
@@ -262,6 +265,25 @@ func (s *Store) DeadLetter(ctx context.Context, l store.Lease, reason string) er
 	q.finish(m)
 	q.dead++
 	return nil
+}
+
+// ReleaseLeases implements [store.LeaseReleaser]: every lease not yet ended ends now.
+func (s *Store) ReleaseLeases(ctx context.Context) (int, error) {
+	if err := check(ctx, "release leases"); err != nil {
+		return 0, err
+	}
+	q := s.q
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := q.now()
+	n := 0
+	for _, m := range q.jobs {
+		if m.until.After(now) {
+			m.until = time.Time{}
+			n++
+		}
+	}
+	return n, nil
 }
 
 // Depth counts the jobs by state. A job whose lease ran out counts as ready.

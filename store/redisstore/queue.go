@@ -14,8 +14,11 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// Compile-time proof that Store is a queue.
-var _ store.Queue = (*Store)(nil)
+// Compile-time proof that Store is a queue that can release its leases.
+var (
+	_ store.Queue         = (*Store)(nil)
+	_ store.LeaseReleaser = (*Store)(nil)
+)
 
 // queueGroup is the consumer group every Store reads the stream with, so that all instances share
 // the work.
@@ -23,7 +26,7 @@ const queueGroup = "workers"
 
 // queueScripts are the queue's Lua scripts; each is the common preamble plus a body.
 type queueScripts struct {
-	enqueue, lease, extend, ack, retry, deadLetter, depth *redis.Script
+	enqueue, lease, extend, release, ack, retry, deadLetter, depth *redis.Script
 }
 
 func newQueueScripts() queueScripts {
@@ -32,6 +35,7 @@ func newQueueScripts() queueScripts {
 		enqueue:    s(enqueueLua),
 		lease:      s(leaseLua),
 		extend:     s(extendLua),
+		release:    s(releaseLua),
 		ack:        s(ackLua),
 		retry:      s(retryLua),
 		deadLetter: s(deadLetterLua),
@@ -196,6 +200,17 @@ end
 redis.call('HSET', Q .. 'j:' .. id, 'u', ARGV[6])
 redis.call('ZADD', Q .. 'leased', ARGV[6], id)
 return 'ok'
+`
+
+// releaseLua ends every lease that has not ended: its job's score in leased becomes 0, so the
+// next Lease claims it. Returns how many.
+const releaseLua = `
+local ids = redis.call('ZRANGEBYSCORE', Q .. 'leased', '(' .. now, '+inf')
+for _, id in ipairs(ids) do
+  redis.call('ZADD', Q .. 'leased', 0, id)
+  redis.call('HSET', Q .. 'j:' .. id, 'u', '0')
+end
+return #ids
 `
 
 // ackLua: ARGV[4] id, ARGV[5] token, ARGV[6] enqueue time (ns), ARGV[7] count, then the next jobs.
@@ -526,6 +541,19 @@ func (s *Store) DeadLetter(ctx context.Context, l store.Lease, reason string) er
 	args := append(s.queueArgs(s.now()), l.ID, l.Token, reason)
 	res, err := s.qsc.deadLetter.Run(ctx, s.c, []string{s.qp + "stream"}, args...).Text()
 	return finishResult(op, l.ID, res, err)
+}
+
+// ReleaseLeases implements [store.LeaseReleaser] in one script over the leased set.
+func (s *Store) ReleaseLeases(ctx context.Context) (int, error) {
+	const op = "release leases"
+	if err := begin(ctx, op); err != nil {
+		return 0, err
+	}
+	n, err := s.qsc.release.Run(ctx, s.c, []string{s.qp + "stream"}, s.queueArgs(s.now())...).Int()
+	if err != nil {
+		return 0, wrap(op, err)
+	}
+	return n, nil
 }
 
 // Depth counts the jobs by state from XLEN and the sizes of the queue's sorted sets.

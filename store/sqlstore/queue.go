@@ -13,12 +13,15 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// Compile-time proof that Store is a queue.
-var _ store.Queue = (*Store)(nil)
+// Compile-time proof that Store is a queue that can release its leases.
+var (
+	_ store.Queue         = (*Store)(nil)
+	_ store.LeaseReleaser = (*Store)(nil)
+)
 
 // queueQueries are the statements of the queue, host state and delivery status.
 type queueQueries struct {
-	insertJob, lease, ackJob, extendJob, retryJob, deadJob, insertDead, depth, unfinishedKeys string
+	insertJob, lease, ackJob, extendJob, releaseLeases, retryJob, deadJob, insertDead, depth, unfinishedKeys string
 
 	hostStates, hostFailed, openHost, hostSucceeded string
 
@@ -88,6 +91,8 @@ func newQueueQueries(d Dialect, schema string) queueQueries {
 			RETURNING ` + jobCols),
 		ackJob:    r(`DELETE FROM {jobs} WHERE id = $1 AND token = $2 AND token <> ''`),
 		extendJob: r(`UPDATE {jobs} SET leased_until = $3 WHERE id = $1 AND token = $2 AND token <> ''`),
+		// The token stays: a released lease is current until its job is leased again.
+		releaseLeases: r(`UPDATE {jobs} SET leased_until = 0 WHERE leased_until > $1`),
 		retryJob: r(`UPDATE {jobs} SET attempts = attempts + 1, not_before = $3, last_error = $4,
 			leased_until = 0, token = '' WHERE id = $1 AND token = $2 AND token <> ''`),
 		deadJob: r(`DELETE FROM {jobs} WHERE id = $1 AND token = $2 AND token <> ''
@@ -477,6 +482,20 @@ func (s *Store) DeadLetter(ctx context.Context, l store.Lease, reason string) er
 		return err
 	})
 	return wrap(op+" "+l.ID, err)
+}
+
+// ReleaseLeases implements [store.LeaseReleaser] with one UPDATE of the rows still leased.
+func (s *Store) ReleaseLeases(ctx context.Context) (int, error) {
+	const op = "release leases"
+	if err := s.check(op); err != nil {
+		return 0, err
+	}
+	res, err := s.db.ExecContext(ctx, s.qq.releaseLeases, s.now().UnixNano())
+	if err != nil {
+		return 0, wrap(op, err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), wrap(op, err)
 }
 
 // Depth implements [store.Queue] with one scan of the jobs table; a job whose lease ran out

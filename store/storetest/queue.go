@@ -23,6 +23,7 @@ var queueTests = []clockedTest{
 	{"LateAckBeforeRelease", testLateAck},
 	{"ExtendKeepsLease", testExtend},
 	{"ExtendLostLease", testExtendLost},
+	{"ReleaseLeases", testReleaseLeases},
 	{"AckWithNextIsAtomic", testAckWithNext},
 	{"RetryDelaysAndCounts", testRetry},
 	{"NotBeforeRespected", testNotBefore},
@@ -263,6 +264,41 @@ func testExtendLost(t *testing.T, s store.Store, clk *clock) {
 	_, err = q.Extend(ctx(t), late, time.Minute)
 	wantErr(t, "Extend(retried)", err, store.ErrLeaseLost)
 	wantDepth(t, "after the retry", q, store.QueueDepth{Ready: 1})
+}
+
+func testReleaseLeases(t *testing.T, s store.Store, clk *clock) {
+	r, ok := s.(store.LeaseReleaser)
+	if !ok {
+		t.Skip("the store is no store.LeaseReleaser")
+	}
+	q := queueOf(t, s)
+	jobs := []store.Job{job("deliver", "", 1), job("deliver", "k", 2), job("deliver", "", 3)}
+	must(t, "Enqueue", q.Enqueue(ctx(t), jobs...))
+	ls := lease(t, q, 2, time.Hour)
+	if len(ls) != 2 {
+		t.Fatalf("lease = %d jobs, want 2", len(ls))
+	}
+	ended := lease(t, q, 1, time.Second)
+	clk.Advance(2 * time.Second)
+	n, err := r.ReleaseLeases(ctx(t))
+	must(t, "ReleaseLeases", err)
+	if n != 2 {
+		t.Errorf("ReleaseLeases = %d, want the 2 leases not ended", n)
+	}
+	wantDepth(t, "released", q, store.QueueDepth{Ready: 3})
+	// Released but not leased again: still current.
+	ext, err := q.Extend(ctx(t), ls[1], time.Hour)
+	must(t, "Extend(released, not taken)", err)
+	must(t, "Ack(released, not taken)", q.Ack(ctx(t), ext))
+	again := lease(t, q, 10, time.Hour)
+	wantPayloads(t, "lease after the release", again, jobs[0], jobs[2])
+	wantErr(t, "Ack(released, taken again)", q.Ack(ctx(t), ls[0]), store.ErrLeaseLost)
+	wantErr(t, "Ack(ended, taken again)", q.Ack(ctx(t), ended[0]), store.ErrLeaseLost)
+	n, err = r.ReleaseLeases(ctx(t))
+	must(t, "ReleaseLeases(again)", err)
+	if n != 2 {
+		t.Errorf("ReleaseLeases(again) = %d, want 2", n)
+	}
 }
 
 func testAckWithNext(t *testing.T, s store.Store, clk *clock) {
