@@ -17,7 +17,7 @@
 // PerHost limit, when the page's lease is lapsing, and when Run stops. The first attempt of a
 // delivery thus costs the queue nothing; only the ones that must wait become jobs. While a job or
 // page runs, Run's heartbeat extends its lease ([store.Queue.Extend]) every third of
-// Config.LeaseTimeout, so leases are short (30 s) and long work keeps them. If the process dies,
+// Config.LeaseTimeout, so leases are short (20 s) and long work keeps them. If the process dies,
 // the heartbeat stops, the page runs again once its lease ends, and the records
 // ([store.Deliveries.DeliveryStates]) tell which deliveries were made: only the others are sent
 // again.

@@ -27,6 +27,8 @@ type Engine struct {
 	failing failingHosts
 	// held are the leases of the jobs Run holds, which its heartbeat keeps.
 	held heldLeases
+	// released is done once the first Run of a SoleInstance released the queue's leases.
+	released sync.Once
 
 	clientsMu sync.Mutex
 	clients   map[string]*http.Client // by key id: signs with that key, double-knocking per host
@@ -168,6 +170,9 @@ func (t task) delivery() bool { return t.l.Kind == KindDeliver || t.page != nil 
 // returning are run again once their lease ends, by another process or this one restarted: a
 // delivery may be sent twice, never lost.
 func (e *Engine) Run(ctx context.Context) error {
+	if e.cfg.SoleInstance {
+		e.released.Do(func() { e.releaseLeases(ctx) })
+	}
 	capacity := 2 * e.cfg.Workers // leased jobs held at once: running plus waiting for a host slot
 	tokens := make(chan struct{}, capacity)
 	ready := make(chan task, capacity)
@@ -214,6 +219,23 @@ func (e *Engine) Run(ctx context.Context) error {
 	close(done.in)
 	completing.Wait()
 	return nil
+}
+
+// releaseLeases ends the leases an earlier run of this sole instance left (Config.SoleInstance).
+func (e *Engine) releaseLeases(ctx context.Context) {
+	r, ok := e.cfg.Queue.(store.LeaseReleaser)
+	if !ok {
+		e.log.LogAttrs(ctx, slog.LevelDebug, "delivery: the queue cannot release leases; jobs left leased wait for their leases to end")
+		return
+	}
+	n, err := r.ReleaseLeases(ctx)
+	if err != nil {
+		e.log.LogAttrs(ctx, slog.LevelWarn, "delivery: release leases", slog.Any("err", err))
+		return
+	}
+	if n > 0 {
+		e.log.LogAttrs(ctx, slog.LevelInfo, "delivery: took back the jobs an earlier run left leased", slog.Int("jobs", n))
+	}
 }
 
 // lease feeds ready until ctx is done, and returns the pages it had not handed out in full.

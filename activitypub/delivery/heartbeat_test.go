@@ -59,3 +59,17 @@ func TestHeartbeat(t *testing.T) {
 		t.Errorf("lease after the dropped lease ended = %v, %v; want %s", again, err, kept.ID)
 	}
 }
+
+// TestSoleInstanceTakesBack: a sole instance's first Run takes back at once the jobs its killed
+// predecessor left leased, here a page leased for an hour.
+func TestSoleInstanceTakesBack(t *testing.T) {
+	in := newInbox(t, nil)
+	e := newEnv(t, func(c *Config) { c.SoleInstance = true })
+	inboxes := []string{in.url("/inbox/0"), in.url("/inbox/1")}
+	e.enqueuePage(t, testActivity, inboxes...)
+	if ls, err := e.st.Lease(t.Context(), 10, time.Hour); err != nil || len(ls) != 1 {
+		t.Fatalf("the killed run's lease = %v, %v; want the page", ls, err)
+	}
+	e.run(t)
+	wantOnce(t, e, in, inboxes)
+}
