@@ -1,7 +1,8 @@
 // Package storetest checks that a storage adapter keeps every contract of package store.
 //
 // [Run] takes a factory and runs one subtest per contract, each on a fresh store, in the way
-// testing/slogtest checks a slog.Handler. Every adapter in fedsite runs it, and so should an adapter
+// testing/slogtest checks a slog.Handler; [RunQueue] does the same for the queue, whose factory
+// also takes the fake clock the store must tell the time with. Every adapter in fedsite runs it, and so should an adapter
 // written outside the project.
 //
 // # Running the suite
@@ -16,6 +17,10 @@
 //			}
 //			t.Cleanup(func() { s.Close() })
 //			return s
+//		})
+//		storetest.RunQueue(t, func(t *testing.T, now func() time.Time) store.Store {
+//			s, err := myadapter.New(myadapter.Config{Now: now /* and a fresh namespace */})
+//			…
 //		})
 //	}
 //
@@ -33,8 +38,10 @@
 //   - a cursor the adapter did not issue gives an error matching [store.ErrBadCursor];
 //   - a cancelled context gives an error matching [context.Canceled] from every method;
 //   - [store.Seen] entries expire: the suite marks with a 200 ms ttl and waits past it;
-//   - queue leases expire and retries wait: the suite leases with visibilities of 100–200 ms and
-//     retries 300–400 ms ahead, then sleeps past them, so the adapter and the test share a clock;
+//   - queue leases expire, extended leases do not, and retries and NotBefore wait: the queue's
+//     times come from the now func [RunQueue] hands the factory, and the suite moves that clock on
+//     rather than sleeping, so the adapter must take every queue time from it;
+//   - a delivery record never moves back ([store.DeliveryState.Rank]);
 //   - a job leased and acked by several goroutines at once is handed out exactly once;
 //   - a block is stored normalized ([store.Block.Normalized]), covers what [store.BlockTargets]
 //     says, and removes exactly the followers it covers, with every index that finds them.

@@ -2,6 +2,7 @@ package storetest_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/memstore"
@@ -16,9 +17,13 @@ func ExampleRun() {
 		storetest.Run(t, func(t *testing.T) store.Store {
 			return memstore.New()
 		})
+		storetest.RunQueue(t, func(t *testing.T, now func() time.Time) store.Store {
+			return memstore.NewWithClock(now)
+		})
 	}
 }
 
 func TestRunMemstore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return memstore.New() })
+	storetest.RunQueue(t, func(t *testing.T, now func() time.Time) store.Store { return memstore.NewWithClock(now) })
 }
