@@ -63,9 +63,9 @@ func (h *heldLeases) extended(l store.Lease) {
 }
 
 // beatEvery is how often the heartbeat extends the held leases: three beats per lease, so one
-// lost beat does not lose a lease.
+// lost beat does not lose a lease (and at most one a millisecond, for a ticker).
 func (e *Engine) beatEvery() time.Duration {
-	return e.cfg.LeaseTimeout / 3
+	return max(e.cfg.LeaseTimeout/3, time.Millisecond)
 }
 
 // heartbeat extends the held leases every beatEvery until stop is closed.

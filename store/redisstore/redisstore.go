@@ -33,8 +33,9 @@ type Config struct {
 	// sites sharing a Redis can keep their queues apart or share one. default: Prefix + "queue:".
 	QueuePrefix string
 	// Consumer is this Store's consumer name in the queue's consumer group. Instances sharing the
-	// queue need distinct names; one that restarts under its old name takes back its pending
-	// entries at once. default: a random name per Store.
+	// queue need distinct names. Jobs are taken back from a consumer by their lease end, not by
+	// name: a process restarting alone takes its predecessor's back with ReleaseLeases.
+	// default: a random name per Store.
 	Consumer string
 	// Now tells the time to the queue and the delivery records: lease ends, due times and the
 	// default UpdatedAt. Tests set a fake clock to drive leases without sleeping.
