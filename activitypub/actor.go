@@ -125,20 +125,20 @@ func (f *Federation) actorDocument(a *Actor, k actorKey, movedTo string) *vocab.
 		PreferredUsername: a.Username,
 		Name:              a.Name,
 		Summary:           a.Summary,
-		Inbox:             id + "/inbox",
-		Outbox:            id + "/outbox",
-		Followers:         id + "/followers",
-		Following:         id + "/following",
+		Inbox:             f.urls.inbox(id),
+		Outbox:            f.urls.outbox(id),
+		Followers:         f.urls.followers(id),
+		Following:         f.urls.following(id),
 		Endpoints:         &vocab.Endpoints{SharedInbox: f.urls.sharedInbox()},
-		PublicKey:         []vocab.PublicKey{{ID: id + "#main-key", Owner: id, PublicKeyPem: k.publicPEM}},
+		PublicKey:         []vocab.PublicKey{{ID: f.urls.mainKey(id), Owner: id, PublicKeyPem: k.publicPEM}},
 		Discoverable:      &a.Discoverable,
 		Indexable:         &a.Indexable,
 		Published:         a.Published.UTC().Truncate(time.Second),
-		Featured:          id + "/featured",
+		Featured:          f.urls.featured(id),
 
 		ManuallyApprovesFollowers: a.ManuallyApprovesFollowers,
 		Extra: map[string]json.RawMessage{
-			"webfinger":       mustJSON(a.Username + "@" + f.acctHost()),
+			"webfinger":       mustJSON(a.Username + "@" + f.acctHost),
 			"assertionMethod": mustJSON([]signing.Multikey{k.multikey}),
 		},
 	}
@@ -174,18 +174,18 @@ func (f *Federation) actorDocument(a *Actor, k actorKey, movedTo string) *vocab.
 // instanceActorDocument renders the instance actor: an Application that signs outgoing GETs and
 // is served without requiring a signature, so that servers in authorized-fetch mode can verify
 // our fetches without a fetch loop (INTEROP §1.5).
-func (f *Federation) instanceActorDocument(k actorKey) *vocab.Object {
-	id := f.urls.instanceActor()
+func instanceActorDocument(urls urlLayout, k actorKey) *vocab.Object {
+	id := urls.instanceActor()
 	return &vocab.Object{
 		Context:           actorContext,
 		ID:                id,
 		Type:              vocab.Types{"Application"},
-		PreferredUsername: f.urls.hostname(),
-		Name:              f.urls.hostname(),
-		Inbox:             f.urls.sharedInbox(),
-		Endpoints:         &vocab.Endpoints{SharedInbox: f.urls.sharedInbox()},
-		URL:               vocab.Refs{{IRI: f.urls.base}},
-		PublicKey:         []vocab.PublicKey{{ID: id + "#main-key", Owner: id, PublicKeyPem: k.publicPEM}},
+		PreferredUsername: urls.hostname(),
+		Name:              urls.hostname(),
+		Inbox:             urls.sharedInbox(),
+		Endpoints:         &vocab.Endpoints{SharedInbox: urls.sharedInbox()},
+		URL:               vocab.Refs{{IRI: urls.base}},
+		PublicKey:         []vocab.PublicKey{{ID: urls.mainKey(id), Owner: id, PublicKeyPem: k.publicPEM}},
 		// Nobody follows the instance actor; it exists to sign fetches.
 		ManuallyApprovesFollowers: true,
 		Extra:                     map[string]json.RawMessage{"assertionMethod": mustJSON([]signing.Multikey{k.multikey})},

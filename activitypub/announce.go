@@ -61,9 +61,7 @@ func (f *Federation) storeAnnounce(ctx context.Context, username, objectURL stri
 	}
 	o, err := f.cfg.Store.Object(ctx, objectURL)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return "", "", fmt.Errorf("activitypub: announce %s: %w", objectURL, ErrNotFound)
-	case err != nil:
+	case err != nil: // ErrNotFound when nothing was published there
 		return "", "", fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
 	case !o.Deleted.IsZero() || !announceable[o.Type] || f.urls.username(o.ActorID) == "":
 		return "", "", fmt.Errorf("activitypub: announce %s: not a published article: %w", objectURL, ErrNotFound)
@@ -79,9 +77,8 @@ func (f *Federation) storeAnnounce(ctx context.Context, username, objectURL stri
 		Actor:     vocab.Ref{IRI: actorID},
 		Object:    vocab.Ref{IRI: objectURL},
 		Published: at.UTC(),
-		To:        vocab.Refs{{IRI: vocab.PublicIRI}},
-		Cc:        vocab.Refs{{IRI: actorID + "/followers"}},
 	}
+	announce.To, announce.Cc = publicAddressing(f.urls.followers(actorID))
 	if o.ActorID != actorID {
 		announce.Cc = append(announce.Cc, vocab.Ref{IRI: o.ActorID})
 	}
@@ -102,7 +99,7 @@ func (f *Federation) storeAnnounce(ctx context.Context, username, objectURL stri
 	if err != nil {
 		return "", "", fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
 	}
-	f.audit(ctx, store.AuditEntry{Actor: actorID, Action: "announce", Object: objectURL, Detail: announce.ID})
+	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "announce", Object: objectURL, Detail: announce.ID})
 	return actorID, announce.ID, nil
 }
 

@@ -32,15 +32,15 @@ type Author struct {
 	ProfileURL string
 }
 
-// author returns what the actor cache knows of the remote actor id. An actor that is not cached,
+// lookupAuthor returns what the actor cache knows of the remote actor id. An actor that is not cached,
 // or whose cached document does not decode, gets an Author with only ID and ProfileURL (its id)
 // and no error; only a failing store is an error.
-func (f *Federation) author(ctx context.Context, id string) (Author, error) {
+func lookupAuthor(ctx context.Context, log *slog.Logger, cache store.ActorCache, id string) (Author, error) {
 	a := Author{ID: id, ProfileURL: id}
 	if !absHTTP(id) {
 		a.ProfileURL = ""
 	}
-	cached, err := f.cfg.Store.RemoteActor(ctx, id)
+	cached, err := cache.RemoteActor(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return a, nil
 	}
@@ -49,7 +49,7 @@ func (f *Federation) author(ctx context.Context, id string) (Author, error) {
 	}
 	doc, err := vocab.Decode(cached.Document)
 	if err != nil || doc.ID != id {
-		f.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: cached actor unreadable", slog.String("actor", id), slog.Any("err", err))
+		log.LogAttrs(ctx, slog.LevelDebug, "activitypub: cached actor unreadable", slog.String("actor", id), slog.Any("err", err))
 		return a, nil
 	}
 	return authorOf(doc), nil

@@ -59,7 +59,7 @@ func TestAuthorFromCachedActor(t *testing.T) {
 				Document: doc, FetchedAt: time.Now()}); err != nil {
 				t.Fatal(err)
 			}
-			got, err := f.author(ctx, tt.want.ID)
+			got, err := lookupAuthor(ctx, f.log, f.cfg.Store, tt.want.ID)
 			if err != nil || got != tt.want {
 				t.Errorf("author = %+v, %v\nwant %+v", got, err, tt.want)
 			}
@@ -68,7 +68,7 @@ func TestAuthorFromCachedActor(t *testing.T) {
 
 	t.Run("not cached", func(t *testing.T) {
 		id := "https://social.example/users/nobody"
-		got, err := f.author(ctx, id)
+		got, err := lookupAuthor(ctx, f.log, f.cfg.Store, id)
 		if want := (Author{ID: id, ProfileURL: id}); err != nil || got != want {
 			t.Errorf("author = %+v, %v, want %+v", got, err, want)
 		}
@@ -80,7 +80,7 @@ func TestAuthorFromCachedActor(t *testing.T) {
 		if err := st.PutRemoteActor(ctx, store.RemoteActor{ID: id, Inbox: id + "/inbox", Document: []byte(doc), FetchedAt: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
-		got, err := f.author(ctx, id)
+		got, err := lookupAuthor(ctx, f.log, f.cfg.Store, id)
 		// A url on another host and an icon that is no http(s) URL are dropped.
 		want := Author{ID: id, Name: "Mallory", Handle: "@mallory@evil.example", ProfileURL: id}
 		if err != nil || got != want {

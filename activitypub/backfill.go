@@ -24,7 +24,7 @@ func (f *Federation) Backfill(ctx context.Context, username string, articles []A
 		return err
 	}
 	for _, a := range articles {
-		if err := f.checkArticle(a); err != nil {
+		if err := checkArticle(f.urls, a); err != nil {
 			return err
 		}
 		if a.Published.IsZero() {
@@ -49,7 +49,7 @@ func (f *Federation) Backfill(ctx context.Context, username string, articles []A
 		if err != nil {
 			return err
 		}
-		f.audit(ctx, store.AuditEntry{Actor: actorID, Action: "backfill", Object: a.URL, Detail: createID})
+		f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "backfill", Object: a.URL, Detail: createID})
 	}
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/store"
 )
 
@@ -64,7 +63,7 @@ func (f *Federation) Blocks(ctx context.Context, cursor string, limit int) (stor
 }
 
 func (f *Federation) block(ctx context.Context, b store.Block, field string) error {
-	b, err := f.normalizeBlock(b, field)
+	b, err := normalizeBlock(b, field, f.urls.base)
 	if err != nil {
 		return err
 	}
@@ -73,42 +72,38 @@ func (f *Federation) block(ctx context.Context, b store.Block, field string) err
 	if err != nil {
 		return fmt.Errorf("activitypub: block %s: %w", b.Target(), err)
 	}
-	f.audit(ctx, store.AuditEntry{Actor: b.CreatedBy, Action: "block", Object: b.Target(), Detail: b.Reason})
+	f.audit.record(ctx, store.AuditEntry{Actor: b.CreatedBy, Action: "block", Object: b.Target(), Detail: b.Reason})
 	f.log.LogAttrs(ctx, slog.LevelInfo, "activitypub: blocked", slog.String("target", b.Target()),
 		slog.String("by", b.CreatedBy), slog.Int("removed", len(removed)))
-	f.followersGone(ctx, removed)
+	followersGone(ctx, f.cfg.OnFollowersGone, removed)
 	return nil
 }
 
 func (f *Federation) unblock(ctx context.Context, b store.Block, by, field string) error {
-	b, err := f.normalizeBlock(b, field)
+	b, err := normalizeBlock(b, field, f.urls.base)
 	if err != nil {
 		return err
 	}
-	err = f.cfg.Store.RemoveBlock(ctx, b.Target())
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("activitypub: unblock %s: %w", b.Target(), ErrNotFound)
-	}
-	if err != nil {
+	if err := f.cfg.Store.RemoveBlock(ctx, b.Target()); err != nil { // ErrNotFound when not blocked
 		return fmt.Errorf("activitypub: unblock %s: %w", b.Target(), err)
 	}
-	f.audit(ctx, store.AuditEntry{Actor: by, Action: "unblock", Object: b.Target()})
+	f.audit.record(ctx, store.AuditEntry{Actor: by, Action: "unblock", Object: b.Target()})
 	return nil
 }
 
 // normalizeBlock checks a block the site asks for and returns it normalized. A block of the site
-// itself (a domain covering its host, an actor on its origin) is refused.
-func (f *Federation) normalizeBlock(b store.Block, field string) (store.Block, error) {
+// itself, site (a domain covering its host, an actor on its origin), is refused.
+func normalizeBlock(b store.Block, field, site string) (store.Block, error) {
 	n, err := b.Normalized()
 	if err != nil {
 		return store.Block{}, invalid(field, "%v", err)
 	}
-	own := n.Covers(f.urls.base)
+	own := n.Covers(site)
 	if n.ActorID != "" {
 		if _, ok := origin(n.ActorID); !ok {
 			return store.Block{}, invalid(field, "%q is not an http(s) IRI", b.ActorID)
 		}
-		own = sameOrigin(n.ActorID, f.urls.base)
+		own = sameOrigin(n.ActorID, site)
 	}
 	if own {
 		return store.Block{}, invalid(field, "%q is the site itself", n.Target())
@@ -116,10 +111,10 @@ func (f *Federation) normalizeBlock(b store.Block, field string) (store.Block, e
 	return n, nil
 }
 
-// followersGone tells Config.OnFollowersGone about followers removed by a block, once per
+// followersGone tells hook, Config.OnFollowersGone, about followers removed by a block, once per
 // delivery inbox, as deliveries that met a 410 do.
-func (f *Federation) followersGone(ctx context.Context, removed []store.Follower) {
-	if f.cfg.OnFollowersGone == nil || len(removed) == 0 {
+func followersGone(ctx context.Context, hook func(ctx context.Context, inbox string, removed []store.Follower), removed []store.Follower) {
+	if hook == nil || len(removed) == 0 {
 		return
 	}
 	var inboxes []string
@@ -132,14 +127,14 @@ func (f *Federation) followersGone(ctx context.Context, removed []store.Follower
 		byInbox[in] = append(byInbox[in], fl)
 	}
 	for _, in := range inboxes {
-		f.cfg.OnFollowersGone(ctx, in, byInbox[in])
+		hook(ctx, in, byInbox[in])
 	}
 }
 
 // checkBlocked returns an error matching ErrBlocked when a block covers iri. It costs one store
 // read, on the path of every inbox request.
-func (f *Federation) checkBlocked(ctx context.Context, iri string) error {
-	blocked, err := f.cfg.Store.Blocked(ctx, iri)
+func checkBlocked(ctx context.Context, blocks store.Blocks, iri string) error {
+	blocked, err := blocks.Blocked(ctx, iri)
 	if err != nil {
 		return fmt.Errorf("activitypub: blocks: %w", err)
 	}
@@ -148,31 +143,6 @@ func (f *Federation) checkBlocked(ctx context.Context, iri string) error {
 	}
 	if blocked[0] {
 		return fmt.Errorf("activitypub: %s: %w", iri, ErrBlocked)
-	}
-	return nil
-}
-
-// handleBlock handles a remote actor's Block of a site actor: the blocker stops following the
-// site actor (and a pending follow request of it is dropped), as Mastodon does, and
-// Config.OnFollowersGone is told. A Block of anyone else, and an Undo of a Block, change nothing.
-func (f *Federation) handleBlock(ctx context.Context, act *vocab.Object) error {
-	username := f.urls.username(act.Object.ID())
-	if username == "" {
-		return f.ignore(ctx, act)
-	}
-	localID, blocker := f.urls.actor(username), act.Actor.ID()
-	fl, err := f.cfg.Store.Follower(ctx, localID, blocker)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		fl = store.Follower{}
-	case err != nil:
-		return fmt.Errorf("activitypub: block: %w", err)
-	}
-	if err := f.unfollow(ctx, localID, blocker, act.ID); err != nil {
-		return err
-	}
-	if fl.FollowerID != "" {
-		f.followersGone(ctx, []store.Follower{fl})
 	}
 	return nil
 }

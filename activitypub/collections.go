@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/url"
 
 	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/store"
@@ -22,8 +21,8 @@ type collectionPage struct {
 }
 
 func (f *Federation) serveOutbox(w http.ResponseWriter, r *http.Request) {
-	f.serveCollection(w, r,
-		func(actorID string) (int, error) { return f.cfg.Store.CountOutbox(r.Context(), actorID) },
+	f.serveCollection(w, r, f.urls.outbox,
+		func(actorID string) (int, error) { return store.CountOutbox(r.Context(), f.cfg.Store, actorID) },
 		func(actorID, cursor string) (collectionPage, error) {
 			p, err := f.cfg.Store.OutboxPage(r.Context(), actorID, cursor, f.cfg.PageSize)
 			if err != nil {
@@ -36,7 +35,7 @@ func (f *Federation) serveOutbox(w http.ResponseWriter, r *http.Request) {
 					return collectionPage{}, err
 				}
 				a.Context = nil
-				if err := f.currentObject(r.Context(), a); err != nil {
+				if err := currentObject(r.Context(), f.cfg.Store, a); err != nil {
 					return collectionPage{}, err
 				}
 				items = append(items, vocab.Ref{Object: a})
@@ -46,8 +45,8 @@ func (f *Federation) serveOutbox(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Federation) serveFollowers(w http.ResponseWriter, r *http.Request) {
-	f.serveCollection(w, r,
-		func(actorID string) (int, error) { return f.cfg.Store.CountFollowers(r.Context(), actorID) },
+	f.serveCollection(w, r, f.urls.followers,
+		func(actorID string) (int, error) { return store.CountFollowers(r.Context(), f.cfg.Store, actorID) },
 		func(actorID, cursor string) (collectionPage, error) {
 			p, err := f.cfg.Store.FollowersPage(r.Context(), actorID, cursor, f.cfg.PageSize)
 			if err != nil {
@@ -63,50 +62,50 @@ func (f *Federation) serveFollowers(w http.ResponseWriter, r *http.Request) {
 
 // serveFollowing serves an empty collection: site actors follow no one.
 func (f *Federation) serveFollowing(w http.ResponseWriter, r *http.Request) {
-	f.serveCollection(w, r,
+	f.serveCollection(w, r, f.urls.following,
 		func(string) (int, error) { return 0, nil },
 		func(string, string) (collectionPage, error) { return collectionPage{}, nil })
 }
 
-// serveCollection serves the collection itself, or with ?page=true one page of it
+// serveCollection serves the collection id(actorID) itself, or with ?page=true one page of it
 // (?page=true&cursor=… for the following ones).
-func (f *Federation) serveCollection(w http.ResponseWriter, r *http.Request,
+func (f *Federation) serveCollection(w http.ResponseWriter, r *http.Request, id func(actorID string) string,
 	count func(actorID string) (int, error), page func(actorID, cursor string) (collectionPage, error)) {
 	if !f.authorizeFetch(w, r) {
 		return
 	}
 	a, err := f.lookupActor(r.Context(), r.PathValue("name"))
 	if err != nil {
-		f.notFoundOr(w, r, "collection owner", err)
+		notFoundOr(f.log, w, r, "collection owner", err)
 		return
 	}
 	actorID := f.urls.actor(a.Username)
-	collID := f.urls.base + r.URL.Path
+	collID := id(actorID)
 	q := r.URL.Query()
 	if q.Get("page") == "" {
 		n, err := count(actorID)
 		if err != nil {
-			f.fail(w, r, "count collection", err)
+			fail(f.log, w, r, "count collection", err)
 			return
 		}
-		f.writeJSON(w, r, http.StatusOK, &vocab.Object{
+		writeJSON(f.log, w, r, http.StatusOK, &vocab.Object{
 			Context:    vocab.ContextActivityStreams,
 			ID:         collID,
 			Type:       vocab.Types{"OrderedCollection"},
 			TotalItems: &n,
-			First:      vocab.Ref{IRI: collID + "?page=true"},
+			First:      vocab.Ref{IRI: f.urls.page(collID, "")},
 		})
 		return
 	}
 	cursor := q.Get("cursor")
 	p, err := page(actorID, cursor)
 	if err != nil {
-		f.notFoundOr(w, r, "collection page", err)
+		notFoundOr(f.log, w, r, "collection page", err)
 		return
 	}
 	doc := &vocab.Object{
 		Context:      vocab.ContextActivityStreams,
-		ID:           pageURL(collID, cursor),
+		ID:           f.urls.page(collID, cursor),
 		Type:         vocab.Types{"OrderedCollectionPage"},
 		PartOf:       vocab.Ref{IRI: collID},
 		OrderedItems: p.items,
@@ -116,28 +115,21 @@ func (f *Federation) serveCollection(w http.ResponseWriter, r *http.Request,
 		doc.Extra = map[string]json.RawMessage{"orderedItems": json.RawMessage(`[]`)}
 	}
 	if p.next != "" {
-		doc.Next = vocab.Ref{IRI: pageURL(collID, p.next)}
+		doc.Next = vocab.Ref{IRI: f.urls.page(collID, p.next)}
 	}
-	f.writeJSON(w, r, http.StatusOK, doc)
-}
-
-func pageURL(collID, cursor string) string {
-	if cursor == "" {
-		return collID + "?page=true"
-	}
-	return collID + "?page=true&cursor=" + url.QueryEscape(cursor)
+	writeJSON(f.log, w, r, http.StatusOK, doc)
 }
 
 // currentObject replaces the object an outbox activity embeds with its current state: the edited
 // document after an Update, a Tombstone after a Delete. A Delete takes the activities about the
 // object out of the outbox, but a page read just before it, and activities stored before stores
 // kept Object.ObjectID, still list them: the Tombstone keeps the outbox from serving deleted text.
-func (f *Federation) currentObject(ctx context.Context, a *vocab.Object) error {
+func currentObject(ctx context.Context, objects store.Objects, a *vocab.Object) error {
 	emb := a.Object.Object
 	if emb == nil || emb.ID == "" {
 		return nil
 	}
-	o, err := f.cfg.Store.Object(ctx, emb.ID)
+	o, err := objects.Object(ctx, emb.ID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil

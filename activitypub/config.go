@@ -21,8 +21,18 @@ type Config struct {
 	// Actors tells fedsite which of the site's actors exist. Required.
 	Actors ActorSource
 
-	// Store keeps followers, published objects, keys and caches. Required.
-	Store store.Store
+	// Store keeps the site's federation state: followers, published objects and outboxes, keys,
+	// remote actors, received interactions, follow requests and blocks. It may be the site's own
+	// database behind a [store.Site] it implements. Audit entries go to it when it implements
+	// store.Audit. Required.
+	Store store.Site
+
+	// DeliveryStore keeps the delivery queue, the per-inbox delivery records and the per-host
+	// circuit breaker state, durably, for every instance sharing it. Set it to run delivery on another
+	// backend than Store, such as Redis Streams (store/redisstore) or SQLite (store/sqlstore)
+	// beside a Store over the site's own database. Default: Store, when it also implements
+	// store.Delivery, as every adapter in fedsite does; New fails without either.
+	DeliveryStore store.Delivery
 
 	// Client sends every outgoing request: actor and key fetches (signed by the instance actor) and
 	// deliveries (signed by the publishing actor). Its Transport is the base the signatures are added
@@ -40,45 +50,11 @@ type Config struct {
 	// MaxBodyBytes caps incoming inbox bodies and fetched documents. Default: 1 MiB, as Mastodon.
 	MaxBodyBytes int64
 
-	// Queue holds the delivery jobs, durably, for every instance sharing it. Default: Store's own
-	// queue. Set it to share deliveries through another backend, such as Redis Streams
-	// (store/redisstore) beside a SQLite or PostgreSQL Store.
-	Queue store.Queue
-
-	// DeliveryWorkers is how many deliveries Run sends at once. Most of a delivery's time is the
-	// round trip to the remote server, so it takes many at once to keep up with signing: at 100 ms
-	// a round trip, 64 workers send up to 640 deliveries/s. Default: 64.
-	DeliveryWorkers int
-
-	// DeliveryPerHost is how many deliveries to one remote host Run sends at once. Default: 2.
-	DeliveryPerHost int
-
-	// DeliveryTimeout bounds one delivery request. Default: 30 s.
-	DeliveryTimeout time.Duration
-
-	// DeliveryAttempts is how many times a delivery that failed with a network error, 408, 429 or a
-	// 5xx answer is tried in all before it is given up. The wait after the n-th failure is
-	// DeliveryBackoff × n⁴ plus up to 25 % jitter, at most 24 h; a Retry-After answer is honoured.
-	// Default: 16, over at least 49 h 31 min (delivery.Backoff; the delivery package documents
-	// the schedule).
-	DeliveryAttempts int
-
-	// DeliveryBackoff is the wait before the second attempt of a delivery. Default: 1 s.
-	DeliveryBackoff time.Duration
-
-	// DeliveryRetry replaces the retry policy that DeliveryAttempts and DeliveryBackoff describe.
-	// Default: nil, that policy.
-	DeliveryRetry delivery.RetryPolicy
-
-	// BreakerThreshold is how many consecutive failed deliveries to a host open its circuit
-	// breaker, which holds its deliveries (without using up attempts) until a probe succeeds. The
-	// state is kept in Store when it implements store.Hosts, so every instance shares it. -1
-	// disables the breaker. Default: 10.
-	BreakerThreshold int
-
-	// BreakerCooldown is how long a host's breaker first stays open; it doubles after each failed
-	// probe, up to 12 h. Default: 1 min.
-	BreakerCooldown time.Duration
+	// Delivery tunes the delivery engine that Run drives: how many deliveries go out at once, in
+	// all and per host, the request timeout, the retry policy and the per-host circuit breaker,
+	// whose state is kept in DeliveryStore, so that every instance shares it. Default: the zero
+	// [delivery.Options], every field its documented default.
+	Delivery delivery.Options
 
 	// OnFollowersGone is told about removed followers, once per delivery inbox: those behind an
 	// inbox that answered 404 or 410 to a delivery, those a block covers (BlockDomain,

@@ -11,41 +11,25 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// Deliveries go through the durable engine of package delivery, over Config.Queue: Publish
+// Deliveries go through the durable engine of package delivery, over Config.DeliveryStore: Publish
 // enqueues one fan-out job and returns, and Run's workers expand and send it.
 
 // newEngine builds the delivery engine from the Federation's Config.
 func (f *Federation) newEngine() (*delivery.Engine, error) {
 	cfg := f.cfg
-	q := cfg.Queue
-	if q == nil {
-		q = cfg.Store
-	}
-	retry := cfg.DeliveryRetry
-	if retry == nil {
-		// Zero fields take delivery.Backoff's defaults, which are declared there only.
-		retry = delivery.Backoff{Base: cfg.DeliveryBackoff, Attempts: cfg.DeliveryAttempts}
-	}
 	e, err := delivery.New(delivery.Config{
-		Queue:            q,
-		Inboxes:          cfg.Store,
-		Documents:        cfg.Store,
-		Followers:        cfg.Store,
-		OnGone:           delivery.GoneFunc(cfg.OnFollowersGone),
-		Hosts:            cfg.Store,
-		Blocks:           cfg.Store,
-		Deliveries:       cfg.Store,
-		Keys:             f.deliveryKey,
-		Client:           cfg.Client,
-		UserAgent:        cfg.UserAgent,
-		Logger:           cfg.Logger.With("component", "delivery"),
-		Workers:          cfg.DeliveryWorkers,
-		PerHost:          cfg.DeliveryPerHost,
-		RequestTimeout:   cfg.DeliveryTimeout,
-		Retry:            retry,
-		BreakerThreshold: cfg.BreakerThreshold,
-		BreakerCooldown:  cfg.BreakerCooldown,
-		Now:              cfg.Now,
+		Store:     cfg.DeliveryStore,
+		Inboxes:   cfg.Store,
+		Documents: cfg.Store,
+		Followers: cfg.Store,
+		OnGone:    delivery.GoneFunc(cfg.OnFollowersGone),
+		Blocks:    cfg.Store,
+		Keys:      f.deliveryKey,
+		Client:    cfg.Client,
+		UserAgent: cfg.UserAgent,
+		Logger:    cfg.Logger.With("component", "delivery"),
+		Options:   cfg.Delivery,
+		Now:       cfg.Now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("activitypub: delivery: %w", err)
@@ -54,12 +38,12 @@ func (f *Federation) newEngine() (*delivery.Engine, error) {
 }
 
 func (f *Federation) deliveryKey(ctx context.Context, actorID string) (signing.Key, error) {
-	k, err := f.actorKey(ctx, actorID)
+	k, err := f.keys.actorKey(ctx, actorID)
 	return k.key, err
 }
 
 // Run runs the delivery workers until ctx is done and returns nil. Deliveries are leased from
-// Config.Queue, so several processes sharing a store may each call Run: each delivery is sent by
+// Config.DeliveryStore, so several processes sharing a store may each call Run: each delivery is sent by
 // one of them. Jobs left unfinished when ctx ends stay in the queue for the next Run, here or in
 // another process. Nothing is delivered while no Run is running.
 func (f *Federation) Run(ctx context.Context) error {

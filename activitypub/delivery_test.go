@@ -12,6 +12,7 @@ import (
 
 	"github.com/fedsite/fedsite/activitypub"
 	"github.com/fedsite/fedsite/activitypub/activitypubtest"
+	"github.com/fedsite/fedsite/activitypub/delivery"
 	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/memstore"
@@ -137,7 +138,7 @@ func TestDefaultDeliveryAttempts(t *testing.T) {
 		}),
 		InsecureAllowHTTP:      true,
 		InsecureAllowAddresses: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-		BreakerThreshold:       -1,
+		Delivery:               delivery.Options{BreakerThreshold: -1},
 		Now:                    func() time.Time { return then },
 	})
 	if err != nil {

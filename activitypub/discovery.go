@@ -17,7 +17,7 @@ func (f *Federation) resolveWebFinger(ctx context.Context, r webfinger.Resource)
 	var username string
 	switch {
 	case r.IsAcct():
-		if !strings.EqualFold(r.Host, f.acctHost()) && r.Host != f.urls.host() && r.Host != f.urls.hostname() {
+		if !strings.EqualFold(r.Host, f.acctHost) && r.Host != f.urls.host() && r.Host != f.urls.hostname() {
 			return nil, webfinger.ErrNotFound
 		}
 		username = strings.ToLower(r.User)
@@ -31,7 +31,7 @@ func (f *Federation) resolveWebFinger(ctx context.Context, r webfinger.Resource)
 	}
 	// With a vanity domain the subject names it, whichever host was asked: Mastodon re-checks a
 	// subject that differs from what it asked for, and it must point back to the same actor id.
-	subject := "acct:" + username + "@" + f.acctHost()
+	subject := "acct:" + username + "@" + f.acctHost
 	if username == f.urls.hostname() {
 		id := f.urls.instanceActor()
 		return &webfinger.JRD{
@@ -70,14 +70,6 @@ func (f *Federation) resolveWebFinger(ctx context.Context, r webfinger.Resource)
 		jrd.Links = append(jrd.Links, webfinger.Link{Rel: "http://webfinger.net/rel/avatar", Href: a.IconURL})
 	}
 	return jrd, nil
-}
-
-// acctHost is the host of the site's handles: Config.WebFingerDomain, else the BaseURL host.
-func (f *Federation) acctHost() string {
-	if f.cfg.WebFingerDomain != "" {
-		return strings.ToLower(f.cfg.WebFingerDomain)
-	}
-	return f.urls.host()
 }
 
 // checkWebFingerDomain checks Config.WebFingerDomain: empty, or a bare host (with an optional

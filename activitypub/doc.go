@@ -9,8 +9,9 @@
 // # What the site supplies
 //
 // The site tells fedsite which actors exist through [ActorSource], implemented on its own data, and
-// keeps federation state in a [store.Store] (store/memstore for tests, store/sqlstore for SQLite or
-// PostgreSQL, store/redisstore for Redis).
+// keeps federation state in a [store.Site] (store/memstore for tests, store/sqlstore for SQLite or
+// PostgreSQL, store/redisstore for Redis, or one over the site's own database) and delivery state
+// in a [store.Delivery] (by default the same store).
 //
 // # URL layout
 //
@@ -34,8 +35,8 @@
 //
 // # Delivery
 //
-// Publish stores the activity, queues one fan-out job in Config.Queue (by default the Store's
-// durable queue) and returns; [Federation.Run], in this process or any other sharing the queue,
+// Publish stores the activity, queues one fan-out job in Config.DeliveryStore (by default the
+// Store's durable queue) and returns; [Federation.Run], in this process or any other sharing the queue,
 // delivers it to every distinct inbox of the actor's followers (shared inboxes preferred), signing
 // each request with the actor's key, retrying with backoff and pruning followers whose inbox is
 // gone (package delivery). Run must be running somewhere for anything to be delivered.

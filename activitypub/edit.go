@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub/delivery"
@@ -37,7 +36,7 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 	if err != nil {
 		return err
 	}
-	if err := f.checkArticle(a); err != nil {
+	if err := checkArticle(f.urls, a); err != nil {
 		return err
 	}
 	actorID := f.urls.actor(actor.Username)
@@ -90,7 +89,7 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 	}); err != nil {
 		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
 	}
-	f.audit(ctx, store.AuditEntry{Actor: actorID, Action: "update", Object: a.URL, Detail: update.ID})
+	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "update", Object: a.URL, Detail: update.ID})
 	if err := f.sendToAudience(ctx, update.ID, actorID, obj.ID); err != nil {
 		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
 	}
@@ -116,7 +115,7 @@ func (f *Federation) Delete(ctx context.Context, username, articleURL string) er
 	if err != nil {
 		return err
 	}
-	if !f.urls.local(articleURL) || strings.HasPrefix(articleURL, f.urls.base+prefix+"/") {
+	if !f.urls.local(articleURL) || f.urls.inRoutes(articleURL) {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, ErrNotFound)
 	}
 	actorID := f.urls.actor(actor.Username)
@@ -131,9 +130,8 @@ func (f *Federation) Delete(ctx context.Context, username, articleURL string) er
 		Type:      vocab.Types{"Delete"},
 		Actor:     vocab.Ref{IRI: actorID},
 		Published: now.Truncate(time.Second),
-		To:        vocab.Refs{{IRI: vocab.PublicIRI}},
-		Cc:        vocab.Refs{{IRI: actorID + "/followers"}},
 	}
+	del.To, del.Cc = publicAddressing(f.urls.followers(actorID))
 	ts := tombstone(store.Object{ID: stored.ID, Type: stored.Type, Deleted: now})
 	ts.Context = nil
 	del.Object = vocab.Ref{Object: ts}
@@ -152,7 +150,7 @@ func (f *Federation) Delete(ctx context.Context, username, articleURL string) er
 	if err := f.cfg.Store.DeleteObject(ctx, articleURL, now); err != nil {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
-	f.audit(ctx, store.AuditEntry{Actor: actorID, Action: "delete", Object: articleURL, Detail: del.ID})
+	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "delete", Object: articleURL, Detail: del.ID})
 	return nil
 }
 
@@ -176,7 +174,7 @@ func (f *Federation) DeleteActor(ctx context.Context, username string) error {
 		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, ErrNotFound)
 	}
 	// Make the key now, so that the Delete is signed with the key servers cached.
-	if _, err := f.actorKey(ctx, actorID); err != nil {
+	if _, err := f.keys.actorKey(ctx, actorID); err != nil {
 		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
 	}
 	now := f.cfg.Now().UTC()
@@ -187,9 +185,8 @@ func (f *Federation) DeleteActor(ctx context.Context, username string) error {
 		Actor:     vocab.Ref{IRI: actorID},
 		Object:    vocab.Ref{IRI: actorID},
 		Published: now.Truncate(time.Second),
-		To:        vocab.Refs{{IRI: vocab.PublicIRI}},
-		Cc:        vocab.Refs{{IRI: actorID + "/followers"}},
 	}
+	del.To, del.Cc = publicAddressing(f.urls.followers(actorID))
 	if err := f.send(ctx, del, actorID, actorID, ""); err != nil {
 		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
 	}
@@ -209,7 +206,7 @@ func (f *Federation) DeleteActor(ctx context.Context, username string) error {
 	if err != nil {
 		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
 	}
-	f.audit(ctx, store.AuditEntry{Actor: actorID, Action: "delete actor", Object: actorID, Detail: del.ID})
+	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "delete actor", Object: actorID, Detail: del.ID})
 	return nil
 }
 
@@ -229,10 +226,7 @@ func (f *Federation) actorGone(ctx context.Context, actorID string) (bool, error
 // ErrNotFound otherwise.
 func (f *Federation) ownObject(ctx context.Context, actorID, id string) (store.Object, *vocab.Object, error) {
 	o, err := f.cfg.Store.Object(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return o, nil, fmt.Errorf("not published: %w", ErrNotFound)
-	}
-	if err != nil {
+	if err != nil { // ErrNotFound when it was never published
 		return o, nil, err
 	}
 	if !o.Deleted.IsZero() {
@@ -276,7 +270,7 @@ func (f *Federation) formerInboxes(ctx context.Context, actorID, objectID string
 	set := make(map[string]bool)
 	cursor := ""
 	for {
-		p, err := f.cfg.Store.DeliveriesPage(ctx, objectID, cursor, inboxPageSize)
+		p, err := f.cfg.DeliveryStore.DeliveriesPage(ctx, objectID, cursor, inboxPageSize)
 		if err != nil {
 			return nil, nil, err
 		}

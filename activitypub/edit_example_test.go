@@ -59,5 +59,5 @@ func ExampleFederation_Update() {
 	// Output:
 	// 200 Article Council votes 31 to 9 2026-03-01T11:00:00Z
 	// 410 Tombstone  0001-01-01T00:00:00Z
-	// activitypub: update https://news.example.com/articles/vote: deleted: activitypub: not found
+	// activitypub: update https://news.example.com/articles/vote: deleted: store: not found
 }

@@ -3,12 +3,15 @@ package activitypub
 import (
 	"errors"
 	"fmt"
+
+	"github.com/fedsite/fedsite/store"
 )
 
 var (
 	// ErrNotFound reports an actor or object that does not exist. An [ActorSource] returns it (or an
-	// error wrapping it) for an unknown name, and the handlers answer 404.
-	ErrNotFound = errors.New("activitypub: not found")
+	// error wrapping it) for an unknown name, and the handlers answer 404. It is store.ErrNotFound,
+	// so one errors.Is test matches what the site and the store do not have.
+	ErrNotFound = store.ErrNotFound
 
 	// ErrAlreadyPublished reports a Publish of an article whose URL was published before, or an
 	// Announce of an article the actor announced before.
@@ -16,6 +19,11 @@ var (
 
 	// ErrForbidden reports a site user that Config.MayPublish does not allow to publish as an actor.
 	ErrForbidden = errors.New("activitypub: forbidden")
+
+	// errNotPermitted reports an activity whose actor may not do what it asks, such as undoing
+	// someone else's Follow or sending an object of another origin; the inbox answers it with 403.
+	// It is not ErrForbidden, which refuses a site user.
+	errNotPermitted = errors.New("activitypub: activity not permitted to its actor")
 
 	// ErrBlocked reports a request from, or a fetch of, a server or actor the site blocked (see
 	// [Federation.BlockDomain]); the inbox answers it with 403.

@@ -22,7 +22,7 @@ func (f *Federation) serveFeatured(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	a, err := f.lookupActor(ctx, r.PathValue("name"))
 	if err != nil {
-		f.notFoundOr(w, r, "featured owner", err)
+		notFoundOr(f.log, w, r, "featured owner", err)
 		return
 	}
 	actorID := f.urls.actor(a.Username)
@@ -35,12 +35,12 @@ func (f *Federation) serveFeatured(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		if err != nil {
-			f.fail(w, r, "featured article", err)
+			fail(f.log, w, r, "featured article", err)
 			return
 		}
 		obj, err := vocab.Decode(o.Document)
 		if err != nil {
-			f.fail(w, r, "featured article", err)
+			fail(f.log, w, r, "featured article", err)
 			return
 		}
 		obj.Context = nil
@@ -49,7 +49,7 @@ func (f *Federation) serveFeatured(w http.ResponseWriter, r *http.Request) {
 	n := len(items)
 	doc := &vocab.Object{
 		Context:      vocab.ContextActivityStreams,
-		ID:           actorID + "/featured",
+		ID:           f.urls.featured(actorID),
 		Type:         vocab.Types{"OrderedCollection"},
 		TotalItems:   &n,
 		OrderedItems: items,
@@ -57,5 +57,5 @@ func (f *Federation) serveFeatured(w http.ResponseWriter, r *http.Request) {
 	if n == 0 {
 		doc.Extra = map[string]json.RawMessage{"orderedItems": json.RawMessage(`[]`)}
 	}
-	f.writeJSON(w, r, http.StatusOK, doc)
+	writeJSON(f.log, w, r, http.StatusOK, doc)
 }

@@ -2,8 +2,6 @@ package activitypub
 
 import (
 	"context"
-	"crypto"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -22,25 +20,15 @@ type Federation struct {
 	urls      urlLayout
 	log       *slog.Logger
 	verifier  *signing.Verifier
-	fetcher   *http.Client // signs every request with the instance actor's key
+	remote    *remote // fetches with the instance actor's signed client
+	inbox     *inbox
+	audit     auditLog
 	webfinger http.Handler
 	mux       *http.ServeMux
 	engine    *delivery.Engine
-
-	keysMu sync.Mutex
-	keys   map[string]actorKey // by actor id
-
-	dedupMu  sync.Mutex
-	inflight map[string]chan struct{} // activity ids being processed, closed when done
-}
-
-// actorKey is a local actor's signing key with its public half in PEM, as published.
-type actorKey struct {
-	key       signing.Key
-	publicPEM string
-	// ed is the actor's Ed25519 key, published as multikey.
-	ed       signing.Key
-	multikey signing.Multikey
+	keys      *keyring
+	// acctHost is the host of the site's handles: Config.WebFingerDomain, else the BaseURL host.
+	acctHost string
 }
 
 // New checks cfg and builds a Federation. It fails when a required field is missing or BaseURL is
@@ -51,6 +39,15 @@ func New(cfg Config) (*Federation, error) {
 	}
 	if cfg.Store == nil {
 		return nil, invalid("Config.Store", "required")
+	}
+	if cfg.DeliveryStore == nil {
+		// The one place that finds the delivery state in the site store: from here on the two
+		// are separate values, even when they are one store.
+		d, ok := cfg.Store.(store.Delivery)
+		if !ok {
+			return nil, invalid("Config.DeliveryStore", "required: Store (%T) does not implement store.Delivery", cfg.Store)
+		}
+		cfg.DeliveryStore = d
 	}
 	if cfg.Mode < ModeDefault || cfg.Mode > ModeNote {
 		return nil, invalid("Config.Mode", "unknown mode %d", int(cfg.Mode))
@@ -64,24 +61,25 @@ func New(cfg Config) (*Federation, error) {
 	}
 	cfg = cfg.withDefaults()
 	f := &Federation{
-		cfg:  cfg,
-		urls: urls,
-		log:  cfg.Logger,
-		keys: make(map[string]actorKey),
-
-		inflight: make(map[string]chan struct{}),
+		cfg:   cfg,
+		urls:  urls,
+		log:   cfg.Logger,
+		keys:  &keyring{urls: urls, store: cfg.Store, now: cfg.Now, keys: make(map[string]actorKey)},
+		audit: auditLog{store: cfg.Store, now: cfg.Now, log: cfg.Logger},
 	}
 	fetchTimeout := cfg.Client.Timeout
 	if fetchTimeout <= 0 {
 		fetchTimeout = defaultClientTimeout // every outgoing fetch has a deadline
 	}
-	f.fetcher = &http.Client{
+	fetcher := &http.Client{
 		Transport:     &instanceTransport{f: f},
 		Timeout:       fetchTimeout,
 		CheckRedirect: cfg.Client.CheckRedirect,
 	}
+	f.remote = &remote{client: fetcher, cache: cfg.Store, blocks: cfg.Store, ttl: cfg.RemoteActorTTL, now: cfg.Now,
+		maxBody: cfg.MaxBodyBytes, userAgent: cfg.UserAgent, insecureHTTP: cfg.InsecureAllowHTTP}
 	resolver, err := signing.NewResolver(signing.ResolverConfig{
-		Client:            f.fetcher,
+		Client:            fetcher,
 		MaxBodyBytes:      cfg.MaxBodyBytes,
 		UserAgent:         cfg.UserAgent,
 		InsecureAllowHTTP: cfg.InsecureAllowHTTP,
@@ -94,7 +92,7 @@ func New(cfg Config) (*Federation, error) {
 		// Blocks are checked on the keyId before the resolver may fetch it. On a failed check the
 		// Verifier resolves the key once more with refresh set, which refetches it: key rotation.
 		Keys: signing.KeyResolverFunc(func(ctx context.Context, keyID string, refresh bool) (*signing.PublicKey, error) {
-			if err := f.checkBlocked(ctx, keyID); err != nil {
+			if err := checkBlocked(ctx, f.cfg.Store, keyID); err != nil {
 				return nil, err
 			}
 			return resolver.ResolveKey(ctx, keyID, refresh)
@@ -119,6 +117,33 @@ func New(cfg Config) (*Federation, error) {
 	if f.engine, err = f.newEngine(); err != nil {
 		return nil, err
 	}
+	f.acctHost = urls.host()
+	if cfg.WebFingerDomain != "" {
+		f.acctHost = strings.ToLower(cfg.WebFingerDomain)
+	}
+	f.inbox = &inbox{
+		urls:            urls,
+		log:             cfg.Logger,
+		now:             cfg.Now,
+		hooks:           cfg.Inbox,
+		maxBody:         cfg.MaxBodyBytes,
+		actors:          cfg.Actors,
+		onFollowersGone: cfg.OnFollowersGone,
+		followers:       cfg.Store,
+		objects:         cfg.Store,
+		seen:            cfg.Store,
+		actorCache:      cfg.Store,
+		interactions:    cfg.Store,
+		requests:        cfg.Store,
+		blocks:          cfg.Store,
+		audit:           f.audit,
+		verifier:        f.verifier,
+		remote:          f.remote,
+		lookupActor:     f.lookupActor,
+		send:            f.send,
+		inflight:        make(map[string]chan struct{}),
+	}
+	f.inbox.handlers = f.inbox.dispatchTable()
 	f.mux = f.routes()
 	return f, nil
 }
@@ -143,7 +168,7 @@ func (f *Federation) Middleware(next http.Handler) http.Handler {
 		case p == nodeInfoWellKnown:
 			f.serveNodeInfoLinks(w, r)
 			return
-		case p == prefix || strings.HasPrefix(p, prefix+"/"):
+		case isRoutePath(p):
 			f.mux.ServeHTTP(w, r)
 			return
 		}
@@ -159,16 +184,16 @@ func (f *Federation) Middleware(next http.Handler) http.Handler {
 
 func (f *Federation) routes() *http.ServeMux {
 	m := http.NewServeMux()
-	m.HandleFunc("GET /ap/actor", f.serveInstanceActor)
-	m.HandleFunc("GET /ap/users/{name}", f.serveActor)
-	m.HandleFunc("POST /ap/users/{name}/inbox", f.serveInbox)
-	m.HandleFunc("GET /ap/users/{name}/outbox", f.serveOutbox)
-	m.HandleFunc("GET /ap/users/{name}/followers", f.serveFollowers)
-	m.HandleFunc("GET /ap/users/{name}/following", f.serveFollowing)
-	m.HandleFunc("GET /ap/users/{name}/featured", f.serveFeatured)
-	m.HandleFunc("POST /ap/inbox", f.serveInbox)
-	m.HandleFunc("GET /ap/activities/{id}", f.serveActivity)
-	m.Handle("GET "+nodeInfoPath+"{version}", newNodeInfoHandler(f))
+	m.HandleFunc(routeInstanceActor, f.serveInstanceActor)
+	m.HandleFunc(routeActor, f.serveActor)
+	m.HandleFunc(routeActorInbox, f.inbox.ServeHTTP)
+	m.HandleFunc(routeOutbox, f.serveOutbox)
+	m.HandleFunc(routeFollowers, f.serveFollowers)
+	m.HandleFunc(routeFollowing, f.serveFollowing)
+	m.HandleFunc(routeFeatured, f.serveFeatured)
+	m.HandleFunc(routeSharedInbox, f.inbox.ServeHTTP)
+	m.HandleFunc(routeActivity, f.serveActivity)
+	m.Handle(routeNodeInfo, newNodeInfoHandler(f))
 	return m
 }
 
@@ -199,76 +224,6 @@ func (f *Federation) lookupActor(ctx context.Context, username string) (*Actor, 
 	return a, nil
 }
 
-// actorKey returns a local actor's signing key, loading it from the store or, on first use,
-// making and storing one. Instances racing to make the key agree on the one stored first.
-func (f *Federation) actorKey(ctx context.Context, actorID string) (actorKey, error) {
-	f.keysMu.Lock()
-	defer f.keysMu.Unlock()
-	if k, ok := f.keys[actorID]; ok {
-		return k, nil
-	}
-	signer, err := f.loadKey(ctx, actorID, mainKeyName, func() (crypto.Signer, error) { return signing.GenerateKey() })
-	if err != nil {
-		return actorKey{}, err
-	}
-	pub, err := signing.EncodePublicKey(signer.Public())
-	if err != nil {
-		return actorKey{}, fmt.Errorf("activitypub: key of %s: %w", actorID, err)
-	}
-	// The Ed25519 key is published as an FEP-521a Multikey in assertionMethod, for RFC 9421
-	// signatures to servers that accept them (INTEROP §2.1).
-	ed, err := f.loadKey(ctx, actorID, edKeyName, func() (crypto.Signer, error) { return signing.GenerateEd25519Key() })
-	if err != nil {
-		return actorKey{}, err
-	}
-	mk, err := signing.NewMultikey(actorID+"#"+edKeyName, actorID, ed.Public())
-	if err != nil {
-		return actorKey{}, fmt.Errorf("activitypub: key of %s: %w", actorID, err)
-	}
-	k := actorKey{
-		key:       signing.Key{ID: actorID + keyFragment, Signer: signer},
-		publicPEM: string(pub),
-		ed:        signing.Key{ID: mk.ID, Signer: ed},
-		multikey:  mk,
-	}
-	f.keys[actorID] = k
-	return k, nil
-}
-
-// loadKey returns an actor's private key of that name from the store, making and storing one with
-// gen on first use.
-func (f *Federation) loadKey(ctx context.Context, actorID, name string, gen func() (crypto.Signer, error)) (crypto.Signer, error) {
-	kp, err := f.cfg.Store.KeyPair(ctx, actorID, name)
-	if errors.Is(err, store.ErrNotFound) {
-		kp, err = f.createKey(ctx, actorID, name, gen)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("activitypub: %s of %s: %w", name, actorID, err)
-	}
-	signer, err := signing.ParsePrivateKey(kp.PrivateKeyPEM)
-	if err != nil {
-		return nil, fmt.Errorf("activitypub: %s of %s: %w", name, actorID, err)
-	}
-	return signer, nil
-}
-
-func (f *Federation) createKey(ctx context.Context, actorID, name string, gen func() (crypto.Signer, error)) (store.KeyPair, error) {
-	priv, err := gen()
-	if err != nil {
-		return store.KeyPair{}, err
-	}
-	pemBytes, err := signing.EncodePrivateKey(priv)
-	if err != nil {
-		return store.KeyPair{}, err
-	}
-	kp := store.KeyPair{ActorID: actorID, Name: name, PrivateKeyPEM: pemBytes, CreatedAt: f.cfg.Now()}
-	err = f.cfg.Store.CreateKeyPair(ctx, kp)
-	if errors.Is(err, store.ErrConflict) {
-		return f.cfg.Store.KeyPair(ctx, actorID, name)
-	}
-	return kp, err
-}
-
 // instanceTransport signs every request with the instance actor's key, which it loads on first use.
 type instanceTransport struct {
 	f    *Federation
@@ -280,7 +235,7 @@ type instanceTransport struct {
 // blocked server or actor, whoever asks and whatever redirects there; the error matches
 // ErrBlocked.
 func (t *instanceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	err := t.f.checkBlocked(req.Context(), req.URL.String())
+	err := checkBlocked(req.Context(), t.f.cfg.Store, req.URL.String())
 	var tr *signing.Transport
 	if err == nil {
 		tr, err = t.transport(req.Context())
@@ -300,7 +255,7 @@ func (t *instanceTransport) transport(ctx context.Context) (*signing.Transport, 
 	if t.base != nil {
 		return t.base, nil
 	}
-	k, err := t.f.actorKey(ctx, t.f.urls.instanceActor())
+	k, err := t.f.keys.actorKey(ctx, t.f.urls.instanceActor())
 	if err != nil {
 		return nil, err
 	}

@@ -28,6 +28,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}{
 		{"no actors", activitypub.Config{BaseURL: "https://example.com", Store: st}, "Config.Actors"},
 		{"no store", activitypub.Config{BaseURL: "https://example.com", Actors: actors}, "Config.Store"},
+		{"no delivery store", activitypub.Config{BaseURL: "https://example.com", Actors: actors, Store: siteOnly{st}}, "Config.DeliveryStore"},
 		{"no base", activitypub.Config{Actors: actors, Store: st}, "BaseURL"},
 		{"relative base", activitypub.Config{BaseURL: "example.com", Actors: actors, Store: st}, "BaseURL"},
 		{"base with path", activitypub.Config{BaseURL: "https://example.com/news", Actors: actors, Store: st}, "BaseURL"},

@@ -2,35 +2,12 @@ package activitypub
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 
 	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/store"
 )
-
-// keepFollowRequest records a Follow of an actor that approves its followers and calls
-// OnFollowRequest. A follower that is already approved gets its Accept again.
-func (f *Federation) keepFollowRequest(ctx context.Context, localID string, remote store.RemoteActor, follow *vocab.Object) error {
-	doc, err := json.Marshal(follow)
-	if err != nil {
-		return fmt.Errorf("activitypub: follow request: %w", err)
-	}
-	r := store.FollowRequest{ActorID: localID, FollowerID: remote.ID, Inbox: remote.Inbox, SharedInbox: remote.SharedInbox,
-		FollowID: follow.ID, Document: doc, CreatedAt: f.cfg.Now()}
-	if err := f.cfg.Store.AddFollowRequest(ctx, r); err != nil {
-		return fmt.Errorf("activitypub: follow request: %w", err)
-	}
-	f.audit(ctx, store.AuditEntry{Actor: remote.ID, Action: "follow request", Object: localID, Detail: follow.ID})
-	if h := f.cfg.Inbox.OnFollowRequest; h != nil {
-		h(ctx, r)
-	} else {
-		f.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: follow request", slog.String("actor", localID), slog.String("follower", remote.ID))
-	}
-	return nil
-}
 
 // ApproveFollow accepts a pending follow request of followerID to the site actor username: the
 // follower is recorded and an Accept embedding the Follow is sent. It returns an error matching
@@ -53,11 +30,8 @@ func (f *Federation) decideFollow(ctx context.Context, username, followerID stri
 	}
 	localID := f.urls.actor(a.Username)
 	r, err := f.cfg.Store.FollowRequest(ctx, localID, followerID)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("activitypub: follow request of %s to %s: %w", followerID, username, ErrNotFound)
-	}
-	if err != nil {
-		return fmt.Errorf("activitypub: follow request: %w", err)
+	if err != nil { // ErrNotFound when none is pending
+		return fmt.Errorf("activitypub: follow request of %s to %s: %w", followerID, username, err)
 	}
 	follow, err := vocab.Decode(r.Document)
 	if err != nil {
@@ -65,7 +39,7 @@ func (f *Federation) decideFollow(ctx context.Context, username, followerID stri
 	}
 	kind, action := "Reject", "reject follow"
 	if approve {
-		if err := f.checkBlocked(ctx, r.FollowerID); err != nil {
+		if err := checkBlocked(ctx, f.cfg.Store, r.FollowerID); err != nil {
 			return fmt.Errorf("activitypub: approve follow: %w", err)
 		}
 		kind, action = "Accept", "follow"
@@ -78,22 +52,22 @@ func (f *Federation) decideFollow(ctx context.Context, username, followerID stri
 	if err := f.cfg.Store.RemoveFollowRequest(ctx, localID, followerID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("activitypub: follow request: %w", err)
 	}
-	f.audit(ctx, store.AuditEntry{Actor: r.FollowerID, Action: action, Object: localID, Detail: r.FollowID})
-	return f.answerFollow(ctx, kind, localID, r.FollowerID, r.Inbox, follow)
+	f.audit.record(ctx, store.AuditEntry{Actor: r.FollowerID, Action: action, Object: localID, Detail: r.FollowID})
+	answer := followAnswer(f.urls, kind, localID, r.FollowerID, follow)
+	return f.send(ctx, answer, localID, answer.ID, r.Inbox)
 }
 
-// answerFollow sends an Accept or Reject that embeds the Follow and is addressed to the follower,
-// as Mastodon expects (INTEROP §6 item 6).
-func (f *Federation) answerFollow(ctx context.Context, kind, localID, followerID, inbox string, follow *vocab.Object) error {
+// followAnswer is an Accept or Reject (kind) of follow by the site actor localID, embedding the
+// Follow and addressed to the follower, as Mastodon expects (INTEROP §6 item 6).
+func followAnswer(urls urlLayout, kind, localID, followerID string, follow *vocab.Object) *vocab.Object {
 	embedded := *follow
 	embedded.Context = nil
-	answer := &vocab.Object{
+	return &vocab.Object{
 		Context: vocab.ContextActivityStreams,
-		ID:      f.urls.activity(newID()),
+		ID:      urls.activity(newID()),
 		Type:    vocab.Types{kind},
 		Actor:   vocab.Ref{IRI: localID},
 		Object:  vocab.Ref{Object: &embedded},
 		To:      vocab.Refs{{IRI: followerID}},
 	}
-	return f.send(ctx, answer, localID, answer.ID, inbox)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/fedsite/fedsite/activitypub"
 	"github.com/fedsite/fedsite/activitypub/activitypubtest"
+	"github.com/fedsite/fedsite/activitypub/delivery"
 	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
@@ -52,7 +53,7 @@ func newWrappedSite(t *testing.T, st store.Store, mod func(*activitypub.Config),
 		Store:                  st,
 		InsecureAllowHTTP:      true,
 		InsecureAllowAddresses: loopbackOnly,
-		DeliveryBackoff:        10 * time.Millisecond,
+		Delivery:               delivery.Options{Retry: delivery.Backoff{Base: 10 * time.Millisecond}},
 		Logger:                 slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if mod != nil {

@@ -3,6 +3,8 @@ package activitypub
 import (
 	"html/template"
 	"strings"
+
+	"github.com/fedsite/fedsite/activitypub/vocab"
 )
 
 // This file holds helpers for the site's own HTML pages: the tags that let fediverse servers find
@@ -18,7 +20,7 @@ func (f *Federation) AlternateLink(objectURL string) template.HTML {
 	if !f.urls.local(objectURL) || !absHTTP(objectURL) {
 		return ""
 	}
-	return template.HTML(`<link rel="alternate" type="application/activity+json" href="` +
+	return template.HTML(`<link rel="alternate" type="` + vocab.MediaType + `" href="` +
 		template.HTMLEscapeString(objectURL) + `">`)
 }
 
@@ -26,7 +28,7 @@ func (f *Federation) AlternateLink(objectURL string) template.HTML {
 // Config.WebFingerDomain or else the host of Config.BaseURL, as WebFinger resolves it. It does
 // not check that the actor exists.
 func (f *Federation) Handle(username string) string {
-	return "@" + username + "@" + f.acctHost()
+	return "@" + username + "@" + f.acctHost
 }
 
 // CreatorMeta returns the <meta name="fediverse:creator"> tag naming the author of a page, for the

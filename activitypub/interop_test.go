@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fedsite/fedsite/internal/fedifypeer"
+	"github.com/fedsite/fedsite/internal/testbed/fedifypeer"
 	"github.com/fedsite/fedsite/store/memstore"
 )
 

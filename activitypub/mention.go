@@ -1,17 +1,12 @@
 package activitypub
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net/url"
-	"slices"
 	"time"
 
-	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/store"
 )
 
@@ -97,169 +92,6 @@ func mentionKey(postID, actorID string, first bool) string {
 	return actorID + "#mention=" + url.QueryEscape(postID)
 }
 
-// isPost reports whether an object is a post that may mention a site actor: what a reply can be,
-// or a ChatMessage (Lemmy's direct messages).
-func isPost(o *vocab.Object) bool {
-	return isNote(o) || (o != nil && o.Type.Has("ChatMessage"))
-}
-
-// audience returns a post's addressing: its own to and cc, or, when it has neither, those of the
-// activity that carries it.
-func audience(act, obj *vocab.Object) (to, cc vocab.Refs) {
-	if len(obj.To) == 0 && len(obj.Cc) == 0 {
-		return act.To, act.Cc
-	}
-	return obj.To, obj.Cc
-}
-
-// mentioned returns the site actors a post mentions (a Mention tag) or addresses (see audience),
-// each once, in the order they appear there; IRIs of actors the site does not have are left out.
-func (f *Federation) mentioned(ctx context.Context, act, obj *vocab.Object) ([]string, error) {
-	var out []string
-	add := func(iri string) error {
-		username := f.urls.username(iri)
-		if username == "" || slices.Contains(out, f.urls.actor(username)) {
-			return nil
-		}
-		if _, err := f.lookupActor(ctx, username); errors.Is(err, ErrNotFound) {
-			return nil
-		} else if err != nil {
-			return err
-		}
-		out = append(out, f.urls.actor(username))
-		return nil
-	}
-	to, cc := audience(act, obj)
-	for _, iri := range append(to.IDs(), cc.IDs()...) {
-		if err := add(iri); err != nil {
-			return nil, err
-		}
-	}
-	for _, t := range obj.Tag {
-		if t.Object == nil || !t.Object.Type.Has("Mention") {
-			continue
-		}
-		if err := add(cmp.Or(t.Object.Href, t.ID())); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// visibility derives a post's Visibility from its addressing as Mastodon does
-// (ActivityPub::Activity::Create#visibility_from_audience): the public collection, in any of its
-// spellings, in to is public and in cc unlisted; the author's followers collection (from its
-// actor document) makes it followers-only; anything else is direct. The addressing is the post's,
-// else the activity's (see audience).
-func (f *Federation) visibility(ctx context.Context, act, obj *vocab.Object) (Visibility, error) {
-	to, cc := audience(act, obj)
-	switch {
-	case to.HasPublic():
-		return VisibilityPublic, nil
-	case cc.HasPublic():
-		return VisibilityUnlisted, nil
-	}
-	author, err := f.remoteActor(ctx, act.Actor.ID())
-	if err != nil {
-		return "", err
-	}
-	if doc, err := vocab.Decode(author.Document); err == nil && doc.Followers != "" &&
-		(to.Has(doc.Followers) || cc.Has(doc.Followers)) {
-		return VisibilityFollowers, nil
-	}
-	return VisibilityDirect, nil
-}
-
-// keepMention stores a post that mentions or addresses the site actors actors (new, or edited
-// when edited is set) under each of them, and calls OnMention for each. received is when it was
-// first kept.
-func (f *Federation) keepMention(ctx context.Context, act, obj *vocab.Object, actors []string, received time.Time, edited bool) error {
-	author := act.Actor.ID()
-	if err := checkPost(obj, author); err != nil {
-		return err
-	}
-	vis, err := f.visibility(ctx, act, obj)
-	if err != nil {
-		return err
-	}
-	rec := mentionRecord{ID: obj.ID, URL: postURL(obj), Content: sanitize(obj.Content), Summary: obj.Summary,
-		Sensitive: obj.Sensitive, Visibility: vis, InReplyTo: obj.InReplyTo.ID(), Published: obj.Published,
-		Updated: f.editedAt(obj, edited)}
-	for n, actor := range actors {
-		r := rec
-		if n == 0 {
-			r.Actors = actors
-		}
-		doc, err := json.Marshal(r)
-		if err != nil {
-			return fmt.Errorf("activitypub: mention %s: %w", obj.ID, err)
-		}
-		// A mention is never dropped: added is true whenever err is nil.
-		if _, err := f.cfg.Store.AddInteraction(ctx, store.Interaction{ID: mentionKey(obj.ID, actor, n == 0),
-			Kind: store.InteractionMention, ObjectID: actor, ActorID: author, Document: doc, CreatedAt: received}); err != nil {
-			return fmt.Errorf("activitypub: keep mention %s of %s: %w", obj.ID, actor, err)
-		}
-	}
-	for _, actor := range actors {
-		if h := f.cfg.Inbox.OnMention; h != nil {
-			m := rec.mention(actor, author, received)
-			if m.Author, err = f.author(ctx, author); err != nil {
-				return err
-			}
-			h(ctx, m)
-		} else {
-			f.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: mention", slog.String("id", obj.ID),
-				slog.String("object", actor), slog.String("visibility", string(vis)))
-		}
-	}
-	return nil
-}
-
-// editMention applies an Update of a kept mention (known, kept under the post's id) by its
-// author: every site actor it reached, and any the edit adds, get the new version. An edit that
-// drops a mention does not take the post back from that actor, who has received it.
-func (f *Federation) editMention(ctx context.Context, act, obj *vocab.Object, known store.Interaction) error {
-	rec, err := mentionRecordOf(known)
-	if err != nil {
-		return err
-	}
-	added, err := f.mentioned(ctx, act, obj)
-	if err != nil {
-		return err
-	}
-	actors := slices.Clone(rec.Actors)
-	for _, a := range added {
-		if !slices.Contains(actors, a) {
-			actors = append(actors, a)
-		}
-	}
-	return f.keepMention(ctx, act, obj, actors, known.CreatedAt, true)
-}
-
-// forgetMention removes a mention its author deleted (known, kept under the post's id) from every
-// site actor it reached, the others first so that a failure leaves it to be found again, and calls
-// OnMentionDeleted for each.
-func (f *Federation) forgetMention(ctx context.Context, known store.Interaction) error {
-	rec, err := mentionRecordOf(known)
-	if err != nil {
-		return err
-	}
-	for n := len(rec.Actors) - 1; n >= 0; n-- {
-		key := mentionKey(rec.ID, rec.Actors[n], n == 0)
-		if err := f.cfg.Store.RemoveInteraction(ctx, key); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("activitypub: delete mention %s: %w", rec.ID, err)
-		}
-	}
-	for _, actor := range rec.Actors {
-		if h := f.cfg.Inbox.OnMentionDeleted; h != nil {
-			h(ctx, actor, rec.ID)
-		} else {
-			f.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: mention deleted", slog.String("id", rec.ID), slog.String("object", actor))
-		}
-	}
-	return nil
-}
-
 // mentionRecordOf reads a kept mention back. The one kept under the post's id always names the
 // actor it is kept under among its Actors.
 func mentionRecordOf(i store.Interaction) (mentionRecord, error) {
@@ -303,7 +135,7 @@ func (f *Federation) Mentions(ctx context.Context, username, cursor string, limi
 			return store.Page[InboxMention]{}, err
 		}
 		m := rec.mention(i.ObjectID, i.ActorID, i.CreatedAt)
-		if m.Author, err = f.author(ctx, i.ActorID); err != nil {
+		if m.Author, err = lookupAuthor(ctx, f.log, f.cfg.Store, i.ActorID); err != nil {
 			return store.Page[InboxMention]{}, err
 		}
 		out.Items = append(out.Items, m)

@@ -16,7 +16,7 @@ import (
 	"github.com/fedsite/fedsite/activitypub"
 	"github.com/fedsite/fedsite/activitypub/activitypubtest"
 	"github.com/fedsite/fedsite/activitypub/vocab"
-	"github.com/fedsite/fedsite/internal/fedifypeer"
+	"github.com/fedsite/fedsite/internal/testbed/fedifypeer"
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/memstore"
 )

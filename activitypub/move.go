@@ -12,6 +12,9 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+// Moves, both ways: Move sends the Move of a site actor, and the inbox's move handles one of a
+// follower.
+
 // movedSuffix is appended to an actor id to name the stored record of its move. The fragment
 // keeps it off every served URL.
 const movedSuffix = "#moved"
@@ -40,10 +43,10 @@ func (f *Federation) Move(ctx context.Context, username, target string) error {
 	if target == actorID {
 		return invalid("target", "an actor cannot move to itself")
 	}
-	if err := f.checkBlocked(ctx, target); err != nil {
+	if err := checkBlocked(ctx, f.cfg.Store, target); err != nil {
 		return fmt.Errorf("activitypub: move %s: %w", actorID, err)
 	}
-	_, doc, err := f.fetch(ctx, target)
+	_, doc, err := f.remote.fetch(ctx, target)
 	if err != nil {
 		return fmt.Errorf("activitypub: move %s: %w", actorID, err)
 	}
@@ -60,7 +63,7 @@ func (f *Federation) Move(ctx context.Context, username, target string) error {
 		Actor:     vocab.Ref{IRI: actorID},
 		Object:    vocab.Ref{IRI: actorID},
 		Target:    vocab.Ref{IRI: target},
-		To:        vocab.Refs{{IRI: actorID + "/followers"}},
+		To:        vocab.Refs{{IRI: f.urls.followers(actorID)}},
 		Published: f.cfg.Now().UTC(),
 	}
 	body, err := json.Marshal(move)
@@ -76,7 +79,7 @@ func (f *Federation) Move(ctx context.Context, username, target string) error {
 			return fmt.Errorf("activitypub: move %s: %w", actorID, err)
 		}
 	}
-	f.audit(ctx, store.AuditEntry{Actor: actorID, Action: "move", Object: target, Detail: move.ID})
+	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "move", Object: target, Detail: move.ID})
 	if err := f.enqueue(ctx, move.ID, actorID, actorID, ""); err != nil {
 		return fmt.Errorf("activitypub: move %s: %w", actorID, err)
 	}
@@ -84,14 +87,13 @@ func (f *Federation) Move(ctx context.Context, username, target string) error {
 	return nil
 }
 
-// movedTo returns the account a site actor moved to, as its document names it: the site's
+// movedTo returns the account the site actor a, of id actorID, moved to, as its document names it: the site's
 // Actor.MovedTo, else the target of the move recorded by Move; "" when it has not moved.
-func (f *Federation) movedTo(ctx context.Context, a *Actor) (string, error) {
+func movedTo(ctx context.Context, objects store.Objects, actorID string, a *Actor) (string, error) {
 	if a.MovedTo != "" {
 		return a.MovedTo, nil
 	}
-	actorID := f.urls.actor(a.Username)
-	o, err := f.cfg.Store.Object(ctx, actorID+movedSuffix)
+	o, err := objects.Object(ctx, actorID+movedSuffix)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return "", nil
@@ -131,4 +133,96 @@ func movedTarget(doc []byte) string {
 		return ""
 	}
 	return d.MovedTo.ID()
+}
+
+// move replaces a follower that moved: the Move's actor must be the old account, and the
+// new account (fetched) must name the old one in alsoKnownAs.
+func (in *inbox) move(ctx context.Context, req *inboxRequest) error {
+	act := req.act
+	oldID, newID := act.Object.ID(), act.Target.ID()
+	if oldID != act.Actor.ID() {
+		return fmt.Errorf("activitypub: move of %s sent by %s: %w", oldID, act.Actor.ID(), errNotPermitted)
+	}
+	if newID == "" || newID == oldID {
+		return invalid("target", "a Move needs a new account")
+	}
+	if err := checkBlocked(ctx, in.blocks, newID); err != nil {
+		return err
+	}
+	locals, err := in.moveCandidates(ctx, req)
+	if err != nil {
+		return err
+	}
+	var follows []store.Follower
+	for _, local := range locals {
+		fl, err := in.followers.Follower(ctx, local, oldID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("activitypub: move: %w", err)
+		}
+		follows = append(follows, fl)
+	}
+	if len(follows) == 0 {
+		return in.ignore(ctx, act)
+	}
+	// Fetch the new account afresh: its alsoKnownAs must name the old one now.
+	body, doc, err := in.remote.fetch(ctx, newID)
+	if err != nil {
+		return err
+	}
+	var aka struct {
+		AlsoKnownAs vocab.Refs `json:"alsoKnownAs"`
+	}
+	if err := json.Unmarshal(body, &aka); err != nil || !aka.AlsoKnownAs.Has(oldID) {
+		return fmt.Errorf("activitypub: move to %s, which does not name %s in alsoKnownAs: %w", newID, oldID, errNotPermitted)
+	}
+	if !doc.IsActor() || doc.Inbox == "" {
+		return invalid("target", "%s is not an actor with an inbox", newID)
+	}
+	for _, fl := range follows {
+		err := in.followers.AddFollower(ctx, store.Follower{ActorID: fl.ActorID, FollowerID: newID, Inbox: doc.Inbox,
+			SharedInbox: doc.SharedInboxIRI(), FollowID: act.ID, CreatedAt: in.now()})
+		if err != nil {
+			return fmt.Errorf("activitypub: move: %w", err)
+		}
+		if err := in.followers.RemoveFollower(ctx, fl.ActorID, oldID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("activitypub: move: %w", err)
+		}
+		in.audit.record(ctx, store.AuditEntry{Actor: oldID, Action: "move", Object: fl.ActorID, Detail: newID})
+		if h := in.hooks.OnMove; h != nil {
+			h(ctx, fl.ActorID, oldID, newID)
+		}
+	}
+	return nil
+}
+
+// moveCandidates lists the site actors whose follower lists a Move may concern.
+func (in *inbox) moveCandidates(ctx context.Context, req *inboxRequest) ([]string, error) {
+	act := req.act
+	seen := map[string]bool{}
+	var out []string
+	add := func(username string) {
+		if id := in.urls.actor(username); username != "" && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	add(req.owner)
+	for _, refs := range []vocab.Refs{act.To, act.Cc, act.Audience} {
+		for _, id := range refs.IDs() {
+			add(in.urls.username(id))
+		}
+	}
+	if l, ok := in.actors.(ActorLister); ok {
+		names, err := l.FederatedActorNames(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("activitypub: move: list actors: %w", err)
+		}
+		for _, n := range names {
+			add(n)
+		}
+	}
+	return out, nil
 }

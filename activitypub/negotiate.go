@@ -39,9 +39,9 @@ func negotiate(h http.Header) offer {
 				}
 			}
 			switch mt {
-			case "application/activity+json":
+			case mediatype.Activity:
 				as2 = max(as2, q)
-			case "application/ld+json":
+			case mediatype.JSONLD:
 				// An Accept without a profile asks for any JSON-LD, AS2 included; one with a
 				// profile must name ActivityStreams, as a Content-Type must.
 				if _, ok := params["profile"]; !ok || mediatype.IsActivityStreams(part) {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/fedsite/fedsite/store"
 )
 
 // ActorLister is an optional capability of an [ActorSource]: the source can list every actor the
@@ -23,9 +25,7 @@ type ActorLister interface {
 // NodeInfo (internal/corpus/data/nodeinfo/PROTOCOL.md): the discovery document at /.well-known/nodeinfo
 // links to one document per schema version, at /ap/nodeinfo/{version}.
 const (
-	nodeInfoWellKnown = "/.well-known/nodeinfo"
-	nodeInfoPath      = prefix + "/nodeinfo/"
-	nodeInfoRel       = "http://nodeinfo.diaspora.software/ns/schema/"
+	nodeInfoRel = "http://nodeinfo.diaspora.software/ns/schema/"
 	// nodeInfoTTL is how long the counts are reused: crawlers poll NodeInfo, and each rebuild asks
 	// the store two questions per actor.
 	nodeInfoTTL = time.Minute
@@ -103,7 +103,7 @@ func (f *Federation) serveNodeInfoLinks(w http.ResponseWriter, r *http.Request) 
 	}
 	var links []map[string]string
 	for _, s := range nodeInfoSchemas() {
-		links = append(links, map[string]string{"rel": nodeInfoRel + s.version, "href": f.urls.base + nodeInfoPath + s.version})
+		links = append(links, map[string]string{"rel": nodeInfoRel + s.version, "href": f.urls.nodeInfo(s.version)})
 	}
 	body, _ := json.Marshal(map[string]any{"links": links}) // strings only: cannot fail
 	writeNodeInfo(w, r, "application/json", body)
@@ -209,7 +209,7 @@ func (f *Federation) nodeInfo(ctx context.Context, version string) (*nodeInfo, e
 		seen[n] = true
 		users++
 		id := f.urls.actor(n)
-		c, err := f.cfg.Store.CountOutbox(ctx, id)
+		c, err := store.CountOutbox(ctx, f.cfg.Store, id)
 		if err != nil {
 			return nil, fmt.Errorf("activitypub: nodeinfo: outbox of %s: %w", id, err)
 		}

@@ -46,17 +46,17 @@ func checkOrigins(act *vocab.Object) (*vocab.Object, error) {
 		return nil, invalid("actor", "%q is not an absolute http(s) IRI", actor)
 	}
 	if !sameOrigin(act.ID, actor) {
-		return nil, fmt.Errorf("activitypub: activity %s is not on the origin of its actor %s: %w", act.ID, actor, errForbidden)
+		return nil, fmt.Errorf("activitypub: activity %s is not on the origin of its actor %s: %w", act.ID, actor, errNotPermitted)
 	}
 	obj := act.Object.Object
 	if act.Type.Has("Create") || act.Type.Has("Update") || act.Type.Has("Delete") {
 		if id := act.Object.ID(); id != "" && !sameOrigin(id, actor) {
-			return nil, fmt.Errorf("activitypub: object %s is not on the origin of its actor %s: %w", id, actor, errForbidden)
+			return nil, fmt.Errorf("activitypub: object %s is not on the origin of its actor %s: %w", id, actor, errNotPermitted)
 		}
 		if obj != nil {
 			for _, a := range obj.AttributedTo {
 				if !sameOrigin(a.ID(), actor) {
-					return nil, fmt.Errorf("activitypub: object attributed to %s sent by %s: %w", a.ID(), actor, errForbidden)
+					return nil, fmt.Errorf("activitypub: object attributed to %s sent by %s: %w", a.ID(), actor, errNotPermitted)
 				}
 			}
 		}

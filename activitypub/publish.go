@@ -74,7 +74,7 @@ func (f *Federation) Publish(ctx context.Context, username string, a Article) er
 	if err != nil {
 		return err
 	}
-	if err := f.checkArticle(a); err != nil {
+	if err := checkArticle(f.urls, a); err != nil {
 		return err
 	}
 	_, err = f.cfg.Store.Object(ctx, a.URL)
@@ -92,7 +92,7 @@ func (f *Federation) Publish(ctx context.Context, username string, a Article) er
 	if err != nil {
 		return err
 	}
-	f.audit(ctx, store.AuditEntry{Actor: actorID, Action: "publish", Object: a.URL, Detail: createID})
+	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "publish", Object: a.URL, Detail: createID})
 	if err := f.enqueue(ctx, createID, objID, actorID, ""); err != nil {
 		return fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
@@ -133,15 +133,17 @@ func (f *Federation) storeArticle(ctx context.Context, actorID string, a Article
 	return create.ID, obj.ID, nil
 }
 
-func (f *Federation) checkArticle(a Article) error {
+// checkArticle checks an article the site publishes: a title, a URL on the site outside
+// fedsite's own routes, and what checkRender checks.
+func checkArticle(urls urlLayout, a Article) error {
 	if strings.TrimSpace(a.Title) == "" {
 		return invalid("Article.Title", "required")
 	}
-	if !f.urls.local(a.URL) {
-		return invalid("Article.URL", "%q is not an absolute URL on %s", a.URL, f.urls.base)
+	if !urls.local(a.URL) {
+		return invalid("Article.URL", "%q is not an absolute URL on %s", a.URL, urls.base)
 	}
-	if strings.HasPrefix(a.URL, f.urls.base+prefix+"/") {
+	if urls.inRoutes(a.URL) {
 		return invalid("Article.URL", "%q is inside fedsite's own %s/ routes", a.URL, prefix)
 	}
-	return f.checkRender(a)
+	return checkRender(a)
 }

@@ -110,7 +110,7 @@ func (f *Federation) Render(ctx context.Context, username string, a Article) (*v
 	if err != nil {
 		return nil, err
 	}
-	if err := f.checkArticle(a); err != nil {
+	if err := checkArticle(f.urls, a); err != nil {
 		return nil, err
 	}
 	if a.Published.IsZero() {
@@ -121,7 +121,7 @@ func (f *Federation) Render(ctx context.Context, username string, a Article) (*v
 
 // checkRender checks the rendering fields of an article: mode, images, hashtags, mentions,
 // language and the lead image.
-func (f *Federation) checkRender(a Article) error {
+func checkRender(a Article) error {
 	if a.Mode < ModeDefault || a.Mode > ModeNote {
 		return invalid("Article.Mode", "unknown mode %d", int(a.Mode))
 	}
@@ -183,15 +183,14 @@ func (f *Federation) renderArticle(actorID string, a Article) *vocab.Object {
 		AttributedTo: vocab.Refs{{IRI: actorID}},
 		URL:          vocab.Refs{{IRI: a.URL}},
 		Published:    a.Published.UTC().Truncate(time.Second),
-		To:           vocab.Refs{{IRI: vocab.PublicIRI}},
-		Cc:           vocab.Refs{{IRI: actorID + "/followers"}},
 		MediaType:    "text/html",
 	}
+	o.To, o.Cc = publicAddressing(f.urls.followers(actorID))
 	body := ""
 	if mode != ModeNote {
 		body = sanitize(a.Content)
 	}
-	tags, tagLine := f.renderTags(a, body)
+	tags, tagLine := renderTags(a, body, f.tagURL)
 	o.Tag = tags
 	for _, m := range a.Mentions {
 		if !o.Cc.Has(m.ActorID) {
@@ -263,7 +262,8 @@ func (f *Federation) renderArticle(actorID string, a Article) *vocab.Object {
 // in content, Mastodon's markup for both; "" when there are none. Hashtags are de-duplicated
 // case-insensitively, as Mastodon normalises them. A tag that body (the sanitized content the
 // paragraph follows) already links, as a #word written in the text, is tagged but not linked twice.
-func (f *Federation) renderTags(a Article, body string) (vocab.Refs, string) {
+// tagURL gives the site's page for a hashtag.
+func renderTags(a Article, body string, tagURL func(string) string) (vocab.Refs, string) {
 	if len(a.Tags) == 0 && len(a.Mentions) == 0 {
 		return nil, ""
 	}
@@ -291,7 +291,7 @@ func (f *Federation) renderTags(a Article, body string) (vocab.Refs, string) {
 			continue
 		}
 		seen[key] = true
-		href := f.tagURL(t)
+		href := tagURL(t)
 		tags = append(tags, vocab.Ref{Object: &vocab.Object{Type: vocab.Types{"Hashtag"}, Href: href, Name: "#" + t}})
 		if linked(body, href) {
 			continue
@@ -316,7 +316,7 @@ func (f *Federation) tagURL(tag string) string {
 	if f.cfg.TagURL != nil {
 		return f.cfg.TagURL(tag)
 	}
-	return f.urls.base + "/tags/" + url.PathEscape(strings.ToLower(tag))
+	return f.urls.tag(tag)
 }
 
 func imageAttachment(img Image) *vocab.Object {
@@ -457,4 +457,11 @@ func splitHandle(h string) (user, host string, ok bool) {
 func absHTTP(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+}
+
+// publicAddressing is the addressing of what a site actor publishes: to the public, cc its
+// followers collection, the addressing Mastodon needs to show a post on public timelines. Each call
+// returns new slices, which the caller may extend.
+func publicAddressing(followers string) (to, cc vocab.Refs) {
+	return vocab.Refs{{IRI: vocab.PublicIRI}}, vocab.Refs{{IRI: followers}}
 }

@@ -14,10 +14,10 @@ import (
 
 // writeJSON answers with an AS2 document. Servers reject AS2 served as plain application/json
 // (INTEROP §7 item 5), so the type is always application/activity+json.
-func (f *Federation) writeJSON(w http.ResponseWriter, r *http.Request, status int, doc any) {
+func writeJSON(log *slog.Logger, w http.ResponseWriter, r *http.Request, status int, doc any) {
 	body, err := json.Marshal(doc)
 	if err != nil {
-		f.fail(w, r, "encode document", err)
+		fail(log, w, r, "encode document", err)
 		return
 	}
 	w.Header().Set("Content-Type", vocab.MediaType)
@@ -37,21 +37,21 @@ func writeRaw(w http.ResponseWriter, r *http.Request, status int, body []byte) {
 }
 
 // fail logs an internal error and answers 500 without details.
-func (f *Federation) fail(w http.ResponseWriter, r *http.Request, what string, err error) {
-	f.log.LogAttrs(r.Context(), slog.LevelError, "activitypub: "+what, slog.Any("err", err), slog.String("path", r.URL.Path))
+func fail(log *slog.Logger, w http.ResponseWriter, r *http.Request, what string, err error) {
+	log.LogAttrs(r.Context(), slog.LevelError, "activitypub: "+what, slog.Any("err", err), slog.String("path", r.URL.Path))
 	http.Error(w, "internal error", http.StatusInternalServerError)
 }
 
-// notFoundOr answers 404 for ErrNotFound (from the site or the store), 400 for a page cursor the
+// notFoundOr answers 404 for ErrNotFound (from the site or the store, one sentinel), 400 for a page cursor the
 // store did not issue, and 500 otherwise.
-func (f *Federation) notFoundOr(w http.ResponseWriter, r *http.Request, what string, err error) {
+func notFoundOr(log *slog.Logger, w http.ResponseWriter, r *http.Request, what string, err error) {
 	switch {
-	case errors.Is(err, ErrNotFound) || errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, ErrNotFound):
 		http.Error(w, "not found", http.StatusNotFound)
 	case errors.Is(err, store.ErrBadCursor):
 		http.Error(w, "bad page cursor", http.StatusBadRequest)
 	default:
-		f.fail(w, r, what, err)
+		fail(log, w, r, what, err)
 	}
 }
 
@@ -68,7 +68,7 @@ func (f *Federation) authorizeFetch(w http.ResponseWriter, r *http.Request) bool
 	ctx := r.Context()
 	v, err := f.verifier.Verify(ctx, r, nil)
 	if err == nil {
-		err = f.checkBlocked(ctx, v.Owner)
+		err = checkBlocked(ctx, f.cfg.Store, v.Owner)
 	}
 	switch {
 	case err == nil:
@@ -80,7 +80,7 @@ func (f *Federation) authorizeFetch(w http.ResponseWriter, r *http.Request) bool
 		f.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: unsigned or badly signed fetch", slog.String("path", r.URL.Path), slog.Any("err", err))
 		http.Error(w, "a valid HTTP signature is required", http.StatusUnauthorized)
 	default:
-		f.fail(w, r, "authorize fetch", err)
+		fail(f.log, w, r, "authorize fetch", err)
 	}
 	return false
 }
@@ -92,7 +92,7 @@ func (f *Federation) serveActor(w http.ResponseWriter, r *http.Request) {
 	if name := r.PathValue("name"); usernameRE.MatchString(name) {
 		id := f.urls.actor(name)
 		if gone, err := f.actorGone(ctx, id); err != nil {
-			f.fail(w, r, "actor", err)
+			fail(f.log, w, r, "actor", err)
 			return
 		} else if gone {
 			f.serveStored(w, r, id)
@@ -101,7 +101,7 @@ func (f *Federation) serveActor(w http.ResponseWriter, r *http.Request) {
 	}
 	a, err := f.lookupActor(ctx, r.PathValue("name"))
 	if err != nil {
-		f.notFoundOr(w, r, "actor", err)
+		notFoundOr(f.log, w, r, "actor", err)
 		return
 	}
 	if negotiate(r.Header) == offerHTML && a.ProfileURL != "" {
@@ -112,26 +112,26 @@ func (f *Federation) serveActor(w http.ResponseWriter, r *http.Request) {
 	if !f.authorizeFetch(w, r) {
 		return
 	}
-	k, err := f.actorKey(ctx, f.urls.actor(a.Username))
+	k, err := f.keys.actorKey(ctx, f.urls.actor(a.Username))
 	if err != nil {
-		f.fail(w, r, "actor key", err)
+		fail(f.log, w, r, "actor key", err)
 		return
 	}
-	movedTo, err := f.movedTo(ctx, a)
+	target, err := movedTo(ctx, f.cfg.Store, f.urls.actor(a.Username), a)
 	if err != nil {
-		f.fail(w, r, "actor move", err)
+		fail(f.log, w, r, "actor move", err)
 		return
 	}
-	f.writeJSON(w, r, http.StatusOK, f.actorDocument(a, k, movedTo))
+	writeJSON(f.log, w, r, http.StatusOK, f.actorDocument(a, k, target))
 }
 
 func (f *Federation) serveInstanceActor(w http.ResponseWriter, r *http.Request) {
-	k, err := f.actorKey(r.Context(), f.urls.instanceActor())
+	k, err := f.keys.actorKey(r.Context(), f.urls.instanceActor())
 	if err != nil {
-		f.fail(w, r, "instance actor key", err)
+		fail(f.log, w, r, "instance actor key", err)
 		return
 	}
-	f.writeJSON(w, r, http.StatusOK, f.instanceActorDocument(k))
+	writeJSON(f.log, w, r, http.StatusOK, instanceActorDocument(f.urls, k))
 }
 
 // serveActivity serves an activity the site sent, such as a Create or an Accept.
@@ -143,7 +143,7 @@ func (f *Federation) serveActivity(w http.ResponseWriter, r *http.Request) {
 // published there, and reports whether it answered. A URL with nothing published is left to the
 // site.
 func (f *Federation) serveSiteObject(w http.ResponseWriter, r *http.Request) bool {
-	id := f.urls.base + r.URL.RequestURI()
+	id := f.urls.requestURL(r.URL.RequestURI())
 	if _, err := f.cfg.Store.Object(r.Context(), id); errors.Is(err, store.ErrNotFound) {
 		return false
 	}
@@ -160,7 +160,7 @@ func (f *Federation) serveStored(w http.ResponseWriter, r *http.Request, id stri
 	}
 	o, err := f.cfg.Store.Object(r.Context(), id)
 	if err != nil {
-		f.notFoundOr(w, r, "object", err)
+		notFoundOr(f.log, w, r, "object", err)
 		return
 	}
 	if o.Deleted.IsZero() && o.ObjectID != "" {
@@ -169,12 +169,12 @@ func (f *Federation) serveStored(w http.ResponseWriter, r *http.Request, id stri
 		case err == nil && !about.Deleted.IsZero():
 			o.Deleted = about.Deleted
 		case err != nil && !errors.Is(err, store.ErrNotFound):
-			f.fail(w, r, "object", err)
+			fail(f.log, w, r, "object", err)
 			return
 		}
 	}
 	if !o.Deleted.IsZero() {
-		f.writeJSON(w, r, http.StatusGone, tombstone(o))
+		writeJSON(f.log, w, r, http.StatusGone, tombstone(o))
 		return
 	}
 	writeRaw(w, r, http.StatusOK, o.Document)

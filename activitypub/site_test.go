@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub"
+	"github.com/fedsite/fedsite/activitypub/delivery"
 	"github.com/fedsite/fedsite/store/memstore"
 )
 
@@ -46,7 +47,7 @@ func newTestSite(t *testing.T) *site {
 		InsecureAllowHTTP: true,
 		// The remotes run on loopback, which the SSRF guard refuses unless allowed.
 		InsecureAllowAddresses: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-		DeliveryBackoff:        10 * time.Millisecond,
+		Delivery:               delivery.Options{Retry: delivery.Backoff{Base: 10 * time.Millisecond}},
 		PageSize:               2,
 		Logger:                 slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})

@@ -6,11 +6,13 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub"
+	"github.com/fedsite/fedsite/activitypub/delivery"
 	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/memstore"
@@ -70,6 +72,10 @@ func followed(t *testing.T, s *site, in *scriptedInbox) (actorID, host string) {
 // TestFederationWiresEngine checks, through Federation rather than the engine alone, that the
 // features it switches on in package delivery are on: a gone inbox loses its followers, a
 // failing host opens its breaker in the store, and a Delete waits behind its Create.
+// siteOnly offers the site-state contracts of a store and nothing else: no delivery state, no
+// counters, no audit log, as a site's own database might.
+type siteOnly struct{ store.Site }
+
 func TestFederationWiresEngine(t *testing.T) {
 	ctx := context.Background()
 	article := func(s *site, slug string) activitypub.Article {
@@ -104,12 +110,44 @@ func TestFederationWiresEngine(t *testing.T) {
 		}
 	})
 
+	t.Run("delivery state apart from site state", func(t *testing.T) {
+		site, apart := memstore.New(), memstore.New()
+		s := newSiteWith(t, site, func(c *activitypub.Config) {
+			c.Store = siteOnly{site} // the site's own database: site state, nothing optional
+			c.DeliveryStore = apart
+		})
+		in := &scriptedInbox{answer: func(string, int) int { return http.StatusAccepted }}
+		followed(t, s, in)
+		a := article(s, "apart")
+		if err := s.fed.Publish(ctx, "news", a); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, func() bool {
+			st, err := s.fed.DeliveryStatus(ctx, a.URL)
+			return err == nil && st.Total.Delivered == 1
+		})
+		if p, err := apart.DeliveriesPage(ctx, a.URL, "", 10); err != nil || len(p.Items) != 1 {
+			t.Errorf("records in the Delivery store: %+v, %v; want the one delivery", p.Items, err)
+		}
+		if p, err := site.DeliveriesPage(ctx, a.URL, "", 10); err != nil || len(p.Items) != 0 {
+			t.Errorf("records in the site store: %+v, %v; want none", p.Items, err)
+		}
+		if d, err := site.Depth(ctx); err != nil || d != (store.QueueDepth{}) {
+			t.Errorf("site store's queue: %+v, %v; want it unused", d, err)
+		}
+		// The followers collection counts through the fallback, the store having no counter.
+		_, body := s.get(t, "/ap/users/news/followers", "application/activity+json")
+		if !strings.Contains(string(body), `"totalItems":1`) {
+			t.Errorf("followers collection %s, want totalItems 1", body)
+		}
+	})
+
 	t.Run("a failing host opens its breaker", func(t *testing.T) {
 		st := memstore.New()
 		s := newSiteWith(t, st, func(c *activitypub.Config) {
-			c.BreakerThreshold = 2
-			c.BreakerCooldown = time.Hour
-			c.DeliveryAttempts = 1
+			c.Delivery.BreakerThreshold = 2
+			c.Delivery.BreakerCooldown = time.Hour
+			c.Delivery.Retry = delivery.Backoff{Attempts: 1}
 		})
 		in := &scriptedInbox{answer: func(typ string, _ int) int {
 			if typ == "Accept" {
@@ -130,7 +168,7 @@ func TestFederationWiresEngine(t *testing.T) {
 	})
 
 	t.Run("a Delete waits behind its retrying Create", func(t *testing.T) {
-		s := newSiteWith(t, memstore.New(), func(c *activitypub.Config) { c.DeliveryBackoff = 300 * time.Millisecond })
+		s := newSiteWith(t, memstore.New(), func(c *activitypub.Config) { c.Delivery.Retry = delivery.Backoff{Base: 300 * time.Millisecond} })
 		in := &scriptedInbox{answer: func(typ string, before int) int {
 			if typ == "Create" && before == 0 {
 				return http.StatusServiceUnavailable // the first attempt fails; the retry waits the backoff

@@ -20,7 +20,7 @@ import (
 
 // Accept is the Accept header the [Resolver] sends when fetching keys and
 // actors.
-const Accept = `application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"`
+const Accept = mediatype.Activity + ", " + mediatype.ActivityLD
 
 // Defaults of [ResolverConfig].
 const (

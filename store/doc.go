@@ -1,9 +1,43 @@
 // Package store defines the storage contracts fedsite needs and the typed errors every adapter returns.
 //
-// The contracts are small interfaces split by concern ([Followers], [Objects], [Outbox], [Seen],
-// [ActorCache], [Keys], [Audit], [Blocks], …); [Store] embeds them all for wiring, while code accepts the narrowest
-// part it uses. Adapters live in sub-packages (store/memstore, store/sqlstore, store/redisstore) and
-// prove they keep every contract by running the conformance suite in store/storetest.
+// The contracts are small interfaces split by concern, gathered in two aggregates chosen by need:
+// [Site], the site's federation state, which a site may keep in its own database, and [Delivery],
+// the delivery engine's state, which runs on a shipped adapter. [Store] is both, for adapters that
+// offer everything; code inside fedsite accepts the narrowest part it uses. Adapters live in
+// sub-packages (store/memstore, store/sqlstore, store/redisstore) and prove they keep the contracts
+// by running the conformance suites in store/storetest (storetest.Run for [Site],
+// storetest.RunDelivery for [Delivery]).
+//
+// # Contracts
+//
+// Site state ([Site], 32 methods):
+//   - [Followers] (7): AddFollower, RemoveFollower, Follower, FollowerByFollowID, FollowersPage,
+//     DeliveryInboxes, RemoveFollowersByInbox
+//   - [Objects] (3): PutObject, Object, DeleteObject
+//   - [Outbox] (2): AppendOutbox, OutboxPage
+//   - [Seen] (2): MarkSeen, ForgetSeen
+//   - [ActorCache] (3): PutRemoteActor, RemoteActor, RemoteActorByKey
+//   - [Keys] (2): KeyPair, CreateKeyPair
+//   - [Interactions] (5): AddInteraction, Interaction, InteractionBy, RemoveInteraction,
+//     InteractionsPage
+//   - [FollowRequests] (4): AddFollowRequest, FollowRequest, RemoveFollowRequest,
+//     FollowRequestsPage
+//   - [Blocks] (4): AddBlock, RemoveBlock, BlocksPage, Blocked
+//
+// Delivery state ([Delivery], 15 methods):
+//   - [Queue] (8): Enqueue, Lease, Extend, Ack, Retry, DeadLetter, Depth, UnfinishedKeys
+//   - [Deliveries] (3): RecordDelivery, DeliveriesPage, DeliveryStates
+//   - [Hosts] (4): HostStates, HostFailed, OpenHost, HostSucceeded
+//
+// # Optional capabilities
+//
+// As in database/sql/driver, an adapter may offer more, and one helper here holds each type
+// assertion and its fallback, so no caller asserts:
+//   - [Audit] (AppendAudit, AuditPage) on a Site: [AppendAudit] keeps nothing without it.
+//   - [FollowerCounter], [OutboxCounter], [InteractionCounter] (one Count method each) on a Site:
+//     [CountFollowers], [CountOutbox] and [CountInteractions] walk pages without them.
+//   - [BatchAcker] (AckBatch) on a Delivery: [AckBatch] records and then acks one lease at a time
+//     without it.
 //
 // # Errors
 //

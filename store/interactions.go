@@ -78,9 +78,6 @@ type Interactions interface {
 	RemoveInteraction(ctx context.Context, id string) error
 	// InteractionsPage lists an object's interactions of one kind, newest first.
 	InteractionsPage(ctx context.Context, objectID string, kind InteractionKind, cursor string, limit int) (Page[Interaction], error)
-	// CountInteractions counts an object's interactions by kind; kinds with none are absent. Each
-	// actor counts once for likes and once for announces.
-	CountInteractions(ctx context.Context, objectID string) (map[InteractionKind]int, error)
 }
 
 // FollowRequest is a Follow waiting for the site's decision, for actors that approve their

@@ -83,12 +83,12 @@ type Queue interface {
 	UnfinishedKeys(ctx context.Context, keys ...string) ([]string, error)
 }
 
-// BatchAcker is an optional capability of a [Queue]: finishing many leased jobs in one step, so
-// that a busy engine pays one transaction for many deliveries. Callers find it with a type
-// assertion on the Queue; without it they Ack each lease (and record deliveries separately).
+// BatchAcker is an optional capability of a [Delivery] store: finishing many leased jobs in one
+// step, so that a busy engine pays one transaction for many deliveries. Callers use it through
+// [AckBatch], which falls back to RecordDelivery and one Ack per lease.
 type BatchAcker interface {
 	// AckBatch finishes the leased jobs that are still current and stores records (as
-	// [Deliveries.RecordDelivery] does, in the same store), all in one atomic step. Leases that
+	// [Deliveries.RecordDelivery] does), all in one atomic step. Leases that
 	// are no longer current are left alone and reported: the error then wraps ErrLeaseLost for
 	// each of them, and the other leases and every record are written all the same. Any other
 	// error means nothing was written. No leases and no records: nothing happens.

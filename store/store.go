@@ -24,23 +24,48 @@ type Page[T any] struct {
 	Next  string
 }
 
-// Store is every contract together: what an adapter offers and what fedsite wiring takes. Every
-// adapter in fedsite (memstore, sqlstore, redisstore) implements all of it, the delivery queue and
-// its host and status records included.
-type Store interface {
+// Site is the site's own federation state: who follows its actors, what it published, what it
+// received and whom it blocks. It is what an integrator implements to keep that state in the
+// site's own database; [storetest.Run] proves it. Its contracts hold 32 methods in all.
+//
+// Counting (see [FollowerCounter], [OutboxCounter], [InteractionCounter]) and the audit log
+// ([Audit]) are optional capabilities: fedsite finds them by type assertion, through the helpers
+// [CountFollowers], [CountOutbox], [CountInteractions] and [AppendAudit], and falls back as each
+// documents.
+//
+// [storetest.Run]: https://pkg.go.dev/github.com/fedsite/fedsite/store/storetest#Run
+type Site interface {
 	Followers
 	Objects
 	Outbox
 	Seen
 	ActorCache
 	Keys
-	Audit
-	Queue
-	Hosts
-	Deliveries
 	Interactions
 	FollowRequests
 	Blocks
+}
+
+// Delivery is the delivery engine's state: the durable job queue, the per-inbox delivery
+// records and the per-host circuit breaker state, in one backend, so that a job's ack and its
+// record can be written together (see [BatchAcker]). It may live apart from the [Site] state:
+// a site keeping its state in its own database runs delivery on SQLite, PostgreSQL or Redis
+// (store/sqlstore, store/redisstore). [storetest.RunDelivery] proves it.
+//
+// [storetest.RunDelivery]: https://pkg.go.dev/github.com/fedsite/fedsite/store/storetest#RunDelivery
+type Delivery interface {
+	Queue
+	Deliveries
+	Hosts
+}
+
+// Store is both aggregates, [Site] and [Delivery]: what an adapter that offers everything
+// implements, as every adapter in fedsite (memstore, sqlstore, redisstore) does, and what a
+// program wires in when one backend keeps it all. Code inside fedsite takes the narrowest part it
+// uses, never Store.
+type Store interface {
+	Site
+	Delivery
 }
 
 // Follower is a remote actor that follows one of the site's actors.
@@ -81,8 +106,6 @@ type Followers interface {
 	FollowerByFollowID(ctx context.Context, followID string) (Follower, error)
 	// FollowersPage lists an actor's followers, newest first, limit at most per page.
 	FollowersPage(ctx context.Context, actorID, cursor string, limit int) (Page[Follower], error)
-	// CountFollowers returns how many followers an actor has.
-	CountFollowers(ctx context.Context, actorID string) (int, error)
 	// DeliveryInboxes lists the distinct delivery inboxes (see Follower.DeliveryInbox) of an actor's
 	// followers in ascending byte order, starting after the inbox named by after ("" for the start),
 	// at most limit of them. It never holds the whole follower list in memory, so a fan-out can
@@ -140,8 +163,6 @@ type Outbox interface {
 	AppendOutbox(ctx context.Context, activity Object, objects ...Object) error
 	// OutboxPage lists an actor's activities, newest first.
 	OutboxPage(ctx context.Context, actorID, cursor string, limit int) (Page[Object], error)
-	// CountOutbox returns how many activities an actor's outbox holds.
-	CountOutbox(ctx context.Context, actorID string) (int, error)
 }
 
 // Seen de-duplicates incoming activities by id.
@@ -225,7 +246,9 @@ type AuditEntry struct {
 	Detail string
 }
 
-// Audit is an append-only log of federation events.
+// Audit is an append-only log of federation events, kept for operators. It is an optional
+// capability of a [Site] store: fedsite writes to it through [AppendAudit], which keeps nothing
+// when the store has no Audit.
 type Audit interface {
 	// AppendAudit adds e to the log.
 	AppendAudit(ctx context.Context, e AuditEntry) error

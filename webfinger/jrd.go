@@ -40,9 +40,9 @@ type Link struct {
 // Media types a self link may carry to name an ActivityPub actor, as Mastodon checks them.
 const (
 	// MediaTypeActivity is the ActivityStreams media type.
-	MediaTypeActivity = "application/activity+json"
+	MediaTypeActivity = mediatype.Activity
 	// MediaTypeLDActivity is the JSON-LD form with the ActivityStreams profile.
-	MediaTypeLDActivity = `application/ld+json; profile="https://www.w3.org/ns/activitystreams"`
+	MediaTypeLDActivity = mediatype.ActivityLD
 )
 
 // ActorID returns the href of the first link with rel "self" whose type is

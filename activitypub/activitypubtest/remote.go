@@ -2,9 +2,9 @@ package activitypubtest
 
 import (
 	"bytes"
+	"context"
 	"crypto/rsa"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -25,31 +25,16 @@ type Remote struct {
 	name     string
 	verifier *signing.Verifier
 
+	log deliveryLog
+
 	mu                   sync.Mutex
 	key                  *rsa.PrivateKey
-	deliveries           []Delivery
 	movedTo              string
 	displayName, iconURL string   // the actor's name and avatar, "" for none
 	actorType            string   // Content-Type of the actor document, "" for vocab.MediaType
 	fetches              int      // GETs of the actor document
 	userAgents           []string // User-Agent of every request received
 }
-
-// Delivery is one POST the remote received.
-type Delivery struct {
-	// Path is the inbox path it was posted to: "/users/{name}/inbox" or "/inbox".
-	Path string
-	// Activity is the decoded body; nil when Err is set.
-	Activity *vocab.Object
-	// Signer is the owner of the key that signed it.
-	Signer string
-	// Err says why the delivery is not acceptable: a signature that does not verify, a body that
-	// does not decode, or a Content-Type other than application/activity+json.
-	Err error
-}
-
-// WaitTimeout is how long [Remote.WaitFor] waits for a delivery.
-const WaitTimeout = 10 * time.Second
 
 // NewRemote starts a remote server with an actor of that name and stops it when the test ends.
 // Its verifier fetches keys over plain http, as servers on loopback need.
@@ -59,7 +44,7 @@ func NewRemote(t testing.TB, name string) *Remote {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &Remote{t: t, name: name, key: key}
+	r := &Remote{t: t, name: name, key: key, log: newDeliveryLog()}
 	resolver, err := signing.NewResolver(signing.ResolverConfig{Client: http.DefaultClient, InsecureAllowHTTP: true})
 	if err != nil {
 		t.Fatal(err)
@@ -155,21 +140,10 @@ func (r *Remote) serveActor(w http.ResponseWriter, _ *http.Request) {
 	if contentType == "" {
 		contentType = vocab.MediaType
 	}
-	pub, err := signing.EncodePublicKey(&key.PublicKey)
+	doc, err := actorDocument(r.ActorID(), r.name, r.srv.URL+"/inbox", &key.PublicKey)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
-	}
-	id := r.ActorID()
-	doc := map[string]any{
-		"@context":          []string{vocab.ContextActivityStreams, vocab.ContextSecurity},
-		"id":                id,
-		"type":              "Person",
-		"preferredUsername": r.name,
-		"inbox":             id + "/inbox",
-		"followers":         id + "/followers",
-		"endpoints":         map[string]string{"sharedInbox": r.srv.URL + "/inbox"},
-		"publicKey":         map[string]string{"id": id + "#main-key", "owner": id, "publicKeyPem": string(pub)},
 	}
 	if movedTo != "" {
 		doc["movedTo"] = movedTo
@@ -186,49 +160,28 @@ func (r *Remote) serveActor(w http.ResponseWriter, _ *http.Request) {
 
 func (r *Remote) serveInbox(w http.ResponseWriter, req *http.Request) {
 	body, err := io.ReadAll(req.Body)
-	d := Delivery{Path: req.URL.Path, Err: err}
-	if d.Err == nil {
-		var v *signing.Verified
-		if v, d.Err = r.verifier.Verify(req.Context(), req, body); d.Err == nil {
-			d.Signer = v.Owner
-			d.Activity, d.Err = vocab.Decode(body)
-		}
+	d := decodeDelivery(r.srv.URL+req.URL.Path, req.URL.Path, body)
+	if err != nil {
+		d.Err = err
 	}
-	if ct := req.Header.Get("Content-Type"); d.Err == nil && ct != vocab.MediaType {
-		d.Err = fmt.Errorf("delivered with Content-Type %q", ct)
-	}
-	r.mu.Lock()
-	r.deliveries = append(r.deliveries, d)
-	r.mu.Unlock()
-	w.WriteHeader(http.StatusAccepted)
+	checkDelivery(r.verifier, req, body, &d)
+	d.Status = http.StatusAccepted
+	r.log.add(d)
+	w.WriteHeader(d.Status)
 }
 
 // Deliveries returns what the remote received so far.
-func (r *Remote) Deliveries() []Delivery {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]Delivery(nil), r.deliveries...)
-}
+func (r *Remote) Deliveries() []Delivery { return r.log.all() }
 
 // WaitFor waits up to [WaitTimeout] for a delivery of an activity of that type and returns the
 // first one. It fails the test at once when any delivery was not acceptable (see Delivery.Err).
 func (r *Remote) WaitFor(typ string) Delivery {
 	r.t.Helper()
-	deadline := time.Now().Add(WaitTimeout)
-	for {
-		for _, d := range r.Deliveries() {
-			if d.Err != nil {
-				r.t.Fatalf("activitypubtest: delivery to %s: %v", d.Path, d.Err)
-			}
-			if d.Activity.Type.Has(typ) {
-				return d
-			}
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("activitypubtest: no %s delivered to %s within %v", typ, r.ActorID(), WaitTimeout)
-		}
-		time.Sleep(20 * time.Millisecond)
+	d, err := r.log.wait(context.Background(), func(d Delivery) bool { return d.Activity.Type.Has(typ) })
+	if err != nil {
+		r.t.Fatalf("activitypubtest: waiting for a %s to %s: %v", typ, r.ActorID(), err)
 	}
+	return d
 }
 
 // Post sends doc as JSON to url, signed with the actor's key as a fediverse server signs a

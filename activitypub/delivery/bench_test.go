@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fedsite/fedsite/internal/inboxfleet"
+	"github.com/fedsite/fedsite/internal/testbed/inboxfleet"
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/memstore"
@@ -31,11 +31,11 @@ func BenchmarkFanOut(b *testing.B) {
 		st.AddFollower(ctx, store.Follower{ActorID: testActor, FollowerID: fmt.Sprint("https://r.test/u/", i), Inbox: inboxfleet.Inbox(i, i)})
 	}
 	key := testKey()
-	eng, err := New(Config{Queue: st, Inboxes: st, Documents: st, Hosts: st, Deliveries: st,
+	eng, err := New(Config{Store: st, Inboxes: st, Documents: st,
 		Keys: func(context.Context, string) (signing.Key, error) {
 			return signing.Key{ID: testActor + "#main-key", Signer: key}, nil
 		},
-		Client: inboxfleet.Client(fleet.Addr(), 64), PollInterval: 5 * time.Millisecond})
+		Client: inboxfleet.Client(fleet.Addr(), 64), Options: Options{PollInterval: 5 * time.Millisecond}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -16,13 +16,13 @@ import (
 // has passed and failures are still at the threshold, the breaker is half-open: this delivery is
 // the probe (probe), and the breaker is held open while it runs so that others wait for its result.
 func (e *Engine) checkBreaker(ctx context.Context, log *slog.Logger, t task) (st store.HostState, probe, deferred bool) {
-	if e.cfg.Hosts == nil || e.cfg.BreakerThreshold < 0 {
+	if e.cfg.BreakerThreshold < 0 {
 		return st, false, false
 	}
 	now := e.cfg.Now()
 	st, ok := e.hosts.get(t.host, now)
 	if !ok {
-		sts, err := e.cfg.Hosts.HostStates(ctx, t.host)
+		sts, err := e.cfg.Store.HostStates(ctx, t.host)
 		if err != nil || len(sts) != 1 {
 			// The breaker only protects; a store hiccup must not stop deliveries.
 			log.LogAttrs(ctx, slog.LevelWarn, "delivery: host state", slog.Int("states", len(sts)), slog.Any("err", err))
@@ -39,7 +39,7 @@ func (e *Engine) checkBreaker(ctx context.Context, log *slog.Logger, t task) (st
 		return st, false, true
 	}
 	if st.Failures >= e.cfg.BreakerThreshold {
-		if err := e.cfg.Hosts.OpenHost(ctx, t.host, now.Add(e.cfg.RequestTimeout)); err != nil {
+		if err := e.cfg.Store.OpenHost(ctx, t.host, now.Add(e.cfg.RequestTimeout)); err != nil {
 			log.LogAttrs(ctx, slog.LevelWarn, "delivery: hold host for probe", slog.Any("err", err))
 		}
 		log.LogAttrs(ctx, slog.LevelInfo, "delivery: probing host", slog.Int("failures", st.Failures))
@@ -53,7 +53,7 @@ func (e *Engine) checkBreaker(ctx context.Context, log *slog.Logger, t task) (st
 // reading the store once per delivery. A failure is only logged: checkBreaker then reads for
 // itself.
 func (e *Engine) prefetchHosts(ctx context.Context, hosts ...string) {
-	if e.cfg.Hosts == nil || e.cfg.BreakerThreshold < 0 {
+	if e.cfg.BreakerThreshold < 0 {
 		return
 	}
 	now := e.cfg.Now()
@@ -66,7 +66,7 @@ func (e *Engine) prefetchHosts(ctx context.Context, hosts ...string) {
 	if len(missing) == 0 {
 		return
 	}
-	sts, err := e.cfg.Hosts.HostStates(ctx, missing...)
+	sts, err := e.cfg.Store.HostStates(ctx, missing...)
 	if err != nil || len(sts) != len(missing) {
 		e.log.LogAttrs(ctx, slog.LevelWarn, "delivery: host states", slog.Int("hosts", len(missing)), slog.Int("states", len(sts)), slog.Any("err", err))
 		return
@@ -81,11 +81,11 @@ func (e *Engine) hostOK(ctx context.Context, log *slog.Logger, host string, st s
 	if e.failing.remove(host) {
 		log.LogAttrs(ctx, slog.LevelInfo, "delivery: host answers again")
 	}
-	if e.cfg.Hosts == nil || e.cfg.BreakerThreshold < 0 || (st.Failures == 0 && !probe) {
+	if e.cfg.BreakerThreshold < 0 || (st.Failures == 0 && !probe) {
 		return
 	}
 	e.hosts.forget(host)
-	if err := e.cfg.Hosts.HostSucceeded(ctx, host); err != nil {
+	if err := e.cfg.Store.HostSucceeded(ctx, host); err != nil {
 		log.LogAttrs(ctx, slog.LevelWarn, "delivery: reset host state", slog.Any("err", err))
 		return
 	}
@@ -97,12 +97,12 @@ func (e *Engine) hostOK(ctx context.Context, log *slog.Logger, host string, st s
 // hostFailed counts a failure of the host and opens its breaker at the threshold, for
 // BreakerCooldown doubled with each failure beyond it, at most 12 h.
 func (e *Engine) hostFailed(ctx context.Context, log *slog.Logger, host string) {
-	if e.cfg.Hosts == nil || e.cfg.BreakerThreshold < 0 {
+	if e.cfg.BreakerThreshold < 0 {
 		return
 	}
 	e.hosts.forget(host)
 	now := e.cfg.Now()
-	st, err := e.cfg.Hosts.HostFailed(ctx, host, now)
+	st, err := e.cfg.Store.HostFailed(ctx, host, now)
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelWarn, "delivery: count host failure", slog.Any("err", err))
 		return
@@ -117,7 +117,7 @@ func (e *Engine) hostFailed(ctx context.Context, log *slog.Logger, host string) 
 		}
 	}
 	cool = min(cool, maxBreakerCooldown)
-	if err := e.cfg.Hosts.OpenHost(ctx, host, now.Add(cool)); err != nil {
+	if err := e.cfg.Store.OpenHost(ctx, host, now.Add(cool)); err != nil {
 		log.LogAttrs(ctx, slog.LevelWarn, "delivery: open host circuit breaker", slog.Any("err", err))
 		return
 	}

@@ -10,20 +10,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fedsite/fedsite/internal/inboxfleet"
+	"github.com/fedsite/fedsite/internal/testbed/inboxfleet"
 	"github.com/fedsite/fedsite/store"
 )
 
 // countingHosts counts the HostStates calls and the hosts they read.
 type countingHosts struct {
-	store.Hosts
+	store.Delivery
 	reads, hosts atomic.Int64
 }
 
 func (h *countingHosts) HostStates(ctx context.Context, hosts ...string) ([]store.HostState, error) {
 	h.reads.Add(1)
 	h.hosts.Add(int64(len(hosts)))
-	return h.Hosts.HostStates(ctx, hosts...)
+	return h.Delivery.HostStates(ctx, hosts...)
 }
 
 // TestHostStateCache checks that a healthy host's state is read from the store once per
@@ -32,8 +32,8 @@ func TestHostStateCache(t *testing.T) {
 	var hosts *countingHosts
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	e := newEnv(t, func(c *Config) {
-		hosts = &countingHosts{Hosts: c.Hosts}
-		c.Hosts = hosts
+		hosts = &countingHosts{Delivery: c.Store}
+		c.Store = hosts
 		c.BreakerThreshold = 3
 		c.Now = func() time.Time { return now }
 	})
@@ -80,8 +80,8 @@ func TestPrefetchHosts(t *testing.T) {
 	var hosts *countingHosts
 	start := time.Now()
 	e := newEnv(t, func(c *Config) {
-		hosts = &countingHosts{Hosts: c.Hosts}
-		c.Hosts, c.Workers, c.Client = hosts, 8, inboxfleet.SharedClient(fleet.Addr(), 8)
+		hosts = &countingHosts{Delivery: c.Store}
+		c.Store, c.Workers, c.Client = hosts, 8, inboxfleet.SharedClient(fleet.Addr(), 8)
 		// The clock stands still, so that a slow machine's fan-out does not outlast the cache of
 		// healthy hosts and read them again.
 		c.Now = func() time.Time { return start }

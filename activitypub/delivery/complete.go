@@ -17,9 +17,9 @@ const maxBatch = 64
 // record (SQLite writes its WAL and takes its locks at each) then commit many deliveries at once:
 // without the wait a busy Run's flushes carried under 3 deliveries each on SQLite — 3,569 commits
 // for 10,000 deliveries — and the fan-out reached 72–74% of the signing rate, against 74–78% with
-// it (internal/deliverybench -store sqlite). A store whose flushes cost next to nothing (memstore)
-// waits next to nothing, so few workers are not held back. The wait delays only the ack of a
-// delivery already made.
+// it (internal/testbed/deliverybench -store sqlite). A store whose flushes cost next to nothing
+// (memstore) waits next to nothing, so few workers are not held back. The wait delays only the ack
+// of a delivery already made.
 const (
 	gatherFactor = 4
 	gatherWindow = 5 * time.Millisecond
@@ -44,11 +44,10 @@ type completion struct {
 
 // completer writes the ends of successful deliveries for every worker of one Run, as a group
 // commit: it takes what the workers hand over while it waits (see gatherFor), writes the status
-// records and acks the leases — in one call with a [store.BatchAcker] queue that is also the
-// Deliveries store, in two with another BatchAcker, otherwise one record call and one Ack each —
-// and only then lets each worker go on. A worker thus holds its slot until its job is acked, or
-// its page's delivery recorded, so the deliveries a crash can send twice are still at most the
-// workers in flight.
+// records and acks the leases with [store.AckBatch] — in one call when the store is a
+// [store.BatchAcker], otherwise one record call and one Ack each — and only then lets each worker
+// go on. A worker thus holds its slot until its job is acked, or its page's delivery recorded, so
+// the deliveries a crash can send twice are still at most the workers in flight.
 //
 // The status records are written before the acks: a crash between the two leaves a job that was
 // delivered, recorded "delivered" and not acked; it is sent again and recorded "delivered" again.
@@ -108,25 +107,10 @@ func (c *completer) flush(ctx context.Context, batch []completion) {
 			leases = append(leases, x.l)
 		}
 	}
-	ba, batched := e.cfg.Queue.(store.BatchAcker)
-	switch {
-	case len(leases) == 0:
+	if len(leases) == 0 {
 		e.writeRecords(ctx, recs...)
-	case batched && sameStore(e.cfg.Deliveries, e.cfg.Queue):
-		// Records and acks in one write.
-		if err := ba.AckBatch(ctx, leases, recs...); err != nil {
-			e.log.LogAttrs(ctx, slog.LevelWarn, "delivery: ack batch", slog.Int("jobs", len(leases)), slog.Any("err", err))
-		}
-	case batched && len(leases) > 1:
-		e.writeRecords(ctx, recs...)
-		if err := ba.AckBatch(ctx, leases); err != nil {
-			e.log.LogAttrs(ctx, slog.LevelWarn, "delivery: ack batch", slog.Int("jobs", len(leases)), slog.Any("err", err))
-		}
-	default:
-		e.writeRecords(ctx, recs...)
-		for _, l := range leases {
-			e.finish(ctx, "ack", e.cfg.Queue.Ack(ctx, l), l)
-		}
+	} else if err := store.AckBatch(ctx, e.cfg.Store, leases, recs...); err != nil {
+		e.log.LogAttrs(ctx, slog.LevelWarn, "delivery: ack batch", slog.Int("jobs", len(leases)), slog.Any("err", err))
 	}
 	for _, x := range batch {
 		close(x.done)
@@ -139,14 +123,4 @@ func (c *completer) complete(l store.Lease, ack bool, rec store.DeliveryRecord) 
 	done := make(chan struct{})
 	c.in <- completion{l: l, ack: ack, rec: rec, done: done}
 	<-done
-}
-
-// sameStore reports whether d and q are one store, so that records and acks can go in one write.
-func sameStore(d store.Deliveries, q store.Queue) (same bool) {
-	defer func() {
-		if recover() != nil { // values of an uncomparable type
-			same = false
-		}
-	}()
-	return any(d) == any(q)
 }

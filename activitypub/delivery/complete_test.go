@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -12,10 +11,10 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// slowAcks is a queue whose first ack of a delivery takes a while, so that the deliveries finished
+// slowAcks is a delivery store whose first ack of a delivery takes a while, so that the deliveries finished
 // meanwhile pile up for the next flush; it counts acks. batchAcks adds AckBatch.
 type slowAcks struct {
-	store.Queue
+	store.Delivery
 	once    sync.Once
 	mu      sync.Mutex
 	batches []int
@@ -33,30 +32,22 @@ func (q *slowAcks) Ack(ctx context.Context, l store.Lease, next ...store.Job) er
 	q.mu.Lock()
 	q.singles++
 	q.mu.Unlock()
-	return q.Queue.Ack(ctx, l, next...)
+	return q.Delivery.Ack(ctx, l, next...)
 }
 
-// batchAcks adds AckBatch to slowAcks.
+// batchAcks adds AckBatch to slowAcks: it counts the batch and hands it to the store beneath.
 type batchAcks struct{ *slowAcks }
 
 func (q batchAcks) AckBatch(ctx context.Context, leases []store.Lease, records ...store.DeliveryRecord) error {
-	if len(records) > 0 {
-		return errors.New("records given to a queue that is not the Deliveries store")
-	}
 	q.stall(leases[0])
 	q.mu.Lock()
 	q.batches = append(q.batches, len(leases))
 	q.mu.Unlock()
-	for _, l := range leases {
-		if err := q.Queue.Ack(ctx, l); err != nil {
-			return err
-		}
-	}
-	return nil
+	return store.AckBatch(ctx, q.Delivery, leases, records...)
 }
 
-// TestCompleter delivers deliver jobs (an activity to each of many inboxes) through a queue without
-// AckBatch, with AckBatch, and with AckBatch on the store that also keeps the records (memstore):
+// TestCompleter delivers deliver jobs (an activity to each of many inboxes) through a store without
+// AckBatch (store.AckBatch's fallback), with a counted AckBatch, and with memstore's own:
 // every inbox gets the activity once, every job is acked, every delivery is recorded, and with
 // AckBatch the deliveries finished during a flush are acked together.
 func TestCompleter(t *testing.T) {
@@ -66,17 +57,17 @@ func TestCompleter(t *testing.T) {
 			batch := mode == "batch"
 			slow := &slowAcks{}
 			e := newEnv(t, func(c *Config) {
-				slow.Queue = c.Queue
+				slow.Delivery = c.Store
 				switch mode {
 				case "ack":
-					c.Queue = slow
+					c.Store = slow
 				case "batch":
-					c.Queue = batchAcks{slow}
+					c.Store = batchAcks{slow}
 				}
 				c.Workers, c.PerHost = 8, 8
 			})
-			if _, ok := e.eng.cfg.Queue.(store.BatchAcker); ok == (mode == "ack") {
-				t.Fatalf("%s: queue %T", mode, e.eng.cfg.Queue)
+			if _, ok := e.eng.cfg.Store.(store.BatchAcker); ok == (mode == "ack") {
+				t.Fatalf("%s: store %T", mode, e.eng.cfg.Store)
 			}
 			// One object's deliveries to one host go one at a time: several hosts let them overlap.
 			var srvs []*inbox
@@ -141,9 +132,9 @@ func TestCompleter(t *testing.T) {
 // waiting the window out, and one finished after the window goes in a flush of its own.
 func TestCompleterWindow(t *testing.T) {
 	e := newEnv(t, nil)
-	acks := &slowAcks{Queue: e.st}
+	acks := &slowAcks{Delivery: e.st}
 	acks.once.Do(func() {}) // no stall
-	e.eng.cfg.Queue = batchAcks{acks}
+	e.eng.cfg.Store = batchAcks{acks}
 	ctx := t.Context()
 	// flushes returns the sizes of the flushes: AckBatch calls, and single Acks (a flush of one).
 	flushes := func() []int {
@@ -214,9 +205,9 @@ func TestGatherFor(t *testing.T) {
 func TestCompleterAllWorkers(t *testing.T) {
 	const workers = 3
 	e := newEnv(t, func(c *Config) { c.Workers = workers })
-	acks := &slowAcks{Queue: e.st}
+	acks := &slowAcks{Delivery: e.st}
 	acks.once.Do(func() {}) // no stall
-	e.eng.cfg.Queue = batchAcks{acks}
+	e.eng.cfg.Store = batchAcks{acks}
 	ctx := t.Context()
 	ls := e.leaseDeliveries(t, workers)
 	c := e.eng.newCompleter()

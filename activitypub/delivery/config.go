@@ -40,27 +40,24 @@ type GoneFunc func(ctx context.Context, inbox string, removed []store.Follower)
 
 // Config configures an [Engine]. The zero value of every optional field is its documented default.
 type Config struct {
-	// Queue holds the jobs. Required.
-	Queue store.Queue
+	// Store holds the jobs, the per-delivery status records and the per-host circuit breaker
+	// state, shared by every instance; a job's ack and its record go in one write when it
+	// implements [store.BatchAcker]. The records serve [Engine.Status] and are the progress log of
+	// fan-out pages: a page run again after a crash sends only what its records do not show as
+	// delivered or failed. Required.
+	Store store.Delivery
 	// Inboxes lists where a fan-out delivers. Required.
 	Inboxes Inboxes
 	// Documents loads the activities to send. Required.
 	Documents Documents
 	// Keys returns the key to sign an actor's deliveries with. Required.
 	Keys KeyFunc
-	// Deliveries keeps per-delivery status, for [Engine.Status] and as the progress log of
-	// fan-out pages: a page run again after a crash sends only what its records do not show as
-	// delivered or failed. Required.
-	Deliveries store.Deliveries
 
 	// Followers removes the followers of an inbox that answered 404 or 410. Default: nil, the
 	// followers are kept (the delivery still fails for good).
 	Followers FollowerRemover
 	// OnGone is called after followers were removed because of a 404 or 410. Default: nil, none.
 	OnGone GoneFunc
-	// Hosts keeps the per-host circuit breaker state, shared by every instance. Default: nil, no
-	// circuit breaker.
-	Hosts store.Hosts
 	// Blocks tells which inboxes get nothing, such as those on a blocked server. A page asks
 	// about its inboxes when it opens and a deliver job about its inbox before it posts, so a
 	// block reaches deliveries queued before it; a blocked delivery is not sent and is recorded
@@ -78,6 +75,17 @@ type Config struct {
 	// Logger receives the engine's logs. Default: logs are discarded.
 	Logger *slog.Logger
 
+	// Options tunes the engine: workers, timeouts, retries and the circuit breaker.
+	Options
+
+	// Now tells the time. Default: time.Now.
+	Now func() time.Time
+}
+
+// Options holds the delivery engine's tunables, declared here only: [Config] embeds them beside
+// the engine's dependencies, and package activitypub takes them whole as its Config.Delivery. The
+// zero value of every field is its documented default.
+type Options struct {
 	// Workers is how many jobs run at once in this process. A delivery mostly waits for the remote
 	// server, so the workers must outnumber the cores many times over to keep signing busy: at
 	// 100 ms a round trip, 64 workers send up to 640 deliveries/s. Default: 64.
@@ -93,7 +101,7 @@ type Config struct {
 	LeaseTimeout time.Duration
 	// SoleInstance says that this process is the only one using the queue, such as a single
 	// process on a SQLite file: every lease at its start was held by an earlier run that died
-	// mid-work. The first Run then ends them all before it leases (when the queue is a
+	// mid-work. The first Run then ends them all before it leases (when Config.Store is a
 	// [store.LeaseReleaser]), so that work goes on at once rather than after LeaseTimeout. Never
 	// set it on a queue that other processes share: their jobs would be run twice.
 	// Default: false.
@@ -103,19 +111,18 @@ type Config struct {
 	PollInterval time.Duration
 	// PageSize is how many inboxes one fan-out job expands. Default: 500.
 	PageSize int
-	// Retry decides whether and when a failed delivery is tried again. Default: [Backoff]{}
-	// (1 s × n⁴ plus up to 25 % jitter, 16 attempts over at least 49 h 31 min; the package
-	// documentation has the table).
+	// Retry decides whether and when a delivery that failed with a network error, 408, 429 or a
+	// 5xx answer is tried again; a Retry-After answer is honoured. Set a [Backoff] to change only
+	// its base wait or its number of attempts. Default: [Backoff]{}, the schedule the package
+	// documentation tabulates.
 	Retry RetryPolicy
-	// BreakerThreshold is how many consecutive failures open a host's circuit breaker. -1 disables
-	// the breaker. Default: 10.
+	// BreakerThreshold is how many consecutive failed deliveries to a host open its circuit
+	// breaker, which holds the host's deliveries (without using up attempts) until a probe
+	// succeeds; its state is kept in Config.Store. -1 disables the breaker. Default: 10.
 	BreakerThreshold int
 	// BreakerCooldown is how long a breaker first stays open; it doubles each time a probe fails,
 	// up to 12 h. Default: 1 min.
 	BreakerCooldown time.Duration
-
-	// Now tells the time. Default: time.Now.
-	Now func() time.Time
 }
 
 const (
@@ -141,35 +148,41 @@ func (cfg Config) withDefaults() Config {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Workers <= 0 {
-		cfg.Workers = defaultWorkers
-	}
-	if cfg.PerHost <= 0 {
-		cfg.PerHost = defaultPerHost
-	}
-	if cfg.RequestTimeout <= 0 {
-		cfg.RequestTimeout = defaultRequestTimeout
-	}
-	if cfg.LeaseTimeout <= 0 {
-		cfg.LeaseTimeout = defaultLeaseTimeout
-	}
-	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = defaultPollInterval
-	}
-	if cfg.PageSize <= 0 {
-		cfg.PageSize = defaultPageSize
-	}
-	if cfg.Retry == nil {
-		cfg.Retry = Backoff{}
-	}
-	if cfg.BreakerThreshold == 0 {
-		cfg.BreakerThreshold = defaultBreakerThreshold
-	}
-	if cfg.BreakerCooldown <= 0 {
-		cfg.BreakerCooldown = defaultBreakerCooldown
-	}
+	cfg.Options = cfg.Options.withDefaults()
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	return cfg
+}
+
+// withDefaults returns o with its zero fields set to their defaults.
+func (o Options) withDefaults() Options {
+	if o.Workers <= 0 {
+		o.Workers = defaultWorkers
+	}
+	if o.PerHost <= 0 {
+		o.PerHost = defaultPerHost
+	}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = defaultRequestTimeout
+	}
+	if o.LeaseTimeout <= 0 {
+		o.LeaseTimeout = defaultLeaseTimeout
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = defaultPollInterval
+	}
+	if o.PageSize <= 0 {
+		o.PageSize = defaultPageSize
+	}
+	if o.Retry == nil {
+		o.Retry = Backoff{}
+	}
+	if o.BreakerThreshold == 0 {
+		o.BreakerThreshold = defaultBreakerThreshold
+	}
+	if o.BreakerCooldown <= 0 {
+		o.BreakerCooldown = defaultBreakerCooldown
+	}
+	return o
 }

@@ -12,12 +12,12 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fedsite/fedsite/internal/mediatype"
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
 )
 
 // mediaType is the Content-Type of deliveries.
-const mediaType = "application/activity+json"
 
 // fanOut reads one page of follower inboxes and, in one atomic Ack, replaces itself with the
 // page job that delivers to them and the fan-out job of the next page.
@@ -61,11 +61,11 @@ func (e *Engine) fanOut(ctx context.Context, t task) {
 	}
 	// Recorded, all in one write, before the Ack, so that the page's deliveries never find their
 	// records missing (openPage) nor have theirs overwritten by these.
-	if err := e.cfg.Deliveries.RecordDelivery(ctx, queued...); err != nil {
+	if err := e.cfg.Store.RecordDelivery(ctx, queued...); err != nil {
 		e.retryJob(ctx, log, t, fmt.Errorf("delivery: fan-out records: %w", err), 0, false)
 		return
 	}
-	if err := e.cfg.Queue.Ack(ctx, t.l, jobs...); err != nil {
+	if err := e.cfg.Store.Ack(ctx, t.l, jobs...); err != nil {
 		e.finish(ctx, "fan-out ack", err, t.l)
 		return
 	}
@@ -113,7 +113,7 @@ func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 			return
 		}
 		if refused[p.Inbox] {
-			e.finish(ctx, "ack", e.cfg.Queue.Ack(ctx, t.l), t.l)
+			e.finish(ctx, "ack", e.cfg.Store.Ack(ctx, t.l), t.l)
 			e.record(ctx, p, store.DeliveryFailed, failed, errBlockedInbox.Error())
 			log.LogAttrs(ctx, slog.LevelDebug, "delivery: blocked inbox dropped")
 			return
@@ -179,7 +179,7 @@ func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 		e.failed.Add(1)
 		e.gone.Add(1)
 		if t.page == nil {
-			e.finish(ctx, "ack", e.cfg.Queue.Ack(ctx, t.l), t.l)
+			e.finish(ctx, "ack", e.cfg.Store.Ack(ctx, t.l), t.l)
 		}
 		e.record(ctx, p, store.DeliveryFailed, failed+1, err.Error())
 		e.removeFollowers(ctx, log, p.Inbox)
@@ -239,7 +239,7 @@ func (e *Engine) putBack(ctx context.Context, t task, at time.Time, failed int, 
 		t.page.settle(ctx, e, t.p.Inbox, at, failed, rec)
 		return
 	}
-	e.finish(ctx, "retry", e.cfg.Queue.Retry(ctx, t.l, at, reason(failed, msg)), t.l)
+	e.finish(ctx, "retry", e.cfg.Store.Retry(ctx, t.l, at, reason(failed, msg)), t.l)
 	if rec != nil {
 		e.writeRecords(ctx, *rec)
 	}
@@ -274,7 +274,7 @@ func (e *Engine) refused(ctx context.Context, inboxes ...string) (map[string]boo
 func (e *Engine) blocked(ctx context.Context, p payload, inboxes ...string) (map[string]bool, error) {
 	out := make(map[string]bool)
 	for _, earlier := range p.Behind {
-		states, err := e.cfg.Deliveries.DeliveryStates(ctx, p.Object, earlier, inboxes...)
+		states, err := e.cfg.Store.DeliveryStates(ctx, p.Object, earlier, inboxes...)
 		if err != nil {
 			return nil, fmt.Errorf("delivery: states of %s: %w", earlier, err)
 		}
@@ -302,7 +302,7 @@ const (
 func (e *Engine) waitBehind(ctx context.Context, log *slog.Logger, t task) {
 	wait := min(time.Second<<min(t.l.Attempts, 10), maxBehindWait)
 	msg := "waiting for an earlier activity of the object"
-	e.finish(ctx, "wait", e.cfg.Queue.Retry(ctx, t.l, e.cfg.Now().Add(wait), reason(failures(t), msg)), t.l)
+	e.finish(ctx, "wait", e.cfg.Store.Retry(ctx, t.l, e.cfg.Now().Add(wait), reason(failures(t), msg)), t.l)
 	log.LogAttrs(ctx, slog.LevelDebug, "delivery: "+msg, slog.Duration("wait", wait))
 }
 
@@ -310,7 +310,7 @@ func (e *Engine) waitBehind(ctx context.Context, log *slog.Logger, t task) {
 func (e *Engine) giveUp(ctx context.Context, log *slog.Logger, t task, failed int, err error) {
 	e.failed.Add(1)
 	if t.page == nil {
-		e.finish(ctx, "dead-letter", e.cfg.Queue.DeadLetter(ctx, t.l, reason(failed, err.Error())), t.l)
+		e.finish(ctx, "dead-letter", e.cfg.Store.DeadLetter(ctx, t.l, reason(failed, err.Error())), t.l)
 		e.deadLettered.Add(1)
 	}
 	switch {
@@ -331,7 +331,7 @@ func (e *Engine) giveUp(ctx context.Context, log *slog.Logger, t task, failed in
 func (e *Engine) failPage(ctx context.Context, log *slog.Logger, p payload, failed int, cause error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
 	defer cancel()
-	states, err := e.cfg.Deliveries.DeliveryStates(ctx, p.Object, p.Activity, p.Inboxes...)
+	states, err := e.cfg.Store.DeliveryStates(ctx, p.Object, p.Activity, p.Inboxes...)
 	if err != nil || len(states) != len(p.Inboxes) {
 		log.LogAttrs(ctx, slog.LevelWarn, "delivery: page given up, its records left as they are", slog.Int("states", len(states)), slog.Any("err", err))
 		return
@@ -389,8 +389,8 @@ func (e *Engine) post(ctx context.Context, inbox string, key signing.Key, doc []
 	if err != nil {
 		return 0, 0, fmt.Errorf("delivery: %w", err)
 	}
-	req.Header.Set("Content-Type", mediaType)
-	req.Header.Set("Accept", mediaType)
+	req.Header.Set("Content-Type", mediatype.Activity)
+	req.Header.Set("Accept", mediatype.Activity)
 	req.Header.Set("User-Agent", e.cfg.UserAgent)
 	client, err := e.client(key)
 	if err != nil {
@@ -468,7 +468,7 @@ func (e *Engine) writeRecords(ctx context.Context, records ...store.DeliveryReco
 	if len(records) == 0 {
 		return
 	}
-	if err := e.cfg.Deliveries.RecordDelivery(ctx, records...); err != nil {
+	if err := e.cfg.Store.RecordDelivery(ctx, records...); err != nil {
 		e.log.LogAttrs(ctx, slog.LevelWarn, "delivery: record status", slog.Int("records", len(records)), slog.Any("err", err))
 	}
 }

@@ -1,6 +1,7 @@
 // Package delivery is fedsite's durable outgoing delivery engine: it fans an activity out to the
-// distinct inboxes of an actor's followers and posts it to each, signed, through a [store.Queue], so
-// that publishing never waits for the fediverse and no delivery is lost when a process dies.
+// distinct inboxes of an actor's followers and posts it to each, signed, through the queue of a
+// [store.Delivery], so that publishing never waits for the fediverse and no delivery is lost
+// when a process dies.
 //
 // # Jobs
 //
@@ -45,7 +46,7 @@
 //
 //   - 2xx: done. The worker hands the delivery to the Run's completer, which writes the
 //     "delivered" records (and acks the deliver jobs) of the deliveries finished meanwhile together
-//     (one [store.BatchAcker] call when the queue has it) and then releases their workers: a job is
+//     (one [store.BatchAcker] call when the store has it) and then releases their workers: a job is
 //     acked only after its POST succeeded, its record is written no later than its ack, and a crash
 //     resends at most the deliveries of the workers in flight.
 //   - 404 or 410: the inbox is gone for good; the followers behind it are removed and reported to
@@ -94,7 +95,7 @@
 // # Circuit breaker
 //
 // Consecutive failures per host are counted in [store.Hosts], so every instance sees them. After
-// Config.BreakerThreshold of them the host's breaker opens: its deliveries are put back in the queue until
+// Options.BreakerThreshold of them the host's breaker opens: its deliveries are put back in the queue until
 // the breaker's time ends, without counting as attempts. Then one delivery probes the host; success
 // closes the breaker, failure opens it again for twice as long, up to 12 h. The breaker thus only
 // ever moves a delivery's attempts later than its retry schedule: it never fails one, nor gives it

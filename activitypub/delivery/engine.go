@@ -39,16 +39,14 @@ type Engine struct {
 // New checks cfg and builds an Engine. It does no I/O.
 func New(cfg Config) (*Engine, error) {
 	switch {
-	case cfg.Queue == nil:
-		return nil, invalid("Queue", "required")
+	case cfg.Store == nil:
+		return nil, invalid("Store", "required")
 	case cfg.Inboxes == nil:
 		return nil, invalid("Inboxes", "required")
 	case cfg.Documents == nil:
 		return nil, invalid("Documents", "required")
 	case cfg.Keys == nil:
 		return nil, invalid("Keys", "required")
-	case cfg.Deliveries == nil:
-		return nil, invalid("Deliveries", "required")
 	}
 	cfg = cfg.withDefaults()
 	return &Engine{
@@ -92,11 +90,11 @@ func (e *Engine) Enqueue(ctx context.Context, acts ...Activity) error {
 	// The "queued" records go first: written after the jobs, they could land after a fast
 	// worker's "delivered" ones (the store would keep those, as records only move forward).
 	if len(queued) > 0 {
-		if err := e.cfg.Deliveries.RecordDelivery(ctx, queued...); err != nil {
+		if err := e.cfg.Store.RecordDelivery(ctx, queued...); err != nil {
 			return fmt.Errorf("delivery: enqueue: records: %w", err)
 		}
 	}
-	if err := e.cfg.Queue.Enqueue(ctx, jobs...); err != nil {
+	if err := e.cfg.Store.Enqueue(ctx, jobs...); err != nil {
 		return fmt.Errorf("delivery: enqueue: %w", err)
 	}
 	e.notify()
@@ -143,7 +141,7 @@ func (e *Engine) Stats(ctx context.Context) (Stats, error) {
 		Gone:         e.gone.Load(),
 		Deferred:     e.deferred.Load(),
 	}
-	d, err := e.cfg.Queue.Depth(ctx)
+	d, err := e.cfg.Store.Depth(ctx)
 	if err != nil {
 		return s, fmt.Errorf("delivery: queue depth: %w", err)
 	}
@@ -223,7 +221,7 @@ func (e *Engine) Run(ctx context.Context) error {
 
 // releaseLeases ends the leases an earlier run of this sole instance left (Config.SoleInstance).
 func (e *Engine) releaseLeases(ctx context.Context) {
-	r, ok := e.cfg.Queue.(store.LeaseReleaser)
+	r, ok := e.cfg.Store.(store.LeaseReleaser)
 	if !ok {
 		e.log.LogAttrs(ctx, slog.LevelDebug, "delivery: the queue cannot release leases; jobs left leased wait for their leases to end")
 		return
@@ -277,7 +275,7 @@ func (e *Engine) lease(ctx context.Context, tokens chan struct{}, ready chan<- t
 		tasks, open = e.feed(ctx, open, n, tasks)
 		if len(open) == 0 && len(tasks) < n {
 			want := n - len(tasks)
-			leases, err := e.cfg.Queue.Lease(ctx, want, e.cfg.LeaseTimeout)
+			leases, err := e.cfg.Store.Lease(ctx, want, e.cfg.LeaseTimeout)
 			if err != nil && ctx.Err() == nil {
 				e.log.LogAttrs(ctx, slog.LevelWarn, "delivery: lease", slog.Any("err", err))
 			}
@@ -286,7 +284,7 @@ func (e *Engine) lease(ctx context.Context, tokens chan struct{}, ready chan<- t
 				t, err := decode(l)
 				if err != nil {
 					e.log.LogAttrs(ctx, slog.LevelError, "delivery: bad job", slog.String("job", l.ID), slog.Any("err", err))
-					e.finish(ctx, "dead-letter", e.cfg.Queue.DeadLetter(ctx, l, reason(0, err.Error())), l)
+					e.finish(ctx, "dead-letter", e.cfg.Store.DeadLetter(ctx, l, reason(0, err.Error())), l)
 					continue
 				}
 				// Held until the worker is done with it (a job) or its ack (a page).
@@ -419,7 +417,7 @@ func (e *Engine) release(ctx context.Context, t task) {
 	// ctx is done: give the queue a few seconds of its own.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	err := e.cfg.Queue.Retry(ctx, t.l, e.cfg.Now(), reason(failures(t), lastMessage(t.l)))
+	err := e.cfg.Store.Retry(ctx, t.l, e.cfg.Now(), reason(failures(t), lastMessage(t.l)))
 	e.finish(ctx, "release", err, t.l)
 }
 

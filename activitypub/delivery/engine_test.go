@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fedsite/fedsite/internal/inboxfleet"
+	"github.com/fedsite/fedsite/internal/testbed/inboxfleet"
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
 )
@@ -20,18 +20,17 @@ func TestNewRequiresFields(t *testing.T) {
 	keys := func(context.Context, string) (signing.Key, error) { return signing.Key{}, nil }
 	full := func(t *testing.T) Config {
 		e := newEnv(t, nil)
-		return Config{Queue: e.st, Inboxes: e.st, Documents: e.st, Keys: keys, Deliveries: e.st}
+		return Config{Store: e.st, Inboxes: e.st, Documents: e.st, Keys: keys}
 	}
 	tests := []struct {
 		name  string
 		edit  func(*Config)
 		field string
 	}{
-		{"queue", func(c *Config) { c.Queue = nil }, "Queue"},
+		{"store", func(c *Config) { c.Store = nil }, "Store"},
 		{"inboxes", func(c *Config) { c.Inboxes = nil }, "Inboxes"},
 		{"documents", func(c *Config) { c.Documents = nil }, "Documents"},
 		{"keys", func(c *Config) { c.Keys = nil }, "Keys"},
-		{"deliveries", func(c *Config) { c.Deliveries = nil }, "Deliveries"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -428,7 +427,7 @@ func TestLeaseGroups(t *testing.T) {
 	q := &leaseSizes{}
 	e := newEnv(t, func(c *Config) { c.Workers, c.Client = 8, inboxfleet.SharedClient(fleet.Addr(), 8) })
 	q.Queue = e.st
-	e.eng.cfg.Queue = q
+	e.eng.cfg.Store = withQueue(e.st, q)
 	const n = 200
 	for i := range n { // one host each, so no job waits for another (see deliverJob)
 		e.follow(t, fmt.Sprintf("https://remote.test/u/%d", i), inboxfleet.Inbox(i, i))

@@ -30,7 +30,7 @@ func Example() {
 	key, _ := signing.GenerateKey()
 
 	eng, err := delivery.New(delivery.Config{
-		Queue: st, Inboxes: st, Documents: st, Deliveries: st, Followers: st,
+		Store: st, Inboxes: st, Documents: st, Followers: st,
 		Keys: func(ctx context.Context, actorID string) (signing.Key, error) {
 			return signing.Key{ID: actorID + "#main-key", Signer: key}, nil
 		},

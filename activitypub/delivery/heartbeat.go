@@ -86,7 +86,7 @@ func (e *Engine) heartbeat(ctx context.Context, stop <-chan struct{}) {
 // meanwhile, or taken by another worker after a stall) is dropped.
 func (e *Engine) beat(ctx context.Context) {
 	for _, l := range e.held.all() {
-		next, err := e.cfg.Queue.Extend(ctx, l, e.cfg.LeaseTimeout)
+		next, err := e.cfg.Store.Extend(ctx, l, e.cfg.LeaseTimeout)
 		switch {
 		case err == nil:
 			e.held.extended(next)

@@ -61,16 +61,18 @@ func newEnvAt(t *testing.T, now func() time.Time, edit func(*Config)) *env {
 		t.Fatal(err)
 	}
 	cfg := Config{
-		Queue: e.st, Inboxes: e.st, Documents: e.st, Followers: e.st, Hosts: e.st, Deliveries: e.st,
+		Store: e.st, Inboxes: e.st, Documents: e.st, Followers: e.st,
 		Keys: func(context.Context, string) (signing.Key, error) {
 			return signing.Key{ID: testActor + "#main-key", Signer: testKey()}, nil
 		},
-		OnGone:         func(_ context.Context, _ string, fs []store.Follower) { e.gone <- fs },
-		PollInterval:   10 * time.Millisecond,
-		RequestTimeout: 2 * time.Second,
-		LeaseTimeout:   10 * time.Second,
-		Retry:          Backoff{Base: 10 * time.Millisecond, Max: 50 * time.Millisecond, Attempts: 3},
-		Now:            now,
+		OnGone: func(_ context.Context, _ string, fs []store.Follower) { e.gone <- fs },
+		Options: Options{
+			PollInterval:   10 * time.Millisecond,
+			RequestTimeout: 2 * time.Second,
+			LeaseTimeout:   10 * time.Second,
+			Retry:          Backoff{Base: 10 * time.Millisecond, Max: 50 * time.Millisecond, Attempts: 3},
+		},
+		Now: now,
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -237,6 +239,19 @@ func (c *clock) advance(t time.Time) {
 	}
 }
 
+// splitStore is a delivery store whose queue is apart from its records and host states.
+type splitStore struct {
+	store.Queue
+	store.Deliveries
+	store.Hosts
+}
+
+// withQueue returns a delivery store with q for its queue and d's records and host states, for
+// tests that replace or wrap the queue alone.
+func withQueue(d store.Delivery, q store.Queue) store.Delivery {
+	return splitStore{Queue: q, Deliveries: d, Hosts: d}
+}
+
 // simQueue is a queue on a test clock, for running an engine through days of retries in no time:
 // next hands out the job due first (of those sharing an ordering key, only the oldest), and moves
 // the clock to its NotBefore. The engine's calls run on the test's goroutine, but the completer's
@@ -365,7 +380,7 @@ func newSim(t *testing.T, answer func(inbox string, at time.Time) int, edit func
 		hits: make(map[string][]time.Time), answer: answer}
 	s.q = &simQueue{clock: s.clock}
 	s.env = newEnv(t, func(c *Config) {
-		c.Queue, c.Now, c.Retry = s.q, s.clock.Now, nil
+		c.Store, c.Now, c.Retry = withQueue(c.Store, s.q), s.clock.Now, nil
 		c.PollInterval, c.RequestTimeout, c.LeaseTimeout = 0, 0, 0
 		c.Logger = slog.New(captureHandler{r: s.logs})
 		c.Client = &http.Client{Transport: roundTripFunc(s.roundTrip)}

@@ -42,7 +42,7 @@ type page struct {
 // put back at once (see ordered). A page with nothing left is acked at once (nil).
 func (e *Engine) openPage(ctx context.Context, t task) (*page, error) {
 	p := t.p
-	states, err := e.cfg.Deliveries.DeliveryStates(ctx, p.Object, p.Activity, p.Inboxes...)
+	states, err := e.cfg.Store.DeliveryStates(ctx, p.Object, p.Activity, p.Inboxes...)
 	if err != nil {
 		return nil, fmt.Errorf("delivery: page states: %w", err)
 	}
@@ -120,7 +120,7 @@ func (e *Engine) ordered(ctx context.Context, p payload, inboxes, keys []string)
 	if len(p.Behind) > 0 {
 		return e.blocked(ctx, p, inboxes...)
 	}
-	busy, err := e.cfg.Queue.UnfinishedKeys(ctx, keys...)
+	busy, err := e.cfg.Store.UnfinishedKeys(ctx, keys...)
 	if err != nil {
 		return nil, fmt.Errorf("delivery: page ordering: %w", err)
 	}
@@ -234,7 +234,7 @@ func (e *Engine) ackPage(ctx context.Context, pg *page) {
 	defer e.held.drop(pg.l)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
 	defer cancel()
-	if err := e.cfg.Queue.Ack(ctx, pg.l, pg.jobs...); err != nil {
+	if err := e.cfg.Store.Ack(ctx, pg.l, pg.jobs...); err != nil {
 		e.finish(ctx, "page ack", err, pg.l)
 		return
 	}

@@ -36,8 +36,8 @@ func TestPageOpenedAsRunStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	q := &cancelOnPageLease{cancel: cancel}
 	e := newEnv(t, func(c *Config) {
-		q.Queue = c.Queue
-		c.Queue = q
+		q.Queue = c.Store
+		c.Store = withQueue(c.Store, q)
 	})
 	inboxes := []string{in.url("/inbox/0"), in.url("/inbox/1")}
 	e.enqueuePage(t, testActivity, inboxes...)
@@ -63,16 +63,16 @@ func TestPageOpenedAsRunStops(t *testing.T) {
 	}
 }
 
-// cancelOnHostOK is a Hosts store that cancels Run's context when a delivery resets its host's
+// cancelOnHostOK is a delivery store that cancels Run's context when a delivery resets its host's
 // failures: Run stops just after the host answered.
 type cancelOnHostOK struct {
-	store.Hosts
+	store.Delivery
 	cancel context.CancelFunc
 }
 
 func (h *cancelOnHostOK) HostSucceeded(ctx context.Context, host string) error {
 	h.cancel()
-	return h.Hosts.HostSucceeded(ctx, host)
+	return h.Delivery.HostSucceeded(ctx, host)
 }
 
 // TestPageFailureAsRunStops: a page's delivery that fails for good (refused, or the inbox gone)
@@ -93,7 +93,7 @@ func TestPageFailureAsRunStops(t *testing.T) {
 				return true
 			})
 			ctx, cancel := context.WithCancel(t.Context())
-			e := newEnv(t, func(c *Config) { c.Hosts = &cancelOnHostOK{Hosts: c.Hosts, cancel: cancel} })
+			e := newEnv(t, func(c *Config) { c.Store = &cancelOnHostOK{Delivery: c.Store, cancel: cancel} })
 			// One earlier failure, so that the host's answer resets its state (HostSucceeded).
 			if _, err := e.st.HostFailed(t.Context(), hostOf(in), time.Now()); err != nil {
 				t.Fatal(err)

@@ -114,8 +114,8 @@ func TestPagePutsBack(t *testing.T) {
 	})
 	q := &pageAcks{}
 	e := newEnv(t, func(c *Config) {
-		q.Queue = c.Queue
-		c.Queue = q
+		q.Queue = c.Store
+		c.Store = withQueue(c.Store, q)
 		c.Workers, c.PerHost = 4, 1
 	})
 	wantOnePutBack(t, e, q, in, 6)
@@ -134,8 +134,8 @@ func TestPageLeaseLapsing(t *testing.T) {
 	})
 	q := &pageAcks{}
 	e := newEnvAt(t, clk.Now, func(c *Config) {
-		q.Queue = noExtend{c.Queue}
-		c.Queue = q
+		q.Queue = noExtend{c.Store}
+		c.Store = withQueue(c.Store, q)
 		// 9 s leases, 3 s beats: the page may hand out deliveries for 6 of its 12 seconds.
 		c.LeaseTimeout = 9 * time.Second
 		c.Workers, c.PerHost = 1, 30 // the inboxes wait for the worker, not for their host
@@ -312,7 +312,7 @@ func (brokenKeys) UnfinishedKeys(context.Context, ...string) ([]string, error) {
 // its deliveries not yet recorded delivered or failed are recorded failed rather than left
 // "queued" for good.
 func TestPageGivenUp(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.Queue = brokenKeys{c.Queue} })
+	e := newEnv(t, func(c *Config) { c.Store = withQueue(c.Store, brokenKeys{c.Store}) })
 	in := newInbox(t, nil)
 	inboxes := []string{in.url("/inbox/0"), in.url("/inbox/1"), in.url("/inbox/2")}
 	done := e.eng.newRecord(payload{Activity: testActivity, Object: testObject, Inbox: inboxes[0]}, store.DeliveryDelivered, 1, "")

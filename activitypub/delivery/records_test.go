@@ -12,7 +12,7 @@ import (
 
 // slowQueued is a store whose "queued" records take a while to write, as a busy store's might:
 // long enough for a fast worker to deliver a job before its "queued" record lands.
-type slowQueued struct{ store.Deliveries }
+type slowQueued struct{ store.Delivery }
 
 func (s slowQueued) RecordDelivery(ctx context.Context, records ...store.DeliveryRecord) error {
 	for _, r := range records {
@@ -21,7 +21,7 @@ func (s slowQueued) RecordDelivery(ctx context.Context, records ...store.Deliver
 			break
 		}
 	}
-	return s.Deliveries.RecordDelivery(ctx, records...)
+	return s.Delivery.RecordDelivery(ctx, records...)
 }
 
 // TestRecordsTellTheTruth enqueues a thousand direct deliveries from many callers while Run
@@ -31,7 +31,7 @@ func TestRecordsTellTheTruth(t *testing.T) {
 	const callers, each = 100, 10
 	in := newInbox(t, nil)
 	e := newEnv(t, func(c *Config) {
-		c.Deliveries = slowQueued{c.Deliveries}
+		c.Store = slowQueued{c.Store}
 		c.Workers, c.PerHost = 16, 16
 	})
 	e.run(t)

@@ -52,16 +52,13 @@ type Status struct {
 
 // Status summarises, per host, the delivery records of the activities about objectID (such as an
 // article's Create and Updates). It reads every record of the object, page by page; an object never
-// delivered has an empty Status. Without Config.Deliveries it returns an empty Status.
+// delivered has an empty Status.
 func (e *Engine) Status(ctx context.Context, objectID string) (Status, error) {
 	s := Status{ObjectID: objectID}
-	if e.cfg.Deliveries == nil {
-		return s, nil
-	}
 	hosts := map[string]*HostStatus{}
 	cursor := ""
 	for {
-		page, err := e.cfg.Deliveries.DeliveriesPage(ctx, objectID, cursor, statusPage)
+		page, err := e.cfg.Store.DeliveriesPage(ctx, objectID, cursor, statusPage)
 		if err != nil {
 			return Status{}, fmt.Errorf("delivery: status of %s: %w", objectID, err)
 		}

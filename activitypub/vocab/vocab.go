@@ -1,5 +1,7 @@
 package vocab
 
+import "github.com/fedsite/fedsite/internal/mediatype"
+
 // Well-known IRIs and media types of ActivityStreams 2.0 and ActivityPub.
 const (
 	// ContextActivityStreams is the JSON-LD context every AS2 document names in "@context".
@@ -9,9 +11,9 @@ const (
 	// PublicIRI names the special public collection used in addressing (AS2 vocabulary §5.6).
 	PublicIRI = "https://www.w3.org/ns/activitystreams#Public"
 	// MediaType is the ActivityPub content type fedsite sends and prefers.
-	MediaType = "application/activity+json"
+	MediaType = mediatype.Activity
 	// LDMediaType is the JSON-LD content type with the AS2 profile, which servers must also accept.
-	LDMediaType = `application/ld+json; profile="https://www.w3.org/ns/activitystreams"`
+	LDMediaType = mediatype.ActivityLD
 )
 
 // MaxDepth is the deepest nesting of JSON objects and arrays that [Decode] accepts. Real payloads

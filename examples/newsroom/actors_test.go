@@ -12,7 +12,7 @@ import (
 
 	"github.com/fedsite/fedsite/activitypub/activitypubtest"
 	"github.com/fedsite/fedsite/activitypub/vocab"
-	"github.com/fedsite/fedsite/internal/fedifypeer"
+	"github.com/fedsite/fedsite/internal/testbed/fedifypeer"
 )
 
 // count returns an actor's collection's totalItems.

@@ -25,35 +25,35 @@ func (a *app) page(t *testing.T, u string) string {
 	return string(b)
 }
 
-// TestArticleComments has a fake fediverse server reply to, like and boost an article, then undo
+// TestArticleComments has a fediverse account reply to, like and boost an article, then undo
 // the like and delete the reply; the article page follows each step.
 func TestArticleComments(t *testing.T) {
-	a := startApp(t, t.TempDir(), "")
+	rec := activitypubtest.NewRecorder()
+	a := startAppIn(t, t.TempDir(), "", rec)
 	articleURL := a.publish(t, a.editor(t), "Library extends its hours", "Open until nine from June.")
-	carol := activitypubtest.NewRemote(t, "carol")
-	c := carol.ActorID()
-	inbox := a.base + "/ap/inbox"
+	carol, ctx := rec.NewAccount("carol"), t.Context()
+	var reply, like *vocab.Object
 	steps := []struct {
 		name     string
-		doc      map[string]any
+		do       func() (err error)
 		want     []string
 		dontWant []string
 	}{
 		{"no reactions", nil, []string{"0 likes", "0 boosts", "No fediverse replies yet."}, nil},
-		{"reply", map[string]any{"id": c + "/c1", "type": "Create", "object": map[string]any{"id": c + "/n1", "type": "Note",
-			"attributedTo": c, "inReplyTo": articleURL, "content": `<p>Good <img src=x onerror=alert(1)>news</p>`}},
-			[]string{"<p>Good news</p>", `href="` + c + `/n1"`}, []string{"onerror", "No fediverse replies yet."}},
-		{"like", map[string]any{"id": c + "/l1", "type": "Like", "object": articleURL}, []string{"1 likes", "0 boosts"}, nil},
-		{"boost", map[string]any{"id": c + "/a1", "type": "Announce", "object": articleURL}, []string{"1 likes", "1 boosts"}, nil},
-		{"undo like", map[string]any{"id": c + "/u1", "type": "Undo", "object": c + "/l1"}, []string{"0 likes", "1 boosts"}, nil},
-		{"delete reply", map[string]any{"id": c + "/d1", "type": "Delete", "object": c + "/n1"},
+		{"reply", func() (err error) {
+			reply, err = carol.Reply(ctx, articleURL, `<p>Good <img src=x onerror=alert(1)>news</p>`)
+			return err
+		}, []string{"<p>Good news</p>", `href="` + carol.ID() + `/notes/`}, []string{"onerror", "No fediverse replies yet."}},
+		{"like", func() (err error) { like, err = carol.Like(ctx, articleURL); return err }, []string{"1 likes", "0 boosts"}, nil},
+		{"boost", func() error { _, err := carol.Announce(ctx, articleURL); return err }, []string{"1 likes", "1 boosts"}, nil},
+		{"undo like", func() error { _, err := carol.Undo(ctx, like); return err }, []string{"0 likes", "1 boosts"}, nil},
+		{"delete reply", func() error { _, err := carol.Delete(ctx, reply.Object.ID()); return err },
 			[]string{"No fediverse replies yet."}, []string{"Good news"}},
 	}
 	for _, st := range steps {
-		if st.doc != nil {
-			st.doc["@context"], st.doc["actor"] = vocab.ContextActivityStreams, c
-			if resp := carol.Post(inbox, st.doc); resp.StatusCode != http.StatusAccepted {
-				t.Fatalf("%s: inbox answered %d", st.name, resp.StatusCode)
+		if st.do != nil {
+			if err := st.do(); err != nil {
+				t.Fatalf("%s: %v", st.name, err)
 			}
 		}
 		page := a.page(t, articleURL)

@@ -17,17 +17,22 @@ import (
 // routes around the site's own handler, publish, edit and delete hooks, the fediverse replies and
 // counts on article pages, the delivery report for the editor, the editors' inbox of mentions and
 // direct messages, the handles readers can follow, and the fediverse links in the pages' <head>.
-// local lists the addresses a local demo may reach over plain http (nil on a public server).
-func federate(ctx context.Context, s *site, baseURL, dbPath string, local []netip.Prefix, log *slog.Logger) (http.Handler, io.Closer, error) {
+// local lists the addresses a local demo may reach over plain http (nil on a public server);
+// configure, if not nil, makes a last change to the Config.
+func federate(ctx context.Context, s *site, baseURL, dbPath string, local []netip.Prefix, log *slog.Logger, configure func(*activitypub.Config)) (http.Handler, io.Closer, error) {
 	st, err := sqlstore.OpenSQLite(ctx, dbPath, sqlstore.Config{Logger: log})
 	if err != nil {
 		return nil, nil, err
 	}
-	fed, err := activitypub.New(activitypub.Config{
+	cfg := activitypub.Config{
 		BaseURL: baseURL, Store: st, Logger: log, Actors: siteActors(s, baseURL),
 		NodeName: s.cfg.Name, NodeDescription: s.cfg.Tagline, // what other servers call the site
 		InsecureAllowHTTP: local != nil, InsecureAllowAddresses: local,
-	})
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	fed, err := activitypub.New(cfg)
 	if err != nil {
 		st.Close()
 		return nil, nil, err

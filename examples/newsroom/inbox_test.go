@@ -11,7 +11,7 @@ import (
 
 	"github.com/fedsite/fedsite/activitypub/activitypubtest"
 	"github.com/fedsite/fedsite/activitypub/vocab"
-	"github.com/fedsite/fedsite/internal/fedifypeer"
+	"github.com/fedsite/fedsite/internal/testbed/fedifypeer"
 )
 
 // get GETs a page with client c (nil: an anonymous one that does not follow redirects) and

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub/vocab"
-	"github.com/fedsite/fedsite/internal/fedifypeer"
+	"github.com/fedsite/fedsite/internal/testbed/fedifypeer"
 )
 
 // TestFedifyInterop federates the newsroom with a real Fedify server (set FEDSITE_FEDIFY=1; CI

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/fedsite/fedsite/activitypub"
 )
 
 func main() {
@@ -32,6 +34,9 @@ func main() {
 type options struct {
 	addr, baseURL, dataDir, password string
 	debug                            bool
+	// configure, when set, is the last change to the federation's Config: tests wire their
+	// in-process fediverse (activitypubtest.Recorder) in with it.
+	configure func(*activitypub.Config)
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -113,5 +118,5 @@ func newApp(ctx context.Context, o options, log *slog.Logger) (http.Handler, io.
 	if strings.HasPrefix(o.baseURL, "http://") {
 		local = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	}
-	return federate(ctx, s, o.baseURL, filepath.Join(o.dataDir, "fedsite.db"), local, log)
+	return federate(ctx, s, o.baseURL, filepath.Join(o.dataDir, "fedsite.db"), local, log, o.configure)
 }

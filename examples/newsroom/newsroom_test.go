@@ -30,6 +30,13 @@ type app struct {
 // listens on addr, or on a free loopback port when addr is empty.
 func startApp(t *testing.T, dir, addr string) *app {
 	t.Helper()
+	return startAppIn(t, dir, addr, nil)
+}
+
+// startAppIn runs the newsroom as startApp does, with rec, when not nil, as its whole fediverse
+// (see activitypubtest.Recorder).
+func startAppIn(t *testing.T, dir, addr string, rec *activitypubtest.Recorder) *app {
+	t.Helper()
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
@@ -39,6 +46,9 @@ func startApp(t *testing.T, dir, addr string) *app {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	o := options{addr: ln.Addr().String(), baseURL: "http://" + ln.Addr().String(), dataDir: dir, password: testPassword}
+	if rec != nil {
+		o.configure = rec.Configure
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -47,6 +57,9 @@ func startApp(t *testing.T, dir, addr string) *app {
 	if err != nil {
 		cancel()
 		t.Fatal(err)
+	}
+	if rec != nil {
+		rec.ServeSite(h)
 	}
 	srv := &http.Server{Handler: h}
 	done := make(chan struct{})

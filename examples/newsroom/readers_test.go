@@ -223,29 +223,21 @@ func TestHashtagsAndLinks(t *testing.T) {
 // TestEditorView checks what the editor sees under an article: how many servers the federation
 // reached, and a delete that asks for confirmation (without JavaScript) before it deletes.
 func TestEditorView(t *testing.T) {
-	a := startApp(t, t.TempDir(), "")
-	remote := activitypubtest.NewRemote(t, "reader")
-	newsID := a.base + "/ap/users/news"
-	if resp := remote.Post(newsID+"/inbox", map[string]any{"@context": vocab.ContextActivityStreams,
-		"id": remote.ActorID() + "/follow/1", "type": "Follow", "actor": remote.ActorID(), "object": newsID}); resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("Follow: status %d", resp.StatusCode)
+	rec := activitypubtest.NewRecorder()
+	a := startAppIn(t, t.TempDir(), "", rec)
+	if _, err := rec.NewAccount("reader").Follow(t.Context(), a.base+"/ap/users/news"); err != nil {
+		t.Fatal(err)
 	}
-	remote.WaitFor("Accept")
 	editor := a.editor(t)
 	articleURL := a.publish(t, editor, "Night buses return", "The night buses run again from Friday.")
-	remote.WaitFor("Create")
+	activitypubtest.Created(t, rec, articleURL)
 
-	// The delivery record is written once the remote has answered; wait for it as a reader would
-	// reload the page.
-	want := "Delivered to 1 of 1 servers."
-	var page string
-	for deadline := time.Now().Add(activitypubtest.WaitTimeout); ; time.Sleep(20 * time.Millisecond) {
-		page = a.editorPage(t, editor, articleURL)
-		if strings.Contains(page, want) || time.Now().After(deadline) {
-			break
-		}
+	// Once the federation has settled, the delivery is recorded, as the editor's view shows.
+	if err := rec.Settle(t.Context()); err != nil {
+		t.Fatal(err)
 	}
-	checkPage(t, "editor's view", page, []string{want, `<a class="button danger" href="/articles/`}, nil)
+	page := a.editorPage(t, editor, articleURL)
+	checkPage(t, "editor's view", page, []string{"Delivered to 1 of 1 servers.", `<a class="button danger" href="/articles/`}, nil)
 	checkPage(t, "reader's view", a.page(t, articleURL), nil, []string{"Delivered to", "Delete the article"})
 	// A sample story, never federated, says so.
 	checkPage(t, "editor's view of a sample", a.editorPage(t, editor, a.base+sampleArticles()[1].Path()),
@@ -259,13 +251,16 @@ func TestEditorView(t *testing.T) {
 	if page := a.editorPage(t, editor, articleURL); !strings.Contains(page, "Night buses return") {
 		t.Fatal("the article was deleted without confirmation")
 	}
-	for _, d := range remote.Deliveries() {
-		if d.Activity != nil && d.Activity.Type.Has("Delete") {
+	if err := rec.Settle(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range rec.Sent() {
+		if d.Type == "Delete" {
 			t.Fatal("a Delete was sent without confirmation")
 		}
 	}
 	a.post(t, editor, articleURL+"/delete", url.Values{"confirm": {"yes"}}, a.base+"/")
-	remote.WaitFor("Delete")
+	activitypubtest.Delivered(t, rec, "Delete", articleURL)
 
 	// Readers cannot reach the confirmation page.
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

@@ -6,6 +6,19 @@ import (
 	"strings"
 )
 
+// The media types of ActivityStreams documents, spelled here once for every package of the module.
+const (
+	// Activity is the ActivityPub media type, which fedsite sends and prefers.
+	Activity = "application/activity+json"
+	// JSONLD is the JSON-LD media type, an ActivityStreams document only with the profile
+	// (see [ActivityLD]).
+	JSONLD = "application/ld+json"
+	// ActivityLD is JSON-LD with the ActivityStreams profile, which servers must also accept.
+	ActivityLD = JSONLD + `; profile="` + activityStreamsProfile + `"`
+	// JSON is plain JSON, which some servers send and the inbox accepts (see [IsJSON]).
+	JSON = "application/json"
+)
+
 // activityStreamsProfile is the profile that makes application/ld+json an
 // ActivityStreams document.
 const activityStreamsProfile = "https://www.w3.org/ns/activitystreams"
@@ -25,10 +38,25 @@ func IsActivityStreams(contentType string) bool {
 		return false
 	}
 	switch mt {
-	case "application/activity+json":
+	case Activity:
 		return true
-	case "application/ld+json":
+	case JSONLD:
 		return slices.Contains(strings.Fields(params["profile"]), activityStreamsProfile)
+	}
+	return false
+}
+
+// IsJSON reports whether contentType, a Content-Type header value, is one ActivityPub servers
+// send: the JSON family, ActivityStreams or not, whatever its parameters. Mastodon does not check
+// it; GoToSocial requires it, so fedsite's inbox keeps to these and refuses the rest.
+func IsJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+	switch mt {
+	case Activity, JSONLD, JSON:
+		return true
 	}
 	return false
 }

@@ -4,12 +4,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/memstore"
 	"github.com/fedsite/fedsite/store/storetest"
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return memstore.New() })
-	storetest.RunQueue(t, func(t *testing.T, now func() time.Time) store.Store { return memstore.NewWithClock(now) })
+	storetest.Run(t, func(t *testing.T) *memstore.Store { return memstore.New() })
+	storetest.RunDelivery(t, func(t *testing.T, now func() time.Time) *memstore.Store { return memstore.NewWithClock(now) })
 }

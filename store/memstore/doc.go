@@ -1,8 +1,8 @@
 // Package memstore keeps fedsite's federation state in memory: the adapter for tests, examples and
 // single-process experiments.
 //
-// A [Store] implements every contract of [store.Store]. It is safe for concurrent use, holds
-// everything in maps guarded by one lock, and loses everything when the process exits; use
+// A [Store] implements every contract of [store.Store] and every optional capability. It is safe
+// for concurrent use, holds everything in maps guarded by one lock, and loses everything when the process exits; use
 // store/sqlstore or store/redisstore when state must survive a restart or be shared between
 // processes.
 //

@@ -70,13 +70,9 @@ func (s *Store) AddBlock(ctx context.Context, b store.Block) ([]store.Follower, 
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	removed := make([]store.Follower, 0, len(vals)/3)
-	for i := 0; i+2 < len(vals); i += 3 {
-		f, err := decodeFollower(vals[i], vals[i+1], vals[i+2])
-		if err != nil {
-			return nil, wrap(op, err)
-		}
-		removed = append(removed, f)
+	removed, err := decodeFollowers(vals)
+	if err != nil {
+		return nil, wrap(op, err)
 	}
 	return removed, nil
 }

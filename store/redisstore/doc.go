@@ -1,8 +1,8 @@
 // Package redisstore keeps fedsite's federation state in Redis, through a go-redis client the
 // caller owns.
 //
-// A [Store] implements every contract of [store.Store] and passes the store/storetest suite. It is
-// safe for concurrent use, and several processes may share one Redis as long as they use the same
+// A [Store] implements every contract of [store.Store] and every optional capability, and passes
+// the store/storetest suites. It is safe for concurrent use, and several processes may share one Redis as long as they use the same
 // [Config.Prefix].
 //
 // # Data layout

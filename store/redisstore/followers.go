@@ -172,13 +172,9 @@ func (s *Store) RemoveFollowersByInbox(ctx context.Context, inbox string) ([]sto
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	removed := make([]store.Follower, 0, len(vals)/3)
-	for i := 0; i+2 < len(vals); i += 3 {
-		f, err := decodeFollower(vals[i], vals[i+1], vals[i+2])
-		if err != nil {
-			return nil, wrap(op, err)
-		}
-		removed = append(removed, f)
+	removed, err := decodeFollowers(vals)
+	if err != nil {
+		return nil, wrap(op, err)
 	}
 	return removed, nil
 }
@@ -216,4 +212,18 @@ func (s *Store) DeliveryInboxes(ctx context.Context, actorID, after string, limi
 		return nil, wrap(op, err)
 	}
 	return in, nil
+}
+
+// decodeFollowers decodes the followers a script returned, three values each (see
+// decodeFollower).
+func decodeFollowers(vals []string) ([]store.Follower, error) {
+	fs := make([]store.Follower, 0, len(vals)/3)
+	for i := 0; i+2 < len(vals); i += 3 {
+		f, err := decodeFollower(vals[i], vals[i+1], vals[i+2])
+		if err != nil {
+			return nil, err
+		}
+		fs = append(fs, f)
+	}
+	return fs, nil
 }

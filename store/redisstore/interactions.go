@@ -12,21 +12,15 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-var (
-	_ store.Interactions   = (*Store)(nil)
-	_ store.FollowRequests = (*Store)(nil)
-)
+var _ store.Interactions = (*Store)(nil)
 
 // Interactions live in one hash of records by id and, per object and kind, a sorted set of ids
 // scored by the store's sequence; one more hash maps each Like and Announce's actor, object and
-// kind (actorField) to its id. Follow requests live per actor in a hash of records by follower
-// and a sorted set of followers scored by the sequence.
+// kind (actorField) to its id.
 func (s *Store) kInterRec() string                 { return s.p + "ih" }
 func (s *Store) kInterByActor() string             { return s.p + "ia" }
 func (s *Store) kInterOrderPrefix() string         { return s.p + "iz:" }
 func (s *Store) kInterOrder(o, kind string) string { return s.kInterOrderPrefix() + joinPair(o, kind) }
-func (s *Store) kReqRec(a string) string           { return s.p + "rh:" + a }
-func (s *Store) kReqOrder(a string) string         { return s.p + "rz:" + a }
 
 // interactionRecord is the JSON an interaction is kept as. C is Unix nanoseconds as a string, so
 // Lua's cjson keeps every digit.
@@ -34,15 +28,6 @@ type interactionRecord struct {
 	K string `json:"k"`
 	O string `json:"o"`
 	A string `json:"a"`
-	D []byte `json:"d,omitempty"`
-	C string `json:"c"`
-}
-
-// requestRecord is the JSON a follow request is kept as.
-type requestRecord struct {
-	I string `json:"i"`
-	S string `json:"s"`
-	F string `json:"f"`
 	D []byte `json:"d,omitempty"`
 	C string `json:"c"`
 }
@@ -261,90 +246,4 @@ func (s *Store) CountInteractions(ctx context.Context, objectID string) (map[sto
 		}
 	}
 	return counts, nil
-}
-
-// AddFollowRequest records r in one script, replacing a pending request of the same follower to
-// the same actor while keeping its place and CreatedAt.
-func (s *Store) AddFollowRequest(ctx context.Context, r store.FollowRequest) error {
-	const op = "add follow request"
-	if err := begin(ctx, op); err != nil {
-		return err
-	}
-	if r.ActorID == "" || r.FollowerID == "" {
-		return fmt.Errorf("redisstore: %s: ActorID and FollowerID are required", op)
-	}
-	if r.CreatedAt.IsZero() {
-		r.CreatedAt = time.Now()
-	}
-	rec, err := json.Marshal(requestRecord{I: r.Inbox, S: r.SharedInbox, F: r.FollowID, D: r.Document, C: fmtTime(r.CreatedAt)})
-	if err != nil {
-		return wrap(op, err)
-	}
-	keys := []string{s.kReqRec(r.ActorID), s.kReqOrder(r.ActorID), s.kSeq()}
-	return wrapNil(op, s.sc.addRequest.Run(ctx, s.c, keys, r.FollowerID, rec).Err())
-}
-
-func decodeRequest(actorID, followerID, data string) (store.FollowRequest, error) {
-	var r requestRecord
-	if err := json.Unmarshal([]byte(data), &r); err != nil {
-		return store.FollowRequest{}, fmt.Errorf("bad stored follow request %s: %w", followerID, err)
-	}
-	created, err := parseTime(r.C)
-	if err != nil {
-		return store.FollowRequest{}, err
-	}
-	return store.FollowRequest{ActorID: actorID, FollowerID: followerID, Inbox: r.I, SharedInbox: r.S, FollowID: r.F, Document: r.D, CreatedAt: created}, nil
-}
-
-// FollowRequest returns the pending request, or [store.ErrNotFound].
-func (s *Store) FollowRequest(ctx context.Context, actorID, followerID string) (store.FollowRequest, error) {
-	const op = "follow request"
-	if err := begin(ctx, op); err != nil {
-		return store.FollowRequest{}, err
-	}
-	return record(ctx, s.c, op, followerID+" of "+actorID, s.kReqRec(actorID), followerID,
-		func(data string) (store.FollowRequest, error) { return decodeRequest(actorID, followerID, data) })
-}
-
-// RemoveFollowRequest deletes the pending request in one script, or returns [store.ErrNotFound].
-func (s *Store) RemoveFollowRequest(ctx context.Context, actorID, followerID string) error {
-	const op = "remove follow request"
-	if err := begin(ctx, op); err != nil {
-		return err
-	}
-	n, err := s.sc.removeRequest.Run(ctx, s.c, []string{s.kReqRec(actorID), s.kReqOrder(actorID)}, followerID).Int()
-	if err != nil {
-		return wrap(op, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("redisstore: %s %s of %s: %w", op, followerID, actorID, store.ErrNotFound)
-	}
-	return nil
-}
-
-// FollowRequestsPage lists an actor's pending requests, newest first, paged as
-// [Store.InteractionsPage].
-func (s *Store) FollowRequestsPage(ctx context.Context, actorID, cursor string, limit int) (store.Page[store.FollowRequest], error) {
-	const op = "follow requests page"
-	ids, next, err := s.seqIDs(ctx, op, s.kReqOrder(actorID), cursor, limit)
-	if err != nil || len(ids) == 0 {
-		return store.Page[store.FollowRequest]{Next: next}, err
-	}
-	recs, err := s.c.HMGet(ctx, s.kReqRec(actorID), ids...).Result()
-	if err != nil {
-		return store.Page[store.FollowRequest]{}, wrap(op, err)
-	}
-	p := store.Page[store.FollowRequest]{Next: next, Items: make([]store.FollowRequest, 0, len(ids))}
-	for n, rv := range recs {
-		data, ok := rv.(string)
-		if !ok {
-			continue
-		}
-		r, err := decodeRequest(actorID, ids[n], data)
-		if err != nil {
-			return store.Page[store.FollowRequest]{}, wrap(op, err)
-		}
-		p.Items = append(p.Items, r)
-	}
-	return p, nil
 }

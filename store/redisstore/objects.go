@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/fedsite/fedsite/store"
 )
 
@@ -91,84 +89,4 @@ func (s *Store) DeleteObject(ctx context.Context, id string, at time.Time) error
 		return fmt.Errorf("redisstore: %s %s: %w", op, id, store.ErrNotFound)
 	}
 	return nil
-}
-
-// AppendOutbox stores activity and objects and appends activity to its actor's outbox in one
-// script, so all or nothing is written. An activity id that is stored already, or an object or
-// activity.ObjectID whose id was deleted, gives [store.ErrConflict].
-func (s *Store) AppendOutbox(ctx context.Context, activity store.Object, objects ...store.Object) error {
-	const op = "append outbox"
-	if err := begin(ctx, op); err != nil {
-		return err
-	}
-	keys := []string{s.kOutbox(activity.ActorID), s.kSeq(), s.kAbout(activity.ObjectID), s.kObject(activity.ObjectID),
-		s.kObject(activity.ID)}
-	args := append([]any{activity.ID}, objectArgs(activity)...)
-	for _, o := range objects {
-		if o.ID == activity.ID {
-			return fmt.Errorf("redisstore: %s %s: carries itself: %w", op, activity.ID, store.ErrConflict)
-		}
-		keys = append(keys, s.kObject(o.ID))
-		args = append(args, objectArgs(o)...)
-	}
-	n, err := s.sc.appendOutbox.Run(ctx, s.c, keys, args...).Int()
-	if err != nil {
-		return wrap(op, err)
-	}
-	switch {
-	case n == 0:
-		return fmt.Errorf("redisstore: %s %s: %w", op, activity.ID, store.ErrConflict)
-	case n == 2:
-		return fmt.Errorf("redisstore: %s %s: about deleted %s: %w", op, activity.ID, activity.ObjectID, store.ErrConflict)
-	case n < 0 && -n <= len(objects):
-		return fmt.Errorf("redisstore: %s %s: object %s deleted: %w", op, activity.ID, objects[-n-1].ID, store.ErrConflict)
-	case n < 0:
-		return fmt.Errorf("redisstore: %s %s: unexpected script result %d", op, activity.ID, n)
-	}
-	return nil
-}
-
-// OutboxPage lists an actor's activities, newest first. The cursor is the sequence of the last
-// activity of the previous page.
-func (s *Store) OutboxPage(ctx context.Context, actorID, cursor string, limit int) (store.Page[store.Object], error) {
-	const op = "outbox page"
-	var p store.Page[store.Object]
-	ids, next, err := s.seqIDs(ctx, op, s.kOutbox(actorID), cursor, limit)
-	if err != nil || len(ids) == 0 {
-		return p, err
-	}
-	p.Next = next
-	cmds := make([]*redis.MapStringStringCmd, len(ids))
-	_, err = s.c.Pipelined(ctx, func(pl redis.Pipeliner) error {
-		for i, id := range ids {
-			cmds[i] = pl.HGetAll(ctx, s.kObject(id))
-		}
-		return nil
-	})
-	if err != nil {
-		return store.Page[store.Object]{}, wrap(op, err)
-	}
-	for i, c := range cmds {
-		o, ok, err := decodeObject(ids[i], c.Val())
-		if err != nil {
-			return store.Page[store.Object]{}, wrap(op, err)
-		}
-		if ok {
-			p.Items = append(p.Items, o)
-		}
-	}
-	return p, nil
-}
-
-// CountOutbox returns how many activities an actor's outbox holds.
-func (s *Store) CountOutbox(ctx context.Context, actorID string) (int, error) {
-	const op = "count outbox"
-	if err := begin(ctx, op); err != nil {
-		return 0, err
-	}
-	n, err := s.c.ZCard(ctx, s.kOutbox(actorID)).Result()
-	if err != nil {
-		return 0, wrap(op, err)
-	}
-	return int(n), nil
 }

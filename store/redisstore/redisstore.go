@@ -14,8 +14,15 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// Compile-time proof that Store keeps every contract.
-var _ store.Store = (*Store)(nil)
+// Compile-time proof that Store keeps every contract and offers every optional capability.
+var (
+	_ store.Store              = (*Store)(nil)
+	_ store.Audit              = (*Store)(nil)
+	_ store.FollowerCounter    = (*Store)(nil)
+	_ store.OutboxCounter      = (*Store)(nil)
+	_ store.InteractionCounter = (*Store)(nil)
+	_ store.BatchAcker         = (*Store)(nil)
+)
 
 // Config configures a [Store]. Only Client is required.
 type Config struct {

@@ -91,8 +91,8 @@ func deletePrefix(tb testing.TB, c *redis.Client, prefix string) {
 
 func TestConformance(t *testing.T) {
 	c := testClient(t)
-	storetest.Run(t, func(t *testing.T) store.Store { return newStore(t, c) })
-	storetest.RunQueue(t, func(t *testing.T, now func() time.Time) store.Store { return newStoreAt(t, c, now) })
+	storetest.Run(t, func(t *testing.T) *redisstore.Store { return newStore(t, c) })
+	storetest.RunDelivery(t, func(t *testing.T, now func() time.Time) *redisstore.Store { return newStoreAt(t, c, now) })
 }
 
 func TestNew(t *testing.T) {

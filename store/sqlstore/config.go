@@ -82,7 +82,15 @@ type Store struct {
 	stopCheckpoints func() error
 }
 
-var _ store.Store = (*Store)(nil)
+// Compile-time proof that Store keeps every contract and offers every optional capability.
+var (
+	_ store.Store              = (*Store)(nil)
+	_ store.Audit              = (*Store)(nil)
+	_ store.FollowerCounter    = (*Store)(nil)
+	_ store.OutboxCounter      = (*Store)(nil)
+	_ store.InteractionCounter = (*Store)(nil)
+	_ store.BatchAcker         = (*Store)(nil)
+)
 
 // Open checks cfg, applies pending schema migrations and returns a Store over cfg.DB.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
@@ -126,7 +134,7 @@ func OpenSQLite(ctx context.Context, path string, cfg Config) (*Store, error) {
 	// One connection: every connection to ":memory:" is a database of its own, and on a file
 	// SQLite takes one writer at a time anyway — concurrent writers on several connections only
 	// wait in the busy handler's sleeps, which cost more than queueing for the one connection
-	// (measured with internal/deliverybench -store sqlite; see BENCHMARKS.md).
+	// (measured with internal/testbed/deliverybench -store sqlite; see BENCHMARKS.md).
 	db.SetMaxOpenConns(1)
 	cfg.DB = db
 	cfg.Dialect = SQLite
@@ -153,8 +161,8 @@ const checkpointEvery = 500 * time.Millisecond
 // that stops them. SQLite's automatic checkpoint runs inside the commit that makes the WAL exceed
 // 1000 pages, and that commit waits while the pages are written and synced: on a disk whose syncs
 // take milliseconds every writer queued behind it waits too (the delivery engine's workers showed
-// it as idle CPU in internal/deliverybench). A PASSIVE checkpoint runs beside the writer, and the
-// writer starts the WAL over once every frame is copied.
+// it as idle CPU in internal/testbed/deliverybench). A PASSIVE checkpoint runs beside the writer,
+// and the writer starts the WAL over once every frame is copied.
 func (s *Store) checkpoints(path string) (stop func() error, err error) {
 	params := url.Values{}
 	params.Add("_pragma", "busy_timeout(10000)")

@@ -14,7 +14,7 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-var hostTests = []test{
+var hostTests = []deliveryTest{
 	{"UnknownIsZero", testHostUnknown},
 	{"StatesInOrder", testHostStates},
 	{"FailedCountsAndOpens", testHostFailed},
@@ -22,7 +22,7 @@ var hostTests = []test{
 	{"CancelledIsReported", testHostsCancelled},
 }
 
-var deliveryTests = []test{
+var deliveryTests = []deliveryTest{
 	{"RecordAndPage", testDeliveriesPage},
 	{"RecordReplaces", testDeliveryReplace},
 	{"RecordNeverMovesBack", testDeliveryForwardOnly},
@@ -35,10 +35,10 @@ var deliveryTests = []test{
 }
 
 // hostsOf returns the store's host state.
-func hostsOf(_ *testing.T, s store.Store) store.Hosts { return s }
+func hostsOf(_ *testing.T, s store.Delivery) store.Hosts { return s }
 
 // deliveriesOf returns the store's delivery records.
-func deliveriesOf(_ *testing.T, s store.Store) store.Deliveries { return s }
+func deliveriesOf(_ *testing.T, s store.Delivery) store.Deliveries { return s }
 
 func sameHost(got, want store.HostState) bool {
 	return got.Host == want.Host && got.Failures == want.Failures &&
@@ -57,7 +57,7 @@ func hostState(c context.Context, h store.Hosts, host string) (store.HostState, 
 	return sts[0], nil
 }
 
-func testHostStates(t *testing.T, s store.Store) {
+func testHostStates(t *testing.T, s store.Delivery, _ *clock) {
 	h := hostsOf(t, s)
 	_, err := h.HostFailed(ctx(t), "down.example", base)
 	must(t, "HostFailed", err)
@@ -89,7 +89,7 @@ func testHostStates(t *testing.T, s store.Store) {
 	}
 }
 
-func testHostUnknown(t *testing.T, s store.Store) {
+func testHostUnknown(t *testing.T, s store.Delivery, _ *clock) {
 	h := hostsOf(t, s)
 	got, err := hostState(ctx(t), h, "never.example")
 	must(t, "HostState", err)
@@ -99,7 +99,7 @@ func testHostUnknown(t *testing.T, s store.Store) {
 	must(t, "HostSucceeded(unknown)", h.HostSucceeded(ctx(t), "never.example"))
 }
 
-func testHostFailed(t *testing.T, s store.Store) {
+func testHostFailed(t *testing.T, s store.Delivery, _ *clock) {
 	h := hostsOf(t, s)
 	const host = "down.example"
 	var st store.HostState
@@ -136,7 +136,7 @@ func testHostFailed(t *testing.T, s store.Store) {
 	}
 }
 
-func testHostFailedConcurrent(t *testing.T, s store.Store) {
+func testHostFailedConcurrent(t *testing.T, s store.Delivery, _ *clock) {
 	h := hostsOf(t, s)
 	const n = 20
 	var wg sync.WaitGroup
@@ -158,7 +158,7 @@ func testHostFailedConcurrent(t *testing.T, s store.Store) {
 	}
 }
 
-func testHostsCancelled(t *testing.T, s store.Store) {
+func testHostsCancelled(t *testing.T, s store.Delivery, _ *clock) {
 	h := hostsOf(t, s)
 	c, cancel := context.WithCancel(ctx(t))
 	cancel()
@@ -214,7 +214,7 @@ func allDeliveries(t *testing.T, d store.Deliveries, object string, limit int) [
 	return nil
 }
 
-func testDeliveriesPage(t *testing.T, s store.Store) {
+func testDeliveriesPage(t *testing.T, s store.Delivery, _ *clock) {
 	d := deliveriesOf(t, s)
 	const obj, obj2 = "https://news.example/articles/1", "https://news.example/articles/2"
 	const create, update = "https://news.example/activities/1-create", "https://news.example/activities/1-update"
@@ -254,7 +254,7 @@ func testDeliveriesPage(t *testing.T, s store.Store) {
 	}
 }
 
-func testDeliveryReplace(t *testing.T, s store.Store) {
+func testDeliveryReplace(t *testing.T, s store.Delivery, _ *clock) {
 	d := deliveriesOf(t, s)
 	const obj, act, inbox = "https://news.example/articles/1", "https://news.example/activities/1", "https://a.example/inbox"
 	r := record(obj, act, inbox, store.DeliveryQueued, 0)
@@ -274,7 +274,7 @@ func testDeliveryReplace(t *testing.T, s store.Store) {
 	}
 }
 
-func testDeliveryBatch(t *testing.T, s store.Store) {
+func testDeliveryBatch(t *testing.T, s store.Delivery, _ *clock) {
 	d := deliveriesOf(t, s)
 	const obj, obj2 = "https://news.example/articles/1", "https://news.example/articles/2"
 	const act = "https://news.example/activities/1"
@@ -317,7 +317,7 @@ func testDeliveryBatch(t *testing.T, s store.Store) {
 // testDeliveryBatchBytes writes in one call records whose every text holds bytes that JSON and
 // SQL quote, control characters and non-ASCII letters, one pair twice, and reads each field back
 // as written: an adapter that sends a batch encoded must decode every field as it was.
-func testDeliveryBatchBytes(t *testing.T, s store.Store) {
+func testDeliveryBatchBytes(t *testing.T, s store.Delivery, _ *clock) {
 	d := deliveriesOf(t, s)
 	const obj = `https://news.example/articles/"1"\ü`
 	// quoted is odd as JSON writes it inside a string, recorded as is, so a store that encodes or
@@ -359,7 +359,7 @@ func wantRecords(t *testing.T, n int, got, want []store.DeliveryRecord) {
 	}
 }
 
-func testDeliveriesBadCursor(t *testing.T, s store.Store) {
+func testDeliveriesBadCursor(t *testing.T, s store.Delivery, _ *clock) {
 	d := deliveriesOf(t, s)
 	for _, c := range []string{"not a cursor!", "%%%", "\x00"} {
 		_, err := d.DeliveriesPage(ctx(t), "https://news.example/articles/1", c, 10)
@@ -367,7 +367,7 @@ func testDeliveriesBadCursor(t *testing.T, s store.Store) {
 	}
 }
 
-func testDeliveriesCancelled(t *testing.T, s store.Store) {
+func testDeliveriesCancelled(t *testing.T, s store.Delivery, _ *clock) {
 	d := deliveriesOf(t, s)
 	c, cancel := context.WithCancel(ctx(t))
 	cancel()
@@ -399,7 +399,7 @@ func wantStates(t *testing.T, step string, d store.Deliveries, object, activity 
 	}
 }
 
-func testDeliveryStates(t *testing.T, s store.Store) {
+func testDeliveryStates(t *testing.T, s store.Delivery, _ *clock) {
 	d := deliveriesOf(t, s)
 	const obj, obj2 = "https://news.example/articles/1", "https://news.example/articles/2"
 	const act, act2 = "https://news.example/activities/1", "https://news.example/activities/2"
@@ -449,7 +449,7 @@ func testDeliveryStates(t *testing.T, s store.Store) {
 
 // testDeliveryForwardOnly writes every pair of states, one after the other and both in one call,
 // and checks that a record moves only forward: queued, retrying, then delivered or failed.
-func testDeliveryForwardOnly(t *testing.T, s store.Store) {
+func testDeliveryForwardOnly(t *testing.T, s store.Delivery, _ *clock) {
 	d := store.Deliveries(s)
 	const obj, obj2, act = "https://news.example/articles/1", "https://news.example/articles/2", "https://news.example/activities/1"
 	states := []store.DeliveryState{store.DeliveryQueued, store.DeliveryRetrying, store.DeliveryDelivered, store.DeliveryFailed}
@@ -497,7 +497,7 @@ func testDeliveryForwardOnly(t *testing.T, s store.Store) {
 }
 
 // testDeliveryStatesPage asks for the states of a fan-out page of 500 inboxes in one call.
-func testDeliveryStatesPage(t *testing.T, s store.Store) {
+func testDeliveryStatesPage(t *testing.T, s store.Delivery, _ *clock) {
 	d := deliveriesOf(t, s)
 	const obj, act = "https://news.example/articles/page", "https://news.example/activities/page"
 	const n = 500

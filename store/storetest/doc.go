@@ -1,27 +1,31 @@
 // Package storetest checks that a storage adapter keeps every contract of package store.
 //
-// [Run] takes a factory and runs one subtest per contract, each on a fresh store, in the way
-// testing/slogtest checks a slog.Handler; [RunQueue] does the same for the queue, whose factory
-// also takes the fake clock the store must tell the time with. Every adapter in fedsite runs it, and so should an adapter
-// written outside the project.
+// [Run] takes a factory of [store.Site] stores and runs one subtest per rule of each site-state
+// contract, each on a fresh store, in the way testing/slogtest checks a slog.Handler; [RunDelivery]
+// does the same for the [store.Delivery] contracts (queue, delivery records, host states), so a
+// delivery backend is proven on its own, and its factory also takes the fake clock the store must
+// tell the time with. Optional capabilities are checked where a store has them and skipped,
+// naming the interface, where it has not. Every adapter in fedsite runs both suites, and so
+// should an adapter written outside the project.
 //
 // # Running the suite
 //
 // In the adapter's test file:
 //
 //	func TestConformance(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T) store.Store {
-//			s, err := myadapter.New(myadapter.Config{ /* a fresh, isolated namespace */ })
+//		open := func(t *testing.T, now func() time.Time) *myadapter.Store {
+//			s, err := myadapter.New(myadapter.Config{
+//				Now: now, // the store tells the time with now
+//				// and a fresh, isolated namespace
+//			})
 //			if err != nil {
 //				t.Fatal(err)
 //			}
 //			t.Cleanup(func() { s.Close() })
 //			return s
-//		})
-//		storetest.RunQueue(t, func(t *testing.T, now func() time.Time) store.Store {
-//			s, err := myadapter.New(myadapter.Config{Now: now /* and a fresh namespace */})
-//			…
-//		})
+//		}
+//		storetest.Run(t, func(t *testing.T) *myadapter.Store { return open(t, time.Now) }) // a store.Site
+//		storetest.RunDelivery(t, open) // if it is a store.Delivery too
 //	}
 //
 // The factory is called once per subtest and must return an empty store that no other subtest
@@ -39,8 +43,8 @@
 //   - a cancelled context gives an error matching [context.Canceled] from every method;
 //   - [store.Seen] entries expire: the suite marks with a 200 ms ttl and waits past it;
 //   - queue leases expire, extended leases do not, and retries and NotBefore wait: the queue's
-//     times come from the now func [RunQueue] hands the factory, and the suite moves that clock on
-//     rather than sleeping, so the adapter must take every queue time from it;
+//     times come from the now func [RunDelivery] hands the factory, and the suite moves that
+//     clock on rather than sleeping, so the adapter must take every queue time from it;
 //   - a delivery record never moves back ([store.DeliveryState.Rank]);
 //   - a job leased and acked by several goroutines at once is handed out exactly once;
 //   - a block is stored normalized ([store.Block.Normalized]), covers what [store.BlockTargets]

@@ -10,20 +10,38 @@ import (
 )
 
 // An adapter proves it keeps the contracts with one test function that hands Run a factory of
-// fresh, isolated stores. This example runs the suite on memstore.
+// fresh, isolated stores, and RunDelivery one when it keeps delivery state too. This example runs
+// both suites on memstore.
 func ExampleRun() {
 	// In the adapter's _test.go file:
 	_ = func(t *testing.T) { // func TestConformance(t *testing.T)
-		storetest.Run(t, func(t *testing.T) store.Store {
-			return memstore.New()
-		})
-		storetest.RunQueue(t, func(t *testing.T, now func() time.Time) store.Store {
+		storetest.Run(t, func(t *testing.T) *memstore.Store { return memstore.New() })
+		// The delivery suite drives lease ends and retry times with a fake clock: the factory
+		// builds the store to tell the time with now.
+		storetest.RunDelivery(t, func(t *testing.T, now func() time.Time) *memstore.Store {
 			return memstore.NewWithClock(now)
 		})
 	}
 }
 
 func TestRunMemstore(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return memstore.New() })
-	storetest.RunQueue(t, func(t *testing.T, now func() time.Time) store.Store { return memstore.NewWithClock(now) })
+	storetest.Run(t, func(t *testing.T) *memstore.Store { return memstore.New() })
+	storetest.RunDelivery(t, func(t *testing.T, now func() time.Time) *memstore.Store { return memstore.NewWithClock(now) })
+}
+
+// siteOnly and deliveryOnly offer the required contracts of one aggregate and nothing else: no
+// counters, no audit log, no batch acks, no releasing of leases.
+type (
+	siteOnly     struct{ store.Site }
+	deliveryOnly struct{ store.Delivery }
+)
+
+// TestRunRequiredOnly runs the suites on stores without any optional capability, so the
+// fallbacks of package store (counting by pages, acking one lease at a time) keep the contracts,
+// and a delivery backend is proven on its own.
+func TestRunRequiredOnly(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) siteOnly { return siteOnly{memstore.New()} })
+	storetest.RunDelivery(t, func(t *testing.T, now func() time.Time) deliveryOnly {
+		return deliveryOnly{memstore.NewWithClock(now)}
+	})
 }

@@ -60,7 +60,7 @@ func interaction(object string, kind store.InteractionKind, i int) store.Interac
 }
 
 // wantAdded adds in and fails the test unless AddInteraction succeeds and reports added as want.
-func wantAdded(t *testing.T, s store.Store, in store.Interaction, want bool) {
+func wantAdded(t *testing.T, s store.Site, in store.Interaction, want bool) {
 	t.Helper()
 	added, err := s.AddInteraction(ctx(t), in)
 	must(t, "AddInteraction("+in.ID+")", err)
@@ -74,7 +74,7 @@ func sameInteraction(got, want store.Interaction) bool {
 		bytes.Equal(got.Document, want.Document) && sameTime(got.CreatedAt, want.CreatedAt)
 }
 
-func testInteractionAddAndGet(t *testing.T, s store.Store) {
+func testInteractionAddAndGet(t *testing.T, s store.Site) {
 	for _, want := range []store.Interaction{
 		interaction(articleA, store.InteractionLike, 1),
 		interaction(articleA, store.InteractionAnnounce, 2),
@@ -95,7 +95,7 @@ func testInteractionAddAndGet(t *testing.T, s store.Store) {
 	wantErr(t, "Interaction(unknown)", err, store.ErrNotFound)
 }
 
-func testInteractionCreatedAt(t *testing.T, s store.Store) {
+func testInteractionCreatedAt(t *testing.T, s store.Site) {
 	in := interaction(articleA, store.InteractionLike, 1)
 	in.CreatedAt = time.Time{}
 	wantAdded(t, s, in, true)
@@ -106,7 +106,7 @@ func testInteractionCreatedAt(t *testing.T, s store.Store) {
 	}
 }
 
-func testInteractionReAdd(t *testing.T, s store.Store) {
+func testInteractionReAdd(t *testing.T, s store.Site) {
 	first := interaction(articleA, store.InteractionReply, 1)
 	wantAdded(t, s, first, true)
 	wantAdded(t, s, interaction(articleA, store.InteractionReply, 2), true)
@@ -129,7 +129,7 @@ func testInteractionReAdd(t *testing.T, s store.Store) {
 	}
 }
 
-func testInteractionRemove(t *testing.T, s store.Store) {
+func testInteractionRemove(t *testing.T, s store.Site) {
 	in := interaction(articleA, store.InteractionLike, 1)
 	wantAdded(t, s, in, true)
 	must(t, "RemoveInteraction", s.RemoveInteraction(ctx(t), in.ID))
@@ -141,7 +141,7 @@ func testInteractionRemove(t *testing.T, s store.Store) {
 	if len(p.Items) != 0 {
 		t.Errorf("page after remove = %v, want empty", interactionIDs(p.Items))
 	}
-	counts, err := s.CountInteractions(ctx(t), articleA)
+	counts, err := store.CountInteractions(ctx(t), s, articleA)
 	must(t, "CountInteractions", err)
 	if len(counts) != 0 {
 		t.Errorf("counts after remove = %v, want none", counts)
@@ -156,7 +156,7 @@ func interactionIDs(items []store.Interaction) []string {
 	return out
 }
 
-func testInteractionsPage(t *testing.T, s store.Store) {
+func testInteractionsPage(t *testing.T, s store.Site) {
 	const n = 7
 	var want []string
 	for i := range n {
@@ -198,12 +198,12 @@ func testInteractionsPage(t *testing.T, s store.Store) {
 	}
 }
 
-func testInteractionsBadCursor(t *testing.T, s store.Store) {
+func testInteractionsBadCursor(t *testing.T, s store.Site) {
 	_, err := s.InteractionsPage(ctx(t), articleA, store.InteractionLike, "not a cursor!", 10)
 	wantErr(t, "InteractionsPage(bad cursor)", err, store.ErrBadCursor)
 }
 
-func testCountInteractions(t *testing.T, s store.Store) {
+func testCountInteractions(t *testing.T, s store.Site) {
 	add := map[store.InteractionKind]int{store.InteractionLike: 3, store.InteractionReply: 2}
 	for kind, n := range add {
 		for i := range n {
@@ -211,7 +211,7 @@ func testCountInteractions(t *testing.T, s store.Store) {
 		}
 	}
 	wantAdded(t, s, interaction(articleB, store.InteractionAnnounce, 9), true)
-	counts, err := s.CountInteractions(ctx(t), articleA)
+	counts, err := store.CountInteractions(ctx(t), s, articleA)
 	must(t, "CountInteractions", err)
 	if len(counts) != 2 || counts[store.InteractionLike] != 3 || counts[store.InteractionReply] != 2 {
 		t.Errorf("counts = %v, want like 3, reply 2 and no announce key", counts)
@@ -231,7 +231,7 @@ func repeat(in store.Interaction, n int) store.Interaction {
 	return in
 }
 
-func testInteractionOnePerActor(t *testing.T, s store.Store) {
+func testInteractionOnePerActor(t *testing.T, s store.Site) {
 	// undo is how activitypub withdraws a Like or Announce named by id: by id, else by actor.
 	undo := func(t *testing.T, in store.Interaction) {
 		t.Helper()
@@ -307,7 +307,7 @@ func testInteractionOnePerActor(t *testing.T, s store.Store) {
 				undo(t, next)
 				kept = nil
 			}
-			counts, err := s.CountInteractions(ctx(t), object)
+			counts, err := store.CountInteractions(ctx(t), s, object)
 			must(t, "CountInteractions", err)
 			if counts[tt.kind] != tt.want || len(counts) > 1 {
 				t.Errorf("counts = %v, want %s %d", counts, tt.kind, tt.want)
@@ -328,7 +328,7 @@ func testInteractionOnePerActor(t *testing.T, s store.Store) {
 
 // testInteractionOnePerActorConcurrent adds one actor's Like of an object under many ids at once,
 // then one new id from as many calls at once.
-func testInteractionOnePerActorConcurrent(t *testing.T, s store.Store) {
+func testInteractionOnePerActorConcurrent(t *testing.T, s store.Site) {
 	const n = 16
 	// addAll adds every interaction of ins at once and returns what each call reported.
 	addAll := func(ins []store.Interaction) []bool {
@@ -376,7 +376,7 @@ func testInteractionOnePerActorConcurrent(t *testing.T, s store.Store) {
 		}
 	}
 	for _, object := range []string{articleA, articleB} {
-		counts, err := s.CountInteractions(ctx(t), object)
+		counts, err := store.CountInteractions(ctx(t), s, object)
 		must(t, "CountInteractions", err)
 		if counts[store.InteractionLike] != 1 {
 			t.Errorf("likes of %s = %d, want 1", object, counts[store.InteractionLike])
@@ -386,7 +386,7 @@ func testInteractionOnePerActorConcurrent(t *testing.T, s store.Store) {
 
 // testInteractionLikeAndAnnounce checks that an actor's Like and Announce of one object are both
 // kept: the limit is one of each kind.
-func testInteractionLikeAndAnnounce(t *testing.T, s store.Store) {
+func testInteractionLikeAndAnnounce(t *testing.T, s store.Site) {
 	like := interaction(articleA, store.InteractionLike, 1)
 	announce := like
 	announce.ID, announce.Kind = like.ID+"/announce", store.InteractionAnnounce
@@ -399,14 +399,14 @@ func testInteractionLikeAndAnnounce(t *testing.T, s store.Store) {
 			t.Errorf("InteractionBy(%s) = %+v, want %+v", want.Kind, got, want)
 		}
 	}
-	counts, err := s.CountInteractions(ctx(t), articleA)
+	counts, err := store.CountInteractions(ctx(t), s, articleA)
 	must(t, "CountInteractions", err)
 	if len(counts) != 2 || counts[store.InteractionLike] != 1 || counts[store.InteractionAnnounce] != 1 {
 		t.Errorf("counts = %v, want like 1, announce 1", counts)
 	}
 }
 
-func testInteractionBy(t *testing.T, s store.Store) {
+func testInteractionBy(t *testing.T, s store.Site) {
 	like := interaction(articleA, store.InteractionLike, 1)
 	reply := interaction(articleA, store.InteractionReply, 1)
 	wantAdded(t, s, like, true)
@@ -468,7 +468,7 @@ func sameRequest(got, want store.FollowRequest) bool {
 		bytes.Equal(got.Document, want.Document) && sameTime(got.CreatedAt, want.CreatedAt)
 }
 
-func testRequestAddAndGet(t *testing.T, s store.Store) {
+func testRequestAddAndGet(t *testing.T, s store.Site) {
 	want := request(actorA, 1)
 	must(t, "AddFollowRequest", s.AddFollowRequest(ctx(t), want))
 	got, err := s.FollowRequest(ctx(t), actorA, want.FollowerID)
@@ -491,7 +491,7 @@ func testRequestAddAndGet(t *testing.T, s store.Store) {
 	}
 }
 
-func testRequestRepeat(t *testing.T, s store.Store) {
+func testRequestRepeat(t *testing.T, s store.Site) {
 	first := request(actorA, 1)
 	must(t, "AddFollowRequest(1)", s.AddFollowRequest(ctx(t), first))
 	must(t, "AddFollowRequest(2)", s.AddFollowRequest(ctx(t), request(actorA, 2)))
@@ -514,7 +514,7 @@ func testRequestRepeat(t *testing.T, s store.Store) {
 	}
 }
 
-func testRequestRemove(t *testing.T, s store.Store) {
+func testRequestRemove(t *testing.T, s store.Site) {
 	r := request(actorA, 1)
 	must(t, "AddFollowRequest", s.AddFollowRequest(ctx(t), r))
 	must(t, "RemoveFollowRequest", s.RemoveFollowRequest(ctx(t), actorA, r.FollowerID))
@@ -528,7 +528,7 @@ func testRequestRemove(t *testing.T, s store.Store) {
 	}
 }
 
-func testRequestsPage(t *testing.T, s store.Store) {
+func testRequestsPage(t *testing.T, s store.Site) {
 	const n = 5
 	var want []string
 	for i := range n {
@@ -559,7 +559,7 @@ func testRequestsPage(t *testing.T, s store.Store) {
 	}
 }
 
-func testRequestsBadCursor(t *testing.T, s store.Store) {
+func testRequestsBadCursor(t *testing.T, s store.Site) {
 	_, err := s.FollowRequestsPage(ctx(t), actorA, "not a cursor!", 10)
 	wantErr(t, "FollowRequestsPage(bad cursor)", err, store.ErrBadCursor)
 }
@@ -567,7 +567,7 @@ func testRequestsBadCursor(t *testing.T, s store.Store) {
 // testMentions keeps mentions per local actor, as activitypub does: an actor may mention a local
 // actor any number of times, each is listed newest first under that actor only, counted as
 // mentions, edited in place and removed by id.
-func testMentions(t *testing.T, s store.Store) {
+func testMentions(t *testing.T, s store.Site) {
 	const n = 5
 	var want []string
 	for i := range n {
@@ -597,7 +597,7 @@ func testMentions(t *testing.T, s store.Store) {
 	if !slices.Equal(got, want) {
 		t.Errorf("mentions of %s = %v, want %v", actorNews, got, want)
 	}
-	counts, err := s.CountInteractions(ctx(t), actorNews)
+	counts, err := store.CountInteractions(ctx(t), s, actorNews)
 	must(t, "CountInteractions", err)
 	if len(counts) != 1 || counts[store.InteractionMention] != n {
 		t.Errorf("counts of %s = %v, want mention %d only", actorNews, counts, n)
@@ -618,7 +618,7 @@ func testMentions(t *testing.T, s store.Store) {
 	} else if last := p.Items[len(p.Items)-1]; !bytes.Equal(last.Document, edited.Document) {
 		t.Errorf("edited mention document = %q, want %q", last.Document, edited.Document)
 	}
-	counts, err = s.CountInteractions(ctx(t), actorNews)
+	counts, err = store.CountInteractions(ctx(t), s, actorNews)
 	must(t, "CountInteractions", err)
 	if counts[store.InteractionMention] != n-1 {
 		t.Errorf("counts after removal = %v, want mention %d", counts, n-1)

@@ -14,7 +14,7 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-var queueTests = []clockedTest{
+var queueTests = []deliveryTest{
 	{"EnqueueLeaseAck", testEnqueueLeaseAck},
 	{"LeaseMaxOldestFirst", testLeaseMax},
 	{"LeaseArguments", testLeaseArguments},
@@ -39,7 +39,7 @@ var queueTests = []clockedTest{
 }
 
 // queueOf returns the store's queue.
-func queueOf(_ *testing.T, s store.Store) store.Queue { return s }
+func queueOf(_ *testing.T, s store.Delivery) store.Queue { return s }
 
 func job(kind, key string, n int) store.Job {
 	return store.Job{Kind: kind, OrderingKey: key, Payload: []byte(fmt.Sprintf("payload %d\x00\xff", n))}
@@ -80,7 +80,7 @@ func wantDepth(t *testing.T, step string, q store.Queue, want store.QueueDepth) 
 	}
 }
 
-func testEnqueueLeaseAck(t *testing.T, s store.Store, clk *clock) {
+func testEnqueueLeaseAck(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	named := job("deliver", "", 1)
 	named.ID = "job-named"
@@ -130,7 +130,7 @@ func testEnqueueLeaseAck(t *testing.T, s store.Store, clk *clock) {
 	wantPayloads(t, "lease of the reused ID", lease(t, q, 10, time.Minute), named)
 }
 
-func testLeaseMax(t *testing.T, s store.Store, clk *clock) {
+func testLeaseMax(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	var jobs []store.Job
 	for i := range 5 {
@@ -144,7 +144,7 @@ func testLeaseMax(t *testing.T, s store.Store, clk *clock) {
 	wantPayloads(t, "lease 4", lease(t, q, 2, time.Minute))
 }
 
-func testLeaseArguments(t *testing.T, s store.Store, clk *clock) {
+func testLeaseArguments(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	must(t, "Enqueue", q.Enqueue(ctx(t), job("deliver", "", 1)))
 	for _, c := range []struct {
@@ -158,7 +158,7 @@ func testLeaseArguments(t *testing.T, s store.Store, clk *clock) {
 	wantDepth(t, "after refused leases", q, store.QueueDepth{Ready: 1})
 }
 
-func testEnqueueConflict(t *testing.T, s store.Store, clk *clock) {
+func testEnqueueConflict(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	a := job("deliver", "", 1)
 	a.ID = "job-a"
@@ -173,7 +173,7 @@ func testEnqueueConflict(t *testing.T, s store.Store, clk *clock) {
 	wantErr(t, "Enqueue(leased ID)", q.Enqueue(ctx(t), a), store.ErrConflict)
 }
 
-func testVisibilityExpiry(t *testing.T, s store.Store, clk *clock) {
+func testVisibilityExpiry(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	j := job("deliver", "", 1)
 	must(t, "Enqueue", q.Enqueue(ctx(t), j))
@@ -199,7 +199,7 @@ func testVisibilityExpiry(t *testing.T, s store.Store, clk *clock) {
 	wantDepth(t, "acked", q, store.QueueDepth{})
 }
 
-func testLateAck(t *testing.T, s store.Store, clk *clock) {
+func testLateAck(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	must(t, "Enqueue", q.Enqueue(ctx(t), job("deliver", "", 1)))
 	ls := lease(t, q, 1, msec(100))
@@ -210,7 +210,7 @@ func testLateAck(t *testing.T, s store.Store, clk *clock) {
 	wantPayloads(t, "lease after the ack", lease(t, q, 1, time.Minute))
 }
 
-func testExtend(t *testing.T, s store.Store, clk *clock) {
+func testExtend(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	j := job("deliver", "", 1)
 	must(t, "Enqueue", q.Enqueue(ctx(t), j))
@@ -239,7 +239,7 @@ func testExtend(t *testing.T, s store.Store, clk *clock) {
 	wantErr(t, "Extend(acked)", err, store.ErrLeaseLost)
 }
 
-func testExtendLost(t *testing.T, s store.Store, clk *clock) {
+func testExtendLost(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	must(t, "Enqueue", q.Enqueue(ctx(t), job("deliver", "", 1), job("deliver", "", 2)))
 	ls := lease(t, q, 2, 10*time.Second)
@@ -266,7 +266,7 @@ func testExtendLost(t *testing.T, s store.Store, clk *clock) {
 	wantDepth(t, "after the retry", q, store.QueueDepth{Ready: 1})
 }
 
-func testReleaseLeases(t *testing.T, s store.Store, clk *clock) {
+func testReleaseLeases(t *testing.T, s store.Delivery, clk *clock) {
 	r, ok := s.(store.LeaseReleaser)
 	if !ok {
 		t.Skip("the store is no store.LeaseReleaser")
@@ -301,7 +301,7 @@ func testReleaseLeases(t *testing.T, s store.Store, clk *clock) {
 	}
 }
 
-func testAckWithNext(t *testing.T, s store.Store, clk *clock) {
+func testAckWithNext(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	fan := job("fanout", "", 0)
 	other := job("deliver", "", 9)
@@ -323,7 +323,7 @@ func testAckWithNext(t *testing.T, s store.Store, clk *clock) {
 	wantPayloads(t, "lease after the ack", lease(t, q, 10, time.Minute), other, n1, n2)
 }
 
-func testRetry(t *testing.T, s store.Store, clk *clock) {
+func testRetry(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	j := job("deliver", "", 1)
 	must(t, "Enqueue", q.Enqueue(ctx(t), j))
@@ -354,7 +354,7 @@ func testRetry(t *testing.T, s store.Store, clk *clock) {
 	}
 }
 
-func testNotBefore(t *testing.T, s store.Store, clk *clock) {
+func testNotBefore(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	later := job("deliver", "", 1)
 	later.NotBefore = clk.Now().Add(msec(300))
@@ -366,7 +366,7 @@ func testNotBefore(t *testing.T, s store.Store, clk *clock) {
 	wantPayloads(t, "lease after NotBefore", lease(t, q, 10, time.Minute), later)
 }
 
-func testDeadLetter(t *testing.T, s store.Store, clk *clock) {
+func testDeadLetter(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	j := job("deliver", "", 1)
 	must(t, "Enqueue", q.Enqueue(ctx(t), j))
@@ -382,7 +382,7 @@ func testDeadLetter(t *testing.T, s store.Store, clk *clock) {
 	wantDepth(t, "dead", q, store.QueueDepth{Dead: 1})
 }
 
-func testOrderingKeys(t *testing.T, s store.Store, clk *clock) {
+func testOrderingKeys(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	create := job("deliver", "obj1 h1", 1)
 	del := job("deliver", "obj1 h1", 2)
@@ -410,7 +410,7 @@ func testOrderingKeys(t *testing.T, s store.Store, clk *clock) {
 	wantPayloads(t, "lease after A is acked", lease(t, q, 10, time.Minute), del)
 }
 
-func testOrderingDeadLetter(t *testing.T, s store.Store, clk *clock) {
+func testOrderingDeadLetter(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	a, b := job("deliver", "k", 1), job("deliver", "k", 2)
 	must(t, "Enqueue", q.Enqueue(ctx(t), a))
@@ -431,7 +431,7 @@ func testOrderingDeadLetter(t *testing.T, s store.Store, clk *clock) {
 	wantPayloads(t, "lease after A is dead", lease(t, q, 10, time.Minute), b)
 }
 
-func testConcurrentLeasers(t *testing.T, s store.Store, clk *clock) {
+func testConcurrentLeasers(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	const n, workers = 300, 8
 	var jobs []store.Job
@@ -490,7 +490,7 @@ func testConcurrentLeasers(t *testing.T, s store.Store, clk *clock) {
 	wantDepth(t, "after the workers", q, store.QueueDepth{})
 }
 
-func testDepth(t *testing.T, s store.Store, clk *clock) {
+func testDepth(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	wantDepth(t, "empty", q, store.QueueDepth{})
 	delayed := job("deliver", "", 3)
@@ -508,7 +508,7 @@ func testDepth(t *testing.T, s store.Store, clk *clock) {
 	wantDepth(t, "one dead, one retrying", q, store.QueueDepth{Ready: 2, Delayed: 2, Dead: 1})
 }
 
-func testQueueCancelled(t *testing.T, s store.Store, clk *clock) {
+func testQueueCancelled(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	must(t, "Enqueue", q.Enqueue(ctx(t), job("deliver", "", 1)))
 	ls := lease(t, q, 1, time.Minute)
@@ -541,7 +541,7 @@ func testQueueCancelled(t *testing.T, s store.Store, clk *clock) {
 
 // testAckBatch checks the optional [store.BatchAcker]: current leases are acked, lost ones reported
 // without failing the others, and an ordering key's next job is freed.
-func testAckBatch(t *testing.T, s store.Store, clk *clock) {
+func testAckBatch(t *testing.T, s store.Delivery, clk *clock) {
 	ba, ok := s.(store.BatchAcker)
 	if !ok {
 		t.Skip("the store does not implement store.BatchAcker (optional)")
@@ -585,7 +585,7 @@ func testAckBatch(t *testing.T, s store.Store, clk *clock) {
 // records only, current leases among lost ones (acked before, or leased again since), a lease
 // listed twice, and a call under a cancelled context, which writes nothing. Each lost lease is
 // reported once, by its job's ID; the others and every record are written.
-func testAckBatchShapes(t *testing.T, s store.Store, clk *clock) {
+func testAckBatchShapes(t *testing.T, s store.Delivery, clk *clock) {
 	ba, ok := s.(store.BatchAcker)
 	if !ok {
 		t.Skip("the store does not implement store.BatchAcker (optional)")
@@ -727,7 +727,7 @@ func countIs(err, target error) int {
 
 // testUnfinishedKeys puts jobs of distinct ordering keys in every state and asks which keys have
 // an unfinished job.
-func testUnfinishedKeys(t *testing.T, s store.Store, clk *clock) {
+func testUnfinishedKeys(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	// odd holds the bytes JSON and SQL quote, for adapters that pass keys as text.
 	const odd = `obj "1" \ h1 ü ✓`

@@ -9,14 +9,13 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// Run checks every contract of [store.Store] against the stores newStore makes, one fresh store per
-// subtest. It reports failures through t and returns when all subtests have run.
-func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
+// Run checks every contract of [store.Site] against the stores newStore makes, one fresh store
+// per subtest, and the optional capabilities a store implements ([store.Audit], the counters);
+// those it lacks are skipped, naming the interface. It reports failures through t and returns
+// when all subtests have run. A store that is also a [store.Delivery] runs [RunDelivery] as well.
+func Run[S store.Site](t *testing.T, newStore func(t *testing.T) S) {
 	t.Helper()
-	groups := []struct {
-		name  string
-		tests []test
-	}{
+	run(t, []group[siteCheck]{
 		{"Followers", followerTests},
 		{"Objects", objectTests},
 		{"Outbox", outboxTests},
@@ -24,56 +23,74 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ActorCache", actorCacheTests},
 		{"Keys", keyTests},
 		{"Audit", auditTests},
-		{"Hosts", hostTests},
-		{"Deliveries", deliveryTests},
 		{"Interactions", interactionTests},
 		{"FollowRequests", followRequestTests},
 		{"Blocks", blockTests},
 		{"Context", contextTests},
-	}
+	}, func(t *testing.T, check siteCheck) {
+		check(t, fresh(t, newStore(t)))
+	})
+}
+
+// RunDelivery checks every contract of [store.Delivery] (the queue, the delivery records and the
+// host states) against the stores newStore makes, one fresh store per subtest, and the optional
+// [store.BatchAcker] and [store.LeaseReleaser] when a store implements them. A backend that keeps
+// only delivery state, beside a site's own database, is proven by RunDelivery alone.
+//
+// newStore must build the store to tell the time with now: the suite drives lease ends, retry
+// times and NotBefore with a fake clock rather than by sleeping.
+func RunDelivery[D store.Delivery](t *testing.T, newStore func(t *testing.T, now func() time.Time) D) {
+	t.Helper()
+	run(t, []group[deliveryCheck]{
+		{"Queue", queueTests},
+		{"Hosts", hostTests},
+		{"Deliveries", deliveryTests},
+	}, func(t *testing.T, check deliveryCheck) {
+		clk := newClock()
+		check(t, fresh(t, newStore(t, clk.Now)), clk)
+	})
+}
+
+// group is the rules of one contract, each a check of type F.
+type group[F any] struct {
+	name  string
+	rules []rule[F]
+}
+
+// rule is one rule of a contract and the check that proves it.
+type rule[F any] struct {
+	name  string
+	check F
+}
+
+// siteCheck checks a rule of the site-state contracts on a fresh store; deliveryCheck checks one
+// of the delivery contracts on a fresh store and the fake clock the store tells the time with.
+type (
+	siteCheck     = func(t *testing.T, s store.Site)
+	deliveryCheck = func(t *testing.T, s store.Delivery, clk *clock)
+	test          = rule[siteCheck]
+	deliveryTest  = rule[deliveryCheck]
+)
+
+// run runs each group's rules as subtests named group/rule, each through do.
+func run[F any](t *testing.T, groups []group[F], do func(t *testing.T, check F)) {
+	t.Helper()
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
-			for _, tt := range g.tests {
-				t.Run(tt.name, func(t *testing.T) {
-					s := newStore(t)
-					if s == nil {
-						t.Fatal("storetest: newStore returned nil")
-					}
-					tt.run(t, s)
-				})
+			for _, r := range g.rules {
+				t.Run(r.name, func(t *testing.T) { do(t, r.check) })
 			}
 		})
 	}
 }
 
-// RunQueue checks the [store.Queue] contract, and the [store.BatchAcker] capability where the
-// store has it, against the stores newStore makes, one fresh store per subtest. newStore must
-// build the store to tell the time with now: the suite drives lease ends, retry times and
-// NotBefore with a fake clock rather than by sleeping. It reports failures through t and returns
-// when all subtests have run.
-func RunQueue(t *testing.T, newStore func(t *testing.T, now func() time.Time) store.Store) {
+// fresh returns s, failing the test if newStore returned nil.
+func fresh[S any](t *testing.T, s S) S {
 	t.Helper()
-	for _, tt := range queueTests {
-		t.Run(tt.name, func(t *testing.T) {
-			clk := newClock()
-			s := newStore(t, clk.Now)
-			if s == nil {
-				t.Fatal("storetest: newStore returned nil")
-			}
-			tt.run(t, s, clk)
-		})
+	if any(s) == nil {
+		t.Fatal("storetest: newStore returned nil")
 	}
-}
-
-// clockedTest is a test of the queue, which gets the clock its store was built with.
-type clockedTest struct {
-	name string
-	run  func(t *testing.T, s store.Store, clk *clock)
-}
-
-type test struct {
-	name string
-	run  func(t *testing.T, s store.Store)
+	return s
 }
 
 // base is a fixed time with millisecond precision, the precision the suite asks adapters to keep.

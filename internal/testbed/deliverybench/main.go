@@ -1,0 +1,448 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/fedsite/fedsite/activitypub/delivery"
+	"github.com/fedsite/fedsite/internal/testbed/inboxfleet"
+	"github.com/fedsite/fedsite/signing"
+	"github.com/fedsite/fedsite/store"
+	"github.com/fedsite/fedsite/store/memstore"
+	"github.com/fedsite/fedsite/store/redisstore"
+	"github.com/fedsite/fedsite/store/sqlstore"
+)
+
+// options are the command's flags.
+type options struct {
+	followers, inboxes, hosts int
+	store                     string
+	workers, perHost          int
+	verify                    int
+	signFor                   time.Duration
+	timeout                   time.Duration
+	dir                       string
+	bulk                      bool
+	conns                     string
+	latency                   time.Duration
+	redisURL                  string
+	rounds                    int
+}
+
+// result is what one run measured.
+type result struct {
+	SignPerSec       float64
+	Deliveries       int
+	Elapsed          time.Duration
+	DeliveriesPerSec float64
+	Ratio            float64
+	EnqueueLatency   time.Duration
+	PopulateTime     time.Duration
+	PeakRSSFanOutKB  int64
+	PeakRSSTotalKB   int64
+	Checked, Bad     int64
+	Duplicates       int
+	Conns            int64
+	// CPUBusy is the share of the cores this process kept busy during the fan-out.
+	CPUBusy float64
+	// Rounds holds every fan-out of the run; the figures above are the median one's.
+	Rounds []round
+}
+
+// round is one fan-out of a run, with the signing rate measured before and after it.
+type round struct {
+	Elapsed          time.Duration
+	Deliveries       int
+	DeliveriesPerSec float64
+	SignPerSec       float64
+	Ratio            float64
+	CPUBusy          float64
+}
+
+func main() {
+	var o options
+	flag.IntVar(&o.followers, "followers", 10000, "followers of the publishing actor")
+	flag.IntVar(&o.inboxes, "inboxes", 10000, "distinct delivery inboxes they are spread over")
+	flag.IntVar(&o.hosts, "hosts", 0, "hosts the inboxes are spread over (default: one per inbox)")
+	flag.StringVar(&o.store, "store", "mem", "store: mem, sqlite or redis")
+	flag.StringVar(&o.redisURL, "redis", "redis://127.0.0.1:6379/0", "the Redis for -store redis (its keys go under a fresh prefix, deleted after)")
+	flag.IntVar(&o.workers, "workers", 64, "delivery workers (64 is the engine's default)")
+	flag.IntVar(&o.perHost, "perhost", 2, "deliveries per host at once")
+	flag.IntVar(&o.verify, "verify", 50, "verify the signature of one delivery in this many")
+	flag.DurationVar(&o.signFor, "signfor", 2*time.Second, "how long to measure the raw signing rate")
+	flag.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up after this long")
+	flag.StringVar(&o.dir, "dir", "", "directory for the SQLite file (default: a temporary one)")
+	flag.BoolVar(&o.bulk, "bulk", false, "sqlite: load the followers with one INSERT … SELECT instead of AddFollower calls")
+	flag.StringVar(&o.conns, "conns", "shared", "how deliveries reach the fleet: shared (a keep-alive connection per worker, each host named in the Host header) or per-host (a new TCP connection per host, both ends on the same cores)")
+	flag.DurationVar(&o.latency, "latency", 0, "how long each fake inbox waits before it answers (a distant server's round trip)")
+	flag.IntVar(&o.rounds, "rounds", 1, "fan-outs to run, each of a new activity to every inbox, with the signing rate measured between them; the report gives each and the median")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "deliverybench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	r, err := run(context.Background(), o, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "deliverybench:", err)
+		pprof.StopCPUProfile()
+		os.Exit(1)
+	}
+	report(os.Stdout, o, r)
+}
+
+func report(w io.Writer, o options, r result) {
+	fmt.Fprintf(w, "store=%s followers=%d inboxes=%d workers=%d perhost=%d conns=%s latency=%v GOMAXPROCS=%d\n",
+		o.store, o.followers, o.inboxes, o.workers, o.perHost, o.conns, o.latency, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(w, "raw RSA-2048 signing (mean of before and after the fan-out): %.0f/s\n", r.SignPerSec)
+	fmt.Fprintf(w, "populate: %v\n", r.PopulateTime.Round(time.Millisecond))
+	fmt.Fprintf(w, "enqueue (Publish's part): %v\n", r.EnqueueLatency)
+	if len(r.Rounds) > 1 {
+		for i, rd := range r.Rounds {
+			fmt.Fprintf(w, "round %d: %d deliveries in %v = %.0f/s, signing %.0f/s, %.1f%% of the signing rate, CPU %.1f%%\n",
+				i+1, rd.Deliveries, rd.Elapsed.Round(time.Millisecond), rd.DeliveriesPerSec, rd.SignPerSec, 100*rd.Ratio, 100*rd.CPUBusy)
+		}
+		fmt.Fprint(w, "median round: ")
+	}
+	fmt.Fprintf(w, "fan-out: %d deliveries in %v = %.0f/s, %.1f%% of the signing rate\n",
+		r.Deliveries, r.Elapsed.Round(time.Millisecond), r.DeliveriesPerSec, 100*r.Ratio)
+	fmt.Fprintf(w, "CPU of this process during the fan-out: %.1f%% of %d cores\n", 100*r.CPUBusy, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(w, "signatures verified: %d, bad: %d; duplicates: %d; TCP connections: %d\n", r.Checked, r.Bad, r.Duplicates, r.Conns)
+	fmt.Fprintf(w, "peak RSS: %d MB during fan-out, %d MB while populating\n", r.PeakRSSFanOutKB>>10, r.PeakRSSTotalKB>>10)
+}
+
+const actorID = "https://bench.test/ap/users/news"
+const activityID = "https://bench.test/ap/activities/1"
+
+func run(ctx context.Context, o options, logw io.Writer) (result, error) {
+	var r result
+	if o.bulk && o.store != "sqlite" {
+		return r, errors.New("-bulk loads a SQLite store only")
+	}
+	if o.hosts <= 0 || o.hosts > o.inboxes {
+		o.hosts = o.inboxes
+	}
+	key, err := signing.GenerateKey()
+	if err != nil {
+		return r, err
+	}
+	r.SignPerSec = signRate(key, o.signFor)
+
+	st, closeStore, err := openStore(ctx, o)
+	if err != nil {
+		return r, err
+	}
+	defer closeStore()
+	start := time.Now()
+	if !o.bulk {
+		if err := populate(ctx, st, o); err != nil {
+			return r, err
+		}
+	}
+	if err := putActivity(ctx, st, activityID); err != nil {
+		return r, err
+	}
+	r.PopulateTime = time.Since(start)
+	r.PeakRSSTotalKB = procStatusKB("VmHWM")
+	runtime.GC()
+	resetPeakRSS()
+
+	fleet, err := inboxfleet.Start(inboxfleet.Config{Key: key.Public(), KeyID: actorID + "#main-key", VerifyEvery: o.verify, Delay: o.latency})
+	if err != nil {
+		return r, err
+	}
+	defer fleet.Close()
+	var client *http.Client
+	switch o.conns {
+	case "shared":
+		client = inboxfleet.SharedClient(fleet.Addr(), o.workers)
+	case "per-host":
+		client = inboxfleet.Client(fleet.Addr(), 256)
+	default:
+		return r, fmt.Errorf("-conns %q: want shared or per-host", o.conns)
+	}
+	eng, err := delivery.New(delivery.Config{
+		Store: st, Inboxes: st, Documents: st, Followers: st,
+		Keys: func(context.Context, string) (signing.Key, error) {
+			return signing.Key{ID: actorID + "#main-key", Signer: key}, nil
+		},
+		Client:  client,
+		Logger:  slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Options: delivery.Options{Workers: o.workers, PerHost: o.perHost, PollInterval: 20 * time.Millisecond},
+	})
+	if err != nil {
+		return r, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() { eng.Run(ctx) })
+	defer wg.Wait()
+	defer cancel()
+
+	signBefore := r.SignPerSec
+	for i := range max(1, o.rounds) {
+		id := activityID
+		if i > 0 {
+			id = fmt.Sprintf("%s/%d", activityID, i)
+			if err := putActivity(ctx, st, id); err != nil {
+				return r, err
+			}
+		}
+		base := fleet.Accepted()
+		start = time.Now()
+		cpu0 := cpuTime()
+		if err := eng.Enqueue(ctx, delivery.Activity{ID: id, ActorID: actorID}); err != nil {
+			return r, err
+		}
+		if i == 0 {
+			r.EnqueueLatency = time.Since(start)
+		}
+		for fleet.Accepted()-base < o.inboxes {
+			if ctx.Err() != nil {
+				return r, fmt.Errorf("round %d timed out with %d of %d inboxes reached", i+1, fleet.Accepted()-base, o.inboxes)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		rd := round{Elapsed: time.Since(start), Deliveries: fleet.Accepted() - base}
+		rd.CPUBusy = (cpuTime() - cpu0).Seconds() / (rd.Elapsed.Seconds() * float64(runtime.GOMAXPROCS(0)))
+		rd.DeliveriesPerSec = float64(rd.Deliveries) / rd.Elapsed.Seconds()
+		if i == 0 {
+			r.PeakRSSFanOutKB = procStatusKB("VmHWM")
+		}
+		// The machine is shared: measure the signing rate again after each fan-out and use the
+		// mean of the rates around it.
+		signAfter := signRate(key, o.signFor)
+		rd.SignPerSec = (signBefore + signAfter) / 2
+		rd.Ratio = rd.DeliveriesPerSec / rd.SignPerSec
+		signBefore = signAfter
+		r.Rounds = append(r.Rounds, rd)
+	}
+	sorted := slices.Clone(r.Rounds)
+	slices.SortFunc(sorted, func(a, b round) int { return cmp.Compare(a.Ratio, b.Ratio) })
+	med := sorted[len(sorted)/2]
+	r.Elapsed, r.Deliveries, r.DeliveriesPerSec = med.Elapsed, med.Deliveries, med.DeliveriesPerSec
+	r.SignPerSec, r.Ratio, r.CPUBusy = med.SignPerSec, med.Ratio, med.CPUBusy
+	r.Checked, r.Bad = fleet.Checked(), fleet.BadSignatures()
+	r.Duplicates = fleet.Accepted() - len(r.Rounds)*fleet.Distinct()
+	r.Conns = fleet.Conns()
+	if r.Bad > 0 {
+		return r, fmt.Errorf("%d deliveries had bad signatures", r.Bad)
+	}
+	return r, nil
+}
+
+// putActivity stores a Create of the bench actor under id.
+func putActivity(ctx context.Context, st store.Objects, id string) error {
+	return st.PutObject(ctx, store.Object{ID: id, ActorID: actorID, Type: "Create",
+		Document: []byte(`{"@context":"https://www.w3.org/ns/activitystreams","id":"` + id + `","type":"Create","actor":"` + actorID + `"}`)})
+}
+
+func openStore(ctx context.Context, o options) (store.Store, func(), error) {
+	switch o.store {
+	case "mem":
+		return memstore.New(), func() {}, nil
+	case "sqlite":
+		dir := o.dir
+		cleanup := func() {}
+		if dir == "" {
+			d, err := os.MkdirTemp("", "deliverybench")
+			if err != nil {
+				return nil, nil, err
+			}
+			dir, cleanup = d, func() { os.RemoveAll(d) }
+		}
+		path := filepath.Join(dir, "bench.db")
+		if o.bulk {
+			if err := bulkLoad(ctx, path, o); err != nil {
+				cleanup()
+				return nil, nil, err
+			}
+		}
+		s, err := sqlstore.OpenSQLite(ctx, path, sqlstore.Config{})
+		if err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+		return s, func() { s.Close(); cleanup() }, nil
+	case "redis":
+		return openRedis(ctx, o.redisURL)
+	}
+	return nil, nil, fmt.Errorf("unknown store %q", o.store)
+}
+
+// populate adds o.followers followers spread over o.inboxes shared inboxes on o.hosts hosts.
+func populate(ctx context.Context, st store.Store, o options) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	// SQLite has one writer: concurrent inserts only wait on each other's locks.
+	n := 4
+	if o.store == "sqlite" {
+		n = 1
+	}
+	errs := make(chan error, n)
+	for range n {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= o.followers {
+					return
+				}
+				in := i % o.inboxes
+				f := store.Follower{ActorID: actorID, FollowerID: "https://f.test/u/" + strconv.Itoa(i),
+					Inbox: "https://f.test/u/" + strconv.Itoa(i) + "/inbox", SharedInbox: inboxfleet.Inbox(in%o.hosts, in)}
+				if err := st.AddFollower(ctx, f); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// signRate measures RSA PKCS#1 v1.5 SHA-256 signatures per second on every core.
+func signRate(key *rsa.PrivateKey, d time.Duration) float64 {
+	var n atomic.Int64
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			h := sha256.Sum256([]byte("(request-target): post /inbox\nhost: h.test\ndate: x\ndigest: y"))
+			for time.Now().Before(deadline) {
+				if _, err := key.Sign(rand.Reader, h[:], crypto.SHA256); err == nil {
+					n.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return float64(n.Load()) / time.Since(start).Seconds()
+}
+
+// cpuTime returns the user and system CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// resetPeakRSS resets VmHWM (Linux: writing 5 to clear_refs), so the peak measured after is
+// the fan-out's.
+func resetPeakRSS() {
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
+// procStatusKB reads a kB field of /proc/self/status; 0 when unavailable.
+func procStatusKB(field string) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// bulkLoad creates the SQLite store at path and fills its followers table with one INSERT …
+// SELECT, as sqlstore's own 1M-follower benchmarks do: a million AddFollower calls would take
+// minutes. It depends on sqlstore's schema (migration 2), which is fine for a benchmark.
+func bulkLoad(ctx context.Context, path string, o options) error {
+	s, err := sqlstore.OpenSQLite(ctx, path, sqlstore.Config{}) // runs the migrations
+	if err != nil {
+		return err
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, `INSERT INTO followers
+		(actor_id, follower_id, inbox, shared_inbox, delivery_inbox, follow_id, created_at)
+		SELECT ?1, 'https://f.test/u/' || i, 'https://f.test/u/' || i || '/inbox',
+			printf('http://h%06d.fleet.test/inbox/%d', (i % ?3) % ?4, i % ?3),
+			printf('http://h%06d.fleet.test/inbox/%d', (i % ?3) % ?4, i % ?3),
+			'https://f.test/follows/' || i, ?5 + i
+		FROM (WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i < ?2 - 1) SELECT i FROM g)`,
+		actorID, o.followers, o.inboxes, o.hosts, time.Now().UnixNano())
+	if err != nil {
+		return fmt.Errorf("bulk load: %w", err)
+	}
+	_, err = db.ExecContext(ctx, "ANALYZE")
+	return err
+}
+
+// openRedis opens a redisstore under a fresh key prefix; closing it deletes the prefix's keys.
+func openRedis(ctx context.Context, url string) (store.Store, func(), error) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, nil, fmt.Errorf("-redis: %w", err)
+	}
+	c := redis.NewClient(opt)
+	if err := c.Ping(ctx).Err(); err != nil {
+		c.Close()
+		return nil, nil, fmt.Errorf("redis at %s: %w", url, err)
+	}
+	prefix := "fedsitebench:" + rand.Text() + ":"
+	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix})
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	cleanup := func() {
+		var cursor uint64
+		for {
+			keys, next, err := c.Scan(context.Background(), cursor, prefix+"*", 10_000).Result()
+			if err == nil && len(keys) > 0 {
+				err = c.Unlink(context.Background(), keys...).Err()
+			}
+			if err != nil || next == 0 {
+				break
+			}
+			cursor = next
+		}
+		c.Close()
+	}
+	return s, cleanup, nil
+}

@@ -1,0 +1,81 @@
+package sqlstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+var _ store.Hosts = (*Store)(nil)
+
+// HostStates implements [store.Hosts] with one query for all the hosts.
+func (s *Store) HostStates(ctx context.Context, hosts ...string) ([]store.HostState, error) {
+	const op = "host states"
+	if err := s.check(op); err != nil {
+		return nil, err
+	}
+	if len(hosts) == 0 {
+		return nil, wrap(op, ctx.Err())
+	}
+	rows, err := queryJSON(ctx, s.qs.hostStates, hosts)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	found := make(map[string]store.HostState, len(hosts))
+	for rows.Next() {
+		var h store.HostState
+		var last, open int64
+		if err := rows.Scan(&h.Host, &h.Failures, &last, &open); err != nil {
+			return nil, wrap(op, err)
+		}
+		h.LastFailure, h.OpenUntil = fromZeroNanos(last), fromZeroNanos(open)
+		found[h.Host] = h
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap(op, err)
+	}
+	out := make([]store.HostState, len(hosts))
+	for i, host := range hosts {
+		h, ok := found[host]
+		if !ok {
+			h = store.HostState{Host: host}
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+// HostFailed implements [store.Hosts] with one upsert that adds 1 to the stored count.
+func (s *Store) HostFailed(ctx context.Context, host string, at time.Time) (store.HostState, error) {
+	const op = "host failed"
+	h := store.HostState{Host: host}
+	if err := s.check(op); err != nil {
+		return h, err
+	}
+	var last, open int64
+	err := s.qs.hostFailed.QueryRowContext(ctx, host, zeroNanos(at)).Scan(&h.Failures, &last, &open)
+	h.LastFailure, h.OpenUntil = fromZeroNanos(last), fromZeroNanos(open)
+	return h, wrap(op, err)
+}
+
+// OpenHost implements [store.Hosts].
+func (s *Store) OpenHost(ctx context.Context, host string, until time.Time) error {
+	const op = "open host"
+	if err := s.check(op); err != nil {
+		return err
+	}
+	_, err := s.qs.openHost.ExecContext(ctx, host, zeroNanos(until))
+	return wrap(op, err)
+}
+
+// HostSucceeded implements [store.Hosts] by deleting the host's row.
+func (s *Store) HostSucceeded(ctx context.Context, host string) error {
+	const op = "host succeeded"
+	if err := s.check(op); err != nil {
+		return err
+	}
+	_, err := s.qs.hostSucceeded.ExecContext(ctx, host)
+	return wrap(op, err)
+}
