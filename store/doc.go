@@ -38,6 +38,8 @@
 //     [CountFollowers], [CountOutbox] and [CountInteractions] walk pages without them.
 //   - [BatchAcker] (AckBatch) on a Delivery: [AckBatch] records and then acks one lease at a time
 //     without it.
+//   - [LeaseReleaser] (ReleaseLeases) on a Queue: [ReleaseLeases] ends no lease without it, and
+//     the jobs wait for their leases to end.
 //
 // # Errors
 //

@@ -98,8 +98,8 @@ type BatchAcker interface {
 // LeaseReleaser is an optional capability of a [Queue]: ending every lease at once, so that the
 // jobs a killed process held are leased again at once rather than when their leases end. Only a
 // process that knows it is the queue's one user may call it — a single process on an embedded
-// database, as it starts — since it would hand live workers' jobs to others too. Callers find it
-// with a type assertion on the Queue; without it, those jobs wait for their leases to end.
+// database, as it starts — since it would hand live workers' jobs to others too. Callers use it
+// through [ReleaseLeases]; without it, those jobs wait for their leases to end.
 type LeaseReleaser interface {
 	// ReleaseLeases ends every lease that has not ended yet and returns how many it ended. Their
 	// jobs may be leased at once; a released lease stays current until its job is leased again.

@@ -221,12 +221,7 @@ func (e *Engine) Run(ctx context.Context) error {
 
 // releaseLeases ends the leases an earlier run of this sole instance left (Config.SoleInstance).
 func (e *Engine) releaseLeases(ctx context.Context) {
-	r, ok := e.cfg.Store.(store.LeaseReleaser)
-	if !ok {
-		e.log.LogAttrs(ctx, slog.LevelDebug, "delivery: the queue cannot release leases; jobs left leased wait for their leases to end")
-		return
-	}
-	n, err := r.ReleaseLeases(ctx)
+	n, err := store.ReleaseLeases(ctx, e.cfg.Store)
 	if err != nil {
 		e.log.LogAttrs(ctx, slog.LevelWarn, "delivery: release leases", slog.Any("err", err))
 		return
