@@ -35,13 +35,29 @@ type Hosts interface {
 // DeliveryState is where the delivery of an activity to one inbox stands.
 type DeliveryState string
 
-// The delivery states.
+// The delivery states. A delivery's record only moves forward: queued, then retrying, then
+// delivered or failed (see [Deliveries.RecordDelivery]).
 const (
 	DeliveryQueued    DeliveryState = "queued"
 	DeliveryDelivered DeliveryState = "delivered"
 	DeliveryRetrying  DeliveryState = "retrying"
 	DeliveryFailed    DeliveryState = "failed"
 )
+
+// Rank orders the states as a delivery goes through them: queued 1, retrying 2, delivered and
+// failed 3 (both final; a later final record replaces an earlier one, as a delivery sent again
+// after a crash is recorded again). An unknown state ranks 0.
+func (s DeliveryState) Rank() int {
+	switch s {
+	case DeliveryQueued:
+		return 1
+	case DeliveryRetrying:
+		return 2
+	case DeliveryDelivered, DeliveryFailed:
+		return 3
+	}
+	return 0
+}
 
 // DeliveryRecord is the status of one activity's delivery to one inbox.
 type DeliveryRecord struct {
@@ -60,9 +76,11 @@ type DeliveryRecord struct {
 // Deliveries keeps per-inbox delivery status for the site to query.
 type Deliveries interface {
 	// RecordDelivery stores records, all or nothing (one transaction, script or lock), each
-	// replacing the record of the same ActivityID and Inbox; of two records with the same pair in
-	// one call the later wins. A zero UpdatedAt is set to the current time. With no records it
-	// stores nothing and reports only a done ctx.
+	// replacing the record of the same ActivityID and Inbox unless that record is further on
+	// (see [DeliveryState.Rank]): a "queued" record written late never hides a "delivered" one.
+	// Of two records with the same pair in one call the later wins, on the same terms. A zero
+	// UpdatedAt is set to the current time. With no records it stores nothing and reports only
+	// a done ctx.
 	RecordDelivery(ctx context.Context, records ...DeliveryRecord) error
 	// DeliveriesPage lists the records of an object's activities, ordered by activity then inbox
 	// (byte order), limit at most per page; cursor is "" or a Next the adapter returned.

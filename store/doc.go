@@ -24,8 +24,8 @@
 //     FollowRequestsPage
 //   - [Blocks] (4): AddBlock, RemoveBlock, BlocksPage, Blocked
 //
-// Delivery state ([Delivery], 14 methods):
-//   - [Queue] (7): Enqueue, Lease, Ack, Retry, DeadLetter, Depth, UnfinishedKeys
+// Delivery state ([Delivery], 15 methods):
+//   - [Queue] (8): Enqueue, Lease, Extend, Ack, Retry, DeadLetter, Depth, UnfinishedKeys
 //   - [Deliveries] (3): RecordDelivery, DeliveriesPage, DeliveryStates
 //   - [Hosts] (4): HostStates, HostFailed, OpenHost, HostSucceeded
 //
@@ -38,6 +38,8 @@
 //     [CountFollowers], [CountOutbox] and [CountInteractions] walk pages without them.
 //   - [BatchAcker] (AckBatch) on a Delivery: [AckBatch] records and then acks one lease at a time
 //     without it.
+//   - [LeaseReleaser] (ReleaseLeases) on a Queue: [ReleaseLeases] ends no lease without it, and
+//     the jobs wait for their leases to end.
 //
 // # Errors
 //

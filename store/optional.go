@@ -133,3 +133,14 @@ func AckBatch(ctx context.Context, d Delivery, leases []Lease, records ...Delive
 	}
 	return errors.Join(errs...)
 }
+
+// ReleaseLeases ends every lease of q that has not ended yet, as [LeaseReleaser.ReleaseLeases]
+// does, and returns how many it ended, when q has a LeaseReleaser. Without it, it ends none and
+// returns 0 and nil: the jobs wait for their leases to end. Call it only in a process that knows
+// it is the queue's one user (see LeaseReleaser).
+func ReleaseLeases(ctx context.Context, q Queue) (int, error) {
+	if r, ok := q.(LeaseReleaser); ok {
+		return r.ReleaseLeases(ctx)
+	}
+	return 0, nil
+}

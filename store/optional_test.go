@@ -137,3 +137,40 @@ func TestCountFallbacks(t *testing.T) {
 		t.Errorf("interactions: fallback %v, %v; counter %v, %v", got, err, want, werr)
 	}
 }
+
+// TestReleaseLeases checks that ReleaseLeases ends a held lease through the store's LeaseReleaser,
+// and without one ends none and reports no error.
+func TestReleaseLeases(t *testing.T) {
+	tests := []struct {
+		name       string
+		wrap       func(store.Delivery) store.Queue
+		wantN      int
+		wantLeased int
+	}{
+		{"releaser", func(d store.Delivery) store.Queue { return d }, 1, 0},
+		{"no releaser", func(d store.Delivery) store.Queue { return deliveryOnly{d} }, 0, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := t.Context()
+			m := memstore.New()
+			if err := m.Enqueue(ctx, store.Job{Kind: "deliver"}); err != nil {
+				t.Fatal(err)
+			}
+			if ls, err := m.Lease(ctx, 1, time.Hour); err != nil || len(ls) != 1 {
+				t.Fatalf("Lease = %d, %v; want 1", len(ls), err)
+			}
+			n, err := store.ReleaseLeases(ctx, tt.wrap(m))
+			if err != nil || n != tt.wantN {
+				t.Errorf("ReleaseLeases = %d, %v; want %d, nil", n, err, tt.wantN)
+			}
+			depth, err := m.Depth(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if depth.Leased != tt.wantLeased {
+				t.Errorf("depth after ReleaseLeases %+v, want %d leased", depth, tt.wantLeased)
+			}
+		})
+	}
+}

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// ErrLeaseLost reports an Ack, Retry or DeadLetter with a lease that is no longer current: its
+// ErrLeaseLost reports an Ack, Extend, Retry or DeadLetter with a lease that is no longer current: its
 // visibility timeout passed and the job was leased again, or it was already finished. A lease
 // whose timeout passed but whose job nobody leased since is still current.
 var ErrLeaseLost = errors.New("store: lease lost")
@@ -63,6 +63,11 @@ type Queue interface {
 	// keys. It returns at once, with no jobs when none is ready. A max below 1 or a visibility
 	// that is not positive is an error.
 	Lease(ctx context.Context, max int, visibility time.Duration) ([]Lease, error)
+	// Extend keeps a leased job with its holder for visibility from now, as a worker's heartbeat
+	// does while the job runs, and returns the lease with its new Until and the same Token. A
+	// lease that is no longer current (see ErrLeaseLost) is not extended: the error wraps
+	// ErrLeaseLost. A visibility that is not positive is an error.
+	Extend(ctx context.Context, l Lease, visibility time.Duration) (Lease, error)
 	// Ack finishes a leased job and enqueues next in the same atomic step, so a job that expands
 	// into others (a fan-out page) is never lost nor expanded twice.
 	Ack(ctx context.Context, l Lease, next ...Job) error
@@ -88,6 +93,17 @@ type BatchAcker interface {
 	// each of them, and the other leases and every record are written all the same. Any other
 	// error means nothing was written. No leases and no records: nothing happens.
 	AckBatch(ctx context.Context, leases []Lease, records ...DeliveryRecord) error
+}
+
+// LeaseReleaser is an optional capability of a [Queue]: ending every lease at once, so that the
+// jobs a killed process held are leased again at once rather than when their leases end. Only a
+// process that knows it is the queue's one user may call it — a single process on an embedded
+// database, as it starts — since it would hand live workers' jobs to others too. Callers use it
+// through [ReleaseLeases]; without it, those jobs wait for their leases to end.
+type LeaseReleaser interface {
+	// ReleaseLeases ends every lease that has not ended yet and returns how many it ended. Their
+	// jobs may be leased at once; a released lease stays current until its job is leased again.
+	ReleaseLeases(ctx context.Context) (int, error)
 }
 
 // DistinctKeys returns the non-empty keys, each once, in the order given: the keys an adapter's

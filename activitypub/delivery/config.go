@@ -95,9 +95,17 @@ type Options struct {
 	// RequestTimeout bounds one delivery request, from connecting to reading the answer.
 	// Default: 30 s.
 	RequestTimeout time.Duration
-	// LeaseTimeout is how long a job stays with the worker that leased it; a worker that dies
-	// leaves its jobs to others after it. It must exceed RequestTimeout. Default: 5 min.
+	// LeaseTimeout is how long a job stays with the worker that leased it without a heartbeat:
+	// Run extends the leases it holds every LeaseTimeout/3 while their jobs run, so a job may run
+	// longer, and a process that dies leaves its jobs to others within LeaseTimeout. Default: 20 s.
 	LeaseTimeout time.Duration
+	// SoleInstance says that this process is the only one using the queue, such as a single
+	// process on a SQLite file: every lease at its start was held by an earlier run that died
+	// mid-work. The first Run then ends them all before it leases (when Config.Store is a
+	// [store.LeaseReleaser]), so that work goes on at once rather than after LeaseTimeout. Never
+	// set it on a queue that other processes share: their jobs would be run twice.
+	// Default: false.
+	SoleInstance bool
 	// PollInterval is how often an idle Run asks the queue for jobs that other instances enqueued
 	// or whose retry time came. Jobs enqueued through this Engine wake it at once. Default: 200 ms.
 	PollInterval time.Duration
@@ -121,7 +129,7 @@ const (
 	defaultWorkers          = 64
 	defaultPerHost          = 2
 	defaultRequestTimeout   = 30 * time.Second
-	defaultLeaseTimeout     = 5 * time.Minute
+	defaultLeaseTimeout     = 20 * time.Second
 	defaultPollInterval     = 200 * time.Millisecond
 	defaultPageSize         = 500
 	defaultBreakerThreshold = 10

@@ -165,9 +165,10 @@ func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 	}
 	switch out {
 	case delivered:
+		// Counted before its record is written, so a reader who sees the record sees the count.
+		e.delivered.Add(1)
 		// The status record (and a job's ack) are written with other workers' (see completer).
 		done.complete(t.l, t.page == nil, e.newRecord(p, store.DeliveryDelivered, failed+1, ""))
-		e.delivered.Add(1)
 		e.hostOK(ctx, log, t.host, st, probe)
 		if t.page != nil {
 			t.page.done(ctx, e)

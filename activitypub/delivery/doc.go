@@ -15,9 +15,11 @@
 // to them, and is acked once every delivery has settled — made or failed for good (recorded), or
 // put back as a deliver job of its own, which the page's ack enqueues. Deliveries are put back when
 // they fail and may be retried, when their host's breaker is open or the host is already at its
-// PerHost limit, when the page's lease would end first, and when Run stops. The first attempt of a
-// delivery thus costs the queue nothing; only the ones that must wait become jobs. If the process
-// dies, the page runs again once its lease ends, and the records
+// PerHost limit, when the page's lease is lapsing, and when Run stops. The first attempt of a
+// delivery thus costs the queue nothing; only the ones that must wait become jobs. While a job or
+// page runs, Run's heartbeat extends its lease ([store.Queue.Extend]) every third of
+// Config.LeaseTimeout, so leases are short (20 s) and long work keeps them. If the process dies,
+// the heartbeat stops, the page runs again once its lease ends, and the records
 // ([store.Deliveries.DeliveryStates]) tell which deliveries were made: only the others are sent
 // again.
 //

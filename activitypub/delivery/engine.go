@@ -25,6 +25,10 @@ type Engine struct {
 	hosts hostCache
 	// failing notes the hosts failing since they last answered, to log each outage once at Info.
 	failing failingHosts
+	// held are the leases of the jobs Run holds, which its heartbeat keeps.
+	held heldLeases
+	// released is done once the first Run of a SoleInstance released the queue's leases.
+	released sync.Once
 
 	clientsMu sync.Mutex
 	clients   map[string]*http.Client // by key id: signs with that key, double-knocking per host
@@ -45,10 +49,8 @@ func New(cfg Config) (*Engine, error) {
 		return nil, invalid("Keys", "required")
 	}
 	cfg = cfg.withDefaults()
-	if cfg.LeaseTimeout <= cfg.RequestTimeout {
-		return nil, invalid("LeaseTimeout", "must exceed RequestTimeout")
-	}
 	return &Engine{
+		held:    heldLeases{m: make(map[string]store.Lease)},
 		cfg:     cfg,
 		log:     cfg.Logger,
 		wake:    make(chan struct{}, 1),
@@ -58,7 +60,7 @@ func New(cfg Config) (*Engine, error) {
 }
 
 // Enqueue queues the delivery of activities, all or nothing, and returns: an Activity with an
-// Inbox becomes one deliver job, one without becomes a fan-out job that [Engine.Run] expands, a
+// Inbox becomes one deliver job, recorded "queued" first (a failed Enqueue may leave that record), one without becomes a fan-out job that [Engine.Run] expands, a
 // page of follower inboxes at a time, in the background. Its cost does not depend on the number of
 // followers.
 func (e *Engine) Enqueue(ctx context.Context, acts ...Activity) error {
@@ -85,10 +87,16 @@ func (e *Engine) Enqueue(ctx context.Context, acts ...Activity) error {
 		}
 		jobs = append(jobs, j)
 	}
+	// The "queued" records go first: written after the jobs, they could land after a fast
+	// worker's "delivered" ones (the store would keep those, as records only move forward).
+	if len(queued) > 0 {
+		if err := e.cfg.Store.RecordDelivery(ctx, queued...); err != nil {
+			return fmt.Errorf("delivery: enqueue: records: %w", err)
+		}
+	}
 	if err := e.cfg.Store.Enqueue(ctx, jobs...); err != nil {
 		return fmt.Errorf("delivery: enqueue: %w", err)
 	}
-	e.writeRecords(ctx, queued...)
 	e.notify()
 	return nil
 }
@@ -154,11 +162,15 @@ type task struct {
 func (t task) delivery() bool { return t.l.Kind == KindDeliver || t.page != nil }
 
 // Run leases jobs and runs them with Config.Workers workers, at most Config.PerHost of them on
-// one host, until ctx is done. Then it stops leasing, waits for the jobs under way (their requests
-// are cancelled with ctx), puts back jobs it leased but had not started, and returns nil. Jobs
-// that were under way stay leased until their lease ends and are then run again, by this process
-// or another: a delivery may be sent twice, never lost.
+// one host, until ctx is done, extending the leases it holds every LeaseTimeout/3 (a heartbeat).
+// Then it stops leasing, waits for the jobs under way (their requests are cancelled with ctx),
+// puts back jobs it leased but had not started, and returns nil. Jobs of a Run that died without
+// returning are run again once their lease ends, by another process or this one restarted: a
+// delivery may be sent twice, never lost.
 func (e *Engine) Run(ctx context.Context) error {
+	if e.cfg.SoleInstance {
+		e.released.Do(func() { e.releaseLeases(ctx) })
+	}
 	capacity := 2 * e.cfg.Workers // leased jobs held at once: running plus waiting for a host slot
 	tokens := make(chan struct{}, capacity)
 	ready := make(chan task, capacity)
@@ -166,12 +178,23 @@ func (e *Engine) Run(ctx context.Context) error {
 	done := e.newCompleter()
 	var completing sync.WaitGroup
 	completing.Go(func() { done.run(ctx) })
+	stopBeat := make(chan struct{})
+	var beating sync.WaitGroup
+	// The heartbeat outlives ctx, as the pages' acks and the completer's flushes do.
+	beating.Go(func() { e.heartbeat(context.WithoutCancel(ctx), stopBeat) })
+	defer func() {
+		close(stopBeat)
+		beating.Wait()
+	}()
 	var wg sync.WaitGroup
 	for range e.cfg.Workers {
 		wg.Go(func() {
 			for t := range ready {
 				for {
 					e.run(ctx, t, done)
+					if t.page == nil {
+						e.held.drop(t.l)
+					}
 					<-tokens
 					if t.host == "" {
 						break
@@ -194,6 +217,18 @@ func (e *Engine) Run(ctx context.Context) error {
 	close(done.in)
 	completing.Wait()
 	return nil
+}
+
+// releaseLeases ends the leases an earlier run of this sole instance left (Config.SoleInstance).
+func (e *Engine) releaseLeases(ctx context.Context) {
+	n, err := store.ReleaseLeases(ctx, e.cfg.Store)
+	if err != nil {
+		e.log.LogAttrs(ctx, slog.LevelWarn, "delivery: release leases", slog.Any("err", err))
+		return
+	}
+	if n > 0 {
+		e.log.LogAttrs(ctx, slog.LevelInfo, "delivery: took back the jobs an earlier run left leased", slog.Int("jobs", n))
+	}
 }
 
 // lease feeds ready until ctx is done, and returns the pages it had not handed out in full.
@@ -247,6 +282,8 @@ func (e *Engine) lease(ctx context.Context, tokens chan struct{}, ready chan<- t
 					e.finish(ctx, "dead-letter", e.cfg.Store.DeadLetter(ctx, l, reason(0, err.Error())), l)
 					continue
 				}
+				// Held until the worker is done with it (a job) or its ack (a page).
+				e.held.hold(l)
 				if l.Kind != KindPage {
 					tasks = append(tasks, t)
 					continue
@@ -255,8 +292,10 @@ func (e *Engine) lease(ctx context.Context, tokens chan struct{}, ready chan<- t
 				switch {
 				case err != nil && ctx.Err() != nil:
 					// Run is stopping: the page was not started, it is put back as it was.
+					e.held.drop(l)
 					e.release(ctx, t)
 				case err != nil:
+					e.held.drop(l)
 					e.retryJob(ctx, e.log.With(slog.String("activity", t.p.Activity)), t, err, 0, false)
 				case pg != nil:
 					open = append(open, pg)
@@ -347,9 +386,10 @@ func (e *Engine) run(ctx context.Context, t task, done *completer) {
 		e.release(ctx, t)
 		return
 	}
-	if e.cfg.Now().Add(e.cfg.RequestTimeout).After(t.l.Until) {
-		// It waited too long for a host slot: its lease may end while it runs, and another worker
-		// would send it too. A page puts it back with its ack; a job's lease is left to run out.
+	if e.lapsing(t.l) {
+		// The heartbeat could not extend its lease: it may end while the task runs, and another
+		// worker would send it too. A page puts it back with its ack; a job's lease is left to
+		// run out.
 		if t.page != nil {
 			t.page.giveBack(ctx, e, t.p.Inbox)
 		}

@@ -31,7 +31,6 @@ func TestNewRequiresFields(t *testing.T) {
 		{"inboxes", func(c *Config) { c.Inboxes = nil }, "Inboxes"},
 		{"documents", func(c *Config) { c.Documents = nil }, "Documents"},
 		{"keys", func(c *Config) { c.Keys = nil }, "Keys"},
-		{"lease shorter than request", func(c *Config) { c.LeaseTimeout, c.RequestTimeout = time.Second, time.Minute }, "LeaseTimeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

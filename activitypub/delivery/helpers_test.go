@@ -45,8 +45,14 @@ type env struct {
 // adjusts the Config first.
 func newEnv(t *testing.T, edit func(*Config)) *env {
 	t.Helper()
+	return newEnvAt(t, time.Now, edit)
+}
+
+// newEnvAt is newEnv with the store and the Engine telling the time with now.
+func newEnvAt(t *testing.T, now func() time.Time, edit func(*Config)) *env {
+	t.Helper()
 	e := &env{
-		st:   memstore.New(),
+		st:   memstore.NewWithClock(now),
 		gone: make(chan []store.Follower, 16),
 	}
 	ctx := t.Context()
@@ -66,6 +72,7 @@ func newEnv(t *testing.T, edit func(*Config)) *env {
 			LeaseTimeout:   10 * time.Second,
 			Retry:          Backoff{Base: 10 * time.Millisecond, Max: 50 * time.Millisecond, Attempts: 3},
 		},
+		Now: now,
 	}
 	if edit != nil {
 		edit(&cfg)

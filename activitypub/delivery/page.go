@@ -17,7 +17,8 @@ import (
 // as a deliver job of its own, which the page's ack enqueues. The first attempt of a fan-out's
 // delivery therefore costs the queue nothing: one page job serves PageSize inboxes.
 //
-// A crash leaves the page job leased; once its lease ends it runs again, and the delivery records
+// A crash leaves the page job leased; once its lease ends (the heartbeat no longer extends it) it
+// runs again, and the delivery records
 // (Deliveries.DeliveryStates) tell which of its deliveries were made or failed for good: only the
 // others are sent again — those in flight at the crash, and those not yet begun.
 type page struct {
@@ -132,10 +133,10 @@ func (e *Engine) ordered(ctx context.Context, p payload, inboxes, keys []string)
 	return out, nil
 }
 
-// take hands out up to n of the page's inboxes as tasks. Once a task could no longer finish
-// before the page's lease ends, it puts the rest back instead and hands out none.
+// take hands out up to n of the page's inboxes as tasks. Once the page's lease is lapsing (the
+// heartbeat could not extend it), it puts the rest back instead and hands out none.
 func (pg *page) take(ctx context.Context, e *Engine, n int) []task {
-	if e.cfg.Now().Add(e.cfg.RequestTimeout).After(pg.l.Until) {
+	if e.lapsing(pg.l) {
 		pg.stop(ctx, e) // only the lease loop hands out or takes todo
 		return nil
 	}
@@ -230,6 +231,7 @@ func (pg *page) lastLocked() bool {
 // even when Run is stopping: each delivery it ends was settled. A lost lease is logged only: the
 // page then runs again, on this instance or another, and sends only what was not settled.
 func (e *Engine) ackPage(ctx context.Context, pg *page) {
+	defer e.held.drop(pg.l)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
 	defer cancel()
 	if err := e.cfg.Store.Ack(ctx, pg.l, pg.jobs...); err != nil {

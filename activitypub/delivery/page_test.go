@@ -104,50 +104,67 @@ func TestPageKeepsOrder(t *testing.T) {
 	}
 }
 
-// TestPagePutsBack runs a page whose deliveries cannot all go out from memory: past the point where
-// a delivery could no longer finish before the page's lease ends (rather than let another instance
-// run the page again), or to a host already at its PerHost limit (rather than hold a worker slot
-// while it waits). One page ack puts them back as deliver jobs, and every inbox still gets the
-// activity once.
+// TestPagePutsBack runs a page whose deliveries cannot all go out from memory, to a host already
+// at its PerHost limit (rather than hold a worker slot while it waits). One page ack puts them back
+// as deliver jobs, and every inbox still gets the activity once.
 func TestPagePutsBack(t *testing.T) {
-	tests := []struct {
-		name    string
-		inboxes int
-		edit    func(*Config)
-	}{
-		{"lease deadline", 30, func(c *Config) {
-			// 30 deliveries of 40 ms one after another outlast the 600 ms a page may start them
-			// in, with room for a slow machine within each request's timeout.
-			c.RequestTimeout, c.LeaseTimeout = 300*time.Millisecond, 900*time.Millisecond
-			c.Workers, c.PerHost = 1, 30 // the inboxes wait for the worker, not for their host
-		}},
-		{"busy host", 6, func(c *Config) { c.Workers, c.PerHost = 4, 1 }},
+	in := newInbox(t, func(_ int, _ http.ResponseWriter, _ *http.Request) bool {
+		time.Sleep(40 * time.Millisecond)
+		return false
+	})
+	q := &pageAcks{}
+	e := newEnv(t, func(c *Config) {
+		q.Queue = c.Store
+		c.Store = withQueue(c.Store, q)
+		c.Workers, c.PerHost = 4, 1
+	})
+	wantOnePutBack(t, e, q, in, 6)
+}
+
+// TestPageLeaseLapsing runs a page whose lease the heartbeat cannot extend, on a test clock that
+// each delivery moves on by a second: once less than a beat (a third of the lease) is left, the
+// page hands out no more deliveries and puts the rest back, rather than let another instance run
+// the page again while they are under way.
+func TestPageLeaseLapsing(t *testing.T) {
+	start := time.Now().Truncate(time.Millisecond)
+	clk := &clock{begin: start, now: start}
+	in := newInbox(t, func(_ int, _ http.ResponseWriter, _ *http.Request) bool {
+		clk.advance(clk.Now().Add(time.Second))
+		return false
+	})
+	q := &pageAcks{}
+	e := newEnvAt(t, clk.Now, func(c *Config) {
+		q.Queue = noExtend{c.Store}
+		c.Store = withQueue(c.Store, q)
+		// 9 s leases, 3 s beats: the page may hand out deliveries for 6 of its 12 seconds.
+		c.LeaseTimeout = 9 * time.Second
+		c.Workers, c.PerHost = 1, 30 // the inboxes wait for the worker, not for their host
+	})
+	wantOnePutBack(t, e, q, in, 12)
+}
+
+// noExtend is a queue whose leases the heartbeat cannot extend.
+type noExtend struct{ store.Queue }
+
+func (noExtend) Extend(_ context.Context, l store.Lease, _ time.Duration) (store.Lease, error) {
+	return l, errors.New("extend: store unreachable")
+}
+
+// wantOnePutBack runs a page of n inboxes on in and checks that each gets the activity once and
+// that the page's one ack put back some of them, not all.
+func wantOnePutBack(t *testing.T, e *env, q *pageAcks, in *inbox, n int) {
+	t.Helper()
+	var inboxes []string
+	for i := range n {
+		inboxes = append(inboxes, in.url(fmt.Sprintf("/inbox/%d", i)))
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			in := newInbox(t, func(_ int, _ http.ResponseWriter, _ *http.Request) bool {
-				time.Sleep(40 * time.Millisecond)
-				return false
-			})
-			q := &pageAcks{}
-			e := newEnv(t, func(c *Config) {
-				q.Queue = c.Store
-				c.Store = withQueue(c.Store, q)
-				tt.edit(c)
-			})
-			var inboxes []string
-			for i := range tt.inboxes {
-				inboxes = append(inboxes, in.url(fmt.Sprintf("/inbox/%d", i)))
-			}
-			e.enqueuePage(t, testActivity, inboxes...)
-			e.run(t)
-			wantOnce(t, e, in, inboxes)
-			q.mu.Lock()
-			defer q.mu.Unlock()
-			if len(q.putBack) != 1 || q.putBack[0] == 0 || q.putBack[0] == len(inboxes) || q.failed != 0 {
-				t.Errorf("page acks put back %v jobs (%d failed), want one ack putting back some of the %d deliveries", q.putBack, q.failed, len(inboxes))
-			}
-		})
+	e.enqueuePage(t, testActivity, inboxes...)
+	e.run(t)
+	wantOnce(t, e, in, inboxes)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.putBack) != 1 || q.putBack[0] == 0 || q.putBack[0] == len(inboxes) || q.failed != 0 {
+		t.Errorf("page acks put back %v jobs (%d failed), want one ack putting back some of the %d deliveries", q.putBack, q.failed, len(inboxes))
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 
 	"github.com/fedsite/fedsite/activitypub"
+	"github.com/fedsite/fedsite/activitypub/delivery"
 	"github.com/fedsite/fedsite/store/sqlstore"
 
 	// The SQLite driver, which sqlstore.OpenSQLite opens.
@@ -31,6 +32,9 @@ func federate(ctx context.Context, s *site, baseURL, dbPath string, local []neti
 		BaseURL: baseURL, Store: st, Logger: log, Actors: siteActors(s, baseURL),
 		NodeName: s.cfg.Name, NodeDescription: s.cfg.Tagline, // what other servers call the site
 		InsecureAllowHTTP: local != nil, InsecureAllowAddresses: local,
+		// The one process on its SQLite file: a restart after a crash takes back at once the
+		// jobs the dead run held, rather than after their leases end.
+		Delivery: delivery.Options{SoleInstance: true},
 	}
 	if configure != nil {
 		configure(&cfg)

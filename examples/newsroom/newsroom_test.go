@@ -12,10 +12,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/fedsite/fedsite/activitypub"
 	"github.com/fedsite/fedsite/activitypub/activitypubtest"
 	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/store"
+	"github.com/fedsite/fedsite/store/sqlstore"
 )
 
 const testPassword = "correct horse battery staple"
@@ -37,6 +42,16 @@ func startApp(t *testing.T, dir, addr string) *app {
 // (see activitypubtest.Recorder).
 func startAppIn(t *testing.T, dir, addr string, rec *activitypubtest.Recorder) *app {
 	t.Helper()
+	if rec == nil {
+		return startAppWith(t, dir, addr, nil, nil)
+	}
+	return startAppWith(t, dir, addr, rec.Configure, rec.ServeSite)
+}
+
+// startAppWith runs the newsroom as startApp does, with configure, when not nil, as the last change
+// to its federation's Config, and serve, when not nil, told the handler it serves.
+func startAppWith(t *testing.T, dir, addr string, configure func(*activitypub.Config), serve func(http.Handler)) *app {
+	t.Helper()
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
@@ -46,9 +61,7 @@ func startAppIn(t *testing.T, dir, addr string, rec *activitypubtest.Recorder) *
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	o := options{addr: ln.Addr().String(), baseURL: "http://" + ln.Addr().String(), dataDir: dir, password: testPassword}
-	if rec != nil {
-		o.configure = rec.Configure
-	}
+	o.configure = configure
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -58,8 +71,8 @@ func startAppIn(t *testing.T, dir, addr string, rec *activitypubtest.Recorder) *
 		cancel()
 		t.Fatal(err)
 	}
-	if rec != nil {
-		rec.ServeSite(h)
+	if serve != nil {
+		serve(h)
 	}
 	srv := &http.Server{Handler: h}
 	done := make(chan struct{})
@@ -262,4 +275,68 @@ func TestFollowPublishRestart(t *testing.T) {
 	if err := json.Unmarshal(data, &articles); err != nil || len(articles) != 4 {
 		t.Errorf("articles after restart: %d (%v), want 4", len(articles), err)
 	}
+}
+
+// TestRestartTakesBackLeases stops the newsroom the way a SIGKILL leaves it, the jobs of an article
+// it was publishing leased and not done, and restarts it on the same SQLite file: the restart, the
+// file's one process, takes those jobs back at once and reaches the follower within
+// activitypubtest.WaitTimeout (10 s), rather than after the dead run's 20 s leases end.
+func TestRestartTakesBackLeases(t *testing.T) {
+	dir := t.TempDir()
+	var dead atomic.Bool
+	a := startAppWith(t, dir, "", func(c *activitypub.Config) {
+		c.DeliveryStore = deadAfter{Delivery: c.Store.(store.Delivery), dead: &dead}
+	}, nil)
+	remote := activitypubtest.NewRemote(t, "reader")
+	newsID := a.base + "/ap/users/news"
+	resp := remote.Post(newsID+"/inbox", map[string]any{
+		"@context": vocab.ContextActivityStreams, "id": remote.ActorID() + "/follow/1", "type": "Follow",
+		"actor": remote.ActorID(), "object": newsID,
+	})
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("Follow: status %d", resp.StatusCode)
+	}
+	remote.WaitFor("Accept")
+	dead.Store(true)
+	a.publish(t, a.editor(t), "Ferry timetable changes", "The ferry runs every hour from Monday.")
+	st, err := sqlstore.OpenSQLite(t.Context(), filepath.Join(dir, "fedsite.db"), sqlstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(activitypubtest.WaitTimeout); ; time.Sleep(10 * time.Millisecond) {
+		d, err := st.Depth(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Leased > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no job leased after publishing: depth %+v", d)
+		}
+	}
+	st.Close()
+	a.stop()
+	if n := len(remote.Deliveries()); n != 1 {
+		t.Fatalf("the remote got %d deliveries before the restart, want the Accept only", n)
+	}
+	startApp(t, dir, a.addr)
+	if create := remote.WaitFor("Create"); create.Signer != newsID {
+		t.Errorf("Create signed by %s", create.Signer)
+	}
+}
+
+// deadAfter is a delivery store that, once dead is set, leases jobs and hands none to the engine:
+// they stay leased and undone, as the jobs of a process killed mid-work.
+type deadAfter struct {
+	store.Delivery
+	dead *atomic.Bool
+}
+
+func (d deadAfter) Lease(ctx context.Context, max int, visibility time.Duration) ([]store.Lease, error) {
+	ls, err := d.Delivery.Lease(ctx, max, visibility)
+	if d.dead.Load() {
+		return nil, err
+	}
+	return ls, err
 }

@@ -22,6 +22,7 @@ func compareDeliveryKeys(a, b deliveryKey) int {
 }
 
 type deliveries struct {
+	now      func() time.Time
 	mu       sync.Mutex
 	byObject map[string]map[deliveryKey]store.DeliveryRecord
 	objectOf map[deliveryKey]string
@@ -40,16 +41,21 @@ func (s *Store) RecordDelivery(ctx context.Context, records ...store.DeliveryRec
 	return nil
 }
 
-// putLocked stores records; d.mu is held.
+// putLocked stores records, none over a record further on; d.mu is held.
 func (d *deliveries) putLocked(records []store.DeliveryRecord) {
-	now := time.Now()
+	now := d.now()
 	for _, r := range records {
 		if r.UpdatedAt.IsZero() {
 			r.UpdatedAt = now
 		}
 		k := deliveryKey{r.ActivityID, r.Inbox}
-		if old, ok := d.objectOf[k]; ok && old != r.ObjectID {
-			delete(d.byObject[old], k)
+		if old, ok := d.objectOf[k]; ok {
+			if d.byObject[old][k].State.Rank() > r.State.Rank() {
+				continue
+			}
+			if old != r.ObjectID {
+				delete(d.byObject[old], k)
+			}
 		}
 		m := d.byObject[r.ObjectID]
 		if m == nil {

@@ -55,8 +55,15 @@ type Store struct {
 	social     *social
 }
 
-// New returns an empty Store.
+// New returns an empty Store that tells the time with time.Now.
 func New() *Store {
+	return NewWithClock(time.Now)
+}
+
+// NewWithClock returns an empty Store whose queue and delivery records tell the time with now:
+// lease ends, due times and the default UpdatedAt. Tests pass a fake clock to drive leases and
+// retries without sleeping.
+func NewWithClock(now func() time.Time) *Store {
 	return &Store{
 		actors:    make(map[string]*actorFollowers),
 		followIDs: make(map[string]followerKey),
@@ -69,10 +76,10 @@ func New() *Store {
 		keys:      make(map[followerKey]store.KeyPair),
 		blocks:    make(map[string]*blockEntry),
 
-		q:          newQueue(),
+		q:          newQueue(now),
 		hosts:      &hosts{m: make(map[string]store.HostState)},
 		social:     newSocial(),
-		deliveries: &deliveries{byObject: make(map[string]map[deliveryKey]store.DeliveryRecord), objectOf: make(map[deliveryKey]string)},
+		deliveries: &deliveries{now: now, byObject: make(map[string]map[deliveryKey]store.DeliveryRecord), objectOf: make(map[deliveryKey]string)},
 	}
 }
 

@@ -12,13 +12,17 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// Compile-time proof that Store is a queue.
-var _ store.Queue = (*Store)(nil)
+// Compile-time proof that Store is a queue that can release its leases.
+var (
+	_ store.Queue         = (*Store)(nil)
+	_ store.LeaseReleaser = (*Store)(nil)
+)
 
 // queue is the job state of a Store, guarded by its own lock so workers do not contend with the
 // follower and object maps.
 type queue struct {
-	mu sync.Mutex
+	now func() time.Time
+	mu  sync.Mutex
 	// jobs holds the unfinished (queued or leased) jobs by ID.
 	jobs map[string]*memJob
 	// order holds the unfinished jobs in enqueue order, plus finished ones not yet compacted away.
@@ -39,8 +43,8 @@ type memJob struct {
 	done  bool
 }
 
-func newQueue() *queue {
-	return &queue{jobs: make(map[string]*memJob), heads: make(map[string][]*memJob)}
+func newQueue(now func() time.Time) *queue {
+	return &queue{now: now, jobs: make(map[string]*memJob), heads: make(map[string][]*memJob)}
 }
 
 // Enqueue adds jobs, all or nothing; an ID in use by an unfinished job is [store.ErrConflict].
@@ -63,7 +67,7 @@ func (q *queue) enqueueLocked(freed string, jobs []store.Job) error {
 	if err := q.checkIDs(freed, jobs); err != nil {
 		return err
 	}
-	now := time.Now()
+	now := q.now()
 	for _, j := range jobs {
 		if j.ID == "" {
 			j.ID = newID()
@@ -91,7 +95,7 @@ func (s *Store) Lease(ctx context.Context, max int, visibility time.Duration) ([
 	q := s.q
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	now := time.Now()
+	now := q.now()
 	until := now.Add(visibility)
 	var out []store.Lease
 	for q.skip < len(q.order) && q.order[q.skip].done {
@@ -141,6 +145,26 @@ func (q *queue) finish(m *memJob) {
 		q.order = slices.DeleteFunc(q.order, func(x *memJob) bool { return x.done })
 		q.finished, q.skip = 0, 0
 	}
+}
+
+// Extend keeps a current lease for visibility from now.
+func (s *Store) Extend(ctx context.Context, l store.Lease, visibility time.Duration) (store.Lease, error) {
+	if err := check(ctx, "extend"); err != nil {
+		return l, err
+	}
+	if visibility <= 0 {
+		return l, fmt.Errorf("memstore: extend: visibility %v must be positive", visibility)
+	}
+	q := s.q
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	m, err := q.current(l)
+	if err != nil {
+		return l, fmt.Errorf("memstore: extend: %w", err)
+	}
+	m.until = q.now().Add(visibility)
+	l.Until = m.until
+	return l, nil
 }
 
 // Ack finishes a leased job and enqueues next, atomically.
@@ -243,6 +267,25 @@ func (s *Store) DeadLetter(ctx context.Context, l store.Lease, reason string) er
 	return nil
 }
 
+// ReleaseLeases implements [store.LeaseReleaser]: every lease not yet ended ends now.
+func (s *Store) ReleaseLeases(ctx context.Context) (int, error) {
+	if err := check(ctx, "release leases"); err != nil {
+		return 0, err
+	}
+	q := s.q
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := q.now()
+	n := 0
+	for _, m := range q.jobs {
+		if m.until.After(now) {
+			m.until = time.Time{}
+			n++
+		}
+	}
+	return n, nil
+}
+
 // Depth counts the jobs by state. A job whose lease ran out counts as ready.
 func (s *Store) Depth(ctx context.Context) (store.QueueDepth, error) {
 	if err := check(ctx, "depth"); err != nil {
@@ -251,7 +294,7 @@ func (s *Store) Depth(ctx context.Context) (store.QueueDepth, error) {
 	q := s.q
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	now := time.Now()
+	now := q.now()
 	d := store.QueueDepth{Dead: q.dead}
 	for _, m := range q.order[q.skip:] {
 		switch {

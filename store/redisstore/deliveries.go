@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -25,18 +24,27 @@ func (s *Store) kDeliveryRecords(obj string) string { return s.p + "dr:" + obj }
 func (s *Store) kDeliveryObjects() string           { return s.p + "dlo" }
 
 // recordDeliveryLua: KEYS record index (activity and inbox to object); ARGV key prefix, then
-// member, object id and record JSON for each record. A record filed under another object moves.
+// member, object id, rank of the state ([store.DeliveryState.Rank]) and record JSON for each
+// record. A record further on than the new one stays; one filed under another object moves.
 const recordDeliveryLua = `
-for i = 2, #ARGV, 3 do
-  local member, obj, rec = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+local ranks = {queued = 1, retrying = 2, delivered = 3, failed = 3}
+for i = 2, #ARGV, 4 do
+  local member, obj, rank, rec = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3]
   local old = redis.call('HGET', KEYS[1], member)
-  if old and old ~= obj then
-    redis.call('ZREM', ARGV[1] .. 'dl:' .. old, member)
-    redis.call('HDEL', ARGV[1] .. 'dr:' .. old, member)
+  local keep = false
+  if old then
+    local prev = cjson.decode(redis.call('HGET', ARGV[1] .. 'dr:' .. old, member) or '{}')
+    keep = (ranks[prev.s] or 0) > rank
   end
-  redis.call('ZADD', ARGV[1] .. 'dl:' .. obj, 0, member)
-  redis.call('HSET', ARGV[1] .. 'dr:' .. obj, member, rec)
-  redis.call('HSET', KEYS[1], member, obj)
+  if not keep then
+    if old and old ~= obj then
+      redis.call('ZREM', ARGV[1] .. 'dl:' .. old, member)
+      redis.call('HDEL', ARGV[1] .. 'dr:' .. old, member)
+    end
+    redis.call('ZADD', ARGV[1] .. 'dl:' .. obj, 0, member)
+    redis.call('HSET', ARGV[1] .. 'dr:' .. obj, member, rec)
+    redis.call('HSET', KEYS[1], member, obj)
+  end
 end
 return 1
 `
@@ -74,8 +82,8 @@ func (s *Store) RecordDelivery(ctx context.Context, records ...store.DeliveryRec
 // recordArgs encodes records as the arguments of the recordDelivery script; a zero UpdatedAt
 // becomes the current time.
 func (s *Store) recordArgs(records []store.DeliveryRecord) ([]any, error) {
-	now := time.Now()
-	args := make([]any, 0, 1+3*len(records))
+	now := s.now()
+	args := make([]any, 0, 1+4*len(records))
 	args = append(args, s.p)
 	for _, r := range records {
 		if strings.ContainsRune(r.ActivityID, 0) {
@@ -88,7 +96,7 @@ func (s *Store) recordArgs(records []store.DeliveryRecord) ([]any, error) {
 		if err != nil {
 			return nil, err
 		}
-		args = append(args, r.ActivityID+"\x00"+r.Inbox, r.ObjectID, rec)
+		args = append(args, r.ActivityID+"\x00"+r.Inbox, r.ObjectID, r.State.Rank(), rec)
 	}
 	return args, nil
 }

@@ -14,8 +14,11 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// Compile-time proof that Store is a queue.
-var _ store.Queue = (*Store)(nil)
+// Compile-time proof that Store is a queue that can release its leases.
+var (
+	_ store.Queue         = (*Store)(nil)
+	_ store.LeaseReleaser = (*Store)(nil)
+)
 
 // queueGroup is the consumer group every Store reads the stream with, so that all instances share
 // the work.
@@ -23,7 +26,7 @@ const queueGroup = "workers"
 
 // queueScripts are the queue's Lua scripts; each is the common preamble plus a body.
 type queueScripts struct {
-	enqueue, lease, ack, retry, deadLetter, depth *redis.Script
+	enqueue, lease, extend, release, ack, retry, deadLetter, depth *redis.Script
 }
 
 func newQueueScripts() queueScripts {
@@ -31,6 +34,8 @@ func newQueueScripts() queueScripts {
 	return queueScripts{
 		enqueue:    s(enqueueLua),
 		lease:      s(leaseLua),
+		extend:     s(extendLua),
+		release:    s(releaseLua),
 		ack:        s(ackLua),
 		retry:      s(retryLua),
 		deadLetter: s(deadLetterLua),
@@ -186,6 +191,28 @@ end
 return out
 `
 
+// extendLua: ARGV[4] id, ARGV[5] token, ARGV[6] new lease end (ms). Returns "lost" or "ok".
+const extendLua = `
+local id = ARGV[4]
+if not current(id, ARGV[5]) then
+  return 'lost'
+end
+redis.call('HSET', Q .. 'j:' .. id, 'u', ARGV[6])
+redis.call('ZADD', Q .. 'leased', ARGV[6], id)
+return 'ok'
+`
+
+// releaseLua ends every lease that has not ended: its job's score in leased becomes 0, so the
+// next Lease claims it. Returns how many.
+const releaseLua = `
+local ids = redis.call('ZRANGEBYSCORE', Q .. 'leased', '(' .. now, '+inf')
+for _, id in ipairs(ids) do
+  redis.call('ZADD', Q .. 'leased', 0, id)
+  redis.call('HSET', Q .. 'j:' .. id, 'u', '0')
+end
+return #ids
+`
+
 // ackLua: ARGV[4] id, ARGV[5] token, ARGV[6] enqueue time (ns), ARGV[7] count, then the next jobs.
 // Returns "lost", "conflict:<id>" or "ok"; nothing changes unless "ok".
 const ackLua = `
@@ -283,7 +310,7 @@ func (s *Store) Enqueue(ctx context.Context, jobs ...store.Job) error {
 	if err := begin(ctx, op); err != nil {
 		return err
 	}
-	now := time.Now()
+	now := s.now()
 	args, err := jobArgs(append(s.queueArgs(now), now.UnixNano(), len(jobs)), jobs)
 	if err != nil {
 		return wrap(op, err)
@@ -309,7 +336,7 @@ func (s *Store) Lease(ctx context.Context, max int, visibility time.Duration) ([
 	if max < 1 || visibility <= 0 {
 		return nil, fmt.Errorf("redisstore: %s: max %d and visibility %v must be positive", op, max, visibility)
 	}
-	now := time.Now()
+	now := s.now()
 	until := now.Add(visibility)
 	args := append(s.queueArgs(now), until.UnixMilli(), max, s.consumer, rand.Text()+":")
 	res, err := s.qsc.lease.Run(ctx, s.c, []string{s.qp + "stream"}, args...).Slice()
@@ -367,6 +394,27 @@ func finishResult(op, id, res string, err error) error {
 	return fmt.Errorf("redisstore: %s %s: unexpected script reply %q", op, id, res)
 }
 
+// Extend moves the lease end of a current lease, in its job hash and the leased set, in one
+// script.
+func (s *Store) Extend(ctx context.Context, l store.Lease, visibility time.Duration) (store.Lease, error) {
+	const op = "extend"
+	if err := begin(ctx, op); err != nil {
+		return l, err
+	}
+	if visibility <= 0 {
+		return l, fmt.Errorf("redisstore: %s: visibility %v must be positive", op, visibility)
+	}
+	now := s.now()
+	until := now.Add(visibility)
+	args := append(s.queueArgs(now), l.ID, l.Token, until.UnixMilli())
+	res, err := s.qsc.extend.Run(ctx, s.c, []string{s.qp + "stream"}, args...).Text()
+	if err := finishResult(op, l.ID, res, err); err != nil {
+		return l, err
+	}
+	l.Until = until
+	return l, nil
+}
+
 // Ack finishes a leased job (XACK and XDEL of its entry), admits the next job of its ordering
 // key and enqueues next, in one script.
 func (s *Store) Ack(ctx context.Context, l store.Lease, next ...store.Job) error {
@@ -374,7 +422,7 @@ func (s *Store) Ack(ctx context.Context, l store.Lease, next ...store.Job) error
 	if err := begin(ctx, op); err != nil {
 		return err
 	}
-	now := time.Now()
+	now := s.now()
 	args, err := jobArgs(append(s.queueArgs(now), l.ID, l.Token, now.UnixNano(), len(next)), next)
 	if err != nil {
 		return wrap(op, err)
@@ -398,7 +446,7 @@ func (s *Store) AckBatch(ctx context.Context, leases []store.Lease, records ...s
 			return fmt.Errorf("redisstore: %s: %w", op, err)
 		}
 	}
-	now := time.Now()
+	now := s.now()
 	// One script call per entry: the records first (when there are any), then an ack per lease.
 	calls := make([]func(redis.Scripter) *redis.Cmd, 0, 1+len(leases))
 	if recArgs != nil {
@@ -479,7 +527,7 @@ func (s *Store) Retry(ctx context.Context, l store.Lease, at time.Time, reason s
 	if !at.IsZero() {
 		atm = at.UnixMilli()
 	}
-	args := append(s.queueArgs(time.Now()), l.ID, l.Token, fmtTime(at), atm, reason)
+	args := append(s.queueArgs(s.now()), l.ID, l.Token, fmtTime(at), atm, reason)
 	res, err := s.qsc.retry.Run(ctx, s.c, []string{s.qp + "stream"}, args...).Text()
 	return finishResult(op, l.ID, res, err)
 }
@@ -490,9 +538,22 @@ func (s *Store) DeadLetter(ctx context.Context, l store.Lease, reason string) er
 	if err := begin(ctx, op); err != nil {
 		return err
 	}
-	args := append(s.queueArgs(time.Now()), l.ID, l.Token, reason)
+	args := append(s.queueArgs(s.now()), l.ID, l.Token, reason)
 	res, err := s.qsc.deadLetter.Run(ctx, s.c, []string{s.qp + "stream"}, args...).Text()
 	return finishResult(op, l.ID, res, err)
+}
+
+// ReleaseLeases implements [store.LeaseReleaser] in one script over the leased set.
+func (s *Store) ReleaseLeases(ctx context.Context) (int, error) {
+	const op = "release leases"
+	if err := begin(ctx, op); err != nil {
+		return 0, err
+	}
+	n, err := s.qsc.release.Run(ctx, s.c, []string{s.qp + "stream"}, s.queueArgs(s.now())...).Int()
+	if err != nil {
+		return 0, wrap(op, err)
+	}
+	return n, nil
 }
 
 // Depth counts the jobs by state from XLEN and the sizes of the queue's sorted sets.
@@ -502,7 +563,7 @@ func (s *Store) Depth(ctx context.Context) (store.QueueDepth, error) {
 	if err := begin(ctx, op); err != nil {
 		return d, err
 	}
-	v, err := s.qsc.depth.Run(ctx, s.c, []string{s.qp + "stream"}, s.queueArgs(time.Now())...).Int64Slice()
+	v, err := s.qsc.depth.Run(ctx, s.c, []string{s.qp + "stream"}, s.queueArgs(s.now())...).Int64Slice()
 	if err != nil {
 		return d, wrap(op, err)
 	}

@@ -40,9 +40,14 @@ type Config struct {
 	// sites sharing a Redis can keep their queues apart or share one. default: Prefix + "queue:".
 	QueuePrefix string
 	// Consumer is this Store's consumer name in the queue's consumer group. Instances sharing the
-	// queue need distinct names; one that restarts under its old name takes back its pending
-	// entries at once. default: a random name per Store.
+	// queue need distinct names. Jobs are taken back from a consumer by their lease end, not by
+	// name: a process restarting alone takes its predecessor's back with ReleaseLeases.
+	// default: a random name per Store.
 	Consumer string
+	// Now tells the time to the queue and the delivery records: lease ends, due times and the
+	// default UpdatedAt. Tests set a fake clock to drive leases without sleeping.
+	// default: time.Now.
+	Now func() time.Time
 }
 
 // Store is a [store.Store] over Redis. Make one with [New]; it is safe for concurrent use.
@@ -52,6 +57,7 @@ type Store struct {
 	maxLen int64
 	log    *slog.Logger
 	sc     scripts
+	now    func() time.Time
 
 	qp       string
 	consumer string
@@ -79,7 +85,11 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Consumer == "" {
 		cfg.Consumer = "c-" + rand.Text()
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	return &Store{
+		now:      cfg.Now,
 		qp:       cfg.QueuePrefix,
 		consumer: cfg.Consumer,
 		qsc:      newQueueScripts(),

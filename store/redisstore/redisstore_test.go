@@ -49,10 +49,16 @@ func testClient(tb testing.TB) *redis.Client {
 // parallel test runs never see each other's data.
 func newStore(tb testing.TB, c *redis.Client) *redisstore.Store {
 	tb.Helper()
+	return newStoreAt(tb, c, nil)
+}
+
+// newStoreAt is newStore with a store whose queue and delivery records tell the time with now.
+func newStoreAt(tb testing.TB, c *redis.Client, now func() time.Time) *redisstore.Store {
+	tb.Helper()
 	var b [8]byte
 	rand.Read(b[:])
 	prefix := "fedsitetest:" + hex.EncodeToString(b[:]) + ":"
-	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix})
+	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix, Now: now})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -85,9 +91,8 @@ func deletePrefix(tb testing.TB, c *redis.Client, prefix string) {
 
 func TestConformance(t *testing.T) {
 	c := testClient(t)
-	open := func(t *testing.T) *redisstore.Store { return newStore(t, c) }
-	storetest.Run(t, open)
-	storetest.RunDelivery(t, open)
+	storetest.Run(t, func(t *testing.T) *redisstore.Store { return newStore(t, c) })
+	storetest.RunDelivery(t, func(t *testing.T, now func() time.Time) *redisstore.Store { return newStoreAt(t, c, now) })
 }
 
 func TestNew(t *testing.T) {

@@ -53,6 +53,10 @@ type Config struct {
 	Schema string
 	// Logger receives debug messages about migrations and housekeeping. Default (nil): discard.
 	Logger *slog.Logger
+	// Now tells the time to the queue and the delivery records: lease ends, due times and the
+	// default UpdatedAt. Tests set a fake clock to drive leases without sleeping. Default (nil):
+	// time.Now.
+	Now func() time.Time
 }
 
 // Store keeps federation state in a SQL database. It implements [store.Store] and is safe for
@@ -66,6 +70,7 @@ type Store struct {
 	dialect Dialect
 	schema  string
 	log     *slog.Logger
+	now     func() time.Time
 	q       queries
 	qq      queueQueries
 	qs      queueStmts
@@ -296,9 +301,14 @@ func open(ctx context.Context, cfg Config, extra []migration) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
 	s := &Store{
 		db:      cfg.DB,
 		rdb:     cfg.DB,
+		now:     now,
 		dialect: d,
 		schema:  schema,
 		log:     log.With(slog.String("component", "sqlstore"), slog.String("dialect", d.String())),

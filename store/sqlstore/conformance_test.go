@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"testing"
+	"time"
 
 	"github.com/fedsite/fedsite/store/storetest"
 )
@@ -11,9 +12,8 @@ import (
 func TestConformance(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
-			open := func(t *testing.T) *Store { return b.open(t) }
-			storetest.Run(t, open)
-			storetest.RunDelivery(t, open)
+			storetest.Run(t, func(t *testing.T) *Store { return b.open(t) })
+			storetest.RunDelivery(t, func(t *testing.T, now func() time.Time) *Store { return b.openAt(t, now) })
 		})
 	}
 }

@@ -47,7 +47,7 @@ type deliveryRow struct {
 // recordDeliveries upserts records in tx, or on the pool when tx is nil; a zero UpdatedAt becomes
 // the current time. Postgres writes them with one statement, SQLite with one or two per record.
 func (s *Store) recordDeliveries(ctx context.Context, tx *sql.Tx, records []store.DeliveryRecord) error {
-	now := time.Now()
+	now := s.now()
 	if s.dialect == Postgres {
 		return s.recordDeliveriesAtOnce(ctx, tx, records, now)
 	}
@@ -79,7 +79,8 @@ func (s *Store) recordDeliveries(ctx context.Context, tx *sql.Tx, records []stor
 
 // recordDeliveriesAtOnce upserts records on Postgres with one statement, which takes them as a
 // JSON array. The statement cannot update a row twice, so of the records of one activity and
-// inbox only the last is sent; the others keep their order.
+// inbox only the one that would stand last is sent (the last of those furthest on); the others
+// keep their order.
 func (s *Store) recordDeliveriesAtOnce(ctx context.Context, tx *sql.Tx, records []store.DeliveryRecord, now time.Time) error {
 	if len(records) == 0 {
 		return nil
@@ -87,7 +88,10 @@ func (s *Store) recordDeliveriesAtOnce(ctx context.Context, tx *sql.Tx, records 
 	type pair struct{ activity, inbox string }
 	last := make(map[pair]int, len(records))
 	for i, r := range records {
-		last[pair{r.ActivityID, r.Inbox}] = i
+		k := pair{r.ActivityID, r.Inbox}
+		if j, ok := last[k]; !ok || r.State.Rank() >= records[j].State.Rank() {
+			last[k] = i
+		}
 	}
 	rows := make([]deliveryRow, 0, len(last))
 	for i, r := range records {

@@ -20,11 +20,15 @@ const postgresEnv = "FEDSITE_TEST_POSTGRES_URL"
 // backend opens a fresh, isolated store of one dialect for a test or benchmark.
 type backend struct {
 	name string
-	open func(tb testing.TB) *Store
+	// openAt opens one whose queue and delivery records tell the time with now (nil: time.Now).
+	openAt func(tb testing.TB, now func() time.Time) *Store
 }
 
+// open opens a fresh store that tells the time with time.Now.
+func (b backend) open(tb testing.TB) *Store { return b.openAt(tb, nil) }
+
 func backends() []backend {
-	return []backend{{"SQLite", newSQLite}, {"Postgres", newPostgres}}
+	return []backend{{"SQLite", newSQLiteAt}, {"Postgres", newPostgresAt}}
 }
 
 // atVersion returns a store on a new database or schema of backend b migrated to version only,
@@ -56,9 +60,11 @@ func atVersion(t *testing.T, b backend, version int) *Store {
 }
 
 // newSQLite opens a store on a new database file in the test's temp dir.
-func newSQLite(tb testing.TB) *Store {
+func newSQLite(tb testing.TB) *Store { return newSQLiteAt(tb, nil) }
+
+func newSQLiteAt(tb testing.TB, now func() time.Time) *Store {
 	tb.Helper()
-	s, err := OpenSQLite(context.Background(), filepath.Join(tb.TempDir(), "fedsite.db"), Config{})
+	s, err := OpenSQLite(context.Background(), filepath.Join(tb.TempDir(), "fedsite.db"), Config{Now: now})
 	if err != nil {
 		tb.Fatalf("OpenSQLite: %v", err)
 	}
@@ -95,7 +101,9 @@ func newSchemaName() string {
 }
 
 // newPostgres opens a store in a schema of its own, dropped when the test ends.
-func newPostgres(tb testing.TB) *Store {
+func newPostgres(tb testing.TB) *Store { return newPostgresAt(tb, nil) }
+
+func newPostgresAt(tb testing.TB, now func() time.Time) *Store {
 	tb.Helper()
 	db := postgresDB(tb)
 	schema := newSchemaName()
@@ -104,7 +112,7 @@ func newPostgres(tb testing.TB) *Store {
 			tb.Errorf("drop schema %s: %v", schema, err)
 		}
 	})
-	s, err := Open(context.Background(), Config{DB: db, Schema: schema})
+	s, err := Open(context.Background(), Config{DB: db, Schema: schema, Now: now})
 	if err != nil {
 		tb.Fatalf("Open(postgres, schema %s): %v", schema, err)
 	}

@@ -13,12 +13,15 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// Compile-time proof that Store is a queue.
-var _ store.Queue = (*Store)(nil)
+// Compile-time proof that Store is a queue that can release its leases.
+var (
+	_ store.Queue         = (*Store)(nil)
+	_ store.LeaseReleaser = (*Store)(nil)
+)
 
 // queueQueries are the statements of the queue, host state and delivery status.
 type queueQueries struct {
-	insertJob, lease, ackJob, retryJob, deadJob, insertDead, depth, unfinishedKeys string
+	insertJob, lease, ackJob, extendJob, releaseLeases, retryJob, deadJob, insertDead, depth, unfinishedKeys string
 
 	hostStates, hostFailed, openHost, hostSucceeded string
 
@@ -35,10 +38,14 @@ type queueQueries struct {
 const jobCols = `seq, id, kind, ordering_key, payload, not_before, attempts, last_error, enqueued_at, leased_until, token`
 const deliveryCols = `object_id, activity_id, inbox, host, state, attempts, last_error, updated_at`
 
-// deliveryUpsert replaces the record of the same activity and inbox.
+// deliveryUpsert replaces the record of the same activity and inbox unless that one is further on.
 const deliveryUpsert = `ON CONFLICT (activity_id, inbox) DO UPDATE SET object_id = excluded.object_id,
 	host = excluded.host, state = excluded.state, attempts = excluded.attempts,
-	last_error = excluded.last_error, updated_at = excluded.updated_at`
+	last_error = excluded.last_error, updated_at = excluded.updated_at
+	WHERE (CASE excluded.state` + rankCases + ` >= (CASE deliveries.state` + rankCases
+
+// rankCases ends a CASE on a state that gives its [store.DeliveryState.Rank].
+const rankCases = ` WHEN 'queued' THEN 1 WHEN 'retrying' THEN 2 WHEN 'delivered' THEN 3 WHEN 'failed' THEN 3 ELSE 0 END)`
 
 func newQueueQueries(d Dialect, schema string) queueQueries {
 	r := func(q string) string { return rewrite(d, schema, q) }
@@ -82,7 +89,10 @@ func newQueueQueries(d Dialect, schema string) queueQueries {
 					SELECT 1 FROM {jobs} o WHERE o.ordering_key = j.ordering_key AND o.seq < j.seq))
 				ORDER BY j.seq LIMIT $4` + lock + `)
 			RETURNING ` + jobCols),
-		ackJob: r(`DELETE FROM {jobs} WHERE id = $1 AND token = $2 AND token <> ''`),
+		ackJob:    r(`DELETE FROM {jobs} WHERE id = $1 AND token = $2 AND token <> ''`),
+		extendJob: r(`UPDATE {jobs} SET leased_until = $3 WHERE id = $1 AND token = $2 AND token <> ''`),
+		// The token stays: a released lease is current until its job is leased again.
+		releaseLeases: r(`UPDATE {jobs} SET leased_until = 0 WHERE leased_until > $1`),
 		retryJob: r(`UPDATE {jobs} SET attempts = attempts + 1, not_before = $3, last_error = $4,
 			leased_until = 0, token = '' WHERE id = $1 AND token = $2 AND token <> ''`),
 		deadJob: r(`DELETE FROM {jobs} WHERE id = $1 AND token = $2 AND token <> ''
@@ -114,7 +124,8 @@ func newQueueQueries(d Dialect, schema string) queueQueries {
 		// A record whose object stays the same is updated in place: the upsert's SET names the
 		// indexed object_id, and SQLite then rewrites the index entry even when it is unchanged.
 		updateDelivery: r(`UPDATE {deliveries} SET host = $4, state = $5, attempts = $6, last_error = $7,
-			updated_at = $8 WHERE activity_id = $2 AND inbox = $3 AND object_id = $1`),
+			updated_at = $8 WHERE activity_id = $2 AND inbox = $3 AND object_id = $1
+			AND (CASE state` + rankCases + ` <= (CASE $5` + rankCases),
 		recordDelivery: r(`INSERT INTO {deliveries} (` + deliveryCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 			` + deliveryUpsert),
 		recordDeliveries: recordDeliveries,
@@ -148,7 +159,7 @@ func queryJSON(ctx context.Context, st *sql.Stmt, v any, args ...any) (*sql.Rows
 // rather than at every call. In a transaction they are bound with [sql.Tx.StmtContext], which
 // reuses the connection's prepared statement.
 type queueStmts struct {
-	insertJob, lease, ackJob, retryJob, deadJob, insertDead, depth, unfinishedKeys *sql.Stmt
+	insertJob, lease, ackJob, extendJob, retryJob, deadJob, insertDead, depth, unfinishedKeys *sql.Stmt
 
 	hostStates, hostFailed, openHost, hostSucceeded *sql.Stmt
 
@@ -170,7 +181,7 @@ func (s *Store) prepareQueue(ctx context.Context) error {
 	}
 	q := s.qq
 	list := []preparing{
-		{&s.qs.insertJob, q.insertJob}, {&s.qs.lease, q.lease}, {&s.qs.ackJob, q.ackJob},
+		{&s.qs.insertJob, q.insertJob}, {&s.qs.lease, q.lease}, {&s.qs.ackJob, q.ackJob}, {&s.qs.extendJob, q.extendJob},
 		{&s.qs.retryJob, q.retryJob}, {&s.qs.deadJob, q.deadJob}, {&s.qs.insertDead, q.insertDead},
 		{&s.qs.depth, q.depth}, {&s.qs.unfinishedKeys, q.unfinishedKeys},
 		{&s.qs.hostStates, q.hostStates}, {&s.qs.hostFailed, q.hostFailed}, {&s.qs.openHost, q.openHost},
@@ -216,7 +227,7 @@ func (s *Store) Enqueue(ctx context.Context, jobs ...store.Job) error {
 }
 
 func (s *Store) insertJobs(ctx context.Context, tx *sql.Tx, jobs []store.Job) error {
-	now := time.Now().UnixNano()
+	now := s.now().UnixNano()
 	st := tx.StmtContext(ctx, s.qs.insertJob)
 	for _, j := range jobs {
 		if j.ID == "" {
@@ -244,7 +255,7 @@ func (s *Store) Lease(ctx context.Context, max int, visibility time.Duration) ([
 	var seqs []int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		out, seqs = out[:0], seqs[:0]
-		now := time.Now()
+		now := s.now()
 		until := now.Add(visibility)
 		rows, err := tx.StmtContext(ctx, s.qs.lease).QueryContext(ctx, now.UnixNano(), until.UnixNano(), rand.Text()+":", max)
 		if err != nil {
@@ -278,6 +289,23 @@ func (s *Store) Lease(ctx context.Context, max int, visibility time.Duration) ([
 		sorted[i] = out[j]
 	}
 	return sorted, nil
+}
+
+// Extend implements [store.Queue] with one UPDATE of the job's row, matched by id and token.
+func (s *Store) Extend(ctx context.Context, l store.Lease, visibility time.Duration) (store.Lease, error) {
+	const op = "extend"
+	if err := s.check(op); err != nil {
+		return l, err
+	}
+	if visibility <= 0 {
+		return l, fmt.Errorf("sqlstore: %s: visibility %v must be positive", op, visibility)
+	}
+	until := s.now().Add(visibility)
+	if err := affectOne(s.qs.extendJob.ExecContext(ctx, l.ID, l.Token, until.UnixNano())); err != nil {
+		return l, wrap(op+" "+l.ID, err)
+	}
+	l.Until = fromNanos(until.UnixNano())
+	return l, nil
 }
 
 // Ack implements [store.Queue]: the job's row is deleted and next inserted in one transaction.
@@ -450,10 +478,24 @@ func (s *Store) DeadLetter(ctx context.Context, l store.Lease, reason string) er
 			return store.ErrLeaseLost
 		}
 		_, err = tx.StmtContext(ctx, s.qs.insertDead).ExecContext(ctx, j.ID, j.Kind, j.OrderingKey, nonNil(j.Payload), j.Attempts,
-			reason, enq, time.Now().UnixNano())
+			reason, enq, s.now().UnixNano())
 		return err
 	})
 	return wrap(op+" "+l.ID, err)
+}
+
+// ReleaseLeases implements [store.LeaseReleaser] with one UPDATE of the rows still leased.
+func (s *Store) ReleaseLeases(ctx context.Context) (int, error) {
+	const op = "release leases"
+	if err := s.check(op); err != nil {
+		return 0, err
+	}
+	res, err := s.db.ExecContext(ctx, s.qq.releaseLeases, s.now().UnixNano())
+	if err != nil {
+		return 0, wrap(op, err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), wrap(op, err)
 }
 
 // Depth implements [store.Queue] with one scan of the jobs table; a job whose lease ran out
@@ -464,7 +506,7 @@ func (s *Store) Depth(ctx context.Context) (store.QueueDepth, error) {
 	if err := s.check(op); err != nil {
 		return d, err
 	}
-	err := s.qs.depth.QueryRowContext(ctx, time.Now().UnixNano()).Scan(&d.Ready, &d.Delayed, &d.Leased, &d.Dead)
+	err := s.qs.depth.QueryRowContext(ctx, s.now().UnixNano()).Scan(&d.Ready, &d.Delayed, &d.Leased, &d.Dead)
 	return d, wrap(op, err)
 }
 

@@ -25,6 +25,7 @@ var hostTests = []deliveryTest{
 var deliveryTests = []deliveryTest{
 	{"RecordAndPage", testDeliveriesPage},
 	{"RecordReplaces", testDeliveryReplace},
+	{"RecordNeverMovesBack", testDeliveryForwardOnly},
 	{"RecordBatch", testDeliveryBatch},
 	{"RecordBatchUnusualBytes", testDeliveryBatchBytes},
 	{"BadCursor", testDeliveriesBadCursor},
@@ -56,7 +57,7 @@ func hostState(c context.Context, h store.Hosts, host string) (store.HostState, 
 	return sts[0], nil
 }
 
-func testHostStates(t *testing.T, s store.Delivery) {
+func testHostStates(t *testing.T, s store.Delivery, _ *clock) {
 	h := hostsOf(t, s)
 	_, err := h.HostFailed(ctx(t), "down.example", base)
 	must(t, "HostFailed", err)
@@ -88,7 +89,7 @@ func testHostStates(t *testing.T, s store.Delivery) {
 	}
 }
 
-func testHostUnknown(t *testing.T, s store.Delivery) {
+func testHostUnknown(t *testing.T, s store.Delivery, _ *clock) {
 	h := hostsOf(t, s)
 	got, err := hostState(ctx(t), h, "never.example")
 	must(t, "HostState", err)
@@ -98,7 +99,7 @@ func testHostUnknown(t *testing.T, s store.Delivery) {
 	must(t, "HostSucceeded(unknown)", h.HostSucceeded(ctx(t), "never.example"))
 }
 
-func testHostFailed(t *testing.T, s store.Delivery) {
+func testHostFailed(t *testing.T, s store.Delivery, _ *clock) {
 	h := hostsOf(t, s)
 	const host = "down.example"
 	var st store.HostState
@@ -135,7 +136,7 @@ func testHostFailed(t *testing.T, s store.Delivery) {
 	}
 }
 
-func testHostFailedConcurrent(t *testing.T, s store.Delivery) {
+func testHostFailedConcurrent(t *testing.T, s store.Delivery, _ *clock) {
 	h := hostsOf(t, s)
 	const n = 20
 	var wg sync.WaitGroup
@@ -157,7 +158,7 @@ func testHostFailedConcurrent(t *testing.T, s store.Delivery) {
 	}
 }
 
-func testHostsCancelled(t *testing.T, s store.Delivery) {
+func testHostsCancelled(t *testing.T, s store.Delivery, _ *clock) {
 	h := hostsOf(t, s)
 	c, cancel := context.WithCancel(ctx(t))
 	cancel()
@@ -213,7 +214,7 @@ func allDeliveries(t *testing.T, d store.Deliveries, object string, limit int) [
 	return nil
 }
 
-func testDeliveriesPage(t *testing.T, s store.Delivery) {
+func testDeliveriesPage(t *testing.T, s store.Delivery, _ *clock) {
 	d := deliveriesOf(t, s)
 	const obj, obj2 = "https://news.example/articles/1", "https://news.example/articles/2"
 	const create, update = "https://news.example/activities/1-create", "https://news.example/activities/1-update"
@@ -253,7 +254,7 @@ func testDeliveriesPage(t *testing.T, s store.Delivery) {
 	}
 }
 
-func testDeliveryReplace(t *testing.T, s store.Delivery) {
+func testDeliveryReplace(t *testing.T, s store.Delivery, _ *clock) {
 	d := deliveriesOf(t, s)
 	const obj, act, inbox = "https://news.example/articles/1", "https://news.example/activities/1", "https://a.example/inbox"
 	r := record(obj, act, inbox, store.DeliveryQueued, 0)
@@ -273,7 +274,7 @@ func testDeliveryReplace(t *testing.T, s store.Delivery) {
 	}
 }
 
-func testDeliveryBatch(t *testing.T, s store.Delivery) {
+func testDeliveryBatch(t *testing.T, s store.Delivery, _ *clock) {
 	d := deliveriesOf(t, s)
 	const obj, obj2 = "https://news.example/articles/1", "https://news.example/articles/2"
 	const act = "https://news.example/activities/1"
@@ -316,7 +317,7 @@ func testDeliveryBatch(t *testing.T, s store.Delivery) {
 // testDeliveryBatchBytes writes in one call records whose every text holds bytes that JSON and
 // SQL quote, control characters and non-ASCII letters, one pair twice, and reads each field back
 // as written: an adapter that sends a batch encoded must decode every field as it was.
-func testDeliveryBatchBytes(t *testing.T, s store.Delivery) {
+func testDeliveryBatchBytes(t *testing.T, s store.Delivery, _ *clock) {
 	d := deliveriesOf(t, s)
 	const obj = `https://news.example/articles/"1"\ü`
 	// quoted is odd as JSON writes it inside a string, recorded as is, so a store that encodes or
@@ -358,7 +359,7 @@ func wantRecords(t *testing.T, n int, got, want []store.DeliveryRecord) {
 	}
 }
 
-func testDeliveriesBadCursor(t *testing.T, s store.Delivery) {
+func testDeliveriesBadCursor(t *testing.T, s store.Delivery, _ *clock) {
 	d := deliveriesOf(t, s)
 	for _, c := range []string{"not a cursor!", "%%%", "\x00"} {
 		_, err := d.DeliveriesPage(ctx(t), "https://news.example/articles/1", c, 10)
@@ -366,7 +367,7 @@ func testDeliveriesBadCursor(t *testing.T, s store.Delivery) {
 	}
 }
 
-func testDeliveriesCancelled(t *testing.T, s store.Delivery) {
+func testDeliveriesCancelled(t *testing.T, s store.Delivery, _ *clock) {
 	d := deliveriesOf(t, s)
 	c, cancel := context.WithCancel(ctx(t))
 	cancel()
@@ -398,7 +399,7 @@ func wantStates(t *testing.T, step string, d store.Deliveries, object, activity 
 	}
 }
 
-func testDeliveryStates(t *testing.T, s store.Delivery) {
+func testDeliveryStates(t *testing.T, s store.Delivery, _ *clock) {
 	d := deliveriesOf(t, s)
 	const obj, obj2 = "https://news.example/articles/1", "https://news.example/articles/2"
 	const act, act2 = "https://news.example/activities/1", "https://news.example/activities/2"
@@ -437,17 +438,66 @@ func testDeliveryStates(t *testing.T, s store.Delivery) {
 	}
 
 	// A record replaced reports its new state; one moved to another object is found under it only.
-	replaced := record(obj, act, a, store.DeliveryRetrying, 7)
+	replaced := record(obj, act, a, store.DeliveryFailed, 7)
 	moved := record(obj2, act, b, store.DeliveryDelivered, 8)
 	must(t, "RecordDelivery(replace)", d.RecordDelivery(ctx(t), replaced, moved))
 	wantStates(t, "after replacing", d, obj, act, []string{a, b},
-		[]store.DeliveryState{store.DeliveryRetrying, none})
+		[]store.DeliveryState{store.DeliveryFailed, none})
 	wantStates(t, "of the moved record", d, obj2, act, []string{a, b},
 		[]store.DeliveryState{none, store.DeliveryDelivered})
 }
 
+// testDeliveryForwardOnly writes every pair of states, one after the other and both in one call,
+// and checks that a record moves only forward: queued, retrying, then delivered or failed.
+func testDeliveryForwardOnly(t *testing.T, s store.Delivery, _ *clock) {
+	d := store.Deliveries(s)
+	const obj, obj2, act = "https://news.example/articles/1", "https://news.example/articles/2", "https://news.example/activities/1"
+	states := []store.DeliveryState{store.DeliveryQueued, store.DeliveryRetrying, store.DeliveryDelivered, store.DeliveryFailed}
+	var n int
+	for _, first := range states {
+		for _, then := range states {
+			want := then
+			if first.Rank() > then.Rank() {
+				want = first
+			}
+			for _, together := range []bool{false, true} {
+				n++
+				name := fmt.Sprintf("%s then %s (one call: %v)", first, then, together)
+				inbox := fmt.Sprintf("https://h.example/inbox/%d", n)
+				r1, r2 := record(obj, act, inbox, first, 1), record(obj, act, inbox, then, 2)
+				if together {
+					must(t, "RecordDelivery("+name+")", d.RecordDelivery(ctx(t), r1, r2))
+				} else {
+					must(t, "RecordDelivery("+name+", first)", d.RecordDelivery(ctx(t), r1))
+					must(t, "RecordDelivery("+name+", then)", d.RecordDelivery(ctx(t), r2))
+				}
+				wantStates(t, name, d, obj, act, []string{inbox}, []store.DeliveryState{want})
+				got := allDeliveries(t, d, obj, 1000)
+				i := slices.IndexFunc(got, func(r store.DeliveryRecord) bool { return r.Inbox == inbox })
+				kept := r2
+				if want != then {
+					kept = r1
+				}
+				switch {
+				case i < 0:
+					t.Errorf("%s: no record listed", name)
+				case !sameRecord(got[i], kept):
+					t.Errorf("%s: record = %+v, want %+v, whole", name, got[i], kept)
+				}
+			}
+		}
+	}
+	// A late "queued" record under another object neither hides nor moves a delivered one.
+	done := record(obj, act, "https://h.example/inbox/moved", store.DeliveryDelivered, 3)
+	must(t, "RecordDelivery(delivered)", d.RecordDelivery(ctx(t), done))
+	late := record(obj2, act, done.Inbox, store.DeliveryQueued, 4)
+	must(t, "RecordDelivery(late queued, other object)", d.RecordDelivery(ctx(t), late))
+	wantStates(t, "late queued, other object", d, obj, act, []string{done.Inbox}, []store.DeliveryState{store.DeliveryDelivered})
+	wantStates(t, "late queued, under the other object", d, obj2, act, []string{done.Inbox}, []store.DeliveryState{""})
+}
+
 // testDeliveryStatesPage asks for the states of a fan-out page of 500 inboxes in one call.
-func testDeliveryStatesPage(t *testing.T, s store.Delivery) {
+func testDeliveryStatesPage(t *testing.T, s store.Delivery, _ *clock) {
 	d := deliveriesOf(t, s)
 	const obj, act = "https://news.example/articles/page", "https://news.example/activities/page"
 	const n = 500

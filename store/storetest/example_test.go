@@ -2,6 +2,7 @@ package storetest_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/memstore"
@@ -15,17 +16,21 @@ func ExampleRun() {
 	// In the adapter's _test.go file:
 	_ = func(t *testing.T) { // func TestConformance(t *testing.T)
 		storetest.Run(t, func(t *testing.T) *memstore.Store { return memstore.New() })
-		storetest.RunDelivery(t, func(t *testing.T) *memstore.Store { return memstore.New() })
+		// The delivery suite drives lease ends and retry times with a fake clock: the factory
+		// builds the store to tell the time with now.
+		storetest.RunDelivery(t, func(t *testing.T, now func() time.Time) *memstore.Store {
+			return memstore.NewWithClock(now)
+		})
 	}
 }
 
 func TestRunMemstore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) *memstore.Store { return memstore.New() })
-	storetest.RunDelivery(t, func(t *testing.T) *memstore.Store { return memstore.New() })
+	storetest.RunDelivery(t, func(t *testing.T, now func() time.Time) *memstore.Store { return memstore.NewWithClock(now) })
 }
 
 // siteOnly and deliveryOnly offer the required contracts of one aggregate and nothing else: no
-// counters, no audit log, no batch acks.
+// counters, no audit log, no batch acks, no releasing of leases.
 type (
 	siteOnly     struct{ store.Site }
 	deliveryOnly struct{ store.Delivery }
@@ -36,5 +41,7 @@ type (
 // and a delivery backend is proven on its own.
 func TestRunRequiredOnly(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) siteOnly { return siteOnly{memstore.New()} })
-	storetest.RunDelivery(t, func(t *testing.T) deliveryOnly { return deliveryOnly{memstore.New()} })
+	storetest.RunDelivery(t, func(t *testing.T, now func() time.Time) deliveryOnly {
+		return deliveryOnly{memstore.NewWithClock(now)}
+	})
 }

@@ -21,6 +21,9 @@ var queueTests = []deliveryTest{
 	{"EnqueueConflict", testEnqueueConflict},
 	{"VisibilityExpiryReleases", testVisibilityExpiry},
 	{"LateAckBeforeRelease", testLateAck},
+	{"ExtendKeepsLease", testExtend},
+	{"ExtendLostLease", testExtendLost},
+	{"ReleaseLeases", testReleaseLeases},
 	{"AckWithNextIsAtomic", testAckWithNext},
 	{"RetryDelaysAndCounts", testRetry},
 	{"NotBeforeRespected", testNotBefore},
@@ -77,13 +80,13 @@ func wantDepth(t *testing.T, step string, q store.Queue, want store.QueueDepth) 
 	}
 }
 
-func testEnqueueLeaseAck(t *testing.T, s store.Delivery) {
+func testEnqueueLeaseAck(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	named := job("deliver", "", 1)
 	named.ID = "job-named"
 	jobs := []store.Job{named, job("deliver", "k", 2), job("fanout", "", 3), {Kind: "empty"}}
 	must(t, "Enqueue", q.Enqueue(ctx(t), jobs...))
-	start := time.Now()
+	start := clk.Now()
 	ls := lease(t, q, 10, time.Minute)
 	wantPayloads(t, "first lease", ls, jobs...)
 	ids := map[string]bool{}
@@ -102,8 +105,8 @@ func testEnqueueLeaseAck(t *testing.T, s store.Delivery) {
 		if l.Token == "" {
 			t.Errorf("lease %d has no token", i)
 		}
-		if d := l.Until.Sub(start); d < 59*time.Second || d > 61*time.Second+time.Since(start) {
-			t.Errorf("lease %d: Until is %v after the call, want about a minute", i, d)
+		if d := l.Until.Sub(start); d != time.Minute {
+			t.Errorf("lease %d: Until is %v after the call, want a minute", i, d)
 		}
 	}
 	if ls[0].ID != named.ID {
@@ -118,7 +121,7 @@ func testEnqueueLeaseAck(t *testing.T, s store.Delivery) {
 	}
 	wantDepth(t, "all acked", q, store.QueueDepth{})
 	wantErr(t, "Ack(again)", q.Ack(ctx(t), ls[0]), store.ErrLeaseLost)
-	wantErr(t, "Retry(acked)", q.Retry(ctx(t), ls[1], time.Now(), "x"), store.ErrLeaseLost)
+	wantErr(t, "Retry(acked)", q.Retry(ctx(t), ls[1], clk.Now(), "x"), store.ErrLeaseLost)
 	wantErr(t, "DeadLetter(acked)", q.DeadLetter(ctx(t), ls[2], "x"), store.ErrLeaseLost)
 	forged := store.Lease{Job: store.Job{ID: "never-enqueued"}, Token: "t"}
 	wantErr(t, "Ack(unknown)", q.Ack(ctx(t), forged), store.ErrLeaseLost)
@@ -127,7 +130,7 @@ func testEnqueueLeaseAck(t *testing.T, s store.Delivery) {
 	wantPayloads(t, "lease of the reused ID", lease(t, q, 10, time.Minute), named)
 }
 
-func testLeaseMax(t *testing.T, s store.Delivery) {
+func testLeaseMax(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	var jobs []store.Job
 	for i := range 5 {
@@ -141,7 +144,7 @@ func testLeaseMax(t *testing.T, s store.Delivery) {
 	wantPayloads(t, "lease 4", lease(t, q, 2, time.Minute))
 }
 
-func testLeaseArguments(t *testing.T, s store.Delivery) {
+func testLeaseArguments(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	must(t, "Enqueue", q.Enqueue(ctx(t), job("deliver", "", 1)))
 	for _, c := range []struct {
@@ -155,7 +158,7 @@ func testLeaseArguments(t *testing.T, s store.Delivery) {
 	wantDepth(t, "after refused leases", q, store.QueueDepth{Ready: 1})
 }
 
-func testEnqueueConflict(t *testing.T, s store.Delivery) {
+func testEnqueueConflict(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	a := job("deliver", "", 1)
 	a.ID = "job-a"
@@ -170,14 +173,14 @@ func testEnqueueConflict(t *testing.T, s store.Delivery) {
 	wantErr(t, "Enqueue(leased ID)", q.Enqueue(ctx(t), a), store.ErrConflict)
 }
 
-func testVisibilityExpiry(t *testing.T, s store.Delivery) {
+func testVisibilityExpiry(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	j := job("deliver", "", 1)
 	must(t, "Enqueue", q.Enqueue(ctx(t), j))
 	first := lease(t, q, 1, msec(200))
 	wantPayloads(t, "first lease", first, j)
 	wantPayloads(t, "lease within the visibility", lease(t, q, 1, msec(200)))
-	time.Sleep(msec(350))
+	clk.Advance(msec(350))
 	wantDepth(t, "after the visibility", q, store.QueueDepth{Ready: 1})
 	second := lease(t, q, 1, time.Minute)
 	wantPayloads(t, "lease after the visibility", second, j)
@@ -189,25 +192,116 @@ func testVisibilityExpiry(t *testing.T, s store.Delivery) {
 			second[0].ID, second[0].Token, second[0].Attempts, first[0].ID)
 	}
 	wantErr(t, "Ack(old lease)", q.Ack(ctx(t), first[0]), store.ErrLeaseLost)
-	wantErr(t, "Retry(old lease)", q.Retry(ctx(t), first[0], time.Now(), "x"), store.ErrLeaseLost)
+	wantErr(t, "Retry(old lease)", q.Retry(ctx(t), first[0], clk.Now(), "x"), store.ErrLeaseLost)
 	wantErr(t, "DeadLetter(old lease)", q.DeadLetter(ctx(t), first[0], "x"), store.ErrLeaseLost)
 	wantDepth(t, "re-leased", q, store.QueueDepth{Leased: 1})
 	must(t, "Ack(new lease)", q.Ack(ctx(t), second[0]))
 	wantDepth(t, "acked", q, store.QueueDepth{})
 }
 
-func testLateAck(t *testing.T, s store.Delivery) {
+func testLateAck(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	must(t, "Enqueue", q.Enqueue(ctx(t), job("deliver", "", 1)))
 	ls := lease(t, q, 1, msec(100))
-	time.Sleep(msec(200))
+	clk.Advance(msec(200))
 	if len(ls) == 1 {
 		must(t, "Ack after the visibility, nobody leased it since", q.Ack(ctx(t), ls[0]))
 	}
 	wantPayloads(t, "lease after the ack", lease(t, q, 1, time.Minute))
 }
 
-func testAckWithNext(t *testing.T, s store.Delivery) {
+func testExtend(t *testing.T, s store.Delivery, clk *clock) {
+	q := queueOf(t, s)
+	j := job("deliver", "", 1)
+	must(t, "Enqueue", q.Enqueue(ctx(t), j))
+	ls := lease(t, q, 1, 30*time.Second)
+	if len(ls) != 1 {
+		t.Fatalf("lease = %d jobs, want 1", len(ls))
+	}
+	// Two heartbeats, each before the lease ends, carry it well past its first end.
+	held := ls[0]
+	for beat := range 2 {
+		clk.Advance(20 * time.Second)
+		ext, err := q.Extend(ctx(t), held, 30*time.Second)
+		must(t, fmt.Sprintf("Extend(beat %d)", beat), err)
+		if ext.ID != held.ID || ext.Token != held.Token || !ext.Until.Equal(clk.Now().Add(30*time.Second)) {
+			t.Errorf("beat %d: Extend = id %s token %s until %v; want id %s, token %s, until %v",
+				beat, ext.ID, ext.Token, ext.Until, held.ID, held.Token, clk.Now().Add(30*time.Second))
+		}
+		held = ext
+	}
+	clk.Advance(20 * time.Second) // 60 s after the lease, 20 s after the last beat
+	wantPayloads(t, "lease by another worker while the lease is extended", lease(t, q, 10, time.Minute))
+	wantDepth(t, "extended", q, store.QueueDepth{Leased: 1})
+	must(t, "Ack(first lease value, same token)", q.Ack(ctx(t), ls[0]))
+	wantDepth(t, "acked", q, store.QueueDepth{})
+	_, err := q.Extend(ctx(t), held, time.Minute)
+	wantErr(t, "Extend(acked)", err, store.ErrLeaseLost)
+}
+
+func testExtendLost(t *testing.T, s store.Delivery, clk *clock) {
+	q := queueOf(t, s)
+	must(t, "Enqueue", q.Enqueue(ctx(t), job("deliver", "", 1), job("deliver", "", 2)))
+	ls := lease(t, q, 2, 10*time.Second)
+	if len(ls) != 2 {
+		t.Fatalf("lease = %d jobs, want 2", len(ls))
+	}
+	if _, err := q.Extend(ctx(t), ls[0], 0); err == nil || errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("Extend(visibility 0) = %v, want an argument error", err)
+	}
+	clk.Advance(11 * time.Second)
+	// A lease that ran out and that nobody took since is still current.
+	late, err := q.Extend(ctx(t), ls[1], 10*time.Second)
+	must(t, "Extend(ran out, not taken)", err)
+	again := lease(t, q, 10, time.Minute)
+	if len(again) != 1 || again[0].ID != ls[0].ID {
+		t.Fatalf("lease after the first lease ran out = %q, want only the job not extended", payloads(again))
+	}
+	_, err = q.Extend(ctx(t), ls[0], time.Minute)
+	wantErr(t, "Extend(taken by another)", err, store.ErrLeaseLost)
+	must(t, "Ack(the new holder)", q.Ack(ctx(t), again[0]))
+	must(t, "Retry(extended)", q.Retry(ctx(t), late, clk.Now(), "x"))
+	_, err = q.Extend(ctx(t), late, time.Minute)
+	wantErr(t, "Extend(retried)", err, store.ErrLeaseLost)
+	wantDepth(t, "after the retry", q, store.QueueDepth{Ready: 1})
+}
+
+func testReleaseLeases(t *testing.T, s store.Delivery, clk *clock) {
+	r, ok := s.(store.LeaseReleaser)
+	if !ok {
+		t.Skip("the store is no store.LeaseReleaser")
+	}
+	q := queueOf(t, s)
+	jobs := []store.Job{job("deliver", "", 1), job("deliver", "k", 2), job("deliver", "", 3)}
+	must(t, "Enqueue", q.Enqueue(ctx(t), jobs...))
+	ls := lease(t, q, 2, time.Hour)
+	if len(ls) != 2 {
+		t.Fatalf("lease = %d jobs, want 2", len(ls))
+	}
+	ended := lease(t, q, 1, time.Second)
+	clk.Advance(2 * time.Second)
+	n, err := r.ReleaseLeases(ctx(t))
+	must(t, "ReleaseLeases", err)
+	if n != 2 {
+		t.Errorf("ReleaseLeases = %d, want the 2 leases not ended", n)
+	}
+	wantDepth(t, "released", q, store.QueueDepth{Ready: 3})
+	// Released but not leased again: still current.
+	ext, err := q.Extend(ctx(t), ls[1], time.Hour)
+	must(t, "Extend(released, not taken)", err)
+	must(t, "Ack(released, not taken)", q.Ack(ctx(t), ext))
+	again := lease(t, q, 10, time.Hour)
+	wantPayloads(t, "lease after the release", again, jobs[0], jobs[2])
+	wantErr(t, "Ack(released, taken again)", q.Ack(ctx(t), ls[0]), store.ErrLeaseLost)
+	wantErr(t, "Ack(ended, taken again)", q.Ack(ctx(t), ended[0]), store.ErrLeaseLost)
+	n, err = r.ReleaseLeases(ctx(t))
+	must(t, "ReleaseLeases(again)", err)
+	if n != 2 {
+		t.Errorf("ReleaseLeases(again) = %d, want 2", n)
+	}
+}
+
+func testAckWithNext(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	fan := job("fanout", "", 0)
 	other := job("deliver", "", 9)
@@ -229,7 +323,7 @@ func testAckWithNext(t *testing.T, s store.Delivery) {
 	wantPayloads(t, "lease after the ack", lease(t, q, 10, time.Minute), other, n1, n2)
 }
 
-func testRetry(t *testing.T, s store.Delivery) {
+func testRetry(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	j := job("deliver", "", 1)
 	must(t, "Enqueue", q.Enqueue(ctx(t), j))
@@ -237,13 +331,13 @@ func testRetry(t *testing.T, s store.Delivery) {
 	if len(ls) != 1 {
 		t.Fatalf("lease = %d jobs, want 1", len(ls))
 	}
-	at := time.Now().Add(msec(400)).Truncate(time.Millisecond)
+	at := clk.Now().Add(msec(400)).Truncate(time.Millisecond)
 	must(t, "Retry", q.Retry(ctx(t), ls[0], at, "503 from the inbox"))
 	wantErr(t, "Ack(retried lease)", q.Ack(ctx(t), ls[0]), store.ErrLeaseLost)
 	wantErr(t, "Retry(retried lease)", q.Retry(ctx(t), ls[0], at, "x"), store.ErrLeaseLost)
 	wantDepth(t, "retry pending", q, store.QueueDepth{Delayed: 1})
 	wantPayloads(t, "lease before the retry time", lease(t, q, 1, time.Minute))
-	time.Sleep(time.Until(at) + msec(50))
+	clk.Advance(at.Sub(clk.Now()) + msec(50))
 	again := lease(t, q, 1, time.Minute)
 	wantPayloads(t, "lease after the retry time", again, j)
 	if len(again) != 1 {
@@ -253,26 +347,26 @@ func testRetry(t *testing.T, s store.Delivery) {
 		t.Errorf("retried job: Attempts %d, LastError %q, NotBefore %v; want 1, the reason, %v",
 			again[0].Attempts, again[0].LastError, again[0].NotBefore, at)
 	}
-	must(t, "Retry(now)", q.Retry(ctx(t), again[0], time.Now(), "timeout"))
+	must(t, "Retry(now)", q.Retry(ctx(t), again[0], clk.Now(), "timeout"))
 	third := lease(t, q, 1, time.Minute)
 	if len(third) != 1 || third[0].Attempts != 2 || third[0].LastError != "timeout" {
 		t.Errorf("second retry leased %+v, want the job with Attempts 2", third)
 	}
 }
 
-func testNotBefore(t *testing.T, s store.Delivery) {
+func testNotBefore(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	later := job("deliver", "", 1)
-	later.NotBefore = time.Now().Add(msec(300))
+	later.NotBefore = clk.Now().Add(msec(300))
 	now := job("deliver", "", 2)
 	must(t, "Enqueue", q.Enqueue(ctx(t), later, now))
 	wantDepth(t, "before NotBefore", q, store.QueueDepth{Ready: 1, Delayed: 1})
 	wantPayloads(t, "lease before NotBefore", lease(t, q, 10, time.Minute), now)
-	time.Sleep(time.Until(later.NotBefore) + msec(50))
+	clk.Advance(later.NotBefore.Sub(clk.Now()) + msec(50))
 	wantPayloads(t, "lease after NotBefore", lease(t, q, 10, time.Minute), later)
 }
 
-func testDeadLetter(t *testing.T, s store.Delivery) {
+func testDeadLetter(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	j := job("deliver", "", 1)
 	must(t, "Enqueue", q.Enqueue(ctx(t), j))
@@ -283,12 +377,12 @@ func testDeadLetter(t *testing.T, s store.Delivery) {
 	must(t, "DeadLetter", q.DeadLetter(ctx(t), ls[0], "410 Gone"))
 	wantErr(t, "Ack(dead)", q.Ack(ctx(t), ls[0]), store.ErrLeaseLost)
 	wantErr(t, "DeadLetter(again)", q.DeadLetter(ctx(t), ls[0], "x"), store.ErrLeaseLost)
-	time.Sleep(msec(200))
+	clk.Advance(msec(200))
 	wantPayloads(t, "lease after dead-lettering", lease(t, q, 10, time.Minute))
 	wantDepth(t, "dead", q, store.QueueDepth{Dead: 1})
 }
 
-func testOrderingKeys(t *testing.T, s store.Delivery) {
+func testOrderingKeys(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	create := job("deliver", "obj1 h1", 1)
 	del := job("deliver", "obj1 h1", 2)
@@ -304,9 +398,9 @@ func testOrderingKeys(t *testing.T, s store.Delivery) {
 	must(t, "Ack(other)", q.Ack(ctx(t), first[1]))
 	must(t, "Ack(free)", q.Ack(ctx(t), first[2]))
 	wantPayloads(t, "lease while A is leased", lease(t, q, 10, time.Minute))
-	must(t, "Retry(A)", q.Retry(ctx(t), first[0], time.Now().Add(msec(300)), "500"))
+	must(t, "Retry(A)", q.Retry(ctx(t), first[0], clk.Now().Add(msec(300)), "500"))
 	wantPayloads(t, "lease while A waits for its retry", lease(t, q, 10, time.Minute))
-	time.Sleep(msec(350))
+	clk.Advance(msec(350))
 	again := lease(t, q, 10, time.Minute)
 	wantPayloads(t, "lease after A's retry time: A again, not B", again, create)
 	if len(again) != 1 {
@@ -316,7 +410,7 @@ func testOrderingKeys(t *testing.T, s store.Delivery) {
 	wantPayloads(t, "lease after A is acked", lease(t, q, 10, time.Minute), del)
 }
 
-func testOrderingDeadLetter(t *testing.T, s store.Delivery) {
+func testOrderingDeadLetter(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	a, b := job("deliver", "k", 1), job("deliver", "k", 2)
 	must(t, "Enqueue", q.Enqueue(ctx(t), a))
@@ -327,7 +421,7 @@ func testOrderingDeadLetter(t *testing.T, s store.Delivery) {
 	}
 	// A job enqueued behind a leased head waits, also after the head's lease expires.
 	must(t, "Enqueue(B)", q.Enqueue(ctx(t), b))
-	time.Sleep(msec(250))
+	clk.Advance(msec(250))
 	re := lease(t, q, 10, time.Minute)
 	wantPayloads(t, "lease after the head's visibility", re, a)
 	if len(re) != 1 {
@@ -337,7 +431,7 @@ func testOrderingDeadLetter(t *testing.T, s store.Delivery) {
 	wantPayloads(t, "lease after A is dead", lease(t, q, 10, time.Minute), b)
 }
 
-func testConcurrentLeasers(t *testing.T, s store.Delivery) {
+func testConcurrentLeasers(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	const n, workers = 300, 8
 	var jobs []store.Job
@@ -396,11 +490,11 @@ func testConcurrentLeasers(t *testing.T, s store.Delivery) {
 	wantDepth(t, "after the workers", q, store.QueueDepth{})
 }
 
-func testDepth(t *testing.T, s store.Delivery) {
+func testDepth(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	wantDepth(t, "empty", q, store.QueueDepth{})
 	delayed := job("deliver", "", 3)
-	delayed.NotBefore = time.Now().Add(time.Hour)
+	delayed.NotBefore = clk.Now().Add(time.Hour)
 	waiting := job("deliver", "k", 5)
 	must(t, "Enqueue", q.Enqueue(ctx(t), job("deliver", "", 1), job("deliver", "k", 2), delayed, job("deliver", "", 4), waiting))
 	wantDepth(t, "enqueued", q, store.QueueDepth{Ready: 4, Delayed: 1})
@@ -410,11 +504,11 @@ func testDepth(t *testing.T, s store.Delivery) {
 		t.FailNow()
 	}
 	must(t, "DeadLetter", q.DeadLetter(ctx(t), ls[0], "bad"))
-	must(t, "Retry", q.Retry(ctx(t), ls[1], time.Now().Add(time.Hour), "later"))
+	must(t, "Retry", q.Retry(ctx(t), ls[1], clk.Now().Add(time.Hour), "later"))
 	wantDepth(t, "one dead, one retrying", q, store.QueueDepth{Ready: 2, Delayed: 2, Dead: 1})
 }
 
-func testQueueCancelled(t *testing.T, s store.Delivery) {
+func testQueueCancelled(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	must(t, "Enqueue", q.Enqueue(ctx(t), job("deliver", "", 1)))
 	ls := lease(t, q, 1, time.Minute)
@@ -430,7 +524,7 @@ func testQueueCancelled(t *testing.T, s store.Delivery) {
 		{"Enqueue", func() error { return q.Enqueue(c, job("deliver", "", 2)) }},
 		{"Lease", func() error { _, err := q.Lease(c, 1, time.Minute); return err }},
 		{"Ack", func() error { return q.Ack(c, ls[0]) }},
-		{"Retry", func() error { return q.Retry(c, ls[0], time.Now(), "x") }},
+		{"Retry", func() error { return q.Retry(c, ls[0], clk.Now(), "x") }},
 		{"DeadLetter", func() error { return q.DeadLetter(c, ls[0], "x") }},
 		{"Depth", func() error { _, err := q.Depth(c); return err }},
 		{"UnfinishedKeys", func() error { _, err := q.UnfinishedKeys(c, "k"); return err }},
@@ -447,7 +541,7 @@ func testQueueCancelled(t *testing.T, s store.Delivery) {
 
 // testAckBatch checks the optional [store.BatchAcker]: current leases are acked, lost ones reported
 // without failing the others, and an ordering key's next job is freed.
-func testAckBatch(t *testing.T, s store.Delivery) {
+func testAckBatch(t *testing.T, s store.Delivery, clk *clock) {
 	ba, ok := s.(store.BatchAcker)
 	if !ok {
 		t.Skip("the store does not implement store.BatchAcker (optional)")
@@ -491,7 +585,7 @@ func testAckBatch(t *testing.T, s store.Delivery) {
 // records only, current leases among lost ones (acked before, or leased again since), a lease
 // listed twice, and a call under a cancelled context, which writes nothing. Each lost lease is
 // reported once, by its job's ID; the others and every record are written.
-func testAckBatchShapes(t *testing.T, s store.Delivery) {
+func testAckBatchShapes(t *testing.T, s store.Delivery, clk *clock) {
 	ba, ok := s.(store.BatchAcker)
 	if !ok {
 		t.Skip("the store does not implement store.BatchAcker (optional)")
@@ -527,7 +621,7 @@ func testAckBatchShapes(t *testing.T, s store.Delivery) {
 		}, 3, false},
 		{"current, acked before and leased again", func(t *testing.T) (batch, lost, held []store.Lease) {
 			old := leaseNew(t, 2, msec(150))
-			time.Sleep(msec(300))
+			clk.Advance(msec(300))
 			again := lease(t, q, 2, time.Minute)
 			ids := func(ls []store.Lease) []string {
 				out := make([]string, len(ls))
@@ -633,7 +727,7 @@ func countIs(err, target error) int {
 
 // testUnfinishedKeys puts jobs of distinct ordering keys in every state and asks which keys have
 // an unfinished job.
-func testUnfinishedKeys(t *testing.T, s store.Delivery) {
+func testUnfinishedKeys(t *testing.T, s store.Delivery, clk *clock) {
 	q := queueOf(t, s)
 	// odd holds the bytes JSON and SQL quote, for adapters that pass keys as text.
 	const odd = `obj "1" \ h1 ü ✓`
@@ -649,9 +743,9 @@ func testUnfinishedKeys(t *testing.T, s store.Delivery) {
 	must(t, "Ack", q.Ack(ctx(t), ls[1]))
 	must(t, "Ack(head of two)", q.Ack(ctx(t), ls[2]))
 	must(t, "DeadLetter", q.DeadLetter(ctx(t), ls[3], "410 Gone"))
-	must(t, "Retry", q.Retry(ctx(t), ls[4], time.Now().Add(time.Hour), "503"))
+	must(t, "Retry", q.Retry(ctx(t), ls[4], clk.Now().Add(time.Hour), "503"))
 	delayed := job("deliver", "delayed", 7)
-	delayed.NotBefore = time.Now().Add(time.Hour)
+	delayed.NotBefore = clk.Now().Add(time.Hour)
 	must(t, "Enqueue(queued)", q.Enqueue(ctx(t), job("deliver", "queued", 8), delayed, job("deliver", odd, 9),
 		job("deliver", "", 10)))
 

@@ -15,7 +15,7 @@ import (
 // when all subtests have run. A store that is also a [store.Delivery] runs [RunDelivery] as well.
 func Run[S store.Site](t *testing.T, newStore func(t *testing.T) S) {
 	t.Helper()
-	run(t, newStore, []group[store.Site]{
+	run(t, []group[siteCheck]{
 		{"Followers", followerTests},
 		{"Objects", objectTests},
 		{"Outbox", outboxTests},
@@ -27,56 +27,70 @@ func Run[S store.Site](t *testing.T, newStore func(t *testing.T) S) {
 		{"FollowRequests", followRequestTests},
 		{"Blocks", blockTests},
 		{"Context", contextTests},
+	}, func(t *testing.T, check siteCheck) {
+		check(t, fresh(t, newStore(t)))
 	})
 }
 
 // RunDelivery checks every contract of [store.Delivery] (the queue, the delivery records and the
 // host states) against the stores newStore makes, one fresh store per subtest, and the optional
-// [store.BatchAcker] when a store implements it. A backend that keeps only delivery state, beside
-// a site's own database, is proven by RunDelivery alone.
-func RunDelivery[D store.Delivery](t *testing.T, newStore func(t *testing.T) D) {
+// [store.BatchAcker] and [store.LeaseReleaser] when a store implements them. A backend that keeps
+// only delivery state, beside a site's own database, is proven by RunDelivery alone.
+//
+// newStore must build the store to tell the time with now: the suite drives lease ends, retry
+// times and NotBefore with a fake clock rather than by sleeping.
+func RunDelivery[D store.Delivery](t *testing.T, newStore func(t *testing.T, now func() time.Time) D) {
 	t.Helper()
-	run(t, newStore, []group[store.Delivery]{
+	run(t, []group[deliveryCheck]{
 		{"Queue", queueTests},
 		{"Hosts", hostTests},
 		{"Deliveries", deliveryTests},
+	}, func(t *testing.T, check deliveryCheck) {
+		clk := newClock()
+		check(t, fresh(t, newStore(t, clk.Now)), clk)
 	})
 }
 
-// group is the tests of one contract, each run on a store of type S.
-type group[S any] struct {
+// group is the rules of one contract, each a check of type F.
+type group[F any] struct {
 	name  string
-	tests []testOf[S]
+	rules []rule[F]
 }
 
-// testOf is one rule of a contract, checked on a fresh store of type S.
-type testOf[S any] struct {
-	name string
-	run  func(t *testing.T, s S)
+// rule is one rule of a contract and the check that proves it.
+type rule[F any] struct {
+	name  string
+	check F
 }
 
-// test is a rule of the site-state contracts, deliveryTest one of the delivery contracts.
+// siteCheck checks a rule of the site-state contracts on a fresh store; deliveryCheck checks one
+// of the delivery contracts on a fresh store and the fake clock the store tells the time with.
 type (
-	test         = testOf[store.Site]
-	deliveryTest = testOf[store.Delivery]
+	siteCheck     = func(t *testing.T, s store.Site)
+	deliveryCheck = func(t *testing.T, s store.Delivery, clk *clock)
+	test          = rule[siteCheck]
+	deliveryTest  = rule[deliveryCheck]
 )
 
-// run runs each group's tests as subtests named group/test, each on a fresh store.
-func run[S any, C any](t *testing.T, newStore func(t *testing.T) C, groups []group[S]) {
+// run runs each group's rules as subtests named group/rule, each through do.
+func run[F any](t *testing.T, groups []group[F], do func(t *testing.T, check F)) {
 	t.Helper()
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
-			for _, tt := range g.tests {
-				t.Run(tt.name, func(t *testing.T) {
-					s := newStore(t)
-					if any(s) == nil {
-						t.Fatal("storetest: newStore returned nil")
-					}
-					tt.run(t, any(s).(S))
-				})
+			for _, r := range g.rules {
+				t.Run(r.name, func(t *testing.T) { do(t, r.check) })
 			}
 		})
 	}
+}
+
+// fresh returns s, failing the test if newStore returned nil.
+func fresh[S any](t *testing.T, s S) S {
+	t.Helper()
+	if any(s) == nil {
+		t.Fatal("storetest: newStore returned nil")
+	}
+	return s
 }
 
 // base is a fixed time with millisecond precision, the precision the suite asks adapters to keep.

@@ -3,6 +3,7 @@ package crashtest
 import (
 	"context"
 	crand "crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/fedsite/fedsite/activitypub/delivery"
@@ -27,19 +29,27 @@ import (
 const (
 	envChild   = "FEDSITE_CRASHTEST_CHILD"
 	envRedis   = "FEDSITE_TEST_REDIS_URL"
+	envPG      = "FEDSITE_TEST_POSTGRES_URL"
 	actorID    = "https://crash.test/ap/users/news"
 	activityID = "https://crash.test/ap/activities/1"
 	inboxes    = 400
 	pageSize   = 25 // 16 fan-out pages, so kills land inside the fan-out too
 	workers    = 4
+	// restartBound is how soon after a single process's restart every inbox must have the
+	// activity: it takes back at once what its killed predecessor held (delivery.Options.SoleInstance).
+	restartBound = 10 * time.Second
+	// survivorBound is how soon after one of two instances is killed the other must have finished
+	// its work: the dead one's leases end within delivery's default LeaseTimeout, as no heartbeat
+	// extends them.
+	survivorBound = 30 * time.Second
 )
 
 // child is what a helper process is told, as JSON in envChild.
 type child struct {
-	Backend string // "sqlite" or "redis"
-	DB      string // SQLite path
+	Backend string // "sqlite", "redis" or "postgres"
+	DB      string // SQLite path, or Postgres URL
 	Redis   string // Redis URL
-	Prefix  string // Redis key prefix
+	Prefix  string // Redis key prefix, or Postgres schema
 	Fleet   string // fleet address
 	KeyPEM  []byte
 	// Finish makes the helper exit once the queue is empty; otherwise it runs until killed.
@@ -67,6 +77,17 @@ func openStore(ctx context.Context, c child) (store.Store, func(), error) {
 			return nil, nil, err
 		}
 		return s, func() { rc.Close() }, nil
+	case "postgres":
+		db, err := sql.Open("pgx", c.DB)
+		if err != nil {
+			return nil, nil, err
+		}
+		s, err := sqlstore.Open(ctx, sqlstore.Config{DB: db, Schema: c.Prefix})
+		if err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+		return s, func() { s.Close(); db.Close() }, nil
 	}
 	return nil, nil, fmt.Errorf("unknown backend %q", c.Backend)
 }
@@ -80,9 +101,12 @@ func newEngine(st store.Store, c child, key signing.Key) (*delivery.Engine, erro
 			Workers:        workers,
 			PageSize:       pageSize,
 			RequestTimeout: time.Second,
-			LeaseTimeout:   2 * time.Second,
-			PollInterval:   20 * time.Millisecond,
-			Retry:          delivery.Backoff{Base: 20 * time.Millisecond, Max: 200 * time.Millisecond},
+			// The default LeaseTimeout: a killed instance's leases end as they would in
+			// production. A SQLite file has one process, which takes back its predecessor's
+			// leases at start.
+			SoleInstance: c.Backend == "sqlite",
+			PollInterval: 20 * time.Millisecond,
+			Retry:        delivery.Backoff{Base: 20 * time.Millisecond, Max: 200 * time.Millisecond},
 		},
 	})
 }
@@ -209,6 +233,20 @@ func (r *run) killAt(cmd *exec.Cmd, n int) {
 	r.t.Logf("killed a helper at %d deliveries (%d inboxes)", r.fleet.Accepted(), r.fleet.Distinct())
 }
 
+// reachAll waits until every inbox has the activity and fails the test unless that took at most
+// bound since from; what names the event from is, for the log.
+func (r *run) reachAll(from time.Time, what string, bound time.Duration) {
+	deadline := from.Add(bound + 30*time.Second)
+	for r.fleet.Distinct() < inboxes && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	took := time.Since(from)
+	r.t.Logf("every inbox reached %v after %s (%d of %d)", took.Round(time.Millisecond), what, r.fleet.Distinct(), inboxes)
+	if r.fleet.Distinct() < inboxes || took > bound {
+		r.t.Errorf("%d of %d inboxes reached %v after %s, want all within %v", r.fleet.Distinct(), inboxes, took.Round(time.Millisecond), what, bound)
+	}
+}
+
 // finish waits for a helper started with finish to exit.
 func (r *run) finish(cmd *exec.Cmd) {
 	done := make(chan error, 1)
@@ -244,7 +282,8 @@ func (r *run) check(kills int) {
 }
 
 // TestCrashSQLite kills the delivery process at random points of a fan-out on a SQLite file and
-// restarts it until it completes.
+// restarts it at once until it completes: the last restart reaches every inbox within
+// restartBound.
 func TestCrashSQLite(t *testing.T) {
 	r := setUp(t, child{Backend: "sqlite", DB: filepath.Join(t.TempDir(), "crash.db")})
 	const kills = 4
@@ -258,20 +297,17 @@ func TestCrashSQLite(t *testing.T) {
 		at += step
 		r.killAt(r.start(false), at)
 	}
-	r.finish(r.start(true))
+	restart := time.Now()
+	last := r.start(true)
+	r.reachAll(restart, "the last restart", restartBound)
+	r.finish(last)
 	r.check(kills)
 }
 
 // TestTwoInstancesRedis runs two delivery processes sharing Redis, kills one mid-fan-out, and
-// checks the other completes every delivery.
+// checks the other completes every delivery within survivorBound of the kill.
 func TestTwoInstancesRedis(t *testing.T) {
-	u := os.Getenv(envRedis)
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set", envRedis)
-		}
-		t.Skipf("set %s (such as redis://127.0.0.1:6379/0) to run the Redis test", envRedis)
-	}
+	u := serviceURL(t, envRedis, "redis://127.0.0.1:6379/0")
 	opt, err := redis.ParseURL(u)
 	if err != nil {
 		t.Fatal(err)
@@ -279,22 +315,68 @@ func TestTwoInstancesRedis(t *testing.T) {
 	rc := redis.NewClient(opt)
 	t.Cleanup(func() { rc.Close() })
 	if err := rc.Ping(t.Context()).Err(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Redis at %s: %v", u, err)
-		}
-		t.Skipf("Redis at %s: %v", u, err)
+		unavailable(t, "Redis at "+u, err)
 	}
 	var b [8]byte
 	crand.Read(b[:])
 	prefix := "fedsitecrash:" + hex.EncodeToString(b[:]) + ":"
 	t.Cleanup(func() { deletePrefix(t, rc, prefix) })
+	twoInstances(t, child{Backend: "redis", Redis: u, Prefix: prefix})
+}
 
-	r := setUp(t, child{Backend: "redis", Redis: u, Prefix: prefix})
+// TestTwoInstancesPostgres is TestTwoInstancesRedis on PostgreSQL, in a schema of its own.
+func TestTwoInstancesPostgres(t *testing.T) {
+	u := serviceURL(t, envPG, "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	db, err := sql.Open("pgx", u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.PingContext(t.Context()); err != nil {
+		unavailable(t, "PostgreSQL at "+u, err)
+	}
+	var b [6]byte
+	crand.Read(b[:])
+	schema := "fedsite_crash_" + hex.EncodeToString(b[:])
+	t.Cleanup(func() {
+		if _, err := db.ExecContext(context.Background(), `DROP SCHEMA IF EXISTS "`+schema+`" CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	twoInstances(t, child{Backend: "postgres", DB: u, Prefix: schema})
+}
+
+// twoInstances starts two delivery processes on the store c names, kills one mid-fan-out and
+// checks the other reaches every inbox within survivorBound of the kill.
+func twoInstances(t *testing.T, c child) {
+	r := setUp(t, c)
 	victim := r.start(false)
 	survivor := r.start(true)
 	r.killAt(victim, inboxes/4+rand.IntN(inboxes/4))
+	r.reachAll(time.Now(), "the kill", survivorBound)
 	r.finish(survivor)
 	r.check(1)
+}
+
+// serviceURL returns the URL in env, skipping the test without it (failing in CI); example shows
+// what one looks like.
+func serviceURL(t *testing.T, env, example string) string {
+	u := os.Getenv(env)
+	if u == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set", env)
+		}
+		t.Skipf("set %s (such as %s) to run this test", env, example)
+	}
+	return u
+}
+
+// unavailable skips the test for a service that does not answer, or fails it in CI.
+func unavailable(t *testing.T, what string, err error) {
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s: %v", what, err)
+	}
+	t.Skipf("%s: %v", what, err)
 }
 
 func deletePrefix(t *testing.T, c *redis.Client, prefix string) {
