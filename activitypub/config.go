@@ -78,11 +78,9 @@ type Config struct {
 	// BaseURL + "/tags/" + the lower-cased, path-escaped tag.
 	TagURL func(tag string) string
 
-	// NodeName and NodeDescription are the site's name, such as "Example News", and its
-	// description, given as nodeName and nodeDescription in NodeInfo metadata, where GoToSocial,
-	// Misskey, Akkoma and server directories take the title and description they show for the
-	// site. Default: the BaseURL host name, and no description.
-	NodeName, NodeDescription string
+	// Node is what NodeInfo says of the site (see [Node]). Default: the BaseURL host name as its
+	// name, and no description.
+	Node Node
 
 	// WebFingerDomain is the host of the site's handles when it differs from the BaseURL host: with
 	// "example.com" and BaseURL "https://social.example.com" the actors are @news@example.com.
@@ -158,4 +156,11 @@ func (cfg Config) withDefaults() Config {
 		cfg.Now = time.Now
 	}
 	return cfg
+}
+
+// Node is the site as NodeInfo describes it to other servers: Name, such as "Example News", and
+// Description go out as nodeName and nodeDescription in its metadata, where GoToSocial, Misskey,
+// Akkoma and server directories take the title and description they show for the site.
+type Node struct {
+	Name, Description string
 }

@@ -177,13 +177,13 @@ func (h *nodeInfoHandler) documents(ctx context.Context) (map[string][]byte, err
 // instance actor is not one); active users are those whose newest outbox activity is at most 30
 // or 180 days old; local posts are the activities in their outboxes, which deleted posts leave.
 func (f *Federation) nodeInfo(ctx context.Context, version string) (*nodeInfo, error) {
-	name := f.cfg.NodeName
+	name := f.cfg.Node.Name
 	if name == "" {
 		name = f.urls.hostname()
 	}
 	meta := map[string]any{"nodeName": name}
-	if f.cfg.NodeDescription != "" {
-		meta["nodeDescription"] = f.cfg.NodeDescription
+	if f.cfg.Node.Description != "" {
+		meta["nodeDescription"] = f.cfg.Node.Description
 	}
 	doc := &nodeInfo{
 		Software:  nodeInfoSoftware{Name: "fedsite", Version: version, Repository: "https://" + modulePath},

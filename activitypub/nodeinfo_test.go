@@ -243,8 +243,8 @@ func TestNodeInfo(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			clk := &clock{now: now}
 			fed, err := activitypub.New(activitypub.Config{
-				BaseURL: renderBase, Store: memstore.New(), Actors: c.actors, NodeName: c.nodeName, Now: clk.Now,
-				NodeDescription: "Local news",
+				BaseURL: renderBase, Store: memstore.New(), Actors: c.actors, Now: clk.Now,
+				Node: activitypub.Node{Name: c.nodeName, Description: "Local news"},
 				// NodeInfo must stay public even when everything else needs a signature.
 				RequireSignedFetch: true,
 			})
@@ -412,7 +412,7 @@ func TestNodeInfoConsumers(t *testing.T) {
 		{"NodeInfo protocol client", byRel("2.2", "2.1", "2.0"), anyJSON},
 	}
 	fed, err := activitypub.New(activitypub.Config{
-		BaseURL: renderBase, Store: memstore.New(), Actors: lister{names: []string{"news"}}, NodeName: "The Daily Test",
+		BaseURL: renderBase, Store: memstore.New(), Actors: lister{names: []string{"news"}}, Node: activitypub.Node{Name: "The Daily Test"},
 	})
 	if err != nil {
 		t.Fatal(err)

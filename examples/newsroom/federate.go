@@ -30,7 +30,7 @@ func federate(ctx context.Context, s *site, baseURL, dbPath string, local []neti
 	}
 	cfg := activitypub.Config{
 		BaseURL: baseURL, Store: st, Logger: log, Actors: siteActors(s, baseURL),
-		NodeName: s.cfg.Name, NodeDescription: s.cfg.Tagline, // what other servers call the site
+		Node:              activitypub.Node{Name: s.cfg.Name, Description: s.cfg.Tagline}, // what other servers call the site
 		InsecureAllowHTTP: local != nil, InsecureAllowAddresses: local,
 		// The one process on its SQLite file: a restart after a crash takes back at once the
 		// jobs the dead run held, rather than after their leases end.
