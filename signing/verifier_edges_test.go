@@ -6,9 +6,10 @@ import (
 	"testing"
 )
 
-// TestVerifyBlankSignatureHeader: one blank Signature header is no signature at all; a blank one
-// beside another is two headers, refused as such.
-func TestVerifyBlankSignatureHeader(t *testing.T) {
+// TestVerifySignatureHeaderEdges: one blank Signature header is no signature at all; a blank one
+// beside another is two headers, refused as such; a header that lists no headers covers only the
+// draft's default.
+func TestVerifySignatureHeaderEdges(t *testing.T) {
 	now := vectorClock
 	tests := []struct {
 		name   string
@@ -18,6 +19,9 @@ func TestVerifyBlankSignatureHeader(t *testing.T) {
 	}{
 		{"one blank header", []string{"  "}, ErrNoSignature, "no Signature header"},
 		{"a blank header and another", []string{"", `keyId="https://remote.domain/users/bob#main-key",signature="AAAA"`}, ErrInvalidSignature, "several Signature headers"},
+		// Without a headers parameter, rsa-sha256 covers date alone (draft-cavage-12 §2.1.6):
+		// not enough, but not (created) either, which rsa-sha256 may not use.
+		{"rsa-sha256 without headers", []string{`keyId="https://remote.domain/users/bob#main-key",algorithm="rsa-sha256",signature="AAAA"`}, ErrInvalidSignature, "(request-target) not signed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
