@@ -238,13 +238,8 @@ func (s *sim) totalHits() int {
 func (s *sim) runWaiting(t *testing.T) {
 	t.Helper()
 	ctx := t.Context()
-	done := s.eng.newCompleter()
-	var completing sync.WaitGroup
-	completing.Go(func() { done.run(ctx) })
-	defer func() {
-		close(done.in)
-		completing.Wait()
-	}()
+	done, stop := s.completer(ctx)
+	defer stop()
 	depth, err := s.q.Depth(ctx)
 	if err != nil {
 		t.Fatal(err)
