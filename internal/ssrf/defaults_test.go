@@ -34,6 +34,10 @@ func TestTimeoutDefaults(t *testing.T) {
 			if tr.TLSHandshakeTimeout != tt.wantDial || tr.ResponseHeaderTimeout != tt.wantDial {
 				t.Errorf("TLS handshake %v, response headers %v, want %v", tr.TLSHandshakeTimeout, tr.ResponseHeaderTimeout, tt.wantDial)
 			}
+			// Idle connections to remote servers are closed, and dead peers noticed, in bounded time.
+			if tr.IdleConnTimeout != 90*time.Second || ssrf.NewDialer(tt.cfg).KeepAlive != 30*time.Second {
+				t.Errorf("idle connections kept %v, keep-alive %v; want 90 s and 30 s", tr.IdleConnTimeout, ssrf.NewDialer(tt.cfg).KeepAlive)
+			}
 			if tr.Proxy != nil {
 				t.Error("the transport uses a proxy, which would be the dialed address")
 			}
