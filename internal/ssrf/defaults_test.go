@@ -13,6 +13,9 @@ import (
 // TestTimeoutDefaults: a zero timeout is the documented default, never "no timeout", and a set
 // one is kept.
 func TestTimeoutDefaults(t *testing.T) {
+	if ssrf.DefaultTimeout != 30*time.Second || ssrf.DefaultDialTimeout != 10*time.Second {
+		t.Fatalf("defaults %v and %v, want the documented 30 s and 10 s", ssrf.DefaultTimeout, ssrf.DefaultDialTimeout)
+	}
 	tests := []struct {
 		name              string
 		cfg               ssrf.Config
