@@ -1,6 +1,7 @@
 package activitypub_test
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -46,7 +47,7 @@ func TestInboxBodyLimit(t *testing.T) {
 }
 
 // TestFailedActivityForgottenQuietly: when an activity fails, its id is forgotten, so the retry
-// is processed, and no warning is logged for a forget that worked.
+// is processed, and no warning is logged for a forget, or an audit entry, that worked.
 func TestFailedActivityForgottenQuietly(t *testing.T) {
 	var logs lockedBuffer
 	flaky := &flakyStore{Store: memstore.New()}
@@ -65,7 +66,37 @@ func TestFailedActivityForgottenQuietly(t *testing.T) {
 	if c := postSigned(t, s, newsID+"/inbox", body, &key, time.Now(), nil); c != http.StatusAccepted {
 		t.Fatalf("retry: status %d, want 202", c)
 	}
-	if strings.Contains(logs.String(), "forget seen") {
-		t.Errorf("a forget that worked was logged as failing:\n%s", logs.String())
+	for _, msg := range []string{"activitypub: forget seen", "activitypub: audit"} {
+		if strings.Contains(logs.String(), msg) {
+			t.Errorf("%q logged for a step that worked:\n%s", msg, logs.String())
+		}
+	}
+}
+
+// TestUndoFollowForms: an Undo withdraws a follow request still pending, and undoes a follow
+// named by an object that carries only its id (no type), as by the id alone.
+func TestUndoFollowForms(t *testing.T) {
+	s, _ := interactionSite(t, &hookLog{}, true)
+	ctx := t.Context()
+	bob := activitypubtest.NewRemote(t, "bob")
+	desk, news := s.fed.ActorID("desk"), s.fed.ActorID("news")
+
+	// desk approves its followers: bob's follow waits, and he withdraws it.
+	post(t, bob, s, map[string]any{"id": bob.ActorID() + "/f1", "type": "Follow", "object": desk}, http.StatusAccepted)
+	post(t, bob, s, map[string]any{"id": bob.ActorID() + "/u1", "type": "Undo",
+		"object": map[string]any{"id": bob.ActorID() + "/f1", "type": "Follow", "actor": bob.ActorID(), "object": desk}}, http.StatusAccepted)
+	if err := s.fed.ApproveFollow(ctx, "desk", bob.ActorID()); !errors.Is(err, activitypub.ErrNotFound) {
+		t.Errorf("ApproveFollow after the request was withdrawn: %v, want ErrNotFound", err)
+	}
+
+	// news does not: bob follows, then undoes by an object with an id only.
+	post(t, bob, s, map[string]any{"id": bob.ActorID() + "/f2", "type": "Follow", "object": news}, http.StatusAccepted)
+	if n, _ := s.store.CountFollowers(ctx, news); n != 1 {
+		t.Fatalf("followers of news = %d, want 1", n)
+	}
+	post(t, bob, s, map[string]any{"id": bob.ActorID() + "/u2", "type": "Undo",
+		"object": map[string]any{"id": bob.ActorID() + "/f2"}}, http.StatusAccepted)
+	if n, _ := s.store.CountFollowers(ctx, news); n != 0 {
+		t.Errorf("followers of news = %d after the Undo, want 0", n)
 	}
 }
