@@ -2,12 +2,10 @@ package activitypub_test
 
 import (
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/fedsite/fedsite/activitypub"
 	"github.com/fedsite/fedsite/activitypub/activitypubtest"
@@ -43,33 +41,6 @@ func TestInboxBodyLimit(t *testing.T) {
 				t.Errorf("status %d for %d bytes, want 413: %v", got, tt.size, tt.tooLarge)
 			}
 		})
-	}
-}
-
-// TestFailedActivityForgottenQuietly: when an activity fails, its id is forgotten, so the retry
-// is processed, and no warning is logged for a forget, or an audit entry, that worked.
-func TestFailedActivityForgottenQuietly(t *testing.T) {
-	var logs lockedBuffer
-	flaky := &flakyStore{Store: memstore.New()}
-	s := newSiteWith(t, flaky, func(c *activitypub.Config) {
-		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	})
-	alice := activitypubtest.NewRemote(t, "alice")
-	newsID := s.fed.ActorID("news")
-	body := mustJSONBytes(map[string]any{"id": alice.ActorID() + "/follows/1", "type": "Follow", "actor": alice.ActorID(), "object": newsID})
-	key := alice.Key()
-	flaky.failing.Store(true)
-	if c := postSigned(t, s, newsID+"/inbox", body, &key, time.Now(), nil); c != http.StatusInternalServerError {
-		t.Fatalf("status %d, want 500", c)
-	}
-	flaky.failing.Store(false)
-	if c := postSigned(t, s, newsID+"/inbox", body, &key, time.Now(), nil); c != http.StatusAccepted {
-		t.Fatalf("retry: status %d, want 202", c)
-	}
-	for _, msg := range []string{"activitypub: forget seen", "activitypub: audit"} {
-		if strings.Contains(logs.String(), msg) {
-			t.Errorf("%q logged for a step that worked:\n%s", msg, logs.String())
-		}
 	}
 }
 
