@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -68,11 +69,15 @@ func (f *flakyStore) AddFollower(ctx context.Context, fl store.Follower) error {
 }
 
 // TestFailedActivityIsRetried checks that an activity whose processing failed (500) is processed
-// when the sender retries it: the id marked seen is forgotten.
+// when the sender retries it: the id marked seen is forgotten, and no warning is logged for a
+// forget, or an audit entry, that worked.
 func TestFailedActivityIsRetried(t *testing.T) {
 	flaky := &flakyStore{Store: memstore.New()}
 	mem := flaky.Store
-	s := newSiteWith(t, flaky, nil)
+	var logs lockedBuffer
+	s := newSiteWith(t, flaky, func(c *activitypub.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	})
 	s.store = mem
 	alice := activitypubtest.NewRemote(t, "alice")
 	newsID := s.fed.ActorID("news")
@@ -95,6 +100,11 @@ func TestFailedActivityIsRetried(t *testing.T) {
 	p, _ := mem.AuditPage(context.Background(), "", 10)
 	if len(p.Items) != 1 {
 		t.Fatalf("audit has %d entries, want the follow once", len(p.Items))
+	}
+	for _, msg := range []string{"activitypub: forget seen", "activitypub: audit"} {
+		if strings.Contains(logs.String(), msg) {
+			t.Errorf("%q logged for a step that worked:\n%s", msg, logs.String())
+		}
 	}
 }
 

@@ -403,8 +403,12 @@ func (e *Engine) post(ctx context.Context, inbox string, key signing.Key, doc []
 	// Drain a little so the connection can be reused.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
+	// Retry-After is honoured on every answer worth retrying (408, 429, 5xx), not only the 429 and
+	// 503 that RFC 9110 and RFC 6585 name: its meaning does not depend on the status, and the
+	// retry policy only lengthens a wait with it (see Backoff), so a host can slow its own
+	// deliveries but never hasten them.
 	var asked time.Duration
-	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+	if classify(resp.StatusCode, nil) == retryable {
 		asked = retryAfter(resp.Header.Get("Retry-After"), e.cfg.Now())
 	}
 	return resp.StatusCode, asked, nil

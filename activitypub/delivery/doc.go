@@ -51,8 +51,10 @@
 //     resends at most the deliveries of the workers in flight.
 //   - 404 or 410: the inbox is gone for good; the followers behind it are removed and reported to
 //     Config.OnGone.
-//   - network error, 408, 429, 5xx: retried when the [RetryPolicy] allows (Retry-After honoured),
-//     else failed (a deliver job is then dead-lettered).
+//   - network error, 408, 429, 5xx: retried when the [RetryPolicy] allows, else failed (a deliver
+//     job is then dead-lettered). A Retry-After on any of these answers is passed to the policy,
+//     and [Backoff] waits at least that long (up to its Max): a host may slow its own deliveries,
+//     never hasten them.
 //   - any other answer: failed, not retried.
 //
 // # Retries

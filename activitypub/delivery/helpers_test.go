@@ -413,13 +413,8 @@ func (s *sim) hitsOf(inbox string) []time.Time {
 func (s *sim) drain(t *testing.T) {
 	t.Helper()
 	ctx := t.Context()
-	done := s.eng.newCompleter()
-	var completing sync.WaitGroup
-	completing.Go(func() { done.run(ctx) })
-	defer func() {
-		close(done.in)
-		completing.Wait()
-	}()
+	done, stop := s.completer(ctx)
+	defer stop()
 	for range 100000 {
 		l, ok := s.q.next()
 		if !ok {
@@ -444,6 +439,17 @@ func (s *sim) drain(t *testing.T) {
 		}
 	}
 	t.Fatal("the queue never emptied")
+}
+
+// completer starts a completer for the engine's deliveries; stop waits for it to finish.
+func (s *sim) completer(ctx context.Context) (done *completer, stop func()) {
+	done = s.eng.newCompleter()
+	var completing sync.WaitGroup
+	completing.Go(func() { done.run(ctx) })
+	return done, func() {
+		close(done.in)
+		completing.Wait()
+	}
 }
 
 // roundTripFunc adapts a function to an http.RoundTripper.

@@ -35,5 +35,23 @@
 //
 // [StartForTest] skips unless the environment variable FEDSITE_FEDIFY is set,
 // and fails the test (never skips) when it is set and the peer cannot be
-// installed or started.
+// installed or started. A test has the peer follow an actor of the server
+// under test and waits for the Accept (TestPeerFollowsGoActor runs this):
+//
+//	func TestFollowedByFedify(t *testing.T) {
+//		p := fedifypeer.StartForTest(t)
+//		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+//		defer cancel()
+//		if _, err := p.Follow(ctx, actorID); err != nil {
+//			t.Fatal(err)
+//		}
+//		if _, err := p.WaitFor(ctx, func(a fedifypeer.Activity) bool {
+//			return a.Type == "Accept" && a.Verified
+//		}); err != nil {
+//			t.Fatal(err)
+//		}
+//	}
+//
+// The package has no Example: one would need npm and Node.js to run, and an
+// Example cannot skip.
 package fedifypeer
