@@ -103,7 +103,8 @@ func (in *inbox) dispatchTable() []inboxHandler {
 //
 //  1. size (413), media type (415), JSON shape and depth (400);
 //  2. blocks (403) on the actor, before any fetch; the keyId's host is checked by the key
-//     resolver before it fetches anything (403), and the verified signer once more;
+//     resolver before it fetches anything (403); the verified signer must be the actor (step 3),
+//     so the actor's check covers it;
 //  3. the HTTP signature (401) and signer == actor (401);
 //  4. the origin rules (403, see origin.go);
 //  5. de-duplication by activity id: a duplicate is answered 202 without effect;
