@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp): // -h printed the usage
+	case err != nil:
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+const usage = `Usage:
+  fedsite serve -feed URL -base-url URL [flags]   federate the site's feed (a sidecar)
+  fedsite lookup [flags] @user@host | URL          show an actor or object as a remote server sees it
+  fedsite -version                                 print the version
+
+Run "fedsite COMMAND -h" for a command's flags.
+`
+
+// run runs the command line args (without the program name).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("fedsite: no command")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stderr)
+	case "lookup":
+		return lookup(ctx, args[1:], stdout, stderr)
+	case "-version", "--version", "version":
+		fmt.Fprintln(stdout, "fedsite", version())
+		return nil
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("fedsite: unknown command %q", args[0])
+}
+
+// version is the module version the binary was built from ("(devel)" in a checkout).
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+// common are the flags every command takes.
+type common struct {
+	baseURL, dataDir   string
+	logFormat, logLevel string
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.baseURL, "base-url", "", "public origin of the site, such as https://example.com (required)")
+	fs.StringVar(&c.dataDir, "data", "fedsite-data", "folder for the federation's state (created if absent)")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// logger builds the command's logger from the flags.
+func (c *common) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("fedsite: -log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("fedsite: -log-format %q: want text or json", c.logFormat)
+}
+
+// local returns the addresses a local trial may reach over plain http: loopback, when the base
+// URL is a plain-http loopback one; nil (https only, no special addresses) otherwise.
+func (c *common) local() ([]netip.Prefix, error) {
+	if c.baseURL == "" {
+		return nil, errors.New("fedsite: -base-url is required")
+	}
+	u, err := url.Parse(c.baseURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("fedsite: -base-url %q: want an origin such as https://example.com", c.baseURL)
+	}
+	if u.Scheme == "https" {
+		return nil, nil
+	}
+	if ip, err := netip.ParseAddr(u.Hostname()); (err != nil || !ip.IsLoopback()) && u.Hostname() != "localhost" {
+		return nil, fmt.Errorf("fedsite: -base-url %q: plain http only on loopback, for local trials", c.baseURL)
+	}
+	return []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}, nil
+}
