@@ -37,8 +37,11 @@ type poller struct {
 	now       func() time.Time
 	statePath string
 
-	mu    sync.Mutex // guards state, which poll changes and profile reads
+	// state is read and changed by poll only, which runs on one goroutine at a time.
 	state feedState
+
+	mu   sync.Mutex // guards prof, which the actor source reads while poll federates
+	prof profile
 }
 
 // retryAfter is a poll the feed's server asked to delay (429 or 503 with Retry-After).
@@ -79,15 +82,10 @@ func (p *poller) run(ctx context.Context, interval time.Duration) {
 // poll every item is backfilled without being sent; later, a Create goes out for each new item
 // and an Update for each changed one. A feed that cannot be fetched or parsed changes nothing.
 func (p *poller) poll(ctx context.Context) error {
-	p.mu.Lock()
-	etag, lastModified := p.state.ETag, p.state.LastModified
-	p.mu.Unlock()
-	feed, resp, err := p.fetch(ctx, etag, lastModified)
+	feed, resp, err := p.fetch(ctx, p.state.ETag, p.state.LastModified)
 	if err != nil || feed == nil {
 		return err
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	next := p.state // a copy of the scalars; Items is copied below
 	next.Items = make(map[string]seenItem, len(p.state.Items))
 	for k, v := range p.state.Items {
@@ -97,6 +95,7 @@ func (p *poller) poll(ctx context.Context) error {
 	if feed.Image != nil {
 		next.Profile.ImageURL = feed.Image.URL
 	}
+	p.setProfile(next.Profile) // the actor's name and summary as the feed now says
 	items := p.items(feed)
 	if !next.Backfilled {
 		p.backfill(ctx, items, next.Items)
@@ -257,7 +256,13 @@ func (p *poller) retryWait(v string) time.Duration {
 func (p *poller) profile() profile {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.state.Profile
+	return p.prof
+}
+
+func (p *poller) setProfile(pr profile) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.prof = pr
 }
 
 // changed reports whether next differs from st in anything kept.

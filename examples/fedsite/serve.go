@@ -165,6 +165,7 @@ func newSidecar(ctx context.Context, o serveOptions, log *slog.Logger, configure
 	if p.state, err = loadState(p.statePath); err != nil {
 		return nil, err
 	}
+	p.setProfile(p.state.Profile)
 	actors := activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
 		if name != o.handle {
 			return nil, activitypub.ErrNotFound
