@@ -67,7 +67,7 @@ func version() string {
 
 // common are the flags every command takes.
 type common struct {
-	baseURL, dataDir   string
+	baseURL, dataDir    string
 	logFormat, logLevel string
 }
 
