@@ -8,7 +8,7 @@
 //	fedsite serve -feed https://example.com/feed.xml -base-url https://example.com
 //
 // The site's reverse proxy sends /.well-known/webfinger, /.well-known/host-meta,
-// /.well-known/nodeinfo, /nodeinfo/, /ap/ and AS2 requests for article URLs to the sidecar
+// /.well-known/nodeinfo, /ap/ and AS2 requests for article URLs to the sidecar
 // (-addr, default 127.0.0.1:8090).
 //
 // At first start every article already in the feed is put in the actor's outbox without being
