@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -115,10 +116,12 @@ func (fs *feedSite) rss(items ...item) string {
 	return b.String()
 }
 
-// writeCounter counts the writes to the federation's published objects and outboxes.
+// writeCounter counts the writes to the federation's published objects and outboxes, and fails
+// AppendOutbox while fail is set.
 type writeCounter struct {
 	store.Site
-	n *atomic.Int64
+	n    *atomic.Int64
+	fail *atomic.Bool
 }
 
 func (w writeCounter) PutObject(ctx context.Context, o store.Object) error {
@@ -128,6 +131,9 @@ func (w writeCounter) PutObject(ctx context.Context, o store.Object) error {
 
 func (w writeCounter) AppendOutbox(ctx context.Context, a store.Object, objs ...store.Object) error {
 	w.n.Add(1)
+	if w.fail.Load() {
+		return errors.New("disk full")
+	}
 	return w.Site.AppendOutbox(ctx, a, objs...)
 }
 
@@ -141,6 +147,7 @@ type running struct {
 	sc     *sidecar
 	rec    *activitypubtest.Recorder
 	writes *atomic.Int64
+	fail   *atomic.Bool
 	logs   *syncBuffer
 	stop   func()
 }
@@ -166,7 +173,7 @@ func (s *syncBuffer) String() string {
 // start runs a sidecar for fs's feed with its state in dir; it does not poll until told.
 func start(t *testing.T, fs *feedSite, dir string) *running {
 	t.Helper()
-	r := &running{rec: activitypubtest.NewRecorder(), writes: new(atomic.Int64), logs: new(syncBuffer)}
+	r := &running{rec: activitypubtest.NewRecorder(), writes: new(atomic.Int64), fail: new(atomic.Bool), logs: new(syncBuffer)}
 	var w io.Writer = r.logs
 	if testing.Verbose() {
 		w = io.MultiWriter(r.logs, os.Stderr)
@@ -176,7 +183,7 @@ func start(t *testing.T, fs *feedSite, dir string) *running {
 		handle: "news", timeout: 5 * time.Second, maxFeedBytes: 1 << 16}
 	sc, err := newSidecar(t.Context(), o, log, func(cfg *activitypub.Config) {
 		r.rec.Configure(cfg)
-		cfg.Store = writeCounter{Site: cfg.Store, n: r.writes}
+		cfg.Store = writeCounter{Site: cfg.Store, n: r.writes, fail: r.fail}
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -447,4 +454,26 @@ func TestRestartKeepsState(t *testing.T) {
 	if s := r2.sent(); len(s) != 1 || s[0] != "Create "+fs.srv.URL+"/articles/c" {
 		t.Errorf("sent %q, want one Create of the new item", s)
 	}
+}
+
+// TestStoreFailureRetried: when the store fails while a new item is published, the poll fails,
+// the feed's ETag is not kept, and the next poll reads the feed again in full and publishes it.
+func TestStoreFailureRetried(t *testing.T) {
+	fs := newFeedSite(t)
+	a := item{"a", "Bridge reopens", "<p>Open.</p>", day1}
+	fs.set(fs.rss(a))
+	r := start(t, fs, t.TempDir())
+	r.follow(t, "reader@social.example")
+	r.mustPoll(t)
+	fs.set(fs.rss(item{"c", "Council votes", "<p>It passed.</p>", day3}, a))
+	r.fail.Store(true)
+	if err := r.poll(t); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("poll: %v, want the store's error", err)
+	}
+	r.fail.Store(false)
+	r.mustPoll(t)
+	if got := fs.lastRequest(); !strings.HasSuffix(got, "-> 200") {
+		t.Errorf("the poll after the failure: %q, want a full GET", got)
+	}
+	activitypubtest.Created(t, r.rec, fs.srv.URL+"/articles/c")
 }
