@@ -477,3 +477,24 @@ func TestStoreFailureRetried(t *testing.T) {
 	}
 	activitypubtest.Created(t, r.rec, fs.srv.URL+"/articles/c")
 }
+
+// TestStoreFailureDuringBackfill: a store failure at the first poll leaves the backfill to do,
+// so the next poll backfills the rest rather than sending it as new.
+func TestStoreFailureDuringBackfill(t *testing.T) {
+	fs := newFeedSite(t)
+	fs.set(fs.rss(item{"a", "Bridge reopens", "<p>Open.</p>", day1}, item{"b", "Market day", "<p>Stalls.</p>", day2}))
+	r := start(t, fs, t.TempDir())
+	r.follow(t, "reader@social.example")
+	r.fail.Store(true)
+	if err := r.poll(t); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("poll: %v, want the store's error", err)
+	}
+	r.fail.Store(false)
+	r.mustPoll(t)
+	if s := r.sent(); len(s) != 0 {
+		t.Errorf("after the failed backfill the followers got %q, want nothing", s)
+	}
+	if outbox := r.get(t, r.sc.fed.ActorID("news")+"/outbox"); !strings.Contains(outbox, `"totalItems":2`) {
+		t.Errorf("outbox: %s, want the two backfilled articles", outbox)
+	}
+}

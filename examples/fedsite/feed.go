@@ -98,8 +98,8 @@ func (p *poller) poll(ctx context.Context) error {
 	p.setProfile(next.Profile) // the actor's name and summary as the feed now says
 	items := p.items(feed)
 	if !next.Backfilled {
-		p.backfill(ctx, items, next.Items)
-		next.Backfilled = true
+		err = p.backfill(ctx, items, next.Items)
+		next.Backfilled = err == nil
 	} else {
 		err = p.federate(ctx, items, next.Items)
 	}
@@ -149,19 +149,25 @@ func (p *poller) items(feed *gofeed.Feed) []feedItem {
 }
 
 // backfill puts every item in the outbox without sending it. Each is backfilled alone, oldest
-// first, so one fedsite refuses (a link off the site, say) is logged and does not hold back
-// the others.
-func (p *poller) backfill(ctx context.Context, items []feedItem, seen map[string]seenItem) {
+// first, so one fedsite refuses (a link off the site, say) is logged and does not hold back the
+// others. A store failure ends the pass with an error, the backfill still to do: the items it
+// did not reach must not be sent as new at the next poll.
+func (p *poller) backfill(ctx context.Context, items []feedItem, seen map[string]seenItem) error {
 	n := 0
 	for _, it := range items {
-		if err := p.fed.Backfill(ctx, p.actor, []activitypub.Article{it.article}); err != nil {
+		err := p.fed.Backfill(ctx, p.actor, []activitypub.Article{it.article})
+		if _, invalid := errors.AsType[*activitypub.InvalidError](err); invalid {
 			p.log.Warn("fedsite: feed item not backfilled", "url", it.article.URL, "err", err)
 			continue
+		}
+		if err != nil {
+			return fmt.Errorf("fedsite: backfill %s: %w", it.article.URL, err)
 		}
 		seen[it.article.URL] = seenItem{Hash: it.hash, Updated: it.updated}
 		n++
 	}
 	p.log.Info("fedsite: feed backfilled, nothing sent; new items will be", "feed", p.feedURL, "items", n)
+	return nil
 }
 
 // federate sends a Create for each new item and an Update for each changed one, recording each
