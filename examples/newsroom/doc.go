@@ -1,5 +1,5 @@
 // Command newsroom is a small news site that federates its articles with fedsite: the site in
-// site.go exists on its own, and federate.go adds the fediverse in about forty lines.
+// site.go exists on its own, and federate.go adds the fediverse in about fifty lines.
 //
 // Usage:
 //

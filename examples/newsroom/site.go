@@ -261,6 +261,17 @@ func (s *site) requireEditor(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// editor reports who is signed in: the editor, the one user of the site, or nobody.
+func (s *site) editor(r *http.Request) (user string, ok bool) {
+	return "editor", s.isEditor(r)
+}
+
+// handleEditor serves h, which knows nothing of the prefix, under prefix ("/admin/x" serves
+// "/admin/x/…") for the editor; anyone else is sent to the login.
+func (s *site) handleEditor(prefix string, h http.Handler) {
+	s.mux.Handle(prefix+"/", s.requireEditor(http.StripPrefix(prefix, h).ServeHTTP))
+}
+
 func (s *site) serveLoginForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "login.html", map[string]any{})
 }
