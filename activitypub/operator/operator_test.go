@@ -45,7 +45,8 @@ type fixture struct {
 
 const articleURL = activitypubtest.BaseURL + "/articles/river"
 
-func newFixture(t testing.TB) *fixture {
+// newFixture builds the fixture; each configure function may change the operator's Config.
+func newFixture(t testing.TB, configure ...func(*operator.Config)) *fixture {
 	t.Helper()
 	fed, rec, err := activitypubtest.NewFederation(siteActors{})
 	if err != nil {
@@ -71,7 +72,11 @@ func newFixture(t testing.TB) *fixture {
 	must(nil, fed.BlockDomain(ctx, "spam.example", "moderator", "sends spam"))
 	must(nil, rec.Settle(ctx))
 
-	op, err := operator.New(operator.Config{Federation: fed, Actors: siteActors{}, User: cookieUser})
+	cfg := operator.Config{Federation: fed, Actors: siteActors{}, User: cookieUser}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	op, err := operator.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -497,5 +502,58 @@ func TestFormTooLarge(t *testing.T) {
 	}
 	if blocked(t, fx, "evil.example") {
 		t.Error("the oversized form blocked evil.example")
+	}
+}
+
+var olderRE = regexp.MustCompile(`<a href="(\?[^"]+|article\?[^"]+)">Older`)
+
+// TestPaging walks each list a page of one entry at a time through its Older links and checks
+// that every entry shows once.
+func TestPaging(t *testing.T) {
+	fx := newFixture(t, func(c *operator.Config) { c.PageSize = 1 })
+	ctx := t.Context()
+	dave := fx.rec.NewAccount("dave")
+	for _, err := range []error{
+		fx.fed.BlockDomain(ctx, "junk.example", "moderator", "junk"),
+		func() error { _, err := dave.Mention(ctx, fx.fed.ActorID("news"), "<p>Second tip</p>"); return err }(),
+		func() error { _, err := dave.Follow(ctx, fx.fed.ActorID("desk")); return err }(),
+		func() error { _, err := dave.Like(ctx, articleURL); return err }(),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := fx.browser(t, "editor")
+	tests := []struct {
+		start string
+		want  []string // one per page, in order
+	}{
+		{"moderation", []string{"junk.example", "spam.example"}},
+		{"mentions?actor=news", []string{"Second tip", "A tip about the ferry"}},
+		{"requests?actor=desk", []string{dave.ID(), fx.carol.ID()}},
+		{"article?kind=like&url=" + url.QueryEscape(articleURL), []string{dave.ID(), fx.bob.ID()}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.start, func(t *testing.T) {
+			page := tt.start
+			for i, want := range tt.want {
+				status, body := b.get(page)
+				if status != http.StatusOK || !strings.Contains(body, want) {
+					t.Fatalf("page %d (%s): status %d, want %q in %s", i+1, page, status, want, body)
+				}
+				m := olderRE.FindStringSubmatch(body)
+				if last := i == len(tt.want)-1; last != (m == nil) {
+					t.Fatalf("page %d: Older link %v, want one on every page but the last", i+1, m)
+				}
+				if m != nil {
+					next := strings.ReplaceAll(m[1], "&amp;", "&")
+					if strings.HasPrefix(next, "?") {
+						page, _, _ = strings.Cut(page, "?")
+						next = page + next
+					}
+					page = next
+				}
+			}
+		})
 	}
 }

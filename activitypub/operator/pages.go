@@ -1,6 +1,7 @@
 package operator
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -62,8 +63,8 @@ type articlePage struct {
 type interactionList struct {
 	Kind, Heading string
 	Items         []activitypub.Interaction
-	// More is the query of the next page, "" on the last.
-	More string
+	// Next is the cursor of the next page, "" on the last.
+	Next string
 }
 
 // interactionKinds are the lists an article page shows, in order.
@@ -115,11 +116,7 @@ func (h *Handler) serveArticle(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, "interactions", err)
 			return
 		}
-		l := interactionList{Kind: string(k.kind), Heading: k.heading, Items: page.Items}
-		if page.Next != "" {
-			l.More = url.Values{"url": {p.URL}, "kind": {string(k.kind)}, "cursor": {page.Next}}.Encode()
-		}
-		p.Lists = append(p.Lists, l)
+		p.Lists = append(p.Lists, interactionList{Kind: string(k.kind), Heading: k.heading, Items: page.Items, Next: page.Next})
 	}
 	if kind != "" && len(p.Lists) == 0 {
 		http.Error(w, "unknown kind", http.StatusBadRequest)
@@ -133,7 +130,7 @@ type actorPage struct {
 	// Actor is the actor shown; Actors all of them, to switch between.
 	Actor  string
 	Actors []string
-	// Items is a page of store.FollowRequest or activitypub.InboxMention; Next the query of the
+	// Items is a page of store.FollowRequest or activitypub.InboxMention; Next the cursor of the
 	// next page, "" on the last.
 	Items any
 	Next  string
@@ -178,12 +175,20 @@ func (h *Handler) listed(w http.ResponseWriter, r *http.Request, err error) bool
 	return false
 }
 
-// next is the query of an actor page's next page, "" when there is none.
-func next(actor, cursor string) string {
-	if cursor == "" {
-		return ""
+// listActor starts the page of the actor named by the request (see actorOf) and fills it with the
+// page of list from ?cursor=. It answers the request itself, and returns false, when that fails.
+func listActor[T any](h *Handler, w http.ResponseWriter, r *http.Request,
+	list func(ctx context.Context, actor, cursor string, limit int) (store.Page[T], error)) (*actorPage, bool) {
+	p, ok := h.actorOf(w, r)
+	if !ok {
+		return nil, false
 	}
-	return url.Values{"actor": {actor}, "cursor": {cursor}}.Encode()
+	page, err := list(r.Context(), p.Actor, r.URL.Query().Get("cursor"), h.cfg.PageSize)
+	if !h.listed(w, r, err) {
+		return nil, false
+	}
+	p.Items, p.Next = page.Items, page.Next
+	return p, true
 }
 
 func (h *Handler) serveRequests(w http.ResponseWriter, r *http.Request) {
@@ -192,15 +197,10 @@ func (h *Handler) serveRequests(w http.ResponseWriter, r *http.Request) {
 
 // showRequests renders the follow requests page with status and, after a refused form, its error.
 func (h *Handler) showRequests(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	p, ok := h.actorOf(w, r)
+	p, ok := listActor(h, w, r, h.cfg.Federation.FollowRequests)
 	if !ok {
 		return
 	}
-	page, err := h.cfg.Federation.FollowRequests(r.Context(), p.Actor, r.URL.Query().Get("cursor"), h.cfg.PageSize)
-	if !h.listed(w, r, err) {
-		return
-	}
-	p.Items, p.Next = page.Items, next(p.Actor, page.Next)
 	h.render(w, r, status, "requests.html", view{Title: "Follow requests", Nav: "requests", Error: msg, Page: p})
 }
 
@@ -230,22 +230,17 @@ func (h *Handler) decideRequest(w http.ResponseWriter, r *http.Request, _ string
 }
 
 func (h *Handler) serveMentions(w http.ResponseWriter, r *http.Request) {
-	p, ok := h.actorOf(w, r)
+	p, ok := listActor(h, w, r, h.cfg.Federation.Mentions)
 	if !ok {
 		return
 	}
-	page, err := h.cfg.Federation.Mentions(r.Context(), p.Actor, r.URL.Query().Get("cursor"), h.cfg.PageSize)
-	if !h.listed(w, r, err) {
-		return
-	}
-	p.Items, p.Next = page.Items, next(p.Actor, page.Next)
 	h.render(w, r, http.StatusOK, "mentions.html", view{Title: "Mentions", Nav: "mentions", Page: p})
 }
 
 // moderationPage is the moderation page's data.
 type moderationPage struct {
 	Blocks []store.Block
-	// Next is the query of the next page, "" on the last.
+	// Next is the cursor of the next page, "" on the last.
 	Next string
 	// Kind, Target and Reason refill the block form after it was refused.
 	Kind, Target, Reason string
@@ -261,10 +256,7 @@ func (h *Handler) showModeration(w http.ResponseWriter, r *http.Request, status 
 	if !h.listed(w, r, err) {
 		return
 	}
-	p.Blocks = page.Items
-	if page.Next != "" {
-		p.Next = url.Values{"cursor": {page.Next}}.Encode()
-	}
+	p.Blocks, p.Next = page.Items, page.Next
 	h.render(w, r, status, "moderation.html", view{Title: "Moderation", Nav: "moderation", Error: msg, Page: p})
 }
 
