@@ -180,6 +180,8 @@ func TestPages(t *testing.T) {
 			"1 replies, 1 likes, 1 boosts.", "<p>Finally, a path by the river!</p>", fx.bob.ID(), fx.carol.ID()}},
 		{page: "article?kind=like&url=" + url.QueryEscape(articleURL), status: 200, want: []string{"<h3>Likes</h3>", fx.bob.ID()},
 			not: []string{"<h3>Replies</h3>", "<h3>Boosts</h3>"}},
+		{page: "article?url=" + url.QueryEscape(activitypubtest.BaseURL+"/never"), status: 200,
+			want: []string{"Nothing was sent about this URL.", "0 replies, 0 likes, 0 boosts.", "<p>None.</p>"}},
 		{page: "article", status: 200, want: []string{`<input type="url" id="lookup-url" name="url" required value="">`}},
 		{page: "article?kind=nope&url=x", status: 400},
 		{page: "article?kind=like&cursor=%21&url=" + url.QueryEscape(articleURL), status: 400},
