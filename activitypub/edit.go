@@ -32,6 +32,9 @@ const inboxPageSize = 500
 // never federates a post for the first time. An article fedsite cannot publish gives an
 // *InvalidError. a.Published is ignored.
 func (f *Federation) Update(ctx context.Context, username string, a Article) error {
+	if err := f.authorize(ctx, ActionUpdate, username, a.URL); err != nil {
+		return err
+	}
 	actor, err := f.lookupActor(ctx, username)
 	if err != nil {
 		return err
@@ -111,6 +114,9 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 // records and the actor's follower inboxes; the memory it takes grows with the number of inboxes
 // the article was delivered to.
 func (f *Federation) Delete(ctx context.Context, username, articleURL string) error {
+	if err := f.authorize(ctx, ActionDelete, username, articleURL); err != nil {
+		return err
+	}
 	actor, err := f.lookupActor(ctx, username)
 	if err != nil {
 		return err
@@ -163,6 +169,9 @@ func (f *Federation) Delete(ctx context.Context, username, articleURL string) er
 // site should stop publishing as the actor: its name can never be used again. Deleting an actor
 // twice gives an error matching ErrNotFound.
 func (f *Federation) DeleteActor(ctx context.Context, username string) error {
+	if err := f.authorize(ctx, ActionDeleteActor, username, ""); err != nil {
+		return err
+	}
 	actor, err := f.lookupActor(ctx, username)
 	if err != nil {
 		return err

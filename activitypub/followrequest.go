@@ -14,12 +14,18 @@ import (
 // ErrNotFound when no such request is pending, and one matching ErrBlocked, leaving the request
 // pending, when the follower was blocked since it asked.
 func (f *Federation) ApproveFollow(ctx context.Context, username, followerID string) error {
+	if err := f.authorize(ctx, ActionApproveFollow, username, followerID); err != nil {
+		return err
+	}
 	return f.decideFollow(ctx, username, followerID, true)
 }
 
 // RejectFollow refuses a pending follow request: the request is dropped and a Reject embedding the
 // Follow is sent. It returns an error matching ErrNotFound when no such request is pending.
 func (f *Federation) RejectFollow(ctx context.Context, username, followerID string) error {
+	if err := f.authorize(ctx, ActionRejectFollow, username, followerID); err != nil {
+		return err
+	}
 	return f.decideFollow(ctx, username, followerID, false)
 }
 

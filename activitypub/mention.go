@@ -117,6 +117,9 @@ func (r mentionRecord) mention(actor, author string, received time.Time) InboxMe
 // matching ErrNotFound. Private ones (see [Visibility.Private]) must be shown only to the people
 // who answer them.
 func (f *Federation) Mentions(ctx context.Context, username, cursor string, limit int) (store.Page[InboxMention], error) {
+	if err := f.authorize(ctx, ActionReadMentions, username, ""); err != nil {
+		return store.Page[InboxMention]{}, err
+	}
 	a, err := f.lookupActor(ctx, username)
 	if err != nil {
 		return store.Page[InboxMention]{}, err

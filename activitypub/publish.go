@@ -70,6 +70,9 @@ type Article struct {
 // gives an error matching ErrNotFound; an article published before, ErrAlreadyPublished; an
 // article fedsite cannot publish, an *InvalidError.
 func (f *Federation) Publish(ctx context.Context, username string, a Article) error {
+	if err := f.authorize(ctx, ActionPublish, username, a.URL); err != nil {
+		return err
+	}
 	actor, err := f.lookupActor(ctx, username)
 	if err != nil {
 		return err

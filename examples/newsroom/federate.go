@@ -32,6 +32,8 @@ func federate(ctx context.Context, s *site, baseURL, dbPath string, local []neti
 	}
 	cfg := activitypub.Config{
 		BaseURL: baseURL, Store: st, Logger: log, Actors: siteActors(s, baseURL),
+		// The site's roles decide who may act as which actor.
+		Authorize:         authorize(s),
 		Node:              activitypub.Node{Name: s.cfg.Name, Description: s.cfg.Tagline}, // what other servers call the site
 		InsecureAllowHTTP: local != nil, InsecureAllowAddresses: local,
 		// The one process on its SQLite file: a restart after a crash takes back at once the
@@ -55,6 +57,7 @@ func federate(ctx context.Context, s *site, baseURL, dbPath string, local []neti
 		log.Warn("newsroom: backfill", "err", err) // the site runs; the profile is only emptier
 	}
 	go fed.Run(ctx)
+	s.signIn = activitypub.WithUser // the signed-in editor, whom Authorize and the audit see
 	s.onPublish = func(ctx context.Context, a article) error { return publishArticle(ctx, fed, baseURL, a) }
 	s.onEdit = func(ctx context.Context, a article) error { return fed.Update(ctx, actorFor(a), toArticle(baseURL, a)) }
 	s.onDelete = func(ctx context.Context, a article) error { return fed.Delete(ctx, actorFor(a), baseURL+a.Path()) }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"time"
@@ -100,6 +101,9 @@ func (s *site) serveInbox(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, activitypub.ErrNotFound):
 		s.render(w, http.StatusNotFound, "notfound.html", map[string]any{})
+		return
+	case errors.Is(err, activitypub.ErrForbidden):
+		http.Error(w, fmt.Sprintf("%s may not read the inbox of @%s", loginOf(r.Context()).User, actor), http.StatusForbidden)
 		return
 	case errors.Is(err, store.ErrBadCursor):
 		http.Error(w, "bad cursor", http.StatusBadRequest)
