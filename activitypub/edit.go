@@ -48,14 +48,7 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 	if a.Published.IsZero() {
 		a.Published = stored.Published
 	}
-	last := prev.Published
-	if prev.Updated.After(last) {
-		last = prev.Updated
-	}
-	updated := f.cfg.Now().UTC().Truncate(time.Second)
-	if !updated.After(last) {
-		updated = last.Add(time.Second)
-	}
+	updated := nextUpdated(prev.Published, prev.Updated, f.cfg.Now())
 	obj := f.renderArticle(actorID, a)
 	obj.Updated = updated
 	update := &vocab.Object{
@@ -267,24 +260,9 @@ func (f *Federation) sendToAudience(ctx context.Context, activityID, actorID, ob
 // and that are not a delivery inbox of the actor's followers, and the activities about objectID
 // those deliveries were of.
 func (f *Federation) formerInboxes(ctx context.Context, actorID, objectID string) (inboxes, activities []string, err error) {
-	set := make(map[string]bool)
-	cursor := ""
-	for {
-		p, err := f.cfg.DeliveryStore.DeliveriesPage(ctx, objectID, cursor, inboxPageSize)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, r := range p.Items {
-			set[r.Inbox] = true
-			// The records come by activity, then inbox.
-			if n := len(activities); n == 0 || activities[n-1] != r.ActivityID {
-				activities = append(activities, r.ActivityID)
-			}
-		}
-		if p.Next == "" {
-			break
-		}
-		cursor = p.Next
+	set, activities, err := f.deliveredTo(ctx, objectID)
+	if err != nil {
+		return nil, nil, err
 	}
 	after := ""
 	for len(set) > 0 {
@@ -306,4 +284,28 @@ func (f *Federation) formerInboxes(ctx context.Context, actorID, objectID string
 	}
 	slices.Sort(inboxes)
 	return inboxes, activities, nil
+}
+
+// deliveredTo returns the set of inboxes that deliveries about objectID were queued for, and
+// the activities about objectID those deliveries were of, in the order of their records.
+func (f *Federation) deliveredTo(ctx context.Context, objectID string) (inboxes map[string]bool, activities []string, err error) {
+	inboxes = make(map[string]bool)
+	cursor := ""
+	for {
+		p, err := f.cfg.DeliveryStore.DeliveriesPage(ctx, objectID, cursor, inboxPageSize)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, r := range p.Items {
+			inboxes[r.Inbox] = true
+			// The records come by activity, then inbox.
+			if n := len(activities); n == 0 || activities[n-1] != r.ActivityID {
+				activities = append(activities, r.ActivityID)
+			}
+		}
+		if p.Next == "" {
+			return inboxes, activities, nil
+		}
+		cursor = p.Next
+	}
 }

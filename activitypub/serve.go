@@ -139,6 +139,11 @@ func (f *Federation) serveActivity(w http.ResponseWriter, r *http.Request) {
 	f.serveStored(w, r, f.urls.activity(r.PathValue("id")))
 }
 
+// serveNote serves a note the site sent: an answer of a site actor (see Federation.Answer).
+func (f *Federation) serveNote(w http.ResponseWriter, r *http.Request) {
+	f.serveStored(w, r, f.urls.note(r.PathValue("id")))
+}
+
 // serveSiteObject answers an AS2 request for one of the site's own URLs with the document
 // published there, and reports whether it answered. A URL with nothing published is left to the
 // site.
