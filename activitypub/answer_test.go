@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -72,6 +73,22 @@ func inboxesOf(ds []activitypubtest.Delivery) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// unsignedGet GETs an AS2 document of the site without a signature and returns the status.
+func unsignedGet(t *testing.T, rec *activitypubtest.Recorder, iri string) int {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, iri, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", vocab.MediaType)
+	resp, err := rec.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // followersOnly sends news a followers-only post of a that mentions it, in the conversation
@@ -202,6 +219,19 @@ func TestAnswerAudience(t *testing.T) {
 			}
 			if served.ID != id || served.Content != note.Content {
 				t.Errorf("served %s %q, want %s %q", served.ID, served.Content, id, note.Content)
+			}
+			// A private answer and its Create are served to their recipient only.
+			for _, iri := range []string{id, act.ID} {
+				_, err := bob.Fetch(t.Context(), iri)
+				if tt.public != (err == nil) {
+					t.Errorf("bob's GET of %s: %v (public: %v)", iri, err, tt.public)
+				}
+				if status := unsignedGet(t, rec, iri); (status == http.StatusOK) != tt.public {
+					t.Errorf("unsigned GET of %s: %d (public: %v)", iri, status, tt.public)
+				}
+				if _, err := carol.Fetch(t.Context(), iri); err != nil {
+					t.Errorf("the author's GET of %s: %v", iri, err)
+				}
 			}
 		})
 	}
