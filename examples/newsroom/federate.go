@@ -54,6 +54,7 @@ func federate(ctx context.Context, s *site, baseURL, dbPath string, local []neti
 	s.comments = articleComments(fed, baseURL, log)
 	s.inbox = siteInbox(fed, newsroomActors{s: s, baseURL: baseURL})
 	s.delivery = articleDelivery(fed, baseURL, log)
+	s.answers = fedAnswers{fed: fed, baseURL: baseURL}
 	s.handle = func(au *author) string { // the handle readers follow: @news, or the writer's
 		if au == nil {
 			return fed.Handle(newsActor)
