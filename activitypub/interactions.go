@@ -48,7 +48,8 @@ type InboxHooks struct {
 	OnMove func(ctx context.Context, localActorID, oldID, newID string)
 }
 
-// Reply is a remote reply to one of the site's objects, as the site may show it.
+// Reply is a reply to one of the site's objects, as the site may show it: a reader's, or the
+// site's own answer to one (AnswerTo is then set).
 type Reply struct {
 	// ID is the reply object's id; InReplyTo the site's object it answers.
 	ID, InReplyTo string
