@@ -119,6 +119,9 @@ func TestAnswerAudience(t *testing.T) {
 		public        bool
 		wantContext   string // "" is the article
 		wantFollowers bool
+		// wantTo and wantCc are the answer's addressing, with {public}, {followers} (news's) and
+		// {author} (carol) filled in.
+		wantTo, wantCc []string
 	}{
 		{"public reply", func(t *testing.T, _ *activitypub.Federation, carol *activitypubtest.Account, article string) string {
 			c, err := carol.Reply(t.Context(), article, "<p>Is the bridge open to bikes?</p>")
@@ -126,24 +129,43 @@ func TestAnswerAudience(t *testing.T) {
 				t.Fatal(err)
 			}
 			return c.Object.ID()
-		}, true, "", true},
+		}, true, "", true, []string{"{public}"}, []string{"{followers}", "{author}"}},
+		{"followers-only reply", func(t *testing.T, _ *activitypub.Federation, carol *activitypubtest.Account, article string) string {
+			note := &vocab.Object{ID: carol.ID() + "/notes/private-reply", Type: vocab.Types{"Note"}, AttributedTo: vocab.Refs{{IRI: carol.ID()}},
+				To: vocab.Refs{{IRI: carol.ID() + "/followers"}}, InReplyTo: vocab.Ref{IRI: article}, Content: "<p>Between us</p>"}
+			if _, err := carol.Send(t.Context(), activitypubtest.BaseURL+"/ap/inbox", &vocab.Object{Type: vocab.Types{"Create"},
+				To: note.To, Object: vocab.Ref{Object: note}}); err != nil {
+				t.Fatal(err)
+			}
+			return note.ID
+		}, false, "", false, []string{"{author}"}, nil},
+		{"unlisted mention", func(t *testing.T, fed *activitypub.Federation, carol *activitypubtest.Account, _ string) string {
+			note := &vocab.Object{ID: carol.ID() + "/notes/unlisted", Type: vocab.Types{"Note"}, AttributedTo: vocab.Refs{{IRI: carol.ID()}},
+				To: vocab.Refs{{IRI: carol.ID() + "/followers"}}, Cc: vocab.Refs{{IRI: vocab.PublicIRI}, {IRI: fed.ActorID("news")}},
+				Content: "<p>Quietly: @news</p>"}
+			if _, err := carol.Send(t.Context(), activitypubtest.BaseURL+"/ap/inbox", &vocab.Object{Type: vocab.Types{"Create"},
+				To: note.To, Cc: note.Cc, Object: vocab.Ref{Object: note}}); err != nil {
+				t.Fatal(err)
+			}
+			return note.ID
+		}, true, "-", true, []string{"{followers}"}, []string{"{public}", "{author}"}},
 		{"public mention", func(t *testing.T, fed *activitypub.Federation, carol *activitypubtest.Account, _ string) string {
 			c, err := carol.Mention(t.Context(), fed.ActorID("news"), "<p>@news tip: the ferry is late</p>")
 			if err != nil {
 				t.Fatal(err)
 			}
 			return c.Object.ID()
-		}, true, "-", true},
+		}, true, "-", true, []string{"{public}"}, []string{"{followers}", "{author}"}},
 		{"direct message", func(t *testing.T, fed *activitypub.Federation, carol *activitypubtest.Account, _ string) string {
 			c, err := carol.DM(t.Context(), fed.ActorID("news"), "<p>A document for you</p>")
 			if err != nil {
 				t.Fatal(err)
 			}
 			return c.Object.ID()
-		}, false, "-", false},
+		}, false, "-", false, []string{"{author}"}, nil},
 		{"followers-only mention in a conversation", func(t *testing.T, fed *activitypub.Federation, carol *activitypubtest.Account, _ string) string {
 			return followersOnly(t, fed, carol, convo)
-		}, false, convo, false},
+		}, false, convo, false, []string{"{author}"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,12 +194,16 @@ func TestAnswerAudience(t *testing.T) {
 			}
 			followers := fed.ActorID("news") + "/followers"
 			act := creates[0].Activity
-			if tt.public {
-				if !slices.Equal(note.To.IDs(), []string{vocab.PublicIRI}) || !slices.Equal(note.Cc.IDs(), []string{followers, carol.ID()}) {
-					t.Errorf("public answer to %v cc %v, want the public, cc followers and author", note.To.IDs(), note.Cc.IDs())
+			fill := strings.NewReplacer("{public}", vocab.PublicIRI, "{followers}", followers, "{author}", carol.ID())
+			filled := func(iris []string) []string {
+				var out []string
+				for _, s := range iris {
+					out = append(out, fill.Replace(s))
 				}
-			} else if !slices.Equal(note.To.IDs(), []string{carol.ID()}) || len(note.Cc) != 0 {
-				t.Errorf("private answer to %v cc %v, want the author alone", note.To.IDs(), note.Cc.IDs())
+				return out
+			}
+			if !slices.Equal(note.To.IDs(), filled(tt.wantTo)) || !slices.Equal(note.Cc.IDs(), filled(tt.wantCc)) {
+				t.Errorf("answer to %v cc %v, want to %v cc %v", note.To.IDs(), note.Cc.IDs(), filled(tt.wantTo), filled(tt.wantCc))
 			}
 			if !slices.Equal(act.To.IDs(), note.To.IDs()) || !slices.Equal(act.Cc.IDs(), note.Cc.IDs()) {
 				t.Errorf("Create to %v cc %v, note to %v cc %v", act.To.IDs(), act.Cc.IDs(), note.To.IDs(), note.Cc.IDs())
@@ -415,6 +441,19 @@ func TestAnswerRefused(t *testing.T) {
 	}
 	if len(p.Items) != 1 {
 		t.Errorf("%d comments after refused answers, want the reply alone", len(p.Items))
+	}
+	id, err := fed.Answer(t.Context(), "news", activitypub.Answer{InReplyTo: reply.Object.ID(), Content: "Yes."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fed.EditAnswer(t.Context(), "desk", id, "x"); !errors.Is(err, activitypub.ErrNotFound) {
+		t.Errorf("desk edits news's answer: %v, want ErrNotFound", err)
+	}
+	if err := fed.DeleteAnswer(t.Context(), "desk", id); !errors.Is(err, activitypub.ErrNotFound) {
+		t.Errorf("desk deletes news's answer: %v, want ErrNotFound", err)
+	}
+	if err := fed.Announce(t.Context(), "desk", id); !errors.Is(err, activitypub.ErrNotFound) {
+		t.Errorf("desk boosts news's answer: %v, want ErrNotFound", err)
 	}
 	for _, bad := range []string{"https://social.example/users/carol/notes/1", article, activitypubtest.BaseURL + "/ap/notes/unknown"} {
 		if err := fed.EditAnswer(t.Context(), "news", bad, "x"); !errors.Is(err, activitypub.ErrNotFound) {
