@@ -97,18 +97,7 @@ func (f *Federation) Answer(ctx context.Context, username string, a Answer) (str
 	if t.context != "" {
 		note.Extra = map[string]json.RawMessage{"context": mustJSON(t.context)}
 	}
-	create := &vocab.Object{
-		Context:   note.Context,
-		ID:        f.urls.activity(newID()),
-		Type:      vocab.Types{"Create"},
-		Actor:     vocab.Ref{IRI: actorID},
-		Published: now,
-		To:        note.To,
-		Cc:        note.Cc,
-	}
-	embedded := *note
-	embedded.Context = nil
-	create.Object = vocab.Ref{Object: &embedded}
+	create := f.carrying("Create", actorID, now, note)
 	noteDoc, err := json.Marshal(note)
 	if err != nil {
 		return "", fmt.Errorf("activitypub: answer %s: %w", a.InReplyTo, err)
@@ -178,18 +167,8 @@ func (f *Federation) EditAnswer(ctx context.Context, username, answerID, content
 	}
 	note.Content = withMention(content, href, user)
 	note.Updated = nextUpdated(note.Published, note.Updated, f.cfg.Now())
-	update := &vocab.Object{
-		Context:   objectContext,
-		ID:        f.urls.activity(newID()),
-		Type:      vocab.Types{"Update"},
-		Actor:     vocab.Ref{IRI: actorID},
-		Published: note.Updated,
-		To:        note.To,
-		Cc:        note.Cc,
-	}
-	embedded := *note
-	embedded.Context = nil
-	update.Object = vocab.Ref{Object: &embedded}
+	note.Context = objectContext
+	update := f.carrying("Update", actorID, note.Updated, note)
 	noteDoc, err := json.Marshal(note)
 	if err != nil {
 		return fmt.Errorf("activitypub: edit answer %s: %w", answerID, err)

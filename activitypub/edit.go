@@ -51,18 +51,7 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 	updated := nextUpdated(prev.Published, prev.Updated, f.cfg.Now())
 	obj := f.renderArticle(actorID, a)
 	obj.Updated = updated
-	update := &vocab.Object{
-		Context:   obj.Context,
-		ID:        f.urls.activity(newID()),
-		Type:      vocab.Types{"Update"},
-		Actor:     vocab.Ref{IRI: actorID},
-		Published: updated,
-		To:        obj.To,
-		Cc:        obj.Cc,
-	}
-	embedded := *obj
-	embedded.Context = nil
-	update.Object = vocab.Ref{Object: &embedded}
+	update := f.carrying("Update", actorID, updated, obj)
 	objDoc, err := json.Marshal(obj)
 	if err != nil {
 		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
