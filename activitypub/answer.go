@@ -218,26 +218,11 @@ func (f *Federation) DeleteAnswer(ctx context.Context, username, answerID string
 		return fmt.Errorf("activitypub: delete answer %s: %w", answerID, err)
 	}
 	now := f.cfg.Now().UTC()
-	del := &vocab.Object{
-		Context:   vocab.ContextActivityStreams,
-		ID:        f.urls.activity(newID()),
-		Type:      vocab.Types{"Delete"},
-		Actor:     vocab.Ref{IRI: actorID},
-		Published: now.Truncate(time.Second),
-		To:        note.To,
-		Cc:        note.Cc,
-	}
-	ts := tombstone(store.Object{ID: stored.ID, Type: stored.Type, Deleted: now})
-	ts.Context = nil
-	del.Object = vocab.Ref{Object: ts}
-	doc, err := json.Marshal(del)
+	delID, err := f.storeDelete(ctx, actorID, stored, note.To, note.Cc, now)
 	if err != nil {
 		return fmt.Errorf("activitypub: delete answer %s: %w", answerID, err)
 	}
-	if err := f.cfg.Store.PutObject(ctx, store.Object{ID: del.ID, ActorID: actorID, Type: "Delete", Document: doc, Published: now}); err != nil {
-		return fmt.Errorf("activitypub: delete answer %s: %w", answerID, err)
-	}
-	if err := f.sendAnswer(ctx, del.ID, actorID, note); err != nil {
+	if err := f.sendAnswer(ctx, delID, actorID, note); err != nil {
 		return fmt.Errorf("activitypub: delete answer %s: %w", answerID, err)
 	}
 	if err := f.cfg.Store.DeleteObject(ctx, note.ID, now); err != nil {
@@ -246,7 +231,7 @@ func (f *Federation) DeleteAnswer(ctx context.Context, username, answerID string
 	if err := f.cfg.Store.RemoveInteraction(ctx, note.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("activitypub: delete answer %s: %w", answerID, err)
 	}
-	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "delete answer", Object: note.ID, Detail: del.ID})
+	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "delete answer", Object: note.ID, Detail: delID})
 	return nil
 }
 

@@ -106,34 +106,44 @@ func (f *Federation) Delete(ctx context.Context, username, articleURL string) er
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
 	now := f.cfg.Now().UTC()
+	to, cc := publicAddressing(f.urls.followers(actorID))
+	delID, err := f.storeDelete(ctx, actorID, stored, to, cc, now)
+	if err != nil {
+		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
+	}
+	if err := f.sendToAudience(ctx, delID, actorID, articleURL); err != nil {
+		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
+	}
+	if err := f.cfg.Store.DeleteObject(ctx, articleURL, now); err != nil {
+		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
+	}
+	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "delete", Object: articleURL, Detail: delID})
+	return nil
+}
+
+// storeDelete stores, by actorID, the Delete of the stored object, addressed to and cc, that
+// carries its Tombstone deleted at now, and returns the Delete's id.
+func (f *Federation) storeDelete(ctx context.Context, actorID string, stored store.Object, to, cc vocab.Refs, now time.Time) (string, error) {
 	del := &vocab.Object{
 		Context:   vocab.ContextActivityStreams,
 		ID:        f.urls.activity(newID()),
 		Type:      vocab.Types{"Delete"},
 		Actor:     vocab.Ref{IRI: actorID},
 		Published: now.Truncate(time.Second),
+		To:        to,
+		Cc:        cc,
 	}
-	del.To, del.Cc = publicAddressing(f.urls.followers(actorID))
 	ts := tombstone(store.Object{ID: stored.ID, Type: stored.Type, Deleted: now})
 	ts.Context = nil
 	del.Object = vocab.Ref{Object: ts}
 	doc, err := json.Marshal(del)
 	if err != nil {
-		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
+		return "", err
 	}
-	if err := f.cfg.Store.PutObject(ctx, store.Object{
-		ID: del.ID, ActorID: actorID, Type: "Delete", Document: doc, Published: now,
-	}); err != nil {
-		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
+	if err := f.cfg.Store.PutObject(ctx, store.Object{ID: del.ID, ActorID: actorID, Type: "Delete", Document: doc, Published: now}); err != nil {
+		return "", err
 	}
-	if err := f.sendToAudience(ctx, del.ID, actorID, articleURL); err != nil {
-		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
-	}
-	if err := f.cfg.Store.DeleteObject(ctx, articleURL, now); err != nil {
-		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
-	}
-	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "delete", Object: articleURL, Detail: del.ID})
-	return nil
+	return del.ID, nil
 }
 
 // DeleteActor federates the deletion of one of the site's actors: it queues Delete{object: the
