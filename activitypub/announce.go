@@ -69,7 +69,8 @@ func (f *Federation) storeAnnounce(ctx context.Context, username, objectURL stri
 	switch {
 	case err != nil: // ErrNotFound when nothing was published there
 		return "", "", fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
-	case !o.Deleted.IsZero() || !announceable[o.Type] || f.urls.username(o.ActorID) == "":
+	case !o.Deleted.IsZero() || !announceable[o.Type] || f.urls.username(o.ActorID) == "" || f.urls.isNote(objectURL):
+		// An answer to a reader (Federation.Answer) is not an article: it may be private.
 		return "", "", fmt.Errorf("activitypub: announce %s: not a published article: %w", objectURL, ErrNotFound)
 	}
 	actorID = f.urls.actor(actor.Username)

@@ -40,6 +40,10 @@ const (
 	ActionBlock Action = "block"
 	// ActionUnblock is [Federation.UnblockDomain] and [Federation.UnblockActor], with Actor "".
 	ActionUnblock Action = "unblock"
+	// ActionAnswer is [Federation.Answer], [Federation.EditAnswer] and [Federation.DeleteAnswer]:
+	// answering a reader as the actor. The Act's Object is the reader's post for Answer, the
+	// answer for the other two.
+	ActionAnswer Action = "answer"
 )
 
 // An Act is one action a user of the site asks for, as Config.Authorize is asked about it.

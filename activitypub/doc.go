@@ -86,7 +86,10 @@
 // direct messages — are kept per actor, sanitized alike, with the [Visibility] their addressing
 // gives them, edited, deleted and taken back (Undo{Create}) by their author only;
 // [Federation.Mentions] lists an actor's. A reply to a published object is a reply only, whoever
-// it mentions. [InboxHooks] in Config.Inbox tell the site as they arrive, together with Flag
+// it mentions. A site actor answers a kept reply or mention with [Federation.Answer] (edited with
+// [Federation.EditAnswer], deleted with [Federation.DeleteAnswer]): a Note in reply to it,
+// mentioning its author, addressed as the post was, so that a direct message is answered to its
+// author alone. [InboxHooks] in Config.Inbox tell the site as they arrive, together with Flag
 // reports, follow requests to
 // actors with ManuallyApprovesFollowers (answered by [Federation.ApproveFollow] and
 // [Federation.RejectFollow]) and followers that moved (Move, checked against the new account's

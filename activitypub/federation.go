@@ -193,6 +193,7 @@ func (f *Federation) routes() *http.ServeMux {
 	m.HandleFunc(routeFeatured, f.serveFeatured)
 	m.HandleFunc(routeSharedInbox, f.inbox.ServeHTTP)
 	m.HandleFunc(routeActivity, f.serveActivity)
+	m.HandleFunc(routeNote, f.serveNote)
 	m.Handle(routeNodeInfo, newNodeInfoHandler(f))
 	return m
 }

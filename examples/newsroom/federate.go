@@ -64,6 +64,7 @@ func federate(ctx context.Context, s *site, baseURL, dbPath string, local []neti
 	s.comments = articleComments(fed, baseURL, log)
 	s.inbox = siteInbox(fed, newsroomActors{s: s, baseURL: baseURL})
 	s.delivery = articleDelivery(fed, baseURL, log)
+	s.answers = fedAnswers{fed: fed, baseURL: baseURL}
 	// The operator pages: followers, deliveries, follow requests, blocks and mentions.
 	s.handleEditor("/admin/fediverse", op)
 	s.handle = func(au *author) string { // the handle readers follow: @news, or the writer's

@@ -92,6 +92,8 @@ type site struct {
 	// handle returns the fediverse handle of the newsroom (au nil) or of a writer, shown for
 	// readers to follow (templates/follow.html); nil shows none.
 	handle func(au *author) string
+	// answers sends the editors' answers to fediverse posts (answers.go); nil offers none.
+	answers answerer
 	// delivery reports how an article's federation went, for the editor; nil shows nothing.
 	delivery func(ctx context.Context, a article) *deliveryReport
 
@@ -128,6 +130,7 @@ func newSite(cfg siteConfig) (*site, error) {
 	s.mux.HandleFunc("GET /articles/{slug}/delete", s.requireEditor(s.serveDeleteForm))
 	s.mux.HandleFunc("POST /articles/{slug}/delete", s.requireEditor(s.serveDelete))
 	s.mux.HandleFunc("GET /inbox", s.requireEditor(s.serveInbox))
+	s.mux.HandleFunc("POST /answers", s.requireEditor(s.serveAnswer))
 	return s, nil
 }
 
