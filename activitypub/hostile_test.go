@@ -342,7 +342,7 @@ func TestHostileInbox(t *testing.T) {
 			key: &aliceKey, want: 400},
 		{name: "renaming inline context beside a context that is not embedded", body: mustJSONBytes(map[string]any{
 			"@context": []any{vocab.ContextActivityStreams, keySrv.URL + "/context.jsonld", map[string]any{"acteur": "as:actor"}},
-			"id": A + "/follows/10", "type": "Follow", "acteur": A, "object": newsID}), key: &aliceKey, want: 400},
+			"id":       A + "/follows/10", "type": "Follow", "acteur": A, "object": newsID}), key: &aliceKey, want: 400},
 		{name: "context that gives actor another meaning", body: act(A+"/follows/11", "Follow", A, newsID,
 			"@context", []any{vocab.ContextActivityStreams, map[string]any{"actor": "https://evil.example/ns#agent"}}), key: &aliceKey, want: 400},
 		{name: "expanded JSON-LD with two top-level activities", body: mustJSONBytes([]any{
