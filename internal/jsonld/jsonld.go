@@ -178,8 +178,9 @@ func (p *Processor) Compact(doc []byte) ([]byte, error) {
 
 // Redefines reports whether the value of an @context member, raw, has an inline context that gives
 // an ActivityStreams term another meaning ("actor": "http://example.com/other"), gives an
-// ActivityStreams IRI or the @id and @type keywords another name ("acteur": "as:actor",
-// "identifier": "@id"), or rebinds the "as" prefix. A document whose context does any of these
+// ActivityStreams IRI, the ActivityStreams namespace or the @id and @type keywords another name
+// ("acteur": "as:actor", "activity": "https://www.w3.org/ns/activitystreams#", "identifier": "@id"),
+// or rebinds the "as" prefix. A document whose context does any of these
 // cannot be read by its ActivityStreams term names and must be compacted first. Context URLs and
 // inline terms that add new names (Mastodon's "toot", Misskey's "_misskey_content") do not count.
 // Malformed JSON counts, so that the caller takes the careful path.
