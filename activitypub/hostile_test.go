@@ -348,6 +348,7 @@ func TestHostileInbox(t *testing.T) {
 		{name: "expanded JSON-LD with two top-level activities", body: mustJSONBytes([]any{
 			map[string]any{"@id": A + "/follows/12", "@type": "https://www.w3.org/ns/activitystreams#Follow"},
 			map[string]any{"@id": A + "/follows/13", "@type": "https://www.w3.org/ns/activitystreams#Follow"}}), key: &aliceKey, want: 400},
+		{name: "JSON-LD that makes json-gold panic", body: []byte(`{"@00":"","":0}`), key: &aliceKey, want: 400},
 		// Accepted without effect: 202, store unchanged.
 		{name: "duplicate activity id", body: follow(A, newsID), key: &aliceKey, want: 202},
 		{name: "ignored type", body: act(A+"/likes/1", "Like", A, local), key: &aliceKey, want: 202},

@@ -56,6 +56,11 @@ func (e *UnknownContextError) Error() string {
 // object or array, or when it describes several top-level nodes rather than one object.
 var ErrNotOneObject = errors.New("jsonld: document is not one object")
 
+// ErrPanicked is returned (wrapped) by [Processor.Compact] when json-gold panicked on the
+// document, as it does on some malformed input (an "@type" that is neither a string nor an array
+// of strings, beside a keyword-like key); the panic is recovered.
+var ErrPanicked = errors.New("jsonld: json-gold panicked on the document")
+
 // Loader is a read-only json-gold document loader over the embedded contexts. It implements
 // ld.DocumentLoader, never touches the network or the file system, and is safe for concurrent use:
 // each call decodes a fresh copy, so json-gold may change what it gets.
@@ -148,8 +153,14 @@ func target(d any) string {
 // Compact expands the JSON-LD document doc and compacts it against the ActivityStreams and
 // security contexts, returning the compacted JSON object. Contexts the document names are taken
 // only from the embedded ones (an unknown one gives an error matching *[UnknownContextError]).
-// Numbers pass through float64, so integers beyond 2^53 lose precision.
-func (p *Processor) Compact(doc []byte) ([]byte, error) {
+// Numbers pass through float64, so integers beyond 2^53 lose precision. A panic in json-gold
+// is recovered and reported as an error matching [ErrPanicked].
+func (p *Processor) Compact(doc []byte) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("jsonld: compact: %w: %v", ErrPanicked, r)
+		}
+	}()
 	var in any
 	if err := json.Unmarshal(doc, &in); err != nil {
 		return nil, fmt.Errorf("jsonld: compact: %w", err)
@@ -162,14 +173,14 @@ func (p *Processor) Compact(doc []byte) ([]byte, error) {
 	}
 	opts := ld.NewJsonLdOptions("")
 	opts.DocumentLoader = p.loader
-	out, err := ld.NewJsonLdProcessor().Compact(in, []any{ActivityStreams, Security}, opts)
+	compacted, err := ld.NewJsonLdProcessor().Compact(in, []any{ActivityStreams, Security}, opts)
 	if err != nil {
 		return nil, fmt.Errorf("jsonld: compact: %w", err)
 	}
-	if _, ok := out["@graph"]; ok {
+	if _, ok := compacted["@graph"]; ok {
 		return nil, fmt.Errorf("jsonld: compact: %w", ErrNotOneObject)
 	}
-	b, err := json.Marshal(out)
+	b, err := json.Marshal(compacted)
 	if err != nil {
 		return nil, fmt.Errorf("jsonld: compact: %w", err)
 	}

@@ -125,6 +125,32 @@ func TestCompactConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
+// TestCompactMalformed feeds Compact documents json-gold cannot process: each is an error, and
+// none panics (the first made json-gold v0.9.1 panic; FuzzDecodeJSONLD found it).
+func TestCompactMalformed(t *testing.T) {
+	p, err := jsonld.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, doc string
+		want      error
+	}{
+		{"@type not a string, beside a keyword-like key", `{"@00":"","":0}`, jsonld.ErrPanicked},
+		{"@type a number", `{"@type":5}`, nil},
+		{"string", `"https://www.w3.org/ns/activitystreams"`, jsonld.ErrNotOneObject},
+		{"number", `5`, jsonld.ErrNotOneObject},
+		{"not JSON", `{`, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := p.Compact([]byte(tt.doc))
+			if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) {
+				t.Fatalf("err = %v, want an error matching %v", err, tt.want)
+			}
+		})
+	}
+}
+
 // TestRedefines lists inline contexts real servers send, which must not count, and ones that
 // change what ActivityStreams terms mean, which must.
 func TestRedefines(t *testing.T) {
