@@ -12,9 +12,10 @@ import (
 	"github.com/fedsite/fedsite/store/memstore"
 )
 
-// The site decides which of its users may publish as which actor; PublishAs asks before
-// publishing anything.
-func ExampleFederation_PublishAs() {
+// The site decides which of its users may act as which actor: its sign-in puts the user in the
+// request's context with WithUser, and every method that acts as an actor asks Config.Authorize
+// before doing anything.
+func ExampleWithUser() {
 	fed, err := activitypub.New(activitypub.Config{
 		BaseURL: "https://news.example.com",
 		Store:   memstore.New(),
@@ -22,8 +23,8 @@ func ExampleFederation_PublishAs() {
 			return &activitypub.Actor{Username: name}, nil
 		}),
 		// Writers publish as themselves; the desk editor as anyone.
-		MayPublish: func(ctx context.Context, siteUser, username string) bool {
-			return siteUser == "desk-editor" || siteUser == username
+		Authorize: func(ctx context.Context, act activitypub.Act) bool {
+			return act.User == "desk-editor" || act.User == act.Actor
 		},
 	})
 	if err != nil {
@@ -35,7 +36,7 @@ func ExampleFederation_PublishAs() {
 		{"dana-ortiz", "dana-ortiz", "b"},
 		{"desk-editor", "news", "c"},
 	} {
-		err := fed.PublishAs(ctx, try.user, try.actor, activitypub.Article{
+		err := fed.Publish(activitypub.WithUser(ctx, try.user), try.actor, activitypub.Article{
 			URL: "https://news.example.com/articles/" + try.slug, Title: "Story " + try.slug,
 		})
 		fmt.Printf("%s as @%s: forbidden=%v err=%v\n", try.user, try.actor, errors.Is(err, activitypub.ErrForbidden), err != nil)

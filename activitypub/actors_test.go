@@ -474,13 +474,15 @@ func TestMove(t *testing.T) {
 	}
 }
 
-func TestPublishAs(t *testing.T) {
+// TestAuthorizePublish: Publish asks Config.Authorize with the site user in ctx, and an
+// article it refuses is neither stored nor sent.
+func TestAuthorizePublish(t *testing.T) {
 	ctx := context.Background()
 	s := actorSite(t, func(string) map[string]activitypub.Actor {
 		return map[string]activitypub.Actor{"news": {}, "dana-ortiz": {}}
 	}, func(cfg *activitypub.Config) {
-		cfg.MayPublish = func(_ context.Context, user, actor string) bool {
-			return user == "editor" || (user == "dana" && actor == "dana-ortiz")
+		cfg.Authorize = func(_ context.Context, act activitypub.Act) bool {
+			return act.User == "editor" || (act.User == "dana" && act.Actor == "dana-ortiz")
 		}
 	})
 	alice := activitypubtest.NewRemote(t, "alice")
@@ -496,13 +498,13 @@ func TestPublishAs(t *testing.T) {
 	}
 	for i, tt := range tests {
 		u := s.url("/articles/" + tt.user + "-" + tt.actor)
-		err := s.fed.PublishAs(ctx, tt.user, tt.actor, activitypub.Article{URL: u, Title: "T" + string(rune('0'+i))})
+		err := s.fed.Publish(activitypub.WithUser(ctx, tt.user), tt.actor, activitypub.Article{URL: u, Title: "T" + string(rune('0'+i))})
 		if !errors.Is(err, tt.want) {
-			t.Errorf("PublishAs(%s, %s) = %v, want %v", tt.user, tt.actor, err, tt.want)
+			t.Errorf("Publish(%s as %s) = %v, want %v", tt.user, tt.actor, err, tt.want)
 		}
 		_, serr := s.store.Object(ctx, u)
 		if stored := serr == nil; stored != (tt.want == nil) {
-			t.Errorf("PublishAs(%s, %s): stored = %v", tt.user, tt.actor, stored)
+			t.Errorf("Publish(%s as %s): stored = %v", tt.user, tt.actor, stored)
 		}
 		if tt.want != nil && !errors.Is(serr, store.ErrNotFound) {
 			t.Errorf("refused article: store says %v", serr)

@@ -21,6 +21,9 @@ import (
 // ErrNotFound when the actor is unknown or the article was not published by fedsite (or deleted),
 // and one matching ErrAlreadyPublished when the actor announced it before.
 func (f *Federation) Announce(ctx context.Context, username, objectURL string) error {
+	if err := f.authorize(ctx, ActionAnnounce, username, objectURL); err != nil {
+		return err
+	}
 	actorID, id, err := f.storeAnnounce(ctx, username, objectURL, f.cfg.Now())
 	if err != nil {
 		return err
@@ -37,6 +40,9 @@ func (f *Federation) Announce(ctx context.Context, username, objectURL string) e
 // their authors shows them on its own profile too. Articles the actor announced before are
 // skipped; an unknown actor or article gives an error matching ErrNotFound.
 func (f *Federation) BackfillAnnounces(ctx context.Context, username string, objectURLs []string) error {
+	if err := f.authorize(ctx, ActionAnnounce, username, ""); err != nil {
+		return err
+	}
 	for _, u := range objectURLs {
 		o, err := f.cfg.Store.Object(ctx, u)
 		if err != nil {
@@ -63,7 +69,8 @@ func (f *Federation) storeAnnounce(ctx context.Context, username, objectURL stri
 	switch {
 	case err != nil: // ErrNotFound when nothing was published there
 		return "", "", fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
-	case !o.Deleted.IsZero() || !announceable[o.Type] || f.urls.username(o.ActorID) == "":
+	case !o.Deleted.IsZero() || !announceable[o.Type] || f.urls.username(o.ActorID) == "" || f.urls.isNote(objectURL):
+		// An answer to a reader (Federation.Answer) is not an article: it may be private.
 		return "", "", fmt.Errorf("activitypub: announce %s: not a published article: %w", objectURL, ErrNotFound)
 	}
 	actorID = f.urls.actor(actor.Username)
@@ -105,14 +112,3 @@ func (f *Federation) storeAnnounce(ctx context.Context, username, objectURL stri
 
 // announceable are the stored object types Announce boosts: the renderings of articles.
 var announceable = map[string]bool{"Article": true, "Note": true, "Page": true}
-
-// PublishAs is Publish on behalf of a user of the site: it asks Config.MayPublish whether siteUser
-// (the site's own id for its user) may publish as the actor with that username, and refuses with
-// an error matching ErrForbidden, publishing nothing, when it says no. With MayPublish nil every
-// site user may publish as every actor.
-func (f *Federation) PublishAs(ctx context.Context, siteUser, username string, a Article) error {
-	if f.cfg.MayPublish != nil && !f.cfg.MayPublish(ctx, siteUser, username) {
-		return fmt.Errorf("activitypub: %q may not publish as %q: %w", siteUser, username, ErrForbidden)
-	}
-	return f.Publish(ctx, username, a)
-}

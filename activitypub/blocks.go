@@ -23,6 +23,9 @@ import (
 // followers all the same. A domain that is not a host name, or the site's own, is an
 // *InvalidError.
 func (f *Federation) BlockDomain(ctx context.Context, domain, by, reason string) error {
+	if err := f.authorize(ctx, ActionBlock, "", domain); err != nil {
+		return err
+	}
 	return f.block(ctx, store.Block{Domain: domain, CreatedBy: by, Reason: reason}, "domain")
 }
 
@@ -31,6 +34,9 @@ func (f *Federation) BlockDomain(ctx context.Context, domain, by, reason string)
 // reported to Config.OnFollowersGone. An id that is not an absolute IRI, or one of the site's, is
 // an *InvalidError.
 func (f *Federation) BlockActor(ctx context.Context, actorID, by, reason string) error {
+	if err := f.authorize(ctx, ActionBlock, "", actorID); err != nil {
+		return err
+	}
 	return f.block(ctx, store.Block{ActorID: actorID, CreatedBy: by, Reason: reason}, "actor")
 }
 
@@ -38,11 +44,17 @@ func (f *Federation) BlockActor(ctx context.Context, actorID, by, reason string)
 // when the domain is not blocked. Followers removed by the block stay removed: they may follow
 // again.
 func (f *Federation) UnblockDomain(ctx context.Context, domain, by string) error {
+	if err := f.authorize(ctx, ActionUnblock, "", domain); err != nil {
+		return err
+	}
 	return f.unblock(ctx, store.Block{Domain: domain}, by, "domain")
 }
 
 // UnblockActor lifts a block made with BlockActor, as [Federation.UnblockDomain] does.
 func (f *Federation) UnblockActor(ctx context.Context, actorID, by string) error {
+	if err := f.authorize(ctx, ActionUnblock, "", actorID); err != nil {
+		return err
+	}
 	return f.unblock(ctx, store.Block{ActorID: actorID}, by, "actor")
 }
 

@@ -91,11 +91,15 @@ type Config struct {
 	// Mastodon's LOCAL_DOMAIN/WEB_DOMAIN setup requires. Default: the BaseURL host.
 	WebFingerDomain string
 
-	// MayPublish decides whether a user of the site (siteUser, the site's own id for them) may
-	// publish as the site actor with that username; [Federation.PublishAs] asks it before
-	// publishing and refuses with an error matching ErrForbidden. Default: nil, every site user
-	// may publish as every actor.
-	MayPublish func(ctx context.Context, siteUser, username string) bool
+	// Authorize decides whether a user of the site may do what a call asks as a site actor; every
+	// exported method that acts as one (publish, update, delete, announce, approve or reject a
+	// follower, read its mentions, move or delete it, block or unblock for the site) asks it
+	// first, with the [Act]: the user that [WithUser] put in the call's context ("" for none, which
+	// Authorize decides too), the [Action], the actor's username and what it is about. The site's
+	// own sign-in and roles answer; ctx is the call's, so it may read the site's own values too.
+	// When it says no, the method does nothing, audits the refusal and returns an error matching
+	// ErrForbidden. It must be safe for concurrent use. Default: nil, everything is allowed.
+	Authorize func(ctx context.Context, act Act) bool
 
 	// InsecureAllowHTTP lets fedsite fetch remote actors and keys over plain http. Meant for tests
 	// and local development on loopback; never set it on the public network. Default: https only.

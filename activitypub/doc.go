@@ -63,7 +63,18 @@
 // Actors carry profile fields, aliases and a featured collection. [Federation.Update],
 // [Federation.Delete] and [Federation.DeleteActor] federate edits and deletions;
 // [Federation.Announce], [Federation.Backfill] and [Federation.Move] cover boosts, profile history
-// and account moves; [Federation.PublishAs] checks Config.MayPublish.
+// and account moves.
+//
+// # Who may act as whom
+//
+// The site's own sign-in and roles decide who may act as which actor; fedsite only asks.
+// Organization, desk and campaign accounts are ordinary actors. The site puts the signed-in user
+// in each request's context with [WithUser], and every method that acts as a site actor —
+// publishing, editing, deleting, boosting, answering follow requests, reading its mentions,
+// moving or deleting it, and the site-wide blocks — first asks Config.Authorize with an [Act]:
+// the user ("" when ctx carries none), the [Action], the actor and what it is about. A refused
+// call reads, stores and sends nothing, is audited as "<action> denied" with the user, and
+// returns an error matching ErrForbidden, which the site answers with 403.
 //
 // # Interactions back to the site
 //
@@ -75,7 +86,10 @@
 // direct messages — are kept per actor, sanitized alike, with the [Visibility] their addressing
 // gives them, edited, deleted and taken back (Undo{Create}) by their author only;
 // [Federation.Mentions] lists an actor's. A reply to a published object is a reply only, whoever
-// it mentions. [InboxHooks] in Config.Inbox tell the site as they arrive, together with Flag
+// it mentions. A site actor answers a kept reply or mention with [Federation.Answer] (edited with
+// [Federation.EditAnswer], deleted with [Federation.DeleteAnswer]): a Note in reply to it,
+// mentioning its author, addressed as the post was, so that a direct message is answered to its
+// author alone. [InboxHooks] in Config.Inbox tell the site as they arrive, together with Flag
 // reports, follow requests to
 // actors with ManuallyApprovesFollowers (answered by [Federation.ApproveFollow] and
 // [Federation.RejectFollow]) and followers that moved (Move, checked against the new account's

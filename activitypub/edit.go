@@ -32,6 +32,9 @@ const inboxPageSize = 500
 // never federates a post for the first time. An article fedsite cannot publish gives an
 // *InvalidError. a.Published is ignored.
 func (f *Federation) Update(ctx context.Context, username string, a Article) error {
+	if err := f.authorize(ctx, ActionUpdate, username, a.URL); err != nil {
+		return err
+	}
 	actor, err := f.lookupActor(ctx, username)
 	if err != nil {
 		return err
@@ -48,28 +51,10 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 	if a.Published.IsZero() {
 		a.Published = stored.Published
 	}
-	last := prev.Published
-	if prev.Updated.After(last) {
-		last = prev.Updated
-	}
-	updated := f.cfg.Now().UTC().Truncate(time.Second)
-	if !updated.After(last) {
-		updated = last.Add(time.Second)
-	}
+	updated := nextUpdated(prev.Published, prev.Updated, f.cfg.Now())
 	obj := f.renderArticle(actorID, a)
 	obj.Updated = updated
-	update := &vocab.Object{
-		Context:   obj.Context,
-		ID:        f.urls.activity(newID()),
-		Type:      vocab.Types{"Update"},
-		Actor:     vocab.Ref{IRI: actorID},
-		Published: updated,
-		To:        obj.To,
-		Cc:        obj.Cc,
-	}
-	embedded := *obj
-	embedded.Context = nil
-	update.Object = vocab.Ref{Object: &embedded}
+	update := f.carrying("Update", actorID, updated, obj)
 	objDoc, err := json.Marshal(obj)
 	if err != nil {
 		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
@@ -111,6 +96,9 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 // records and the actor's follower inboxes; the memory it takes grows with the number of inboxes
 // the article was delivered to.
 func (f *Federation) Delete(ctx context.Context, username, articleURL string) error {
+	if err := f.authorize(ctx, ActionDelete, username, articleURL); err != nil {
+		return err
+	}
 	actor, err := f.lookupActor(ctx, username)
 	if err != nil {
 		return err
@@ -124,34 +112,44 @@ func (f *Federation) Delete(ctx context.Context, username, articleURL string) er
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
 	now := f.cfg.Now().UTC()
+	to, cc := publicAddressing(f.urls.followers(actorID))
+	delID, err := f.storeDelete(ctx, actorID, stored, to, cc, now)
+	if err != nil {
+		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
+	}
+	if err := f.sendToAudience(ctx, delID, actorID, articleURL); err != nil {
+		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
+	}
+	if err := f.cfg.Store.DeleteObject(ctx, articleURL, now); err != nil {
+		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
+	}
+	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "delete", Object: articleURL, Detail: delID})
+	return nil
+}
+
+// storeDelete stores, by actorID, the Delete of the stored object, addressed to and cc, that
+// carries its Tombstone deleted at now, and returns the Delete's id.
+func (f *Federation) storeDelete(ctx context.Context, actorID string, stored store.Object, to, cc vocab.Refs, now time.Time) (string, error) {
 	del := &vocab.Object{
 		Context:   vocab.ContextActivityStreams,
 		ID:        f.urls.activity(newID()),
 		Type:      vocab.Types{"Delete"},
 		Actor:     vocab.Ref{IRI: actorID},
 		Published: now.Truncate(time.Second),
+		To:        to,
+		Cc:        cc,
 	}
-	del.To, del.Cc = publicAddressing(f.urls.followers(actorID))
 	ts := tombstone(store.Object{ID: stored.ID, Type: stored.Type, Deleted: now})
 	ts.Context = nil
 	del.Object = vocab.Ref{Object: ts}
 	doc, err := json.Marshal(del)
 	if err != nil {
-		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
+		return "", err
 	}
-	if err := f.cfg.Store.PutObject(ctx, store.Object{
-		ID: del.ID, ActorID: actorID, Type: "Delete", Document: doc, Published: now,
-	}); err != nil {
-		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
+	if err := f.cfg.Store.PutObject(ctx, store.Object{ID: del.ID, ActorID: actorID, Type: "Delete", Document: doc, Published: now}); err != nil {
+		return "", err
 	}
-	if err := f.sendToAudience(ctx, del.ID, actorID, articleURL); err != nil {
-		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
-	}
-	if err := f.cfg.Store.DeleteObject(ctx, articleURL, now); err != nil {
-		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
-	}
-	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "delete", Object: articleURL, Detail: del.ID})
-	return nil
+	return del.ID, nil
 }
 
 // DeleteActor federates the deletion of one of the site's actors: it queues Delete{object: the
@@ -163,6 +161,9 @@ func (f *Federation) Delete(ctx context.Context, username, articleURL string) er
 // site should stop publishing as the actor: its name can never be used again. Deleting an actor
 // twice gives an error matching ErrNotFound.
 func (f *Federation) DeleteActor(ctx context.Context, username string) error {
+	if err := f.authorize(ctx, ActionDeleteActor, username, ""); err != nil {
+		return err
+	}
 	actor, err := f.lookupActor(ctx, username)
 	if err != nil {
 		return err
@@ -267,24 +268,9 @@ func (f *Federation) sendToAudience(ctx context.Context, activityID, actorID, ob
 // and that are not a delivery inbox of the actor's followers, and the activities about objectID
 // those deliveries were of.
 func (f *Federation) formerInboxes(ctx context.Context, actorID, objectID string) (inboxes, activities []string, err error) {
-	set := make(map[string]bool)
-	cursor := ""
-	for {
-		p, err := f.cfg.DeliveryStore.DeliveriesPage(ctx, objectID, cursor, inboxPageSize)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, r := range p.Items {
-			set[r.Inbox] = true
-			// The records come by activity, then inbox.
-			if n := len(activities); n == 0 || activities[n-1] != r.ActivityID {
-				activities = append(activities, r.ActivityID)
-			}
-		}
-		if p.Next == "" {
-			break
-		}
-		cursor = p.Next
+	set, activities, err := f.deliveredTo(ctx, objectID)
+	if err != nil {
+		return nil, nil, err
 	}
 	after := ""
 	for len(set) > 0 {
@@ -306,4 +292,28 @@ func (f *Federation) formerInboxes(ctx context.Context, actorID, objectID string
 	}
 	slices.Sort(inboxes)
 	return inboxes, activities, nil
+}
+
+// deliveredTo returns the set of inboxes that deliveries about objectID were queued for, and
+// the activities about objectID those deliveries were of, in the order of their records.
+func (f *Federation) deliveredTo(ctx context.Context, objectID string) (inboxes map[string]bool, activities []string, err error) {
+	inboxes = make(map[string]bool)
+	cursor := ""
+	for {
+		p, err := f.cfg.DeliveryStore.DeliveriesPage(ctx, objectID, cursor, inboxPageSize)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, r := range p.Items {
+			inboxes[r.Inbox] = true
+			// The records come by activity, then inbox.
+			if n := len(activities); n == 0 || activities[n-1] != r.ActivityID {
+				activities = append(activities, r.ActivityID)
+			}
+		}
+		if p.Next == "" {
+			return inboxes, activities, nil
+		}
+		cursor = p.Next
+	}
 }

@@ -17,7 +17,8 @@ var (
 	// Announce of an article the actor announced before.
 	ErrAlreadyPublished = errors.New("activitypub: already published")
 
-	// ErrForbidden reports a site user that Config.MayPublish does not allow to publish as an actor.
+	// ErrForbidden reports an action that Config.Authorize does not allow the site user to take as
+	// a site actor; the action was not taken. Sites answer it with 403.
 	ErrForbidden = errors.New("activitypub: forbidden")
 
 	// errNotPermitted reports an activity whose actor may not do what it asks, such as undoing

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/fedsite/fedsite/activitypub/delivery"
+	"github.com/fedsite/fedsite/internal/jsonld"
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/webfinger"
@@ -121,6 +122,10 @@ func New(cfg Config) (*Federation, error) {
 	if cfg.WebFingerDomain != "" {
 		f.acctHost = strings.ToLower(cfg.WebFingerDomain)
 	}
+	ld, err := jsonld.New()
+	if err != nil {
+		return nil, fmt.Errorf("activitypub: %w", err)
+	}
 	f.inbox = &inbox{
 		urls:            urls,
 		log:             cfg.Logger,
@@ -138,6 +143,7 @@ func New(cfg Config) (*Federation, error) {
 		blocks:          cfg.Store,
 		audit:           f.audit,
 		verifier:        f.verifier,
+		ld:              ld,
 		remote:          f.remote,
 		lookupActor:     f.lookupActor,
 		send:            f.send,
@@ -193,6 +199,7 @@ func (f *Federation) routes() *http.ServeMux {
 	m.HandleFunc(routeFeatured, f.serveFeatured)
 	m.HandleFunc(routeSharedInbox, f.inbox.ServeHTTP)
 	m.HandleFunc(routeActivity, f.serveActivity)
+	m.HandleFunc(routeNote, f.serveNote)
 	m.Handle(routeNodeInfo, newNodeInfoHandler(f))
 	return m
 }

@@ -14,12 +14,18 @@ import (
 // ErrNotFound when no such request is pending, and one matching ErrBlocked, leaving the request
 // pending, when the follower was blocked since it asked.
 func (f *Federation) ApproveFollow(ctx context.Context, username, followerID string) error {
+	if err := f.authorize(ctx, ActionApproveFollow, username, followerID); err != nil {
+		return err
+	}
 	return f.decideFollow(ctx, username, followerID, true)
 }
 
 // RejectFollow refuses a pending follow request: the request is dropped and a Reject embedding the
 // Follow is sent. It returns an error matching ErrNotFound when no such request is pending.
 func (f *Federation) RejectFollow(ctx context.Context, username, followerID string) error {
+	if err := f.authorize(ctx, ActionRejectFollow, username, followerID); err != nil {
+		return err
+	}
 	return f.decideFollow(ctx, username, followerID, false)
 }
 
@@ -70,4 +76,23 @@ func followAnswer(urls urlLayout, kind, localID, followerID string, follow *voca
 		Object:  vocab.Ref{Object: &embedded},
 		To:      vocab.Refs{{IRI: followerID}},
 	}
+}
+
+// FollowRequests lists the pending follow requests of the site actor username, newest first, for
+// the site to answer with [Federation.ApproveFollow] or [Federation.RejectFollow]; only actors
+// with ManuallyApprovesFollowers get any. cursor is "" for the first page or a previous page's
+// Next; a limit below 1 is Config.PageSize. An unknown actor is an error matching ErrNotFound.
+func (f *Federation) FollowRequests(ctx context.Context, username, cursor string, limit int) (store.Page[store.FollowRequest], error) {
+	a, err := f.lookupActor(ctx, username)
+	if err != nil {
+		return store.Page[store.FollowRequest]{}, err
+	}
+	if limit < 1 {
+		limit = f.cfg.PageSize
+	}
+	p, err := f.cfg.Store.FollowRequestsPage(ctx, f.urls.actor(a.Username), cursor, limit)
+	if err != nil {
+		return store.Page[store.FollowRequest]{}, fmt.Errorf("activitypub: follow requests of %s: %w", username, err)
+	}
+	return p, nil
 }

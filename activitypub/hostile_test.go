@@ -336,6 +336,19 @@ func TestHostileInbox(t *testing.T) {
 		{name: "Undo of someone else's Follow by id", body: act(M+"/undo/1", "Undo", M, A+"/follows/1"), key: &malloryKey, want: 403},
 		{name: "Undo of someone else's embedded Follow", body: act(M+"/undo/2", "Undo", M,
 			map[string]any{"id": A + "/follows/1", "type": "Follow", "actor": A, "object": newsID}), key: &malloryKey, want: 403},
+		// JSON-LD the lean decoder cannot read is compacted first; contexts are never fetched.
+		{name: "expanded JSON-LD naming a context that is not embedded", body: mustJSONBytes([]any{map[string]any{
+			"@context": keySrv.URL + "/context.jsonld", "@id": A + "/follows/9", "@type": "Follow", "actor": A, "object": newsID}}),
+			key: &aliceKey, want: 400},
+		{name: "renaming inline context beside a context that is not embedded", body: mustJSONBytes(map[string]any{
+			"@context": []any{vocab.ContextActivityStreams, keySrv.URL + "/context.jsonld", map[string]any{"acteur": "as:actor"}},
+			"id":       A + "/follows/10", "type": "Follow", "acteur": A, "object": newsID}), key: &aliceKey, want: 400},
+		{name: "context that gives actor another meaning", body: act(A+"/follows/11", "Follow", A, newsID,
+			"@context", []any{vocab.ContextActivityStreams, map[string]any{"actor": "https://evil.example/ns#agent"}}), key: &aliceKey, want: 400},
+		{name: "expanded JSON-LD with two top-level activities", body: mustJSONBytes([]any{
+			map[string]any{"@id": A + "/follows/12", "@type": "https://www.w3.org/ns/activitystreams#Follow"},
+			map[string]any{"@id": A + "/follows/13", "@type": "https://www.w3.org/ns/activitystreams#Follow"}}), key: &aliceKey, want: 400},
+		{name: "JSON-LD that makes json-gold panic", body: []byte(`{"@00":"","":0}`), key: &aliceKey, want: 400},
 		// Accepted without effect: 202, store unchanged.
 		{name: "duplicate activity id", body: follow(A, newsID), key: &aliceKey, want: 202},
 		{name: "ignored type", body: act(A+"/likes/1", "Like", A, local), key: &aliceKey, want: 202},

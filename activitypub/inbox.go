@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/internal/jsonld"
 	"github.com/fedsite/fedsite/internal/mediatype"
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
@@ -47,6 +48,7 @@ type inbox struct {
 	audit        auditLog
 
 	verifier *signing.Verifier
+	ld       compactor
 	remote   *remote
 	// lookupActor is Federation.lookupActor: a site actor by username, or ErrNotFound.
 	lookupActor func(ctx context.Context, username string) (*Actor, error)
@@ -101,7 +103,9 @@ func (in *inbox) dispatchTable() []inboxHandler {
 // ServeHTTP accepts an activity POSTed to the shared inbox or an actor's inbox. The order of the
 // checks keeps bad input cheap and the store untouched by anything that fails them:
 //
-//  1. size (413), media type (415), JSON shape and depth (400);
+//  1. size (413), media type (415), JSON shape and depth (400); a body in a JSON-LD form the
+//     lean decoder cannot read is compacted first (see decodeActivity), and one naming a context
+//     that is not embedded is refused (400) without any fetch;
 //  2. blocks (403) on the actor, before any fetch; the keyId's host is checked by the key
 //     resolver before it fetches anything (403); the verified signer must be the actor (step 3),
 //     so the actor's check covers it;
@@ -135,8 +139,12 @@ func (in *inbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "content type must be "+mediatype.Activity, http.StatusUnsupportedMediaType)
 		return
 	}
-	act, err := vocab.Decode(body)
+	act, err := decodeActivity(body, in.ld)
 	if err != nil {
+		if u, ok := errors.AsType[*jsonld.UnknownContextError](err); ok {
+			http.Error(w, "malformed activity: unknown JSON-LD context "+u.URL, http.StatusBadRequest)
+			return
+		}
 		http.Error(w, "malformed activity", http.StatusBadRequest)
 		return
 	}

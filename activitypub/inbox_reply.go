@@ -88,7 +88,14 @@ func (in *inbox) keepReply(ctx context.Context, req *inboxRequest, author string
 	r := Reply{ID: obj.ID, InReplyTo: target, AuthorID: author, URL: postURL(obj), Content: sanitize(obj.Content),
 		Summary: obj.Summary, Sensitive: obj.Sensitive || obj.Summary != "", Published: obj.Published,
 		Updated: in.editedAt(obj, edited)}
-	doc, err := json.Marshal(replyDocument(r))
+	kept := replyDocument(r)
+	// What an answer to the reply needs (see Federation.Answer): whether it was public, and its
+	// conversation.
+	kept.To, kept.Cc = keptAddressing(audience(req.act, obj))
+	if c := conversation(obj); c != "" {
+		kept.Extra = map[string]json.RawMessage{"context": mustJSON(c)}
+	}
+	doc, err := json.Marshal(kept)
 	if err != nil {
 		return fmt.Errorf("activitypub: reply %s: %w", obj.ID, err)
 	}
@@ -185,8 +192,8 @@ func (in *inbox) keepMention(ctx context.Context, req *inboxRequest, obj *vocab.
 		return err
 	}
 	rec := mentionRecord{ID: obj.ID, URL: postURL(obj), Content: sanitize(obj.Content), Summary: obj.Summary,
-		Sensitive: obj.Sensitive, Visibility: vis, InReplyTo: obj.InReplyTo.ID(), Published: obj.Published,
-		Updated: in.editedAt(obj, edited)}
+		Sensitive: obj.Sensitive, Visibility: vis, InReplyTo: obj.InReplyTo.ID(), Context: conversation(obj),
+		Published: obj.Published, Updated: in.editedAt(obj, edited)}
 	for n, actor := range actors {
 		r := rec
 		if n == 0 {
@@ -259,6 +266,38 @@ func replyDocument(r Reply) *vocab.Object {
 		o.URL = vocab.Refs{{IRI: r.URL}}
 	}
 	return o
+}
+
+// keptAddressing is the addressing a kept reply keeps of to and cc: the public collection where
+// it was, which tells public, unlisted and private (followers-only or direct) apart.
+func keptAddressing(to, cc vocab.Refs) (keptTo, keptCc vocab.Refs) {
+	if to.HasPublic() {
+		keptTo = vocab.Refs{{IRI: vocab.PublicIRI}}
+	}
+	if cc.HasPublic() {
+		keptCc = vocab.Refs{{IRI: vocab.PublicIRI}}
+	}
+	return keptTo, keptCc
+}
+
+// conversation is a post's FEP-7888 context: its context IRI (or the id of a context object),
+// "" for none.
+func conversation(obj *vocab.Object) string {
+	var v any
+	if ok, err := obj.DecodeExtra("context", &v); !ok || err != nil {
+		return ""
+	}
+	var id string
+	switch c := v.(type) {
+	case string:
+		id = c
+	case map[string]any:
+		id, _ = c["id"].(string)
+	}
+	if !absHTTP(id) {
+		return ""
+	}
+	return id
 }
 
 // audience returns a post's addressing: its own to and cc, or, when it has neither, those of the

@@ -1,7 +1,9 @@
 package activitypub
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -46,7 +48,8 @@ type InboxHooks struct {
 	OnMove func(ctx context.Context, localActorID, oldID, newID string)
 }
 
-// Reply is a remote reply to one of the site's objects, as the site may show it.
+// Reply is a reply to one of the site's objects, as the site may show it: a reader's, or the
+// site's own answer to one (AnswerTo is then set).
 type Reply struct {
 	// ID is the reply object's id; InReplyTo the site's object it answers.
 	ID, InReplyTo string
@@ -70,6 +73,10 @@ type Reply struct {
 	Published time.Time
 	// Updated is set when the reply was edited (an Update was received).
 	Updated time.Time
+	// AnswerTo is set on the site's own answer to a reader's reply (see [Federation.Answer]): the
+	// id of the reply it answers. AuthorID is then the site actor that answered, and Author its
+	// name, handle, avatar and profile.
+	AnswerTo string
 }
 
 // Interaction is a Like, an Announce or a reply that a site object received.
@@ -111,11 +118,28 @@ func replyOf(i store.Interaction) (*Reply, error) {
 	if ids := o.URL.IDs(); len(ids) > 0 {
 		r.URL = ids[0]
 	}
+	if o.InReplyTo.ID() != i.ObjectID {
+		r.AnswerTo = o.InReplyTo.ID()
+	}
 	return r, nil
 }
 
 func interactionOf(i store.Interaction, r *Reply) Interaction {
 	return Interaction{ID: i.ID, Kind: i.Kind, ObjectID: i.ObjectID, ActorID: i.ActorID, CreatedAt: i.CreatedAt, Reply: r}
+}
+
+// siteAuthor is a site actor as a comment list shows it: only the id when the site no longer has
+// it.
+func (f *Federation) siteAuthor(ctx context.Context, actorID string) (Author, error) {
+	a, err := f.lookupActor(ctx, f.urls.username(actorID))
+	if errors.Is(err, ErrNotFound) {
+		return Author{ID: actorID, ProfileURL: actorID}, nil
+	}
+	if err != nil {
+		return Author{}, err
+	}
+	return Author{ID: actorID, Name: cmp.Or(a.Name, a.Username), Handle: "@" + a.Username + "@" + f.acctHost,
+		AvatarURL: a.IconURL, ProfileURL: cmp.Or(a.ProfileURL, actorID)}, nil
 }
 
 // Interactions lists the interactions of one kind that a published object (by its URL) received,
@@ -136,7 +160,12 @@ func (f *Federation) Interactions(ctx context.Context, objectURL string, kind st
 			if r, err = replyOf(i); err != nil {
 				return store.Page[Interaction]{}, err
 			}
-			if r.Author, err = lookupAuthor(ctx, f.log, f.cfg.Store, r.AuthorID); err != nil {
+			if r.AnswerTo != "" {
+				r.Author, err = f.siteAuthor(ctx, r.AuthorID)
+			} else {
+				r.Author, err = lookupAuthor(ctx, f.log, f.cfg.Store, r.AuthorID)
+			}
+			if err != nil {
 				return store.Page[Interaction]{}, err
 			}
 		}

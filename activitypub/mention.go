@@ -74,8 +74,10 @@ type mentionRecord struct {
 	Sensitive  bool       `json:"sensitive,omitempty"`
 	Visibility Visibility `json:"visibility"`
 	InReplyTo  string     `json:"inReplyTo,omitempty"`
-	Published  time.Time  `json:"published,omitzero"`
-	Updated    time.Time  `json:"updated,omitzero"`
+	// Context is the post's FEP-7888 conversation, kept for an answer (see Federation.Answer).
+	Context   string    `json:"context,omitempty"`
+	Published time.Time `json:"published,omitzero"`
+	Updated   time.Time `json:"updated,omitzero"`
 	// Actors are the site actors the post reached, the one it is kept under first. Only the
 	// interaction kept under the post's id has them: Update, Delete and Undo find it by that id
 	// and the others through them.
@@ -117,6 +119,9 @@ func (r mentionRecord) mention(actor, author string, received time.Time) InboxMe
 // matching ErrNotFound. Private ones (see [Visibility.Private]) must be shown only to the people
 // who answer them.
 func (f *Federation) Mentions(ctx context.Context, username, cursor string, limit int) (store.Page[InboxMention], error) {
+	if err := f.authorize(ctx, ActionReadMentions, username, ""); err != nil {
+		return store.Page[InboxMention]{}, err
+	}
 	a, err := f.lookupActor(ctx, username)
 	if err != nil {
 		return store.Page[InboxMention]{}, err

@@ -70,6 +70,9 @@ type Article struct {
 // gives an error matching ErrNotFound; an article published before, ErrAlreadyPublished; an
 // article fedsite cannot publish, an *InvalidError.
 func (f *Federation) Publish(ctx context.Context, username string, a Article) error {
+	if err := f.authorize(ctx, ActionPublish, username, a.URL); err != nil {
+		return err
+	}
 	actor, err := f.lookupActor(ctx, username)
 	if err != nil {
 		return err
@@ -103,18 +106,7 @@ func (f *Federation) Publish(ctx context.Context, username string, a Article) er
 // actor's outbox, without queuing any delivery. It returns the ids of both.
 func (f *Federation) storeArticle(ctx context.Context, actorID string, a Article) (createID, objID string, err error) {
 	obj := f.renderArticle(actorID, a)
-	create := &vocab.Object{
-		Context:   obj.Context,
-		ID:        f.urls.activity(newID()),
-		Type:      vocab.Types{"Create"},
-		Actor:     vocab.Ref{IRI: actorID},
-		Published: obj.Published,
-		To:        obj.To,
-		Cc:        obj.Cc,
-	}
-	embedded := *obj
-	embedded.Context = nil
-	create.Object = vocab.Ref{Object: &embedded}
+	create := f.carrying("Create", actorID, obj.Published, obj)
 
 	objDoc, err := json.Marshal(obj)
 	if err != nil {
@@ -131,6 +123,24 @@ func (f *Federation) storeArticle(ctx context.Context, actorID string, a Article
 		return "", "", fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
 	return create.ID, obj.ID, nil
+}
+
+// carrying returns a new activity of type typ (a Create or an Update) by actorID, dated at, that
+// carries obj embedded (without its @context) and is addressed as obj is.
+func (f *Federation) carrying(typ, actorID string, at time.Time, obj *vocab.Object) *vocab.Object {
+	act := &vocab.Object{
+		Context:   obj.Context,
+		ID:        f.urls.activity(newID()),
+		Type:      vocab.Types{typ},
+		Actor:     vocab.Ref{IRI: actorID},
+		Published: at,
+		To:        obj.To,
+		Cc:        obj.Cc,
+	}
+	embedded := *obj
+	embedded.Context = nil
+	act.Object = vocab.Ref{Object: &embedded}
+	return act
 }
 
 // checkArticle checks an article the site publishes: a title, a URL on the site outside

@@ -281,8 +281,7 @@ func renderTags(a Article, body string, tagURL func(string) string) (vocab.Refs,
 		if linked(body, m.ActorID) {
 			continue
 		}
-		links = append(links, `<span class="h-card"><a href="`+html.EscapeString(m.ActorID)+
-			`" class="u-url mention">@<span>`+html.EscapeString(user)+`</span></a></span>`)
+		links = append(links, mentionLink(m.ActorID, user))
 	}
 	for _, t := range a.Tags {
 		t = strings.TrimPrefix(t, "#")
@@ -303,6 +302,12 @@ func renderTags(a Article, body string, tagURL func(string) string) (vocab.Refs,
 		return tags, ""
 	}
 	return tags, "<p>" + strings.Join(links, " ") + "</p>"
+}
+
+// mentionLink is Mastodon's markup of a mention of the account actorID, whose username is user.
+func mentionLink(actorID, user string) string {
+	return `<span class="h-card"><a href="` + html.EscapeString(actorID) + `" class="u-url mention">@<span>` +
+		html.EscapeString(user) + `</span></a></span>`
 }
 
 // linked reports whether sanitized HTML has a link to href (bluemonday writes attributes with

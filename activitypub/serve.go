@@ -139,6 +139,11 @@ func (f *Federation) serveActivity(w http.ResponseWriter, r *http.Request) {
 	f.serveStored(w, r, f.urls.activity(r.PathValue("id")))
 }
 
+// serveNote serves a note the site sent: an answer of a site actor (see Federation.Answer).
+func (f *Federation) serveNote(w http.ResponseWriter, r *http.Request) {
+	f.serveStored(w, r, f.urls.note(r.PathValue("id")))
+}
+
 // serveSiteObject answers an AS2 request for one of the site's own URLs with the document
 // published there, and reports whether it answered. A URL with nothing published is left to the
 // site.
@@ -177,7 +182,35 @@ func (f *Federation) serveStored(w http.ResponseWriter, r *http.Request, id stri
 		writeJSON(f.log, w, r, http.StatusGone, tombstone(o))
 		return
 	}
+	if (f.urls.isNote(o.ID) || f.urls.isNote(o.ObjectID)) && !f.authorizePrivate(w, r, o.Document) {
+		return
+	}
 	writeRaw(w, r, http.StatusOK, o.Document)
+}
+
+// authorizePrivate reports whether a GET may have doc, an answer of a site actor or one of its
+// activities, and answers 404 when it may not: an answer that is not public goes only to a GET
+// signed by an actor it is addressed to, as Mastodon serves a direct status only to its
+// recipients; others learn nothing, not even that it exists. The answer then depends on the
+// Signature header, which "Vary: Signature" tells caches.
+func (f *Federation) authorizePrivate(w http.ResponseWriter, r *http.Request, doc []byte) bool {
+	v, err := vocab.Decode(doc)
+	if err != nil {
+		fail(f.log, w, r, "stored answer", err)
+		return false
+	}
+	if v.To.HasPublic() || v.Cc.HasPublic() {
+		return true
+	}
+	w.Header().Add("Vary", "Signature")
+	ctx := r.Context()
+	signed, err := f.verifier.Verify(ctx, r, nil)
+	if err == nil && (v.To.Has(signed.Owner) || v.Cc.Has(signed.Owner)) {
+		return true
+	}
+	f.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: private answer refused", slog.String("path", r.URL.Path), slog.Any("err", err))
+	http.Error(w, "not found", http.StatusNotFound)
+	return false
 }
 
 func tombstone(o store.Object) *vocab.Object {

@@ -16,6 +16,7 @@ const (
 	prefix            = "/ap"
 	usersPrefix       = prefix + "/users/"
 	activityPrefix    = prefix + "/activities/"
+	notePrefix        = prefix + "/notes/"
 	instanceActorPath = prefix + "/actor"
 	sharedInboxPath   = prefix + "/inbox"
 	nodeInfoPath      = prefix + "/nodeinfo/"
@@ -45,6 +46,7 @@ const (
 	routeFeatured      = "GET " + usersPrefix + "{name}" + featuredSegment
 	routeSharedInbox   = "POST " + sharedInboxPath
 	routeActivity      = "GET " + activityPrefix + "{id}"
+	routeNote          = "GET " + notePrefix + "{id}"
 	routeNodeInfo      = "GET " + nodeInfoPath + "{version}"
 )
 
@@ -74,6 +76,7 @@ func (l urlLayout) actor(username string) string   { return l.base + usersPrefix
 func (l urlLayout) instanceActor() string          { return l.base + instanceActorPath }
 func (l urlLayout) sharedInbox() string            { return l.base + sharedInboxPath }
 func (l urlLayout) activity(id string) string      { return l.base + activityPrefix + id }
+func (l urlLayout) note(id string) string          { return l.base + notePrefix + id }
 func (l urlLayout) nodeInfo(version string) string { return l.base + nodeInfoPath + version }
 
 // The documents of an actor, by the actor's IRI.
@@ -106,6 +109,12 @@ func isRoutePath(p string) bool { return p == prefix || strings.HasPrefix(p, pre
 
 // inRoutes reports whether an IRI is under fedsite's own /ap/ routes on the site's origin.
 func (l urlLayout) inRoutes(iri string) bool { return strings.HasPrefix(iri, l.base+prefix+"/") }
+
+// isNote reports whether an IRI is one of the site's notes: an answer of a site actor.
+func (l urlLayout) isNote(iri string) bool {
+	rest, ok := strings.CutPrefix(iri, l.base+notePrefix)
+	return ok && rest != "" && !strings.ContainsAny(rest, "/?#")
+}
 
 // username returns the username of a local actor IRI, or "" when the IRI is not one of ours.
 func (l urlLayout) username(actorID string) string {

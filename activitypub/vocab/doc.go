@@ -54,6 +54,6 @@
 // fedsite reads the compacted form that ActivityPub servers exchange and does no JSON-LD
 // processing. An expanded document (keys such as "@id", "@type" and full property IRIs, as in some
 // Misskey and Fedify test captures) decodes without error, but all of its members land in
-// [Object.Extra]; a caller that must accept such input compacts it first (for example with
-// github.com/piprate/json-gold) and decodes the result.
+// [Object.Extra]; a caller that must accept such input compacts it first and decodes the result,
+// as fedsite's inbox does with internal/jsonld.
 package vocab

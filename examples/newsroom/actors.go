@@ -11,14 +11,15 @@ import (
 )
 
 // This file holds federate.go's helpers: the site's actors from its own data, who publishes an
-// article, and the backfill at start.
+// article, who may act as which actor, and the backfill at start.
 //
 // Each staff writer is an actor (@dana-ortiz) that publishes their own articles, and the
 // organization @news boosts them. On Mastodon that looks right: the post shows the writer's name
 // and avatar, the writer's followers get it from the writer, @news's followers get it as a boost
 // by The Riverside Courier, and the link card credits the writer (fediverse:creator on the page,
 // the site's host in the writer's attributionDomains). Stories whose byline names no staff writer
-// are published by @news itself.
+// are published by their desk's actor (@sports, an ordinary actor like the others) when they
+// have a desk, else by @news itself.
 
 // newsActor is the organization's actor.
 const newsActor = "news"
@@ -52,6 +53,12 @@ func (n newsroomActors) FederatedActor(_ context.Context, name string) (*activit
 			Fields:   []activitypub.Field{{Name: "Website", Value: baseURL + "/"}},
 			Featured: latestBy(s, baseURL, newsActor, newsPinned)}, nil
 	}
+	if d, ok := deskBySlug(name); ok {
+		return &activitypub.Actor{Username: d.Slug, Type: "Organization", Name: d.Name, Summary: "<p>" + d.About + "</p>",
+			ProfileURL: baseURL + "/", Discoverable: true, Indexable: true, AttributionDomains: []string{hostOf(baseURL)},
+			IconURL: baseURL + "/static/news.png", ImageURL: baseURL + "/static/header.png", Published: newsJoined,
+			Featured: latestBy(s, baseURL, d.Slug, 1)}, nil
+	}
 	au, ok := authorBySlug(name)
 	if !ok {
 		return nil, activitypub.ErrNotFound
@@ -65,6 +72,9 @@ func (n newsroomActors) FederatedActor(_ context.Context, name string) (*activit
 
 func (n newsroomActors) FederatedActorNames(context.Context) ([]string, error) {
 	names := []string{newsActor}
+	for _, d := range desks() {
+		names = append(names, d.Slug)
+	}
 	for _, au := range staff() {
 		names = append(names, au.Slug)
 	}
@@ -86,12 +96,34 @@ func latestBy(s *site, baseURL, actor string, n int) []string {
 	return urls
 }
 
-// actorFor is the username of the actor that publishes an article: its writer, else @news.
+// actorFor is the username of the actor that publishes an article: its writer, else its desk,
+// else @news.
 func actorFor(a article) string {
-	if au, ok := authorOf(a); ok {
-		return au.Slug
+	if o := owner(a); o != "" {
+		return o
 	}
 	return newsActor
+}
+
+// authorize is Config.Authorize: the site's roles decide, as for its own pages (login.mayAct),
+// with @news and the site-wide blocks (actor "") the newsroom's own; but @news boosts every
+// staff story (publishArticle), whoever publishes it. Every editor's request carries its login
+// (requireEditor); a call with none is the site's own backfill at start.
+func authorize(s *site) func(context.Context, activitypub.Act) bool {
+	return func(_ context.Context, act activitypub.Act) bool {
+		if act.User == "" {
+			return true
+		}
+		l, ok := s.loginByUser(act.User)
+		if act.Action == activitypub.ActionAnnounce && act.Actor == newsActor {
+			return ok
+		}
+		owner := act.Actor
+		if owner == newsActor {
+			owner = ""
+		}
+		return ok && l.mayAct(owner)
+	}
 }
 
 // publishArticle federates a new article: published by its writer and boosted by @news, or

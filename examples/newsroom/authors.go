@@ -7,8 +7,9 @@ import (
 	"time"
 )
 
-// This file is the site's staff list and author pages, as a CMS keeps them in its user table.
-// Like site.go it knows nothing about the fediverse; actors.go turns the staff into actors.
+// This file is the site's staff list, its desks, the logins with their roles and the author
+// pages, as a CMS keeps them in its user table. Like site.go it knows nothing about the
+// fediverse; actors.go turns the staff and the desks into actors.
 
 // author is a staff writer. Bylines that name no staff writer (wire copy, guest writers) are the
 // newsroom's own.
@@ -29,7 +30,7 @@ func staff() []author {
 	return []author{
 		{Slug: "dana-ortiz", Name: "Dana Ortiz", Beat: "City hall", Bio: "Dana covers the council, budgets and transport.",
 			Joined: time.Date(2025, 2, 3, 9, 0, 0, 0, time.UTC)},
-		{Slug: "sam-lee", Name: "Sam Lee", Beat: "Culture", Bio: "Sam writes about libraries, theatre and the people behind them.",
+		{Slug: "sam-lee", Name: "Sam Lee", Beat: "Sports and culture", Bio: "Sam edits the sports desk and writes about libraries, theatre and the people behind them.",
 			Joined: time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC)},
 	}
 }
@@ -42,6 +43,72 @@ func authorBySlug(slug string) (author, bool) {
 		return author{}, false
 	}
 	return all[i], true
+}
+
+// desk is a section of the newsroom with its own editors, such as sports: its stories are the
+// desk's, unless their byline names a staff writer.
+type desk struct{ Slug, Name, About string }
+
+// desks is the newsroom's desks.
+func desks() []desk {
+	return []desk{{Slug: "sports", Name: "Riverside Courier Sports", About: "Scores, fixtures and the clubs of the river towns."}}
+}
+
+// deskBySlug returns the desk with that slug.
+func deskBySlug(slug string) (desk, bool) {
+	all := desks()
+	i := slices.IndexFunc(all, func(d desk) bool { return d.Slug == slug })
+	if i < 0 {
+		return desk{}, false
+	}
+	return all[i], true
+}
+
+// owner is whose an article is: the staff writer its byline names (their slug), else its desk,
+// else "", the newsroom's own.
+func owner(a article) string {
+	if au, ok := authorOf(a); ok {
+		return au.Slug
+	}
+	if _, ok := deskBySlug(a.Desk); ok {
+		return a.Desk
+	}
+	return ""
+}
+
+// login is a member of staff who signs in to the editor's pages, and their role: a managing
+// editor may publish, edit and delete every story; anyone else only their own (Writer, their
+// staff writer's slug) and their desk's (Desk).
+type login struct {
+	User, Password string
+	Managing       bool
+	Writer, Desk   string
+}
+
+// staffLogins is the staff's logins beside the managing editor's, all with password: Sam, who
+// edits the sports desk, and Dana, who writes.
+func staffLogins(password string) []login {
+	return []login{
+		{User: "sam", Password: password, Writer: "sam-lee", Desk: "sports"},
+		{User: "dana", Password: password, Writer: "dana-ortiz"},
+	}
+}
+
+// mayAct reports whether the login may publish, edit and delete stories of owner: a staff
+// writer's slug, a desk's, or "" for the newsroom's own.
+func (l login) mayAct(owner string) bool {
+	return l.Managing || owner != "" && (owner == l.Writer || owner == l.Desk)
+}
+
+// ownerName names owner for mayAct's refusals: mayAct's refusal: "the newsroom", a desk's or a writer's name.
+func ownerName(owner string) string {
+	if d, ok := deskBySlug(owner); ok {
+		return d.Name
+	}
+	if au, ok := authorBySlug(owner); ok {
+		return au.Name
+	}
+	return "the newsroom itself"
 }
 
 // authorOf returns the staff writer an article's byline names.

@@ -31,6 +31,10 @@ type comment struct {
 	Sensitive bool
 	// Content was sanitized by fedsite (bluemonday) when the reply arrived.
 	Content template.HTML
+	// ID is the reply's id, which an editor's answer names. Answer marks the newsroom's own
+	// answer to a reader's reply, editable by the editors.
+	ID     string
+	Answer bool
 }
 
 // Initial is the first letter of the author's name, shown when there is no picture.
@@ -78,7 +82,8 @@ func articleComments(fed *activitypub.Federation, baseURL string, log *slog.Logg
 // received, if it did not say when it was written).
 func commentOf(received time.Time, r *activitypub.Reply) comment {
 	c := comment{Name: r.Author.Name, Handle: r.Author.Handle, AvatarURL: r.Author.AvatarURL, ProfileURL: r.Author.ProfileURL,
-		URL: r.URL, Published: r.Published, Warning: r.Summary, Sensitive: r.Sensitive, Content: template.HTML(r.Content)}
+		URL: r.URL, Published: r.Published, Warning: r.Summary, Sensitive: r.Sensitive, Content: template.HTML(r.Content),
+		ID: r.ID, Answer: r.AnswerTo != ""}
 	if c.Name == "" {
 		c.Name = r.AuthorID
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fedsite/fedsite/activitypub"
 	"github.com/fedsite/fedsite/activitypub/delivery"
+	"github.com/fedsite/fedsite/activitypub/operator"
 	"github.com/fedsite/fedsite/store/sqlstore"
 
 	// The SQLite driver, which sqlstore.OpenSQLite opens.
@@ -20,7 +21,8 @@ import (
 // actor @news and an actor per writer (actors.go), earlier articles backfilled, the ActivityPub
 // routes around the site's own handler, publish, edit and delete hooks, the fediverse replies and
 // counts on article pages, the delivery report for the editor, the editors' inbox of mentions and
-// direct messages, the handles readers can follow, and the fediverse links in the pages' <head>.
+// direct messages, the operator pages at /admin/fediverse for the editors, the handles readers can
+// follow, and the fediverse links in the pages' <head>.
 // local lists the addresses a local demo may reach over plain http (nil on a public server);
 // configure, if not nil, makes a last change to the Config.
 func federate(ctx context.Context, s *site, baseURL, dbPath string, local []netip.Prefix, log *slog.Logger, configure func(*activitypub.Config)) (http.Handler, io.Closer, error) {
@@ -30,6 +32,8 @@ func federate(ctx context.Context, s *site, baseURL, dbPath string, local []neti
 	}
 	cfg := activitypub.Config{
 		BaseURL: baseURL, Store: st, Logger: log, Actors: siteActors(s, baseURL),
+		// The site's roles decide who may act as which actor.
+		Authorize:         authorize(s),
 		Node:              activitypub.Node{Name: s.cfg.Name, Description: s.cfg.Tagline}, // what other servers call the site
 		InsecureAllowHTTP: local != nil, InsecureAllowAddresses: local,
 		// The one process on its SQLite file: a restart after a crash takes back at once the
@@ -44,16 +48,25 @@ func federate(ctx context.Context, s *site, baseURL, dbPath string, local []neti
 		st.Close()
 		return nil, nil, err
 	}
+	op, err := operator.New(operator.Config{Federation: fed, Actors: newsroomActors{s: s, baseURL: baseURL}, User: s.editor, Logger: log})
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
 	if err := backfill(ctx, fed, s, baseURL); err != nil {
 		log.Warn("newsroom: backfill", "err", err) // the site runs; the profile is only emptier
 	}
 	go fed.Run(ctx)
+	s.signIn = activitypub.WithUser // the signed-in editor, whom Authorize and the audit see
 	s.onPublish = func(ctx context.Context, a article) error { return publishArticle(ctx, fed, baseURL, a) }
 	s.onEdit = func(ctx context.Context, a article) error { return fed.Update(ctx, actorFor(a), toArticle(baseURL, a)) }
 	s.onDelete = func(ctx context.Context, a article) error { return fed.Delete(ctx, actorFor(a), baseURL+a.Path()) }
 	s.comments = articleComments(fed, baseURL, log)
 	s.inbox = siteInbox(fed, newsroomActors{s: s, baseURL: baseURL})
 	s.delivery = articleDelivery(fed, baseURL, log)
+	s.answers = fedAnswers{fed: fed, baseURL: baseURL}
+	// The operator pages: followers, deliveries, follow requests, blocks and mentions.
+	s.handleEditor("/admin/fediverse", op)
 	s.handle = func(au *author) string { // the handle readers follow: @news, or the writer's
 		if au == nil {
 			return fed.Handle(newsActor)

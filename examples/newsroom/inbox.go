@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"time"
@@ -26,6 +27,8 @@ type inboxPage struct {
 
 // inboxItem is one mention or direct message.
 type inboxItem struct {
+	// ID is the post's id, which an editor's answer names.
+	ID string
 	// Author is the sender as fedsite knows them (name, handle, picture); URL the post's page.
 	Author activitypub.Author
 	URL    string
@@ -77,7 +80,7 @@ func siteInbox(fed *activitypub.Federation, actors activitypub.ActorLister) func
 		}
 		page := inboxPage{Actor: actor, Actors: names, Next: p.Next}
 		for _, m := range p.Items {
-			page.Items = append(page.Items, inboxItem{Author: m.Author, URL: m.URL, Content: template.HTML(m.Content),
+			page.Items = append(page.Items, inboxItem{ID: m.ID, Author: m.Author, URL: m.URL, Content: template.HTML(m.Content),
 				Summary: m.Summary, Label: visibilityLabel(m.Visibility), Private: m.Visibility.Private(), Sensitive: m.Sensitive,
 				InReplyTo: m.InReplyTo, Received: m.ReceivedAt, Edited: !m.Updated.IsZero()})
 		}
@@ -100,6 +103,9 @@ func (s *site) serveInbox(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, activitypub.ErrNotFound):
 		s.render(w, http.StatusNotFound, "notfound.html", map[string]any{})
+		return
+	case errors.Is(err, activitypub.ErrForbidden):
+		http.Error(w, fmt.Sprintf("%s may not read the inbox of @%s", loginOf(r.Context()).User, actor), http.StatusForbidden)
 		return
 	case errors.Is(err, store.ErrBadCursor):
 		http.Error(w, "bad cursor", http.StatusBadRequest)

@@ -32,8 +32,8 @@ func main() {
 
 // options are the command's settings.
 type options struct {
-	addr, baseURL, dataDir, password string
-	debug                            bool
+	addr, baseURL, dataDir, password, staffPassword string
+	debug                                           bool
 	// configure, when set, is the last change to the federation's Config: tests wire their
 	// in-process fediverse (activitypubtest.Recorder) in with it.
 	configure func(*activitypub.Config)
@@ -47,6 +47,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.baseURL, "base-url", "", "public URL of the site (default: http://ADDR)")
 	fs.StringVar(&o.dataDir, "data", "newsroom-data", "folder for articles and federation state (created if absent)")
 	fs.StringVar(&o.password, "editor-password", os.Getenv("NEWSROOM_EDITOR_PASSWORD"), "editor password (default: $NEWSROOM_EDITOR_PASSWORD, else a random one)")
+	fs.StringVar(&o.staffPassword, "staff-password", os.Getenv("NEWSROOM_STAFF_PASSWORD"), "password of the staff logins sam (sports editor) and dana (writer) (default: $NEWSROOM_STAFF_PASSWORD, else a random one)")
 	fs.BoolVar(&o.debug, "debug", false, "log debug messages")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -78,6 +79,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		o.password = rand.Text()
 		log.Info("no editor password given; using a random one", "password", o.password)
 	}
+	if o.staffPassword == "" {
+		o.staffPassword = rand.Text()
+		log.Info("no staff password given; using a random one", "password", o.staffPassword)
+	}
 	h, closer, err := newApp(ctx, o, log)
 	if err != nil {
 		ln.Close()
@@ -108,6 +113,7 @@ func newApp(ctx context.Context, o options, log *slog.Logger) (http.Handler, io.
 		Tagline:        "News from the city by the river, since 1921.",
 		DataFile:       filepath.Join(o.dataDir, "articles.json"),
 		EditorPassword: o.password,
+		Staff:          staffLogins(o.staffPassword),
 		Logger:         log,
 	})
 	if err != nil {

@@ -23,7 +23,10 @@ import (
 	"github.com/fedsite/fedsite/store/sqlstore"
 )
 
-const testPassword = "correct horse battery staple"
+const (
+	testPassword      = "correct horse battery staple"
+	testStaffPassword = "staff room kettle"
+)
 
 // app is a running newsroom on loopback.
 type app struct {
@@ -60,7 +63,8 @@ func startAppWith(t *testing.T, dir, addr string, configure func(*activitypub.Co
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	o := options{addr: ln.Addr().String(), baseURL: "http://" + ln.Addr().String(), dataDir: dir, password: testPassword}
+	o := options{addr: ln.Addr().String(), baseURL: "http://" + ln.Addr().String(), dataDir: dir, password: testPassword,
+		staffPassword: testStaffPassword}
 	o.configure = configure
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
@@ -93,12 +97,18 @@ func startAppWith(t *testing.T, dir, addr string, configure func(*activitypub.Co
 	return a
 }
 
-// editor returns a client logged in as the editor.
+// editor returns a client logged in as the managing editor, with the password alone.
 func (a *app) editor(t *testing.T) *http.Client {
+	t.Helper()
+	return a.login(t, "", testPassword)
+}
+
+// login returns a client logged in as user with password.
+func (a *app) login(t *testing.T, user, password string) *http.Client {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
-	resp, err := c.PostForm(a.base+"/login", url.Values{"password": {testPassword}})
+	resp, err := c.PostForm(a.base+"/login", url.Values{"user": {user}, "password": {password}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,6 +204,7 @@ func TestAnonymousPublishPublishesNothing(t *testing.T) {
 	}{
 		{"no session", nil},
 		{"forged session", &http.Cookie{Name: sessionCookie, Value: "99999999999.deadbeef"}},
+		{"forged login", &http.Cookie{Name: sessionCookie, Value: "editor.99999999999.deadbeef"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

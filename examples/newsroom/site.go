@@ -43,6 +43,7 @@ type article struct {
 	Body      string    `json:"body"`           // plain text, paragraphs separated by blank lines (see body.go)
 	Tags      []string  `json:"tags,omitempty"` // hashtags from the form's field, without '#'
 	Author    string    `json:"author"`
+	Desk      string    `json:"desk,omitempty"` // the desk's slug (authors.go), "" for none
 	Published time.Time `json:"published"`
 	// Mode is how the story is shown on the fediverse: "note" (a short post with a link) or
 	// "article" (the full text); empty is the site's default.
@@ -64,16 +65,20 @@ type siteConfig struct {
 	Name           string
 	Tagline        string
 	DataFile       string // where articles are kept
-	EditorPassword string
+	EditorPassword string // the managing editor's, who signs in as "editor" or with the password alone
+	Staff          []login
 	Logger         *slog.Logger
 }
 
 // site is the newsroom's own web application.
 type site struct {
-	cfg       siteConfig
-	tmpl      *template.Template
-	mux       *http.ServeMux
-	secret    []byte // signs the editor's session cookie
+	cfg    siteConfig
+	tmpl   *template.Template
+	mux    *http.ServeMux
+	secret []byte  // signs the editor's session cookie
+	logins []login // the managing editor, then cfg.Staff
+	// signIn, if not nil, returns the context of a request by the signed-in user.
+	signIn    func(ctx context.Context, user string) context.Context
 	onPublish func(ctx context.Context, a article) error
 	// onEdit and onDelete are told about an edited or deleted article after the site saved it.
 	onEdit, onDelete func(ctx context.Context, a article) error
@@ -87,6 +92,8 @@ type site struct {
 	// handle returns the fediverse handle of the newsroom (au nil) or of a writer, shown for
 	// readers to follow (templates/follow.html); nil shows none.
 	handle func(au *author) string
+	// answers sends the editors' answers to fediverse posts (answers.go); nil offers none.
+	answers answerer
 	// delivery reports how an article's federation went, for the editor; nil shows nothing.
 	delivery func(ctx context.Context, a article) *deliveryReport
 
@@ -102,7 +109,8 @@ func newSite(cfg siteConfig) (*site, error) {
 	if err != nil {
 		return nil, fmt.Errorf("newsroom: templates: %w", err)
 	}
-	s := &site{cfg: cfg, tmpl: tmpl, secret: make([]byte, 32)}
+	s := &site{cfg: cfg, tmpl: tmpl, secret: make([]byte, 32),
+		logins: append([]login{{User: managingEditor, Password: cfg.EditorPassword, Managing: true}}, cfg.Staff...)}
 	rand.Read(s.secret)
 	if err := s.load(); err != nil {
 		return nil, err
@@ -122,6 +130,7 @@ func newSite(cfg siteConfig) (*site, error) {
 	s.mux.HandleFunc("GET /articles/{slug}/delete", s.requireEditor(s.serveDeleteForm))
 	s.mux.HandleFunc("POST /articles/{slug}/delete", s.requireEditor(s.serveDelete))
 	s.mux.HandleFunc("GET /inbox", s.requireEditor(s.serveInbox))
+	s.mux.HandleFunc("POST /answers", s.requireEditor(s.serveAnswer))
 	return s, nil
 }
 
@@ -221,44 +230,92 @@ func (s *site) find(slug string) (article, bool) {
 	return s.articles[i], true
 }
 
-// The editor's session is a cookie holding an expiry and its HMAC under a per-process secret.
+// The editor's session is a cookie holding the login, an expiry and their HMAC under a
+// per-process secret.
 const sessionCookie = "newsroom_editor"
 
-// sessionValue returns the cookie value for an expiry given in Unix seconds.
-func (s *site) sessionValue(exp string) string {
+// managingEditor is the managing editor's login.
+const managingEditor = "editor"
+
+// sessionValue returns the cookie value for a login and an expiry given in Unix seconds.
+func (s *site) sessionValue(user, exp string) string {
 	m := hmac.New(sha256.New, s.secret)
-	m.Write([]byte(exp))
-	return exp + "." + hex.EncodeToString(m.Sum(nil))
+	m.Write([]byte(user + "\x00" + exp))
+	return user + "." + exp + "." + hex.EncodeToString(m.Sum(nil))
+}
+
+// loginByUser returns the login named user.
+func (s *site) loginByUser(user string) (login, bool) {
+	i := slices.IndexFunc(s.logins, func(l login) bool { return l.User == user })
+	if i < 0 {
+		return login{}, false
+	}
+	return s.logins[i], true
+}
+
+// signedIn returns the login of the request's session.
+func (s *site) signedIn(r *http.Request) (login, bool) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return login{}, false
+	}
+	parts := strings.Split(c.Value, ".")
+	if len(parts) != 3 || !hmac.Equal([]byte(c.Value), []byte(s.sessionValue(parts[0], parts[1]))) {
+		return login{}, false
+	}
+	var unix int64
+	if _, err := fmt.Sscan(parts[1], &unix); err != nil || !time.Now().Before(time.Unix(unix, 0)) {
+		return login{}, false
+	}
+	return s.loginByUser(parts[0])
 }
 
 func (s *site) isEditor(r *http.Request) bool {
-	c, err := r.Cookie(sessionCookie)
-	if err != nil {
-		return false
-	}
-	exp, _, ok := strings.Cut(c.Value, ".")
-	if !ok || !hmac.Equal([]byte(c.Value), []byte(s.sessionValue(exp))) {
-		return false
-	}
-	var unix int64
-	if _, err := fmt.Sscan(exp, &unix); err != nil {
-		return false
-	}
-	return time.Now().Before(time.Unix(unix, 0))
+	_, ok := s.signedIn(r)
+	return ok
 }
 
+// loginKey is the context key of the signed-in login; see requireEditor.
+type loginKey struct{}
+
+// requireEditor serves h only to a signed-in member of staff, with their login in the request's
+// context (see loginOf) and passed to signIn.
 func (s *site) requireEditor(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !s.isEditor(r) {
+		l, ok := s.signedIn(r)
+		if !ok {
 			if r.Method == http.MethodGet {
 				http.Redirect(w, r, "/login", http.StatusSeeOther)
 				return
 			}
-			http.Error(w, "log in as the editor first", http.StatusUnauthorized)
+			http.Error(w, "log in as an editor first", http.StatusUnauthorized)
 			return
 		}
-		h(w, r)
+		ctx := context.WithValue(r.Context(), loginKey{}, l)
+		if s.signIn != nil {
+			ctx = s.signIn(ctx, l.User)
+		}
+		h(w, r.WithContext(ctx))
 	}
+}
+
+// editor reports which member of staff is signed in, for the operator pages; ok is false for
+// nobody.
+func (s *site) editor(r *http.Request) (user string, ok bool) {
+	l, ok := s.signedIn(r)
+	return l.User, ok
+}
+
+// handleEditor serves h, which knows nothing of the prefix, under prefix ("/admin/x" serves
+// "/admin/x/…") for the editor; anyone else is sent to the login.
+func (s *site) handleEditor(prefix string, h http.Handler) {
+	s.mux.Handle(prefix+"/", s.requireEditor(http.StripPrefix(prefix, h).ServeHTTP))
+}
+
+// loginOf returns the login requireEditor put in ctx.
+func loginOf(ctx context.Context) login {
+	l, _ := ctx.Value(loginKey{}).(login)
+	return l
 }
 
 func (s *site) serveLoginForm(w http.ResponseWriter, r *http.Request) {
@@ -266,14 +323,18 @@ func (s *site) serveLoginForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *site) serveLogin(w http.ResponseWriter, r *http.Request) {
-	pw := r.PostFormValue("password")
-	if subtle.ConstantTimeCompare([]byte(pw), []byte(s.cfg.EditorPassword)) != 1 {
-		s.render(w, http.StatusUnauthorized, "login.html", map[string]any{"Error": "Wrong password."})
+	user := strings.TrimSpace(r.PostFormValue("user"))
+	if user == "" {
+		user = managingEditor
+	}
+	l, ok := s.loginByUser(user)
+	if !ok || subtle.ConstantTimeCompare([]byte(r.PostFormValue("password")), []byte(l.Password)) != 1 {
+		s.render(w, http.StatusUnauthorized, "login.html", map[string]any{"Error": "Wrong login or password."})
 		return
 	}
 	expires := time.Now().Add(12 * time.Hour)
 	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: s.sessionValue(fmt.Sprint(expires.Unix())), Path: "/", Expires: expires,
+		Name: sessionCookie, Value: s.sessionValue(l.User, fmt.Sprint(expires.Unix())), Path: "/", Expires: expires,
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
 	})
 	http.Redirect(w, r, "/publish", http.StatusSeeOther)
@@ -285,7 +346,13 @@ func (s *site) serveLogout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *site) servePublishForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, http.StatusOK, "publish.html", map[string]any{})
+	s.publishForm(w, http.StatusOK, map[string]any{})
+}
+
+// publishForm shows the publish form, with data's error and earlier input.
+func (s *site) publishForm(w http.ResponseWriter, status int, data map[string]any) {
+	data["Desks"] = desks()
+	s.render(w, status, "publish.html", data)
 }
 
 var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
@@ -298,25 +365,31 @@ func (s *site) servePublish(w http.ResponseWriter, r *http.Request) {
 		Summary:   strings.TrimSpace(r.PostFormValue("summary")),
 		Body:      strings.TrimSpace(r.PostFormValue("body")),
 		Author:    strings.TrimSpace(r.PostFormValue("author")),
+		Desk:      r.PostFormValue("desk"),
 		Published: time.Now().UTC().Truncate(time.Second),
 	}
 	if m := r.PostFormValue("mode"); m == "note" || m == "article" {
 		a.Mode = m
 	}
 	if a.Title == "" || a.Body == "" {
-		s.render(w, http.StatusBadRequest, "publish.html", map[string]any{"Error": "A title and a body are required.", "Form": a})
+		s.publishForm(w, http.StatusBadRequest, map[string]any{"Error": "A title and a body are required.", "Form": a})
+		return
+	}
+	if l := loginOf(r.Context()); !l.mayAct(owner(a)) {
+		s.publishForm(w, http.StatusForbidden, map[string]any{"Form": a,
+			"Error": fmt.Sprintf("%s may not publish as %s: choose your own byline or your desk.", l.User, ownerName(owner(a)))})
 		return
 	}
 	if tagErr != nil {
 		a.Tags = nil
-		s.render(w, http.StatusBadRequest, "publish.html", map[string]any{"Error": tagErr.Error(), "Form": a, "TagsField": r.PostFormValue("tags")})
+		s.publishForm(w, http.StatusBadRequest, map[string]any{"Error": tagErr.Error(), "Form": a, "TagsField": r.PostFormValue("tags")})
 		return
 	}
 	a.Slug = a.Published.Format("2006-01-02") + "-" + strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(a.Title), "-"), "-")
 	s.mu.Lock()
 	if slices.ContainsFunc(s.articles, func(b article) bool { return b.Slug == a.Slug }) {
 		s.mu.Unlock()
-		s.render(w, http.StatusConflict, "publish.html", map[string]any{"Error": "An article with this title was published today.", "Form": a})
+		s.publishForm(w, http.StatusConflict, map[string]any{"Error": "An article with this title was published today.", "Form": a})
 		return
 	}
 	s.articles = slices.Insert(s.articles, 0, a)
@@ -393,8 +466,13 @@ func (s *site) change(w http.ResponseWriter, r *http.Request, hook func(context.
 		s.render(w, http.StatusNotFound, "notfound.html", map[string]any{})
 		return
 	}
-	old := slices.Clone(s.articles)
 	a := s.articles[i]
+	if l := loginOf(r.Context()); !l.mayAct(owner(a)) {
+		s.mu.Unlock()
+		http.Error(w, fmt.Sprintf("%s may not change the stories of %s", l.User, ownerName(owner(a))), http.StatusForbidden)
+		return
+	}
+	old := slices.Clone(s.articles)
 	keep := edit(&a)
 	if keep {
 		s.articles[i] = a

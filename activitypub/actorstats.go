@@ -1,0 +1,36 @@
+package activitypub
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+// ActorStats are the numbers an actor's profile shows.
+type ActorStats struct {
+	// Followers is how many remote actors follow the actor.
+	Followers int
+	// Posts is how many activities its outbox holds: its articles and boosts, deleted ones left
+	// out, as its outbox's totalItems and NodeInfo's local posts count them.
+	Posts int
+}
+
+// ActorStats returns the follower and post counts of the site actor username. An unknown actor is
+// an error matching ErrNotFound. Without the store's counting capabilities (see
+// store.CountFollowers) it walks the lists, a read per 500 entries.
+func (f *Federation) ActorStats(ctx context.Context, username string) (ActorStats, error) {
+	a, err := f.lookupActor(ctx, username)
+	if err != nil {
+		return ActorStats{}, err
+	}
+	id := f.urls.actor(a.Username)
+	var s ActorStats
+	if s.Followers, err = store.CountFollowers(ctx, f.cfg.Store, id); err != nil {
+		return ActorStats{}, fmt.Errorf("activitypub: followers of %s: %w", username, err)
+	}
+	if s.Posts, err = store.CountOutbox(ctx, f.cfg.Store, id); err != nil {
+		return ActorStats{}, fmt.Errorf("activitypub: outbox of %s: %w", username, err)
+	}
+	return s, nil
+}

@@ -1,0 +1,33 @@
+// Package operator is the operator page of a site federated with fedsite: an [http.Handler],
+// rendered on the server with html/template and working without JavaScript, that shows the
+// people running the site what the fediverse does with it and lets them act on it.
+//
+// # Pages
+//
+//   - Overview: each actor's followers and posts, this process's delivery counters and the
+//     depth of the shared delivery queue, and a form to look an article up.
+//   - Article (by its URL): delivery progress, per host with the last error, and its replies,
+//     likes and boosts.
+//   - Follow requests of the actors that approve their followers: approve or reject.
+//   - Moderation: domain and actor blocks with who made them and why: list, add, remove.
+//   - Mentions: the posts that mention or write to each actor, private ones included.
+//
+// # Mounting
+//
+// The site mounts the handler behind its own login, under a path of its choice, with
+// [http.StripPrefix], and tells it who is signed in through Config.User:
+//
+//	op, err := operator.New(operator.Config{Federation: fed, Actors: actors, User: editorOf})
+//	mux.Handle("/admin/fediverse/", requireEditor(http.StripPrefix("/admin/fediverse", op)))
+//
+// Links and redirects are relative, so the pages work under any prefix.
+//
+// # Security
+//
+// Every form POST must carry the session's token: a random value kept in an HttpOnly,
+// SameSite=Strict cookie, and in the form an HMAC of it and the user's name under Config.Key.
+// A POST without a valid token, or from another origin (by its Sec-Fetch-Site or Origin header,
+// as [http.CrossOriginProtection] checks), is answered 403 and changes nothing. A request for
+// which Config.User reports no user is answered 403 as well, whatever the site's own login did.
+// The pages are sent with Cache-Control: no-store, since they show direct messages.
+package operator

@@ -1,0 +1,295 @@
+package operator
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/fedsite/fedsite/activitypub"
+	"github.com/fedsite/fedsite/activitypub/delivery"
+	"github.com/fedsite/fedsite/store"
+)
+
+// actorRow is one actor on the overview.
+type actorRow struct {
+	Name, Handle string
+	activitypub.ActorStats
+}
+
+// overview is the overview page's data.
+type overview struct {
+	Actors   []actorRow
+	Delivery delivery.Stats
+}
+
+func (h *Handler) serveOverview(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	names, err := h.cfg.Actors.FederatedActorNames(ctx)
+	if err != nil {
+		h.fail(w, r, "list actors", err)
+		return
+	}
+	var o overview
+	for _, n := range names {
+		s, err := h.cfg.Federation.ActorStats(ctx, n)
+		if errors.Is(err, activitypub.ErrNotFound) {
+			continue // listed, but deleted with DeleteActor
+		}
+		if err != nil {
+			h.fail(w, r, "actor stats", err)
+			return
+		}
+		o.Actors = append(o.Actors, actorRow{Name: n, Handle: h.cfg.Federation.Handle(n), ActorStats: s})
+	}
+	if o.Delivery, err = h.cfg.Federation.DeliveryStats(ctx); err != nil {
+		h.fail(w, r, "delivery stats", err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "overview.html", view{Title: "Fediverse overview", Nav: "overview", Page: o})
+}
+
+// articlePage is the article page's data.
+type articlePage struct {
+	URL      string
+	Counts   activitypub.Counts
+	Delivery delivery.Status
+	// Lists are the interactions by kind: replies, likes and boosts, or only the kind asked for.
+	Lists []interactionList
+}
+
+// interactionList is one page of an article's interactions of one kind.
+type interactionList struct {
+	Kind, Heading string
+	Items         []activitypub.Interaction
+	// Next is the cursor of the next page, "" on the last.
+	Next string
+}
+
+// interactionKinds are the lists an article page shows, in order.
+var interactionKinds = []struct {
+	kind    store.InteractionKind
+	heading string
+}{
+	{store.InteractionReply, "Replies"},
+	{store.InteractionLike, "Likes"},
+	{store.InteractionAnnounce, "Boosts"},
+}
+
+// serveArticle shows the article named by ?url=: its delivery and interactions. With ?kind= it
+// lists only that kind, from ?cursor=. Without a URL it shows the lookup form.
+func (h *Handler) serveArticle(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	p := articlePage{URL: strings.TrimSpace(q.Get("url"))}
+	v := view{Title: "Article", Nav: "overview", Page: &p}
+	if p.URL == "" {
+		h.render(w, r, http.StatusOK, "article.html", v)
+		return
+	}
+	fed := h.cfg.Federation
+	var err error
+	if p.Counts, err = fed.Counts(ctx, p.URL); err != nil {
+		h.fail(w, r, "counts", err)
+		return
+	}
+	if p.Delivery, err = fed.DeliveryStatus(ctx, p.URL); err != nil {
+		h.fail(w, r, "delivery status", err)
+		return
+	}
+	kind, cursor := q.Get("kind"), q.Get("cursor")
+	for _, k := range interactionKinds {
+		if kind != "" && kind != string(k.kind) {
+			continue
+		}
+		c := ""
+		if kind != "" {
+			c = cursor
+		}
+		page, err := fed.Interactions(ctx, p.URL, k.kind, c, h.cfg.PageSize)
+		if errors.Is(err, store.ErrBadCursor) {
+			http.Error(w, "bad cursor", http.StatusBadRequest)
+			return
+		}
+		if err != nil {
+			h.fail(w, r, "interactions", err)
+			return
+		}
+		p.Lists = append(p.Lists, interactionList{Kind: string(k.kind), Heading: k.heading, Items: page.Items, Next: page.Next})
+	}
+	if kind != "" && len(p.Lists) == 0 {
+		http.Error(w, "unknown kind", http.StatusBadRequest)
+		return
+	}
+	h.render(w, r, http.StatusOK, "article.html", v)
+}
+
+// actorPage is the data of a page about one actor: its follow requests or its mentions.
+type actorPage struct {
+	// Actor is the actor shown; Actors all of them, to switch between.
+	Actor  string
+	Actors []string
+	// Items is a page of store.FollowRequest or activitypub.InboxMention; Next the cursor of the
+	// next page, "" on the last.
+	Items any
+	Next  string
+}
+
+// actorOf starts an actorPage for the actor named by ?actor=, by default the first listed. It
+// answers 404 itself, and returns false, for an actor that is not listed.
+func (h *Handler) actorOf(w http.ResponseWriter, r *http.Request) (*actorPage, bool) {
+	names, err := h.cfg.Actors.FederatedActorNames(r.Context())
+	if err != nil {
+		h.fail(w, r, "list actors", err)
+		return nil, false
+	}
+	// FormValue: the query of a page, the form of a refused POST.
+	p := &actorPage{Actor: r.FormValue("actor"), Actors: names}
+	if p.Actor == "" && len(names) > 0 {
+		p.Actor = names[0]
+	}
+	for _, n := range names {
+		if n == p.Actor {
+			return p, true
+		}
+	}
+	http.Error(w, "no such actor", http.StatusNotFound)
+	return nil, false
+}
+
+// listed answers a failed listing: 404 for an unknown actor, 400 for a bad cursor (an
+// *activitypub.InvalidError from Blocks), else 500. It reports whether err was nil.
+func (h *Handler) listed(w http.ResponseWriter, r *http.Request, err error) bool {
+	_, invalid := errors.AsType[*activitypub.InvalidError](err)
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, activitypub.ErrNotFound):
+		http.Error(w, "no such actor", http.StatusNotFound)
+	case invalid || errors.Is(err, store.ErrBadCursor):
+		http.Error(w, "bad cursor", http.StatusBadRequest)
+	default:
+		h.fail(w, r, "list", err)
+	}
+	return false
+}
+
+// listActor starts the page of the actor named by the request (see actorOf) and fills it with the
+// page of list from ?cursor=. It answers the request itself, and returns false, when that fails.
+func listActor[T any](h *Handler, w http.ResponseWriter, r *http.Request,
+	list func(ctx context.Context, actor, cursor string, limit int) (store.Page[T], error)) (*actorPage, bool) {
+	p, ok := h.actorOf(w, r)
+	if !ok {
+		return nil, false
+	}
+	page, err := list(r.Context(), p.Actor, r.URL.Query().Get("cursor"), h.cfg.PageSize)
+	if !h.listed(w, r, err) {
+		return nil, false
+	}
+	p.Items, p.Next = page.Items, page.Next
+	return p, true
+}
+
+func (h *Handler) serveRequests(w http.ResponseWriter, r *http.Request) {
+	h.showRequests(w, r, http.StatusOK, "")
+}
+
+// showRequests renders the follow requests page with status and, after a refused form, its error.
+func (h *Handler) showRequests(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	p, ok := listActor(h, w, r, h.cfg.Federation.FollowRequests)
+	if !ok {
+		return
+	}
+	h.render(w, r, status, "requests.html", view{Title: "Follow requests", Nav: "requests", Error: msg, Page: p})
+}
+
+// decideRequest approves or rejects the follow request named by the form's actor and follower.
+func (h *Handler) decideRequest(w http.ResponseWriter, r *http.Request, _ string) {
+	actor, follower := r.PostFormValue("actor"), r.PostFormValue("follower")
+	var err error
+	switch r.PostFormValue("decision") {
+	case "approve":
+		err = h.cfg.Federation.ApproveFollow(r.Context(), actor, follower)
+	case "reject":
+		err = h.cfg.Federation.RejectFollow(r.Context(), actor, follower)
+	default:
+		http.Error(w, "decision must be approve or reject", http.StatusBadRequest)
+		return
+	}
+	switch {
+	case errors.Is(err, activitypub.ErrNotFound):
+		h.showRequests(w, r, http.StatusNotFound, "No such request is pending: it was answered or withdrawn.")
+	case errors.Is(err, activitypub.ErrBlocked):
+		h.showRequests(w, r, http.StatusConflict, follower+" is blocked: lift the block to approve it.")
+	case err != nil:
+		h.fail(w, r, "decide follow request", err)
+	default:
+		seeOther(w, "requests?"+url.Values{"actor": {actor}}.Encode())
+	}
+}
+
+func (h *Handler) serveMentions(w http.ResponseWriter, r *http.Request) {
+	p, ok := listActor(h, w, r, h.cfg.Federation.Mentions)
+	if !ok {
+		return
+	}
+	h.render(w, r, http.StatusOK, "mentions.html", view{Title: "Mentions", Nav: "mentions", Page: p})
+}
+
+// moderationPage is the moderation page's data.
+type moderationPage struct {
+	Blocks []store.Block
+	// Next is the cursor of the next page, "" on the last.
+	Next string
+	// Kind, Target and Reason refill the block form after it was refused.
+	Kind, Target, Reason string
+}
+
+func (h *Handler) serveModeration(w http.ResponseWriter, r *http.Request) {
+	h.showModeration(w, r, http.StatusOK, "", moderationPage{Kind: "domain"})
+}
+
+// showModeration renders the moderation page with status and, after a refused form, its error and values.
+func (h *Handler) showModeration(w http.ResponseWriter, r *http.Request, status int, msg string, p moderationPage) {
+	page, err := h.cfg.Federation.Blocks(r.Context(), r.URL.Query().Get("cursor"), h.cfg.PageSize)
+	if !h.listed(w, r, err) {
+		return
+	}
+	p.Blocks, p.Next = page.Items, page.Next
+	h.render(w, r, status, "moderation.html", view{Title: "Moderation", Nav: "moderation", Error: msg, Page: p})
+}
+
+// moderate blocks (action=block) or unblocks (action=unblock) the domain or actor (kind) named by
+// target, in the name of user.
+func (h *Handler) moderate(w http.ResponseWriter, r *http.Request, user string) {
+	ctx, fed := r.Context(), h.cfg.Federation
+	p := moderationPage{Kind: r.PostFormValue("kind"), Target: strings.TrimSpace(r.PostFormValue("target")),
+		Reason: strings.TrimSpace(r.PostFormValue("reason"))}
+	var err error
+	switch r.PostFormValue("action") + " " + p.Kind {
+	case "block domain":
+		err = fed.BlockDomain(ctx, p.Target, user, p.Reason)
+	case "block actor":
+		err = fed.BlockActor(ctx, p.Target, user, p.Reason)
+	case "unblock domain":
+		err = fed.UnblockDomain(ctx, p.Target, user)
+	case "unblock actor":
+		err = fed.UnblockActor(ctx, p.Target, user)
+	default:
+		http.Error(w, "action must be block or unblock, kind domain or actor", http.StatusBadRequest)
+		return
+	}
+	if _, ok := errors.AsType[*activitypub.InvalidError](err); ok {
+		h.showModeration(w, r, http.StatusBadRequest, err.Error(), p)
+		return
+	}
+	switch {
+	case errors.Is(err, activitypub.ErrNotFound):
+		h.showModeration(w, r, http.StatusNotFound, p.Target+" is not blocked.", moderationPage{Kind: "domain"})
+	case err != nil:
+		h.fail(w, r, "moderate", err)
+	default:
+		seeOther(w, "moderation")
+	}
+}
