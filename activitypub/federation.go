@@ -28,6 +28,7 @@ type Federation struct {
 	mux       *http.ServeMux
 	engine    *delivery.Engine
 	keys      *keyring
+	blocks    *blockList // the store's blocks, held in memory
 	// acctHost is the host of the site's handles: Config.WebFingerDomain, else the BaseURL host.
 	acctHost string
 }
@@ -62,11 +63,12 @@ func New(cfg Config) (*Federation, error) {
 	}
 	cfg = cfg.withDefaults()
 	f := &Federation{
-		cfg:   cfg,
-		urls:  urls,
-		log:   cfg.Logger,
-		keys:  &keyring{urls: urls, store: cfg.Store, now: cfg.Now, keys: make(map[string]actorKey)},
-		audit: auditLog{store: cfg.Store, now: cfg.Now, log: cfg.Logger},
+		cfg:    cfg,
+		urls:   urls,
+		log:    cfg.Logger,
+		keys:   &keyring{urls: urls, store: cfg.Store, now: cfg.Now, keys: make(map[string]actorKey)},
+		audit:  auditLog{store: cfg.Store, now: cfg.Now, log: cfg.Logger},
+		blocks: &blockList{store: cfg.Store, now: cfg.Now, limit: maxHeldBlocks},
 	}
 	fetchTimeout := cfg.Client.Timeout
 	if fetchTimeout <= 0 {
@@ -77,7 +79,7 @@ func New(cfg Config) (*Federation, error) {
 		Timeout:       fetchTimeout,
 		CheckRedirect: cfg.Client.CheckRedirect,
 	}
-	f.remote = &remote{client: fetcher, cache: cfg.Store, blocks: cfg.Store, ttl: cfg.RemoteActorTTL, now: cfg.Now,
+	f.remote = &remote{client: fetcher, cache: cfg.Store, blocks: f.blocks, ttl: cfg.RemoteActorTTL, now: cfg.Now,
 		maxBody: cfg.MaxBodyBytes, userAgent: cfg.UserAgent, insecureHTTP: cfg.InsecureAllowHTTP}
 	resolver, err := signing.NewResolver(signing.ResolverConfig{
 		Client:            fetcher,
@@ -93,7 +95,7 @@ func New(cfg Config) (*Federation, error) {
 		// Blocks are checked on the keyId before the resolver may fetch it. On a failed check the
 		// Verifier resolves the key once more with refresh set, which refetches it: key rotation.
 		Keys: signing.KeyResolverFunc(func(ctx context.Context, keyID string, refresh bool) (*signing.PublicKey, error) {
-			if err := checkBlocked(ctx, f.cfg.Store, keyID); err != nil {
+			if err := checkBlocked(ctx, f.blocks, keyID); err != nil {
 				return nil, err
 			}
 			return resolver.ResolveKey(ctx, keyID, refresh)
@@ -140,7 +142,7 @@ func New(cfg Config) (*Federation, error) {
 		actorCache:      cfg.Store,
 		interactions:    cfg.Store,
 		requests:        cfg.Store,
-		blocks:          cfg.Store,
+		blocks:          f.blocks,
 		audit:           f.audit,
 		verifier:        f.verifier,
 		ld:              ld,
@@ -242,7 +244,7 @@ type instanceTransport struct {
 // blocked server or actor, whoever asks and whatever redirects there; the error matches
 // ErrBlocked.
 func (t *instanceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	err := checkBlocked(req.Context(), t.f.cfg.Store, req.URL.String())
+	err := checkBlocked(req.Context(), t.f.blocks, req.URL.String())
 	var tr *signing.Transport
 	if err == nil {
 		tr, err = t.transport(req.Context())

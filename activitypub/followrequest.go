@@ -45,7 +45,7 @@ func (f *Federation) decideFollow(ctx context.Context, username, followerID stri
 	}
 	kind, action := "Reject", "reject follow"
 	if approve {
-		if err := checkBlocked(ctx, f.cfg.Store, r.FollowerID); err != nil {
+		if err := checkBlocked(ctx, f.blocks, r.FollowerID); err != nil {
 			return fmt.Errorf("activitypub: approve follow: %w", err)
 		}
 		kind, action = "Accept", "follow"

@@ -44,7 +44,7 @@ type inbox struct {
 	actorCache   store.ActorCache
 	interactions store.Interactions
 	requests     store.FollowRequests
-	blocks       store.Blocks
+	blocks       *blockList
 	audit        auditLog
 
 	verifier *signing.Verifier

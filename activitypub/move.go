@@ -46,7 +46,7 @@ func (f *Federation) Move(ctx context.Context, username, target string) error {
 	if target == actorID {
 		return invalid("target", "an actor cannot move to itself")
 	}
-	if err := checkBlocked(ctx, f.cfg.Store, target); err != nil {
+	if err := checkBlocked(ctx, f.blocks, target); err != nil {
 		return fmt.Errorf("activitypub: move %s: %w", actorID, err)
 	}
 	_, doc, err := f.remote.fetch(ctx, target)

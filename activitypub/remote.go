@@ -23,7 +23,7 @@ const fetchAccept = vocab.LDMediaType + ", " + vocab.MediaType
 type remote struct {
 	client       *http.Client // signs every request with the instance actor's key
 	cache        store.ActorCache
-	blocks       store.Blocks
+	blocks       *blockList
 	ttl          time.Duration
 	now          func() time.Time
 	maxBody      int64

@@ -68,7 +68,7 @@ func (f *Federation) authorizeFetch(w http.ResponseWriter, r *http.Request) bool
 	ctx := r.Context()
 	v, err := f.verifier.Verify(ctx, r, nil)
 	if err == nil {
-		err = checkBlocked(ctx, f.cfg.Store, v.Owner)
+		err = checkBlocked(ctx, f.blocks, v.Owner)
 	}
 	switch {
 	case err == nil:
