@@ -25,13 +25,7 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 // AuditPage lists audit entries, newest first.
 func (s *Store) AuditPage(ctx context.Context, cursor string, limit int) (store.Page[store.AuditEntry], error) {
 	const op = "audit page"
-	if err := check(ctx, op); err != nil {
-		return store.Page[store.AuditEntry]{}, err
-	}
-	if err := checkLimit(op, limit); err != nil {
-		return store.Page[store.AuditEntry]{}, err
-	}
-	before, err := parseCursor(op, cursor)
+	before, err := pageStart(ctx, op, cursor, limit)
 	if err != nil {
 		return store.Page[store.AuditEntry]{}, err
 	}

@@ -64,13 +64,7 @@ func (s *Store) RemoveBlock(ctx context.Context, target string) error {
 // BlocksPage implements [store.Blocks].
 func (s *Store) BlocksPage(ctx context.Context, cursor string, limit int) (store.Page[store.Block], error) {
 	const op = "blocks page"
-	if err := check(ctx, op); err != nil {
-		return store.Page[store.Block]{}, err
-	}
-	if err := checkLimit(op, limit); err != nil {
-		return store.Page[store.Block]{}, err
-	}
-	before, err := parseCursor(op, cursor)
+	before, err := pageStart(ctx, op, cursor, limit)
 	if err != nil {
 		return store.Page[store.Block]{}, err
 	}

@@ -102,13 +102,7 @@ func (s *Store) FollowerByFollowID(ctx context.Context, followID string) (store.
 // FollowersPage lists an actor's followers, newest first.
 func (s *Store) FollowersPage(ctx context.Context, actorID, cursor string, limit int) (store.Page[store.Follower], error) {
 	const op = "followers page"
-	if err := check(ctx, op); err != nil {
-		return store.Page[store.Follower]{}, err
-	}
-	if err := checkLimit(op, limit); err != nil {
-		return store.Page[store.Follower]{}, err
-	}
-	before, err := parseCursor(op, cursor)
+	before, err := pageStart(ctx, op, cursor, limit)
 	if err != nil {
 		return store.Page[store.Follower]{}, err
 	}

@@ -94,13 +94,7 @@ func (s *Store) RemoveFollowRequest(ctx context.Context, actorID, followerID str
 func (s *Store) FollowRequestsPage(ctx context.Context, actorID, cursor string, limit int) (store.Page[store.FollowRequest], error) {
 	const op = "follow requests page"
 	var p store.Page[store.FollowRequest]
-	if err := check(ctx, op); err != nil {
-		return p, err
-	}
-	if err := checkLimit(op, limit); err != nil {
-		return p, err
-	}
-	before, err := parseCursor(op, cursor)
+	before, err := pageStart(ctx, op, cursor, limit)
 	if err != nil {
 		return p, err
 	}

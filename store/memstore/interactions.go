@@ -159,13 +159,7 @@ func (s *Store) RemoveInteraction(ctx context.Context, id string) error {
 func (s *Store) InteractionsPage(ctx context.Context, objectID string, kind store.InteractionKind, cursor string, limit int) (store.Page[store.Interaction], error) {
 	const op = "interactions page"
 	var p store.Page[store.Interaction]
-	if err := check(ctx, op); err != nil {
-		return p, err
-	}
-	if err := checkLimit(op, limit); err != nil {
-		return p, err
-	}
-	before, err := parseCursor(op, cursor)
+	before, err := pageStart(ctx, op, cursor, limit)
 	if err != nil {
 		return p, err
 	}

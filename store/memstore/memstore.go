@@ -97,6 +97,18 @@ func checkLimit(op string, limit int) error {
 	return nil
 }
 
+// pageStart checks a page request (ctx not done, a positive limit) and returns the sequence its
+// cursor names (see parseCursor).
+func pageStart(ctx context.Context, op, cursor string, limit int) (int64, error) {
+	if err := check(ctx, op); err != nil {
+		return 0, err
+	}
+	if err := checkLimit(op, limit); err != nil {
+		return 0, err
+	}
+	return parseCursor(op, cursor)
+}
+
 // parseCursor returns the sequence a cursor names; an empty cursor is the newest end.
 func parseCursor(op, cursor string) (int64, error) {
 	if cursor == "" {

@@ -45,13 +45,7 @@ func (s *Store) AppendOutbox(ctx context.Context, activity store.Object, objects
 // OutboxPage lists an actor's activities, newest first.
 func (s *Store) OutboxPage(ctx context.Context, actorID, cursor string, limit int) (store.Page[store.Object], error) {
 	const op = "outbox page"
-	if err := check(ctx, op); err != nil {
-		return store.Page[store.Object]{}, err
-	}
-	if err := checkLimit(op, limit); err != nil {
-		return store.Page[store.Object]{}, err
-	}
-	before, err := parseCursor(op, cursor)
+	before, err := pageStart(ctx, op, cursor, limit)
 	if err != nil {
 		return store.Page[store.Object]{}, err
 	}
