@@ -9,10 +9,10 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/fedsite/fedsite/internal/mediatype"
+	"github.com/fedsite/fedsite/internal/retryafter"
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
 )
@@ -409,7 +409,7 @@ func (e *Engine) post(ctx context.Context, inbox string, key signing.Key, doc []
 	// deliveries but never hasten them.
 	var asked time.Duration
 	if classify(resp.StatusCode, nil) == retryable {
-		asked = retryAfter(resp.Header.Get("Retry-After"), e.cfg.Now())
+		asked = retryafter.Parse(resp.Header.Get("Retry-After"), e.cfg.Now())
 	}
 	return resp.StatusCode, asked, nil
 }
@@ -430,23 +430,6 @@ func (e *Engine) client(key signing.Key) (*http.Client, error) {
 	c := &http.Client{Transport: tr, CheckRedirect: e.cfg.Client.CheckRedirect, Jar: e.cfg.Client.Jar, Timeout: e.cfg.Client.Timeout}
 	e.clients[key.ID] = c
 	return c, nil
-}
-
-// retryAfter parses a Retry-After value, seconds or an HTTP date (RFC 9110 §10.2.3).
-func retryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil {
-		if s < 0 {
-			return 0
-		}
-		return time.Duration(min(s, 1<<30)) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }
 
 // record stores the status of a delivery that just ended. Failing to is logged only. Like the

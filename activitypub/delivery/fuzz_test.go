@@ -4,7 +4,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/fedsite/fedsite/internal/corpus"
 	"github.com/fedsite/fedsite/store"
@@ -50,19 +49,6 @@ func FuzzJob(f *testing.F) {
 		}
 		if failures(tk) < 0 {
 			t.Fatal("negative failure count")
-		}
-	})
-}
-
-// FuzzRetryAfter: any Retry-After value gives a wait that is not negative.
-func FuzzRetryAfter(f *testing.F) {
-	for _, s := range []string{"", "0", "120", "-1", "99999999999999999999", "Wed, 21 Oct 2015 07:28:00 GMT", "soon"} {
-		f.Add(s)
-	}
-	now := time.Date(2015, 10, 21, 7, 0, 0, 0, time.UTC)
-	f.Fuzz(func(t *testing.T, v string) {
-		if d := retryAfter(v, now); d < 0 {
-			t.Fatalf("retryAfter(%q) = %v", v, d)
 		}
 	})
 }

@@ -59,27 +59,6 @@ func TestRetryPolicyFunc(t *testing.T) {
 	}
 }
 
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		in   string
-		want time.Duration
-	}{
-		{"", 0},
-		{"120", 2 * time.Minute},
-		{"0", 0},
-		{"-5", 0},
-		{"Sun, 01 Mar 2026 12:00:30 GMT", 30 * time.Second},
-		{"Sun, 01 Mar 2026 11:00:00 GMT", 0},
-		{"soon", 0},
-	}
-	for _, tt := range tests {
-		if got := retryAfter(tt.in, now); got != tt.want {
-			t.Errorf("retryAfter(%q) = %v, want %v", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestFailuresCount(t *testing.T) {
 	pg := &page{}
 	tests := []struct {

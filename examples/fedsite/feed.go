@@ -9,12 +9,13 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
-	"github.com/fedsite/fedsite/activitypub"
 	"github.com/mmcdole/gofeed"
+
+	"github.com/fedsite/fedsite/activitypub"
+	"github.com/fedsite/fedsite/internal/retryafter"
 )
 
 // publisher is what the poller needs of the federation.
@@ -229,7 +230,7 @@ func (p *poller) fetch(ctx context.Context, etag, lastModified string) (*gofeed.
 	case resp.StatusCode == http.StatusNotModified:
 		return nil, resp, nil
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable:
-		return nil, nil, &retryAfter{status: resp.StatusCode, wait: p.retryWait(resp.Header.Get("Retry-After"))}
+		return nil, nil, &retryAfter{status: resp.StatusCode, wait: retryafter.Parse(resp.Header.Get("Retry-After"), p.now())}
 	case resp.StatusCode != http.StatusOK:
 		return nil, nil, fmt.Errorf("fedsite: feed %s: status %d", p.feedURL, resp.StatusCode)
 	}
@@ -245,17 +246,6 @@ func (p *poller) fetch(ctx context.Context, etag, lastModified string) (*gofeed.
 		return nil, nil, fmt.Errorf("fedsite: feed %s: %w", p.feedURL, err)
 	}
 	return feed, resp, nil
-}
-
-// retryWait reads Retry-After, in seconds or as an HTTP date; 0 when absent or unreadable.
-func (p *poller) retryWait(v string) time.Duration {
-	if s, err := strconv.Atoi(v); err == nil && s > 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(p.now()), 0)
-	}
-	return 0
 }
 
 // profile returns what the feed says of the site, as last read.
