@@ -138,7 +138,7 @@ func (f *Federation) siteAuthor(ctx context.Context, actorID string) (Author, er
 	if err != nil {
 		return Author{}, err
 	}
-	return Author{ID: actorID, Name: cmp.Or(a.Name, a.Username), Handle: "@" + a.Username + "@" + f.acctHost,
+	return Author{ID: actorID, Name: cmp.Or(a.Name, a.Username), Handle: f.Handle(a.Username),
 		AvatarURL: a.IconURL, ProfileURL: cmp.Or(a.ProfileURL, actorID)}, nil
 }
 
@@ -154,20 +154,26 @@ func (f *Federation) Interactions(ctx context.Context, objectURL string, kind st
 		return store.Page[Interaction]{}, fmt.Errorf("activitypub: interactions of %s: %w", objectURL, err)
 	}
 	out := store.Page[Interaction]{Next: p.Next, Items: make([]Interaction, 0, len(p.Items))}
+	authors := make(map[string]Author) // a page often holds several replies of one author
 	for _, i := range p.Items {
 		var r *Reply
 		if i.Kind == store.InteractionReply {
 			if r, err = replyOf(i); err != nil {
 				return store.Page[Interaction]{}, err
 			}
-			if r.AnswerTo != "" {
-				r.Author, err = f.siteAuthor(ctx, r.AuthorID)
-			} else {
-				r.Author, err = lookupAuthor(ctx, f.log, f.cfg.Store, r.AuthorID)
+			a, ok := authors[r.AuthorID]
+			if !ok {
+				if r.AnswerTo != "" {
+					a, err = f.siteAuthor(ctx, r.AuthorID)
+				} else {
+					a, err = lookupAuthor(ctx, f.log, f.cfg.Store, r.AuthorID)
+				}
+				if err != nil {
+					return store.Page[Interaction]{}, err
+				}
+				authors[r.AuthorID] = a
 			}
-			if err != nil {
-				return store.Page[Interaction]{}, err
-			}
+			r.Author = a
 		}
 		out.Items = append(out.Items, interactionOf(i, r))
 	}

@@ -134,15 +134,21 @@ func (f *Federation) Mentions(ctx context.Context, username, cursor string, limi
 		return store.Page[InboxMention]{}, fmt.Errorf("activitypub: mentions of %s: %w", username, err)
 	}
 	out := store.Page[InboxMention]{Next: p.Next, Items: make([]InboxMention, 0, len(p.Items))}
+	authors := make(map[string]Author) // a page often holds several posts of one author
 	for _, i := range p.Items {
 		rec, err := mentionRecordOf(i)
 		if err != nil {
 			return store.Page[InboxMention]{}, err
 		}
 		m := rec.mention(i.ObjectID, i.ActorID, i.CreatedAt)
-		if m.Author, err = lookupAuthor(ctx, f.log, f.cfg.Store, i.ActorID); err != nil {
-			return store.Page[InboxMention]{}, err
+		a, ok := authors[i.ActorID]
+		if !ok {
+			if a, err = lookupAuthor(ctx, f.log, f.cfg.Store, i.ActorID); err != nil {
+				return store.Page[InboxMention]{}, err
+			}
+			authors[i.ActorID] = a
 		}
+		m.Author = a
 		out.Items = append(out.Items, m)
 	}
 	return out, nil
