@@ -34,22 +34,7 @@ func (s *Store) AddFollower(ctx context.Context, f store.Follower) error {
 
 // RemoveFollower implements [store.Followers].
 func (s *Store) RemoveFollower(ctx context.Context, actorID, followerID string) error {
-	const op = "remove follower"
-	if err := s.check(op); err != nil {
-		return err
-	}
-	res, err := s.db.ExecContext(ctx, s.q.removeFollower, actorID, followerID)
-	if err != nil {
-		return wrap(op, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return wrap(op, err)
-	}
-	if n == 0 {
-		return wrap(op, store.ErrNotFound)
-	}
-	return nil
+	return s.execOne(ctx, "remove follower", s.q.removeFollower, actorID, followerID)
 }
 
 // Follower implements [store.Followers].
