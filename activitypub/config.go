@@ -37,7 +37,7 @@ type Config struct {
 	// Client sends every outgoing request: actor and key fetches (signed by the instance actor) and
 	// deliveries (signed by the publishing actor). Its Transport is the base the signatures are added
 	// to. Default: a client with a 30 s timeout that refuses to connect to loopback, private,
-	// link-local (cloud metadata) and other special addresses (see InsecureAllowAddresses). A
+	// link-local (cloud metadata) and other special addresses (see Insecure.AllowAddresses). A
 	// Client set here must do that guarding itself.
 	Client *http.Client
 
@@ -101,16 +101,9 @@ type Config struct {
 	// ErrForbidden. It must be safe for concurrent use. Default: nil, everything is allowed.
 	Authorize func(ctx context.Context, act Act) bool
 
-	// InsecureAllowHTTP lets fedsite fetch remote actors and keys over plain http. Meant for tests
-	// and local development on loopback; never set it on the public network. Default: https only.
-	InsecureAllowHTTP bool
-
-	// InsecureAllowAddresses lists address prefixes the default Client may connect to although
-	// they are loopback, private, link-local or otherwise special (see internal/ssrf): tests and
-	// demos on loopback set 127.0.0.0/8. It has no effect on a Client the site provides, which
-	// must guard its own dialer. Default: none — the default Client refuses every such address,
-	// checked on the resolved address of each connection and each redirect.
-	InsecureAllowAddresses []netip.Prefix
+	// Insecure loosens the guards on outgoing requests for tests and local development on
+	// loopback; never set it on the public network. Default: https only, no special addresses.
+	Insecure Insecure
 
 	// RequireSignedFetch makes GETs of the site's actors, collections, activities and published
 	// objects require a valid HTTP signature (401 without one, 403 for a blocked signer), as
@@ -128,6 +121,20 @@ type Config struct {
 	Now func() time.Time
 }
 
+// Insecure holds the two settings that let fedsite reach peers on loopback or over plain http, for
+// tests and demos. Both are off by default and must stay off on the public network.
+type Insecure struct {
+	// AllowHTTP lets fedsite fetch remote actors and keys over plain http. Default: https only.
+	AllowHTTP bool
+
+	// AllowAddresses lists address prefixes the default Client may connect to although they are
+	// loopback, private, link-local or otherwise special (see internal/ssrf): tests and demos on
+	// loopback set 127.0.0.0/8. It has no effect on a Client the site provides, which must guard
+	// its own dialer. Default: none — the default Client refuses every such address, checked on
+	// the resolved address of each connection and each redirect.
+	AllowAddresses []netip.Prefix
+}
+
 const (
 	defaultMaxBody        = 1 << 20
 	defaultRemoteActorTTL = 24 * time.Hour
@@ -139,7 +146,7 @@ const (
 // caller's Config is never written to.
 func (cfg Config) withDefaults() Config {
 	if cfg.Client == nil {
-		cfg.Client = ssrf.NewClient(ssrf.Config{Allow: cfg.InsecureAllowAddresses, Timeout: defaultClientTimeout})
+		cfg.Client = ssrf.NewClient(ssrf.Config{Allow: cfg.Insecure.AllowAddresses, Timeout: defaultClientTimeout})
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

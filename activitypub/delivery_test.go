@@ -136,10 +136,9 @@ func TestDefaultDeliveryAttempts(t *testing.T) {
 		Actors: activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
 			return &activitypub.Actor{Username: name}, nil
 		}),
-		InsecureAllowHTTP:      true,
-		InsecureAllowAddresses: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-		Delivery:               delivery.Options{BreakerThreshold: -1},
-		Now:                    func() time.Time { return then },
+		Insecure: activitypub.Insecure{AllowHTTP: true, AllowAddresses: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
+		Delivery: delivery.Options{BreakerThreshold: -1},
+		Now:      func() time.Time { return then },
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -80,12 +80,12 @@ func New(cfg Config) (*Federation, error) {
 		CheckRedirect: cfg.Client.CheckRedirect,
 	}
 	f.remote = &remote{client: fetcher, cache: cfg.Store, blocks: f.blocks, ttl: cfg.RemoteActorTTL, now: cfg.Now,
-		maxBody: cfg.MaxBodyBytes, userAgent: cfg.UserAgent, insecureHTTP: cfg.InsecureAllowHTTP}
+		maxBody: cfg.MaxBodyBytes, userAgent: cfg.UserAgent, insecureHTTP: cfg.Insecure.AllowHTTP}
 	resolver, err := signing.NewResolver(signing.ResolverConfig{
 		Client:            fetcher,
 		MaxBodyBytes:      cfg.MaxBodyBytes,
 		UserAgent:         cfg.UserAgent,
-		InsecureAllowHTTP: cfg.InsecureAllowHTTP,
+		InsecureAllowHTTP: cfg.Insecure.AllowHTTP,
 		Logger:            cfg.Logger.With("component", "keys"),
 	})
 	if err != nil {

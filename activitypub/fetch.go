@@ -9,7 +9,7 @@ import "context"
 // document as received. The answer must be 200 with an AS2 content type, at most
 // Config.MaxBodyBytes, and a document whose id is iri (a server speaks only for its own
 // objects); otherwise Fetch returns an error, one matching ErrBlocked for a blocked iri and an
-// *InvalidError for an iri that is not an https URL (http too with Config.InsecureAllowHTTP).
+// *InvalidError for an iri that is not an https URL (http too with Config.Insecure.AllowHTTP).
 func (f *Federation) Fetch(ctx context.Context, iri string) ([]byte, error) {
 	body, _, err := f.remote.fetch(ctx, iri)
 	return body, err

@@ -32,8 +32,7 @@ func ExampleFederation_Fetch() {
 			return nil, activitypub.ErrNotFound
 		}),
 		// Only for the example's server on loopback: never on the public network.
-		InsecureAllowHTTP:      true,
-		InsecureAllowAddresses: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		Insecure: activitypub.Insecure{AllowHTTP: true, AllowAddresses: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -50,11 +50,10 @@ func newWrappedSite(t *testing.T, st store.Store, mod func(*activitypub.Config),
 			}
 			return nil, activitypub.ErrNotFound
 		}),
-		Store:                  st,
-		InsecureAllowHTTP:      true,
-		InsecureAllowAddresses: loopbackOnly,
-		Delivery:               delivery.Options{Retry: delivery.Backoff{Base: 10 * time.Millisecond}},
-		Logger:                 slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Store:    st,
+		Insecure: activitypub.Insecure{AllowHTTP: true, AllowAddresses: loopbackOnly},
+		Delivery: delivery.Options{Retry: delivery.Backoff{Base: 10 * time.Millisecond}},
+		Logger:   slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -169,7 +168,7 @@ type hiddenLength struct{ io.Reader }
 func TestHostileInbox(t *testing.T) {
 	s := newSiteWith(t, memstore.New(), nil)
 	// strict has the SSRF guard at its default: loopback is refused too.
-	strict := newSiteWith(t, memstore.New(), func(c *activitypub.Config) { c.InsecureAllowAddresses = nil })
+	strict := newSiteWith(t, memstore.New(), func(c *activitypub.Config) { c.Insecure.AllowAddresses = nil })
 	blocking := newSiteWith(t, memstore.New(), nil)
 
 	alice := activitypubtest.NewRemote(t, "alice")

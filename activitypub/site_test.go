@@ -41,15 +41,14 @@ func newTestSite(t *testing.T) *site {
 		return nil, activitypub.ErrNotFound
 	})
 	fed, err := activitypub.New(activitypub.Config{
-		BaseURL:           base,
-		Actors:            actors,
-		Store:             s.store,
-		InsecureAllowHTTP: true,
+		BaseURL: base,
+		Actors:  actors,
+		Store:   s.store,
 		// The remotes run on loopback, which the SSRF guard refuses unless allowed.
-		InsecureAllowAddresses: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-		Delivery:               delivery.Options{Retry: delivery.Backoff{Base: 10 * time.Millisecond}},
-		PageSize:               2,
-		Logger:                 slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Insecure: activitypub.Insecure{AllowHTTP: true, AllowAddresses: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
+		Delivery: delivery.Options{Retry: delivery.Backoff{Base: 10 * time.Millisecond}},
+		PageSize: 2,
+		Logger:   slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -124,7 +124,7 @@ func openFederation(ctx context.Context, c common, actors activitypub.ActorSourc
 	}
 	cfg := activitypub.Config{
 		BaseURL: c.baseURL, Store: st, Logger: log, Actors: actors,
-		InsecureAllowHTTP: local != nil, InsecureAllowAddresses: local,
+		Insecure:  activitypub.Insecure{AllowHTTP: local != nil, AllowAddresses: local},
 		UserAgent: "fedsite/" + version() + " (+" + c.baseURL + ")",
 		// The one process on its SQLite file: a restart after a crash takes back at once the
 		// jobs the dead run held.

@@ -33,9 +33,9 @@ func federate(ctx context.Context, s *site, baseURL, dbPath string, local []neti
 	cfg := activitypub.Config{
 		BaseURL: baseURL, Store: st, Logger: log, Actors: siteActors(s, baseURL),
 		// The site's roles decide who may act as which actor.
-		Authorize:         authorize(s),
-		Node:              activitypub.Node{Name: s.cfg.Name, Description: s.cfg.Tagline}, // what other servers call the site
-		InsecureAllowHTTP: local != nil, InsecureAllowAddresses: local,
+		Authorize: authorize(s),
+		Node:      activitypub.Node{Name: s.cfg.Name, Description: s.cfg.Tagline}, // what other servers call the site
+		Insecure:  activitypub.Insecure{AllowHTTP: local != nil, AllowAddresses: local},
 		// The one process on its SQLite file: a restart after a crash takes back at once the
 		// jobs the dead run held, rather than after their leases end.
 		Delivery: delivery.Options{SoleInstance: true},

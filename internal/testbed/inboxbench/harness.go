@@ -145,8 +145,7 @@ func (h *Harness) serveSite() error {
 			}
 			return &activitypub.Actor{Username: "news", Type: "Organization", Name: "News"}, nil
 		}),
-		InsecureAllowHTTP:      true,
-		InsecureAllowAddresses: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		Insecure: activitypub.Insecure{AllowHTTP: true, AllowAddresses: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
 	})
 	if err != nil {
 		siteLn.Close()
