@@ -3,12 +3,15 @@ package activitypub
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"html"
 	"regexp"
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/signing"
+	"github.com/fedsite/fedsite/store"
 )
 
 // Actor is one of the site's fediverse accounts — the organization, an author, a department — as
@@ -89,6 +92,53 @@ type ActorSourceFunc func(ctx context.Context, username string) (*Actor, error)
 // FederatedActor calls f.
 func (f ActorSourceFunc) FederatedActor(ctx context.Context, username string) (*Actor, error) {
 	return f(ctx, username)
+}
+
+// siteActors are the site's actors: those its ActorSource describes, less those deleted with
+// DeleteActor, whose deletion the objects store keeps.
+type siteActors struct {
+	source  ActorSource
+	objects store.Objects
+	urls    urlLayout
+}
+
+// lookup asks the site for an actor and checks what it returned.
+func (sa *siteActors) lookup(ctx context.Context, username string) (*Actor, error) {
+	if !usernameRE.MatchString(username) {
+		return nil, fmt.Errorf("activitypub: actor %q: %w", username, ErrNotFound)
+	}
+	// An actor deleted with DeleteActor is gone, whatever the site still says.
+	if gone, err := sa.gone(ctx, sa.urls.actor(username)); err != nil {
+		return nil, fmt.Errorf("activitypub: actor %q: %w", username, err)
+	} else if gone {
+		return nil, fmt.Errorf("activitypub: actor %q: deleted: %w", username, ErrNotFound)
+	}
+	a, err := sa.source.FederatedActor(ctx, username)
+	if err != nil {
+		return nil, fmt.Errorf("activitypub: actor %q: %w", username, err)
+	}
+	if a == nil {
+		return nil, fmt.Errorf("activitypub: actor %q: %w", username, ErrNotFound)
+	}
+	if a.Username != username {
+		return nil, invalid("Actor.Username", "source returned %q for %q", a.Username, username)
+	}
+	if a.Type != "" && !actorTypes[a.Type] {
+		return nil, invalid("Actor.Type", "%q is not an actor type", a.Type)
+	}
+	return a, nil
+}
+
+// gone reports whether the actor was deleted with DeleteActor.
+func (sa *siteActors) gone(ctx context.Context, actorID string) (bool, error) {
+	o, err := sa.objects.Object(ctx, actorID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return !o.Deleted.IsZero(), nil
 }
 
 // usernameRE is the handle syntax Mastodon accepts (Account::USERNAME_ONLY_RE), lower-cased.

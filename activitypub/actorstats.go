@@ -20,7 +20,7 @@ type ActorStats struct {
 // an error matching ErrNotFound. Without the store's counting capabilities (see
 // store.CountFollowers) it walks the lists, a read per 500 entries.
 func (f *Federation) ActorStats(ctx context.Context, username string) (ActorStats, error) {
-	a, err := f.lookupActor(ctx, username)
+	a, err := f.actors.lookup(ctx, username)
 	if err != nil {
 		return ActorStats{}, err
 	}

@@ -61,7 +61,7 @@ func (f *Federation) BackfillAnnounces(ctx context.Context, username string, obj
 
 // storeAnnounce checks and stores the actor's Announce of objectURL, dated at, in its outbox.
 func (f *Federation) storeAnnounce(ctx context.Context, username, objectURL string, at time.Time) (actorID, id string, err error) {
-	actor, err := f.lookupActor(ctx, username)
+	actor, err := f.actors.lookup(ctx, username)
 	if err != nil {
 		return "", "", err
 	}

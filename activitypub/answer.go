@@ -53,7 +53,7 @@ func (f *Federation) Answer(ctx context.Context, username string, a Answer) (str
 	if err := f.authorize(ctx, ActionAnswer, username, a.InReplyTo); err != nil {
 		return "", err
 	}
-	actor, err := f.lookupActor(ctx, username)
+	actor, err := f.actors.lookup(ctx, username)
 	if err != nil {
 		return "", err
 	}
@@ -151,7 +151,7 @@ func (f *Federation) EditAnswer(ctx context.Context, username, answerID, content
 	if err := f.authorize(ctx, ActionAnswer, username, answerID); err != nil {
 		return err
 	}
-	actor, err := f.lookupActor(ctx, username)
+	actor, err := f.actors.lookup(ctx, username)
 	if err != nil {
 		return err
 	}
@@ -217,7 +217,7 @@ func (f *Federation) DeleteAnswer(ctx context.Context, username, answerID string
 	if err := f.authorize(ctx, ActionAnswer, username, answerID); err != nil {
 		return err
 	}
-	actor, err := f.lookupActor(ctx, username)
+	actor, err := f.actors.lookup(ctx, username)
 	if err != nil {
 		return err
 	}

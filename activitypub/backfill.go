@@ -22,7 +22,7 @@ func (f *Federation) Backfill(ctx context.Context, username string, articles []A
 	if err := f.authorize(ctx, ActionPublish, username, ""); err != nil {
 		return err
 	}
-	actor, err := f.lookupActor(ctx, username)
+	actor, err := f.actors.lookup(ctx, username)
 	if err != nil {
 		return err
 	}

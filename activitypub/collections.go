@@ -74,7 +74,7 @@ func (f *Federation) serveCollection(w http.ResponseWriter, r *http.Request, id 
 	if !f.authorizeFetch(w, r) {
 		return
 	}
-	a, err := f.lookupActor(r.Context(), r.PathValue("name"))
+	a, err := f.actors.lookup(r.Context(), r.PathValue("name"))
 	if err != nil {
 		notFoundOr(f.log, w, r, "collection owner", err)
 		return

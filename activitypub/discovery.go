@@ -42,12 +42,12 @@ func (f *Federation) resolveWebFinger(ctx context.Context, r webfinger.Resource)
 	}
 	// A deleted actor is gone, whatever the site still says (see DeleteActor): the Handler
 	// answers 410, on which Mastodon deletes its copy of the account.
-	if gone, err := f.actorGone(ctx, f.urls.actor(username)); err != nil {
+	if gone, err := f.actors.gone(ctx, f.urls.actor(username)); err != nil {
 		return nil, err
 	} else if gone {
 		return nil, fmt.Errorf("activitypub: actor %q deleted: %w", username, webfinger.ErrGone)
 	}
-	a, err := f.lookupActor(ctx, username)
+	a, err := f.actors.lookup(ctx, username)
 	if errors.Is(err, ErrNotFound) {
 		return nil, webfinger.ErrNotFound
 	}

@@ -3,7 +3,6 @@ package activitypub
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -35,7 +34,7 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 	if err := f.authorize(ctx, ActionUpdate, username, a.URL); err != nil {
 		return err
 	}
-	actor, err := f.lookupActor(ctx, username)
+	actor, err := f.actors.lookup(ctx, username)
 	if err != nil {
 		return err
 	}
@@ -99,7 +98,7 @@ func (f *Federation) Delete(ctx context.Context, username, articleURL string) er
 	if err := f.authorize(ctx, ActionDelete, username, articleURL); err != nil {
 		return err
 	}
-	actor, err := f.lookupActor(ctx, username)
+	actor, err := f.actors.lookup(ctx, username)
 	if err != nil {
 		return err
 	}
@@ -164,12 +163,12 @@ func (f *Federation) DeleteActor(ctx context.Context, username string) error {
 	if err := f.authorize(ctx, ActionDeleteActor, username, ""); err != nil {
 		return err
 	}
-	actor, err := f.lookupActor(ctx, username)
+	actor, err := f.actors.lookup(ctx, username)
 	if err != nil {
 		return err
 	}
 	actorID := f.urls.actor(actor.Username)
-	if gone, err := f.actorGone(ctx, actorID); err != nil {
+	if gone, err := f.actors.gone(ctx, actorID); err != nil {
 		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
 	} else if gone {
 		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, ErrNotFound)
@@ -209,18 +208,6 @@ func (f *Federation) DeleteActor(ctx context.Context, username string) error {
 	}
 	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "delete actor", Object: actorID, Detail: del.ID})
 	return nil
-}
-
-// actorGone reports whether the actor was deleted with DeleteActor.
-func (f *Federation) actorGone(ctx context.Context, actorID string) (bool, error) {
-	o, err := f.cfg.Store.Object(ctx, actorID)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return false, nil
-	case err != nil:
-		return false, err
-	}
-	return !o.Deleted.IsZero(), nil
 }
 
 // ownObject returns the stored, not deleted object with that id published by actorID, decoded;

@@ -20,7 +20,7 @@ func (f *Federation) serveFeatured(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	a, err := f.lookupActor(ctx, r.PathValue("name"))
+	a, err := f.actors.lookup(ctx, r.PathValue("name"))
 	if err != nil {
 		notFoundOr(f.log, w, r, "featured owner", err)
 		return

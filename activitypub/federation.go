@@ -22,6 +22,7 @@ type Federation struct {
 	log       *slog.Logger
 	verifier  *signing.Verifier
 	remote    *remote // fetches with the instance actor's signed client
+	actors    *siteActors
 	inbox     *inbox
 	audit     auditLog
 	webfinger http.Handler
@@ -66,6 +67,7 @@ func New(cfg Config) (*Federation, error) {
 		cfg:    cfg,
 		urls:   urls,
 		log:    cfg.Logger,
+		actors: &siteActors{source: cfg.Actors, objects: cfg.Store, urls: urls},
 		keys:   &keyring{urls: urls, store: cfg.Store, now: cfg.Now, keys: make(map[string]actorKey)},
 		audit:  auditLog{store: cfg.Store, now: cfg.Now, log: cfg.Logger},
 		blocks: &blockList{store: cfg.Store, now: cfg.Now, limit: maxHeldBlocks},
@@ -134,7 +136,7 @@ func New(cfg Config) (*Federation, error) {
 		now:             cfg.Now,
 		hooks:           cfg.Inbox,
 		maxBody:         cfg.MaxBodyBytes,
-		actors:          cfg.Actors,
+		actors:          f.actors,
 		onFollowersGone: cfg.OnFollowersGone,
 		followers:       cfg.Store,
 		objects:         cfg.Store,
@@ -147,7 +149,6 @@ func New(cfg Config) (*Federation, error) {
 		verifier:        f.verifier,
 		ld:              ld,
 		remote:          f.remote,
-		lookupActor:     f.lookupActor,
 		send:            f.send,
 		inflight:        make(map[string]chan struct{}),
 	}
@@ -204,33 +205,6 @@ func (f *Federation) routes() *http.ServeMux {
 	m.HandleFunc(routeNote, f.serveNote)
 	m.Handle(routeNodeInfo, newNodeInfoHandler(f))
 	return m
-}
-
-// lookupActor asks the site for an actor and checks what it returned.
-func (f *Federation) lookupActor(ctx context.Context, username string) (*Actor, error) {
-	if !usernameRE.MatchString(username) {
-		return nil, fmt.Errorf("activitypub: actor %q: %w", username, ErrNotFound)
-	}
-	// An actor deleted with DeleteActor is gone, whatever the site still says.
-	if gone, err := f.actorGone(ctx, f.urls.actor(username)); err != nil {
-		return nil, fmt.Errorf("activitypub: actor %q: %w", username, err)
-	} else if gone {
-		return nil, fmt.Errorf("activitypub: actor %q: deleted: %w", username, ErrNotFound)
-	}
-	a, err := f.cfg.Actors.FederatedActor(ctx, username)
-	if err != nil {
-		return nil, fmt.Errorf("activitypub: actor %q: %w", username, err)
-	}
-	if a == nil {
-		return nil, fmt.Errorf("activitypub: actor %q: %w", username, ErrNotFound)
-	}
-	if a.Username != username {
-		return nil, invalid("Actor.Username", "source returned %q for %q", a.Username, username)
-	}
-	if a.Type != "" && !actorTypes[a.Type] {
-		return nil, invalid("Actor.Type", "%q is not an actor type", a.Type)
-	}
-	return a, nil
 }
 
 // instanceTransport signs every request with the instance actor's key, which it loads on first use.

@@ -30,7 +30,7 @@ func (f *Federation) RejectFollow(ctx context.Context, username, followerID stri
 }
 
 func (f *Federation) decideFollow(ctx context.Context, username, followerID string, approve bool) error {
-	a, err := f.lookupActor(ctx, username)
+	a, err := f.actors.lookup(ctx, username)
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func followAnswer(urls urlLayout, kind, localID, followerID string, follow *voca
 // with ManuallyApprovesFollowers get any. cursor is "" for the first page or a previous page's
 // Next; a limit below 1 is Config.PageSize. An unknown actor is an error matching ErrNotFound.
 func (f *Federation) FollowRequests(ctx context.Context, username, cursor string, limit int) (store.Page[store.FollowRequest], error) {
-	a, err := f.lookupActor(ctx, username)
+	a, err := f.actors.lookup(ctx, username)
 	if err != nil {
 		return store.Page[store.FollowRequest]{}, err
 	}

@@ -33,8 +33,8 @@ type inbox struct {
 	now     func() time.Time
 	hooks   InboxHooks
 	maxBody int64
-	// actors is the site's actor source, for the site actors a Move may concern.
-	actors ActorSource
+	// actors are the site's actors, by username; their source lists those a Move may concern.
+	actors *siteActors
 	// onFollowersGone is Config.OnFollowersGone.
 	onFollowersGone func(ctx context.Context, inbox string, removed []store.Follower)
 
@@ -50,8 +50,6 @@ type inbox struct {
 	verifier *signing.Verifier
 	ld       compactor
 	remote   *remote
-	// lookupActor is Federation.lookupActor: a site actor by username, or ErrNotFound.
-	lookupActor func(ctx context.Context, username string) (*Actor, error)
 	// send queues an activity of a site actor to one inbox.
 	send func(ctx context.Context, act *vocab.Object, actorID, objectID, inbox string) error
 
@@ -117,7 +115,7 @@ func (in *inbox) dispatchTable() []inboxHandler {
 func (in *inbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if name := r.PathValue("name"); name != "" {
-		if _, err := in.lookupActor(ctx, name); err != nil {
+		if _, err := in.actors.lookup(ctx, name); err != nil {
 			notFoundOr(in.log, w, r, "inbox owner", err)
 			return
 		}

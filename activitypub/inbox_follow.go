@@ -22,7 +22,7 @@ func (in *inbox) follow(ctx context.Context, req *inboxRequest) error {
 	if username == "" {
 		return invalid("object", "%q is not an actor of this site", follow.Object.ID())
 	}
-	a, err := in.lookupActor(ctx, username)
+	a, err := in.actors.lookup(ctx, username)
 	if err != nil {
 		return err
 	}

@@ -129,7 +129,7 @@ func (in *inbox) mentioned(ctx context.Context, act, obj *vocab.Object) ([]strin
 		if username == "" || slices.Contains(out, in.urls.actor(username)) {
 			return nil
 		}
-		if _, err := in.lookupActor(ctx, username); errors.Is(err, ErrNotFound) {
+		if _, err := in.actors.lookup(ctx, username); errors.Is(err, ErrNotFound) {
 			return nil
 		} else if err != nil {
 			return err

@@ -131,7 +131,7 @@ func interactionOf(i store.Interaction, r *Reply) Interaction {
 // siteAuthor is a site actor as a comment list shows it: only the id when the site no longer has
 // it.
 func (f *Federation) siteAuthor(ctx context.Context, actorID string) (Author, error) {
-	a, err := f.lookupActor(ctx, f.urls.username(actorID))
+	a, err := f.actors.lookup(ctx, f.urls.username(actorID))
 	if errors.Is(err, ErrNotFound) {
 		return Author{ID: actorID, ProfileURL: actorID}, nil
 	}

@@ -122,7 +122,7 @@ func (f *Federation) Mentions(ctx context.Context, username, cursor string, limi
 	if err := f.authorize(ctx, ActionReadMentions, username, ""); err != nil {
 		return store.Page[InboxMention]{}, err
 	}
-	a, err := f.lookupActor(ctx, username)
+	a, err := f.actors.lookup(ctx, username)
 	if err != nil {
 		return store.Page[InboxMention]{}, err
 	}

@@ -38,7 +38,7 @@ func (f *Federation) Move(ctx context.Context, username, target string) error {
 	if err := f.authorize(ctx, ActionMove, username, target); err != nil {
 		return err
 	}
-	actor, err := f.lookupActor(ctx, username)
+	actor, err := f.actors.lookup(ctx, username)
 	if err != nil {
 		return err
 	}
@@ -218,7 +218,7 @@ func (in *inbox) moveCandidates(ctx context.Context, req *inboxRequest) ([]strin
 			add(in.urls.username(id))
 		}
 	}
-	if l, ok := in.actors.(ActorLister); ok {
+	if l, ok := in.actors.source.(ActorLister); ok {
 		names, err := l.FederatedActorNames(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("activitypub: move: list actors: %w", err)

@@ -73,7 +73,7 @@ func (f *Federation) Publish(ctx context.Context, username string, a Article) er
 	if err := f.authorize(ctx, ActionPublish, username, a.URL); err != nil {
 		return err
 	}
-	actor, err := f.lookupActor(ctx, username)
+	actor, err := f.actors.lookup(ctx, username)
 	if err != nil {
 		return err
 	}

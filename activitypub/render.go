@@ -106,7 +106,7 @@ var objectContext = json.RawMessage(`["https://www.w3.org/ns/activitystreams",` 
 // anything: a preview of what the fediverse will see. The errors are those of Publish, except that
 // Render does not check whether a was published before. A zero Published is the current time.
 func (f *Federation) Render(ctx context.Context, username string, a Article) (*vocab.Object, error) {
-	actor, err := f.lookupActor(ctx, username)
+	actor, err := f.actors.lookup(ctx, username)
 	if err != nil {
 		return nil, err
 	}

@@ -91,7 +91,7 @@ func (f *Federation) serveActor(w http.ResponseWriter, r *http.Request) {
 	// A deleted actor answers 410 with a Tombstone, whatever the site still says (see DeleteActor).
 	if name := r.PathValue("name"); usernameRE.MatchString(name) {
 		id := f.urls.actor(name)
-		if gone, err := f.actorGone(ctx, id); err != nil {
+		if gone, err := f.actors.gone(ctx, id); err != nil {
 			fail(f.log, w, r, "actor", err)
 			return
 		} else if gone {
@@ -99,7 +99,7 @@ func (f *Federation) serveActor(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	a, err := f.lookupActor(ctx, r.PathValue("name"))
+	a, err := f.actors.lookup(ctx, r.PathValue("name"))
 	if err != nil {
 		notFoundOr(f.log, w, r, "actor", err)
 		return
