@@ -161,9 +161,10 @@ var actorContext = json.RawMessage(`["https://www.w3.org/ns/activitystreams","ht
 	`"webfinger":"https://purl.archive.org/socialweb/webfinger#webfinger"}]`)
 
 // actorDocument renders a site actor as the AS2 document Mastodon and others read (INTEROP §1.2,
-// §6). movedTo is the account it moved to (see Federation.movedTo), "" when it has not moved.
-func (f *Federation) actorDocument(a *Actor, k actorKey, movedTo string) *vocab.Object {
-	id := f.urls.actor(a.Username)
+// §6), with its handle on acctHost. movedTo is the account it moved to (see movedTo), "" when it
+// has not moved.
+func actorDocument(urls urlLayout, acctHost string, a *Actor, k actorKey, movedTo string) *vocab.Object {
+	id := urls.actor(a.Username)
 	typ := a.Type
 	if typ == "" {
 		typ = "Person"
@@ -175,20 +176,20 @@ func (f *Federation) actorDocument(a *Actor, k actorKey, movedTo string) *vocab.
 		PreferredUsername: a.Username,
 		Name:              a.Name,
 		Summary:           a.Summary,
-		Inbox:             f.urls.inbox(id),
-		Outbox:            f.urls.outbox(id),
-		Followers:         f.urls.followers(id),
-		Following:         f.urls.following(id),
-		Endpoints:         &vocab.Endpoints{SharedInbox: f.urls.sharedInbox()},
-		PublicKey:         []vocab.PublicKey{{ID: f.urls.mainKey(id), Owner: id, PublicKeyPem: k.publicPEM}},
+		Inbox:             urls.inbox(id),
+		Outbox:            urls.outbox(id),
+		Followers:         urls.followers(id),
+		Following:         urls.following(id),
+		Endpoints:         &vocab.Endpoints{SharedInbox: urls.sharedInbox()},
+		PublicKey:         []vocab.PublicKey{{ID: urls.mainKey(id), Owner: id, PublicKeyPem: k.publicPEM}},
 		Discoverable:      &a.Discoverable,
 		Indexable:         &a.Indexable,
 		Published:         a.Published.UTC().Truncate(time.Second),
-		Featured:          f.urls.featured(id),
+		Featured:          urls.featured(id),
 
 		ManuallyApprovesFollowers: a.ManuallyApprovesFollowers,
 		Extra: map[string]json.RawMessage{
-			"webfinger":       mustJSON(a.Username + "@" + f.acctHost),
+			"webfinger":       mustJSON(a.Username + "@" + acctHost),
 			"assertionMethod": mustJSON([]signing.Multikey{k.multikey}),
 		},
 	}

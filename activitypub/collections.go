@@ -20,11 +20,11 @@ type collectionPage struct {
 	next  string
 }
 
-func (f *Federation) serveOutbox(w http.ResponseWriter, r *http.Request) {
-	f.serveCollection(w, r, f.urls.outbox,
-		func(actorID string) (int, error) { return store.CountOutbox(r.Context(), f.cfg.Store, actorID) },
+func (s *server) serveOutbox(w http.ResponseWriter, r *http.Request) {
+	s.serveCollection(w, r, s.urls.outbox,
+		func(actorID string) (int, error) { return store.CountOutbox(r.Context(), s.outbox, actorID) },
 		func(actorID, cursor string) (collectionPage, error) {
-			p, err := f.cfg.Store.OutboxPage(r.Context(), actorID, cursor, f.cfg.PageSize)
+			p, err := s.outbox.OutboxPage(r.Context(), actorID, cursor, s.pageSize)
 			if err != nil {
 				return collectionPage{}, err
 			}
@@ -35,7 +35,7 @@ func (f *Federation) serveOutbox(w http.ResponseWriter, r *http.Request) {
 					return collectionPage{}, err
 				}
 				a.Context = nil
-				if err := currentObject(r.Context(), f.cfg.Store, a); err != nil {
+				if err := currentObject(r.Context(), s.objects, a); err != nil {
 					return collectionPage{}, err
 				}
 				items = append(items, vocab.Ref{Object: a})
@@ -44,11 +44,11 @@ func (f *Federation) serveOutbox(w http.ResponseWriter, r *http.Request) {
 		})
 }
 
-func (f *Federation) serveFollowers(w http.ResponseWriter, r *http.Request) {
-	f.serveCollection(w, r, f.urls.followers,
-		func(actorID string) (int, error) { return store.CountFollowers(r.Context(), f.cfg.Store, actorID) },
+func (s *server) serveFollowers(w http.ResponseWriter, r *http.Request) {
+	s.serveCollection(w, r, s.urls.followers,
+		func(actorID string) (int, error) { return store.CountFollowers(r.Context(), s.followers, actorID) },
 		func(actorID, cursor string) (collectionPage, error) {
-			p, err := f.cfg.Store.FollowersPage(r.Context(), actorID, cursor, f.cfg.PageSize)
+			p, err := s.followers.FollowersPage(r.Context(), actorID, cursor, s.pageSize)
 			if err != nil {
 				return collectionPage{}, err
 			}
@@ -61,51 +61,51 @@ func (f *Federation) serveFollowers(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveFollowing serves an empty collection: site actors follow no one.
-func (f *Federation) serveFollowing(w http.ResponseWriter, r *http.Request) {
-	f.serveCollection(w, r, f.urls.following,
+func (s *server) serveFollowing(w http.ResponseWriter, r *http.Request) {
+	s.serveCollection(w, r, s.urls.following,
 		func(string) (int, error) { return 0, nil },
 		func(string, string) (collectionPage, error) { return collectionPage{}, nil })
 }
 
 // serveCollection serves the collection id(actorID) itself, or with ?page=true one page of it
 // (?page=true&cursor=… for the following ones).
-func (f *Federation) serveCollection(w http.ResponseWriter, r *http.Request, id func(actorID string) string,
+func (s *server) serveCollection(w http.ResponseWriter, r *http.Request, id func(actorID string) string,
 	count func(actorID string) (int, error), page func(actorID, cursor string) (collectionPage, error)) {
-	if !f.authorizeFetch(w, r) {
+	if !s.authorizeFetch(w, r) {
 		return
 	}
-	a, err := f.actors.lookup(r.Context(), r.PathValue("name"))
+	a, err := s.actors.lookup(r.Context(), r.PathValue("name"))
 	if err != nil {
-		notFoundOr(f.log, w, r, "collection owner", err)
+		notFoundOr(s.log, w, r, "collection owner", err)
 		return
 	}
-	actorID := f.urls.actor(a.Username)
+	actorID := s.urls.actor(a.Username)
 	collID := id(actorID)
 	q := r.URL.Query()
 	if q.Get("page") == "" {
 		n, err := count(actorID)
 		if err != nil {
-			fail(f.log, w, r, "count collection", err)
+			fail(s.log, w, r, "count collection", err)
 			return
 		}
-		writeJSON(f.log, w, r, http.StatusOK, &vocab.Object{
+		writeJSON(s.log, w, r, http.StatusOK, &vocab.Object{
 			Context:    vocab.ContextActivityStreams,
 			ID:         collID,
 			Type:       vocab.Types{"OrderedCollection"},
 			TotalItems: &n,
-			First:      vocab.Ref{IRI: f.urls.page(collID, "")},
+			First:      vocab.Ref{IRI: s.urls.page(collID, "")},
 		})
 		return
 	}
 	cursor := q.Get("cursor")
 	p, err := page(actorID, cursor)
 	if err != nil {
-		notFoundOr(f.log, w, r, "collection page", err)
+		notFoundOr(s.log, w, r, "collection page", err)
 		return
 	}
 	doc := &vocab.Object{
 		Context:      vocab.ContextActivityStreams,
-		ID:           f.urls.page(collID, cursor),
+		ID:           s.urls.page(collID, cursor),
 		Type:         vocab.Types{"OrderedCollectionPage"},
 		PartOf:       vocab.Ref{IRI: collID},
 		OrderedItems: p.items,
@@ -115,9 +115,9 @@ func (f *Federation) serveCollection(w http.ResponseWriter, r *http.Request, id 
 		doc.Extra = map[string]json.RawMessage{"orderedItems": json.RawMessage(`[]`)}
 	}
 	if p.next != "" {
-		doc.Next = vocab.Ref{IRI: f.urls.page(collID, p.next)}
+		doc.Next = vocab.Ref{IRI: s.urls.page(collID, p.next)}
 	}
-	writeJSON(f.log, w, r, http.StatusOK, doc)
+	writeJSON(s.log, w, r, http.StatusOK, doc)
 }
 
 // currentObject replaces the object an outbox activity embeds with its current state: the edited

@@ -13,27 +13,27 @@ import (
 // resolveWebFinger answers WebFinger for the site's actors and the instance actor, by acct: handle
 // on the site's host or by actor URL. The self link's href is the actor id exactly: Mastodon
 // refuses an actor whose WebFinger does not round-trip (INTEROP §1.1).
-func (f *Federation) resolveWebFinger(ctx context.Context, r webfinger.Resource) (*webfinger.JRD, error) {
+func (s *server) resolveWebFinger(ctx context.Context, r webfinger.Resource) (*webfinger.JRD, error) {
 	var username string
 	switch {
 	case r.IsAcct():
-		if !strings.EqualFold(r.Host, f.acctHost) && r.Host != f.urls.host() && r.Host != f.urls.hostname() {
+		if !strings.EqualFold(r.Host, s.acctHost) && r.Host != s.urls.host() && r.Host != s.urls.hostname() {
 			return nil, webfinger.ErrNotFound
 		}
 		username = strings.ToLower(r.User)
-	case r.URL == f.urls.instanceActor():
-		username = f.urls.hostname()
+	case r.URL == s.urls.instanceActor():
+		username = s.urls.hostname()
 	default:
-		username = f.urls.username(r.URL)
+		username = s.urls.username(r.URL)
 		if username == "" {
 			return nil, webfinger.ErrNotFound
 		}
 	}
 	// With a vanity domain the subject names it, whichever host was asked: Mastodon re-checks a
 	// subject that differs from what it asked for, and it must point back to the same actor id.
-	subject := "acct:" + username + "@" + f.acctHost
-	if username == f.urls.hostname() {
-		id := f.urls.instanceActor()
+	subject := "acct:" + username + "@" + s.acctHost
+	if username == s.urls.hostname() {
+		id := s.urls.instanceActor()
 		return &webfinger.JRD{
 			Subject: subject,
 			Aliases: []string{id},
@@ -42,19 +42,19 @@ func (f *Federation) resolveWebFinger(ctx context.Context, r webfinger.Resource)
 	}
 	// A deleted actor is gone, whatever the site still says (see DeleteActor): the Handler
 	// answers 410, on which Mastodon deletes its copy of the account.
-	if gone, err := f.actors.gone(ctx, f.urls.actor(username)); err != nil {
+	if gone, err := s.actors.gone(ctx, s.urls.actor(username)); err != nil {
 		return nil, err
 	} else if gone {
 		return nil, fmt.Errorf("activitypub: actor %q deleted: %w", username, webfinger.ErrGone)
 	}
-	a, err := f.actors.lookup(ctx, username)
+	a, err := s.actors.lookup(ctx, username)
 	if errors.Is(err, ErrNotFound) {
 		return nil, webfinger.ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	id := f.urls.actor(a.Username)
+	id := s.urls.actor(a.Username)
 	jrd := &webfinger.JRD{
 		Subject: subject,
 		Aliases: []string{id},

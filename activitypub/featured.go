@@ -15,32 +15,32 @@ import (
 // Mastodon serves and reads its own (it shows up to five). An article is left out when fedsite
 // did not publish it, when it was deleted, or when another actor published it, since Mastodon
 // ignores pinned posts that are not the account's own.
-func (f *Federation) serveFeatured(w http.ResponseWriter, r *http.Request) {
-	if !f.authorizeFetch(w, r) {
+func (s *server) serveFeatured(w http.ResponseWriter, r *http.Request) {
+	if !s.authorizeFetch(w, r) {
 		return
 	}
 	ctx := r.Context()
-	a, err := f.actors.lookup(ctx, r.PathValue("name"))
+	a, err := s.actors.lookup(ctx, r.PathValue("name"))
 	if err != nil {
-		notFoundOr(f.log, w, r, "featured owner", err)
+		notFoundOr(s.log, w, r, "featured owner", err)
 		return
 	}
-	actorID := f.urls.actor(a.Username)
+	actorID := s.urls.actor(a.Username)
 	items := vocab.Refs{}
 	for _, u := range a.Featured {
-		o, err := f.cfg.Store.Object(ctx, u)
+		o, err := s.objects.Object(ctx, u)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && (!o.Deleted.IsZero() || o.ActorID != actorID)) {
-			f.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: featured article left out: not published by the actor",
+			s.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: featured article left out: not published by the actor",
 				slog.String("actor", actorID), slog.String("object", u))
 			continue
 		}
 		if err != nil {
-			fail(f.log, w, r, "featured article", err)
+			fail(s.log, w, r, "featured article", err)
 			return
 		}
 		obj, err := vocab.Decode(o.Document)
 		if err != nil {
-			fail(f.log, w, r, "featured article", err)
+			fail(s.log, w, r, "featured article", err)
 			return
 		}
 		obj.Context = nil
@@ -49,7 +49,7 @@ func (f *Federation) serveFeatured(w http.ResponseWriter, r *http.Request) {
 	n := len(items)
 	doc := &vocab.Object{
 		Context:      vocab.ContextActivityStreams,
-		ID:           f.urls.featured(actorID),
+		ID:           s.urls.featured(actorID),
 		Type:         vocab.Types{"OrderedCollection"},
 		TotalItems:   &n,
 		OrderedItems: items,
@@ -57,5 +57,5 @@ func (f *Federation) serveFeatured(w http.ResponseWriter, r *http.Request) {
 	if n == 0 {
 		doc.Extra = map[string]json.RawMessage{"orderedItems": json.RawMessage(`[]`)}
 	}
-	writeJSON(f.log, w, r, http.StatusOK, doc)
+	writeJSON(s.log, w, r, http.StatusOK, doc)
 }

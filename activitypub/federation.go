@@ -17,19 +17,16 @@ import (
 
 // Federation is the ActivityPub side of one site. It is safe for concurrent use; build it with [New].
 type Federation struct {
-	cfg       Config
-	urls      urlLayout
-	log       *slog.Logger
-	verifier  *signing.Verifier
-	remote    *remote // fetches with the instance actor's signed client
-	actors    *siteActors
-	inbox     *inbox
-	audit     auditLog
-	webfinger http.Handler
-	mux       *http.ServeMux
-	engine    *delivery.Engine
-	keys      *keyring
-	blocks    *blockList // the store's blocks, held in memory
+	cfg    Config
+	urls   urlLayout
+	log    *slog.Logger
+	remote *remote // fetches with the instance actor's signed client
+	actors *siteActors
+	server *server
+	audit  auditLog
+	engine *delivery.Engine
+	keys   *keyring
+	blocks *blockList // the store's blocks, held in memory
 	// acctHost is the host of the site's handles: Config.WebFingerDomain, else the BaseURL host.
 	acctHost string
 }
@@ -93,7 +90,7 @@ func New(cfg Config) (*Federation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("activitypub: key resolver: %w", err)
 	}
-	f.verifier, err = signing.NewVerifier(signing.VerifierConfig{
+	verifier, err := signing.NewVerifier(signing.VerifierConfig{
 		// Blocks are checked on the keyId before the resolver may fetch it. On a failed check the
 		// Verifier resolves the key once more with refresh set, which refetches it: key rotation.
 		Keys: signing.KeyResolverFunc(func(ctx context.Context, keyID string, refresh bool) (*signing.PublicKey, error) {
@@ -111,14 +108,6 @@ func New(cfg Config) (*Federation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("activitypub: verifier: %w", err)
 	}
-	f.webfinger, err = webfinger.NewHandler(webfinger.HandlerConfig{
-		Resolver: webfinger.ResolverFunc(f.resolveWebFinger),
-		BaseURL:  urls.base,
-		Logger:   cfg.Logger.With("component", "webfinger"),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("activitypub: webfinger: %w", err)
-	}
 	if f.engine, err = f.newEngine(); err != nil {
 		return nil, err
 	}
@@ -130,7 +119,7 @@ func New(cfg Config) (*Federation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("activitypub: %w", err)
 	}
-	f.inbox = &inbox{
+	in := &inbox{
 		urls:            urls,
 		log:             cfg.Logger,
 		now:             cfg.Now,
@@ -146,14 +135,38 @@ func New(cfg Config) (*Federation, error) {
 		requests:        cfg.Store,
 		blocks:          f.blocks,
 		audit:           f.audit,
-		verifier:        f.verifier,
+		verifier:        verifier,
 		ld:              ld,
 		remote:          f.remote,
 		send:            f.send,
 		inflight:        make(map[string]chan struct{}),
 	}
-	f.inbox.handlers = f.inbox.dispatchTable()
-	f.mux = f.routes()
+	in.handlers = in.dispatchTable()
+	f.server = &server{
+		urls:               urls,
+		log:                cfg.Logger,
+		now:                cfg.Now,
+		acctHost:           f.acctHost,
+		pageSize:           cfg.PageSize,
+		node:               cfg.Node,
+		requireSignedFetch: cfg.RequireSignedFetch,
+		actors:             f.actors,
+		objects:            cfg.Store,
+		outbox:             cfg.Store,
+		followers:          cfg.Store,
+		keys:               f.keys,
+		blocks:             f.blocks,
+		verifier:           verifier,
+	}
+	f.server.webfinger, err = webfinger.NewHandler(webfinger.HandlerConfig{
+		Resolver: webfinger.ResolverFunc(f.server.resolveWebFinger),
+		BaseURL:  urls.base,
+		Logger:   cfg.Logger.With("component", "webfinger"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("activitypub: webfinger: %w", err)
+	}
+	f.server.mux = f.server.routes(in)
 	return f, nil
 }
 
@@ -168,43 +181,7 @@ func (f *Federation) InstanceActorID() string { return f.urls.instanceActor() }
 // header) for the URLs of published articles. It adds "Vary: Accept" to the responses of the
 // site's pages so that caches never serve HTML to a fediverse server or JSON to a browser.
 func (f *Federation) Middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := r.URL.Path
-		switch {
-		case p == "/.well-known/webfinger" || p == "/.well-known/host-meta" || p == "/.well-known/host-meta.json":
-			f.webfinger.ServeHTTP(w, r)
-			return
-		case p == nodeInfoWellKnown:
-			f.serveNodeInfoLinks(w, r)
-			return
-		case isRoutePath(p):
-			f.mux.ServeHTTP(w, r)
-			return
-		}
-		w.Header().Add("Vary", "Accept")
-		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && negotiate(r.Header) == offerAS2 {
-			if f.serveSiteObject(w, r) {
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-func (f *Federation) routes() *http.ServeMux {
-	m := http.NewServeMux()
-	m.HandleFunc(routeInstanceActor, f.serveInstanceActor)
-	m.HandleFunc(routeActor, f.serveActor)
-	m.HandleFunc(routeActorInbox, f.inbox.ServeHTTP)
-	m.HandleFunc(routeOutbox, f.serveOutbox)
-	m.HandleFunc(routeFollowers, f.serveFollowers)
-	m.HandleFunc(routeFollowing, f.serveFollowing)
-	m.HandleFunc(routeFeatured, f.serveFeatured)
-	m.HandleFunc(routeSharedInbox, f.inbox.ServeHTTP)
-	m.HandleFunc(routeActivity, f.serveActivity)
-	m.HandleFunc(routeNote, f.serveNote)
-	m.Handle(routeNodeInfo, newNodeInfoHandler(f))
-	return m
+	return f.server.middleware(next)
 }
 
 // instanceTransport signs every request with the instance actor's key, which it loads on first use.

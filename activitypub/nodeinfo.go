@@ -95,15 +95,15 @@ type nodeInfoUsers struct {
 
 // serveNodeInfoLinks answers /.well-known/nodeinfo with the links to the documents. It is public
 // and never needs a signature.
-func (f *Federation) serveNodeInfoLinks(w http.ResponseWriter, r *http.Request) {
+func (s *server) serveNodeInfoLinks(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
 	var links []map[string]string
-	for _, s := range nodeInfoSchemas() {
-		links = append(links, map[string]string{"rel": nodeInfoRel + s.version, "href": f.urls.nodeInfo(s.version)})
+	for _, schema := range nodeInfoSchemas() {
+		links = append(links, map[string]string{"rel": nodeInfoRel + schema.version, "href": s.urls.nodeInfo(schema.version)})
 	}
 	body, _ := json.Marshal(map[string]any{"links": links}) // strings only: cannot fail
 	writeNodeInfo(w, r, "application/json", body)
@@ -112,7 +112,7 @@ func (f *Federation) serveNodeInfoLinks(w http.ResponseWriter, r *http.Request) 
 // nodeInfoHandler serves the NodeInfo documents at /ap/nodeinfo/{version}, rebuilding them at
 // most once per nodeInfoTTL.
 type nodeInfoHandler struct {
-	f       *Federation
+	srv     *server
 	version string
 
 	mu    sync.Mutex
@@ -120,8 +120,8 @@ type nodeInfoHandler struct {
 	built time.Time
 }
 
-func newNodeInfoHandler(f *Federation) *nodeInfoHandler {
-	return &nodeInfoHandler{f: f, version: moduleVersion()}
+func newNodeInfoHandler(srv *server) *nodeInfoHandler {
+	return &nodeInfoHandler{srv: srv, version: moduleVersion()}
 }
 
 func (h *nodeInfoHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -137,7 +137,7 @@ func (h *nodeInfoHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	docs, err := h.documents(r.Context())
 	if err != nil {
-		h.f.log.LogAttrs(r.Context(), slog.LevelWarn, "activitypub: nodeinfo", slog.Any("err", err))
+		h.srv.log.LogAttrs(r.Context(), slog.LevelWarn, "activitypub: nodeinfo", slog.Any("err", err))
 		http.Error(w, "nodeinfo unavailable", http.StatusInternalServerError)
 		return
 	}
@@ -149,11 +149,11 @@ func (h *nodeInfoHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *nodeInfoHandler) documents(ctx context.Context) (map[string][]byte, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	now := h.f.cfg.Now()
+	now := h.srv.now()
 	if h.docs != nil && now.Sub(h.built) < nodeInfoTTL && !now.Before(h.built) {
 		return h.docs, nil
 	}
-	doc, err := h.f.nodeInfo(ctx, h.version)
+	doc, err := h.srv.nodeInfo(ctx, h.version)
 	if err != nil {
 		return nil, err
 	}
@@ -176,14 +176,14 @@ func (h *nodeInfoHandler) documents(ctx context.Context) (map[string][]byte, err
 // nodeInfo builds the document, without its schema version. Users are the site's actors (the
 // instance actor is not one); active users are those whose newest outbox activity is at most 30
 // or 180 days old; local posts are the activities in their outboxes, which deleted posts leave.
-func (f *Federation) nodeInfo(ctx context.Context, version string) (*nodeInfo, error) {
-	name := f.cfg.Node.Name
+func (s *server) nodeInfo(ctx context.Context, version string) (*nodeInfo, error) {
+	name := s.node.Name
 	if name == "" {
-		name = f.urls.hostname()
+		name = s.urls.hostname()
 	}
 	meta := map[string]any{"nodeName": name}
-	if f.cfg.Node.Description != "" {
-		meta["nodeDescription"] = f.cfg.Node.Description
+	if s.node.Description != "" {
+		meta["nodeDescription"] = s.node.Description
 	}
 	doc := &nodeInfo{
 		Software:  nodeInfoSoftware{Name: "fedsite", Version: version, Repository: "https://" + modulePath},
@@ -191,7 +191,7 @@ func (f *Federation) nodeInfo(ctx context.Context, version string) (*nodeInfo, e
 		Services:  nodeInfoServices{Inbound: []string{}, Outbound: []string{}},
 		Metadata:  meta,
 	}
-	lister, ok := f.cfg.Actors.(ActorLister)
+	lister, ok := s.actors.source.(ActorLister)
 	if !ok {
 		return doc, nil
 	}
@@ -199,7 +199,7 @@ func (f *Federation) nodeInfo(ctx context.Context, version string) (*nodeInfo, e
 	if err != nil {
 		return nil, fmt.Errorf("activitypub: nodeinfo: list actors: %w", err)
 	}
-	now := f.cfg.Now()
+	now := s.now()
 	var users, posts, month, halfyear int
 	seen := make(map[string]bool, len(names))
 	for _, n := range names {
@@ -208,8 +208,8 @@ func (f *Federation) nodeInfo(ctx context.Context, version string) (*nodeInfo, e
 		}
 		seen[n] = true
 		users++
-		id := f.urls.actor(n)
-		c, err := store.CountOutbox(ctx, f.cfg.Store, id)
+		id := s.urls.actor(n)
+		c, err := store.CountOutbox(ctx, s.outbox, id)
 		if err != nil {
 			return nil, fmt.Errorf("activitypub: nodeinfo: outbox of %s: %w", id, err)
 		}
@@ -217,7 +217,7 @@ func (f *Federation) nodeInfo(ctx context.Context, version string) (*nodeInfo, e
 		if c == 0 {
 			continue
 		}
-		page, err := f.cfg.Store.OutboxPage(ctx, id, "", 1)
+		page, err := s.outbox.OutboxPage(ctx, id, "", 1)
 		if err != nil {
 			return nil, fmt.Errorf("activitypub: nodeinfo: outbox of %s: %w", id, err)
 		}

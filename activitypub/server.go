@@ -12,6 +12,75 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+// server answers the site's fediverse side over HTTP: the GETs of its actors, their collections,
+// the activities and notes the site sent and the AS2 form of its article pages (in this file,
+// collections.go and featured.go), WebFinger (discovery.go) and NodeInfo (nodeinfo.go); it routes
+// the POSTs to the inbox. It holds only the parts of the store it reads. It is safe for
+// concurrent use.
+type server struct {
+	urls     urlLayout
+	log      *slog.Logger
+	now      func() time.Time
+	acctHost string // the host of the site's handles
+	pageSize int
+	node     Node
+	// requireSignedFetch is Config.RequireSignedFetch (see authorizeFetch).
+	requireSignedFetch bool
+
+	actors    *siteActors
+	objects   store.Objects
+	outbox    store.Outbox
+	followers store.Followers
+	keys      *keyring
+	blocks    *blockList
+	verifier  *signing.Verifier
+
+	webfinger http.Handler
+	mux       *http.ServeMux // the routes under prefix
+}
+
+// routes are the server's routes under prefix, with the inboxes going to inbox.
+func (s *server) routes(inbox http.Handler) *http.ServeMux {
+	m := http.NewServeMux()
+	m.HandleFunc(routeInstanceActor, s.serveInstanceActor)
+	m.HandleFunc(routeActor, s.serveActor)
+	m.Handle(routeActorInbox, inbox)
+	m.HandleFunc(routeOutbox, s.serveOutbox)
+	m.HandleFunc(routeFollowers, s.serveFollowers)
+	m.HandleFunc(routeFollowing, s.serveFollowing)
+	m.HandleFunc(routeFeatured, s.serveFeatured)
+	m.Handle(routeSharedInbox, inbox)
+	m.HandleFunc(routeActivity, s.serveActivity)
+	m.HandleFunc(routeNote, s.serveNote)
+	m.Handle(routeNodeInfo, newNodeInfoHandler(s))
+	return m
+}
+
+// middleware is Federation.Middleware.
+func (s *server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		switch {
+		case p == "/.well-known/webfinger" || p == "/.well-known/host-meta" || p == "/.well-known/host-meta.json":
+			s.webfinger.ServeHTTP(w, r)
+			return
+		case p == nodeInfoWellKnown:
+			s.serveNodeInfoLinks(w, r)
+			return
+		case isRoutePath(p):
+			s.mux.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Add("Vary", "Accept")
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && negotiate(r.Header) == offerAS2 {
+			if s.serveSiteObject(w, r) {
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // writeJSON answers with an AS2 document. Servers reject AS2 served as plain application/json
 // (INTEROP §7 item 5), so the type is always application/activity+json.
 func writeJSON(log *slog.Logger, w http.ResponseWriter, r *http.Request, status int, doc any) {
@@ -60,48 +129,48 @@ func notFoundOr(log *slog.Logger, w http.ResponseWriter, r *http.Request, what s
 // 403 (a blocked signer or key host). With the option set, the answer depends on the Signature
 // header, which "Vary: Signature" tells caches. Any verified signer may fetch, as with Mastodon's
 // authorized fetch; the instance actor, WebFinger and host-meta never come here.
-func (f *Federation) authorizeFetch(w http.ResponseWriter, r *http.Request) bool {
-	if !f.cfg.RequireSignedFetch {
+func (s *server) authorizeFetch(w http.ResponseWriter, r *http.Request) bool {
+	if !s.requireSignedFetch {
 		return true
 	}
 	w.Header().Add("Vary", "Signature")
 	ctx := r.Context()
-	v, err := f.verifier.Verify(ctx, r, nil)
+	v, err := s.verifier.Verify(ctx, r, nil)
 	if err == nil {
-		err = checkBlocked(ctx, f.blocks, v.Owner)
+		err = checkBlocked(ctx, s.blocks, v.Owner)
 	}
 	switch {
 	case err == nil:
 		return true
 	case errors.Is(err, ErrBlocked):
-		f.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: fetch by a blocked signer", slog.String("path", r.URL.Path), slog.Any("err", err))
+		s.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: fetch by a blocked signer", slog.String("path", r.URL.Path), slog.Any("err", err))
 		http.Error(w, "forbidden", http.StatusForbidden)
 	case errors.Is(err, signing.ErrNoSignature) || errors.Is(err, signing.ErrInvalidSignature) || errors.Is(err, signing.ErrKeyUnavailable):
-		f.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: unsigned or badly signed fetch", slog.String("path", r.URL.Path), slog.Any("err", err))
+		s.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: unsigned or badly signed fetch", slog.String("path", r.URL.Path), slog.Any("err", err))
 		http.Error(w, "a valid HTTP signature is required", http.StatusUnauthorized)
 	default:
-		fail(f.log, w, r, "authorize fetch", err)
+		fail(s.log, w, r, "authorize fetch", err)
 	}
 	return false
 }
 
-func (f *Federation) serveActor(w http.ResponseWriter, r *http.Request) {
+func (s *server) serveActor(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	w.Header().Add("Vary", "Accept")
 	// A deleted actor answers 410 with a Tombstone, whatever the site still says (see DeleteActor).
 	if name := r.PathValue("name"); usernameRE.MatchString(name) {
-		id := f.urls.actor(name)
-		if gone, err := f.actors.gone(ctx, id); err != nil {
-			fail(f.log, w, r, "actor", err)
+		id := s.urls.actor(name)
+		if gone, err := s.actors.gone(ctx, id); err != nil {
+			fail(s.log, w, r, "actor", err)
 			return
 		} else if gone {
-			f.serveStored(w, r, id)
+			s.serveStored(w, r, id)
 			return
 		}
 	}
-	a, err := f.actors.lookup(ctx, r.PathValue("name"))
+	a, err := s.actors.lookup(ctx, r.PathValue("name"))
 	if err != nil {
-		notFoundOr(f.log, w, r, "actor", err)
+		notFoundOr(s.log, w, r, "actor", err)
 		return
 	}
 	if negotiate(r.Header) == offerHTML && a.ProfileURL != "" {
@@ -109,80 +178,80 @@ func (f *Federation) serveActor(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, a.ProfileURL, http.StatusSeeOther)
 		return
 	}
-	if !f.authorizeFetch(w, r) {
+	if !s.authorizeFetch(w, r) {
 		return
 	}
-	k, err := f.keys.actorKey(ctx, f.urls.actor(a.Username))
+	k, err := s.keys.actorKey(ctx, s.urls.actor(a.Username))
 	if err != nil {
-		fail(f.log, w, r, "actor key", err)
+		fail(s.log, w, r, "actor key", err)
 		return
 	}
-	target, err := movedTo(ctx, f.cfg.Store, f.urls.actor(a.Username), a)
+	target, err := movedTo(ctx, s.objects, s.urls.actor(a.Username), a)
 	if err != nil {
-		fail(f.log, w, r, "actor move", err)
+		fail(s.log, w, r, "actor move", err)
 		return
 	}
-	writeJSON(f.log, w, r, http.StatusOK, f.actorDocument(a, k, target))
+	writeJSON(s.log, w, r, http.StatusOK, actorDocument(s.urls, s.acctHost, a, k, target))
 }
 
-func (f *Federation) serveInstanceActor(w http.ResponseWriter, r *http.Request) {
-	k, err := f.keys.actorKey(r.Context(), f.urls.instanceActor())
+func (s *server) serveInstanceActor(w http.ResponseWriter, r *http.Request) {
+	k, err := s.keys.actorKey(r.Context(), s.urls.instanceActor())
 	if err != nil {
-		fail(f.log, w, r, "instance actor key", err)
+		fail(s.log, w, r, "instance actor key", err)
 		return
 	}
-	writeJSON(f.log, w, r, http.StatusOK, instanceActorDocument(f.urls, k))
+	writeJSON(s.log, w, r, http.StatusOK, instanceActorDocument(s.urls, k))
 }
 
 // serveActivity serves an activity the site sent, such as a Create or an Accept.
-func (f *Federation) serveActivity(w http.ResponseWriter, r *http.Request) {
-	f.serveStored(w, r, f.urls.activity(r.PathValue("id")))
+func (s *server) serveActivity(w http.ResponseWriter, r *http.Request) {
+	s.serveStored(w, r, s.urls.activity(r.PathValue("id")))
 }
 
 // serveNote serves a note the site sent: an answer of a site actor (see Federation.Answer).
-func (f *Federation) serveNote(w http.ResponseWriter, r *http.Request) {
-	f.serveStored(w, r, f.urls.note(r.PathValue("id")))
+func (s *server) serveNote(w http.ResponseWriter, r *http.Request) {
+	s.serveStored(w, r, s.urls.note(r.PathValue("id")))
 }
 
 // serveSiteObject answers an AS2 request for one of the site's own URLs with the document
 // published there, and reports whether it answered. A URL with nothing published is left to the
 // site.
-func (f *Federation) serveSiteObject(w http.ResponseWriter, r *http.Request) bool {
-	id := f.urls.requestURL(r.URL.RequestURI())
-	if _, err := f.cfg.Store.Object(r.Context(), id); errors.Is(err, store.ErrNotFound) {
+func (s *server) serveSiteObject(w http.ResponseWriter, r *http.Request) bool {
+	id := s.urls.requestURL(r.URL.RequestURI())
+	if _, err := s.objects.Object(r.Context(), id); errors.Is(err, store.ErrNotFound) {
 		return false
 	}
-	f.serveStored(w, r, id)
+	s.serveStored(w, r, id)
 	return true
 }
 
 // serveStored serves a stored object: its document, a Tombstone with 410 once deleted, 404 when
 // unknown. An activity about a deleted article, such as its Create or an Update embedding its
 // text, is gone with it, as a deleted status's activities are on Mastodon.
-func (f *Federation) serveStored(w http.ResponseWriter, r *http.Request, id string) {
-	if !f.authorizeFetch(w, r) {
+func (s *server) serveStored(w http.ResponseWriter, r *http.Request, id string) {
+	if !s.authorizeFetch(w, r) {
 		return
 	}
-	o, err := f.cfg.Store.Object(r.Context(), id)
+	o, err := s.objects.Object(r.Context(), id)
 	if err != nil {
-		notFoundOr(f.log, w, r, "object", err)
+		notFoundOr(s.log, w, r, "object", err)
 		return
 	}
 	if o.Deleted.IsZero() && o.ObjectID != "" {
-		about, err := f.cfg.Store.Object(r.Context(), o.ObjectID)
+		about, err := s.objects.Object(r.Context(), o.ObjectID)
 		switch {
 		case err == nil && !about.Deleted.IsZero():
 			o.Deleted = about.Deleted
 		case err != nil && !errors.Is(err, store.ErrNotFound):
-			fail(f.log, w, r, "object", err)
+			fail(s.log, w, r, "object", err)
 			return
 		}
 	}
 	if !o.Deleted.IsZero() {
-		writeJSON(f.log, w, r, http.StatusGone, tombstone(o))
+		writeJSON(s.log, w, r, http.StatusGone, tombstone(o))
 		return
 	}
-	if (f.urls.isNote(o.ID) || f.urls.isNote(o.ObjectID)) && !f.authorizePrivate(w, r, o.Document) {
+	if (s.urls.isNote(o.ID) || s.urls.isNote(o.ObjectID)) && !s.authorizePrivate(w, r, o.Document) {
 		return
 	}
 	writeRaw(w, r, http.StatusOK, o.Document)
@@ -193,10 +262,10 @@ func (f *Federation) serveStored(w http.ResponseWriter, r *http.Request, id stri
 // signed by an actor it is addressed to, as Mastodon serves a direct status only to its
 // recipients; others learn nothing, not even that it exists. The answer then depends on the
 // Signature header, which "Vary: Signature" tells caches.
-func (f *Federation) authorizePrivate(w http.ResponseWriter, r *http.Request, doc []byte) bool {
+func (s *server) authorizePrivate(w http.ResponseWriter, r *http.Request, doc []byte) bool {
 	v, err := vocab.Decode(doc)
 	if err != nil {
-		fail(f.log, w, r, "stored answer", err)
+		fail(s.log, w, r, "stored answer", err)
 		return false
 	}
 	if v.To.HasPublic() || v.Cc.HasPublic() {
@@ -204,11 +273,11 @@ func (f *Federation) authorizePrivate(w http.ResponseWriter, r *http.Request, do
 	}
 	w.Header().Add("Vary", "Signature")
 	ctx := r.Context()
-	signed, err := f.verifier.Verify(ctx, r, nil)
+	signed, err := s.verifier.Verify(ctx, r, nil)
 	if err == nil && (v.To.Has(signed.Owner) || v.Cc.Has(signed.Owner)) {
 		return true
 	}
-	f.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: private answer refused", slog.String("path", r.URL.Path), slog.Any("err", err))
+	s.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: private answer refused", slog.String("path", r.URL.Path), slog.Any("err", err))
 	http.Error(w, "not found", http.StatusNotFound)
 	return false
 }
