@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/fedsite/fedsite/activitypub/delivery"
 	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/store"
 )
@@ -28,7 +29,7 @@ func (f *Federation) Announce(ctx context.Context, username, objectURL string) e
 	if err != nil {
 		return err
 	}
-	if err := f.enqueue(ctx, id, objectURL, actorID, ""); err != nil {
+	if err := f.sender.enqueue(ctx, delivery.Activity{ID: id, ObjectID: objectURL, ActorID: actorID}); err != nil {
 		return fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
 	}
 	return nil

@@ -136,7 +136,7 @@ func (f *Federation) Answer(ctx context.Context, username string, a Answer) (str
 		acts = append(acts, delivery.Activity{ID: create.ID, ObjectID: note.ID, ActorID: actorID,
 			Inbox: store.Follower{Inbox: author.Inbox, SharedInbox: author.SharedInbox}.DeliveryInbox()})
 	}
-	if err := f.engine.Enqueue(ctx, acts...); err != nil {
+	if err := f.sender.enqueue(ctx, acts...); err != nil {
 		return "", fmt.Errorf("activitypub: answer %s: %w", a.InReplyTo, err)
 	}
 	return note.ID, nil
@@ -324,26 +324,13 @@ func (f *Federation) ownAnswer(ctx context.Context, actorID, answerID string) (s
 
 // sendAnswer queues activityID, an Update or Delete of the answer note, to the answer's
 // audience: for a public or unlisted answer the actor's followers and every other inbox the
-// answer went to (see sendToAudience); for a private one only the inboxes it went to. Each
+// answer went to (see sender.toAudience); for a private one only the inboxes it went to. Each
 // delivery stays behind the answer's earlier activities.
 func (f *Federation) sendAnswer(ctx context.Context, activityID, actorID string, note *vocab.Object) error {
 	if note.To.HasPublic() || note.Cc.HasPublic() {
-		return f.sendToAudience(ctx, activityID, actorID, note.ID)
+		return f.sender.toAudience(ctx, activityID, actorID, note.ID)
 	}
-	set, earlier, err := f.deliveredTo(ctx, note.ID)
-	if err != nil {
-		return err
-	}
-	inboxes := make([]string, 0, len(set))
-	for in := range set {
-		inboxes = append(inboxes, in)
-	}
-	slices.Sort(inboxes)
-	acts := make([]delivery.Activity, 0, len(inboxes))
-	for _, in := range inboxes {
-		acts = append(acts, delivery.Activity{ID: activityID, ObjectID: note.ID, ActorID: actorID, Inbox: in, Behind: earlier})
-	}
-	return f.engine.Enqueue(ctx, acts...)
+	return f.sender.toRecipients(ctx, activityID, actorID, note.ID)
 }
 
 // answerMention returns what an answer's mention of its author links to (the actor id) and the

@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
-	"github.com/fedsite/fedsite/activitypub/delivery"
 	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/store"
 )
@@ -15,10 +13,6 @@ import (
 // Edits and deletes (INTEROP §1.9, §1.10). The Update and Delete activities are stored as objects,
 // so that their ids dereference, but not appended to the outbox: the outbox lists the actor's
 // live posts and boosts, and Mastodon shows its totalItems as the post count.
-
-// inboxPageSize is how many follower inboxes Update and Delete read per store call while they
-// look for the inboxes that received an object but do not follow the actor.
-const inboxPageSize = 500
 
 // Update federates an edit of an article published before with [Federation.Publish]: it renders
 // the full object again under the same id, keeps its published date, stamps updated (Config.Now,
@@ -74,7 +68,7 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
 	}
 	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "update", Object: a.URL, Detail: update.ID})
-	if err := f.sendToAudience(ctx, update.ID, actorID, obj.ID); err != nil {
+	if err := f.sender.toAudience(ctx, update.ID, actorID, obj.ID); err != nil {
 		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
 	}
 	return nil
@@ -116,7 +110,7 @@ func (f *Federation) Delete(ctx context.Context, username, articleURL string) er
 	if err != nil {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
-	if err := f.sendToAudience(ctx, delID, actorID, articleURL); err != nil {
+	if err := f.sender.toAudience(ctx, delID, actorID, articleURL); err != nil {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
 	if err := f.cfg.Store.DeleteObject(ctx, articleURL, now); err != nil {
@@ -187,7 +181,7 @@ func (f *Federation) DeleteActor(ctx context.Context, username string) error {
 		Published: now.Truncate(time.Second),
 	}
 	del.To, del.Cc = publicAddressing(f.urls.followers(actorID))
-	if err := f.send(ctx, del, actorID, actorID, ""); err != nil {
+	if err := f.sender.send(ctx, del, actorID, actorID, ""); err != nil {
 		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
 	}
 	// The tombstone record: the actor document stored under the actor id, then deleted.
@@ -228,79 +222,4 @@ func (f *Federation) ownObject(ctx context.Context, actorID, id string) (store.O
 		return o, nil, fmt.Errorf("stored document: %w", err)
 	}
 	return o, v, nil
-}
-
-// sendToAudience queues activityID, an Update or Delete of the article objectID that actorID
-// published, to everyone who may show the article: a fan-out to the actor's followers, and one
-// delivery to each other inbox that an activity about the article was ever queued for (a server
-// that received the Create but no longer follows, or received only a boost of it from another
-// site actor). Every delivery stays behind the article's earlier activities wherever they are
-// still on their way, so that no inbox gets an edit before the article, nor the Delete before
-// the article and then the article back. Its memory grows with the number of inboxes the
-// article was delivered to.
-func (f *Federation) sendToAudience(ctx context.Context, activityID, actorID, objectID string) error {
-	former, earlier, err := f.formerInboxes(ctx, actorID, objectID)
-	if err != nil {
-		return err
-	}
-	acts := make([]delivery.Activity, 0, 1+len(former))
-	acts = append(acts, delivery.Activity{ID: activityID, ObjectID: objectID, ActorID: actorID, Behind: earlier})
-	for _, inbox := range former {
-		acts = append(acts, delivery.Activity{ID: activityID, ObjectID: objectID, ActorID: actorID, Inbox: inbox, Behind: earlier})
-	}
-	return f.engine.Enqueue(ctx, acts...)
-}
-
-// formerInboxes lists, in byte order, the inboxes that deliveries about objectID were queued for
-// and that are not a delivery inbox of the actor's followers, and the activities about objectID
-// those deliveries were of.
-func (f *Federation) formerInboxes(ctx context.Context, actorID, objectID string) (inboxes, activities []string, err error) {
-	set, activities, err := f.deliveredTo(ctx, objectID)
-	if err != nil {
-		return nil, nil, err
-	}
-	after := ""
-	for len(set) > 0 {
-		current, err := f.cfg.Store.DeliveryInboxes(ctx, actorID, after, inboxPageSize)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, in := range current {
-			delete(set, in)
-		}
-		if len(current) < inboxPageSize {
-			break
-		}
-		after = current[len(current)-1]
-	}
-	inboxes = make([]string, 0, len(set))
-	for in := range set {
-		inboxes = append(inboxes, in)
-	}
-	slices.Sort(inboxes)
-	return inboxes, activities, nil
-}
-
-// deliveredTo returns the set of inboxes that deliveries about objectID were queued for, and
-// the activities about objectID those deliveries were of, in the order of their records.
-func (f *Federation) deliveredTo(ctx context.Context, objectID string) (inboxes map[string]bool, activities []string, err error) {
-	inboxes = make(map[string]bool)
-	cursor := ""
-	for {
-		p, err := f.cfg.DeliveryStore.DeliveriesPage(ctx, objectID, cursor, inboxPageSize)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, r := range p.Items {
-			inboxes[r.Inbox] = true
-			// The records come by activity, then inbox.
-			if n := len(activities); n == 0 || activities[n-1] != r.ActivityID {
-				activities = append(activities, r.ActivityID)
-			}
-		}
-		if p.Next == "" {
-			return inboxes, activities, nil
-		}
-		cursor = p.Next
-	}
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/fedsite/fedsite/activitypub/delivery"
 	"github.com/fedsite/fedsite/internal/jsonld"
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
@@ -24,7 +23,7 @@ type Federation struct {
 	actors *siteActors
 	server *server
 	audit  auditLog
-	engine *delivery.Engine
+	sender *sender
 	keys   *keyring
 	blocks *blockList // the store's blocks, held in memory
 	// acctHost is the host of the site's handles: Config.WebFingerDomain, else the BaseURL host.
@@ -108,7 +107,7 @@ func New(cfg Config) (*Federation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("activitypub: verifier: %w", err)
 	}
-	if f.engine, err = f.newEngine(); err != nil {
+	if f.sender, err = newSender(cfg, f.keys); err != nil {
 		return nil, err
 	}
 	f.acctHost = urls.host()
@@ -138,7 +137,7 @@ func New(cfg Config) (*Federation, error) {
 		verifier:        verifier,
 		ld:              ld,
 		remote:          f.remote,
-		send:            f.send,
+		send:            f.sender.send,
 		inflight:        make(map[string]chan struct{}),
 	}
 	in.handlers = in.dispatchTable()

@@ -60,7 +60,7 @@ func (f *Federation) decideFollow(ctx context.Context, username, followerID stri
 	}
 	f.audit.record(ctx, store.AuditEntry{Actor: r.FollowerID, Action: action, Object: localID, Detail: r.FollowID})
 	answer := followAnswer(f.urls, kind, localID, r.FollowerID, follow)
-	return f.send(ctx, answer, localID, answer.ID, r.Inbox)
+	return f.sender.send(ctx, answer, localID, answer.ID, r.Inbox)
 }
 
 // followAnswer is an Accept or Reject (kind) of follow by the site actor localID, embedding the

@@ -68,6 +68,13 @@ func (kr *keyring) actorKey(ctx context.Context, actorID string) (actorKey, erro
 	return k, nil
 }
 
+// signingKey returns the key a local actor's deliveries are signed with: its main key. It is the
+// delivery engine's delivery.KeyFunc.
+func (kr *keyring) signingKey(ctx context.Context, actorID string) (signing.Key, error) {
+	k, err := kr.actorKey(ctx, actorID)
+	return k.key, err
+}
+
 // load returns an actor's private key of that name from the store, making and storing one with
 // gen on first use.
 func (kr *keyring) load(ctx context.Context, actorID, name string, gen func() (crypto.Signer, error)) (crypto.Signer, error) {

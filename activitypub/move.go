@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 
+	"github.com/fedsite/fedsite/activitypub/delivery"
 	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/store"
 )
@@ -83,7 +84,7 @@ func (f *Federation) Move(ctx context.Context, username, target string) error {
 		}
 	}
 	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "move", Object: target, Detail: move.ID})
-	if err := f.enqueue(ctx, move.ID, actorID, actorID, ""); err != nil {
+	if err := f.sender.enqueue(ctx, delivery.Activity{ID: move.ID, ObjectID: actorID, ActorID: actorID}); err != nil {
 		return fmt.Errorf("activitypub: move %s: %w", actorID, err)
 	}
 	f.log.LogAttrs(ctx, slog.LevelInfo, "activitypub: actor moved", slog.String("actor", actorID), slog.String("target", target))

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fedsite/fedsite/activitypub/delivery"
 	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/store"
 )
@@ -96,7 +97,7 @@ func (f *Federation) Publish(ctx context.Context, username string, a Article) er
 		return err
 	}
 	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "publish", Object: a.URL, Detail: createID})
-	if err := f.enqueue(ctx, createID, objID, actorID, ""); err != nil {
+	if err := f.sender.enqueue(ctx, delivery.Activity{ID: createID, ObjectID: objID, ActorID: actorID}); err != nil {
 		return fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
 	return nil
