@@ -356,27 +356,15 @@ func testActorsSeparate(t *testing.T, s store.Site) {
 func followerIDs(t *testing.T, s store.Site, actor string, limit int) []string {
 	t.Helper()
 	var ids []string
-	cursor := ""
-	for pages := 0; ; pages++ {
-		if pages > 10_000 {
-			t.Fatalf("FollowersPage: no end after %d pages", pages)
+	for _, f := range walkPages(t, "FollowersPage", limit, 10_000, func(cursor string) (store.Page[store.Follower], error) {
+		return s.FollowersPage(ctx(t), actor, cursor, limit)
+	}) {
+		if f.ActorID != actor {
+			t.Errorf("FollowersPage(%s) listed a follower of %s", actor, f.ActorID)
 		}
-		p, err := s.FollowersPage(ctx(t), actor, cursor, limit)
-		must(t, "FollowersPage", err)
-		if len(p.Items) > limit {
-			t.Fatalf("FollowersPage(limit %d) returned %d items", limit, len(p.Items))
-		}
-		for _, f := range p.Items {
-			if f.ActorID != actor {
-				t.Errorf("FollowersPage(%s) listed a follower of %s", actor, f.ActorID)
-			}
-			ids = append(ids, f.FollowerID)
-		}
-		if p.Next == "" {
-			return ids
-		}
-		cursor = p.Next
+		ids = append(ids, f.FollowerID)
 	}
+	return ids
 }
 
 // allInboxes walks DeliveryInboxes from the start, resuming after the last inbox of each batch.

@@ -222,23 +222,9 @@ func testOutboxPage(t *testing.T, s store.Site) {
 		must(t, "AppendOutbox(other actor)", s.AppendOutbox(ctx(t), activity(actorB, i)))
 	}
 	for _, limit := range []int{1, 4, 11, 50} {
-		var got []store.Object
-		cursor := ""
-		for pages := 0; ; pages++ {
-			if pages > 100 {
-				t.Fatalf("OutboxPage: no end after %d pages", pages)
-			}
-			p, err := s.OutboxPage(ctx(t), actorA, cursor, limit)
-			must(t, "OutboxPage", err)
-			if len(p.Items) > limit {
-				t.Fatalf("OutboxPage(limit %d) returned %d items", limit, len(p.Items))
-			}
-			got = append(got, p.Items...)
-			if p.Next == "" {
-				break
-			}
-			cursor = p.Next
-		}
+		got := walkPages(t, "OutboxPage", limit, 100, func(cursor string) (store.Page[store.Object], error) {
+			return s.OutboxPage(ctx(t), actorA, cursor, limit)
+		})
 		if !slices.EqualFunc(got, want, sameObject) {
 			t.Errorf("limit %d: outbox = %v, want newest first %v", limit, ids(got), ids(want))
 		}
@@ -591,23 +577,9 @@ func testAudit(t *testing.T, s store.Site) {
 		want = append([]store.AuditEntry{e}, want...)
 	}
 	for _, limit := range []int{1, 4, 9, 20} {
-		var got []store.AuditEntry
-		cursor := ""
-		for pages := 0; ; pages++ {
-			if pages > 100 {
-				t.Fatalf("AuditPage: no end after %d pages", pages)
-			}
-			p, err := a.AuditPage(ctx(t), cursor, limit)
-			must(t, "AuditPage", err)
-			if len(p.Items) > limit {
-				t.Fatalf("AuditPage(limit %d) returned %d items", limit, len(p.Items))
-			}
-			got = append(got, p.Items...)
-			if p.Next == "" {
-				break
-			}
-			cursor = p.Next
-		}
+		got := walkPages(t, "AuditPage", limit, 100, func(cursor string) (store.Page[store.AuditEntry], error) {
+			return a.AuditPage(ctx(t), cursor, limit)
+		})
 		if !slices.EqualFunc(got, want, sameAudit) {
 			t.Errorf("limit %d: audit = %+v\nwant newest first %+v", limit, got, want)
 		}
