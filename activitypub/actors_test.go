@@ -306,15 +306,10 @@ func TestBackfill(t *testing.T) {
 	if err := s.fed.Backfill(ctx, "nobody", articles); !errors.Is(err, activitypub.ErrNotFound) {
 		t.Errorf("Backfill of an unknown actor: %v", err)
 	}
-	page, err := s.store.OutboxPage(ctx, newsID, "", 10)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var got []string
-	for _, o := range page.Items {
-		a, err := vocab.Decode(o.Document)
-		if err != nil || !a.Type.Has("Create") || a.Object.Object == nil {
-			t.Fatalf("outbox item %s: %v", o.Document, err)
+	for _, a := range outbox(t, s.store, newsID) {
+		if !a.Type.Has("Create") || a.Object.Object == nil {
+			t.Fatalf("outbox item %+v, want a Create with its object", a)
 		}
 		got = append(got, a.Object.Object.Name+" "+a.Object.Object.Published.Format("01-02"))
 	}
@@ -547,16 +542,8 @@ func TestBackfillAnnounces(t *testing.T) {
 	if err := s.fed.BackfillAnnounces(ctx, "news", []string{s.url("/articles/none")}); !errors.Is(err, activitypub.ErrNotFound) {
 		t.Errorf("unknown article: %v, want ErrNotFound", err)
 	}
-	page, err := s.store.OutboxPage(ctx, newsID, "", 10)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var got []string
-	for _, o := range page.Items {
-		a, err := vocab.Decode(o.Document)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, a := range outbox(t, s.store, newsID) {
 		got = append(got, a.Type.First()+" "+a.Object.ID()+" "+a.Published.Format(time.RFC3339))
 	}
 	want := []string{

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,15 +21,7 @@ import (
 func publishSetup(tb testing.TB, n int) *activitypub.Federation {
 	ctx := context.Background()
 	st := memstore.New()
-	fed, err := activitypub.New(activitypub.Config{
-		BaseURL: "https://news.test", Store: st,
-		Actors: activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
-			return &activitypub.Actor{Username: name}, nil
-		}),
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	fed := newFederation(tb, activitypub.Config{BaseURL: "https://news.test", Store: st})
 	actor := fed.ActorID("news")
 	hosts := max(n/10, 1)
 	for i := range n {
@@ -131,18 +122,12 @@ func TestDefaultDeliveryAttempts(t *testing.T) {
 	defer down.Close()
 	st := memstore.New()
 	then := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
-	fed, err := activitypub.New(activitypub.Config{
+	fed := newFederation(t, activitypub.Config{
 		BaseURL: "https://news.test", Store: st,
-		Actors: activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
-			return &activitypub.Actor{Username: name}, nil
-		}),
-		Insecure: activitypub.Insecure{AllowHTTP: true, AllowAddresses: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
+		Insecure: loopback(),
 		Delivery: delivery.Options{BreakerThreshold: -1},
 		Now:      func() time.Time { return then },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := st.AddFollower(ctx, store.Follower{ActorID: fed.ActorID("news"), FollowerID: down.URL + "/u/a", Inbox: down.URL + "/inbox"}); err != nil {
 		t.Fatal(err)
 	}
