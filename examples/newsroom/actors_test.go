@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -142,10 +141,7 @@ func TestPublishAsWriter(t *testing.T) {
 // @dana-ortiz: a story with Dana's byline reaches it as a verified Create from Dana (Fedify fetched
 // and parsed her actor, profile fields included, to verify it) and a verified Announce from @news.
 func TestFedifyWriterBoost(t *testing.T) {
-	peer := fedifypeer.StartForTest(t)
-	a := startApp(t, t.TempDir(), "")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	peer, a, ctx := startWithFedify(t, 60*time.Second)
 	newsID, danaID := a.base+"/ap/users/news", a.base+"/ap/users/dana-ortiz"
 	for _, id := range []string{newsID, danaID} {
 		if _, err := peer.Follow(ctx, id); err != nil {

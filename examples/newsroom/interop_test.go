@@ -12,17 +12,25 @@ import (
 	"github.com/fedsite/fedsite/internal/testbed/fedifypeer"
 )
 
+// startWithFedify starts a Fedify peer (the test is skipped unless FEDSITE_FEDIFY is set) and the
+// newsroom, and gives a context that ends after timeout or with the test.
+func startWithFedify(t *testing.T, timeout time.Duration) (*fedifypeer.Peer, *app, context.Context) {
+	t.Helper()
+	peer := fedifypeer.StartForTest(t)
+	a := startApp(t, t.TempDir(), "")
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	t.Cleanup(cancel)
+	return peer, a, ctx
+}
+
 // TestFedifyInterop federates the newsroom with a real Fedify server (set FEDSITE_FEDIFY=1; CI
 // does). Fedify follows @news by actor URL — its WebFinger client is https-only — and must receive
 // a verified Accept; then the editor publishes and Fedify must receive a verified Create{Article}
 // with the right title, url and addressing. The Follow only counts once fedsite verified Fedify's
 // signature: Fedify knocks with RFC 9421 first, gets 401, and falls back to draft-cavage.
 func TestFedifyInterop(t *testing.T) {
-	peer := fedifypeer.StartForTest(t)
-	a := startApp(t, t.TempDir(), "")
+	peer, a, ctx := startWithFedify(t, 60*time.Second)
 	newsID := a.base + "/ap/users/news"
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
 
 	followID, err := peer.Follow(ctx, newsID)
 	if err != nil {
@@ -156,11 +164,8 @@ func hasPublic(refs vocab.Refs) bool {
 // (set FEDSITE_FEDIFY=1): the article page shows the sanitized reply and counts 1 like and 1
 // boost; after Fedify undoes the Like and the Announce the counts are 0 again.
 func TestFedifyInteractions(t *testing.T) {
-	peer := fedifypeer.StartForTest(t)
-	a := startApp(t, t.TempDir(), "")
+	peer, a, ctx := startWithFedify(t, 90*time.Second)
 	newsID := a.base + "/ap/users/news"
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
 	if _, err := peer.Follow(ctx, newsID); err != nil {
 		t.Fatalf("Fedify follow: %v", err)
 	}
