@@ -42,6 +42,17 @@ func actorSite(t *testing.T, actors func(base string) map[string]activitypub.Act
 	})
 }
 
+// followedNews is a site whose one actor, news, the remote alice follows.
+func followedNews(t *testing.T) (*site, *activitypubtest.Remote) {
+	t.Helper()
+	s := actorSite(t, func(string) map[string]activitypub.Actor {
+		return map[string]activitypub.Actor{"news": {}}
+	}, nil)
+	alice := activitypubtest.NewRemote(t, "alice")
+	followActor(t, s, alice, "news")
+	return s, alice
+}
+
 // followActor makes the remote follow the site actor and waits for the Accept.
 func followActor(t *testing.T, s *site, r *activitypubtest.Remote, username string) {
 	t.Helper()
@@ -279,11 +290,7 @@ func TestWebFingerDomainRejected(t *testing.T) {
 
 func TestBackfill(t *testing.T) {
 	ctx := context.Background()
-	s := actorSite(t, func(string) map[string]activitypub.Actor {
-		return map[string]activitypub.Actor{"news": {}}
-	}, nil)
-	alice := activitypubtest.NewRemote(t, "alice")
-	followActor(t, s, alice, "news")
+	s, alice := followedNews(t)
 	newsID := s.fed.ActorID("news")
 	day := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	articles := []activitypub.Article{
@@ -418,11 +425,7 @@ func moveTarget(t *testing.T, aka any) string {
 
 func TestMove(t *testing.T) {
 	ctx := context.Background()
-	s := actorSite(t, func(string) map[string]activitypub.Actor {
-		return map[string]activitypub.Actor{"news": {}}
-	}, nil)
-	alice := activitypubtest.NewRemote(t, "alice")
-	followActor(t, s, alice, "news")
+	s, alice := followedNews(t)
 	newsID := s.fed.ActorID("news")
 	refused := []struct {
 		name, target string
