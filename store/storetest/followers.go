@@ -113,10 +113,7 @@ func testAddIsIdempotent(t *testing.T, s store.Site) {
 		t.Errorf("FollowerByFollowID(new id) = %s, want %s", byFollow.FollowerID, again.FollowerID)
 	}
 	n, err := store.CountFollowers(ctx(t), s, actorA)
-	must(t, "CountFollowers", err)
-	if n != 3 {
-		t.Errorf("CountFollowers after re-adding = %d, want 3", n)
-	}
+	wantCount(t, "CountFollowers after re-adding", n, err, 3)
 	ids := followerIDs(t, s, actorA, 2)
 	wantIDs := []string{fs[2].FollowerID, fs[1].FollowerID, fs[0].FollowerID}
 	if !slices.Equal(ids, wantIDs) {
@@ -145,10 +142,7 @@ func testRemove(t *testing.T, s store.Site) {
 		t.Errorf("listing after removal = %v, want [%s]", ids, other.FollowerID)
 	}
 	n, err := store.CountFollowers(ctx(t), s, actorA)
-	must(t, "CountFollowers", err)
-	if n != 1 {
-		t.Errorf("CountFollowers after removal = %d, want 1", n)
-	}
+	wantCount(t, "CountFollowers after removal", n, err, 1)
 	// Following again after an Undo is a new follow.
 	must(t, "AddFollower(after removal)", s.AddFollower(ctx(t), f))
 	if ids := followerIDs(t, s, actorA, 10); !slices.Equal(ids, []string{f.FollowerID, other.FollowerID}) {
@@ -252,20 +246,14 @@ func testFollowersBadCursor(t *testing.T, s store.Site) {
 
 func testCountFollowers(t *testing.T, s store.Site) {
 	n, err := store.CountFollowers(ctx(t), s, actorA)
-	must(t, "CountFollowers", err)
-	if n != 0 {
-		t.Errorf("CountFollowers(empty) = %d, want 0", n)
-	}
+	wantCount(t, "CountFollowers(empty)", n, err, 0)
 	for i := range 9 {
 		must(t, "AddFollower", s.AddFollower(ctx(t), follower(actorA, i%3, i)))
 		must(t, "AddFollower(again)", s.AddFollower(ctx(t), follower(actorA, i%3, i)))
 	}
 	must(t, "RemoveFollower", s.RemoveFollower(ctx(t), actorA, follower(actorA, 0, 0).FollowerID))
 	n, err = store.CountFollowers(ctx(t), s, actorA)
-	must(t, "CountFollowers", err)
-	if n != 8 {
-		t.Errorf("CountFollowers after 9 adds (each twice) and 1 removal = %d, want 8", n)
-	}
+	wantCount(t, "CountFollowers after 9 adds (each twice) and 1 removal", n, err, 8)
 }
 
 func testDeliveryInboxes(t *testing.T, s store.Site) {
@@ -346,10 +334,7 @@ func testActorsSeparate(t *testing.T, s store.Site) {
 		t.Errorf("inboxes of %s = %v, want only its own follower's", actorA, got)
 	}
 	n, err := store.CountFollowers(ctx(t), s, actorB)
-	must(t, "CountFollowers", err)
-	if n != 1 {
-		t.Errorf("CountFollowers(%s) = %d, want 1", actorB, n)
-	}
+	wantCount(t, "CountFollowers("+actorB+")", n, err, 1)
 }
 
 // followerIDs walks every page of an actor's followers and checks page sizes on the way.

@@ -109,6 +109,15 @@ func must(t *testing.T, op string, err error) {
 	}
 }
 
+// wantCount fails the test unless a count, named by op, came without an error and is want.
+func wantCount(t *testing.T, op string, n int, err error, want int) {
+	t.Helper()
+	must(t, op, err)
+	if n != want {
+		t.Errorf("%s = %d, want %d", op, n, want)
+	}
+}
+
 // walkPages reads a listing from its start, limit items a page, and returns every item in order.
 // It fails the test when a page holds more than limit items or the listing does not end within
 // maxPages pages; op names the listing.
