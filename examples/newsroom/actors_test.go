@@ -161,17 +161,7 @@ func TestFedifyWriterBoost(t *testing.T) {
 	resp.Body.Close()
 	articleURL := resp.Request.URL.String()
 	for _, want := range []struct{ typ, actor string }{{"Create", danaID}, {"Announce", newsID}} {
-		act, err := peer.WaitFor(ctx, func(act fedifypeer.Activity) bool { return act.Type == want.typ })
-		if err != nil {
-			t.Fatalf("no %s reached Fedify: %v", want.typ, err)
-		}
-		if !act.Verified || act.Actor != want.actor {
-			t.Errorf("%s: verified=%v actor=%s, want %s (%s)", want.typ, act.Verified, act.Actor, want.actor, act.Reason)
-		}
-		doc, err := vocab.Decode(act.Document)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, doc := peer.WaitVerified(ctx, t, want.typ, want.actor)
 		if got := doc.Object.ID(); got != articleURL {
 			t.Errorf("%s object = %s, want %s", want.typ, got, articleURL)
 		}

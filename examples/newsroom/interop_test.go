@@ -36,14 +36,7 @@ func TestFedifyInterop(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Fedify follow: %v", err)
 	}
-	accept, err := peer.WaitFor(ctx, func(act fedifypeer.Activity) bool { return act.Type == "Accept" })
-	if err != nil {
-		t.Fatalf("no Accept reached Fedify: %v", err)
-	}
-	if !accept.Verified || accept.Actor != newsID {
-		t.Fatalf("Accept: verified=%v actor=%s (%s)", accept.Verified, accept.Actor, accept.Reason)
-	}
-	if doc := decode(t, accept.Document); doc.Object.ID() != followID {
+	if _, doc := peer.WaitVerified(ctx, t, "Accept", newsID); doc.Object.ID() != followID {
 		t.Errorf("Accept object = %q, want the Follow %q", doc.Object.ID(), followID)
 	}
 	if n := a.total(t, "followers"); n != 1 {
@@ -56,14 +49,7 @@ func TestFedifyInterop(t *testing.T) {
 
 	title := "Harbour festival draws record crowds"
 	articleURL := a.publish(t, a.editor(t), title, "Forty thousand visitors came to the harbour on Saturday.")
-	create, err := peer.WaitFor(ctx, func(act fedifypeer.Activity) bool { return act.Type == "Create" })
-	if err != nil {
-		t.Fatalf("no Create reached Fedify: %v", err)
-	}
-	if !create.Verified || create.Actor != newsID {
-		t.Fatalf("Create: verified=%v actor=%s (%s)", create.Verified, create.Actor, create.Reason)
-	}
-	doc := decode(t, create.Document)
+	create, doc := peer.WaitVerified(ctx, t, "Create", newsID)
 	obj := doc.Object.Object
 	if obj == nil {
 		t.Fatalf("Create without an embedded object: %s", create.Document)
@@ -91,14 +77,8 @@ func TestFedifyInterop(t *testing.T) {
 	editor := a.editor(t)
 	newBody := "Forty-two thousand visitors came to the harbour on Saturday, the organisers said."
 	a.post(t, editor, articleURL+"/edit", url.Values{"body": {newBody}}, articleURL)
-	update, err := peer.WaitFor(ctx, func(act fedifypeer.Activity) bool { return act.Type == "Update" })
-	if err != nil {
-		t.Fatalf("no Update reached Fedify: %v", err)
-	}
-	if !update.Verified || update.Actor != newsID {
-		t.Fatalf("Update: verified=%v actor=%s (%s)", update.Verified, update.Actor, update.Reason)
-	}
-	up := decode(t, update.Document).Object.Object
+	update, updoc := peer.WaitVerified(ctx, t, "Update", newsID)
+	up := updoc.Object.Object
 	if up == nil {
 		t.Fatalf("Update without an embedded object: %s", update.Document)
 	}
@@ -125,28 +105,13 @@ func TestFedifyInterop(t *testing.T) {
 	// The editor deletes it: Fedify receives a verified Delete of a Tombstone, and the article
 	// URL answers AS2 requests with 410.
 	a.post(t, editor, articleURL+"/delete", url.Values{"confirm": {"yes"}}, a.base+"/")
-	del, err := peer.WaitFor(ctx, func(act fedifypeer.Activity) bool { return act.Type == "Delete" })
-	if err != nil {
-		t.Fatalf("no Delete reached Fedify: %v", err)
-	}
-	if !del.Verified || del.Actor != newsID {
-		t.Fatalf("Delete: verified=%v actor=%s (%s)", del.Verified, del.Actor, del.Reason)
-	}
-	if ts := decode(t, del.Document).Object; ts.ID() != articleURL || ts.Object == nil || !ts.Object.Type.Has("Tombstone") {
+	del, deldoc := peer.WaitVerified(ctx, t, "Delete", newsID)
+	if ts := deldoc.Object; ts.ID() != articleURL || ts.Object == nil || !ts.Object.Type.Has("Tombstone") {
 		t.Errorf("Delete object = %+v, want a Tombstone of %s, in %s", ts, articleURL, del.Document)
 	}
 	if code, body := a.as2Status(t, articleURL); code != http.StatusGone || !strings.Contains(body, "Tombstone") {
 		t.Errorf("GET deleted article as AS2: %d %s, want 410 with a Tombstone", code, body)
 	}
-}
-
-func decode(t *testing.T, doc []byte) *vocab.Object {
-	t.Helper()
-	o, err := vocab.Decode(doc)
-	if err != nil {
-		t.Fatalf("decode %s: %v", doc, err)
-	}
-	return o
 }
 
 // hasPublic reports whether an audience names the public collection in any of the forms Fedify's
