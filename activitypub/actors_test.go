@@ -49,22 +49,8 @@ func followedNews(t *testing.T) (*site, *activitypubtest.Remote) {
 		return map[string]activitypub.Actor{"news": {}}
 	}, nil)
 	alice := activitypubtest.NewRemote(t, "alice")
-	followActor(t, s, alice, "news")
+	follow(t, s, alice, s.fed.ActorID("news"), "news")
 	return s, alice
-}
-
-// followActor makes the remote follow the site actor and waits for the Accept.
-func followActor(t *testing.T, s *site, r *activitypubtest.Remote, username string) {
-	t.Helper()
-	id := s.fed.ActorID(username)
-	resp := r.Post(id+"/inbox", map[string]any{
-		"@context": vocab.ContextActivityStreams, "id": r.ActorID() + "/follows/" + username,
-		"type": "Follow", "actor": r.ActorID(), "object": id,
-	})
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("Follow %s: status %d", username, resp.StatusCode)
-	}
-	r.WaitFor("Accept")
 }
 
 // getJSON fetches a site path as AS2 and decodes it into a generic map.
@@ -360,7 +346,7 @@ func TestAnnounce(t *testing.T) {
 		return map[string]activitypub.Actor{"news": {Type: "Organization"}, "dana-ortiz": {}}
 	}, nil)
 	alice := activitypubtest.NewRemote(t, "alice")
-	followActor(t, s, alice, "news")
+	follow(t, s, alice, s.fed.ActorID("news"), "news")
 	newsID, danaID := s.fed.ActorID("news"), s.fed.ActorID("dana-ortiz")
 	article := s.url("/articles/by-dana")
 	if err := s.fed.Publish(ctx, "dana-ortiz", activitypub.Article{URL: article, Title: "By Dana"}); err != nil {
@@ -484,7 +470,7 @@ func TestAuthorizePublish(t *testing.T) {
 		}
 	})
 	alice := activitypubtest.NewRemote(t, "alice")
-	followActor(t, s, alice, "news")
+	follow(t, s, alice, s.fed.ActorID("news"), "news")
 	tests := []struct {
 		user, actor string
 		want        error
@@ -527,7 +513,7 @@ func TestBackfillAnnounces(t *testing.T) {
 		return map[string]activitypub.Actor{"news": {}, "dana-ortiz": {}}
 	}, nil)
 	alice := activitypubtest.NewRemote(t, "alice")
-	followActor(t, s, alice, "news")
+	follow(t, s, alice, s.fed.ActorID("news"), "news")
 	newsID := s.fed.ActorID("news")
 	day := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	old := []activitypub.Article{

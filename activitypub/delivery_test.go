@@ -12,7 +12,6 @@ import (
 	"github.com/fedsite/fedsite/activitypub"
 	"github.com/fedsite/fedsite/activitypub/activitypubtest"
 	"github.com/fedsite/fedsite/activitypub/delivery"
-	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/memstore"
 )
@@ -72,14 +71,7 @@ func TestDeliveryStatus(t *testing.T) {
 	s := newTestSite(t)
 	alice := activitypubtest.NewRemote(t, "alice")
 	newsID := s.fed.ActorID("news")
-	follow := map[string]any{
-		"@context": vocab.ContextActivityStreams, "id": alice.ActorID() + "/follows/1",
-		"type": "Follow", "actor": alice.ActorID(), "object": newsID,
-	}
-	if resp := alice.Post(newsID+"/inbox", follow); resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("Follow: status %d", resp.StatusCode)
-	}
-	alice.WaitFor("Accept")
+	follow(t, s, alice, newsID, "1")
 	url := s.url("/articles/status")
 	if err := s.fed.Publish(ctx, "news", activitypub.Article{URL: url, Title: "Status"}); err != nil {
 		t.Fatal(err)
