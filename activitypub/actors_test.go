@@ -42,18 +42,15 @@ func actorSite(t *testing.T, actors func(base string) map[string]activitypub.Act
 	})
 }
 
-// followActor makes the remote follow the site actor and waits for the Accept.
-func followActor(t *testing.T, s *site, r *activitypubtest.Remote, username string) {
+// followedNews is a site whose one actor, news, the remote alice follows.
+func followedNews(t *testing.T) (*site, *activitypubtest.Remote) {
 	t.Helper()
-	id := s.fed.ActorID(username)
-	resp := r.Post(id+"/inbox", map[string]any{
-		"@context": vocab.ContextActivityStreams, "id": r.ActorID() + "/follows/" + username,
-		"type": "Follow", "actor": r.ActorID(), "object": id,
-	})
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("Follow %s: status %d", username, resp.StatusCode)
-	}
-	r.WaitFor("Accept")
+	s := actorSite(t, func(string) map[string]activitypub.Actor {
+		return map[string]activitypub.Actor{"news": {}}
+	}, nil)
+	alice := activitypubtest.NewRemote(t, "alice")
+	follow(t, s, alice, s.fed.ActorID("news"), "news")
+	return s, alice
 }
 
 // getJSON fetches a site path as AS2 and decodes it into a generic map.
@@ -279,11 +276,7 @@ func TestWebFingerDomainRejected(t *testing.T) {
 
 func TestBackfill(t *testing.T) {
 	ctx := context.Background()
-	s := actorSite(t, func(string) map[string]activitypub.Actor {
-		return map[string]activitypub.Actor{"news": {}}
-	}, nil)
-	alice := activitypubtest.NewRemote(t, "alice")
-	followActor(t, s, alice, "news")
+	s, alice := followedNews(t)
 	newsID := s.fed.ActorID("news")
 	day := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	articles := []activitypub.Article{
@@ -306,15 +299,10 @@ func TestBackfill(t *testing.T) {
 	if err := s.fed.Backfill(ctx, "nobody", articles); !errors.Is(err, activitypub.ErrNotFound) {
 		t.Errorf("Backfill of an unknown actor: %v", err)
 	}
-	page, err := s.store.OutboxPage(ctx, newsID, "", 10)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var got []string
-	for _, o := range page.Items {
-		a, err := vocab.Decode(o.Document)
-		if err != nil || !a.Type.Has("Create") || a.Object.Object == nil {
-			t.Fatalf("outbox item %s: %v", o.Document, err)
+	for _, a := range outbox(t, s.store, newsID) {
+		if !a.Type.Has("Create") || a.Object.Object == nil {
+			t.Fatalf("outbox item %+v, want a Create with its object", a)
 		}
 		got = append(got, a.Object.Object.Name+" "+a.Object.Object.Published.Format("01-02"))
 	}
@@ -358,7 +346,7 @@ func TestAnnounce(t *testing.T) {
 		return map[string]activitypub.Actor{"news": {Type: "Organization"}, "dana-ortiz": {}}
 	}, nil)
 	alice := activitypubtest.NewRemote(t, "alice")
-	followActor(t, s, alice, "news")
+	follow(t, s, alice, s.fed.ActorID("news"), "news")
 	newsID, danaID := s.fed.ActorID("news"), s.fed.ActorID("dana-ortiz")
 	article := s.url("/articles/by-dana")
 	if err := s.fed.Publish(ctx, "dana-ortiz", activitypub.Article{URL: article, Title: "By Dana"}); err != nil {
@@ -423,11 +411,7 @@ func moveTarget(t *testing.T, aka any) string {
 
 func TestMove(t *testing.T) {
 	ctx := context.Background()
-	s := actorSite(t, func(string) map[string]activitypub.Actor {
-		return map[string]activitypub.Actor{"news": {}}
-	}, nil)
-	alice := activitypubtest.NewRemote(t, "alice")
-	followActor(t, s, alice, "news")
+	s, alice := followedNews(t)
 	newsID := s.fed.ActorID("news")
 	refused := []struct {
 		name, target string
@@ -486,7 +470,7 @@ func TestAuthorizePublish(t *testing.T) {
 		}
 	})
 	alice := activitypubtest.NewRemote(t, "alice")
-	followActor(t, s, alice, "news")
+	follow(t, s, alice, s.fed.ActorID("news"), "news")
 	tests := []struct {
 		user, actor string
 		want        error
@@ -529,7 +513,7 @@ func TestBackfillAnnounces(t *testing.T) {
 		return map[string]activitypub.Actor{"news": {}, "dana-ortiz": {}}
 	}, nil)
 	alice := activitypubtest.NewRemote(t, "alice")
-	followActor(t, s, alice, "news")
+	follow(t, s, alice, s.fed.ActorID("news"), "news")
 	newsID := s.fed.ActorID("news")
 	day := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	old := []activitypub.Article{
@@ -547,16 +531,8 @@ func TestBackfillAnnounces(t *testing.T) {
 	if err := s.fed.BackfillAnnounces(ctx, "news", []string{s.url("/articles/none")}); !errors.Is(err, activitypub.ErrNotFound) {
 		t.Errorf("unknown article: %v, want ErrNotFound", err)
 	}
-	page, err := s.store.OutboxPage(ctx, newsID, "", 10)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var got []string
-	for _, o := range page.Items {
-		a, err := vocab.Decode(o.Document)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, a := range outbox(t, s.store, newsID) {
 		got = append(got, a.Type.First()+" "+a.Object.ID()+" "+a.Published.Format(time.RFC3339))
 	}
 	want := []string{

@@ -151,7 +151,7 @@ func TestAuthorizeEveryAction(t *testing.T) {
 				t.Fatal(err)
 			}
 			remote := activitypubtest.NewRemote(t, "alice")
-			followActor(t, s, remote, "news")
+			follow(t, s, remote, s.fed.ActorID("news"), "news")
 			for _, err := range []error{
 				s.fed.BlockDomain(admin, "blocked.example", "admin", "spam"),
 				s.fed.BlockActor(admin, "https://blocked.example/users/troll", "admin", "abuse"),

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/fedsite/fedsite/activitypub"
 	"github.com/fedsite/fedsite/activitypub/activitypubtest"
 	"github.com/fedsite/fedsite/activitypub/delivery"
-	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/memstore"
 )
@@ -22,15 +20,7 @@ import (
 func publishSetup(tb testing.TB, n int) *activitypub.Federation {
 	ctx := context.Background()
 	st := memstore.New()
-	fed, err := activitypub.New(activitypub.Config{
-		BaseURL: "https://news.test", Store: st,
-		Actors: activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
-			return &activitypub.Actor{Username: name}, nil
-		}),
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	fed := newFederation(tb, activitypub.Config{BaseURL: "https://news.test", Store: st})
 	actor := fed.ActorID("news")
 	hosts := max(n/10, 1)
 	for i := range n {
@@ -81,14 +71,7 @@ func TestDeliveryStatus(t *testing.T) {
 	s := newTestSite(t)
 	alice := activitypubtest.NewRemote(t, "alice")
 	newsID := s.fed.ActorID("news")
-	follow := map[string]any{
-		"@context": vocab.ContextActivityStreams, "id": alice.ActorID() + "/follows/1",
-		"type": "Follow", "actor": alice.ActorID(), "object": newsID,
-	}
-	if resp := alice.Post(newsID+"/inbox", follow); resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("Follow: status %d", resp.StatusCode)
-	}
-	alice.WaitFor("Accept")
+	follow(t, s, alice, newsID, "1")
 	url := s.url("/articles/status")
 	if err := s.fed.Publish(ctx, "news", activitypub.Article{URL: url, Title: "Status"}); err != nil {
 		t.Fatal(err)
@@ -131,18 +114,12 @@ func TestDefaultDeliveryAttempts(t *testing.T) {
 	defer down.Close()
 	st := memstore.New()
 	then := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
-	fed, err := activitypub.New(activitypub.Config{
+	fed := newFederation(t, activitypub.Config{
 		BaseURL: "https://news.test", Store: st,
-		Actors: activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
-			return &activitypub.Actor{Username: name}, nil
-		}),
-		Insecure: activitypub.Insecure{AllowHTTP: true, AllowAddresses: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
+		Insecure: loopback(),
 		Delivery: delivery.Options{BreakerThreshold: -1},
 		Now:      func() time.Time { return then },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := st.AddFollower(ctx, store.Follower{ActorID: fed.ActorID("news"), FollowerID: down.URL + "/u/a", Inbox: down.URL + "/inbox"}); err != nil {
 		t.Fatal(err)
 	}

@@ -17,16 +17,7 @@ func BenchmarkDelete(b *testing.B) {
 	const inboxes = 10000
 	ctx := context.Background()
 	st := memstore.New()
-	fed, err := activitypub.New(activitypub.Config{
-		BaseURL: "https://news.example.com",
-		Store:   st,
-		Actors: activitypub.ActorSourceFunc(func(ctx context.Context, name string) (*activitypub.Actor, error) {
-			return &activitypub.Actor{Username: name}, nil
-		}),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	fed := newFederation(b, activitypub.Config{BaseURL: "https://news.example.com", Store: st})
 	actorID := fed.ActorID("news")
 	for i := range inboxes / 2 {
 		err := st.AddFollower(ctx, store.Follower{ActorID: actorID, FollowerID: fmt.Sprintf("https://h%d.example/u", i),

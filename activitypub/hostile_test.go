@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,63 +15,17 @@ import (
 
 	"github.com/fedsite/fedsite/activitypub"
 	"github.com/fedsite/fedsite/activitypub/activitypubtest"
-	"github.com/fedsite/fedsite/activitypub/delivery"
 	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/memstore"
 )
 
-var loopbackOnly = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
-
 // newSiteWith starts a test site like newTestSite, with cfg adjusted by mod. The base config
 // allows loopback; a mod may take that back.
 func newSiteWith(t *testing.T, st store.Store, mod func(*activitypub.Config)) *site {
-	return newWrappedSite(t, st, mod, nil)
-}
-
-// newWrappedSite is newSiteWith with the server's handler wrapped by wrap, when not nil.
-func newWrappedSite(t *testing.T, st store.Store, mod func(*activitypub.Config), wrap func(http.Handler) http.Handler) *site {
 	t.Helper()
-	s := &site{}
-	if ms, ok := st.(*memstore.Store); ok {
-		s.store = ms
-	}
-	var h http.Handler
-	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	base := "http://" + s.srv.Listener.Addr().String()
-	cfg := activitypub.Config{
-		BaseURL: base,
-		Actors: activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
-			if name == "news" || name == "desk" {
-				return &activitypub.Actor{Username: name, Name: name}, nil
-			}
-			return nil, activitypub.ErrNotFound
-		}),
-		Store:    st,
-		Insecure: activitypub.Insecure{AllowHTTP: true, AllowAddresses: loopbackOnly},
-		Delivery: delivery.Options{Retry: delivery.Backoff{Base: 10 * time.Millisecond}},
-		Logger:   slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	}
-	if mod != nil {
-		mod(&cfg)
-	}
-	fed, err := activitypub.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.fed = fed
-	h = fed.Middleware(http.NotFoundHandler())
-	if wrap != nil {
-		h = wrap(h)
-	}
-	s.srv.Start()
-	t.Cleanup(s.srv.Close)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { fed.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return s
+	return startSite(t, st, nil, mod, nil)
 }
 
 // snapshot renders everything an inbox request could change in the memstore: both local actors'

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub"
-	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/internal/testbed/fedifypeer"
 )
 
@@ -31,17 +30,7 @@ func TestFedifyAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	create, err := peer.WaitFor(ctx, func(a fedifypeer.Activity) bool { return a.Type == "Create" })
-	if err != nil {
-		t.Fatalf("no Create reached Fedify: %v", err)
-	}
-	if !create.Verified || create.Actor != news {
-		t.Fatalf("Create: verified=%v actor=%s (%s)", create.Verified, create.Actor, create.Reason)
-	}
-	doc, err := vocab.Decode(create.Document)
-	if err != nil {
-		t.Fatalf("decode %s: %v", create.Document, err)
-	}
+	create, doc := peer.WaitVerified(ctx, t, "Create", news)
 	obj := doc.Object.Object
 	if obj == nil || obj.ID != id || obj.InReplyTo.ID() != me+"/notes/question" {
 		t.Fatalf("Create object = %+v, want %s in reply to Fedify's post, in %s", obj, id, create.Document)

@@ -35,7 +35,7 @@ func TestFedifyRFC9421FirstKnock(t *testing.T) {
 	peer := fedifypeer.StartForTest(t)
 	var mu sync.Mutex
 	var posts []inboxPost
-	s := newWrappedSite(t, memstore.New(), nil, func(next http.Handler) http.Handler {
+	s := startSite(t, memstore.New(), nil, nil, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method != http.MethodPost {
 				next.ServeHTTP(w, r)

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub"
-	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/internal/testbed/fedifypeer"
 	"github.com/fedsite/fedsite/store/memstore"
 )
@@ -38,30 +37,15 @@ func TestFedifyUpdateThroughBoost(t *testing.T) {
 	if err := s.fed.Announce(ctx, "news", article.URL); err != nil {
 		t.Fatal(err)
 	}
-	boost, err := peer.WaitFor(ctx, func(a fedifypeer.Activity) bool { return a.Type == "Announce" })
-	if err != nil {
-		t.Fatalf("no Announce reached Fedify: %v", err)
-	}
-	if !boost.Verified || boost.Actor != newsID {
-		t.Fatalf("Announce: verified=%v actor=%s (%s)", boost.Verified, boost.Actor, boost.Reason)
-	}
+	peer.WaitVerified(ctx, t, "Announce", newsID)
 
 	edited := article
 	edited.Content = "<p>From May the ferry runs every half hour.</p>"
 	if err := s.fed.Update(ctx, "desk", edited); err != nil {
 		t.Fatal(err)
 	}
-	update, err := peer.WaitFor(ctx, func(a fedifypeer.Activity) bool { return a.Type == "Update" })
-	if err != nil {
-		t.Fatalf("no Update reached Fedify, which follows only the booster: %v", err)
-	}
-	if !update.Verified || update.Actor != deskID {
-		t.Fatalf("Update: verified=%v actor=%s (%s)", update.Verified, update.Actor, update.Reason)
-	}
-	doc, err := vocab.Decode(update.Document)
-	if err != nil {
-		t.Fatalf("decode %s: %v", update.Document, err)
-	}
+	// Fedify follows only the booster, news, yet must get desk's Update.
+	update, doc := peer.WaitVerified(ctx, t, "Update", deskID)
 	obj := doc.Object.Object
 	if obj == nil {
 		t.Fatalf("Update without an embedded object: %s", update.Document)

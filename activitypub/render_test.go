@@ -474,15 +474,7 @@ func TestRenderModeDefaults(t *testing.T) {
 // TestPublishNoteMode publishes in Note mode and checks the stored object and its Create.
 func TestPublishNoteMode(t *testing.T) {
 	st := memstore.New()
-	fed, err := activitypub.New(activitypub.Config{
-		BaseURL: renderBase, Store: st,
-		Actors: activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
-			return &activitypub.Actor{Username: name}, nil
-		}),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fed := newFederation(t, activitypub.Config{BaseURL: renderBase, Store: st})
 	a := goldenArticle()
 	a.Mode = activitypub.ModeNote
 	ctx := context.Background()
@@ -496,14 +488,11 @@ func TestPublishNoteMode(t *testing.T) {
 	if o.Type != "Note" {
 		t.Errorf("stored type %q, want Note", o.Type)
 	}
-	page, err := st.OutboxPage(ctx, fed.ActorID("news"), "", 1)
-	if err != nil || len(page.Items) != 1 {
-		t.Fatalf("outbox: %v %v", page, err)
+	activities := outbox(t, st, fed.ActorID("news"))
+	if len(activities) != 1 {
+		t.Fatalf("outbox holds %d activities, want the one Create", len(activities))
 	}
-	create, err := vocab.Decode(page.Items[0].Document)
-	if err != nil {
-		t.Fatal(err)
-	}
+	create := activities[0]
 	// The Create carries the extension context, so JSON-LD readers keep Hashtag and sensitive.
 	ctxDoc, _ := json.Marshal(create.Context)
 	if !strings.Contains(string(ctxDoc), `"Hashtag":"as:Hashtag"`) {

@@ -72,11 +72,7 @@ func TestHostStateCache(t *testing.T) {
 // TestPrefetchHosts checks that a fan-out to many hosts reads their breaker state a page at a
 // time, not once per delivery.
 func TestPrefetchHosts(t *testing.T) {
-	fleet, err := inboxfleet.Start(inboxfleet.Config{Key: testKey().Public(), KeyID: testActor + "#main-key"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fleet.Close()
+	fleet := startFleet(t)
 	var hosts *countingHosts
 	start := time.Now()
 	e := newEnv(t, func(c *Config) {
@@ -87,14 +83,7 @@ func TestPrefetchHosts(t *testing.T) {
 		c.Now = func() time.Time { return start }
 	})
 	const n = 200
-	for i := range n {
-		e.follow(t, fmt.Sprintf("https://remote.test/u/%d", i), inboxfleet.Inbox(i, i))
-	}
-	if err := e.eng.Enqueue(t.Context(), Activity{ID: testActivity, ActorID: testActor}); err != nil {
-		t.Fatal(err)
-	}
-	e.run(t)
-	waitFor(t, "every inbox", func() bool { return fleet.Distinct() == n })
+	e.fanOut(t, fleet, n)
 	// Every host is read once (none is cached beforehand), in one call per page.
 	if got := hosts.hosts.Load(); got != n {
 		t.Errorf("%d host states read for %d hosts, want each read once", got, n)

@@ -419,24 +419,13 @@ func (q *leaseSizes) Lease(ctx context.Context, max int, visibility time.Duratio
 // TestLeaseGroups checks that while jobs are waiting, Run leases them in groups of a quarter of
 // its slots (here 2×8/4 = 4) rather than one by one as each slot frees.
 func TestLeaseGroups(t *testing.T) {
-	fleet, err := inboxfleet.Start(inboxfleet.Config{Key: testKey().Public(), KeyID: testActor + "#main-key"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fleet.Close()
+	fleet := startFleet(t)
 	q := &leaseSizes{}
 	e := newEnv(t, func(c *Config) { c.Workers, c.Client = 8, inboxfleet.SharedClient(fleet.Addr(), 8) })
 	q.Queue = e.st
 	e.eng.cfg.Store = withQueue(e.st, q)
 	const n = 200
-	for i := range n { // one host each, so no job waits for another (see deliverJob)
-		e.follow(t, fmt.Sprintf("https://remote.test/u/%d", i), inboxfleet.Inbox(i, i))
-	}
-	if err := e.eng.Enqueue(t.Context(), Activity{ID: testActivity, ActorID: testActor}); err != nil {
-		t.Fatal(err)
-	}
-	e.run(t)
-	waitFor(t, "every inbox", func() bool { return fleet.Distinct() == n })
+	e.fanOut(t, fleet, n) // one host each, so no job waits for another (see deliverJob)
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	small := 0

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rsa"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedsite/fedsite/internal/testbed/inboxfleet"
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/memstore"
@@ -134,6 +136,32 @@ func (e *env) leaseDeliveries(t *testing.T, n int) []store.Lease {
 }
 
 // waitFor polls cond until it holds or 10 s pass.
+// startFleet starts an inbox fleet that verifies the test actor's signatures, closed when the test
+// ends.
+func startFleet(t *testing.T) *inboxfleet.Fleet {
+	t.Helper()
+	fleet, err := inboxfleet.Start(inboxfleet.Config{Key: testKey().Public(), KeyID: testActor + "#main-key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fleet.Close() })
+	return fleet
+}
+
+// fanOut has n remote actors, each on a host of its own in fleet, follow the test actor, enqueues
+// the test activity, runs the engine and waits until every inbox has it.
+func (e *env) fanOut(t *testing.T, fleet *inboxfleet.Fleet, n int) {
+	t.Helper()
+	for i := range n {
+		e.follow(t, fmt.Sprintf("https://remote.test/u/%d", i), inboxfleet.Inbox(i, i))
+	}
+	if err := e.eng.Enqueue(t.Context(), Activity{ID: testActivity, ActorID: testActor}); err != nil {
+		t.Fatal(err)
+	}
+	e.run(t)
+	waitFor(t, "every inbox", func() bool { return fleet.Distinct() == n })
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)

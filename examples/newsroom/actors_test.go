@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -142,10 +141,7 @@ func TestPublishAsWriter(t *testing.T) {
 // @dana-ortiz: a story with Dana's byline reaches it as a verified Create from Dana (Fedify fetched
 // and parsed her actor, profile fields included, to verify it) and a verified Announce from @news.
 func TestFedifyWriterBoost(t *testing.T) {
-	peer := fedifypeer.StartForTest(t)
-	a := startApp(t, t.TempDir(), "")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	peer, a, ctx := startWithFedify(t, 60*time.Second)
 	newsID, danaID := a.base+"/ap/users/news", a.base+"/ap/users/dana-ortiz"
 	for _, id := range []string{newsID, danaID} {
 		if _, err := peer.Follow(ctx, id); err != nil {
@@ -165,17 +161,7 @@ func TestFedifyWriterBoost(t *testing.T) {
 	resp.Body.Close()
 	articleURL := resp.Request.URL.String()
 	for _, want := range []struct{ typ, actor string }{{"Create", danaID}, {"Announce", newsID}} {
-		act, err := peer.WaitFor(ctx, func(act fedifypeer.Activity) bool { return act.Type == want.typ })
-		if err != nil {
-			t.Fatalf("no %s reached Fedify: %v", want.typ, err)
-		}
-		if !act.Verified || act.Actor != want.actor {
-			t.Errorf("%s: verified=%v actor=%s, want %s (%s)", want.typ, act.Verified, act.Actor, want.actor, act.Reason)
-		}
-		doc, err := vocab.Decode(act.Document)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, doc := peer.WaitVerified(ctx, t, want.typ, want.actor)
 		if got := doc.Object.ID(); got != articleURL {
 			t.Errorf("%s object = %s, want %s", want.typ, got, articleURL)
 		}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"regexp"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/fedsite/fedsite/activitypub/activitypubtest"
 	"github.com/fedsite/fedsite/activitypub/vocab"
-	"github.com/fedsite/fedsite/internal/testbed/fedifypeer"
 )
 
 // get GETs a page with client c (nil: an anonymous one that does not follow redirects) and
@@ -130,11 +128,8 @@ func TestInboxPage(t *testing.T) {
 // post and write it a direct message: both reach the editors' Inbox page, the message marked
 // private.
 func TestFedifyMentions(t *testing.T) {
-	peer := fedifypeer.StartForTest(t)
-	a := startApp(t, t.TempDir(), "")
+	peer, a, ctx := startWithFedify(t, 60*time.Second)
 	newsID := a.base + "/ap/users/news"
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
 	me := peer.ActorID()
 	public := "https://www.w3.org/ns/activitystreams#Public"
 	mention := map[string]any{"type": "Mention", "href": newsID, "name": "@news"}

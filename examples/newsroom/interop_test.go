@@ -12,30 +12,31 @@ import (
 	"github.com/fedsite/fedsite/internal/testbed/fedifypeer"
 )
 
+// startWithFedify starts a Fedify peer (the test is skipped unless FEDSITE_FEDIFY is set) and the
+// newsroom, and gives a context that ends after timeout or with the test.
+func startWithFedify(t *testing.T, timeout time.Duration) (*fedifypeer.Peer, *app, context.Context) {
+	t.Helper()
+	peer := fedifypeer.StartForTest(t)
+	a := startApp(t, t.TempDir(), "")
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	t.Cleanup(cancel)
+	return peer, a, ctx
+}
+
 // TestFedifyInterop federates the newsroom with a real Fedify server (set FEDSITE_FEDIFY=1; CI
 // does). Fedify follows @news by actor URL — its WebFinger client is https-only — and must receive
 // a verified Accept; then the editor publishes and Fedify must receive a verified Create{Article}
 // with the right title, url and addressing. The Follow only counts once fedsite verified Fedify's
 // signature: Fedify knocks with RFC 9421 first, gets 401, and falls back to draft-cavage.
 func TestFedifyInterop(t *testing.T) {
-	peer := fedifypeer.StartForTest(t)
-	a := startApp(t, t.TempDir(), "")
+	peer, a, ctx := startWithFedify(t, 60*time.Second)
 	newsID := a.base + "/ap/users/news"
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
 
 	followID, err := peer.Follow(ctx, newsID)
 	if err != nil {
 		t.Fatalf("Fedify follow: %v", err)
 	}
-	accept, err := peer.WaitFor(ctx, func(act fedifypeer.Activity) bool { return act.Type == "Accept" })
-	if err != nil {
-		t.Fatalf("no Accept reached Fedify: %v", err)
-	}
-	if !accept.Verified || accept.Actor != newsID {
-		t.Fatalf("Accept: verified=%v actor=%s (%s)", accept.Verified, accept.Actor, accept.Reason)
-	}
-	if doc := decode(t, accept.Document); doc.Object.ID() != followID {
+	if _, doc := peer.WaitVerified(ctx, t, "Accept", newsID); doc.Object.ID() != followID {
 		t.Errorf("Accept object = %q, want the Follow %q", doc.Object.ID(), followID)
 	}
 	if n := a.total(t, "followers"); n != 1 {
@@ -48,14 +49,7 @@ func TestFedifyInterop(t *testing.T) {
 
 	title := "Harbour festival draws record crowds"
 	articleURL := a.publish(t, a.editor(t), title, "Forty thousand visitors came to the harbour on Saturday.")
-	create, err := peer.WaitFor(ctx, func(act fedifypeer.Activity) bool { return act.Type == "Create" })
-	if err != nil {
-		t.Fatalf("no Create reached Fedify: %v", err)
-	}
-	if !create.Verified || create.Actor != newsID {
-		t.Fatalf("Create: verified=%v actor=%s (%s)", create.Verified, create.Actor, create.Reason)
-	}
-	doc := decode(t, create.Document)
+	create, doc := peer.WaitVerified(ctx, t, "Create", newsID)
 	obj := doc.Object.Object
 	if obj == nil {
 		t.Fatalf("Create without an embedded object: %s", create.Document)
@@ -83,14 +77,8 @@ func TestFedifyInterop(t *testing.T) {
 	editor := a.editor(t)
 	newBody := "Forty-two thousand visitors came to the harbour on Saturday, the organisers said."
 	a.post(t, editor, articleURL+"/edit", url.Values{"body": {newBody}}, articleURL)
-	update, err := peer.WaitFor(ctx, func(act fedifypeer.Activity) bool { return act.Type == "Update" })
-	if err != nil {
-		t.Fatalf("no Update reached Fedify: %v", err)
-	}
-	if !update.Verified || update.Actor != newsID {
-		t.Fatalf("Update: verified=%v actor=%s (%s)", update.Verified, update.Actor, update.Reason)
-	}
-	up := decode(t, update.Document).Object.Object
+	update, updoc := peer.WaitVerified(ctx, t, "Update", newsID)
+	up := updoc.Object.Object
 	if up == nil {
 		t.Fatalf("Update without an embedded object: %s", update.Document)
 	}
@@ -117,28 +105,13 @@ func TestFedifyInterop(t *testing.T) {
 	// The editor deletes it: Fedify receives a verified Delete of a Tombstone, and the article
 	// URL answers AS2 requests with 410.
 	a.post(t, editor, articleURL+"/delete", url.Values{"confirm": {"yes"}}, a.base+"/")
-	del, err := peer.WaitFor(ctx, func(act fedifypeer.Activity) bool { return act.Type == "Delete" })
-	if err != nil {
-		t.Fatalf("no Delete reached Fedify: %v", err)
-	}
-	if !del.Verified || del.Actor != newsID {
-		t.Fatalf("Delete: verified=%v actor=%s (%s)", del.Verified, del.Actor, del.Reason)
-	}
-	if ts := decode(t, del.Document).Object; ts.ID() != articleURL || ts.Object == nil || !ts.Object.Type.Has("Tombstone") {
+	del, deldoc := peer.WaitVerified(ctx, t, "Delete", newsID)
+	if ts := deldoc.Object; ts.ID() != articleURL || ts.Object == nil || !ts.Object.Type.Has("Tombstone") {
 		t.Errorf("Delete object = %+v, want a Tombstone of %s, in %s", ts, articleURL, del.Document)
 	}
 	if code, body := a.as2Status(t, articleURL); code != http.StatusGone || !strings.Contains(body, "Tombstone") {
 		t.Errorf("GET deleted article as AS2: %d %s, want 410 with a Tombstone", code, body)
 	}
-}
-
-func decode(t *testing.T, doc []byte) *vocab.Object {
-	t.Helper()
-	o, err := vocab.Decode(doc)
-	if err != nil {
-		t.Fatalf("decode %s: %v", doc, err)
-	}
-	return o
 }
 
 // hasPublic reports whether an audience names the public collection in any of the forms Fedify's
@@ -156,11 +129,8 @@ func hasPublic(refs vocab.Refs) bool {
 // (set FEDSITE_FEDIFY=1): the article page shows the sanitized reply and counts 1 like and 1
 // boost; after Fedify undoes the Like and the Announce the counts are 0 again.
 func TestFedifyInteractions(t *testing.T) {
-	peer := fedifypeer.StartForTest(t)
-	a := startApp(t, t.TempDir(), "")
+	peer, a, ctx := startWithFedify(t, 90*time.Second)
 	newsID := a.base + "/ap/users/news"
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
 	if _, err := peer.Follow(ctx, newsID); err != nil {
 		t.Fatalf("Fedify follow: %v", err)
 	}

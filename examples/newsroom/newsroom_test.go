@@ -136,18 +136,11 @@ func (a *app) publish(t *testing.T, c *http.Client, title, body string) string {
 // as2 fetches an AS2 document from the app.
 func (a *app) as2(t *testing.T, u string) *vocab.Object {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, u, nil)
-	req.Header.Set("Accept", vocab.MediaType)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	status, body := a.as2Status(t, u)
+	if status != http.StatusOK {
+		t.Fatalf("GET %s: status %d: %s", u, status, body)
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: status %d: %s", u, resp.StatusCode, body)
-	}
-	o, err := vocab.Decode(body)
+	o, err := vocab.Decode([]byte(body))
 	if err != nil {
 		t.Fatalf("GET %s: %v", u, err)
 	}

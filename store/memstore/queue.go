@@ -128,6 +128,18 @@ func (q *queue) current(l store.Lease) (*memJob, error) {
 	return m, nil
 }
 
+// withLease runs f under the queue's lock with the job l leases; when l is no longer current it
+// fails with [store.ErrLeaseLost], naming op, and f does not run.
+func (q *queue) withLease(op string, l store.Lease, f func(*memJob) error) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	m, err := q.current(l)
+	if err != nil {
+		return fmt.Errorf("memstore: %s: %w", op, err)
+	}
+	return f(m)
+}
+
 // finish removes a job from the unfinished ones and lets the next job of its key go.
 func (q *queue) finish(m *memJob) {
 	m.done = true
@@ -156,15 +168,12 @@ func (s *Store) Extend(ctx context.Context, l store.Lease, visibility time.Durat
 		return l, fmt.Errorf("memstore: extend: visibility %v must be positive", visibility)
 	}
 	q := s.q
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	m, err := q.current(l)
-	if err != nil {
-		return l, fmt.Errorf("memstore: extend: %w", err)
-	}
-	m.until = q.now().Add(visibility)
-	l.Until = m.until
-	return l, nil
+	err := q.withLease("extend", l, func(m *memJob) error {
+		m.until = q.now().Add(visibility)
+		l.Until = m.until
+		return nil
+	})
+	return l, err
 }
 
 // Ack finishes a leased job and enqueues next, atomically.
@@ -173,21 +182,17 @@ func (s *Store) Ack(ctx context.Context, l store.Lease, next ...store.Job) error
 		return err
 	}
 	q := s.q
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	m, err := q.current(l)
-	if err != nil {
-		return fmt.Errorf("memstore: ack: %w", err)
-	}
-	// Check next before finishing, so a conflict leaves the lease as it was.
-	if err := q.checkIDs(l.ID, next); err != nil {
-		return fmt.Errorf("memstore: ack %s: %w", l.ID, err)
-	}
-	q.finish(m)
-	if err := q.enqueueLocked("", next); err != nil {
-		return fmt.Errorf("memstore: ack %s: %w", l.ID, err)
-	}
-	return nil
+	return q.withLease("ack", l, func(m *memJob) error {
+		// Check next before finishing, so a conflict leaves the lease as it was.
+		if err := q.checkIDs(l.ID, next); err != nil {
+			return fmt.Errorf("memstore: ack %s: %w", l.ID, err)
+		}
+		q.finish(m)
+		if err := q.enqueueLocked("", next); err != nil {
+			return fmt.Errorf("memstore: ack %s: %w", l.ID, err)
+		}
+		return nil
+	})
 }
 
 // AckBatch implements [store.BatchAcker]: under the queue's lock and the delivery records' lock it
@@ -235,18 +240,13 @@ func (s *Store) Retry(ctx context.Context, l store.Lease, at time.Time, reason s
 	if err := check(ctx, "retry"); err != nil {
 		return err
 	}
-	q := s.q
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	m, err := q.current(l)
-	if err != nil {
-		return fmt.Errorf("memstore: retry: %w", err)
-	}
-	m.job.Attempts++
-	m.job.LastError = reason
-	m.job.NotBefore = at
-	m.token, m.until = "", time.Time{}
-	return nil
+	return s.q.withLease("retry", l, func(m *memJob) error {
+		m.job.Attempts++
+		m.job.LastError = reason
+		m.job.NotBefore = at
+		m.token, m.until = "", time.Time{}
+		return nil
+	})
 }
 
 // DeadLetter parks a leased job for good.
@@ -255,16 +255,12 @@ func (s *Store) DeadLetter(ctx context.Context, l store.Lease, reason string) er
 		return err
 	}
 	q := s.q
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	m, err := q.current(l)
-	if err != nil {
-		return fmt.Errorf("memstore: dead letter: %w", err)
-	}
-	m.job.LastError = reason
-	q.finish(m)
-	q.dead++
-	return nil
+	return q.withLease("dead letter", l, func(m *memJob) error {
+		m.job.LastError = reason
+		q.finish(m)
+		q.dead++
+		return nil
+	})
 }
 
 // ReleaseLeases implements [store.LeaseReleaser]: every lease not yet ended ends now.

@@ -66,15 +66,7 @@ func (s *Store) AddBlock(ctx context.Context, b store.Block) ([]store.Follower, 
 		args = append(args, "["+r+".", "("+r+"/")
 	}
 	keys := []string{s.kBlocks(), s.kBlockOrder(), s.kSeq(), s.kFollowIDs(), s.kFollowHosts()}
-	vals, err := s.sc.addBlock.Run(ctx, s.c, keys, args...).StringSlice()
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	removed, err := decodeFollowers(vals)
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	return removed, nil
+	return removedFollowers(op, s.sc.addBlock.Run(ctx, s.c, keys, args...))
 }
 
 // RemoveBlock implements [store.Blocks] in one MULTI.

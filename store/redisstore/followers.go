@@ -168,15 +168,7 @@ func (s *Store) RemoveFollowersByInbox(ctx context.Context, inbox string) ([]sto
 	if err := begin(ctx, op); err != nil {
 		return nil, err
 	}
-	vals, err := s.sc.removeByInbox.Run(ctx, s.c, []string{s.kByInboxPrefix() + inbox, s.kFollowIDs(), s.kFollowHosts()}, s.p).StringSlice()
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	removed, err := decodeFollowers(vals)
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	return removed, nil
+	return removedFollowers(op, s.sc.removeByInbox.Run(ctx, s.c, []string{s.kByInboxPrefix() + inbox, s.kFollowIDs(), s.kFollowHosts()}, s.p))
 }
 
 // CountFollowers returns how many followers an actor has.
@@ -214,14 +206,18 @@ func (s *Store) DeliveryInboxes(ctx context.Context, actorID, after string, limi
 	return in, nil
 }
 
-// decodeFollowers decodes the followers a script returned, three values each (see
-// decodeFollower).
-func decodeFollowers(vals []string) ([]store.Follower, error) {
+// removedFollowers decodes the followers a script removed and returned, three values each (see
+// decodeFollower); a failed script or a value that does not decode is an error of op.
+func removedFollowers(op string, res *redis.Cmd) ([]store.Follower, error) {
+	vals, err := res.StringSlice()
+	if err != nil {
+		return nil, wrap(op, err)
+	}
 	fs := make([]store.Follower, 0, len(vals)/3)
 	for i := 0; i+2 < len(vals); i += 3 {
 		f, err := decodeFollower(vals[i], vals[i+1], vals[i+2])
 		if err != nil {
-			return nil, err
+			return nil, wrap(op, err)
 		}
 		fs = append(fs, f)
 	}

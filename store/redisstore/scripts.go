@@ -172,9 +172,10 @@ end
 return 1
 `
 
-// removePairLua defines removePair(p, pair, fids, hosts), which removes the follower of an actor
-// and follower pair, as removeFollowerLua does, given the key prefix, the follow-ids hash and the
-// hosts set, and returns the actor, the follower and the record JSON, or nil when there is none.
+// removePairLua defines removePair(out, p, pair, fids, hosts), which removes the follower of an
+// actor and follower pair, as removeFollowerLua does, given the key prefix, the follow-ids hash and
+// the hosts set, and appends the actor, the follower and the record JSON to out; nothing when there
+// is no such follower.
 // Pairs are split as splitPair does: length of the actor id, a colon, the actor id, the follower
 // id.
 const removePairLua = `
@@ -183,12 +184,12 @@ local function splitPair(pair)
   local n = tonumber(string.sub(pair, 1, c - 1))
   return string.sub(pair, c + 1, c + n), string.sub(pair, c + n + 1)
 end
-local function removePair(p, pair, fids, hosts)
+local function removePair(out, p, pair, fids, hosts)
   local a, f = splitPair(pair)
   local recs = p .. 'fh:' .. a
   local old = redis.call('HGET', recs, f)
   if not old then
-    return nil
+    return
   end
   local o = cjson.decode(old)
   redis.call('HDEL', recs, f)
@@ -204,7 +205,9 @@ local function removePair(p, pair, fids, hosts)
   if o.h then
     redis.call('ZREM', hosts, o.h .. ' ' .. pair)
   end
-  return a, f, old
+  table.insert(out, a)
+  table.insert(out, f)
+  table.insert(out, old)
 end
 `
 
@@ -214,12 +217,7 @@ end
 const removeByInboxLua = removePairLua + `
 local out = {}
 for _, pair in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local a, f, old = removePair(ARGV[1], pair, KEYS[2], KEYS[3])
-  if a then
-    table.insert(out, a)
-    table.insert(out, f)
-    table.insert(out, old)
-  end
+  removePair(out, ARGV[1], pair, KEYS[2], KEYS[3])
 end
 redis.call('DEL', KEYS[1])
 return out
@@ -243,12 +241,7 @@ for i = 5, #ARGV, 2 do
     local _, id = splitPair(pair)
     local sep = string.sub(id, #actor + 1, #actor + 1)
     if actor == '' or id == actor or (string.sub(id, 1, #actor) == actor and (sep == '#' or sep == '/' or sep == '?')) then
-      local a, f, old = removePair(ARGV[1], pair, KEYS[4], KEYS[5])
-      if a then
-        table.insert(out, a)
-        table.insert(out, f)
-        table.insert(out, old)
-      end
+      removePair(out, ARGV[1], pair, KEYS[4], KEYS[5])
     end
   end
 end

@@ -52,20 +52,10 @@ func testBlocksPaging(t *testing.T, s store.Site) {
 		want = append([]string{b.Domain}, want...)
 	}
 	var got []string
-	cursor := ""
-	for range 10 {
-		p, err := s.BlocksPage(ctx(t), cursor, 2)
-		must(t, "BlocksPage", err)
-		if len(p.Items) > 2 {
-			t.Fatalf("BlocksPage(limit 2) returned %d items", len(p.Items))
-		}
-		for _, b := range p.Items {
-			got = append(got, b.Domain)
-		}
-		if p.Next == "" {
-			break
-		}
-		cursor = p.Next
+	for _, b := range walkPages(t, "BlocksPage", 2, 10, func(cursor string) (store.Page[store.Block], error) {
+		return s.BlocksPage(ctx(t), cursor, 2)
+	}) {
+		got = append(got, b.Domain)
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("blocks paged = %v, want %v", got, want)

@@ -196,22 +196,9 @@ func sameRecord(a, b store.DeliveryRecord) bool {
 
 func allDeliveries(t *testing.T, d store.Deliveries, object string, limit int) []store.DeliveryRecord {
 	t.Helper()
-	var out []store.DeliveryRecord
-	cursor := ""
-	for range 100 {
-		p, err := d.DeliveriesPage(ctx(t), object, cursor, limit)
-		must(t, "DeliveriesPage", err)
-		if len(p.Items) > limit {
-			t.Fatalf("DeliveriesPage returned %d items, limit %d", len(p.Items), limit)
-		}
-		out = append(out, p.Items...)
-		if p.Next == "" {
-			return out
-		}
-		cursor = p.Next
-	}
-	t.Fatal("DeliveriesPage never ended")
-	return nil
+	return walkPages(t, "DeliveriesPage", limit, 100, func(cursor string) (store.Page[store.DeliveryRecord], error) {
+		return d.DeliveriesPage(ctx(t), object, cursor, limit)
+	})
 }
 
 func testDeliveriesPage(t *testing.T, s store.Delivery, _ *clock) {

@@ -159,10 +159,7 @@ func testAppendOutbox(t *testing.T, s store.Site) {
 	// An activity that carries nothing, such as an Update of a profile, is fine too.
 	must(t, "AppendOutbox(no objects)", s.AppendOutbox(ctx(t), activity(actorA, 2)))
 	n, err := store.CountOutbox(ctx(t), s, actorA)
-	must(t, "CountOutbox", err)
-	if n != 2 {
-		t.Errorf("CountOutbox = %d, want 2", n)
-	}
+	wantCount(t, "CountOutbox", n, err, 2)
 }
 
 func testAppendDuplicate(t *testing.T, s store.Site) {
@@ -181,10 +178,7 @@ func testAppendDuplicate(t *testing.T, s store.Site) {
 	_, err = s.Object(ctx(t), other.ID)
 	wantErr(t, "Object(carried by a refused append)", err, store.ErrNotFound)
 	n, err := store.CountOutbox(ctx(t), s, actorA)
-	must(t, "CountOutbox", err)
-	if n != 1 {
-		t.Errorf("CountOutbox after a refused append = %d, want 1", n)
-	}
+	wantCount(t, "CountOutbox after a refused append", n, err, 1)
 }
 
 func testAppendAtomic(t *testing.T, s store.Site) {
@@ -200,10 +194,7 @@ func testAppendAtomic(t *testing.T, s store.Site) {
 	_, err = s.Object(ctx(t), fresh.ID)
 	wantErr(t, "Object(object of a failed append)", err, store.ErrNotFound)
 	n, err := store.CountOutbox(ctx(t), s, actorA)
-	must(t, "CountOutbox", err)
-	if n != 0 {
-		t.Errorf("CountOutbox after a failed append = %d, want 0", n)
-	}
+	wantCount(t, "CountOutbox after a failed append", n, err, 0)
 	p, err := s.OutboxPage(ctx(t), actorA, "", 10)
 	must(t, "OutboxPage", err)
 	if len(p.Items) != 0 {
@@ -222,32 +213,15 @@ func testOutboxPage(t *testing.T, s store.Site) {
 		must(t, "AppendOutbox(other actor)", s.AppendOutbox(ctx(t), activity(actorB, i)))
 	}
 	for _, limit := range []int{1, 4, 11, 50} {
-		var got []store.Object
-		cursor := ""
-		for pages := 0; ; pages++ {
-			if pages > 100 {
-				t.Fatalf("OutboxPage: no end after %d pages", pages)
-			}
-			p, err := s.OutboxPage(ctx(t), actorA, cursor, limit)
-			must(t, "OutboxPage", err)
-			if len(p.Items) > limit {
-				t.Fatalf("OutboxPage(limit %d) returned %d items", limit, len(p.Items))
-			}
-			got = append(got, p.Items...)
-			if p.Next == "" {
-				break
-			}
-			cursor = p.Next
-		}
+		got := walkPages(t, "OutboxPage", limit, 100, func(cursor string) (store.Page[store.Object], error) {
+			return s.OutboxPage(ctx(t), actorA, cursor, limit)
+		})
 		if !slices.EqualFunc(got, want, sameObject) {
 			t.Errorf("limit %d: outbox = %v, want newest first %v", limit, ids(got), ids(want))
 		}
 	}
 	n, err := store.CountOutbox(ctx(t), s, actorB)
-	must(t, "CountOutbox", err)
-	if n != 11 {
-		t.Errorf("CountOutbox(%s) = %d, want 11", actorB, n)
-	}
+	wantCount(t, "CountOutbox("+actorB+")", n, err, 11)
 }
 
 func ids(os []store.Object) []string {
@@ -313,10 +287,7 @@ func testAppendAboutDeleted(t *testing.T, s store.Site) {
 	_, err := s.Object(ctx(t), boost.ID)
 	wantErr(t, "Object(activity of a refused append)", err, store.ErrNotFound)
 	n, err := store.CountOutbox(ctx(t), s, actorB)
-	must(t, "CountOutbox", err)
-	if n != 0 {
-		t.Errorf("CountOutbox after a refused append = %d, want 0", n)
-	}
+	wantCount(t, "CountOutbox after a refused append", n, err, 0)
 }
 
 func testOutboxBadCursor(t *testing.T, s store.Site) {
@@ -591,23 +562,9 @@ func testAudit(t *testing.T, s store.Site) {
 		want = append([]store.AuditEntry{e}, want...)
 	}
 	for _, limit := range []int{1, 4, 9, 20} {
-		var got []store.AuditEntry
-		cursor := ""
-		for pages := 0; ; pages++ {
-			if pages > 100 {
-				t.Fatalf("AuditPage: no end after %d pages", pages)
-			}
-			p, err := a.AuditPage(ctx(t), cursor, limit)
-			must(t, "AuditPage", err)
-			if len(p.Items) > limit {
-				t.Fatalf("AuditPage(limit %d) returned %d items", limit, len(p.Items))
-			}
-			got = append(got, p.Items...)
-			if p.Next == "" {
-				break
-			}
-			cursor = p.Next
-		}
+		got := walkPages(t, "AuditPage", limit, 100, func(cursor string) (store.Page[store.AuditEntry], error) {
+			return a.AuditPage(ctx(t), cursor, limit)
+		})
 		if !slices.EqualFunc(got, want, sameAudit) {
 			t.Errorf("limit %d: audit = %+v\nwant newest first %+v", limit, got, want)
 		}

@@ -109,6 +109,38 @@ func must(t *testing.T, op string, err error) {
 	}
 }
 
+// wantCount fails the test unless a count, named by op, came without an error and is want.
+func wantCount(t *testing.T, op string, n int, err error, want int) {
+	t.Helper()
+	must(t, op, err)
+	if n != want {
+		t.Errorf("%s = %d, want %d", op, n, want)
+	}
+}
+
+// walkPages reads a listing from its start, limit items a page, and returns every item in order.
+// It fails the test when a page holds more than limit items or the listing does not end within
+// maxPages pages; op names the listing.
+func walkPages[T any](t *testing.T, op string, limit, maxPages int, page func(cursor string) (store.Page[T], error)) []T {
+	t.Helper()
+	var all []T
+	cursor := ""
+	for range maxPages {
+		p, err := page(cursor)
+		must(t, op, err)
+		if len(p.Items) > limit {
+			t.Fatalf("%s(limit %d) returned %d items", op, limit, len(p.Items))
+		}
+		all = append(all, p.Items...)
+		if p.Next == "" {
+			return all
+		}
+		cursor = p.Next
+	}
+	t.Fatalf("%s: no end after %d pages", op, maxPages)
+	return nil
+}
+
 // wantErr fails the test unless err matches target.
 func wantErr(t *testing.T, op string, err, target error) {
 	t.Helper()

@@ -5,6 +5,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/fedsite/fedsite/activitypub/vocab"
 )
 
 // EnableEnv is the environment variable that turns the Fedify interop
@@ -49,4 +51,23 @@ func StartForTest(t testing.TB) *Peer {
 		}
 	})
 	return p
+}
+
+// WaitVerified waits, until ctx is done, for the first activity of type typ the peer received,
+// and fails t unless Fedify verified its signature and actor sent it. It returns the activity
+// and its document decoded.
+func (p *Peer) WaitVerified(ctx context.Context, t testing.TB, typ, actor string) (Activity, *vocab.Object) {
+	t.Helper()
+	a, err := p.WaitFor(ctx, func(a Activity) bool { return a.Type == typ })
+	if err != nil {
+		t.Fatalf("no %s reached Fedify: %v", typ, err)
+	}
+	if !a.Verified || a.Actor != actor {
+		t.Fatalf("%s: verified=%v actor=%s, want a verified one from %s (%s)", typ, a.Verified, a.Actor, actor, a.Reason)
+	}
+	doc, err := vocab.Decode(a.Document)
+	if err != nil {
+		t.Fatalf("decode %s: %v", a.Document, err)
+	}
+	return a, doc
 }
