@@ -81,7 +81,6 @@ func Start(cfg Config) (*Fleet, error) {
 	}
 	f := &Fleet{cfg: cfg, ln: lns[0], verifier: v, counts: make(map[string]int), tick: make(chan struct{}, 1)}
 	f.srv = &http.Server{Handler: http.HandlerFunc(f.serve), ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout: time.Minute,
 		ConnState: func(_ net.Conn, st http.ConnState) {
 			if st == http.StateNew {
 				f.conns.Add(1)
