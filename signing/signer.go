@@ -34,6 +34,11 @@ import (
 // Any earlier Digest or Signature header is replaced. Sign modifies r and is
 // meant for requests the caller owns; [Transport] signs a clone instead.
 func Sign(r *http.Request, key Key, body []byte, now time.Time) error {
+	return sign(r, key, body, nil, now)
+}
+
+// sign is [Sign] with the SHA-256 of body given, when sum is not nil, rather than computed.
+func sign(r *http.Request, key Key, body []byte, sum *[sha256.Size]byte, now time.Time) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
@@ -46,8 +51,8 @@ func Sign(r *http.Request, key Key, body []byte, now time.Time) error {
 
 	headers := []string{"(request-target)", "host", "date"}
 	if r.Method == http.MethodPost || len(body) > 0 {
-		sum := sha256.Sum256(body)
-		r.Header.Set("Digest", "SHA-256="+base64.StdEncoding.EncodeToString(sum[:]))
+		d := digest(body, sum)
+		r.Header.Set("Digest", "SHA-256="+base64.StdEncoding.EncodeToString(d[:]))
 		headers = append(headers, "digest")
 		if r.Header.Get("Content-Type") != "" {
 			headers = append(headers, "content-type")
@@ -67,6 +72,14 @@ func Sign(r *http.Request, key Key, body []byte, now time.Time) error {
 	}
 	r.Header.Set("Signature", p.String())
 	return nil
+}
+
+// digest returns *sum, or the SHA-256 of body when sum is nil.
+func digest(body []byte, sum *[sha256.Size]byte) [sha256.Size]byte {
+	if sum != nil {
+		return *sum
+	}
+	return sha256.Sum256(body)
 }
 
 // setHost settles the host a signature covers: r.Host, or the URL's host when it is empty, set as
