@@ -198,6 +198,25 @@ func startFleet(o options, key *rsa.PrivateKey) (*inboxfleet.Process, error) {
 	return inboxfleet.StartProcess(cmd, cfg)
 }
 
+// checkFiles fails if the fleet process would run out of file descriptors: with -conns per-host
+// it holds a listener per host, and a connection per idle one the client keeps. Past the limit it
+// would stop accepting, and the run would stall on timeouts rather than fail.
+func checkFiles(o options) error {
+	if o.conns != "per-host" {
+		return nil
+	}
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return err
+	}
+	// A Go program raises its soft limit to the hard one at start.
+	const spare = 512 // connections in flight, and the process's own files
+	if need := uint64(o.hosts + min(o.idle, o.hosts) + spare); need > lim.Max {
+		return fmt.Errorf("-conns per-host with %d hosts and -idle %d needs %d open files in the fleet process; the limit is %d", o.hosts, o.idle, need, lim.Max)
+	}
+	return nil
+}
+
 // inboxURL returns the URL of inbox i of host h: a name the shared client sends to the fleet's
 // address, or with -conns per-host the host's own address.
 func inboxURL(o options, port, h, i int) string {
@@ -220,6 +239,9 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 	}
 	if o.conns != "shared" && o.conns != "per-host" {
 		return r, fmt.Errorf("-conns %q: want shared or per-host", o.conns)
+	}
+	if err := checkFiles(o); err != nil {
+		return r, err
 	}
 	key, err := signing.GenerateKey()
 	if err != nil {
