@@ -41,23 +41,26 @@ func TestFleet(t *testing.T) {
 	}
 }
 
-func testFleet(t *testing.T, f *Fleet, c *http.Client, key crypto.Signer, keyID string) {
-	post := func(inbox string, sign bool) int {
-		body := []byte(`{"type":"Create"}`)
-		req, _ := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/activity+json")
-		if sign {
-			if err := signing.Sign(req, signing.Key{ID: keyID, Signer: key}, body, time.Now()); err != nil {
-				t.Fatal(err)
-			}
-		}
-		resp, err := c.Do(req)
-		if err != nil {
+// post sends a Create to inbox through c, signed with key if sign is set, and returns the status.
+func post(t *testing.T, c *http.Client, inbox string, key crypto.Signer, keyID string, sign bool) int {
+	t.Helper()
+	body := []byte(`{"type":"Create"}`)
+	req, _ := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/activity+json")
+	if sign {
+		if err := signing.Sign(req, signing.Key{ID: keyID, Signer: key}, body, time.Now()); err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
-		return resp.StatusCode
 	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func testFleet(t *testing.T, f *Fleet, c *http.Client, key crypto.Signer, keyID string) {
 	tests := []struct {
 		inbox string
 		sign  bool
@@ -69,7 +72,7 @@ func testFleet(t *testing.T, f *Fleet, c *http.Client, key crypto.Signer, keyID 
 		{Inbox(3, 3), false, http.StatusUnauthorized},
 	}
 	for _, tt := range tests {
-		if got := post(tt.inbox, tt.sign); got != tt.want {
+		if got := post(t, c, tt.inbox, key, keyID, tt.sign); got != tt.want {
 			t.Errorf("POST %s signed=%v: %d, want %d", tt.inbox, tt.sign, got, tt.want)
 		}
 	}
@@ -127,18 +130,8 @@ func TestProcess(t *testing.T) {
 	}
 	for _, tt := range tests {
 		inbox := HostInbox(p.Port(), tt.h, tt.i)
-		body := []byte(`{"type":"Create"}`)
-		req, _ := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(body))
-		if err := signing.Sign(req, signing.Key{ID: keyID, Signer: key}, body, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != tt.want {
-			t.Errorf("POST %s: %d, want %d", inbox, resp.StatusCode, tt.want)
+		if got := post(t, c, inbox, key, keyID, true); got != tt.want {
+			t.Errorf("POST %s: %d, want %d", inbox, got, tt.want)
 		}
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
