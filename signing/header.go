@@ -153,6 +153,8 @@ func parseSignatureHeader(s string) (*sigParams, error) {
 // Mastodon uses: keyId, algorithm, created, expires, headers, signature.
 func (p *sigParams) String() string {
 	var b strings.Builder
+	// The parameters' names, quotes and separators take less than 64 bytes: one allocation.
+	b.Grow(64 + len(p.keyID) + len(p.algorithm) + len(p.created) + len(p.expires) + len(p.signature) + 16*len(p.headers))
 	writeParam(&b, "keyId", p.keyID, true)
 	if p.algorithm != "" {
 		writeParam(&b, "algorithm", p.algorithm, true)

@@ -366,6 +366,12 @@ func checkContentDigest(values []string, body []byte) string {
 // r.Body. Any earlier Signature, Signature-Input or Content-Digest header is
 // replaced. SignRFC9421 modifies r; [Transport] signs a clone instead.
 func SignRFC9421(r *http.Request, key Key, body []byte, now time.Time) error {
+	return signRFC9421(r, key, body, nil, now)
+}
+
+// signRFC9421 is [SignRFC9421] with the SHA-256 of body given, when sum is not nil, rather than
+// computed.
+func signRFC9421(r *http.Request, key Key, body []byte, sum *[sha256.Size]byte, now time.Time) error {
 	if err := checkKeyRFC9421(key); err != nil {
 		return err
 	}
@@ -378,8 +384,8 @@ func SignRFC9421(r *http.Request, key Key, body []byte, now time.Time) error {
 
 	components := []string{"@method", "@target-uri"}
 	if r.Method == http.MethodPost || len(body) > 0 {
-		sum := sha256.Sum256(body)
-		r.Header.Set("Content-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(sum[:])+":")
+		d := digest(body, sum)
+		r.Header.Set("Content-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(d[:])+":")
 		components = append(components, "content-digest")
 	}
 	il := httpsfv.InnerList{Params: httpsfv.NewParams()}

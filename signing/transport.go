@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"container/list"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -114,6 +115,7 @@ type Transport struct {
 	base  http.RoundTripper
 	now   func() time.Time
 	hosts *hostMemory
+	sums  digestCache
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -185,6 +187,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("signing: read request body: %w", err)
 	}
+	var sum *[sha256.Size]byte
+	if body != nil {
+		s := t.sums.sum(body)
+		sum = &s
+	}
 	host := req.Host
 	if host == "" && req.URL != nil {
 		host = req.URL.Host
@@ -197,7 +204,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		scheme = st.scheme
 	}
 	useEd := t.ed != nil && st.ed25519
-	resp, err := t.send(req, body, scheme, useEd && scheme == SchemeRFC9421, now)
+	resp, err := t.send(req, body, sum, scheme, useEd && scheme == SchemeRFC9421, now)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +228,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	case scheme == SchemeRFC9421:
 		retry = SchemeCavage
 	}
-	resp, err = t.send(req, body, retry, retryEd && retry == SchemeRFC9421, now)
+	resp, err = t.send(req, body, sum, retry, retryEd && retry == SchemeRFC9421, now)
 	if err != nil {
 		return nil, err
 	}
@@ -231,8 +238,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// send signs a clone of req with the given scheme and key and sends it.
-func (t *Transport) send(req *http.Request, body []byte, scheme Scheme, ed bool, now time.Time) (*http.Response, error) {
+// send signs a clone of req with the given scheme and key and sends it; sum is the SHA-256 of
+// body, nil when there is none.
+func (t *Transport) send(req *http.Request, body []byte, sum *[sha256.Size]byte, scheme Scheme, ed bool, now time.Time) (*http.Response, error) {
 	// Sign a clone: a RoundTripper must not modify the request
 	// (net/http.RoundTripper doc; golang.org/x/oauth2 Transport does the same).
 	clone := req.Clone(req.Context())
@@ -244,11 +252,11 @@ func (t *Transport) send(req *http.Request, body []byte, scheme Scheme, ed bool,
 	var err error
 	switch {
 	case scheme == SchemeRFC9421 && ed:
-		err = SignRFC9421(clone, *t.ed, body, now)
+		err = signRFC9421(clone, *t.ed, body, sum, now)
 	case scheme == SchemeRFC9421:
-		err = SignRFC9421(clone, t.key, body, now)
+		err = signRFC9421(clone, t.key, body, sum, now)
 	default:
-		err = Sign(clone, t.key, body, now)
+		err = sign(clone, t.key, body, sum, now)
 	}
 	if err != nil {
 		return nil, err
@@ -324,6 +332,42 @@ func (m *hostMemory) update(host string, now time.Time, fn func(*hostState)) {
 	}
 }
 
+// digestCache remembers the SHA-256 of the last few request bodies a Transport sent, so that a
+// fan-out of one activity to many inboxes hashes its body once, not once per inbox: looking a
+// body up costs a fraction of hashing it. Its zero value is ready to use.
+type digestCache struct {
+	mu sync.Mutex
+	m  map[string][sha256.Size]byte
+}
+
+const (
+	// digestCacheSize is how many bodies a digestCache remembers; it starts over when full.
+	digestCacheSize = 16
+	// digestCacheMaxBody is the largest body a digestCache remembers.
+	digestCacheMaxBody = 1 << 20
+)
+
+// sum returns the SHA-256 of body.
+func (c *digestCache) sum(body []byte) [sha256.Size]byte {
+	if len(body) > digestCacheMaxBody {
+		return sha256.Sum256(body)
+	}
+	c.mu.Lock()
+	s, ok := c.m[string(body)]
+	c.mu.Unlock()
+	if ok {
+		return s
+	}
+	s = sha256.Sum256(body)
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= digestCacheSize {
+		c.m = make(map[string][sha256.Size]byte, digestCacheSize)
+	}
+	c.m[string(body)] = s
+	c.mu.Unlock()
+	return s
+}
+
 // readBody returns the request body bytes, nil when there is none. It prefers
 // GetBody, which leaves req.Body untouched.
 func readBody(req *http.Request) ([]byte, error) {
@@ -342,12 +386,14 @@ func readBody(req *http.Request) ([]byte, error) {
 		}
 		defer rc.Close()
 	}
-	b, err := io.ReadAll(rc)
-	if err != nil {
+	// One allocation of the announced size, and one copy (a bytes.Reader writes itself out).
+	var buf bytes.Buffer
+	buf.Grow(int(min(max(req.ContentLength, 0), digestCacheMaxBody)))
+	if _, err := io.Copy(&buf, rc); err != nil {
 		return nil, err
 	}
-	if b == nil {
-		b = []byte{}
+	if buf.Len() == 0 {
+		return []byte{}, nil
 	}
-	return b, nil
+	return buf.Bytes(), nil
 }

@@ -222,3 +222,36 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("read failed") }
+
+// TestTransportDigestPerBody sends bodies that differ, some only in one byte, in turn through one
+// Transport, with both schemes: each request's digest and signature verify against its own body,
+// whatever the Transport remembered of the others.
+func TestTransportDigestPerBody(t *testing.T) {
+	ts := verifyingServer(t)
+	bodies := []string{`{"type":"Create","n":1}`, `{"type":"Create","n":2}`, `{"type":"Create","n":1}`, `{}`, strings.Repeat("x", 3000), `{"type":"Create","n":2}`}
+	for _, scheme := range []Scheme{SchemeCavage, SchemeRFC9421} {
+		tr, err := NewTransport(TransportConfig{Key: Key{ID: bobKeyID, Signer: bobKey(t)}, FirstScheme: scheme, Now: func() time.Time { return vectorClock }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		client := &http.Client{Transport: tr}
+		for i := range 3 * digestCacheSize { // past the cache's size: it starts over
+			body := bodies[i%len(bodies)]
+			if i >= len(bodies) {
+				body += strings.Repeat(" ", i)
+			}
+			resp, err := client.Post(ts.URL+"/inbox", "application/activity+json", strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !strings.HasSuffix(string(got), " "+body) {
+				t.Fatalf("%v, body %d: %d %s", scheme, i, resp.StatusCode, got)
+			}
+			if s, ok := tr.HostScheme(mustURL(t, ts.URL).Host); !ok || s != scheme {
+				t.Fatalf("%v, body %d: the first knock failed (host remembered as %v)", scheme, i, s)
+			}
+		}
+	}
+}

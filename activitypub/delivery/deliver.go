@@ -23,7 +23,7 @@ import (
 // page job that delivers to them and the fan-out job of the next page.
 func (e *Engine) fanOut(ctx context.Context, t task) {
 	p := t.p
-	log := e.log.With(slog.String("activity", p.Activity), slog.String("actor", p.Actor))
+	log := e.logFor(slog.String("activity", p.Activity), slog.String("actor", p.Actor))
 	inboxes, err := e.cfg.Inboxes.DeliveryInboxes(ctx, p.Actor, p.After, e.cfg.PageSize)
 	if err != nil {
 		e.retryJob(ctx, log, t, fmt.Errorf("delivery: fan-out inboxes: %w", err), 0, false)
@@ -102,7 +102,7 @@ func classify(code int, err error) outcome {
 // record (and acks a job) when the inbox accepted it.
 func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 	p := t.p
-	log := e.log.With(slog.String("activity", p.Activity), slog.String("inbox", p.Inbox), slog.String("host", t.host))
+	log := e.logFor(slog.String("activity", p.Activity), slog.String("inbox", p.Inbox), slog.String("host", t.host))
 	failed := failures(t)
 
 	if t.page == nil {

@@ -14,7 +14,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
@@ -29,6 +31,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/fedsite/fedsite/activitypub/delivery"
+	"github.com/fedsite/fedsite/internal/ssrf"
 	"github.com/fedsite/fedsite/internal/testbed/inboxfleet"
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
@@ -49,6 +52,7 @@ type options struct {
 	dir                       string
 	bulk                      bool
 	conns                     string
+	idle                      int
 	latency                   time.Duration
 	redisURL                  string
 	rounds                    int
@@ -71,7 +75,13 @@ type result struct {
 	Conns            int64
 	// CPUBusy is the share of the cores this process kept busy during the fan-out.
 	CPUBusy float64
-	// Rounds holds every fan-out of the run; the figures above are the median one's.
+	// CPUPerDelivery is this process's CPU time (user and system) during the fan-out divided by
+	// its deliveries; SignCPU is the CPU time of one raw signature with the same key in this
+	// process, and CPURatio the first over the second.
+	CPUPerDelivery, SignCPU time.Duration
+	CPURatio                float64
+	// Rounds holds every fan-out of the run; the figures above are those of the one with the
+	// median CPURatio.
 	Rounds []round
 }
 
@@ -83,6 +93,9 @@ type round struct {
 	SignPerSec       float64
 	Ratio            float64
 	CPUBusy          float64
+	CPUPerDelivery   time.Duration
+	SignCPU          time.Duration
+	CPURatio         float64
 }
 
 func main() {
@@ -99,12 +112,20 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up after this long")
 	flag.StringVar(&o.dir, "dir", "", "directory for the SQLite file (default: a temporary one)")
 	flag.BoolVar(&o.bulk, "bulk", false, "sqlite: load the followers with one INSERT … SELECT instead of AddFollower calls")
-	flag.StringVar(&o.conns, "conns", "shared", "how deliveries reach the fleet: shared (a keep-alive connection per worker, each host named in the Host header) or per-host (a new TCP connection per host, both ends on the same cores)")
+	flag.StringVar(&o.conns, "conns", "shared", "how deliveries reach the fleet: shared (a keep-alive connection per worker, each host named in the Host header) or per-host (each host a distinct server at a loopback address of its own, reached through the site's default HTTP client, connections pooled per host)")
+	flag.IntVar(&o.idle, "idle", 0, "per-host: idle connections the client keeps in all (default: the 100 of the site's default client); at -hosts or more, a fan-out reuses the connections of the one before")
 	flag.DurationVar(&o.latency, "latency", 0, "how long each fake inbox waits before it answers (a distant server's round trip)")
 	flag.IntVar(&o.rounds, "rounds", 1, "fan-outs to run, each of a new activity to every inbox, with the signing rate measured between them; the report gives each and the median")
 	walPeak := flag.Bool("walpeak", false, "sqlite: report the largest size the write-ahead log reached during the fan-outs")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if os.Getenv(envFleet) != "" {
+		if err := inboxfleet.ServeProcess(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "deliverybench fleet:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *walPeak {
 		o.wal = new(walSampler)
 	}
@@ -129,21 +150,24 @@ func main() {
 }
 
 func report(w io.Writer, o options, r result) {
-	fmt.Fprintf(w, "store=%s followers=%d inboxes=%d workers=%d perhost=%d conns=%s latency=%v GOMAXPROCS=%d\n",
-		o.store, o.followers, o.inboxes, o.workers, o.perHost, o.conns, o.latency, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(w, "store=%s followers=%d inboxes=%d workers=%d perhost=%d conns=%s idle=%d latency=%v GOMAXPROCS=%d\n",
+		o.store, o.followers, o.inboxes, o.workers, o.perHost, o.conns, o.idle, o.latency, runtime.GOMAXPROCS(0))
 	fmt.Fprintf(w, "raw RSA-2048 signing (mean of before and after the fan-out): %.0f/s\n", r.SignPerSec)
 	fmt.Fprintf(w, "populate: %v\n", r.PopulateTime.Round(time.Millisecond))
 	fmt.Fprintf(w, "enqueue (Publish's part): %v\n", r.EnqueueLatency)
 	if len(r.Rounds) > 1 {
 		for i, rd := range r.Rounds {
-			fmt.Fprintf(w, "round %d: %d deliveries in %v = %.0f/s, signing %.0f/s, %.1f%% of the signing rate, CPU %.1f%%\n",
-				i+1, rd.Deliveries, rd.Elapsed.Round(time.Millisecond), rd.DeliveriesPerSec, rd.SignPerSec, 100*rd.Ratio, 100*rd.CPUBusy)
+			fmt.Fprintf(w, "round %d: %d deliveries in %v = %.0f/s, signing %.0f/s, %.1f%% of the signing rate, CPU %.1f%%, %v per delivery = %.3f × a signature's %v\n",
+				i+1, rd.Deliveries, rd.Elapsed.Round(time.Millisecond), rd.DeliveriesPerSec, rd.SignPerSec, 100*rd.Ratio, 100*rd.CPUBusy,
+				rd.CPUPerDelivery.Round(time.Microsecond), rd.CPURatio, rd.SignCPU.Round(time.Microsecond))
 		}
 		fmt.Fprint(w, "median round: ")
 	}
 	fmt.Fprintf(w, "fan-out: %d deliveries in %v = %.0f/s, %.1f%% of the signing rate\n",
 		r.Deliveries, r.Elapsed.Round(time.Millisecond), r.DeliveriesPerSec, 100*r.Ratio)
 	fmt.Fprintf(w, "CPU of this process during the fan-out: %.1f%% of %d cores\n", 100*r.CPUBusy, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(w, "CPU per delivery: %v, a raw signature: %v (same key, this process); ratio %.3f\n",
+		r.CPUPerDelivery.Round(time.Microsecond), r.SignCPU.Round(time.Microsecond), r.CPURatio)
 	fmt.Fprintf(w, "signatures verified: %d, bad: %d; duplicates: %d; TCP connections: %d\n", r.Checked, r.Bad, r.Duplicates, r.Conns)
 	fmt.Fprintf(w, "peak RSS: %d MB during fan-out, %d MB while populating\n", r.PeakRSSFanOutKB>>10, r.PeakRSSTotalKB>>10)
 	if o.wal != nil {
@@ -153,6 +177,54 @@ func report(w io.Writer, o options, r result) {
 
 const actorID = "https://bench.test/ap/users/news"
 const activityID = "https://bench.test/ap/activities/1"
+
+// envFleet, set in the environment, makes the command (or the test binary) run the fleet of
+// another deliverybench process (see inboxfleet.ServeProcess).
+const envFleet = "DELIVERYBENCH_FLEET"
+
+// startFleet starts the fleet in a process of its own, this executable run again.
+func startFleet(o options, key *rsa.PrivateKey) (*inboxfleet.Process, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), envFleet+"=1")
+	cmd.Stderr = os.Stderr
+	cfg := inboxfleet.Config{Key: key.Public(), KeyID: actorID + "#main-key", VerifyEvery: o.verify, Delay: o.latency}
+	if o.conns == "per-host" {
+		cfg.Hosts = o.hosts
+	}
+	return inboxfleet.StartProcess(cmd, cfg)
+}
+
+// checkFiles fails if the fleet process would run out of file descriptors: with -conns per-host
+// it holds a listener per host, and a connection per idle one the client keeps. Past the limit it
+// would stop accepting, and the run would stall on timeouts rather than fail.
+func checkFiles(o options) error {
+	if o.conns != "per-host" {
+		return nil
+	}
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return err
+	}
+	// A Go program raises its soft limit to the hard one at start.
+	const spare = 512 // connections in flight, and the process's own files
+	if need := uint64(o.hosts + min(o.idle, o.hosts) + spare); need > lim.Max {
+		return fmt.Errorf("-conns per-host with %d hosts and -idle %d needs %d open files in the fleet process; the limit is %d", o.hosts, o.idle, need, lim.Max)
+	}
+	return nil
+}
+
+// inboxURL returns the URL of inbox i of host h: a name the shared client sends to the fleet's
+// address, or with -conns per-host the host's own address.
+func inboxURL(o options, port, h, i int) string {
+	if o.conns == "per-host" {
+		return inboxfleet.HostInbox(port, h, i)
+	}
+	return inboxfleet.Inbox(h, i)
+}
 
 func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 	var r result
@@ -165,20 +237,31 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 	if o.hosts <= 0 || o.hosts > o.inboxes {
 		o.hosts = o.inboxes
 	}
+	if o.conns != "shared" && o.conns != "per-host" {
+		return r, fmt.Errorf("-conns %q: want shared or per-host", o.conns)
+	}
+	if err := checkFiles(o); err != nil {
+		return r, err
+	}
 	key, err := signing.GenerateKey()
 	if err != nil {
 		return r, err
 	}
-	r.SignPerSec = signRate(key, o.signFor)
+	fleet, err := startFleet(o, key)
+	if err != nil {
+		return r, err
+	}
+	defer fleet.Close()
+	r.SignPerSec, r.SignCPU = signCost(key, o.signFor)
 
-	st, closeStore, err := openStore(ctx, o)
+	st, closeStore, err := openStore(ctx, o, fleet.Port())
 	if err != nil {
 		return r, err
 	}
 	defer closeStore()
 	start := time.Now()
 	if !o.bulk {
-		if err := populate(ctx, st, o); err != nil {
+		if err := populate(ctx, st, o, fleet.Port()); err != nil {
 			return r, err
 		}
 	}
@@ -190,19 +273,14 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 	runtime.GC()
 	resetPeakRSS()
 
-	fleet, err := inboxfleet.Start(inboxfleet.Config{Key: key.Public(), KeyID: actorID + "#main-key", VerifyEvery: o.verify, Delay: o.latency})
-	if err != nil {
-		return r, err
+	// per-host: the HTTP client a site gets by default (activitypub.Config.Client), loopback
+	// allowed.
+	client := ssrf.NewClient(ssrf.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	if tr, ok := client.Transport.(*http.Transport); ok && o.idle > 0 {
+		tr.MaxIdleConns = o.idle
 	}
-	defer fleet.Close()
-	var client *http.Client
-	switch o.conns {
-	case "shared":
+	if o.conns == "shared" {
 		client = inboxfleet.SharedClient(fleet.Addr(), o.workers)
-	case "per-host":
-		client = inboxfleet.Client(fleet.Addr(), 256)
-	default:
-		return r, fmt.Errorf("-conns %q: want shared or per-host", o.conns)
 	}
 	eng, err := delivery.New(delivery.Config{
 		Store: st, Inboxes: st, Documents: st, Followers: st,
@@ -223,7 +301,8 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 	defer wg.Wait()
 	defer cancel()
 
-	signBefore := r.SignPerSec
+	signBefore, signCPUBefore := r.SignPerSec, r.SignCPU
+	accepted := 0
 	if o.wal != nil {
 		o.wal.peak.Store(0)
 	}
@@ -235,7 +314,7 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 				return r, err
 			}
 		}
-		base := fleet.Accepted()
+		base := accepted
 		start = time.Now()
 		cpu0 := cpuTime()
 		if err := eng.Enqueue(ctx, delivery.Activity{ID: id, ActorID: actorID}); err != nil {
@@ -244,34 +323,42 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 		if i == 0 {
 			r.EnqueueLatency = time.Since(start)
 		}
-		for fleet.Accepted()-base < o.inboxes {
-			if ctx.Err() != nil {
-				return r, fmt.Errorf("round %d timed out with %d of %d inboxes reached", i+1, fleet.Accepted()-base, o.inboxes)
-			}
-			time.Sleep(2 * time.Millisecond)
+		stats, err := fleet.WaitAccepted(ctx, base+o.inboxes)
+		if err != nil {
+			return r, fmt.Errorf("round %d: %w", i+1, err)
 		}
-		rd := round{Elapsed: time.Since(start), Deliveries: fleet.Accepted() - base}
-		rd.CPUBusy = (cpuTime() - cpu0).Seconds() / (rd.Elapsed.Seconds() * float64(runtime.GOMAXPROCS(0)))
+		accepted = stats.Accepted
+		rd := round{Elapsed: time.Since(start), Deliveries: accepted - base}
+		cpu := cpuTime() - cpu0
+		rd.CPUBusy = cpu.Seconds() / (rd.Elapsed.Seconds() * float64(runtime.GOMAXPROCS(0)))
+		rd.CPUPerDelivery = cpu / time.Duration(rd.Deliveries)
 		rd.DeliveriesPerSec = float64(rd.Deliveries) / rd.Elapsed.Seconds()
 		if i == 0 {
 			r.PeakRSSFanOutKB = procStatusKB("VmHWM")
 		}
 		// The machine is shared: measure the signing rate again after each fan-out and use the
 		// mean of the rates around it.
-		signAfter := signRate(key, o.signFor)
+		signAfter, signCPUAfter := signCost(key, o.signFor)
 		rd.SignPerSec = (signBefore + signAfter) / 2
 		rd.Ratio = rd.DeliveriesPerSec / rd.SignPerSec
-		signBefore = signAfter
+		rd.SignCPU = (signCPUBefore + signCPUAfter) / 2
+		rd.CPURatio = float64(rd.CPUPerDelivery) / float64(rd.SignCPU)
+		signBefore, signCPUBefore = signAfter, signCPUAfter
 		r.Rounds = append(r.Rounds, rd)
 	}
 	sorted := slices.Clone(r.Rounds)
-	slices.SortFunc(sorted, func(a, b round) int { return cmp.Compare(a.Ratio, b.Ratio) })
+	slices.SortFunc(sorted, func(a, b round) int { return cmp.Compare(a.CPURatio, b.CPURatio) })
 	med := sorted[len(sorted)/2]
 	r.Elapsed, r.Deliveries, r.DeliveriesPerSec = med.Elapsed, med.Deliveries, med.DeliveriesPerSec
 	r.SignPerSec, r.Ratio, r.CPUBusy = med.SignPerSec, med.Ratio, med.CPUBusy
-	r.Checked, r.Bad = fleet.Checked(), fleet.BadSignatures()
-	r.Duplicates = fleet.Accepted() - len(r.Rounds)*fleet.Distinct()
-	r.Conns = fleet.Conns()
+	r.CPUPerDelivery, r.SignCPU, r.CPURatio = med.CPUPerDelivery, med.SignCPU, med.CPURatio
+	stats, err := fleet.Stats(ctx)
+	if err != nil {
+		return r, err
+	}
+	r.Checked, r.Bad = stats.Checked, stats.Bad
+	r.Duplicates = stats.Accepted - len(r.Rounds)*stats.Distinct
+	r.Conns = stats.Conns
 	if r.Bad > 0 {
 		return r, fmt.Errorf("%d deliveries had bad signatures", r.Bad)
 	}
@@ -284,7 +371,8 @@ func putActivity(ctx context.Context, st store.Objects, id string) error {
 		Document: []byte(`{"@context":"https://www.w3.org/ns/activitystreams","id":"` + id + `","type":"Create","actor":"` + actorID + `"}`)})
 }
 
-func openStore(ctx context.Context, o options) (store.Store, func(), error) {
+// openStore opens the store named by -store; port is the fleet's (see inboxURL).
+func openStore(ctx context.Context, o options, port int) (store.Store, func(), error) {
 	switch o.store {
 	case "mem":
 		return memstore.New(), func() {}, nil
@@ -300,7 +388,7 @@ func openStore(ctx context.Context, o options) (store.Store, func(), error) {
 		}
 		path := filepath.Join(dir, "bench.db")
 		if o.bulk {
-			if err := bulkLoad(ctx, path, o); err != nil {
+			if err := bulkLoad(ctx, path, o, port); err != nil {
 				cleanup()
 				return nil, nil, err
 			}
@@ -320,8 +408,9 @@ func openStore(ctx context.Context, o options) (store.Store, func(), error) {
 	return nil, nil, fmt.Errorf("unknown store %q", o.store)
 }
 
-// populate adds o.followers followers spread over o.inboxes shared inboxes on o.hosts hosts.
-func populate(ctx context.Context, st store.Store, o options) error {
+// populate adds o.followers followers spread over o.inboxes shared inboxes on o.hosts hosts of
+// the fleet listening on port.
+func populate(ctx context.Context, st store.Store, o options, port int) error {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	// SQLite has one writer: concurrent inserts only wait on each other's locks.
@@ -339,7 +428,7 @@ func populate(ctx context.Context, st store.Store, o options) error {
 				}
 				in := i % o.inboxes
 				f := store.Follower{ActorID: actorID, FollowerID: "https://f.test/u/" + strconv.Itoa(i),
-					Inbox: "https://f.test/u/" + strconv.Itoa(i) + "/inbox", SharedInbox: inboxfleet.Inbox(in%o.hosts, in)}
+					Inbox: "https://f.test/u/" + strconv.Itoa(i) + "/inbox", SharedInbox: inboxURL(o, port, in%o.hosts, in)}
 				if err := st.AddFollower(ctx, f); err != nil {
 					errs <- err
 					return
@@ -352,12 +441,13 @@ func populate(ctx context.Context, st store.Store, o options) error {
 	return <-errs
 }
 
-// signRate measures RSA PKCS#1 v1.5 SHA-256 signatures per second on every core.
-func signRate(key *rsa.PrivateKey, d time.Duration) float64 {
+// signCost measures RSA PKCS#1 v1.5 SHA-256 signatures per second on every core, and the CPU time
+// of one.
+func signCost(key *rsa.PrivateKey, d time.Duration) (float64, time.Duration) {
 	var n atomic.Int64
 	deadline := time.Now().Add(d)
 	var wg sync.WaitGroup
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			h := sha256.Sum256([]byte("(request-target): post /inbox\nhost: h.test\ndate: x\ndigest: y"))
@@ -369,7 +459,11 @@ func signRate(key *rsa.PrivateKey, d time.Duration) float64 {
 		})
 	}
 	wg.Wait()
-	return float64(n.Load()) / time.Since(start).Seconds()
+	elapsed, cpu := time.Since(start), cpuTime()-cpu0
+	if n.Load() == 0 {
+		return 0, 0
+	}
+	return float64(n.Load()) / elapsed.Seconds(), cpu / time.Duration(n.Load())
 }
 
 // cpuTime returns the user and system CPU time this process has used.
@@ -405,7 +499,7 @@ func procStatusKB(field string) int64 {
 // bulkLoad creates the SQLite store at path and fills its followers table with one INSERT …
 // SELECT, as sqlstore's own 1M-follower benchmarks do: a million AddFollower calls would take
 // minutes. It depends on sqlstore's schema (migration 2), which is fine for a benchmark.
-func bulkLoad(ctx context.Context, path string, o options) error {
+func bulkLoad(ctx context.Context, path string, o options, port int) error {
 	s, err := sqlstore.OpenSQLite(ctx, path, sqlstore.Config{}) // runs the migrations
 	if err != nil {
 		return err
@@ -416,14 +510,18 @@ func bulkLoad(ctx context.Context, path string, o options) error {
 		return err
 	}
 	defer db.Close()
+	// inboxURL's URLs, host h being (i % ?3) % ?4 and inbox i % ?3.
+	inbox := `printf('http://h%06d.fleet.test/inbox/%d', (i % ?3) % ?4, i % ?3)`
+	if o.conns == "per-host" {
+		inbox = `printf('http://127.%d.%d.%d:%d/inbox/%d', 100 + ((i % ?3) % ?4 >> 16), ((i % ?3) % ?4 >> 8) & 255,
+			(i % ?3) % ?4 & 255, ?6, i % ?3)`
+	}
 	_, err = db.ExecContext(ctx, `INSERT INTO followers
 		(actor_id, follower_id, inbox, shared_inbox, delivery_inbox, follow_id, created_at)
-		SELECT ?1, 'https://f.test/u/' || i, 'https://f.test/u/' || i || '/inbox',
-			printf('http://h%06d.fleet.test/inbox/%d', (i % ?3) % ?4, i % ?3),
-			printf('http://h%06d.fleet.test/inbox/%d', (i % ?3) % ?4, i % ?3),
+		SELECT ?1, 'https://f.test/u/' || i, 'https://f.test/u/' || i || '/inbox', `+inbox+`, `+inbox+`,
 			'https://f.test/follows/' || i, ?5 + i
 		FROM (WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i < ?2 - 1) SELECT i FROM g)`,
-		actorID, o.followers, o.inboxes, o.hosts, time.Now().UnixNano())
+		actorID, o.followers, o.inboxes, o.hosts, time.Now().UnixNano(), port)
 	if err != nil {
 		return fmt.Errorf("bulk load: %w", err)
 	}

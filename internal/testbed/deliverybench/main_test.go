@@ -7,7 +7,22 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fedsite/fedsite/internal/testbed/inboxfleet"
 )
+
+// TestMain runs the fleet of a test's run when the test binary is started again as its fleet
+// process (see startFleet).
+func TestMain(m *testing.M) {
+	if os.Getenv(envFleet) != "" {
+		if err := inboxfleet.ServeProcess(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
 
 // TestRun runs the harness at a small size on both stores: every inbox is reached once, signatures
 // check out, and the report has its figures.
@@ -16,14 +31,24 @@ func TestRun(t *testing.T) {
 		store, conns string
 		latency      time.Duration
 		rounds       int
-	}{{"mem", "shared", 0, 1}, {"mem", "per-host", 0, 1}, {"sqlite", "shared", 0, 2}, {"mem", "shared", 20 * time.Millisecond, 1}, {"redis", "shared", 0, 2}} {
-		t.Run(fmt.Sprint(tc.store, "/", tc.conns, "/", tc.latency), func(t *testing.T) {
+		bulk         bool
+		idle         int
+	}{
+		{"mem", "shared", 0, 1, false, 0},
+		{"mem", "per-host", 0, 2, false, 0},
+		{"mem", "per-host", 0, 2, false, 1000},
+		{"sqlite", "shared", 0, 2, false, 0},
+		{"sqlite", "per-host", 0, 1, true, 0},
+		{"mem", "shared", 20 * time.Millisecond, 1, false, 0},
+		{"redis", "shared", 0, 2, false, 0},
+	} {
+		t.Run(fmt.Sprint(tc.store, "/", tc.conns, "/", tc.latency, "/bulk=", tc.bulk, "/idle=", tc.idle), func(t *testing.T) {
 			redisURL := os.Getenv("FEDSITE_TEST_REDIS_URL")
 			if tc.store == "redis" && redisURL == "" {
 				t.Skip("FEDSITE_TEST_REDIS_URL is not set; .ci/run sets it")
 			}
 			o := options{redisURL: redisURL, followers: 300, inboxes: 150, store: tc.store, conns: tc.conns, latency: tc.latency, workers: 4,
-				perHost: 2, verify: 5, signFor: 100 * time.Millisecond, timeout: time.Minute, rounds: tc.rounds}
+				perHost: 2, verify: 5, signFor: 100 * time.Millisecond, timeout: time.Minute, rounds: tc.rounds, bulk: tc.bulk, idle: tc.idle}
 			r, err := run(t.Context(), o, io.Discard)
 			if err != nil {
 				t.Fatal(err)
@@ -32,12 +57,17 @@ func TestRun(t *testing.T) {
 				t.Errorf("result %+v", r)
 			}
 			for i, rd := range r.Rounds {
-				if rd.Deliveries != 150 || rd.Ratio <= 0 || rd.SignPerSec <= 0 {
+				if rd.Deliveries != 150 || rd.Ratio <= 0 || rd.SignPerSec <= 0 || rd.SignCPU <= 0 || rd.CPUPerDelivery <= 0 || rd.CPURatio <= 0 {
 					t.Errorf("round %d: %+v", i+1, rd)
 				}
 			}
-			// 150 hosts: a connection each, or no more than one per worker.
-			bounds := map[string][2]int64{"per-host": {150, 150}, "shared": {1, 4}}[tc.conns]
+			// 150 hosts: a connection each (no more than two, -perhost, per host and round), or no
+			// more than one per worker.
+			// With room for every host's idle connection, the second round reuses the first's.
+			bounds := map[string][2]int64{"per-host": {150, int64(2 * 150 * tc.rounds)}, "shared": {1, 4}}[tc.conns]
+			if tc.idle >= 150 {
+				bounds = [2]int64{150, 150}
+			}
 			if r.Conns < bounds[0] || r.Conns > bounds[1] {
 				t.Errorf("%d TCP connections for %s, want %d to %d", r.Conns, tc.conns, bounds[0], bounds[1])
 			}
@@ -50,7 +80,7 @@ func TestRun(t *testing.T) {
 			}
 			var b strings.Builder
 			report(&b, o, r)
-			if !strings.Contains(b.String(), "of the signing rate") {
+			if !strings.Contains(b.String(), "of the signing rate") || !strings.Contains(b.String(), "CPU per delivery") {
 				t.Errorf("report:\n%s", b.String())
 			}
 		})

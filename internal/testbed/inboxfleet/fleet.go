@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +30,10 @@ type Config struct {
 	// Delay holds each answer back this long, standing in for the round trip to a distant server.
 	// Default: 0, none.
 	Delay time.Duration
+	// Hosts, if above 0, makes the fleet also listen on an address of its own for each of the
+	// hosts 0 … Hosts-1 (see [HostInbox]), all on the port of [Fleet.Addr], so that each host is
+	// met as a distinct server, on connections of its own. Default: 0, none.
+	Hosts int
 }
 
 // Fleet is the running fleet. Its methods are safe for concurrent use.
@@ -41,6 +47,8 @@ type Fleet struct {
 	counts map[string]int // by host + path
 
 	total, checked, bad, conns, accepted atomic.Int64
+	// tick is signalled after each accepted delivery, for WaitAccepted.
+	tick chan struct{}
 }
 
 // Start listens on 127.0.0.1 and serves the fleet until Close.
@@ -54,6 +62,9 @@ func Start(cfg Config) (*Fleet, error) {
 	if cfg.Status == 0 {
 		cfg.Status = http.StatusAccepted
 	}
+	if cfg.Hosts < 0 || cfg.Hosts > maxHosts {
+		return nil, fmt.Errorf("inboxfleet: Hosts %d: want 0 to %d", cfg.Hosts, maxHosts)
+	}
 	keys := signing.KeyResolverFunc(func(_ context.Context, keyID string, _ bool) (*signing.PublicKey, error) {
 		if keyID != cfg.KeyID {
 			return nil, fmt.Errorf("inboxfleet: unknown key %q", keyID)
@@ -64,19 +75,56 @@ func Start(cfg Config) (*Fleet, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	lns, err := listen(cfg.Hosts)
 	if err != nil {
-		return nil, fmt.Errorf("inboxfleet: %w", err)
+		return nil, err
 	}
-	f := &Fleet{cfg: cfg, ln: ln, verifier: v, counts: make(map[string]int)}
+	f := &Fleet{cfg: cfg, ln: lns[0], verifier: v, counts: make(map[string]int), tick: make(chan struct{}, 1)}
 	f.srv = &http.Server{Handler: http.HandlerFunc(f.serve), ReadHeaderTimeout: 10 * time.Second,
 		ConnState: func(_ net.Conn, st http.ConnState) {
 			if st == http.StateNew {
 				f.conns.Add(1)
 			}
 		}}
-	go f.srv.Serve(ln)
+	for _, ln := range lns {
+		go f.srv.Serve(ln)
+	}
 	return f, nil
+}
+
+// listen opens the fleet's listener on 127.0.0.1 and, on the same port, one on the address of
+// each of hosts hosts. A port taken on one of those addresses makes it try another.
+func listen(hosts int) ([]net.Listener, error) {
+	const attempts = 10
+	var err error
+	for range attempts {
+		var lns []net.Listener
+		lns, err = listenOnce(hosts)
+		if err == nil {
+			return lns, nil
+		}
+	}
+	return nil, fmt.Errorf("inboxfleet: %w", err)
+}
+
+func listenOnce(hosts int) ([]net.Listener, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	lns := []net.Listener{ln}
+	port := ln.Addr().(*net.TCPAddr).Port
+	for h := range hosts {
+		l, err := net.Listen("tcp", net.JoinHostPort(hostIP(h), strconv.Itoa(port)))
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return nil, err
+		}
+		lns = append(lns, l)
+	}
+	return lns, nil
 }
 
 func (f *Fleet) serve(w http.ResponseWriter, r *http.Request) {
@@ -101,14 +149,50 @@ func (f *Fleet) serve(w http.ResponseWriter, r *http.Request) {
 	f.counts[r.Host+r.URL.Path]++
 	f.mu.Unlock()
 	f.accepted.Add(1)
+	select {
+	case f.tick <- struct{}{}:
+	default:
+	}
 	w.WriteHeader(f.cfg.Status)
 }
 
 // Addr is the fleet's listening address.
 func (f *Fleet) Addr() string { return f.ln.Addr().String() }
 
-// Inbox returns the URL of inbox i of host h.
+// Port is the port the fleet listens on, on every address.
+func (f *Fleet) Port() int { return f.ln.Addr().(*net.TCPAddr).Port }
+
+// Inbox returns the URL of inbox i of host h, a name that a [Client] or [SharedClient] connects
+// to the fleet.
 func Inbox(h, i int) string { return fmt.Sprintf("http://h%06d.fleet.test/inbox/%d", h, i) }
+
+// HostInbox returns the URL of inbox i of host h at the address of its own that a fleet started
+// with Config.Hosts above h listens on, port being its [Fleet.Port]: any HTTP client reaches it,
+// as it would a distinct server.
+func HostInbox(port, h, i int) string {
+	return "http://" + net.JoinHostPort(hostIP(h), strconv.Itoa(port)) + "/inbox/" + strconv.Itoa(i)
+}
+
+// maxHosts is how many hosts have an address of their own (see hostIP).
+const maxHosts = (256 - 100) << 16
+
+// hostIP returns the loopback address of host h: 127.100.0.0 onwards, away from the 127.0.0.1
+// that other listeners use.
+func hostIP(h int) string {
+	return netip.AddrFrom4([4]byte{127, byte(100 + h>>16), byte(h >> 8), byte(h)}).String()
+}
+
+// WaitAccepted waits until the fleet has accepted at least n deliveries in all, or ctx ends.
+func (f *Fleet) WaitAccepted(ctx context.Context, n int) error {
+	for f.Accepted() < n {
+		select {
+		case <-f.tick:
+		case <-ctx.Done():
+			return fmt.Errorf("inboxfleet: %d of %d deliveries accepted: %w", f.Accepted(), n, ctx.Err())
+		}
+	}
+	return nil
+}
 
 // Received returns how many deliveries the inbox accepted.
 func (f *Fleet) Received(inbox string) int {
