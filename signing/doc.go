@@ -43,11 +43,10 @@
 // ([Verified].OwnerDocument), so a receiver that needs the actor's inbox does
 // not fetch it a second time.
 //
-// Signing and verification build the signing string themselves (the tests
-// check that go-fed/httpsig v1.1.0 verifies what [Sign] makes): httpsig
-// checks (created) and (expires) against the wall clock with ten seconds of
-// slack, ignores r.Host, cannot say what was signed, and costs a delivery
-// more CPU beside the RSA operation than the string does.
+// go-fed/httpsig v1.1.0 produces the signature bytes when the key is an
+// *rsa.PrivateKey. Verification builds the signing string itself, because
+// httpsig checks (created) and (expires) against the wall clock with ten
+// seconds of slack, ignores r.Host and cannot say what was signed.
 //
 // # RFC 9421
 //

@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/go-fed/httpsig"
 )
 
 // Sign adds a draft-cavage HTTP signature to r, made with key at time now,
@@ -120,21 +122,47 @@ func checkKey(key Key) error {
 }
 
 // signString returns the base64 signature over the signing string of r for
-// the given covered headers. It builds the string itself rather than through
-// go-fed/httpsig, which would clone the request's headers, parse its own
-// output and build a signer per call: on a fan-out that was a measurable share
-// of each delivery's CPU beside the RSA operation.
+// the given covered headers.
 func signString(r *http.Request, key Key, headers []string) (string, error) {
-	s, err := signingString(r, headers, requestTarget(r.URL, true), nil)
+	priv, ok := key.Signer.(*rsa.PrivateKey)
+	if !ok {
+		// A crypto.Signer that is not an in-memory key (KMS, HSM): go-fed
+		// v1.1.0 only accepts *rsa.PrivateKey, so sign the same string here.
+		s, err := signingString(r, headers, requestTarget(r.URL, true), nil)
+		if err != nil {
+			return "", fmt.Errorf("signing: sign: %w", err)
+		}
+		sum := sha256.Sum256([]byte(s))
+		raw, err := key.Signer.Sign(rand.Reader, sum[:], crypto.SHA256)
+		if err != nil {
+			return "", fmt.Errorf("signing: sign: %w", err)
+		}
+		return base64.StdEncoding.EncodeToString(raw), nil
+	}
+
+	// go-fed/httpsig writes the decoded r.URL.Path into (request-target), but
+	// the wire (and every verifier) has the escaped path, so it gets a scratch
+	// request whose Path is the escaped form. It also always writes
+	// algorithm="hs2019" and reads Host only from the header map, which is
+	// why the header is rebuilt from its signature value afterwards.
+	u := *r.URL
+	u.Path = requestTarget(r.URL, false)
+	u.RawPath = ""
+	scratch := &http.Request{Method: r.Method, URL: &u, Header: r.Header.Clone(), Host: r.Host}
+	scratch.Header.Del("Signature")
+	// A Signer is not safe for concurrent use, so make one per call.
+	s, _, err := httpsig.NewSigner([]httpsig.Algorithm{httpsig.RSA_SHA256}, httpsig.DigestSha256, headers, httpsig.Signature, 0)
 	if err != nil {
 		return "", fmt.Errorf("signing: sign: %w", err)
 	}
-	sum := sha256.Sum256([]byte(s))
-	raw, err := key.Signer.Sign(rand.Reader, sum[:], crypto.SHA256)
-	if err != nil {
+	if err := s.SignRequest(priv, key.ID, scratch, nil); err != nil {
 		return "", fmt.Errorf("signing: sign: %w", err)
 	}
-	return base64.StdEncoding.EncodeToString(raw), nil
+	p, err := parseSignatureHeader(scratch.Header.Get("Signature"))
+	if err != nil {
+		return "", fmt.Errorf("signing: sign: reading httpsig output: %w", err)
+	}
+	return p.signature, nil
 }
 
 // signingString builds the draft-cavage signing string (draft-cavage-12 §2.3)

@@ -95,8 +95,8 @@ func TestSignHeaders(t *testing.T) {
 				t.Errorf("Verified.Headers = %q", got.Headers)
 			}
 
-			// An opaque crypto.Signer (a KMS handle) signs the same bytes
-			// (PKCS#1 v1.5 is deterministic).
+			// An opaque crypto.Signer signs the same bytes (PKCS#1 v1.5 is
+			// deterministic), without go-fed.
 			r2 := httptest.NewRequest(tt.method, tt.url, nil)
 			if tt.contentType != "" {
 				r2.Header.Set("Content-Type", tt.contentType)
