@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fedsite/fedsite/store"
@@ -131,6 +133,10 @@ func (s *Store) RemoveFollowersByInbox(ctx context.Context, inbox string) ([]sto
 	if err := s.check(op); err != nil {
 		return nil, err
 	}
+	if s.dialect == MySQL {
+		removed, err := s.removeByInboxMySQL(ctx, inbox)
+		return removed, wrap(op, err)
+	}
 	rows, err := s.db.QueryContext(ctx, s.q.removeByInbox, inbox)
 	if err != nil {
 		return nil, wrap(op, err)
@@ -148,6 +154,55 @@ func (s *Store) RemoveFollowersByInbox(ctx context.Context, inbox string) ([]sto
 		return nil, wrap(op, err)
 	}
 	return removed, nil
+}
+
+// removeByInboxMySQL is RemoveFollowersByInbox on MySQL, which has no DELETE … RETURNING: one
+// transaction locks the inbox's followers as it reads them and deletes those rows by sequence
+// number, so a follower added meanwhile is neither deleted nor reported.
+func (s *Store) removeByInboxMySQL(ctx context.Context, inbox string) ([]store.Follower, error) {
+	var removed []store.Follower
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		removed = removed[:0]
+		rows, err := tx.QueryContext(ctx, s.q.inboxFollowers, inbox)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		var seqs []int64
+		for rows.Next() {
+			var seq int64
+			f, err := scanFollower(rows, &seq)
+			if err != nil {
+				return err
+			}
+			removed, seqs = append(removed, f), append(seqs, seq)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+		return execSeqs(ctx, tx, s.q.deleteFollowers, nil, seqs)
+	})
+	return removed, err
+}
+
+// seqChunk is how many sequence numbers execSeqs lists in one statement.
+const seqChunk = 1000
+
+// execSeqs runs query, which ends with "seq IN ", once per chunk of seqs, with the chunk's list
+// after args.
+func execSeqs(ctx context.Context, tx *sql.Tx, query string, args []any, seqs []int64) error {
+	for chunk := range slices.Chunk(seqs, seqChunk) {
+		all := slices.Grow(slices.Clone(args), len(chunk))
+		for _, seq := range chunk {
+			all = append(all, seq)
+		}
+		list := "(?" + strings.Repeat(", ?", len(chunk)-1) + ")"
+		if _, err := tx.ExecContext(ctx, query+list, all...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type scanner interface{ Scan(dest ...any) error }

@@ -11,11 +11,17 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 )
 
-const postgresEnv = "FEDSITE_TEST_POSTGRES_URL"
+const (
+	postgresEnv = "FEDSITE_TEST_POSTGRES_URL"
+	// mysqlEnv names a MySQL or MariaDB server as a go-sql-driver/mysql DSN, such as
+	// root@tcp(127.0.0.1:3306)/test. Each test makes a database of its own there and drops it.
+	mysqlEnv = "FEDSITE_TEST_MYSQL_URL"
+)
 
 // backend opens a fresh, isolated store of one dialect for a test or benchmark.
 type backend struct {
@@ -28,7 +34,7 @@ type backend struct {
 func (b backend) open(tb testing.TB) *Store { return b.openAt(tb, nil) }
 
 func backends() []backend {
-	return []backend{{"SQLite", newSQLiteAt}, {"Postgres", newPostgresAt}}
+	return []backend{{"SQLite", newSQLiteAt}, {"Postgres", newPostgresAt}, {"MySQL", newMySQLAt}}
 }
 
 // atVersion returns a store on a new database or schema of backend b migrated to version only,
@@ -37,12 +43,18 @@ func backends() []backend {
 func atVersion(t *testing.T, b backend, version int) *Store {
 	t.Helper()
 	s := &Store{dialect: SQLite, schema: "public", log: slog.New(slog.DiscardHandler)}
-	if b.name == "Postgres" {
+	switch b.name {
+	case "Postgres":
 		s.db, s.dialect, s.schema = postgresDB(t), Postgres, newSchemaName()
 		t.Cleanup(func() {
 			s.db.ExecContext(context.Background(), "DROP SCHEMA IF EXISTS "+quoteIdent(s.schema)+" CASCADE")
 		})
-	} else {
+	case "MySQL":
+		s.db, s.dialect, s.schema = mysqlDB(t), MySQL, newSchemaName()
+		t.Cleanup(func() {
+			s.db.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+quoteMySQL(s.schema))
+		})
+	default:
 		db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "old.db")+"?_txlock=immediate")
 		if err != nil {
 			t.Fatal(err)
@@ -115,6 +127,47 @@ func newPostgresAt(tb testing.TB, now func() time.Time) *Store {
 	s, err := Open(context.Background(), Config{DB: db, Schema: schema, Now: now})
 	if err != nil {
 		tb.Fatalf("Open(postgres, schema %s): %v", schema, err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+// mysqlDB returns a pool on the server named by FEDSITE_TEST_MYSQL_URL, skipping when it is unset
+// and failing when the server does not answer.
+func mysqlDB(tb testing.TB) *sql.DB {
+	tb.Helper()
+	dsn := os.Getenv(mysqlEnv)
+	if dsn == "" {
+		tb.Skipf("set %s (e.g. root@tcp(127.0.0.1:3306)/test) to run the MySQL tests", mysqlEnv)
+	}
+	db, err := sql.Open("mysql", dsn)
+	if err != nil {
+		tb.Fatalf("%s=%s: %v", mysqlEnv, dsn, err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		tb.Fatalf("%s is set but the server does not answer: %v", mysqlEnv, err)
+	}
+	return db
+}
+
+// newMySQL opens a store in a database of its own, dropped when the test ends.
+func newMySQL(tb testing.TB) *Store { return newMySQLAt(tb, nil) }
+
+func newMySQLAt(tb testing.TB, now func() time.Time) *Store {
+	tb.Helper()
+	db := mysqlDB(tb)
+	schema := newSchemaName()
+	tb.Cleanup(func() {
+		if _, err := db.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+quoteMySQL(schema)); err != nil {
+			tb.Errorf("drop database %s: %v", schema, err)
+		}
+	})
+	s, err := Open(context.Background(), Config{DB: db, Schema: schema, Now: now})
+	if err != nil {
+		tb.Fatalf("Open(mysql, database %s): %v", schema, err)
 	}
 	tb.Cleanup(func() { s.Close() })
 	return s
