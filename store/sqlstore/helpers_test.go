@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/go-sql-driver/mysql"
+	"github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 )
@@ -134,11 +134,22 @@ func newPostgresAt(tb testing.TB, now func() time.Time) *Store {
 
 // mysqlDB returns a pool on the server named by FEDSITE_TEST_MYSQL_URL, skipping when it is unset
 // and failing when the server does not answer.
-func mysqlDB(tb testing.TB) *sql.DB {
+func mysqlDB(tb testing.TB) *sql.DB { return mysqlDBWith(tb, nil) }
+
+// mysqlDBWith is mysqlDB with the DSN changed by edit, when not nil.
+func mysqlDBWith(tb testing.TB, edit func(*mysql.Config)) *sql.DB {
 	tb.Helper()
 	dsn := os.Getenv(mysqlEnv)
 	if dsn == "" {
 		tb.Skipf("set %s (e.g. root@tcp(127.0.0.1:3306)/test) to run the MySQL tests", mysqlEnv)
+	}
+	if edit != nil {
+		cfg, err := mysql.ParseDSN(dsn)
+		if err != nil {
+			tb.Fatalf("%s=%s: %v", mysqlEnv, dsn, err)
+		}
+		edit(cfg)
+		dsn = cfg.FormatDSN()
 	}
 	db, err := sql.Open("mysql", dsn)
 	if err != nil {

@@ -33,10 +33,10 @@ func newSocialQueries(d Dialect, r func(string) string) socialQueries {
 	return socialQueries{
 		addInteraction: r(`INSERT INTO {interactions} (` + interactionCols + `) VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT (id) DO UPDATE SET document = excluded.document`),
-		addOnePerActor: r(addOnePerActorQuery(d)),
-		setDocument:    r(`UPDATE {interactions} SET document = $1 WHERE id = $2`),
+		addOnePerActor:   r(addOnePerActorQuery(d)),
+		setDocument:      r(`UPDATE {interactions} SET document = $1 WHERE id = $2`),
 		interactionKnown: r(`SELECT COUNT(*) FROM {interactions} WHERE id = $1`),
-		interaction:    r(`SELECT ` + interactionCols + ` FROM {interactions} WHERE id = $1`),
+		interaction:      r(`SELECT ` + interactionCols + ` FROM {interactions} WHERE id = $1`),
 		// The kind list repeats the index's predicate, so that the planner may use it.
 		interactionBy: r(`SELECT ` + interactionCols + ` FROM {interactions}
 			WHERE object_id = $1 AND actor_id = $2 AND kind = $3 AND kind IN ('like', 'announce')`),

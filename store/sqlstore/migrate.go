@@ -202,9 +202,12 @@ func migrations() []migration {
 				WHERE kind IN ('like', 'announce')`,
 		},
 		// MySQL has no partial index: a generated column is 1 for a like or an announce and NULL
-		// for the others, which a unique index never finds equal. A MySQL database starts at
-		// this version's schema, so it has no repeats to delete.
+		// for the others, which a unique index never finds equal. Its DELETE names the table it
+		// deletes from once, so the repeats are deleted through a join.
 		mysql: []string{
+			`DELETE d FROM {interactions} d JOIN {interactions} o
+				ON o.object_id = d.object_id AND o.actor_id = d.actor_id AND o.kind = d.kind AND o.seq < d.seq
+				WHERE d.kind IN ('like', 'announce')`,
 			`ALTER TABLE {interactions} ADD COLUMN one_per_actor TINYINT
 				GENERATED ALWAYS AS (CASE WHEN kind IN ('like', 'announce') THEN 1 END) STORED`,
 			`CREATE UNIQUE INDEX interactions_one_per_actor ON {interactions} (object_id, actor_id, kind, one_per_actor)`,

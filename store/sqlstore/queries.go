@@ -133,10 +133,10 @@ type queries struct {
 
 	putObject, insertObject, object, deleteObject string
 	// tombstone tells MySQL's putObject whether an upsert that changed nothing met a deleted id.
-	tombstone string
-	leaveOutbox, lockAbout                        string
-	appendOutbox, outboxFirst, outboxAfter        string
-	countOutbox                                   string
+	tombstone                              string
+	leaveOutbox, lockAbout                 string
+	appendOutbox, outboxFirst, outboxAfter string
+	countOutbox                            string
 
 	markSeen, forgetSeen, pruneSeen string
 
