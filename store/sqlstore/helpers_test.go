@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -164,22 +166,92 @@ func mysqlDBWith(tb testing.TB, edit func(*mysql.Config)) *sql.DB {
 	return db
 }
 
-// newMySQL opens a store in a database of its own, dropped when the test ends.
+// newMySQL opens a store in a database of its own: a new one, or one an earlier test of this
+// process left, emptied.
 func newMySQL(tb testing.TB) *Store { return newMySQLAt(tb, nil) }
 
 func newMySQLAt(tb testing.TB, now func() time.Time) *Store {
 	tb.Helper()
 	db := mysqlDB(tb)
-	schema := newSchemaName()
-	tb.Cleanup(func() {
-		if _, err := db.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+quoteMySQL(schema)); err != nil {
-			tb.Errorf("drop database %s: %v", schema, err)
-		}
-	})
+	schema := mysqlSpare.take()
+	tb.Cleanup(func() { mysqlSpare.put(tb, db, schema) })
 	s, err := Open(context.Background(), Config{DB: db, Schema: schema, Now: now})
 	if err != nil {
 		tb.Fatalf("Open(mysql, database %s): %v", schema, err)
 	}
 	tb.Cleanup(func() { s.Close() })
 	return s
+}
+
+// spareDatabases keeps the MySQL databases of this test process that no test is using. MySQL
+// commits every DDL statement to disk on its own, so a new database and its migrations take a
+// second or more; emptying one a test is done with takes milliseconds. TestMain drops them all.
+type spareDatabases struct {
+	mu         sync.Mutex
+	free, made []string
+}
+
+var mysqlSpare spareDatabases
+
+// take returns the name of a spare database, or of a new one.
+func (d *spareDatabases) take() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if n := len(d.free); n > 0 {
+		name := d.free[n-1]
+		d.free = d.free[:n-1]
+		return name
+	}
+	name := newSchemaName()
+	d.made = append(d.made, name)
+	return name
+}
+
+// put empties the database a test used and keeps it for the next one; one that cannot be emptied
+// is dropped.
+func (d *spareDatabases) put(tb testing.TB, db *sql.DB, name string) {
+	ctx := context.Background()
+	for _, t := range tableNames {
+		if t == "schema_migrations" {
+			continue
+		}
+		if _, err := db.ExecContext(ctx, rewrite(MySQL, name, "DELETE FROM {"+t+"}")); err != nil {
+			if _, err := db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+quoteMySQL(name)); err != nil {
+				tb.Errorf("drop database %s: %v", name, err)
+			}
+			return
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.free = append(d.free, name)
+}
+
+// drop drops every database the process made.
+func (d *spareDatabases) drop() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.made) == 0 {
+		return nil
+	}
+	db, err := sql.Open("mysql", os.Getenv(mysqlEnv))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	for _, name := range d.made {
+		if _, err := db.Exec("DROP DATABASE IF EXISTS " + quoteMySQL(name)); err != nil {
+			return fmt.Errorf("drop database %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := mysqlSpare.drop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	os.Exit(code)
 }
