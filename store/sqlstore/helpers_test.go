@@ -90,19 +90,32 @@ func newSQLiteAt(tb testing.TB, now func() time.Time) *Store {
 // unset and failing when the server does not answer.
 func postgresDB(tb testing.TB) *sql.DB {
 	tb.Helper()
-	url := os.Getenv(postgresEnv)
+	return serverDB(tb, "pgx", postgresEnv, serverURL(tb, postgresEnv, "postgres://postgres@127.0.0.1:5432/test"))
+}
+
+// serverURL returns the value of env, skipping the test, with an example of the value, when it is
+// unset.
+func serverURL(tb testing.TB, env, example string) string {
+	tb.Helper()
+	url := os.Getenv(env)
 	if url == "" {
-		tb.Skipf("set %s (e.g. postgres://postgres@127.0.0.1:5432/test) to run the Postgres tests", postgresEnv)
+		tb.Skipf("set %s (e.g. %s) to run the tests on that server", env, example)
 	}
-	db, err := sql.Open("pgx", url)
+	return url
+}
+
+// serverDB opens a pool of driver on url, which env set, and fails when the server does not answer.
+func serverDB(tb testing.TB, driver, env, url string) *sql.DB {
+	tb.Helper()
+	db, err := sql.Open(driver, url)
 	if err != nil {
-		tb.Fatalf("%s=%s: %v", postgresEnv, url, err)
+		tb.Fatalf("%s=%s: %v", env, url, err)
 	}
 	tb.Cleanup(func() { db.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := db.PingContext(ctx); err != nil {
-		tb.Fatalf("%s is set but the server does not answer: %v", postgresEnv, err)
+		tb.Fatalf("%s is set but the server does not answer: %v", env, err)
 	}
 	return db
 }
@@ -141,10 +154,7 @@ func mysqlDB(tb testing.TB) *sql.DB { return mysqlDBWith(tb, nil) }
 // mysqlDBWith is mysqlDB with the DSN changed by edit, when not nil.
 func mysqlDBWith(tb testing.TB, edit func(*mysql.Config)) *sql.DB {
 	tb.Helper()
-	dsn := os.Getenv(mysqlEnv)
-	if dsn == "" {
-		tb.Skipf("set %s (e.g. root@tcp(127.0.0.1:3306)/test) to run the MySQL tests", mysqlEnv)
-	}
+	dsn := serverURL(tb, mysqlEnv, "root@tcp(127.0.0.1:3306)/test")
 	if edit != nil {
 		cfg, err := mysql.ParseDSN(dsn)
 		if err != nil {
@@ -153,23 +163,11 @@ func mysqlDBWith(tb testing.TB, edit func(*mysql.Config)) *sql.DB {
 		edit(cfg)
 		dsn = cfg.FormatDSN()
 	}
-	db, err := sql.Open("mysql", dsn)
-	if err != nil {
-		tb.Fatalf("%s=%s: %v", mysqlEnv, dsn, err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := db.PingContext(ctx); err != nil {
-		tb.Fatalf("%s is set but the server does not answer: %v", mysqlEnv, err)
-	}
-	return db
+	return serverDB(tb, "mysql", mysqlEnv, dsn)
 }
 
-// newMySQL opens a store in a database of its own: a new one, or one an earlier test of this
-// process left, emptied.
-func newMySQL(tb testing.TB) *Store { return newMySQLAt(tb, nil) }
-
+// newMySQLAt opens a store in a database of its own, a new one or one an earlier test of this
+// process left, emptied, whose queue and delivery records tell the time with now (nil: time.Now).
 func newMySQLAt(tb testing.TB, now func() time.Time) *Store {
 	tb.Helper()
 	db := mysqlDB(tb)

@@ -308,31 +308,28 @@ func (s *Store) Lease(ctx context.Context, max int, visibility time.Duration) ([
 	var out []store.Lease
 	var seqs []int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		out, seqs = out[:0], seqs[:0]
 		now := s.now()
 		until := now.Add(visibility)
 		prefix := rand.Text() + ":"
 		lease := tx.StmtContext(ctx, s.qs.lease)
+		var rows *sql.Rows
+		var err error
 		if s.dialect == MySQL {
-			return s.leaseMySQL(ctx, tx, lease, now, until, prefix, max, &out, &seqs)
+			// The SELECT … FOR UPDATE SKIP LOCKED reads and locks the jobs; leaseStamp stamps them.
+			rows, err = lease.QueryContext(ctx, now.UnixNano(), now.UnixNano(), max)
+		} else {
+			rows, err = lease.QueryContext(ctx, now.UnixNano(), until.UnixNano(), prefix, max)
 		}
-		rows, err := lease.QueryContext(ctx, now.UnixNano(), until.UnixNano(), prefix, max)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var l store.Lease
-			var seq, nb, enq, lu int64
-			if err := rows.Scan(&seq, &l.ID, &l.Kind, &l.OrderingKey, &l.Payload, &nb, &l.Attempts, &l.LastError,
-				&enq, &lu, &l.Token); err != nil {
-				return err
-			}
-			l.NotBefore, l.EnqueuedAt, l.Until = fromZeroNanos(nb), fromNanos(enq), fromNanos(lu)
-			out = append(out, l)
-			seqs = append(seqs, seq)
+		if out, seqs, err = scanLeases(rows); err != nil || s.dialect != MySQL {
+			return err
 		}
-		return rows.Err()
+		for i := range out {
+			out[i].Until, out[i].Token = fromNanos(until.UnixNano()), prefix+strconv.FormatInt(seqs[i], 10)
+		}
+		return execSeqs(ctx, tx, s.qq.leaseStamp, []any{until.UnixNano(), prefix}, seqs)
 	})
 	if err != nil {
 		return nil, wrap(op, err)
@@ -350,31 +347,20 @@ func (s *Store) Lease(ctx context.Context, max int, visibility time.Duration) ([
 	return sorted, nil
 }
 
-// leaseMySQL is Lease's transaction on MySQL: lease, the prepared SELECT … FOR UPDATE SKIP LOCKED,
-// reads and locks the jobs, which leaseStamp then stamps with the lease's end and token.
-func (s *Store) leaseMySQL(ctx context.Context, tx *sql.Tx, lease *sql.Stmt, now, until time.Time, prefix string, max int,
-	out *[]store.Lease, seqs *[]int64) error {
-	rows, err := lease.QueryContext(ctx, now.UnixNano(), now.UnixNano(), max)
-	if err != nil {
-		return err
-	}
+// scanLeases reads the jobCols rows of the lease statement, and closes them.
+func scanLeases(rows *sql.Rows) (out []store.Lease, seqs []int64, err error) {
 	defer rows.Close()
 	for rows.Next() {
 		var l store.Lease
 		var seq, nb, enq, lu int64
 		if err := rows.Scan(&seq, &l.ID, &l.Kind, &l.OrderingKey, &l.Payload, &nb, &l.Attempts, &l.LastError,
 			&enq, &lu, &l.Token); err != nil {
-			return err
+			return nil, nil, err
 		}
-		l.NotBefore, l.EnqueuedAt, l.Until = fromZeroNanos(nb), fromNanos(enq), fromNanos(until.UnixNano())
-		l.Token = prefix + strconv.FormatInt(seq, 10)
-		*out, *seqs = append(*out, l), append(*seqs, seq)
+		l.NotBefore, l.EnqueuedAt, l.Until = fromZeroNanos(nb), fromNanos(enq), fromNanos(lu)
+		out, seqs = append(out, l), append(seqs, seq)
 	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	rows.Close()
-	return execSeqs(ctx, tx, s.qq.leaseStamp, []any{until.UnixNano(), prefix}, *seqs)
+	return out, seqs, rows.Err()
 }
 
 // Extend implements [store.Queue] with one UPDATE of the job's row, matched by id and token.

@@ -108,19 +108,7 @@ func TestOpenMySQLSettings(t *testing.T) {
 				t.Cleanup(func() { db.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+quoteMySQL(schema)) })
 			}
 			s, err := Open(t.Context(), Config{DB: db, Schema: schema})
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "sqlstore: ") {
-					t.Fatalf("error = %v, want one starting with \"sqlstore: \" and containing %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("error = %v", err)
-			}
-			defer s.Close()
-			if s.Dialect() != MySQL {
-				t.Errorf("Dialect = %v, want mysql", s.Dialect())
-			}
+			checkOpened(t, s, err, tt.wantErr, MySQL)
 		})
 	}
 }
@@ -149,20 +137,27 @@ func TestOpenConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, err := tt.open()
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "sqlstore: ") {
-					t.Fatalf("error = %v, want one starting with \"sqlstore: \" and containing %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("error = %v", err)
-			}
-			defer s.Close()
-			if s.Dialect() != tt.want {
-				t.Errorf("Dialect = %v, want %v", s.Dialect(), tt.want)
-			}
+			checkOpened(t, s, err, tt.wantErr, tt.want)
 		})
+	}
+}
+
+// checkOpened checks what an Open returned: an error starting with "sqlstore: " and containing
+// wantErr when that is not empty, else a store of dialect want, which it closes.
+func checkOpened(t *testing.T, s *Store, err error, wantErr string, want Dialect) {
+	t.Helper()
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) || !strings.HasPrefix(err.Error(), "sqlstore: ") {
+			t.Fatalf("error = %v, want one starting with \"sqlstore: \" and containing %q", err, wantErr)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("error = %v", err)
+	}
+	defer s.Close()
+	if s.Dialect() != want {
+		t.Errorf("Dialect = %v, want %v", s.Dialect(), want)
 	}
 }
 
@@ -625,5 +620,64 @@ func TestWALBounded(t *testing.T) {
 	}
 	if peak == 0 {
 		t.Error("no WAL written")
+	}
+}
+
+// TestMySQLKeys checks what MySQL's column types mean for ids: ids that differ only in case or
+// in their accents are distinct, as on the other dialects; text outside the Basic Multilingual
+// Plane comes back whole (utf8mb4); an indexed id of 1024 bytes is stored and a longer one is
+// refused, nothing stored, rather than cut to collide with another.
+func TestMySQLKeys(t *testing.T) {
+	s := newMySQLAt(t, nil)
+	ctx := t.Context()
+	base := "https://news.example/notes/"
+	long := base + strings.Repeat("x", 1024-len(base))
+	tests := []struct {
+		name    string
+		id      string
+		detail  string
+		wantErr bool
+	}{
+		{"lower", base + "a", "plain", false},
+		{"upper", base + "A", "plain", false},
+		{"accented", base + "á", "café", false},
+		{"astral", base + "🦣", "mammoth 🦣 ⛄", false},
+		{"1024 bytes", long, "", false},
+		{"1025 bytes", long + "y", "cut", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := s.PutObject(ctx, store.Object{ID: tt.id, ActorID: actor, Type: "Note", Document: []byte(tt.detail)})
+			if tt.wantErr {
+				if err == nil {
+					t.Fatalf("PutObject(%d bytes) succeeded, want an error", len(tt.id))
+				}
+				if _, err := s.Object(ctx, tt.id); !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("after the refused put, Object = %v, want store.ErrNotFound", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.AppendAudit(ctx, store.AuditEntry{Actor: actor, Action: "put", Object: tt.id, Detail: tt.detail}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	for _, tt := range tests[:5] {
+		o, err := s.Object(ctx, tt.id)
+		if err != nil || o.ID != tt.id || string(o.Document) != tt.detail {
+			t.Errorf("Object(%q) = %q %q, %v; want its own document %q", tt.id, o.ID, o.Document, err, tt.detail)
+		}
+	}
+	p, err := s.AuditPage(ctx, "", 10)
+	if err != nil || len(p.Items) != 5 {
+		t.Fatalf("AuditPage = %d entries, %v; want 5", len(p.Items), err)
+	}
+	for i, e := range p.Items {
+		if want := tests[4-i]; e.Object != want.id || e.Detail != want.detail {
+			t.Errorf("audit entry %d = %q %q, want %q %q", i, e.Object, e.Detail, want.id, want.detail)
+		}
 	}
 }
