@@ -15,8 +15,8 @@ import (
 var _ store.Deliveries = (*Store)(nil)
 
 // RecordDelivery implements [store.Deliveries] with upserts keyed by activity and inbox: on
-// Postgres one statement writes all the records, on SQLite one per record, several in one
-// transaction.
+// Postgres one statement writes all the records, on SQLite and MySQL one per record, several in
+// one transaction.
 func (s *Store) RecordDelivery(ctx context.Context, records ...store.DeliveryRecord) error {
 	const op = "record delivery"
 	if err := s.check(op); err != nil {

@@ -84,12 +84,13 @@ func (s *Store) CountFollowers(ctx context.Context, actorID string) (int, error)
 	return n, wrap(op, err)
 }
 
-// DeliveryInboxes implements [store.Followers]. Both dialects walk the (actor_id, delivery_inbox)
+// DeliveryInboxes implements [store.Followers]. Every dialect walks the (actor_id, delivery_inbox)
 // index and never sort or hold the follower list. Each uses the query that measured faster at 1M
 // followers over 10k inboxes (see BenchmarkMillion): SQLite a SELECT DISTINCT, which reads the
 // index in order and drops repeats (80 ms for all 10k inboxes, against 212 ms for a loose index
 // scan); Postgres a loose index scan, a recursive query that seeks from one inbox to the next
-// (45 ms, against 54 ms for DISTINCT). A limit below 1 is an error, and at most 10000 are returned.
+// (45 ms, against 54 ms for DISTINCT). MySQL takes the SELECT DISTINCT, which it answers with a
+// loose index scan of its own. A limit below 1 is an error, and at most 10000 are returned.
 func (s *Store) DeliveryInboxes(ctx context.Context, actorID, after string, limit int) ([]string, error) {
 	q := s.q.inboxesDistinct
 	if s.dialect == Postgres {
@@ -127,7 +128,7 @@ func (s *Store) deliveryInboxes(ctx context.Context, query, actorID, after strin
 }
 
 // RemoveFollowersByInbox implements [store.Followers] with one DELETE … RETURNING over the
-// delivery_inbox index.
+// delivery_inbox index; on MySQL as removeByInboxMySQL does.
 func (s *Store) RemoveFollowersByInbox(ctx context.Context, inbox string) ([]store.Follower, error) {
 	const op = "remove followers by inbox"
 	if err := s.check(op); err != nil {

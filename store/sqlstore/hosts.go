@@ -48,7 +48,8 @@ func (s *Store) HostStates(ctx context.Context, hosts ...string) ([]store.HostSt
 	return out, nil
 }
 
-// HostFailed implements [store.Hosts] with one upsert that adds 1 to the stored count.
+// HostFailed implements [store.Hosts] with one upsert that adds 1 to the stored count; MySQL, whose
+// upsert returns no row, reads the count back in the upsert's transaction.
 func (s *Store) HostFailed(ctx context.Context, host string, at time.Time) (store.HostState, error) {
 	const op = "host failed"
 	h := store.HostState{Host: host}

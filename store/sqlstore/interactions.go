@@ -97,7 +97,7 @@ func addOnePerActorQuery(d Dialect) string {
 // committed together (see groupCommit). For a reply one upsert keeps the
 // row's sequence number, CreatedAt, kind, object and actor, and replaces only the document. A Like
 // or an Announce, which has no document, is added the same way unless the actor has one of that
-// kind on the object under another id: see addOnePerActorQuery.
+// kind on the object under another id: see addOnePerActorQuery, and addOnePerActorMySQL for MySQL.
 func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) (bool, error) {
 	const op = "add interaction"
 	if err := s.check(op); err != nil {

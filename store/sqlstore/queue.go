@@ -410,7 +410,7 @@ func (s *Store) Ack(ctx context.Context, l store.Lease, next ...store.Job) error
 // AckBatch implements [store.BatchAcker]: the records are upserted and the rows of the leases still
 // current deleted in one transaction; each lost lease is reported with [store.ErrLeaseLost]. On
 // Postgres the records take one statement and the leases another, and a call with only one of
-// the two runs it without a transaction.
+// the two runs it without a transaction; SQLite and MySQL take one statement per record and lease.
 func (s *Store) AckBatch(ctx context.Context, leases []store.Lease, records ...store.DeliveryRecord) error {
 	const op = "ack batch"
 	if err := s.check(op); err != nil {
