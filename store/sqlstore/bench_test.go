@@ -77,6 +77,9 @@ func BenchmarkMillion(b *testing.B) {
 	for _, be := range backends() {
 		b.Run(be.name, func(b *testing.B) {
 			s := be.open(b)
+			if s.dialect == MySQL {
+				b.Skip("loadFollowers generates the rows with SQL MySQL does not take")
+			}
 			loadFollowers(b, s, n, hosts)
 			ctx := b.Context()
 

@@ -22,14 +22,20 @@ type blockQueries struct {
 
 const blockCols = `domain, actor_id, reason, created_by, created_at`
 
-func newBlockQueries(r func(string) string) blockQueries {
+func newBlockQueries(d Dialect, r func(string) string) blockQueries {
+	// MySQL's LOWER leaves binary strings as they are, so the id is read as utf8mb4 first; its
+	// LIKE escapes with '\' by default, which a literal would spell '\\'.
+	like := `lower(follower_id) LIKE $1 ESCAPE '\'`
+	if d == MySQL {
+		like = `LOWER(CONVERT(follower_id USING utf8mb4)) COLLATE utf8mb4_bin LIKE $1`
+	}
 	return blockQueries{
 		addBlock: r(`INSERT INTO {blocks} (target, ` + blockCols + `) VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT (target) DO NOTHING`),
 		removeBlock:   r(`DELETE FROM {blocks} WHERE target = $1`),
 		blocksFirst:   r(`SELECT seq, ` + blockCols + ` FROM {blocks} ORDER BY seq DESC LIMIT $1`),
-		blocksAfter:   r(`SELECT seq, ` + blockCols + ` FROM {blocks} WHERE seq < $2 ORDER BY seq DESC LIMIT $1`),
-		followersLike: r(`SELECT ` + followerCols + ` FROM {followers} WHERE lower(follower_id) LIKE $1 ESCAPE '\'`),
+		blocksAfter:   r(`SELECT seq, ` + blockCols + ` FROM {blocks} WHERE seq < $1 ORDER BY seq DESC LIMIT $2`),
+		followersLike: r(`SELECT ` + followerCols + ` FROM {followers} WHERE ` + like),
 	}
 }
 

@@ -25,6 +25,9 @@ const (
 	SQLite
 	// Postgres is PostgreSQL 13 or later through github.com/jackc/pgx/v5/stdlib (driver name "pgx").
 	Postgres
+	// MySQL is MariaDB 10.6 or later, or MySQL 8.0 or later, through github.com/go-sql-driver/mysql
+	// (driver name "mysql").
+	MySQL
 )
 
 // String returns the dialect's name.
@@ -34,6 +37,8 @@ func (d Dialect) String() string {
 		return "sqlite"
 	case Postgres:
 		return "postgres"
+	case MySQL:
+		return "mysql"
 	case DetectDialect:
 		return "detect"
 	}
@@ -46,10 +51,12 @@ type Config struct {
 	// it to be nil, as it opens its own.
 	DB *sql.DB
 	// Dialect is the pool's SQL dialect. Default: detected from the pool's driver (modernc.org/sqlite
-	// is SQLite, pgx is Postgres); Open fails for any other driver unless Dialect is set.
+	// is SQLite, pgx is Postgres, go-sql-driver/mysql is MySQL); Open fails for any other driver
+	// unless Dialect is set.
 	Dialect Dialect
-	// Schema is the Postgres schema holding the tables, created when absent. Default: "public".
-	// SQLite has no schemas and ignores it.
+	// Schema is the Postgres schema, or the MySQL database, holding the tables, created when
+	// absent. Default: "public" on Postgres, the database the DSN names on MySQL. SQLite has no
+	// schemas and ignores it.
 	Schema string
 	// Logger receives debug messages about migrations and housekeeping. Default (nil): discard.
 	Logger *slog.Logger
@@ -290,10 +297,16 @@ func open(ctx context.Context, cfg Config, extra []migration) (*Store, error) {
 			return nil, fmt.Errorf("sqlstore: open: cannot detect the dialect of driver %T; set Config.Dialect", cfg.DB.Driver())
 		}
 	}
-	if d != SQLite && d != Postgres {
+	if d != SQLite && d != Postgres && d != MySQL {
 		return nil, fmt.Errorf("sqlstore: open: unknown %v", d)
 	}
 	schema := cfg.Schema
+	if d == MySQL {
+		var err error
+		if schema, err = checkMySQL(ctx, cfg.DB, schema); err != nil {
+			return nil, err
+		}
+	}
 	if schema == "" {
 		schema = "public"
 	}
@@ -318,6 +331,11 @@ func open(ctx context.Context, cfg Config, extra []migration) (*Store, error) {
 	if err := s.migrate(ctx, append(migrations(), extra...)); err != nil {
 		return nil, err
 	}
+	if d == MySQL {
+		if err := s.checkChangedRows(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.prepareQueue(ctx); err != nil {
 		return nil, err
 	}
@@ -333,6 +351,53 @@ func open(ctx context.Context, cfg Config, extra []migration) (*Store, error) {
 	return s, nil
 }
 
+// checkMySQL checks the session settings a MySQL pool's DSN gives its connections and returns the
+// database the store keeps its tables in: schema, or the DSN's database when schema is empty.
+// Strict mode must be on, so that a value too long for its column is refused rather than cut,
+// and NO_BACKSLASH_ESCAPES off, as the block queries escape LIKE patterns with '\'. Times are
+// integers, so parseTime does not matter.
+func checkMySQL(ctx context.Context, db *sql.DB, schema string) (string, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return "", wrap("open mysql", err)
+	}
+	defer conn.Close()
+	var mode string
+	var current sql.NullString
+	if err := conn.QueryRowContext(ctx, `SELECT @@SESSION.sql_mode, DATABASE()`).Scan(&mode, &current); err != nil {
+		return "", wrap("open mysql", err)
+	}
+	if !strings.Contains(mode, "STRICT_TRANS_TABLES") && !strings.Contains(mode, "STRICT_ALL_TABLES") {
+		return "", fmt.Errorf("sqlstore: open mysql: sql_mode %q is not strict; add sql_mode=TRADITIONAL to the DSN or the server's configuration", mode)
+	}
+	if strings.Contains(mode, "NO_BACKSLASH_ESCAPES") {
+		return "", fmt.Errorf("sqlstore: open mysql: sql_mode %q has NO_BACKSLASH_ESCAPES, which the store's LIKE patterns cannot take", mode)
+	}
+	if schema == "" {
+		if !current.Valid {
+			return "", errors.New("sqlstore: open mysql: the DSN names no database and Config.Schema is empty")
+		}
+		schema = current.String
+	}
+	return schema, nil
+}
+
+// checkChangedRows checks that a MySQL pool counts the rows a statement changed, MySQL's default,
+// rather than the rows it found (the DSN's clientFoundRows): a conditional upsert tells by the
+// count whether it changed the row. An UPDATE that sets a column to its value changes no row.
+func (s *Store) checkChangedRows(ctx context.Context) error {
+	res, err := s.db.ExecContext(ctx, rewrite(s.dialect, s.schema,
+		`UPDATE {schema_migrations} SET applied_at = applied_at WHERE version = 1`))
+	n, err := rowsAffected(res, err)
+	if err != nil {
+		return wrap("open mysql", err)
+	}
+	if n != 0 {
+		return errors.New("sqlstore: open mysql: the DSN sets clientFoundRows, but the store needs the count of rows changed; leave it out")
+	}
+	return nil
+}
+
 func detectDialect(db *sql.DB) Dialect {
 	t := fmt.Sprintf("%T", db.Driver())
 	switch {
@@ -340,6 +405,8 @@ func detectDialect(db *sql.DB) Dialect {
 		return SQLite
 	case strings.Contains(t, "stdlib"), strings.Contains(t, "pgx"), strings.Contains(t, "pq."):
 		return Postgres
+	case strings.Contains(t, "mysql."):
+		return MySQL
 	}
 	return DetectDialect
 }

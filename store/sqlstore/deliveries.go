@@ -15,8 +15,8 @@ import (
 var _ store.Deliveries = (*Store)(nil)
 
 // RecordDelivery implements [store.Deliveries] with upserts keyed by activity and inbox: on
-// Postgres one statement writes all the records, on SQLite one per record, several in one
-// transaction.
+// Postgres one statement writes all the records, on SQLite and MySQL one per record, several in
+// one transaction.
 func (s *Store) RecordDelivery(ctx context.Context, records ...store.DeliveryRecord) error {
 	const op = "record delivery"
 	if err := s.check(op); err != nil {
@@ -51,16 +51,20 @@ func (s *Store) recordDeliveries(ctx context.Context, tx *sql.Tx, records []stor
 	if s.dialect == Postgres {
 		return s.recordDeliveriesAtOnce(ctx, tx, records, now)
 	}
+	// MySQL, whose upsert rewrites no index entry that stays the same, has no updateDelivery.
 	up, ins := s.qs.updateDelivery, s.qs.recordDelivery
 	if tx != nil {
-		up, ins = tx.StmtContext(ctx, up), tx.StmtContext(ctx, ins)
+		ins = tx.StmtContext(ctx, ins)
+		if up != nil {
+			up = tx.StmtContext(ctx, up)
+		}
 	}
 	for _, r := range records {
 		if r.UpdatedAt.IsZero() {
 			r.UpdatedAt = now
 		}
 		args := []any{r.ObjectID, r.ActivityID, r.Inbox, r.Host, string(r.State), r.Attempts, r.LastError, r.UpdatedAt.UnixNano()}
-		if r.State != store.DeliveryQueued {
+		if r.State != store.DeliveryQueued && up != nil {
 			// Past "queued", a record most often exists under the same object.
 			res, err := up.ExecContext(ctx, args...)
 			if err != nil {
@@ -127,7 +131,7 @@ func (s *Store) DeliveriesPage(ctx context.Context, objectID, cursor string, lim
 		if !ok {
 			return store.Page[store.DeliveryRecord]{}, fmt.Errorf("sqlstore: %s: cursor %q: %w", op, cursor, store.ErrBadCursor)
 		}
-		query, after = s.qq.deliveriesAfter, []any{activity, inbox}
+		query, after = s.qq.deliveriesAfter, []any{activity, activity, inbox}
 	}
 	return page(ctx, s, op, query, []any{objectID}, limit, after,
 		func(rows *sql.Rows) (store.DeliveryRecord, string, error) {

@@ -1,6 +1,7 @@
 // Package sqlstore keeps fedsite's federation state in a SQL database through [database/sql]. One
-// adapter serves two dialects: [SQLite], the embedded default, and [Postgres]. A [Store] satisfies
-// every contract of the store package and passes the store/storetest conformance suite.
+// adapter serves three dialects: [SQLite], the embedded default, [Postgres] and [MySQL] (MySQL or
+// MariaDB). A [Store] satisfies every contract of the store package and passes the
+// store/storetest conformance suite.
 //
 // # Opening
 //
@@ -28,6 +29,18 @@
 //	db, err := sql.Open("pgx", "postgres://app@db.internal/site") // import _ "github.com/jackc/pgx/v5/stdlib"
 //	st, err := sqlstore.Open(ctx, sqlstore.Config{DB: db, Schema: "fedsite"})
 //
+// MySQL and MariaDB, the database WordPress and Drupal sites run on, are opened the same way, with
+// github.com/go-sql-driver/mysql; the tables go into the DSN's database unless [Config.Schema]
+// names another, created when absent:
+//
+//	db, err := sql.Open("mysql", "app:secret@tcp(db.internal:3306)/site") // import _ "github.com/go-sql-driver/mysql"
+//	st, err := sqlstore.Open(ctx, sqlstore.Config{DB: db})
+//
+// MariaDB 10.6 or MySQL 8.0 is needed, for SKIP LOCKED and JSON_TABLE. The DSN needs no parseTime,
+// as times are integers, nor multiStatements. Open refuses a connection that is not in strict mode
+// (the servers' default), whose NO_BACKSLASH_ESCAPES would break the LIKE patterns of blocks, or
+// that sets clientFoundRows: the store reads the rows a statement changed from the result.
+//
 // [Open] also accepts a SQLite pool opened by the caller with driver name "sqlite". Give its DSN
 // the settings OpenSQLite uses, at least _pragma=busy_timeout(10000) and _txlock=immediate, or
 // concurrent writers may fail with SQLITE_BUSY. Write transactions go through the pool's BeginTx,
@@ -38,10 +51,21 @@
 // # Dialects
 //
 // [Config.Dialect] names the dialect; when it is zero, Open detects it from the pool's driver
-// (modernc.org/sqlite or pgx). On Postgres every table lives in [Config.Schema], created when absent,
-// so several fedsite instances or test runs can share one database. Times are stored as Unix
-// nanoseconds in integer columns, so both dialects keep Go's full precision, and delivery inboxes
-// are compared in byte order (COLLATE "C" on Postgres).
+// (modernc.org/sqlite, pgx or go-sql-driver/mysql). On Postgres every table lives in
+// [Config.Schema], created when absent, so several fedsite instances or test runs can share one
+// database; on MySQL, where a schema is a database, likewise. Times are stored as Unix nanoseconds
+// in integer columns, so every dialect keeps Go's full precision, and delivery inboxes are
+// compared in byte order (COLLATE "C" on Postgres, VARBINARY on MySQL).
+//
+// The queries are written once, for Postgres, and rewritten per dialect. MySQL binds parameters
+// by position, so every query uses $1, $2, … once each in that order. Its tables are InnoDB in
+// utf8mb4 with binary collation; an IRI a column is indexed on is a VARBINARY(1024), as InnoDB
+// indexes at most 3072 bytes of a key, so a longer one is refused rather than cut. Where MySQL
+// lacks a form, the store spells it otherwise: ON DUPLICATE KEY UPDATE with a conditional value
+// for each column in place of an upsert's WHERE, a transaction that locks the rows it reads and
+// then writes them in place of UPDATE or DELETE … RETURNING, and a generated column under a
+// unique index in place of a partial one. Transactions on MySQL read committed rows, as on
+// Postgres.
 //
 // # Migrations
 //
@@ -50,7 +74,9 @@
 // migration that fails is rolled back, leaving tables and version as they were, and Open returns the
 // error. On Postgres a transaction-scoped advisory lock, keyed by the schema name, keeps two
 // instances starting together from applying the same migration twice; on SQLite each migration runs
-// under BEGIN IMMEDIATE, which holds the database's write lock.
+// under BEGIN IMMEDIATE, which holds the database's write lock. MySQL commits every DDL statement
+// on its own, so there a named lock (GET_LOCK) is held over all the migrations, and a migration
+// that fails keeps the statements before the failing one, though not its version.
 //
 // # Access paths
 //
@@ -70,7 +96,8 @@
 // out, and no older job with the same ordering key is still in the table, which the
 // (ordering_key, seq) index answers. On SQLite the statement runs in a BEGIN IMMEDIATE
 // transaction; on Postgres it selects with FOR UPDATE SKIP LOCKED, so several instances over one
-// database lease side by side and never get the same job. Ack deletes the row and inserts the
+// database lease side by side and never get the same job. MySQL selects the jobs with FOR UPDATE
+// SKIP LOCKED and stamps them with an UPDATE in the same transaction. Ack deletes the row and inserts the
 // next jobs in one transaction; DeadLetter moves the row to the dead_jobs table; Retry and every
 // finishing call match the lease token, so a stale lease gets [store.ErrLeaseLost]. Host state is
 // one row per host, counted up by a single upsert; delivery records are keyed by activity and
@@ -78,7 +105,7 @@
 //
 // # Errors
 //
-// [database/sql.ErrNoRows] becomes [store.ErrNotFound] and unique-key violations become
-// [store.ErrConflict]; other failures, such as an unreachable server or a closed pool, are returned
+// [database/sql.ErrNoRows] becomes [store.ErrNotFound] and unique-key violations (MySQL's
+// ER_DUP_ENTRY among them) become [store.ErrConflict]; other failures, such as an unreachable server or a closed pool, are returned
 // wrapped as "sqlstore: <operation>: <cause>". After [Store.Close], methods return [ErrClosed].
 package sqlstore

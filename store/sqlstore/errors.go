@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/fedsite/fedsite/store"
 )
@@ -18,7 +19,7 @@ const (
 )
 
 // wrap turns backend signals into the store sentinels and prefixes op. The drivers are recognised
-// by their error methods, so the package does not import pgx.
+// by their error methods or types, so the package imports none.
 func wrap(op string, err error) error {
 	if err == nil {
 		return nil
@@ -34,6 +35,13 @@ func wrap(op string, err error) error {
 }
 
 func isUniqueViolation(err error) bool {
+	// go-sql-driver/mysql's MySQLError has no method to ask; its message starts with the code,
+	// ER_DUP_ENTRY.
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if fmt.Sprintf("%T", e) == "*mysql.MySQLError" {
+			return strings.HasPrefix(e.Error(), "Error 1062 ")
+		}
+	}
 	var pg interface{ SQLState() string }
 	if errors.As(err, &pg) {
 		return pg.SQLState() == "23505"

@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/sqlstore"
 
+	// The MySQL driver, which ExampleOpen_mysql opens.
+	_ "github.com/go-sql-driver/mysql"
 	// The SQLite driver, which sqlstore.OpenSQLite opens.
 	_ "modernc.org/sqlite"
 )
@@ -45,4 +48,23 @@ func ExampleOpenSQLite() {
 	}
 	fmt.Println(st.Dialect(), inboxes)
 	// Output: sqlite [https://social.example/inbox]
+}
+
+// A site on MySQL or MariaDB, such as a WordPress or Drupal one, opens its own pool with
+// go-sql-driver/mysql (import _ "github.com/go-sql-driver/mysql") and hands it over; the tables
+// go into the DSN's database, or Config.Schema when set. The DSN needs neither parseTime nor
+// multiStatements, and must not set clientFoundRows.
+func ExampleOpen_mysql() {
+	ctx := context.Background()
+	db, err := sql.Open("mysql", "fedsite:secret@tcp(127.0.0.1:3306)/site")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	st, err := sqlstore.Open(ctx, sqlstore.Config{DB: db})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer st.Close()
+	fmt.Println(st.Dialect())
 }

@@ -5,17 +5,25 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 )
 
-const postgresEnv = "FEDSITE_TEST_POSTGRES_URL"
+const (
+	postgresEnv = "FEDSITE_TEST_POSTGRES_URL"
+	// mysqlEnv names a MySQL or MariaDB server as a go-sql-driver/mysql DSN, such as
+	// root@tcp(127.0.0.1:3306)/test. Each test makes a database of its own there and drops it.
+	mysqlEnv = "FEDSITE_TEST_MYSQL_URL"
+)
 
 // backend opens a fresh, isolated store of one dialect for a test or benchmark.
 type backend struct {
@@ -28,7 +36,7 @@ type backend struct {
 func (b backend) open(tb testing.TB) *Store { return b.openAt(tb, nil) }
 
 func backends() []backend {
-	return []backend{{"SQLite", newSQLiteAt}, {"Postgres", newPostgresAt}}
+	return []backend{{"SQLite", newSQLiteAt}, {"Postgres", newPostgresAt}, {"MySQL", newMySQLAt}}
 }
 
 // atVersion returns a store on a new database or schema of backend b migrated to version only,
@@ -37,12 +45,18 @@ func backends() []backend {
 func atVersion(t *testing.T, b backend, version int) *Store {
 	t.Helper()
 	s := &Store{dialect: SQLite, schema: "public", log: slog.New(slog.DiscardHandler)}
-	if b.name == "Postgres" {
+	switch b.name {
+	case "Postgres":
 		s.db, s.dialect, s.schema = postgresDB(t), Postgres, newSchemaName()
 		t.Cleanup(func() {
 			s.db.ExecContext(context.Background(), "DROP SCHEMA IF EXISTS "+quoteIdent(s.schema)+" CASCADE")
 		})
-	} else {
+	case "MySQL":
+		s.db, s.dialect, s.schema = mysqlDB(t), MySQL, newSchemaName()
+		t.Cleanup(func() {
+			s.db.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+quoteMySQL(s.schema))
+		})
+	default:
 		db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "old.db")+"?_txlock=immediate")
 		if err != nil {
 			t.Fatal(err)
@@ -76,19 +90,32 @@ func newSQLiteAt(tb testing.TB, now func() time.Time) *Store {
 // unset and failing when the server does not answer.
 func postgresDB(tb testing.TB) *sql.DB {
 	tb.Helper()
-	url := os.Getenv(postgresEnv)
+	return serverDB(tb, "pgx", postgresEnv, serverURL(tb, postgresEnv, "postgres://postgres@127.0.0.1:5432/test"))
+}
+
+// serverURL returns the value of env, skipping the test, with an example of the value, when it is
+// unset.
+func serverURL(tb testing.TB, env, example string) string {
+	tb.Helper()
+	url := os.Getenv(env)
 	if url == "" {
-		tb.Skipf("set %s (e.g. postgres://postgres@127.0.0.1:5432/test) to run the Postgres tests", postgresEnv)
+		tb.Skipf("set %s (e.g. %s) to run the tests on that server", env, example)
 	}
-	db, err := sql.Open("pgx", url)
+	return url
+}
+
+// serverDB opens a pool of driver on url, which env set, and fails when the server does not answer.
+func serverDB(tb testing.TB, driver, env, url string) *sql.DB {
+	tb.Helper()
+	db, err := sql.Open(driver, url)
 	if err != nil {
-		tb.Fatalf("%s=%s: %v", postgresEnv, url, err)
+		tb.Fatalf("%s=%s: %v", env, url, err)
 	}
 	tb.Cleanup(func() { db.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := db.PingContext(ctx); err != nil {
-		tb.Fatalf("%s is set but the server does not answer: %v", postgresEnv, err)
+		tb.Fatalf("%s is set but the server does not answer: %v", env, err)
 	}
 	return db
 }
@@ -118,4 +145,111 @@ func newPostgresAt(tb testing.TB, now func() time.Time) *Store {
 	}
 	tb.Cleanup(func() { s.Close() })
 	return s
+}
+
+// mysqlDB returns a pool on the server named by FEDSITE_TEST_MYSQL_URL, skipping when it is unset
+// and failing when the server does not answer.
+func mysqlDB(tb testing.TB) *sql.DB { return mysqlDBWith(tb, nil) }
+
+// mysqlDBWith is mysqlDB with the DSN changed by edit, when not nil.
+func mysqlDBWith(tb testing.TB, edit func(*mysql.Config)) *sql.DB {
+	tb.Helper()
+	dsn := serverURL(tb, mysqlEnv, "root@tcp(127.0.0.1:3306)/test")
+	if edit != nil {
+		cfg, err := mysql.ParseDSN(dsn)
+		if err != nil {
+			tb.Fatalf("%s=%s: %v", mysqlEnv, dsn, err)
+		}
+		edit(cfg)
+		dsn = cfg.FormatDSN()
+	}
+	return serverDB(tb, "mysql", mysqlEnv, dsn)
+}
+
+// newMySQLAt opens a store in a database of its own, a new one or one an earlier test of this
+// process left, emptied, whose queue and delivery records tell the time with now (nil: time.Now).
+func newMySQLAt(tb testing.TB, now func() time.Time) *Store {
+	tb.Helper()
+	db := mysqlDB(tb)
+	schema := mysqlSpare.take()
+	tb.Cleanup(func() { mysqlSpare.put(tb, db, schema) })
+	s, err := Open(context.Background(), Config{DB: db, Schema: schema, Now: now})
+	if err != nil {
+		tb.Fatalf("Open(mysql, database %s): %v", schema, err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+// spareDatabases keeps the MySQL databases of this test process that no test is using. MySQL
+// commits every DDL statement to disk on its own, so a new database and its migrations take a
+// second or more; emptying one a test is done with takes milliseconds. TestMain drops them all.
+type spareDatabases struct {
+	mu         sync.Mutex
+	free, made []string
+}
+
+var mysqlSpare spareDatabases
+
+// take returns the name of a spare database, or of a new one.
+func (d *spareDatabases) take() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if n := len(d.free); n > 0 {
+		name := d.free[n-1]
+		d.free = d.free[:n-1]
+		return name
+	}
+	name := newSchemaName()
+	d.made = append(d.made, name)
+	return name
+}
+
+// put empties the database a test used and keeps it for the next one; one that cannot be emptied
+// is dropped.
+func (d *spareDatabases) put(tb testing.TB, db *sql.DB, name string) {
+	ctx := context.Background()
+	for _, t := range tableNames {
+		if t == "schema_migrations" {
+			continue
+		}
+		if _, err := db.ExecContext(ctx, rewrite(MySQL, name, "DELETE FROM {"+t+"}")); err != nil {
+			if _, err := db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+quoteMySQL(name)); err != nil {
+				tb.Errorf("drop database %s: %v", name, err)
+			}
+			return
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.free = append(d.free, name)
+}
+
+// drop drops every database the process made.
+func (d *spareDatabases) drop() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.made) == 0 {
+		return nil
+	}
+	db, err := sql.Open("mysql", os.Getenv(mysqlEnv))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	for _, name := range d.made {
+		if _, err := db.Exec("DROP DATABASE IF EXISTS " + quoteMySQL(name)); err != nil {
+			return fmt.Errorf("drop database %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := mysqlSpare.drop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	os.Exit(code)
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/fedsite/fedsite/store"
@@ -47,7 +48,8 @@ func (s *Store) HostStates(ctx context.Context, hosts ...string) ([]store.HostSt
 	return out, nil
 }
 
-// HostFailed implements [store.Hosts] with one upsert that adds 1 to the stored count.
+// HostFailed implements [store.Hosts] with one upsert that adds 1 to the stored count; MySQL, whose
+// upsert returns no row, reads the count back in the upsert's transaction.
 func (s *Store) HostFailed(ctx context.Context, host string, at time.Time) (store.HostState, error) {
 	const op = "host failed"
 	h := store.HostState{Host: host}
@@ -55,7 +57,18 @@ func (s *Store) HostFailed(ctx context.Context, host string, at time.Time) (stor
 		return h, err
 	}
 	var last, open int64
-	err := s.qs.hostFailed.QueryRowContext(ctx, host, zeroNanos(at)).Scan(&h.Failures, &last, &open)
+	var err error
+	if s.dialect == MySQL {
+		// No RETURNING: the upsert's row lock holds until the read in its transaction.
+		err = s.inTx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.StmtContext(ctx, s.qs.hostFailed).ExecContext(ctx, host, zeroNanos(at)); err != nil {
+				return err
+			}
+			return tx.StmtContext(ctx, s.qs.hostState).QueryRowContext(ctx, host).Scan(&h.Failures, &last, &open)
+		})
+	} else {
+		err = s.qs.hostFailed.QueryRowContext(ctx, host, zeroNanos(at)).Scan(&h.Failures, &last, &open)
+	}
 	h.LastFailure, h.OpenUntil = fromZeroNanos(last), fromZeroNanos(open)
 	return h, wrap(op, err)
 }

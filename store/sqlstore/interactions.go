@@ -21,6 +21,10 @@ type socialQueries struct {
 
 	addRequest, request, removeRequest string
 	requestsFirst, requestsAfter       string
+
+	// MySQL adds a Like or an Announce in up to three steps (see addOnePerActorMySQL), with
+	// addOnePerActor an insert that changes no row on a duplicate key.
+	setDocument, interactionKnown string
 }
 
 const interactionCols = `id, kind, object_id, actor_id, document, created_at`
@@ -29,8 +33,10 @@ func newSocialQueries(d Dialect, r func(string) string) socialQueries {
 	return socialQueries{
 		addInteraction: r(`INSERT INTO {interactions} (` + interactionCols + `) VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT (id) DO UPDATE SET document = excluded.document`),
-		addOnePerActor: r(addOnePerActorQuery(d)),
-		interaction:    r(`SELECT ` + interactionCols + ` FROM {interactions} WHERE id = $1`),
+		addOnePerActor:   r(addOnePerActorQuery(d)),
+		setDocument:      r(`UPDATE {interactions} SET document = $1 WHERE id = $2`),
+		interactionKnown: r(`SELECT COUNT(*) FROM {interactions} WHERE id = $1`),
+		interaction:      r(`SELECT ` + interactionCols + ` FROM {interactions} WHERE id = $1`),
 		// The kind list repeats the index's predicate, so that the planner may use it.
 		interactionBy: r(`SELECT ` + interactionCols + ` FROM {interactions}
 			WHERE object_id = $1 AND actor_id = $2 AND kind = $3 AND kind IN ('like', 'announce')`),
@@ -38,7 +44,7 @@ func newSocialQueries(d Dialect, r func(string) string) socialQueries {
 		interactionsFirst: r(`SELECT seq, ` + interactionCols + ` FROM {interactions}
 			WHERE object_id = $1 AND kind = $2 ORDER BY seq DESC LIMIT $3`),
 		interactionsAfter: r(`SELECT seq, ` + interactionCols + ` FROM {interactions}
-			WHERE object_id = $1 AND kind = $2 AND seq < $4 ORDER BY seq DESC LIMIT $3`),
+			WHERE object_id = $1 AND kind = $2 AND seq < $3 ORDER BY seq DESC LIMIT $4`),
 		countInteractions: r(`SELECT kind, COUNT(*) FROM {interactions} WHERE object_id = $1 GROUP BY kind`),
 
 		addRequest: r(`INSERT INTO {follow_requests} (` + requestCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -47,7 +53,7 @@ func newSocialQueries(d Dialect, r func(string) string) socialQueries {
 		request:       r(`SELECT ` + requestCols + ` FROM {follow_requests} WHERE actor_id = $1 AND follower_id = $2`),
 		removeRequest: r(`DELETE FROM {follow_requests} WHERE actor_id = $1 AND follower_id = $2`),
 		requestsFirst: r(`SELECT seq, ` + requestCols + ` FROM {follow_requests} WHERE actor_id = $1 ORDER BY seq DESC LIMIT $2`),
-		requestsAfter: r(`SELECT seq, ` + requestCols + ` FROM {follow_requests} WHERE actor_id = $1 AND seq < $3 ORDER BY seq DESC LIMIT $2`),
+		requestsAfter: r(`SELECT seq, ` + requestCols + ` FROM {follow_requests} WHERE actor_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`),
 	}
 }
 
@@ -64,7 +70,11 @@ func newSocialQueries(d Dialect, r func(string) string) socialQueries {
 // began. The id's index is no arbiter there: when a concurrent call inserts the same id, the
 // statement fails with a unique violation, and AddInteraction runs it again to find the id known.
 func addOnePerActorQuery(d Dialect) string {
-	if d == SQLite {
+	switch d {
+	case MySQL:
+		return `INSERT INTO {interactions} (` + interactionCols + `) VALUES ($1, $2, $3, $4, $5, $6)
+			ON DUPLICATE KEY UPDATE seq = seq`
+	case SQLite:
 		return `INSERT INTO {interactions} (` + interactionCols + `) VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT (id) DO UPDATE SET document = excluded.document
 			ON CONFLICT DO NOTHING
@@ -87,7 +97,7 @@ func addOnePerActorQuery(d Dialect) string {
 // committed together (see groupCommit). For a reply one upsert keeps the
 // row's sequence number, CreatedAt, kind, object and actor, and replaces only the document. A Like
 // or an Announce, which has no document, is added the same way unless the actor has one of that
-// kind on the object under another id: see addOnePerActorQuery.
+// kind on the object under another id: see addOnePerActorQuery, and addOnePerActorMySQL for MySQL.
 func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) (bool, error) {
 	const op = "add interaction"
 	if err := s.check(op); err != nil {
@@ -108,6 +118,10 @@ func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) (bool, 
 		})
 		return err == nil, wrap(op, err)
 	}
+	if s.dialect == MySQL {
+		added, err := s.addOnePerActorMySQL(ctx, args)
+		return added, wrap(op, err)
+	}
 	var id string
 	err := s.groupCommit(ctx, func(ctx context.Context, q querier) error {
 		return q.QueryRowContext(ctx, s.q.social.addOnePerActor, args...).Scan(&id)
@@ -120,6 +134,32 @@ func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) (bool, 
 		return false, nil // the actor's older one stays
 	}
 	return err == nil, wrap(op, err)
+}
+
+// addOnePerActorMySQL adds a Like or an Announce on MySQL, whose ON DUPLICATE KEY UPDATE does
+// not tell which unique key the row met: the insert changes no row when the id or the actor's
+// interaction of that kind on the object (interactions_one_per_actor) is stored. Then the id's
+// row, if any, takes the new document; when none changed, the interaction is recorded only if
+// its id is stored.
+func (s *Store) addOnePerActorMySQL(ctx context.Context, args []any) (bool, error) {
+	if n, err := rowsAffected(s.db.ExecContext(ctx, s.q.social.addOnePerActor, args...)); err != nil || n > 0 {
+		return err == nil, err
+	}
+	id, doc := args[0], args[4]
+	if n, err := rowsAffected(s.db.ExecContext(ctx, s.q.social.setDocument, doc, id)); err != nil || n > 0 {
+		return err == nil, err
+	}
+	var known int
+	err := s.db.QueryRowContext(ctx, s.q.social.interactionKnown, id).Scan(&known)
+	return known > 0, err
+}
+
+// rowsAffected returns the rows a statement changed, or its error.
+func rowsAffected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // Interaction implements [store.Interactions].
@@ -192,11 +232,7 @@ func (s *Store) execOne(ctx context.Context, op, query string, args ...any) erro
 	if err := s.check(op); err != nil {
 		return err
 	}
-	res, err := s.db.ExecContext(ctx, query, args...)
-	if err != nil {
-		return wrap(op, err)
-	}
-	n, err := res.RowsAffected()
+	n, err := rowsAffected(s.db.ExecContext(ctx, query, args...))
 	if err != nil {
 		return wrap(op, err)
 	}

@@ -10,15 +10,19 @@ import (
 )
 
 // migration is one step of the schema. Its statements use {table} names and {int}, {blob},
-// {seqpk}, {bytetext} types, and {withoutrowid} after a table's definition, rewritten for the
-// dialect.
+// {seqpk}, {bytetext} types, {key} for an indexed IRI, {tag} for an indexed short name, {hash}
+// for an indexed digest, and {withoutrowid} after a table's definition, rewritten for the
+// dialect. The key types are TEXT, and {hash} a BLOB or BYTEA, but on MySQL, whose indexes take
+// only bounded strings.
 type migration struct {
 	version int
 	name    string
-	// only restricts the statements to one dialect; on the other the migration just records its
-	// version. Zero: both.
+	// only restricts the statements to one dialect; on the others the migration just records
+	// its version. Zero: every dialect.
 	only  Dialect
 	stmts []string
+	// mysql, when set, are MySQL's statements in place of stmts.
+	mysql []string
 }
 
 // migrations returns the schema's history. Never edit a released migration: append a new one.
@@ -29,12 +33,12 @@ func migrations() []migration {
 		stmts: []string{
 			`CREATE TABLE {followers} (
 				seq {seqpk},
-				actor_id TEXT NOT NULL,
-				follower_id TEXT NOT NULL,
+				actor_id {key} NOT NULL,
+				follower_id {key} NOT NULL,
 				inbox TEXT NOT NULL,
 				shared_inbox TEXT NOT NULL DEFAULT '',
 				delivery_inbox {bytetext} NOT NULL,
-				follow_id TEXT NOT NULL DEFAULT '',
+				follow_id {key} NOT NULL DEFAULT '',
 				created_at {int} NOT NULL,
 				UNIQUE (actor_id, follower_id)
 			)`,
@@ -42,7 +46,7 @@ func migrations() []migration {
 			`CREATE INDEX followers_actor_delivery ON {followers} (actor_id, delivery_inbox)`,
 			`CREATE INDEX followers_follow_id ON {followers} (follow_id)`,
 			`CREATE TABLE {objects} (
-				id TEXT PRIMARY KEY,
+				id {key} PRIMARY KEY,
 				actor_id TEXT NOT NULL,
 				type TEXT NOT NULL,
 				document {blob},
@@ -51,32 +55,32 @@ func migrations() []migration {
 			)`,
 			`CREATE TABLE {outbox} (
 				seq {seqpk},
-				actor_id TEXT NOT NULL,
-				object_id TEXT NOT NULL UNIQUE
+				actor_id {key} NOT NULL,
+				object_id {key} NOT NULL UNIQUE
 			)`,
 			`CREATE INDEX outbox_actor_seq ON {outbox} (actor_id, seq)`,
 			`CREATE TABLE {seen} (
-				id TEXT PRIMARY KEY,
+				id {key} PRIMARY KEY,
 				expires_at {int} NOT NULL
 			)`,
 			`CREATE INDEX seen_expires ON {seen} (expires_at)`,
 			`CREATE TABLE {remote_actors} (
-				id TEXT PRIMARY KEY,
+				id {key} PRIMARY KEY,
 				inbox TEXT NOT NULL,
 				shared_inbox TEXT NOT NULL,
 				document {blob},
 				fetched_at {int}
 			)`,
 			`CREATE TABLE {remote_keys} (
-				key_id TEXT PRIMARY KEY,
-				actor_id TEXT NOT NULL,
+				key_id {key} PRIMARY KEY,
+				actor_id {key} NOT NULL,
 				pos {int} NOT NULL,
 				public_key_pem TEXT NOT NULL
 			)`,
 			`CREATE INDEX remote_keys_actor ON {remote_keys} (actor_id, pos)`,
 			`CREATE TABLE {key_pairs} (
-				actor_id TEXT NOT NULL,
-				name TEXT NOT NULL,
+				actor_id {key} NOT NULL,
+				name {key} NOT NULL,
 				private_key_pem {blob} NOT NULL,
 				created_at {int} NOT NULL,
 				PRIMARY KEY (actor_id, name)
@@ -103,9 +107,9 @@ func migrations() []migration {
 			// Times are Unix nanoseconds; leased_until is 0 when the job is not leased.
 			`CREATE TABLE {jobs} (
 				seq {seqpk},
-				id TEXT NOT NULL UNIQUE,
+				id {key} NOT NULL UNIQUE,
 				kind TEXT NOT NULL,
-				ordering_key TEXT NOT NULL,
+				ordering_key {key} NOT NULL,
 				payload {blob},
 				not_before {int} NOT NULL,
 				attempts {int} NOT NULL,
@@ -128,13 +132,13 @@ func migrations() []migration {
 				died_at {int} NOT NULL
 			)`,
 			`CREATE TABLE {hosts} (
-				host TEXT PRIMARY KEY,
+				host {key} PRIMARY KEY,
 				failures {int} NOT NULL,
 				last_failure {int} NOT NULL,
 				open_until {int} NOT NULL
 			)`,
 			`CREATE TABLE {deliveries} (
-				object_id TEXT NOT NULL,
+				object_id {key} NOT NULL,
 				activity_id {bytetext} NOT NULL,
 				inbox {bytetext} NOT NULL,
 				host TEXT NOT NULL,
@@ -152,18 +156,18 @@ func migrations() []migration {
 		stmts: []string{
 			`CREATE TABLE {interactions} (
 				seq {seqpk},
-				id TEXT NOT NULL UNIQUE,
-				kind TEXT NOT NULL,
-				object_id TEXT NOT NULL,
-				actor_id TEXT NOT NULL,
+				id {key} NOT NULL UNIQUE,
+				kind {tag} NOT NULL,
+				object_id {key} NOT NULL,
+				actor_id {key} NOT NULL,
 				document {blob},
 				created_at {int} NOT NULL
 			)`,
 			`CREATE INDEX interactions_object ON {interactions} (object_id, kind, seq)`,
 			`CREATE TABLE {follow_requests} (
 				seq {seqpk},
-				actor_id TEXT NOT NULL,
-				follower_id TEXT NOT NULL,
+				actor_id {key} NOT NULL,
+				follower_id {key} NOT NULL,
 				inbox TEXT NOT NULL,
 				shared_inbox TEXT NOT NULL,
 				follow_id TEXT NOT NULL,
@@ -197,6 +201,17 @@ func migrations() []migration {
 			`CREATE UNIQUE INDEX interactions_one_per_actor ON {interactions} (object_id, actor_id, kind)
 				WHERE kind IN ('like', 'announce')`,
 		},
+		// MySQL has no partial index: a generated column is 1 for a like or an announce and NULL
+		// for the others, which a unique index never finds equal. Its DELETE names the table it
+		// deletes from once, so the repeats are deleted through a join.
+		mysql: []string{
+			`DELETE d FROM {interactions} d JOIN {interactions} o
+				ON o.object_id = d.object_id AND o.actor_id = d.actor_id AND o.kind = d.kind AND o.seq < d.seq
+				WHERE d.kind IN ('like', 'announce')`,
+			`ALTER TABLE {interactions} ADD COLUMN one_per_actor TINYINT
+				GENERATED ALWAYS AS (CASE WHEN kind IN ('like', 'announce') THEN 1 END) STORED`,
+			`CREATE UNIQUE INDEX interactions_one_per_actor ON {interactions} (object_id, actor_id, kind, one_per_actor)`,
+		},
 	}, {
 		version: 7,
 		name:    "blocks",
@@ -218,8 +233,13 @@ func migrations() []migration {
 		stmts: []string{
 			// Object.ObjectID; DeleteObject takes the outbox activities about the deleted object
 			// out of their outboxes through the index. Activities stored before keep ''.
-			`ALTER TABLE {objects} ADD COLUMN about TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE {objects} ADD COLUMN about {key} NOT NULL DEFAULT ''`,
 			`CREATE INDEX objects_about ON {objects} (about) WHERE about <> ''`,
+		},
+		// MySQL has no partial index; its index holds the empty ones too.
+		mysql: []string{
+			`ALTER TABLE {objects} ADD COLUMN about {key} NOT NULL DEFAULT ''`,
+			`CREATE INDEX objects_about ON {objects} (about)`,
 		},
 	}, {
 		version: 9,
@@ -231,7 +251,7 @@ func migrations() []migration {
 			// applies idempotently.
 			`DROP TABLE {seen}`,
 			`CREATE TABLE {seen} (
-				hash {blob} PRIMARY KEY,
+				hash {hash} PRIMARY KEY,
 				expires_at {int} NOT NULL
 			){withoutrowid}`,
 			`CREATE INDEX seen_expires ON {seen} (expires_at)`,
@@ -246,10 +266,23 @@ func (s *Store) migrate(ctx context.Context, ms []migration) error {
 		return wrap("migrate", err)
 	}
 	defer conn.Close()
+	if s.dialect == MySQL {
+		unlock, err := s.lockMySQL(ctx, conn)
+		if err != nil {
+			return wrap("migrate: lock", err)
+		}
+		defer unlock()
+	}
 
 	if err := s.migrateTx(ctx, conn, func(ctx context.Context, conn *sql.Conn) error {
-		if s.dialect == Postgres {
+		switch s.dialect {
+		case Postgres:
 			if _, err := conn.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+quoteIdent(s.schema)); err != nil {
+				return err
+			}
+		case MySQL:
+			if _, err := conn.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS "+quoteMySQL(s.schema)+
+				" CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"); err != nil {
 				return err
 			}
 		}
@@ -273,6 +306,9 @@ func (s *Store) migrate(ctx context.Context, ms []migration) error {
 				return nil
 			}
 			stmts := m.stmts
+			if s.dialect == MySQL && m.mysql != nil {
+				stmts = m.mysql
+			}
 			if m.only != DetectDialect && m.only != s.dialect {
 				stmts = nil
 			}
@@ -300,7 +336,9 @@ func (s *Store) migrate(ctx context.Context, ms []migration) error {
 
 // migrateTx runs fn in a transaction on conn that holds the migration lock: BEGIN IMMEDIATE on
 // SQLite, a transaction-scoped advisory lock keyed by the schema on Postgres. A failing fn rolls
-// the transaction back; SQLite and Postgres both undo DDL on rollback.
+// the transaction back; SQLite and Postgres both undo DDL on rollback. MySQL commits each DDL
+// statement on its own, so there a failing migration may leave the statements before the failing
+// one applied, and the version unrecorded; conn holds the lock of lockMySQL throughout.
 func (s *Store) migrateTx(ctx context.Context, conn *sql.Conn, fn func(context.Context, *sql.Conn) error) (err error) {
 	begin := "BEGIN"
 	if s.dialect == SQLite {
@@ -327,6 +365,25 @@ func (s *Store) migrateTx(ctx context.Context, conn *sql.Conn, fn func(context.C
 	}
 	_, err = conn.ExecContext(ctx, "COMMIT")
 	return err
+}
+
+// lockMySQL takes the named lock that keeps two instances from migrating the same MySQL database
+// at once, waiting up to a minute, and returns the function that releases it. A named lock is
+// the session's, not a transaction's: DDL commits the transaction it runs in.
+func (s *Store) lockMySQL(ctx context.Context, conn *sql.Conn) (unlock func(), err error) {
+	name := fmt.Sprintf("fedsite-migrate-%x", uint64(s.lockKey()))
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 60)", name).Scan(&got); err != nil {
+		return nil, err
+	}
+	if got.Int64 != 1 {
+		return nil, fmt.Errorf("lock %s is held by another instance", name)
+	}
+	return func() {
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), "DO RELEASE_LOCK(?)", name); err != nil {
+			s.log.LogAttrs(ctx, slog.LevelWarn, "release of the migration lock failed", slog.Any("error", err))
+		}
+	}, nil
 }
 
 // lockKey is the advisory lock id for migrations of this store's schema.

@@ -19,7 +19,7 @@ func (s *Store) PutObject(ctx context.Context, o store.Object) error {
 	if o.ID == "" {
 		return fmt.Errorf("sqlstore: %s: empty id", op)
 	}
-	err := putObject(ctx, s.db, s.q.putObject, o)
+	err := s.putObject(ctx, s.db, o)
 	if err != nil {
 		return wrap(op+" "+o.ID, err)
 	}
@@ -30,17 +30,25 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-func putObject(ctx context.Context, db execer, query string, o store.Object) error {
-	res, err := db.ExecContext(ctx, query, o.ID, o.ActorID, o.Type, o.Document, nanos(o.Published), o.ObjectID)
+// putObject runs the putObject upsert on db, a pool or a transaction.
+func (s *Store) putObject(ctx context.Context, db querier, o store.Object) error {
+	res, err := db.ExecContext(ctx, s.q.putObject, o.ID, o.ActorID, o.Type, o.Document, nanos(o.Published), o.ObjectID)
+	n, err := rowsAffected(res, err)
 	if err != nil {
 		return err
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
+	if n > 0 {
+		return nil
 	}
-	if n == 0 {
-		// The upsert's WHERE skipped the row: the id is a tombstone.
+	// The upsert's WHERE skipped the row: the id is a tombstone. On MySQL no row changed, which is
+	// also what the same object put again does.
+	deleted := true
+	if s.dialect == MySQL {
+		if err := db.QueryRowContext(ctx, s.q.tombstone, o.ID).Scan(&deleted); err != nil {
+			return err
+		}
+	}
+	if deleted {
 		return fmt.Errorf("%w: object was deleted", store.ErrConflict)
 	}
 	return nil
@@ -68,16 +76,19 @@ func (s *Store) DeleteObject(ctx context.Context, id string, at time.Time) error
 		at = time.Now()
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q.deleteObject, id, at.UnixNano())
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
+		n, err := rowsAffected(tx.ExecContext(ctx, s.q.deleteObject, at.UnixNano(), id))
 		if err != nil {
 			return err
 		}
 		if n == 0 {
-			return store.ErrNotFound
+			if s.dialect != MySQL {
+				return store.ErrNotFound
+			}
+			// MySQL counts no row when a tombstone is deleted again, as nothing changes.
+			var deleted bool
+			if err := tx.QueryRowContext(ctx, s.q.tombstone, id).Scan(&deleted); err != nil {
+				return err
+			}
 		}
 		_, err = tx.ExecContext(ctx, s.q.leaveOutbox, id)
 		return err

@@ -45,7 +45,7 @@ func (s *Store) AppendOutbox(ctx context.Context, activity store.Object, objects
 			if o.ID == activity.ID {
 				return fmt.Errorf("object %s is the activity itself: %w", o.ID, store.ErrConflict)
 			}
-			if err := putObject(ctx, tx, s.q.putObject, o); err != nil {
+			if err := s.putObject(ctx, tx, o); err != nil {
 				return fmt.Errorf("object %s: %w", o.ID, err)
 			}
 		}
@@ -82,8 +82,16 @@ func (s *Store) CountOutbox(ctx context.Context, actorID string) (int, error) {
 // which is as safe as long as fn writes in its first statement — every fn in this package does —
 // since it then asks for the write lock before it has read anything; a deferred transaction that
 // read first could fail with SQLITE_BUSY instead of waiting.
+//
+// On MySQL the transaction reads committed rows, as Postgres's do by default, rather than a
+// snapshot taken at its first read: so a locking read with SKIP LOCKED and the reads beside it
+// see the same rows, and InnoDB takes no gap locks, which would make concurrent inserts deadlock.
 func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	var opts *sql.TxOptions
+	if s.dialect == MySQL {
+		opts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+	}
+	tx, err := s.db.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}

@@ -23,7 +23,7 @@ func seqPage[T any](ctx context.Context, s *Store, op, first, after string, fixe
 	return page(ctx, s, op, after, fixed, limit, []any{seq}, scan)
 }
 
-// page runs a page query, whose arguments are the fixed ones, the row limit, then the cursor's,
+// page runs a page query, whose arguments are the fixed ones, the cursor's, then the row limit,
 // and reads at most limit items; it asks for one row more only to tell whether a next page exists.
 func page[T any](ctx context.Context, s *Store, op, query string, fixed []any, limit int, cursor []any, scan rowScanner[T]) (store.Page[T], error) {
 	var p store.Page[T]
@@ -34,7 +34,7 @@ func page[T any](ctx context.Context, s *Store, op, query string, fixed []any, l
 	if err != nil {
 		return p, err
 	}
-	args := append(append(append(make([]any, 0, len(fixed)+1+len(cursor)), fixed...), limit+1), cursor...)
+	args := append(append(append(make([]any, 0, len(fixed)+len(cursor)+1), fixed...), cursor...), limit+1)
 	rows, err := s.rdb.QueryContext(ctx, query, args...)
 	if err != nil {
 		return p, wrap(op, err)

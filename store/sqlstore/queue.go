@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fedsite/fedsite/store"
@@ -33,6 +35,8 @@ type queueQueries struct {
 	// recordDeliveries upserts the records of a JSON array in one statement, and ackJobs deletes
 	// the jobs of a JSON array of leases in one; Postgres only.
 	recordDeliveries, ackJobs string
+	// MySQL only: see mysqlQueueQueries.
+	leaseStamp, deleteJob, hostState, leaseHeld string
 }
 
 const jobCols = `seq, id, kind, ordering_key, payload, not_before, attempts, last_error, enqueued_at, leased_until, token`
@@ -49,23 +53,67 @@ const rankCases = ` WHEN 'queued' THEN 1 WHEN 'retrying' THEN 2 WHEN 'delivered'
 
 func newQueueQueries(d Dialect, schema string) queueQueries {
 	r := func(q string) string { return rewrite(d, schema, q) }
+	// jsonTexts lists the strings of the JSON array in $1.
+	jsonTexts := `SELECT value FROM json_each($1)`
+	switch d {
+	case Postgres:
+		jsonTexts = `SELECT jsonb_array_elements_text($1::jsonb)`
+	case MySQL:
+		jsonTexts = `SELECT value FROM JSON_TABLE($1, '$[*]' COLUMNS (value ` + mysqlKey + ` PATH '$')) AS j`
+	}
+	q := queueQueries{
+		insertJob: r(`INSERT INTO {jobs} (id, kind, ordering_key, payload, not_before, attempts, last_error,
+			enqueued_at, leased_until, token) VALUES ($1, $2, $3, $4, $5, 0, '', $6, 0, '')`),
+		ackJob:    r(`DELETE FROM {jobs} WHERE id = $1 AND token = $2 AND token <> ''`),
+		extendJob: r(`UPDATE {jobs} SET leased_until = $1 WHERE id = $2 AND token = $3 AND token <> ''`),
+		// The token stays: a released lease is current until its job is leased again.
+		releaseLeases: r(`UPDATE {jobs} SET leased_until = 0 WHERE leased_until > $1`),
+		retryJob: r(`UPDATE {jobs} SET attempts = attempts + 1, not_before = $1, last_error = $2,
+			leased_until = 0, token = '' WHERE id = $3 AND token = $4 AND token <> ''`),
+		insertDead: r(`INSERT INTO {dead_jobs} (id, kind, ordering_key, payload, attempts, last_error, enqueued_at, died_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`),
+		// Every row of jobs is unfinished (dead ones move to dead_jobs); the (ordering_key, seq)
+		// index answers each key with one probe, however many jobs share it.
+		unfinishedKeys: r(`WITH wanted(k) AS (` + jsonTexts + `)
+			SELECT k FROM wanted WHERE EXISTS (SELECT 1 FROM {jobs} WHERE ordering_key = k)`),
+
+		// The hosts come as one JSON array, so that one prepared statement serves any number.
+		hostStates: r(`SELECT host, failures, last_failure, open_until FROM {hosts} WHERE host IN (` + jsonTexts + `)`),
+		openHost: r(`INSERT INTO {hosts} (host, failures, last_failure, open_until) VALUES ($1, 0, 0, $2)
+			ON CONFLICT (host) DO UPDATE SET open_until = excluded.open_until`),
+		hostSucceeded: r(`DELETE FROM {hosts} WHERE host = $1`),
+
+		blocked: r(`SELECT target FROM {blocks} WHERE target IN (` + jsonTexts + `)`),
+
+		deliveriesFirst: r(`SELECT ` + deliveryCols + ` FROM {deliveries} WHERE object_id = $1
+			ORDER BY activity_id, inbox LIMIT $2`),
+		// The cursor's activity comes twice, as $2 and $3, so that each parameter is used once.
+		deliveriesAfter: r(`SELECT ` + deliveryCols + ` FROM {deliveries} WHERE object_id = $1
+			AND activity_id >= $2 AND (activity_id > $3 OR inbox > $4)
+			ORDER BY activity_id, inbox LIMIT $5`),
+		// The inboxes come as a JSON array in $1, as the hosts do; each is one probe of an index
+		// that starts with the activity (the primary key) or the object and activity
+		// (deliveries_object), whichever the planner picks.
+		deliveryStates: r(`SELECT inbox, state FROM {deliveries}
+			WHERE inbox IN (` + jsonTexts + `) AND activity_id = $2 AND object_id = $3`),
+	}
+	if d == MySQL {
+		q.mysqlQueueQueries(r)
+		return q
+	}
 	// A job is leasable when it is due, not leased (or its lease ran out), and no older job with
 	// the same ordering key is unfinished; the (ordering_key, seq) index answers the last test.
 	// Postgres locks the chosen rows and skips rows other leasers hold, so several instances
 	// lease side by side; SQLite runs the statement in a BEGIN IMMEDIATE transaction.
 	lock := ""
-	// jsonTexts lists the strings of the JSON array in $1.
-	jsonTexts := `SELECT value FROM json_each($1)`
-	// Each statement is a round trip to Postgres but not to SQLite, which keeps the per-record
-	// statements below; a call's records go to Postgres as one JSON array of deliveryRow objects.
-	// json_to_recordset reads the text as it is, without building a jsonb value first, which
-	// takes a third of the time off 500 records. One statement cannot update a row twice, so the
-	// caller sends only the last record of a pair.
-	recordDeliveries, ackJobs := "", ""
 	if d == Postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
-		jsonTexts = `SELECT jsonb_array_elements_text($1::jsonb)`
-		recordDeliveries = r(`INSERT INTO {deliveries} (` + deliveryCols + `)
+		// Each statement is a round trip to Postgres but not to SQLite, which keeps the
+		// per-record statements below; a call's records go to Postgres as one JSON array of
+		// deliveryRow objects. json_to_recordset reads the text as it is, without building a
+		// jsonb value first, which takes a third of the time off 500 records. One statement
+		// cannot update a row twice, so the caller sends only the last record of a pair.
+		q.recordDeliveries = r(`INSERT INTO {deliveries} (` + deliveryCols + `)
 			SELECT ` + deliveryCols + ` FROM json_to_recordset($1::json) AS r(object_id text,
 				activity_id text, inbox text, host text, state text, attempts bigint, last_error text, updated_at bigint)
 			` + deliveryUpsert)
@@ -75,72 +123,70 @@ func newQueueQueries(d Dialect, schema string) queueQueries {
 		// jobs, for 8 leases); an array of the ids makes it probe the id index for each lease
 		// instead, and the pair test keeps each job to its own lease's token.
 		leaseRows := `json_to_recordset($1::json) AS l(id text, token text)`
-		ackJobs = r(`DELETE FROM {jobs} WHERE id = ANY(ARRAY(SELECT l.id FROM ` + leaseRows + `))
+		q.ackJobs = r(`DELETE FROM {jobs} WHERE id = ANY(ARRAY(SELECT l.id FROM ` + leaseRows + `))
 			AND (id, token) IN (SELECT l.id, l.token FROM ` + leaseRows + `) AND token <> ''
 			RETURNING id, token`)
 	}
-	return queueQueries{
-		insertJob: r(`INSERT INTO {jobs} (id, kind, ordering_key, payload, not_before, attempts, last_error,
-			enqueued_at, leased_until, token) VALUES ($1, $2, $3, $4, $5, 0, '', $6, 0, '')`),
-		lease: r(`UPDATE {jobs} SET leased_until = $2, token = $3 || CAST(seq AS TEXT)
+	q.lease = r(`UPDATE {jobs} SET leased_until = $2, token = $3 || CAST(seq AS TEXT)
 			WHERE seq IN (SELECT j.seq FROM {jobs} j
 				WHERE j.not_before <= $1 AND j.leased_until <= $1
 				AND (j.ordering_key = '' OR NOT EXISTS (
 					SELECT 1 FROM {jobs} o WHERE o.ordering_key = j.ordering_key AND o.seq < j.seq))
 				ORDER BY j.seq LIMIT $4` + lock + `)
-			RETURNING ` + jobCols),
-		ackJob:    r(`DELETE FROM {jobs} WHERE id = $1 AND token = $2 AND token <> ''`),
-		extendJob: r(`UPDATE {jobs} SET leased_until = $3 WHERE id = $1 AND token = $2 AND token <> ''`),
-		// The token stays: a released lease is current until its job is leased again.
-		releaseLeases: r(`UPDATE {jobs} SET leased_until = 0 WHERE leased_until > $1`),
-		retryJob: r(`UPDATE {jobs} SET attempts = attempts + 1, not_before = $3, last_error = $4,
-			leased_until = 0, token = '' WHERE id = $1 AND token = $2 AND token <> ''`),
-		deadJob: r(`DELETE FROM {jobs} WHERE id = $1 AND token = $2 AND token <> ''
-			RETURNING id, kind, ordering_key, payload, attempts, enqueued_at`),
-		insertDead: r(`INSERT INTO {dead_jobs} (id, kind, ordering_key, payload, attempts, last_error, enqueued_at, died_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`),
-		depth: r(`SELECT
+			RETURNING ` + jobCols)
+	q.deadJob = r(`DELETE FROM {jobs} WHERE id = $1 AND token = $2 AND token <> ''
+			RETURNING id, kind, ordering_key, payload, attempts, enqueued_at`)
+	q.depth = r(`SELECT
 			COUNT(*) FILTER (WHERE leased_until <= $1 AND not_before <= $1),
 			COUNT(*) FILTER (WHERE leased_until <= $1 AND not_before > $1),
 			COUNT(*) FILTER (WHERE leased_until > $1),
 			(SELECT COUNT(*) FROM {dead_jobs})
-			FROM {jobs}`),
-		// Every row of jobs is unfinished (dead ones move to dead_jobs); the (ordering_key, seq)
-		// index answers each key with one probe, however many jobs share it.
-		unfinishedKeys: r(`WITH wanted(k) AS (` + jsonTexts + `)
-			SELECT k FROM wanted WHERE EXISTS (SELECT 1 FROM {jobs} WHERE ordering_key = k)`),
-
-		// The hosts come as one JSON array, so that one prepared statement serves any number.
-		hostStates: r(`SELECT host, failures, last_failure, open_until FROM {hosts} WHERE host IN (` + jsonTexts + `)`),
-		hostFailed: r(`INSERT INTO {hosts} (host, failures, last_failure, open_until) VALUES ($1, 1, $2, 0)
+			FROM {jobs}`)
+	q.hostFailed = r(`INSERT INTO {hosts} (host, failures, last_failure, open_until) VALUES ($1, 1, $2, 0)
 			ON CONFLICT (host) DO UPDATE SET failures = hosts.failures + 1, last_failure = excluded.last_failure
-			RETURNING failures, last_failure, open_until`),
-		openHost: r(`INSERT INTO {hosts} (host, failures, last_failure, open_until) VALUES ($1, 0, 0, $2)
-			ON CONFLICT (host) DO UPDATE SET open_until = excluded.open_until`),
-		hostSucceeded: r(`DELETE FROM {hosts} WHERE host = $1`),
-
-		blocked: r(`SELECT target FROM {blocks} WHERE target IN (` + jsonTexts + `)`),
-
-		// A record whose object stays the same is updated in place: the upsert's SET names the
-		// indexed object_id, and SQLite then rewrites the index entry even when it is unchanged.
-		updateDelivery: r(`UPDATE {deliveries} SET host = $4, state = $5, attempts = $6, last_error = $7,
+			RETURNING failures, last_failure, open_until`)
+	// A record whose object stays the same is updated in place: the upsert's SET names the
+	// indexed object_id, and SQLite then rewrites the index entry even when it is unchanged.
+	q.updateDelivery = r(`UPDATE {deliveries} SET host = $4, state = $5, attempts = $6, last_error = $7,
 			updated_at = $8 WHERE activity_id = $2 AND inbox = $3 AND object_id = $1
-			AND (CASE state` + rankCases + ` <= (CASE $5` + rankCases),
-		recordDelivery: r(`INSERT INTO {deliveries} (` + deliveryCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-			` + deliveryUpsert),
-		recordDeliveries: recordDeliveries,
-		ackJobs:          ackJobs,
-		deliveriesFirst: r(`SELECT ` + deliveryCols + ` FROM {deliveries} WHERE object_id = $1
-			ORDER BY activity_id, inbox LIMIT $2`),
-		deliveriesAfter: r(`SELECT ` + deliveryCols + ` FROM {deliveries} WHERE object_id = $1
-			AND (activity_id > $3 OR (activity_id = $3 AND inbox > $4))
-			ORDER BY activity_id, inbox LIMIT $2`),
-		// The inboxes come as a JSON array in $1, as the hosts do; each is one probe of an index
-		// that starts with the activity (the primary key) or the object and activity
-		// (deliveries_object), whichever the planner picks.
-		deliveryStates: r(`SELECT inbox, state FROM {deliveries}
-			WHERE activity_id = $2 AND inbox IN (` + jsonTexts + `) AND object_id = $3`),
-	}
+			AND (CASE state` + rankCases + ` <= (CASE $5` + rankCases)
+	q.recordDelivery = r(`INSERT INTO {deliveries} (` + deliveryCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			` + deliveryUpsert)
+	return q
+}
+
+// mysqlQueueQueries sets the queue's statements that MySQL, which has no UPDATE or DELETE …
+// RETURNING, spells otherwise. Lease selects the leasable jobs with FOR UPDATE SKIP LOCKED and
+// then stamps them (leaseStamp with a list of sequence numbers); DeadLetter locks the job's row
+// with deadJob and deletes it with deleteJob; HostFailed reads the counted row back with
+// hostState in the upsert's transaction; Extend asks leaseHeld when its UPDATE changed no row.
+func (q *queueQueries) mysqlQueueQueries(r func(string) string) {
+	q.lease = r(`SELECT ` + jobCols + ` FROM {jobs} j
+		WHERE j.not_before <= $1 AND j.leased_until <= $2
+		AND (j.ordering_key = '' OR NOT EXISTS (
+			SELECT 1 FROM {jobs} o WHERE o.ordering_key = j.ordering_key AND o.seq < j.seq))
+		ORDER BY j.seq LIMIT $3 FOR UPDATE SKIP LOCKED`)
+	q.leaseStamp = r(`UPDATE {jobs} SET leased_until = $1, token = CONCAT($2, seq) WHERE seq IN `)
+	q.deadJob = r(`SELECT seq, id, kind, ordering_key, payload, attempts, enqueued_at FROM {jobs}
+		WHERE id = $1 AND token = $2 AND token <> '' FOR UPDATE`)
+	q.deleteJob = r(`DELETE FROM {jobs} WHERE seq = $1`)
+	q.leaseHeld = r(`SELECT COUNT(*) FROM {jobs} WHERE id = $1 AND token = $2 AND token <> ''`)
+	// The time is bound once, in a derived table, as MySQL binds each parameter once.
+	q.depth = r(`SELECT
+		COUNT(CASE WHEN leased_until <= n.t AND not_before <= n.t THEN 1 END),
+		COUNT(CASE WHEN leased_until <= n.t AND not_before > n.t THEN 1 END),
+		COUNT(CASE WHEN leased_until > n.t THEN 1 END),
+		(SELECT COUNT(*) FROM {dead_jobs})
+		FROM {jobs} CROSS JOIN (SELECT CAST($1 AS SIGNED) AS t) n`)
+	q.hostFailed = r(`INSERT INTO {hosts} (host, failures, last_failure, open_until) VALUES ($1, 1, $2, 0)
+		ON DUPLICATE KEY UPDATE failures = failures + 1, last_failure = VALUES(last_failure)`)
+	q.hostState = r(`SELECT failures, last_failure, open_until FROM {hosts} WHERE host = $1`)
+	// The columns are set before state, which the condition reads.
+	newer := `(CASE VALUES(state)` + rankCases + ` >= (CASE state` + rankCases
+	set := func(col string) string { return col + ` = IF(` + newer + `, VALUES(` + col + `), ` + col + `)` }
+	q.recordDelivery = r(`INSERT INTO {deliveries} (` + deliveryCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON DUPLICATE KEY UPDATE ` + strings.Join([]string{set("object_id"), set("host"), set("attempts"),
+		set("last_error"), set("updated_at"), set("state")}, ", "))
 }
 
 // queryJSON runs st with v, encoded as one JSON value, as its first argument and args after it:
@@ -166,11 +212,14 @@ type queueStmts struct {
 	blocked *sql.Stmt
 
 	deliveryStates *sql.Stmt
-	// The records of a call: SQLite writes each with updateDelivery or recordDelivery, Postgres
-	// all with recordDeliveries; the statements a dialect does not use stay nil.
+	// The records of a call: SQLite writes each with updateDelivery or recordDelivery, MySQL each
+	// with recordDelivery, Postgres all with recordDeliveries; the statements a dialect does not
+	// use stay nil.
 	recordDelivery, updateDelivery, recordDeliveries *sql.Stmt
-	// The leases of an AckBatch: SQLite acks each with ackJob, Postgres all with ackJobs.
+	// The leases of an AckBatch: SQLite and MySQL ack each with ackJob, Postgres all with ackJobs.
 	ackJobs *sql.Stmt
+	// MySQL only: see mysqlQueueQueries.
+	hostState, deleteJob *sql.Stmt
 }
 
 // prepareQueue prepares s.qs from s.qq; it closes what it prepared when one fails.
@@ -188,9 +237,13 @@ func (s *Store) prepareQueue(ctx context.Context) error {
 		{&s.qs.hostSucceeded, q.hostSucceeded},
 		{&s.qs.deliveryStates, q.deliveryStates}, {&s.qs.blocked, q.blocked},
 	}
-	if s.dialect == Postgres {
+	switch s.dialect {
+	case Postgres:
 		list = append(list, preparing{&s.qs.recordDeliveries, q.recordDeliveries}, preparing{&s.qs.ackJobs, q.ackJobs})
-	} else {
+	case MySQL:
+		list = append(list, preparing{&s.qs.recordDelivery, q.recordDelivery}, preparing{&s.qs.hostState, q.hostState},
+			preparing{&s.qs.deleteJob, q.deleteJob})
+	default:
 		list = append(list, preparing{&s.qs.recordDelivery, q.recordDelivery}, preparing{&s.qs.updateDelivery, q.updateDelivery})
 	}
 	for _, p := range list {
@@ -241,7 +294,8 @@ func (s *Store) insertJobs(ctx context.Context, tx *sql.Tx, jobs []store.Job) er
 	return nil
 }
 
-// Lease implements [store.Queue] with one UPDATE … RETURNING over the oldest leasable jobs.
+// Lease implements [store.Queue] with one UPDATE … RETURNING over the oldest leasable jobs; on
+// MySQL with a SELECT … FOR UPDATE SKIP LOCKED of them and an UPDATE of the rows it locked.
 func (s *Store) Lease(ctx context.Context, max int, visibility time.Duration) ([]store.Lease, error) {
 	const op = "lease"
 	if err := s.check(op); err != nil {
@@ -254,26 +308,28 @@ func (s *Store) Lease(ctx context.Context, max int, visibility time.Duration) ([
 	var out []store.Lease
 	var seqs []int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		out, seqs = out[:0], seqs[:0]
 		now := s.now()
 		until := now.Add(visibility)
-		rows, err := tx.StmtContext(ctx, s.qs.lease).QueryContext(ctx, now.UnixNano(), until.UnixNano(), rand.Text()+":", max)
+		prefix := rand.Text() + ":"
+		lease := tx.StmtContext(ctx, s.qs.lease)
+		var rows *sql.Rows
+		var err error
+		if s.dialect == MySQL {
+			// The SELECT … FOR UPDATE SKIP LOCKED reads and locks the jobs; leaseStamp stamps them.
+			rows, err = lease.QueryContext(ctx, now.UnixNano(), now.UnixNano(), max)
+		} else {
+			rows, err = lease.QueryContext(ctx, now.UnixNano(), until.UnixNano(), prefix, max)
+		}
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var l store.Lease
-			var seq, nb, enq, lu int64
-			if err := rows.Scan(&seq, &l.ID, &l.Kind, &l.OrderingKey, &l.Payload, &nb, &l.Attempts, &l.LastError,
-				&enq, &lu, &l.Token); err != nil {
-				return err
-			}
-			l.NotBefore, l.EnqueuedAt, l.Until = fromZeroNanos(nb), fromNanos(enq), fromNanos(lu)
-			out = append(out, l)
-			seqs = append(seqs, seq)
+		if out, seqs, err = scanLeases(rows); err != nil || s.dialect != MySQL {
+			return err
 		}
-		return rows.Err()
+		for i := range out {
+			out[i].Until, out[i].Token = fromNanos(until.UnixNano()), prefix+strconv.FormatInt(seqs[i], 10)
+		}
+		return execSeqs(ctx, tx, s.qq.leaseStamp, []any{until.UnixNano(), prefix}, seqs)
 	})
 	if err != nil {
 		return nil, wrap(op, err)
@@ -291,6 +347,22 @@ func (s *Store) Lease(ctx context.Context, max int, visibility time.Duration) ([
 	return sorted, nil
 }
 
+// scanLeases reads the jobCols rows of the lease statement, and closes them.
+func scanLeases(rows *sql.Rows) (out []store.Lease, seqs []int64, err error) {
+	defer rows.Close()
+	for rows.Next() {
+		var l store.Lease
+		var seq, nb, enq, lu int64
+		if err := rows.Scan(&seq, &l.ID, &l.Kind, &l.OrderingKey, &l.Payload, &nb, &l.Attempts, &l.LastError,
+			&enq, &lu, &l.Token); err != nil {
+			return nil, nil, err
+		}
+		l.NotBefore, l.EnqueuedAt, l.Until = fromZeroNanos(nb), fromNanos(enq), fromNanos(lu)
+		out, seqs = append(out, l), append(seqs, seq)
+	}
+	return out, seqs, rows.Err()
+}
+
 // Extend implements [store.Queue] with one UPDATE of the job's row, matched by id and token.
 func (s *Store) Extend(ctx context.Context, l store.Lease, visibility time.Duration) (store.Lease, error) {
 	const op = "extend"
@@ -301,7 +373,15 @@ func (s *Store) Extend(ctx context.Context, l store.Lease, visibility time.Durat
 		return l, fmt.Errorf("sqlstore: %s: visibility %v must be positive", op, visibility)
 	}
 	until := s.now().Add(visibility)
-	if err := affectOne(s.qs.extendJob.ExecContext(ctx, l.ID, l.Token, until.UnixNano())); err != nil {
+	err := affectOne(s.qs.extendJob.ExecContext(ctx, until.UnixNano(), l.ID, l.Token))
+	if errors.Is(err, store.ErrLeaseLost) && s.dialect == MySQL {
+		// MySQL counts no row when the lease already ends then; it holds if it is current.
+		var held int
+		if err = s.db.QueryRowContext(ctx, s.qq.leaseHeld, l.ID, l.Token).Scan(&held); err == nil && held == 0 {
+			err = store.ErrLeaseLost
+		}
+	}
+	if err != nil {
 		return l, wrap(op+" "+l.ID, err)
 	}
 	l.Until = fromNanos(until.UnixNano())
@@ -330,7 +410,7 @@ func (s *Store) Ack(ctx context.Context, l store.Lease, next ...store.Job) error
 // AckBatch implements [store.BatchAcker]: the records are upserted and the rows of the leases still
 // current deleted in one transaction; each lost lease is reported with [store.ErrLeaseLost]. On
 // Postgres the records take one statement and the leases another, and a call with only one of
-// the two runs it without a transaction.
+// the two runs it without a transaction; SQLite and MySQL take one statement per record and lease.
 func (s *Store) AckBatch(ctx context.Context, leases []store.Lease, records ...store.DeliveryRecord) error {
 	const op = "ack batch"
 	if err := s.check(op); err != nil {
@@ -446,11 +526,12 @@ func (s *Store) Retry(ctx context.Context, l store.Lease, at time.Time, reason s
 	if err := s.check(op); err != nil {
 		return err
 	}
-	err := affectOne(s.qs.retryJob.ExecContext(ctx, l.ID, l.Token, zeroNanos(at), reason))
+	err := affectOne(s.qs.retryJob.ExecContext(ctx, zeroNanos(at), reason, l.ID, l.Token))
 	return wrap(op+" "+l.ID, err)
 }
 
 // DeadLetter implements [store.Queue]: the job moves to the dead_jobs table in one transaction.
+// On MySQL, which has no DELETE … RETURNING, the job's row is locked as it is read, then deleted.
 func (s *Store) DeadLetter(ctx context.Context, l store.Lease, reason string) error {
 	const op = "dead letter"
 	if err := s.check(op); err != nil {
@@ -462,10 +543,15 @@ func (s *Store) DeadLetter(ctx context.Context, l store.Lease, reason string) er
 			return err
 		}
 		var j store.Job
-		var enq int64
+		var seq, enq int64
+		dest := []any{&j.ID, &j.Kind, &j.OrderingKey, &j.Payload, &j.Attempts, &enq}
+		if s.dialect == MySQL {
+			// deadJob locked the row; deleteJob deletes it below.
+			dest = append([]any{&seq}, dest...)
+		}
 		found := rows.Next()
 		if found {
-			err = rows.Scan(&j.ID, &j.Kind, &j.OrderingKey, &j.Payload, &j.Attempts, &enq)
+			err = rows.Scan(dest...)
 		}
 		rows.Close()
 		if err == nil {
@@ -476,6 +562,11 @@ func (s *Store) DeadLetter(ctx context.Context, l store.Lease, reason string) er
 		}
 		if !found {
 			return store.ErrLeaseLost
+		}
+		if s.dialect == MySQL {
+			if _, err := tx.StmtContext(ctx, s.qs.deleteJob).ExecContext(ctx, seq); err != nil {
+				return err
+			}
 		}
 		_, err = tx.StmtContext(ctx, s.qs.insertDead).ExecContext(ctx, j.ID, j.Kind, j.OrderingKey, nonNil(j.Payload), j.Attempts,
 			reason, enq, s.now().UnixNano())

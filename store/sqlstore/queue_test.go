@@ -164,7 +164,7 @@ func BenchmarkLeaseAckRecord(b *testing.B) {
 
 // TestMigrationJobsIndex brings a database at version 4 holding delivery records and a job to the
 // current version: the records and the job are still there and work, and on SQLite the
-// jobs_visible index is gone, while Postgres keeps it.
+// jobs_visible index is gone, while Postgres and MySQL keep it.
 func TestMigrationJobsIndex(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
@@ -215,8 +215,12 @@ func TestMigrationJobsIndex(t *testing.T) {
 				t.Fatal(err)
 			}
 			q, wantIdx := `SELECT COUNT(*) FROM sqlite_master WHERE name = 'jobs_visible'`, 0
-			if v4.dialect == Postgres {
+			switch v4.dialect {
+			case Postgres:
 				q, wantIdx = `SELECT COUNT(*) FROM pg_indexes WHERE schemaname = '`+v4.schema+`' AND indexname = 'jobs_visible'`, 1
+			case MySQL:
+				q, wantIdx = `SELECT COUNT(DISTINCT index_name) FROM information_schema.statistics
+					WHERE table_schema = '`+v4.schema+`' AND index_name = 'jobs_visible'`, 1
 			}
 			var n int
 			if err := v4.db.QueryRowContext(ctx, q).Scan(&n); err != nil || n != wantIdx {
