@@ -254,7 +254,7 @@ func TestWebhookGhost(t *testing.T) {
 	hook := hookServer(t, r)
 	u := fs.srv.URL + "/bridge-reopens/"
 	published := fmt.Sprintf(`{"post":{"current":{"id":"1","uuid":"u","title":"Bridge reopens","slug":"bridge-reopens","html":"<p>Open.</p>","status":"published","visibility":"public","url":%q,"published_at":"2026-12-05T10:00:00.000Z","custom_excerpt":null,"excerpt":"Open.","feature_image":"%s/content/images/bridge.jpg","feature_image_alt":"The bridge","tags":[{"name":"Local News"},{"name":"#internal"}],"primary_author":{"name":"Jane Doe"}},"previous":{"status":"draft","published_at":null}}}`, u, fs.srv.URL)
-	edited := strings.Replace(strings.Replace(published, "<p>Open.</p>", "<p>Open again.</p>", 1), `"previous":{"status":"draft","published_at":null}`, `"previous":{"status":"published","html":"<p>Open.</p>"}`, 1)
+	edited := strings.Replace(strings.Replace(published, "<p>Open.</p>", "<p>Open again.</p>", 1), `"previous":{"status":"draft","published_at":null}`, `"previous":{"html":"<p>Open.</p>","updated_at":"2026-12-05T10:00:00.000Z"}`, 1)
 	unpublished := fmt.Sprintf(`{"post":{"current":{"status":"draft","url":%q},"previous":{"status":"published"}}}`, u)
 	for i, body := range []string{published, edited, unpublished} {
 		code, resp := post(t, http.MethodPost, hook, signGhost(testSecret, time.Now(), []byte(body)), []byte(body))
