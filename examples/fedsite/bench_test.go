@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub"
+	"github.com/fedsite/fedsite/store"
 )
 
 // bigFeed is an RSS feed of n items of the site at base, each with a paragraph of text, a
@@ -63,6 +64,7 @@ func benchSidecar(b *testing.B, srv *httptest.Server, writes *atomic.Int64) *sid
 		b.Fatal(err)
 	}
 	sc, err := newSidecar(b.Context(), c, slog.New(slog.DiscardHandler), func(cfg *activitypub.Config) {
+		cfg.DeliveryStore = cfg.Store.(store.Delivery)
 		cfg.Store = writeCounter{Site: cfg.Store, n: writes, fail: new(atomic.Bool)}
 	})
 	if err != nil {

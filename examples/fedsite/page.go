@@ -161,10 +161,11 @@ func (p *poller) recheckLeft(ctx context.Context) error {
 		it  seenItem
 	}
 	var list []due
-	for u, it := range p.ledger.listedBy(p.feedURL) {
-		if !it.Left.IsZero() && it.Deleted.IsZero() && now.Sub(it.Left) <= p.recheck.Window && now.Sub(it.Checked) >= p.recheck.Every {
-			list = append(list, due{u, it})
-		}
+	isDue := func(it seenItem) bool {
+		return !it.Left.IsZero() && it.Deleted.IsZero() && now.Sub(it.Left) <= p.recheck.Window && now.Sub(it.Checked) >= p.recheck.Every
+	}
+	for u, it := range p.ledger.listedBy(p.feedURL, isDue) {
+		list = append(list, due{u, it})
 	}
 	slices.SortFunc(list, func(a, b due) int { return a.it.Left.Compare(b.it.Left) })
 	for _, d := range list[:min(len(list), p.recheck.PerPoll)] {

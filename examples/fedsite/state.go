@@ -110,13 +110,13 @@ func (l *ledger) setItem(url string, it seenItem) {
 	}
 }
 
-// listedBy returns the URLs of the articles whose Feed is feedURL.
-func (l *ledger) listedBy(feedURL string) map[string]seenItem {
+// listedBy returns the articles whose Feed is feedURL and for which keep is true, by URL.
+func (l *ledger) listedBy(feedURL string, keep func(seenItem) bool) map[string]seenItem {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := map[string]seenItem{}
 	for u, it := range l.st.Items {
-		if it.Feed == feedURL {
+		if it.Feed == feedURL && keep(it) {
 			out[u] = it
 		}
 	}
