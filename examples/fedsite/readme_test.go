@@ -41,17 +41,13 @@ func TestREADMEWebhook(t *testing.T) {
 			t.Skipf("no %s to run the README's curl example", tool)
 		}
 	}
-	fs := newFeedSite(t)
-	fs.set(fs.rss())
-	r := startWith(t, fs, t.TempDir(), func(c *config) { c.WebhookSecret = "the webhook_secret" })
-	r.follow(t, "reader@social.example")
-	r.mustPoll(t)
+	fs, r, hook := startHooked(t)
 	body := filepath.Join(t.TempDir(), "article.json")
 	if err := os.WriteFile(body, []byte(strings.ReplaceAll(string(payload), "https://example.com", fs.srv.URL)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	script = strings.ReplaceAll(script, "examples/fedsite/testdata/fedsite-publish.json", body)
-	script = strings.ReplaceAll(script, "https://example.com/hooks/publish", hookServer(t, r))
+	script = strings.ReplaceAll(script, "https://example.com/hooks/publish", hook.url)
 	out, err := exec.CommandContext(t.Context(), "bash", "-c", script).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), `"status":"published"`) {
 		t.Fatalf("the README's curl example: %v\n%s", err, out)
