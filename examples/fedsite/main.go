@@ -29,8 +29,9 @@ func main() {
 
 const usage = `Usage:
   fedsite serve -feed URL -base-url URL [flags]   federate the site's feed (a sidecar)
-  fedsite lookup [flags] @user@host | URL          show an actor or object as a remote server sees it
-  fedsite -version                                 print the version
+  fedsite serve -config fedsite.toml [flags]      federate its feeds and webhook as the file says
+  fedsite lookup [flags] @user@host | URL         show an actor or object as a remote server sees it
+  fedsite -version                                print the version
 
 Run "fedsite COMMAND -h" for a command's flags.
 `
