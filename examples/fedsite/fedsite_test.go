@@ -22,8 +22,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// feedSite is the site under test: it serves its feed, with an ETag, and answers conditional
-// GETs with 304 while the feed is unchanged.
+// feedSite is the site under test: it serves its feed at /feed.xml, with an ETag, and answers
+// conditional GETs with 304 while the feed is unchanged; its other pages are articles.
 type feedSite struct {
 	srv *httptest.Server
 
@@ -33,10 +33,19 @@ type feedSite struct {
 	noETag   bool
 	hold     chan struct{} // when not nil, requests wait for it or their end
 	requests []string      // "If-None-Match -> status" per request
+	pages    map[string]page
+	reads    map[string]int // GETs per page path
+}
+
+// page is one of the site's pages other than its feed.
+type page struct {
+	status      int
+	contentType string
+	body        string
 }
 
 func newFeedSite(t *testing.T) *feedSite {
-	fs := &feedSite{}
+	fs := &feedSite{pages: map[string]page{}, reads: map[string]int{}}
 	fs.srv = httptest.NewServer(http.HandlerFunc(fs.serve))
 	t.Cleanup(fs.srv.Close)
 	return fs
@@ -45,7 +54,21 @@ func newFeedSite(t *testing.T) *feedSite {
 func (fs *feedSite) serve(w http.ResponseWriter, r *http.Request) {
 	fs.mu.Lock()
 	body, status, hold, noETag := fs.body, fs.status, fs.hold, fs.noETag
+	isPage := r.URL.Path != "/feed.xml"
+	pg, ok := fs.pages[r.URL.Path]
+	if !ok { // every other page of the site is an article without Open Graph tags
+		pg = page{http.StatusOK, "text/html", "<!doctype html><title>An article</title><p>Text."}
+	}
+	if isPage {
+		fs.reads[r.URL.Path]++
+	}
 	fs.mu.Unlock()
+	if isPage {
+		w.Header().Set("Content-Type", pg.contentType)
+		w.WriteHeader(pg.status)
+		io.WriteString(w, pg.body)
+		return
+	}
 	if hold != nil {
 		select {
 		case <-hold:
@@ -76,6 +99,20 @@ func (fs *feedSite) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/rss+xml")
 	io.WriteString(w, body)
+}
+
+// setPage serves a page at path.
+func (fs *feedSite) setPage(path string, p page) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.pages[path] = p
+}
+
+// readsOf is how many GETs the page at path had.
+func (fs *feedSite) readsOf(path string) int {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return fs.reads[path]
 }
 
 func (fs *feedSite) set(body string) {
@@ -173,15 +210,26 @@ func (s *syncBuffer) String() string {
 // start runs a sidecar for fs's feed with its state in dir; it does not poll until told.
 func start(t *testing.T, fs *feedSite, dir string) *running {
 	t.Helper()
+	return startWith(t, fs, dir, func(*config) {})
+}
+
+// startWith is start with a last change to the sidecar's options.
+func startWith(t *testing.T, fs *feedSite, dir string, change func(*config)) *running {
+	t.Helper()
 	r := &running{rec: activitypubtest.NewRecorder(), writes: new(atomic.Int64), fail: new(atomic.Bool), logs: new(syncBuffer)}
 	var w io.Writer = r.logs
 	if testing.Verbose() {
 		w = io.MultiWriter(r.logs, os.Stderr)
 	}
 	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	o := serveOptions{common: common{baseURL: fs.srv.URL, dataDir: dir}, feedURL: fs.srv.URL + "/feed.xml",
-		handle: "news", timeout: 5 * time.Second, maxFeedBytes: 1 << 16}
-	sc, err := newSidecar(t.Context(), o, log, func(cfg *activitypub.Config) {
+	c := defaultConfig()
+	c.BaseURL, c.Data, c.Feeds = fs.srv.URL, dir, []feedConfig{{URL: fs.srv.URL + "/feed.xml"}}
+	c.FeedTimeout, c.MaxFeedBytes, c.MaxWebhookBytes = duration(5*time.Second), 1<<16, 1<<12
+	change(&c)
+	if err := c.check(); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := newSidecar(t.Context(), c, log, func(cfg *activitypub.Config) {
 		r.rec.Configure(cfg)
 		cfg.Store = writeCounter{Site: cfg.Store, n: r.writes, fail: r.fail}
 	})
@@ -203,7 +251,10 @@ func start(t *testing.T, fs *feedSite, dir string) *running {
 
 func (r *running) poll(t *testing.T) error {
 	t.Helper()
-	err := r.sc.poller.poll(t.Context())
+	var err error
+	for _, p := range r.sc.pollers {
+		err = errors.Join(err, p.poll(t.Context()))
+	}
 	if serr := r.rec.Settle(t.Context()); serr != nil {
 		t.Fatal(serr)
 	}
@@ -220,7 +271,13 @@ func (r *running) mustPoll(t *testing.T) {
 // follow makes a reader follow @news and waits for the Accept.
 func (r *running) follow(t *testing.T, handle string) {
 	t.Helper()
-	if _, err := r.rec.NewAccount(handle).Follow(t.Context(), r.sc.fed.ActorID("news")); err != nil {
+	r.followActor(t, handle, "news")
+}
+
+// followActor makes a reader follow one of the site's actors and waits for the Accept.
+func (r *running) followActor(t *testing.T, handle, actor string) {
+	t.Helper()
+	if _, err := r.rec.NewAccount(handle).Follow(t.Context(), r.sc.fed.ActorID(actor)); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.rec.Settle(t.Context()); err != nil {
@@ -333,7 +390,7 @@ func TestUnchangedFeed(t *testing.T) {
 	dir := t.TempDir()
 	r := start(t, fs, dir)
 	r.mustPoll(t)
-	statePath := filepath.Join(dir, "feed-state.json")
+	statePath := filepath.Join(dir, "state.json")
 	saved, err := os.ReadFile(statePath)
 	if err != nil {
 		t.Fatal(err)
@@ -382,7 +439,7 @@ func TestBadFeeds(t *testing.T) {
 		{"rate limited", func(fs *feedSite, _ *running) { fs.with(func() { fs.status = http.StatusTooManyRequests }) }, "retry after 2m0s"},
 		{"timeout", func(fs *feedSite, r *running) {
 			fs.with(func() { fs.hold = make(chan struct{}) })
-			r.sc.poller.client.Timeout = 50 * time.Millisecond
+			r.sc.pollers[0].client.Timeout = 50 * time.Millisecond
 		}, "Client.Timeout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -393,7 +450,7 @@ func TestBadFeeds(t *testing.T) {
 			r := start(t, fs, dir)
 			r.follow(t, "reader@social.example")
 			r.mustPoll(t)
-			state, _ := os.ReadFile(filepath.Join(dir, "feed-state.json"))
+			state, _ := os.ReadFile(filepath.Join(dir, "state.json"))
 			writes := r.writes.Load()
 
 			tc.setup(fs, r)
@@ -401,7 +458,7 @@ func TestBadFeeds(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("poll: %v, want an error saying %q", err, tc.want)
 			}
-			if now, _ := os.ReadFile(filepath.Join(dir, "feed-state.json")); !bytes.Equal(now, state) {
+			if now, _ := os.ReadFile(filepath.Join(dir, "state.json")); !bytes.Equal(now, state) {
 				t.Error("the state file changed")
 			}
 			if r.writes.Load() != writes || len(r.sent()) != 0 {
