@@ -111,7 +111,7 @@ func flags(name string, args []string, stderr io.Writer, register func(fs *flag.
 	path := fs.String("config", "", "TOML config file; the flags override it (see fedsite.example.toml)")
 	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public origin of the site, such as https://example.com (required)")
 	fs.StringVar(&c.Data, "data", c.Data, "folder for the sidecar's state (created if absent)")
-	fs.StringVar(&c.Store, "store", c.Store, "federation store: postgres://…, redis://… or a SQLite file (default: fedsite.db in -data)")
+	fs.StringVar(&c.Store, "store", c.Store, "federation store: postgres://…, mysql://…, redis://… or a SQLite file (default: fedsite.db in -data)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
 	register(fs, &c)

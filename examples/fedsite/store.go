@@ -9,13 +9,15 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/redisstore"
 	"github.com/fedsite/fedsite/store/sqlstore"
 
-	// The drivers sqlstore opens: SQLite files, and PostgreSQL through pgx.
+	// The drivers sqlstore opens: SQLite files, and PostgreSQL through pgx (MySQL and
+	// MariaDB through go-sql-driver/mysql, imported above).
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 )
@@ -31,6 +33,8 @@ type openedStore struct {
 //   - "" (the default): SQLite, the file fedsite.db in the data folder;
 //   - postgres://… or postgresql://…: PostgreSQL, in the schema the "schema" parameter names
 //     (default: public), created if absent;
+//   - mysql://user:password@host:port/database: MySQL or MariaDB, in the database the "schema"
+//     parameter names (default: the one in the path), created if absent;
 //   - redis://… or rediss://…: Redis, under the key prefix the "prefix" parameter names
 //     (default: fedsite:);
 //   - anything else: the path of a SQLite file.
@@ -56,6 +60,8 @@ func openStore(ctx context.Context, c config, log *slog.Logger) (openedStore, er
 			return openedStore{}, fmt.Errorf("fedsite: store %s: %w", u.Redacted(), err)
 		}
 		return openedStore{Store: st, close: func() error { st.Close(); return db.Close() }}, nil
+	case "mysql":
+		return openMySQL(ctx, u, log)
 	case "redis", "rediss":
 		q := u.Query()
 		prefix := q.Get("prefix")
@@ -78,7 +84,7 @@ func openStore(ctx context.Context, c config, log *slog.Logger) (openedStore, er
 		return openedStore{Store: st, close: client.Close}, nil
 	case "", "file":
 	default:
-		return openedStore{}, fmt.Errorf("fedsite: store %q: want postgres://…, redis://… or the path of a SQLite file", scheme+"://…")
+		return openedStore{}, fmt.Errorf("fedsite: store %q: want postgres://…, mysql://…, redis://… or the path of a SQLite file", scheme+"://…")
 	}
 	path := strings.TrimPrefix(c.Store, "file:")
 	if path == "" {
@@ -89,4 +95,38 @@ func openStore(ctx context.Context, c config, log *slog.Logger) (openedStore, er
 		return openedStore{}, err
 	}
 	return openedStore{Store: st, sole: true, close: st.Close}, nil
+}
+
+// openMySQL opens the MySQL or MariaDB database u names (mysql://user:password@host:port/db,
+// port 3306 by default), turned into go-sql-driver/mysql's DSN; a "schema" parameter names
+// another database for fedsite's tables, and the other parameters are the driver's own.
+func openMySQL(ctx context.Context, u *url.URL, log *slog.Logger) (openedStore, error) {
+	cfg := mysql.NewConfig()
+	cfg.Net, cfg.Addr = "tcp", u.Host
+	if u.Port() == "" {
+		cfg.Addr = u.Host + ":3306"
+	}
+	cfg.User = u.User.Username()
+	cfg.Passwd, _ = u.User.Password()
+	cfg.DBName = strings.TrimPrefix(u.Path, "/")
+	q := u.Query()
+	schema := q.Get("schema")
+	q.Del("schema")
+	for k := range q {
+		if cfg.Params == nil {
+			cfg.Params = map[string]string{}
+		}
+		cfg.Params[k] = q.Get(k)
+	}
+	connector, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return openedStore{}, fmt.Errorf("fedsite: store %s: %w", u.Redacted(), err)
+	}
+	db := sql.OpenDB(connector)
+	st, err := sqlstore.Open(ctx, sqlstore.Config{DB: db, Dialect: sqlstore.MySQL, Schema: schema, Logger: log})
+	if err != nil {
+		db.Close()
+		return openedStore{}, fmt.Errorf("fedsite: store %s: %w", u.Redacted(), err)
+	}
+	return openedStore{Store: st, close: func() error { st.Close(); return db.Close() }}, nil
 }

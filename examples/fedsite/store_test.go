@@ -4,18 +4,22 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/redis/go-redis/v9"
 )
 
 // TestStoreURLs: the store setting opens SQLite (the default file or another), PostgreSQL (in
-// the schema the URL names) and Redis (under the prefix it names), and the sidecar backfills into
-// each; a scheme fedsite does not know is refused. PostgreSQL and Redis run when
-// FEDSITE_TEST_POSTGRES_URL and FEDSITE_TEST_REDIS_URL name the real servers.
+// the schema the URL names), MySQL/MariaDB (in the database it names) and Redis (under the
+// prefix it names), and the sidecar backfills into
+// each; a scheme fedsite does not know is refused. PostgreSQL, MySQL/MariaDB and Redis run when
+// FEDSITE_TEST_POSTGRES_URL, FEDSITE_TEST_MYSQL_URL (a go-sql-driver DSN) and
+// FEDSITE_TEST_REDIS_URL name the real servers.
 func TestStoreURLs(t *testing.T) {
 	suffix := strings.ToLower(rand.Text()[:10])
 	for _, tc := range []struct {
@@ -54,6 +58,30 @@ func TestStoreURLs(t *testing.T) {
 				sep = "&"
 			}
 			return u + sep + "schema=" + schema
+		}, nil},
+		{"MySQL", func(t *testing.T, dir string) string {
+			dsn := os.Getenv("FEDSITE_TEST_MYSQL_URL")
+			if dsn == "" {
+				t.Skip("set FEDSITE_TEST_MYSQL_URL to run against MySQL or MariaDB")
+			}
+			cfg, err := mysql.ParseDSN(dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			database := "fedsite_cli_" + suffix
+			t.Cleanup(func() {
+				db, err := sql.Open("mysql", dsn)
+				if err == nil {
+					_, err = db.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+database)
+					db.Close()
+				}
+				if err != nil {
+					t.Errorf("drop database %s: %v", database, err)
+				}
+			})
+			u := url.URL{Scheme: "mysql", User: url.UserPassword(cfg.User, cfg.Passwd), Host: cfg.Addr, Path: "/" + cfg.DBName,
+				RawQuery: "schema=" + database}
+			return u.String()
 		}, nil},
 		{"Redis", func(t *testing.T, dir string) string {
 			u := os.Getenv("FEDSITE_TEST_REDIS_URL")
