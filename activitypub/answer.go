@@ -50,10 +50,7 @@ type Answer struct {
 // unknown actor give an error matching ErrNotFound, and nothing is stored or sent; empty content
 // gives an *InvalidError.
 func (f *Federation) Answer(ctx context.Context, username string, a Answer) (string, error) {
-	if err := f.authorize(ctx, ActionAnswer, username, a.InReplyTo); err != nil {
-		return "", err
-	}
-	actor, err := f.actors.lookup(ctx, username)
+	actor, err := f.actAs(ctx, ActionAnswer, username, a.InReplyTo)
 	if err != nil {
 		return "", err
 	}
@@ -148,10 +145,7 @@ func (f *Federation) Answer(ctx context.Context, username string, a Answer) (str
 // for a public answer every follower of the actor as well. An answer that is not the actor's,
 // was deleted or never sent gives an error matching ErrNotFound; empty content an *InvalidError.
 func (f *Federation) EditAnswer(ctx context.Context, username, answerID, content string) error {
-	if err := f.authorize(ctx, ActionAnswer, username, answerID); err != nil {
-		return err
-	}
-	actor, err := f.actors.lookup(ctx, username)
+	actor, err := f.actAs(ctx, ActionAnswer, username, answerID)
 	if err != nil {
 		return err
 	}
@@ -214,10 +208,7 @@ func (f *Federation) EditAnswer(ctx context.Context, username, answerID, content
 // article's comments and the actor's outbox. An answer that is not the actor's, or was deleted
 // or never sent, gives an error matching ErrNotFound.
 func (f *Federation) DeleteAnswer(ctx context.Context, username, answerID string) error {
-	if err := f.authorize(ctx, ActionAnswer, username, answerID); err != nil {
-		return err
-	}
-	actor, err := f.actors.lookup(ctx, username)
+	actor, err := f.actAs(ctx, ActionAnswer, username, answerID)
 	if err != nil {
 		return err
 	}

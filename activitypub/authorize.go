@@ -103,3 +103,12 @@ func (f *Federation) authorize(ctx context.Context, action Action, username, obj
 	}
 	return fmt.Errorf("activitypub: site user %q may not %s%s: %w", act.User, action, as, ErrForbidden)
 }
+
+// actAs is how each method that acts as a site actor begins: it asks Config.Authorize whether
+// the call's user may take action as username about object, then looks the actor up.
+func (f *Federation) actAs(ctx context.Context, action Action, username, object string) (*Actor, error) {
+	if err := f.authorize(ctx, action, username, object); err != nil {
+		return nil, err
+	}
+	return f.actors.lookup(ctx, username)
+}

@@ -19,10 +19,7 @@ import (
 // nothing is backfilled. The outbox keeps the order of appending, so backfill before publishing
 // new articles.
 func (f *Federation) Backfill(ctx context.Context, username string, articles []Article) error {
-	if err := f.authorize(ctx, ActionPublish, username, ""); err != nil {
-		return err
-	}
-	actor, err := f.actors.lookup(ctx, username)
+	actor, err := f.actAs(ctx, ActionPublish, username, "")
 	if err != nil {
 		return err
 	}

@@ -25,10 +25,7 @@ import (
 // never federates a post for the first time. An article fedsite cannot publish gives an
 // *InvalidError. a.Published is ignored.
 func (f *Federation) Update(ctx context.Context, username string, a Article) error {
-	if err := f.authorize(ctx, ActionUpdate, username, a.URL); err != nil {
-		return err
-	}
-	actor, err := f.actors.lookup(ctx, username)
+	actor, err := f.actAs(ctx, ActionUpdate, username, a.URL)
 	if err != nil {
 		return err
 	}
@@ -89,10 +86,7 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 // records and the actor's follower inboxes; the memory it takes grows with the number of inboxes
 // the article was delivered to.
 func (f *Federation) Delete(ctx context.Context, username, articleURL string) error {
-	if err := f.authorize(ctx, ActionDelete, username, articleURL); err != nil {
-		return err
-	}
-	actor, err := f.actors.lookup(ctx, username)
+	actor, err := f.actAs(ctx, ActionDelete, username, articleURL)
 	if err != nil {
 		return err
 	}
@@ -154,10 +148,7 @@ func (f *Federation) storeDelete(ctx context.Context, actorID string, stored sto
 // site should stop publishing as the actor: its name can never be used again. Deleting an actor
 // twice gives an error matching ErrNotFound.
 func (f *Federation) DeleteActor(ctx context.Context, username string) error {
-	if err := f.authorize(ctx, ActionDeleteActor, username, ""); err != nil {
-		return err
-	}
-	actor, err := f.actors.lookup(ctx, username)
+	actor, err := f.actAs(ctx, ActionDeleteActor, username, "")
 	if err != nil {
 		return err
 	}

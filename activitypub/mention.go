@@ -119,10 +119,7 @@ func (r mentionRecord) mention(actor, author string, received time.Time) InboxMe
 // matching ErrNotFound. Private ones (see [Visibility.Private]) must be shown only to the people
 // who answer them.
 func (f *Federation) Mentions(ctx context.Context, username, cursor string, limit int) (store.Page[InboxMention], error) {
-	if err := f.authorize(ctx, ActionReadMentions, username, ""); err != nil {
-		return store.Page[InboxMention]{}, err
-	}
-	a, err := f.actors.lookup(ctx, username)
+	a, err := f.actAs(ctx, ActionReadMentions, username, "")
 	if err != nil {
 		return store.Page[InboxMention]{}, err
 	}

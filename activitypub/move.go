@@ -36,10 +36,7 @@ const movedSuffix = "#moved"
 // A target that does not list the actor gives an error matching ErrNotAlias; one that cannot be
 // fetched or is not an actor, the fetch error or an *InvalidError; an unknown actor, ErrNotFound.
 func (f *Federation) Move(ctx context.Context, username, target string) error {
-	if err := f.authorize(ctx, ActionMove, username, target); err != nil {
-		return err
-	}
-	actor, err := f.actors.lookup(ctx, username)
+	actor, err := f.actAs(ctx, ActionMove, username, target)
 	if err != nil {
 		return err
 	}

@@ -71,10 +71,7 @@ type Article struct {
 // gives an error matching ErrNotFound; an article published before, ErrAlreadyPublished; an
 // article fedsite cannot publish, an *InvalidError.
 func (f *Federation) Publish(ctx context.Context, username string, a Article) error {
-	if err := f.authorize(ctx, ActionPublish, username, a.URL); err != nil {
-		return err
-	}
-	actor, err := f.actors.lookup(ctx, username)
+	actor, err := f.actAs(ctx, ActionPublish, username, a.URL)
 	if err != nil {
 		return err
 	}
