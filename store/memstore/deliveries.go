@@ -3,13 +3,13 @@ package memstore
 import (
 	"cmp"
 	"context"
-	"encoding/base64"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/fedsite/fedsite/internal/pagecursor"
 	"github.com/fedsite/fedsite/store"
 )
 
@@ -80,7 +80,7 @@ func (s *Store) DeliveriesPage(ctx context.Context, objectID, cursor string, lim
 	}
 	var after deliveryKey
 	if cursor != "" {
-		a, in, ok := parseDeliveryCursor(cursor)
+		a, in, ok := pagecursor.ParsePair(cursor)
 		if !ok {
 			return p, fmt.Errorf("memstore: %s: cursor %q: %w", op, cursor, store.ErrBadCursor)
 		}
@@ -100,7 +100,7 @@ func (s *Store) DeliveriesPage(ctx context.Context, objectID, cursor string, lim
 	for i, k := range keys {
 		if i == limit {
 			last := keys[i-1]
-			p.Next = deliveryCursor(last.activity, last.inbox)
+			p.Next = pagecursor.Pair(last.activity, last.inbox)
 			break
 		}
 		p.Items = append(p.Items, m[k])
@@ -123,17 +123,4 @@ func (s *Store) DeliveryStates(ctx context.Context, objectID, activityID string,
 		out[i] = m[deliveryKey{activityID, in}].State
 	}
 	return out, nil
-}
-
-// deliveryCursor encodes an activity id and an inbox; IRIs hold no NUL, so it separates them.
-func deliveryCursor(activity, inbox string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(activity + "\x00" + inbox))
-}
-
-func parseDeliveryCursor(c string) (activity, inbox string, ok bool) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return "", "", false
-	}
-	return strings.Cut(string(b), "\x00")
 }

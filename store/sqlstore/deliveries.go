@@ -3,12 +3,11 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
+	"github.com/fedsite/fedsite/internal/pagecursor"
 	"github.com/fedsite/fedsite/store"
 )
 
@@ -127,7 +126,7 @@ func (s *Store) DeliveriesPage(ctx context.Context, objectID, cursor string, lim
 	const op = "deliveries page"
 	query, after := s.qq.deliveriesFirst, []any(nil)
 	if cursor != "" {
-		activity, inbox, ok := parseDeliveryCursor(cursor)
+		activity, inbox, ok := pagecursor.ParsePair(cursor)
 		if !ok {
 			return store.Page[store.DeliveryRecord]{}, fmt.Errorf("sqlstore: %s: cursor %q: %w", op, cursor, store.ErrBadCursor)
 		}
@@ -140,7 +139,7 @@ func (s *Store) DeliveriesPage(ctx context.Context, objectID, cursor string, lim
 			var updated int64
 			err := rows.Scan(&r.ObjectID, &r.ActivityID, &r.Inbox, &r.Host, &state, &r.Attempts, &r.LastError, &updated)
 			r.State, r.UpdatedAt = store.DeliveryState(state), fromNanos(updated)
-			return r, deliveryCursor(r.ActivityID, r.Inbox), err
+			return r, pagecursor.Pair(r.ActivityID, r.Inbox), err
 		})
 }
 
@@ -176,17 +175,4 @@ func (s *Store) DeliveryStates(ctx context.Context, objectID, activityID string,
 		out[i] = found[inbox]
 	}
 	return out, nil
-}
-
-// deliveryCursor encodes an activity id and an inbox; IRIs hold no NUL, so it separates them.
-func deliveryCursor(activity, inbox string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(activity + "\x00" + inbox))
-}
-
-func parseDeliveryCursor(c string) (activity, inbox string, ok bool) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return "", "", false
-	}
-	return strings.Cut(string(b), "\x00")
 }
