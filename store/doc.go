@@ -24,10 +24,11 @@
 //     FollowRequestsPage
 //   - [Blocks] (4): AddBlock, RemoveBlock, BlocksPage, Blocked
 //
-// Delivery state ([Delivery], 15 methods):
+// Delivery state ([Delivery], 20 methods):
 //   - [Queue] (8): Enqueue, Lease, Extend, Ack, Retry, DeadLetter, Depth, UnfinishedKeys
 //   - [Deliveries] (3): RecordDelivery, DeliveriesPage, DeliveryStates
 //   - [Hosts] (4): HostStates, HostFailed, OpenHost, HostSucceeded
+//   - [QueueAdmin] (5): DeadLettersPage, Replay, HostsPage, KeyedJobs, HurryJobs
 //
 // # Optional capabilities
 //
