@@ -19,10 +19,9 @@ type DeadLetter struct {
 type KeyedJobs struct {
 	// Jobs counts them: queued, delayed or leased.
 	Jobs int
-	// Next is the NotBefore of the delayed one due first; zero when none waits.
-	Next time.Time
-	// NextError is that job's LastError, why it waits.
-	NextError string
+	// Next is the delayed one, not leased, due first: its ID, Kind, OrderingKey, Payload,
+	// NotBefore, Attempts and LastError (why it waits). The zero Job when none waits.
+	Next Job
 }
 
 // QueueAdmin is what the people running a site see of the delivery state and do to it: the jobs

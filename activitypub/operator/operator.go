@@ -74,12 +74,16 @@ func New(cfg Config) (*Handler, error) {
 	h.mux.HandleFunc("GET /moderation", h.serveModeration)
 	h.mux.HandleFunc("POST /moderation", h.post(h.moderate))
 	h.mux.HandleFunc("GET /mentions", h.serveMentions)
+	h.mux.HandleFunc("GET /hosts", h.serveHosts)
+	h.mux.HandleFunc("POST /hosts", h.post(h.retryHost))
+	h.mux.HandleFunc("GET /dead", h.serveDead)
+	h.mux.HandleFunc("POST /dead", h.post(h.replay))
 	return h, nil
 }
 
 // ServeHTTP serves the page the request's path names, relative to where the site mounted the
-// handler with http.StripPrefix: "/" (overview), "/article", "/requests", "/moderation" and
-// "/mentions".
+// handler with http.StripPrefix: "/" (overview), "/article", "/requests", "/moderation",
+// "/mentions", "/hosts" and "/dead" (dead letters).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The pages show direct messages and moderation notes: no cache may keep them.
 	w.Header().Set("Cache-Control", "no-store")

@@ -48,7 +48,13 @@ const articleURL = activitypubtest.BaseURL + "/articles/river"
 // newFixture builds the fixture; each configure function may change the operator's Config.
 func newFixture(t testing.TB, configure ...func(*operator.Config)) *fixture {
 	t.Helper()
-	fed, rec, err := activitypubtest.NewFederation(siteActors{})
+	return newFixtureWith(t, func(*activitypub.Config) {}, configure...)
+}
+
+// newFixtureWith builds the fixture with the Federation's Config changed by site.
+func newFixtureWith(t testing.TB, site func(*activitypub.Config), configure ...func(*operator.Config)) *fixture {
+	t.Helper()
+	fed, rec, err := activitypubtest.NewFederation(siteActors{}, site)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -112,10 +112,11 @@ func (s *Store) KeyedJobs(ctx context.Context, suffix string) (store.KeyedJobs, 
 			continue
 		}
 		k.Jobs++
-		if nb := m.job.NotBefore; nb.After(now) && !m.until.After(now) && (k.Next.IsZero() || nb.Before(k.Next)) {
-			k.Next, k.NextError = nb, m.job.LastError
+		if nb := m.job.NotBefore; nb.After(now) && !m.until.After(now) && (k.Next.ID == "" || nb.Before(k.Next.NotBefore)) {
+			k.Next = m.job
 		}
 	}
+	k.Next.Payload = slices.Clone(k.Next.Payload)
 	return k, nil
 }
 

@@ -41,20 +41,20 @@ return n
 `
 
 // keyedLua: ARGV[4] onwards the ordering keys' job lists. Returns the number of jobs, then the
-// NotBefore (ns) and last error of the delayed, unleased one due first, or two empty strings.
+// id of the delayed, unleased one due first, or "".
 const keyedLua = `
-local jobs, best, nb, err = 0, nil, '', ''
+local jobs, best, next = 0, nil, ''
 for i = 4, #ARGV do
   for _, id in ipairs(redis.call('LRANGE', ARGV[i], 0, -1)) do
     jobs = jobs + 1
-    local h = redis.call('HMGET', Q .. 'j:' .. id, 'nbm', 'u', 'nb', 'e')
+    local h = redis.call('HMGET', Q .. 'j:' .. id, 'nbm', 'u')
     local due = tonumber(h[1] or '0')
     if due > now and tonumber(h[2] or '0') <= now and (best == nil or due < best) then
-      best, nb, err = due, h[3], h[4]
+      best, next = due, id
     end
   end
 end
-return {jobs, nb, err}
+return {jobs, next}
 `
 
 // hurryLua: ARGV[4] onwards the ordering keys' job lists. Each delayed, unleased job of them is
@@ -141,25 +141,18 @@ func (s *Store) DeadLettersPage(ctx context.Context, cursor string, limit int) (
 	cmds := make([]*redis.SliceCmd, len(dead))
 	if _, err := s.c.Pipelined(ctx, func(pl redis.Pipeliner) error {
 		for i, z := range dead {
-			cmds[i] = pl.HMGet(ctx, s.qp+"d:"+z.Member.(string), "k", "o", "p", "a", "e", "t")
+			cmds[i] = pl.HMGet(ctx, s.qp+"d:"+z.Member.(string), "k", "o", "p", "nb", "a", "e", "t")
 		}
 		return nil
 	}); err != nil {
 		return p, wrap(op, err)
 	}
 	for i, z := range dead {
-		v := cmds[i].Val()
-		str := func(i int) string { s, _ := v[i].(string); return s }
-		d := store.DeadLetter{Job: store.Job{ID: z.Member.(string), Kind: str(0), OrderingKey: str(1), Payload: []byte(str(2)),
-			LastError: str(4)}, DiedAt: time.UnixMilli(int64(z.Score)).UTC()}
-		var err error
-		if d.Attempts, err = strconv.Atoi(str(3)); err != nil {
-			return store.Page[store.DeadLetter]{}, wrap(op, fmt.Errorf("dead letter %s: bad attempts %q", d.ID, str(3)))
-		}
-		if d.EnqueuedAt, err = parseTime(str(5)); err != nil {
+		j, err := storedJob(z.Member.(string), cmds[i].Val())
+		if err != nil {
 			return store.Page[store.DeadLetter]{}, wrap(op, err)
 		}
-		p.Items = append(p.Items, d)
+		p.Items = append(p.Items, store.DeadLetter{Job: j, DiedAt: time.UnixMilli(int64(z.Score)).UTC()})
 	}
 	return p, nil
 }
@@ -252,16 +245,27 @@ func (s *Store) KeyedJobs(ctx context.Context, suffix string) (store.KeyedJobs, 
 		args = append(args, l)
 	}
 	v, err := redis.NewScript(queuePreamble+keyedLua).Run(ctx, s.c, []string{s.qp + "stream"}, args...).Slice()
-	if err == nil && len(v) != 3 {
+	if err == nil && len(v) != 2 {
 		err = errors.New("bad keyed jobs reply")
 	}
 	if err != nil {
 		return k, wrap(op, err)
 	}
 	n, _ := v[0].(int64)
-	nb, _ := v[1].(string)
-	k.Jobs, k.NextError = int(n), fmt.Sprint(v[2])
-	if k.Next, err = parseTime(nb); err != nil {
+	id, _ := v[1].(string)
+	k.Jobs = int(n)
+	if id == "" {
+		return k, nil
+	}
+	// The job may finish between the script and this read: it then no longer waits.
+	h, err := s.c.HMGet(ctx, s.qp+"j:"+id, "k", "o", "p", "nb", "a", "e", "t").Result()
+	if err != nil {
+		return k, wrap(op, err)
+	}
+	if h[0] == nil {
+		return k, nil
+	}
+	if k.Next, err = storedJob(id, h); err != nil {
 		return k, wrap(op, err)
 	}
 	return k, nil
@@ -283,4 +287,14 @@ func (s *Store) HurryJobs(ctx context.Context, suffix string) (int, error) {
 		return 0, wrap(op, err)
 	}
 	return n, nil
+}
+
+// storedJob decodes the fields k, o, p, nb, a, e and t of the hash of the job id, as HMGET
+// returned them.
+func storedJob(id string, fields []any) (store.Job, error) {
+	l, err := decodeLease(append(append([]any{id}, fields...), ""))
+	if err != nil {
+		return store.Job{}, fmt.Errorf("job %s: %w", id, err)
+	}
+	return l.Job, nil
 }

@@ -26,7 +26,7 @@ const (
 	// waits holds for a job that is delayed at $2 and not leased.
 	waits      = `not_before > $2 AND leased_until <= $2`
 	keyedCount = `SELECT COUNT(*) FROM {jobs} WHERE ` + keySuffix
-	keyedNext  = `SELECT not_before, last_error FROM {jobs} WHERE ` + keySuffix + ` AND ` + waits +
+	keyedNext  = `SELECT id, kind, ordering_key, payload, not_before, attempts, last_error, enqueued_at FROM {jobs} WHERE ` + keySuffix + ` AND ` + waits +
 		` ORDER BY not_before LIMIT 1`
 	hurryJobs = `UPDATE {jobs} SET not_before = 0 WHERE ` + keySuffix + ` AND ` + waits
 )
@@ -145,12 +145,14 @@ func (s *Store) KeyedJobs(ctx context.Context, suffix string) (store.KeyedJobs, 
 	if err := s.rdb.QueryRowContext(ctx, s.adminSQL(keyedCount), suffix).Scan(&k.Jobs); err != nil {
 		return k, wrap(op, err)
 	}
-	var next int64
-	err := s.rdb.QueryRowContext(ctx, s.adminSQL(keyedNext), suffix, s.now().UnixNano()).Scan(&next, &k.NextError)
+	var nb, enq int64
+	j := &k.Next
+	err := s.rdb.QueryRowContext(ctx, s.adminSQL(keyedNext), suffix, s.now().UnixNano()).Scan(&j.ID, &j.Kind,
+		&j.OrderingKey, &j.Payload, &nb, &j.Attempts, &j.LastError, &enq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return k, nil
 	}
-	k.Next = fromZeroNanos(next)
+	j.NotBefore, j.EnqueuedAt = fromZeroNanos(nb), fromNanos(enq)
 	return k, wrap(op, err)
 }
 
