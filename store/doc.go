@@ -10,7 +10,7 @@
 //
 // # Contracts
 //
-// Site state ([Site], 32 methods):
+// Site state ([Site], 33 methods):
 //   - [Followers] (7): AddFollower, RemoveFollower, Follower, FollowerByFollowID, FollowersPage,
 //     DeliveryInboxes, RemoveFollowersByInbox
 //   - [Objects] (3): PutObject, Object, DeleteObject
@@ -18,8 +18,8 @@
 //   - [Seen] (2): MarkSeen, ForgetSeen
 //   - [ActorCache] (3): PutRemoteActor, RemoteActor, RemoteActorByKey
 //   - [Keys] (2): KeyPair, CreateKeyPair
-//   - [Interactions] (5): AddInteraction, Interaction, InteractionBy, RemoveInteraction,
-//     InteractionsPage
+//   - [Interactions] (6): AddInteraction, Interaction, InteractionBy, RemoveInteraction,
+//     InteractionsPage, HideReply
 //   - [FollowRequests] (4): AddFollowRequest, FollowRequest, RemoveFollowRequest,
 //     FollowRequestsPage
 //   - [Blocks] (4): AddBlock, RemoveBlock, BlocksPage, Blocked

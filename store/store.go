@@ -26,7 +26,7 @@ type Page[T any] struct {
 
 // Site is the site's own federation state: who follows its actors, what it published, what it
 // received and whom it blocks. It is what an integrator implements to keep that state in the
-// site's own database; [storetest.Run] proves it. Its contracts hold 32 methods in all.
+// site's own database; [storetest.Run] proves it. Its contracts hold 33 methods in all.
 //
 // Counting (see [FollowerCounter], [OutboxCounter], [InteractionCounter]) and the audit log
 // ([Audit]) are optional capabilities: fedsite finds them by type assertion, through the helpers

@@ -31,7 +31,8 @@ const (
 	hurryJobs = `UPDATE {jobs} SET not_before = 0 WHERE ` + keySuffix + ` AND ` + waits
 )
 
-// adminSQL rewrites one of the statements above for the store's dialect and schema.
+// adminSQL rewrites one of the statements operators run now and then (here and in hide.go) for
+// the store's dialect and schema.
 func (s *Store) adminSQL(query string) string { return rewrite(s.dialect, s.schema, query) }
 
 // DeadLettersPage implements [store.QueueAdmin] from the dead_jobs table, newest first. Cursors
