@@ -49,6 +49,9 @@ const (
 	// ActionReplay is [Operations.Replay], with Actor "" and, when one delivery is replayed, its
 	// id as Object.
 	ActionReplay Action = "replay"
+	// ActionModerateReply is [Operations.HideReply] and [Operations.DeleteReply], with Actor ""
+	// and the reply's id as Object.
+	ActionModerateReply Action = "moderate reply"
 )
 
 // An Act is one action a user of the site asks for, as Config.Authorize is asked about it.

@@ -129,6 +129,16 @@ func TestAuthorizeEveryAction(t *testing.T) {
 		}, func(*site, string, string) activitypub.Act {
 			return activitypub.Act{Action: activitypub.ActionReplay, Object: "job-1"}
 		}},
+		{"Operations.HideReply", func(ctx context.Context, s *site, _, remote string) error {
+			return s.fed.Operations().HideReply(ctx, remote+"/notes/1", true)
+		}, func(_ *site, _, remote string) activitypub.Act {
+			return activitypub.Act{Action: activitypub.ActionModerateReply, Object: remote + "/notes/1"}
+		}},
+		{"Operations.DeleteReply", func(ctx context.Context, s *site, _, remote string) error {
+			return s.fed.Operations().DeleteReply(ctx, remote+"/notes/1")
+		}, func(_ *site, _, remote string) activitypub.Act {
+			return activitypub.Act{Action: activitypub.ActionModerateReply, Object: remote + "/notes/1"}
+		}},
 		{"Operations.Replay all", func(ctx context.Context, s *site, _, _ string) error {
 			_, err := s.fed.Operations().Replay(ctx, true)
 			return err

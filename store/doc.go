@@ -34,7 +34,8 @@
 //
 // As in database/sql/driver, an adapter may offer more, and one helper here holds each type
 // assertion and its fallback, so no caller asserts:
-//   - [Audit] (AppendAudit, AuditPage) on a Site: [AppendAudit] keeps nothing without it.
+//   - [Audit] (AppendAudit, AuditPage) on a Site: [AppendAudit] keeps nothing without it, and
+//     [ReadAudit] reads an empty log.
 //   - [FollowerCounter], [OutboxCounter], [InteractionCounter] (one Count method each) on a Site:
 //     [CountFollowers], [CountOutbox] and [CountInteractions] walk pages without them.
 //   - [BatchAcker] (AckBatch) on a Delivery: [AckBatch] records and then acks one lease at a time
