@@ -60,7 +60,8 @@ func TestRetryHost(t *testing.T) {
 	}
 }
 
-var replayRE = regexp.MustCompile(`name="id" value="([^"]+)"`)
+// idRE finds the id a form names: a dead letter's, a reply's.
+var idRE = regexp.MustCompile(`name="id" value="([^"]+)"`)
 
 // TestReplay checks that the dead letters page shows a delivery the inbox refused, and that
 // replaying it sends it again and empties the page.
@@ -78,7 +79,7 @@ func TestReplay(t *testing.T) {
 	}
 	b := fx.browser(t, "editor")
 	status, body := b.get("dead")
-	m := replayRE.FindStringSubmatch(body)
+	m := idRE.FindStringSubmatch(body)
 	if status != http.StatusOK || m == nil || !strings.Contains(body, "strict.example") || !strings.Contains(body, "answered 403") {
 		t.Fatalf("dead letters page: status %d, want erin's refused Accept in %s", status, body)
 	}

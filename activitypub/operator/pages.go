@@ -55,6 +55,8 @@ type articlePage struct {
 	URL      string
 	Counts   activitypub.Counts
 	Delivery delivery.Status
+	// Done is the share of the deliveries that are delivered or failed, in percent.
+	Done int
 	// Lists are the interactions by kind: replies, likes and boosts, or only the kind asked for.
 	Lists []interactionList
 }
@@ -73,6 +75,7 @@ var interactionKinds = []struct {
 	heading string
 }{
 	{store.InteractionReply, "Replies"},
+	{store.InteractionHiddenReply, "Hidden replies"},
 	{store.InteractionLike, "Likes"},
 	{store.InteractionAnnounce, "Boosts"},
 }
@@ -80,12 +83,18 @@ var interactionKinds = []struct {
 // serveArticle shows the article named by ?url=: its delivery and interactions. With ?kind= it
 // lists only that kind, from ?cursor=. Without a URL it shows the lookup form.
 func (h *Handler) serveArticle(w http.ResponseWriter, r *http.Request) {
+	h.showArticle(w, r, http.StatusOK, "")
+}
+
+// showArticle renders the article page with status and, after a refused form, its error.
+func (h *Handler) showArticle(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	ctx := r.Context()
 	q := r.URL.Query()
-	p := articlePage{URL: strings.TrimSpace(q.Get("url"))}
-	v := view{Title: "Article", Nav: "overview", Page: &p}
+	// FormValue: the query of a page, the form of a refused POST.
+	p := articlePage{URL: strings.TrimSpace(r.FormValue("url"))}
+	v := view{Title: "Article", Nav: "overview", Error: msg, Page: &p}
 	if p.URL == "" {
-		h.render(w, r, http.StatusOK, "article.html", v)
+		h.render(w, r, status, "article.html", v)
 		return
 	}
 	fed := h.cfg.Federation
@@ -97,6 +106,14 @@ func (h *Handler) serveArticle(w http.ResponseWriter, r *http.Request) {
 	if p.Delivery, err = fed.DeliveryStatus(ctx, p.URL); err != nil {
 		h.fail(w, r, "delivery status", err)
 		return
+	}
+	t := p.Delivery.Total
+	if all := t.Queued + t.Retrying + t.Delivered + t.Failed; all > 0 {
+		p.Done = 100 * (t.Delivered + t.Failed) / all
+	}
+	if t.Queued > 0 {
+		// A fan-out is under way: the page reloads itself until it settles.
+		v.Refresh = 2
 	}
 	kind, cursor := q.Get("kind"), q.Get("cursor")
 	for _, k := range interactionKinds {
@@ -122,7 +139,7 @@ func (h *Handler) serveArticle(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown kind", http.StatusBadRequest)
 		return
 	}
-	h.render(w, r, http.StatusOK, "article.html", v)
+	h.render(w, r, status, "article.html", v)
 }
 
 // actorPage is the data of a page about one actor: its follow requests or its mentions.
@@ -242,6 +259,9 @@ type moderationPage struct {
 	Blocks []store.Block
 	// Next is the cursor of the next page, "" on the last.
 	Next string
+	// Flags are the latest reports received; MoreFlags tells whether there are older ones.
+	Flags     []store.AuditEntry
+	MoreFlags bool
 	// Kind, Target and Reason refill the block form after it was refused.
 	Kind, Target, Reason string
 }
@@ -257,6 +277,12 @@ func (h *Handler) showModeration(w http.ResponseWriter, r *http.Request, status 
 		return
 	}
 	p.Blocks, p.Next = page.Items, page.Next
+	flags, err := h.cfg.Federation.Operations().Audit(r.Context(), activitypub.AuditFilter{Action: activitypub.AuditFlag}, "", h.cfg.PageSize)
+	if err != nil {
+		h.fail(w, r, "reports", err)
+		return
+	}
+	p.Flags, p.MoreFlags = flags.Items, flags.Next != ""
 	h.render(w, r, status, "moderation.html", view{Title: "Moderation", Nav: "moderation", Error: msg, Page: p})
 }
 
