@@ -1,10 +1,12 @@
 package operator
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/fedsite/fedsite/activitypub"
@@ -57,6 +59,9 @@ type articlePage struct {
 	Delivery delivery.Status
 	// Done is the share of the deliveries that are delivered or failed, in percent.
 	Done int
+	// MoreHosts counts the servers left out of Delivery.Hosts, which holds at most a page of
+	// them, those with deliveries not delivered first.
+	MoreHosts int
 	// Lists are the interactions by kind: replies, likes and boosts, or only the kind asked for.
 	Lists []interactionList
 }
@@ -110,6 +115,14 @@ func (h *Handler) showArticle(w http.ResponseWriter, r *http.Request, status int
 	t := p.Delivery.Total
 	if all := t.Queued + t.Retrying + t.Delivered + t.Failed; all > 0 {
 		p.Done = 100 * (t.Delivered + t.Failed) / all
+	}
+	// A fan-out reaches thousands of servers: show a page of them, those that did not get
+	// everything first, as they are what an operator looks for.
+	hosts := p.Delivery.Hosts
+	pending := func(h delivery.HostStatus) int { return min(h.Queued+h.Retrying+h.Failed, 1) }
+	slices.SortStableFunc(hosts, func(a, b delivery.HostStatus) int { return cmp.Compare(pending(b), pending(a)) })
+	if len(hosts) > h.cfg.PageSize {
+		p.Delivery.Hosts, p.MoreHosts = hosts[:h.cfg.PageSize], len(hosts)-h.cfg.PageSize
 	}
 	if t.Queued > 0 {
 		// A fan-out is under way: the page reloads itself until it settles.
