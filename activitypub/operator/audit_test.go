@@ -39,16 +39,7 @@ func TestAuditPage(t *testing.T) {
 			if status != tt.status {
 				t.Fatalf("status %d, want %d", status, tt.status)
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(body, w) {
-					t.Errorf("%q missing from %s", w, body)
-				}
-			}
-			for _, n := range tt.not {
-				if strings.Contains(body, n) {
-					t.Errorf("%q should not show", n)
-				}
-			}
+			wantBody(t, body, tt.want, tt.not)
 		})
 	}
 	status, body := b.get("moderation")

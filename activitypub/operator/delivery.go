@@ -25,8 +25,8 @@ func (h *Handler) serveHosts(w http.ResponseWriter, r *http.Request) {
 
 // showHosts renders the hosts page with status and, after a refused form, its error.
 func (h *Handler) showHosts(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	page, err := h.cfg.Federation.Operations().Hosts(r.Context(), r.URL.Query().Get("cursor"), h.cfg.PageSize)
-	if !h.listed(w, r, err) {
+	page, ok := listPage(h, w, r, h.cfg.Federation.Operations().Hosts)
+	if !ok {
 		return
 	}
 	p := hostsPage{Hosts: page.Items, Next: page.Next, Now: time.Now()}
@@ -60,8 +60,8 @@ func (h *Handler) serveDead(w http.ResponseWriter, r *http.Request) {
 
 // showDead renders the dead letters page with status and, after a refused form, its error.
 func (h *Handler) showDead(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	page, err := h.cfg.Federation.Operations().DeadLetters(r.Context(), r.URL.Query().Get("cursor"), h.cfg.PageSize)
-	if !h.listed(w, r, err) {
+	page, ok := listPage(h, w, r, h.cfg.Federation.Operations().DeadLetters)
+	if !ok {
 		return
 	}
 	h.render(w, r, status, "dead.html", view{Title: "Dead letters", Nav: "dead", Error: msg,

@@ -205,6 +205,14 @@ func (h *Handler) listed(w http.ResponseWriter, r *http.Request, err error) bool
 	return false
 }
 
+// listPage reads the page of list from ?cursor=. It answers the request itself (see listed), and
+// returns false, when that fails.
+func listPage[T any](h *Handler, w http.ResponseWriter, r *http.Request,
+	list func(ctx context.Context, cursor string, limit int) (store.Page[T], error)) (store.Page[T], bool) {
+	page, err := list(r.Context(), r.URL.Query().Get("cursor"), h.cfg.PageSize)
+	return page, h.listed(w, r, err)
+}
+
 // listActor starts the page of the actor named by the request (see actorOf) and fills it with the
 // page of list from ?cursor=. It answers the request itself, and returns false, when that fails.
 func listActor[T any](h *Handler, w http.ResponseWriter, r *http.Request,
@@ -285,8 +293,8 @@ func (h *Handler) serveModeration(w http.ResponseWriter, r *http.Request) {
 
 // showModeration renders the moderation page with status and, after a refused form, its error and values.
 func (h *Handler) showModeration(w http.ResponseWriter, r *http.Request, status int, msg string, p moderationPage) {
-	page, err := h.cfg.Federation.Blocks(r.Context(), r.URL.Query().Get("cursor"), h.cfg.PageSize)
-	if !h.listed(w, r, err) {
+	page, ok := listPage(h, w, r, h.cfg.Federation.Blocks)
+	if !ok {
 		return
 	}
 	p.Blocks, p.Next = page.Items, page.Next
