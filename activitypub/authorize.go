@@ -44,6 +44,14 @@ const (
 	// answering a reader as the actor. The Act's Object is the reader's post for Answer, the
 	// answer for the other two.
 	ActionAnswer Action = "answer"
+	// ActionRetryHost is [Operations.RetryHost], with Actor "" and the host as Object.
+	ActionRetryHost Action = "retry host"
+	// ActionReplay is [Operations.Replay], with Actor "" and, when one delivery is replayed, its
+	// id as Object.
+	ActionReplay Action = "replay"
+	// ActionModerateReply is [Operations.HideReply] and [Operations.DeleteReply], with Actor ""
+	// and the reply's id as Object.
+	ActionModerateReply Action = "moderate reply"
 )
 
 // An Act is one action a user of the site asks for, as Config.Authorize is asked about it.

@@ -117,12 +117,40 @@ func TestAuthorizeEveryAction(t *testing.T) {
 		}, func(s *site, _, _ string) activitypub.Act {
 			return activitypub.Act{Action: activitypub.ActionAnswer, Actor: "news", Object: s.url("/ap/notes/1")}
 		}},
+		{"Operations.RetryHost", func(ctx context.Context, s *site, _, _ string) error {
+			_, err := s.fed.Operations().RetryHost(ctx, "down.example")
+			return err
+		}, func(*site, string, string) activitypub.Act {
+			return activitypub.Act{Action: activitypub.ActionRetryHost, Object: "down.example"}
+		}},
+		{"Operations.Replay", func(ctx context.Context, s *site, _, _ string) error {
+			_, err := s.fed.Operations().Replay(ctx, false, "job-1")
+			return err
+		}, func(*site, string, string) activitypub.Act {
+			return activitypub.Act{Action: activitypub.ActionReplay, Object: "job-1"}
+		}},
+		{"Operations.HideReply", func(ctx context.Context, s *site, _, remote string) error {
+			return s.fed.Operations().HideReply(ctx, remote+"/notes/1", true)
+		}, func(_ *site, _, remote string) activitypub.Act {
+			return activitypub.Act{Action: activitypub.ActionModerateReply, Object: remote + "/notes/1"}
+		}},
+		{"Operations.DeleteReply", func(ctx context.Context, s *site, _, remote string) error {
+			return s.fed.Operations().DeleteReply(ctx, remote+"/notes/1")
+		}, func(_ *site, _, remote string) activitypub.Act {
+			return activitypub.Act{Action: activitypub.ActionModerateReply, Object: remote + "/notes/1"}
+		}},
+		{"Operations.Replay all", func(ctx context.Context, s *site, _, _ string) error {
+			_, err := s.fed.Operations().Replay(ctx, true)
+			return err
+		}, func(*site, string, string) activitypub.Act {
+			return activitypub.Act{Action: activitypub.ActionReplay}
+		}},
 	}
 	// Every exported method is in the table or acts as no site actor: a new method must be
 	// placed, and gated when it acts.
 	notActs := []string{"ActorID", "InstanceActorID", "Handle", "AlternateLink", "Middleware", "Run", "Render",
 		"Counts", "Interactions", "Blocks", "DeliveryStatus", "DeliveryStats", "ActorStats", "FollowRequests",
-		"Fetch"}
+		"Fetch", "Operations"}
 	fed := reflect.TypeFor[*activitypub.Federation]()
 	for i := range fed.NumMethod() {
 		name := fed.Method(i).Name

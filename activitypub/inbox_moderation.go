@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/store"
@@ -30,6 +31,9 @@ func (in *inbox) flag(ctx context.Context, req *inboxRequest) error {
 	if len(r.Objects) == 0 && act.Object.ID() != "" {
 		r.Objects = []string{act.Object.ID()}
 	}
+	// Kept for the operators, who see the reports received in the audit log.
+	in.audit.record(ctx, store.AuditEntry{Actor: r.ReporterID, Action: AuditFlag, Object: strings.Join(r.Objects, " "),
+		Detail: r.Content})
 	if h := in.hooks.OnFlag; h != nil {
 		h(ctx, r)
 	} else {

@@ -157,7 +157,7 @@ func (f *Federation) Interactions(ctx context.Context, objectURL string, kind st
 	authors := make(map[string]Author) // a page often holds several replies of one author
 	for _, i := range p.Items {
 		var r *Reply
-		if i.Kind == store.InteractionReply {
+		if i.Kind == store.InteractionReply || i.Kind == store.InteractionHiddenReply {
 			if r, err = replyOf(i); err != nil {
 				return store.Page[Interaction]{}, err
 			}

@@ -10,7 +10,7 @@
 //
 // # Contracts
 //
-// Site state ([Site], 32 methods):
+// Site state ([Site], 33 methods):
 //   - [Followers] (7): AddFollower, RemoveFollower, Follower, FollowerByFollowID, FollowersPage,
 //     DeliveryInboxes, RemoveFollowersByInbox
 //   - [Objects] (3): PutObject, Object, DeleteObject
@@ -18,22 +18,24 @@
 //   - [Seen] (2): MarkSeen, ForgetSeen
 //   - [ActorCache] (3): PutRemoteActor, RemoteActor, RemoteActorByKey
 //   - [Keys] (2): KeyPair, CreateKeyPair
-//   - [Interactions] (5): AddInteraction, Interaction, InteractionBy, RemoveInteraction,
-//     InteractionsPage
+//   - [Interactions] (6): AddInteraction, Interaction, InteractionBy, RemoveInteraction,
+//     InteractionsPage, HideReply
 //   - [FollowRequests] (4): AddFollowRequest, FollowRequest, RemoveFollowRequest,
 //     FollowRequestsPage
 //   - [Blocks] (4): AddBlock, RemoveBlock, BlocksPage, Blocked
 //
-// Delivery state ([Delivery], 15 methods):
+// Delivery state ([Delivery], 20 methods):
 //   - [Queue] (8): Enqueue, Lease, Extend, Ack, Retry, DeadLetter, Depth, UnfinishedKeys
 //   - [Deliveries] (3): RecordDelivery, DeliveriesPage, DeliveryStates
 //   - [Hosts] (4): HostStates, HostFailed, OpenHost, HostSucceeded
+//   - [QueueAdmin] (5): DeadLettersPage, Replay, HostsPage, KeyedJobs, HurryJobs
 //
 // # Optional capabilities
 //
 // As in database/sql/driver, an adapter may offer more, and one helper here holds each type
 // assertion and its fallback, so no caller asserts:
-//   - [Audit] (AppendAudit, AuditPage) on a Site: [AppendAudit] keeps nothing without it.
+//   - [Audit] (AppendAudit, AuditPage) on a Site: [AppendAudit] keeps nothing without it, and
+//     [ReadAudit] reads an empty log.
 //   - [FollowerCounter], [OutboxCounter], [InteractionCounter] (one Count method each) on a Site:
 //     [CountFollowers], [CountOutbox] and [CountInteractions] walk pages without them.
 //   - [BatchAcker] (AckBatch) on a Delivery: [AckBatch] records and then acks one lease at a time

@@ -16,11 +16,15 @@ const (
 	// InteractionMention is a remote post that mentions or addresses a local actor (a question,
 	// a tip, a direct message); its ObjectID is the local actor's IRI.
 	InteractionMention InteractionKind = "mention"
+	// InteractionHiddenReply is a reply the site hid from its pages (see
+	// [Interactions.HideReply]): kept, with its place, but listed and counted apart from the
+	// replies.
+	InteractionHiddenReply InteractionKind = "hidden reply"
 )
 
 // InteractionKinds returns every interaction kind, in the order of the constants above.
 func InteractionKinds() []InteractionKind {
-	return []InteractionKind{InteractionLike, InteractionAnnounce, InteractionReply, InteractionMention}
+	return []InteractionKind{InteractionLike, InteractionAnnounce, InteractionReply, InteractionMention, InteractionHiddenReply}
 }
 
 // OnePerActor reports whether an actor has at most one interaction of kind k on an object: true
@@ -78,6 +82,11 @@ type Interactions interface {
 	RemoveInteraction(ctx context.Context, id string) error
 	// InteractionsPage lists an object's interactions of one kind, newest first.
 	InteractionsPage(ctx context.Context, objectID string, kind InteractionKind, cursor string, limit int) (Page[Interaction], error)
+	// HideReply makes the reply with that id an [InteractionHiddenReply] (hidden true) or the
+	// hidden reply with that id a reply again (hidden false), keeping its id, Document,
+	// CreatedAt and place in the listings; ErrNotFound when no interaction of the kind it changes
+	// from has that id.
+	HideReply(ctx context.Context, id string, hidden bool) error
 }
 
 // FollowRequest is a Follow waiting for the site's decision, for actors that approve their
@@ -106,4 +115,12 @@ type FollowRequests interface {
 	RemoveFollowRequest(ctx context.Context, actorID, followerID string) error
 	// FollowRequestsPage lists an actor's pending requests, newest first.
 	FollowRequestsPage(ctx context.Context, actorID, cursor string, limit int) (Page[FollowRequest], error)
+}
+
+// HideKinds returns the kinds [Interactions.HideReply] changes an interaction from and to.
+func HideKinds(hidden bool) (from, to InteractionKind) {
+	if hidden {
+		return InteractionReply, InteractionHiddenReply
+	}
+	return InteractionHiddenReply, InteractionReply
 }

@@ -109,6 +109,15 @@ func AppendAudit(ctx context.Context, s Site, e AuditEntry) error {
 	return nil
 }
 
+// ReadAudit returns a page of s's audit log, newest first, as [Audit.AuditPage] does, when s
+// implements [Audit]; without it the log is empty.
+func ReadAudit(ctx context.Context, s Site, cursor string, limit int) (Page[AuditEntry], error) {
+	if a, ok := s.(Audit); ok {
+		return a.AuditPage(ctx, cursor, limit)
+	}
+	return Page[AuditEntry]{}, nil
+}
+
 // AckBatch finishes leases and stores records, as [BatchAcker.AckBatch] does: with d's
 // BatchAcker when it has one, in one atomic step. Without it, it records the deliveries with one
 // [Deliveries.RecordDelivery] call and then acks each lease, so a record is never behind its

@@ -26,7 +26,7 @@ type Page[T any] struct {
 
 // Site is the site's own federation state: who follows its actors, what it published, what it
 // received and whom it blocks. It is what an integrator implements to keep that state in the
-// site's own database; [storetest.Run] proves it. Its contracts hold 32 methods in all.
+// site's own database; [storetest.Run] proves it. Its contracts hold 33 methods in all.
 //
 // Counting (see [FollowerCounter], [OutboxCounter], [InteractionCounter]) and the audit log
 // ([Audit]) are optional capabilities: fedsite finds them by type assertion, through the helpers
@@ -47,7 +47,8 @@ type Site interface {
 }
 
 // Delivery is the delivery engine's state: the durable job queue, the per-inbox delivery
-// records and the per-host circuit breaker state, in one backend, so that a job's ack and its
+// records and the per-host circuit breaker state, with what operators see and do of them
+// ([QueueAdmin]), in one backend, so that a job's ack and its
 // record can be written together (see [BatchAcker]). It may live apart from the [Site] state:
 // a site keeping its state in its own database runs delivery on SQLite, PostgreSQL or Redis
 // (store/sqlstore, store/redisstore). [storetest.RunDelivery] proves it.
@@ -57,6 +58,7 @@ type Delivery interface {
 	Queue
 	Deliveries
 	Hosts
+	QueueAdmin
 }
 
 // Store is both aggregates, [Site] and [Delivery]: what an adapter that offers everything

@@ -267,17 +267,19 @@ func (c *clock) advance(t time.Time) {
 	}
 }
 
-// splitStore is a delivery store whose queue is apart from its records and host states.
+// splitStore is a delivery store whose queue is apart from its records, host states and
+// operators' views.
 type splitStore struct {
 	store.Queue
 	store.Deliveries
 	store.Hosts
+	store.QueueAdmin
 }
 
-// withQueue returns a delivery store with q for its queue and d's records and host states, for
-// tests that replace or wrap the queue alone.
+// withQueue returns a delivery store with q for its queue and d's records, host states and
+// operators' views, for tests that replace or wrap the queue alone.
 func withQueue(d store.Delivery, q store.Queue) store.Delivery {
-	return splitStore{Queue: q, Deliveries: d, Hosts: d}
+	return splitStore{Queue: q, Deliveries: d, Hosts: d, QueueAdmin: d}
 }
 
 // simQueue is a queue on a test clock, for running an engine through days of retries in no time:

@@ -55,8 +55,11 @@ type payload struct {
 	Page int `json:"n,omitempty"`
 	// Inboxes are the inboxes of a page job.
 	Inboxes []string `json:"is,omitempty"`
-	// Failed is how many attempts failed before a deliver job put back from a page.
-	Failed int `json:"f,omitempty"`
+	// Failed is how many attempts failed before a deliver job put back from a page, and Error
+	// why the last of them failed, which the queue's LastError does not hold until the job is
+	// retried.
+	Failed int    `json:"f,omitempty"`
+	Error  string `json:"e,omitempty"`
 	// Behind is Activity.Behind.
 	Behind []string `json:"b,omitempty"`
 }

@@ -164,7 +164,11 @@ func (pg *page) empty() bool {
 // putBack adds a deliver job for inbox, not to run before at, to the page's ack, with rec (if
 // not nil) to write after it. pg.mu is held, or pg is not shared yet.
 func (pg *page) putBack(e *Engine, inbox string, at time.Time, failed int, rec *store.DeliveryRecord) {
-	j, err := deliverJob(payload{Activity: pg.p.Activity, Object: pg.p.Object, Actor: pg.p.Actor, Inbox: inbox, Failed: failed, Behind: pg.p.Behind})
+	p := payload{Activity: pg.p.Activity, Object: pg.p.Object, Actor: pg.p.Actor, Inbox: inbox, Failed: failed, Behind: pg.p.Behind}
+	if rec != nil {
+		p.Error = rec.LastError
+	}
+	j, err := deliverJob(p)
 	if err != nil {
 		// Only valid inboxes reach a page's todo (see openPage).
 		e.log.Error("delivery: put back", slog.String("inbox", inbox), slog.Any("err", err))

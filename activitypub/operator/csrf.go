@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+
+	"github.com/fedsite/fedsite/activitypub"
 )
 
 // csrfCookie holds the session's random value; csrfField is the form field with its token.
@@ -84,6 +86,8 @@ func (h *Handler) post(next func(w http.ResponseWriter, r *http.Request, user st
 			http.Error(w, "the form's token is missing or stale: reload the page and try again", http.StatusForbidden)
 			return
 		}
-		next(w, r, user)
+		// The Federation's methods see who acts: Config.Authorize asks about them, the audit
+		// log names them.
+		next(w, r.WithContext(activitypub.WithUser(r.Context(), user)), user)
 	}
 }

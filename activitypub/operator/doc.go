@@ -6,11 +6,17 @@
 //
 //   - Overview: each actor's followers and posts, this process's delivery counters and the
 //     depth of the shared delivery queue, and a form to look an article up.
-//   - Article (by its URL): delivery progress, per host with the last error, and its replies,
-//     likes and boosts.
+//   - Article (by its URL), live while a fan-out runs (the page reloads itself): delivery
+//     progress, per host with the last error, and its replies, likes and boosts; a reply may be
+//     hidden from the site (and shown again), deleted, or its author blocked.
 //   - Follow requests of the actors that approve their followers: approve or reject.
-//   - Moderation: domain and actor blocks with who made them and why: list, add, remove.
+//   - Moderation: domain and actor blocks with who made them and why: list, add, remove; and
+//     the reports (Flag) received.
 //   - Mentions: the posts that mention or write to each actor, private ones included.
+//   - Hosts: the servers whose deliveries failed, with their circuit breaker, waiting
+//     deliveries and last error; "Retry now".
+//   - Dead letters: the deliveries that gave up, and why; replay one or all.
+//   - Audit log, filtered by who, type, direction (in or out) and dates.
 //
 // # Mounting
 //

@@ -69,17 +69,23 @@ func New(cfg Config) (*Handler, error) {
 	h.mux = http.NewServeMux()
 	h.mux.HandleFunc("GET /{$}", h.serveOverview)
 	h.mux.HandleFunc("GET /article", h.serveArticle)
+	h.mux.HandleFunc("POST /article", h.post(h.moderateReply))
 	h.mux.HandleFunc("GET /requests", h.serveRequests)
 	h.mux.HandleFunc("POST /requests", h.post(h.decideRequest))
 	h.mux.HandleFunc("GET /moderation", h.serveModeration)
 	h.mux.HandleFunc("POST /moderation", h.post(h.moderate))
 	h.mux.HandleFunc("GET /mentions", h.serveMentions)
+	h.mux.HandleFunc("GET /hosts", h.serveHosts)
+	h.mux.HandleFunc("POST /hosts", h.post(h.retryHost))
+	h.mux.HandleFunc("GET /dead", h.serveDead)
+	h.mux.HandleFunc("POST /dead", h.post(h.replay))
+	h.mux.HandleFunc("GET /audit", h.serveAudit)
 	return h, nil
 }
 
 // ServeHTTP serves the page the request's path names, relative to where the site mounted the
-// handler with http.StripPrefix: "/" (overview), "/article", "/requests", "/moderation" and
-// "/mentions".
+// handler with http.StripPrefix: "/" (overview), "/article", "/requests", "/moderation",
+// "/mentions", "/hosts", "/dead" (dead letters) and "/audit".
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The pages show direct messages and moderation notes: no cache may keep them.
 	w.Header().Set("Cache-Control", "no-store")
@@ -98,7 +104,10 @@ type view struct {
 	User, Token string
 	// Error, when set, says why the last form was refused.
 	Error string
-	Page  any
+	// Refresh, when not 0, has the page reload itself after that many seconds, as the article
+	// page does while a fan-out runs.
+	Refresh int
+	Page    any
 }
 
 // render writes the page named name (a template file) with status. It renders into a buffer

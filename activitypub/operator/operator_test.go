@@ -48,7 +48,13 @@ const articleURL = activitypubtest.BaseURL + "/articles/river"
 // newFixture builds the fixture; each configure function may change the operator's Config.
 func newFixture(t testing.TB, configure ...func(*operator.Config)) *fixture {
 	t.Helper()
-	fed, rec, err := activitypubtest.NewFederation(siteActors{})
+	return newFixtureWith(t, func(*activitypub.Config) {}, configure...)
+}
+
+// newFixtureWith builds the fixture with the Federation's Config changed by site.
+func newFixtureWith(t testing.TB, site func(*activitypub.Config), configure ...func(*operator.Config)) *fixture {
+	t.Helper()
+	fed, rec, err := activitypubtest.NewFederation(siteActors{}, site)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,16 +208,7 @@ func TestPages(t *testing.T) {
 			if status != tt.status {
 				t.Fatalf("status %d, want %d; body %s", status, tt.status, body)
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(body, w) {
-					t.Errorf("page lacks %q:\n%s", w, body)
-				}
-			}
-			for _, n := range tt.not {
-				if strings.Contains(body, n) {
-					t.Errorf("page has %q", n)
-				}
-			}
+			wantBody(t, body, tt.want, tt.not)
 		})
 	}
 }
@@ -558,5 +555,20 @@ func TestPaging(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// wantBody checks that a page's body has each of want and none of not.
+func wantBody(t *testing.T, body string, want, not []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("page lacks %q:\n%s", w, body)
+		}
+	}
+	for _, n := range not {
+		if strings.Contains(body, n) {
+			t.Errorf("page has %q", n)
+		}
 	}
 }

@@ -1,10 +1,12 @@
 package operator
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/fedsite/fedsite/activitypub"
@@ -55,6 +57,11 @@ type articlePage struct {
 	URL      string
 	Counts   activitypub.Counts
 	Delivery delivery.Status
+	// Done is the share of the deliveries that are delivered or failed, in percent.
+	Done int
+	// MoreHosts counts the servers left out of Delivery.Hosts, which holds at most a page of
+	// them, those with deliveries not delivered first.
+	MoreHosts int
 	// Lists are the interactions by kind: replies, likes and boosts, or only the kind asked for.
 	Lists []interactionList
 }
@@ -73,6 +80,7 @@ var interactionKinds = []struct {
 	heading string
 }{
 	{store.InteractionReply, "Replies"},
+	{store.InteractionHiddenReply, "Hidden replies"},
 	{store.InteractionLike, "Likes"},
 	{store.InteractionAnnounce, "Boosts"},
 }
@@ -80,12 +88,18 @@ var interactionKinds = []struct {
 // serveArticle shows the article named by ?url=: its delivery and interactions. With ?kind= it
 // lists only that kind, from ?cursor=. Without a URL it shows the lookup form.
 func (h *Handler) serveArticle(w http.ResponseWriter, r *http.Request) {
+	h.showArticle(w, r, http.StatusOK, "")
+}
+
+// showArticle renders the article page with status and, after a refused form, its error.
+func (h *Handler) showArticle(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	ctx := r.Context()
 	q := r.URL.Query()
-	p := articlePage{URL: strings.TrimSpace(q.Get("url"))}
-	v := view{Title: "Article", Nav: "overview", Page: &p}
+	// FormValue: the query of a page, the form of a refused POST.
+	p := articlePage{URL: strings.TrimSpace(r.FormValue("url"))}
+	v := view{Title: "Article", Nav: "overview", Error: msg, Page: &p}
 	if p.URL == "" {
-		h.render(w, r, http.StatusOK, "article.html", v)
+		h.render(w, r, status, "article.html", v)
 		return
 	}
 	fed := h.cfg.Federation
@@ -97,6 +111,22 @@ func (h *Handler) serveArticle(w http.ResponseWriter, r *http.Request) {
 	if p.Delivery, err = fed.DeliveryStatus(ctx, p.URL); err != nil {
 		h.fail(w, r, "delivery status", err)
 		return
+	}
+	t := p.Delivery.Total
+	if all := t.Queued + t.Retrying + t.Delivered + t.Failed; all > 0 {
+		p.Done = 100 * (t.Delivered + t.Failed) / all
+	}
+	// A fan-out reaches thousands of servers: show a page of them, those that did not get
+	// everything first, as they are what an operator looks for.
+	hosts := p.Delivery.Hosts
+	pending := func(h delivery.HostStatus) int { return min(h.Queued+h.Retrying+h.Failed, 1) }
+	slices.SortStableFunc(hosts, func(a, b delivery.HostStatus) int { return cmp.Compare(pending(b), pending(a)) })
+	if len(hosts) > h.cfg.PageSize {
+		p.Delivery.Hosts, p.MoreHosts = hosts[:h.cfg.PageSize], len(hosts)-h.cfg.PageSize
+	}
+	if t.Queued > 0 {
+		// A fan-out is under way: the page reloads itself until it settles.
+		v.Refresh = 2
 	}
 	kind, cursor := q.Get("kind"), q.Get("cursor")
 	for _, k := range interactionKinds {
@@ -122,7 +152,7 @@ func (h *Handler) serveArticle(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown kind", http.StatusBadRequest)
 		return
 	}
-	h.render(w, r, http.StatusOK, "article.html", v)
+	h.render(w, r, status, "article.html", v)
 }
 
 // actorPage is the data of a page about one actor: its follow requests or its mentions.
@@ -173,6 +203,14 @@ func (h *Handler) listed(w http.ResponseWriter, r *http.Request, err error) bool
 		h.fail(w, r, "list", err)
 	}
 	return false
+}
+
+// listPage reads the page of list from ?cursor=. It answers the request itself (see listed), and
+// returns false, when that fails.
+func listPage[T any](h *Handler, w http.ResponseWriter, r *http.Request,
+	list func(ctx context.Context, cursor string, limit int) (store.Page[T], error)) (store.Page[T], bool) {
+	page, err := list(r.Context(), r.URL.Query().Get("cursor"), h.cfg.PageSize)
+	return page, h.listed(w, r, err)
 }
 
 // listActor starts the page of the actor named by the request (see actorOf) and fills it with the
@@ -242,6 +280,9 @@ type moderationPage struct {
 	Blocks []store.Block
 	// Next is the cursor of the next page, "" on the last.
 	Next string
+	// Flags are the latest reports received; MoreFlags tells whether there are older ones.
+	Flags     []store.AuditEntry
+	MoreFlags bool
 	// Kind, Target and Reason refill the block form after it was refused.
 	Kind, Target, Reason string
 }
@@ -252,11 +293,17 @@ func (h *Handler) serveModeration(w http.ResponseWriter, r *http.Request) {
 
 // showModeration renders the moderation page with status and, after a refused form, its error and values.
 func (h *Handler) showModeration(w http.ResponseWriter, r *http.Request, status int, msg string, p moderationPage) {
-	page, err := h.cfg.Federation.Blocks(r.Context(), r.URL.Query().Get("cursor"), h.cfg.PageSize)
-	if !h.listed(w, r, err) {
+	page, ok := listPage(h, w, r, h.cfg.Federation.Blocks)
+	if !ok {
 		return
 	}
 	p.Blocks, p.Next = page.Items, page.Next
+	flags, err := h.cfg.Federation.Operations().Audit(r.Context(), activitypub.AuditFilter{Action: activitypub.AuditFlag}, "", h.cfg.PageSize)
+	if err != nil {
+		h.fail(w, r, "reports", err)
+		return
+	}
+	p.Flags, p.MoreFlags = flags.Items, flags.Next != ""
 	h.render(w, r, status, "moderation.html", view{Title: "Moderation", Nav: "moderation", Error: msg, Page: p})
 }
 

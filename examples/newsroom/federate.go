@@ -65,7 +65,8 @@ func federate(ctx context.Context, s *site, baseURL, dbPath string, local []neti
 	s.inbox = siteInbox(fed, newsroomActors{s: s, baseURL: baseURL})
 	s.delivery = articleDelivery(fed, baseURL, log)
 	s.answers = fedAnswers{fed: fed, baseURL: baseURL}
-	// The operator pages: followers, deliveries, follow requests, blocks and mentions.
+	// The operator pages: followers, deliveries, hosts, dead letters, follow requests, replies,
+	// blocks, reports, mentions and the audit log.
 	s.handleEditor("/admin/fediverse", op)
 	s.handle = func(au *author) string { // the handle readers follow: @news, or the writer's
 		if au == nil {

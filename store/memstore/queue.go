@@ -33,7 +33,10 @@ type queue struct {
 	// heads holds, per ordering key, the unfinished jobs with that key in enqueue order; only the
 	// first may be leased.
 	heads map[string][]*memJob
-	dead  int
+	// dead holds the dead letters in the order the jobs died, one per job ID; deadSeq numbers
+	// them.
+	dead    []memDead
+	deadSeq int64
 }
 
 type memJob struct {
@@ -258,7 +261,7 @@ func (s *Store) DeadLetter(ctx context.Context, l store.Lease, reason string) er
 	return q.withLease("dead letter", l, func(m *memJob) error {
 		m.job.LastError = reason
 		q.finish(m)
-		q.dead++
+		q.bury(m.job)
 		return nil
 	})
 }
@@ -291,7 +294,7 @@ func (s *Store) Depth(ctx context.Context) (store.QueueDepth, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	now := q.now()
-	d := store.QueueDepth{Dead: q.dead}
+	d := store.QueueDepth{Dead: len(q.dead)}
 	for _, m := range q.order[q.skip:] {
 		switch {
 		case m.done:

@@ -33,6 +33,7 @@ var interactionTests = []test{
 	{"LikeAndAnnounceBySameActor", testInteractionLikeAndAnnounce},
 	{"InteractionBy", testInteractionBy},
 	{"MentionsOfAnActor", testMentions},
+	{"HideReplyKeepsPlace", testHideReply},
 }
 
 var followRequestTests = []test{

@@ -45,6 +45,7 @@ func RunDelivery[D store.Delivery](t *testing.T, newStore func(t *testing.T, now
 		{"Queue", queueTests},
 		{"Hosts", hostTests},
 		{"Deliveries", deliveryTests},
+		{"QueueAdmin", queueAdminTests},
 	}, func(t *testing.T, check deliveryCheck) {
 		clk := newClock()
 		check(t, fresh(t, newStore(t, clk.Now)), clk)
