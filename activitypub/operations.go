@@ -96,7 +96,7 @@ func (o Operations) HideReply(ctx context.Context, id string, hidden bool) error
 	if err := o.f.authorize(ctx, ActionModerateReply, "", id); err != nil {
 		return err
 	}
-	if err := o.f.cfg.Store.HideReply(ctx, id, hidden); err != nil {
+	if err := store.HideReply(ctx, o.f.cfg.Store, id, hidden); err != nil {
 		return fmt.Errorf("activitypub: hide reply %s: %w", id, err)
 	}
 	action := "hide reply"

@@ -10,7 +10,7 @@
 //
 // # Contracts
 //
-// Site state ([Site], 33 methods):
+// Site state ([Site], 32 methods):
 //   - [Followers] (7): AddFollower, RemoveFollower, Follower, FollowerByFollowID, FollowersPage,
 //     DeliveryInboxes, RemoveFollowersByInbox
 //   - [Objects] (3): PutObject, Object, DeleteObject
@@ -18,8 +18,8 @@
 //   - [Seen] (2): MarkSeen, ForgetSeen
 //   - [ActorCache] (3): PutRemoteActor, RemoteActor, RemoteActorByKey
 //   - [Keys] (2): KeyPair, CreateKeyPair
-//   - [Interactions] (6): AddInteraction, Interaction, InteractionBy, RemoveInteraction,
-//     InteractionsPage, HideReply
+//   - [Interactions] (5): AddInteraction, Interaction, InteractionBy, RemoveInteraction,
+//     InteractionsPage
 //   - [FollowRequests] (4): AddFollowRequest, FollowRequest, RemoveFollowRequest,
 //     FollowRequestsPage
 //   - [Blocks] (4): AddBlock, RemoveBlock, BlocksPage, Blocked
@@ -40,6 +40,8 @@
 //     [CountFollowers], [CountOutbox] and [CountInteractions] walk pages without them.
 //   - [BatchAcker] (AckBatch) on a Delivery: [AckBatch] records and then acks one lease at a time
 //     without it.
+//   - [ReplyHider] (HideReply) on a Site: [HideReply] removes the reply and adds it again with
+//     the other kind without it, so it may move in the listing.
 //   - [LeaseReleaser] (ReleaseLeases) on a Queue: [ReleaseLeases] ends no lease without it, and
 //     the jobs wait for their leases to end.
 //

@@ -82,11 +82,6 @@ type Interactions interface {
 	RemoveInteraction(ctx context.Context, id string) error
 	// InteractionsPage lists an object's interactions of one kind, newest first.
 	InteractionsPage(ctx context.Context, objectID string, kind InteractionKind, cursor string, limit int) (Page[Interaction], error)
-	// HideReply makes the reply with that id an [InteractionHiddenReply] (hidden true) or the
-	// hidden reply with that id a reply again (hidden false), keeping its id, Document,
-	// CreatedAt and place in the listings; ErrNotFound when no interaction of the kind it changes
-	// from has that id.
-	HideReply(ctx context.Context, id string, hidden bool) error
 }
 
 // FollowRequest is a Follow waiting for the site's decision, for actors that approve their
@@ -117,7 +112,7 @@ type FollowRequests interface {
 	FollowRequestsPage(ctx context.Context, actorID, cursor string, limit int) (Page[FollowRequest], error)
 }
 
-// HideKinds returns the kinds [Interactions.HideReply] changes an interaction from and to.
+// HideKinds returns the kinds [HideReply] changes an interaction from and to.
 func HideKinds(hidden bool) (from, to InteractionKind) {
 	if hidden {
 		return InteractionReply, InteractionHiddenReply

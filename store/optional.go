@@ -153,3 +153,44 @@ func ReleaseLeases(ctx context.Context, q Queue) (int, error) {
 	}
 	return 0, nil
 }
+
+// ReplyHider is an optional capability of an [Interactions] store: hiding a reply in place.
+type ReplyHider interface {
+	// HideReply makes the reply with that id an [InteractionHiddenReply] (hidden true) or the
+	// hidden reply with that id a reply again (hidden false), keeping its id, Document, CreatedAt
+	// and place in the listings, in one write; ErrNotFound when no interaction of the kind it
+	// changes from has that id.
+	HideReply(ctx context.Context, id string, hidden bool) error
+}
+
+// HideReply makes the reply with that id an [InteractionHiddenReply] (hidden true) or a hidden
+// reply a reply again (hidden false), keeping its id, Document and CreatedAt: with i's
+// [ReplyHider] when it has one, else by removing the interaction and adding it again with the
+// other kind — two writes, after which a store that lists by insertion shows it first, and
+// which put the interaction back as it was when the second fails. ErrNotFound when no
+// interaction of the kind it changes from has that id.
+func HideReply(ctx context.Context, i Interactions, id string, hidden bool) error {
+	if h, ok := i.(ReplyHider); ok {
+		return h.HideReply(ctx, id, hidden)
+	}
+	from, to := HideKinds(hidden)
+	cur, err := i.Interaction(ctx, id)
+	if err != nil {
+		return fmt.Errorf("store: hide reply: %w", err)
+	}
+	if cur.Kind != from {
+		return fmt.Errorf("store: hide reply %s: no %s with that id: %w", id, from, ErrNotFound)
+	}
+	if err := i.RemoveInteraction(ctx, id); err != nil {
+		return fmt.Errorf("store: hide reply: %w", err)
+	}
+	moved := cur
+	moved.Kind = to
+	if _, err := i.AddInteraction(ctx, moved); err != nil {
+		if _, back := i.AddInteraction(ctx, cur); back != nil {
+			return fmt.Errorf("store: hide reply %s: %w (and putting it back: %w)", id, err, back)
+		}
+		return fmt.Errorf("store: hide reply: %w", err)
+	}
+	return nil
+}

@@ -9,7 +9,7 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// HideReply moves a reply to the hidden replies, or back, in its place by sequence.
+// HideReply implements [store.ReplyHider]: it moves a reply to the hidden replies, or back, in its place by sequence.
 func (s *Store) HideReply(ctx context.Context, id string, hidden bool) error {
 	const op = "hide reply"
 	if err := check(ctx, op); err != nil {

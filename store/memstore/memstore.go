@@ -19,6 +19,7 @@ var (
 	_ store.OutboxCounter      = (*Store)(nil)
 	_ store.InteractionCounter = (*Store)(nil)
 	_ store.BatchAcker         = (*Store)(nil)
+	_ store.ReplyHider         = (*Store)(nil)
 )
 
 // Store is an in-memory [store.Store]. The zero value is not usable; call [New]. A Store is safe for

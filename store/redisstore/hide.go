@@ -29,7 +29,7 @@ redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(o))
 return 1
 `
 
-// HideReply changes a reply's kind in one script.
+// HideReply implements [store.ReplyHider]: it changes a reply's kind in one script.
 func (s *Store) HideReply(ctx context.Context, id string, hidden bool) error {
 	const op = "hide reply"
 	if err := begin(ctx, op); err != nil {

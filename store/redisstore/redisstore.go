@@ -22,6 +22,7 @@ var (
 	_ store.OutboxCounter      = (*Store)(nil)
 	_ store.InteractionCounter = (*Store)(nil)
 	_ store.BatchAcker         = (*Store)(nil)
+	_ store.ReplyHider         = (*Store)(nil)
 )
 
 // Config configures a [Store]. Only Client is required.

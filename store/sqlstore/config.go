@@ -100,6 +100,7 @@ var (
 	_ store.OutboxCounter      = (*Store)(nil)
 	_ store.InteractionCounter = (*Store)(nil)
 	_ store.BatchAcker         = (*Store)(nil)
+	_ store.ReplyHider         = (*Store)(nil)
 )
 
 // Open checks cfg, applies pending schema migrations and returns a Store over cfg.DB.

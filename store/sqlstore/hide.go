@@ -6,11 +6,12 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// hideReply changes the kind of one interaction, from $2 to $3; its seq, and so its place, stays.
-const hideReply = `UPDATE {interactions} SET kind = $3 WHERE id = $1 AND kind = $2`
+// hideReply changes the kind of one interaction ($2), from $3 to $1; its seq, and so its place,
+// stays.
+const hideReply = `UPDATE {interactions} SET kind = $1 WHERE id = $2 AND kind = $3`
 
-// HideReply implements [store.Interactions] with one UPDATE of the interaction's kind.
+// HideReply implements [store.ReplyHider] with one UPDATE of the interaction's kind.
 func (s *Store) HideReply(ctx context.Context, id string, hidden bool) error {
 	from, to := store.HideKinds(hidden)
-	return s.execOne(ctx, "hide reply "+id, s.adminSQL(hideReply), id, string(from), string(to))
+	return s.execOne(ctx, "hide reply "+id, s.adminSQL(hideReply), string(to), id, string(from))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"unicode/utf8"
 
 	"github.com/fedsite/fedsite/store"
 )
@@ -15,16 +16,22 @@ var _ store.QueueAdmin = (*Store)(nil)
 const (
 	deadCols  = `seq, id, kind, ordering_key, payload, attempts, last_error, enqueued_at, died_at`
 	deadFirst = `SELECT ` + deadCols + ` FROM {dead_jobs} ORDER BY seq DESC LIMIT $1`
-	deadAfter = `SELECT ` + deadCols + ` FROM {dead_jobs} WHERE seq < $2 ORDER BY seq DESC LIMIT $1`
-	// replayDead takes a job's dead letters out unless a job of its id is unfinished; the
-	// statement writes first, as inTx asks.
-	replayDead = `DELETE FROM {dead_jobs} WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM {jobs} WHERE id = $1)
+	deadAfter = `SELECT ` + deadCols + ` FROM {dead_jobs} WHERE seq < $1 ORDER BY seq DESC LIMIT $2`
+	// replayDead takes a job's dead letters out unless a job of its id ($1 = $2) is unfinished;
+	// the statement writes first, as inTx asks. MySQL, which has no RETURNING, locks them with
+	// replayDeadMySQL and deletes them with replayDeleteMySQL.
+	replayDead = `DELETE FROM {dead_jobs} WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM {jobs} WHERE id = $2)
 		RETURNING seq, kind, ordering_key, payload`
-	hostCols = `host, failures, last_failure, open_until`
-	// keySuffix holds for a job whose ordering key ends with $1.
-	keySuffix = `substr(ordering_key, length(ordering_key) - length(CAST($1 AS TEXT)) + 1) = CAST($1 AS TEXT)`
-	// waits holds for a job that is delayed at $2 and not leased.
-	waits      = `not_before > $2 AND leased_until <= $2`
+	replayDeadMySQL = `SELECT seq, kind, ordering_key, payload FROM {dead_jobs}
+		WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM {jobs} WHERE id = $2) FOR UPDATE`
+	replayDeleteMySQL = `DELETE FROM {dead_jobs} WHERE id = $1`
+	hostCols          = `host, failures, last_failure, open_until`
+	// keySuffix holds for a job whose ordering key ends with $2, which is $1 long as the
+	// dialect's length() counts (see suffixArgs); a shorter key never matches, as its substring
+	// is shorter than $2.
+	keySuffix = `substr(ordering_key, length(ordering_key) - $1 + 1) = $2`
+	// waits holds for a job that is delayed at $3 (= $4) and not leased.
+	waits      = `not_before > $3 AND leased_until <= $4`
 	keyedCount = `SELECT COUNT(*) FROM {jobs} WHERE ` + keySuffix
 	keyedNext  = `SELECT id, kind, ordering_key, payload, not_before, attempts, last_error, enqueued_at FROM {jobs} WHERE ` + keySuffix + ` AND ` + waits +
 		` ORDER BY not_before LIMIT 1`
@@ -58,7 +65,11 @@ func (s *Store) Replay(ctx context.Context, ids ...string) (int, error) {
 	n := 0
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		n = 0
-		del, err := tx.PrepareContext(ctx, s.adminSQL(replayDead))
+		take := s.adminSQL(replayDead)
+		if s.dialect == MySQL {
+			take = s.adminSQL(replayDeadMySQL)
+		}
+		del, err := tx.PrepareContext(ctx, take)
 		if err != nil {
 			return err
 		}
@@ -67,6 +78,9 @@ func (s *Store) Replay(ctx context.Context, ids ...string) (int, error) {
 		now := s.now().UnixNano()
 		for _, id := range store.DistinctKeys(ids) {
 			j, ok, err := latestDead(ctx, del, id)
+			if err == nil && ok && s.dialect == MySQL {
+				_, err = tx.ExecContext(ctx, s.adminSQL(replayDeleteMySQL), id)
+			}
 			if err != nil {
 				return err
 			}
@@ -86,10 +100,10 @@ func (s *Store) Replay(ctx context.Context, ids ...string) (int, error) {
 	return n, nil
 }
 
-// latestDead runs del, the replayDead statement, for id and returns the job of the latest dead
+// latestDead runs del, the replayDead statement (replayDeadMySQL on MySQL), for id and returns the job of the latest dead
 // letter it deleted; ok is false when it deleted none.
 func latestDead(ctx context.Context, del *sql.Stmt, id string) (j store.Job, ok bool, err error) {
-	rows, err := del.QueryContext(ctx, id)
+	rows, err := del.QueryContext(ctx, id, id)
 	if err != nil {
 		return j, false, err
 	}
@@ -118,7 +132,7 @@ func (s *Store) HostsPage(ctx context.Context, cursor string, limit int) (store.
 	}
 	query, args := `SELECT `+hostCols+` FROM {hosts} ORDER BY host`+collate+` LIMIT $1`, []any(nil)
 	if cursor != "" {
-		query = `SELECT ` + hostCols + ` FROM {hosts} WHERE host` + collate + ` > $2 ORDER BY host` + collate + ` LIMIT $1`
+		query = `SELECT ` + hostCols + ` FROM {hosts} WHERE host` + collate + ` > $1 ORDER BY host` + collate + ` LIMIT $2`
 		args = []any{cursor}
 	}
 	return page(ctx, s, "hosts page", s.adminSQL(query), nil, limit, args, func(rows *sql.Rows) (store.HostState, string, error) {
@@ -128,6 +142,17 @@ func (s *Store) HostsPage(ctx context.Context, cursor string, limit int) (store.
 		h.LastFailure, h.OpenUntil = fromZeroNanos(last), fromZeroNanos(open)
 		return h, h.Host, err
 	})
+}
+
+// suffixArgs are keySuffix's arguments for suffix: its length as the dialect's length() counts
+// an ordering key (bytes on MySQL, where the column is VARBINARY; characters elsewhere) and
+// suffix itself.
+func (s *Store) suffixArgs(suffix string) []any {
+	n := utf8.RuneCountInString(suffix)
+	if s.dialect == MySQL {
+		n = len(suffix)
+	}
+	return []any{n, suffix}
 }
 
 // errEmptySuffix refuses KeyedJobs and HurryJobs without a suffix, which would name every job.
@@ -143,12 +168,13 @@ func (s *Store) KeyedJobs(ctx context.Context, suffix string) (store.KeyedJobs, 
 	if suffix == "" {
 		return k, wrap(op, errEmptySuffix)
 	}
-	if err := s.rdb.QueryRowContext(ctx, s.adminSQL(keyedCount), suffix).Scan(&k.Jobs); err != nil {
+	if err := s.rdb.QueryRowContext(ctx, s.adminSQL(keyedCount), s.suffixArgs(suffix)...).Scan(&k.Jobs); err != nil {
 		return k, wrap(op, err)
 	}
 	var nb, enq int64
 	j := &k.Next
-	err := s.rdb.QueryRowContext(ctx, s.adminSQL(keyedNext), suffix, s.now().UnixNano()).Scan(&j.ID, &j.Kind,
+	now := s.now().UnixNano()
+	err := s.rdb.QueryRowContext(ctx, s.adminSQL(keyedNext), append(s.suffixArgs(suffix), now, now)...).Scan(&j.ID, &j.Kind,
 		&j.OrderingKey, &j.Payload, &nb, &j.Attempts, &j.LastError, &enq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return k, nil
@@ -166,7 +192,8 @@ func (s *Store) HurryJobs(ctx context.Context, suffix string) (int, error) {
 	if suffix == "" {
 		return 0, wrap(op, errEmptySuffix)
 	}
-	res, err := s.db.ExecContext(ctx, s.adminSQL(hurryJobs), suffix, s.now().UnixNano())
+	now := s.now().UnixNano()
+	res, err := s.db.ExecContext(ctx, s.adminSQL(hurryJobs), append(s.suffixArgs(suffix), now, now)...)
 	if err != nil {
 		return 0, wrap(op, err)
 	}

@@ -9,6 +9,15 @@ import (
 )
 
 func testHideReply(t *testing.T, s store.Site) {
+	// A store with the ReplyHider capability keeps each reply in its place; the fallback of
+	// package store adds it again, so only the set of ids is the same there.
+	_, inPlace := s.(store.ReplyHider)
+	listed := func(got, want []string) bool {
+		if inPlace {
+			return slices.Equal(got, want)
+		}
+		return slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want)))
+	}
 	var r []store.Interaction
 	for i := range 3 {
 		r = append(r, interaction(articleA, store.InteractionReply, i))
@@ -22,8 +31,8 @@ func testHideReply(t *testing.T, s store.Site) {
 		must(t, "InteractionsPage", err)
 		return interactionIDs(p.Items)
 	}
-	must(t, "HideReply", s.HideReply(ctx(t), r[1].ID, true))
-	if got, want := ids(store.InteractionReply), []string{r[2].ID, r[0].ID}; !slices.Equal(got, want) {
+	must(t, "HideReply", store.HideReply(ctx(t), s, r[1].ID, true))
+	if got, want := ids(store.InteractionReply), []string{r[2].ID, r[0].ID}; !listed(got, want) {
 		t.Errorf("replies after hiding %s = %v, want %v", r[1].ID, got, want)
 	}
 	if got, want := ids(store.InteractionHiddenReply), []string{r[1].ID}; !slices.Equal(got, want) {
@@ -52,10 +61,10 @@ func testHideReply(t *testing.T, s store.Site) {
 		hidden bool
 	}{{r[1].ID, true}, {r[0].ID, false}, {like.ID, true}, {"https://nowhere.example/1", true}}
 	for _, tt := range refused {
-		wantErr(t, "HideReply("+tt.id+")", s.HideReply(ctx(t), tt.id, tt.hidden), store.ErrNotFound)
+		wantErr(t, "HideReply("+tt.id+")", store.HideReply(ctx(t), s, tt.id, tt.hidden), store.ErrNotFound)
 	}
-	must(t, "HideReply(unhide)", s.HideReply(ctx(t), r[1].ID, false))
-	if got, want := ids(store.InteractionReply), []string{r[2].ID, r[1].ID, r[0].ID}; !slices.Equal(got, want) {
+	must(t, "HideReply(unhide)", store.HideReply(ctx(t), s, r[1].ID, false))
+	if got, want := ids(store.InteractionReply), []string{r[2].ID, r[1].ID, r[0].ID}; !listed(got, want) {
 		t.Errorf("replies after unhiding = %v, want %v in their places", got, want)
 	}
 	if got := ids(store.InteractionHiddenReply); len(got) != 0 {
