@@ -27,6 +27,7 @@ type Federation struct {
 	webfinger http.Handler
 	mux       *http.ServeMux
 	engine    *delivery.Engine
+	tel       *telemetry // nil without Config.Telemetry
 	keys      *keyring
 	blocks    *blockList // the store's blocks, held in memory
 	// acctHost is the host of the site's handles: Config.WebFingerDomain, else the BaseURL host.
@@ -62,7 +63,12 @@ func New(cfg Config) (*Federation, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	tel, err := newTelemetry(cfg.Telemetry)
+	if err != nil {
+		return nil, err
+	}
 	f := &Federation{
+		tel:    tel,
 		cfg:    cfg,
 		urls:   urls,
 		log:    cfg.Logger,
@@ -75,11 +81,11 @@ func New(cfg Config) (*Federation, error) {
 		fetchTimeout = defaultClientTimeout // every outgoing fetch has a deadline
 	}
 	fetcher := &http.Client{
-		Transport:     &instanceTransport{f: f},
+		Transport:     tel.fetchTransport(&instanceTransport{f: f}),
 		Timeout:       fetchTimeout,
 		CheckRedirect: cfg.Client.CheckRedirect,
 	}
-	f.remote = &remote{client: fetcher, cache: cfg.Store, blocks: f.blocks, ttl: cfg.RemoteActorTTL, now: cfg.Now,
+	f.remote = &remote{tel: tel, client: fetcher, cache: cfg.Store, blocks: f.blocks, ttl: cfg.RemoteActorTTL, now: cfg.Now,
 		maxBody: cfg.MaxBodyBytes, userAgent: cfg.UserAgent, insecureHTTP: cfg.Insecure.AllowHTTP}
 	resolver, err := signing.NewResolver(signing.ResolverConfig{
 		Client:            fetcher,
@@ -98,7 +104,7 @@ func New(cfg Config) (*Federation, error) {
 			if err := checkBlocked(ctx, f.blocks, keyID); err != nil {
 				return nil, err
 			}
-			return resolver.ResolveKey(ctx, keyID, refresh)
+			return resolver.ResolveKey(tel.fetching(ctx, fetchKey), keyID, refresh)
 		}),
 		Now:    cfg.Now,
 		Logger: cfg.Logger.With("component", "verifier"),
@@ -110,7 +116,7 @@ func New(cfg Config) (*Federation, error) {
 		return nil, fmt.Errorf("activitypub: verifier: %w", err)
 	}
 	f.webfinger, err = webfinger.NewHandler(webfinger.HandlerConfig{
-		Resolver: webfinger.ResolverFunc(f.resolveWebFinger),
+		Resolver: tel.webfingerResolver(f.resolveWebFinger),
 		BaseURL:  urls.base,
 		Logger:   cfg.Logger.With("component", "webfinger"),
 	})
@@ -145,6 +151,7 @@ func New(cfg Config) (*Federation, error) {
 		blocks:          f.blocks,
 		audit:           f.audit,
 		verifier:        f.verifier,
+		tel:             tel,
 		ld:              ld,
 		remote:          f.remote,
 		lookupActor:     f.lookupActor,
