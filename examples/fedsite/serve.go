@@ -28,6 +28,7 @@ import (
 type serveOptions struct {
 	common
 	addr, feedURL, handle string
+	metricsAddr           string
 	interval, timeout     time.Duration
 	maxFeedBytes          int64
 }
@@ -43,6 +44,7 @@ func parseServe(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.DurationVar(&o.interval, "interval", 5*time.Minute, "time between feed polls")
 	fs.DurationVar(&o.timeout, "feed-timeout", 30*time.Second, "time limit of one feed fetch")
 	fs.Int64Var(&o.maxFeedBytes, "max-feed-bytes", 10<<20, "largest feed body read")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "listen address of the Prometheus metrics at /metrics, such as 127.0.0.1:9464 (default: none served)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -68,7 +70,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sc, err := newSidecar(ctx, o, log, nil)
+	metrics, err := startMetrics(o.metricsAddr, log)
+	if err != nil {
+		return err
+	}
+	defer metrics.close()
+	sc, err := newSidecar(ctx, o, log, metrics.configure)
 	if err != nil {
 		return err
 	}
