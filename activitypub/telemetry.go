@@ -11,7 +11,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
-	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
@@ -108,23 +107,17 @@ type telemetry struct {
 
 // newTelemetry builds the instruments of cfg's providers; it returns nil when there are none.
 func newTelemetry(cfg Telemetry) (*telemetry, error) {
-	mp, tp := cfg.MeterProvider, cfg.TracerProvider
-	if mp == nil && tp == nil {
+	meter, tracer, ok := otelattr.Scope(cfg.MeterProvider, cfg.TracerProvider, scope)
+	if !ok {
 		return nil, nil
 	}
-	if mp == nil {
-		mp = metricnoop.NewMeterProvider()
-	}
-	if tp == nil {
-		tp = tracenoop.NewTracerProvider()
-	}
-	t := &telemetry{tracer: tp.Tracer(scope), meter: mp.Meter(scope)}
+	t := &telemetry{tracer: tracer, meter: meter}
 	var errs [4]error
 	t.inbox, errs[0] = t.meter.Int64Counter("fedsite.inbox.requests", metric.WithUnit("{request}"),
 		metric.WithDescription("Inbox POSTs, by status and, for those refused, the reason."))
 	t.fetches, errs[1] = t.meter.Float64Histogram("fedsite.fetch.duration", metric.WithUnit("s"),
 		metric.WithDescription("Duration of the fetches of actors, keys and objects signed by the instance actor."),
-		metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30))
+		otelattr.DurationBuckets())
 	t.webfinger, errs[2] = t.meter.Int64Counter("fedsite.webfinger.lookups", metric.WithUnit("{lookup}"),
 		metric.WithDescription("WebFinger queries about the site's actors, by result."))
 	t.followers, errs[3] = t.meter.Int64ObservableGauge("fedsite.follower.count", metric.WithUnit("{follower}"),
@@ -317,17 +310,15 @@ func (o *observedTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	if err == nil {
 		code = resp.StatusCode
 	}
-	attrs := []attribute.KeyValue{fetchKindKey.String(kind)}
-	if code != 0 {
-		attrs = append(attrs, semconv.HTTPResponseStatusCode(code))
+	result, et := otelattr.Request(code, err)
+	if errors.Is(err, ErrBlocked) {
+		et = "blocked"
+		result[len(result)-1] = semconv.ErrorTypeKey.String(et)
 	}
-	if et, failed := otelattr.ErrorType(code, err); failed {
-		if errors.Is(err, ErrBlocked) {
-			et = semconv.ErrorTypeKey.String("blocked")
-		}
-		attrs = append(attrs, et)
-		span.SetStatus(codes.Error, et.Value.AsString())
+	if et != "" {
+		span.SetStatus(codes.Error, et)
 	}
+	attrs := append([]attribute.KeyValue{fetchKindKey.String(kind)}, result...)
 	span.SetAttributes(attrs...)
 	o.t.fetches.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attrs...))
 	return resp, err

@@ -8,7 +8,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
-	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
@@ -73,16 +72,11 @@ type telemetry struct {
 
 // newTelemetry builds the engine's instruments; it returns nil when both providers are nil.
 func newTelemetry(mp metric.MeterProvider, tp trace.TracerProvider) (*telemetry, error) {
-	if mp == nil && tp == nil {
+	meter, tracer, ok := otelattr.Scope(mp, tp, scope)
+	if !ok {
 		return nil, nil
 	}
-	if mp == nil {
-		mp = metricnoop.NewMeterProvider()
-	}
-	if tp == nil {
-		tp = tracenoop.NewTracerProvider()
-	}
-	t := &telemetry{tracer: tp.Tracer(scope), meter: mp.Meter(scope)}
+	t := &telemetry{tracer: tracer, meter: meter}
 	var err error
 	if t.deliveries, err = t.meter.Int64Counter("fedsite.deliveries", metric.WithUnit("{delivery}"),
 		metric.WithDescription("Deliveries that ended, by outcome: delivered, retried, failed, gone, deferred or blocked.")); err != nil {
@@ -90,7 +84,7 @@ func newTelemetry(mp metric.MeterProvider, tp trace.TracerProvider) (*telemetry,
 	}
 	if t.duration, err = t.meter.Float64Histogram("fedsite.delivery.duration", metric.WithUnit("s"),
 		metric.WithDescription("Duration of delivery requests, from sending to reading the answer."),
-		metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30)); err != nil {
+		otelattr.DurationBuckets()); err != nil {
 		return nil, fmt.Errorf("delivery: telemetry: %w", err)
 	}
 	if t.fanOut, err = t.meter.Int64Counter("fedsite.delivery.fanout.inboxes", metric.WithUnit("{inbox}"),
@@ -143,13 +137,9 @@ func (t *telemetry) posted(ctx context.Context, start time.Time, code int, err e
 		return
 	}
 	span := trace.SpanFromContext(ctx)
-	attrs := make([]attribute.KeyValue, 0, 2)
-	if code != 0 {
-		attrs = append(attrs, semconv.HTTPResponseStatusCode(code))
-	}
-	if et, failed := otelattr.ErrorType(code, err); failed {
-		attrs = append(attrs, et)
-		span.SetStatus(codes.Error, et.Value.AsString())
+	attrs, et := otelattr.Request(code, err)
+	if et != "" {
+		span.SetStatus(codes.Error, et)
 	}
 	span.SetAttributes(attrs...)
 	t.duration.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attrs...))

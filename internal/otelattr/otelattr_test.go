@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"testing"
+
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 )
 
 func TestErrorType(t *testing.T) {
@@ -39,5 +41,41 @@ func TestErrorType(t *testing.T) {
 				t.Errorf("ErrorType = %s=%q, want error.type=%q", kv.Key, kv.Value.AsString(), tt.want)
 			}
 		})
+	}
+}
+
+func TestRequest(t *testing.T) {
+	tests := []struct {
+		name      string
+		code      int
+		err       error
+		attrs     []string
+		errorType string
+	}{
+		{"accepted", 202, nil, []string{"http.response.status_code=202"}, ""},
+		{"refused", 403, nil, []string{"http.response.status_code=403", "error.type=403"}, "403"},
+		{"no answer", 0, context.DeadlineExceeded, []string{"error.type=timeout"}, "timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			attrs, et := Request(tt.code, tt.err)
+			var got []string
+			for _, kv := range attrs {
+				got = append(got, string(kv.Key)+"="+kv.Value.Emit())
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.attrs) || et != tt.errorType {
+				t.Errorf("Request = %v, %q; want %v, %q", got, et, tt.attrs, tt.errorType)
+			}
+		})
+	}
+}
+
+func TestScope(t *testing.T) {
+	if _, _, ok := Scope(nil, nil, "s"); ok {
+		t.Error("Scope without providers reports")
+	}
+	m, tr, ok := Scope(nil, tracenoop.NewTracerProvider(), "s")
+	if !ok || m == nil || tr == nil {
+		t.Errorf("Scope with a tracer provider = %v, %v, %v; want a no-op meter beside the tracer", m, tr, ok)
 	}
 }
