@@ -48,7 +48,7 @@ func ExampleTelemetry() {
 		for _, p := range m.Data.(metricdata.Sum[int64]).DataPoints {
 			status, _ := p.Attributes.Value("http.response.status_code")
 			reason, _ := p.Attributes.Value(attribute.Key("fedsite.inbox.refusal"))
-			fmt.Println(m.Name, status.Emit(), reason.Emit(), p.Value)
+			fmt.Println(m.Name, status.String(), reason.String(), p.Value)
 		}
 	}
 	// Output:

@@ -122,7 +122,7 @@ func TestTelemetryInbox(t *testing.T) {
 	for _, name := range []string{"fedsite.inbox.requests", "fedsite.fetch.duration", "fedsite.deliveries"} {
 		for _, set := range m.Attributes(name) {
 			for _, kv := range set.ToSlice() {
-				if v := kv.Value.Emit(); strings.Contains(v, "127.0.0.1") || strings.Contains(v, "/users/") {
+				if v := kv.Value.String(); strings.Contains(v, "127.0.0.1") || strings.Contains(v, "/users/") {
 					t.Errorf("%s has an attribute naming a host or an actor: %s=%s", name, kv.Key, v)
 				}
 			}

@@ -61,7 +61,7 @@ func TestRequest(t *testing.T) {
 			attrs, et := Request(tt.code, tt.err)
 			var got []string
 			for _, kv := range attrs {
-				got = append(got, string(kv.Key)+"="+kv.Value.Emit())
+				got = append(got, string(kv.Key)+"="+kv.Value.String())
 			}
 			if fmt.Sprint(got) != fmt.Sprint(tt.attrs) || et != tt.errorType {
 				t.Errorf("Request = %v, %q; want %v, %q", got, et, tt.attrs, tt.errorType)
