@@ -15,7 +15,9 @@
 // sent, so no follower's timeline is flooded; later polls send a Create for each new article and
 // an Update for each edited one (a changed updated time or content). An article that leaves
 // the feed is not deleted. What the sidecar has seen is kept in -data beside the federation's
-// SQLite file, so a restart neither sends nor backfills again.
+// SQLite file, so a restart neither sends nor backfills again. With -metrics-addr (none by
+// default) the federation's metrics are served at /metrics on that address, in the Prometheus
+// format.
 //
 // Subcommands:
 //
