@@ -44,6 +44,10 @@ type Config struct {
 	// Logger receives the federation's logs. Default: logs are discarded.
 	Logger *slog.Logger
 
+	// Telemetry names the OpenTelemetry providers that receive fedsite's metrics and spans
+	// (see [Telemetry]). Default: none, nothing is reported, at no cost.
+	Telemetry Telemetry
+
 	// UserAgent is sent on every outgoing request. Default: "fedsite (+BaseURL)".
 	UserAgent string
 

@@ -26,6 +26,7 @@ type Federation struct {
 	sender *sender
 	keys   *keyring
 	blocks *blockList // the store's blocks, held in memory
+	tel    *telemetry // nil without Config.Telemetry
 	// acctHost is the host of the site's handles: Config.WebFingerDomain, else the BaseURL host.
 	acctHost string
 }
@@ -59,7 +60,12 @@ func New(cfg Config) (*Federation, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	tel, err := newTelemetry(cfg.Telemetry)
+	if err != nil {
+		return nil, err
+	}
 	f := &Federation{
+		tel:    tel,
 		cfg:    cfg,
 		urls:   urls,
 		log:    cfg.Logger,
@@ -73,11 +79,11 @@ func New(cfg Config) (*Federation, error) {
 		fetchTimeout = defaultClientTimeout // every outgoing fetch has a deadline
 	}
 	fetcher := &http.Client{
-		Transport:     &instanceTransport{f: f},
+		Transport:     tel.fetchTransport(&instanceTransport{f: f}),
 		Timeout:       fetchTimeout,
 		CheckRedirect: cfg.Client.CheckRedirect,
 	}
-	f.remote = &remote{client: fetcher, cache: cfg.Store, blocks: f.blocks, ttl: cfg.RemoteActorTTL, now: cfg.Now,
+	f.remote = &remote{tel: tel, client: fetcher, cache: cfg.Store, blocks: f.blocks, ttl: cfg.RemoteActorTTL, now: cfg.Now,
 		maxBody: cfg.MaxBodyBytes, userAgent: cfg.UserAgent, insecureHTTP: cfg.Insecure.AllowHTTP}
 	resolver, err := signing.NewResolver(signing.ResolverConfig{
 		Client:            fetcher,
@@ -96,7 +102,7 @@ func New(cfg Config) (*Federation, error) {
 			if err := checkBlocked(ctx, f.blocks, keyID); err != nil {
 				return nil, err
 			}
-			return resolver.ResolveKey(ctx, keyID, refresh)
+			return resolver.ResolveKey(tel.fetching(ctx, fetchKey), keyID, refresh)
 		}),
 		Now:    cfg.Now,
 		Logger: cfg.Logger.With("component", "verifier"),
@@ -135,6 +141,7 @@ func New(cfg Config) (*Federation, error) {
 		blocks:          f.blocks,
 		audit:           f.audit,
 		verifier:        verifier,
+		tel:             tel,
 		ld:              ld,
 		remote:          f.remote,
 		send:            f.sender.send,
@@ -158,7 +165,7 @@ func New(cfg Config) (*Federation, error) {
 		verifier:           verifier,
 	}
 	f.server.webfinger, err = webfinger.NewHandler(webfinger.HandlerConfig{
-		Resolver: webfinger.ResolverFunc(f.server.resolveWebFinger),
+		Resolver: tel.webfingerResolver(f.server.resolveWebFinger),
 		BaseURL:  urls.base,
 		Logger:   cfg.Logger.With("component", "webfinger"),
 	})

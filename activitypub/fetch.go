@@ -11,6 +11,6 @@ import "context"
 // objects); otherwise Fetch returns an error, one matching ErrBlocked for a blocked iri and an
 // *InvalidError for an iri that is not an https URL (http too with Config.Insecure.AllowHTTP).
 func (f *Federation) Fetch(ctx context.Context, iri string) ([]byte, error) {
-	body, _, err := f.remote.fetch(ctx, iri)
+	body, _, err := f.remote.fetch(f.tel.fetching(ctx, fetchObject), iri)
 	return body, err
 }

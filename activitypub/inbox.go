@@ -48,6 +48,7 @@ type inbox struct {
 	audit        auditLog
 
 	verifier *signing.Verifier
+	tel      *telemetry
 	ld       compactor
 	remote   *remote
 	// send queues an activity of a site actor to one inbox.
@@ -112,7 +113,9 @@ func (in *inbox) dispatchTable() []inboxHandler {
 //  5. de-duplication by activity id: a duplicate is answered 202 without effect;
 //  6. the activity's effects (202 once applied). If they fail, the id is forgotten again, so the
 //     sender's retry is processed: nothing is lost.
-func (in *inbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (in *inbox) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	w, r, observed := in.tel.startInbox(rw, r)
+	defer observed()
 	ctx := r.Context()
 	if name := r.PathValue("name"); name != "" {
 		if _, err := in.actors.lookup(ctx, name); err != nil {
@@ -124,7 +127,7 @@ func (in *inbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, in.maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(rw, r.Body, in.maxBody))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
@@ -154,16 +157,20 @@ func (in *inbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "malformed activity: actor is not an http(s) IRI", http.StatusBadRequest)
 		return
 	}
+	in.tel.noteActivity(ctx, act.Type, act.ID, act.Actor.ID())
 	if err := checkBlocked(ctx, in.blocks, act.Actor.ID()); err != nil {
 		in.refuse(w, r, act, err)
 		return
 	}
-	v, err := in.verifier.Verify(ctx, r, body)
+	vctx, span := in.tel.start(ctx, "fedsite.inbox.verify")
+	v, err := in.verifier.Verify(vctx, r, body)
+	span.End()
 	if err != nil {
 		if errors.Is(err, ErrBlocked) {
 			in.refuse(w, r, act, err)
 			return
 		}
+		in.tel.refused(ctx, signatureRefusal(err))
 		// Every other verification failure is 401, so that a sender trying RFC 9421 first
 		// (Fedify, Mastodon 4.7) falls back to draft-cavage.
 		in.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: signature rejected",
@@ -172,6 +179,7 @@ func (in *inbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if v.Owner != act.Actor.ID() {
+		in.tel.refused(ctx, refusalSignerMismatch)
 		in.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: signer is not the actor",
 			slog.String("actor", act.Actor.ID()), slog.String("signer", v.Owner))
 		http.Error(w, "the signer is not the activity's actor", http.StatusUnauthorized)
@@ -193,8 +201,10 @@ func (in *inbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	err = in.dispatch(ctx, &inboxRequest{act: act, owner: r.PathValue("name"), body: body,
+	pctx, span := in.tel.start(ctx, "fedsite.inbox.process")
+	err = in.dispatch(pctx, &inboxRequest{act: act, owner: r.PathValue("name"), body: body,
 		signer: v.Owner, signerDoc: v.OwnerDocument})
+	span.End()
 	release(ctx, err == nil)
 	if err != nil {
 		in.refuse(w, r, act, err)
@@ -206,6 +216,7 @@ func (in *inbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // refuse maps an error met while handling an inbox POST to its status; the body says little,
 // the details go to the log.
 func (in *inbox) refuse(w http.ResponseWriter, r *http.Request, act *vocab.Object, err error) {
+	in.tel.refused(r.Context(), errorRefusal(err))
 	var status int
 	var invalidErr *InvalidError
 	switch {

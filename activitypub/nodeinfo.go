@@ -22,6 +22,24 @@ type ActorLister interface {
 	FederatedActorNames(ctx context.Context) ([]string, error)
 }
 
+// siteActorNames returns the usernames lister lists, each once, leaving out those that are not
+// usernames.
+func siteActorNames(ctx context.Context, lister ActorLister) ([]string, error) {
+	names, err := lister.FederatedActorNames(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list actors: %w", err)
+	}
+	seen := make(map[string]bool, len(names))
+	out := names[:0:0]
+	for _, n := range names {
+		if !seen[n] && usernameRE.MatchString(n) {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
 // NodeInfo (internal/corpus/data/nodeinfo/PROTOCOL.md): the discovery document at /.well-known/nodeinfo
 // links to one document per schema version, at /ap/nodeinfo/{version}.
 const (
@@ -195,18 +213,13 @@ func (s *server) nodeInfo(ctx context.Context, version string) (*nodeInfo, error
 	if !ok {
 		return doc, nil
 	}
-	names, err := lister.FederatedActorNames(ctx)
+	names, err := siteActorNames(ctx, lister)
 	if err != nil {
-		return nil, fmt.Errorf("activitypub: nodeinfo: list actors: %w", err)
+		return nil, fmt.Errorf("activitypub: nodeinfo: %w", err)
 	}
 	now := s.now()
 	var users, posts, month, halfyear int
-	seen := make(map[string]bool, len(names))
 	for _, n := range names {
-		if seen[n] || !usernameRE.MatchString(n) {
-			continue
-		}
-		seen[n] = true
 		users++
 		id := s.urls.actor(n)
 		c, err := store.CountOutbox(ctx, s.outbox, id)

@@ -21,6 +21,7 @@ const fetchAccept = vocab.LDMediaType + ", " + vocab.MediaType
 // remote fetches remote documents with the instance actor's signed client and keeps remote actors
 // in the actor cache. It is safe for concurrent use.
 type remote struct {
+	tel          *telemetry
 	client       *http.Client // signs every request with the instance actor's key
 	cache        store.ActorCache
 	blocks       *blockList
@@ -49,7 +50,7 @@ func (rf *remote) actor(ctx context.Context, id string, signed []byte) (store.Re
 	body, doc := signerDocument(signed, id)
 	if doc == nil {
 		var err error
-		if body, doc, err = rf.fetch(ctx, id); err != nil {
+		if body, doc, err = rf.fetch(rf.tel.fetching(ctx, fetchActor), id); err != nil {
 			return store.RemoteActor{}, err
 		}
 	}

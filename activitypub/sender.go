@@ -45,6 +45,9 @@ func newSender(cfg Config, keys *keyring) (*sender, error) {
 		Logger:    cfg.Logger.With("component", "delivery"),
 		Options:   cfg.Delivery,
 		Now:       cfg.Now,
+
+		MeterProvider:  cfg.Telemetry.MeterProvider,
+		TracerProvider: cfg.Telemetry.TracerProvider,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("activitypub: delivery: %w", err)

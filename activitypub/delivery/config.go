@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
 )
@@ -74,6 +77,13 @@ type Config struct {
 	UserAgent string
 	// Logger receives the engine's logs. Default: logs are discarded.
 	Logger *slog.Logger
+	// MeterProvider receives the engine's metrics: deliveries by outcome, the duration of
+	// delivery requests, the inboxes fan-outs queued and, while Run runs, the queue's depth (see
+	// the package documentation). Default: nil, no metrics, at no cost.
+	MeterProvider metric.MeterProvider
+	// TracerProvider receives a span per delivery attempt, with the inbox's host. Default: nil,
+	// no spans, at no cost.
+	TracerProvider trace.TracerProvider
 
 	// Options tunes the engine: workers, timeouts, retries and the circuit breaker.
 	Options

@@ -70,6 +70,7 @@ func (e *Engine) fanOut(ctx context.Context, t task) {
 		return
 	}
 	e.notify()
+	e.tel.queuedFanOut(ctx, len(pg.Inboxes))
 	log.LogAttrs(ctx, slog.LevelDebug, "delivery: fan-out page", slog.Int("page", p.Page), slog.Int("inboxes", len(inboxes)))
 }
 
@@ -102,6 +103,8 @@ func classify(code int, err error) outcome {
 // record (and acks a job) when the inbox accepted it.
 func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 	p := t.p
+	ctx, span := e.tel.startDelivery(ctx, p, t.host)
+	defer span.End()
 	log := e.logFor(slog.String("activity", p.Activity), slog.String("inbox", p.Inbox), slog.String("host", t.host))
 	failed := failures(t)
 
@@ -115,6 +118,7 @@ func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 		if refused[p.Inbox] {
 			e.finish(ctx, "ack", e.cfg.Store.Ack(ctx, t.l), t.l)
 			e.record(ctx, p, store.DeliveryFailed, failed, errBlockedInbox.Error())
+			e.tel.count(ctx, tallyBlocked)
 			log.LogAttrs(ctx, slog.LevelDebug, "delivery: blocked inbox dropped")
 			return
 		}
@@ -134,6 +138,7 @@ func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 	}
 	st, probe, deferred := e.checkBreaker(ctx, log, t)
 	if deferred {
+		e.tel.count(ctx, tallyDeferred)
 		return
 	}
 	doc, err := e.document(ctx, p.Activity)
@@ -150,6 +155,7 @@ func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 		e.retryJob(ctx, log, t, fmt.Errorf("delivery: key of %s: %w", p.Actor, err), 0, false)
 		return
 	}
+	start := time.Now()
 	code, asked, err := e.post(ctx, p.Inbox, key, doc)
 	if ctx.Err() != nil {
 		// Run is stopping: a job stays leased and runs again once its lease ends; a page puts the
@@ -159,6 +165,7 @@ func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 		}
 		return
 	}
+	e.tel.posted(ctx, start, code, err)
 	out := classify(code, err)
 	if err == nil && out != delivered {
 		err = &StatusError{Inbox: p.Inbox, Code: code}
@@ -167,6 +174,7 @@ func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 	case delivered:
 		// Counted before its record is written, so a reader who sees the record sees the count.
 		e.delivered.Add(1)
+		e.tel.count(ctx, tallyDelivered)
 		// The status record (and a job's ack) are written with other workers' (see completer).
 		done.complete(t.l, t.page == nil, e.newRecord(p, store.DeliveryDelivered, failed+1, ""))
 		e.hostOK(ctx, log, t.host, st, probe)
@@ -178,6 +186,7 @@ func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 		e.hostOK(ctx, log, t.host, st, probe)
 		e.failed.Add(1)
 		e.gone.Add(1)
+		e.tel.count(ctx, tallyGone)
 		if t.page == nil {
 			e.finish(ctx, "ack", e.cfg.Store.Ack(ctx, t.l), t.l)
 		}
@@ -218,6 +227,9 @@ func (e *Engine) retryJob(ctx context.Context, log *slog.Logger, t task, err err
 		return
 	}
 	e.retried.Add(1)
+	if t.delivery() {
+		e.tel.count(ctx, tallyRetried)
+	}
 	e.putBack(ctx, t, e.cfg.Now().Add(wait), failed, err.Error())
 	lvl, msg := slog.LevelDebug, "delivery: will retry"
 	if hostDown && e.failing.add(t.host) {
@@ -315,6 +327,7 @@ func (e *Engine) giveUp(ctx context.Context, log *slog.Logger, t task, failed in
 	}
 	switch {
 	case t.delivery():
+		e.tel.count(ctx, tallyFailed)
 		e.record(ctx, t.p, store.DeliveryFailed, failed, err.Error())
 	case t.l.Kind == KindPage:
 		e.failPage(ctx, log, t.p, failed, err)
@@ -345,6 +358,7 @@ func (e *Engine) failPage(ctx context.Context, log *slog.Logger, p payload, fail
 		}
 	}
 	e.writeRecords(ctx, recs...)
+	e.tel.countMany(ctx, tallyFailed, len(recs))
 }
 
 func (e *Engine) removeFollowers(ctx context.Context, log *slog.Logger, inbox string) {

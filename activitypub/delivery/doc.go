@@ -109,4 +109,16 @@
 // Every delivery's state (queued, delivered, retrying, failed) is kept in the [store.Deliveries]
 // (a fan-out page's "queued" records in one write), and [Engine.Status] summarises it per host for
 // an object. [Engine.Stats] returns the counters and the queue depth.
+//
+// # Telemetry
+//
+// With Config.MeterProvider the engine reports fedsite.deliveries (deliveries that ended, by
+// fedsite.delivery.outcome: delivered, retried, failed, gone, deferred, blocked),
+// fedsite.delivery.duration (each request, in seconds, by http.response.status_code and, for a
+// failure, error.type), fedsite.delivery.fanout.inboxes (the inboxes fan-outs queued) and, while
+// Run runs, fedsite.delivery.queue.depth (one [store.Queue.Depth] per collection, by
+// fedsite.delivery.job.state). No attribute names an inbox or a host. With
+// Config.TracerProvider each delivery attempt is a fedsite.delivery span, with the inbox's host as
+// server.address and its outcome; the request carries it in its context. Without either provider
+// the engine reports nothing, at no cost.
 package delivery

@@ -19,6 +19,7 @@ import (
 type Engine struct {
 	cfg  Config
 	log  *slog.Logger
+	tel  *telemetry // nil without a provider
 	wake chan struct{}
 	docs docCache
 	// hosts keeps healthy hosts' breaker state briefly (see checkBreaker).
@@ -49,10 +50,15 @@ func New(cfg Config) (*Engine, error) {
 		return nil, invalid("Keys", "required")
 	}
 	cfg = cfg.withDefaults()
+	tel, err := newTelemetry(cfg.MeterProvider, cfg.TracerProvider)
+	if err != nil {
+		return nil, err
+	}
 	return &Engine{
 		held:    heldLeases{m: make(map[string]store.Lease)},
 		cfg:     cfg,
 		log:     cfg.Logger,
+		tel:     tel,
 		wake:    make(chan struct{}, 1),
 		docs:    docCache{m: make(map[string][]byte)},
 		clients: make(map[string]*http.Client),
@@ -171,6 +177,11 @@ func (e *Engine) Run(ctx context.Context) error {
 	if e.cfg.SoleInstance {
 		e.released.Do(func() { e.releaseLeases(ctx) })
 	}
+	stopObserving, err := e.tel.observeQueue(e.cfg.Store)
+	if err != nil {
+		e.log.LogAttrs(ctx, slog.LevelWarn, "delivery: queue depth not observed", slog.Any("err", err))
+	}
+	defer stopObserving()
 	capacity := 2 * e.cfg.Workers // leased jobs held at once: running plus waiting for a host slot
 	tokens := make(chan struct{}, capacity)
 	ready := make(chan task, capacity)

@@ -78,6 +78,7 @@ func (e *Engine) openPage(ctx context.Context, t task) (*page, error) {
 	}
 	if len(dropped) > 0 {
 		e.writeRecords(ctx, dropped...)
+		e.tel.countMany(ctx, tallyBlocked, len(dropped))
 		e.log.LogAttrs(ctx, slog.LevelDebug, "delivery: page: blocked inboxes dropped", slog.String("activity", p.Activity), slog.Int("inboxes", len(dropped)))
 	}
 	// The breaker states of the page's hosts in one read, rather than a read per group handed out.

@@ -19,6 +19,7 @@ import (
 type config struct {
 	BaseURL         string            `toml:"base_url"`
 	Addr            string            `toml:"addr"`
+	MetricsAddr     string            `toml:"metrics_addr"`
 	Data            string            `toml:"data"`
 	Store           string            `toml:"store"`
 	Handle          string            `toml:"handle"`

@@ -23,7 +23,9 @@
 // updates and deletes by article URL, signed with HMAC-SHA256, the shared secret and a timestamp
 // (Ghost's own X-Ghost-Signature is taken too); an article that a feed and the webhook both bring
 // federates once. What the sidecar has seen is kept in -data, so a restart neither sends nor
-// backfills again. The README's "Federate any CMS" documents the webhook's payload.
+// backfills again. The README's "Federate any CMS" documents the webhook's payload. With
+// -metrics-addr (none by default) the federation's metrics are served at /metrics on that
+// address, in the Prometheus format.
 //
 // Subcommands:
 //

@@ -26,6 +26,7 @@ import (
 func parseServe(args []string, stderr io.Writer) (config, error) {
 	c, fs, err := flags("fedsite serve", args, stderr, func(fs *flag.FlagSet, c *config) {
 		fs.StringVar(&c.Addr, "addr", c.Addr, "listen address; the site's proxy sends fedsite's routes here")
+		fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "listen address of the Prometheus metrics at /metrics, such as 127.0.0.1:9464 (default: none served)")
 		fs.Var(feedFlag{c}, "feed", "`URL` of the site's RSS 2.0, Atom or JSON Feed, published as -handle (replaces the config file's feeds)")
 		fs.StringVar(&c.Handle, "handle", c.Handle, "username of the organization's actor, as in @news@example.com")
 		fs.StringVar(&c.WebFingerDomain, "webfinger-domain", c.WebFingerDomain, "host of the handles when it is not the -base-url host, such as example.com for a sidecar on social.example.com")
@@ -58,7 +59,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sc, err := newSidecar(ctx, c, log, nil)
+	metrics, err := startMetrics(c.MetricsAddr, log)
+	if err != nil {
+		return err
+	}
+	defer metrics.close()
+	sc, err := newSidecar(ctx, c, log, metrics.configure)
 	if err != nil {
 		return err
 	}

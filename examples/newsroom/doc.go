@@ -9,4 +9,5 @@
 // signs in with an empty login or "editor"; the staff logins sam (the sports editor, who may
 // publish as @sports and as himself) and dana (a writer, as herself only) share -staff-password or
 // NEWSROOM_STAFF_PASSWORD. Without them random passwords are made and logged at start. Articles and federation state are kept in DIR.
+// The federation's metrics are at /metrics, in the Prometheus format, for clients on loopback.
 package main

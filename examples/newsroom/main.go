@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub"
+	"github.com/fedsite/fedsite/internal/promexport"
 )
 
 func main() {
@@ -103,7 +104,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	return nil
 }
 
-// newApp builds the site and federates it; the closer releases the federation's store.
+// newApp builds the site and federates it, with its metrics at /metrics (metrics.go); the closer
+// releases the federation's store and the metrics' provider.
 func newApp(ctx context.Context, o options, log *slog.Logger) (http.Handler, io.Closer, error) {
 	if err := os.MkdirAll(o.dataDir, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("newsroom: %w", err)
@@ -124,5 +126,28 @@ func newApp(ctx context.Context, o options, log *slog.Logger) (http.Handler, io.
 	if strings.HasPrefix(o.baseURL, "http://") {
 		local = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	}
-	return federate(ctx, s, o.baseURL, filepath.Join(o.dataDir, "fedsite.db"), local, log, o.configure)
+	meters, metrics, err := promexport.New()
+	if err != nil {
+		return nil, nil, err
+	}
+	// fedsite's metrics go to the exporter behind /metrics; the tests' configure comes last.
+	configure := func(cfg *activitypub.Config) {
+		cfg.Telemetry.MeterProvider = meters
+		if o.configure != nil {
+			o.configure(cfg)
+		}
+	}
+	h, st, err := federate(ctx, s, o.baseURL, filepath.Join(o.dataDir, "fedsite.db"), local, log, configure)
+	if err != nil {
+		meters.Shutdown(ctx)
+		return nil, nil, err
+	}
+	return withMetrics(h, metrics), closeFunc(func() error {
+		return errors.Join(st.Close(), meters.Shutdown(context.WithoutCancel(ctx)))
+	}), nil
 }
+
+// closeFunc adapts a function to io.Closer.
+type closeFunc func() error
+
+func (f closeFunc) Close() error { return f() }

@@ -56,6 +56,7 @@ type options struct {
 	latency                   time.Duration
 	redisURL                  string
 	rounds                    int
+	telemetry                 string      // off, on or both (see engines)
 	wal                       *walSampler // -walpeak: samples the SQLite WAL's size; nil otherwise
 }
 
@@ -83,6 +84,8 @@ type result struct {
 	// Rounds holds every fan-out of the run; the figures above are those of the one with the
 	// median CPURatio.
 	Rounds []round
+	// Scrapes are the GETs of /metrics made during the first round with telemetry.
+	Scrapes []scrape
 }
 
 // round is one fan-out of a run, with the signing rate measured before and after it.
@@ -96,6 +99,7 @@ type round struct {
 	CPUPerDelivery   time.Duration
 	SignCPU          time.Duration
 	CPURatio         float64
+	Telemetry        bool // the round's engine reported metrics and spans
 }
 
 func main() {
@@ -116,6 +120,7 @@ func main() {
 	flag.IntVar(&o.idle, "idle", 0, "per-host: idle connections the client keeps in all (default: the 100 of the site's default client); at -hosts or more, a fan-out reuses the connections of the one before")
 	flag.DurationVar(&o.latency, "latency", 0, "how long each fake inbox waits before it answers (a distant server's round trip)")
 	flag.IntVar(&o.rounds, "rounds", 1, "fan-outs to run, each of a new activity to every inbox, with the signing rate measured between them; the report gives each and the median")
+	flag.StringVar(&o.telemetry, "telemetry", "off", "OpenTelemetry metrics and spans of the engine: off, on (an SDK MeterProvider scraped through the Prometheus exporter, an SDK TracerProvider sampling every span), or both, alternating rounds, off first, and comparing their medians")
 	walPeak := flag.Bool("walpeak", false, "sqlite: report the largest size the write-ahead log reached during the fan-outs")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
@@ -157,10 +162,11 @@ func report(w io.Writer, o options, r result) {
 	fmt.Fprintf(w, "enqueue (Publish's part): %v\n", r.EnqueueLatency)
 	if len(r.Rounds) > 1 {
 		for i, rd := range r.Rounds {
-			fmt.Fprintf(w, "round %d: %d deliveries in %v = %.0f/s, signing %.0f/s, %.1f%% of the signing rate, CPU %.1f%%, %v per delivery = %.3f × a signature's %v\n",
-				i+1, rd.Deliveries, rd.Elapsed.Round(time.Millisecond), rd.DeliveriesPerSec, rd.SignPerSec, 100*rd.Ratio, 100*rd.CPUBusy,
+			fmt.Fprintf(w, "round %d%s: %d deliveries in %v = %.0f/s, signing %.0f/s, %.1f%% of the signing rate, CPU %.1f%%, %v per delivery = %.3f × a signature's %v\n",
+				i+1, onOff(o, rd), rd.Deliveries, rd.Elapsed.Round(time.Millisecond), rd.DeliveriesPerSec, rd.SignPerSec, 100*rd.Ratio, 100*rd.CPUBusy,
 				rd.CPUPerDelivery.Round(time.Microsecond), rd.CPURatio, rd.SignCPU.Round(time.Microsecond))
 		}
+		reportTelemetry(w, o, r)
 		fmt.Fprint(w, "median round: ")
 	}
 	fmt.Fprintf(w, "fan-out: %d deliveries in %v = %.0f/s, %.1f%% of the signing rate\n",
@@ -282,7 +288,7 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 	if o.conns == "shared" {
 		client = inboxfleet.SharedClient(fleet.Addr(), o.workers)
 	}
-	eng, err := delivery.New(delivery.Config{
+	engs, err := newEngines(delivery.Config{
 		Store: st, Inboxes: st, Documents: st, Followers: st,
 		Keys: func(context.Context, string) (signing.Key, error) {
 			return signing.Key{ID: actorID + "#main-key", Signer: key}, nil
@@ -290,15 +296,12 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 		Client:  client,
 		Logger:  slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Options: delivery.Options{Workers: o.workers, PerHost: o.perHost, PollInterval: 20 * time.Millisecond},
-	})
+	}, cmp.Or(o.telemetry, "off"))
 	if err != nil {
 		return r, err
 	}
+	defer engs.close()
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
-	defer cancel()
-	var wg sync.WaitGroup
-	wg.Go(func() { eng.Run(ctx) })
-	defer wg.Wait()
 	defer cancel()
 
 	signBefore, signCPUBefore := r.SignPerSec, r.SignCPU
@@ -314,10 +317,21 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 				return r, err
 			}
 		}
+		// Each round runs its engine (see engines) until it is over.
+		eng, tel := engs.engine(i), engs.telemetry(i)
+		runCtx, cancelRun := context.WithCancel(ctx)
+		var running sync.WaitGroup
+		running.Go(func() { eng.Run(runCtx) })
+		stopRun := func() { cancelRun(); running.Wait() }
+		var scraped func() ([]scrape, error)
+		if tel && r.Scrapes == nil {
+			scraped = scrapeEvery(engs.metricsURL, time.Second)
+		}
 		base := accepted
 		start = time.Now()
 		cpu0 := cpuTime()
 		if err := eng.Enqueue(ctx, delivery.Activity{ID: id, ActorID: actorID}); err != nil {
+			stopRun()
 			return r, err
 		}
 		if i == 0 {
@@ -325,14 +339,28 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 		}
 		stats, err := fleet.WaitAccepted(ctx, base+o.inboxes)
 		if err != nil {
+			stopRun()
 			return r, fmt.Errorf("round %d: %w", i+1, err)
 		}
 		accepted = stats.Accepted
-		rd := round{Elapsed: time.Since(start), Deliveries: accepted - base}
+		rd := round{Elapsed: time.Since(start), Deliveries: accepted - base, Telemetry: tel}
 		cpu := cpuTime() - cpu0
 		rd.CPUBusy = cpu.Seconds() / (rd.Elapsed.Seconds() * float64(runtime.GOMAXPROCS(0)))
 		rd.CPUPerDelivery = cpu / time.Duration(rd.Deliveries)
 		rd.DeliveriesPerSec = float64(rd.Deliveries) / rd.Elapsed.Seconds()
+		if scraped != nil {
+			if r.Scrapes, err = scraped(); err != nil {
+				stopRun()
+				return r, err
+			}
+		}
+		// The round's engine stops once its queue is empty: stopped earlier, it would leave a
+		// page whose last records were not written yet to the next round's engine to send again.
+		if err := drained(ctx, st); err != nil {
+			stopRun()
+			return r, err
+		}
+		stopRun()
 		if i == 0 {
 			r.PeakRSSFanOutKB = procStatusKB("VmHWM")
 		}

@@ -86,3 +86,33 @@ func TestRun(t *testing.T) {
 		})
 	}
 }
+
+// TestRunTelemetry alternates rounds without and with telemetry: the rounds say which they were,
+// the scrapes of /metrics made during the first round with it saw the deliveries counted, and
+// the report compares the two.
+func TestRunTelemetry(t *testing.T) {
+	o := options{followers: 100, inboxes: 100, store: "mem", conns: "shared", workers: 4, perHost: 2, verify: 5,
+		signFor: 100 * time.Millisecond, timeout: time.Minute, rounds: 4, telemetry: "both"}
+	r, err := run(t.Context(), o, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, rd := range r.Rounds {
+		if rd.Telemetry != (i%2 == 1) || rd.Deliveries != 100 {
+			t.Errorf("round %d: %+v, want telemetry %v and 100 deliveries", i+1, rd, i%2 == 1)
+		}
+	}
+	if r.Duplicates != 0 {
+		t.Errorf("%d duplicates", r.Duplicates)
+	}
+	if len(r.Scrapes) == 0 || r.Scrapes[len(r.Scrapes)-1].Delivered != 100 {
+		t.Errorf("scrapes %+v, want the last to count the round's 100 deliveries", r.Scrapes)
+	}
+	var b strings.Builder
+	report(&b, o, r)
+	for _, want := range []string{"(telemetry on)", "(telemetry off)", "telemetry off: median", "CPU per delivery", "scrape at"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report has no %q:\n%s", want, b.String())
+		}
+	}
+}
