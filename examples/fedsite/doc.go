@@ -9,7 +9,8 @@
 //
 // The site's reverse proxy sends /.well-known/webfinger, /.well-known/host-meta,
 // /.well-known/nodeinfo, /ap/ and AS2 requests for article URLs to the sidecar
-// (-addr, default 127.0.0.1:8090).
+// (-addr, default 127.0.0.1:8090); examples/fedsite/deploy has ready nginx and Caddy
+// configurations.
 //
 // At first start every article already in the feed is put in the actor's outbox without being
 // sent, so no follower's timeline is flooded; later polls send a Create for each new article and
@@ -19,8 +20,10 @@
 //
 // Subcommands:
 //
-//	fedsite serve   run the sidecar
-//	fedsite lookup  fetch and print an actor (@user@host) or object (URL) as a remote server sees it
+//	fedsite serve     run the sidecar
+//	fedsite lookup    fetch and print an actor (@user@host) or object (URL) as a remote server sees it
+//	fedsite diagnose  check a deployment (https://example.com) from outside, as a remote server
+//	                  would: one line per check, ok or FAULT with how to fix it; exit status 1 on a fault
 //
 // Each takes -h for its flags; fedsite -version prints the version.
 package main

@@ -30,6 +30,7 @@ func main() {
 const usage = `Usage:
   fedsite serve -feed URL -base-url URL [flags]   federate the site's feed (a sidecar)
   fedsite lookup [flags] @user@host | URL          show an actor or object as a remote server sees it
+  fedsite diagnose [flags] https://example.com     check a deployment from outside, as a remote server would
   fedsite -version                                 print the version
 
 Run "fedsite COMMAND -h" for a command's flags.
@@ -46,6 +47,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args[1:], stderr)
 	case "lookup":
 		return lookup(ctx, args[1:], stdout, stderr)
+	case "diagnose":
+		return diagnose(ctx, args[1:], stdout, stderr)
 	case "-version", "--version", "version":
 		fmt.Fprintln(stdout, "fedsite", version())
 		return nil
