@@ -96,11 +96,6 @@ func diagnose(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// loopback are the prefixes of this machine, which -insecure-local lets diagnose reach.
-func loopback() []netip.Prefix {
-	return []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
-}
-
 // diagnosis is one run of diagnose: what the checks found so far and what later ones need.
 type diagnosis struct {
 	o      diagnoseOptions

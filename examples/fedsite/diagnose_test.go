@@ -270,3 +270,34 @@ func TestDiagnoseArguments(t *testing.T) {
 		})
 	}
 }
+
+// TestLocalTrial: a base URL on loopback, plain http or https behind a local TLS proxy, lets
+// the sidecar reach loopback; a public one does not, and plain http is refused there.
+func TestLocalTrial(t *testing.T) {
+	for _, tc := range []struct {
+		base      string
+		wantLocal bool
+		wantErr   string
+	}{
+		{"http://127.0.0.1:8090", true, ""},
+		{"http://localhost:8090", true, ""},
+		{"https://localhost:8443", true, ""},
+		{"https://127.0.0.2", true, ""},
+		{"https://example.com", false, ""},
+		{"http://example.com", false, "plain http only on loopback"},
+		{"ftp://localhost", false, "want an origin"},
+	} {
+		t.Run(tc.base, func(t *testing.T) {
+			local, err := (&common{baseURL: tc.base}).local()
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Errorf("error %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || (local != nil) != tc.wantLocal {
+				t.Errorf("local() = %v, %v; want loopback allowed: %v", local, err, tc.wantLocal)
+			}
+		})
+	}
+}

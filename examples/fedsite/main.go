@@ -97,8 +97,9 @@ func (c *common) logger(w io.Writer) (*slog.Logger, error) {
 	return nil, fmt.Errorf("fedsite: -log-format %q: want text or json", c.logFormat)
 }
 
-// local returns the addresses a local trial may reach over plain http: loopback, when the base
-// URL is a plain-http loopback one; nil (https only, no special addresses) otherwise.
+// local returns the addresses a local trial may reach, over plain http too: loopback, when the
+// base URL is on loopback (http or https, as behind a local TLS proxy); nil (https only, no
+// special addresses) otherwise.
 func (c *common) local() ([]netip.Prefix, error) {
 	if c.baseURL == "" {
 		return nil, errors.New("fedsite: -base-url is required")
@@ -107,11 +108,16 @@ func (c *common) local() ([]netip.Prefix, error) {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("fedsite: -base-url %q: want an origin such as https://example.com", c.baseURL)
 	}
-	if u.Scheme == "https" {
-		return nil, nil
-	}
 	if ip, err := netip.ParseAddr(u.Hostname()); (err != nil || !ip.IsLoopback()) && u.Hostname() != "localhost" {
+		if u.Scheme == "https" {
+			return nil, nil
+		}
 		return nil, fmt.Errorf("fedsite: -base-url %q: plain http only on loopback, for local trials", c.baseURL)
 	}
-	return []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}, nil
+	return loopback(), nil
+}
+
+// loopback are the prefixes of this machine, which local trials reach.
+func loopback() []netip.Prefix {
+	return []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 }
