@@ -18,6 +18,11 @@
 // the feed is not deleted. What the sidecar has seen is kept in -data beside the federation's
 // SQLite file, so a restart neither sends nor backfills again.
 //
+// A CMS that pushes publishes, updates and deletes articles through POST /hooks/publish, signed
+// with HMAC-SHA256 and the shared -webhook-secret (Ghost's own X-Ghost-Signature is taken too);
+// an article that both the feed and the webhook bring federates once. The README's "Federate
+// any CMS" documents the payload.
+//
 // Subcommands:
 //
 //	fedsite serve     run the sidecar

@@ -173,6 +173,12 @@ func (s *syncBuffer) String() string {
 // start runs a sidecar for fs's feed with its state in dir; it does not poll until told.
 func start(t *testing.T, fs *feedSite, dir string) *running {
 	t.Helper()
+	return startWith(t, fs, dir, func(*serveOptions) {})
+}
+
+// startWith is start with a last change to the sidecar's options.
+func startWith(t *testing.T, fs *feedSite, dir string, change func(*serveOptions)) *running {
+	t.Helper()
 	r := &running{rec: activitypubtest.NewRecorder(), writes: new(atomic.Int64), fail: new(atomic.Bool), logs: new(syncBuffer)}
 	var w io.Writer = r.logs
 	if testing.Verbose() {
@@ -180,7 +186,8 @@ func start(t *testing.T, fs *feedSite, dir string) *running {
 	}
 	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	o := serveOptions{common: common{baseURL: fs.srv.URL, dataDir: dir}, feedURL: fs.srv.URL + "/feed.xml",
-		handle: "news", timeout: 5 * time.Second, maxFeedBytes: 1 << 16}
+		handle: "news", timeout: 5 * time.Second, maxFeedBytes: 1 << 16, maxHookBytes: 1 << 12}
+	change(&o)
 	sc, err := newSidecar(t.Context(), o, log, func(cfg *activitypub.Config) {
 		r.rec.Configure(cfg)
 		cfg.Store = writeCounter{Site: cfg.Store, n: r.writes, fail: r.fail}
@@ -333,7 +340,7 @@ func TestUnchangedFeed(t *testing.T) {
 	dir := t.TempDir()
 	r := start(t, fs, dir)
 	r.mustPoll(t)
-	statePath := filepath.Join(dir, "feed-state.json")
+	statePath := filepath.Join(dir, "state.json")
 	saved, err := os.ReadFile(statePath)
 	if err != nil {
 		t.Fatal(err)
@@ -393,7 +400,7 @@ func TestBadFeeds(t *testing.T) {
 			r := start(t, fs, dir)
 			r.follow(t, "reader@social.example")
 			r.mustPoll(t)
-			state, _ := os.ReadFile(filepath.Join(dir, "feed-state.json"))
+			state, _ := os.ReadFile(filepath.Join(dir, "state.json"))
 			writes := r.writes.Load()
 
 			tc.setup(fs, r)
@@ -401,7 +408,7 @@ func TestBadFeeds(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("poll: %v, want an error saying %q", err, tc.want)
 			}
-			if now, _ := os.ReadFile(filepath.Join(dir, "feed-state.json")); !bytes.Equal(now, state) {
+			if now, _ := os.ReadFile(filepath.Join(dir, "state.json")); !bytes.Equal(now, state) {
 				t.Error("the state file changed")
 			}
 			if r.writes.Load() != writes || len(r.sent()) != 0 {

@@ -9,7 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/mmcdole/gofeed"
@@ -23,26 +23,24 @@ type publisher interface {
 	Backfill(ctx context.Context, username string, articles []activitypub.Article) error
 	Publish(ctx context.Context, username string, a activitypub.Article) error
 	Update(ctx context.Context, username string, a activitypub.Article) error
+	Delete(ctx context.Context, username, articleURL string) error
 }
 
-// poller reads the site's feed and federates what is new or changed in it. Its state (feedState)
-// is kept in a file and written only when something changed.
+// poller reads one of the site's feeds and federates what is new or changed in it, as the
+// feed's actor or, for an item whose author the authors map names, as that author's actor.
 type poller struct {
 	feedURL   string
+	actor     string // the feed's actor
+	authors   authorMap
 	client    *http.Client // SSRF-guarded, with a timeout
 	maxBody   int64
 	userAgent string
-	actor     string
 	fed       publisher
+	ledger    *ledger
+	pages     *pageReader
+	recheck   recheckPolicy
 	log       *slog.Logger
 	now       func() time.Time
-	statePath string
-
-	// state is read and changed by poll only, which runs on one goroutine at a time.
-	state feedState
-
-	mu   sync.Mutex // guards prof, which the actor source reads while poll federates
-	prof profile
 }
 
 // retryAfter is a poll the feed's server asked to delay (429 or 503 with Retry-After).
@@ -79,41 +77,41 @@ func (p *poller) run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// poll fetches the feed once, with a conditional GET, and federates it: at the first successful
-// poll every item is backfilled without being sent; later, a Create goes out for each new item
-// and an Update for each changed one. A feed that cannot be fetched or parsed changes nothing.
+// poll fetches the feed once, with a conditional GET, and federates it: at the feed's first
+// successful poll every item is backfilled without being sent; later, a Create goes out for each
+// new item and an Update for each changed one. It then re-checks the articles that left the feed
+// (see recheckPolicy). A feed that cannot be fetched or parsed changes nothing.
 func (p *poller) poll(ctx context.Context) error {
-	feed, resp, err := p.fetch(ctx, p.state.ETag, p.state.LastModified)
-	if err != nil || feed == nil {
+	meta := p.ledger.feed(p.feedURL)
+	feed, resp, err := p.fetch(ctx, meta.ETag, meta.LastModified)
+	if err != nil {
 		return err
 	}
-	next := p.state // a copy of the scalars; Items is copied below
-	next.Items = make(map[string]seenItem, len(p.state.Items))
-	for k, v := range p.state.Items {
-		next.Items[k] = v
-	}
-	next.Profile = profile{Title: feed.Title, Description: feed.Description}
-	if feed.Image != nil {
-		next.Profile.ImageURL = feed.Image.URL
-	}
-	p.setProfile(next.Profile) // the actor's name and summary as the feed now says
-	items := p.items(feed)
-	if !next.Backfilled {
-		err = p.backfill(ctx, items, next.Items)
-		next.Backfilled = err == nil
-	} else {
-		err = p.federate(ctx, items, next.Items)
+	if feed != nil {
+		meta.Profile = profile{Title: feed.Title, Description: feed.Description}
+		if feed.Image != nil {
+			meta.Profile.ImageURL = feed.Image.URL
+		}
+		items := p.items(feed)
+		if !meta.Backfilled {
+			err = p.backfill(ctx, items)
+			meta.Backfilled = err == nil
+		} else {
+			err = p.federate(ctx, items)
+		}
+		if err == nil {
+			p.markLeft(items)
+			// The validators are kept only once the whole feed was federated, so a failure is
+			// retried with a full GET.
+			meta.ETag, meta.LastModified = resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
+		}
+		p.ledger.setFeed(p.feedURL, meta)
 	}
 	if err == nil {
-		// The validators are kept only once the whole feed was federated, so a failure is
-		// retried with a full GET.
-		next.ETag, next.LastModified = resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
+		err = p.recheckLeft(ctx)
 	}
-	if changed(p.state, next) {
-		if serr := saveState(p.statePath, next); serr != nil {
-			return errors.Join(err, serr)
-		}
-		p.state = next
+	if serr := p.ledger.save(); serr != nil {
+		return errors.Join(err, serr)
 	}
 	return err
 }
@@ -121,6 +119,7 @@ func (p *poller) poll(ctx context.Context) error {
 // feedItem is an item ready to federate.
 type feedItem struct {
 	article activitypub.Article
+	actor   string
 	updated time.Time
 	hash    string
 }
@@ -143,66 +142,143 @@ func (p *poller) items(feed *gofeed.Feed) []feedItem {
 		if a.Published.IsZero() {
 			a.Published = p.now().UTC() // Backfill and Publish date the post; the feed did not
 		}
-		items = append(items, feedItem{article: a, updated: updatedOf(it), hash: contentHash(a)})
+		items = append(items, feedItem{article: a, actor: p.actorOf(it), updated: updatedOf(it), hash: contentHash(a)})
 	}
 	slices.SortStableFunc(items, func(a, b feedItem) int { return a.article.Published.Compare(b.article.Published) })
 	return items
 }
 
+// actorOf is the actor an item is published as: the first of its authors, by name or e-mail,
+// that the authors map names, else the feed's actor.
+func (p *poller) actorOf(it *gofeed.Item) string {
+	var names []string
+	for _, who := range append([]*gofeed.Person{it.Author}, it.Authors...) {
+		if who != nil {
+			names = append(names, who.Name, who.Email)
+		}
+	}
+	return p.authors.actor(p.actor, names...)
+}
+
+// authorMap maps authors, by lower-cased name or e-mail address, to the actors they publish as.
+type authorMap map[string]string
+
+// actor returns the actor of the first of names the map holds, else fallback.
+func (m authorMap) actor(fallback string, names ...string) string {
+	for _, n := range names {
+		if a, ok := m[strings.ToLower(strings.TrimSpace(n))]; ok && n != "" {
+			return a
+		}
+	}
+	return fallback
+}
+
 // backfill puts every item in the outbox without sending it. Each is backfilled alone, oldest
 // first, so one fedsite refuses (a link off the site, say) is logged and does not hold back the
 // others. A store failure ends the pass with an error, the backfill still to do: the items it
-// did not reach must not be sent as new at the next poll.
-func (p *poller) backfill(ctx context.Context, items []feedItem, seen map[string]seenItem) error {
+// did not reach must not be sent as new at the next poll. An item the sidecar knows already
+// (from another feed or the webhook) is only marked as listed by this feed.
+func (p *poller) backfill(ctx context.Context, items []feedItem) error {
 	n := 0
 	for _, it := range items {
-		err := p.fed.Backfill(ctx, p.actor, []activitypub.Article{it.article})
-		if _, invalid := errors.AsType[*activitypub.InvalidError](err); invalid {
-			p.log.Warn("fedsite: feed item not backfilled", "url", it.article.URL, "err", err)
+		if prev, known := p.ledger.item(it.article.URL); known {
+			p.ledger.setItem(it.article.URL, p.listed(prev, it))
+			continue
+		}
+		err := p.fed.Backfill(ctx, it.actor, []activitypub.Article{it.article})
+		if _, invalid := errors.AsType[*activitypub.InvalidError](err); invalid || errors.Is(err, activitypub.ErrNotFound) {
+			p.log.Warn("fedsite: feed item not backfilled", "url", it.article.URL, "actor", it.actor, "err", err)
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("fedsite: backfill %s: %w", it.article.URL, err)
 		}
-		seen[it.article.URL] = seenItem{Hash: it.hash, Updated: it.updated}
+		p.ledger.setItem(it.article.URL, p.listed(seenItem{Actor: it.actor}, it))
 		n++
 	}
 	p.log.Info("fedsite: feed backfilled, nothing sent; new items will be", "feed", p.feedURL, "items", n)
 	return nil
 }
 
-// federate sends a Create for each new item and an Update for each changed one, recording each
-// in seen. An item fedsite refuses is logged and left out; a store failure ends the pass.
-func (p *poller) federate(ctx context.Context, items []feedItem, seen map[string]seenItem) error {
+// listed is prev as this feed lists it now, with the item's hash and date.
+func (p *poller) listed(prev seenItem, it feedItem) seenItem {
+	prev.Hash, prev.Updated = it.hash, it.updated
+	prev.Feed, prev.Left, prev.Checked = p.feedURL, time.Time{}, time.Time{}
+	return prev
+}
+
+// federate sends a Create for each new item and an Update for each changed one, recording each.
+// An item fedsite refuses is logged and left out; a store failure ends the pass.
+func (p *poller) federate(ctx context.Context, items []feedItem) error {
 	for _, it := range items {
-		a := it.article
-		prev, known := seen[a.URL]
-		var err error
-		switch {
-		case !known:
-			err = p.fed.Publish(ctx, p.actor, a)
-			if errors.Is(err, activitypub.ErrAlreadyPublished) {
-				err = nil // published before the state was saved: a crash between the two
-			} else if err == nil {
-				p.log.Info("fedsite: published", "url", a.URL)
-			}
-		case prev.Hash != it.hash || !prev.Updated.Equal(it.updated):
-			if err = p.fed.Update(ctx, p.actor, a); err == nil {
-				p.log.Info("fedsite: updated", "url", a.URL)
-			}
-		default:
-			continue
+		if err := p.federateOne(ctx, it); err != nil {
+			return err
 		}
-		if _, invalid := errors.AsType[*activitypub.InvalidError](err); invalid {
-			p.log.Warn("fedsite: feed item not federated", "url", a.URL, "err", err)
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("fedsite: federate %s: %w", a.URL, err)
-		}
-		seen[a.URL] = seenItem{Hash: it.hash, Updated: it.updated}
 	}
 	return nil
+}
+
+// federateOne federates one item of the feed, if it is new or changed. An item that another feed
+// lists is that feed's; one deleted stays deleted; one the webhook published is recorded as
+// listed, and sent again only once the feed changes it.
+func (p *poller) federateOne(ctx context.Context, it feedItem) error {
+	a := it.article
+	p.ledger.op.Lock()
+	defer p.ledger.op.Unlock()
+	prev, known := p.ledger.item(a.URL)
+	var err error
+	switch {
+	case known && prev.Feed != "" && prev.Feed != p.feedURL && prev.Left.IsZero():
+		return nil // another feed lists it: it federates from there, once
+	case known && !prev.Deleted.IsZero():
+		p.ledger.setItem(a.URL, p.listed(prev, it))
+		return nil
+	case known && prev.Hash != "" && prev.Hash == it.hash && prev.Updated.Equal(it.updated):
+		if prev.Feed != p.feedURL || !prev.Left.IsZero() {
+			p.ledger.setItem(a.URL, p.listed(prev, it)) // back in the feed
+		}
+		return nil
+	case known && prev.Hash == "":
+		p.ledger.setItem(a.URL, p.listed(prev, it)) // the webhook sent it first
+		return nil
+	case known:
+		a, prev.Page = p.pages.complete(ctx, a, prev.Page)
+		if err = p.fed.Update(ctx, prev.Actor, a); err == nil {
+			p.log.Info("fedsite: updated", "url", a.URL, "actor", prev.Actor)
+		}
+	default:
+		prev.Actor = it.actor
+		a, prev.Page = p.pages.complete(ctx, a, prev.Page)
+		err = p.fed.Publish(ctx, it.actor, a)
+		if errors.Is(err, activitypub.ErrAlreadyPublished) {
+			err = nil // published before the state was saved: a crash between the two
+		} else if err == nil {
+			p.log.Info("fedsite: published", "url", a.URL, "actor", it.actor)
+		}
+	}
+	if _, invalid := errors.AsType[*activitypub.InvalidError](err); invalid || errors.Is(err, activitypub.ErrNotFound) {
+		p.log.Warn("fedsite: feed item not federated", "url", a.URL, "actor", prev.Actor, "err", err)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("fedsite: federate %s: %w", a.URL, err)
+	}
+	p.ledger.setItem(a.URL, p.listed(prev, it))
+	return nil
+}
+
+// markLeft records when each article this feed listed left it.
+func (p *poller) markLeft(items []feedItem) {
+	now := make(map[string]bool, len(items))
+	for _, it := range items {
+		now[it.article.URL] = true
+	}
+	for u, it := range p.ledger.listedBy(p.feedURL) {
+		if !now[u] && it.Left.IsZero() {
+			it.Left = p.now().UTC()
+			p.ledger.setItem(u, it)
+		}
+	}
 }
 
 // fetch GETs the feed, conditionally, and parses it. It returns a nil feed and no error when
@@ -246,31 +322,4 @@ func (p *poller) fetch(ctx context.Context, etag, lastModified string) (*gofeed.
 		return nil, nil, fmt.Errorf("fedsite: feed %s: %w", p.feedURL, err)
 	}
 	return feed, resp, nil
-}
-
-// profile returns what the feed says of the site, as last read.
-func (p *poller) profile() profile {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.prof
-}
-
-func (p *poller) setProfile(pr profile) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.prof = pr
-}
-
-// changed reports whether next differs from st in anything kept.
-func changed(st, next feedState) bool {
-	if st.Backfilled != next.Backfilled || st.ETag != next.ETag || st.LastModified != next.LastModified ||
-		st.Profile != next.Profile || len(st.Items) != len(next.Items) {
-		return true
-	}
-	for k, v := range next.Items {
-		if w, ok := st.Items[k]; !ok || w.Hash != v.Hash || !w.Updated.Equal(v.Updated) {
-			return true
-		}
-	}
-	return false
 }

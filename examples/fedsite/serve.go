@@ -30,6 +30,8 @@ type serveOptions struct {
 	addr, feedURL, handle string
 	interval, timeout     time.Duration
 	maxFeedBytes          int64
+	webhookSecret         string
+	maxHookBytes          int64
 }
 
 func parseServe(args []string, stderr io.Writer) (serveOptions, error) {
@@ -43,6 +45,8 @@ func parseServe(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.DurationVar(&o.interval, "interval", 5*time.Minute, "time between feed polls")
 	fs.DurationVar(&o.timeout, "feed-timeout", 30*time.Second, "time limit of one feed fetch")
 	fs.Int64Var(&o.maxFeedBytes, "max-feed-bytes", 10<<20, "largest feed body read")
+	fs.StringVar(&o.webhookSecret, "webhook-secret", "", "shared secret of POST /hooks/publish; empty: no webhook")
+	fs.Int64Var(&o.maxHookBytes, "max-webhook-bytes", 1<<20, "largest webhook body read")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -51,8 +55,8 @@ func parseServe(args []string, stderr io.Writer) (serveOptions, error) {
 		return o, fmt.Errorf("fedsite serve: unexpected arguments %q", fs.Args())
 	case o.feedURL == "":
 		return o, errors.New("fedsite serve: -feed is required")
-	case o.interval <= 0 || o.timeout <= 0 || o.maxFeedBytes <= 0:
-		return o, errors.New("fedsite serve: -interval, -feed-timeout and -max-feed-bytes must be positive")
+	case o.interval <= 0 || o.timeout <= 0 || o.maxFeedBytes <= 0 || o.maxHookBytes <= 0:
+		return o, errors.New("fedsite serve: -interval, -feed-timeout, -max-feed-bytes and -max-webhook-bytes must be positive")
 	}
 	return o, nil
 }
@@ -104,6 +108,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 type sidecar struct {
 	fed     *activitypub.Federation
 	poller  *poller
+	ledger  *ledger
 	handler http.Handler
 	close   func() error
 }
@@ -141,36 +146,43 @@ func openFederation(ctx context.Context, c common, actors activitypub.ActorSourc
 	return fed, st, nil
 }
 
-// newSidecar opens the sidecar's state in o.dataDir and builds its federation and feed poller.
-// configure, when not nil, makes a last change to the federation's Config: tests wire their
-// in-process fediverse (activitypubtest.Recorder) in with it.
+// hookPath is where the webhook listens.
+const hookPath = "/hooks/publish"
+
+// newSidecar opens the sidecar's state in o.dataDir and builds its federation, its feed poller
+// and its webhook. configure, when not nil, makes a last change to the federation's Config: tests
+// wire their in-process fediverse (activitypubtest.Recorder) in with it.
 func newSidecar(ctx context.Context, o serveOptions, log *slog.Logger, configure func(*activitypub.Config)) (*sidecar, error) {
 	local, err := o.local()
 	if err != nil {
 		return nil, err
 	}
-	p := &poller{
-		feedURL:   o.feedURL,
-		client:    ssrf.NewClient(ssrf.Config{Allow: local, Timeout: o.timeout}),
-		maxBody:   o.maxFeedBytes,
-		userAgent: "fedsite/" + version() + " (+" + o.baseURL + ")",
-		actor:     o.handle,
-		log:       log,
-		now:       time.Now,
-		statePath: filepath.Join(o.dataDir, "feed-state.json"),
-	}
 	if err := os.MkdirAll(o.dataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("fedsite: %w", err)
 	}
-	if p.state, err = loadState(p.statePath); err != nil {
+	l, err := openLedger(filepath.Join(o.dataDir, "state.json"))
+	if err != nil {
 		return nil, err
 	}
-	p.setProfile(p.state.Profile)
+	client := ssrf.NewClient(ssrf.Config{Allow: local, Timeout: o.timeout})
+	userAgent := "fedsite/" + version() + " (+" + o.baseURL + ")"
+	p := &poller{
+		feedURL:   o.feedURL,
+		actor:     o.handle,
+		client:    client,
+		maxBody:   o.maxFeedBytes,
+		userAgent: userAgent,
+		ledger:    l,
+		pages:     &pageReader{client: client, maxBytes: maxPageBytes, userAgent: userAgent, log: log},
+		recheck:   recheckPolicy{Window: recheckWindow, Every: recheckEvery, PerPoll: recheckPerPoll},
+		log:       log,
+		now:       time.Now,
+	}
 	actors := activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
 		if name != o.handle {
 			return nil, activitypub.ErrNotFound
 		}
-		pr := p.profile()
+		pr := l.feed(o.feedURL).Profile
 		a := &activitypub.Actor{Username: o.handle, Type: "Organization", Name: pr.Title,
 			ProfileURL: o.baseURL + "/", IconURL: pr.ImageURL, Discoverable: true, Indexable: true,
 			Fields: []activitypub.Field{{Name: "Website", Value: o.baseURL + "/"}}}
@@ -184,5 +196,15 @@ func newSidecar(ctx context.Context, o serveOptions, log *slog.Logger, configure
 		return nil, err
 	}
 	p.fed = fed
-	return &sidecar{fed: fed, poller: p, handler: fed.Middleware(http.NotFoundHandler()), close: st.Close}, nil
+	mux := http.NewServeMux()
+	mux.Handle("/", fed.Middleware(http.NotFoundHandler()))
+	if o.webhookSecret != "" {
+		mux.Handle(hookPath, &webhook{secret: []byte(o.webhookSecret), maxBytes: o.maxHookBytes, actor: o.handle,
+			fed: fed, ledger: l, log: log, now: time.Now, seen: map[string]time.Time{}})
+	}
+	return &sidecar{fed: fed, poller: p, ledger: l, handler: mux, close: st.Close}, nil
 }
+
+// maxPageBytes is how much of an article's page is read for its Open Graph tags, which are in
+// its head.
+const maxPageBytes = 512 << 10
