@@ -441,7 +441,7 @@ func (d *diagnosis) checkClock() {
 	d.ok("clock", "the server's Date is within %s of this machine's clock", max(d.skew, -d.skew).Round(time.Second))
 }
 
-// newestArticle takes the newest object from the actor's outbox.
+// newestArticle takes the newest article the actor's outbox has a Create of.
 func (d *diagnosis) newestArticle(ctx context.Context) (string, error) {
 	if d.actor.Outbox == "" {
 		return "", errors.New("no article to check: the actor has no outbox")
@@ -459,15 +459,17 @@ func (d *diagnosis) newestArticle(ctx context.Context) (string, error) {
 		}
 	}
 	for _, it := range slices.Concat(page.OrderedItems, page.Items) {
-		if it.Object == nil { // an activity given by id only
+		// The newest Create of an article not deleted since; an activity given by id only is skipped.
+		if it.Object == nil || !slices.Contains(it.Object.Type, "Create") {
 			continue
 		}
 		obj := it.Object.Object
-		if obj.Object != nil && obj.Object.URLString() != "" {
+		switch {
+		case obj.Object != nil && slices.Contains(obj.Object.Type, "Tombstone"):
+		case obj.Object != nil && obj.Object.URLString() != "":
 			return obj.Object.URLString(), nil
-		}
-		if id := obj.ID(); id != "" {
-			return id, nil
+		case obj.ID() != "":
+			return obj.ID(), nil
 		}
 	}
 	return "", fmt.Errorf("no article to check: the outbox %s has none", d.actor.Outbox)

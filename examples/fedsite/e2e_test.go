@@ -39,13 +39,13 @@ const e2eEnv = "FEDSITE_E2E"
 // RSS feed on loopback, the real nginx in front of it with the shipped configuration (only its
 // ports, paths and certificate changed) and TLS from a CA made here, fedsite serve built with
 // go build behind it, and a Fedify server following @news@localhost:PORT through nginx. A new
-// feed item reaches Fedify as a verified Create, an edited one as an Update; backfilled items
-// never reach it. fedsite diagnose then passes the deployment and names each fault of
+// feed item reaches Fedify as a verified Create, an edited one as an Update, a delete by the
+// webhook as a Delete; backfilled items never reach it. fedsite diagnose then passes the deployment and names each fault of
 // deliberately broken configurations; the shipped Caddy configuration passes it too.
 func TestEndToEnd(t *testing.T) {
 	e := newE2E(t, requireE2E(t, "nginx"))
 	e.startSidecar(t)
-	e.startNginx(t, e.nginxConfig(t, nil))
+	e.startNginx(t, e.nginxConfig(t, "fedsite.conf", nil))
 	e.waitOutbox(t, 2) // the feed's two items, backfilled
 
 	peer := fedifypeer.StartForTestWith(t, fedifypeer.Config{ExtraCACerts: e.caFile})
@@ -63,6 +63,8 @@ func TestEndToEnd(t *testing.T) {
 	created := e.waitActivity(t, ctx, peer, "Create", e.origin+"/articles/council")
 	e.site.edit("council", "<p>It passed, nine to two.</p>")
 	e.waitActivity(t, ctx, peer, "Update", e.origin+"/articles/council")
+	e.webhook(t, map[string]any{"action": "delete", "url": e.origin + "/articles/council"})
+	e.waitActivity(t, ctx, peer, "Delete", e.origin+"/articles/council")
 	if !strings.Contains(string(created.Document), "Council votes") {
 		t.Errorf("the Create does not carry the article: %s", created.Document)
 	}
@@ -101,7 +103,7 @@ func TestEndToEnd(t *testing.T) {
 	} {
 		t.Run("diagnose names "+tc.name, func(t *testing.T) {
 			e.stopProxy(t)
-			e.startNginx(t, e.nginxConfig(t, tc.breakConf))
+			e.startNginx(t, e.nginxConfig(t, "fedsite.conf", tc.breakConf))
 			out, err := e.diagnose(t)
 			if err == nil || !strings.Contains(out, tc.want) {
 				t.Errorf("diagnose: %v, want exit 1 and a line starting %q:\n%s", err, tc.want, out)
@@ -109,6 +111,21 @@ func TestEndToEnd(t *testing.T) {
 			t.Log(out)
 		})
 	}
+
+	t.Run("split-domain configurations load", func(t *testing.T) {
+		conf := e.nginxConfig(t, "fedsite-split.conf", nil)
+		dir := filepath.Dir(conf)
+		if out, err := exec.Command(e.nginx, "-t", "-p", dir, "-e", filepath.Join(dir, "logs", "error.log"), "-c", conf).CombinedOutput(); err != nil {
+			t.Errorf("nginx -t fedsite-split.conf: %v\n%s", err, out)
+		}
+		caddy, err := exec.LookPath("caddy")
+		if err != nil {
+			t.Skip("caddy is not installed; Caddyfile.split was not checked")
+		}
+		if out, err := exec.Command(caddy, "adapt", "--config", "deploy/caddy/Caddyfile.split", "--adapter", "caddyfile").CombinedOutput(); err != nil {
+			t.Errorf("caddy adapt Caddyfile.split: %v\n%s", err, out)
+		}
+	})
 
 	t.Run("Caddy", func(t *testing.T) {
 		caddy, err := exec.LookPath("caddy")
@@ -316,7 +333,7 @@ func (e *e2e) env() []string { return append(os.Environ(), "SSL_CERT_FILE="+e.ca
 // startSidecar starts fedsite serve and waits until it answers.
 func (e *e2e) startSidecar(t *testing.T) {
 	t.Helper()
-	cmd := exec.Command(e.bin, "serve", "-feed", e.origin+"/feed.xml", "-base-url", e.origin,
+	cmd := exec.Command(e.bin, "serve", "-feed", e.origin+"/feed.xml", "-base-url", e.origin, "-webhook-secret", e2eSecret,
 		"-addr", e.sidecarAddr, "-data", filepath.Join(e.dir, "data"), "-interval", "300ms", "-log-level", "debug")
 	cmd.Env = e.env()
 	cmd.Stdout, cmd.Stderr = e.sidecarLog, e.sidecarLog
@@ -375,10 +392,10 @@ func replaceAll(t *testing.T, s string, pairs ...string) string {
 	return s
 }
 
-// nginxConfig writes the shipped nginx configuration, with this test's ports, paths and
-// certificate, and with change (when not nil) applied to the server and routes together, and
-// returns the path of the main configuration file that includes it.
-func (e *e2e) nginxConfig(t *testing.T, change func(string) string) string {
+// nginxConfig writes the shipped nginx configuration name (in deploy/nginx), with this test's
+// ports, paths and certificate, and with change (when not nil) applied to the server and routes
+// together, and returns the path of the main configuration file that includes it.
+func (e *e2e) nginxConfig(t *testing.T, name string, change func(string) string) string {
 	t.Helper()
 	dir := filepath.Join(e.dir, "nginx")
 	for _, d := range []string{"tmp", "logs"} {
@@ -386,7 +403,7 @@ func (e *e2e) nginxConfig(t *testing.T, change func(string) string) string {
 			t.Fatal(err)
 		}
 	}
-	server, err := os.ReadFile("deploy/nginx/fedsite.conf")
+	server, err := os.ReadFile(filepath.Join("deploy", "nginx", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,14 +411,21 @@ func (e *e2e) nginxConfig(t *testing.T, change func(string) string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conf := replaceAll(t, string(server),
-		"listen 443 ssl;", "listen 127.0.0.1:"+strconv.Itoa(e.port)+" ssl;",
-		"server_name example.com;", "server_name localhost;",
+	pairs := []string{
+		"listen 443 ssl;", "listen 127.0.0.1:" + strconv.Itoa(e.port) + " ssl;",
 		"/etc/letsencrypt/live/example.com/fullchain.pem", e.certFile,
 		"/etc/letsencrypt/live/example.com/privkey.pem", e.keyFile,
-		"server 127.0.0.1:8090;", "server "+e.sidecarAddr+";",
-		"server 127.0.0.1:8080;", "server "+strings.TrimPrefix(e.site.srv.URL, "http://")+";",
-		"include /etc/nginx/snippets/fedsite-routes.conf;", string(routes))
+		"server 127.0.0.1:8090;", "server " + e.sidecarAddr + ";",
+		"server 127.0.0.1:8080;", "server " + strings.TrimPrefix(e.site.srv.URL, "http://") + ";",
+		"include /etc/nginx/snippets/fedsite-routes.conf;", string(routes),
+	}
+	if name == "fedsite.conf" {
+		pairs = append(pairs, "server_name example.com;", "server_name localhost;")
+	} else {
+		pairs = append(pairs, "/etc/letsencrypt/live/social.example.com/fullchain.pem", e.certFile,
+			"/etc/letsencrypt/live/social.example.com/privkey.pem", e.keyFile)
+	}
+	conf := replaceAll(t, string(server), pairs...)
 	if change != nil {
 		conf = change(conf)
 	}
@@ -427,7 +451,7 @@ http {
 %s
 }
 `, userLine, dir, conf)
-	p := filepath.Join(dir, "nginx.conf")
+	p := filepath.Join(dir, "nginx-"+name) // the main file including name
 	if err := os.WriteFile(p, []byte(main), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -519,6 +543,29 @@ func (e *e2e) stopProxy(t *testing.T) {
 	}
 	e.proxy = nil
 	e.client.CloseIdleConnections()
+}
+
+// e2eSecret is the webhook's shared secret in the end-to-end test.
+const e2eSecret = "e2e-secret"
+
+// webhook posts the payload, signed, to the webhook through the proxy, as a CMS does.
+func (e *e2e) webhook(t *testing.T, payload map[string]any) {
+	t.Helper()
+	body, _ := json.Marshal(payload)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, e.origin+hookPath, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = sign(e2eSecret, time.Now(), body)
+	resp, err := e.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("webhook %v: %s %s", payload, resp.Status, answer)
+	}
 }
 
 // waitOutbox waits until the actor's outbox, read through the proxy, holds n items.
