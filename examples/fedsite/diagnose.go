@@ -279,9 +279,14 @@ func (d *diagnosis) checkHostMeta(ctx context.Context) {
 // NodeInfo's discovery relations (nodeinfo.diaspora.software); fedsite links 2.0 and 2.1.
 const nodeInfoRelPrefix = "http://nodeinfo.diaspora.software/ns/schema/"
 
-// checkNodeInfo follows /.well-known/nodeinfo to a NodeInfo document.
+// checkNodeInfo follows /.well-known/nodeinfo to a NodeInfo document, on the actor's server:
+// with a split domain the handles' domain need not serve it.
 func (d *diagnosis) checkNodeInfo(ctx context.Context) {
-	u := d.o.site + "/.well-known/nodeinfo"
+	origin := d.o.site
+	if d.actorID != "" {
+		origin = originOf(d.actorID)
+	}
+	u := origin + "/.well-known/nodeinfo"
 	fix := fmt.Sprintf(fixProxy, "/.well-known/nodeinfo and /ap/")
 	r, err := d.get(ctx, u, "application/json")
 	if err != nil {
@@ -401,8 +406,7 @@ func (d *diagnosis) checkKeys(a *vocab.Object) {
 func (d *diagnosis) checkSignedFetch(ctx context.Context) {
 	c := d.o.common
 	if c.baseURL == "" {
-		u, _ := url.Parse(d.actorID) // checked absolute by checkWebFinger
-		c.baseURL = u.Scheme + "://" + u.Host
+		c.baseURL = originOf(d.actorID)
 	}
 	log, err := c.logger(d.stderr)
 	if err != nil {
@@ -425,6 +429,12 @@ func (d *diagnosis) checkSignedFetch(ctx context.Context) {
 		return
 	}
 	d.ok("signed fetch", "GET %s signed by %s", d.actorID, fed.InstanceActorID())
+}
+
+// originOf returns the origin of u, an absolute URL (checked so by checkWebFinger).
+func originOf(u string) string {
+	p, _ := url.Parse(u)
+	return p.Scheme + "://" + p.Host
 }
 
 // checkClock compares the server's Date with this machine's clock.

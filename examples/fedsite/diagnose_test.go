@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/fedsite/fedsite/internal/corpus"
 )
 
 // deployment is a site with its feed and article pages behind a real sidecar, on one loopback
@@ -300,4 +302,17 @@ func TestLocalTrial(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzAlternateAS2: any page, however broken, gives an href it contains or none, without a
+// panic; seeded with an article page and a real HTML document from the corpus.
+func FuzzAlternateAS2(f *testing.F) {
+	f.Add([]byte(`<!doctype html><html><head><title>Bridge reopens</title><link rel="alternate" type="application/activity+json" href="https://example.com/articles/bridge"></head><body></body></html>`))
+	f.Add([]byte(`<link rel="Alternate Feed" type='application/ld+json; profile="https://www.w3.org/ns/activitystreams"' href=/a>`))
+	f.Add(corpus.ReadFile(f, "signatures/swicg/activitypub-http-signature-report.index.html"))
+	f.Fuzz(func(t *testing.T, page []byte) {
+		if href := alternateAS2(page); href != "" && !bytes.Contains(page, []byte(href)) && !strings.ContainsAny(href, "&") {
+			t.Errorf("href %q is not in the page", href)
+		}
+	})
 }

@@ -23,6 +23,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -620,4 +621,34 @@ func (e *e2e) diagnose(t *testing.T) (string, error) {
 		t.Fatal(err)
 	}
 	return out.String(), err
+}
+
+// TestREADMEProxySnippet: every line of the nginx snippet in the README is in the shipped
+// configuration, which the end-to-end test runs.
+func TestREADMEProxySnippet(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, snippet, ok := strings.Cut(string(readme), "```nginx\n")
+	snippet, _, ok2 := strings.Cut(snippet, "```")
+	if !ok || !ok2 {
+		t.Fatal("the README has no nginx snippet")
+	}
+	var shipped []string
+	for _, name := range []string{"fedsite.conf", "fedsite-routes.conf"} {
+		b, err := os.ReadFile(filepath.Join("deploy", "nginx", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for line := range strings.Lines(string(b)) {
+			shipped = append(shipped, strings.TrimSpace(line))
+		}
+	}
+	for line := range strings.Lines(snippet) {
+		line, _, _ = strings.Cut(line, "#")
+		if line = strings.TrimSpace(line); line != "" && !slices.Contains(shipped, line) {
+			t.Errorf("README line %q is not in deploy/nginx", line)
+		}
+	}
 }
