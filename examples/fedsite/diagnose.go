@@ -241,7 +241,12 @@ func (d *diagnosis) checkWebFinger(ctx context.Context) {
 		d.fault("webfinger", fmt.Sprintf("%s has no self link of type application/activity+json", resource), fixSidecar)
 		return
 	}
-	d.ok("webfinger", "%s is %s (subject %s)", resource, d.actorID, jrd.Subject)
+	if jrd.Subject != "" && !strings.EqualFold(jrd.Subject, resource) {
+		d.fault("webfinger", fmt.Sprintf("%s answers subject %s: servers show the handle of the subject", resource, jrd.Subject),
+			"with the sidecar on another host than the handles, set its WebFinger domain to "+host+" (-webfinger-domain)")
+		return
+	}
+	d.ok("webfinger", "%s is %s", resource, d.actorID)
 }
 
 // checkHostMeta checks the XRD that older servers read to find the WebFinger endpoint.

@@ -117,9 +117,14 @@ func toSite(match func(*http.Request) bool) func(next, site http.Handler) http.H
 
 // rewriteActor is a fault that changes the actor document as JSON.
 func rewriteActor(change func(doc map[string]any)) func(next, site http.Handler) http.Handler {
+	return rewriteJSON("/ap/users/news", change)
+}
+
+// rewriteJSON is a fault that changes the JSON answer at path.
+func rewriteJSON(path string, change func(doc map[string]any)) func(next, site http.Handler) http.Handler {
 	return func(next, _ http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !strings.HasSuffix(r.URL.Path, "/news") {
+			if r.URL.Path != path {
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -157,6 +162,9 @@ func TestDiagnose(t *testing.T) {
 		{"sound", nil, nil},
 		{"WebFinger not forwarded", toSite(under("/.well-known/webfinger")),
 			[]string{"FAULT webfinger: GET " + d.srv.URL + "/.well-known/webfinger?resource=acct%3Anews%40"}},
+		{"WebFinger subject on another host", rewriteJSON("/.well-known/webfinger", func(doc map[string]any) {
+			doc["subject"] = "acct:news@social.example.com"
+		}), []string{"FAULT webfinger: acct:news@" + strings.TrimPrefix(d.srv.URL, "http://") + " answers subject acct:news@social.example.com"}},
 		{"host-meta not forwarded", toSite(under("/.well-known/host-meta")), []string{"FAULT host-meta: GET"}},
 		{"NodeInfo not forwarded", toSite(under("/.well-known/nodeinfo")), []string{"FAULT nodeinfo: GET"}},
 		{"NodeInfo document not forwarded", toSite(under("/ap/nodeinfo")), []string{"FAULT nodeinfo: GET " + d.srv.URL + "/ap/nodeinfo"}},
