@@ -27,30 +27,29 @@ import (
 
 // diagnoseOptions are the settings of fedsite diagnose.
 type diagnoseOptions struct {
-	common
-	site, handle, article string
-	insecureLocal         bool
-	timeout, maxSkew      time.Duration
+	config
+	site, article    string
+	insecureLocal    bool
+	timeout, maxSkew time.Duration
 }
 
 func parseDiagnose(args []string, stderr io.Writer) (diagnoseOptions, error) {
 	var o diagnoseOptions
-	fs := flag.NewFlagSet("fedsite diagnose", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: fedsite diagnose [flags] https://example.com")
-		fmt.Fprintln(fs.Output(), "Checks a deployment from outside as a remote server would; exits 1 on any fault.")
-		fs.PrintDefaults()
-	}
-	fs.StringVar(&o.handle, "handle", "news", "username of the actor to check, as in @news@example.com")
-	fs.StringVar(&o.article, "article", "", "URL of an article to check (default: the newest in the actor's outbox)")
-	fs.StringVar(&o.baseURL, "base-url", "", "origin of the sidecar whose instance key signs the signed fetch (default: the actor's origin)")
-	fs.StringVar(&o.dataDir, "data", "fedsite-data", "the sidecar's -data folder, whose instance key signs the signed fetch")
-	fs.BoolVar(&o.insecureLocal, "insecure-local", false, "allow loopback addresses and plain http, for trials on this machine (a local CA is trusted with SSL_CERT_FILE)")
-	fs.DurationVar(&o.timeout, "timeout", 15*time.Second, "time limit of each request")
-	fs.DurationVar(&o.maxSkew, "max-skew", time.Minute, "largest clock difference to the server accepted")
-	o.logFormat, o.logLevel = "text", "error"
-	if err := fs.Parse(args); err != nil {
+	c, fs, err := flags("fedsite diagnose", args, stderr, func(fs *flag.FlagSet, c *config) {
+		fs.Usage = func() {
+			fmt.Fprintln(fs.Output(), "Usage: fedsite diagnose [flags] https://example.com")
+			fmt.Fprintln(fs.Output(), "Checks a deployment from outside as a remote server would; exits 1 on any fault.")
+			fs.PrintDefaults()
+		}
+		fs.Lookup("base-url").Usage = "origin of the sidecar whose instance key signs the signed fetch (default: the actor's origin)"
+		fs.StringVar(&c.Handle, "handle", c.Handle, "username of the actor to check, as in @news@example.com")
+		fs.StringVar(&o.article, "article", "", "URL of an article to check (default: the newest in the actor's outbox)")
+		fs.BoolVar(&o.insecureLocal, "insecure-local", false, "allow loopback addresses and plain http, for trials on this machine (a local CA is trusted with SSL_CERT_FILE)")
+		fs.DurationVar(&o.timeout, "timeout", 15*time.Second, "time limit of each request")
+		fs.DurationVar(&o.maxSkew, "max-skew", time.Minute, "largest clock difference to the server accepted")
+	})
+	o.config = c
+	if err != nil {
 		return o, err
 	}
 	if fs.NArg() != 1 {
@@ -209,7 +208,7 @@ func (d *diagnosis) get(ctx context.Context, u, accept string) (*response, error
 // remembers the actor its self link names.
 func (d *diagnosis) checkWebFinger(ctx context.Context) {
 	host := strings.TrimPrefix(strings.TrimPrefix(d.o.site, "https://"), "http://")
-	resource := "acct:" + d.o.handle + "@" + host
+	resource := "acct:" + d.o.Handle + "@" + host
 	u := d.o.site + "/.well-known/webfinger?resource=" + url.QueryEscape(resource)
 	fix := fmt.Sprintf(fixProxy, "/.well-known/webfinger (with its query)")
 	r, err := d.get(ctx, u, "application/jrd+json")
@@ -409,9 +408,9 @@ func (d *diagnosis) checkKeys(a *vocab.Object) {
 // servers in authorized-fetch mode require: a proxy that changes the Host, path or query, or
 // drops the Signature header, breaks it.
 func (d *diagnosis) checkSignedFetch(ctx context.Context) {
-	c := d.o.common
-	if c.baseURL == "" {
-		c.baseURL = originOf(d.actorID)
+	c := d.o.config
+	if c.BaseURL == "" {
+		c.BaseURL = originOf(d.actorID)
 	}
 	log, err := c.logger(d.stderr)
 	if err != nil {
@@ -419,16 +418,16 @@ func (d *diagnosis) checkSignedFetch(ctx context.Context) {
 		return
 	}
 	none := activitypub.ActorSourceFunc(func(context.Context, string) (*activitypub.Actor, error) { return nil, activitypub.ErrNotFound })
-	fed, st, err := openFederation(ctx, c, none, log, func(cfg *activitypub.Config) {
+	fed, closeStore, err := openFederation(ctx, c, none, log, func(cfg *activitypub.Config) {
 		if d.o.insecureLocal {
 			cfg.Insecure = activitypub.Insecure{AllowHTTP: true, AllowAddresses: loopback()}
 		}
 	})
 	if err != nil {
-		d.fault("signed fetch", err.Error(), "run diagnose where it can open the sidecar's -data folder, with -base-url the sidecar's origin")
+		d.fault("signed fetch", err.Error(), "run diagnose with the sidecar's -config (or -data and -store), and -base-url its origin")
 		return
 	}
-	defer st.Close()
+	defer closeStore()
 	if _, err := fed.Fetch(ctx, d.actorID); err != nil {
 		d.fault("signed fetch", fmt.Sprintf("GET %s signed by %s: %v", d.actorID, fed.InstanceActorID(), err), fixSidecar)
 		return

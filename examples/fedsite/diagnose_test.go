@@ -46,9 +46,12 @@ func newDeployment(t *testing.T) *deployment {
 		}
 	})
 	log := slog.New(slog.DiscardHandler)
-	o := serveOptions{common: common{baseURL: d.srv.URL, dataDir: d.dir}, feedURL: d.srv.URL + "/feed.xml",
-		handle: "news", timeout: 5 * time.Second, maxFeedBytes: 1 << 16}
-	sc, err := newSidecar(t.Context(), o, log, nil)
+	c := defaultConfig()
+	c.BaseURL, c.Data, c.Feeds = d.srv.URL, d.dir, []feedConfig{{URL: d.srv.URL + "/feed.xml"}}
+	if err := c.check(); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := newSidecar(t.Context(), c, log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +65,7 @@ func newDeployment(t *testing.T) *deployment {
 		sidecar.ServeHTTP(w, r)
 	})
 	front.Store(&h)
-	if err := sc.poller.poll(t.Context()); err != nil { // backfills the article into the outbox
+	if err := sc.pollers[0].poll(t.Context()); err != nil { // backfills the article into the outbox
 		t.Fatal(err)
 	}
 	return d
@@ -298,7 +301,7 @@ func TestLocalTrial(t *testing.T) {
 		{"ftp://localhost", false, "want an origin"},
 	} {
 		t.Run(tc.base, func(t *testing.T) {
-			local, err := (&common{baseURL: tc.base}).local()
+			local, err := (&config{BaseURL: tc.base}).local()
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Errorf("error %v, want %q", err, tc.wantErr)

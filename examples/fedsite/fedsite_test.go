@@ -173,11 +173,11 @@ func (s *syncBuffer) String() string {
 // start runs a sidecar for fs's feed with its state in dir; it does not poll until told.
 func start(t *testing.T, fs *feedSite, dir string) *running {
 	t.Helper()
-	return startWith(t, fs, dir, func(*serveOptions) {})
+	return startWith(t, fs, dir, func(*config) {})
 }
 
 // startWith is start with a last change to the sidecar's options.
-func startWith(t *testing.T, fs *feedSite, dir string, change func(*serveOptions)) *running {
+func startWith(t *testing.T, fs *feedSite, dir string, change func(*config)) *running {
 	t.Helper()
 	r := &running{rec: activitypubtest.NewRecorder(), writes: new(atomic.Int64), fail: new(atomic.Bool), logs: new(syncBuffer)}
 	var w io.Writer = r.logs
@@ -185,10 +185,14 @@ func startWith(t *testing.T, fs *feedSite, dir string, change func(*serveOptions
 		w = io.MultiWriter(r.logs, os.Stderr)
 	}
 	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	o := serveOptions{common: common{baseURL: fs.srv.URL, dataDir: dir}, feedURL: fs.srv.URL + "/feed.xml",
-		handle: "news", timeout: 5 * time.Second, maxFeedBytes: 1 << 16, maxHookBytes: 1 << 12}
-	change(&o)
-	sc, err := newSidecar(t.Context(), o, log, func(cfg *activitypub.Config) {
+	c := defaultConfig()
+	c.BaseURL, c.Data, c.Feeds = fs.srv.URL, dir, []feedConfig{{URL: fs.srv.URL + "/feed.xml"}}
+	c.FeedTimeout, c.MaxFeedBytes, c.MaxWebhookBytes = duration(5*time.Second), 1<<16, 1<<12
+	change(&c)
+	if err := c.check(); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := newSidecar(t.Context(), c, log, func(cfg *activitypub.Config) {
 		r.rec.Configure(cfg)
 		cfg.Store = writeCounter{Site: cfg.Store, n: r.writes, fail: r.fail}
 	})
@@ -210,7 +214,10 @@ func startWith(t *testing.T, fs *feedSite, dir string, change func(*serveOptions
 
 func (r *running) poll(t *testing.T) error {
 	t.Helper()
-	err := r.sc.poller.poll(t.Context())
+	var err error
+	for _, p := range r.sc.pollers {
+		err = errors.Join(err, p.poll(t.Context()))
+	}
 	if serr := r.rec.Settle(t.Context()); serr != nil {
 		t.Fatal(serr)
 	}
@@ -389,7 +396,7 @@ func TestBadFeeds(t *testing.T) {
 		{"rate limited", func(fs *feedSite, _ *running) { fs.with(func() { fs.status = http.StatusTooManyRequests }) }, "retry after 2m0s"},
 		{"timeout", func(fs *feedSite, r *running) {
 			fs.with(func() { fs.hold = make(chan struct{}) })
-			r.sc.poller.client.Timeout = 50 * time.Millisecond
+			r.sc.pollers[0].client.Timeout = 50 * time.Millisecond
 		}, "Client.Timeout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

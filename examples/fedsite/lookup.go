@@ -21,15 +21,13 @@ import (
 // instance actor, whose key the sidecar keeps in -data. The remote server fetches that key from
 // -base-url to check the signature, so the sidecar must be reachable there.
 func lookup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var c common
-	fs := flag.NewFlagSet("fedsite lookup", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c.register(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: fedsite lookup [flags] @user@host | URL")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	c, fs, err := flags("fedsite lookup", args, stderr, func(fs *flag.FlagSet, _ *config) {
+		fs.Usage = func() {
+			fmt.Fprintln(fs.Output(), "Usage: fedsite lookup [flags] @user@host | URL")
+			fs.PrintDefaults()
+		}
+	})
+	if err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -46,11 +44,11 @@ func lookup(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	// The instance actor is the only one lookup needs; no site actor exists for it.
 	none := activitypub.ActorSourceFunc(func(context.Context, string) (*activitypub.Actor, error) { return nil, activitypub.ErrNotFound })
-	fed, st, err := openFederation(ctx, c, none, log, nil)
+	fed, closeStore, err := openFederation(ctx, c, none, log, nil)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer closeStore()
 	iri := fs.Arg(0)
 	if handle, ok := strings.CutPrefix(iri, "@"); ok || (strings.Contains(iri, "@") && !strings.Contains(iri, "://")) {
 		if !ok {

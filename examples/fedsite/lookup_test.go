@@ -55,7 +55,7 @@ func TestLookup(t *testing.T) {
 	}
 }
 
-// TestCommandLine: -version, -h, a missing -feed, an unknown command, an https-less public base.
+// TestCommandLine: -version, -h, no feed nor webhook, no base URL, an unknown command, an https-less public base.
 func TestCommandLine(t *testing.T) {
 	for _, tc := range []struct {
 		args    []string
@@ -66,7 +66,8 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"-h"}, "", "fedsite serve -feed URL -base-url URL"},
 		{[]string{"serve", "-h"}, "flag: help requested", "-max-feed-bytes"},
 		{[]string{"lookup", "-h"}, "flag: help requested", "@user@host | URL"},
-		{[]string{"serve", "-base-url", "https://example.com"}, "-feed is required", ""},
+		{[]string{"serve", "-base-url", "https://example.com"}, "nothing to federate: give -feed", ""},
+		{[]string{"serve", "-feed", "https://example.com/feed.xml"}, "-base-url is required", ""},
 		{[]string{"serve", "-feed", "http://x.example/f", "-base-url", "http://example.com", "-data", t.TempDir()}, "plain http only on loopback", ""},
 		{[]string{"serve", "-feed", "http://x.example/f", "-base-url", "https://example.com", "-log-format", "xml"}, "-log-format", ""},
 		{[]string{"publish"}, `unknown command "publish"`, ""},

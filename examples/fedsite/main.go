@@ -68,51 +68,38 @@ func version() string {
 	return "(devel)"
 }
 
-// common are the flags every command takes.
-type common struct {
-	baseURL, dataDir    string
-	logFormat, logLevel string
-}
-
-func (c *common) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.baseURL, "base-url", "", "public origin of the site, such as https://example.com (required)")
-	fs.StringVar(&c.dataDir, "data", "fedsite-data", "folder for the federation's state (created if absent)")
-	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-}
-
 // logger builds the command's logger from the flags.
-func (c *common) logger(w io.Writer) (*slog.Logger, error) {
+func (c *config) logger(w io.Writer) (*slog.Logger, error) {
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return nil, fmt.Errorf("fedsite: -log-level: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	switch c.logFormat {
+	switch c.LogFormat {
 	case "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
-	return nil, fmt.Errorf("fedsite: -log-format %q: want text or json", c.logFormat)
+	return nil, fmt.Errorf("fedsite: -log-format %q: want text or json", c.LogFormat)
 }
 
 // local returns the addresses a local trial may reach, over plain http too: loopback, when the
 // base URL is on loopback (http or https, as behind a local TLS proxy); nil (https only, no
 // special addresses) otherwise.
-func (c *common) local() ([]netip.Prefix, error) {
-	if c.baseURL == "" {
+func (c *config) local() ([]netip.Prefix, error) {
+	if c.BaseURL == "" {
 		return nil, errors.New("fedsite: -base-url is required")
 	}
-	u, err := url.Parse(c.baseURL)
+	u, err := url.Parse(c.BaseURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("fedsite: -base-url %q: want an origin such as https://example.com", c.baseURL)
+		return nil, fmt.Errorf("fedsite: -base-url %q: want an origin such as https://example.com", c.BaseURL)
 	}
 	if ip, err := netip.ParseAddr(u.Hostname()); (err != nil || !ip.IsLoopback()) && u.Hostname() != "localhost" {
 		if u.Scheme == "https" {
 			return nil, nil
 		}
-		return nil, fmt.Errorf("fedsite: -base-url %q: plain http only on loopback, for local trials", c.baseURL)
+		return nil, fmt.Errorf("fedsite: -base-url %q: plain http only on loopback, for local trials", c.BaseURL)
 	}
 	return loopback(), nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -18,85 +20,72 @@ import (
 	"github.com/fedsite/fedsite/activitypub"
 	"github.com/fedsite/fedsite/activitypub/delivery"
 	"github.com/fedsite/fedsite/internal/ssrf"
-	"github.com/fedsite/fedsite/store/sqlstore"
-
-	// The SQLite driver, which sqlstore.OpenSQLite opens.
-	_ "modernc.org/sqlite"
 )
 
-// serveOptions are the settings of fedsite serve.
-type serveOptions struct {
-	common
-	addr, feedURL, handle string
-	interval, timeout     time.Duration
-	maxFeedBytes          int64
-	webhookSecret         string
-	maxHookBytes          int64
+// parseServe reads fedsite serve's flags and config file.
+func parseServe(args []string, stderr io.Writer) (config, error) {
+	c, fs, err := flags("fedsite serve", args, stderr, func(fs *flag.FlagSet, c *config) {
+		fs.StringVar(&c.Addr, "addr", c.Addr, "listen address; the site's proxy sends fedsite's routes here")
+		fs.Var(feedFlag{c}, "feed", "URL of the site's RSS 2.0, Atom or JSON Feed, published as -handle (replaces the config file's feeds)")
+		fs.StringVar(&c.Handle, "handle", c.Handle, "username of the organization's actor, as in @news@example.com")
+		fs.StringVar(&c.WebFingerDomain, "webfinger-domain", c.WebFingerDomain, "host of the handles when it is not the -base-url host, such as example.com for a sidecar on social.example.com")
+		fs.Var(&c.Interval, "interval", "time between feed polls")
+		fs.Var(&c.FeedTimeout, "feed-timeout", "time limit of one feed or article page fetch")
+		fs.Int64Var(&c.MaxFeedBytes, "max-feed-bytes", c.MaxFeedBytes, "largest feed body read")
+		fs.StringVar(&c.WebhookSecret, "webhook-secret", c.WebhookSecret, "shared secret of POST /hooks/publish; empty: no webhook")
+		fs.Int64Var(&c.MaxWebhookBytes, "max-webhook-bytes", c.MaxWebhookBytes, "largest webhook body read")
+	})
+	if err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("fedsite serve: unexpected arguments %q", fs.Args())
+	}
+	if _, err := c.local(); err != nil {
+		return c, err
+	}
+	return c, c.check()
 }
 
-func parseServe(args []string, stderr io.Writer) (serveOptions, error) {
-	var o serveOptions
-	fs := flag.NewFlagSet("fedsite serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	o.common.register(fs)
-	fs.StringVar(&o.addr, "addr", "127.0.0.1:8090", "listen address; the site's proxy sends fedsite's routes here")
-	fs.StringVar(&o.feedURL, "feed", "", "URL of the site's RSS 2.0, Atom or JSON Feed (required)")
-	fs.StringVar(&o.handle, "handle", "news", "username of the organization's actor, as in @news@example.com")
-	fs.DurationVar(&o.interval, "interval", 5*time.Minute, "time between feed polls")
-	fs.DurationVar(&o.timeout, "feed-timeout", 30*time.Second, "time limit of one feed fetch")
-	fs.Int64Var(&o.maxFeedBytes, "max-feed-bytes", 10<<20, "largest feed body read")
-	fs.StringVar(&o.webhookSecret, "webhook-secret", "", "shared secret of POST /hooks/publish; empty: no webhook")
-	fs.Int64Var(&o.maxHookBytes, "max-webhook-bytes", 1<<20, "largest webhook body read")
-	if err := fs.Parse(args); err != nil {
-		return o, err
-	}
-	switch {
-	case fs.NArg() > 0:
-		return o, fmt.Errorf("fedsite serve: unexpected arguments %q", fs.Args())
-	case o.feedURL == "":
-		return o, errors.New("fedsite serve: -feed is required")
-	case o.interval <= 0 || o.timeout <= 0 || o.maxFeedBytes <= 0 || o.maxHookBytes <= 0:
-		return o, errors.New("fedsite serve: -interval, -feed-timeout, -max-feed-bytes and -max-webhook-bytes must be positive")
-	}
-	return o, nil
-}
-
-// serve runs the sidecar until ctx ends (SIGTERM or SIGINT): the federation's routes on addr, its
-// delivery workers, and the feed poller; it then waits for them to stop.
+// serve runs the sidecar until ctx ends (SIGTERM or SIGINT): the federation's routes and the
+// webhook on addr, its delivery workers, and a poller per feed; it then waits for them to stop.
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
-	o, err := parseServe(args, stderr)
+	c, err := parseServe(args, stderr)
 	if err != nil {
 		return err
 	}
-	log, err := o.logger(stderr)
+	log, err := c.logger(stderr)
 	if err != nil {
 		return err
 	}
-	sc, err := newSidecar(ctx, o, log, nil)
+	sc, err := newSidecar(ctx, c, log, nil)
 	if err != nil {
 		return err
 	}
 	defer sc.close()
-	ln, err := net.Listen("tcp", o.addr)
+	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("fedsite serve: %w", err)
 	}
 	srv := &http.Server{Handler: sc.handler, ReadHeaderTimeout: 10 * time.Second}
 	var wg sync.WaitGroup
 	wg.Go(func() { sc.fed.Run(ctx) })
-	wg.Go(func() { sc.poller.run(ctx, o.interval) })
+	for i, p := range sc.pollers {
+		wg.Go(func() { p.run(ctx, time.Duration(c.Feeds[i].Interval)) })
+	}
 	wg.Go(func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		srv.Shutdown(shutdown)
 	})
-	log.Info("fedsite is up", "addr", ln.Addr().String(), "actor", sc.fed.ActorID(o.handle), "handle", sc.fed.Handle(o.handle), "feed", o.feedURL, "data", o.dataDir)
+	log.Info("fedsite is up", "addr", ln.Addr().String(), "actor", sc.fed.ActorID(c.Handle), "handle", sc.fed.Handle(c.Handle),
+		"feeds", len(c.Feeds), "webhook", c.WebhookSecret != "", "data", c.Data)
 	err = srv.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
-	wg.Wait() // delivery workers and the poller stop with ctx; jobs left stay queued
+	wg.Wait() // delivery workers and the pollers stop with ctx; jobs left stay queued
 	log.Info("fedsite stopped")
 	if err != nil {
 		return fmt.Errorf("fedsite serve: %w", err)
@@ -104,107 +93,135 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	return nil
 }
 
-// sidecar is the federation of one site's feed.
+// sidecar is the federation of one site's feeds and webhook.
 type sidecar struct {
 	fed     *activitypub.Federation
-	poller  *poller
+	pollers []*poller
 	ledger  *ledger
 	handler http.Handler
 	close   func() error
 }
 
-// openFederation opens the federation's SQLite store in the data folder and builds the
-// Federation over it; lookup uses it too, so that it signs with the sidecar's instance key.
-func openFederation(ctx context.Context, c common, actors activitypub.ActorSource, log *slog.Logger, configure func(*activitypub.Config)) (*activitypub.Federation, *sqlstore.Store, error) {
+// openFederation opens the federation's store (c.Store) and builds the Federation over it;
+// lookup uses it too, so that it signs with the sidecar's instance key.
+func openFederation(ctx context.Context, c config, actors activitypub.ActorSource, log *slog.Logger, configure func(*activitypub.Config)) (*activitypub.Federation, func() error, error) {
 	local, err := c.local()
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := os.MkdirAll(c.dataDir, 0o755); err != nil {
+	if err := os.MkdirAll(c.Data, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("fedsite: %w", err)
 	}
-	st, err := sqlstore.OpenSQLite(ctx, filepath.Join(c.dataDir, "fedsite.db"), sqlstore.Config{Logger: log})
+	st, err := openStore(ctx, c, log)
 	if err != nil {
 		return nil, nil, err
 	}
 	cfg := activitypub.Config{
-		BaseURL: c.baseURL, Store: st, Logger: log, Actors: actors,
+		BaseURL: c.BaseURL, Store: st.Store, Logger: log, Actors: actors, WebFingerDomain: c.WebFingerDomain,
 		Insecure:  activitypub.Insecure{AllowHTTP: local != nil, AllowAddresses: local},
-		UserAgent: "fedsite/" + version() + " (+" + c.baseURL + ")",
+		UserAgent: "fedsite/" + version() + " (+" + c.BaseURL + ")",
 		// The one process on its SQLite file: a restart after a crash takes back at once the
-		// jobs the dead run held.
-		Delivery: delivery.Options{SoleInstance: true},
+		// jobs the dead run held. A shared database may have other instances on it.
+		Delivery: delivery.Options{SoleInstance: st.sole},
 	}
 	if configure != nil {
 		configure(&cfg)
 	}
 	fed, err := activitypub.New(cfg)
 	if err != nil {
-		st.Close()
+		st.close()
 		return nil, nil, err
 	}
-	return fed, st, nil
+	return fed, st.close, nil
 }
 
 // hookPath is where the webhook listens.
 const hookPath = "/hooks/publish"
 
-// newSidecar opens the sidecar's state in o.dataDir and builds its federation, its feed poller
-// and its webhook. configure, when not nil, makes a last change to the federation's Config: tests
-// wire their in-process fediverse (activitypubtest.Recorder) in with it.
-func newSidecar(ctx context.Context, o serveOptions, log *slog.Logger, configure func(*activitypub.Config)) (*sidecar, error) {
-	local, err := o.local()
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(o.dataDir, 0o755); err != nil {
-		return nil, fmt.Errorf("fedsite: %w", err)
-	}
-	l, err := openLedger(filepath.Join(o.dataDir, "state.json"))
-	if err != nil {
-		return nil, err
-	}
-	client := ssrf.NewClient(ssrf.Config{Allow: local, Timeout: o.timeout})
-	userAgent := "fedsite/" + version() + " (+" + o.baseURL + ")"
-	p := &poller{
-		feedURL:   o.feedURL,
-		actor:     o.handle,
-		client:    client,
-		maxBody:   o.maxFeedBytes,
-		userAgent: userAgent,
-		ledger:    l,
-		pages:     &pageReader{client: client, maxBytes: maxPageBytes, userAgent: userAgent, log: log},
-		recheck:   recheckPolicy{Window: recheckWindow, Every: recheckEvery, PerPoll: recheckPerPoll},
-		log:       log,
-		now:       time.Now,
-	}
-	actors := activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
-		if name != o.handle {
-			return nil, activitypub.ErrNotFound
-		}
-		pr := l.feed(o.feedURL).Profile
-		a := &activitypub.Actor{Username: o.handle, Type: "Organization", Name: pr.Title,
-			ProfileURL: o.baseURL + "/", IconURL: pr.ImageURL, Discoverable: true, Indexable: true,
-			Fields: []activitypub.Field{{Name: "Website", Value: o.baseURL + "/"}}}
-		if pr.Description != "" {
-			a.Summary = "<p>" + html.EscapeString(pr.Description) + "</p>"
-		}
-		return a, nil
-	})
-	fed, st, err := openFederation(ctx, o.common, actors, log, configure)
-	if err != nil {
-		return nil, err
-	}
-	p.fed = fed
-	mux := http.NewServeMux()
-	mux.Handle("/", fed.Middleware(http.NotFoundHandler()))
-	if o.webhookSecret != "" {
-		mux.Handle(hookPath, &webhook{secret: []byte(o.webhookSecret), maxBytes: o.maxHookBytes, actor: o.handle,
-			fed: fed, ledger: l, log: log, now: time.Now, seen: map[string]time.Time{}})
-	}
-	return &sidecar{fed: fed, poller: p, ledger: l, handler: mux, close: st.Close}, nil
-}
-
 // maxPageBytes is how much of an article's page is read for its Open Graph tags, which are in
 // its head.
 const maxPageBytes = 512 << 10
+
+// newSidecar opens the sidecar's state in c.Data and builds its federation, a poller per feed
+// and the webhook. configure, when not nil, makes a last change to the federation's Config: tests
+// wire their in-process fediverse (activitypubtest.Recorder) in with it.
+func newSidecar(ctx context.Context, c config, log *slog.Logger, configure func(*activitypub.Config)) (*sidecar, error) {
+	local, err := c.local()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(c.Data, 0o755); err != nil {
+		return nil, fmt.Errorf("fedsite: %w", err)
+	}
+	l, err := openLedger(filepath.Join(c.Data, "state.json"))
+	if err != nil {
+		return nil, err
+	}
+	fed, closeStore, err := openFederation(ctx, c, actorSource(c, l), log, configure)
+	if err != nil {
+		return nil, err
+	}
+	client := ssrf.NewClient(ssrf.Config{Allow: local, Timeout: time.Duration(c.FeedTimeout)})
+	userAgent := "fedsite/" + version() + " (+" + c.BaseURL + ")"
+	pages := &pageReader{client: client, maxBytes: maxPageBytes, userAgent: userAgent, log: log}
+	authors := c.authorMap()
+	sc := &sidecar{fed: fed, ledger: l, close: closeStore}
+	for _, f := range c.Feeds {
+		sc.pollers = append(sc.pollers, &poller{
+			feedURL: f.URL, actor: f.Actor, authors: authors,
+			client: client, maxBody: c.MaxFeedBytes, userAgent: userAgent,
+			fed: fed, ledger: l, pages: pages,
+			recheck: recheckPolicy{Window: recheckWindow, Every: recheckEvery, PerPoll: recheckPerPoll},
+			log:     log, now: time.Now,
+		})
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", fed.Middleware(http.NotFoundHandler()))
+	if c.WebhookSecret != "" {
+		mux.Handle(hookPath, &webhook{secret: []byte(c.WebhookSecret), maxBytes: c.MaxWebhookBytes, actor: c.Handle,
+			authors: authors, fed: fed, ledger: l, log: log, now: time.Now, seen: map[string]time.Time{}})
+	}
+	sc.handler = mux
+	return sc, nil
+}
+
+// actorSource is the site's actors: the organization (handle), an Organization, and each of
+// c.Actors, a Person. What the config leaves empty of an actor's name, profile text and avatar
+// is taken from the first feed published as it.
+func actorSource(c config, l *ledger) activitypub.ActorSource {
+	described := map[string]actorConfig{c.Handle: {Handle: c.Handle}}
+	for _, a := range c.Actors {
+		described[a.Handle] = a
+	}
+	feedOf := map[string]string{}
+	for _, f := range c.Feeds {
+		if _, ok := feedOf[f.Actor]; !ok {
+			feedOf[f.Actor] = f.URL
+		}
+	}
+	home := c.BaseURL + "/"
+	host := ""
+	if u, err := url.Parse(c.BaseURL); err == nil {
+		host = u.Hostname()
+	}
+	return activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
+		d, ok := described[name]
+		if !ok {
+			return nil, activitypub.ErrNotFound
+		}
+		pr := profile{}
+		if f, ok := feedOf[name]; ok {
+			pr = l.feed(f).Profile
+		}
+		a := &activitypub.Actor{Username: name, Type: "Person", Name: cmp.Or(d.Name, pr.Title), ProfileURL: cmp.Or(d.URL, home),
+			IconURL: cmp.Or(d.Avatar, pr.ImageURL), Discoverable: true, Indexable: true, AttributionDomains: []string{host}}
+		if name == c.Handle {
+			a.Type, a.AttributionDomains = "Organization", nil
+			a.Fields = []activitypub.Field{{Name: "Website", Value: home}}
+		}
+		if s := cmp.Or(d.Summary, pr.Description); s != "" {
+			a.Summary = "<p>" + html.EscapeString(s) + "</p>"
+		}
+		return a, nil
+	})
+}

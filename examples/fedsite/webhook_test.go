@@ -101,7 +101,7 @@ func TestWebhookRefuses(t *testing.T) {
 	fs := newFeedSite(t)
 	fs.set(fs.rss())
 	dir := t.TempDir()
-	r := startWith(t, fs, dir, func(o *serveOptions) { o.webhookSecret = testSecret })
+	r := startWith(t, fs, dir, func(c *config) { c.WebhookSecret = testSecret })
 	r.follow(t, "reader@social.example")
 	hook := hookServer(t, r)
 	writes := r.writes.Load()
@@ -145,7 +145,7 @@ func TestWebhookRefuses(t *testing.T) {
 		{"update of an unknown article", "POST", nil, article("update"), 404, "never published"},
 		{"five images", "POST", nil, []byte(`{"action":"publish","url":"` + fs.srv.URL + `/articles/x","title":"X","images":[` +
 			strings.TrimSuffix(strings.Repeat(`{"url":"`+fs.srv.URL+`/a.png"},`, 5), ",") + `]}`), 422, "Images"},
-		{"Ghost payload not a post", "POST", nil, []byte(`{"page":{}}`), 422, "not a Ghost post"},// signed below as Ghost
+		{"Ghost payload not a post", "POST", nil, []byte(`{"page":{}}`), 422, "not a Ghost post"}, // signed below as Ghost
 
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -179,7 +179,7 @@ func TestWebhookRefuses(t *testing.T) {
 func TestWebhookLifecycle(t *testing.T) {
 	fs := newFeedSite(t)
 	fs.set(fs.rss())
-	r := startWith(t, fs, t.TempDir(), func(o *serveOptions) { o.webhookSecret = testSecret })
+	r := startWith(t, fs, t.TempDir(), func(c *config) { c.WebhookSecret = testSecret })
 	r.follow(t, "reader@social.example")
 	r.mustPoll(t)
 	hook := &hookClient{url: hookServer(t, r), start: time.Now()}
@@ -224,7 +224,7 @@ func TestWebhookLifecycle(t *testing.T) {
 func TestFeedAndWebhookFederateOnce(t *testing.T) {
 	fs := newFeedSite(t)
 	fs.set(fs.rss())
-	r := startWith(t, fs, t.TempDir(), func(o *serveOptions) { o.webhookSecret = testSecret })
+	r := startWith(t, fs, t.TempDir(), func(c *config) { c.WebhookSecret = testSecret })
 	r.follow(t, "reader@social.example")
 	r.mustPoll(t)
 	hook := &hookClient{url: hookServer(t, r), start: time.Now()}
@@ -248,7 +248,7 @@ func TestFeedAndWebhookFederateOnce(t *testing.T) {
 func TestWebhookGhost(t *testing.T) {
 	fs := newFeedSite(t)
 	fs.set(fs.rss())
-	r := startWith(t, fs, t.TempDir(), func(o *serveOptions) { o.webhookSecret = testSecret })
+	r := startWith(t, fs, t.TempDir(), func(c *config) { c.WebhookSecret = testSecret })
 	r.follow(t, "reader@social.example")
 	r.mustPoll(t)
 	hook := hookServer(t, r)
