@@ -85,7 +85,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	t.Run("diagnose passes", func(t *testing.T) {
-		out, err := e.diagnose(t)
+		out, err := e.diagnose(t, e.origin)
 		if err != nil || strings.Contains(out, lineFault) {
 			t.Fatalf("diagnose: %v\n%s", err, out)
 		}
@@ -105,28 +105,13 @@ func TestEndToEnd(t *testing.T) {
 		t.Run("diagnose names "+tc.name, func(t *testing.T) {
 			e.stopProxy(t)
 			e.startNginx(t, e.nginxConfig(t, "fedsite.conf", tc.breakConf))
-			out, err := e.diagnose(t)
+			out, err := e.diagnose(t, e.origin)
 			if err == nil || !strings.Contains(out, tc.want) {
 				t.Errorf("diagnose: %v, want exit 1 and a line starting %q:\n%s", err, tc.want, out)
 			}
 			t.Log(out)
 		})
 	}
-
-	t.Run("split-domain configurations load", func(t *testing.T) {
-		conf := e.nginxConfig(t, "fedsite-split.conf", nil)
-		dir := filepath.Dir(conf)
-		if out, err := exec.Command(e.nginx, "-t", "-p", dir, "-e", filepath.Join(dir, "logs", "error.log"), "-c", conf).CombinedOutput(); err != nil {
-			t.Errorf("nginx -t fedsite-split.conf: %v\n%s", err, out)
-		}
-		caddy, err := exec.LookPath("caddy")
-		if err != nil {
-			t.Skip("caddy is not installed; Caddyfile.split was not checked")
-		}
-		if out, err := exec.Command(caddy, "adapt", "--config", "deploy/caddy/Caddyfile.split", "--adapter", "caddyfile").CombinedOutput(); err != nil {
-			t.Errorf("caddy adapt Caddyfile.split: %v\n%s", err, out)
-		}
-	})
 
 	t.Run("Caddy", func(t *testing.T) {
 		caddy, err := exec.LookPath("caddy")
@@ -135,11 +120,43 @@ func TestEndToEnd(t *testing.T) {
 		}
 		e.stopProxy(t)
 		e.startCaddy(t, caddy)
-		out, err := e.diagnose(t)
+		out, err := e.diagnose(t, e.origin)
 		if err != nil || strings.Contains(out, lineFault) {
 			t.Fatalf("diagnose through Caddy: %v\n%s", err, out)
 		}
 		t.Log(out)
+	})
+
+	t.Run("split domain", func(t *testing.T) {
+		// @news@127.0.0.1:PORT: nginx redirects WebFinger on 127.0.0.1 to localhost, where the
+		// site and the sidecar are. Last, as the sidecar it restarts stops with it.
+		main := "127.0.0.1:" + strconv.Itoa(e.port)
+		restarted := time.Now()
+		e.stopSidecar()
+		e.startSidecar(t, "-webfinger-domain", main)
+		e.stopProxy(t)
+		e.startNginx(t, e.nginxConfig(t, "fedsite-split.conf", nil))
+		handle := "@news@" + main
+		if _, err := peer.Follow(ctx, handle); err != nil {
+			t.Fatalf("Fedify follows %s: %v", handle, err)
+		}
+		if _, err := peer.WaitFor(ctx, func(a fedifypeer.Activity) bool {
+			return a.Type == "Accept" && a.Verified && a.ReceivedAt.After(restarted)
+		}); err != nil {
+			t.Fatalf("no verified Accept of the Follow of %s: %v", handle, err)
+		}
+		out, err := e.diagnose(t, "https://"+main)
+		if err != nil || strings.Contains(out, lineFault) {
+			t.Fatalf("diagnose: %v\n%s", err, out)
+		}
+		t.Log(out)
+		caddy, err := exec.LookPath("caddy")
+		if err != nil {
+			t.Skip("caddy is not installed; Caddyfile.split was not checked")
+		}
+		if out, err := exec.Command(caddy, "adapt", "--config", "deploy/caddy/Caddyfile.split", "--adapter", "caddyfile").CombinedOutput(); err != nil {
+			t.Errorf("caddy adapt Caddyfile.split: %v\n%s", err, out)
+		}
 	})
 }
 
@@ -183,6 +200,8 @@ type e2e struct {
 	site                      *staticSite
 	client                    *http.Client // trusts the CA
 	sidecarLog                *syncBuffer
+
+	stopSidecar func()
 
 	proxy     *exec.Cmd
 	proxyDone chan struct{}
@@ -331,11 +350,12 @@ func (s *staticSite) edit(slug, body string) {
 // env is the environment of the programs the test starts: the CA trusted by Go's TLS.
 func (e *e2e) env() []string { return append(os.Environ(), "SSL_CERT_FILE="+e.caFile) }
 
-// startSidecar starts fedsite serve and waits until it answers.
-func (e *e2e) startSidecar(t *testing.T) {
+// startSidecar starts fedsite serve, with args after the test's own, and waits until it
+// answers; it stops when the test ends or at stopSidecar.
+func (e *e2e) startSidecar(t *testing.T, args ...string) {
 	t.Helper()
-	cmd := exec.Command(e.bin, "serve", "-feed", e.origin+"/feed.xml", "-base-url", e.origin, "-webhook-secret", e2eSecret,
-		"-addr", e.sidecarAddr, "-data", filepath.Join(e.dir, "data"), "-interval", "300ms", "-log-level", "debug")
+	cmd := exec.Command(e.bin, append([]string{"serve", "-feed", e.origin + "/feed.xml", "-base-url", e.origin, "-webhook-secret", e2eSecret,
+		"-addr", e.sidecarAddr, "-data", filepath.Join(e.dir, "data"), "-interval", "300ms", "-log-level", "debug"}, args...)...)
 	cmd.Env = e.env()
 	cmd.Stdout, cmd.Stderr = e.sidecarLog, e.sidecarLog
 	if err := cmd.Start(); err != nil {
@@ -343,7 +363,7 @@ func (e *e2e) startSidecar(t *testing.T) {
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
+	e.stopSidecar = sync.OnceFunc(func() {
 		cmd.Process.Signal(os.Interrupt)
 		select {
 		case <-done:
@@ -351,6 +371,9 @@ func (e *e2e) startSidecar(t *testing.T) {
 			cmd.Process.Kill()
 			<-done
 		}
+	})
+	t.Cleanup(func() {
+		e.stopSidecar()
 		if t.Failed() {
 			t.Logf("fedsite serve:\n%s", e.sidecarLog)
 		}
@@ -422,9 +445,13 @@ func (e *e2e) nginxConfig(t *testing.T, name string, change func(string) string)
 	}
 	if name == "fedsite.conf" {
 		pairs = append(pairs, "server_name example.com;", "server_name localhost;")
-	} else {
+	} else { // the site on localhost, the handles on 127.0.0.1, the other loopback name
 		pairs = append(pairs, "/etc/letsencrypt/live/social.example.com/fullchain.pem", e.certFile,
-			"/etc/letsencrypt/live/social.example.com/privkey.pem", e.keyFile)
+			"/etc/letsencrypt/live/social.example.com/privkey.pem", e.keyFile,
+			"server_name social.example.com;", "server_name localhost;",
+			"server_name example.com;", "server_name 127.0.0.1;",
+			"https://social.example.com", e.origin,
+			"root /var/www/example.com;", "root "+e.dir+";")
 	}
 	conf := replaceAll(t, string(server), pairs...)
 	if change != nil {
@@ -607,11 +634,11 @@ func (e *e2e) waitActivity(t *testing.T, ctx context.Context, peer *fedifypeer.P
 	return a
 }
 
-// diagnose runs fedsite diagnose against the deployment and returns its output; err is its
-// exit error.
-func (e *e2e) diagnose(t *testing.T) (string, error) {
+// diagnose runs fedsite diagnose against the deployment at site and returns its output; err is
+// its exit error.
+func (e *e2e) diagnose(t *testing.T, site string) (string, error) {
 	t.Helper()
-	cmd := exec.Command(e.bin, "diagnose", "-insecure-local", "-data", filepath.Join(e.dir, "diagnose-data"), e.origin)
+	cmd := exec.Command(e.bin, "diagnose", "-insecure-local", "-data", filepath.Join(e.dir, "diagnose-data"), site)
 	cmd.Env = e.env()
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
