@@ -363,15 +363,7 @@ func (e *e2e) startSidecar(t *testing.T, args ...string) {
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
-	e.stopSidecar = sync.OnceFunc(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
+	e.stopSidecar = sync.OnceFunc(func() { stopProcess(cmd, done) })
 	t.Cleanup(func() {
 		e.stopSidecar()
 		if t.Failed() {
@@ -386,6 +378,18 @@ func (e *e2e) startSidecar(t *testing.T, args ...string) {
 		resp.Body.Close()
 		return nil
 	})
+}
+
+// stopProcess interrupts cmd, kills it if it has not exited 15 s later, and waits until done
+// says it has.
+func stopProcess(cmd *exec.Cmd, done <-chan struct{}) {
+	cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		cmd.Process.Kill()
+		<-done
+	}
 }
 
 // waitFor retries check for up to 20 s.
@@ -562,13 +566,7 @@ func (e *e2e) stopProxy(t *testing.T) {
 	if e.proxy == nil {
 		return
 	}
-	e.proxy.Process.Signal(os.Interrupt)
-	select {
-	case <-e.proxyDone:
-	case <-time.After(15 * time.Second):
-		e.proxy.Process.Kill()
-		<-e.proxyDone
-	}
+	stopProcess(e.proxy, e.proxyDone)
 	e.proxy = nil
 	e.client.CloseIdleConnections()
 }
