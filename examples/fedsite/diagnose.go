@@ -86,7 +86,6 @@ func diagnose(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		client: ssrf.NewClient(ssrf.Config{Allow: allow, Timeout: o.timeout}),
 		out:    stdout,
 		stderr: stderr,
-		now:    time.Now,
 	}
 	d.run(ctx)
 	if d.faults > 0 {
@@ -101,7 +100,6 @@ type diagnosis struct {
 	client *http.Client
 	out    io.Writer
 	stderr io.Writer
-	now    func() time.Time
 	faults int
 
 	actorID string        // from WebFinger's self link
@@ -188,7 +186,7 @@ func (d *diagnosis) get(ctx context.Context, u, accept string) (*response, error
 	}
 	req.Header.Set("Accept", accept)
 	req.Header.Set("User-Agent", "fedsite-diagnose/"+version())
-	sent := d.now()
+	sent := time.Now()
 	resp, err := d.client.Do(req)
 	if err != nil {
 		return nil, err
