@@ -1,6 +1,7 @@
-// Fedsite federates any website that has a feed: a sidecar beside the site's own server that
-// reads the site's RSS 2.0, Atom or JSON Feed and publishes each new article to the fediverse
-// as the organization's actor (@news by default).
+// Fedsite federates any website that has a feed or a CMS that sends webhooks: a sidecar beside
+// the site's own server that reads the site's RSS 2.0, Atom or JSON Feed, or takes POST
+// /hooks/publish from its CMS, and publishes each new article to the fediverse as the
+// organization's actor (@news by default) or as the actor of the article's author or section.
 //
 // Install and run it with one command:
 //
@@ -8,20 +9,21 @@
 //	fedsite serve -feed https://example.com/feed.xml -base-url https://example.com
 //
 // The site's reverse proxy sends /.well-known/webfinger, /.well-known/host-meta,
-// /.well-known/nodeinfo, /ap/ and AS2 requests for article URLs to the sidecar
-// (-addr, default 127.0.0.1:8090); examples/fedsite/deploy has ready nginx and Caddy
-// configurations.
+// /.well-known/nodeinfo, /ap/, /hooks/publish and AS2 requests for article URLs to the sidecar
+// (-addr, default 127.0.0.1:8090); examples/fedsite/deploy/ has nginx and Caddy configurations.
+// Everything else is in a TOML file (-config; fedsite.example.toml documents every field): several
+// feeds each published as an actor, the actors, an author map, the store (SQLite by default,
+// PostgreSQL or Redis by URL), the webhook's secret and the WebFinger domain.
 //
-// At first start every article already in the feed is put in the actor's outbox without being
-// sent, so no follower's timeline is flooded; later polls send a Create for each new article and
-// an Update for each edited one (a changed updated time or content). An article that leaves
-// the feed is not deleted. What the sidecar has seen is kept in -data beside the federation's
-// SQLite file, so a restart neither sends nor backfills again.
-//
-// A CMS that pushes publishes, updates and deletes articles through POST /hooks/publish, signed
-// with HMAC-SHA256 and the shared -webhook-secret (Ghost's own X-Ghost-Signature is taken too);
-// an article that both the feed and the webhook bring federates once. The README's "Federate
-// any CMS" documents the payload.
+// At a feed's first poll every article already in it is put in the actor's outbox without being
+// sent, so no follower's timeline is flooded; later polls, conditional GETs, send a Create for
+// each new article and an Update for each edited one (a changed updated time or content). An
+// article that leaves the feed is not deleted: it is deleted by the webhook, or when its URL
+// answers 404 or 410 when re-checked (daily, for a week after it left). The webhook publishes,
+// updates and deletes by article URL, signed with HMAC-SHA256, the shared secret and a timestamp
+// (Ghost's own X-Ghost-Signature is taken too); an article that a feed and the webhook both bring
+// federates once. What the sidecar has seen is kept in -data, so a restart neither sends nor
+// backfills again. The README's "Federate any CMS" documents the webhook's payload.
 //
 // Subcommands:
 //

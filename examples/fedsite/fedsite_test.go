@@ -22,8 +22,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// feedSite is the site under test: it serves its feed, with an ETag, and answers conditional
-// GETs with 304 while the feed is unchanged.
+// feedSite is the site under test: it serves its feed at /feed.xml, with an ETag, and answers
+// conditional GETs with 304 while the feed is unchanged; its other pages are articles.
 type feedSite struct {
 	srv *httptest.Server
 
@@ -33,10 +33,19 @@ type feedSite struct {
 	noETag   bool
 	hold     chan struct{} // when not nil, requests wait for it or their end
 	requests []string      // "If-None-Match -> status" per request
+	pages    map[string]page
+	reads    map[string]int // GETs per page path
+}
+
+// page is one of the site's pages other than its feed.
+type page struct {
+	status      int
+	contentType string
+	body        string
 }
 
 func newFeedSite(t *testing.T) *feedSite {
-	fs := &feedSite{}
+	fs := &feedSite{pages: map[string]page{}, reads: map[string]int{}}
 	fs.srv = httptest.NewServer(http.HandlerFunc(fs.serve))
 	t.Cleanup(fs.srv.Close)
 	return fs
@@ -45,7 +54,21 @@ func newFeedSite(t *testing.T) *feedSite {
 func (fs *feedSite) serve(w http.ResponseWriter, r *http.Request) {
 	fs.mu.Lock()
 	body, status, hold, noETag := fs.body, fs.status, fs.hold, fs.noETag
+	isPage := r.URL.Path != "/feed.xml"
+	pg, ok := fs.pages[r.URL.Path]
+	if !ok { // every other page of the site is an article without Open Graph tags
+		pg = page{http.StatusOK, "text/html", "<!doctype html><title>An article</title><p>Text."}
+	}
+	if isPage {
+		fs.reads[r.URL.Path]++
+	}
 	fs.mu.Unlock()
+	if isPage {
+		w.Header().Set("Content-Type", pg.contentType)
+		w.WriteHeader(pg.status)
+		io.WriteString(w, pg.body)
+		return
+	}
 	if hold != nil {
 		select {
 		case <-hold:
@@ -76,6 +99,20 @@ func (fs *feedSite) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/rss+xml")
 	io.WriteString(w, body)
+}
+
+// setPage serves a page at path.
+func (fs *feedSite) setPage(path string, p page) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.pages[path] = p
+}
+
+// readsOf is how many GETs the page at path had.
+func (fs *feedSite) readsOf(path string) int {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return fs.reads[path]
 }
 
 func (fs *feedSite) set(body string) {
@@ -234,7 +271,13 @@ func (r *running) mustPoll(t *testing.T) {
 // follow makes a reader follow @news and waits for the Accept.
 func (r *running) follow(t *testing.T, handle string) {
 	t.Helper()
-	if _, err := r.rec.NewAccount(handle).Follow(t.Context(), r.sc.fed.ActorID("news")); err != nil {
+	r.followActor(t, handle, "news")
+}
+
+// followActor makes a reader follow one of the site's actors and waits for the Accept.
+func (r *running) followActor(t *testing.T, handle, actor string) {
+	t.Helper()
+	if _, err := r.rec.NewAccount(handle).Follow(t.Context(), r.sc.fed.ActorID(actor)); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.rec.Settle(t.Context()); err != nil {

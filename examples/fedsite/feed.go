@@ -273,8 +273,9 @@ func (p *poller) markLeft(items []feedItem) {
 	for _, it := range items {
 		now[it.article.URL] = true
 	}
-	for u, it := range p.ledger.listedBy(p.feedURL) {
-		if !now[u] && it.Left.IsZero() {
+	listed := p.ledger.listedBy(p.feedURL, func(it seenItem) bool { return it.Left.IsZero() })
+	for u, it := range listed {
+		if !now[u] {
 			it.Left = p.now().UTC()
 			p.ledger.setItem(u, it)
 		}

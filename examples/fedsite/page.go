@@ -21,7 +21,6 @@ import (
 type pageMeta struct {
 	Read        bool   `json:"read,omitempty"`
 	Image       string `json:"image,omitempty"`
-	ImageAlt    string `json:"imageAlt,omitempty"`
 	Description string `json:"description,omitempty"`
 }
 
@@ -34,8 +33,8 @@ type pageReader struct {
 	log       *slog.Logger
 }
 
-// complete fills what a lacks from its page's og:image (the lead image, with og:image:alt) and
-// og:description (the excerpt). The page is read at most once: what it said is returned, to be
+// complete fills what a lacks from its page's og:image (the lead image, which servers show as
+// the link's preview) and og:description (the excerpt). The page is read at most once: what it said is returned, to be
 // kept with the item, and passed back as known the next time. A page that cannot be read is
 // logged and leaves a as it is; it is not read again either.
 func (r *pageReader) complete(ctx context.Context, a activitypub.Article, known pageMeta) (activitypub.Article, pageMeta) {
@@ -95,7 +94,7 @@ func (r *pageReader) get(ctx context.Context, u string) (*http.Response, error) 
 	return resp, nil
 }
 
-// openGraph reads og:image, og:image:alt and og:description from the head of an HTML page at
+// openGraph reads og:image and og:description from the head of an HTML page at
 // base; a relative og:image is resolved against base. It stops at the body.
 func openGraph(page io.Reader, base *url.URL) pageMeta {
 	var m pageMeta
@@ -130,8 +129,6 @@ func openGraph(page io.Reader, base *url.URL) pageMeta {
 				if u, err := base.Parse(content); err == nil && (u.Scheme == "https" || u.Scheme == "http") {
 					m.Image = u.String()
 				}
-			case prop == "og:image:alt" && m.ImageAlt == "":
-				m.ImageAlt = content
 			case prop == "og:description" && m.Description == "":
 				m.Description = content
 			}
@@ -164,10 +161,11 @@ func (p *poller) recheckLeft(ctx context.Context) error {
 		it  seenItem
 	}
 	var list []due
-	for u, it := range p.ledger.listedBy(p.feedURL) {
-		if !it.Left.IsZero() && it.Deleted.IsZero() && now.Sub(it.Left) <= p.recheck.Window && now.Sub(it.Checked) >= p.recheck.Every {
-			list = append(list, due{u, it})
-		}
+	isDue := func(it seenItem) bool {
+		return !it.Left.IsZero() && it.Deleted.IsZero() && now.Sub(it.Left) <= p.recheck.Window && now.Sub(it.Checked) >= p.recheck.Every
+	}
+	for u, it := range p.ledger.listedBy(p.feedURL, isDue) {
+		list = append(list, due{u, it})
 	}
 	slices.SortFunc(list, func(a, b due) int { return a.it.Left.Compare(b.it.Left) })
 	for _, d := range list[:min(len(list), p.recheck.PerPoll)] {

@@ -104,19 +104,25 @@ func (l *ledger) item(url string) (seenItem, bool) {
 func (l *ledger) setItem(url string, it seenItem) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if prev, ok := l.st.Items[url]; !ok || prev != it {
-		l.st.Items[url] = it
-		l.dirty = true
-	}
+	l.dirty = put(l.st.Items, url, it) || l.dirty
 }
 
-// listedBy returns the URLs of the articles whose Feed is feedURL.
-func (l *ledger) listedBy(feedURL string) map[string]seenItem {
+// put sets m[k] to v and reports whether that changed m.
+func put[K, V comparable](m map[K]V, k K, v V) bool {
+	if prev, ok := m[k]; ok && prev == v {
+		return false
+	}
+	m[k] = v
+	return true
+}
+
+// listedBy returns the articles whose Feed is feedURL and for which keep is true, by URL.
+func (l *ledger) listedBy(feedURL string, keep func(seenItem) bool) map[string]seenItem {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := map[string]seenItem{}
 	for u, it := range l.st.Items {
-		if it.Feed == feedURL {
+		if it.Feed == feedURL && keep(it) {
 			out[u] = it
 		}
 	}
@@ -134,10 +140,7 @@ func (l *ledger) feed(url string) feedMeta {
 func (l *ledger) setFeed(url string, m feedMeta) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if prev, ok := l.st.Feeds[url]; !ok || prev != m {
-		l.st.Feeds[url] = m
-		l.dirty = true
-	}
+	l.dirty = put(l.st.Feeds, url, m) || l.dirty
 }
 
 // save writes the state file when something changed since the last save, atomically: a

@@ -292,8 +292,8 @@ type ghostPost struct {
 }
 
 // ghostPayload reads a Ghost post webhook ({"post": {"current": …, "previous": …}}) as a fedsite
-// one: a post now published is published, or updated when it was published before (the
-// "Post updated" event's previous status); a post no longer published (unpublished, deleted, or
+// one: a post just published (its previous status a draft or scheduled) is published, a
+// published post edited is updated, and a post no longer published (unpublished, deleted, or
 // made members-only) is deleted.
 func ghostPayload(body []byte) (hookPayload, error) {
 	var in struct {
@@ -315,10 +315,12 @@ func ghostPayload(body []byte) (hookPayload, error) {
 		}
 		return hookPayload{Action: "delete", URL: u}, nil
 	}
-	p := hookPayload{Action: "publish", URL: cur.URL, Title: cur.Title, HTML: cur.HTML, Summary: cur.CustomExcerpt,
+	// previous holds only the fields that changed: a status there means the post was just
+	// published; none, that a published post was edited.
+	p := hookPayload{Action: "update", URL: cur.URL, Title: cur.Title, HTML: cur.HTML, Summary: cur.CustomExcerpt,
 		Author: cur.PrimaryAuthor.Email, Published: cur.PublishedAt}
-	if prev.Status == "published" {
-		p.Action = "update"
+	if prev.Status != "" && prev.Status != "published" {
+		p.Action = "publish"
 	}
 	if p.Summary == "" {
 		p.Summary = cur.Excerpt

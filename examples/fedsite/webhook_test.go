@@ -20,7 +20,7 @@ import (
 	"github.com/fedsite/fedsite/activitypub/activitypubtest"
 )
 
-const testSecret = "s3cret-for-tests"
+const testSecret = "the webhook_secret" // as in the README's curl example
 
 // hookServer serves the sidecar's handler on loopback, as the CMS reaches it.
 func hookServer(t *testing.T, r *running) string {
@@ -73,6 +73,18 @@ func post(t *testing.T, method, hook string, h http.Header, body []byte) (int, s
 		t.Errorf("answer's Content-Type %q, want application/json", ct)
 	}
 	return resp.StatusCode, string(b)
+}
+
+// startHooked runs a sidecar with the webhook, over an empty feed already polled, followed by
+// one reader, and returns its site and a CMS calling its webhook.
+func startHooked(t *testing.T) (*feedSite, *running, *hookClient) {
+	t.Helper()
+	fs := newFeedSite(t)
+	fs.set(fs.rss())
+	r := startWith(t, fs, t.TempDir(), func(c *config) { c.WebhookSecret = testSecret })
+	r.follow(t, "reader@social.example")
+	r.mustPoll(t)
+	return fs, r, &hookClient{url: hookServer(t, r), start: time.Now()}
 }
 
 // hookClient is a CMS calling the webhook; each request is signed a second before the last, from
@@ -177,12 +189,7 @@ func TestWebhookRefuses(t *testing.T) {
 // TestWebhookLifecycle: a publish sends a Create, the same publish again nothing, an update with
 // a change an Update, a delete a Delete; the deleted URL is never published again.
 func TestWebhookLifecycle(t *testing.T) {
-	fs := newFeedSite(t)
-	fs.set(fs.rss())
-	r := startWith(t, fs, t.TempDir(), func(c *config) { c.WebhookSecret = testSecret })
-	r.follow(t, "reader@social.example")
-	r.mustPoll(t)
-	hook := &hookClient{url: hookServer(t, r), start: time.Now()}
+	fs, r, hook := startHooked(t)
 	u := fs.srv.URL + "/articles/w"
 	p := map[string]any{"action": "publish", "url": u, "title": "Bridge reopens", "summary": "Open again.",
 		"html": "<p>The bridge is open.</p>", "tags": []string{"Local News"}, "language": "en",
@@ -222,12 +229,7 @@ func TestWebhookLifecycle(t *testing.T) {
 // recorded, not sent again; one the webhook published and the feed then lists is not sent again
 // either, nor updated for the feed's different rendering of it.
 func TestFeedAndWebhookFederateOnce(t *testing.T) {
-	fs := newFeedSite(t)
-	fs.set(fs.rss())
-	r := startWith(t, fs, t.TempDir(), func(c *config) { c.WebhookSecret = testSecret })
-	r.follow(t, "reader@social.example")
-	r.mustPoll(t)
-	hook := &hookClient{url: hookServer(t, r), start: time.Now()}
+	fs, r, hook := startHooked(t)
 
 	a := item{"a", "Bridge reopens", "<p>The bridge is open.</p>", day1}
 	fs.set(fs.rss(a))
@@ -246,15 +248,11 @@ func TestFeedAndWebhookFederateOnce(t *testing.T) {
 // TestWebhookGhost: a Ghost post webhook, signed Ghost's way, publishes the post; an edit updates
 // it and unpublishing deletes it.
 func TestWebhookGhost(t *testing.T) {
-	fs := newFeedSite(t)
-	fs.set(fs.rss())
-	r := startWith(t, fs, t.TempDir(), func(c *config) { c.WebhookSecret = testSecret })
-	r.follow(t, "reader@social.example")
-	r.mustPoll(t)
-	hook := hookServer(t, r)
+	fs, r, client := startHooked(t)
+	hook := client.url
 	u := fs.srv.URL + "/bridge-reopens/"
 	published := fmt.Sprintf(`{"post":{"current":{"id":"1","uuid":"u","title":"Bridge reopens","slug":"bridge-reopens","html":"<p>Open.</p>","status":"published","visibility":"public","url":%q,"published_at":"2026-12-05T10:00:00.000Z","custom_excerpt":null,"excerpt":"Open.","feature_image":"%s/content/images/bridge.jpg","feature_image_alt":"The bridge","tags":[{"name":"Local News"},{"name":"#internal"}],"primary_author":{"name":"Jane Doe"}},"previous":{"status":"draft","published_at":null}}}`, u, fs.srv.URL)
-	edited := strings.Replace(strings.Replace(published, "<p>Open.</p>", "<p>Open again.</p>", 1), `"previous":{"status":"draft","published_at":null}`, `"previous":{"status":"published","html":"<p>Open.</p>"}`, 1)
+	edited := strings.Replace(strings.Replace(published, "<p>Open.</p>", "<p>Open again.</p>", 1), `"previous":{"status":"draft","published_at":null}`, `"previous":{"html":"<p>Open.</p>","updated_at":"2026-12-05T10:00:00.000Z"}`, 1)
 	unpublished := fmt.Sprintf(`{"post":{"current":{"status":"draft","url":%q},"previous":{"status":"published"}}}`, u)
 	for i, body := range []string{published, edited, unpublished} {
 		code, resp := post(t, http.MethodPost, hook, signGhost(testSecret, time.Now(), []byte(body)), []byte(body))
