@@ -29,9 +29,10 @@ func main() {
 
 const usage = `Usage:
   fedsite serve -feed URL -base-url URL [flags]   federate the site's feed (a sidecar)
-  fedsite lookup [flags] @user@host | URL          show an actor or object as a remote server sees it
-  fedsite diagnose [flags] https://example.com     check a deployment from outside, as a remote server would
-  fedsite -version                                 print the version
+  fedsite serve -config fedsite.toml [flags]      federate its feeds and webhook as the file says
+  fedsite lookup [flags] @user@host | URL         show an actor or object as a remote server sees it
+  fedsite diagnose [flags] https://example.com    check a deployment from outside, as a remote server would
+  fedsite -version                                print the version
 
 Run "fedsite COMMAND -h" for a command's flags.
 `

@@ -26,13 +26,13 @@ import (
 func parseServe(args []string, stderr io.Writer) (config, error) {
 	c, fs, err := flags("fedsite serve", args, stderr, func(fs *flag.FlagSet, c *config) {
 		fs.StringVar(&c.Addr, "addr", c.Addr, "listen address; the site's proxy sends fedsite's routes here")
-		fs.Var(feedFlag{c}, "feed", "URL of the site's RSS 2.0, Atom or JSON Feed, published as -handle (replaces the config file's feeds)")
+		fs.Var(feedFlag{c}, "feed", "`URL` of the site's RSS 2.0, Atom or JSON Feed, published as -handle (replaces the config file's feeds)")
 		fs.StringVar(&c.Handle, "handle", c.Handle, "username of the organization's actor, as in @news@example.com")
 		fs.StringVar(&c.WebFingerDomain, "webfinger-domain", c.WebFingerDomain, "host of the handles when it is not the -base-url host, such as example.com for a sidecar on social.example.com")
-		fs.Var(&c.Interval, "interval", "time between feed polls")
-		fs.Var(&c.FeedTimeout, "feed-timeout", "time limit of one feed or article page fetch")
+		fs.Var(&c.Interval, "interval", "time between feed polls, a `duration` such as 5m")
+		fs.Var(&c.FeedTimeout, "feed-timeout", "time limit (a `duration`) of one feed or article page fetch")
 		fs.Int64Var(&c.MaxFeedBytes, "max-feed-bytes", c.MaxFeedBytes, "largest feed body read")
-		fs.StringVar(&c.WebhookSecret, "webhook-secret", c.WebhookSecret, "shared secret of POST /hooks/publish; empty: no webhook")
+		fs.StringVar(&c.WebhookSecret, "webhook-secret", c.WebhookSecret, "shared secret of POST /hooks/publish; empty: no webhook (a flag shows in ps: prefer the config file)")
 		fs.Int64Var(&c.MaxWebhookBytes, "max-webhook-bytes", c.MaxWebhookBytes, "largest webhook body read")
 	})
 	if err != nil {
