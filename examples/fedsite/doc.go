@@ -29,8 +29,10 @@
 //
 // Subcommands:
 //
-//	fedsite serve   run the sidecar
-//	fedsite lookup  fetch and print an actor (@user@host) or object (URL) as a remote server sees it
+//	fedsite serve     run the sidecar
+//	fedsite lookup    fetch and print an actor (@user@host) or object (URL) as a remote server sees it
+//	fedsite diagnose  check a deployment (https://example.com) from outside, as a remote server
+//	                  would: one line per check, ok or FAULT with how to fix it; exit status 1 on a fault
 //
 // Each takes -h for its flags; fedsite -version prints the version.
 package main

@@ -31,6 +31,7 @@ const usage = `Usage:
   fedsite serve -feed URL -base-url URL [flags]   federate the site's feed (a sidecar)
   fedsite serve -config fedsite.toml [flags]      federate its feeds and webhook as the file says
   fedsite lookup [flags] @user@host | URL         show an actor or object as a remote server sees it
+  fedsite diagnose [flags] https://example.com    check a deployment from outside, as a remote server would
   fedsite -version                                print the version
 
 Run "fedsite COMMAND -h" for a command's flags.
@@ -47,6 +48,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args[1:], stderr)
 	case "lookup":
 		return lookup(ctx, args[1:], stdout, stderr)
+	case "diagnose":
+		return diagnose(ctx, args[1:], stdout, stderr)
 	case "-version", "--version", "version":
 		fmt.Fprintln(stdout, "fedsite", version())
 		return nil
@@ -82,8 +85,9 @@ func (c *config) logger(w io.Writer) (*slog.Logger, error) {
 	return nil, fmt.Errorf("fedsite: -log-format %q: want text or json", c.LogFormat)
 }
 
-// local returns the addresses a local trial may reach over plain http: loopback, when the base
-// URL is a plain-http loopback one; nil (https only, no special addresses) otherwise.
+// local returns the addresses a local trial may reach, over plain http too: loopback, when the
+// base URL is on loopback (http or https, as behind a local TLS proxy); nil (https only, no
+// special addresses) otherwise.
 func (c *config) local() ([]netip.Prefix, error) {
 	if c.BaseURL == "" {
 		return nil, errors.New("fedsite: -base-url is required")
@@ -92,11 +96,16 @@ func (c *config) local() ([]netip.Prefix, error) {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("fedsite: -base-url %q: want an origin such as https://example.com", c.BaseURL)
 	}
-	if u.Scheme == "https" {
-		return nil, nil
-	}
 	if ip, err := netip.ParseAddr(u.Hostname()); (err != nil || !ip.IsLoopback()) && u.Hostname() != "localhost" {
+		if u.Scheme == "https" {
+			return nil, nil
+		}
 		return nil, fmt.Errorf("fedsite: -base-url %q: plain http only on loopback, for local trials", c.BaseURL)
 	}
-	return []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}, nil
+	return loopback(), nil
+}
+
+// loopback are the prefixes of this machine, which local trials reach.
+func loopback() []netip.Prefix {
+	return []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 }

@@ -37,6 +37,12 @@ type Config struct {
 	// StartTimeout bounds the wait for the peer's ready line, not counting
 	// installation. Default: DefaultStartTimeout.
 	StartTimeout time.Duration
+
+	// ExtraCACerts is a PEM file of certificates the peer trusts beside the
+	// system's, passed to Node.js as NODE_EXTRA_CA_CERTS: a test's local CA
+	// that signed the certificate of an https server the peer reaches, such
+	// as a reverse proxy for a WebFinger lookup by handle. Default: none.
+	ExtraCACerts string
 }
 
 // withDefaults returns a copy of cfg with defaults filled in; the caller's

@@ -20,7 +20,10 @@
 // Fedify signs outgoing requests with RFC 9421 first and falls back to
 // draft-cavage signatures after a 4xx answer. Its WebFinger client speaks
 // https only, so tests make the peer follow an actor by its URL
-// ([Peer.Follow]) rather than by handle.
+// ([Peer.Follow]); to follow by handle, a test puts a TLS proxy with a
+// certificate from its own CA in front, names the CA in Config.ExtraCACerts,
+// and uses a handle on localhost (@news@localhost:8443), the one loopback
+// name every resolver knows. examples/fedsite's end-to-end test does so.
 //
 // # Installing
 //

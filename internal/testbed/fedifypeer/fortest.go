@@ -26,12 +26,19 @@ const installTimeout = 10 * time.Minute
 // are written to the test log to explain the failure.
 func StartForTest(t testing.TB) *Peer {
 	t.Helper()
+	return StartForTestWith(t, Config{})
+}
+
+// StartForTestWith is [StartForTest] with a Config, such as one whose
+// ExtraCACerts names a test's local CA.
+func StartForTestWith(t testing.TB, cfg Config) *Peer {
+	t.Helper()
 	if os.Getenv(EnableEnv) == "" {
 		t.Skip("set FEDSITE_FEDIFY=1 to run the Fedify interop tests (needs npm)")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), installTimeout)
 	defer cancel()
-	p, err := Start(ctx, Config{})
+	p, err := Start(ctx, cfg)
 	if err != nil {
 		t.Fatalf("start Fedify peer: %v", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -112,6 +113,13 @@ func Start(ctx context.Context, cfg Config) (*Peer, error) {
 	dir := filepath.Join(cfg.CacheDir, peerDirName)
 	cmd := exec.Command(node, peerScript, "0")
 	cmd.Dir = dir
+	if cfg.ExtraCACerts != "" {
+		ca, err := filepath.Abs(cfg.ExtraCACerts)
+		if err != nil {
+			return nil, fmt.Errorf("fedifypeer: extra CA certificates: %w", err)
+		}
+		cmd.Env = append(os.Environ(), "NODE_EXTRA_CA_CERTS="+ca)
+	}
 	ownProcessGroup(cmd)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -203,8 +211,9 @@ func (p *Peer) ActorID() string { return p.url + "/users/alice" }
 // errors, one per line.
 func (p *Peer) Stderr() string { return p.stderr.String() }
 
-// Follow makes the peer look up the actor at actorURL and deliver a signed
-// Follow to its inbox. It returns the Follow's id once the delivery got a
+// Follow makes the peer look up the actor at actorURL, or by its handle
+// (@user@host, through WebFinger over https), and deliver a signed Follow to
+// its inbox. It returns the Follow's id once the delivery got a
 // 2xx answer; a failed delivery is a *[ControlError].
 func (p *Peer) Follow(ctx context.Context, actorURL string) (followID string, err error) {
 	var out struct {
