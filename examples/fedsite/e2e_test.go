@@ -114,10 +114,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	t.Run("Caddy", func(t *testing.T) {
-		caddy, err := exec.LookPath("caddy")
-		if err != nil {
-			t.Skip("caddy is not installed (apt-get install caddy); the nginx configuration was tested")
-		}
+		caddy := requireE2E(t, "caddy")
 		e.stopProxy(t)
 		e.startCaddy(t, caddy)
 		out, err := e.diagnose(t, e.origin)
@@ -150,10 +147,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatalf("diagnose: %v\n%s", err, out)
 		}
 		t.Log(out)
-		caddy, err := exec.LookPath("caddy")
-		if err != nil {
-			t.Skip("caddy is not installed; Caddyfile.split was not checked")
-		}
+		caddy := requireE2E(t, "caddy")
 		if out, err := exec.Command(caddy, "adapt", "--config", "deploy/caddy/Caddyfile.split", "--adapter", "caddyfile").CombinedOutput(); err != nil {
 			t.Errorf("caddy adapt Caddyfile.split: %v\n%s", err, out)
 		}
