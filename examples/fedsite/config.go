@@ -20,6 +20,9 @@ type config struct {
 	BaseURL         string            `toml:"base_url"`
 	Addr            string            `toml:"addr"`
 	MetricsAddr     string            `toml:"metrics_addr"`
+	AdminAddr       string            `toml:"admin_addr"`
+	AdminUser       string            `toml:"admin_user"`
+	AdminPassword   string            `toml:"admin_password"`
 	Data            string            `toml:"data"`
 	Store           string            `toml:"store"`
 	Handle          string            `toml:"handle"`
@@ -58,6 +61,7 @@ func defaultConfig() config {
 		Addr:            "127.0.0.1:8090",
 		Data:            "fedsite-data",
 		Handle:          "news",
+		AdminUser:       "admin",
 		LogFormat:       "text",
 		LogLevel:        "info",
 		Interval:        duration(5 * time.Minute),
@@ -172,6 +176,8 @@ func (c *config) check() error {
 		return errors.New("fedsite serve: nothing to federate: give -feed (or feeds in the config file) or a webhook_secret")
 	case c.Interval <= 0 || c.FeedTimeout <= 0 || c.MaxFeedBytes <= 0 || c.MaxWebhookBytes <= 0:
 		return errors.New("fedsite serve: interval, feed_timeout, max_feed_bytes and max_webhook_bytes must be positive")
+	case c.AdminAddr != "" && (c.AdminUser == "" || len(c.AdminPassword) < minAdminPassword):
+		return fmt.Errorf("fedsite serve: admin_addr needs admin_user and an admin_password of at least %d characters", minAdminPassword)
 	}
 	known := map[string]bool{c.Handle: true}
 	for _, a := range c.Actors {

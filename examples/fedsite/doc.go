@@ -24,6 +24,8 @@
 // (Ghost's own X-Ghost-Signature is taken too); an article that a feed and the webhook both bring
 // federates once. What the sidecar has seen is kept in -data, so a restart neither sends nor
 // backfills again. The README's "Federate any CMS" documents the webhook's payload. With
+// -admin-addr (none by default) the operator pages (package activitypub/operator) are served on
+// that address behind basic authentication (admin_user, admin_password in the config file); with
 // -metrics-addr (none by default) the federation's metrics are served at /metrics on that
 // address, in the Prometheus format.
 //

@@ -9,11 +9,13 @@ import (
 	"html"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -26,6 +28,7 @@ import (
 func parseServe(args []string, stderr io.Writer) (config, error) {
 	c, fs, err := flags("fedsite serve", args, stderr, func(fs *flag.FlagSet, c *config) {
 		fs.StringVar(&c.Addr, "addr", c.Addr, "listen address; the site's proxy sends fedsite's routes here")
+		fs.StringVar(&c.AdminAddr, "admin-addr", c.AdminAddr, "listen address of the operator pages, such as 127.0.0.1:8091, behind basic authentication with the config file's admin_user and admin_password (default: none served)")
 		fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "listen address of the Prometheus metrics at /metrics, such as 127.0.0.1:9464 (default: none served)")
 		fs.Var(feedFlag{c}, "feed", "`URL` of the site's RSS 2.0, Atom or JSON Feed, published as -handle (replaces the config file's feeds)")
 		fs.StringVar(&c.Handle, "handle", c.Handle, "username of the organization's actor, as in @news@example.com")
@@ -69,6 +72,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer sc.close()
+	admin, err := startAdmin(c, sc.fed, sc.actors, log)
+	if err != nil {
+		return err
+	}
+	defer admin.close()
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("fedsite serve: %w", err)
@@ -105,6 +113,7 @@ type sidecar struct {
 	pollers []*poller
 	ledger  *ledger
 	handler http.Handler
+	actors  configActors
 	close   func() error
 }
 
@@ -163,7 +172,8 @@ func newSidecar(ctx context.Context, c config, log *slog.Logger, configure func(
 	if err != nil {
 		return nil, err
 	}
-	fed, closeStore, err := openFederation(ctx, c, actorSource(c, l), log, configure)
+	actors := actorSource(c, l)
+	fed, closeStore, err := openFederation(ctx, c, actors, log, configure)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +181,7 @@ func newSidecar(ctx context.Context, c config, log *slog.Logger, configure func(
 	userAgent := "fedsite/" + version() + " (+" + c.BaseURL + ")"
 	pages := &pageReader{client: client, maxBytes: maxPageBytes, userAgent: userAgent, log: log}
 	authors := c.authorMap()
-	sc := &sidecar{fed: fed, ledger: l, close: closeStore}
+	sc := &sidecar{fed: fed, ledger: l, actors: actors, close: closeStore}
 	for _, f := range c.Feeds {
 		sc.pollers = append(sc.pollers, &poller{
 			feedURL: f.URL, actor: f.Actor, authors: authors,
@@ -191,10 +201,20 @@ func newSidecar(ctx context.Context, c config, log *slog.Logger, configure func(
 	return sc, nil
 }
 
+// configActors is the site's actors, looked up by name, and the names of all of them: the
+// operator pages list them, and NodeInfo and the follower gauge count their followers.
+type configActors struct {
+	activitypub.ActorSourceFunc
+	names []string
+}
+
+// FederatedActorNames implements [activitypub.ActorLister].
+func (a configActors) FederatedActorNames(context.Context) ([]string, error) { return a.names, nil }
+
 // actorSource is the site's actors: the organization (handle), an Organization, and each of
 // c.Actors, a Person. What the config leaves empty of an actor's name, profile text and avatar
 // is taken from the first feed published as it.
-func actorSource(c config, l *ledger) activitypub.ActorSource {
+func actorSource(c config, l *ledger) configActors {
 	described := map[string]actorConfig{c.Handle: {Handle: c.Handle}}
 	for _, a := range c.Actors {
 		described[a.Handle] = a
@@ -210,7 +230,7 @@ func actorSource(c config, l *ledger) activitypub.ActorSource {
 	if u, err := url.Parse(c.BaseURL); err == nil {
 		host = u.Hostname()
 	}
-	return activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
+	return configActors{names: slices.Sorted(maps.Keys(described)), ActorSourceFunc: func(_ context.Context, name string) (*activitypub.Actor, error) {
 		d, ok := described[name]
 		if !ok {
 			return nil, activitypub.ErrNotFound
@@ -229,5 +249,5 @@ func actorSource(c config, l *ledger) activitypub.ActorSource {
 			a.Summary = "<p>" + html.EscapeString(s) + "</p>"
 		}
 		return a, nil
-	})
+	}}
 }
