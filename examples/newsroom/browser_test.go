@@ -157,6 +157,18 @@ func screenshotDir(t *testing.T) string {
 	return dir
 }
 
+// screenshot saves the whole page the browser shows as name.png in [screenshotDir].
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(screenshotDir(t), name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // followersOf reads an actor's follower count from the overview's table.
 func followersOf(t *testing.T, ctx context.Context, actor string) string {
 	t.Helper()
@@ -180,17 +192,6 @@ func TestBrowserOperatorWalkthrough(t *testing.T) {
 		c.Actors = approving{newsroomActors: c.Actors.(newsroomActors), name: "sports"}
 		rec.Configure(c)
 	}, rec.ServeSite)
-	dir := screenshotDir(t)
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		// A step that waits for what never comes fails before the whole test's bound.
@@ -244,7 +245,7 @@ func TestBrowserOperatorWalkthrough(t *testing.T) {
 	if got := followersOf(t, ctx, "news"); got != "4" {
 		t.Errorf("@news has %s followers on the overview, want 4", got)
 	}
-	shot("01-overview")
+	screenshot(t, ctx, "01-overview")
 
 	// Publish, then watch the article's delivery until every inbox has its answer.
 	article := publish("Ferry returns to the river", "The ferry runs again from Monday.")
@@ -264,7 +265,7 @@ func TestBrowserOperatorWalkthrough(t *testing.T) {
 	if got := text(t, ctx, `main`); !strings.Contains(got, "2 delivered, 0 queued, 0 retrying, 1 failed, of 3.") {
 		t.Errorf("article page after the fan-out: %q", got)
 	}
-	shot("02-article-delivered")
+	screenshot(t, ctx, "02-article-delivered")
 
 	// A reply comes in; the editor hides it from the site.
 	if _, err := bob.Reply(tctx, article, "<p>Buy cheap ferry tickets here</p>"); err != nil {
@@ -278,11 +279,11 @@ func TestBrowserOperatorWalkthrough(t *testing.T) {
 	if page := a.page(t, article); strings.Contains(page, "cheap ferry tickets") {
 		t.Error("the hidden reply still shows on the article")
 	}
-	shot("03-article-reply-hidden")
+	screenshot(t, ctx, "03-article-reply-hidden")
 
 	// carol asked to follow @sports: approve.
 	do("approve", chromedp.Navigate(a.base+"/admin/fediverse/requests?actor=sports"), chromedp.WaitVisible(`button[value=approve]`))
-	shot("04-follow-request")
+	screenshot(t, ctx, "04-follow-request")
 	do("approve", chromedp.Click(`button[value=approve]`), chromedp.WaitNotPresent(`button[value=approve]`))
 	if got := text(t, ctx, `main`); !strings.Contains(got, "No pending follow requests for @sports.") {
 		t.Errorf("requests page after approving: %q", got)
@@ -295,7 +296,7 @@ func TestBrowserOperatorWalkthrough(t *testing.T) {
 	if got := text(t, ctx, `main table`); !strings.Contains(got, "spam.example\tsends spam\teditor") {
 		t.Errorf("moderation page after blocking: %q", got)
 	}
-	shot("05-moderation")
+	screenshot(t, ctx, "05-moderation")
 	do("overview", chromedp.Click(`nav a[href="./"]`), chromedp.WaitVisible(`main table`))
 	if got, want := followersOf(t, ctx, "news"), "2"; got != want {
 		t.Errorf("@news has %s followers after the block, want %s", got, want)
@@ -303,7 +304,7 @@ func TestBrowserOperatorWalkthrough(t *testing.T) {
 	if got := followersOf(t, ctx, "sports"); got != "1" {
 		t.Errorf("@sports has %s followers after the approval, want 1", got)
 	}
-	shot("06-overview-after")
+	screenshot(t, ctx, "06-overview-after")
 
 	// A server goes down during a fan-out; once it is back, the editor retries it.
 	dave := rec.NewAccount("dave@down.example")
@@ -322,7 +323,7 @@ func TestBrowserOperatorWalkthrough(t *testing.T) {
 	if got := text(t, ctx, `main table`); !strings.Contains(got, "answered 503") {
 		t.Errorf("hosts page: %q, want down.example's 503", got)
 	}
-	shot("07-hosts")
+	screenshot(t, ctx, "07-hosts")
 	rec.Respond(dave.SharedInbox(), 0)
 	do("retry now", chromedp.Click(`button[aria-label="Retry down.example now"]`), chromedp.WaitNotPresent(`main table`))
 	if _, err := rec.WaitFor(tctx, func(d activitypubtest.Delivery) bool {
@@ -339,19 +340,47 @@ func TestBrowserOperatorWalkthrough(t *testing.T) {
 	if got := text(t, ctx, `main table`); !strings.Contains(got, "strict.example") || !strings.Contains(got, "answered 403") {
 		t.Errorf("dead letters page: %q, want the Accept erin's server refused", got)
 	}
-	shot("08-dead-letters")
+	screenshot(t, ctx, "08-dead-letters")
 	do("replay", chromedp.Click(`form[action=dead] button[aria-label]`), chromedp.WaitNotPresent(`main table`))
 	if _, err := rec.WaitFor(tctx, func(d activitypubtest.Delivery) bool {
 		return strings.Contains(d.Inbox, "strict.example") && d.Status == http.StatusAccepted && d.Type == "Accept"
 	}); err != nil {
 		t.Fatal(err)
 	}
-	shot("09-dead-letters-replayed")
+	screenshot(t, ctx, "09-dead-letters-replayed")
 
 	do("audit", chromedp.Navigate(a.base+"/admin/fediverse/audit?direction=out"), chromedp.WaitVisible(`main table`))
 	if got := text(t, ctx, `main table`); !strings.Contains(got, "replay") || !strings.Contains(got, "retry host") ||
 		!strings.Contains(got, "hide reply") || !strings.Contains(got, "block") {
 		t.Errorf("audit log of the site's own actions: %q", got)
 	}
-	shot("10-audit")
+	screenshot(t, ctx, "10-audit")
+}
+
+// TestBrowserFedifyFollow has a real Fedify server follow @news (set FEDSITE_FEDIFY=1; CI does)
+// while the editor has the overview open in a real, headless Chromium: once Fedify holds the
+// verified Accept, the reloaded overview counts 1 follower of @news where it counted 0.
+func TestBrowserFedifyFollow(t *testing.T) {
+	peer, a, fctx := startWithFedify(t, 2*time.Minute)
+	ctx := browse(t)
+	browserLogin(t, ctx, a)
+	if got := followersOf(t, ctx, "news"); got != "0" {
+		t.Fatalf("@news has %s followers on the overview before Fedify's follow, want 0", got)
+	}
+
+	newsID := a.base + "/ap/users/news"
+	followID, err := peer.Follow(fctx, newsID)
+	if err != nil {
+		t.Fatalf("Fedify follow: %v", err)
+	}
+	if _, doc := peer.WaitVerified(fctx, t, "Accept", newsID); doc.Object.ID() != followID {
+		t.Fatalf("Accept object = %q, want the Follow %q", doc.Object.ID(), followID)
+	}
+	if err := chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitVisible(`main table`)); err != nil {
+		t.Fatal(err)
+	}
+	if got := followersOf(t, ctx, "news"); got != "1" {
+		t.Errorf("@news has %s followers on the overview after Fedify's follow, want 1", got)
+	}
+	screenshot(t, ctx, "fedify-follow-overview")
 }
