@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestAdminAddr serves the operator pages on a loopback port of their own, as -admin-addr does:
@@ -16,17 +15,9 @@ import (
 func TestAdminAddr(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	fs := newFeedSite(t)
-	c := defaultConfig()
-	c.BaseURL, c.Data, c.Feeds = fs.srv.URL, t.TempDir(), []feedConfig{{URL: fs.srv.URL + "/feed.xml"}}
-	c.FeedTimeout, c.MaxFeedBytes = duration(5*time.Second), 1<<16
+	c := testConfig(fs.srv.URL, t.TempDir())
 	c.Actors = []actorConfig{{Handle: "sports", Name: "Sports desk"}}
-	if err := c.check(); err != nil {
-		t.Fatal(err)
-	}
-	sc, err := newSidecar(t.Context(), c, log, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := mustSidecar(t, c, log, nil)
 	t.Cleanup(func() { sc.close() })
 	if a, err := startAdmin(c, sc.fed, sc.actors, log); a != nil || err != nil {
 		t.Fatalf("startAdmin without an address = %v, %v; want nothing", a, err)

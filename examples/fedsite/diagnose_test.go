@@ -46,15 +46,7 @@ func newDeployment(t *testing.T) *deployment {
 		}
 	})
 	log := slog.New(slog.DiscardHandler)
-	c := defaultConfig()
-	c.BaseURL, c.Data, c.Feeds = d.srv.URL, d.dir, []feedConfig{{URL: d.srv.URL + "/feed.xml"}}
-	if err := c.check(); err != nil {
-		t.Fatal(err)
-	}
-	sc, err := newSidecar(t.Context(), c, log, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := mustSidecar(t, testConfig(d.srv.URL, d.dir), log, nil)
 	t.Cleanup(func() { sc.close() })
 	sidecar := sc.fed.Middleware(site)
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -213,6 +213,29 @@ func start(t *testing.T, fs *feedSite, dir string) *running {
 	return startWith(t, fs, dir, func(*config) {})
 }
 
+// testConfig is the sidecar's configuration for a test: the site at baseURL publishing its feed
+// at /feed.xml, state in dir, small limits.
+func testConfig(baseURL, dir string) config {
+	c := defaultConfig()
+	c.BaseURL, c.Data, c.Feeds = baseURL, dir, []feedConfig{{URL: baseURL + "/feed.xml"}}
+	c.FeedTimeout, c.MaxFeedBytes, c.MaxWebhookBytes = duration(5*time.Second), 1<<16, 1<<12
+	return c
+}
+
+// mustSidecar checks c and builds the sidecar over it, ending the test on an error; the sidecar
+// closes when the test ends (its delivery workers, if started, must stop first).
+func mustSidecar(t *testing.T, c config, log *slog.Logger, configure func(*activitypub.Config)) *sidecar {
+	t.Helper()
+	if err := c.check(); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := newSidecar(t.Context(), c, log, configure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
 // startWith is start with a last change to the sidecar's options.
 func startWith(t *testing.T, fs *feedSite, dir string, change func(*config)) *running {
 	t.Helper()
@@ -222,20 +245,12 @@ func startWith(t *testing.T, fs *feedSite, dir string, change func(*config)) *ru
 		w = io.MultiWriter(r.logs, os.Stderr)
 	}
 	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c := defaultConfig()
-	c.BaseURL, c.Data, c.Feeds = fs.srv.URL, dir, []feedConfig{{URL: fs.srv.URL + "/feed.xml"}}
-	c.FeedTimeout, c.MaxFeedBytes, c.MaxWebhookBytes = duration(5*time.Second), 1<<16, 1<<12
+	c := testConfig(fs.srv.URL, dir)
 	change(&c)
-	if err := c.check(); err != nil {
-		t.Fatal(err)
-	}
-	sc, err := newSidecar(t.Context(), c, log, func(cfg *activitypub.Config) {
+	sc := mustSidecar(t, c, log, func(cfg *activitypub.Config) {
 		r.rec.Configure(cfg)
 		cfg.Store = writeCounter{Site: cfg.Store, n: r.writes, fail: r.fail}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	r.sc = sc
 	r.rec.ServeSite(sc.handler)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/fedsite/fedsite/activitypub"
 	"github.com/fedsite/fedsite/activitypub/activitypubtest"
@@ -29,19 +28,10 @@ func TestMetricsAddr(t *testing.T) {
 
 	fs := newFeedSite(t)
 	rec := activitypubtest.NewRecorder()
-	c := defaultConfig()
-	c.BaseURL, c.Data, c.Feeds = fs.srv.URL, t.TempDir(), []feedConfig{{URL: fs.srv.URL + "/feed.xml"}}
-	c.FeedTimeout, c.MaxFeedBytes = duration(5*time.Second), 1<<16
-	if err := c.check(); err != nil {
-		t.Fatal(err)
-	}
-	sc, err := newSidecar(t.Context(), c, log, func(cfg *activitypub.Config) {
+	sc := mustSidecar(t, testConfig(fs.srv.URL, t.TempDir()), log, func(cfg *activitypub.Config) {
 		rec.Configure(cfg)
 		m.configure(cfg)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	rec.ServeSite(sc.handler)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
