@@ -43,9 +43,6 @@ type Host struct {
 // Open reports whether the host's circuit breaker holds its deliveries at now.
 func (h Host) Open(now time.Time) bool { return now.Before(h.OpenUntil) }
 
-// hostSuffix is the end of the ordering key of every deliver job to host (see deliverKey).
-func hostSuffix(host string) string { return " " + host }
-
 // DeadLetters lists the jobs the engine gave up on, the latest first, limit at most per page.
 func (e *Engine) DeadLetters(ctx context.Context, cursor string, limit int) (store.Page[DeadLetter], error) {
 	p, err := e.cfg.Store.DeadLettersPage(ctx, cursor, limit)

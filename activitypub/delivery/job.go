@@ -108,8 +108,12 @@ func deliverJob(p payload) (store.Job, error) {
 
 // deliverKey is the ordering key of the deliver jobs of an object to a host.
 func deliverKey(object, host string) string {
-	return "deliver " + object + " " + host
+	return "deliver " + object + hostSuffix(host)
 }
+
+// hostSuffix is the end of the ordering key of every deliver job to host, by which the hosts
+// page finds and hurries them.
+func hostSuffix(host string) string { return " " + host }
 
 // inboxHost returns the host (with port, if any) of an inbox URL.
 func inboxHost(inbox string) (string, error) {
