@@ -3,12 +3,9 @@ package main
 import (
 	"crypto/sha256"
 	"crypto/subtle"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"time"
 
 	"github.com/fedsite/fedsite/activitypub"
 	"github.com/fedsite/fedsite/activitypub/operator"
@@ -17,17 +14,10 @@ import (
 // minAdminPassword is the shortest admin_password the operator pages accept.
 const minAdminPassword = 16
 
-// adminServer serves the operator pages (package activitypub/operator) on a listener of their
-// own (serve -admin-addr), behind HTTP basic authentication.
-type adminServer struct {
-	srv  *http.Server
-	done chan struct{}
-	url  string
-}
-
-// startAdmin serves the operator pages of fed at http://c.AdminAddr/ until close; with no
-// address it serves none and returns nil, whose close does nothing.
-func startAdmin(c config, fed *activitypub.Federation, actors activitypub.ActorLister, log *slog.Logger) (*adminServer, error) {
+// startAdmin serves the operator pages (package activitypub/operator) of fed at
+// http://c.AdminAddr/ on a listener of their own, behind HTTP basic authentication, until close;
+// with no address it serves none and returns nil, whose close does nothing.
+func startAdmin(c config, fed *activitypub.Federation, actors activitypub.ActorLister, log *slog.Logger) (*sideServer, error) {
 	if c.AdminAddr == "" {
 		return nil, nil
 	}
@@ -36,32 +26,12 @@ func startAdmin(c config, fed *activitypub.Federation, actors activitypub.ActorL
 	if err != nil {
 		return nil, fmt.Errorf("fedsite serve: operator pages: %w", err)
 	}
-	ln, err := net.Listen("tcp", c.AdminAddr)
+	a, err := serveAside(c.AdminAddr, "-admin-addr", "operator pages", challenge(auth, op), log)
 	if err != nil {
-		return nil, fmt.Errorf("fedsite serve: -admin-addr: %w", err)
+		return nil, err
 	}
-	a := &adminServer{
-		srv:  &http.Server{Handler: challenge(auth, op), ReadHeaderTimeout: 10 * time.Second},
-		done: make(chan struct{}),
-		url:  "http://" + ln.Addr().String() + "/",
-	}
-	go func() {
-		defer close(a.done)
-		if err := a.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			log.Error("fedsite serve: operator pages", "err", err)
-		}
-	}()
 	log.Info("operator pages are served", "url", a.url, "user", c.AdminUser)
 	return a, nil
-}
-
-// close stops serving the pages.
-func (a *adminServer) close() {
-	if a == nil {
-		return
-	}
-	a.srv.Close()
-	<-a.done
 }
 
 // basicAuth is the operator pages' Config.User: the request's basic-auth user when it and the

@@ -2,12 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"time"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
@@ -19,10 +15,8 @@ import (
 // (serve -metrics-addr), apart from the routes the site's proxy reaches, through the
 // OpenTelemetry Prometheus exporter.
 type metricsServer struct {
-	mp  *sdkmetric.MeterProvider
-	srv *http.Server
-	// done is closed when srv stops serving.
-	done chan struct{}
+	mp   *sdkmetric.MeterProvider
+	side *sideServer
 	url  string
 }
 
@@ -36,21 +30,14 @@ func startMetrics(addr string, log *slog.Logger) (*metricsServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		mp.Shutdown(context.Background())
-		return nil, fmt.Errorf("fedsite serve: -metrics-addr: %w", err)
-	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", h)
-	m := &metricsServer{mp: mp, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second},
-		done: make(chan struct{}), url: "http://" + ln.Addr().String() + "/metrics"}
-	go func() {
-		defer close(m.done)
-		if err := m.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			log.Error("fedsite serve: metrics", "err", err)
-		}
-	}()
+	side, err := serveAside(addr, "-metrics-addr", "metrics", mux, log)
+	if err != nil {
+		mp.Shutdown(context.Background())
+		return nil, err
+	}
+	m := &metricsServer{mp: mp, side: side, url: side.url + "metrics"}
 	log.Info("metrics are served", "url", m.url)
 	return m, nil
 }
@@ -67,7 +54,6 @@ func (m *metricsServer) close() {
 	if m == nil {
 		return
 	}
-	m.srv.Close()
-	<-m.done
+	m.side.close()
 	m.mp.Shutdown(context.Background())
 }
