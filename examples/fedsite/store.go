@@ -101,7 +101,15 @@ func openStore(ctx context.Context, c config, log *slog.Logger) (openedStore, er
 // port 3306 by default), turned into go-sql-driver/mysql's DSN; a "schema" parameter names
 // another database for fedsite's tables, and the other parameters are the driver's own.
 func openMySQL(ctx context.Context, u *url.URL, log *slog.Logger) (openedStore, error) {
-	cfg := mysql.NewConfig()
+	q := u.Query()
+	schema := q.Get("schema")
+	q.Del("schema")
+	// The driver reads its own parameters (tls, timeout, …) and keeps the rest as session
+	// variables, as in a DSN.
+	cfg, err := mysql.ParseDSN("/?" + q.Encode())
+	if err != nil {
+		return openedStore{}, fmt.Errorf("fedsite: store %s: %w", u.Redacted(), err)
+	}
 	cfg.Net, cfg.Addr = "tcp", u.Host
 	if u.Port() == "" {
 		cfg.Addr = u.Host + ":3306"
@@ -109,15 +117,6 @@ func openMySQL(ctx context.Context, u *url.URL, log *slog.Logger) (openedStore, 
 	cfg.User = u.User.Username()
 	cfg.Passwd, _ = u.User.Password()
 	cfg.DBName = strings.TrimPrefix(u.Path, "/")
-	q := u.Query()
-	schema := q.Get("schema")
-	q.Del("schema")
-	for k := range q {
-		if cfg.Params == nil {
-			cfg.Params = map[string]string{}
-		}
-		cfg.Params[k] = q.Get(k)
-	}
 	connector, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return openedStore{}, fmt.Errorf("fedsite: store %s: %w", u.Redacted(), err)

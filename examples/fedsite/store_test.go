@@ -80,7 +80,7 @@ func TestStoreURLs(t *testing.T) {
 				}
 			})
 			u := url.URL{Scheme: "mysql", User: url.UserPassword(cfg.User, cfg.Passwd), Host: cfg.Addr, Path: "/" + cfg.DBName,
-				RawQuery: "schema=" + database}
+				RawQuery: "schema=" + database + "&timeout=5s"} // timeout is the driver's own parameter
 			return u.String()
 		}, nil},
 		{"Redis", func(t *testing.T, dir string) string {
