@@ -57,10 +57,7 @@ func isDigits(s string) bool {
 func (s *Store) AuditPage(ctx context.Context, cursor string, limit int) (store.Page[store.AuditEntry], error) {
 	const op = "audit page"
 	var p store.Page[store.AuditEntry]
-	if err := begin(ctx, op); err != nil {
-		return p, err
-	}
-	if err := checkLimit(op, limit); err != nil {
+	if err := beginPage(ctx, op, limit); err != nil {
 		return p, err
 	}
 	end := "+"

@@ -106,10 +106,7 @@ func (s *Store) recordArgs(records []store.DeliveryRecord) ([]any, error) {
 func (s *Store) DeliveriesPage(ctx context.Context, objectID, cursor string, limit int) (store.Page[store.DeliveryRecord], error) {
 	const op = "deliveries page"
 	var p store.Page[store.DeliveryRecord]
-	if err := begin(ctx, op); err != nil {
-		return p, err
-	}
-	if err := checkLimit(op, limit); err != nil {
+	if err := beginPage(ctx, op, limit); err != nil {
 		return p, err
 	}
 	lo := "-"

@@ -189,10 +189,7 @@ func (s *Store) CountFollowers(ctx context.Context, actorID string) (int, error)
 // of followers behind it.
 func (s *Store) DeliveryInboxes(ctx context.Context, actorID, after string, limit int) ([]string, error) {
 	const op = "delivery inboxes"
-	if err := begin(ctx, op); err != nil {
-		return nil, err
-	}
-	if err := checkLimit(op, limit); err != nil {
+	if err := beginPage(ctx, op, limit); err != nil {
 		return nil, err
 	}
 	lo := "-"

@@ -98,10 +98,7 @@ func (s *Store) scanKeys(ctx context.Context, match string) ([]string, error) {
 func (s *Store) DeadLettersPage(ctx context.Context, cursor string, limit int) (store.Page[store.DeadLetter], error) {
 	const op = "dead letters page"
 	var p store.Page[store.DeadLetter]
-	if err := begin(ctx, op); err != nil {
-		return p, err
-	}
-	if err := checkLimit(op, limit); err != nil {
+	if err := beginPage(ctx, op, limit); err != nil {
 		return p, err
 	}
 	max, afterID := "+inf", ""
@@ -184,10 +181,7 @@ func (s *Store) Replay(ctx context.Context, ids ...string) (int, error) {
 func (s *Store) HostsPage(ctx context.Context, cursor string, limit int) (store.Page[store.HostState], error) {
 	const op = "hosts page"
 	var p store.Page[store.HostState]
-	if err := begin(ctx, op); err != nil {
-		return p, err
-	}
-	if err := checkLimit(op, limit); err != nil {
+	if err := beginPage(ctx, op, limit); err != nil {
 		return p, err
 	}
 	keys, err := s.scanKeys(ctx, globEscaper.Replace(s.kHost(""))+"*")

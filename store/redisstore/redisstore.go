@@ -155,7 +155,11 @@ func begin(ctx context.Context, op string) error {
 	return nil
 }
 
-func checkLimit(op string, limit int) error {
+// beginPage is begin for the methods that read a page: it also refuses a limit below one.
+func beginPage(ctx context.Context, op string, limit int) error {
+	if err := begin(ctx, op); err != nil {
+		return err
+	}
 	if limit < 1 {
 		return fmt.Errorf("redisstore: %s: limit %d is not positive", op, limit)
 	}
@@ -196,10 +200,7 @@ func seqCursor(op, cursor string) (string, error) {
 // seqIDs reads one page of members of a sorted set scored by the sequence, newest first, and the
 // cursor of the next page.
 func (s *Store) seqIDs(ctx context.Context, op, key, cursor string, limit int) ([]string, string, error) {
-	if err := begin(ctx, op); err != nil {
-		return nil, "", err
-	}
-	if err := checkLimit(op, limit); err != nil {
+	if err := beginPage(ctx, op, limit); err != nil {
 		return nil, "", err
 	}
 	maxScore, err := seqCursor(op, cursor)
