@@ -310,10 +310,10 @@ func (o *observedTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	if err == nil {
 		code = resp.StatusCode
 	}
-	result, et := otelattr.Request(code, err)
-	if errors.Is(err, ErrBlocked) {
-		et = "blocked"
-		result[len(result)-1] = semconv.ErrorTypeKey.String(et)
+	// A fetch the block list refused never left: it has no status, only its own error.type.
+	result, et := []attribute.KeyValue{semconv.ErrorTypeKey.String("blocked")}, "blocked"
+	if !errors.Is(err, ErrBlocked) {
+		result, et = otelattr.Request(code, err)
 	}
 	if et != "" {
 		span.SetStatus(codes.Error, et)
