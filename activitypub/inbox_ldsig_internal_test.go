@@ -28,7 +28,9 @@ func (c *countingNormalizer) Normalize(doc map[string]any) ([]byte, error) {
 func TestForwardedWithoutSignatureSkipsJSONLD(t *testing.T) {
 	c := &countingNormalizer{countingCompactor: newCompactor(t)}
 	v, err := signing.NewVerifier(signing.VerifierConfig{Keys: signing.KeyResolverFunc(
-		func(context.Context, string, bool) (*signing.PublicKey, error) { return nil, errors.New("no keys here") })})
+		func(context.Context, string, bool) (*signing.PublicKey, error) {
+			return nil, errors.New("no keys here")
+		})})
 	if err != nil {
 		t.Fatal(err)
 	}
