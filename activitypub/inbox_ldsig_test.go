@@ -124,7 +124,8 @@ func selfDelete(actor string) []byte {
 // TestDeleteOfGoneActor sends an actor's Delete of itself signed with a key that now answers 410
 // Gone to the shared inbox: when the actor's document answers 410 as well, it stops following a site actor and its
 // follow request to the other is dropped, with an audit entry for each; while the document still
-// answers, the Delete is refused with 401 and nothing changes.
+// answers, the Delete is refused with 401 and nothing changes. A self-Delete whose signature
+// verifies is applied the same way.
 func TestDeleteOfGoneActor(t *testing.T) {
 	var gone [][]store.Follower
 	s := newSiteWith(t, memstore.New(), func(c *activitypub.Config) {
@@ -145,6 +146,11 @@ func TestDeleteOfGoneActor(t *testing.T) {
 			alice := activitypubtest.NewRemote(t, "alice")
 			alice.SetGone()
 			return alice.ActorID(), alice.Key()
+		}, http.StatusAccepted, 2, false},
+		// Signed with a key that still verifies: the actor says so itself.
+		{"signature verifies", func(t *testing.T) (string, signing.Key) {
+			bob := activitypubtest.NewRemote(t, "bob")
+			return bob.ActorID(), bob.Key()
 		}, http.StatusAccepted, 2, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -182,7 +188,7 @@ func TestDeleteOfGoneActor(t *testing.T) {
 			}
 		})
 	}
-	if len(gone) != 1 || len(gone[0]) != 1 || gone[0][0].ActorID != news {
-		t.Fatalf("OnFollowersGone got %+v, want alice's follow of news", gone)
+	if len(gone) != 2 || len(gone[0]) != 1 || gone[0][0].ActorID != news || len(gone[1]) != 1 {
+		t.Fatalf("OnFollowersGone got %+v, want alice's and bob's follows of news", gone)
 	}
 }
