@@ -7,14 +7,17 @@ import (
 	"strings"
 
 	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/signing"
 )
 
-// compactor is the JSON-LD path of inbox decoding (internal/jsonld.Processor): Compact turns a
+// compactor is the JSON-LD processing of the inbox (internal/jsonld.Processor): Compact turns a
 // document the lean decoder cannot read into the compacted form it can, Redefines is the cheap
-// test of an inline context.
+// test of an inline context, and Normalize canonicalizes a forwarded activity for its LD
+// signature (see inbox_ldsig.go).
 type compactor interface {
 	Compact(doc []byte) ([]byte, error)
 	Redefines(context json.RawMessage) bool
+	signing.Normalizer
 }
 
 // asNamespace is the ActivityStreams namespace; a member named under it ("as:actor" or the full

@@ -166,6 +166,15 @@ func TestHostileInbox(t *testing.T) {
 	keyAt := func(id string) *signing.Key { return &signing.Key{ID: id, Signer: aliceKey.Signer} }
 	wrongKey := signing.Key{ID: aliceKey.ID, Signer: malloryKey.Signer}
 
+	// Forwarded: HTTP-signed by mallory, LD-signed for alice.
+	forwarded := func(ldKey signing.Key) []byte {
+		return signLD(t, map[string]any{"@context": vocab.ContextActivityStreams, "id": A + "/c/fwd", "type": "Create", "actor": A,
+			"object": map[string]any{"id": A + "/notes/fwd", "type": "Note", "attributedTo": A, "content": "original",
+				"inReplyTo": s.url("/articles/1")}}, ldKey)
+	}
+	ldChanged := bytes.Replace(forwarded(aliceKey), []byte(`"original"`), []byte(`"changed!"`), 1)
+	liveActor, liveActorKey := liveActorGoneKey(t)
+
 	big := bytes.Repeat([]byte(" "), 10<<20)
 	copy(big, follow(A, newsID))
 	overMiB := append(append([]byte(`{"id":"`+A+`/x","type":"Like","actor":"`+A+`","content":"`), bytes.Repeat([]byte("a"), 1<<20)...), `"}`...)
@@ -300,6 +309,11 @@ func TestHostileInbox(t *testing.T) {
 			map[string]any{"@id": A + "/follows/12", "@type": "https://www.w3.org/ns/activitystreams#Follow"},
 			map[string]any{"@id": A + "/follows/13", "@type": "https://www.w3.org/ns/activitystreams#Follow"}}), key: &aliceKey, want: 400},
 		{name: "JSON-LD that makes json-gold panic", body: []byte(`{"@00":"","":0}`), key: &aliceKey, want: 400},
+		// Forwarded activities, Deletes of gone actors: 401.
+		{name: "LD signature over a changed body", body: ldChanged, key: &malloryKey, want: 401},
+		{name: "LD signature by another key", body: forwarded(malloryKey), key: &malloryKey, want: 401},
+		{name: "LD signature by another key under the actor's keyId", body: forwarded(wrongKey), key: &malloryKey, want: 401},
+		{name: "Delete of a live actor claiming 410", body: selfDelete(liveActor), key: &liveActorKey, want: 401},
 		// Accepted without effect: 202, store unchanged.
 		{name: "duplicate activity id", body: follow(A, newsID), key: &aliceKey, want: 202},
 		{name: "ignored type", body: act(A+"/likes/1", "Like", A, local), key: &aliceKey, want: 202},

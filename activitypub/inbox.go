@@ -108,7 +108,9 @@ func (in *inbox) dispatchTable() []inboxHandler {
 //  2. blocks (403) on the actor, before any fetch; the keyId's host is checked by the key
 //     resolver before it fetches anything (403); the verified signer must be the actor (step 3),
 //     so the actor's check covers it;
-//  3. the HTTP signature (401) and signer == actor (401);
+//  3. the HTTP signature (401) and signer == actor (401), or, when the signer is another actor
+//     (a forwarded reply, a relay), an LD signature by the actor (401 without one); an actor's
+//     Delete of itself whose key answers 410 Gone counts as signed when its document is gone too;
 //  4. the origin rules (403, see origin.go);
 //  5. de-duplication by activity id: a duplicate is answered 202 without effect;
 //  6. the activity's effects (202 once applied). If they fail, the id is forgotten again, so the
@@ -164,6 +166,10 @@ func (in *inbox) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	vctx, span := in.tel.start(ctx, "fedsite.inbox.verify")
 	v, err := in.verifier.Verify(vctx, r, body)
+	if err != nil && !errors.Is(err, ErrBlocked) {
+		// A deleted actor's Delete of itself, whose key answers 410 Gone (inbox_gone.go).
+		v, err = in.confirmGone(vctx, act, err)
+	}
 	span.End()
 	if err != nil {
 		if errors.Is(err, ErrBlocked) {
@@ -179,11 +185,16 @@ func (in *inbox) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if v.Owner != act.Actor.ID() {
-		in.tel.refused(ctx, refusalSignerMismatch)
-		in.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: signer is not the actor",
-			slog.String("actor", act.Actor.ID()), slog.String("signer", v.Owner))
-		http.Error(w, "the signer is not the activity's actor", http.StatusUnauthorized)
-		return
+		// Forwarded or relayed: the actor's LD signature may vouch for it (inbox_ldsig.go).
+		forwarded, err := in.verifyForwarded(ctx, body, act)
+		if err != nil {
+			in.tel.refused(ctx, refusalSignerMismatch)
+			in.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: signer is not the actor",
+				slog.String("actor", act.Actor.ID()), slog.String("signer", v.Owner), slog.Any("err", err))
+			http.Error(w, "the signer is not the activity's actor", http.StatusUnauthorized)
+			return
+		}
+		v = forwarded
 	}
 	act, err = checkOrigins(act)
 	if err != nil {

@@ -45,8 +45,12 @@ func (in *inbox) update(ctx context.Context, req *inboxRequest) error {
 	return in.keepReply(ctx, req, known.ActorID, obj, known.ObjectID, true)
 }
 
-// delete removes a known reply or mention deleted by its author.
+// delete removes a known reply or mention deleted by its author, or an actor that deleted itself
+// (inbox_gone.go).
 func (in *inbox) delete(ctx context.Context, req *inboxRequest) error {
+	if id := req.act.Object.ID(); id != "" && id == req.act.Actor.ID() {
+		return in.actorDeleted(ctx, req)
+	}
 	return in.forgetPost(ctx, req.act, req.act.Object.ID())
 }
 

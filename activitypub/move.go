@@ -199,7 +199,8 @@ func (in *inbox) move(ctx context.Context, req *inboxRequest) error {
 	return nil
 }
 
-// moveCandidates lists the site actors whose follower lists a Move may concern.
+// moveCandidates lists the site actors whose follower lists a Move, or an actor's Delete of
+// itself, may concern.
 func (in *inbox) moveCandidates(ctx context.Context, req *inboxRequest) ([]string, error) {
 	act := req.act
 	seen := map[string]bool{}

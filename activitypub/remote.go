@@ -12,6 +12,7 @@ import (
 
 	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/internal/mediatype"
+	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
 )
 
@@ -111,7 +112,7 @@ func (rf *remote) fetch(ctx context.Context, iri string) ([]byte, *vocab.Object,
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, nil, fmt.Errorf("activitypub: fetch %s: status %d", iri, resp.StatusCode)
+		return nil, nil, fmt.Errorf("activitypub: fetch %s: %w", iri, &signing.StatusError{URL: iri, StatusCode: resp.StatusCode})
 	}
 	if ct := resp.Header.Get("Content-Type"); !mediatype.IsActivityStreams(ct) {
 		return nil, nil, fmt.Errorf("activitypub: fetch %s: content type %q is not AS2", iri, ct)

@@ -35,6 +35,10 @@
 // *[VerifyError] matching [ErrNoSignature], [ErrInvalidSignature] or
 // [ErrKeyUnavailable]; the caller answers all of them with 401.
 //
+// [Verifier.VerifyLD] checks the Linked Data Signature (RsaSignature2017)
+// that Mastodon embeds in the activities it forwards, with a [Normalizer]
+// that canonicalizes JSON-LD (internal/jsonld), and the same keys.
+//
 // Keys come from a [KeyResolver]. [Resolver] fetches the keyId over HTTP,
 // follows key objects and stub actors to their owner to confirm the key, and
 // caches keys by keyId. When a signature fails with a cached key, the

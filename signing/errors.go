@@ -2,6 +2,7 @@ package signing
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -87,3 +88,17 @@ func errInvalid(keyID, reason string, cause error) error {
 func errKey(keyID, reason string, cause error) error {
 	return &VerifyError{KeyID: keyID, Reason: reason, Err: cause, kind: ErrKeyUnavailable}
 }
+
+// StatusError is returned (wrapped) by the [Resolver] when a document it fetches, the key's or its
+// owner's, answers with a status other than 200 OK. The key of an actor that was deleted answers
+// 410 Gone: a caller that acts on that finds the StatusError with errors.As through the
+// [VerifyError] of [Verifier.Verify].
+type StatusError struct {
+	// URL is the URL fetched.
+	URL string
+	// StatusCode is the status of the answer.
+	StatusCode int
+}
+
+// Error implements error.
+func (e *StatusError) Error() string { return fmt.Sprintf("GET %s: status %d", e.URL, e.StatusCode) }

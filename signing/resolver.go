@@ -403,7 +403,7 @@ func (r *Resolver) get(ctx context.Context, u string) (*asDoc, []byte, error) {
 	defer resp.Body.Close()
 	r.logger.LogAttrs(ctx, slog.LevelDebug, "fetched", slog.String("url", u), slog.Int("status", resp.StatusCode))
 	if resp.StatusCode != http.StatusOK {
-		return nil, nil, fmt.Errorf("GET %s: status %d", u, resp.StatusCode)
+		return nil, nil, &StatusError{URL: u, StatusCode: resp.StatusCode}
 	}
 	if !mediatype.IsActivityStreams(resp.Header.Get("Content-Type")) {
 		return nil, nil, fmt.Errorf("GET %s: content type %q is not ActivityStreams", u, resp.Header.Get("Content-Type"))

@@ -3,6 +3,7 @@ package signing
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +21,7 @@ type docServer struct {
 	*httptest.Server
 	mu     sync.Mutex
 	docs   map[string]string
+	status map[string]int // paths answered with that status and no document
 	ctype  string
 	hits   atomic.Int32
 	agents []string // User-Agent of each request, in order
@@ -39,8 +41,13 @@ func newDocServer(t *testing.T) *docServer {
 		}
 		d.mu.Lock()
 		doc, ok := d.docs[r.URL.Path]
+		code, fail := d.status[r.URL.Path]
 		ct := d.ctype
 		d.mu.Unlock()
+		if fail {
+			w.WriteHeader(code)
+			return
+		}
 		if !ok {
 			http.NotFound(w, r)
 			return
@@ -266,6 +273,40 @@ func TestResolverRejects(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "signing: ") {
 				t.Errorf("error %q, want it to contain %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestResolverStatusError checks that a key or owner document answering other than 200 gives a
+// StatusError naming the URL and status, which callers find with errors.As: 410 Gone is how a
+// deleted actor's key answers.
+func TestResolverStatusError(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		setup func(t *testing.T, d *docServer) (keyID, failing string)
+		code  int
+	}{
+		{"actor gone", func(t *testing.T, d *docServer) (string, string) {
+			d.status = map[string]int{"/users/bob": http.StatusGone}
+			return d.URL + "/users/bob#main-key", d.URL + "/users/bob"
+		}, http.StatusGone},
+		{"not found", func(t *testing.T, d *docServer) (string, string) {
+			return d.URL + "/users/nobody#main-key", d.URL + "/users/nobody"
+		}, http.StatusNotFound},
+		{"owner of a key object gone", func(t *testing.T, d *docServer) (string, string) {
+			d.serve(t, "/key", "fedify/example.com_key.json", "https://example.com")
+			d.status = map[string]int{"/person": http.StatusGone}
+			return d.URL + "/key", d.URL + "/person"
+		}, http.StatusGone},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := newDocServer(t)
+			keyID, failing := tt.setup(t, d)
+			_, err := d.resolver(t, ResolverConfig{}).ResolveKey(t.Context(), keyID, false)
+			se, ok := errors.AsType[*StatusError](err)
+			if !ok || se.StatusCode != tt.code || se.URL != failing {
+				t.Fatalf("err = %v, want a StatusError %d for %s", err, tt.code, failing)
 			}
 		})
 	}

@@ -114,7 +114,8 @@ type Verified struct {
 	// Algorithm is, for draft-cavage, the algorithm parameter as sent,
 	// lower-cased, or "hs2019" when absent; for RFC 9421, the algorithm
 	// used: the alg parameter, or the one the key implies
-	// ([AlgorithmRSAv15SHA256] or [AlgorithmEd25519]).
+	// ([AlgorithmRSAv15SHA256] or [AlgorithmEd25519]); for a Linked Data
+	// Signature ([Verifier.VerifyLD]), [LDSignatureType].
 	Algorithm string
 	// Headers lists the covered headers and pseudo-headers, lower-cased, in
 	// the order of the signature's headers parameter; for RFC 9421, the

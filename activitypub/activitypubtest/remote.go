@@ -32,6 +32,7 @@ type Remote struct {
 	movedTo              string
 	displayName, iconURL string   // the actor's name and avatar, "" for none
 	actorType            string   // Content-Type of the actor document, "" for vocab.MediaType
+	gone                 bool     // the actor document answers 410 Gone
 	fetches              int      // GETs of the actor document
 	userAgents           []string // User-Agent of every request received
 }
@@ -132,11 +133,22 @@ func (r *Remote) UserAgents() []string {
 	return append([]string(nil), r.userAgents...)
 }
 
+// SetGone makes the actor document, and so its key, answer 410 Gone, as a deleted account's do.
+func (r *Remote) SetGone() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.gone = true
+}
+
 func (r *Remote) serveActor(w http.ResponseWriter, _ *http.Request) {
 	r.mu.Lock()
 	r.fetches++
-	key, movedTo, contentType, name, icon := r.key, r.movedTo, r.actorType, r.displayName, r.iconURL
+	key, movedTo, contentType, name, icon, gone := r.key, r.movedTo, r.actorType, r.displayName, r.iconURL, r.gone
 	r.mu.Unlock()
+	if gone {
+		http.Error(w, "gone", http.StatusGone)
+		return
+	}
 	if contentType == "" {
 		contentType = vocab.MediaType
 	}

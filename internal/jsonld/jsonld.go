@@ -56,7 +56,11 @@ func (e *UnknownContextError) Error() string {
 // object or array, or when it describes several top-level nodes rather than one object.
 var ErrNotOneObject = errors.New("jsonld: document is not one object")
 
-// ErrPanicked is returned (wrapped) by [Processor.Compact] when json-gold panicked on the
+// ErrUndefinedTerm is returned (wrapped) by [Processor.Normalize] when a member or type of the
+// document is defined by none of its contexts.
+var ErrUndefinedTerm = errors.New("jsonld: term defined by no context")
+
+// ErrPanicked is returned (wrapped) by [Processor.Compact] and [Processor.Normalize] when json-gold panicked on the
 // document, as it does on some malformed input (an "@type" that is neither a string nor an array
 // of strings, beside a keyword-like key); the panic is recovered.
 var ErrPanicked = errors.New("jsonld: json-gold panicked on the document")
@@ -185,6 +189,92 @@ func (p *Processor) Compact(doc []byte) (out []byte, err error) {
 		return nil, fmt.Errorf("jsonld: compact: %w", err)
 	}
 	return b, nil
+}
+
+// Normalize canonicalizes the JSON-LD document doc with URDNA2015 (RDF Dataset Normalization) and
+// returns its N-Quads, as Linked Data Signatures (RsaSignature2017) hash them. A member or type
+// that no context defines is an error matching [ErrUndefinedTerm] rather than left out of the
+// N-Quads (the ActivityStreams context maps such terms to blank nodes, which the N-Quads drop or
+// relabel): a signature over them would not cover it, so whoever relays the document could add or
+// change it. Contexts the document names are taken only from the embedded ones (an unknown one
+// gives an error matching *[UnknownContextError]). doc is decoded JSON (numbers as float64),
+// which json-gold does not change. A panic in json-gold is recovered and reported as an error
+// matching [ErrPanicked].
+func (p *Processor) Normalize(doc map[string]any) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("jsonld: normalize: %w: %v", ErrPanicked, r)
+		}
+	}()
+	opts := ld.NewJsonLdOptions("")
+	opts.DocumentLoader = p.loader
+	opts.SafeMode = true
+	proc := ld.NewJsonLdProcessor()
+	expanded, err := proc.Expand(doc, opts)
+	if err != nil {
+		return nil, fmt.Errorf("jsonld: normalize: %w", err)
+	}
+	if term := undefinedTerm(expanded); term != "" {
+		return nil, fmt.Errorf("jsonld: normalize: %w: %q", ErrUndefinedTerm, strings.TrimPrefix(term, "_:"))
+	}
+	opts.Format = "application/n-quads"
+	opts.Algorithm = ld.AlgorithmURDNA2015
+	nq, err := proc.Normalize(expanded, opts)
+	if err != nil {
+		return nil, fmt.Errorf("jsonld: normalize: %w", err)
+	}
+	s, ok := nq.(string)
+	if !ok {
+		return nil, fmt.Errorf("jsonld: normalize: json-gold returned %T, not N-Quads", nq)
+	}
+	return []byte(s), nil
+}
+
+// undefinedTerm returns the first property or type of the expanded JSON-LD v that expanded to a
+// blank node ("_:quoteUrl"), which is what a term no context defines becomes under the
+// ActivityStreams context's "@vocab": "_:"; "" when there is none.
+func undefinedTerm(v any) string {
+	switch v := v.(type) {
+	case []any:
+		for _, e := range v {
+			if t := undefinedTerm(e); t != "" {
+				return t
+			}
+		}
+	case map[string]any:
+		for k, e := range v {
+			if strings.HasPrefix(k, "_:") {
+				return k
+			}
+			if k == "@type" {
+				if t := blankType(e); t != "" {
+					return t
+				}
+				continue
+			}
+			if k == "@value" {
+				continue // a literal, whatever it looks like
+			}
+			if t := undefinedTerm(e); t != "" {
+				return t
+			}
+		}
+	}
+	return ""
+}
+
+// blankType returns the first of the expanded @type values v that is a blank node, or "".
+func blankType(v any) string {
+	list, ok := v.([]any)
+	if !ok {
+		list = []any{v}
+	}
+	for _, t := range list {
+		if s, _ := t.(string); strings.HasPrefix(s, "_:") {
+			return s
+		}
+	}
+	return ""
 }
 
 // Redefines reports whether the value of an @context member, raw, has an inline context that gives

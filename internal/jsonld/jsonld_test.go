@@ -201,3 +201,133 @@ func BenchmarkCompact(b *testing.B) {
 		}
 	}
 }
+
+// TestNormalize canonicalizes documents with URDNA2015: blank nodes are relabelled and quads
+// sorted whatever the member order, terms no context defines are refused, and the input is left
+// as it was.
+func TestNormalize(t *testing.T) {
+	p, err := jsonld.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const follow = "<https://a.example/follows/1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://www.w3.org/ns/activitystreams#Follow> .\n" +
+		"<https://a.example/follows/1> <https://www.w3.org/ns/activitystreams#actor> <https://a.example/users/alice> .\n" +
+		"<https://a.example/follows/1> <https://www.w3.org/ns/activitystreams#object> <https://b.example/users/news> .\n"
+	const blank = "_:c14n0 <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://www.w3.org/ns/activitystreams#Note> .\n" +
+		"_:c14n0 <https://www.w3.org/ns/activitystreams#content> \"hi\" .\n"
+	for _, tt := range []struct {
+		name, doc string
+		want      string // N-Quads; "" when an error is wanted
+		wantErr   error  // nil: any error
+	}{
+		{name: "compact", doc: `{"@context":"https://www.w3.org/ns/activitystreams","id":"https://a.example/follows/1","type":"Follow","actor":"https://a.example/users/alice","object":"https://b.example/users/news"}`, want: follow},
+		{name: "members reordered", doc: `{"object":"https://b.example/users/news","actor":"https://a.example/users/alice","type":"Follow","id":"https://a.example/follows/1","@context":["https://www.w3.org/ns/activitystreams","https://w3id.org/security/v1"]}`, want: follow},
+		{name: "expanded", doc: `{"@id":"https://a.example/follows/1","@type":"https://www.w3.org/ns/activitystreams#Follow","https://www.w3.org/ns/activitystreams#actor":{"@id":"https://a.example/users/alice"},"https://www.w3.org/ns/activitystreams#object":{"@id":"https://b.example/users/news"}}`, want: follow},
+		{name: "blank node relabelled", doc: `{"@context":"https://www.w3.org/ns/activitystreams","type":"Note","content":"hi"}`, want: blank},
+		{name: "undefined member", doc: `{"@context":"https://www.w3.org/ns/activitystreams","type":"Note","content":"hi","nickname":"x"}`, wantErr: jsonld.ErrUndefinedTerm},
+		{name: "undefined type", doc: `{"@context":"https://www.w3.org/ns/activitystreams","type":"Nonsense"}`, wantErr: jsonld.ErrUndefinedTerm},
+		{name: "undefined member nested", doc: `{"@context":"https://www.w3.org/ns/activitystreams","type":"Create","object":{"type":"Note","quoteUrl":"x"}}`, wantErr: jsonld.ErrUndefinedTerm},
+		{name: "context not embedded", doc: `{"@context":"https://c.example/ctx","type":"Note"}`, wantErr: &jsonld.UnknownContextError{}},
+		{name: "json-gold panics", doc: `{"@00":"","":0}`, wantErr: jsonld.ErrPanicked},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var doc map[string]any
+			if err := json.Unmarshal([]byte(tt.doc), &doc); err != nil {
+				t.Fatal(err)
+			}
+			got, err := p.Normalize(doc)
+			if again, _ := json.Marshal(doc); !jsonEqual(t, again, []byte(tt.doc)) {
+				t.Fatalf("Normalize changed its input to %s", again)
+			}
+			if tt.want == "" {
+				switch want := tt.wantErr.(type) {
+				case *jsonld.UnknownContextError:
+					if _, ok := errors.AsType[*jsonld.UnknownContextError](err); !ok {
+						t.Fatalf("err = %v, want an UnknownContextError", err)
+					}
+				default:
+					if !errors.Is(err, want) {
+						t.Fatalf("err = %v, want %v", err, want)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tt.want {
+				t.Fatalf("N-Quads:\n%s\nwant:\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestNormalizeConcurrent canonicalizes the corpus's Mastodon activities from many goroutines at
+// once with one Processor (run it with -race): every result is the one a lone call gives.
+func TestNormalizeConcurrent(t *testing.T) {
+	p, err := jsonld.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make(map[string][]byte)
+	docs := make(map[string]map[string]any)
+	for _, d := range corpus.JSON(t, "mastodon") {
+		var m map[string]any
+		if json.Unmarshal(d.Data, &m) != nil {
+			continue
+		}
+		if nq, err := p.Normalize(m); err == nil {
+			want[d.Name], docs[d.Name] = nq, m
+		}
+	}
+	if len(want) < 20 {
+		t.Fatalf("only %d Mastodon documents normalize", len(want))
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		for name, doc := range docs {
+			wg.Go(func() {
+				if got, err := p.Normalize(doc); err != nil || !bytes.Equal(got, want[name]) {
+					t.Errorf("%s: concurrent normalization differs (err %v)", name, err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+}
+
+// jsonEqual reports whether a and b are the same JSON value.
+func jsonEqual(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var va, vb any
+	if err := json.Unmarshal(a, &va); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &vb); err != nil {
+		t.Fatal(err)
+	}
+	ja, _ := json.Marshal(va)
+	jb, _ := json.Marshal(vb)
+	return bytes.Equal(ja, jb)
+}
+
+// BenchmarkNormalize measures the URDNA2015 canonicalization of one Mastodon Follow, which an LD
+// signature check does twice (the document and the signature options).
+func BenchmarkNormalize(b *testing.B) {
+	p, err := jsonld.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(corpus.ReadFile(b, "mastodon/akkoma_mastodon-follow-activity.json"), &doc); err != nil {
+		b.Fatal(err)
+	}
+	delete(doc, "signature")
+	delete(doc, "nickname") // defined by no context
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := p.Normalize(doc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -17,6 +17,11 @@
 // set. Activities that failed verification are recorded too, with Verified
 // false and the reason, and Fedify still answers them with 401.
 //
+// A second actor, relay ([Peer.RelayID]), only signs requests: [Peer.Forward]
+// delivers an activity of alice's carrying her Linked Data Signature (made by
+// Fedify's signJsonLd) with an HTTP signature by relay, as Mastodon forwards
+// replies, optionally with its content changed after signing.
+//
 // Fedify signs outgoing requests with RFC 9421 first and falls back to
 // draft-cavage signatures after a 4xx answer. Its WebFinger client speaks
 // https only, so tests make the peer follow an actor by its URL

@@ -237,6 +237,26 @@ func (p *Peer) Send(ctx context.Context, toActorURL string, activity map[string]
 	return out.ID, err
 }
 
+// RelayID is the IRI of the peer's second actor, relay, which signs the
+// HTTP requests of [Peer.Forward].
+func (p *Peer) RelayID() string { return p.url + "/users/relay" }
+
+// Forward has the peer deliver activity, filled in as by [Peer.Send] and
+// carrying alice's Linked Data Signature (RsaSignature2017, made by Fedify's
+// signJsonLd), to the shared inbox (else the inbox) of the actor at
+// toActorURL with an HTTP signature by relay ([Peer.RelayID]), as Mastodon
+// forwards a reply. With tamper, the object's content is changed after
+// signing. It returns the activity's id and the status the inbox answered.
+func (p *Peer) Forward(ctx context.Context, toActorURL string, activity map[string]any, tamper bool) (id string, status int, err error) {
+	var out struct {
+		ID     string `json:"id"`
+		Status int    `json:"status"`
+	}
+	body := map[string]any{"to": toActorURL, "activity": activity, "tamper": tamper}
+	err = p.control(ctx, http.MethodPost, "/_control/forward", body, &out)
+	return out.ID, out.Status, err
+}
+
 // Received returns every activity the peer's inbox has received, oldest
 // first.
 func (p *Peer) Received(ctx context.Context) ([]Activity, error) {

@@ -1,6 +1,7 @@
 // peer.mjs runs a small Fedify server on 127.0.0.1 for fedsite's interop
 // tests. It has one actor, alice, records every activity its inbox receives,
-// and offers a JSON control API under /_control/.
+// and offers a JSON control API under /_control/. A second actor, relay, only
+// signs the requests that forward alice's activities (POST /_control/forward).
 //
 // Usage: node peer.mjs [port]   (or env PORT; 0 or unset: any free port)
 // Once listening it prints one line to stdout:
@@ -13,6 +14,8 @@ import {
   createFederation,
   generateCryptoKeyPair,
   MemoryKvStore,
+  signJsonLd,
+  signRequest,
 } from "@fedify/fedify";
 import {
   Accept,
@@ -25,12 +28,14 @@ import {
   isActor,
   Person,
   Reject,
+  Service,
   Undo,
   Update,
 } from "@fedify/vocab";
 
 const HOST = "127.0.0.1";
 const USER = "alice";
+const RELAY = "relay";
 const MAX_LOG = 500;
 const MAX_BODY = 1 << 20;
 
@@ -92,6 +97,20 @@ const keyPairs = [
   await generateCryptoKeyPair("Ed25519"),
 ];
 
+// relay's key: RSA-2048, for the HTTP signatures of forwarded activities.
+const relayKeyPairs = [
+  await crypto.subtle.generateKey(
+    {
+      name: "RSASSA-PKCS1-v1_5",
+      modulusLength: 2048,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: "SHA-256",
+    },
+    true,
+    ["sign", "verify"],
+  ),
+];
+
 const federation = createFederation({
   kv: new MemoryKvStore(),
   // The peers under test listen on loopback, which Fedify refuses by default.
@@ -100,6 +119,16 @@ const federation = createFederation({
 
 federation
   .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
+    if (identifier === RELAY) {
+      const [key] = await ctx.getActorKeyPairs(identifier);
+      return new Service({
+        id: ctx.getActorUri(identifier),
+        preferredUsername: identifier,
+        name: "Relay (Fedify peer)",
+        inbox: ctx.getInboxUri(identifier),
+        publicKey: key.cryptographicKey,
+      });
+    }
     if (identifier !== USER) return null;
     const keys = await ctx.getActorKeyPairs(identifier);
     return new Person({
@@ -117,7 +146,7 @@ federation
     });
   })
   .setKeyPairsDispatcher((_ctx, identifier) =>
-    identifier === USER ? keyPairs : []
+    identifier === USER ? keyPairs : identifier === RELAY ? relayKeyPairs : []
   );
 
 federation.setFollowersDispatcher(
@@ -279,6 +308,48 @@ async function control(request, url) {
       const actor = await lookupActor(ctx, to);
       await ctx.sendActivity({ identifier: USER }, actor, activity);
       return json(200, { id: activity.id?.href ?? filled.id });
+    }
+    case "POST /_control/forward": {
+      // An activity of alice's with her Linked Data Signature, delivered to
+      // the shared inbox (else the inbox) of `to` with an HTTP signature by
+      // relay, as Mastodon forwards replies. With `tamper`, the object's
+      // content is changed after signing.
+      const { to, activity: doc, tamper } = await request.json();
+      if (doc == null || typeof doc !== "object") {
+        return json(400, { error: "activity must be a JSON object" });
+      }
+      const filled = { ...doc };
+      filled["@context"] ??= [
+        "https://www.w3.org/ns/activitystreams",
+        "https://w3id.org/security/v1",
+      ];
+      filled.actor ??= ctx.getActorUri(USER).href;
+      filled.id ??= new URL(`/activities/${randomUUID()}`, ctx.origin).href;
+      const [aliceKey] = await ctx.getActorKeyPairs(USER);
+      const signed = await signJsonLd(filled, aliceKey.privateKey, aliceKey.keyId, {
+        contextLoader: ctx.contextLoader,
+      });
+      if (tamper) {
+        if (typeof signed.object?.content !== "string") {
+          return json(400, { error: "tamper needs an object with content" });
+        }
+        signed.object = { ...signed.object, content: signed.object.content + " (changed)" };
+      }
+      const actor = await lookupActor(ctx, to);
+      const inbox = actor.endpoints?.sharedInbox ?? actor.inboxId;
+      const [relayKey] = await ctx.getActorKeyPairs(RELAY);
+      const req = await signRequest(
+        new Request(inbox, {
+          method: "POST",
+          headers: { "content-type": "application/activity+json" },
+          body: JSON.stringify(signed),
+        }),
+        relayKey.privateKey,
+        relayKey.keyId,
+      );
+      const res = await fetch(req);
+      await res.arrayBuffer();
+      return json(200, { id: filled.id, status: res.status });
     }
   }
   return json(404, { error: `no route ${route}` });
