@@ -174,7 +174,6 @@ func authorizationOf(obj *vocab.Object) string {
 // quoteStamp is a QuoteAuthorization fedsite issued, as it reads one back.
 type quoteStamp struct {
 	ID                string `json:"id"`
-	AttributedTo      string `json:"attributedTo"`
 	InteractingObject string `json:"interactingObject"`
 	InteractionTarget string `json:"interactionTarget"`
 }
