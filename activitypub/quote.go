@@ -212,8 +212,11 @@ func (in *inbox) quoteRequest(ctx context.Context, req *inboxRequest) error {
 	act := req.act
 	quoter, target := act.Actor.ID(), act.Object.ID()
 	ok, err := in.ours(ctx, target)
-	if err != nil || !ok {
-		return errors.Join(err, in.ignore(ctx, act))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return in.ignore(ctx, act)
 	}
 	article, err := in.objects.Object(ctx, target)
 	if err != nil {
