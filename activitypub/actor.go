@@ -67,6 +67,10 @@ type Actor struct {
 	// profile (up to five); URLs that fedsite did not publish, or that were deleted, are left out.
 	// Default: none.
 	Featured []string
+	// QuotePolicy says who may quote the actor's articles whose own Article.QuotePolicy is
+	// QuoteDefault, when they are published or updated: a change applies to an article published
+	// before only when it is updated. Default: QuoteAnyone, as on Mastodon.
+	QuotePolicy QuotePolicy
 }
 
 // Field is one profile field, such as {"Website", "https://news.example.com"}.
@@ -125,6 +129,9 @@ func (sa *siteActors) lookup(ctx context.Context, username string) (*Actor, erro
 	}
 	if a.Type != "" && !actorTypes[a.Type] {
 		return nil, invalid("Actor.Type", "%q is not an actor type", a.Type)
+	}
+	if err := checkQuotePolicy("Actor.QuotePolicy", a.QuotePolicy); err != nil {
+		return nil, err
 	}
 	return a, nil
 }

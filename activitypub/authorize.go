@@ -52,6 +52,8 @@ const (
 	// ActionModerateReply is [Operations.HideReply] and [Operations.DeleteReply], with Actor ""
 	// and the reply's id as Object.
 	ActionModerateReply Action = "moderate reply"
+	// ActionQuotePolicy is [Federation.SetQuotePolicy], with the article's URL as Object.
+	ActionQuotePolicy Action = "set quote policy"
 )
 
 // An Act is one action a user of the site asks for, as Config.Authorize is asked about it.

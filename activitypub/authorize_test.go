@@ -117,6 +117,11 @@ func TestAuthorizeEveryAction(t *testing.T) {
 		}, func(s *site, _, _ string) activitypub.Act {
 			return activitypub.Act{Action: activitypub.ActionAnswer, Actor: "news", Object: s.url("/ap/notes/1")}
 		}},
+		{"SetQuotePolicy", func(ctx context.Context, s *site, article, _ string) error {
+			return s.fed.SetQuotePolicy(ctx, "news", article, activitypub.QuoteNobody)
+		}, func(_ *site, article, _ string) activitypub.Act {
+			return activitypub.Act{Action: activitypub.ActionQuotePolicy, Actor: "news", Object: article}
+		}},
 		{"Operations.RetryHost", func(ctx context.Context, s *site, _, _ string) error {
 			_, err := s.fed.Operations().RetryHost(ctx, "down.example")
 			return err

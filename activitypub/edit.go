@@ -20,7 +20,9 @@ import (
 // increases), stores it and queues an Update carrying the whole object to everyone who may show
 // the article: every follower of the actor and every other inbox an activity about the article
 // was queued for, such as the followers of a site actor that boosted it with
-// [Federation.Announce] (see [Federation.Delete]). It returns once that is stored. An article
+// [Federation.Announce] (see [Federation.Delete]), and the authorizations of quotes that the
+// article's QuotePolicy no longer allows are revoked (see [Federation.SetQuotePolicy]). It returns
+// once that is stored. An article
 // never published, or deleted, gives an error matching ErrNotFound and nothing is sent: an edit
 // never federates a post for the first time. An article fedsite cannot publish gives an
 // *InvalidError. a.Published is ignored.
@@ -41,34 +43,42 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 	if a.Published.IsZero() {
 		a.Published = stored.Published
 	}
-	updated := nextUpdated(prev.Published, prev.Updated, f.cfg.Now())
-	obj := f.renderArticle(actorID, a)
-	obj.Updated = updated
-	update := f.carrying("Update", actorID, updated, obj)
+	obj := f.renderArticle(actor, a)
+	obj.Updated = nextUpdated(prev.Published, prev.Updated, f.cfg.Now())
+	if err := f.federateEdit(ctx, actorID, stored, obj); err != nil {
+		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
+	}
+	if err := f.revokeQuotes(ctx, actorID, a.URL, effectiveQuotePolicy(actor, a.QuotePolicy)); err != nil {
+		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
+	}
+	return nil
+}
+
+// federateEdit stores obj, the new version of the stored article with its updated date set,
+// with the Update that carries it, and queues that Update to everyone who may show the article.
+func (f *Federation) federateEdit(ctx context.Context, actorID string, stored store.Object, obj *vocab.Object) error {
+	update := f.carrying("Update", actorID, obj.Updated, obj)
 	objDoc, err := json.Marshal(obj)
 	if err != nil {
-		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
+		return err
 	}
 	updateDoc, err := json.Marshal(update)
 	if err != nil {
-		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
+		return err
 	}
 	// The activity first: if storing the object fails, nothing refers to the stored activity.
 	if err := f.cfg.Store.PutObject(ctx, store.Object{
-		ID: update.ID, ActorID: actorID, Type: "Update", Document: updateDoc, Published: updated, ObjectID: obj.ID,
+		ID: update.ID, ActorID: actorID, Type: "Update", Document: updateDoc, Published: obj.Updated, ObjectID: obj.ID,
 	}); err != nil {
-		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
+		return err
 	}
 	if err := f.cfg.Store.PutObject(ctx, store.Object{
 		ID: obj.ID, ActorID: actorID, Type: obj.Type.First(), Document: objDoc, Published: stored.Published,
 	}); err != nil {
-		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
+		return err
 	}
-	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "update", Object: a.URL, Detail: update.ID})
-	if err := f.sender.toAudience(ctx, update.ID, actorID, obj.ID); err != nil {
-		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
-	}
-	return nil
+	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "update", Object: obj.ID, Detail: update.ID})
+	return f.sender.toAudience(ctx, update.ID, actorID, obj.ID)
 }
 
 // Delete federates the deletion of an article published before: it queues a Delete carrying a
@@ -77,7 +87,8 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 // follows, or that follows only a site actor that boosted the article, still shows the post),
 // then turns the stored object into a tombstone, so that its URL answers AS2 requests with 410
 // Gone and a Tombstone body, and takes its Create and every boost of it out of the outboxes, whose
-// totalItems count live posts only, as on Mastodon. The site's HTML page is the site's: it
+// totalItems count live posts only, as on Mastodon; every quote authorization of the article is
+// revoked, with a Delete of it sent to the quoting actor. The site's HTML page is the site's: it
 // should answer 410 or 404 too. The article URL may never be published again. An article never
 // published, or already deleted, gives an error matching ErrNotFound; if Delete fails after
 // queueing, calling it again sends the Delete again, which receivers take as a no-op.
@@ -105,6 +116,10 @@ func (f *Federation) Delete(ctx context.Context, username, articleURL string) er
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
 	if err := f.sender.toAudience(ctx, delID, actorID, articleURL); err != nil {
+		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
+	}
+	// No quote of a deleted article is authorized any more.
+	if err := f.revokeQuotes(ctx, actorID, articleURL, QuoteNobody); err != nil {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
 	if err := f.cfg.Store.DeleteObject(ctx, articleURL, now); err != nil {

@@ -29,7 +29,8 @@ func newSiteWith(t *testing.T, st store.Store, mod func(*activitypub.Config)) *s
 }
 
 // snapshot renders everything an inbox request could change in the memstore: both local actors'
-// followers and outboxes, the audit log, and the cached remote actors named.
+// followers and outboxes, the quotes of what the outboxes carry, the audit log, and the cached
+// remote actors named.
 func snapshot(t *testing.T, s *site, remotes ...string) string {
 	t.Helper()
 	ctx := context.Background()
@@ -54,6 +55,16 @@ func snapshot(t *testing.T, s *site, remotes ...string) string {
 		}
 		for _, o := range p.Items {
 			fmt.Fprintf(&b, "outbox %s %s %q\n", o.ID, o.Type, o.Document)
+			if o.ObjectID == "" {
+				continue
+			}
+			q, err := s.store.InteractionsPage(ctx, o.ObjectID, store.InteractionQuote, "", 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, i := range q.Items {
+				fmt.Fprintf(&b, "quote %s of %s by %s %q\n", i.ID, i.ObjectID, i.ActorID, i.Document)
+			}
 		}
 	}
 	p, err := s.store.AuditPage(ctx, "", 1000)
@@ -147,6 +158,35 @@ func TestHostileInbox(t *testing.T) {
 		t.Fatalf("baseline Follow: status %d", code)
 	}
 	waitFor(t, func() bool { return len(alice.Deliveries()) > 0 }) // the Accept left
+	// An article alice quotes with an authorization: one that others may try to reuse.
+	quoted := s.url("/articles/quoted")
+	if err := s.fed.Publish(t.Context(), "news", activitypub.Article{URL: quoted, Title: "Quoted"}); err != nil {
+		t.Fatal(err)
+	}
+	if code := postSigned(t, s, inbox, act(A+"/quote-requests/1", "QuoteRequest", A, quoted, "instrument", A+"/notes/quoting"),
+		&aliceKey, time.Now(), nil); code != http.StatusAccepted {
+		t.Fatalf("baseline QuoteRequest: status %d", code)
+	}
+	var stamp string
+	waitFor(t, func() bool { // the article reached its follower alice, and the Accept left
+		created := false
+		for _, d := range alice.Deliveries() {
+			created = created || (d.Type == "Create" && d.ObjectID == quoted)
+		}
+		for _, d := range alice.Deliveries() {
+			if created && d.Type == "Accept" && d.ObjectID == A+"/quote-requests/1" {
+				_, err := d.Activity.DecodeExtra("result", &stamp)
+				return err == nil && stamp != ""
+			}
+		}
+		return false
+	})
+	quoting := func(id, attributedTo, authorization string) map[string]any {
+		n := note(id, attributedTo)
+		n["quote"], n["quoteAuthorization"] = quoted, authorization
+		return n
+	}
+	sentBefore := len(alice.Deliveries())
 
 	// Key servers for the SSRF rows; none may ever be asked.
 	keySrv, keyHits := probe(t, nil)
@@ -318,6 +358,26 @@ func TestHostileInbox(t *testing.T) {
 		{name: "duplicate activity id", body: follow(A, newsID), key: &aliceKey, want: 202},
 		{name: "ignored type", body: act(A+"/likes/1", "Like", A, local), key: &aliceKey, want: 202},
 		{name: "Undo of an unknown Follow", body: act(A+"/undo/3", "Undo", A, A+"/follows/unknown"), key: &aliceKey, want: 202},
+		// Quotes: a request for what is not the site's is ignored, nothing answered; a quote
+		// citing an authorization that is not the site's, is not one, or is another post's is
+		// not counted.
+		{name: "QuoteRequest for another server's object", body: act(A+"/quote-requests/2", "QuoteRequest", A, M+"/notes/1",
+			"instrument", A+"/notes/q2"), key: &aliceKey, want: 202},
+		{name: "QuoteRequest for an unpublished URL of the site", body: act(A+"/quote-requests/3", "QuoteRequest", A, local,
+			"instrument", A+"/notes/q3"), key: &aliceKey, want: 202},
+		{name: "QuoteRequest for another server's quoting post", body: act(A+"/quote-requests/4", "QuoteRequest", A, quoted,
+			"instrument", M+"/notes/q4"), key: &aliceKey, want: 403},
+		{name: "QuoteRequest naming no quoting post", body: act(A+"/quote-requests/5", "QuoteRequest", A, quoted), key: &aliceKey, want: 400},
+		{name: "QuoteRequest embedding another author's post", body: act(A+"/quote-requests/6", "QuoteRequest", A, quoted,
+			"instrument", note(A+"/notes/q6", M)), key: &aliceKey, want: 403},
+		{name: "quote citing another server's authorization", body: act(A+"/c/q1", "Create", A,
+			quoting(A+"/notes/q7", A, M+"/stamps/1")), key: &aliceKey, want: 202},
+		{name: "quote citing a site URL that is no authorization", body: act(A+"/c/q2", "Create", A,
+			quoting(A+"/notes/q8", A, quoted)), key: &aliceKey, want: 202},
+		{name: "quote citing the authorization of another post", body: act(M+"/c/q3", "Create", M,
+			quoting(M+"/notes/q9", M, stamp)), key: &malloryKey, want: 202},
+		{name: "quote citing no authorization", body: act(A+"/c/q4", "Create", A,
+			quoting(A+"/notes/q10", A, "")), key: &aliceKey, want: 202},
 		// Routing.
 		{name: "inbox of an unknown actor", url: s.url("/ap/users/nobody/inbox"), body: follow(A, newsID), key: &aliceKey, want: 404},
 	}
@@ -358,6 +418,9 @@ func TestHostileInbox(t *testing.T) {
 				t.Fatalf("store changed:\nbefore:\n%s\nafter:\n%s", before, after)
 			}
 		})
+	}
+	if got := alice.Deliveries(); len(got) != sentBefore {
+		t.Errorf("alice got %d deliveries during the hostile requests, want none: %+v", len(got)-sentBefore, got[sentBefore:])
 	}
 	if n := keyHits.Load(); n != 0 {
 		t.Errorf("the loopback key server was asked %d times, want never", n)

@@ -24,8 +24,8 @@ const seenTTL = 7 * 24 * time.Hour
 // inbox applies what remote servers POST to the site's inboxes: it checks a request (see
 // ServeHTTP), then hands the verified activity to the handler of its type, one file per family:
 // follows (inbox_follow.go), replies and mentions (inbox_reply.go), edits and deletes
-// (inbox_edit.go), reactions (inbox_reaction.go), moderation (inbox_moderation.go) and moves
-// (move.go). It holds only the parts of the store it uses and takes what it needs of the
+// (inbox_edit.go), reactions (inbox_reaction.go), moderation (inbox_moderation.go), moves
+// (move.go) and quotes (quote.go). It holds only the parts of the store it uses and takes what it needs of the
 // Federation as functions. It is safe for concurrent use.
 type inbox struct {
 	urls    urlLayout
@@ -96,6 +96,7 @@ func (in *inbox) dispatchTable() []inboxHandler {
 		{"Flag", in.flag},
 		{"Move", in.move},
 		{"Block", in.block},
+		{typeQuoteRequest, in.quoteRequest},
 	}
 }
 

@@ -11,7 +11,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// Edits and deletes of the replies and mentions kept: Update, Delete, and the Undo of a Create.
+// Edits and deletes of the replies, quotes and mentions kept: Update, Delete, and the Undo of a
+// Create.
 
 // keptPost returns the reply or mention kept under a post's id, or store.ErrNotFound.
 func (in *inbox) keptPost(ctx context.Context, id string) (store.Interaction, error) {
@@ -22,7 +23,9 @@ func (in *inbox) keptPost(ctx context.Context, id string) (store.Interaction, er
 	return known, err
 }
 
-// update replaces a known reply or mention edited by its author.
+// update replaces a known reply, quote or mention edited by its author. A post not kept that
+// now quotes one of the site's articles with an authorization the site issued (Mastodon sends
+// the approved quote as an Update) is kept as a quote.
 func (in *inbox) update(ctx context.Context, req *inboxRequest) error {
 	act := req.act
 	obj := act.Object.Object
@@ -31,6 +34,9 @@ func (in *inbox) update(ctx context.Context, req *inboxRequest) error {
 	}
 	known, err := in.keptPost(ctx, obj.ID)
 	if errors.Is(err, store.ErrNotFound) {
+		if quoted, err := in.quote(ctx, req, obj, true); quoted || err != nil {
+			return err
+		}
 		return in.ignore(ctx, act)
 	}
 	if err != nil {
@@ -39,8 +45,16 @@ func (in *inbox) update(ctx context.Context, req *inboxRequest) error {
 	if known.ActorID != act.Actor.ID() {
 		return fmt.Errorf("activitypub: update of %s's %s by %s: %w", known.ActorID, known.Kind, act.Actor.ID(), errNotPermitted)
 	}
-	if known.Kind == store.InteractionMention {
+	switch known.Kind {
+	case store.InteractionMention:
 		return in.editMention(ctx, req, obj, known)
+	case store.InteractionQuote:
+		// An edit that no longer quotes the article, or drops its authorization, leaves the
+		// quote as it was kept.
+		if quoted, err := in.quote(ctx, req, obj, true); quoted || err != nil {
+			return err
+		}
+		return in.ignore(ctx, act)
 	}
 	return in.keepReply(ctx, req, known.ActorID, obj, known.ObjectID, true)
 }
@@ -69,8 +83,15 @@ func (in *inbox) forgetPost(ctx context.Context, act *vocab.Object, id string) e
 	if known.ActorID != act.Actor.ID() || !sameOrigin(id, act.Actor.ID()) {
 		return fmt.Errorf("activitypub: delete of %s's %s by %s: %w", known.ActorID, known.Kind, act.Actor.ID(), errNotPermitted)
 	}
-	if known.Kind == store.InteractionMention {
+	switch known.Kind {
+	case store.InteractionMention:
 		return in.forgetMention(ctx, known)
+	case store.InteractionQuote:
+		if err := in.interactions.RemoveInteraction(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("activitypub: delete quote %s: %w", id, err)
+		}
+		in.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: quote deleted", slog.String("id", id))
+		return nil
 	}
 	if err := in.interactions.RemoveInteraction(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("activitypub: delete reply %s: %w", id, err)

@@ -17,18 +17,23 @@ import (
 // Replies and mentions: a Create of a post that answers one of the site's objects, or that
 // mentions or addresses site actors.
 
-// create keeps a reply to one of the site's objects, or else a post that mentions or
-// addresses site actors. A reply that mentions a site actor too is kept as a reply only, and only
-// OnReply is called: Mastodon mentions the author of the post one answers. A post kept already
-// came again under another activity id and is ignored, as Mastodon ignores a Create of a status it
-// has: edits come as Update.
+// create keeps a reply to one of the site's objects, or else a post that quotes one (see quote),
+// or else a post that mentions or addresses site actors. A reply or a quote that mentions a site
+// actor too is kept as a reply or a quote only, and only OnReply is called for a reply: Mastodon
+// mentions the author of the post one answers. A post kept already came again under another
+// activity id and is ignored, as Mastodon ignores a Create of a status it has: edits come as
+// Update; but a quote kept when its QuoteRequest was accepted gets what the Create carries.
 func (in *inbox) create(ctx context.Context, req *inboxRequest) error {
 	act := req.act
 	obj := act.Object.Object
 	if !isPost(obj) {
 		return in.ignore(ctx, act)
 	}
-	if _, err := in.interactions.Interaction(ctx, obj.ID); err == nil {
+	if known, err := in.interactions.Interaction(ctx, obj.ID); err == nil {
+		if known.Kind == store.InteractionQuote && known.ActorID == act.Actor.ID() {
+			_, err := in.quote(ctx, req, obj, false)
+			return err
+		}
 		return in.ignore(ctx, act)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("activitypub: create: %w", err)
@@ -42,6 +47,9 @@ func (in *inbox) create(ctx context.Context, req *inboxRequest) error {
 		if ok {
 			return in.keepReply(ctx, req, act.Actor.ID(), obj, target, false)
 		}
+	}
+	if quoted, err := in.quote(ctx, req, obj, false); quoted || err != nil {
+		return err
 	}
 	actors, err := in.mentioned(ctx, act, obj)
 	if err != nil {

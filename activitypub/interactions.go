@@ -88,13 +88,15 @@ type Interaction struct {
 	ObjectID, ActorID string
 	// CreatedAt is when fedsite recorded it.
 	CreatedAt time.Time
-	// Reply is the reply for Kind store.InteractionReply, else nil.
+	// Reply is the post for Kind store.InteractionReply, store.InteractionHiddenReply and
+	// store.InteractionQuote (the quoting post; its InReplyTo is then the object it quotes), else
+	// nil.
 	Reply *Reply
 }
 
 // Counts are how many interactions an object received.
 type Counts struct {
-	Likes, Announces, Replies int
+	Likes, Announces, Replies, Quotes int
 }
 
 // Report is a Flag: a remote actor reporting accounts or objects to the site's moderators.
@@ -118,7 +120,7 @@ func replyOf(i store.Interaction) (*Reply, error) {
 	if ids := o.URL.IDs(); len(ids) > 0 {
 		r.URL = ids[0]
 	}
-	if o.InReplyTo.ID() != i.ObjectID {
+	if i.Kind != store.InteractionQuote && o.InReplyTo.ID() != i.ObjectID {
 		r.AnswerTo = o.InReplyTo.ID()
 	}
 	return r, nil
@@ -157,7 +159,7 @@ func (f *Federation) Interactions(ctx context.Context, objectURL string, kind st
 	authors := make(map[string]Author) // a page often holds several replies of one author
 	for _, i := range p.Items {
 		var r *Reply
-		if i.Kind == store.InteractionReply || i.Kind == store.InteractionHiddenReply {
+		if i.Kind == store.InteractionReply || i.Kind == store.InteractionHiddenReply || i.Kind == store.InteractionQuote {
 			if r, err = replyOf(i); err != nil {
 				return store.Page[Interaction]{}, err
 			}
@@ -180,11 +182,13 @@ func (f *Federation) Interactions(ctx context.Context, objectURL string, kind st
 	return out, nil
 }
 
-// Counts returns how many likes, announces and replies a published object (by its URL) received.
+// Counts returns how many likes, announces, replies and quotes a published object (by its URL)
+// received.
 func (f *Federation) Counts(ctx context.Context, objectURL string) (Counts, error) {
 	m, err := store.CountInteractions(ctx, f.cfg.Store, objectURL)
 	if err != nil {
 		return Counts{}, fmt.Errorf("activitypub: counts of %s: %w", objectURL, err)
 	}
-	return Counts{Likes: m[store.InteractionLike], Announces: m[store.InteractionAnnounce], Replies: m[store.InteractionReply]}, nil
+	return Counts{Likes: m[store.InteractionLike], Announces: m[store.InteractionAnnounce], Replies: m[store.InteractionReply],
+		Quotes: m[store.InteractionQuote]}, nil
 }

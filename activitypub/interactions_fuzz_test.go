@@ -25,7 +25,8 @@ import (
 // handling. The handler must never panic or answer 5xx, and whatever the site keeps about the
 // article must be the signer's: no body lets one actor record an interaction in another's name.
 // Seeds: the corpus's Mastodon and Akkoma activities of the kinds handled here, re-addressed to
-// the article and given the signer as actor.
+// the article and given the signer as actor, and its Misskey and Fedibird quote posts, quoting
+// the article, in a Create and in a QuoteRequest.
 func FuzzInteractions(f *testing.F) {
 	const base = "https://site.example"
 	const actorID = "https://remote.example/users/alice"
@@ -95,6 +96,28 @@ func FuzzInteractions(f *testing.F) {
 	if seeds == 0 {
 		f.Fatal("no seeds of the handled types in the corpus's mastodon folder")
 	}
+	// Quotes: the corpus's Misskey and Fedibird quote posts, quoting the article, in a Create,
+	// and a FEP-044f QuoteRequest embedding one.
+	for _, name := range []string{"misskey/sharkey_quote_note.json", "fedibird/akkoma_quote_post_fedibird_quote_uri.json"} {
+		var note map[string]any
+		if err := json.Unmarshal(corpus.ReadFile(f, name), &note); err != nil {
+			f.Fatal(err)
+		}
+		for _, k := range []string{"_misskey_quote", "quoteUrl", "quoteUri"} {
+			if _, ok := note[k]; ok {
+				note[k] = article
+			}
+		}
+		var create map[string]any
+		if err := json.Unmarshal(readdress(map[string]any{"id": "https://x.example/creates/1", "type": "Create",
+			"actor": actorID, "object": note}, actorID, article, base+"/ap/users/news"), &create); err != nil {
+			f.Fatal(err)
+		}
+		create["object"].(map[string]any)["inReplyTo"] = nil
+		f.Add(mustJSONBytes(create))
+		f.Add(mustJSONBytes(map[string]any{"id": actorID + "/quote-requests/1", "type": "QuoteRequest", "actor": actorID,
+			"object": article, "instrument": create["object"]}))
+	}
 
 	post := func(tb testing.TB, body []byte) *httptest.ResponseRecorder {
 		r := httptest.NewRequest(http.MethodPost, base+"/ap/inbox", bytes.NewReader(body))
@@ -124,7 +147,8 @@ func FuzzInteractions(f *testing.F) {
 		if !allowed[w.Code] {
 			t.Fatalf("status %d for body %q: %s", w.Code, body, w.Body)
 		}
-		for _, kind := range []store.InteractionKind{store.InteractionLike, store.InteractionAnnounce, store.InteractionReply} {
+		for _, kind := range []store.InteractionKind{store.InteractionLike, store.InteractionAnnounce, store.InteractionReply,
+			store.InteractionQuote} {
 			p, err := st.InteractionsPage(context.Background(), article, kind, "", 1000)
 			if err != nil {
 				t.Fatal(err)

@@ -63,6 +63,11 @@ type Article struct {
 	Images []Image
 	// Published is when the article was published. Default: the time of the Publish call.
 	Published time.Time
+	// QuotePolicy says who may quote the article (FEP-044f, Mastodon 4.5): it is sent as the
+	// canQuote of its interactionPolicy and applied to the QuoteRequests it gets. Changing it
+	// with [Federation.Update] or [Federation.SetQuotePolicy] revokes the authorizations of
+	// quotes it no longer allows. Default: the actor's Actor.QuotePolicy.
+	QuotePolicy QuotePolicy
 }
 
 // Publish federates an article: it renders the AS2 Article, stores it with its Create activity in
@@ -89,7 +94,7 @@ func (f *Federation) Publish(ctx context.Context, username string, a Article) er
 		a.Published = f.cfg.Now()
 	}
 	actorID := f.urls.actor(actor.Username)
-	createID, objID, err := f.storeArticle(ctx, actorID, a)
+	createID, objID, err := f.storeArticle(ctx, actor, a)
 	if err != nil {
 		return err
 	}
@@ -102,8 +107,9 @@ func (f *Federation) Publish(ctx context.Context, username string, a Article) er
 
 // storeArticle renders a checked article with its Create activity and appends them to the
 // actor's outbox, without queuing any delivery. It returns the ids of both.
-func (f *Federation) storeArticle(ctx context.Context, actorID string, a Article) (createID, objID string, err error) {
-	obj := f.renderArticle(actorID, a)
+func (f *Federation) storeArticle(ctx context.Context, actor *Actor, a Article) (createID, objID string, err error) {
+	actorID := f.urls.actor(actor.Username)
+	obj := f.renderArticle(actor, a)
 	create := f.carrying("Create", actorID, obj.Published, obj)
 
 	objDoc, err := json.Marshal(obj)

@@ -98,9 +98,15 @@ const maxImages = 4
 const maxExcerptRunes = 280
 
 // objectContext is the JSON-LD context of rendered articles: AS2 plus the two terms Mastodon uses
-// that the AS2 context lacks, so that JSON-LD consumers such as Fedify keep them.
+// that the AS2 context lacks, and the interaction policy terms of GoToSocial and FEP-044f as
+// Mastodon 4.5 defines them, so that JSON-LD consumers such as Fedify keep them.
 var objectContext = json.RawMessage(`["https://www.w3.org/ns/activitystreams",` +
-	`{"sensitive":"as:sensitive","Hashtag":"as:Hashtag"}]`)
+	`{"sensitive":"as:sensitive","Hashtag":"as:Hashtag","gts":"https://gotosocial.org/ns#",` +
+	`"interactionPolicy":{"@id":"gts:interactionPolicy","@type":"@id"},` +
+	`"canQuote":{"@id":"gts:canQuote","@type":"@id"},"canReply":{"@id":"gts:canReply","@type":"@id"},` +
+	`"canLike":{"@id":"gts:canLike","@type":"@id"},"canAnnounce":{"@id":"gts:canAnnounce","@type":"@id"},` +
+	`"automaticApproval":{"@id":"gts:automaticApproval","@type":"@id"},` +
+	`"manualApproval":{"@id":"gts:manualApproval","@type":"@id"}}]`)
 
 // Render returns the AS2 object Publish would store and deliver for a, without storing or sending
 // anything: a preview of what the fediverse will see. The errors are those of Publish, except that
@@ -116,7 +122,7 @@ func (f *Federation) Render(ctx context.Context, username string, a Article) (*v
 	if a.Published.IsZero() {
 		a.Published = f.cfg.Now()
 	}
-	return f.renderArticle(f.urls.actor(actor.Username), a), nil
+	return f.renderArticle(actor, a), nil
 }
 
 // checkRender checks the rendering fields of an article: mode, images, hashtags, mentions,
@@ -155,16 +161,21 @@ func checkRender(a Article) error {
 			return invalid("Article.Mentions["+strconv.Itoa(i)+"].Handle", "%q is not @user@host", m.Handle)
 		}
 	}
+	if err := checkQuotePolicy("Article.QuotePolicy", a.QuotePolicy); err != nil {
+		return err
+	}
 	if a.Language != "" && !languageRE.MatchString(a.Language) {
 		return invalid("Article.Language", "%q is not a BCP 47 language tag", a.Language)
 	}
 	return nil
 }
 
-// renderArticle renders an article, already checked, in its mode. It is addressed to the public
-// with the actor's followers and the mentioned accounts in cc: the addressing Mastodon needs to
-// show it on public timelines and to deliver the mentions.
-func (f *Federation) renderArticle(actorID string, a Article) *vocab.Object {
+// renderArticle renders an article of actor, already checked, in its mode. It is addressed to the
+// public with the actor's followers and the mentioned accounts in cc: the addressing Mastodon
+// needs to show it on public timelines and to deliver the mentions. Its interactionPolicy states
+// its quote policy (see QuotePolicy).
+func (f *Federation) renderArticle(actor *Actor, a Article) *vocab.Object {
+	actorID := f.urls.actor(actor.Username)
 	// JSON cannot carry invalid UTF-8: replace it before rendering, so the document stored is the
 	// one every reader decodes.
 	for _, p := range []*string{&a.Title, &a.Excerpt, &a.Summary, &a.Content, &a.ContentWarning} {
@@ -239,6 +250,10 @@ func (f *Federation) renderArticle(actorID string, a Article) *vocab.Object {
 			}
 		}
 	}
+	if o.Extra == nil {
+		o.Extra = make(map[string]json.RawMessage, 1)
+	}
+	o.Extra[termInteractionPolicy] = f.renderInteractionPolicy(actorID, effectiveQuotePolicy(actor, a.QuotePolicy))
 	o.Sensitive = a.Sensitive || a.ContentWarning != ""
 	if a.Language != "" {
 		o.ContentMap = map[string]string{a.Language: o.Content}

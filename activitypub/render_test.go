@@ -428,6 +428,7 @@ func TestRenderInvalid(t *testing.T) {
 		}, "Article.Mentions[0].ActorID"},
 		{"language", func(a *activitypub.Article) { a.Language = "english please" }, "Article.Language"},
 		{"mode", func(a *activitypub.Article) { a.Mode = 9 }, "Article.Mode"},
+		{"quote policy", func(a *activitypub.Article) { a.QuotePolicy = 9 }, "Article.QuotePolicy"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -20,22 +20,26 @@ const (
 	// [Interactions.HideReply]): kept, with its place, but listed and counted apart from the
 	// replies.
 	InteractionHiddenReply InteractionKind = "hidden reply"
+	// InteractionQuote is a remote post that quotes a local object (FEP-044f, or the Misskey and
+	// Fedibird dialects); its ID is the quoting post's id.
+	InteractionQuote InteractionKind = "quote"
 )
 
 // InteractionKinds returns every interaction kind, in the order of the constants above.
 func InteractionKinds() []InteractionKind {
-	return []InteractionKind{InteractionLike, InteractionAnnounce, InteractionReply, InteractionMention, InteractionHiddenReply}
+	return []InteractionKind{InteractionLike, InteractionAnnounce, InteractionReply, InteractionMention, InteractionHiddenReply,
+		InteractionQuote}
 }
 
 // OnePerActor reports whether an actor has at most one interaction of kind k on an object: true
 // for likes and announces (one favourite and one boost per account and object, as Mastodon keeps
-// them), false for replies and mentions.
+// them), false for replies, mentions and quotes.
 func (k InteractionKind) OnePerActor() bool {
 	return k == InteractionLike || k == InteractionAnnounce
 }
 
-// Interaction is a remote actor's Like or Announce of a local object, a reply to it, or a post
-// that mentions a local actor.
+// Interaction is a remote actor's Like or Announce of a local object, a reply to it, a post that
+// quotes it, or a post that mentions a local actor.
 type Interaction struct {
 	// ID is the id of the Like or Announce activity, or of the reply object; for a mention, a key
 	// fedsite chose (see activitypub's Mention).
@@ -45,14 +49,14 @@ type Interaction struct {
 	ObjectID string
 	// ActorID is the remote actor.
 	ActorID string
-	// Document is what the site shows of it: for a reply or a mention, the post as fedsite kept
-	// it (sanitized content); empty for likes and announces.
+	// Document is what the site shows of it: for a reply, a quote or a mention, the post as
+	// fedsite kept it (sanitized content); empty for likes and announces.
 	Document []byte
 	// CreatedAt is when it was recorded. Adapters set it when it is zero.
 	CreatedAt time.Time
 }
 
-// Interactions keeps the likes, announces and replies the site's objects received, and the
+// Interactions keeps the likes, announces, replies and quotes the site's objects received, and the
 // mentions its actors received (kind InteractionMention, keyed by the actor's IRI).
 type Interactions interface {
 	// AddInteraction records i and reports whether it did. Adding an id that exists replaces its
@@ -62,7 +66,7 @@ type Interactions interface {
 	// InteractionKind.OnePerActor): adding one when i.ActorID already has one of that kind on
 	// i.ObjectID under another id keeps the older one (its id, place and CreatedAt) and records
 	// nothing, without error; [Interactions.Interaction] of the new id is then ErrNotFound. Of
-	// concurrent such calls exactly one id is kept. Replies and mentions are not limited.
+	// concurrent such calls exactly one id is kept. Replies, quotes and mentions are not limited.
 	//
 	// added is false exactly when the store kept another interaction of the actor instead: i is a
 	// Like or an Announce, i.ID is not in the store, and i.ActorID's interaction of that kind on

@@ -2,6 +2,7 @@ package operator_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -14,6 +15,7 @@ import (
 	"github.com/fedsite/fedsite/activitypub"
 	"github.com/fedsite/fedsite/activitypub/activitypubtest"
 	"github.com/fedsite/fedsite/activitypub/operator"
+	"github.com/fedsite/fedsite/activitypub/vocab"
 )
 
 // siteActors are the test site's actors: news, which every follower may follow, and desk, which
@@ -74,6 +76,12 @@ func newFixtureWith(t testing.TB, site func(*activitypub.Config), configure ...f
 	must(fx.bob.Reply(ctx, articleURL, "<p>Finally, a path by the river!</p>"))
 	must(fx.bob.Like(ctx, articleURL))
 	must(fx.carol.Announce(ctx, articleURL))
+	// A quote in Misskey's dialect, which knows no authorization.
+	must(fx.carol.Send(ctx, activitypubtest.BaseURL+"/ap/inbox", &vocab.Object{Type: vocab.Types{"Create"},
+		Object: vocab.Ref{Object: &vocab.Object{ID: fx.carol.ID() + "/notes/quote", Type: vocab.Types{"Note"},
+			AttributedTo: vocab.Refs{{IRI: fx.carol.ID()}}, To: vocab.Refs{{IRI: vocab.PublicIRI}},
+			Content: "<p>Worth reading, this one</p>",
+			Extra:   map[string]json.RawMessage{"_misskey_quote": json.RawMessage(`"` + articleURL + `"`)}}}}))
 	must(fx.carol.Mention(ctx, fed.ActorID("news"), "<p>A tip about the ferry <script>x</script></p>"))
 	must(nil, fed.BlockDomain(ctx, "spam.example", "moderator", "sends spam"))
 	must(nil, rec.Settle(ctx))
@@ -183,11 +191,13 @@ func TestPages(t *testing.T) {
 			`<th scope="col">Delivered</th>`, `<label for="lookup-url">Article URL</label>`, `aria-current="page">Overview`}},
 		{page: "article?url=" + url.QueryEscape(articleURL), status: 200, want: []string{
 			"1 delivered, 0 queued, 0 retrying, 0 failed, of 1.", `<th scope="row">social.example</th>`,
-			"1 replies, 1 likes, 1 boosts.", "<p>Finally, a path by the river!</p>", fx.bob.ID(), fx.carol.ID()}},
+			"1 replies, 1 quotes, 1 likes, 1 boosts.", "<p>Finally, a path by the river!</p>", fx.bob.ID(), fx.carol.ID(),
+			`<h3>Quotes</h3>`, `<th scope="col">Quote</th>`, "<p>Worth reading, this one</p>"},
+			not: []string{`value="delete" aria-label="Delete the reply of ` + fx.carol.ID()}},
 		{page: "article?kind=like&url=" + url.QueryEscape(articleURL), status: 200, want: []string{"<h3>Likes</h3>", fx.bob.ID()},
 			not: []string{"<h3>Replies</h3>", "<h3>Boosts</h3>"}},
 		{page: "article?url=" + url.QueryEscape(activitypubtest.BaseURL+"/never"), status: 200,
-			want: []string{"Nothing was sent about this URL.", "0 replies, 0 likes, 0 boosts.", "<p>None.</p>"}},
+			want: []string{"Nothing was sent about this URL.", "0 replies, 0 quotes, 0 likes, 0 boosts.", "<p>None.</p>"}},
 		{page: "article", status: 200, want: []string{`<input type="url" id="lookup-url" name="url" required value="">`}},
 		{page: "article?kind=nope&url=x", status: 400},
 		{page: "article?kind=like&cursor=%21&url=" + url.QueryEscape(articleURL), status: 400},

@@ -62,7 +62,8 @@ type articlePage struct {
 	// MoreHosts counts the servers left out of Delivery.Hosts, which holds at most a page of
 	// them, those with deliveries not delivered first.
 	MoreHosts int
-	// Lists are the interactions by kind: replies, likes and boosts, or only the kind asked for.
+	// Lists are the interactions by kind: replies, quotes, likes and boosts, or only the kind
+	// asked for.
 	Lists []interactionList
 }
 
@@ -81,6 +82,7 @@ var interactionKinds = []struct {
 }{
 	{store.InteractionReply, "Replies"},
 	{store.InteractionHiddenReply, "Hidden replies"},
+	{store.InteractionQuote, "Quotes"},
 	{store.InteractionLike, "Likes"},
 	{store.InteractionAnnounce, "Boosts"},
 }

@@ -13,8 +13,10 @@ import (
 
 // comments is what an article page shows of the fediverse's reactions to it.
 type comments struct {
-	Replies       []comment
-	Likes, Boosts int
+	Replies []comment
+	// Quotes are the latest posts that quote the article, oldest first.
+	Quotes                    []comment
+	Likes, Boosts, QuoteCount int
 }
 
 // comment is one fediverse reply, as a comment list shows it.
@@ -48,9 +50,9 @@ func (c comment) Initial() string {
 // maxComments is how many replies an article page shows.
 const maxComments = 50
 
-// articleComments returns the site's comments hook: an article's latest fediverse replies, oldest
-// first as a conversation reads, and its like and boost counts. A store failure is logged and shows
-// no comments.
+// articleComments returns the site's comments hook: an article's latest fediverse replies and
+// quotes, oldest first as a conversation reads, and its like, boost and quote counts. A store
+// failure is logged and shows no comments.
 func articleComments(fed *activitypub.Federation, baseURL string, log *slog.Logger) func(ctx context.Context, a article) comments {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -63,15 +65,20 @@ func articleComments(fed *activitypub.Federation, baseURL string, log *slog.Logg
 			log.Warn("newsroom: counts", "article", url, "err", err)
 			return c
 		}
-		c.Likes, c.Boosts = n.Likes, n.Announces
-		p, err := fed.Interactions(ctx, url, store.InteractionReply, "", maxComments)
-		if err != nil {
-			log.Warn("newsroom: replies", "article", url, "err", err)
-			return c
-		}
-		for _, i := range slices.Backward(p.Items) { // the page is newest first
-			if r := i.Reply; r != nil {
-				c.Replies = append(c.Replies, commentOf(i.CreatedAt, r))
+		c.Likes, c.Boosts, c.QuoteCount = n.Likes, n.Announces, n.Quotes
+		for _, l := range []struct {
+			kind store.InteractionKind
+			to   *[]comment
+		}{{store.InteractionReply, &c.Replies}, {store.InteractionQuote, &c.Quotes}} {
+			p, err := fed.Interactions(ctx, url, l.kind, "", maxComments)
+			if err != nil {
+				log.Warn("newsroom: "+string(l.kind)+"s", "article", url, "err", err)
+				return comments{}
+			}
+			for _, i := range slices.Backward(p.Items) { // the page is newest first
+				if r := i.Reply; r != nil {
+					*l.to = append(*l.to, commentOf(i.CreatedAt, r))
+				}
 			}
 		}
 		return c

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -39,7 +40,7 @@ func TestArticleComments(t *testing.T) {
 		want     []string
 		dontWant []string
 	}{
-		{"no reactions", nil, []string{"0 likes", "0 boosts", "No fediverse replies yet."}, nil},
+		{"no reactions", nil, []string{"0 likes", "0 boosts", "0 quotes", "No fediverse replies yet."}, []string{"Quoted in"}},
 		{"reply", func() (err error) {
 			reply, err = carol.Reply(ctx, articleURL, `<p>Good <img src=x onerror=alert(1)>news</p>`)
 			return err
@@ -47,6 +48,15 @@ func TestArticleComments(t *testing.T) {
 		{"like", func() (err error) { like, err = carol.Like(ctx, articleURL); return err }, []string{"1 likes", "0 boosts"}, nil},
 		{"boost", func() error { _, err := carol.Announce(ctx, articleURL); return err }, []string{"1 likes", "1 boosts"}, nil},
 		{"undo like", func() error { _, err := carol.Undo(ctx, like); return err }, []string{"0 likes", "1 boosts"}, nil},
+		{"quote", func() error {
+			// A quote in Misskey's dialect, which knows no authorization.
+			_, err := carol.Send(ctx, a.base+"/ap/inbox", &vocab.Object{Type: vocab.Types{"Create"},
+				Object: vocab.Ref{Object: &vocab.Object{ID: carol.ID() + "/notes/quote", Type: vocab.Types{"Note"},
+					AttributedTo: vocab.Refs{{IRI: carol.ID()}}, To: vocab.Refs{{IRI: vocab.PublicIRI}},
+					Content: "<p>Read this one</p>",
+					Extra:   map[string]json.RawMessage{"_misskey_quote": json.RawMessage(`"` + articleURL + `"`)}}}})
+			return err
+		}, []string{"1 quotes", "<h3>Quoted in</h3>", "<p>Read this one</p>", `href="` + carol.ID() + `/notes/quote"`}, nil},
 		{"delete reply", func() error { _, err := carol.Delete(ctx, reply.Object.ID()); return err },
 			[]string{"No fediverse replies yet."}, []string{"Good news"}},
 	}

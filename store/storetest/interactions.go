@@ -81,6 +81,7 @@ func testInteractionAddAndGet(t *testing.T, s store.Site) {
 		interaction(articleA, store.InteractionAnnounce, 2),
 		interaction(articleA, store.InteractionReply, 3),
 		interaction(actorNews, store.InteractionMention, 4),
+		interaction(articleA, store.InteractionQuote, 5),
 	} {
 		wantAdded(t, s, want, true)
 		got, err := s.Interaction(ctx(t), want.ID)
@@ -205,7 +206,7 @@ func testInteractionsBadCursor(t *testing.T, s store.Site) {
 }
 
 func testCountInteractions(t *testing.T, s store.Site) {
-	add := map[store.InteractionKind]int{store.InteractionLike: 3, store.InteractionReply: 2}
+	add := map[store.InteractionKind]int{store.InteractionLike: 3, store.InteractionReply: 2, store.InteractionQuote: 1}
 	for kind, n := range add {
 		for i := range n {
 			wantAdded(t, s, interaction(articleA, kind, i), true)
@@ -214,8 +215,8 @@ func testCountInteractions(t *testing.T, s store.Site) {
 	wantAdded(t, s, interaction(articleB, store.InteractionAnnounce, 9), true)
 	counts, err := store.CountInteractions(ctx(t), s, articleA)
 	must(t, "CountInteractions", err)
-	if len(counts) != 2 || counts[store.InteractionLike] != 3 || counts[store.InteractionReply] != 2 {
-		t.Errorf("counts = %v, want like 3, reply 2 and no announce key", counts)
+	if len(counts) != 3 || counts[store.InteractionLike] != 3 || counts[store.InteractionReply] != 2 || counts[store.InteractionQuote] != 1 {
+		t.Errorf("counts = %v, want like 3, reply 2, quote 1 and no announce key", counts)
 	}
 	if _, ok := counts[store.InteractionAnnounce]; ok {
 		t.Errorf("counts has an announce entry %v, want it absent", counts)
@@ -275,6 +276,8 @@ func testInteractionOnePerActor(t *testing.T, s store.Site) {
 		{"mention twice", store.InteractionMention, repeated, true, 0, 2},
 		{"mention redelivered", store.InteractionMention, redelivered, true, 0, 1},
 		{"two actors mention", store.InteractionMention, otherActor, true, 0, 2},
+		{"quote twice", store.InteractionQuote, repeated, true, 0, 2},
+		{"quote redelivered", store.InteractionQuote, redelivered, true, 0, 1},
 	}
 	for n, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -257,6 +257,46 @@ func (p *Peer) Forward(ctx context.Context, toActorURL string, activity map[stri
 	return out.ID, out.Status, err
 }
 
+// Quote makes the peer write a public Note quoting the object at objectURL
+// (FEP-044f) and send it, embedded in a QuoteRequest, to the inbox of the
+// actor at toActorURL. It returns the QuoteRequest's and the Note's ids once
+// the delivery got a 2xx answer.
+func (p *Peer) Quote(ctx context.Context, toActorURL, objectURL, content string) (requestID, noteID string, err error) {
+	var out struct {
+		ID   string `json:"id"`
+		Note string `json:"note"`
+	}
+	body := map[string]string{"to": toActorURL, "object": objectURL, "content": content}
+	err = p.control(ctx, http.MethodPost, "/_control/quote", body, &out)
+	return out.ID, out.Note, err
+}
+
+// QuoteAnswer is what the peer made of the answer to one of its
+// QuoteRequests (see [Peer.VerifyQuote]).
+type QuoteAnswer struct {
+	// Answer is "Accept" or "Reject"; Verified whether Fedify verified its
+	// signature.
+	Answer   string `json:"answer"`
+	Verified bool   `json:"verified"`
+	// For an Accept: the QuoteAuthorization its result names, as Fedify
+	// fetched it by id and read it, and its attributedTo, interactingObject
+	// and interactionTarget. Error says why it could not be read as one.
+	Authorization     string `json:"authorization"`
+	AttributedTo      string `json:"attributedTo"`
+	InteractingObject string `json:"interactingObject"`
+	InteractionTarget string `json:"interactionTarget"`
+	Error             string `json:"error"`
+}
+
+// VerifyQuote returns what the peer made of the answer to its QuoteRequest
+// requestID: for an Accept, the QuoteAuthorization Fedify fetched by the id
+// the Accept names as its result. No answer yet is a *[ControlError] (404).
+func (p *Peer) VerifyQuote(ctx context.Context, requestID string) (QuoteAnswer, error) {
+	var out QuoteAnswer
+	err := p.control(ctx, http.MethodPost, "/_control/verify-quote", map[string]string{"request": requestID}, &out)
+	return out, err
+}
+
 // Received returns every activity the peer's inbox has received, oldest
 // first.
 func (p *Peer) Received(ctx context.Context) ([]Activity, error) {

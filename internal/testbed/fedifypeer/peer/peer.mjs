@@ -26,7 +26,11 @@ import {
   Endpoints,
   Follow,
   isActor,
+  Note,
   Person,
+  PUBLIC_COLLECTION,
+  QuoteAuthorization,
+  QuoteRequest,
   Reject,
   Service,
   Undo,
@@ -350,6 +354,59 @@ async function control(request, url) {
       const res = await fetch(req);
       await res.arrayBuffer();
       return json(200, { id: filled.id, status: res.status });
+    }
+    case "POST /_control/quote": {
+      // A public Note of alice quoting object (FEP-044f), sent embedded in a
+      // QuoteRequest to the inbox of the actor at to.
+      const { to, object, content } = await request.json();
+      const actor = await lookupActor(ctx, to);
+      const noteId = new URL(`/notes/${randomUUID()}`, ctx.origin);
+      const id = new URL(`/activities/${randomUUID()}`, ctx.origin);
+      const quoting = new Note({
+        id: noteId,
+        attribution: ctx.getActorUri(USER),
+        to: PUBLIC_COLLECTION,
+        content: content ?? "",
+        quote: new URL(object),
+      });
+      await ctx.sendActivity(
+        { identifier: USER },
+        actor,
+        new QuoteRequest({
+          id,
+          actor: ctx.getActorUri(USER),
+          object: new URL(object),
+          instrument: quoting,
+        }),
+      );
+      return json(200, { id: id.href, note: noteId.href });
+    }
+    case "POST /_control/verify-quote": {
+      // The answer to the QuoteRequest request: for an Accept, its result
+      // fetched by id and read as a QuoteAuthorization, as a quoting server
+      // verifies the stamp before it shows the quote.
+      const { request: requestId } = await request.json();
+      const answer = received.find((r) =>
+        (r.type === "Accept" || r.type === "Reject") &&
+        (r.document?.object === requestId || r.document?.object?.id === requestId)
+      );
+      if (answer == null) return json(404, { error: `no answer to ${requestId}` });
+      const out = { answer: answer.type, verified: answer.verified };
+      if (answer.type !== "Accept") return json(200, out);
+      const result = answer.document?.result;
+      const resultId = typeof result === "string" ? result : result?.id;
+      if (resultId == null) return json(200, { ...out, error: "Accept without a result" });
+      const auth = await ctx.lookupObject(resultId);
+      if (!(auth instanceof QuoteAuthorization)) {
+        return json(200, { ...out, error: `${resultId} is not a QuoteAuthorization` });
+      }
+      return json(200, {
+        ...out,
+        authorization: auth.id?.href ?? "",
+        attributedTo: auth.attributionId?.href ?? "",
+        interactingObject: auth.interactingObjectId?.href ?? "",
+        interactionTarget: auth.interactionTargetId?.href ?? "",
+      });
     }
   }
   return json(404, { error: `no route ${route}` });
