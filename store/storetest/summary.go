@@ -46,7 +46,9 @@ func testSummarizeFollowers(t *testing.T, s store.Site) {
 	must(t, "AddFollower", s.AddFollower(ctx(t), gone))
 	must(t, "RemoveFollower", s.RemoveFollower(ctx(t), actorA, gone.FollowerID))
 
-	hc := func(h, n int) store.HostCount { return store.HostCount{Host: fmt.Sprintf("h%03d.example", h), Followers: n} }
+	hc := func(h, n int) store.HostCount {
+		return store.HostCount{Host: fmt.Sprintf("h%03d.example", h), Followers: n}
+	}
 	tests := []struct {
 		name      string
 		since     time.Time
