@@ -3,6 +3,7 @@ module github.com/fedsite/fedsite
 go 1.26.0
 
 require (
+	code.superseriousbusiness.org/activity v1.19.0
 	github.com/chromedp/chromedp v0.24.0
 	github.com/dunglas/httpsfv v1.1.2
 	github.com/go-fed/httpsig v1.1.0

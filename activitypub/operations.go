@@ -224,3 +224,15 @@ func (o Operations) remote(actor string) bool {
 	u, err := url.Parse(actor)
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && !strings.EqualFold(u.Host, o.f.urls.host())
 }
+
+// RecentDeliveries counts the deliveries of every object whose record changed at or after since,
+// by state, and names at most worst of the hosts with the most deliveries failed or retrying.
+// ok is false when the delivery store keeps no count of its records (it has no
+// store.DeliverySummarizer).
+func (o Operations) RecentDeliveries(ctx context.Context, since time.Time, worst int) (r delivery.Recent, ok bool, err error) {
+	r, ok, err = o.f.sender.engine.Recent(ctx, since, worst)
+	if err != nil {
+		return r, ok, fmt.Errorf("activitypub: %w", err)
+	}
+	return r, ok, nil
+}

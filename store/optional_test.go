@@ -174,3 +174,39 @@ func TestReleaseLeases(t *testing.T) {
 		})
 	}
 }
+
+// followersOnly hides every optional capability of the followers store it holds.
+type followersOnly struct{ store.Followers }
+
+// TestSummarizeFollowersFallback: without a FollowerSummarizer, SummarizeFollowers walks the
+// followers (over several pages) and gives what memstore's own summary gives.
+func TestSummarizeFollowersFallback(t *testing.T) {
+	ctx := t.Context()
+	st := memstore.New()
+	const actor = "https://news.example/actors/news"
+	start := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	for i := range 1234 {
+		host := fmt.Sprintf("h%d.example", i%7)
+		id := fmt.Sprintf("https://%s/users/u%d", host, i)
+		f := store.Follower{ActorID: actor, FollowerID: id, Inbox: id + "/inbox", CreatedAt: start.Add(time.Duration(i) * 37 * time.Minute)}
+		if i%3 == 0 {
+			f.SharedInbox = "https://" + host + "/inbox"
+		}
+		if err := st.AddFollower(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, since := range []time.Time{{}, start.AddDate(0, 0, 20), start.AddDate(0, 0, 40)} {
+		want, err := store.SummarizeFollowers(ctx, st, actor, since, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := store.SummarizeFollowers(ctx, followersOnly{st}, actor, since, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Total != 1234 || len(got.Hosts) != 5 || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("since %v: fallback gives %+v, memstore %+v", since, got, want)
+		}
+	}
+}

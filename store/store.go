@@ -28,10 +28,10 @@ type Page[T any] struct {
 // received and whom it blocks. It is what an integrator implements to keep that state in the
 // site's own database; [storetest.Run] proves it. Its contracts hold 33 methods in all.
 //
-// Counting (see [FollowerCounter], [OutboxCounter], [InteractionCounter]) and the audit log
-// ([Audit]) are optional capabilities: fedsite finds them by type assertion, through the helpers
-// [CountFollowers], [CountOutbox], [CountInteractions] and [AppendAudit], and falls back as each
-// documents.
+// Counting (see [FollowerCounter], [OutboxCounter], [InteractionCounter]), summarizing followers
+// ([FollowerSummarizer]) and the audit log ([Audit]) are optional capabilities: fedsite finds
+// them by type assertion, through the helpers [CountFollowers], [CountOutbox],
+// [CountInteractions], [SummarizeFollowers] and [AppendAudit], and falls back as each documents.
 //
 // [storetest.Run]: https://pkg.go.dev/github.com/fedsite/fedsite/store/storetest#Run
 type Site interface {

@@ -23,12 +23,32 @@ type watchedBatchStore struct {
 	b store.BatchAcker
 }
 
-// wrapStore wraps s, keeping it a store.BatchAcker if it is one: the delivery engine finds that
-// capability by type assertion.
+// watchedSummaryStore and watchedBatchSummaryStore keep a store's store.DeliverySummarizer, a
+// read the Recorder need not watch.
+type (
+	watchedSummaryStore struct {
+		*watchedStore
+		store.DeliverySummarizer
+	}
+	watchedBatchSummaryStore struct {
+		*watchedBatchStore
+		store.DeliverySummarizer
+	}
+)
+
+// wrapStore wraps s, keeping it a store.BatchAcker and a store.DeliverySummarizer if it is one:
+// fedsite finds those capabilities by type assertion.
 func wrapStore(s store.Delivery, r *Recorder) store.Delivery {
 	w := &watchedStore{Delivery: s, r: r}
-	if b, ok := s.(store.BatchAcker); ok {
+	b, batch := s.(store.BatchAcker)
+	sum, summary := s.(store.DeliverySummarizer)
+	switch {
+	case batch && summary:
+		return &watchedBatchSummaryStore{&watchedBatchStore{watchedStore: w, b: b}, sum}
+	case batch:
 		return &watchedBatchStore{watchedStore: w, b: b}
+	case summary:
+		return &watchedSummaryStore{w, sum}
 	}
 	return w
 }

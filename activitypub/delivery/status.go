@@ -18,16 +18,19 @@ type Counts struct {
 	Queued, Delivered, Retrying, Failed int
 }
 
-func (c *Counts) add(s store.DeliveryState) {
+func (c *Counts) add(s store.DeliveryState) { c.addN(s, 1) }
+
+// addN counts n deliveries in state s.
+func (c *Counts) addN(s store.DeliveryState, n int) {
 	switch s {
 	case store.DeliveryQueued:
-		c.Queued++
+		c.Queued += n
 	case store.DeliveryDelivered:
-		c.Delivered++
+		c.Delivered += n
 	case store.DeliveryRetrying:
-		c.Retrying++
+		c.Retrying += n
 	case store.DeliveryFailed:
-		c.Failed++
+		c.Failed += n
 	}
 }
 

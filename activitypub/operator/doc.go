@@ -4,8 +4,13 @@
 //
 // # Pages
 //
-//   - Overview: each actor's followers and posts, this process's delivery counters and the
-//     depth of the shared delivery queue, and a form to look an article up.
+//   - Overview: each actor's followers and posts; for one actor (?actor=, the first by default)
+//     its followers' growth over the last 30 days (an inline SVG chart and a table by day) and
+//     the servers most of them are on; the deliveries of every actor in the last hour and day
+//     (delivered, retrying, failed) and the hosts that fared worst; this process's delivery
+//     counters and the depth of the shared delivery queue; and a form to look an article up.
+//     The panels come from the store's optional store.FollowerSummarizer (else a walk of the
+//     followers) and store.DeliverySummarizer (else a note that the store keeps no counts).
 //   - Article (by its URL), live while a fan-out runs (the page reloads itself): delivery
 //     progress, per host with the last error, and its replies, likes and boosts; a reply may be
 //     hidden from the site (and shown again), deleted, or its author blocked.

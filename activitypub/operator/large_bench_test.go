@@ -28,8 +28,10 @@ const (
 )
 
 // largeSite builds a site on SQLite with largeFollowers followers of @news on largeHosts
-// servers and largeArticles articles, the last of them delivered to every server, seeded through
-// the store and the Federation without delivering anything, and returns the operator handler.
+// servers, who started following over the last year, and largeArticles articles, the last of them
+// delivered to every server but one in ten (failed for half of those, retrying for the others),
+// seeded through the store and the Federation without delivering anything, and returns the
+// operator handler.
 func largeSite(b *testing.B) (http.Handler, string) {
 	b.Helper()
 	ctx := context.Background()
@@ -44,6 +46,7 @@ func largeSite(b *testing.B) (http.Handler, string) {
 	}
 	news := fed.ActorID("news")
 	start := time.Now()
+	const year = 365 * 24 * time.Hour
 	// Writers in parallel, as inbox requests come, so that SQLite commits them in groups.
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
@@ -53,7 +56,8 @@ func largeSite(b *testing.B) (http.Handler, string) {
 				h := i % largeHosts
 				id := fmt.Sprintf("https://h%d.example/users/u%d", h, i)
 				if err := st.AddFollower(ctx, store.Follower{ActorID: news, FollowerID: id, Inbox: id + "/inbox",
-					SharedInbox: fmt.Sprintf("https://h%d.example/inbox", h), FollowID: id + "/follow"}); err != nil {
+					SharedInbox: fmt.Sprintf("https://h%d.example/inbox", h), FollowID: id + "/follow",
+					CreatedAt: start.Add(-year + time.Duration(i)*(year/largeFollowers))}); err != nil {
 					errs <- err
 					return
 				}
@@ -76,6 +80,12 @@ func largeSite(b *testing.B) (http.Handler, string) {
 	for h := range recs {
 		recs[h] = store.DeliveryRecord{ObjectID: last, ActivityID: last + "#create", Inbox: fmt.Sprintf("https://h%d.example/inbox", h),
 			Host: fmt.Sprintf("h%d.example", h), State: store.DeliveryDelivered, Attempts: 1}
+		switch h % 20 {
+		case 0:
+			recs[h].State, recs[h].Attempts, recs[h].LastError = store.DeliveryFailed, 8, "503 Service Unavailable"
+		case 10:
+			recs[h].State, recs[h].Attempts, recs[h].LastError = store.DeliveryRetrying, 2, "timeout"
+		}
 	}
 	if err := st.RecordDelivery(ctx, recs...); err != nil {
 		b.Fatal(err)

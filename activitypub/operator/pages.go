@@ -14,44 +14,6 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// actorRow is one actor on the overview.
-type actorRow struct {
-	Name, Handle string
-	activitypub.ActorStats
-}
-
-// overview is the overview page's data.
-type overview struct {
-	Actors   []actorRow
-	Delivery delivery.Stats
-}
-
-func (h *Handler) serveOverview(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	names, err := h.cfg.Actors.FederatedActorNames(ctx)
-	if err != nil {
-		h.fail(w, r, "list actors", err)
-		return
-	}
-	var o overview
-	for _, n := range names {
-		s, err := h.cfg.Federation.ActorStats(ctx, n)
-		if errors.Is(err, activitypub.ErrNotFound) {
-			continue // listed, but deleted with DeleteActor
-		}
-		if err != nil {
-			h.fail(w, r, "actor stats", err)
-			return
-		}
-		o.Actors = append(o.Actors, actorRow{Name: n, Handle: h.cfg.Federation.Handle(n), ActorStats: s})
-	}
-	if o.Delivery, err = h.cfg.Federation.DeliveryStats(ctx); err != nil {
-		h.fail(w, r, "delivery stats", err)
-		return
-	}
-	h.render(w, r, http.StatusOK, "overview.html", view{Title: "Fediverse overview", Nav: "overview", Page: o})
-}
-
 // articlePage is the article page's data.
 type articlePage struct {
 	URL      string

@@ -304,6 +304,20 @@ func TestBrowserOperatorWalkthrough(t *testing.T) {
 	if got := followersOf(t, ctx, "sports"); got != "1" {
 		t.Errorf("@sports has %s followers after the approval, want 1", got)
 	}
+	// The panels of @news: its two servers left, spam.example gone; strict.example, which
+	// refused the article, is the worst host of the day and social.example is not listed.
+	if got := text(t, ctx, `#followers`); got != "Followers of @news" {
+		t.Errorf("followers panel heading %q", got)
+	}
+	if got := text(t, ctx, `#top-servers tbody`); got != "social.example\t1\nstrict.example\t1" {
+		t.Errorf("top servers of @news after the block: %q", got)
+	}
+	if got := text(t, ctx, `#recent-deliveries tbody`); !strings.HasPrefix(got, "Last hour\t") || !strings.Contains(got, "Last day\t") {
+		t.Errorf("recent deliveries: %q", got)
+	}
+	if got := text(t, ctx, `#worst-hosts tbody`); !strings.HasPrefix(got, "strict.example\t") || strings.Contains(got, "social.example") {
+		t.Errorf("worst hosts of the day: %q", got)
+	}
 	screenshot(t, ctx, "06-overview-after")
 
 	// A server goes down during a fan-out; once it is back, the editor retries it.

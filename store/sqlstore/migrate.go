@@ -256,6 +256,20 @@ func migrations() []migration {
 			){withoutrowid}`,
 			`CREATE INDEX seen_expires ON {seen} (expires_at)`,
 		},
+	}, {
+		version: 10,
+		name:    "followers by day, recent deliveries",
+		stmts: []string{
+			// SummarizeFollowers counts the followers since a day through the first; CountDeliveries
+			// groups the recent records by host and state from the second alone.
+			`CREATE INDEX followers_actor_created ON {followers} (actor_id, created_at)`,
+			`CREATE INDEX deliveries_updated ON {deliveries} (updated_at, host, state)`,
+		},
+		// MySQL indexes no LONGTEXT column whole: its index holds the time only.
+		mysql: []string{
+			`CREATE INDEX followers_actor_created ON {followers} (actor_id, created_at)`,
+			`CREATE INDEX deliveries_updated ON {deliveries} (updated_at)`,
+		},
 	}}
 }
 

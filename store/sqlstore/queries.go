@@ -146,8 +146,9 @@ type queries struct {
 
 	appendAudit, auditFirst, auditAfter string
 
-	social socialQueries
-	blocks blockQueries
+	social  socialQueries
+	blocks  blockQueries
+	summary summaryQueries
 }
 
 const followerCols = `actor_id, follower_id, inbox, shared_inbox, follow_id, created_at`
@@ -215,6 +216,7 @@ func newQueries(d Dialect, schema string) queries {
 	}
 	q.social = newSocialQueries(d, r)
 	q.blocks = newBlockQueries(d, r)
+	q.summary = newSummaryQueries(r)
 	// AppendOutbox reads whether the object an activity is about was deleted. On PostgreSQL and
 	// MySQL the row lock orders it with a concurrent DeleteObject, whose UPDATE waits for it, so
 	// that the delete's outbox cleanup sees the appended activity; SQLite serializes writers already.

@@ -32,6 +32,7 @@ var deliveryTests = []deliveryTest{
 	{"States", testDeliveryStates},
 	{"StatesOfAFullPage", testDeliveryStatesPage},
 	{"CancelledIsReported", testDeliveriesCancelled},
+	{"CountByHostAndState", testCountDeliveries},
 }
 
 // hostsOf returns the store's host state.

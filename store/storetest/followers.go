@@ -25,6 +25,7 @@ var followerTests = []test{
 	{"PageStableUnderConcurrentInserts", testFollowersPageConcurrent},
 	{"PageBadCursor", testFollowersBadCursor},
 	{"Count", testCountFollowers},
+	{"Summarize", testSummarizeFollowers},
 	{"DeliveryInboxes", testDeliveryInboxes},
 	{"DeliveryInboxesFollowChanges", testDeliveryInboxesChanges},
 	{"ActorsAreSeparate", testActorsSeparate},
