@@ -44,8 +44,10 @@ type inbox struct {
 	actorCache   store.ActorCache
 	interactions store.Interactions
 	requests     store.FollowRequests
-	blocks       *blockList
-	audit        auditLog
+	// site is the whole site store, for its optional capabilities (store.Relays).
+	site   store.Site
+	blocks *blockList
+	audit  auditLog
 
 	verifier *signing.Verifier
 	tel      *telemetry
@@ -96,6 +98,8 @@ func (in *inbox) dispatchTable() []inboxHandler {
 		{"Flag", in.flag},
 		{"Move", in.move},
 		{"Block", in.block},
+		{"Accept", in.relayAnswer(store.RelayAccepted)},
+		{"Reject", in.relayAnswer(store.RelayRejected)},
 	}
 }
 
