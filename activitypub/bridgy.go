@@ -69,18 +69,17 @@ type BridgeReport struct {
 	Actor string
 	// Ready is true when every required check is met.
 	Ready bool
-	// Checks are the requirements first, then the advice, each in a fixed order.
+	// Checks are the requirements first, then the advice, each in a fixed order: those of the
+	// site (CheckBridgyFed only), then those of the actor document.
 	Checks []BridgeCheck
 }
 
 // CheckBridgyFed checks the site actor username against what Bridgy Fed asks of a fediverse
-// account before it bridges it into Bluesky (see [BridgeReport]): an avatar, an account at least
-// [BridgyFedMinAge] old when Actor.Published is set, a username it can bridge, no #nobridge and no
-// move, the bridge's bot not blocked, and a profile the bridge can read (the actor document and
-// WebFinger, served by this Federation in process); and it advises on the display name, #nobot,
-// follower approval and search-indexing consent. It sends nothing and changes nothing: bridging
-// is opt-in, the actor opts in on Bridgy Fed's side (README, "Bluesky through Bridgy Fed"). An
-// unknown actor is an error matching ErrNotFound.
+// account before it bridges it into Bluesky (see [BridgeReport]): the bridge's bot not blocked by
+// the site, a profile the bridge can read (the actor document and WebFinger, served by this
+// Federation in process), and what [CheckBridgyFedActor] checks of the actor document. It sends
+// nothing and changes nothing: bridging is opt-in, and the actor opts in on Bridgy Fed's side
+// (README, "Bluesky through Bridgy Fed"). An unknown actor is an error matching ErrNotFound.
 func (f *Federation) CheckBridgyFed(ctx context.Context, username string) (BridgeReport, error) {
 	a, err := f.actors.lookup(ctx, username)
 	if err != nil {
@@ -91,37 +90,76 @@ func (f *Federation) CheckBridgyFed(ctx context.Context, username string) (Bridg
 	if err != nil {
 		return BridgeReport{}, fmt.Errorf("activitypub: bridge check of %s: %w", username, err)
 	}
-	profile := strings.ToLower(a.Name + " " + a.Summary)
-	age := f.cfg.Now().Sub(a.Published)
-	blocked := checkBlocked(ctx, f.blocks, bridgyFedBot) != nil
+	k, err := f.keys.actorKey(ctx, actorID)
+	if err != nil {
+		return BridgeReport{}, fmt.Errorf("activitypub: bridge check of %s: %w", username, err)
+	}
+	doc, err := json.Marshal(actorDocument(f.urls, f.acctHost, a, k, moved))
+	if err != nil {
+		return BridgeReport{}, fmt.Errorf("activitypub: bridge check of %s: %w", username, err)
+	}
+	r, err := CheckBridgyFedActor(doc, f.cfg.Now())
+	if err != nil {
+		return BridgeReport{}, fmt.Errorf("activitypub: bridge check of %s: %w", username, err)
+	}
 	readable, why := f.profileReadable(ctx, a.Username, actorID)
-	handle := a.Username + "@" + f.acctHost
+	site := []BridgeCheck{
+		{Name: "bridge not blocked", Required: true, Met: checkBlocked(ctx, f.blocks, bridgyFedBot) == nil,
+			Fix: "unblock bsky.brid.gy (and brid.gy): the site blocks the bridge's bot"},
+		{Name: "profile readable", Required: true, Met: readable, Fix: why},
+	}
+	r.Checks = append(site, r.Checks...)
+	r.settle()
+	return r, nil
+}
+
+// CheckBridgyFedActor checks an actor document, as fetched, against what Bridgy Fed asks of a
+// fediverse account (see [BridgeReport]): an avatar (icon), an account at least [BridgyFedMinAge]
+// old at now when it states when it was published, a preferredUsername the bridge can bridge, no
+// #nobridge in the name or summary, and no movedTo; and it advises on the display name, #nobot,
+// manuallyApprovesFollowers and the discoverable and indexable flags. The fixes name the
+// [Actor] fields of a fedsite site. A document that does not decode is an *InvalidError.
+func CheckBridgyFedActor(doc []byte, now time.Time) (BridgeReport, error) {
+	a, err := vocab.Decode(doc)
+	if err != nil {
+		return BridgeReport{}, invalid("actor", "%v", err)
+	}
+	if !a.IsActor() {
+		return BridgeReport{}, invalid("actor", "%s is not an actor", a.ID)
+	}
+	moved := movedTarget(doc)
+	profile := strings.ToLower(a.Name + " " + a.Summary)
+	age := now.Sub(a.Published)
+	handle := a.PreferredUsername
 	checks := []BridgeCheck{
-		{Name: "avatar", Required: true, Met: a.IconURL != "",
+		{Name: "avatar", Required: true, Met: len(a.Icon) > 0,
 			Fix: "set Actor.IconURL to a PNG or JPEG profile picture: Bridgy Fed bridges no account without one"},
 		{Name: "account age", Required: true, Met: a.Published.IsZero() || age >= BridgyFedMinAge,
-			Fix: fmt.Sprintf("the account is %s old by Actor.Published; Bridgy Fed bridges accounts at least a week old: wait until %s",
+			Fix: fmt.Sprintf("the account is %s old by its published date (Actor.Published); Bridgy Fed bridges accounts at least a week old: wait until %s",
 				age.Round(time.Hour), a.Published.Add(BridgyFedMinAge).UTC().Format(time.RFC3339))},
-		{Name: "username", Required: true, Met: bridgyUsernameRE.MatchString(a.Username),
+		{Name: "username", Required: true, Met: bridgyUsernameRE.MatchString(handle),
 			Fix: "Bridgy Fed bridges usernames of letters, digits, '_', '-' and '~' only, not beginning or ending with '_', '-' or '~': use another actor"},
 		{Name: "no #nobridge", Required: true, Met: !strings.Contains(profile, "#nobridge"),
 			Fix: "remove #nobridge from Actor.Name and Actor.Summary: it opts the account out"},
 		{Name: "not moved", Required: true, Met: moved == "",
 			Fix: "the actor moved to " + moved + "; Bridgy Fed does not bridge a moved account: bridge the new one"},
-		{Name: "bridge not blocked", Required: true, Met: !blocked,
-			Fix: "unblock bsky.brid.gy (and brid.gy): the site blocks the bridge's bot"},
-		{Name: "profile readable", Required: true, Met: readable,
-			Fix: why},
-		{Name: "display name", Met: a.Name != "" && !strings.EqualFold(a.Name, a.Username) && !strings.EqualFold(a.Name, handle),
+		{Name: "display name", Met: a.Name != "" && !strings.EqualFold(a.Name, handle),
 			Fix: "set Actor.Name to a display name other than the username: Bluesky shows the handle otherwise"},
 		{Name: "no #nobot", Met: !strings.Contains(profile, "#nobot"),
 			Fix: "#nobot in Actor.Name or Actor.Summary stops the bridge until the account opts in itself"},
 		{Name: "follow-back approved", Met: !a.ManuallyApprovesFollowers,
 			Fix: "the actor approves its followers: approve the follow request of @bsky.brid.gy@bsky.brid.gy (ApproveFollow), or its posts never reach the bridge"},
-		{Name: "search-indexing consent", Met: a.Discoverable && a.Indexable,
+		{Name: "search-indexing consent", Met: isTrue(a.Discoverable) && isTrue(a.Indexable),
 			Fix: "Bluesky indexes a bridged profile and its posts for search whatever discoverable and indexable say: set Actor.Discoverable and Actor.Indexable if the actor consents, or do not opt in"},
 	}
-	r := BridgeReport{Actor: actorID, Ready: true, Checks: checks}
+	r := BridgeReport{Actor: a.ID, Checks: checks}
+	r.settle()
+	return r, nil
+}
+
+// settle clears the fixes of met checks and sets Ready.
+func (r *BridgeReport) settle() {
+	r.Ready = true
 	for i := range r.Checks {
 		if r.Checks[i].Met {
 			r.Checks[i].Fix = ""
@@ -129,8 +167,9 @@ func (f *Federation) CheckBridgyFed(ctx context.Context, username string) (Bridg
 			r.Ready = false
 		}
 	}
-	return r, nil
 }
+
+func isTrue(b *bool) bool { return b != nil && *b }
 
 // profileReadable asks this Federation's own handler, in process, for the actor document and
 // for the WebFinger of the actor's handle on the BaseURL host, as Bridgy Fed reads them, and
