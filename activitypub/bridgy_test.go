@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub"
+	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/internal/corpus"
 )
 
 // TestCheckBridgyFed checks actors that meet every Bridgy Fed requirement and actors that fail
@@ -120,4 +122,69 @@ func TestCheckBridgyFed(t *testing.T) {
 			t.Errorf("CheckBridgyFed of an unknown actor = %v, want ErrNotFound", err)
 		}
 	})
+}
+
+// FuzzCheckBridgyFedActor reads arbitrary actor documents, seeded with every corpus payload
+// (Mastodon, Pleroma, Misskey, GoToSocial, Bridgy Fed actors among them): it never panics, refuses
+// what is no actor with an *InvalidError, and for an actor says Ready exactly when every required
+// check is met, with a fix for each unmet check and none for a met one.
+func FuzzCheckBridgyFedActor(f *testing.F) {
+	for _, c := range corpus.JSON(f, ".") {
+		f.Add(c.Data)
+	}
+	now := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		r, err := activitypub.CheckBridgyFedActor(doc, now)
+		if err != nil {
+			if !isInvalid(err) {
+				t.Fatalf("error %v is no *InvalidError", err)
+			}
+			return
+		}
+		ready := true
+		for _, c := range r.Checks {
+			if c.Met == (c.Fix != "") {
+				t.Errorf("check %q: met %v with fix %q", c.Name, c.Met, c.Fix)
+			}
+			if c.Required && !c.Met {
+				ready = false
+			}
+		}
+		if r.Ready != ready || len(r.Checks) == 0 {
+			t.Errorf("Ready = %v over %d checks, want %v", r.Ready, len(r.Checks), ready)
+		}
+	})
+}
+
+// TestCheckBridgyFedCorpus checks every actor document of the corpus, from Mastodon to Bridgy
+// Fed's own: each is read, reported under its id, and its avatar found exactly when it has an
+// icon.
+func TestCheckBridgyFedCorpus(t *testing.T) {
+	now := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	n := 0
+	for _, c := range corpus.JSON(t, ".") {
+		a, err := vocab.Decode(c.Data)
+		if err != nil || !a.IsActor() {
+			continue
+		}
+		n++
+		r, err := activitypub.CheckBridgyFedActor(c.Data, now)
+		if err != nil {
+			t.Errorf("%s: %v", c.Name, err)
+			continue
+		}
+		if r.Actor != a.ID {
+			t.Errorf("%s: report of %q, want %q", c.Name, r.Actor, a.ID)
+		}
+		met := map[string]bool{}
+		for _, ch := range r.Checks {
+			met[ch.Name] = ch.Met
+		}
+		if met["avatar"] != (len(a.Icon) > 0) {
+			t.Errorf("%s: avatar met %v with %d icons", c.Name, met["avatar"], len(a.Icon))
+		}
+	}
+	if n < 10 {
+		t.Errorf("%d actor documents in the corpus, want at least 10", n)
+	}
 }
