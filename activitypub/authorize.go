@@ -49,6 +49,10 @@ const (
 	// ActionReplay is [Operations.Replay], with Actor "" and, when one delivery is replayed, its
 	// id as Object.
 	ActionReplay Action = "replay"
+	// ActionSubscribeRelay is [Federation.SubscribeRelay], with the relay's URL as Object.
+	ActionSubscribeRelay Action = "subscribe relay"
+	// ActionUnsubscribeRelay is [Federation.UnsubscribeRelay], with the relay's URL as Object.
+	ActionUnsubscribeRelay Action = "unsubscribe relay"
 	// ActionModerateReply is [Operations.HideReply] and [Operations.DeleteReply], with Actor ""
 	// and the reply's id as Object.
 	ActionModerateReply Action = "moderate reply"

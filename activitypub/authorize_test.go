@@ -122,6 +122,16 @@ func TestAuthorizeEveryAction(t *testing.T) {
 		}, func(_ *site, article, _ string) activitypub.Act {
 			return activitypub.Act{Action: activitypub.ActionQuotePolicy, Actor: "news", Object: article}
 		}},
+		{"SubscribeRelay", func(ctx context.Context, s *site, _, _ string) error {
+			return s.fed.SubscribeRelay(ctx, "news", "https://relay.example/inbox", store.RelayMastodon)
+		}, func(*site, string, string) activitypub.Act {
+			return activitypub.Act{Action: activitypub.ActionSubscribeRelay, Actor: "news", Object: "https://relay.example/inbox"}
+		}},
+		{"UnsubscribeRelay", func(ctx context.Context, s *site, _, _ string) error {
+			return s.fed.UnsubscribeRelay(ctx, "news", "https://relay.example/inbox")
+		}, func(*site, string, string) activitypub.Act {
+			return activitypub.Act{Action: activitypub.ActionUnsubscribeRelay, Actor: "news", Object: "https://relay.example/inbox"}
+		}},
 		{"Operations.RetryHost", func(ctx context.Context, s *site, _, _ string) error {
 			_, err := s.fed.Operations().RetryHost(ctx, "down.example")
 			return err
@@ -155,7 +165,7 @@ func TestAuthorizeEveryAction(t *testing.T) {
 	// placed, and gated when it acts.
 	notActs := []string{"ActorID", "InstanceActorID", "Handle", "AlternateLink", "Middleware", "Run", "Render",
 		"Counts", "Interactions", "Blocks", "DeliveryStatus", "DeliveryStats", "ActorStats", "FollowRequests",
-		"Fetch", "Operations"}
+		"Fetch", "Operations", "Relays", "CheckBridgyFed"}
 	fed := reflect.TypeFor[*activitypub.Federation]()
 	for i := range fed.NumMethod() {
 		name := fed.Method(i).Name
@@ -193,15 +203,24 @@ func TestAuthorizeEveryAction(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			subscribed := store.Relay{ActorID: s.fed.ActorID("news"), ID: "https://relay.example/inbox",
+				Style: store.RelayMastodon, Inbox: "https://relay.example/inbox", State: store.RelayAccepted}
+			if err := s.store.PutRelay(t.Context(), subscribed); err != nil {
+				t.Fatal(err)
+			}
 			mu.Lock()
 			asked = nil
 			mu.Unlock()
+			relaysBefore, err := s.fed.Relays(t.Context(), "news")
+			if err != nil {
+				t.Fatal(err)
+			}
 			outboxBefore := outboxIDs(t, s, "news", "sports")
 			blocksBefore := blockTargets(t, s)
 			auditBefore := auditEntries(t, s)
 			followersBefore := followerCount(t, s, "news")
 
-			err := tt.call(activitypub.WithUser(t.Context(), "intern"), s, article, remote.ActorID())
+			err = tt.call(activitypub.WithUser(t.Context(), "intern"), s, article, remote.ActorID())
 			if !errors.Is(err, activitypub.ErrForbidden) {
 				t.Fatalf("%s = %v, want ErrForbidden", tt.name, err)
 			}
@@ -231,6 +250,9 @@ func TestAuthorizeEveryAction(t *testing.T) {
 			}
 			if got := followerCount(t, s, "news"); got != followersBefore {
 				t.Errorf("followers of @news = %d, want unchanged %d", got, followersBefore)
+			}
+			if got, err := s.fed.Relays(t.Context(), "news"); err != nil || !slices.Equal(got, relaysBefore) {
+				t.Errorf("relays = %+v, %v; want unchanged %+v", got, err, relaysBefore)
 			}
 			if o, err := s.store.Object(t.Context(), article); err != nil || !o.Deleted.IsZero() {
 				t.Errorf("the published article: %+v, %v; want it kept", o, err)

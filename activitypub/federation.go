@@ -138,6 +138,7 @@ func New(cfg Config) (*Federation, error) {
 		actorCache:      cfg.Store,
 		interactions:    cfg.Store,
 		requests:        cfg.Store,
+		site:            cfg.Store,
 		blocks:          f.blocks,
 		audit:           f.audit,
 		verifier:        verifier,

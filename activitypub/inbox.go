@@ -44,8 +44,10 @@ type inbox struct {
 	actorCache   store.ActorCache
 	interactions store.Interactions
 	requests     store.FollowRequests
-	blocks       *blockList
-	audit        auditLog
+	// site is the whole site store, for its optional capabilities (store.Relays).
+	site   store.Site
+	blocks *blockList
+	audit  auditLog
 
 	verifier *signing.Verifier
 	tel      *telemetry
@@ -97,6 +99,8 @@ func (in *inbox) dispatchTable() []inboxHandler {
 		{"Move", in.move},
 		{"Block", in.block},
 		{typeQuoteRequest, in.quoteRequest},
+		{"Accept", in.relayAnswer(store.RelayAccepted)},
+		{"Reject", in.relayAnswer(store.RelayRejected)},
 	}
 }
 

@@ -71,7 +71,8 @@ type Article struct {
 }
 
 // Publish federates an article: it renders the AS2 Article, stores it with its Create activity in
-// the actor's outbox, and queues delivery to every follower. It returns once that is stored;
+// the actor's outbox, and queues delivery to every follower and to the relays the actor
+// subscribed to (see [Federation.SubscribeRelay]). It returns once that is stored;
 // delivery happens in [Federation.Run] and its failures never reach the caller. An unknown actor
 // gives an error matching ErrNotFound; an article published before, ErrAlreadyPublished; an
 // article fedsite cannot publish, an *InvalidError.
@@ -99,7 +100,12 @@ func (f *Federation) Publish(ctx context.Context, username string, a Article) er
 		return err
 	}
 	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "publish", Object: a.URL, Detail: createID})
-	if err := f.sender.enqueue(ctx, delivery.Activity{ID: createID, ObjectID: objID, ActorID: actorID}); err != nil {
+	acts, err := f.toRelays(ctx, actorID, createID, objID)
+	if err != nil {
+		return fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
+	}
+	acts = append(acts, delivery.Activity{ID: createID, ObjectID: objID, ActorID: actorID})
+	if err := f.sender.enqueue(ctx, acts...); err != nil {
 		return fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
 	return nil

@@ -22,5 +22,7 @@
 //
 // A [Remote] runs on loopback with one actor and a real RSA key: it signs what it sends and
 // verifies, with package signing, every activity delivered to its inboxes, recording each
-// delivery so a test can assert on what the site sent over a real connection.
+// delivery so a test can assert on what the site sent over a real connection. A [Relay] is an
+// ActivityPub relay on loopback, Mastodon-style or LitePub-style as FEP-ae0c documents them: it
+// answers a subscription with a signed Accept (or Reject) and passes its subscribers' posts on.
 package activitypubtest

@@ -18,6 +18,8 @@
 //   - Moderation: domain and actor blocks with who made them and why: list, add, remove; and
 //     the reports (Flag) received.
 //   - Mentions: the posts that mention or write to each actor, private ones included.
+//   - Relays and Bluesky: each actor's relay subscriptions with their state, subscribe (either
+//     style) and unsubscribe; and whether the actor meets Bridgy Fed's requirements for Bluesky.
 //   - Hosts: the servers whose deliveries failed, with their circuit breaker, waiting
 //     deliveries and last error; "Retry now".
 //   - Dead letters: the deliveries that gave up, and why; replay one or all.

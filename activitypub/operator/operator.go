@@ -75,6 +75,8 @@ func New(cfg Config) (*Handler, error) {
 	h.mux.HandleFunc("GET /moderation", h.serveModeration)
 	h.mux.HandleFunc("POST /moderation", h.post(h.moderate))
 	h.mux.HandleFunc("GET /mentions", h.serveMentions)
+	h.mux.HandleFunc("GET /relays", h.serveRelays)
+	h.mux.HandleFunc("POST /relays", h.post(h.changeRelay))
 	h.mux.HandleFunc("GET /hosts", h.serveHosts)
 	h.mux.HandleFunc("POST /hosts", h.post(h.retryHost))
 	h.mux.HandleFunc("GET /dead", h.serveDead)
@@ -85,7 +87,7 @@ func New(cfg Config) (*Handler, error) {
 
 // ServeHTTP serves the page the request's path names, relative to where the site mounted the
 // handler with http.StripPrefix: "/" (overview), "/article", "/requests", "/moderation",
-// "/mentions", "/hosts", "/dead" (dead letters) and "/audit".
+// "/mentions", "/relays", "/hosts", "/dead" (dead letters) and "/audit".
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The pages show direct messages and moderation notes: no cache may keep them.
 	w.Header().Set("Cache-Control", "no-store")

@@ -16,6 +16,7 @@ import (
 	"github.com/fedsite/fedsite/activitypub/activitypubtest"
 	"github.com/fedsite/fedsite/activitypub/operator"
 	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/store"
 )
 
 // siteActors are the test site's actors: news, which every follower may follow, and desk, which
@@ -210,6 +211,10 @@ func TestPages(t *testing.T) {
 		{page: "moderation?cursor=%21", status: 400},
 		{page: "mentions", status: 200, want: []string{"<p>A tip about the ferry </p>", "@carol@other.example"}, not: []string{"<script>"}},
 		{page: "mentions?actor=desk", status: 200, want: []string{"No mentions of @desk yet."}},
+		{page: "relays", status: 200, want: []string{"@news is subscribed to no relay.", `<label for="relay-url">Relay URL</label>`,
+			"<h2>Bluesky through Bridgy Fed</h2>", "@news does not meet Bridgy Fed's requirements yet.",
+			`<th scope="row">avatar</th><td>required</td><td>no</td>`, `aria-current="page">Relays and Bluesky`}},
+		{page: "relays?actor=nobody", status: 404},
 		{page: "nothing", status: 404},
 	}
 	for _, tt := range tests {
@@ -251,7 +256,7 @@ func TestPageHeaders(t *testing.T) {
 func TestAnonymous(t *testing.T) {
 	fx := newFixture(t)
 	b := fx.browser(t, "")
-	for _, page := range []string{"", "article", "requests", "moderation", "mentions"} {
+	for _, page := range []string{"", "article", "requests", "moderation", "mentions", "relays"} {
 		if status, _ := b.get(page); status != http.StatusForbidden {
 			t.Errorf("GET %q: status %d, want 403", page, status)
 		}
@@ -346,6 +351,23 @@ func TestForms(t *testing.T) {
 			done: func(t testing.TB, fx *fixture) bool {
 				return blocked(t, fx, fx.bob.ID()) && followers(t, fx, "news") == 0
 			}},
+		{name: "subscribe relay", page: "relays",
+			form: func(*fixture) url.Values {
+				return url.Values{"action": {"subscribe"}, "actor": {"news"}, "url": {testRelay}, "style": {"mastodon"}}
+			},
+			location: "relays?actor=news",
+			done:     func(t testing.TB, fx *fixture) bool { return relayState(t, fx) == store.RelayPending }},
+		{name: "unsubscribe relay", page: "relays",
+			form: func(fx *fixture) url.Values {
+				if relayState(t, fx) == "" {
+					if err := fx.fed.SubscribeRelay(t.Context(), "news", testRelay, store.RelayMastodon); err != nil {
+						t.Fatal(err)
+					}
+				}
+				return url.Values{"action": {"unsubscribe"}, "actor": {"news"}, "url": {testRelay}}
+			},
+			location: "relays?actor=news",
+			done:     func(t testing.TB, fx *fixture) bool { return relayState(t, fx) == "" }},
 		{name: "unblock domain", page: "moderation",
 			form: func(*fixture) url.Values {
 				return url.Values{"action": {"unblock"}, "kind": {"domain"}, "target": {"spam.example"}}
@@ -397,6 +419,24 @@ func TestForms(t *testing.T) {
 	}
 }
 
+// testRelay is the inbox of a Mastodon-style relay, which the Recorder answers.
+const testRelay = "https://relay.example/inbox"
+
+// relayState is the state of news's subscription to testRelay, "" when there is none.
+func relayState(t testing.TB, fx *fixture) store.RelayState {
+	t.Helper()
+	relays, err := fx.fed.Relays(t.Context(), "news")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range relays {
+		if r.ID == testRelay {
+			return r.State
+		}
+	}
+	return ""
+}
+
 // TestBlockRecordsUser checks that a block made on the page names the signed-in user and the
 // reason given.
 func TestBlockRecordsUser(t *testing.T) {
@@ -432,6 +472,10 @@ func TestFormErrors(t *testing.T) {
 		{"unknown action", "moderation", url.Values{"action": {"ban"}, "kind": {"domain"}, "target": {"evil.example"}}, 400, "action must be"},
 		{"unknown decision", "requests", url.Values{"actor": {"desk"}, "follower": {"https://x.example/u"}, "decision": {"maybe"}}, 400, "decision must be"},
 		{"no such request", "requests", url.Values{"actor": {"desk"}, "follower": {"https://x.example/u"}, "decision": {"approve"}}, 404, "No such request is pending"},
+		{"relative relay URL", "relays", url.Values{"action": {"subscribe"}, "actor": {"news"}, "url": {"/inbox"}, "style": {"mastodon"}}, 400, `value="/inbox"`},
+		{"unknown relay style", "relays", url.Values{"action": {"subscribe"}, "actor": {"news"}, "url": {testRelay}, "style": {"diaspora"}}, 400, `role="alert"`},
+		{"unsubscribe from no relay", "relays", url.Values{"action": {"unsubscribe"}, "actor": {"news"}, "url": {testRelay}}, 404, "No such relay subscription"},
+		{"unknown relay action", "relays", url.Values{"action": {"join"}, "actor": {"news"}, "url": {testRelay}}, 400, "action must be"},
 		{"no such actor", "requests", url.Values{"actor": {"nobody"}, "follower": {"https://x.example/u"}, "decision": {"reject"}}, 404, "no such actor"},
 	}
 	for _, tt := range tests {

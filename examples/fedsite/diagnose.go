@@ -102,10 +102,11 @@ type diagnosis struct {
 	stderr io.Writer
 	faults int
 
-	actorID string        // from WebFinger's self link
-	actor   *vocab.Object // the actor document, once fetched
-	skew    time.Duration // server Date minus local time, from the first answer with a Date
-	dated   bool          // skew was measured
+	actorID  string        // from WebFinger's self link
+	actor    *vocab.Object // the actor document, once fetched
+	actorDoc []byte        // its bytes
+	skew     time.Duration // server Date minus local time, from the first answer with a Date
+	dated    bool          // skew was measured
 }
 
 // How the output names what a check found.
@@ -113,6 +114,8 @@ const (
 	lineOK    = "ok   "
 	lineFault = "FAULT"
 	lineSkip  = "skip "
+	// lineNote is advice that is no fault: what an opt-in service (Bridgy Fed) asks.
+	lineNote = "note "
 )
 
 func (d *diagnosis) ok(check, format string, args ...any) {
@@ -123,6 +126,11 @@ func (d *diagnosis) ok(check, format string, args ...any) {
 func (d *diagnosis) fault(check, what, fix string) {
 	d.faults++
 	fmt.Fprintf(d.out, "%s %s: %s; fix: %s\n", lineFault, check, what, fix)
+}
+
+// note reports what an opt-in service would need, without counting it as a fault.
+func (d *diagnosis) note(check, what, fix string) {
+	fmt.Fprintf(d.out, "%s %s: %s; fix: %s\n", lineNote, check, what, fix)
 }
 
 func (d *diagnosis) skip(check, why string) {
@@ -151,6 +159,11 @@ func (d *diagnosis) run(ctx context.Context) {
 	} else {
 		d.checkActor(ctx)
 		d.checkSignedFetch(ctx)
+	}
+	if d.actor == nil {
+		d.skip("bluesky", "no actor document")
+	} else {
+		d.checkBluesky()
 	}
 	article := d.o.article
 	switch {
@@ -352,12 +365,13 @@ func (d *diagnosis) getAS2(ctx context.Context, u, accept string) (*vocab.Object
 
 // checkActor fetches the actor WebFinger named and checks its content type and keys.
 func (d *diagnosis) checkActor(ctx context.Context) {
-	a, _, err := d.getAS2(ctx, d.actorID, as2Accept)
+	a, resp, err := d.getAS2(ctx, d.actorID, as2Accept)
 	if err != nil {
 		d.fault("actor", err.Error(), fmt.Sprintf(fixProxy, "/ap/"))
 		d.skip("keys", "no actor document")
 		return
 	}
+	d.actorDoc = resp.body
 	if a.ID != d.actorID || a.Inbox == "" {
 		d.fault("actor", fmt.Sprintf("%s has id %q and inbox %q; want its own URL and an inbox", d.actorID, a.ID, a.Inbox), fixSidecar)
 	} else {
@@ -365,6 +379,28 @@ func (d *diagnosis) checkActor(ctx context.Context) {
 	}
 	d.actor = a
 	d.checkKeys(a)
+}
+
+// checkBluesky checks the actor document against Bridgy Fed's requirements for bridging into
+// Bluesky. Bridging is opt-in, so what it lacks is noted, not counted as a fault.
+func (d *diagnosis) checkBluesky() {
+	r, err := activitypub.CheckBridgyFedActor(d.actorDoc, time.Now())
+	if err != nil {
+		d.note("bluesky", err.Error(), "serve the actor document as fedsite renders it")
+		return
+	}
+	for _, c := range r.Checks {
+		if !c.Met {
+			kind := "advice"
+			if c.Required {
+				kind = "required"
+			}
+			d.note("bluesky", fmt.Sprintf("Bridgy Fed %s %q not met", kind, c.Name), c.Fix)
+		}
+	}
+	if r.Ready {
+		d.ok("bluesky", "%s meets Bridgy Fed's requirements (bridging is opt-in)", r.Actor)
+	}
 }
 
 // checkKeys checks the actor's HTTP-signature key and its FEP-521a assertion methods.

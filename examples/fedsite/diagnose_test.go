@@ -319,3 +319,42 @@ func FuzzAlternateAS2(f *testing.F) {
 		}
 	})
 }
+
+// TestDiagnoseBluesky: diagnose notes what the actor lacks for Bridgy Fed without counting it as
+// a fault, and says so when nothing is lacking.
+func TestDiagnoseBluesky(t *testing.T) {
+	d := newDeployment(t)
+	withIcon := rewriteActor(func(doc map[string]any) {
+		doc["icon"] = map[string]any{"type": "Image", "url": "https://cdn.example/news.png"}
+	})
+	for _, tc := range []struct {
+		name  string
+		fault func(next, site http.Handler) http.Handler
+		want  string
+	}{
+		{"no avatar", nil, lineNote + ` bluesky: Bridgy Fed required "avatar" not met; fix: set Actor.IconURL`},
+		{"avatar", withIcon, lineOK + " bluesky: " + d.srv.URL + "/ap/users/news meets Bridgy Fed's requirements"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.fault != nil {
+				d.fault.Store(&tc.fault)
+			} else {
+				d.fault.Store(nil)
+			}
+			t.Cleanup(func() { d.fault.Store(nil) })
+			var stdout, stderr bytes.Buffer
+			if err := run(t.Context(), []string{"diagnose", "-insecure-local", "-data", d.dir, d.srv.URL}, &stdout, &stderr); err != nil {
+				t.Fatalf("diagnose: %v (a note is no fault)\n%s%s", err, stdout.String(), stderr.String())
+			}
+			var lines []string
+			for line := range strings.Lines(stdout.String()) {
+				if strings.Contains(line, " bluesky: ") {
+					lines = append(lines, line)
+				}
+			}
+			if len(lines) != 1 || !strings.HasPrefix(lines[0], tc.want) {
+				t.Errorf("bluesky lines %q, want one starting %q", lines, tc.want)
+			}
+		})
+	}
+}

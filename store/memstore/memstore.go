@@ -20,6 +20,7 @@ var (
 	_ store.InteractionCounter = (*Store)(nil)
 	_ store.BatchAcker         = (*Store)(nil)
 	_ store.ReplyHider         = (*Store)(nil)
+	_ store.Relays             = (*Store)(nil)
 )
 
 // Store is an in-memory [store.Store]. The zero value is not usable; call [New]. A Store is safe for
@@ -49,6 +50,8 @@ type Store struct {
 	blocks     map[string]*blockEntry // by target
 	blockOrder []*blockEntry          // ascending seq
 
+	relays map[string]map[string]store.Relay // by local actor id, then relay id
+
 	// q, hosts and deliveries have locks of their own.
 	q          *queue
 	hosts      *hosts
@@ -76,6 +79,7 @@ func NewWithClock(now func() time.Time) *Store {
 		remoteKey: make(map[string]string),
 		keys:      make(map[followerKey]store.KeyPair),
 		blocks:    make(map[string]*blockEntry),
+		relays:    make(map[string]map[string]store.Relay),
 
 		q:          newQueue(now),
 		hosts:      &hosts{m: make(map[string]store.HostState)},

@@ -23,6 +23,7 @@ var (
 	_ store.InteractionCounter = (*Store)(nil)
 	_ store.BatchAcker         = (*Store)(nil)
 	_ store.ReplyHider         = (*Store)(nil)
+	_ store.Relays             = (*Store)(nil)
 )
 
 // Config configures a [Store]. Only Client is required.

@@ -270,6 +270,22 @@ func migrations() []migration {
 			`CREATE INDEX followers_actor_created ON {followers} (actor_id, created_at)`,
 			`CREATE INDEX deliveries_updated ON {deliveries} (updated_at)`,
 		},
+	}, {
+		version: 11,
+		name:    "relay subscriptions",
+		stmts: []string{
+			// relay_id is store.Relay.ID, listed per actor in byte order.
+			`CREATE TABLE {relays} (
+				actor_id {key} NOT NULL,
+				relay_id {bytetext} NOT NULL,
+				style {tag} NOT NULL,
+				inbox TEXT NOT NULL,
+				follow_id TEXT NOT NULL,
+				state {tag} NOT NULL,
+				created_at {int} NOT NULL,
+				PRIMARY KEY (actor_id, relay_id)
+			)`,
+		},
 	}}
 }
 

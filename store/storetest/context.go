@@ -79,6 +79,16 @@ func testCancelled(t *testing.T, s store.Site) {
 			{"AuditPage", func() error { _, err := a.AuditPage(c, "", 10); return err }},
 		}...)
 	}
+	if r, ok := s.(store.Relays); ok {
+		calls = append(calls, []struct {
+			name string
+			call func() error
+		}{
+			{"PutRelay", func() error { return r.PutRelay(c, relay(actorA, 1, store.RelayPending)) }},
+			{"RemoveRelay", func() error { return r.RemoveRelay(c, actorA, relay(actorA, 1, "").ID) }},
+			{"ActorRelays", func() error { _, err := r.ActorRelays(c, actorA); return err }},
+		}...)
+	}
 	for _, cl := range calls {
 		if err := cl.call(); !errors.Is(err, context.Canceled) {
 			t.Errorf("%s under a cancelled context: error = %v, want one matching context.Canceled", cl.name, err)

@@ -10,8 +10,9 @@ import (
 )
 
 // Run checks every contract of [store.Site] against the stores newStore makes, one fresh store
-// per subtest, and the optional capabilities a store implements ([store.Audit], the counters);
-// those it lacks are skipped, naming the interface. It reports failures through t and returns
+// per subtest, and the optional capabilities a store implements ([store.Audit], the counters,
+// [store.Relays]); those it lacks are skipped, naming the interface, or, where package store
+// has a fallback for them, the fallback is checked instead. It reports failures through t and returns
 // when all subtests have run. A store that is also a [store.Delivery] runs [RunDelivery] as well.
 func Run[S store.Site](t *testing.T, newStore func(t *testing.T) S) {
 	t.Helper()
@@ -26,6 +27,7 @@ func Run[S store.Site](t *testing.T, newStore func(t *testing.T) S) {
 		{"Interactions", interactionTests},
 		{"FollowRequests", followRequestTests},
 		{"Blocks", blockTests},
+		{"Relays", relayTests},
 		{"Context", contextTests},
 	}, func(t *testing.T, check siteCheck) {
 		check(t, fresh(t, newStore(t)))
