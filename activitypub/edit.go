@@ -49,7 +49,7 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 	if err != nil {
 		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
 	}
-	updateDoc, err := json.Marshal(update)
+	updateDoc, err := f.sender.encode(ctx, update, actorID)
 	if err != nil {
 		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
 	}
@@ -129,7 +129,7 @@ func (f *Federation) storeDelete(ctx context.Context, actorID string, stored sto
 	ts := tombstone(store.Object{ID: stored.ID, Type: stored.Type, Deleted: now})
 	ts.Context = nil
 	del.Object = vocab.Ref{Object: ts}
-	doc, err := json.Marshal(del)
+	doc, err := f.sender.encode(ctx, del, actorID)
 	if err != nil {
 		return "", err
 	}
