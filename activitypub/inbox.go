@@ -48,6 +48,7 @@ type inbox struct {
 	audit        auditLog
 
 	verifier *signing.Verifier
+	proofs   *signing.ProofVerifier
 	tel      *telemetry
 	ld       compactor
 	remote   *remote
@@ -108,7 +109,8 @@ func (in *inbox) dispatchTable() []inboxHandler {
 //  2. blocks (403) on the actor, before any fetch; the keyId's host is checked by the key
 //     resolver before it fetches anything (403); the verified signer must be the actor (step 3),
 //     so the actor's check covers it;
-//  3. the HTTP signature (401) and signer == actor (401);
+//  3. the HTTP signature (401), an FEP-8b32 proof if the body has one (401, see checkProof) and
+//     signer == actor (401) unless that proof is by the actor;
 //  4. the origin rules (403, see origin.go);
 //  5. de-duplication by activity id: a duplicate is answered 202 without effect;
 //  6. the activity's effects (202 once applied). If they fail, the id is forgotten again, so the
@@ -178,7 +180,11 @@ func (in *inbox) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		http.Error(w, "signature rejected", http.StatusUnauthorized)
 		return
 	}
-	if v.Owner != act.Actor.ID() {
+	byActor, ok := in.checkProof(ctx, w, r, act, body)
+	if !ok {
+		return
+	}
+	if v.Owner != act.Actor.ID() && !byActor {
 		in.tel.refused(ctx, refusalSignerMismatch)
 		in.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: signer is not the actor",
 			slog.String("actor", act.Actor.ID()), slog.String("signer", v.Owner))
