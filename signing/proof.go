@@ -235,7 +235,10 @@ type VerifiedProof struct {
 // [ProofVerifierConfig].Domains. A proof with its own @context (the W3C
 // recommendation) must name a prefix of the document's, which then replaces
 // the document's in the hash; a proof without one (Fedify, Mitra) is hashed
-// with the document's @context, as it was signed.
+// with the document's @context, as it was signed. A Linked Data signature
+// ("signature", RsaSignature2017) that Fedify or Mastodon added over the
+// proof is not part of what the proof signed: the document is checked
+// without it first, then with it.
 //
 // Errors are *[VerifyError] matching [ErrNoProof] (no proof member),
 // [ErrProofExpired], [ErrKeyUnavailable] (the https verification method
@@ -291,7 +294,7 @@ func (v *ProofVerifier) Verify(ctx context.Context, doc []byte) (*VerifiedProof,
 	} else if hasDocContext {
 		config["@context"] = docContext
 	}
-	hash, err := proofHash(config, unsecured)
+	hashes, err := proofHashes(config, unsecured)
 	if err != nil {
 		return nil, errProof(p.vm, ErrInvalidProof, "cannot canonicalize", err)
 	}
@@ -299,18 +302,53 @@ func (v *ProofVerifier) Verify(ctx context.Context, doc []byte) (*VerifiedProof,
 	if err != nil {
 		return nil, err
 	}
-	if !ed25519.Verify(pub.key, hash, p.sig) {
+	if !verifyAny(pub.key, hashes, p.sig) {
 		if pub.fresh {
 			return nil, errProof(p.vm, ErrInvalidProof, "signature does not verify", nil)
 		}
 		if pub, err = v.key(ctx, p.vm, true); err != nil {
 			return nil, err
 		}
-		if !ed25519.Verify(pub.key, hash, p.sig) {
+		if !verifyAny(pub.key, hashes, p.sig) {
 			return nil, errProof(p.vm, ErrInvalidProof, "signature does not verify", nil)
 		}
 	}
 	return &VerifiedProof{VerificationMethod: p.vm, Controller: pub.controller, Created: p.created, OwnerDocument: pub.doc}, nil
+}
+
+// proofHashes returns the data a proof of doc may have signed: when doc carries a Linked Data
+// signature (a "signature" object with a signatureValue), first doc without it, since Fedify
+// and Mastodon add that signature over the proof, after it; then doc as it is.
+func proofHashes(config, doc map[string]any) ([][]byte, error) {
+	var hashes [][]byte
+	if sig, ok := doc["signature"].(map[string]any); ok && sig["signatureValue"] != nil {
+		outer := make(map[string]any, len(doc))
+		for k, e := range doc {
+			if k != "signature" {
+				outer[k] = e
+			}
+		}
+		h, err := proofHash(config, outer)
+		if err != nil {
+			return nil, err
+		}
+		hashes = append(hashes, h)
+	}
+	h, err := proofHash(config, doc)
+	if err != nil {
+		return nil, err
+	}
+	return append(hashes, h), nil
+}
+
+// verifyAny reports whether sig is pub's signature of one of hashes.
+func verifyAny(pub ed25519.PublicKey, hashes [][]byte, sig []byte) bool {
+	for _, h := range hashes {
+		if ed25519.Verify(pub, h, sig) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkedProof is what checkProof read of a proof.
