@@ -11,8 +11,11 @@ import { randomUUID } from "node:crypto";
 import { configure, getLogger } from "@logtape/logtape";
 import {
   createFederation,
+  fetchKey,
   generateCryptoKeyPair,
+  hasProofLike,
   MemoryKvStore,
+  verifyObject,
 } from "@fedify/fedify";
 import {
   Accept,
@@ -23,6 +26,7 @@ import {
   Endpoints,
   Follow,
   isActor,
+  Multikey,
   Person,
   Reject,
   Undo,
@@ -279,6 +283,35 @@ async function control(request, url) {
       const actor = await lookupActor(ctx, to);
       await ctx.sendActivity({ identifier: USER }, actor, activity);
       return json(200, { id: activity.id?.href ?? filled.id });
+    }
+    case "POST /_control/verify-proof": {
+      // Fedify's own check of Object Integrity Proofs (FEP-8b32): every proof
+      // must verify, its key fetched through the document loader, and
+      // authenticate the activity's actor.
+      const { document } = await request.json();
+      if (document == null || typeof document !== "object") {
+        return json(400, { error: "document must be a JSON object" });
+      }
+      if (!hasProofLike(document)) {
+        return json(200, { verified: false, reason: "noProof" });
+      }
+      const verified = await verifyObject(Activity, document, {
+        contextLoader: ctx.contextLoader,
+        documentLoader: ctx.documentLoader,
+      });
+      if (verified != null) return json(200, { verified: true });
+      // Say whether the keys could be had, to tell a bad proof from a key
+      // Fedify cannot read.
+      const options = { contextLoader: ctx.contextLoader, documentLoader: ctx.documentLoader };
+      const activity = await Activity.fromJsonLd(document, options);
+      for await (const proof of activity.getProofs(options)) {
+        if (proof.verificationMethodId == null) continue;
+        const { key } = await fetchKey(proof.verificationMethodId, Multikey, options);
+        if (key == null) {
+          return json(200, { verified: false, reason: `keyUnavailable ${proof.verificationMethodId.href}` });
+        }
+      }
+      return json(200, { verified: false, reason: "invalidProof" });
     }
   }
   return json(404, { error: `no route ${route}` });
