@@ -384,3 +384,21 @@ func TestParseDIDKey(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyProofUnderLDSignature checks that a proof verifies when a Linked Data signature was
+// added over it afterwards, as Fedify and Mastodon do, and that the signature member is then the
+// only member set aside.
+func TestVerifyProofUnderLDSignature(t *testing.T) {
+	signed := readVector(t, "fep8b32_signed.json")
+	v := newProofVerifierT(t, vectorKeys(t), vectorCreated)
+	ld := `"signature":{"type":"RsaSignature2017","creator":"https://server.example/users/alice#main-key",` +
+		`"created":"2023-02-24T23:36:40Z","signatureValue":"c2lnbmF0dXJl"},`
+	withLD := []byte(strings.Replace(string(signed), `"id":`, ld+`"id":`, 1))
+	if _, err := v.Verify(context.Background(), withLD); err != nil {
+		t.Fatalf("proof under an LD signature: %v", err)
+	}
+	other := []byte(strings.Replace(string(signed), `"id":`, `"summary":"added",`+ld+`"id":`, 1))
+	if _, err := v.Verify(context.Background(), other); !errors.Is(err, ErrInvalidProof) {
+		t.Fatalf("proof under an LD signature and another member: %v, want ErrInvalidProof", err)
+	}
+}
