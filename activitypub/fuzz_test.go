@@ -104,7 +104,7 @@ func FuzzInbox(f *testing.F) {
 			check.Header.Set(name, req.Header.Get(name))
 		}
 		if w := httptest.NewRecorder(); func() int { h.ServeHTTP(w, check); return w.Code }() != http.StatusAccepted {
-			f.Fatalf("signed seed refused: %d %s", w.Code, w.Body)
+			f.Fatalf("signed seed %s refused: %d %s", body, w.Code, w.Body)
 		}
 	}
 	f.Add(follow, vocab.MediaType, "", `sig1=("@method" "@target-uri" "content-digest");created=1772366400;keyid="`+actorID+`#main-key"`,
