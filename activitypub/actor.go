@@ -156,7 +156,10 @@ var actorTypes = map[string]bool{
 }
 
 // actorContext is the JSON-LD context of actor documents: AS2, the security vocabulary for
-// publicKey, the Multikey vocabulary for assertionMethod (FEP-521a), and the extension terms Mastodon and FEP-2c59 define.
+// publicKey, the Multikey vocabulary for assertionMethod's keys (FEP-521a), and the extension
+// terms Mastodon and FEP-2c59 define. assertionMethod itself is defined inline, as the DID
+// context does: no context named here defines it, and JSON-LD readers (Fedify) would drop it and
+// not find the key of an FEP-8b32 proof.
 var actorContext = json.RawMessage(`["https://www.w3.org/ns/activitystreams","https://w3id.org/security/v1",` +
 	`"https://w3id.org/security/multikey/v1",` +
 	`{"manuallyApprovesFollowers":"as:manuallyApprovesFollowers","toot":"http://joinmastodon.org/ns#",` +
@@ -165,7 +168,8 @@ var actorContext = json.RawMessage(`["https://www.w3.org/ns/activitystreams","ht
 	`"attributionDomains":{"@id":"toot:attributionDomains","@type":"@id"},` +
 	`"alsoKnownAs":{"@id":"as:alsoKnownAs","@type":"@id"},"movedTo":{"@id":"as:movedTo","@type":"@id"},` +
 	`"schema":"http://schema.org#","PropertyValue":"schema:PropertyValue","value":"schema:value",` +
-	`"webfinger":"https://purl.archive.org/socialweb/webfinger#webfinger"}]`)
+	`"webfinger":"https://purl.archive.org/socialweb/webfinger#webfinger",` +
+	`"assertionMethod":{"@id":"https://w3id.org/security#assertionMethod","@type":"@id","@container":"@set"}}]`)
 
 // actorDocument renders a site actor as the AS2 document Mastodon and others read (INTEROP §1.2,
 // §6), with its handle on acctHost. movedTo is the account it moved to (see movedTo), "" when it

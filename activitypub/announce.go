@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -90,7 +89,7 @@ func (f *Federation) storeAnnounce(ctx context.Context, username, objectURL stri
 	if o.ActorID != actorID {
 		announce.Cc = append(announce.Cc, vocab.Ref{IRI: o.ActorID})
 	}
-	doc, err := json.Marshal(announce)
+	doc, err := f.sender.encode(ctx, announce, actorID)
 	if err != nil {
 		return "", "", fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
 	}

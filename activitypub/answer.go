@@ -102,7 +102,7 @@ func (f *Federation) Answer(ctx context.Context, username string, a Answer) (str
 	if err != nil {
 		return "", fmt.Errorf("activitypub: answer %s: %w", a.InReplyTo, err)
 	}
-	createDoc, err := json.Marshal(create)
+	createDoc, err := f.sender.encode(ctx, create, actorID)
 	if err != nil {
 		return "", fmt.Errorf("activitypub: answer %s: %w", a.InReplyTo, err)
 	}
@@ -173,7 +173,7 @@ func (f *Federation) EditAnswer(ctx context.Context, username, answerID, content
 	if err != nil {
 		return fmt.Errorf("activitypub: edit answer %s: %w", answerID, err)
 	}
-	updateDoc, err := json.Marshal(update)
+	updateDoc, err := f.sender.encode(ctx, update, actorID)
 	if err != nil {
 		return fmt.Errorf("activitypub: edit answer %s: %w", answerID, err)
 	}

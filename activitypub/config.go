@@ -121,6 +121,13 @@ type Config struct {
 	// (what fedsite keeps is stored either way).
 	Inbox InboxHooks
 
+	// OmitProofs stops fedsite from adding an FEP-8b32 object integrity proof to the activities
+	// the site's actors send. Default: false, every activity is signed once, when it is stored, by
+	// its actor's Ed25519 key (published in the actor's assertionMethod as a Multikey) with the
+	// eddsa-jcs-2022 cryptosuite, and the data integrity context is added to its @context, so that
+	// servers that verify proofs (Mastodon 4.7, Fedify, Mitra) can trust it when it is forwarded.
+	OmitProofs bool
+
 	// Now tells the time. Default: time.Now. Tests set it to check signatures made at a fixed time.
 	Now func() time.Time
 }

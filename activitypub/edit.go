@@ -62,7 +62,7 @@ func (f *Federation) federateEdit(ctx context.Context, actorID string, stored st
 	if err != nil {
 		return err
 	}
-	updateDoc, err := json.Marshal(update)
+	updateDoc, err := f.sender.encode(ctx, update, actorID)
 	if err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func (f *Federation) storeDelete(ctx context.Context, actorID string, stored sto
 	ts := tombstone(store.Object{ID: stored.ID, Type: stored.Type, Deleted: now})
 	ts.Context = nil
 	del.Object = vocab.Ref{Object: ts}
-	doc, err := json.Marshal(del)
+	doc, err := f.sender.encode(ctx, del, actorID)
 	if err != nil {
 		return "", err
 	}

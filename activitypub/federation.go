@@ -95,15 +95,16 @@ func New(cfg Config) (*Federation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("activitypub: key resolver: %w", err)
 	}
+	// Blocks are checked on the keyId before the resolver may fetch it. On a failed check the
+	// verifiers resolve the key once more with refresh set, which refetches it: key rotation.
+	keys := signing.KeyResolverFunc(func(ctx context.Context, keyID string, refresh bool) (*signing.PublicKey, error) {
+		if err := checkBlocked(ctx, f.blocks, keyID); err != nil {
+			return nil, err
+		}
+		return resolver.ResolveKey(tel.fetching(ctx, fetchKey), keyID, refresh)
+	})
 	verifier, err := signing.NewVerifier(signing.VerifierConfig{
-		// Blocks are checked on the keyId before the resolver may fetch it. On a failed check the
-		// Verifier resolves the key once more with refresh set, which refetches it: key rotation.
-		Keys: signing.KeyResolverFunc(func(ctx context.Context, keyID string, refresh bool) (*signing.PublicKey, error) {
-			if err := checkBlocked(ctx, f.blocks, keyID); err != nil {
-				return nil, err
-			}
-			return resolver.ResolveKey(tel.fetching(ctx, fetchKey), keyID, refresh)
-		}),
+		Keys:   keys,
 		Now:    cfg.Now,
 		Logger: cfg.Logger.With("component", "verifier"),
 		// RFC 9421 signatures cover @target-uri, which senders build from the public URL: take
@@ -112,6 +113,12 @@ func New(cfg Config) (*Federation, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("activitypub: verifier: %w", err)
+	}
+	// A proof restricted to a domain must name the site's host or origin.
+	proofs, err := signing.NewProofVerifier(signing.ProofVerifierConfig{Keys: keys, Now: cfg.Now,
+		Domains: []string{urls.host(), urls.base}})
+	if err != nil {
+		return nil, fmt.Errorf("activitypub: proof verifier: %w", err)
 	}
 	if f.sender, err = newSender(cfg, f.keys); err != nil {
 		return nil, err
@@ -142,6 +149,7 @@ func New(cfg Config) (*Federation, error) {
 		blocks:          f.blocks,
 		audit:           f.audit,
 		verifier:        verifier,
+		proofs:          proofs,
 		tel:             tel,
 		ld:              ld,
 		remote:          f.remote,

@@ -49,8 +49,17 @@ func FuzzInbox(f *testing.F) {
 		f.Fatal(err)
 	}
 	pub, _ := signing.EncodePublicKey(&key.PublicKey)
+	ed, err := signing.GenerateEd25519Key()
+	if err != nil {
+		f.Fatal(err)
+	}
+	mk, err := signing.NewMultikey(actorID+"#ed25519-key", actorID, ed.Public())
+	if err != nil {
+		f.Fatal(err)
+	}
 	doc, _ := json.Marshal(map[string]any{"@context": vocab.ContextActivityStreams, "id": actorID, "type": "Person",
-		"inbox": actorID + "/inbox", "publicKey": map[string]string{"id": actorID + "#main-key", "owner": actorID, "publicKeyPem": string(pub)}})
+		"inbox": actorID + "/inbox", "publicKey": map[string]string{"id": actorID + "#main-key", "owner": actorID, "publicKeyPem": string(pub)},
+		"assertionMethod": []signing.Multikey{mk}})
 	fed, err := activitypub.New(activitypub.Config{
 		BaseURL: base,
 		Actors: activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
@@ -71,21 +80,32 @@ func FuzzInbox(f *testing.F) {
 	for _, c := range corpus.JSON(f, "mastodon") {
 		f.Add(c.Data, vocab.MediaType, "", "", "", "")
 	}
+	for _, c := range corpus.JSON(f, "mitra") { // FEP-8b32 proofs
+		f.Add(c.Data, vocab.MediaType, "", "", "", "")
+	}
 	follow, _ := json.Marshal(map[string]any{"id": actorID + "/follows/1", "type": "Follow", "actor": actorID, "object": base + "/ap/users/news"})
-	req, _ := http.NewRequest(http.MethodPost, base+"/ap/inbox", bytes.NewReader(follow))
-	req.Header.Set("Content-Type", vocab.MediaType)
-	if err := signing.Sign(req, signing.Key{ID: actorID + "#main-key", Signer: key}, follow, now); err != nil {
+	// The same Follow, under another id, with an FEP-8b32 proof by the actor.
+	proved, _ := json.Marshal(map[string]any{"@context": []string{vocab.ContextActivityStreams, signing.ContextDataIntegrity},
+		"id": actorID + "/follows/2", "type": "Follow", "actor": actorID, "object": base + "/ap/users/news"})
+	if proved, err = signing.AddProof(proved, signing.Key{ID: mk.ID, Signer: ed}, signing.ProofOptions{Created: now}); err != nil {
 		f.Fatal(err)
 	}
-	f.Add(follow, vocab.MediaType, req.Header.Get("Signature"), "", req.Header.Get("Digest"), req.Header.Get("Date"))
-	// The signed seed must get through verification to the activity handling, so that the
-	// fuzzer starts from the deep end too.
-	check := httptest.NewRequest(http.MethodPost, base+"/ap/inbox", bytes.NewReader(follow))
-	for _, name := range []string{"Content-Type", "Signature", "Digest", "Date"} {
-		check.Header.Set(name, req.Header.Get(name))
-	}
-	if w := httptest.NewRecorder(); func() int { h.ServeHTTP(w, check); return w.Code }() != http.StatusAccepted {
-		f.Fatalf("signed seed refused: %d %s", w.Code, w.Body)
+	for _, body := range [][]byte{follow, proved} {
+		req, _ := http.NewRequest(http.MethodPost, base+"/ap/inbox", bytes.NewReader(body))
+		req.Header.Set("Content-Type", vocab.MediaType)
+		if err := signing.Sign(req, signing.Key{ID: actorID + "#main-key", Signer: key}, body, now); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(body, vocab.MediaType, req.Header.Get("Signature"), "", req.Header.Get("Digest"), req.Header.Get("Date"))
+		// The signed seeds must get through verification to the activity handling, so that the
+		// fuzzer starts from the deep end too.
+		check := httptest.NewRequest(http.MethodPost, base+"/ap/inbox", bytes.NewReader(body))
+		for _, name := range []string{"Content-Type", "Signature", "Digest", "Date"} {
+			check.Header.Set(name, req.Header.Get(name))
+		}
+		if w := httptest.NewRecorder(); func() int { h.ServeHTTP(w, check); return w.Code }() != http.StatusAccepted {
+			f.Fatalf("signed seed %s refused: %d %s", body, w.Code, w.Body)
+		}
 	}
 	f.Add(follow, vocab.MediaType, "", `sig1=("@method" "@target-uri" "content-digest");created=1772366400;keyid="`+actorID+`#main-key"`,
 		"", "")

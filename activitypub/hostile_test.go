@@ -215,6 +215,21 @@ func TestHostileInbox(t *testing.T) {
 	ldChanged := bytes.Replace(forwarded(aliceKey), []byte(`"original"`), []byte(`"changed!"`), 1)
 	liveActor, liveActorKey := liveActorGoneKey(t)
 
+	// FEP-8b32 proofs: a proof present must verify, be unexpired and be the actor's.
+	withProof := func(body []byte, key signing.Key, opts signing.ProofOptions) []byte {
+		if opts.Created.IsZero() {
+			opts.Created = time.Now()
+		}
+		out, err := signing.AddProof(body, key, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	aliceProof, malloryProof := alice.ProofKey(), mallory.ProofKey()
+	proved := withProof(follow(A, newsID), aliceProof, signing.ProofOptions{})
+	badProof := bytes.Replace(proved, []byte(`"object":`), []byte(`"summary":"changed","object":`), 1)
+
 	big := bytes.Repeat([]byte(" "), 10<<20)
 	copy(big, follow(A, newsID))
 	overMiB := append(append([]byte(`{"id":"`+A+`/x","type":"Like","actor":"`+A+`","content":"`), bytes.Repeat([]byte("a"), 1<<20)...), `"}`...)
@@ -309,6 +324,17 @@ func TestHostileInbox(t *testing.T) {
 			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(other)), int64(len(other))
 		}, want: 401},
 		{name: "Host changed after signing", body: follow(A, newsID), key: &aliceKey, mutate: func(r *http.Request) { r.Header.Set("Host", "evil.example") }, want: 401},
+		// FEP-8b32 proofs: 401 even though the HTTP signature is the actor's.
+		{name: "proof over a changed body", body: badProof, key: &aliceKey, want: 401},
+		{name: "proof by another actor's key", body: withProof(act(A+"/follows/20", "Follow", A, newsID), malloryProof, signing.ProofOptions{}), key: &aliceKey, want: 401},
+		{name: "proof under the actor's key id by another key", body: withProof(act(A+"/follows/21", "Follow", A, newsID),
+			signing.Key{ID: aliceProof.ID, Signer: malloryProof.Signer}, signing.ProofOptions{}), key: &aliceKey, want: 401},
+		{name: "expired proof", body: withProof(act(A+"/follows/22", "Follow", A, newsID), aliceProof,
+			signing.ProofOptions{Created: time.Now().Add(-2 * time.Hour), Expires: time.Now().Add(-time.Hour)}), key: &aliceKey, want: 401},
+		{name: "proof for another domain", body: withProof(act(A+"/follows/23", "Follow", A, newsID), aliceProof,
+			signing.ProofOptions{Domain: "elsewhere.example"}), key: &aliceKey, want: 401},
+		{name: "valid proof by the actor, HTTP signer another actor, activity of another origin", body: withProof(
+			act(M+"/follows/24", "Follow", A, newsID), aliceProof, signing.ProofOptions{}), key: &malloryKey, want: 403},
 		// SSRF: the key is never fetched.
 		{name: "keyId on loopback, loopback not allowed", site: strict, body: follow(A, strict.fed.ActorID("news")),
 			url: strict.fed.ActorID("news") + "/inbox", key: keyAt(keySrv.URL + "/key"), want: 401},

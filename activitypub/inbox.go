@@ -50,6 +50,7 @@ type inbox struct {
 	audit  auditLog
 
 	verifier *signing.Verifier
+	proofs   *signing.ProofVerifier
 	tel      *telemetry
 	ld       compactor
 	remote   *remote
@@ -113,9 +114,11 @@ func (in *inbox) dispatchTable() []inboxHandler {
 //  2. blocks (403) on the actor, before any fetch; the keyId's host is checked by the key
 //     resolver before it fetches anything (403); the verified signer must be the actor (step 3),
 //     so the actor's check covers it;
-//  3. the HTTP signature (401) and signer == actor (401), or, when the signer is another actor
-//     (a forwarded reply, a relay), an LD signature by the actor (401 without one); an actor's
-//     Delete of itself whose key answers 410 Gone counts as signed when its document is gone too;
+//  3. the HTTP signature (401), an FEP-8b32 proof if the body has one (401, see checkProof) and
+//     signer == actor (401) unless that proof is by the actor, or, when the signer is another
+//     actor (a forwarded reply, a relay), an LD signature by the actor (401 without one); an
+//     actor's Delete of itself whose key answers 410 Gone counts as signed when its document is
+//     gone too;
 //  4. the origin rules (403, see origin.go);
 //  5. de-duplication by activity id: a duplicate is answered 202 without effect;
 //  6. the activity's effects (202 once applied). If they fail, the id is forgotten again, so the
@@ -189,7 +192,11 @@ func (in *inbox) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		http.Error(w, "signature rejected", http.StatusUnauthorized)
 		return
 	}
-	if v.Owner != act.Actor.ID() {
+	byActor, ok := in.checkProof(ctx, w, r, act, body)
+	if !ok {
+		return
+	}
+	if v.Owner != act.Actor.ID() && !byActor {
 		// Forwarded or relayed: the actor's LD signature may vouch for it (inbox_ldsig.go).
 		forwarded, err := in.verifyForwarded(ctx, body, act)
 		if err != nil {

@@ -67,7 +67,7 @@ func (f *Federation) Move(ctx context.Context, username, target string) error {
 		To:        vocab.Refs{{IRI: f.urls.followers(actorID)}},
 		Published: f.cfg.Now().UTC(),
 	}
-	body, err := json.Marshal(move)
+	body, err := f.sender.encode(ctx, move, actorID)
 	if err != nil {
 		return fmt.Errorf("activitypub: move %s: %w", actorID, err)
 	}

@@ -122,7 +122,7 @@ func (f *Federation) storeArticle(ctx context.Context, actor *Actor, a Article) 
 	if err != nil {
 		return "", "", fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
-	createDoc, err := json.Marshal(create)
+	createDoc, err := f.sender.encode(ctx, create, actorID)
 	if err != nil {
 		return "", "", fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}

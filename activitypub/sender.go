@@ -1,6 +1,7 @@
 package activitypub
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/fedsite/fedsite/activitypub/delivery"
 	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
 )
 
@@ -25,6 +27,8 @@ const inboxPageSize = 500
 type sender struct {
 	engine     *delivery.Engine
 	now        func() time.Time
+	keys       *keyring
+	omitProofs bool
 	objects    store.Objects
 	followers  store.Followers
 	deliveries store.Deliveries
@@ -52,7 +56,58 @@ func newSender(cfg Config, keys *keyring) (*sender, error) {
 	if err != nil {
 		return nil, fmt.Errorf("activitypub: delivery: %w", err)
 	}
-	return &sender{engine: e, now: cfg.Now, objects: cfg.Store, followers: cfg.Store, deliveries: cfg.DeliveryStore}, nil
+	return &sender{engine: e, now: cfg.Now, keys: keys, omitProofs: cfg.OmitProofs,
+		objects: cfg.Store, followers: cfg.Store, deliveries: cfg.DeliveryStore}, nil
+}
+
+// encode returns the JSON of an activity that the site actor actorID sends, as it is stored and
+// delivered: with an FEP-8b32 proof (eddsa-jcs-2022) by the actor's Ed25519 key, the one its
+// document publishes as a Multikey, unless Config.OmitProofs is set. The proof is made here, once
+// per activity: the delivery engine sends the stored bytes to every inbox, and a GET of the
+// activity's id serves them too.
+func (s *sender) encode(ctx context.Context, act *vocab.Object, actorID string) ([]byte, error) {
+	if s.omitProofs {
+		return json.Marshal(act)
+	}
+	signed := *act
+	c, err := withDataIntegrity(act.Context)
+	if err != nil {
+		return nil, err
+	}
+	signed.Context = c
+	doc, err := json.Marshal(&signed)
+	if err != nil {
+		return nil, err
+	}
+	k, err := s.keys.actorKey(ctx, actorID)
+	if err != nil {
+		return nil, err
+	}
+	return signing.AddProof(doc, k.ed, signing.ProofOptions{Created: s.now()})
+}
+
+// withDataIntegrity returns the @context c with the data integrity context appended, which
+// defines "proof" for the JSON-LD processors that read it (Fedify expands every activity).
+func withDataIntegrity(c any) (json.RawMessage, error) {
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("activitypub: @context: %w", err)
+	}
+	var list []json.RawMessage
+	if len(raw) > 0 && raw[0] == '[' {
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, fmt.Errorf("activitypub: @context: %w", err)
+		}
+	} else {
+		list = []json.RawMessage{raw}
+	}
+	di := json.RawMessage(`"` + signing.ContextDataIntegrity + `"`)
+	for _, e := range list {
+		if bytes.Equal(e, di) {
+			return raw, nil
+		}
+	}
+	return json.Marshal(append(list, di))
 }
 
 // enqueue queues the deliveries of stored activities, all or none (see delivery.Engine.Enqueue).
@@ -63,7 +118,7 @@ func (s *sender) enqueue(ctx context.Context, acts ...delivery.Activity) error {
 // send stores an activity the site sends so that its id can be dereferenced, and queues its
 // delivery about objectID: to inbox (an Accept, say), or with inbox empty to every follower.
 func (s *sender) send(ctx context.Context, act *vocab.Object, actorID, objectID, inbox string) error {
-	doc, err := json.Marshal(act)
+	doc, err := s.encode(ctx, act, actorID)
 	if err != nil {
 		return fmt.Errorf("activitypub: send %s: %w", act.Type, err)
 	}

@@ -38,7 +38,8 @@ import (
 //   - fedsite.inbox.requests (counter): inbox POSTs by http.response.status_code and, for those
 //     refused, fedsite.inbox.refusal: body_too_large, media_type, malformed, invalid, not_found,
 //     blocked, signature_missing, signature_invalid, key_unavailable, signer_mismatch,
-//     not_permitted or error;
+//     not_permitted or error, and for FEP-8b32 proofs (inbox_proof.go) proof_invalid,
+//     proof_expired, proof_key_unavailable or proof_signer_mismatch;
 //   - fedsite.fetch.duration (histogram, s): fetches signed by the instance actor, by
 //     fedsite.fetch.kind (actor, key, object), status code and error.type (also blocked);
 //   - fedsite.webfinger.lookups (counter): WebFinger queries answered, by

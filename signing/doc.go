@@ -71,4 +71,16 @@
 // write it as PKCS#8. An actor publishes it as an FEP-521a [Multikey] in
 // assertionMethod, beside the RSA publicKey; [EncodePublicKeyMultibase] and
 // [ParsePublicKeyMultibase] convert the publicKeyMultibase form.
+//
+// # Object integrity proofs (FEP-8b32)
+//
+// [AddProof] signs a JSON document with an Ed25519 key, adding a
+// DataIntegrityProof of cryptosuite eddsa-jcs-2022: Ed25519 over the SHA-256
+// of the proof configuration and the SHA-256 of the document, both in their
+// JCS form ([Canonicalize], RFC 8785). [ProofVerifier.Verify] checks such a
+// proof: created, expires, proofPurpose assertionMethod and domain, the key
+// resolved through the [KeyResolver] (an actor's Multikey) or decoded from a
+// did:key URL ([ParseDIDKey], [DIDKey]); it reports the key's controller,
+// which the caller compares with the document's actor. Both follow the W3C
+// Data Integrity EdDSA Cryptosuites and interoperate with Fedify and Mitra.
 package signing

@@ -25,12 +25,26 @@ var (
 	// for the operation at hand: RSA and Ed25519 keys are supported, and
 	// draft-cavage signing and verification use RSA keys only.
 	ErrUnsupportedKey = errors.New("signing: unsupported key type")
+
+	// ErrNoProof means a document has no "proof" member
+	// ([ProofVerifier.Verify]).
+	ErrNoProof = errors.New("signing: no proof")
+
+	// ErrInvalidProof means a document's proof is malformed, of a type,
+	// cryptosuite or purpose not supported, names another domain, was made
+	// in the future, or does not verify with its key.
+	ErrInvalidProof = errors.New("signing: invalid proof")
+
+	// ErrProofExpired means a proof's expires time has passed.
+	ErrProofExpired = errors.New("signing: proof expired")
 )
 
 // VerifyError describes why [Verifier.Verify] rejected a request. It matches
 // exactly one of [ErrNoSignature], [ErrInvalidSignature] or
 // [ErrKeyUnavailable] with errors.Is, and unwraps to the underlying cause, if
-// any.
+// any. [ProofVerifier.Verify] returns it too, matching one of [ErrNoProof],
+// [ErrInvalidProof], [ErrProofExpired] or [ErrKeyUnavailable]; KeyID is then
+// the proof's verificationMethod.
 //
 // Reason is a short, stable, human-readable phrase meant for logs; it may
 // contain the keyId and header names but never key material. Do not send it
@@ -102,3 +116,7 @@ type StatusError struct {
 
 // Error implements error.
 func (e *StatusError) Error() string { return fmt.Sprintf("GET %s: status %d", e.URL, e.StatusCode) }
+
+func errProof(vm string, kind error, reason string, cause error) error {
+	return &VerifyError{KeyID: vm, Reason: reason, Err: cause, kind: kind}
+}

@@ -2,6 +2,7 @@ package activitypubtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -26,6 +27,9 @@ type Delivery struct {
 	ObjectID string
 	// Signer is the owner of the key that signed it.
 	Signer string
+	// ProofBy is the controller of the key that made its FEP-8b32 proof, verified; "" when it
+	// carries none. A proof that does not verify sets Err.
+	ProofBy string
 	// Status is the status it was answered with.
 	Status int
 	// Err says why the delivery is not acceptable: a signature that does not verify, a body that
@@ -48,7 +52,7 @@ func decodeDelivery(inbox, path string, body []byte) Delivery {
 
 // checkDelivery checks a decoded delivery's signature with v and its Content-Type, setting
 // d.Signer, or d.Err when either is wrong.
-func checkDelivery(v *signing.Verifier, req *http.Request, body []byte, d *Delivery) {
+func checkDelivery(v checker, req *http.Request, body []byte, d *Delivery) {
 	if d.Err != nil {
 		return
 	}
@@ -56,12 +60,40 @@ func checkDelivery(v *signing.Verifier, req *http.Request, body []byte, d *Deliv
 		d.Err = fmt.Errorf("delivered with Content-Type %q", ct)
 		return
 	}
-	ver, err := v.Verify(req.Context(), req, body)
+	ver, err := v.sigs.Verify(req.Context(), req, body)
 	if err != nil {
 		d.Err = err
 		return
 	}
 	d.Signer = ver.Owner
+	p, err := v.proofs.Verify(req.Context(), body)
+	switch {
+	case errors.Is(err, signing.ErrNoProof):
+	case err != nil:
+		d.Err = err
+	default:
+		d.ProofBy = p.Controller
+	}
+}
+
+// checker verifies deliveries as a receiving server does: the HTTP signature and, when the body
+// carries one, the FEP-8b32 proof, with keys from the same resolver.
+type checker struct {
+	sigs   *signing.Verifier
+	proofs *signing.ProofVerifier
+}
+
+// newChecker returns a checker over keys; now tells the time, nil for time.Now.
+func newChecker(keys signing.KeyResolver, now func() time.Time) (checker, error) {
+	sigs, err := signing.NewVerifier(signing.VerifierConfig{Keys: keys, Now: now})
+	if err != nil {
+		return checker{}, err
+	}
+	proofs, err := signing.NewProofVerifier(signing.ProofVerifierConfig{Keys: keys, Now: now})
+	if err != nil {
+		return checker{}, err
+	}
+	return checker{sigs: sigs, proofs: proofs}, nil
 }
 
 // WaitTimeout is how long waits last whose context has no deadline.

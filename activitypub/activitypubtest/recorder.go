@@ -35,7 +35,7 @@ const BaseURL = "https://news.example"
 // A Recorder is safe for concurrent use.
 type Recorder struct {
 	client   *http.Client // over the Recorder itself
-	verifier *signing.Verifier
+	verifier checker
 	log      deliveryLog
 
 	mu       sync.Mutex
@@ -67,7 +67,7 @@ func NewRecorder() *Recorder {
 	if err != nil {
 		panic("activitypubtest: " + err.Error()) // only a nil Client fails
 	}
-	r.verifier, err = signing.NewVerifier(signing.VerifierConfig{Keys: resolver, Now: func() time.Time { return r.clock()() }})
+	r.verifier, err = newChecker(resolver, func() time.Time { return r.clock()() })
 	if err != nil {
 		panic("activitypubtest: " + err.Error()) // only nil Keys fail
 	}

@@ -38,7 +38,7 @@ type Relay struct {
 	srv      *httptest.Server
 	style    store.RelayStyle
 	key      *rsa.PrivateKey
-	verifier *signing.Verifier
+	verifier checker
 	client   *http.Client
 
 	log deliveryLog
@@ -64,7 +64,7 @@ func NewRelay(t testing.TB, style store.RelayStyle) *Relay {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.verifier, err = signing.NewVerifier(signing.VerifierConfig{Keys: resolver}); err != nil {
+	if r.verifier, err = newChecker(resolver, nil); err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()

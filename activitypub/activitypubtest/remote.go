@@ -3,6 +3,7 @@ package activitypubtest
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/rsa"
 	"encoding/json"
 	"io"
@@ -23,9 +24,12 @@ type Remote struct {
 	t        testing.TB
 	srv      *httptest.Server
 	name     string
-	verifier *signing.Verifier
+	verifier checker
 
 	log deliveryLog
+
+	// ed is the actor's Ed25519 key, published in assertionMethod as a Multikey (see ProofKey).
+	ed ed25519.PrivateKey
 
 	mu                   sync.Mutex
 	key                  *rsa.PrivateKey
@@ -45,12 +49,16 @@ func NewRemote(t testing.TB, name string) *Remote {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &Remote{t: t, name: name, key: key, log: newDeliveryLog()}
+	ed, err := signing.GenerateEd25519Key()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Remote{t: t, name: name, key: key, ed: ed, log: newDeliveryLog()}
 	resolver, err := signing.NewResolver(signing.ResolverConfig{Client: http.DefaultClient, InsecureAllowHTTP: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.verifier, err = signing.NewVerifier(signing.VerifierConfig{Keys: resolver})
+	r.verifier, err = newChecker(resolver, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,6 +87,13 @@ func (r *Remote) Key() signing.Key {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return signing.Key{ID: r.ActorID() + "#main-key", Signer: r.key}
+}
+
+// ProofKey is the actor's Ed25519 key, with its keyId: the actor document lists it in
+// assertionMethod as an FEP-521a Multikey, so FEP-8b32 proofs made with it ([signing.AddProof])
+// verify as the actor's.
+func (r *Remote) ProofKey() signing.Key {
+	return signing.Key{ID: r.ActorID() + "#ed25519-key", Signer: r.ed}
 }
 
 // RotateKey replaces the actor's key with a new one under the same keyId, as a server rotating
@@ -157,6 +172,13 @@ func (r *Remote) serveActor(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
+	mk, err := signing.NewMultikey(r.ProofKey().ID, r.ActorID(), r.ed.Public())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	doc["@context"] = []string{vocab.ContextActivityStreams, vocab.ContextSecurity, "https://w3id.org/security/multikey/v1"}
+	doc["assertionMethod"] = []signing.Multikey{mk}
 	if movedTo != "" {
 		doc["movedTo"] = movedTo
 	}

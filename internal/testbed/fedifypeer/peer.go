@@ -297,6 +297,24 @@ func (p *Peer) VerifyQuote(ctx context.Context, requestID string) (QuoteAnswer, 
 	return out, err
 }
 
+// ProofCheck is what the peer's Fedify said of a document's FEP-8b32 proofs.
+type ProofCheck struct {
+	// Verified reports that Fedify's verifyObject accepted every proof of the
+	// document, with keys it fetched, as the activity's actor's.
+	Verified bool `json:"verified"`
+	// Reason is "noProof", "invalidProof" or "keyUnavailable" and the key id
+	// when Verified is false.
+	Reason string `json:"reason,omitempty"`
+}
+
+// VerifyProof makes the peer check the FEP-8b32 object integrity proofs of
+// document, a JSON object as it was delivered, with Fedify's verifyObject.
+func (p *Peer) VerifyProof(ctx context.Context, document json.RawMessage) (ProofCheck, error) {
+	var out ProofCheck
+	err := p.control(ctx, http.MethodPost, "/_control/verify-proof", map[string]any{"document": document}, &out)
+	return out, err
+}
+
 // Received returns every activity the peer's inbox has received, oldest
 // first.
 func (p *Peer) Received(ctx context.Context) ([]Activity, error) {

@@ -12,10 +12,13 @@ import { randomUUID } from "node:crypto";
 import { configure, getLogger } from "@logtape/logtape";
 import {
   createFederation,
+  fetchKey,
   generateCryptoKeyPair,
+  hasProofLike,
   MemoryKvStore,
   signJsonLd,
   signRequest,
+  verifyObject,
 } from "@fedify/fedify";
 import {
   Accept,
@@ -27,6 +30,7 @@ import {
   Follow,
   isActor,
   Note,
+  Multikey,
   Person,
   PUBLIC_COLLECTION,
   QuoteAuthorization,
@@ -407,6 +411,35 @@ async function control(request, url) {
         interactingObject: auth.interactingObjectId?.href ?? "",
         interactionTarget: auth.interactionTargetId?.href ?? "",
       });
+    }
+    case "POST /_control/verify-proof": {
+      // Fedify's own check of Object Integrity Proofs (FEP-8b32): every proof
+      // must verify, its key fetched through the document loader, and
+      // authenticate the activity's actor.
+      const { document } = await request.json();
+      if (document == null || typeof document !== "object") {
+        return json(400, { error: "document must be a JSON object" });
+      }
+      if (!hasProofLike(document)) {
+        return json(200, { verified: false, reason: "noProof" });
+      }
+      const verified = await verifyObject(Activity, document, {
+        contextLoader: ctx.contextLoader,
+        documentLoader: ctx.documentLoader,
+      });
+      if (verified != null) return json(200, { verified: true });
+      // Say whether the keys could be had, to tell a bad proof from a key
+      // Fedify cannot read.
+      const options = { contextLoader: ctx.contextLoader, documentLoader: ctx.documentLoader };
+      const activity = await Activity.fromJsonLd(document, options);
+      for await (const proof of activity.getProofs(options)) {
+        if (proof.verificationMethodId == null) continue;
+        const { key } = await fetchKey(proof.verificationMethodId, Multikey, options);
+        if (key == null) {
+          return json(200, { verified: false, reason: `keyUnavailable ${proof.verificationMethodId.href}` });
+        }
+      }
+      return json(200, { verified: false, reason: "invalidProof" });
     }
   }
   return json(404, { error: `no route ${route}` });
