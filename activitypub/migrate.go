@@ -24,6 +24,9 @@ import (
 // domain migration. The fragment keeps it off every served URL.
 const migrationSuffix = "#migration"
 
+// migrationJob prefixes the Move's id to make the id of its fan-out job.
+const migrationJob = "migrate "
+
 // movedSite is, for the server that answers a former origin, the site that moved from there.
 type movedSite struct {
 	urls     urlLayout
@@ -149,8 +152,9 @@ type migrationActor struct {
 //
 // The state is stored as it goes (Config.Store's objects, under the former instance actor's id
 // and "#migration"), so MigrateDomain called again, or [Federation.Run] after a crash, resumes:
-// it queues the Moves not yet queued, reusing the Move already made, and never queues one twice
-// for an actor whose delivery records show it queued. The site must list its actors
+// it queues the Moves not yet queued, reusing the Move already made, and never queues one twice:
+// the delivery records, or the queue itself, show the Moves queued before the crash. (An actor
+// with no followers may get its fan-out again, to no one.) The site must list its actors
 // (Config.Actors implements [ActorLister]).
 //
 // Config.Authorize is asked for [ActionMigrateDomain], with Actor "" and FormerBaseURL as Object.
@@ -266,8 +270,9 @@ func (f *Federation) startMigration(ctx context.Context) (*migrationRecord, erro
 }
 
 // resumeMigration makes and queues each actor's Move that is not queued yet, saving rec after
-// each step so that a crash repeats none: the Move is made once, and queued again only when
-// no delivery record of it exists.
+// each step so that a crash repeats none: the Move is made once, and queued again only when no
+// delivery record of it exists (the fan-out records each page's inboxes before it lets go of its
+// job) and no job of it is queued or leased (its job's id is fixed).
 func (f *Federation) resumeMigration(ctx context.Context, rec *migrationRecord) error {
 	for i := range rec.Actors {
 		a := &rec.Actors[i]
@@ -290,7 +295,10 @@ func (f *Federation) resumeMigration(ctx context.Context, rec *migrationRecord) 
 			return err
 		}
 		if !queued {
-			if err := f.sender.enqueue(ctx, delivery.Activity{ID: a.Move, ObjectID: from, ActorID: from}); err != nil {
+			// The job's id is the Move's: a fan-out still queued or leased, by a process that
+			// crashed before it noted so, is a conflict, and one that ran left records.
+			err := f.sender.enqueue(ctx, delivery.Activity{ID: a.Move, ObjectID: from, ActorID: from, JobID: migrationJob + a.Move})
+			if err != nil && !errors.Is(err, store.ErrConflict) {
 				return fmt.Errorf("activitypub: domain migration: move %s: %w", from, err)
 			}
 		}
