@@ -24,6 +24,8 @@ type actorRow struct {
 type overview struct {
 	Actors   []actorRow
 	Delivery delivery.Stats
+	// Migration is the domain migration's progress; nil when the site never migrated.
+	Migration *activitypub.DomainMigration
 }
 
 func (h *Handler) serveOverview(w http.ResponseWriter, r *http.Request) {
@@ -47,6 +49,10 @@ func (h *Handler) serveOverview(w http.ResponseWriter, r *http.Request) {
 	}
 	if o.Delivery, err = h.cfg.Federation.DeliveryStats(ctx); err != nil {
 		h.fail(w, r, "delivery stats", err)
+		return
+	}
+	if o.Migration, err = h.cfg.Federation.DomainMigration(ctx); err != nil && !errors.Is(err, activitypub.ErrNotFound) {
+		h.fail(w, r, "domain migration", err)
 		return
 	}
 	h.render(w, r, http.StatusOK, "overview.html", view{Title: "Fediverse overview", Nav: "overview", Page: o})
