@@ -34,9 +34,11 @@ type movedSite struct {
 }
 
 // redirect answers a request for a page of the former origin with a permanent redirect to the
-// same path and query on the new one, in HTML and AS2 alike: Mastodon and GoToSocial follow it,
-// and a document they find there names its new id. GET and HEAD get 301; other methods 308, which
-// keeps the method and body.
+// same path and query on the new one, in HTML and AS2 alike. GET and HEAD get 301; other methods
+// 308, which keeps the method and body. A lookup by URL (Mastodon's search: id not known) follows
+// it and takes the id of the document found; a fetch by a known id does not accept a document
+// whose id differs (Mastodon's JsonLdHelper#fetch_resource), which is why the former /ap/
+// activities and notes are served under their own ids instead.
 func (m *movedSite) redirect(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusPermanentRedirect
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
