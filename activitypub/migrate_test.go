@@ -445,3 +445,47 @@ func TestMigrateDomainResumes(t *testing.T) {
 		})
 	}
 }
+
+// TestMigrateDomainErrors checks the mistakes a migration refuses: a former origin that is not
+// one or is the site's own host, a migration without a former origin or with actors that cannot
+// be listed, and progress asked for before any migration.
+func TestMigrateDomainErrors(t *testing.T) {
+	actor := activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
+		return &activitypub.Actor{Username: name}, nil
+	})
+	tests := []struct {
+		name        string
+		former      string
+		actors      activitypub.ActorSource
+		newErr      bool  // New refuses the Config; else MigrateDomain refuses to start
+		progressErr error // what DomainMigration says then
+	}{
+		{"not a URL", "old.example", lister{names: []string{"news"}}, true, nil},
+		{"with a path", "https://old.example/site", lister{names: []string{"news"}}, true, nil},
+		{"same host", "http://news.example", lister{names: []string{"news"}}, true, nil},
+		{"no former origin", "", lister{names: []string{"news"}}, false, activitypub.ErrNotFound},
+		{"actors not listed", "https://old.example", actor, false, activitypub.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fed, err := activitypub.New(activitypub.Config{BaseURL: "https://news.example", FormerBaseURL: tt.former,
+				Actors: tt.actors, Store: memstore.New()})
+			var invalid *activitypub.InvalidError
+			if tt.newErr {
+				if !errors.As(err, &invalid) {
+					t.Fatalf("New = %v, want an *InvalidError", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := fed.MigrateDomain(t.Context()); !errors.As(err, &invalid) {
+				t.Errorf("MigrateDomain = %v, want an *InvalidError", err)
+			}
+			if _, err := fed.DomainMigration(t.Context()); !errors.Is(err, tt.progressErr) {
+				t.Errorf("DomainMigration = %v, want %v", err, tt.progressErr)
+			}
+		})
+	}
+}
