@@ -32,6 +32,9 @@ type Federation struct {
 	// former answers the Host of Config.FormerBaseURL, as the site that moved from there; nil
 	// when the site never moved (see migrate.go).
 	former *Federation
+	// migrating is held while this process reads and advances the domain migration's record, so
+	// that MigrateDomain and Run's resumption never work on it at once.
+	migrating sync.Mutex
 }
 
 // New checks cfg and builds a Federation. It fails when a required field is missing or BaseURL is

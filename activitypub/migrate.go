@@ -159,6 +159,9 @@ type migrationActor struct {
 // with no followers may get its fan-out again, to no one.) The site must list its actors
 // (Config.Actors implements [ActorLister]).
 //
+// Call it from one process: in one, MigrateDomain and Run's resumption take turns, but two
+// processes migrating at once could each make a Move for the same actor.
+//
 // Config.Authorize is asked for [ActionMigrateDomain], with Actor "" and FormerBaseURL as Object.
 // Without FormerBaseURL the error is an *InvalidError.
 func (f *Federation) MigrateDomain(ctx context.Context) (*DomainMigration, error) {
@@ -168,17 +171,24 @@ func (f *Federation) MigrateDomain(ctx context.Context) (*DomainMigration, error
 	if f.former == nil {
 		return nil, invalid("Config.FormerBaseURL", "required to migrate the domain")
 	}
+	if err := f.migrate(ctx); err != nil {
+		return nil, err
+	}
+	return f.DomainMigration(ctx)
+}
+
+// migrate starts the domain migration, unless it was started, and resumes it.
+func (f *Federation) migrate(ctx context.Context) error {
+	f.migrating.Lock()
+	defer f.migrating.Unlock()
 	rec, err := f.migrationRecord(ctx)
 	if errors.Is(err, store.ErrNotFound) {
 		rec, err = f.startMigration(ctx)
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := f.resumeMigration(ctx, rec); err != nil {
-		return nil, err
-	}
-	return f.DomainMigration(ctx)
+	return f.resumeMigration(ctx, rec)
 }
 
 // DomainMigration returns the state of the domain migration that MigrateDomain started, with each
@@ -338,6 +348,8 @@ func (f *Federation) resumeStoredMigration(ctx context.Context) error {
 	if f.former == nil {
 		return nil
 	}
+	f.migrating.Lock()
+	defer f.migrating.Unlock()
 	rec, err := f.migrationRecord(ctx)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil

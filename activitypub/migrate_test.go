@@ -384,7 +384,7 @@ func (s *failingMigration) PutObject(ctx context.Context, o store.Object) error 
 }
 
 // TestMigrateDomainResumes crashes a migration at each step it stores and restarts the process:
-// Run resumes it, and every follower receives exactly one Move per actor it follows.
+// Run resumes it, and every follower receives one Move (one id) per actor it follows.
 func TestMigrateDomainResumes(t *testing.T) {
 	// The migration record is written when the migration starts, then per actor (news, sports)
 	// once its Move is made and once it is queued.
@@ -438,8 +438,15 @@ func TestMigrateDomainResumes(t *testing.T) {
 			for r, want := range map[*activitypubtest.Remote]int{alice: 1, bob: 2} {
 				waitN(t, r, "Move", want)
 				time.Sleep(100 * time.Millisecond) // a second Move would arrive by now
-				if got := waitN(t, r, "Move", want); len(got) != want {
-					t.Errorf("%s got %d Moves, want %d", r.ActorID(), len(got), want)
+				// Delivery is at least once: a Run stopped between an inbox's answer and its
+				// record sends that activity again, under its id, which servers recognise. What
+				// must not happen is a second Move, with another id, for the same actor.
+				ids := map[string]bool{}
+				for _, d := range waitN(t, r, "Move", want) {
+					ids[d.Activity.ID] = true
+				}
+				if len(ids) != want {
+					t.Errorf("%s got %d distinct Moves, want %d", r.ActorID(), len(ids), want)
 				}
 			}
 		})
