@@ -33,6 +33,9 @@ const (
 	ActionReadMentions Action = "read mentions"
 	// ActionMove is [Federation.Move], the move of the actor to another account.
 	ActionMove Action = "move"
+	// ActionMigrateDomain is [Federation.MigrateDomain], the move of every actor from
+	// Config.FormerBaseURL to BaseURL, with Actor "" and the former origin as Object.
+	ActionMigrateDomain Action = "migrate domain"
 	// ActionDeleteActor is [Federation.DeleteActor], the deletion of the actor itself.
 	ActionDeleteActor Action = "delete actor"
 	// ActionBlock is [Federation.BlockDomain] and [Federation.BlockActor]. Blocks are the site's

@@ -76,6 +76,12 @@ func TestAuthorizeEveryAction(t *testing.T) {
 		}, func(_ *site, _, remote string) activitypub.Act {
 			return activitypub.Act{Action: activitypub.ActionMove, Actor: "sports", Object: remote}
 		}},
+		{"MigrateDomain", func(ctx context.Context, s *site, _, _ string) error {
+			_, err := s.fed.MigrateDomain(ctx)
+			return err
+		}, func(*site, string, string) activitypub.Act {
+			return activitypub.Act{Action: activitypub.ActionMigrateDomain}
+		}},
 		{"DeleteActor", func(ctx context.Context, s *site, _, _ string) error {
 			return s.fed.DeleteActor(ctx, "sports")
 		}, func(*site, string, string) activitypub.Act {
@@ -165,7 +171,7 @@ func TestAuthorizeEveryAction(t *testing.T) {
 	// placed, and gated when it acts.
 	notActs := []string{"ActorID", "InstanceActorID", "Handle", "AlternateLink", "Middleware", "Run", "Render",
 		"Counts", "Interactions", "Blocks", "DeliveryStatus", "DeliveryStats", "ActorStats", "FollowRequests",
-		"Fetch", "Operations", "Relays", "CheckBridgyFed"}
+		"Fetch", "Operations", "Relays", "CheckBridgyFed", "DomainMigration"}
 	fed := reflect.TypeFor[*activitypub.Federation]()
 	for i := range fed.NumMethod() {
 		name := fed.Method(i).Name

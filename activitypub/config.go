@@ -18,6 +18,18 @@ type Config struct {
 	// derives from it and published articles must live on its host. Required.
 	BaseURL string
 
+	// FormerBaseURL is the origin the site was served at before it moved to BaseURL, a rebrand
+	// from "https://old.example" to "https://new.example", set together with the new BaseURL
+	// while the old domain still reaches this process (DNS, proxy and certificate kept). With it,
+	// the site's actors carry their former ids in alsoKnownAs, and the Middleware answers requests
+	// whose Host is the former host as the site that moved (see [Federation.MigrateDomain]): the
+	// former actor documents, with movedTo once the migration sent their Move, the former
+	// collections, activities and notes as they were stored, WebFinger for the former handles
+	// pointing to the new actors, and a 301 to the same path on BaseURL for everything else, the
+	// article pages in HTML and AS2 among them. The proxy must pass the Host header through.
+	// Default: "", the site never moved.
+	FormerBaseURL string
+
 	// Actors tells fedsite which of the site's actors exist. Required.
 	Actors ActorSource
 
@@ -97,7 +109,8 @@ type Config struct {
 
 	// Authorize decides whether a user of the site may do what a call asks as a site actor; every
 	// exported method that acts as one (publish, update, delete, announce, approve or reject a
-	// follower, read its mentions, move or delete it, block or unblock for the site) asks it
+	// follower, read its mentions, move or delete it, block or unblock for the site, migrate the
+	// site's domain) asks it
 	// first, with the [Act]: the user that [WithUser] put in the call's context ("" for none, which
 	// Authorize decides too), the [Action], the actor's username and what it is about. The site's
 	// own sign-in and roles answer; ctx is the call's, so it may read the site's own values too.

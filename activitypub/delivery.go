@@ -13,7 +13,8 @@ import (
 // Run runs the delivery workers until ctx is done and returns nil. Deliveries are leased from
 // Config.DeliveryStore, so several processes sharing a store may each call Run: each delivery is sent by
 // one of them. Jobs left unfinished when ctx ends stay in the queue for the next Run, here or in
-// another process. Nothing is delivered while no Run is running. While it runs, the gauges of
+// another process. Nothing is delivered while no Run is running. A domain migration that a crash
+// interrupted is resumed first (see [Federation.MigrateDomain]). While it runs, the gauges of
 // Config.Telemetry (queue depth, followers) are observed.
 func (f *Federation) Run(ctx context.Context) error {
 	stop, err := f.tel.observeFollowers(f.cfg.Actors, f.cfg.Store, f.urls.actor)
@@ -21,6 +22,9 @@ func (f *Federation) Run(ctx context.Context) error {
 		f.log.LogAttrs(ctx, slog.LevelWarn, "activitypub: followers not observed", slog.Any("err", err))
 	}
 	defer stop()
+	if err := f.resumeStoredMigration(ctx); err != nil {
+		f.log.LogAttrs(ctx, slog.LevelError, "activitypub: domain migration not resumed", slog.Any("err", err))
+	}
 	return f.sender.engine.Run(ctx)
 }
 

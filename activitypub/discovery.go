@@ -55,6 +55,12 @@ func (s *server) resolveWebFinger(ctx context.Context, r webfinger.Resource) (*w
 		return nil, err
 	}
 	id := s.urls.actor(a.Username)
+	if m := s.movedTo; m != nil {
+		// A former handle resolves to the actor that moved, under its new handle: Mastodon
+		// re-checks a subject that differs from the one asked for, on the new host, and finds
+		// the same actor there.
+		subject, id = "acct:"+a.Username+"@"+m.acctHost, m.urls.actor(a.Username)
+	}
 	jrd := &webfinger.JRD{
 		Subject: subject,
 		Aliases: []string{id},

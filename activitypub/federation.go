@@ -29,6 +29,12 @@ type Federation struct {
 	tel    *telemetry // nil without Config.Telemetry
 	// acctHost is the host of the site's handles: Config.WebFingerDomain, else the BaseURL host.
 	acctHost string
+	// former answers the Host of Config.FormerBaseURL, as the site that moved from there; nil
+	// when the site never moved (see migrate.go).
+	former *Federation
+	// migrating is held while this process reads and advances the domain migration's record, so
+	// that MigrateDomain and Run's resumption never work on it at once.
+	migrating sync.Mutex
 }
 
 // New checks cfg and builds a Federation. It fails when a required field is missing or BaseURL is
@@ -182,6 +188,9 @@ func New(cfg Config) (*Federation, error) {
 		return nil, fmt.Errorf("activitypub: webfinger: %w", err)
 	}
 	f.server.mux = f.server.routes(in)
+	if err := f.newFormer(cfg); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 
@@ -195,8 +204,23 @@ func (f *Federation) InstanceActorID() string { return f.urls.instanceActor() }
 // untouched: WebFinger and host-meta, NodeInfo, the /ap/ routes, and AS2 requests (by Accept
 // header) for the URLs of published articles. It adds "Vary: Accept" to the responses of the
 // site's pages so that caches never serve HTML to a fediverse server or JSON to a browser.
+//
+// With Config.FormerBaseURL, requests whose Host is the former host are answered as the site that
+// moved from there (see [Federation.MigrateDomain]); next never sees them.
 func (f *Federation) Middleware(next http.Handler) http.Handler {
-	return f.server.middleware(next)
+	h := f.server.middleware(next)
+	if f.former == nil {
+		return h
+	}
+	// The former site's middleware answers everything: what is not fedsite's goes to the new origin.
+	old := f.former.server.middleware(nil)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f.formerHost(r.Host) {
+			old.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // instanceTransport signs every request with the instance actor's key, which it loads on first use.

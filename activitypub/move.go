@@ -57,35 +57,45 @@ func (f *Federation) Move(ctx context.Context, username, target string) error {
 	if !slices.Contains(aliases(doc), actorID) {
 		return fmt.Errorf("activitypub: move %s to %s: %w", actorID, target, ErrNotAlias)
 	}
-	move := &vocab.Object{
-		Context:   vocab.ContextActivityStreams,
-		ID:        f.urls.activity(newID()),
-		Type:      vocab.Types{"Move"},
-		Actor:     vocab.Ref{IRI: actorID},
-		Object:    vocab.Ref{IRI: actorID},
-		Target:    vocab.Ref{IRI: target},
-		To:        vocab.Refs{{IRI: f.urls.followers(actorID)}},
-		Published: f.cfg.Now().UTC(),
-	}
-	body, err := f.sender.encode(ctx, move, actorID)
+	moveID, err := f.storeMove(ctx, f.urls, actorID, target)
 	if err != nil {
-		return fmt.Errorf("activitypub: move %s: %w", actorID, err)
+		return err
 	}
-	now := f.cfg.Now()
-	// The activity is stored under its id, so that it dereferences and the delivery engine can
-	// read it, and as the actor's move record, which the actor document reads.
-	for _, id := range []string{move.ID, actorID + movedSuffix} {
-		err := f.cfg.Store.PutObject(ctx, store.Object{ID: id, ActorID: actorID, Type: "Move", Document: body, Published: now})
-		if err != nil {
-			return fmt.Errorf("activitypub: move %s: %w", actorID, err)
-		}
-	}
-	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "move", Object: target, Detail: move.ID})
-	if err := f.sender.enqueue(ctx, delivery.Activity{ID: move.ID, ObjectID: actorID, ActorID: actorID}); err != nil {
+	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "move", Object: target, Detail: moveID})
+	if err := f.sender.enqueue(ctx, delivery.Activity{ID: moveID, ObjectID: actorID, ActorID: actorID}); err != nil {
 		return fmt.Errorf("activitypub: move %s: %w", actorID, err)
 	}
 	f.log.LogAttrs(ctx, slog.LevelInfo, "activitypub: actor moved", slog.String("actor", actorID), slog.String("target", target))
 	return nil
+}
+
+// storeMove makes the Move of actorID, a site actor on the origin of urls, to target, with an id
+// on that origin, and stores it under its id, so that it dereferences and the delivery engine
+// can read it, and as the actor's move record, which the actor document reads. It returns the
+// Move's id; queuing its delivery is the caller's.
+func (f *Federation) storeMove(ctx context.Context, urls urlLayout, actorID, target string) (string, error) {
+	move := &vocab.Object{
+		Context:   vocab.ContextActivityStreams,
+		ID:        urls.activity(newID()),
+		Type:      vocab.Types{"Move"},
+		Actor:     vocab.Ref{IRI: actorID},
+		Object:    vocab.Ref{IRI: actorID},
+		Target:    vocab.Ref{IRI: target},
+		To:        vocab.Refs{{IRI: urls.followers(actorID)}},
+		Published: f.cfg.Now().UTC(),
+	}
+	body, err := f.sender.encode(ctx, move, actorID)
+	if err != nil {
+		return "", fmt.Errorf("activitypub: move %s: %w", actorID, err)
+	}
+	now := f.cfg.Now()
+	for _, id := range []string{move.ID, actorID + movedSuffix} {
+		err := f.cfg.Store.PutObject(ctx, store.Object{ID: id, ActorID: actorID, Type: "Move", Document: body, Published: now})
+		if err != nil {
+			return "", fmt.Errorf("activitypub: move %s: %w", actorID, err)
+		}
+	}
+	return move.ID, nil
 }
 
 // movedTo returns the account the site actor a, of id actorID, moved to, as its document names it: the site's

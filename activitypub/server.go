@@ -37,6 +37,13 @@ type server struct {
 
 	webfinger http.Handler
 	mux       *http.ServeMux // the routes under prefix
+
+	// formerURLs is the layout of Config.FormerBaseURL on the server of a site that moved from
+	// there: its actors carry their former ids in alsoKnownAs. nil when the site never moved.
+	formerURLs *urlLayout
+	// movedTo is, on the server that answers a former origin, the site that moved from it: its
+	// pages redirect there and WebFinger points to its actors. nil on the site's own server.
+	movedTo *movedSite
 }
 
 // routes are the server's routes under prefix, with the inboxes going to inbox.
@@ -69,6 +76,9 @@ func (s *server) middleware(next http.Handler) http.Handler {
 			return
 		case isRoutePath(p):
 			s.mux.ServeHTTP(w, r)
+			return
+		case s.movedTo != nil:
+			s.movedTo.redirect(w, r)
 			return
 		}
 		w.Header().Add("Vary", "Accept")
@@ -190,6 +200,9 @@ func (s *server) serveActor(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		fail(s.log, w, r, "actor move", err)
 		return
+	}
+	if s.formerURLs != nil {
+		a = withAlias(a, s.formerURLs.actor(a.Username))
 	}
 	writeJSON(s.log, w, r, http.StatusOK, actorDocument(s.urls, s.acctHost, a, k, target))
 }

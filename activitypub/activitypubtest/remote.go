@@ -6,9 +6,11 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -250,4 +252,80 @@ func (r *Remote) PostRaw(url string, body []byte, contentType string, key *signi
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp
+}
+
+// FollowMove acts on move, a Move the remote received, as Mastodon does with one from an account
+// it follows (ActivityPub::Activity::Move, then UnfollowFollowWorker): the Move's object must be
+// its actor, the account that moved, and its target, fetched afresh, must list that account in
+// alsoKnownAs; then the remote follows the target and undoes its Follow of the account that
+// moved, each signed and posted to that actor's inbox; the Undo embeds the remote's Follow of the
+// account that moved, whose id is followID, as Mastodon's does. It returns the Follow it sent,
+// which the target answers with an Accept. A Move that breaks a rule is an error and sends
+// nothing.
+func (r *Remote) FollowMove(ctx context.Context, move Delivery, followID string) (map[string]any, error) {
+	act := move.Activity
+	if act == nil || !act.Type.Has("Move") {
+		return nil, fmt.Errorf("activitypubtest: %s is not a Move", move.Type)
+	}
+	origin, target := act.Actor.ID(), act.Target.ID()
+	if origin == "" || act.Object.ID() != origin || move.Signer != origin {
+		return nil, fmt.Errorf("activitypubtest: Move %s: its object %q is not its signed actor %q", act.ID, act.Object.ID(), origin)
+	}
+	to, err := fetchActor(ctx, target)
+	if err != nil {
+		return nil, err
+	}
+	var aka vocab.Refs
+	if raw, ok := to.Extra["alsoKnownAs"]; ok {
+		if err := json.Unmarshal(raw, &aka); err != nil {
+			return nil, fmt.Errorf("activitypubtest: Move %s: alsoKnownAs of %s: %w", act.ID, target, err)
+		}
+	}
+	if !aka.Has(origin) {
+		return nil, fmt.Errorf("activitypubtest: Move %s: %s does not list %s in alsoKnownAs", act.ID, target, origin)
+	}
+	from, err := fetchActor(ctx, origin)
+	if err != nil {
+		return nil, err
+	}
+	follow := map[string]any{"@context": vocab.ContextActivityStreams, "id": r.ActorID() + "/follows/" + url.PathEscape(target),
+		"type": "Follow", "actor": r.ActorID(), "object": target}
+	undo := map[string]any{"@context": vocab.ContextActivityStreams, "id": r.ActorID() + "/undos/" + url.PathEscape(origin),
+		"type": "Undo", "actor": r.ActorID(),
+		"object": map[string]any{"id": followID, "type": "Follow", "actor": r.ActorID(), "object": origin}}
+	for _, p := range []struct {
+		inbox string
+		doc   map[string]any
+	}{{to.Inbox, follow}, {from.Inbox, undo}} {
+		if resp := r.Post(p.inbox, p.doc); resp.StatusCode/100 != 2 {
+			return nil, fmt.Errorf("activitypubtest: %s to %s: status %d", p.doc["type"], p.inbox, resp.StatusCode)
+		}
+	}
+	return follow, nil
+}
+
+// fetchActor GETs the actor document at id, unsigned, and checks it names an inbox.
+func fetchActor(ctx context.Context, id string) (*vocab.Object, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, id, nil)
+	if err != nil {
+		return nil, fmt.Errorf("activitypubtest: fetch %s: %w", id, err)
+	}
+	req.Header.Set("Accept", vocab.MediaType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("activitypubtest: fetch %s: %w", id, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("activitypubtest: fetch %s: status %d: %v", id, resp.StatusCode, err)
+	}
+	doc, err := vocab.Decode(body)
+	if err != nil {
+		return nil, fmt.Errorf("activitypubtest: fetch %s: %w", id, err)
+	}
+	if !doc.IsActor() || doc.Inbox == "" {
+		return nil, fmt.Errorf("activitypubtest: fetch %s: not an actor with an inbox", id)
+	}
+	return doc, nil
 }

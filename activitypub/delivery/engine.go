@@ -91,6 +91,7 @@ func (e *Engine) Enqueue(ctx context.Context, acts ...Activity) error {
 		if err != nil {
 			return fmt.Errorf("delivery: enqueue %s: %w", a.ID, err)
 		}
+		j.ID = a.JobID
 		jobs = append(jobs, j)
 	}
 	// The "queued" records go first: written after the jobs, they could land after a fast

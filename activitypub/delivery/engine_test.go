@@ -439,3 +439,41 @@ func TestLeaseGroups(t *testing.T) {
 			len(q.asked), n, small, q.asked, q.got)
 	}
 }
+
+// TestEnqueueJobID checks that an Activity's JobID names its job: enqueuing it again while the
+// job waits is a conflict that queues nothing, for a fan-out and a single delivery alike, and
+// activities without one never conflict.
+func TestEnqueueJobID(t *testing.T) {
+	tests := []struct {
+		name string
+		act  Activity
+		want error
+	}{
+		{"fan-out", Activity{ID: testActivity, ActorID: testActor, JobID: "move 1"}, store.ErrConflict},
+		{"deliver", Activity{ID: testActivity, ActorID: testActor, Inbox: "https://peer.test/inbox", JobID: "move 2"}, store.ErrConflict},
+		{"no id", Activity{ID: testActivity, ActorID: testActor}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			ctx := t.Context()
+			if err := e.eng.Enqueue(ctx, tt.act); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.eng.Enqueue(ctx, tt.act); !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
+				t.Fatalf("second Enqueue = %v, want %v", err, tt.want)
+			}
+			depth, err := e.st.Depth(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := 2
+			if tt.want != nil {
+				want = 1
+			}
+			if got := depth.Ready + depth.Delayed; got != want {
+				t.Errorf("jobs queued = %d, want %d", got, want)
+			}
+		})
+	}
+}

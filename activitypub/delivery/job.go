@@ -41,6 +41,11 @@ type Activity struct {
 	// inbox waits while one of them is still queued or retrying there, as its delivery record
 	// says, wherever that delivery is: a page under way in memory on any instance, or a job.
 	Behind []string
+	// JobID, when set, is the id of the job Enqueue makes for the activity, so that a second
+	// Enqueue of it while that job is queued or leased, as an operation resumed after a crash
+	// may make, fails with an error matching store.ErrConflict instead of queuing it twice.
+	// Default: a unique id.
+	JobID string
 }
 
 // payload is what a job carries, JSON-encoded in [store.Job.Payload].

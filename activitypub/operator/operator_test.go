@@ -626,3 +626,47 @@ func wantBody(t *testing.T, body string, want, not []string) {
 		}
 	}
 }
+
+// TestOverviewMigration checks the overview's domain migration section: absent on a site that
+// never moved, and, once MigrateDomain ran, each actor's followers before the move, arrived at the
+// new actor and still on the old one.
+func TestOverviewMigration(t *testing.T) {
+	tests := []struct {
+		name    string
+		former  string
+		migrate bool
+		want    []string // in the page, in this order
+		absent  string
+	}{
+		{"never moved", "", false, []string{"<h2>Delivery</h2>"}, "Domain migration"},
+		{"moved, not migrated", "https://old.example", false, []string{"<h2>Delivery</h2>"}, "Domain migration"},
+		{"migrated", "https://old.example", true, []string{"Domain migration", "From https://old.example to " + activitypubtest.BaseURL,
+			`<th scope="row">desk</th><td>sent</td><td class="n">0</td><td class="n">0</td><td class="n">0</td>`,
+			`<th scope="row">news</th><td>sent</td><td class="n">0</td><td class="n">1</td><td class="n">0</td>`}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fx := newFixtureWith(t, func(c *activitypub.Config) { c.FormerBaseURL = tt.former })
+			if tt.migrate {
+				if _, err := fx.fed.MigrateDomain(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			status, body := fx.browser(t, "editor").get("")
+			if status != http.StatusOK {
+				t.Fatalf("overview: %d", status)
+			}
+			rest := body
+			for _, w := range tt.want {
+				i := strings.Index(rest, w)
+				if i < 0 {
+					t.Fatalf("overview lacks %q (in order) in:\n%s", w, body)
+				}
+				rest = rest[i+len(w):]
+			}
+			if tt.absent != "" && strings.Contains(body, tt.absent) {
+				t.Errorf("overview shows %q:\n%s", tt.absent, body)
+			}
+		})
+	}
+}

@@ -36,6 +36,8 @@ type overview struct {
 	// Recent counts the deliveries of the last hour and day; nil when the delivery store keeps
 	// no count of them.
 	Recent *recentPanel
+	// Migration is the domain migration's progress; nil when the site never migrated.
+	Migration *activitypub.DomainMigration
 }
 
 // actorPanel is the overview of one actor's followers.
@@ -91,6 +93,10 @@ func (h *Handler) serveOverview(w http.ResponseWriter, r *http.Request) {
 	}
 	if o.Delivery, err = fed.DeliveryStats(ctx); err != nil {
 		h.fail(w, r, "delivery stats", err)
+		return
+	}
+	if o.Migration, err = fed.DomainMigration(ctx); err != nil && !errors.Is(err, activitypub.ErrNotFound) {
+		h.fail(w, r, "domain migration", err)
 		return
 	}
 	now := time.Now()

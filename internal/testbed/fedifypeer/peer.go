@@ -59,6 +59,9 @@ type Following struct {
 	Follow string `json:"follow"`
 	// State is "pending", "accepted" or "rejected".
 	State string `json:"state"`
+	// MovedFrom is, for a Follow the peer sent on a Move, the id of the actor that moved, whose
+	// Follow the peer undid.
+	MovedFrom string `json:"movedFrom,omitempty"`
 }
 
 // State is the peer's social graph.

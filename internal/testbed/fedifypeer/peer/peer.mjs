@@ -29,8 +29,9 @@ import {
   Endpoints,
   Follow,
   isActor,
-  Note,
+  Move,
   Multikey,
+  Note,
   Person,
   PUBLIC_COLLECTION,
   QuoteAuthorization,
@@ -199,6 +200,44 @@ async function record(activity, verified, reason) {
   });
 }
 
+// moveFollow follows a Move of an actor the peer follows as Mastodon's
+// ActivityPub::Activity::Move and UnfollowFollowWorker do: the Move's object
+// must be its actor (the signer, who moved); the target, fetched, must list
+// that actor in alsoKnownAs; then the peer follows the target and undoes its
+// Follow of the actor that moved. Any other Move is only recorded.
+async function moveFollow(ctx, move) {
+  const origin = move.actorId?.href ?? "";
+  const f = following.get(origin);
+  if (f == null || f.state !== "accepted") return;
+  if (move.objectId?.href !== origin || move.targetId == null) {
+    note("warning", "fedsite.peer", `Move ${move.id?.href}: object is not its actor`);
+    return;
+  }
+  const target = await lookupActor(ctx, move.targetId.href);
+  if (!target.aliasIds.some((u) => u.href === origin)) {
+    note("warning", "fedsite.peer", `Move ${move.id?.href}: ${target.id?.href} does not list ${origin} in alsoKnownAs`);
+    return;
+  }
+  const moved = await lookupActor(ctx, origin);
+  const id = new URL(`/activities/${randomUUID()}`, ctx.origin);
+  following.delete(origin);
+  following.set(target.id.href, { follow: id.href, state: "pending", movedFrom: origin });
+  await ctx.sendActivity(
+    { identifier: USER },
+    target,
+    new Follow({ id, actor: ctx.getActorUri(USER), object: target.id }),
+  );
+  await ctx.sendActivity(
+    { identifier: USER },
+    moved,
+    new Undo({
+      id: new URL(`/activities/${randomUUID()}`, ctx.origin),
+      actor: ctx.getActorUri(USER),
+      object: new Follow({ id: new URL(f.follow), actor: ctx.getActorUri(USER), object: moved.id }),
+    }),
+  );
+}
+
 // followOf returns the Follow id an Accept/Reject/Undo points at, if any.
 function objectIdOf(activity) {
   return activity.objectId?.href ?? "";
@@ -249,7 +288,11 @@ federation
   .on(Update, (_ctx, a) => record(a, true))
   .on(Delete, (_ctx, a) => record(a, true))
   .on(Announce, (_ctx, a) => record(a, true))
-  // Every other verified type (Like, Move, …) lands here.
+  .on(Move, async (ctx, move) => {
+    await record(move, true);
+    await moveFollow(ctx, move);
+  })
+  // Every other verified type (Like, …) lands here.
   .on(Activity, (_ctx, a) => record(a, true))
   .onUnverifiedActivity(async (_ctx, activity, reason) => {
     await record(activity, false, reason?.type ?? "unknown");
