@@ -101,8 +101,7 @@ func (f *Federation) authorize(ctx context.Context, action Action, username, obj
 	if username != "" {
 		actorID = f.urls.actor(username)
 	}
-	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: string(action) + " denied", Object: object,
-		Detail: fmt.Sprintf("site user %q", act.User)})
+	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: string(action) + " denied", Object: object})
 	f.log.LogAttrs(ctx, slog.LevelInfo, "activitypub: forbidden", slog.String("user", act.User),
 		slog.String("action", string(action)), slog.String("actor", username), slog.String("object", object))
 	as := ""

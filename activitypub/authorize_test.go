@@ -82,22 +82,22 @@ func TestAuthorizeEveryAction(t *testing.T) {
 			return activitypub.Act{Action: activitypub.ActionDeleteActor, Actor: "sports"}
 		}},
 		{"BlockDomain", func(ctx context.Context, s *site, _, _ string) error {
-			return s.fed.BlockDomain(ctx, "spam.example", "intern", "")
+			return s.fed.BlockDomain(ctx, "spam.example", "")
 		}, func(*site, string, string) activitypub.Act {
 			return activitypub.Act{Action: activitypub.ActionBlock, Object: "spam.example"}
 		}},
 		{"BlockActor", func(ctx context.Context, s *site, _, remote string) error {
-			return s.fed.BlockActor(ctx, remote, "intern", "")
+			return s.fed.BlockActor(ctx, remote, "")
 		}, func(_ *site, _, remote string) activitypub.Act {
 			return activitypub.Act{Action: activitypub.ActionBlock, Object: remote}
 		}},
 		{"UnblockDomain", func(ctx context.Context, s *site, _, _ string) error {
-			return s.fed.UnblockDomain(ctx, "blocked.example", "intern")
+			return s.fed.UnblockDomain(ctx, "blocked.example")
 		}, func(*site, string, string) activitypub.Act {
 			return activitypub.Act{Action: activitypub.ActionUnblock, Object: "blocked.example"}
 		}},
 		{"UnblockActor", func(ctx context.Context, s *site, _, _ string) error {
-			return s.fed.UnblockActor(ctx, "https://blocked.example/users/troll", "intern")
+			return s.fed.UnblockActor(ctx, "https://blocked.example/users/troll")
 		}, func(*site, string, string) activitypub.Act {
 			return activitypub.Act{Action: activitypub.ActionUnblock, Object: "https://blocked.example/users/troll"}
 		}},
@@ -181,8 +181,8 @@ func TestAuthorizeEveryAction(t *testing.T) {
 			remote := activitypubtest.NewRemote(t, "alice")
 			follow(t, s, remote, s.fed.ActorID("news"), "news")
 			for _, err := range []error{
-				s.fed.BlockDomain(admin, "blocked.example", "admin", "spam"),
-				s.fed.BlockActor(admin, "https://blocked.example/users/troll", "admin", "abuse"),
+				s.fed.BlockDomain(admin, "blocked.example", "spam"),
+				s.fed.BlockActor(admin, "https://blocked.example/users/troll", "abuse"),
 			} {
 				if err != nil {
 					t.Fatal(err)
@@ -214,7 +214,7 @@ func TestAuthorizeEveryAction(t *testing.T) {
 				actorID = s.fed.ActorID(want.Actor)
 			}
 			wantEntry := store.AuditEntry{Actor: actorID, Action: string(want.Action) + " denied",
-				Object: want.Object, Detail: `site user "intern"`}
+				Object: want.Object, User: "intern"}
 			if len(added) != 1 || !sameEntry(added[0], wantEntry) {
 				t.Errorf("audit gained %+v, want only %+v", added, wantEntry)
 			}
@@ -309,5 +309,5 @@ func auditEntries(t *testing.T, s *site) []store.AuditEntry {
 }
 
 func sameEntry(a, b store.AuditEntry) bool {
-	return a.Actor == b.Actor && a.Action == b.Action && a.Object == b.Object && a.Detail == b.Detail
+	return a.Actor == b.Actor && a.User == b.User && a.Action == b.Action && a.Object == b.Object && a.Detail == b.Detail
 }

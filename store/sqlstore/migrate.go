@@ -256,6 +256,12 @@ func migrations() []migration {
 			){withoutrowid}`,
 			`CREATE INDEX seen_expires ON {seen} (expires_at)`,
 		},
+	}, {
+		version: 10,
+		name:    "audit entries name the site user",
+		stmts: []string{
+			`ALTER TABLE {audit} ADD COLUMN site_user TEXT NOT NULL DEFAULT ''`,
+		},
 	}}
 }
 

@@ -209,9 +209,9 @@ func newQueries(d Dialect, schema string) queries {
 		keyPair:       r(`SELECT actor_id, name, private_key_pem, created_at FROM {key_pairs} WHERE actor_id = $1 AND name = $2`),
 		createKeyPair: r(`INSERT INTO {key_pairs} (actor_id, name, private_key_pem, created_at) VALUES ($1, $2, $3, $4)`),
 
-		appendAudit: r(`INSERT INTO {audit} (at, actor, action, object, detail) VALUES ($1, $2, $3, $4, $5)`),
-		auditFirst:  r(`SELECT seq, at, actor, action, object, detail FROM {audit} ORDER BY seq DESC LIMIT $1`),
-		auditAfter:  r(`SELECT seq, at, actor, action, object, detail FROM {audit} WHERE seq < $1 ORDER BY seq DESC LIMIT $2`),
+		appendAudit: r(`INSERT INTO {audit} (at, actor, site_user, action, object, detail) VALUES ($1, $2, $3, $4, $5, $6)`),
+		auditFirst:  r(`SELECT seq, at, actor, site_user, action, object, detail FROM {audit} ORDER BY seq DESC LIMIT $1`),
+		auditAfter:  r(`SELECT seq, at, actor, site_user, action, object, detail FROM {audit} WHERE seq < $1 ORDER BY seq DESC LIMIT $2`),
 	}
 	q.social = newSocialQueries(d, r)
 	q.blocks = newBlockQueries(d, r)
