@@ -20,6 +20,7 @@ var (
 	_ store.InteractionCounter = (*Store)(nil)
 	_ store.BatchAcker         = (*Store)(nil)
 	_ store.ReplyHider         = (*Store)(nil)
+	_ store.Record             = (*Store)(nil)
 )
 
 // Store is an in-memory [store.Store]. The zero value is not usable; call [New]. A Store is safe for
@@ -54,6 +55,7 @@ type Store struct {
 	hosts      *hosts
 	deliveries *deliveries
 	social     *social
+	record     *record
 }
 
 // New returns an empty Store that tells the time with time.Now.
@@ -77,6 +79,7 @@ func NewWithClock(now func() time.Time) *Store {
 		keys:      make(map[followerKey]store.KeyPair),
 		blocks:    make(map[string]*blockEntry),
 
+		record:     &record{holds: make(map[string]store.LegalHold)},
 		q:          newQueue(now),
 		hosts:      &hosts{m: make(map[string]store.HostState)},
 		social:     newSocial(),

@@ -101,6 +101,7 @@ var (
 	_ store.InteractionCounter = (*Store)(nil)
 	_ store.BatchAcker         = (*Store)(nil)
 	_ store.ReplyHider         = (*Store)(nil)
+	_ store.Record             = (*Store)(nil)
 )
 
 // Open checks cfg, applies pending schema migrations and returns a Store over cfg.DB.

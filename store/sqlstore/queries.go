@@ -8,7 +8,8 @@ import (
 
 // tables are the names that queries write in braces, such as {followers}.
 var tableNames = []string{"followers", "objects", "outbox", "seen", "remote_actors", "remote_keys", "key_pairs", "audit", "schema_migrations",
-	"jobs", "dead_jobs", "hosts", "deliveries", "interactions", "follow_requests", "blocks"}
+	"jobs", "dead_jobs", "hosts", "deliveries", "interactions", "follow_requests", "blocks",
+	"record", "record_head", "legal_holds"}
 
 // placeholder matches Postgres-style parameters, which SQLite spells ?N and MySQL ?.
 var placeholder = regexp.MustCompile(`\$([0-9]+)`)
@@ -148,6 +149,7 @@ type queries struct {
 
 	social socialQueries
 	blocks blockQueries
+	record recordQueries
 }
 
 const followerCols = `actor_id, follower_id, inbox, shared_inbox, follow_id, created_at`
@@ -215,6 +217,7 @@ func newQueries(d Dialect, schema string) queries {
 	}
 	q.social = newSocialQueries(d, r)
 	q.blocks = newBlockQueries(d, r)
+	q.record = newRecordQueries(d, r)
 	// AppendOutbox reads whether the object an activity is about was deleted. On PostgreSQL and
 	// MySQL the row lock orders it with a concurrent DeleteObject, whose UPDATE waits for it, so
 	// that the delete's outbox cleanup sees the appended activity; SQLite serializes writers already.
