@@ -52,6 +52,12 @@ const (
 	// ActionModerateReply is [Operations.HideReply] and [Operations.DeleteReply], with Actor ""
 	// and the reply's id as Object.
 	ActionModerateReply Action = "moderate reply"
+	// ActionExportRecord is [Federation.ExportRecord], with Actor "" and the filter's actor, if
+	// any, as Object.
+	ActionExportRecord Action = "export record"
+	// ActionLegalHold is [Federation.PutLegalHold] (Object the hold's actor, "" for all) and
+	// [Federation.RemoveLegalHold] (Object the hold's ID), with Actor "".
+	ActionLegalHold Action = "legal hold"
 )
 
 // An Act is one action a user of the site asks for, as Config.Authorize is asked about it.

@@ -3,6 +3,7 @@ package activitypub_test
 import (
 	"context"
 	"errors"
+	"io"
 	"reflect"
 	"slices"
 	"sync"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/fedsite/fedsite/activitypub"
 	"github.com/fedsite/fedsite/activitypub/activitypubtest"
+	"github.com/fedsite/fedsite/record"
 	"github.com/fedsite/fedsite/store"
 )
 
@@ -139,6 +141,23 @@ func TestAuthorizeEveryAction(t *testing.T) {
 		}, func(_ *site, _, remote string) activitypub.Act {
 			return activitypub.Act{Action: activitypub.ActionModerateReply, Object: remote + "/notes/1"}
 		}},
+		{"ExportRecord", func(ctx context.Context, s *site, _, remote string) error {
+			_, err := s.fed.ExportRecord(ctx, io.Discard, record.Filter{Actor: remote})
+			return err
+		}, func(_ *site, _, remote string) activitypub.Act {
+			return activitypub.Act{Action: activitypub.ActionExportRecord, Object: remote}
+		}},
+		{"PutLegalHold", func(ctx context.Context, s *site, _, remote string) error {
+			_, err := s.fed.PutLegalHold(ctx, store.LegalHold{Actor: remote, Reason: "matter 1"})
+			return err
+		}, func(_ *site, _, remote string) activitypub.Act {
+			return activitypub.Act{Action: activitypub.ActionLegalHold, Object: remote}
+		}},
+		{"RemoveLegalHold", func(ctx context.Context, s *site, _, _ string) error {
+			return s.fed.RemoveLegalHold(ctx, "hold-1")
+		}, func(*site, string, string) activitypub.Act {
+			return activitypub.Act{Action: activitypub.ActionLegalHold, Object: "hold-1"}
+		}},
 		{"Operations.Replay all", func(ctx context.Context, s *site, _, _ string) error {
 			_, err := s.fed.Operations().Replay(ctx, true)
 			return err
@@ -150,7 +169,7 @@ func TestAuthorizeEveryAction(t *testing.T) {
 	// placed, and gated when it acts.
 	notActs := []string{"ActorID", "InstanceActorID", "Handle", "AlternateLink", "Middleware", "Run", "Render",
 		"Counts", "Interactions", "Blocks", "DeliveryStatus", "DeliveryStats", "ActorStats", "FollowRequests",
-		"Fetch", "Operations"}
+		"Fetch", "Operations", "Recording", "LegalHolds"}
 	fed := reflect.TypeFor[*activitypub.Federation]()
 	for i := range fed.NumMethod() {
 		name := fed.Method(i).Name

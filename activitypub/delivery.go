@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/fedsite/fedsite/activitypub/delivery"
 )
@@ -14,13 +15,22 @@ import (
 // Config.DeliveryStore, so several processes sharing a store may each call Run: each delivery is sent by
 // one of them. Jobs left unfinished when ctx ends stay in the queue for the next Run, here or in
 // another process. Nothing is delivered while no Run is running. While it runs, the gauges of
-// Config.Telemetry (queue depth, followers) are observed.
+// Config.Telemetry (queue depth, followers) are observed, and the record of activities is pruned
+// under Config.Retention (at once, then every Retention.Every) when it sets Record. Instances
+// sharing a store may each prune: a second prune of the same entries only declares them again.
 func (f *Federation) Run(ctx context.Context) error {
 	stop, err := f.tel.observeFollowers(f.cfg.Actors, f.cfg.Store, f.urls.actor)
 	if err != nil {
 		f.log.LogAttrs(ctx, slog.LevelWarn, "activitypub: followers not observed", slog.Any("err", err))
 	}
 	defer stop()
+	if f.record.on() && f.cfg.Retention.Record > 0 {
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		wg.Go(func() { f.pruneRecord(ctx) })
+	}
 	return f.sender.engine.Run(ctx)
 }
 

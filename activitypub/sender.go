@@ -28,10 +28,11 @@ type sender struct {
 	objects    store.Objects
 	followers  store.Followers
 	deliveries store.Deliveries
+	record     recorder
 }
 
-// newSender builds the sender of cfg's site, whose deliveries keys signs.
-func newSender(cfg Config, keys *keyring) (*sender, error) {
+// newSender builds the sender of cfg's site, whose deliveries keys signs and rec records.
+func newSender(cfg Config, keys *keyring, rec recorder) (*sender, error) {
 	e, err := delivery.New(delivery.Config{
 		Store:     cfg.DeliveryStore,
 		Inboxes:   cfg.Store,
@@ -52,11 +53,20 @@ func newSender(cfg Config, keys *keyring) (*sender, error) {
 	if err != nil {
 		return nil, fmt.Errorf("activitypub: delivery: %w", err)
 	}
-	return &sender{engine: e, now: cfg.Now, objects: cfg.Store, followers: cfg.Store, deliveries: cfg.DeliveryStore}, nil
+	return &sender{engine: e, now: cfg.Now, objects: cfg.Store, followers: cfg.Store, deliveries: cfg.DeliveryStore,
+		record: rec}, nil
 }
 
-// enqueue queues the deliveries of stored activities, all or none (see delivery.Engine.Enqueue).
+// enqueue records stored activities in the record of activities and queues their deliveries,
+// all or none (see delivery.Engine.Enqueue). Nothing is queued unless recorded first.
 func (s *sender) enqueue(ctx context.Context, acts ...delivery.Activity) error {
+	ids := make([]string, len(acts))
+	for i, a := range acts {
+		ids[i] = a.ID
+	}
+	if err := s.record.sent(ctx, s.objects, ids...); err != nil {
+		return err
+	}
 	return s.engine.Enqueue(ctx, acts...)
 }
 
