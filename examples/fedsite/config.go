@@ -34,6 +34,7 @@ type config struct {
 	MaxFeedBytes    int64             `toml:"max_feed_bytes"`
 	WebhookSecret   string            `toml:"webhook_secret"`
 	MaxWebhookBytes int64             `toml:"max_webhook_bytes"`
+	RecordRetention duration          `toml:"record_retention"`
 	Feeds           []feedConfig      `toml:"feeds"`
 	Actors          []actorConfig     `toml:"actors"`
 	Authors         map[string]string `toml:"authors"`
