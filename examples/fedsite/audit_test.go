@@ -93,3 +93,18 @@ func TestAuditExportAndVerify(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordRetentionCheck: the retention of the record may be zero (for ever) or positive, not
+// negative.
+func TestRecordRetentionCheck(t *testing.T) {
+	for _, tt := range []struct {
+		retention time.Duration
+		ok        bool
+	}{{0, true}, {7 * 8766 * time.Hour, true}, {-time.Hour, false}} {
+		c := testConfig("http://127.0.0.1:1", t.TempDir())
+		c.RecordRetention = duration(tt.retention)
+		if err := c.check(); (err == nil) != tt.ok {
+			t.Errorf("record_retention %v: check() = %v, want ok %v", tt.retention, err, tt.ok)
+		}
+	}
+}
