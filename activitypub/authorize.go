@@ -61,6 +61,12 @@ const (
 	ActionModerateReply Action = "moderate reply"
 	// ActionQuotePolicy is [Federation.SetQuotePolicy], with the article's URL as Object.
 	ActionQuotePolicy Action = "set quote policy"
+	// ActionExportRecord is [Federation.ExportRecord], with Actor "" and the filter's actor, if
+	// any, as Object.
+	ActionExportRecord Action = "export record"
+	// ActionLegalHold is [Federation.PutLegalHold] (Object the hold's actor, "" for all) and
+	// [Federation.RemoveLegalHold] (Object the hold's ID), with Actor "".
+	ActionLegalHold Action = "legal hold"
 )
 
 // An Act is one action a user of the site asks for, as Config.Authorize is asked about it.
@@ -110,8 +116,7 @@ func (f *Federation) authorize(ctx context.Context, action Action, username, obj
 	if username != "" {
 		actorID = f.urls.actor(username)
 	}
-	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: string(action) + " denied", Object: object,
-		Detail: fmt.Sprintf("site user %q", act.User)})
+	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: string(action) + " denied", Object: object})
 	f.log.LogAttrs(ctx, slog.LevelInfo, "activitypub: forbidden", slog.String("user", act.User),
 		slog.String("action", string(action)), slog.String("actor", username), slog.String("object", object))
 	as := ""

@@ -3,6 +3,7 @@ package activitypub_test
 import (
 	"context"
 	"errors"
+	"io"
 	"reflect"
 	"slices"
 	"sync"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/fedsite/fedsite/activitypub"
 	"github.com/fedsite/fedsite/activitypub/activitypubtest"
+	"github.com/fedsite/fedsite/record"
 	"github.com/fedsite/fedsite/store"
 )
 
@@ -88,22 +90,22 @@ func TestAuthorizeEveryAction(t *testing.T) {
 			return activitypub.Act{Action: activitypub.ActionDeleteActor, Actor: "sports"}
 		}},
 		{"BlockDomain", func(ctx context.Context, s *site, _, _ string) error {
-			return s.fed.BlockDomain(ctx, "spam.example", "intern", "")
+			return s.fed.BlockDomain(ctx, "spam.example", "")
 		}, func(*site, string, string) activitypub.Act {
 			return activitypub.Act{Action: activitypub.ActionBlock, Object: "spam.example"}
 		}},
 		{"BlockActor", func(ctx context.Context, s *site, _, remote string) error {
-			return s.fed.BlockActor(ctx, remote, "intern", "")
+			return s.fed.BlockActor(ctx, remote, "")
 		}, func(_ *site, _, remote string) activitypub.Act {
 			return activitypub.Act{Action: activitypub.ActionBlock, Object: remote}
 		}},
 		{"UnblockDomain", func(ctx context.Context, s *site, _, _ string) error {
-			return s.fed.UnblockDomain(ctx, "blocked.example", "intern")
+			return s.fed.UnblockDomain(ctx, "blocked.example")
 		}, func(*site, string, string) activitypub.Act {
 			return activitypub.Act{Action: activitypub.ActionUnblock, Object: "blocked.example"}
 		}},
 		{"UnblockActor", func(ctx context.Context, s *site, _, _ string) error {
-			return s.fed.UnblockActor(ctx, "https://blocked.example/users/troll", "intern")
+			return s.fed.UnblockActor(ctx, "https://blocked.example/users/troll")
 		}, func(*site, string, string) activitypub.Act {
 			return activitypub.Act{Action: activitypub.ActionUnblock, Object: "https://blocked.example/users/troll"}
 		}},
@@ -160,6 +162,23 @@ func TestAuthorizeEveryAction(t *testing.T) {
 		}, func(_ *site, _, remote string) activitypub.Act {
 			return activitypub.Act{Action: activitypub.ActionModerateReply, Object: remote + "/notes/1"}
 		}},
+		{"ExportRecord", func(ctx context.Context, s *site, _, remote string) error {
+			_, err := s.fed.ExportRecord(ctx, io.Discard, record.Filter{Actor: remote})
+			return err
+		}, func(_ *site, _, remote string) activitypub.Act {
+			return activitypub.Act{Action: activitypub.ActionExportRecord, Object: remote}
+		}},
+		{"PutLegalHold", func(ctx context.Context, s *site, _, remote string) error {
+			_, err := s.fed.PutLegalHold(ctx, store.LegalHold{Actor: remote, Reason: "matter 1"})
+			return err
+		}, func(_ *site, _, remote string) activitypub.Act {
+			return activitypub.Act{Action: activitypub.ActionLegalHold, Object: remote}
+		}},
+		{"RemoveLegalHold", func(ctx context.Context, s *site, _, _ string) error {
+			return s.fed.RemoveLegalHold(ctx, "hold-1")
+		}, func(*site, string, string) activitypub.Act {
+			return activitypub.Act{Action: activitypub.ActionLegalHold, Object: "hold-1"}
+		}},
 		{"Operations.Replay all", func(ctx context.Context, s *site, _, _ string) error {
 			_, err := s.fed.Operations().Replay(ctx, true)
 			return err
@@ -171,7 +190,7 @@ func TestAuthorizeEveryAction(t *testing.T) {
 	// placed, and gated when it acts.
 	notActs := []string{"ActorID", "InstanceActorID", "Handle", "AlternateLink", "Middleware", "Run", "Render",
 		"Counts", "Interactions", "Blocks", "DeliveryStatus", "DeliveryStats", "ActorStats", "FollowRequests",
-		"Fetch", "Operations", "Relays", "CheckBridgyFed", "DomainMigration"}
+		"Fetch", "Operations", "Relays", "CheckBridgyFed", "DomainMigration", "Recording", "LegalHolds"}
 	fed := reflect.TypeFor[*activitypub.Federation]()
 	for i := range fed.NumMethod() {
 		name := fed.Method(i).Name
@@ -202,8 +221,8 @@ func TestAuthorizeEveryAction(t *testing.T) {
 			remote := activitypubtest.NewRemote(t, "alice")
 			follow(t, s, remote, s.fed.ActorID("news"), "news")
 			for _, err := range []error{
-				s.fed.BlockDomain(admin, "blocked.example", "admin", "spam"),
-				s.fed.BlockActor(admin, "https://blocked.example/users/troll", "admin", "abuse"),
+				s.fed.BlockDomain(admin, "blocked.example", "spam"),
+				s.fed.BlockActor(admin, "https://blocked.example/users/troll", "abuse"),
 			} {
 				if err != nil {
 					t.Fatal(err)
@@ -244,7 +263,7 @@ func TestAuthorizeEveryAction(t *testing.T) {
 				actorID = s.fed.ActorID(want.Actor)
 			}
 			wantEntry := store.AuditEntry{Actor: actorID, Action: string(want.Action) + " denied",
-				Object: want.Object, Detail: `site user "intern"`}
+				Object: want.Object, User: "intern"}
 			if len(added) != 1 || !sameEntry(added[0], wantEntry) {
 				t.Errorf("audit gained %+v, want only %+v", added, wantEntry)
 			}
@@ -342,5 +361,5 @@ func auditEntries(t *testing.T, s *site) []store.AuditEntry {
 }
 
 func sameEntry(a, b store.AuditEntry) bool {
-	return a.Actor == b.Actor && a.Action == b.Action && a.Object == b.Object && a.Detail == b.Detail
+	return a.Actor == b.Actor && a.User == b.User && a.Action == b.Action && a.Object == b.Object && a.Detail == b.Detail
 }

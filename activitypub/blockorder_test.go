@@ -89,7 +89,7 @@ func TestInboxBlockedActorBeforeAnyFetch(t *testing.T) {
 					t.Fatalf("before the block: status %d, want 202", c)
 				}
 			}
-			if err := s.fed.BlockActor(t.Context(), a.id(), "mod", "abuse"); err != nil {
+			if err := s.fed.BlockActor(t.Context(), a.id(), "abuse"); err != nil {
 				t.Fatal(err)
 			}
 			before := a.hits.Load()
@@ -129,7 +129,7 @@ func TestSignedFetchBlockedSigner(t *testing.T) {
 	if c := get(); c != http.StatusOK {
 		t.Fatalf("before the block: status %d, want 200", c)
 	}
-	if err := s.fed.BlockActor(t.Context(), a.id(), "mod", "abuse"); err != nil {
+	if err := s.fed.BlockActor(t.Context(), a.id(), "abuse"); err != nil {
 		t.Fatal(err)
 	}
 	if c := get(); c != http.StatusForbidden {

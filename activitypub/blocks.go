@@ -19,46 +19,46 @@ import (
 // delivery engine's Config.Blocks), and its followers are removed when the block is made.
 
 // BlockDomain blocks a server and all its subdomains, as Mastodon's domain blocks do: domain is a
-// host name such as "spam.example", without scheme or port. by names who blocked (the site's own
-// id for the moderator) and reason says why; both are kept with the block and audited. Every
+// host name such as "spam.example", without scheme or port. The site user in ctx (see [WithUser])
+// is who blocked, and reason says why; both are kept with the block and audited. Every
 // follower on the domain, of every site actor, is removed and reported to
 // Config.OnFollowersGone. Blocking a domain already blocked keeps the first block and removes the
 // followers all the same. A domain that is not a host name, or the site's own, is an
 // *InvalidError.
-func (f *Federation) BlockDomain(ctx context.Context, domain, by, reason string) error {
+func (f *Federation) BlockDomain(ctx context.Context, domain, reason string) error {
 	if err := f.authorize(ctx, ActionBlock, "", domain); err != nil {
 		return err
 	}
-	return f.block(ctx, store.Block{Domain: domain, CreatedBy: by, Reason: reason}, "domain")
+	return f.block(ctx, store.Block{Domain: domain, CreatedBy: userFrom(ctx), Reason: reason}, "domain")
 }
 
 // BlockActor blocks one remote actor, given by its id: its keys (the id with a fragment) too.
 // The rest is as for [Federation.BlockDomain]: its follows of every site actor are removed and
 // reported to Config.OnFollowersGone. An id that is not an absolute IRI, or one of the site's, is
 // an *InvalidError.
-func (f *Federation) BlockActor(ctx context.Context, actorID, by, reason string) error {
+func (f *Federation) BlockActor(ctx context.Context, actorID, reason string) error {
 	if err := f.authorize(ctx, ActionBlock, "", actorID); err != nil {
 		return err
 	}
-	return f.block(ctx, store.Block{ActorID: actorID, CreatedBy: by, Reason: reason}, "actor")
+	return f.block(ctx, store.Block{ActorID: actorID, CreatedBy: userFrom(ctx), Reason: reason}, "actor")
 }
 
 // UnblockDomain lifts a block made with BlockDomain; it returns an error matching ErrNotFound
 // when the domain is not blocked. Followers removed by the block stay removed: they may follow
 // again.
-func (f *Federation) UnblockDomain(ctx context.Context, domain, by string) error {
+func (f *Federation) UnblockDomain(ctx context.Context, domain string) error {
 	if err := f.authorize(ctx, ActionUnblock, "", domain); err != nil {
 		return err
 	}
-	return f.unblock(ctx, store.Block{Domain: domain}, by, "domain")
+	return f.unblock(ctx, store.Block{Domain: domain}, "domain")
 }
 
 // UnblockActor lifts a block made with BlockActor, as [Federation.UnblockDomain] does.
-func (f *Federation) UnblockActor(ctx context.Context, actorID, by string) error {
+func (f *Federation) UnblockActor(ctx context.Context, actorID string) error {
 	if err := f.authorize(ctx, ActionUnblock, "", actorID); err != nil {
 		return err
 	}
-	return f.unblock(ctx, store.Block{ActorID: actorID}, by, "actor")
+	return f.unblock(ctx, store.Block{ActorID: actorID}, "actor")
 }
 
 // Blocks lists the blocks, newest first, with who made each, when and why; cursor is "" for the
@@ -88,14 +88,14 @@ func (f *Federation) block(ctx context.Context, b store.Block, field string) err
 	if err != nil {
 		return fmt.Errorf("activitypub: block %s: %w", b.Target(), err)
 	}
-	f.audit.record(ctx, store.AuditEntry{Actor: b.CreatedBy, Action: "block", Object: b.Target(), Detail: b.Reason})
+	f.audit.record(ctx, store.AuditEntry{Action: "block", Object: b.Target(), Detail: b.Reason})
 	f.log.LogAttrs(ctx, slog.LevelInfo, "activitypub: blocked", slog.String("target", b.Target()),
 		slog.String("by", b.CreatedBy), slog.Int("removed", len(removed)))
 	followersGone(ctx, f.cfg.OnFollowersGone, removed)
 	return nil
 }
 
-func (f *Federation) unblock(ctx context.Context, b store.Block, by, field string) error {
+func (f *Federation) unblock(ctx context.Context, b store.Block, field string) error {
 	b, err := normalizeBlock(b, field, f.urls.base)
 	if err != nil {
 		return err
@@ -105,7 +105,7 @@ func (f *Federation) unblock(ctx context.Context, b store.Block, by, field strin
 	if err != nil { // ErrNotFound when not blocked
 		return fmt.Errorf("activitypub: unblock %s: %w", b.Target(), err)
 	}
-	f.audit.record(ctx, store.AuditEntry{Actor: by, Action: "unblock", Object: b.Target()})
+	f.audit.record(ctx, store.AuditEntry{Action: "unblock", Object: b.Target()})
 	return nil
 }
 

@@ -40,10 +40,12 @@ func ExampleFederation_BlockDomain() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := fed.BlockDomain(ctx, "spam.example", "moderator-7", "bulk spam"); err != nil {
+	// The site's authentication puts the signed-in moderator in the context.
+	ctx = activitypub.WithUser(ctx, "moderator-7")
+	if err := fed.BlockDomain(ctx, "spam.example", "bulk spam"); err != nil {
 		log.Fatal(err)
 	}
-	if err := fed.BlockActor(ctx, "https://social.example/users/troll", "moderator-7", "harassment"); err != nil {
+	if err := fed.BlockActor(ctx, "https://social.example/users/troll", "harassment"); err != nil {
 		log.Fatal(err)
 	}
 	blocks, err := fed.Blocks(ctx, "", 10)

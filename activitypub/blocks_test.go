@@ -79,10 +79,10 @@ func TestBlockStopsEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := s.fed.BlockActor(ctx, alice.ActorID()+"#main-key", "mod-1", "harassment"); err != nil {
+	if err := s.fed.BlockActor(ctx, alice.ActorID()+"#main-key", "harassment"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.fed.BlockDomain(ctx, "LOCALHOST", "mod-2", "spam server"); err != nil {
+	if err := s.fed.BlockDomain(ctx, "LOCALHOST", "spam server"); err != nil {
 		t.Fatal(err)
 	}
 	for _, fl := range []struct{ actor, follower string }{{newsID, alice.ActorID()}, {deskID, alice.ActorID()}, {newsID, eveID}} {
@@ -149,11 +149,12 @@ func TestBlockManagement(t *testing.T) {
 	})
 	ctx := t.Context()
 	mallory := activitypubtest.NewRemote(t, "mallory")
-	if err := s.fed.BlockDomain(ctx, "spam.example", "mod-1", "spam"); err != nil {
+	mod1, mod2 := activitypub.WithUser(ctx, "mod-1"), activitypub.WithUser(ctx, "mod-2")
+	if err := s.fed.BlockDomain(mod1, "spam.example", "spam"); err != nil {
 		t.Fatal(err)
 	}
 	clock.Store(1)
-	if err := s.fed.BlockActor(ctx, mallory.ActorID(), "mod-2", "abuse"); err != nil {
+	if err := s.fed.BlockActor(mod2, mallory.ActorID(), "abuse"); err != nil {
 		t.Fatal(err)
 	}
 	p, err := s.fed.Blocks(ctx, "", 0)
@@ -196,13 +197,13 @@ func TestBlockManagement(t *testing.T) {
 		name string
 		call func() error
 	}{
-		{"domain with a scheme", func() error { return s.fed.BlockDomain(ctx, "https://spam.example", "m", "") }},
-		{"domain with a port", func() error { return s.fed.BlockDomain(ctx, "spam.example:443", "m", "") }},
-		{"empty domain", func() error { return s.fed.BlockDomain(ctx, "", "m", "") }},
-		{"the site's own host", func() error { return s.fed.BlockDomain(ctx, "127.0.0.1", "m", "") }},
-		{"a site actor", func() error { return s.fed.BlockActor(ctx, s.fed.ActorID("news"), "m", "") }},
-		{"an actor that is no IRI", func() error { return s.fed.BlockActor(ctx, "mallory", "m", "") }},
-		{"an actor with another scheme", func() error { return s.fed.BlockActor(ctx, "ftp://x.example/u", "m", "") }},
+		{"domain with a scheme", func() error { return s.fed.BlockDomain(ctx, "https://spam.example", "") }},
+		{"domain with a port", func() error { return s.fed.BlockDomain(ctx, "spam.example:443", "") }},
+		{"empty domain", func() error { return s.fed.BlockDomain(ctx, "", "") }},
+		{"the site's own host", func() error { return s.fed.BlockDomain(ctx, "127.0.0.1", "") }},
+		{"a site actor", func() error { return s.fed.BlockActor(ctx, s.fed.ActorID("news"), "") }},
+		{"an actor that is no IRI", func() error { return s.fed.BlockActor(ctx, "mallory", "") }},
+		{"an actor with another scheme", func() error { return s.fed.BlockActor(ctx, "ftp://x.example/u", "") }},
 	}
 	for _, b := range bad {
 		if err := b.call(); !isInvalid(err) {
@@ -210,13 +211,13 @@ func TestBlockManagement(t *testing.T) {
 		}
 	}
 
-	if err := s.fed.UnblockActor(ctx, mallory.ActorID(), "mod-1"); err != nil {
+	if err := s.fed.UnblockActor(mod1, mallory.ActorID()); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.fed.UnblockActor(ctx, mallory.ActorID(), "mod-1"); !errors.Is(err, activitypub.ErrNotFound) {
+	if err := s.fed.UnblockActor(mod1, mallory.ActorID()); !errors.Is(err, activitypub.ErrNotFound) {
 		t.Errorf("UnblockActor of an actor not blocked: %v, want ErrNotFound", err)
 	}
-	if err := s.fed.UnblockDomain(ctx, "Spam.Example", "mod-1"); err != nil {
+	if err := s.fed.UnblockDomain(mod1, "Spam.Example"); err != nil {
 		t.Fatal(err)
 	}
 	if p, err := s.fed.Blocks(ctx, "", 10); err != nil || len(p.Items) != 0 {
@@ -235,7 +236,7 @@ func TestBlockManagement(t *testing.T) {
 	var actions []string
 	for _, e := range audit.Items {
 		if e.Action == "block" || e.Action == "unblock" {
-			actions = append(actions, e.Action+" "+e.Object+" by "+e.Actor+": "+e.Detail)
+			actions = append(actions, e.Action+" "+e.Object+" by "+e.User+": "+e.Detail)
 		}
 	}
 	wantAudit := []string{
@@ -260,7 +261,7 @@ func TestFetchRefusesBlocked(t *testing.T) {
 	redirector, redirects := probe(t, func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, blockedBase+"/users/x", http.StatusFound)
 	})
-	if err := s.fed.BlockDomain(ctx, "localhost", "mod", "test"); err != nil {
+	if err := s.fed.BlockDomain(ctx, "localhost", "test"); err != nil {
 		t.Fatal(err)
 	}
 	alice := activitypubtest.NewRemote(t, "alice")
@@ -333,7 +334,7 @@ func TestApproveBlockedFollower(t *testing.T) {
 	bob := activitypubtest.NewRemote(t, "bob")
 	desk := s.fed.ActorID("desk")
 	post(t, bob, s, map[string]any{"id": bob.ActorID() + "/f1", "type": "Follow", "object": desk}, http.StatusAccepted)
-	if err := s.fed.BlockActor(ctx, bob.ActorID(), "mod", "spam"); err != nil {
+	if err := s.fed.BlockActor(ctx, bob.ActorID(), "spam"); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.fed.ApproveFollow(ctx, "desk", bob.ActorID()); !errors.Is(err, activitypub.ErrBlocked) {

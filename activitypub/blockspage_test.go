@@ -11,7 +11,7 @@ func TestBlocksPaged(t *testing.T) {
 	s := newSiteWith(t, memstore.New(), nil)
 	ctx := t.Context()
 	for _, d := range []string{"a.example", "b.example", "c.example"} {
-		if err := s.fed.BlockDomain(ctx, d, "mod", ""); err != nil {
+		if err := s.fed.BlockDomain(ctx, d, ""); err != nil {
 			t.Fatal(err)
 		}
 	}

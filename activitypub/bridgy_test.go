@@ -47,7 +47,7 @@ func TestCheckBridgyFed(t *testing.T) {
 		{name: "moved", actor: with(func(a *activitypub.Actor) { a.MovedTo = "https://elsewhere.example/users/news" }),
 			unmet: []string{"not moved"}},
 		{name: "bridge blocked", actor: ready, setup: func(t *testing.T, s *site) {
-			if err := s.fed.BlockDomain(t.Context(), "bsky.brid.gy", "admin", "no bridges"); err != nil {
+			if err := s.fed.BlockDomain(activitypub.WithUser(t.Context(), "admin"), "bsky.brid.gy", "no bridges"); err != nil {
 				t.Fatal(err)
 			}
 		}, unmet: []string{"bridge not blocked"}},

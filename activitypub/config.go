@@ -140,10 +140,27 @@ type Config struct {
 	// eddsa-jcs-2022 cryptosuite, and the data integrity context is added to its @context, so that
 	// servers that verify proofs (Mastodon 4.7, Fedify, Mitra) can trust it when it is forwarded.
 	OmitProofs bool
+	// Retention says how long the record of activities is kept (see [Federation.Recording]).
+	// Default: for ever.
+	Retention Retention
 
 	// Now tells the time. Default: time.Now. Tests set it to check signatures made at a fixed time.
 	Now func() time.Time
 }
+
+// Retention is the site's retention rule for the record of activities, declared once: what a
+// compliance officer states. [Federation.Run] applies it.
+type Retention struct {
+	// Record is how long an entry of the record is kept after it was recorded, such as 7 years
+	// (7 * 365 * 24 * time.Hour); entries a legal hold covers stay longer (see
+	// [Federation.PutLegalHold]). Zero keeps every entry.
+	Record time.Duration
+	// Every is how often Run prunes. Default: once a day.
+	Every time.Duration
+}
+
+// defaultPruneEvery is Retention.Every's default.
+const defaultPruneEvery = 24 * time.Hour
 
 // Insecure holds the two settings that let fedsite reach peers on loopback or over plain http, for
 // tests and demos. Both are off by default and must stay off on the public network.
@@ -189,6 +206,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Retention.Every <= 0 {
+		cfg.Retention.Every = defaultPruneEvery
 	}
 	return cfg
 }

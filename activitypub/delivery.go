@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/fedsite/fedsite/activitypub/delivery"
 )
@@ -15,7 +16,9 @@ import (
 // one of them. Jobs left unfinished when ctx ends stay in the queue for the next Run, here or in
 // another process. Nothing is delivered while no Run is running. A domain migration that a crash
 // interrupted is resumed first (see [Federation.MigrateDomain]). While it runs, the gauges of
-// Config.Telemetry (queue depth, followers) are observed.
+// Config.Telemetry (queue depth, followers) are observed, and the record of activities is pruned
+// under Config.Retention (at once, then every Retention.Every) when it sets Record. Instances
+// sharing a store may each prune: a second prune of the same entries only declares them again.
 func (f *Federation) Run(ctx context.Context) error {
 	stop, err := f.tel.observeFollowers(f.cfg.Actors, f.cfg.Store, f.urls.actor)
 	if err != nil {
@@ -24,6 +27,13 @@ func (f *Federation) Run(ctx context.Context) error {
 	defer stop()
 	if err := f.resumeStoredMigration(ctx); err != nil {
 		f.log.LogAttrs(ctx, slog.LevelError, "activitypub: domain migration not resumed", slog.Any("err", err))
+	}
+	if f.record.on() && f.cfg.Retention.Record > 0 {
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		wg.Go(func() { f.pruneRecord(ctx) })
 	}
 	return f.sender.engine.Run(ctx)
 }

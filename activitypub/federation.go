@@ -23,6 +23,7 @@ type Federation struct {
 	actors *siteActors
 	server *server
 	audit  auditLog
+	record recorder
 	sender *sender
 	keys   *keyring
 	blocks *blockList // the store's blocks, held in memory
@@ -78,7 +79,14 @@ func New(cfg Config) (*Federation, error) {
 		actors: &siteActors{source: cfg.Actors, objects: cfg.Store, urls: urls},
 		keys:   &keyring{urls: urls, store: cfg.Store, now: cfg.Now, keys: make(map[string]actorKey)},
 		audit:  auditLog{store: cfg.Store, now: cfg.Now, log: cfg.Logger},
+		record: recorder{now: cfg.Now},
 		blocks: &blockList{store: cfg.Store, now: cfg.Now, limit: maxHeldBlocks},
+	}
+	if rec, err := store.RecordOf(cfg.Store); err == nil {
+		f.record.rec = rec
+	} else {
+		cfg.Logger.LogAttrs(context.Background(), slog.LevelWarn, "activitypub: the record of activities is off: the store keeps none",
+			slog.String("store", fmt.Sprintf("%T", cfg.Store)))
 	}
 	fetchTimeout := cfg.Client.Timeout
 	if fetchTimeout <= 0 {
@@ -126,7 +134,7 @@ func New(cfg Config) (*Federation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("activitypub: proof verifier: %w", err)
 	}
-	if f.sender, err = newSender(cfg, f.keys); err != nil {
+	if f.sender, err = newSender(cfg, f.keys, f.record); err != nil {
 		return nil, err
 	}
 	f.acctHost = urls.host()
@@ -154,6 +162,7 @@ func New(cfg Config) (*Federation, error) {
 		site:            cfg.Store,
 		blocks:          f.blocks,
 		audit:           f.audit,
+		record:          f.record,
 		verifier:        verifier,
 		proofs:          proofs,
 		tel:             tel,

@@ -53,7 +53,7 @@ func TestFetch(t *testing.T) {
 	if _, err := s.fed.Fetch(ctx, "ftp://x.example/y"); !errors.As(err, new(*activitypub.InvalidError)) {
 		t.Errorf("Fetch of an ftp URL: %v, want an *InvalidError", err)
 	}
-	if err := s.fed.BlockDomain(ctx, "localhost", "mod", "test"); err != nil {
+	if err := s.fed.BlockDomain(ctx, "localhost", "test"); err != nil {
 		t.Fatal(err)
 	}
 	n := len(keyIDs)

@@ -114,7 +114,7 @@ func TestRequireSignedFetch(t *testing.T) {
 	s := newSiteWith(t, memstore.New(), func(c *activitypub.Config) { c.RequireSignedFetch = true })
 	alice := activitypubtest.NewRemote(t, "alice")
 	mallory := activitypubtest.NewRemote(t, "mallory")
-	if err := s.fed.BlockActor(t.Context(), mallory.ActorID(), "mod", "abuse"); err != nil {
+	if err := s.fed.BlockActor(t.Context(), mallory.ActorID(), "abuse"); err != nil {
 		t.Fatal(err)
 	}
 	aliceKey, malloryKey := alice.Key(), mallory.Key()

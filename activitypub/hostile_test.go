@@ -196,8 +196,8 @@ func TestHostileInbox(t *testing.T) {
 	blockedSrv, blockedHits := probe(t, nil)
 	blockedBase := strings.Replace(blockedSrv.URL, "127.0.0.1", "localhost", 1)
 	for _, err := range []error{
-		blocking.fed.BlockDomain(t.Context(), "localhost", "mod", "test"),
-		blocking.fed.BlockActor(t.Context(), M, "mod", "test"),
+		blocking.fed.BlockDomain(t.Context(), "localhost", "test"),
+		blocking.fed.BlockActor(t.Context(), M, "test"),
 	} {
 		if err != nil {
 			t.Fatal(err)

@@ -48,6 +48,7 @@ type inbox struct {
 	site   store.Site
 	blocks *blockList
 	audit  auditLog
+	record recorder
 
 	verifier *signing.Verifier
 	proofs   *signing.ProofVerifier
@@ -121,8 +122,9 @@ func (in *inbox) dispatchTable() []inboxHandler {
 //     gone too;
 //  4. the origin rules (403, see origin.go);
 //  5. de-duplication by activity id: a duplicate is answered 202 without effect;
-//  6. the activity's effects (202 once applied). If they fail, the id is forgotten again, so the
-//     sender's retry is processed: nothing is lost.
+//  6. its entry in the record of activities, then its effects (202 once both are done). If
+//     either fails, the id is forgotten again, so the sender's retry is processed (and recorded
+//     again, as received again): nothing is lost.
 func (in *inbox) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	w, r, observed := in.tel.startInbox(rw, r)
 	defer observed()
@@ -222,6 +224,12 @@ func (in *inbox) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		in.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: duplicate activity",
 			slog.String("id", act.ID), slog.String("actor", act.Actor.ID()))
 		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	// Recorded before its effects, which may send activities of their own (an Accept).
+	if err := in.record.received(ctx, act.ID, act.Type[0], act.Actor.ID(), body, v); err != nil {
+		release(ctx, false)
+		in.refuse(w, r, act, err)
 		return
 	}
 	pctx, span := in.tel.start(ctx, "fedsite.inbox.process")

@@ -289,7 +289,7 @@ func TestMentionBlocked(t *testing.T) {
 	s, _ := mentionSite(t, log)
 	alice := activitypubtest.NewRemote(t, "alice")
 	a := alice.ActorID()
-	if err := s.fed.BlockActor(t.Context(), a, s.fed.ActorID("news"), "test"); err != nil {
+	if err := s.fed.BlockActor(t.Context(), a, "test"); err != nil {
 		t.Fatal(err)
 	}
 	post(t, alice, s, map[string]any{"id": a + "/c1", "type": "Create", "object": map[string]any{"id": a + "/n1",

@@ -45,7 +45,7 @@ func (o Operations) RetryHost(ctx context.Context, host string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("activitypub: %w", err)
 	}
-	o.f.audit.record(ctx, store.AuditEntry{Actor: userFrom(ctx), Action: string(ActionRetryHost), Object: host,
+	o.f.audit.record(ctx, store.AuditEntry{Action: string(ActionRetryHost), Object: host,
 		Detail: strconv.Itoa(n) + " deliveries due now"})
 	return n, nil
 }
@@ -78,7 +78,7 @@ func (o Operations) Replay(ctx context.Context, all bool, ids ...string) (int, e
 		n, err = o.f.sender.engine.Replay(ctx, ids...)
 	}
 	if n > 0 {
-		o.f.audit.record(ctx, store.AuditEntry{Actor: userFrom(ctx), Action: string(ActionReplay), Object: object,
+		o.f.audit.record(ctx, store.AuditEntry{Action: string(ActionReplay), Object: object,
 			Detail: strconv.Itoa(n) + " deliveries replayed"})
 	}
 	if err != nil {
@@ -103,7 +103,7 @@ func (o Operations) HideReply(ctx context.Context, id string, hidden bool) error
 	if !hidden {
 		action = "show reply"
 	}
-	o.f.audit.record(ctx, store.AuditEntry{Actor: userFrom(ctx), Action: action, Object: id})
+	o.f.audit.record(ctx, store.AuditEntry{Action: action, Object: id})
 	return nil
 }
 
@@ -124,7 +124,7 @@ func (o Operations) DeleteReply(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("activitypub: delete reply %s: %w", id, err)
 	}
-	o.f.audit.record(ctx, store.AuditEntry{Actor: userFrom(ctx), Action: "delete reply", Object: id, Detail: i.ActorID})
+	o.f.audit.record(ctx, store.AuditEntry{Action: "delete reply", Object: id, Detail: i.ActorID})
 	return nil
 }
 
@@ -134,7 +134,7 @@ const AuditFlag = "flag"
 
 // AuditFilter picks entries of the audit log. Its zero value picks every entry.
 type AuditFilter struct {
-	// Actor, when set, is part of the entry's Actor: an IRI, a server's name, a site user.
+	// Actor, when set, is part of the entry's Actor (an IRI, a server's name) or of its User.
 	Actor string
 	// Action, when set, is the entry's Action, such as "follow", "block" or AuditFlag.
 	Action string
@@ -204,7 +204,7 @@ func (o Operations) picks(filter AuditFilter, e store.AuditEntry) bool {
 	if filter.Action != "" && e.Action != filter.Action {
 		return false
 	}
-	if filter.Actor != "" && !strings.Contains(e.Actor, filter.Actor) {
+	if filter.Actor != "" && !strings.Contains(e.Actor, filter.Actor) && !strings.Contains(e.User, filter.Actor) {
 		return false
 	}
 	if !filter.Until.IsZero() && !e.Time.Before(filter.Until) {

@@ -147,7 +147,7 @@ func TestHideAndDeleteReply(t *testing.T) {
 			t.Errorf("%s: %d replies shown, %d hidden; want %d, %d", st.name, s, h, st.shown, st.hidden)
 		}
 		after, _ := ms.AuditPage(ctx, "", 1)
-		if st.audit != "" && (len(after.Items) == 0 || after.Items[0].Action != st.audit || after.Items[0].Actor != "editor" ||
+		if st.audit != "" && (len(after.Items) == 0 || after.Items[0].Action != st.audit || after.Items[0].User != "editor" ||
 			after.Items[0].Object != reply) {
 			t.Errorf("%s: last audit entry %+v, want %q by editor about the reply", st.name, after.Items, st.audit)
 		}

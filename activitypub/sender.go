@@ -32,10 +32,11 @@ type sender struct {
 	objects    store.Objects
 	followers  store.Followers
 	deliveries store.Deliveries
+	record     recorder
 }
 
-// newSender builds the sender of cfg's site, whose deliveries keys signs.
-func newSender(cfg Config, keys *keyring) (*sender, error) {
+// newSender builds the sender of cfg's site, whose deliveries keys signs and rec records.
+func newSender(cfg Config, keys *keyring, rec recorder) (*sender, error) {
 	e, err := delivery.New(delivery.Config{
 		Store:     cfg.DeliveryStore,
 		Inboxes:   cfg.Store,
@@ -57,7 +58,7 @@ func newSender(cfg Config, keys *keyring) (*sender, error) {
 		return nil, fmt.Errorf("activitypub: delivery: %w", err)
 	}
 	return &sender{engine: e, now: cfg.Now, keys: keys, omitProofs: cfg.OmitProofs,
-		objects: cfg.Store, followers: cfg.Store, deliveries: cfg.DeliveryStore}, nil
+		objects: cfg.Store, followers: cfg.Store, deliveries: cfg.DeliveryStore, record: rec}, nil
 }
 
 // encode returns the JSON of an activity that the site actor actorID sends, as it is stored and
@@ -110,8 +111,16 @@ func withDataIntegrity(c any) (json.RawMessage, error) {
 	return json.Marshal(append(list, di))
 }
 
-// enqueue queues the deliveries of stored activities, all or none (see delivery.Engine.Enqueue).
+// enqueue records stored activities in the record of activities and queues their deliveries,
+// all or none (see delivery.Engine.Enqueue). Nothing is queued unless recorded first.
 func (s *sender) enqueue(ctx context.Context, acts ...delivery.Activity) error {
+	ids := make([]string, len(acts))
+	for i, a := range acts {
+		ids[i] = a.ID
+	}
+	if err := s.record.sent(ctx, s.objects, ids...); err != nil {
+		return err
+	}
 	return s.engine.Enqueue(ctx, acts...)
 }
 

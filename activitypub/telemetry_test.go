@@ -89,7 +89,7 @@ func TestTelemetryInbox(t *testing.T) {
 		{"unknown actor's inbox", nil, s.url("/ap/users/nobody/inbox"), follow(alice.ActorID(), "7"), vocab.MediaType, &aliceKey, 404, "not_found"},
 		{"undo of someone else's follow", nil, s.url("/ap/inbox"), undoOther, vocab.MediaType, &malloryKey, 403, "not_permitted"},
 		{"blocked actor", func(t *testing.T) {
-			if err := s.fed.BlockActor(t.Context(), eve.ActorID(), "", "spam"); err != nil {
+			if err := s.fed.BlockActor(t.Context(), eve.ActorID(), "spam"); err != nil {
 				t.Fatal(err)
 			}
 		}, inbox, follow(eve.ActorID(), "1"), vocab.MediaType, &eveKey, 403, "blocked"},

@@ -44,6 +44,10 @@
 //     the other kind without it, so it may move in the listing.
 //   - [LeaseReleaser] (ReleaseLeases) on a Queue: [ReleaseLeases] ends no lease without it, and
 //     the jobs wait for their leases to end.
+//   - [Record] (7: AppendRecord, RecordHead, RecordRange, DeleteRecords, PutLegalHold,
+//     RemoveLegalHold, LegalHolds) on a Site: the hash-chained record of every activity sent and
+//     received, and its legal holds. [RecordOf] returns [ErrNoRecord] without it, and the site
+//     keeps no record (activitypub.Federation.Recording says so).
 //
 // # Errors
 //

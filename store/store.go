@@ -238,8 +238,12 @@ type Keys interface {
 type AuditEntry struct {
 	// Time is when it happened. Adapters set it when it is zero.
 	Time time.Time
-	// Actor is the IRI of who caused it: a remote actor or a local one.
+	// Actor is the IRI of who caused it: a remote actor or a local one; "" for what the site
+	// does as a whole, such as a block.
 	Actor string
+	// User is the site's own id for the person who asked for it (activitypub.WithUser); "" for
+	// what remote servers and the site's background work did.
+	User string
 	// Action names what happened, such as "follow", "unfollow", "publish".
 	Action string
 	// Object is the IRI it happened to.

@@ -238,7 +238,7 @@ func TestInbound(t *testing.T) {
 func TestInboxRefusal(t *testing.T) {
 	fed, rec := newSite(t)
 	ctx := t.Context()
-	if err := fed.BlockDomain(ctx, "spam.example", "test", "spam"); err != nil {
+	if err := fed.BlockDomain(ctx, "spam.example", "spam"); err != nil {
 		t.Fatal(err)
 	}
 	carol, dan := rec.NewAccount("carol"), rec.NewAccount("dan")

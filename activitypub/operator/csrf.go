@@ -65,8 +65,9 @@ func sessionOf(r *http.Request) string {
 }
 
 // post wraps a form handler: it refuses with 403, before the handler runs, a request from another
-// origin or one without its session's token.
-func (h *Handler) post(next func(w http.ResponseWriter, r *http.Request, user string)) http.HandlerFunc {
+// origin or one without its session's token. The handler's request context carries the
+// signed-in user (activitypub.WithUser).
+func (h *Handler) post(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := h.cross.Check(r); err != nil {
 			http.Error(w, "cross-origin form refused", http.StatusForbidden)
@@ -88,6 +89,6 @@ func (h *Handler) post(next func(w http.ResponseWriter, r *http.Request, user st
 		}
 		// The Federation's methods see who acts: Config.Authorize asks about them, the audit
 		// log names them.
-		next(w, r.WithContext(activitypub.WithUser(r.Context(), user)), user)
+		next(w, r.WithContext(activitypub.WithUser(r.Context(), user)))
 	}
 }

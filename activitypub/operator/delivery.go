@@ -34,7 +34,7 @@ func (h *Handler) showHosts(w http.ResponseWriter, r *http.Request, status int, 
 }
 
 // retryHost closes the breaker of the form's host and makes its waiting deliveries due.
-func (h *Handler) retryHost(w http.ResponseWriter, r *http.Request, _ string) {
+func (h *Handler) retryHost(w http.ResponseWriter, r *http.Request) {
 	host := strings.TrimSpace(r.PostFormValue("host"))
 	if host == "" {
 		http.Error(w, "name a host", http.StatusBadRequest)
@@ -69,7 +69,7 @@ func (h *Handler) showDead(w http.ResponseWriter, r *http.Request, status int, m
 }
 
 // replay puts back in the queue the dead letter the form names (id), or all of them (all=1).
-func (h *Handler) replay(w http.ResponseWriter, r *http.Request, _ string) {
+func (h *Handler) replay(w http.ResponseWriter, r *http.Request) {
 	all, id := r.PostFormValue("all") == "1", r.PostFormValue("id")
 	if !all && id == "" {
 		http.Error(w, "name a dead letter, or all", http.StatusBadRequest)

@@ -84,7 +84,7 @@ func newFixtureWith(t testing.TB, site func(*activitypub.Config), configure ...f
 			Content: "<p>Worth reading, this one</p>",
 			Extra:   map[string]json.RawMessage{"_misskey_quote": json.RawMessage(`"` + articleURL + `"`)}}}}))
 	must(fx.carol.Mention(ctx, fed.ActorID("news"), "<p>A tip about the ferry <script>x</script></p>"))
-	must(nil, fed.BlockDomain(ctx, "spam.example", "moderator", "sends spam"))
+	must(nil, fed.BlockDomain(activitypub.WithUser(ctx, "moderator"), "spam.example", "sends spam"))
 	must(nil, rec.Settle(ctx))
 
 	cfg := operator.Config{Federation: fed, Actors: siteActors{}, User: cookieUser}
@@ -500,7 +500,7 @@ func TestFormErrors(t *testing.T) {
 // the request pending.
 func TestApproveBlocked(t *testing.T) {
 	fx := newFixture(t)
-	if err := fx.fed.BlockActor(t.Context(), fx.carol.ID(), "moderator", ""); err != nil {
+	if err := fx.fed.BlockActor(t.Context(), fx.carol.ID(), ""); err != nil {
 		t.Fatal(err)
 	}
 	if !pending(t, fx, fx.carol.ID()) {
@@ -568,7 +568,7 @@ func TestPaging(t *testing.T) {
 	ctx := t.Context()
 	dave := fx.rec.NewAccount("dave")
 	for _, err := range []error{
-		fx.fed.BlockDomain(ctx, "junk.example", "moderator", "junk"),
+		fx.fed.BlockDomain(ctx, "junk.example", "junk"),
 		func() error { _, err := dave.Mention(ctx, fx.fed.ActorID("news"), "<p>Second tip</p>"); return err }(),
 		func() error { _, err := dave.Follow(ctx, fx.fed.ActorID("desk")); return err }(),
 		func() error { _, err := dave.Like(ctx, articleURL); return err }(),

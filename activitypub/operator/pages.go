@@ -207,7 +207,7 @@ func (h *Handler) showRequests(w http.ResponseWriter, r *http.Request, status in
 }
 
 // decideRequest approves or rejects the follow request named by the form's actor and follower.
-func (h *Handler) decideRequest(w http.ResponseWriter, r *http.Request, _ string) {
+func (h *Handler) decideRequest(w http.ResponseWriter, r *http.Request) {
 	actor, follower := r.PostFormValue("actor"), r.PostFormValue("follower")
 	var err error
 	switch r.PostFormValue("decision") {
@@ -272,21 +272,21 @@ func (h *Handler) showModeration(w http.ResponseWriter, r *http.Request, status 
 }
 
 // moderate blocks (action=block) or unblocks (action=unblock) the domain or actor (kind) named by
-// target, in the name of user.
-func (h *Handler) moderate(w http.ResponseWriter, r *http.Request, user string) {
+// target, in the name of the signed-in user (the request context carries it).
+func (h *Handler) moderate(w http.ResponseWriter, r *http.Request) {
 	ctx, fed := r.Context(), h.cfg.Federation
 	p := moderationPage{Kind: r.PostFormValue("kind"), Target: strings.TrimSpace(r.PostFormValue("target")),
 		Reason: strings.TrimSpace(r.PostFormValue("reason"))}
 	var err error
 	switch r.PostFormValue("action") + " " + p.Kind {
 	case "block domain":
-		err = fed.BlockDomain(ctx, p.Target, user, p.Reason)
+		err = fed.BlockDomain(ctx, p.Target, p.Reason)
 	case "block actor":
-		err = fed.BlockActor(ctx, p.Target, user, p.Reason)
+		err = fed.BlockActor(ctx, p.Target, p.Reason)
 	case "unblock domain":
-		err = fed.UnblockDomain(ctx, p.Target, user)
+		err = fed.UnblockDomain(ctx, p.Target)
 	case "unblock actor":
-		err = fed.UnblockActor(ctx, p.Target, user)
+		err = fed.UnblockActor(ctx, p.Target)
 	default:
 		http.Error(w, "action must be block or unblock, kind domain or actor", http.StatusBadRequest)
 		return

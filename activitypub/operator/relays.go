@@ -42,7 +42,7 @@ func (h *Handler) showRelays(w http.ResponseWriter, r *http.Request, status int,
 }
 
 // changeRelay subscribes the form's actor to the relay at the form's url, or unsubscribes it.
-func (h *Handler) changeRelay(w http.ResponseWriter, r *http.Request, _ string) {
+func (h *Handler) changeRelay(w http.ResponseWriter, r *http.Request) {
 	actor, relay := r.PostFormValue("actor"), r.PostFormValue("url")
 	var err error
 	switch r.PostFormValue("action") {

@@ -11,7 +11,7 @@ import (
 // moderateReply hides (action=hide), shows again (show) or deletes (delete) the form's reply (id)
 // to the form's article (url), or blocks its author (block, author), then goes back to the
 // article.
-func (h *Handler) moderateReply(w http.ResponseWriter, r *http.Request, user string) {
+func (h *Handler) moderateReply(w http.ResponseWriter, r *http.Request) {
 	ctx, ops := r.Context(), h.cfg.Federation.Operations()
 	id, article := r.PostFormValue("id"), r.PostFormValue("url")
 	var err error
@@ -23,7 +23,7 @@ func (h *Handler) moderateReply(w http.ResponseWriter, r *http.Request, user str
 	case "delete":
 		err = ops.DeleteReply(ctx, id)
 	case "block":
-		err = h.cfg.Federation.BlockActor(ctx, r.PostFormValue("author"), user, "a reply: "+id)
+		err = h.cfg.Federation.BlockActor(ctx, r.PostFormValue("author"), "a reply: "+id)
 	default:
 		http.Error(w, "action must be hide, show, delete or block", http.StatusBadRequest)
 		return

@@ -34,6 +34,7 @@ type config struct {
 	MaxFeedBytes    int64             `toml:"max_feed_bytes"`
 	WebhookSecret   string            `toml:"webhook_secret"`
 	MaxWebhookBytes int64             `toml:"max_webhook_bytes"`
+	RecordRetention duration          `toml:"record_retention"`
 	Feeds           []feedConfig      `toml:"feeds"`
 	Actors          []actorConfig     `toml:"actors"`
 	Authors         map[string]string `toml:"authors"`
@@ -176,6 +177,8 @@ func (c *config) check() error {
 		return errors.New("fedsite serve: nothing to federate: give -feed (or feeds in the config file) or a webhook_secret")
 	case c.Interval <= 0 || c.FeedTimeout <= 0 || c.MaxFeedBytes <= 0 || c.MaxWebhookBytes <= 0:
 		return errors.New("fedsite serve: interval, feed_timeout, max_feed_bytes and max_webhook_bytes must be positive")
+	case c.RecordRetention < 0:
+		return errors.New("fedsite serve: record_retention must not be negative")
 	case c.AdminAddr != "" && (c.AdminUser == "" || len(c.AdminPassword) < minAdminPassword):
 		return fmt.Errorf("fedsite serve: admin_addr needs admin_user and an admin_password of at least %d characters", minAdminPassword)
 	}

@@ -35,6 +35,9 @@
 //	fedsite lookup    fetch and print an actor (@user@host) or object (URL) as a remote server sees it
 //	fedsite diagnose  check a deployment (https://example.com) from outside, as a remote server
 //	                  would: one line per check, ok or FAULT with how to fix it; exit status 1 on a fault
+//	fedsite audit export  write the store's record of activities (-since, -until, -actor) as JSON
+//	                  Lines with its hash chain
+//	fedsite audit verify  check an export's hash chain: exit status 1 naming the first broken line
 //
 // Each takes -h for its flags; fedsite -version prints the version.
 package main

@@ -32,6 +32,8 @@ const usage = `Usage:
   fedsite serve -config fedsite.toml [flags]      federate its feeds and webhook as the file says
   fedsite lookup [flags] @user@host | URL         show an actor or object as a remote server sees it
   fedsite diagnose [flags] https://example.com    check a deployment from outside, as a remote server would
+  fedsite audit export [flags]                    write the record of activities as JSON Lines
+  fedsite audit verify FILE                       check an export's hash chain
   fedsite -version                                print the version
 
 Run "fedsite COMMAND -h" for a command's flags.
@@ -50,6 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return lookup(ctx, args[1:], stdout, stderr)
 	case "diagnose":
 		return diagnose(ctx, args[1:], stdout, stderr)
+	case "audit":
+		return audit(ctx, args[1:], stdout, stderr)
 	case "-version", "--version", "version":
 		fmt.Fprintln(stdout, "fedsite", version())
 		return nil

@@ -137,7 +137,8 @@ func openFederation(ctx context.Context, c config, actors activitypub.ActorSourc
 		UserAgent: "fedsite/" + version() + " (+" + c.BaseURL + ")",
 		// The one process on its SQLite file: a restart after a crash takes back at once the
 		// jobs the dead run held. A shared database may have other instances on it.
-		Delivery: delivery.Options{SoleInstance: st.sole},
+		Delivery:  delivery.Options{SoleInstance: st.sole},
+		Retention: activitypub.Retention{Record: time.Duration(c.RecordRetention)},
 	}
 	if configure != nil {
 		configure(&cfg)

@@ -21,6 +21,7 @@ var (
 	_ store.BatchAcker         = (*Store)(nil)
 	_ store.ReplyHider         = (*Store)(nil)
 	_ store.Relays             = (*Store)(nil)
+	_ store.Record             = (*Store)(nil)
 )
 
 // Store is an in-memory [store.Store]. The zero value is not usable; call [New]. A Store is safe for
@@ -57,6 +58,7 @@ type Store struct {
 	hosts      *hosts
 	deliveries *deliveries
 	social     *social
+	record     *record
 }
 
 // New returns an empty Store that tells the time with time.Now.
@@ -81,6 +83,7 @@ func NewWithClock(now func() time.Time) *Store {
 		blocks:    make(map[string]*blockEntry),
 		relays:    make(map[string]map[string]store.Relay),
 
+		record:     &record{holds: make(map[string]store.LegalHold)},
 		q:          newQueue(now),
 		hosts:      &hosts{m: make(map[string]store.HostState)},
 		social:     newSocial(),

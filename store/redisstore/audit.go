@@ -22,7 +22,7 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 	}
 	args := &redis.XAddArgs{
 		Stream: s.kAudit(),
-		Values: []any{"t", fmtTime(e.Time), "a", e.Actor, "n", e.Action, "o", e.Object, "d", e.Detail},
+		Values: []any{"t", fmtTime(e.Time), "a", e.Actor, "u", e.User, "n", e.Action, "o", e.Object, "d", e.Detail},
 	}
 	if s.maxLen > 0 {
 		args.MaxLen, args.Approx = s.maxLen, true
@@ -81,7 +81,7 @@ func (s *Store) AuditPage(ctx context.Context, cursor string, limit int) (store.
 		if err != nil {
 			return store.Page[store.AuditEntry]{}, wrap(op, err)
 		}
-		p.Items = append(p.Items, store.AuditEntry{Time: t, Actor: str("a"), Action: str("n"), Object: str("o"), Detail: str("d")})
+		p.Items = append(p.Items, store.AuditEntry{Time: t, Actor: str("a"), User: str("u"), Action: str("n"), Object: str("o"), Detail: str("d")})
 	}
 	return p, nil
 }

@@ -10,6 +10,7 @@ type scripts struct {
 	removeByInbox                                                                 *redis.Script
 	addInteraction, removeInteraction, addRequest, removeRequest                  *redis.Script
 	addBlock                                                                      *redis.Script
+	appendRecord                                                                  *redis.Script
 }
 
 func newScripts() scripts {
@@ -27,7 +28,8 @@ func newScripts() scripts {
 		addRequest:        redis.NewScript(addRequestLua),
 		removeRequest:     redis.NewScript(removeRequestLua),
 
-		addBlock: redis.NewScript(addBlockLua),
+		addBlock:     redis.NewScript(addBlockLua),
+		appendRecord: redis.NewScript(appendRecordLua),
 	}
 }
 

@@ -18,7 +18,7 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	_, err := s.db.ExecContext(ctx, s.q.appendAudit, at.UnixNano(), e.Actor, e.Action, e.Object, e.Detail)
+	_, err := s.db.ExecContext(ctx, s.q.appendAudit, at.UnixNano(), e.Actor, e.User, e.Action, e.Object, e.Detail)
 	return wrap(op, err)
 }
 
@@ -29,7 +29,7 @@ func (s *Store) AuditPage(ctx context.Context, cursor string, limit int) (store.
 		func(rows *sql.Rows) (store.AuditEntry, string, error) {
 			var e store.AuditEntry
 			var seq, at int64
-			err := rows.Scan(&seq, &at, &e.Actor, &e.Action, &e.Object, &e.Detail)
+			err := rows.Scan(&seq, &at, &e.Actor, &e.User, &e.Action, &e.Object, &e.Detail)
 			e.Time = fromNanos(at)
 			return e, formatCursor(seq), err
 		})

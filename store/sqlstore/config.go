@@ -102,6 +102,7 @@ var (
 	_ store.BatchAcker         = (*Store)(nil)
 	_ store.ReplyHider         = (*Store)(nil)
 	_ store.Relays             = (*Store)(nil)
+	_ store.Record             = (*Store)(nil)
 )
 
 // Open checks cfg, applies pending schema migrations and returns a Store over cfg.DB.

@@ -286,6 +286,48 @@ func migrations() []migration {
 				PRIMARY KEY (actor_id, relay_id)
 			)`,
 		},
+	}, {
+		version: 12,
+		name:    "audit entries name the site user",
+		stmts: []string{
+			`ALTER TABLE {audit} ADD COLUMN site_user TEXT NOT NULL DEFAULT ''`,
+		},
+	}, {
+		version: 13,
+		name:    "record of activities and legal holds",
+		stmts: []string{
+			// seq is the chain's (store.RecordEntry.Seq), set under the lock of the one
+			// record_head row; prev is the previous entry's hash, NULL for the first.
+			`CREATE TABLE {record} (
+				seq {int} PRIMARY KEY,
+				at {int} NOT NULL,
+				direction TEXT NOT NULL,
+				activity_id TEXT NOT NULL,
+				type TEXT NOT NULL,
+				actor TEXT NOT NULL,
+				site_user TEXT NOT NULL,
+				scheme TEXT NOT NULL,
+				key_id TEXT NOT NULL,
+				document {blob} NOT NULL,
+				prev {blob}
+			)`,
+			`CREATE TABLE {record_head} (
+				id {int} PRIMARY KEY,
+				seq {int} NOT NULL,
+				hash {blob}
+			)`,
+			`INSERT INTO {record_head} (id, seq, hash) VALUES (1, 0, NULL)`,
+			// since and until are Unix nanoseconds, 0 for no bound.
+			`CREATE TABLE {legal_holds} (
+				id {key} PRIMARY KEY,
+				actor TEXT NOT NULL,
+				since {int} NOT NULL,
+				until {int} NOT NULL,
+				reason TEXT NOT NULL,
+				created_by TEXT NOT NULL,
+				created_at {int} NOT NULL
+			)`,
+		},
 	}}
 }
 

@@ -9,7 +9,7 @@ import (
 // tables are the names that queries write in braces, such as {followers}.
 var tableNames = []string{"followers", "objects", "outbox", "seen", "remote_actors", "remote_keys", "key_pairs", "audit", "schema_migrations",
 	"jobs", "dead_jobs", "hosts", "deliveries", "interactions", "follow_requests", "blocks",
-	"relays"}
+	"relays", "record", "record_head", "legal_holds"}
 
 // placeholder matches Postgres-style parameters, which SQLite spells ?N and MySQL ?.
 var placeholder = regexp.MustCompile(`\$([0-9]+)`)
@@ -151,6 +151,7 @@ type queries struct {
 	blocks  blockQueries
 	summary summaryQueries
 	relays  relayQueries
+	record  recordQueries
 }
 
 const followerCols = `actor_id, follower_id, inbox, shared_inbox, follow_id, created_at`
@@ -212,14 +213,15 @@ func newQueries(d Dialect, schema string) queries {
 		keyPair:       r(`SELECT actor_id, name, private_key_pem, created_at FROM {key_pairs} WHERE actor_id = $1 AND name = $2`),
 		createKeyPair: r(`INSERT INTO {key_pairs} (actor_id, name, private_key_pem, created_at) VALUES ($1, $2, $3, $4)`),
 
-		appendAudit: r(`INSERT INTO {audit} (at, actor, action, object, detail) VALUES ($1, $2, $3, $4, $5)`),
-		auditFirst:  r(`SELECT seq, at, actor, action, object, detail FROM {audit} ORDER BY seq DESC LIMIT $1`),
-		auditAfter:  r(`SELECT seq, at, actor, action, object, detail FROM {audit} WHERE seq < $1 ORDER BY seq DESC LIMIT $2`),
+		appendAudit: r(`INSERT INTO {audit} (at, actor, site_user, action, object, detail) VALUES ($1, $2, $3, $4, $5, $6)`),
+		auditFirst:  r(`SELECT seq, at, actor, site_user, action, object, detail FROM {audit} ORDER BY seq DESC LIMIT $1`),
+		auditAfter:  r(`SELECT seq, at, actor, site_user, action, object, detail FROM {audit} WHERE seq < $1 ORDER BY seq DESC LIMIT $2`),
 	}
 	q.social = newSocialQueries(d, r)
 	q.blocks = newBlockQueries(d, r)
 	q.summary = newSummaryQueries(r)
 	q.relays = newRelayQueries(r)
+	q.record = newRecordQueries(d, r)
 	// AppendOutbox reads whether the object an activity is about was deleted. On PostgreSQL and
 	// MySQL the row lock orders it with a concurrent DeleteObject, whose UPDATE waits for it, so
 	// that the delete's outbox cleanup sees the appended activity; SQLite serializes writers already.

@@ -554,6 +554,7 @@ func testAudit(t *testing.T, s store.Site) {
 		e := store.AuditEntry{
 			Time:   base.Add(msec(i)),
 			Actor:  fmt.Sprintf("https://h%d.example/users/u", i),
+			User:   []string{"", "editor-1", "sso|42"}[i%3],
 			Action: []string{"follow", "unfollow", "publish"}[i%3],
 			Object: actorA,
 			Detail: fmt.Sprintf("entry %d", i),
@@ -572,7 +573,7 @@ func testAudit(t *testing.T, s store.Site) {
 }
 
 func sameAudit(a, b store.AuditEntry) bool {
-	return sameTime(a.Time, b.Time) && a.Actor == b.Actor && a.Action == b.Action && a.Object == b.Object && a.Detail == b.Detail
+	return sameTime(a.Time, b.Time) && a.Actor == b.Actor && a.User == b.User && a.Action == b.Action && a.Object == b.Object && a.Detail == b.Detail
 }
 
 func testAuditTime(t *testing.T, s store.Site) {

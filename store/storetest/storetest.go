@@ -24,6 +24,7 @@ func Run[S store.Site](t *testing.T, newStore func(t *testing.T) S) {
 		{"ActorCache", actorCacheTests},
 		{"Keys", keyTests},
 		{"Audit", auditTests},
+		{"Record", recordTests},
 		{"Interactions", interactionTests},
 		{"FollowRequests", followRequestTests},
 		{"Blocks", blockTests},

@@ -1,0 +1,205 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/fedsite/fedsite/store"
+)
+
+// recordQueries are the queries of the record of activities and its legal holds.
+type recordQueries struct {
+	// lockHead reads the chain's head row and, but on SQLite, whose write transactions hold
+	// the database already, locks it until the transaction ends: appends wait for each other.
+	lockHead, head, setHead, insert, rangeAfter, deletePrefix string
+	putHold, removeHold, holds                                string
+}
+
+const recordCols = `seq, at, direction, activity_id, type, actor, site_user, scheme, key_id, document, prev`
+
+func newRecordQueries(d Dialect, r func(string) string) recordQueries {
+	lock := ` FOR UPDATE`
+	if d == SQLite {
+		lock = ""
+	}
+	q := recordQueries{
+		lockHead:     r(`SELECT seq, hash FROM {record_head} WHERE id = 1` + lock),
+		head:         r(`SELECT seq, hash FROM {record_head} WHERE id = 1`),
+		setHead:      r(`UPDATE {record_head} SET seq = $1, hash = $2 WHERE id = 1`),
+		insert:       r(`INSERT INTO {record} (` + recordCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`),
+		rangeAfter:   r(`SELECT ` + recordCols + ` FROM {record} WHERE seq > $1 ORDER BY seq LIMIT $2`),
+		deletePrefix: r(`DELETE FROM {record} WHERE seq IN `),
+		putHold: r(`INSERT INTO {legal_holds} (id, actor, since, until, reason, created_by, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (id) DO UPDATE SET actor = excluded.actor, since = excluded.since, until = excluded.until,
+				reason = excluded.reason, created_by = excluded.created_by, created_at = excluded.created_at`),
+		removeHold: r(`DELETE FROM {legal_holds} WHERE id = $1`),
+		holds:      r(`SELECT id, actor, since, until, reason, created_by, created_at FROM {legal_holds} ORDER BY id`),
+	}
+	return q
+}
+
+// AppendRecord implements [store.Record]: in one transaction it locks the head row, chains e
+// after it, inserts e and moves the head, so appends from every instance sharing the database
+// form one chain.
+func (s *Store) AppendRecord(ctx context.Context, e store.RecordEntry) (store.RecordEntry, error) {
+	const op = "append record"
+	if err := s.check(op); err != nil {
+		return store.RecordEntry{}, err
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var seq int64
+		var hash []byte
+		if err := tx.QueryRowContext(ctx, s.q.record.lockHead).Scan(&seq, &hash); err != nil {
+			return err
+		}
+		e = e.Chain(seq, hash)
+		if _, err := tx.ExecContext(ctx, s.q.record.insert, e.Seq, e.Time.UnixNano(), e.Direction, e.ActivityID,
+			e.Type, e.Actor, e.User, e.Scheme, e.KeyID, nonNil(e.Document), e.Prev); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, s.q.record.setHead, e.Seq, e.Hash())
+		return err
+	})
+	if err != nil {
+		return store.RecordEntry{}, wrap(op, err)
+	}
+	return e, nil
+}
+
+// RecordHead implements [store.Record].
+func (s *Store) RecordHead(ctx context.Context) (int64, []byte, error) {
+	const op = "record head"
+	if err := s.check(op); err != nil {
+		return 0, nil, err
+	}
+	var seq int64
+	var hash []byte
+	if err := s.db.QueryRowContext(ctx, s.q.record.head).Scan(&seq, &hash); err != nil {
+		return 0, nil, wrap(op, err)
+	}
+	return seq, hash, nil
+}
+
+// RecordRange implements [store.Record].
+func (s *Store) RecordRange(ctx context.Context, after int64, limit int) ([]store.RecordEntry, error) {
+	const op = "record range"
+	if err := s.check(op); err != nil {
+		return nil, err
+	}
+	limit, err := checkLimit(op, limit)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, s.q.record.rangeAfter, after, limit)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	var out []store.RecordEntry
+	for rows.Next() {
+		var e store.RecordEntry
+		var at int64
+		if err := rows.Scan(&e.Seq, &at, &e.Direction, &e.ActivityID, &e.Type, &e.Actor, &e.User, &e.Scheme,
+			&e.KeyID, &e.Document, &e.Prev); err != nil {
+			return nil, wrap(op, err)
+		}
+		e.Time = fromNanos(at)
+		if len(e.Prev) == 0 {
+			e.Prev = nil
+		}
+		out = append(out, e)
+	}
+	return out, wrap(op, rows.Err())
+}
+
+// deleteBatch is how many Seqs one DELETE names at most.
+const deleteBatch = 500
+
+// DeleteRecords implements [store.Record], in one transaction.
+func (s *Store) DeleteRecords(ctx context.Context, seqs ...int64) error {
+	const op = "delete records"
+	if err := s.check(op); err != nil {
+		return err
+	}
+	return wrap(op, s.inTx(ctx, func(tx *sql.Tx) error {
+		for len(seqs) > 0 {
+			n := min(len(seqs), deleteBatch)
+			var b strings.Builder
+			b.WriteByte('(')
+			for i, q := range seqs[:n] {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				fmt.Fprint(&b, q)
+			}
+			b.WriteByte(')')
+			if _, err := tx.ExecContext(ctx, s.q.record.deletePrefix+b.String()); err != nil {
+				return err
+			}
+			seqs = seqs[n:]
+		}
+		return nil
+	}))
+}
+
+// PutLegalHold implements [store.Record].
+func (s *Store) PutLegalHold(ctx context.Context, h store.LegalHold) (store.LegalHold, error) {
+	const op = "put legal hold"
+	if err := s.check(op); err != nil {
+		return store.LegalHold{}, err
+	}
+	if h.ID == "" {
+		h.ID = rand.Text()
+	}
+	_, err := s.db.ExecContext(ctx, s.q.record.putHold, h.ID, h.Actor, zeroNanos(h.Since), zeroNanos(h.Until),
+		h.Reason, h.CreatedBy, zeroNanos(h.CreatedAt))
+	if err != nil {
+		return store.LegalHold{}, wrap(op, err)
+	}
+	return h, nil
+}
+
+// RemoveLegalHold implements [store.Record].
+func (s *Store) RemoveLegalHold(ctx context.Context, id string) error {
+	const op = "remove legal hold"
+	if err := s.check(op); err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx, s.q.record.removeHold, id)
+	n, err := rowsAffected(res, err)
+	if err != nil {
+		return wrap(op, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("sqlstore: %s %q: %w", op, id, store.ErrNotFound)
+	}
+	return nil
+}
+
+// LegalHolds implements [store.Record].
+func (s *Store) LegalHolds(ctx context.Context) ([]store.LegalHold, error) {
+	const op = "legal holds"
+	if err := s.check(op); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, s.q.record.holds)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	var out []store.LegalHold
+	for rows.Next() {
+		var h store.LegalHold
+		var since, until, created int64
+		if err := rows.Scan(&h.ID, &h.Actor, &since, &until, &h.Reason, &h.CreatedBy, &created); err != nil {
+			return nil, wrap(op, err)
+		}
+		h.Since, h.Until, h.CreatedAt = fromZeroNanos(since), fromZeroNanos(until), fromZeroNanos(created)
+		out = append(out, h)
+	}
+	return out, wrap(op, rows.Err())
+}
