@@ -91,7 +91,7 @@ func (in *inbox) repeatedReaction(ctx context.Context, actor string, inner *voca
 	case !inner.Type.Has("Like"):
 		return store.Interaction{}, store.ErrNotFound
 	}
-	i, err := in.interactions.InteractionBy(ctx, actor, inner.Object.ID(), kind)
+	i, err := in.interactions.InteractionBy(ctx, actor, inner.Object.ID(), kind, "")
 	if err != nil {
 		return store.Interaction{}, fmt.Errorf("activitypub: undo %s: %w", inner.ID, err)
 	}
