@@ -83,6 +83,8 @@ var interactionKinds = []struct {
 	{store.InteractionHiddenReply, "Hidden replies"},
 	{store.InteractionLike, "Likes"},
 	{store.InteractionAnnounce, "Boosts"},
+	{store.InteractionReaction, "Emoji reactions"},
+	{store.InteractionDislike, "Dislikes"},
 }
 
 // serveArticle shows the article named by ?url=: its delivery and interactions. With ?kind= it

@@ -15,6 +15,10 @@ import (
 type comments struct {
 	Replies       []comment
 	Likes, Boosts int
+	// Dislikes are Friendica's and Lemmy's downvotes; Reactions the emoji reactions, the most
+	// used first.
+	Dislikes  int
+	Reactions []activitypub.ReactionCount
 }
 
 // comment is one fediverse reply, as a comment list shows it.
@@ -63,7 +67,7 @@ func articleComments(fed *activitypub.Federation, baseURL string, log *slog.Logg
 			log.Warn("newsroom: counts", "article", url, "err", err)
 			return c
 		}
-		c.Likes, c.Boosts = n.Likes, n.Announces
+		c.Likes, c.Boosts, c.Dislikes, c.Reactions = n.Likes, n.Announces, n.Dislikes, n.Reactions
 		p, err := fed.Interactions(ctx, url, store.InteractionReply, "", maxComments)
 		if err != nil {
 			log.Warn("newsroom: replies", "article", url, "err", err)

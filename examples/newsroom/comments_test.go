@@ -25,14 +25,14 @@ func (a *app) page(t *testing.T, u string) string {
 	return string(b)
 }
 
-// TestArticleComments has a fediverse account reply to, like and boost an article, then undo
-// the like and delete the reply; the article page follows each step.
+// TestArticleComments has a fediverse account reply to, like, boost and react to an article, then
+// undo the like and the reaction and delete the reply; the article page follows each step.
 func TestArticleComments(t *testing.T) {
 	rec := activitypubtest.NewRecorder()
 	a := startAppIn(t, t.TempDir(), "", rec)
 	articleURL := a.publish(t, a.editor(t), "Library extends its hours", "Open until nine from June.")
 	carol, ctx := rec.NewAccount("carol"), t.Context()
-	var reply, like *vocab.Object
+	var reply, like, reaction *vocab.Object
 	steps := []struct {
 		name     string
 		do       func() (err error)
@@ -47,6 +47,9 @@ func TestArticleComments(t *testing.T) {
 		{"like", func() (err error) { like, err = carol.Like(ctx, articleURL); return err }, []string{"1 likes", "0 boosts"}, nil},
 		{"boost", func() error { _, err := carol.Announce(ctx, articleURL); return err }, []string{"1 likes", "1 boosts"}, nil},
 		{"undo like", func() error { _, err := carol.Undo(ctx, like); return err }, []string{"0 likes", "1 boosts"}, nil},
+		{"emoji reaction", func() (err error) { reaction, err = carol.EmojiReact(ctx, articleURL, "🎉"); return err },
+			[]string{`<span class="emoji">🎉</span> <span class="n">1</span>`, "0 likes"}, nil},
+		{"undo emoji reaction", func() error { _, err := carol.Undo(ctx, reaction); return err }, nil, []string{"🎉"}},
 		{"delete reply", func() error { _, err := carol.Delete(ctx, reply.Object.ID()); return err },
 			[]string{"No fediverse replies yet."}, []string{"Good news"}},
 	}
