@@ -56,8 +56,12 @@ type InboxHooks struct {
 // Reply is a reply to one of the site's objects, as the site may show it: a reader's, or the
 // site's own answer to one (AnswerTo is then set).
 type Reply struct {
-	// ID is the reply object's id; InReplyTo the site's object it answers.
+	// ID is the reply object's id; InReplyTo the site's object whose conversation it is part of.
 	ID, InReplyTo string
+	// Parent is the post it answers: InReplyTo itself, or a reply in its conversation (a reply
+	// to a reply, or the reply a site's answer answers), so that a site can show the thread as
+	// a tree.
+	Parent string
 	// AuthorID is the remote actor who wrote it.
 	AuthorID string
 	// Author is what the actor cache knows of AuthorID, for showing the reply in a comment list:
@@ -125,8 +129,8 @@ type Report struct {
 	Content string
 }
 
-// replyOf reads a kept reply back.
-func replyOf(i store.Interaction) (*Reply, error) {
+// replyOf reads a kept reply back; siteAuthored says whether a site actor wrote it (an answer).
+func replyOf(i store.Interaction, siteAuthored bool) (*Reply, error) {
 	o, err := vocab.Decode(i.Document)
 	if err != nil {
 		return nil, fmt.Errorf("activitypub: stored reply %s: %w", i.ID, err)
@@ -136,8 +140,9 @@ func replyOf(i store.Interaction) (*Reply, error) {
 	if ids := o.URL.IDs(); len(ids) > 0 {
 		r.URL = ids[0]
 	}
-	if o.InReplyTo.ID() != i.ObjectID {
-		r.AnswerTo = o.InReplyTo.ID()
+	r.Parent = cmp.Or(o.InReplyTo.ID(), i.ObjectID)
+	if siteAuthored && r.Parent != i.ObjectID {
+		r.AnswerTo = r.Parent
 	}
 	return r, nil
 }
@@ -181,7 +186,7 @@ func (f *Federation) Interactions(ctx context.Context, objectURL string, kind st
 	for _, i := range p.Items {
 		var r *Reply
 		if i.Kind == store.InteractionReply || i.Kind == store.InteractionHiddenReply {
-			if r, err = replyOf(i); err != nil {
+			if r, err = replyOf(i, f.urls.local(i.ActorID)); err != nil {
 				return store.Page[Interaction]{}, err
 			}
 			a, ok := authors[r.AuthorID]
