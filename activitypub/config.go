@@ -129,6 +129,10 @@ type Config struct {
 	// document is public.
 	RequireSignedFetch bool
 
+	// IgnoreDislikes drops the Dislikes that Friendica and Lemmy send, as Mastodon does. Default:
+	// false, they are kept and counted apart from likes (Counts.Dislikes).
+	IgnoreDislikes bool
+
 	// Inbox holds optional hooks for replies, mentions and direct messages, likes, announces,
 	// reports, follow requests and moves received in the inbox. Default: every hook nil, the events are only logged at Debug
 	// (what fedsite keeps is stored either way).

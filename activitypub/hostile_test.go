@@ -29,12 +29,21 @@ func newSiteWith(t *testing.T, st store.Store, mod func(*activitypub.Config)) *s
 }
 
 // snapshot renders everything an inbox request could change in the memstore: both local actors'
-// followers and outboxes, the quotes of what the outboxes carry, the audit log, and the cached
-// remote actors named.
+// followers and outboxes, the quotes of what the outboxes carry, the audit log, the interactions
+// of every kind with reactedArticle, and the cached remote actors named.
 func snapshot(t *testing.T, s *site, remotes ...string) string {
 	t.Helper()
 	ctx := context.Background()
 	var b bytes.Buffer
+	for _, kind := range store.InteractionKinds() {
+		p, err := s.store.InteractionsPage(ctx, s.url(reactedArticle), kind, "", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range p.Items {
+			fmt.Fprintf(&b, "interaction %s %s %s %s %q\n", i.ID, i.Kind, i.ActorID, i.Emoji, i.Document)
+		}
+	}
 	for _, name := range []string{"news", "desk"} {
 		id := s.fed.ActorID(name)
 		for cursor := ""; ; {
@@ -122,6 +131,9 @@ func nested(actor string, depth int) []byte {
 		actor+"/likes/deep", actor, strings.Repeat("[", depth), strings.Repeat("]", depth)))
 }
 
+// reactedArticle is the path of the article that alice reacts to before the hostile requests.
+const reactedArticle = "/articles/reacted"
+
 // hiddenLength hides a body's length so the server must count while reading.
 type hiddenLength struct{ io.Reader }
 
@@ -158,6 +170,19 @@ func TestHostileInbox(t *testing.T) {
 		t.Fatalf("baseline Follow: status %d", code)
 	}
 	waitFor(t, func() bool { return len(alice.Deliveries()) > 0 }) // the Accept left
+	// alice reacts to an article on s and on blocking, so there are reactions to undo.
+	react := func(actor, object string) []byte {
+		return act(actor+"/reactions/1", "EmojiReact", actor, object, "content", "👍")
+	}
+	for _, site := range []*site{s, blocking} {
+		reacted := site.url(reactedArticle)
+		if err := site.fed.Publish(t.Context(), "news", activitypub.Article{URL: reacted, Title: "Reacted", Content: "<p>R</p>"}); err != nil {
+			t.Fatal(err)
+		}
+		if code := postSigned(t, site, site.url("/ap/inbox"), react(A, reacted), &aliceKey, time.Now(), nil); code != http.StatusAccepted {
+			t.Fatalf("baseline EmojiReact: status %d", code)
+		}
+	}
 	// An article alice quotes with an authorization: one that others may try to reuse.
 	quoted := s.url("/articles/quoted")
 	if err := s.fed.Publish(t.Context(), "news", activitypub.Article{URL: quoted, Title: "Quoted"}); err != nil {
@@ -350,6 +375,10 @@ func TestHostileInbox(t *testing.T) {
 		{name: "blocked actor", site: blocking, url: blocking.fed.ActorID("news") + "/inbox", body: follow(M, blocking.fed.ActorID("news")), key: &malloryKey, want: 403},
 		{name: "actor on a blocked domain", site: blocking, url: blocking.fed.ActorID("news") + "/inbox",
 			body: follow(blockedBase+"/users/x", blocking.fed.ActorID("news")), key: keyAt(blockedBase + "/users/x#main-key"), want: 403},
+		{name: "reaction by a blocked actor", site: blocking, url: blocking.url("/ap/inbox"),
+			body: react(M, blocking.url(reactedArticle)), key: &malloryKey, want: 403},
+		{name: "Undo of a reaction by a blocked actor", site: blocking, url: blocking.url("/ap/inbox"),
+			body: act(M+"/undo/9", "Undo", M, A+"/reactions/1"), key: &malloryKey, want: 403},
 		{name: "keyId on a blocked domain", site: blocking, url: blocking.fed.ActorID("news") + "/inbox",
 			body: follow(A, blocking.fed.ActorID("news")), key: keyAt(blockedBase + "/users/x#main-key"), want: 403},
 		// Origins and ownership: 403.
@@ -360,6 +389,13 @@ func TestHostileInbox(t *testing.T) {
 		{name: "Delete of the site's article", body: act(A+"/d/1", "Delete", A, local), key: &aliceKey, want: 403},
 		{name: "Delete of another server's object", body: act(A+"/d/2", "Delete", A, M+"/notes/1"), key: &aliceKey, want: 403},
 		{name: "Undo of someone else's Follow by id", body: act(M+"/undo/1", "Undo", M, A+"/follows/1"), key: &malloryKey, want: 403},
+		{name: "Undo of someone else's reaction by id", body: act(M+"/undo/3", "Undo", M, A+"/reactions/1"), key: &malloryKey, want: 403},
+		{name: "Undo of someone else's reaction, embedded as the undoer's", body: act(M+"/undo/4", "Undo", M,
+			map[string]any{"id": A + "/reactions/1", "type": "EmojiReact", "actor": M, "object": s.url(reactedArticle), "content": "👍"}),
+			key: &malloryKey, want: 403},
+		{name: "Undo of someone else's embedded reaction", body: act(M+"/undo/5", "Undo", M,
+			map[string]any{"id": A + "/reactions/1", "type": "EmojiReact", "actor": A, "object": s.url(reactedArticle), "content": "👍"}),
+			key: &malloryKey, want: 403},
 		{name: "Undo of someone else's embedded Follow", body: act(M+"/undo/2", "Undo", M,
 			map[string]any{"id": A + "/follows/1", "type": "Follow", "actor": A, "object": newsID}), key: &malloryKey, want: 403},
 		// JSON-LD the lean decoder cannot read is compacted first; contexts are never fetched.
@@ -383,6 +419,8 @@ func TestHostileInbox(t *testing.T) {
 		// Accepted without effect: 202, store unchanged.
 		{name: "duplicate activity id", body: follow(A, newsID), key: &aliceKey, want: 202},
 		{name: "ignored type", body: act(A+"/likes/1", "Like", A, local), key: &aliceKey, want: 202},
+		{name: "reaction that is no emoji", body: act(A+"/reactions/2", "EmojiReact", A, s.url(reactedArticle), "content", "~"), key: &aliceKey, want: 400},
+		{name: "reaction repeated under another id", body: act(A+"/reactions/3", "EmojiReact", A, s.url(reactedArticle), "content", "👍\uFE0F"), key: &aliceKey, want: 202},
 		{name: "Undo of an unknown Follow", body: act(A+"/undo/3", "Undo", A, A+"/follows/unknown"), key: &aliceKey, want: 202},
 		// Quotes: a request for what is not the site's is ignored, nothing answered; a quote
 		// citing an authorization that is not the site's, is not one, or is another post's is

@@ -33,6 +33,8 @@ type inbox struct {
 	now     func() time.Time
 	hooks   InboxHooks
 	maxBody int64
+	// ignoreDislikes is Config.IgnoreDislikes.
+	ignoreDislikes bool
 	// actors are the site's actors, by username; their source lists those a Move may concern.
 	actors *siteActors
 	// onFollowersGone is Config.OnFollowersGone.
@@ -91,11 +93,11 @@ func (in *inbox) dispatchTable() []inboxHandler {
 		{"Create", in.create},
 		{"Update", in.update},
 		{"Delete", in.delete},
-		{"Like", func(ctx context.Context, req *inboxRequest) error {
-			return in.react(ctx, req.act, store.InteractionLike)
-		}},
+		{"Like", in.like},
+		{"EmojiReact", in.like},
+		{"Dislike", in.like},
 		{"Announce", func(ctx context.Context, req *inboxRequest) error {
-			return in.react(ctx, req.act, store.InteractionAnnounce)
+			return in.react(ctx, req.act, store.InteractionAnnounce, Emoji{})
 		}},
 		{"Flag", in.flag},
 		{"Move", in.move},
@@ -350,8 +352,8 @@ func (in *inbox) ignore(ctx context.Context, act *vocab.Object) error {
 	return nil
 }
 
-// undo handles Undo{Follow}, Undo{Like} and Undo{Announce}, whether the undone activity is
-// embedded or named by its id, and Undo{Create} of a reply or mention when it embeds the Create.
+// undo handles Undo{Follow}, Undo{Like}, Undo{Announce}, Undo{EmojiReact} and Undo{Dislike},
+// whether the undone activity is embedded or named by its id, and Undo{Create} of a reply or mention when it embeds the Create.
 // Undoing someone else's activity is forbidden.
 func (in *inbox) undo(ctx context.Context, req *inboxRequest) error {
 	undo := req.act
@@ -361,7 +363,7 @@ func (in *inbox) undo(ctx context.Context, req *inboxRequest) error {
 			return fmt.Errorf("activitypub: undo of %s's %s by %s: %w", inner.Actor.ID(), inner.Type, actor, errNotPermitted)
 		}
 		switch {
-		case inner.Type.Has("Like") || inner.Type.Has("Announce"):
+		case inner.Type.Has("Like") || inner.Type.Has("Announce") || inner.Type.Has("EmojiReact") || inner.Type.Has("Dislike"):
 			_, err := in.undoReaction(ctx, actor, inner.ID, inner)
 			return err
 		case inner.Type.Has("Create"):

@@ -17,12 +17,13 @@ import (
 // Replies and mentions: a Create of a post that answers one of the site's objects, or that
 // mentions or addresses site actors.
 
-// create keeps a reply to one of the site's objects, or else a post that quotes one (see quote),
-// or else a post that mentions or addresses site actors. A reply or a quote that mentions a site
-// actor too is kept as a reply or a quote only, and only OnReply is called for a reply: Mastodon
-// mentions the author of the post one answers. A post kept already came again under another
-// activity id and is ignored, as Mastodon ignores a Create of a status it has: edits come as
-// Update; but a quote kept when its QuoteRequest was accepted gets what the Create carries.
+// create keeps a reply to one of the site's objects or to a post in its conversation (see
+// threadOf), or else a post that quotes one (see quote), or else a post that mentions or addresses
+// site actors. A reply or a quote that mentions a site actor too is kept as a reply or a quote
+// only, and only OnReply is called for a reply: Mastodon mentions the author of the post one
+// answers. A post kept already came again under another activity id and is ignored, as Mastodon
+// ignores a Create of a status it has: edits come as Update; but a quote kept when its
+// QuoteRequest was accepted gets what the Create carries.
 func (in *inbox) create(ctx context.Context, req *inboxRequest) error {
 	act := req.act
 	obj := act.Object.Object
@@ -38,13 +39,15 @@ func (in *inbox) create(ctx context.Context, req *inboxRequest) error {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("activitypub: create: %w", err)
 	}
-	if isNote(obj) {
-		target := obj.InReplyTo.ID()
-		ok, err := in.ours(ctx, target)
-		if err != nil {
+	if isNote(obj) && obj.InReplyTo.ID() != "" {
+		target, ancestors, err := in.threadOf(ctx, obj.InReplyTo.ID())
+		if err != nil && !errors.Is(err, errNoThread) {
 			return err
 		}
-		if ok {
+		if err == nil {
+			if err := in.keepAncestors(ctx, target, ancestors); err != nil {
+				return err
+			}
 			return in.keepReply(ctx, req, act.Actor.ID(), obj, target, false)
 		}
 	}
@@ -88,12 +91,13 @@ func (in *inbox) editedAt(obj *vocab.Object, edited bool) time.Time {
 	return obj.Updated
 }
 
-// keepReply stores a reply (new or edited) and calls OnReply.
+// keepReply stores a reply (new or edited) in the conversation of the site's object target, under
+// the post it answers, and calls OnReply.
 func (in *inbox) keepReply(ctx context.Context, req *inboxRequest, author string, obj *vocab.Object, target string, edited bool) error {
 	if err := checkPost(obj, author); err != nil {
 		return err
 	}
-	r := Reply{ID: obj.ID, InReplyTo: target, AuthorID: author, URL: postURL(obj), Content: sanitize(obj.Content),
+	r := Reply{ID: obj.ID, InReplyTo: target, Parent: cmp.Or(obj.InReplyTo.ID(), target), AuthorID: author, URL: postURL(obj), Content: sanitize(obj.Content),
 		Summary: obj.Summary, Sensitive: obj.Sensitive || obj.Summary != "", Published: obj.Published,
 		Updated: in.editedAt(obj, edited)}
 	kept := replyDocument(r)
@@ -268,7 +272,7 @@ func postURL(obj *vocab.Object) string {
 // replyDocument is the reply as kept in the store: a Note with the sanitized content.
 func replyDocument(r Reply) *vocab.Object {
 	o := &vocab.Object{ID: r.ID, Type: vocab.Types{"Note"}, AttributedTo: vocab.Refs{{IRI: r.AuthorID}},
-		InReplyTo: vocab.Ref{IRI: r.InReplyTo}, Content: r.Content, Summary: r.Summary, Sensitive: r.Sensitive,
+		InReplyTo: vocab.Ref{IRI: cmp.Or(r.Parent, r.InReplyTo)}, Content: r.Content, Summary: r.Summary, Sensitive: r.Sensitive,
 		Published: r.Published, Updated: r.Updated}
 	if r.URL != r.ID {
 		o.URL = vocab.Refs{{IRI: r.URL}}

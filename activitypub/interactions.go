@@ -34,8 +34,13 @@ type InboxHooks struct {
 	// has one Like and one Announce of an object, as on Mastodon: a repeat under another id is
 	// dropped, the first one kept, and no hook called.
 	OnLike, OnAnnounce func(ctx context.Context, i Interaction)
-	// OnUndo is called when a Like or Announce is withdrawn; it is gone from the store. An Undo
-	// of a dropped repeat that embeds it withdraws the kept one: i.ID is the kept one's id.
+	// OnReaction is called for a new emoji reaction (i.Emoji says which) or Dislike (unless
+	// Config.IgnoreDislikes) of a published object; as for likes, an actor has one of each emoji
+	// and one Dislike of an object, and a repeat is dropped.
+	OnReaction func(ctx context.Context, i Interaction)
+	// OnUndo is called when a Like, Announce, Dislike or reaction is withdrawn; it is gone from
+	// the store. An Undo of a dropped repeat that embeds it withdraws the kept one: i.ID is the
+	// kept one's id.
 	OnUndo func(ctx context.Context, i Interaction)
 	// OnFlag is called with a report (Flag) sent to the site.
 	OnFlag func(ctx context.Context, r Report)
@@ -51,8 +56,12 @@ type InboxHooks struct {
 // Reply is a reply to one of the site's objects, as the site may show it: a reader's, or the
 // site's own answer to one (AnswerTo is then set).
 type Reply struct {
-	// ID is the reply object's id; InReplyTo the site's object it answers.
+	// ID is the reply object's id; InReplyTo the site's object whose conversation it is part of.
 	ID, InReplyTo string
+	// Parent is the post it answers: InReplyTo itself, or a reply in its conversation (a reply
+	// to a reply, or the reply a site's answer answers), so that a site can show the thread as
+	// a tree.
+	Parent string
 	// AuthorID is the remote actor who wrote it.
 	AuthorID string
 	// Author is what the actor cache knows of AuthorID, for showing the reply in a comment list:
@@ -79,9 +88,10 @@ type Reply struct {
 	AnswerTo string
 }
 
-// Interaction is a Like, an Announce or a reply that a site object received.
+// Interaction is a Like, an Announce, a Dislike, an emoji reaction or a reply that a site object
+// received.
 type Interaction struct {
-	// ID is the Like or Announce activity's id, or the reply's id.
+	// ID is the Like, Announce, Dislike or reaction activity's id, or the reply's id.
 	ID   string
 	Kind store.InteractionKind
 	// ObjectID is the site's object; ActorID the remote actor.
@@ -92,11 +102,23 @@ type Interaction struct {
 	// store.InteractionQuote (the quoting post; its InReplyTo is then the object it quotes), else
 	// nil.
 	Reply *Reply
+	// Emoji is the emoji for Kind store.InteractionReaction, else nil.
+	Emoji *Emoji
 }
 
 // Counts are how many interactions an object received.
 type Counts struct {
 	Likes, Announces, Replies, Quotes int
+	// Dislikes are counted apart from likes; always 0 with Config.IgnoreDislikes.
+	Dislikes int
+	// Reactions are the emoji reactions per emoji, the most used first; nil for none.
+	Reactions []ReactionCount
+}
+
+// ReactionCount is how many actors reacted to an object with one emoji.
+type ReactionCount struct {
+	Emoji Emoji
+	Count int
 }
 
 // Report is a Flag: a remote actor reporting accounts or objects to the site's moderators.
@@ -109,8 +131,8 @@ type Report struct {
 	Content string
 }
 
-// replyOf reads a kept reply back.
-func replyOf(i store.Interaction) (*Reply, error) {
+// replyOf reads a kept reply back; siteAuthored says whether a site actor wrote it (an answer).
+func replyOf(i store.Interaction, siteAuthored bool) (*Reply, error) {
 	o, err := vocab.Decode(i.Document)
 	if err != nil {
 		return nil, fmt.Errorf("activitypub: stored reply %s: %w", i.ID, err)
@@ -120,14 +142,20 @@ func replyOf(i store.Interaction) (*Reply, error) {
 	if ids := o.URL.IDs(); len(ids) > 0 {
 		r.URL = ids[0]
 	}
-	if i.Kind != store.InteractionQuote && o.InReplyTo.ID() != i.ObjectID {
-		r.AnswerTo = o.InReplyTo.ID()
+	r.Parent = cmp.Or(o.InReplyTo.ID(), i.ObjectID)
+	if siteAuthored && r.Parent != i.ObjectID {
+		r.AnswerTo = r.Parent
 	}
 	return r, nil
 }
 
 func interactionOf(i store.Interaction, r *Reply) Interaction {
-	return Interaction{ID: i.ID, Kind: i.Kind, ObjectID: i.ObjectID, ActorID: i.ActorID, CreatedAt: i.CreatedAt, Reply: r}
+	out := Interaction{ID: i.ID, Kind: i.Kind, ObjectID: i.ObjectID, ActorID: i.ActorID, CreatedAt: i.CreatedAt, Reply: r}
+	if i.Kind == store.InteractionReaction {
+		e := emojiOf(i.Emoji, i.Document)
+		out.Emoji = &e
+	}
+	return out
 }
 
 // siteAuthor is a site actor as a comment list shows it: only the id when the site no longer has
@@ -160,7 +188,7 @@ func (f *Federation) Interactions(ctx context.Context, objectURL string, kind st
 	for _, i := range p.Items {
 		var r *Reply
 		if i.Kind == store.InteractionReply || i.Kind == store.InteractionHiddenReply || i.Kind == store.InteractionQuote {
-			if r, err = replyOf(i); err != nil {
+			if r, err = replyOf(i, f.urls.local(i.ActorID)); err != nil {
 				return store.Page[Interaction]{}, err
 			}
 			a, ok := authors[r.AuthorID]
@@ -182,13 +210,26 @@ func (f *Federation) Interactions(ctx context.Context, objectURL string, kind st
 	return out, nil
 }
 
-// Counts returns how many likes, announces, replies and quotes a published object (by its URL)
-// received.
+// Counts returns how many likes, announces, replies, quotes and dislikes a published object (by
+// its URL) received, and its emoji reactions per emoji. The reactions are counted by listing them
+// (see store.CountReactions), only when the object has any.
 func (f *Federation) Counts(ctx context.Context, objectURL string) (Counts, error) {
 	m, err := store.CountInteractions(ctx, f.cfg.Store, objectURL)
 	if err != nil {
 		return Counts{}, fmt.Errorf("activitypub: counts of %s: %w", objectURL, err)
 	}
-	return Counts{Likes: m[store.InteractionLike], Announces: m[store.InteractionAnnounce], Replies: m[store.InteractionReply],
-		Quotes: m[store.InteractionQuote]}, nil
+	c := Counts{Likes: m[store.InteractionLike], Announces: m[store.InteractionAnnounce], Replies: m[store.InteractionReply],
+		Quotes: m[store.InteractionQuote], Dislikes: m[store.InteractionDislike]}
+	if m[store.InteractionReaction] == 0 {
+		return c, nil
+	}
+	rs, err := store.CountReactions(ctx, f.cfg.Store, objectURL)
+	if err != nil {
+		return Counts{}, fmt.Errorf("activitypub: reactions to %s: %w", objectURL, err)
+	}
+	c.Reactions = make([]ReactionCount, len(rs))
+	for n, r := range rs {
+		c.Reactions[n] = ReactionCount{Emoji: emojiOf(r.Emoji, r.Document), Count: r.Count}
+	}
+	return c, nil
 }

@@ -24,9 +24,10 @@ import (
 // shared inbox of a site with one published article, so every body reaches the interaction
 // handling. The handler must never panic or answer 5xx, and whatever the site keeps about the
 // article must be the signer's: no body lets one actor record an interaction in another's name.
-// Seeds: the corpus's Mastodon and Akkoma activities of the kinds handled here, re-addressed to
-// the article and given the signer as actor, and its Misskey and Fedibird quote posts, quoting
-// the article, in a Create and in a QuoteRequest.
+// Seeds: the corpus's Mastodon and Akkoma activities of the kinds handled here, and its emoji
+// reactions (Akkoma, Misskey) and a Lemmy Dislike, re-addressed to the article and given the
+// signer as actor, and its Misskey and Fedibird quote posts, quoting the article, in a Create and
+// in a QuoteRequest.
 func FuzzInteractions(f *testing.F) {
 	const base = "https://site.example"
 	const actorID = "https://remote.example/users/alice"
@@ -80,9 +81,15 @@ func FuzzInteractions(f *testing.F) {
 	h := fed.Middleware(http.NotFoundHandler())
 
 	handled := map[string]bool{"Create": true, "Update": true, "Delete": true, "Like": true, "Announce": true,
-		"Undo": true, "Flag": true, "Move": true, "Follow": true}
+		"Undo": true, "Flag": true, "Move": true, "Follow": true, "EmojiReact": true, "Dislike": true}
 	seeds := 0
-	for _, c := range corpus.JSON(f, "mastodon") {
+	reactions := []corpus.File{
+		{Data: corpus.ReadFile(f, "misc-akkoma-fixtures/akkoma_emoji-reaction.json")},
+		{Data: corpus.ReadFile(f, "misc-akkoma-fixtures/akkoma_custom-emoji-reaction.json")},
+		{Data: corpus.ReadFile(f, "misc-akkoma-fixtures/akkoma_emoji-reaction-too-long.json")},
+		{Data: corpus.ReadFile(f, "lemmy/activities_voting_dislike_page.json")},
+	}
+	for _, c := range append(corpus.JSON(f, "mastodon"), reactions...) {
 		var m map[string]any
 		if json.Unmarshal(c.Data, &m) != nil {
 			continue
@@ -147,8 +154,7 @@ func FuzzInteractions(f *testing.F) {
 		if !allowed[w.Code] {
 			t.Fatalf("status %d for body %q: %s", w.Code, body, w.Body)
 		}
-		for _, kind := range []store.InteractionKind{store.InteractionLike, store.InteractionAnnounce, store.InteractionReply,
-			store.InteractionQuote} {
+		for _, kind := range store.InteractionKinds() {
 			p, err := st.InteractionsPage(context.Background(), article, kind, "", 1000)
 			if err != nil {
 				t.Fatal(err)
@@ -190,7 +196,7 @@ func readdress(m map[string]any, actorID, article, localActor string) []byte {
 			switch v["type"] {
 			case "Follow":
 				v["object"] = localActor
-			case "Like", "Announce":
+			case "Like", "Announce", "EmojiReact", "Dislike":
 				v["object"] = article
 			}
 		}

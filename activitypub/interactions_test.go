@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -51,10 +52,17 @@ func (h *hookLog) hooks() activitypub.InboxHooks {
 				h.add("edited " + r.Content)
 			}
 		},
-		OnReplyDeleted:  func(_ context.Context, _, id string) { h.add("reply deleted") },
-		OnLike:          func(_ context.Context, i activitypub.Interaction) { h.add("like") },
-		OnAnnounce:      func(_ context.Context, i activitypub.Interaction) { h.add("announce") },
-		OnUndo:          func(_ context.Context, i activitypub.Interaction) { h.add("undo " + string(i.Kind)) },
+		OnReplyDeleted: func(_ context.Context, _, id string) { h.add("reply deleted") },
+		OnLike:         func(_ context.Context, i activitypub.Interaction) { h.add("like") },
+		OnAnnounce:     func(_ context.Context, i activitypub.Interaction) { h.add("announce") },
+		OnUndo:         func(_ context.Context, i activitypub.Interaction) { h.add("undo " + string(i.Kind)) },
+		OnReaction: func(_ context.Context, i activitypub.Interaction) {
+			if i.Emoji != nil {
+				h.add("reaction " + i.Emoji.Name)
+				return
+			}
+			h.add("reaction " + string(i.Kind))
+		},
 		OnFollowRequest: func(_ context.Context, r store.FollowRequest) { h.add("follow request") },
 		OnMove:          func(_ context.Context, _, _, _ string) { h.add("move") },
 		OnFlag: func(_ context.Context, r activitypub.Report) {
@@ -156,7 +164,7 @@ func TestInteractions(t *testing.T) {
 	for _, st := range steps {
 		before := len(log.list())
 		post(t, alice, s, st.doc, st.status)
-		if got := counts(t, s, article); got != st.want {
+		if got := counts(t, s, article); !reflect.DeepEqual(got, st.want) {
 			t.Errorf("%s: counts %+v, want %+v", st.name, got, st.want)
 		}
 		calls := log.list()[before:]
@@ -341,7 +349,7 @@ func TestInteractionsSpoofed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		post(t, mallory, s, tt.doc, http.StatusForbidden)
-		if got := counts(t, s, article); got != want {
+		if got := counts(t, s, article); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: counts %+v, want %+v unchanged", tt.name, got, want)
 		}
 	}

@@ -86,7 +86,7 @@ func TestInboxProofAuthenticatesRelay(t *testing.T) {
 	if code := postSigned(t, s, inbox, signed, &relayKey, time.Now(), nil); code != http.StatusAccepted {
 		t.Fatalf("relayed Like with the actor's proof: status %d, want 202", code)
 	}
-	if _, err := s.store.InteractionBy(ctx, alice.ActorID(), article, store.InteractionLike); err != nil {
+	if _, err := s.store.InteractionBy(ctx, alice.ActorID(), article, store.InteractionLike, ""); err != nil {
 		t.Errorf("the relayed Like was not recorded: %v", err)
 	}
 }

@@ -127,6 +127,16 @@ func (a *Account) Like(ctx context.Context, objectURL string) (*vocab.Object, er
 	return a.react(ctx, "Like", objectURL)
 }
 
+// EmojiReact reacts to the object at objectURL with a Unicode emoji, as Pleroma and Akkoma do,
+// and returns the EmojiReact.
+func (a *Account) EmojiReact(ctx context.Context, objectURL, emoji string) (*vocab.Object, error) {
+	inbox, err := a.inboxOf(ctx, objectURL, true)
+	if err != nil {
+		return nil, err
+	}
+	return a.Send(ctx, inbox, &vocab.Object{Type: vocab.Types{"EmojiReact"}, Object: vocab.Ref{IRI: objectURL}, Content: emoji})
+}
+
 // Announce boosts the object at objectURL and returns the Announce.
 func (a *Account) Announce(ctx context.Context, objectURL string) (*vocab.Object, error) {
 	return a.react(ctx, "Announce", objectURL)

@@ -36,11 +36,13 @@ type Remote struct {
 	mu                   sync.Mutex
 	key                  *rsa.PrivateKey
 	movedTo              string
-	displayName, iconURL string   // the actor's name and avatar, "" for none
-	actorType            string   // Content-Type of the actor document, "" for vocab.MediaType
-	gone                 bool     // the actor document answers 410 Gone
-	fetches              int      // GETs of the actor document
-	userAgents           []string // User-Agent of every request received
+	displayName, iconURL string            // the actor's name and avatar, "" for none
+	actorType            string            // Content-Type of the actor document, "" for vocab.MediaType
+	gone                 bool              // the actor document answers 410 Gone
+	fetches              int               // GETs of the actor document
+	userAgents           []string          // User-Agent of every request received
+	objects              map[string][]byte // documents served by path (see Serve)
+	objectFetches        int               // GETs of them
 }
 
 // NewRemote starts a remote server with an actor of that name and stops it when the test ends.
@@ -68,6 +70,7 @@ func NewRemote(t testing.TB, name string) *Remote {
 	mux.HandleFunc("GET /users/"+name, r.serveActor)
 	mux.HandleFunc("POST /users/"+name+"/inbox", r.serveInbox)
 	mux.HandleFunc("POST /inbox", r.serveInbox)
+	mux.HandleFunc("GET /", r.serveObject)
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.mu.Lock()
 		r.userAgents = append(r.userAgents, req.Header.Get("User-Agent"))
@@ -76,6 +79,43 @@ func NewRemote(t testing.TB, name string) *Remote {
 	}))
 	t.Cleanup(r.srv.Close)
 	return r
+}
+
+// Serve makes the server answer GETs of its URL plus path with doc, as JSON of the ActivityPub
+// media type, such as a post another post answers.
+func (r *Remote) Serve(path string, doc any) {
+	b, err := json.Marshal(doc)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.objects == nil {
+		r.objects = make(map[string][]byte)
+	}
+	r.objects[path] = b
+}
+
+// ObjectFetches is how many GETs of the documents of Serve the server answered.
+func (r *Remote) ObjectFetches() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.objectFetches
+}
+
+func (r *Remote) serveObject(w http.ResponseWriter, req *http.Request) {
+	r.mu.Lock()
+	b, ok := r.objects[req.URL.Path]
+	if ok {
+		r.objectFetches++
+	}
+	r.mu.Unlock()
+	if !ok {
+		http.NotFound(w, req)
+		return
+	}
+	w.Header().Set("Content-Type", vocab.MediaType)
+	_, _ = w.Write(b)
 }
 
 // URL is the server's base URL.

@@ -83,6 +83,7 @@ func newFixtureWith(t testing.TB, site func(*activitypub.Config), configure ...f
 			AttributedTo: vocab.Refs{{IRI: fx.carol.ID()}}, To: vocab.Refs{{IRI: vocab.PublicIRI}},
 			Content: "<p>Worth reading, this one</p>",
 			Extra:   map[string]json.RawMessage{"_misskey_quote": json.RawMessage(`"` + articleURL + `"`)}}}}))
+	must(fx.carol.EmojiReact(ctx, articleURL, "🎉"))
 	must(fx.carol.Mention(ctx, fed.ActorID("news"), "<p>A tip about the ferry <script>x</script></p>"))
 	must(nil, fed.BlockDomain(activitypub.WithUser(ctx, "moderator"), "spam.example", "sends spam"))
 	must(nil, rec.Settle(ctx))
@@ -192,13 +193,14 @@ func TestPages(t *testing.T) {
 			`<th scope="col">Delivered</th>`, `<label for="lookup-url">Article URL</label>`, `aria-current="page">Overview`}},
 		{page: "article?url=" + url.QueryEscape(articleURL), status: 200, want: []string{
 			"1 delivered, 0 queued, 0 retrying, 0 failed, of 1.", `<th scope="row">social.example</th>`,
-			"1 replies, 1 quotes, 1 likes, 1 boosts.", "<p>Finally, a path by the river!</p>", fx.bob.ID(), fx.carol.ID(),
-			`<h3>Quotes</h3>`, `<th scope="col">Quote</th>`, "<p>Worth reading, this one</p>"},
+			"1 replies, 1 quotes, 1 likes, 1 boosts, 0 dislikes.", "<p>Finally, a path by the river!</p>", fx.bob.ID(), fx.carol.ID(),
+			`<h3>Quotes</h3>`, `<th scope="col">Quote</th>`, "<p>Worth reading, this one</p>",
+			`<td>🎉</td><td>Unicode</td><td class="n">1</td>`, "<h3>Emoji reactions</h3>"},
 			not: []string{`value="delete" aria-label="Delete the reply of ` + fx.carol.ID()}},
 		{page: "article?kind=like&url=" + url.QueryEscape(articleURL), status: 200, want: []string{"<h3>Likes</h3>", fx.bob.ID()},
 			not: []string{"<h3>Replies</h3>", "<h3>Boosts</h3>"}},
 		{page: "article?url=" + url.QueryEscape(activitypubtest.BaseURL+"/never"), status: 200,
-			want: []string{"Nothing was sent about this URL.", "0 replies, 0 quotes, 0 likes, 0 boosts.", "<p>None.</p>"}},
+			want: []string{"Nothing was sent about this URL.", "0 replies, 0 quotes, 0 likes, 0 boosts, 0 dislikes.", "<p>None.</p>"}},
 		{page: "article", status: 200, want: []string{`<input type="url" id="lookup-url" name="url" required value="">`}},
 		{page: "article?kind=nope&url=x", status: 400},
 		{page: "article?kind=like&cursor=%21&url=" + url.QueryEscape(articleURL), status: 400},

@@ -47,6 +47,8 @@ var interactionKinds = []struct {
 	{store.InteractionQuote, "Quotes"},
 	{store.InteractionLike, "Likes"},
 	{store.InteractionAnnounce, "Boosts"},
+	{store.InteractionReaction, "Emoji reactions"},
+	{store.InteractionDislike, "Dislikes"},
 }
 
 // serveArticle shows the article named by ?url=: its delivery and interactions. With ?kind= it

@@ -17,6 +17,10 @@ type comments struct {
 	// Quotes are the latest posts that quote the article, oldest first.
 	Quotes                    []comment
 	Likes, Boosts, QuoteCount int
+	// Dislikes are Friendica's and Lemmy's downvotes; Reactions the emoji reactions, the most
+	// used first.
+	Dislikes  int
+	Reactions []activitypub.ReactionCount
 }
 
 // comment is one fediverse reply, as a comment list shows it.
@@ -37,6 +41,53 @@ type comment struct {
 	// answer to a reader's reply, editable by the editors.
 	ID     string
 	Answer bool
+	// Parent is the post it answers: the article, or another comment. Depth is how deep in the
+	// thread it is, 0 for a reply to the article, at most maxDepth.
+	Parent string
+	Depth  int
+}
+
+// maxDepth is the deepest a comment is indented; deeper answers are shown at that depth.
+const maxDepth = 5
+
+// threaded orders comments (oldest first) as a thread: each followed by its answers, oldest
+// first, and so on, with its depth set. A comment whose parent is not among them (the article,
+// or a reply beyond the page) starts a thread of its own.
+func threaded(cs []comment) []comment {
+	ids := make(map[string]bool, len(cs))
+	for _, c := range cs {
+		ids[c.ID] = true
+	}
+	children := make(map[string][]comment)
+	var roots []comment
+	for _, c := range cs {
+		if c.Parent != c.ID && ids[c.Parent] {
+			children[c.Parent] = append(children[c.Parent], c)
+		} else {
+			roots = append(roots, c)
+		}
+	}
+	out := make([]comment, 0, len(cs))
+	shown := make(map[string]bool, len(cs))
+	var walk func(c comment, depth int)
+	walk = func(c comment, depth int) {
+		if shown[c.ID] {
+			return
+		}
+		shown[c.ID] = true
+		c.Depth = min(depth, maxDepth)
+		out = append(out, c)
+		for _, ch := range children[c.ID] {
+			walk(ch, depth+1)
+		}
+	}
+	for _, r := range roots {
+		walk(r, 0)
+	}
+	for _, c := range cs { // comments whose parents loop back to them
+		walk(c, 0)
+	}
+	return out
 }
 
 // Initial is the first letter of the author's name, shown when there is no picture.
@@ -50,9 +101,10 @@ func (c comment) Initial() string {
 // maxComments is how many replies an article page shows.
 const maxComments = 50
 
-// articleComments returns the site's comments hook: an article's latest fediverse replies and
-// quotes, oldest first as a conversation reads, and its like, boost and quote counts. A store
-// failure is logged and shows no comments.
+// articleComments returns the site's comments hook: an article's latest fediverse replies as a
+// thread, oldest first as a conversation reads, each followed by its answers, and the posts that
+// quote it, and its like, boost, quote, dislike and emoji reaction counts. A store failure is
+// logged and shows no comments.
 func articleComments(fed *activitypub.Federation, baseURL string, log *slog.Logger) func(ctx context.Context, a article) comments {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -65,7 +117,7 @@ func articleComments(fed *activitypub.Federation, baseURL string, log *slog.Logg
 			log.Warn("newsroom: counts", "article", url, "err", err)
 			return c
 		}
-		c.Likes, c.Boosts, c.QuoteCount = n.Likes, n.Announces, n.Quotes
+		c.Likes, c.Boosts, c.QuoteCount, c.Dislikes, c.Reactions = n.Likes, n.Announces, n.Quotes, n.Dislikes, n.Reactions
 		for _, l := range []struct {
 			kind store.InteractionKind
 			to   *[]comment
@@ -81,6 +133,7 @@ func articleComments(fed *activitypub.Federation, baseURL string, log *slog.Logg
 				}
 			}
 		}
+		c.Replies = threaded(c.Replies)
 		return c
 	}
 }
@@ -90,7 +143,7 @@ func articleComments(fed *activitypub.Federation, baseURL string, log *slog.Logg
 func commentOf(received time.Time, r *activitypub.Reply) comment {
 	c := comment{Name: r.Author.Name, Handle: r.Author.Handle, AvatarURL: r.Author.AvatarURL, ProfileURL: r.Author.ProfileURL,
 		URL: r.URL, Published: r.Published, Warning: r.Summary, Sensitive: r.Sensitive, Content: template.HTML(r.Content),
-		ID: r.ID, Answer: r.AnswerTo != ""}
+		ID: r.ID, Answer: r.AnswerTo != "", Parent: r.Parent}
 	if c.Name == "" {
 		c.Name = r.AuthorID
 	}

@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -26,14 +28,14 @@ func (a *app) page(t *testing.T, u string) string {
 	return string(b)
 }
 
-// TestArticleComments has a fediverse account reply to, like and boost an article, then undo
-// the like and delete the reply; the article page follows each step.
+// TestArticleComments has a fediverse account reply to, like, boost and react to an article, then
+// undo the like and the reaction and delete the reply; the article page follows each step.
 func TestArticleComments(t *testing.T) {
 	rec := activitypubtest.NewRecorder()
 	a := startAppIn(t, t.TempDir(), "", rec)
 	articleURL := a.publish(t, a.editor(t), "Library extends its hours", "Open until nine from June.")
 	carol, ctx := rec.NewAccount("carol"), t.Context()
-	var reply, like *vocab.Object
+	var reply, like, reaction *vocab.Object
 	steps := []struct {
 		name     string
 		do       func() (err error)
@@ -57,6 +59,9 @@ func TestArticleComments(t *testing.T) {
 					Extra:   map[string]json.RawMessage{"_misskey_quote": json.RawMessage(`"` + articleURL + `"`)}}}})
 			return err
 		}, []string{"1 quotes", "<h3>Quoted in</h3>", "<p>Read this one</p>", `href="` + carol.ID() + `/notes/quote"`}, nil},
+		{"emoji reaction", func() (err error) { reaction, err = carol.EmojiReact(ctx, articleURL, "🎉"); return err },
+			[]string{`<span class="emoji">🎉</span> <span class="n">1</span>`, "0 likes"}, nil},
+		{"undo emoji reaction", func() error { _, err := carol.Undo(ctx, reaction); return err }, nil, []string{"🎉"}},
 		{"delete reply", func() error { _, err := carol.Delete(ctx, reply.Object.ID()); return err },
 			[]string{"No fediverse replies yet."}, []string{"Good news"}},
 	}
@@ -76,6 +81,34 @@ func TestArticleComments(t *testing.T) {
 			if strings.Contains(page, w) {
 				t.Errorf("%s: page has %q", st.name, w)
 			}
+		}
+	}
+}
+
+// TestThreaded checks the order and depth of comments shown as a thread.
+func TestThreaded(t *testing.T) {
+	const article = "https://news.example/articles/a"
+	c := func(id, parent string) comment { return comment{ID: id, Parent: parent} }
+	tests := []struct {
+		name string
+		in   []comment
+		want []string // "id depth"
+	}{
+		{"flat", []comment{c("a", article), c("b", article)}, []string{"a 0", "b 0"}},
+		{"answers follow their parent", []comment{c("a", article), c("b", article), c("a1", "a"), c("a1x", "a1"), c("b1", "b"), c("a2", "a")},
+			[]string{"a 0", "a1 1", "a1x 2", "a2 1", "b 0", "b1 1"}},
+		{"parent beyond the page", []comment{c("x1", "https://remote.example/notes/x"), c("x2", "x1")}, []string{"x1 0", "x2 1"}},
+		{"deeper than shown", []comment{c("1", article), c("2", "1"), c("3", "2"), c("4", "3"), c("5", "4"), c("6", "5"), c("7", "6")},
+			[]string{"1 0", "2 1", "3 2", "4 3", "5 4", "6 5", "7 5"}},
+		{"a loop of parents", []comment{c("p", "q"), c("q", "p")}, []string{"p 0", "q 1"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, cm := range threaded(tt.in) {
+			got = append(got, fmt.Sprintf("%s %d", cm.ID, cm.Depth))
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: threaded = %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }

@@ -19,7 +19,7 @@ type social struct {
 
 	inter    map[string]*interEntry    // by interaction id
 	byObject map[objKind][]*interEntry // ascending seq
-	byActor  map[actorKind]*interEntry // likes and announces, one per actor, object and kind
+	byActor  map[actorKind]*interEntry // one-per-actor kinds, one per actor, object, kind and emoji
 	reqs     map[followerKey]*reqEntry // {actor, follower}
 	reqOrder map[string][]*reqEntry    // by actor, ascending seq
 }
@@ -32,6 +32,7 @@ type objKind struct {
 type actorKind struct {
 	object, actor string
 	kind          store.InteractionKind
+	emoji         string
 }
 
 type interEntry struct {
@@ -55,8 +56,8 @@ func cloneInteraction(i store.Interaction) store.Interaction {
 }
 
 // AddInteraction records i and reports whether it did. An id that exists gets the new Document and
-// keeps everything else; a Like or Announce by an actor that has one of that kind on the object is
-// dropped, and only then is added false.
+// keeps everything else; a Like, Announce, Dislike or reaction by an actor that has one of that
+// kind (and emoji) on the object is dropped, and only then is added false.
 func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) (bool, error) {
 	const op = "add interaction"
 	if err := check(ctx, op); err != nil {
@@ -77,7 +78,7 @@ func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) (bool, 
 		e.i.Document = i.Document
 		return true, nil
 	}
-	ak := actorKind{i.ObjectID, i.ActorID, i.Kind}
+	ak := actorKind{i.ObjectID, i.ActorID, i.Kind, i.Emoji}
 	if i.Kind.OnePerActor() {
 		if _, ok := so.byActor[ak]; ok {
 			return false, nil // the older one stays
@@ -116,15 +117,16 @@ func (s *Store) Interaction(ctx context.Context, id string) (store.Interaction, 
 	return cloneInteraction(e.i), nil
 }
 
-// InteractionBy returns actorID's Like or Announce (kind) of objectID, or [store.ErrNotFound].
-func (s *Store) InteractionBy(ctx context.Context, actorID, objectID string, kind store.InteractionKind) (store.Interaction, error) {
+// InteractionBy returns actorID's interaction of a one-per-actor kind (with emoji) on objectID,
+// or [store.ErrNotFound].
+func (s *Store) InteractionBy(ctx context.Context, actorID, objectID string, kind store.InteractionKind, emoji string) (store.Interaction, error) {
 	const op = "interaction by"
 	if err := check(ctx, op); err != nil {
 		return store.Interaction{}, err
 	}
 	s.social.mu.RLock()
 	defer s.social.mu.RUnlock()
-	e, ok := s.social.byActor[actorKind{objectID, actorID, kind}]
+	e, ok := s.social.byActor[actorKind{objectID, actorID, kind, emoji}]
 	if !ok {
 		return store.Interaction{}, fmt.Errorf("memstore: %s %s: %s of %s: %w", op, actorID, kind, objectID, store.ErrNotFound)
 	}
@@ -145,7 +147,7 @@ func (s *Store) RemoveInteraction(ctx context.Context, id string) error {
 		return fmt.Errorf("memstore: %s %s: %w", op, id, store.ErrNotFound)
 	}
 	delete(so.inter, id)
-	if ak := (actorKind{e.i.ObjectID, e.i.ActorID, e.i.Kind}); so.byActor[ak] == e {
+	if ak := (actorKind{e.i.ObjectID, e.i.ActorID, e.i.Kind, e.i.Emoji}); so.byActor[ak] == e {
 		delete(so.byActor, ak)
 	}
 	k := objKind{e.i.ObjectID, e.i.Kind}

@@ -15,8 +15,8 @@ import (
 var _ store.Interactions = (*Store)(nil)
 
 // Interactions live in one hash of records by id and, per object and kind, a sorted set of ids
-// scored by the store's sequence; one more hash maps each Like and Announce's actor, object and
-// kind (actorField) to its id.
+// scored by the store's sequence; one more hash maps each one-per-actor interaction's actor,
+// object, kind and emoji (actorField) to its id.
 func (s *Store) kInterRec() string                 { return s.p + "ih" }
 func (s *Store) kInterByActor() string             { return s.p + "ia" }
 func (s *Store) kInterOrderPrefix() string         { return s.p + "iz:" }
@@ -28,14 +28,20 @@ type interactionRecord struct {
 	K string `json:"k"`
 	O string `json:"o"`
 	A string `json:"a"`
+	E string `json:"e,omitempty"`
 	D []byte `json:"d,omitempty"`
 	C string `json:"c"`
 }
 
-// actorField is the field of [Store.kInterByActor] for an actor's interaction of a kind on an
-// object; removeInteractionLua builds it the same way.
-func actorField(objectID, kind, actorID string) string {
-	return joinPair(joinPair(objectID, kind), actorID)
+// actorField is the field of [Store.kInterByActor] for an actor's interaction of a kind (and
+// emoji, for a reaction) on an object; removeInteractionLua builds it the same way. Without an
+// emoji it is what it was before reactions existed, so that likes kept then are still found.
+func actorField(objectID, kind, actorID, emoji string) string {
+	f := joinPair(joinPair(objectID, kind), actorID)
+	if emoji != "" {
+		f = joinPair(f, emoji)
+	}
+	return f
 }
 
 // addInteractionLua: KEYS records, order set, sequence, by-actor hash; ARGV id, record JSON,
@@ -69,6 +75,9 @@ redis.call('HDEL', KEYS[1], ARGV[1])
 local pair = string.len(o.o) .. ':' .. o.o .. o.k
 redis.call('ZREM', ARGV[2] .. pair, ARGV[1])
 local field = string.len(pair) .. ':' .. pair .. o.a
+if o.e and o.e ~= '' then
+  field = string.len(field) .. ':' .. field .. o.e
+end
 if redis.call('HGET', KEYS[2], field) == ARGV[1] then
   redis.call('HDEL', KEYS[2], field)
 end
@@ -100,8 +109,9 @@ return 1
 `
 
 // AddInteraction records i in one script and reports whether it did. An id that exists gets the
-// new Document and keeps its place, CreatedAt, kind, object and actor; a Like or Announce by an
-// actor that has one of that kind on the object is dropped, and only then is added false.
+// new Document and keeps its place, CreatedAt, kind, object, actor and emoji; a Like, Announce,
+// Dislike or reaction by an actor that has one of that kind (and emoji) on the object is dropped,
+// and only then is added false.
 func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) (bool, error) {
 	const op = "add interaction"
 	if err := begin(ctx, op); err != nil {
@@ -113,13 +123,13 @@ func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) (bool, 
 	if i.CreatedAt.IsZero() {
 		i.CreatedAt = time.Now()
 	}
-	rec, err := json.Marshal(interactionRecord{K: string(i.Kind), O: i.ObjectID, A: i.ActorID, D: i.Document, C: fmtTime(i.CreatedAt)})
+	rec, err := json.Marshal(interactionRecord{K: string(i.Kind), O: i.ObjectID, A: i.ActorID, E: i.Emoji, D: i.Document, C: fmtTime(i.CreatedAt)})
 	if err != nil {
 		return false, wrap(op, err)
 	}
 	field := ""
 	if i.Kind.OnePerActor() {
-		field = actorField(i.ObjectID, string(i.Kind), i.ActorID)
+		field = actorField(i.ObjectID, string(i.Kind), i.ActorID, i.Emoji)
 	}
 	keys := []string{s.kInterRec(), s.kInterOrder(i.ObjectID, string(i.Kind)), s.kSeq(), s.kInterByActor()}
 	n, err := s.sc.addInteraction.Run(ctx, s.c, keys, i.ID, rec, field).Int()
@@ -145,7 +155,7 @@ func decodeInteraction(id, data string) (store.Interaction, error) {
 	if err != nil {
 		return store.Interaction{}, err
 	}
-	return store.Interaction{ID: id, Kind: store.InteractionKind(r.K), ObjectID: r.O, ActorID: r.A, Document: r.D, CreatedAt: created}, nil
+	return store.Interaction{ID: id, Kind: store.InteractionKind(r.K), ObjectID: r.O, ActorID: r.A, Emoji: r.E, Document: r.D, CreatedAt: created}, nil
 }
 
 // Interaction returns the interaction with that id, or [store.ErrNotFound].
@@ -158,14 +168,14 @@ func (s *Store) Interaction(ctx context.Context, id string) (store.Interaction, 
 		func(data string) (store.Interaction, error) { return decodeInteraction(id, data) })
 }
 
-// InteractionBy returns actorID's Like or Announce (kind) of objectID, or [store.ErrNotFound]: it
-// reads the id from the by-actor hash, then the record.
-func (s *Store) InteractionBy(ctx context.Context, actorID, objectID string, kind store.InteractionKind) (store.Interaction, error) {
+// InteractionBy returns actorID's interaction of a one-per-actor kind (with emoji) on objectID,
+// or [store.ErrNotFound]: it reads the id from the by-actor hash, then the record.
+func (s *Store) InteractionBy(ctx context.Context, actorID, objectID string, kind store.InteractionKind, emoji string) (store.Interaction, error) {
 	const op = "interaction by"
 	if err := begin(ctx, op); err != nil {
 		return store.Interaction{}, err
 	}
-	id, err := s.c.HGet(ctx, s.kInterByActor(), actorField(objectID, string(kind), actorID)).Result()
+	id, err := s.c.HGet(ctx, s.kInterByActor(), actorField(objectID, string(kind), actorID, emoji)).Result()
 	if err == nil {
 		var data string
 		if data, err = s.c.HGet(ctx, s.kInterRec(), id).Result(); err == nil {

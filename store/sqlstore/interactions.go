@@ -22,24 +22,28 @@ type socialQueries struct {
 	addRequest, request, removeRequest string
 	requestsFirst, requestsAfter       string
 
-	// MySQL adds a Like or an Announce in up to three steps (see addOnePerActorMySQL), with
+	// MySQL adds an interaction of a one-per-actor kind in up to three steps (see addOnePerActorMySQL), with
 	// addOnePerActor an insert that changes no row on a duplicate key.
 	setDocument, interactionKnown string
 }
 
-const interactionCols = `id, kind, object_id, actor_id, document, created_at`
+const interactionCols = `id, kind, object_id, actor_id, emoji, document, created_at`
+
+// onePerActorKinds are the kinds store.InteractionKind.OnePerActor names, as the predicate of the
+// unique index interactions_one_per_actor (migration 10) spells them, so that the planner may use
+// it.
+const onePerActorKinds = `kind IN ('like', 'announce', 'dislike', 'reaction')`
 
 func newSocialQueries(d Dialect, r func(string) string) socialQueries {
 	return socialQueries{
-		addInteraction: r(`INSERT INTO {interactions} (` + interactionCols + `) VALUES ($1, $2, $3, $4, $5, $6)
+		addInteraction: r(`INSERT INTO {interactions} (` + interactionCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7)
 			ON CONFLICT (id) DO UPDATE SET document = excluded.document`),
 		addOnePerActor:   r(addOnePerActorQuery(d)),
 		setDocument:      r(`UPDATE {interactions} SET document = $1 WHERE id = $2`),
 		interactionKnown: r(`SELECT COUNT(*) FROM {interactions} WHERE id = $1`),
 		interaction:      r(`SELECT ` + interactionCols + ` FROM {interactions} WHERE id = $1`),
-		// The kind list repeats the index's predicate, so that the planner may use it.
 		interactionBy: r(`SELECT ` + interactionCols + ` FROM {interactions}
-			WHERE object_id = $1 AND actor_id = $2 AND kind = $3 AND kind IN ('like', 'announce')`),
+			WHERE object_id = $1 AND actor_id = $2 AND kind = $3 AND emoji = $4 AND ` + onePerActorKinds),
 		removeInteraction: r(`DELETE FROM {interactions} WHERE id = $1`),
 		interactionsFirst: r(`SELECT seq, ` + interactionCols + ` FROM {interactions}
 			WHERE object_id = $1 AND kind = $2 ORDER BY seq DESC LIMIT $3`),
@@ -57,9 +61,10 @@ func newSocialQueries(d Dialect, r func(string) string) socialQueries {
 	}
 }
 
-// addOnePerActorQuery is the statement that adds a Like or an Announce. It returns the id when
+// addOnePerActorQuery is the statement that adds an interaction of a one-per-actor kind (a
+// Like, an Announce, a Dislike or a reaction). It returns the id when
 // the interaction is recorded, new or, for a known id, given the new document as a reply's upsert
-// does, and no row when the actor's interaction of that kind on the object (the unique index
+// does, and no row when the actor's interaction of that kind and emoji on the object (the unique index
 // interactions_one_per_actor) has another id, which stays.
 //
 // SQLite takes an ON CONFLICT clause per constraint and checks the DO UPDATE one, on the id,
@@ -72,20 +77,20 @@ func newSocialQueries(d Dialect, r func(string) string) socialQueries {
 func addOnePerActorQuery(d Dialect) string {
 	switch d {
 	case MySQL:
-		return `INSERT INTO {interactions} (` + interactionCols + `) VALUES ($1, $2, $3, $4, $5, $6)
+		return `INSERT INTO {interactions} (` + interactionCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7)
 			ON DUPLICATE KEY UPDATE seq = seq`
 	case SQLite:
-		return `INSERT INTO {interactions} (` + interactionCols + `) VALUES ($1, $2, $3, $4, $5, $6)
+		return `INSERT INTO {interactions} (` + interactionCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7)
 			ON CONFLICT (id) DO UPDATE SET document = excluded.document
 			ON CONFLICT DO NOTHING
 			RETURNING id`
 	}
 	return `WITH known AS (
-			UPDATE {interactions} SET document = $5 WHERE id = $1 RETURNING id
+			UPDATE {interactions} SET document = $6 WHERE id = $1 RETURNING id
 		), added AS (
 			INSERT INTO {interactions} AS kept (` + interactionCols + `)
-				SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT FROM known)
-			ON CONFLICT (object_id, actor_id, kind) WHERE kind IN ('like', 'announce')
+				SELECT $1, $2, $3, $4, $5, $6, $7 WHERE NOT EXISTS (SELECT FROM known)
+			ON CONFLICT (object_id, actor_id, kind, emoji) WHERE ` + onePerActorKinds + `
 				DO UPDATE SET document = excluded.document WHERE kept.id = excluded.id
 			RETURNING id
 		)
@@ -110,7 +115,7 @@ func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) (bool, 
 	if created.IsZero() {
 		created = time.Now()
 	}
-	args := []any{i.ID, string(i.Kind), i.ObjectID, i.ActorID, nonNilBytes(i.Document), created.UnixNano()}
+	args := []any{i.ID, string(i.Kind), i.ObjectID, i.ActorID, i.Emoji, nonNilBytes(i.Document), created.UnixNano()}
 	if !i.Kind.OnePerActor() {
 		err := s.groupCommit(ctx, func(ctx context.Context, q querier) error {
 			_, err := q.ExecContext(ctx, s.q.social.addInteraction, args...)
@@ -136,7 +141,7 @@ func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) (bool, 
 	return err == nil, wrap(op, err)
 }
 
-// addOnePerActorMySQL adds a Like or an Announce on MySQL, whose ON DUPLICATE KEY UPDATE does
+// addOnePerActorMySQL adds an interaction of a one-per-actor kind on MySQL, whose ON DUPLICATE KEY UPDATE does
 // not tell which unique key the row met: the insert changes no row when the id or the actor's
 // interaction of that kind on the object (interactions_one_per_actor) is stored. Then the id's
 // row, if any, takes the new document; when none changed, the interaction is recorded only if
@@ -145,7 +150,7 @@ func (s *Store) addOnePerActorMySQL(ctx context.Context, args []any) (bool, erro
 	if n, err := rowsAffected(s.db.ExecContext(ctx, s.q.social.addOnePerActor, args...)); err != nil || n > 0 {
 		return err == nil, err
 	}
-	id, doc := args[0], args[4]
+	id, doc := args[0], args[5]
 	if n, err := rowsAffected(s.db.ExecContext(ctx, s.q.social.setDocument, doc, id)); err != nil || n > 0 {
 		return err == nil, err
 	}
@@ -173,13 +178,13 @@ func (s *Store) Interaction(ctx context.Context, id string) (store.Interaction, 
 }
 
 // InteractionBy implements [store.Interactions] with one read of the unique index of
-// migration 6.
-func (s *Store) InteractionBy(ctx context.Context, actorID, objectID string, kind store.InteractionKind) (store.Interaction, error) {
+// migration 10.
+func (s *Store) InteractionBy(ctx context.Context, actorID, objectID string, kind store.InteractionKind, emoji string) (store.Interaction, error) {
 	const op = "interaction by"
 	if err := s.check(op); err != nil {
 		return store.Interaction{}, err
 	}
-	i, err := scanInteraction(s.rdb.QueryRowContext(ctx, s.q.social.interactionBy, objectID, actorID, string(kind)))
+	i, err := scanInteraction(s.rdb.QueryRowContext(ctx, s.q.social.interactionBy, objectID, actorID, string(kind), emoji))
 	return i, wrap(op, err)
 }
 
@@ -254,7 +259,7 @@ func scanInteraction(sc scanner, seq ...*int64) (store.Interaction, error) {
 	var i store.Interaction
 	var kind string
 	var created int64
-	dest := []any{&i.ID, &kind, &i.ObjectID, &i.ActorID, &i.Document, &created}
+	dest := []any{&i.ID, &kind, &i.ObjectID, &i.ActorID, &i.Emoji, &i.Document, &created}
 	if len(seq) > 0 {
 		dest = append([]any{seq[0]}, dest...)
 	}

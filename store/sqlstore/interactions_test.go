@@ -75,7 +75,7 @@ func TestMigrationOnePerActor(t *testing.T) {
 			if err != nil || added {
 				t.Fatalf("AddInteraction(a further repeat) = %t, %v; want false, nil", added, err)
 			}
-			got, err := up.InteractionBy(ctx, x, a, store.InteractionLike)
+			got, err := up.InteractionBy(ctx, x, a, store.InteractionLike, "")
 			if err != nil || got.ID != x+"/like/1" {
 				t.Errorf("InteractionBy after a repeat = %s, %v; want %s", got.ID, err, x+"/like/1")
 			}

@@ -11,8 +11,8 @@ import (
 
 // migration is one step of the schema. Its statements use {table} names and {int}, {blob},
 // {seqpk}, {bytetext} types, {key} for an indexed IRI, {tag} for an indexed short name, {hash}
-// for an indexed digest, and {withoutrowid} after a table's definition, rewritten for the
-// dialect. The key types are TEXT, and {hash} a BLOB or BYTEA, but on MySQL, whose indexes take
+// for an indexed digest, {withoutrowid} after a table's definition, and {schema}. before an
+// index's name (the schema on Postgres, nothing elsewhere), rewritten for the dialect. The key types are TEXT, and {hash} a BLOB or BYTEA, but on MySQL, whose indexes take
 // only bounded strings.
 type migration struct {
 	version int
@@ -327,6 +327,27 @@ func migrations() []migration {
 				created_by TEXT NOT NULL,
 				created_at {int} NOT NULL
 			)`,
+		},
+	}, {
+		version: 14,
+		name:    "emoji reactions and dislikes",
+		stmts: []string{
+			// store.Interaction.Emoji; '' for every kind but reactions. An actor has one
+			// dislike of an object, and one reaction per emoji, as one like and one announce.
+			`ALTER TABLE {interactions} ADD COLUMN emoji TEXT NOT NULL DEFAULT ''`,
+			`DROP INDEX {schema}.interactions_one_per_actor`,
+			`CREATE UNIQUE INDEX interactions_one_per_actor ON {interactions} (object_id, actor_id, kind, emoji)
+				WHERE kind IN ('like', 'announce', 'dislike', 'reaction')`,
+		},
+		// The generated column of migration 6 takes the new kinds; the index takes the emoji,
+		// bounded as store.MaxEmojiBytes says so that the key stays within InnoDB's 3072 bytes.
+		mysql: []string{
+			`DROP INDEX interactions_one_per_actor ON {interactions}`,
+			`ALTER TABLE {interactions} DROP COLUMN one_per_actor`,
+			`ALTER TABLE {interactions} ADD COLUMN emoji VARBINARY(255) NOT NULL DEFAULT ''`,
+			`ALTER TABLE {interactions} ADD COLUMN one_per_actor TINYINT
+				GENERATED ALWAYS AS (CASE WHEN kind IN ('like', 'announce', 'dislike', 'reaction') THEN 1 END) STORED`,
+			`CREATE UNIQUE INDEX interactions_one_per_actor ON {interactions} (object_id, actor_id, kind, emoji, one_per_actor)`,
 		},
 	}}
 }

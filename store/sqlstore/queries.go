@@ -45,6 +45,11 @@ func rewrite(d Dialect, schema, query string) string {
 		}
 		pairs = append(pairs, "{"+t+"}", name)
 	}
+	schemaDot := ""
+	if d == Postgres {
+		schemaDot = quoteIdent(schema) + "."
+	}
+	pairs = append(pairs, "{schema}.", schemaDot)
 	switch d {
 	case Postgres:
 		pairs = append(pairs,

@@ -52,7 +52,7 @@ func testCancelled(t *testing.T, s store.Site) {
 		}},
 		{"Interaction", func() error { _, err := s.Interaction(c, "https://x.example/like/1"); return err }},
 		{"InteractionBy", func() error {
-			_, err := s.InteractionBy(c, "https://x.example/u", articleA, store.InteractionLike)
+			_, err := s.InteractionBy(c, "https://x.example/u", articleA, store.InteractionLike, "")
 			return err
 		}},
 		{"RemoveInteraction", func() error { return s.RemoveInteraction(c, "https://x.example/like/1") }},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -34,6 +35,8 @@ var interactionTests = []test{
 	{"InteractionBy", testInteractionBy},
 	{"MentionsOfAnActor", testMentions},
 	{"HideReplyKeepsPlace", testHideReply},
+	{"ReactionsPerEmoji", testReactionsPerEmoji},
+	{"ReactionReAddKeepsEmoji", testReactionReAdd},
 }
 
 var followRequestTests = []test{
@@ -45,7 +48,7 @@ var followRequestTests = []test{
 }
 
 // interaction returns interaction number i of a kind on an object; replies and mentions carry a
-// document.
+// document, reactions an emoji (one of reactionEmoji) and, for a custom emoji, a document.
 func interaction(object string, kind store.InteractionKind, i int) store.Interaction {
 	in := store.Interaction{
 		ID:        fmt.Sprintf("https://r%d.example/%s/%d", i%3, kind, i),
@@ -54,11 +57,21 @@ func interaction(object string, kind store.InteractionKind, i int) store.Interac
 		ActorID:   fmt.Sprintf("https://r%d.example/users/u%d", i%3, i),
 		CreatedAt: base.Add(msec(i)),
 	}
-	if !kind.OnePerActor() {
+	switch {
+	case kind == store.InteractionReaction:
+		in.Emoji = reactionEmoji[i%len(reactionEmoji)]
+		if strings.HasPrefix(in.Emoji, ":") {
+			in.Document = fmt.Appendf(nil, `{"type":"Emoji","name":":blobcat:","icon":{"url":"https://r.example/e/%d.png"}}`, i)
+		}
+	case !kind.OnePerActor():
 		in.Document = fmt.Appendf(nil, `{"type":"Note","content":"%s %d"}`, kind, i)
 	}
 	return in
 }
+
+// reactionEmoji are emoji as activitypub spells them: Unicode ones (one of several code points)
+// and custom ones, whose names differ by host only or by case only.
+var reactionEmoji = []string{"👍", ":blobcat@r.example:", "👨‍👩‍👧", ":blobcat@s.example:", ":BlobCat@r.example:"}
 
 // wantAdded adds in and fails the test unless AddInteraction succeeds and reports added as want.
 func wantAdded(t *testing.T, s store.Site, in store.Interaction, want bool) {
@@ -72,7 +85,7 @@ func wantAdded(t *testing.T, s store.Site, in store.Interaction, want bool) {
 
 func sameInteraction(got, want store.Interaction) bool {
 	return got.ID == want.ID && got.Kind == want.Kind && got.ObjectID == want.ObjectID && got.ActorID == want.ActorID &&
-		bytes.Equal(got.Document, want.Document) && sameTime(got.CreatedAt, want.CreatedAt)
+		got.Emoji == want.Emoji && bytes.Equal(got.Document, want.Document) && sameTime(got.CreatedAt, want.CreatedAt)
 }
 
 func testInteractionAddAndGet(t *testing.T, s store.Site) {
@@ -81,7 +94,10 @@ func testInteractionAddAndGet(t *testing.T, s store.Site) {
 		interaction(articleA, store.InteractionAnnounce, 2),
 		interaction(articleA, store.InteractionReply, 3),
 		interaction(actorNews, store.InteractionMention, 4),
-		interaction(articleA, store.InteractionQuote, 5),
+		interaction(articleA, store.InteractionDislike, 5),
+		interaction(articleA, store.InteractionReaction, 6), // a custom emoji, with a document
+		interaction(articleA, store.InteractionReaction, 7), // a Unicode one, without
+		interaction(articleA, store.InteractionQuote, 8),
 	} {
 		wantAdded(t, s, want, true)
 		got, err := s.Interaction(ctx(t), want.ID)
@@ -89,7 +105,7 @@ func testInteractionAddAndGet(t *testing.T, s store.Site) {
 		if !sameInteraction(got, want) {
 			t.Errorf("Interaction = %+v, want %+v", got, want)
 		}
-		if want.Kind.OnePerActor() && len(got.Document) != 0 {
+		if len(want.Document) == 0 && len(got.Document) != 0 {
 			t.Errorf("%s Document = %q, want empty", want.Kind, got.Document)
 		}
 	}
@@ -233,6 +249,13 @@ func repeat(in store.Interaction, n int) store.Interaction {
 	return in
 }
 
+// otherEmoji is in's actor reacting again to the same object with another emoji.
+func otherEmoji(in store.Interaction) store.Interaction {
+	in.ID += "/other"
+	in.Emoji = reactionEmoji[(slices.Index(reactionEmoji, in.Emoji)+1)%len(reactionEmoji)]
+	return in
+}
+
 func testInteractionOnePerActor(t *testing.T, s store.Site) {
 	// undo is how activitypub withdraws a Like or Announce named by id: by id, else by actor.
 	undo := func(t *testing.T, in store.Interaction) {
@@ -240,7 +263,7 @@ func testInteractionOnePerActor(t *testing.T, s store.Site) {
 		err := s.RemoveInteraction(ctx(t), in.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			var kept store.Interaction
-			kept, err = s.InteractionBy(ctx(t), in.ActorID, in.ObjectID, in.Kind)
+			kept, err = s.InteractionBy(ctx(t), in.ActorID, in.ObjectID, in.Kind, in.Emoji)
 			must(t, "InteractionBy", err)
 			err = s.RemoveInteraction(ctx(t), kept.ID)
 		}
@@ -252,6 +275,7 @@ func testInteractionOnePerActor(t *testing.T, s store.Site) {
 		repeated    second = iota // the same actor under another id
 		redelivered               // the same id again
 		otherActor
+		anotherEmoji // the same actor reacting with another emoji
 	)
 	tests := []struct {
 		name   string
@@ -271,6 +295,15 @@ func testInteractionOnePerActor(t *testing.T, s store.Site) {
 		{"announce twice, undo by second id", store.InteractionAnnounce, repeated, false, 2, 0},
 		{"announce redelivered", store.InteractionAnnounce, redelivered, true, 0, 1},
 		{"two actors announce", store.InteractionAnnounce, otherActor, true, 0, 2},
+		{"dislike twice", store.InteractionDislike, repeated, false, 0, 1},
+		{"dislike twice, undo by second id", store.InteractionDislike, repeated, false, 2, 0},
+		{"two actors dislike", store.InteractionDislike, otherActor, true, 0, 2},
+		{"reaction twice", store.InteractionReaction, repeated, false, 0, 1},
+		{"reaction twice, undo by first id", store.InteractionReaction, repeated, false, 1, 0},
+		{"reaction twice, undo by second id", store.InteractionReaction, repeated, false, 2, 0},
+		{"reaction redelivered", store.InteractionReaction, redelivered, true, 0, 1},
+		{"two actors react", store.InteractionReaction, otherActor, true, 0, 2},
+		{"one actor, two emoji", store.InteractionReaction, anotherEmoji, true, 0, 2},
 		{"reply twice", store.InteractionReply, repeated, true, 0, 2},
 		{"two actors reply", store.InteractionReply, otherActor, true, 0, 2},
 		{"mention twice", store.InteractionMention, repeated, true, 0, 2},
@@ -292,6 +325,8 @@ func testInteractionOnePerActor(t *testing.T, s store.Site) {
 				next.CreatedAt = first.CreatedAt.Add(time.Hour) // the first's stays
 			case otherActor:
 				next = interaction(object, tt.kind, 10*n+2)
+			case anotherEmoji:
+				next = otherEmoji(first)
 			}
 			wantAdded(t, s, first, true)
 			wantAdded(t, s, next, tt.added)
@@ -366,7 +401,7 @@ func testInteractionOnePerActorConcurrent(t *testing.T, s store.Site) {
 	if len(kept) != 1 {
 		t.Fatalf("%d concurrent Likes of one actor under different ids: %v reported added, want exactly one", n, kept)
 	}
-	got, err := s.InteractionBy(ctx(t), like.ActorID, articleA, store.InteractionLike)
+	got, err := s.InteractionBy(ctx(t), like.ActorID, articleA, store.InteractionLike, "")
 	must(t, "InteractionBy", err)
 	if got.ID != kept[0] {
 		t.Errorf("InteractionBy = %s, want %s, the one reported added", got.ID, kept[0])
@@ -397,7 +432,7 @@ func testInteractionLikeAndAnnounce(t *testing.T, s store.Site) {
 	wantAdded(t, s, like, true)
 	wantAdded(t, s, announce, true)
 	for _, want := range []store.Interaction{like, announce} {
-		got, err := s.InteractionBy(ctx(t), want.ActorID, want.ObjectID, want.Kind)
+		got, err := s.InteractionBy(ctx(t), want.ActorID, want.ObjectID, want.Kind, want.Emoji)
 		must(t, "InteractionBy", err)
 		if !sameInteraction(got, want) {
 			t.Errorf("InteractionBy(%s) = %+v, want %+v", want.Kind, got, want)
@@ -430,7 +465,7 @@ func testInteractionBy(t *testing.T, s store.Site) {
 		{"replies are not looked up", reply.ActorID, articleA, store.InteractionReply, ""},
 	}
 	for _, tt := range tests {
-		got, err := s.InteractionBy(ctx(t), tt.actor, tt.object, tt.kind)
+		got, err := s.InteractionBy(ctx(t), tt.actor, tt.object, tt.kind, "")
 		if tt.want == "" {
 			wantErr(t, tt.name, err, store.ErrNotFound)
 			continue
@@ -442,11 +477,11 @@ func testInteractionBy(t *testing.T, s store.Site) {
 	}
 	// Once removed, the actor may like again under a new id.
 	must(t, "RemoveInteraction", s.RemoveInteraction(ctx(t), like.ID))
-	_, err := s.InteractionBy(ctx(t), like.ActorID, articleA, store.InteractionLike)
+	_, err := s.InteractionBy(ctx(t), like.ActorID, articleA, store.InteractionLike, "")
 	wantErr(t, "InteractionBy(removed)", err, store.ErrNotFound)
 	again := repeat(like, 3)
 	wantAdded(t, s, again, true)
-	got, err := s.InteractionBy(ctx(t), like.ActorID, articleA, store.InteractionLike)
+	got, err := s.InteractionBy(ctx(t), like.ActorID, articleA, store.InteractionLike, "")
 	must(t, "InteractionBy(again)", err)
 	if !sameInteraction(got, again) {
 		t.Errorf("InteractionBy(again) = %+v, want %+v", got, again)
@@ -606,7 +641,7 @@ func testMentions(t *testing.T, s store.Site) {
 	if len(counts) != 1 || counts[store.InteractionMention] != n {
 		t.Errorf("counts of %s = %v, want mention %d only", actorNews, counts, n)
 	}
-	_, err = s.InteractionBy(ctx(t), "https://r.example/users/u", actorNews, store.InteractionMention)
+	_, err = s.InteractionBy(ctx(t), "https://r.example/users/u", actorNews, store.InteractionMention, "")
 	wantErr(t, "InteractionBy(mention)", err, store.ErrNotFound)
 
 	// An edit replaces the document and keeps the place; a removal takes one away.
@@ -627,4 +662,89 @@ func testMentions(t *testing.T, s store.Site) {
 	if counts[store.InteractionMention] != n-1 {
 		t.Errorf("counts after removal = %v, want mention %d", counts, n-1)
 	}
+}
+
+// testReactionsPerEmoji checks reactions counted and looked up per emoji: emoji that differ by
+// host or by case only are different ones, one actor may react with several, and an undo takes
+// one away.
+func testReactionsPerEmoji(t *testing.T, s store.Site) {
+	react := func(actor int, emoji string) store.Interaction {
+		r := store.Interaction{ID: fmt.Sprintf("https://r.example/reactions/%d/%x", actor, emoji), Kind: store.InteractionReaction,
+			ObjectID: articleA, ActorID: fmt.Sprintf("https://r.example/users/u%d", actor), Emoji: emoji,
+			CreatedAt: base.Add(msec(actor))}
+		if strings.HasPrefix(emoji, ":") {
+			r.Document = fmt.Appendf(nil, `{"icon":"%d"}`, actor)
+		}
+		return r
+	}
+	thumbs, family, cat, catS, catUpper := reactionEmoji[0], reactionEmoji[2], reactionEmoji[1], reactionEmoji[3], reactionEmoji[4]
+	added := []store.Interaction{
+		react(1, thumbs), react(2, thumbs), react(3, thumbs),
+		react(1, cat), react(2, cat),
+		react(4, catS), react(5, catUpper), react(6, family),
+	}
+	for _, r := range added {
+		wantAdded(t, s, r, true)
+	}
+	wantAdded(t, s, interaction(articleA, store.InteractionLike, 1), true) // not a reaction
+	wantAdded(t, s, react(7, thumbs), true)
+	must(t, "RemoveInteraction", s.RemoveInteraction(ctx(t), react(7, thumbs).ID)) // undone
+	wantAdded(t, s, repeat(react(2, cat), 1), false)                               // a repeat under another id
+
+	got, err := store.CountReactions(ctx(t), s, articleA)
+	must(t, "CountReactions", err)
+	type count struct {
+		emoji string
+		n     int
+		doc   string
+	}
+	want := []count{{thumbs, 3, ""}, {cat, 2, `{"icon":"2"}`}, {family, 1, ""}, {catUpper, 1, `{"icon":"5"}`}, {catS, 1, `{"icon":"4"}`}}
+	var have []count
+	for _, c := range got {
+		have = append(have, count{c.Emoji, c.Count, string(c.Document)})
+	}
+	if !slices.Equal(have, want) {
+		t.Errorf("CountReactions = %v, want %v (most used first, then most recently used)", have, want)
+	}
+	counts, err := store.CountInteractions(ctx(t), s, articleA)
+	must(t, "CountInteractions", err)
+	if counts[store.InteractionReaction] != len(added) || counts[store.InteractionLike] != 1 {
+		t.Errorf("CountInteractions = %v, want reaction %d, like 1", counts, len(added))
+	}
+	for _, tt := range []struct {
+		actor int
+		emoji string
+		want  bool
+	}{{1, thumbs, true}, {1, cat, true}, {1, catS, false}, {4, catS, true}, {4, cat, false}, {5, catUpper, true}, {5, cat, false}, {7, thumbs, false}} {
+		r, err := s.InteractionBy(ctx(t), react(tt.actor, tt.emoji).ActorID, articleA, store.InteractionReaction, tt.emoji)
+		if !tt.want {
+			wantErr(t, fmt.Sprintf("InteractionBy(u%d, %s)", tt.actor, tt.emoji), err, store.ErrNotFound)
+			continue
+		}
+		must(t, "InteractionBy", err)
+		if w := react(tt.actor, tt.emoji); !sameInteraction(r, w) {
+			t.Errorf("InteractionBy(u%d, %s) = %+v, want %+v", tt.actor, tt.emoji, r, w)
+		}
+	}
+	_, err = s.InteractionBy(ctx(t), react(1, thumbs).ActorID, articleA, store.InteractionReaction, "")
+	wantErr(t, "InteractionBy(no emoji)", err, store.ErrNotFound)
+}
+
+// testReactionReAdd checks that adding a known reaction id again keeps its emoji and takes the
+// new document.
+func testReactionReAdd(t *testing.T, s store.Site) {
+	r := interaction(articleA, store.InteractionReaction, 1) // a custom emoji
+	wantAdded(t, s, r, true)
+	again := r
+	again.Emoji, again.Document = reactionEmoji[0], []byte(`{"icon":"new"}`)
+	wantAdded(t, s, again, true)
+	got, err := s.Interaction(ctx(t), r.ID)
+	must(t, "Interaction", err)
+	if got.Emoji != r.Emoji || string(got.Document) != `{"icon":"new"}` {
+		t.Errorf("re-added reaction = emoji %q document %q, want emoji %q document %q", got.Emoji, got.Document, r.Emoji, `{"icon":"new"}`)
+	}
+	must(t, "RemoveInteraction", s.RemoveInteraction(ctx(t), r.ID))
+	_, err = s.InteractionBy(ctx(t), r.ActorID, articleA, store.InteractionReaction, r.Emoji)
+	wantErr(t, "InteractionBy(removed)", err, store.ErrNotFound)
+	wantAdded(t, s, repeat(r, 2), true) // the actor may react with it again
 }
