@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub"
-	"github.com/fedsite/fedsite/record"
+	"github.com/fedsite/fedsite/activitypub/record"
 )
 
 const auditUsage = `Usage:

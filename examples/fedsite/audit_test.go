@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fedsite/fedsite/record"
+	"github.com/fedsite/fedsite/activitypub/record"
 	"github.com/fedsite/fedsite/store"
 )
 

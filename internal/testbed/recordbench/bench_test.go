@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedsite/fedsite/activitypub/record"
 	"github.com/fedsite/fedsite/internal/corpus"
-	"github.com/fedsite/fedsite/record"
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/sqlstore"
 

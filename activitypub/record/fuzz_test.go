@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/fedsite/fedsite/record"
+	"github.com/fedsite/fedsite/activitypub/record"
 	"github.com/fedsite/fedsite/store/memstore"
 )
 

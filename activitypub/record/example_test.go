@@ -7,7 +7,7 @@ import (
 	"log"
 	"time"
 
-	"github.com/fedsite/fedsite/record"
+	"github.com/fedsite/fedsite/activitypub/record"
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/memstore"
 )

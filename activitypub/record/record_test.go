@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fedsite/fedsite/record"
+	"github.com/fedsite/fedsite/activitypub/record"
 	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/memstore"
 )
