@@ -190,7 +190,8 @@ func TestAuthorizeEveryAction(t *testing.T) {
 	// placed, and gated when it acts.
 	notActs := []string{"ActorID", "InstanceActorID", "Handle", "AlternateLink", "Middleware", "Run", "Render",
 		"Counts", "Interactions", "Blocks", "DeliveryStatus", "DeliveryStats", "ActorStats", "FollowRequests",
-		"Fetch", "Operations", "Relays", "CheckBridgyFed", "DomainMigration", "Recording", "LegalHolds"}
+		"Fetch", "Operations", "Relays", "CheckBridgyFed", "DomainMigration", "Recording", "LegalHolds",
+		"FollowerSummary"}
 	fed := reflect.TypeFor[*activitypub.Federation]()
 	for i := range fed.NumMethod() {
 		name := fed.Method(i).Name
