@@ -20,7 +20,7 @@ func (s *Store) PruneOperational(ctx context.Context, p store.PruneBefore) (stor
 		d.mu.Lock()
 		for _, obj := range p.Objects {
 			for k, r := range d.byObject[obj] {
-				if r.State.Rank() == 3 && r.UpdatedAt.Before(p.Deliveries) {
+				if r.State.Final() && r.UpdatedAt.Before(p.Deliveries) {
 					delete(d.byObject[obj], k)
 					delete(d.objectOf, k)
 					n.Deliveries++

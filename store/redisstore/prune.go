@@ -136,7 +136,7 @@ func (s *Store) pruneDeliveries(ctx context.Context, obj string, before time.Tim
 			if err != nil {
 				return total, err
 			}
-			if store.DeliveryState(r.S).Rank() == 3 && u.Before(before) {
+			if store.DeliveryState(r.S).Final() && u.Before(before) {
 				args = append(args, members[i], rec)
 			}
 		}
