@@ -17,8 +17,8 @@ const pruneObjectsPage = 500
 // seen ids, and that of Config.DeliveryStore, which prunes dead letters and delivery records;
 // nil for a store without one, which keeps that data for ever, as Run logs once.
 func (f *Federation) operationalPruners(ctx context.Context) (site, deliveries store.Pruner) {
-	site, _ = f.cfg.Store.(store.Pruner)
-	deliveries, _ = f.cfg.DeliveryStore.(store.Pruner)
+	site, _ = store.PrunerOf(f.cfg.Store)
+	deliveries, _ = store.PrunerOf(f.cfg.DeliveryStore)
 	if site == nil {
 		f.log.LogAttrs(ctx, slog.LevelInfo, "activitypub: the store does not prune: remote actors and seen ids are kept for ever",
 			slog.String("store", fmt.Sprintf("%T", f.cfg.Store)))

@@ -41,3 +41,10 @@ type PruneBefore struct {
 type PruneCounts struct {
 	Deliveries, DeadLetters, RemoteActors, Seen int
 }
+
+// PrunerOf returns s's [Pruner] and true, or nil and false when s has none: s then keeps its
+// operational data for ever. s is a [Site] or a [Delivery].
+func PrunerOf(s any) (Pruner, bool) {
+	p, ok := s.(Pruner)
+	return p, ok
+}

@@ -20,7 +20,7 @@ var pruneDeliveryTests = []deliveryTest{
 // prunerOf skips the test when s does not implement store.Pruner.
 func prunerOf(t *testing.T, s any) store.Pruner {
 	t.Helper()
-	p, ok := s.(store.Pruner)
+	p, ok := store.PrunerOf(s)
 	if !ok {
 		t.Skip("store does not implement store.Pruner: its operational data is kept for ever")
 	}
