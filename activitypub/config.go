@@ -144,27 +144,41 @@ type Config struct {
 	// eddsa-jcs-2022 cryptosuite, and the data integrity context is added to its @context, so that
 	// servers that verify proofs (Mastodon 4.7, Fedify, Mitra) can trust it when it is forwarded.
 	OmitProofs bool
-	// Retention says how long the record of activities is kept (see [Federation.Recording]).
-	// Default: for ever.
+	// Retention says how long the record of activities is kept (see [Federation.Recording]),
+	// default for ever, and how long the operational data, default 30 days.
 	Retention Retention
 
 	// Now tells the time. Default: time.Now. Tests set it to check signatures made at a fixed time.
 	Now func() time.Time
 }
 
-// Retention is the site's retention rule for the record of activities, declared once: what a
-// compliance officer states. [Federation.Run] applies it.
+// Retention is the site's retention rule for the record of activities and for the operational
+// data, declared once: what a compliance officer states. [Federation.Run] applies it.
 type Retention struct {
 	// Record is how long an entry of the record is kept after it was recorded, such as 7 years
 	// (7 * 365 * 24 * time.Hour); entries a legal hold covers stay longer (see
 	// [Federation.PutLegalHold]). Zero keeps every entry.
 	Record time.Duration
-	// Every is how often Run prunes. Default: once a day.
+	// Operational is how long the operational data is kept, when the store prunes it (see
+	// [store.Pruner]): dead letters (jobs the queue gave up on) that died longer ago, cached
+	// remote actors not fetched since (they are fetched again when needed), seen activity ids
+	// that expired, and the delivery records, finished longer ago, of the objects the site
+	// deleted longer ago. The delivery records of an object that is not deleted are kept as long
+	// as it is: they are how an Update or Delete of it reaches every inbox that got it. Legal
+	// holds do not apply: they hold the record of activities, not operational data. Default: 30
+	// days; a negative value keeps operational data for ever.
+	Operational time.Duration
+	// Every is how often Run prunes, both the record and the operational data. Default: once a
+	// day.
 	Every time.Duration
 }
 
-// defaultPruneEvery is Retention.Every's default.
-const defaultPruneEvery = 24 * time.Hour
+const (
+	// defaultPruneEvery is Retention.Every's default.
+	defaultPruneEvery = 24 * time.Hour
+	// defaultOperational is Retention.Operational's default.
+	defaultOperational = 30 * 24 * time.Hour
+)
 
 // Insecure holds the two settings that let fedsite reach peers on loopback or over plain http, for
 // tests and demos. Both are off by default and must stay off on the public network.
@@ -213,6 +227,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.Retention.Every <= 0 {
 		cfg.Retention.Every = defaultPruneEvery
+	}
+	if cfg.Retention.Operational == 0 {
+		cfg.Retention.Operational = defaultOperational
 	}
 	return cfg
 }

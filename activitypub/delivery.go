@@ -17,8 +17,10 @@ import (
 // another process. Nothing is delivered while no Run is running. A domain migration that a crash
 // interrupted is resumed first (see [Federation.MigrateDomain]). While it runs, the gauges of
 // Config.Telemetry (queue depth, followers) are observed, and the record of activities is pruned
-// under Config.Retention (at once, then every Retention.Every) when it sets Record. Instances
-// sharing a store may each prune: a second prune of the same entries only declares them again.
+// under Config.Retention (at once, then every Retention.Every) when it sets Record, and so is the
+// operational data under Retention.Operational, when the stores prune it (see [store.Pruner]).
+// Instances sharing a store may each prune: a second prune of the same entries only declares
+// them again, and of operational data finds nothing left.
 func (f *Federation) Run(ctx context.Context) error {
 	stop, err := f.tel.observeFollowers(f.cfg.Actors, f.cfg.Store, f.urls.actor)
 	if err != nil {
@@ -28,12 +30,17 @@ func (f *Federation) Run(ctx context.Context) error {
 	if err := f.resumeStoredMigration(ctx); err != nil {
 		f.log.LogAttrs(ctx, slog.LevelError, "activitypub: domain migration not resumed", slog.Any("err", err))
 	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	if f.record.on() && f.cfg.Retention.Record > 0 {
-		var wg sync.WaitGroup
-		defer wg.Wait()
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
 		wg.Go(func() { f.pruneRecord(ctx) })
+	}
+	if f.cfg.Retention.Operational > 0 {
+		if site, deliveries := f.operationalPruners(ctx); site != nil || deliveries != nil {
+			wg.Go(func() { f.pruneOperational(ctx, site, deliveries) })
+		}
 	}
 	return f.sender.engine.Run(ctx)
 }

@@ -59,6 +59,11 @@ func (s DeliveryState) Rank() int {
 	return 0
 }
 
+// Final reports whether a delivery in state s is over: delivered, or failed for good.
+func (s DeliveryState) Final() bool {
+	return s == DeliveryDelivered || s == DeliveryFailed
+}
+
 // DeliveryRecord is the status of one activity's delivery to one inbox.
 type DeliveryRecord struct {
 	// ObjectID is the object the activity is about (the article), so a site can ask about an

@@ -48,6 +48,9 @@
 //     RemoveLegalHold, LegalHolds) on a Site: the hash-chained record of every activity sent and
 //     received, and its legal holds. [RecordOf] returns [ErrNoRecord] without it, and the site
 //     keeps no record (activitypub.Federation.Recording says so).
+//   - [Pruner] (PruneOperational, DeliveryObjects) on a Site and a Delivery: deletes operational
+//     data by age; [PrunerOf] finds it, and without it nothing is pruned (activitypub's Run logs
+//     so once).
 //
 // # Errors
 //

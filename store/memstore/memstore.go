@@ -22,6 +22,7 @@ var (
 	_ store.ReplyHider         = (*Store)(nil)
 	_ store.Relays             = (*Store)(nil)
 	_ store.Record             = (*Store)(nil)
+	_ store.Pruner             = (*Store)(nil)
 )
 
 // Store is an in-memory [store.Store]. The zero value is not usable; call [New]. A Store is safe for

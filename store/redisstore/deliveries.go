@@ -22,10 +22,12 @@ type deliveryScripts struct {
 func (s *Store) kDeliveryOrder(obj string) string   { return s.p + "dl:" + obj }
 func (s *Store) kDeliveryRecords(obj string) string { return s.p + "dr:" + obj }
 func (s *Store) kDeliveryObjects() string           { return s.p + "dlo" }
+func (s *Store) kDeliveryObjectSet() string         { return s.p + "dlobjs" }
 
 // recordDeliveryLua: KEYS record index (activity and inbox to object); ARGV key prefix, then
 // member, object id, rank of the state ([store.DeliveryState.Rank]) and record JSON for each
 // record. A record further on than the new one stays; one filed under another object moves.
+// The set dlobjs lists the objects with records, for [Store.DeliveryObjects].
 const recordDeliveryLua = `
 local ranks = {queued = 1, retrying = 2, delivered = 3, failed = 3}
 for i = 2, #ARGV, 4 do
@@ -42,6 +44,7 @@ for i = 2, #ARGV, 4 do
       redis.call('HDEL', ARGV[1] .. 'dr:' .. old, member)
     end
     redis.call('ZADD', ARGV[1] .. 'dl:' .. obj, 0, member)
+    redis.call('ZADD', ARGV[1] .. 'dlobjs', 0, obj)
     redis.call('HSET', ARGV[1] .. 'dr:' .. obj, member, rec)
     redis.call('HSET', KEYS[1], member, obj)
   end

@@ -50,11 +50,18 @@
 // enqueues the next jobs in the same script; Depth comes from XLEN and the sorted sets' sizes.
 // Every queue operation is one Lua script, so each is atomic. Host state is a small hash per host
 // (HostFailed is HINCRBY in a script); delivery records are a sorted set per object of activity
-// and inbox pairs read with ZRANGEBYLEX, beside a hash of the records.
+// and inbox pairs read with ZRANGEBYLEX, beside a hash of the records, and one sorted set lists
+// the objects that have records, for [Store.DeliveryObjects].
+//
+// [Store.PruneOperational] reads 500 members or keys at a time and deletes, with a script, what
+// is still as it read it: delivery records from their object's sets, dead letters from the dead
+// set by score. Remote actors have no index by fetch time, so it finds them with SCAN over their
+// keys, once per prune. Seen ids it leaves to Redis, which expires them.
 //
 // Writes that touch several keys (adding and removing followers, putting objects, appending to an
 // outbox, replacing a remote actor) run as Lua scripts, so they are atomic and see a consistent
-// state. No method uses KEYS or reads a whole large collection.
+// state. No method uses KEYS or reads a whole large collection; the prune of remote actors alone
+// walks the keyspace, with SCAN.
 //
 // # Redis Cluster
 //

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedsite/fedsite/store"
 	"github.com/fedsite/fedsite/store/storetest"
 )
 
@@ -146,6 +147,47 @@ func BenchmarkMarkSeenParallel(b *testing.B) {
 					}
 				}
 			})
+		})
+	}
+}
+
+// BenchmarkPruneDeliveries prunes 100k finished delivery records, 1,000 for each of 100 deleted
+// objects, in deletes of 1000 rows, and reports the records pruned per second.
+func BenchmarkPruneDeliveries(b *testing.B) {
+	const objects, perObject = 100, 1000
+	for _, be := range backends() {
+		b.Run(be.name, func(b *testing.B) {
+			s := be.open(b)
+			if s.dialect == MySQL {
+				b.Skip("the rows are generated with SQL MySQL does not take")
+			}
+			ctx := b.Context()
+			gen := `WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i < $1 - 1) SELECT i FROM g`
+			if s.dialect == Postgres {
+				gen = `SELECT i FROM generate_series(0, $1::bigint - 1) AS i`
+			}
+			load := rewrite(s.dialect, s.schema, `INSERT INTO {deliveries}
+				(object_id, activity_id, inbox, host, state, attempts, last_error, updated_at)
+				SELECT 'https://news.example/articles/' || (i % $2), 'https://news.example/create/' || (i % $2),
+					'https://h' || i || '.example/inbox', 'h' || i || '.example', 'delivered', 1, '', $3
+				FROM (`+gen+`) AS gen`)
+			ids := make([]string, objects)
+			for i := range ids {
+				ids[i] = "https://news.example/articles/" + strconv.Itoa(i)
+			}
+			old := time.Now().Add(-time.Hour)
+			for b.Loop() {
+				b.StopTimer()
+				if _, err := s.db.ExecContext(ctx, load, objects*perObject, objects, old.UnixNano()); err != nil {
+					b.Fatalf("load: %v", err)
+				}
+				b.StartTimer()
+				n, err := s.PruneOperational(ctx, store.PruneBefore{Deliveries: time.Now(), Objects: ids})
+				if err != nil || n.Deliveries != objects*perObject {
+					b.Fatalf("PruneOperational = %+v, %v; want %d deliveries", n, err, objects*perObject)
+				}
+			}
+			b.ReportMetric(float64(objects*perObject*b.N)/b.Elapsed().Seconds(), "records/s")
 		})
 	}
 }

@@ -103,6 +103,7 @@ var (
 	_ store.ReplyHider         = (*Store)(nil)
 	_ store.Relays             = (*Store)(nil)
 	_ store.Record             = (*Store)(nil)
+	_ store.Pruner             = (*Store)(nil)
 )
 
 // Open checks cfg, applies pending schema migrations and returns a Store over cfg.DB.

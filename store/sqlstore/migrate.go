@@ -349,6 +349,15 @@ func migrations() []migration {
 				GENERATED ALWAYS AS (CASE WHEN kind IN ('like', 'announce', 'dislike', 'reaction') THEN 1 END) STORED`,
 			`CREATE UNIQUE INDEX interactions_one_per_actor ON {interactions} (object_id, actor_id, kind, emoji, one_per_actor)`,
 		},
+	}, {
+		version: 15,
+		name:    "operational data pruned by age",
+		// PruneOperational finds the dead letters and the remote actors older than its cut-offs
+		// through these; the delivery records of an object through deliveries_object.
+		stmts: []string{
+			`CREATE INDEX dead_jobs_died ON {dead_jobs} (died_at)`,
+			`CREATE INDEX remote_actors_fetched ON {remote_actors} (fetched_at)`,
+		},
 	}}
 }
 

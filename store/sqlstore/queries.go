@@ -157,6 +157,7 @@ type queries struct {
 	summary summaryQueries
 	relays  relayQueries
 	record  recordQueries
+	prune   pruneQueries
 }
 
 const followerCols = `actor_id, follower_id, inbox, shared_inbox, follow_id, created_at`
@@ -226,6 +227,7 @@ func newQueries(d Dialect, schema string) queries {
 	q.blocks = newBlockQueries(d, r)
 	q.summary = newSummaryQueries(r)
 	q.relays = newRelayQueries(r)
+	q.prune = newPruneQueries(d, r)
 	q.record = newRecordQueries(d, r)
 	// AppendOutbox reads whether the object an activity is about was deleted. On PostgreSQL and
 	// MySQL the row lock orders it with a concurrent DeleteObject, whose UPDATE waits for it, so

@@ -11,7 +11,7 @@ import (
 
 // Run checks every contract of [store.Site] against the stores newStore makes, one fresh store
 // per subtest, and the optional capabilities a store implements ([store.Audit], the counters,
-// [store.Relays]); those it lacks are skipped, naming the interface, or, where package store
+// [store.Relays], [store.Pruner]); those it lacks are skipped, naming the interface, or, where package store
 // has a fallback for them, the fallback is checked instead. It reports failures through t and returns
 // when all subtests have run. A store that is also a [store.Delivery] runs [RunDelivery] as well.
 func Run[S store.Site](t *testing.T, newStore func(t *testing.T) S) {
@@ -29,6 +29,7 @@ func Run[S store.Site](t *testing.T, newStore func(t *testing.T) S) {
 		{"FollowRequests", followRequestTests},
 		{"Blocks", blockTests},
 		{"Relays", relayTests},
+		{"PrunerSite", pruneSiteTests},
 		{"Context", contextTests},
 	}, func(t *testing.T, check siteCheck) {
 		check(t, fresh(t, newStore(t)))
@@ -37,7 +38,7 @@ func Run[S store.Site](t *testing.T, newStore func(t *testing.T) S) {
 
 // RunDelivery checks every contract of [store.Delivery] (the queue, the delivery records and the
 // host states) against the stores newStore makes, one fresh store per subtest, and the optional
-// [store.BatchAcker] and [store.LeaseReleaser] when a store implements them. A backend that keeps
+// [store.BatchAcker], [store.LeaseReleaser] and [store.Pruner] when a store implements them. A backend that keeps
 // only delivery state, beside a site's own database, is proven by RunDelivery alone.
 //
 // newStore must build the store to tell the time with now: the suite drives lease ends, retry
@@ -49,6 +50,7 @@ func RunDelivery[D store.Delivery](t *testing.T, newStore func(t *testing.T, now
 		{"Hosts", hostTests},
 		{"Deliveries", deliveryTests},
 		{"QueueAdmin", queueAdminTests},
+		{"PrunerDelivery", pruneDeliveryTests},
 	}, func(t *testing.T, check deliveryCheck) {
 		clk := newClock()
 		check(t, fresh(t, newStore(t, clk.Now)), clk)
