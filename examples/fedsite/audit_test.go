@@ -94,8 +94,8 @@ func TestAuditExportAndVerify(t *testing.T) {
 	}
 }
 
-// TestRecordRetentionCheck: the retention of the record may be zero (for ever) or positive, not
-// negative.
+// TestRecordRetentionCheck: the retention of the record, and of operational data, may be zero (for
+// ever) or positive, not negative.
 func TestRecordRetentionCheck(t *testing.T) {
 	for _, tt := range []struct {
 		retention time.Duration
@@ -105,6 +105,11 @@ func TestRecordRetentionCheck(t *testing.T) {
 		c.RecordRetention = duration(tt.retention)
 		if err := c.check(); (err == nil) != tt.ok {
 			t.Errorf("record_retention %v: check() = %v, want ok %v", tt.retention, err, tt.ok)
+		}
+		c = testConfig("http://127.0.0.1:1", t.TempDir())
+		c.OperationalRetention = duration(tt.retention)
+		if err := c.check(); (err == nil) != tt.ok {
+			t.Errorf("operational_retention %v: check() = %v, want ok %v", tt.retention, err, tt.ok)
 		}
 	}
 }

@@ -17,27 +17,29 @@ import (
 // a flag of the same name, where there is one, overrides. Every default is in defaultConfig, and
 // fedsite.example.toml documents each field with it.
 type config struct {
-	BaseURL         string            `toml:"base_url"`
-	Addr            string            `toml:"addr"`
-	MetricsAddr     string            `toml:"metrics_addr"`
-	AdminAddr       string            `toml:"admin_addr"`
-	AdminUser       string            `toml:"admin_user"`
-	AdminPassword   string            `toml:"admin_password"`
-	Data            string            `toml:"data"`
-	Store           string            `toml:"store"`
-	Handle          string            `toml:"handle"`
-	WebFingerDomain string            `toml:"webfinger_domain"`
-	LogFormat       string            `toml:"log_format"`
-	LogLevel        string            `toml:"log_level"`
-	Interval        duration          `toml:"interval"`
-	FeedTimeout     duration          `toml:"feed_timeout"`
-	MaxFeedBytes    int64             `toml:"max_feed_bytes"`
-	WebhookSecret   string            `toml:"webhook_secret"`
-	MaxWebhookBytes int64             `toml:"max_webhook_bytes"`
-	RecordRetention duration          `toml:"record_retention"`
-	Feeds           []feedConfig      `toml:"feeds"`
-	Actors          []actorConfig     `toml:"actors"`
-	Authors         map[string]string `toml:"authors"`
+	BaseURL         string   `toml:"base_url"`
+	Addr            string   `toml:"addr"`
+	MetricsAddr     string   `toml:"metrics_addr"`
+	AdminAddr       string   `toml:"admin_addr"`
+	AdminUser       string   `toml:"admin_user"`
+	AdminPassword   string   `toml:"admin_password"`
+	Data            string   `toml:"data"`
+	Store           string   `toml:"store"`
+	Handle          string   `toml:"handle"`
+	WebFingerDomain string   `toml:"webfinger_domain"`
+	LogFormat       string   `toml:"log_format"`
+	LogLevel        string   `toml:"log_level"`
+	Interval        duration `toml:"interval"`
+	FeedTimeout     duration `toml:"feed_timeout"`
+	MaxFeedBytes    int64    `toml:"max_feed_bytes"`
+	WebhookSecret   string   `toml:"webhook_secret"`
+	MaxWebhookBytes int64    `toml:"max_webhook_bytes"`
+	RecordRetention duration `toml:"record_retention"`
+	// OperationalRetention is activitypub.Retention.Operational, with "0s" for ever.
+	OperationalRetention duration          `toml:"operational_retention"`
+	Feeds                []feedConfig      `toml:"feeds"`
+	Actors               []actorConfig     `toml:"actors"`
+	Authors              map[string]string `toml:"authors"`
 }
 
 // feedConfig is one feed and the actor its items are published as.
@@ -59,16 +61,17 @@ type actorConfig struct {
 // defaultConfig is every setting's default.
 func defaultConfig() config {
 	return config{
-		Addr:            "127.0.0.1:8090",
-		Data:            "fedsite-data",
-		Handle:          "news",
-		AdminUser:       "admin",
-		LogFormat:       "text",
-		LogLevel:        "info",
-		Interval:        duration(5 * time.Minute),
-		FeedTimeout:     duration(30 * time.Second),
-		MaxFeedBytes:    10 << 20,
-		MaxWebhookBytes: 1 << 20,
+		Addr:                 "127.0.0.1:8090",
+		Data:                 "fedsite-data",
+		Handle:               "news",
+		AdminUser:            "admin",
+		LogFormat:            "text",
+		LogLevel:             "info",
+		Interval:             duration(5 * time.Minute),
+		FeedTimeout:          duration(30 * time.Second),
+		MaxFeedBytes:         10 << 20,
+		MaxWebhookBytes:      1 << 20,
+		OperationalRetention: duration(30 * 24 * time.Hour),
 	}
 }
 
@@ -177,8 +180,8 @@ func (c *config) check() error {
 		return errors.New("fedsite serve: nothing to federate: give -feed (or feeds in the config file) or a webhook_secret")
 	case c.Interval <= 0 || c.FeedTimeout <= 0 || c.MaxFeedBytes <= 0 || c.MaxWebhookBytes <= 0:
 		return errors.New("fedsite serve: interval, feed_timeout, max_feed_bytes and max_webhook_bytes must be positive")
-	case c.RecordRetention < 0:
-		return errors.New("fedsite serve: record_retention must not be negative")
+	case c.RecordRetention < 0 || c.OperationalRetention < 0:
+		return errors.New("fedsite serve: record_retention and operational_retention must not be negative")
 	case c.AdminAddr != "" && (c.AdminUser == "" || len(c.AdminPassword) < minAdminPassword):
 		return fmt.Errorf("fedsite serve: admin_addr needs admin_user and an admin_password of at least %d characters", minAdminPassword)
 	}

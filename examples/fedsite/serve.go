@@ -131,6 +131,11 @@ func openFederation(ctx context.Context, c config, actors activitypub.ActorSourc
 	if err != nil {
 		return nil, nil, err
 	}
+	// The file says "0s" for ever, where the library's zero is its default.
+	operational := time.Duration(c.OperationalRetention)
+	if operational == 0 {
+		operational = -1
+	}
 	cfg := activitypub.Config{
 		BaseURL: c.BaseURL, Store: st.Store, Logger: log, Actors: actors, WebFingerDomain: c.WebFingerDomain,
 		Insecure:  activitypub.Insecure{AllowHTTP: local != nil, AllowAddresses: local},
@@ -138,7 +143,7 @@ func openFederation(ctx context.Context, c config, actors activitypub.ActorSourc
 		// The one process on its SQLite file: a restart after a crash takes back at once the
 		// jobs the dead run held. A shared database may have other instances on it.
 		Delivery:  delivery.Options{SoleInstance: st.sole},
-		Retention: activitypub.Retention{Record: time.Duration(c.RecordRetention)},
+		Retention: activitypub.Retention{Record: time.Duration(c.RecordRetention), Operational: operational},
 	}
 	if configure != nil {
 		configure(&cfg)
