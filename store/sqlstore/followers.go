@@ -13,6 +13,9 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+// errConcurrentRemoval is AddFollower's error when removals kept taking away the row it found.
+var errConcurrentRemoval = errors.New("follower removed by concurrent writes, try again")
+
 // maxLimit caps the size of one page, so a huge limit cannot make one query hold a whole table.
 const maxLimit = 10000
 
@@ -34,29 +37,36 @@ func (s *Store) AddFollower(ctx context.Context, f store.Follower) error {
 	}
 	inbox := f.DeliveryInbox()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		n, err := rowsAffected(tx.ExecContext(ctx, s.q.addFollower, f.ActorID, f.FollowerID, f.Inbox, f.SharedInbox,
-			inbox, f.FollowID, created.UnixNano()))
-		if err != nil {
-			return err
+		// A removal that commits between the insert finding the row and the lock reading it
+		// leaves nothing to update: the insert is tried again, and then inserts.
+		for range 3 {
+			n, err := rowsAffected(tx.ExecContext(ctx, s.q.addFollower, f.ActorID, f.FollowerID, f.Inbox, f.SharedInbox,
+				inbox, f.FollowID, created.UnixNano()))
+			if err != nil {
+				return err
+			}
+			if n == 1 {
+				return s.countFollowers(ctx, tx, f.ActorID, inbox, created.UnixNano(), 1)
+			}
+			var old string
+			var oldCreated int64
+			err = tx.QueryRowContext(ctx, s.q.summary.lockFollower, f.ActorID, f.FollowerID).Scan(&old, &oldCreated)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, s.q.updateFollower, f.Inbox, f.SharedInbox, inbox, f.FollowID,
+				f.ActorID, f.FollowerID); err != nil || old == inbox {
+				return err
+			}
+			if err := s.countFollowers(ctx, tx, f.ActorID, old, oldCreated, -1); err != nil {
+				return err
+			}
+			return s.countFollowers(ctx, tx, f.ActorID, inbox, oldCreated, 1)
 		}
-		if n == 1 {
-			return s.countFollowers(ctx, tx, f.ActorID, inbox, created.UnixNano(), 1)
-		}
-		// The row was there. Had a removal taken it since, inserting again would find it gone:
-		// the caller retries, as after any conflict.
-		var old string
-		var oldCreated int64
-		if err := tx.QueryRowContext(ctx, s.q.summary.lockFollower, f.ActorID, f.FollowerID).Scan(&old, &oldCreated); err != nil {
-			return fmt.Errorf("follower removed meanwhile: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, s.q.updateFollower, f.Inbox, f.SharedInbox, inbox, f.FollowID,
-			f.ActorID, f.FollowerID); err != nil || old == inbox {
-			return err
-		}
-		if err := s.countFollowers(ctx, tx, f.ActorID, old, oldCreated, -1); err != nil {
-			return err
-		}
-		return s.countFollowers(ctx, tx, f.ActorID, inbox, oldCreated, 1)
+		return errConcurrentRemoval
 	})
 	return wrap(op, err)
 }
