@@ -36,7 +36,7 @@ func (s *Store) AddFollower(ctx context.Context, f store.Follower) error {
 		created = time.Now()
 	}
 	inbox := f.DeliveryInbox()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTxRetry(ctx, func(tx *sql.Tx) error {
 		// A removal that commits between the insert finding the row and the lock reading it
 		// leaves nothing to update: the insert is tried again, and then inserts.
 		for range 3 {
@@ -77,7 +77,7 @@ func (s *Store) RemoveFollower(ctx context.Context, actorID, followerID string) 
 	if err := s.check(op); err != nil {
 		return err
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTxRetry(ctx, func(tx *sql.Tx) error {
 		removed, err := s.removeFollower(ctx, tx, actorID, followerID)
 		if err == nil && !removed {
 			err = store.ErrNotFound
@@ -111,21 +111,13 @@ const nanosPerDay = int64(24 * time.Hour)
 // countFollowers adds delta to the actor's follower counts for the delivery inbox and for the day
 // of created (Unix nanoseconds) in tx, the transaction that adds or removes the followers. Every
 // write to the followers table goes through it or uncountFollowers, so the counts stay what
-// migration 16 computed from the table.
+// migration 16 computed from the table. A count that reaches zero stays, as a row that removals
+// deleted and adds inserted again would make concurrent writers deadlock on MySQL.
 func (s *Store) countFollowers(ctx context.Context, tx *sql.Tx, actorID, inbox string, created int64, delta int) error {
-	if err := s.count(ctx, tx, s.q.summary.bumpInbox, s.q.summary.dropInbox, actorID, inbox, delta); err != nil {
+	if _, err := tx.ExecContext(ctx, s.q.summary.bumpInbox, actorID, inbox, delta); err != nil {
 		return err
 	}
-	return s.count(ctx, tx, s.q.summary.bumpDay, s.q.summary.dropDay, actorID, created-created%nanosPerDay, delta)
-}
-
-// count adds delta to one count with bump, and deletes it with drop once a removal brings it to
-// zero.
-func (s *Store) count(ctx context.Context, tx *sql.Tx, bump, drop, actorID string, key any, delta int) error {
-	if _, err := tx.ExecContext(ctx, bump, actorID, key, delta); err != nil || delta >= 0 {
-		return err
-	}
-	_, err := tx.ExecContext(ctx, drop, actorID, key)
+	_, err := tx.ExecContext(ctx, s.q.summary.bumpDay, actorID, created-created%nanosPerDay, delta)
 	return err
 }
 
@@ -142,14 +134,14 @@ func (s *Store) uncountFollowers(ctx context.Context, tx *sql.Tx, removed []stor
 		inboxes[key{f.ActorID, f.DeliveryInbox()}]++
 		days[key{f.ActorID, created - created%nanosPerDay}]++
 	}
-	for k, n := range inboxes {
-		if err := s.count(ctx, tx, s.q.summary.bumpInbox, s.q.summary.dropInbox, k.actor, k.key, -n); err != nil {
-			return err
-		}
-	}
-	for k, n := range days {
-		if err := s.count(ctx, tx, s.q.summary.bumpDay, s.q.summary.dropDay, k.actor, k.key, -n); err != nil {
-			return err
+	for _, c := range []struct {
+		bump   string
+		counts map[key]int
+	}{{s.q.summary.bumpInbox, inboxes}, {s.q.summary.bumpDay, days}} {
+		for k, n := range c.counts {
+			if _, err := tx.ExecContext(ctx, c.bump, k.actor, k.key, -n); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -18,10 +18,8 @@ type summaryQueries struct {
 	// reads one row per inbox and per day rather than one per follower.
 	followerInboxes, followerDays string
 	// lockFollower reads a follower's delivery inbox and start, locking the row (SQLite's
-	// write transactions lock the database instead); bumpInbox and bumpDay add to a count,
-	// and dropInbox and dropDay delete it once it is zero.
-	lockFollower                           string
-	bumpInbox, dropInbox, bumpDay, dropDay string
+	// write transactions lock the database instead); bumpInbox and bumpDay add to a count.
+	lockFollower, bumpInbox, bumpDay string
 	// deliveryCounts groups the recent delivery records by host and state, over the
 	// (updated_at, host, state) index (updated_at alone on MySQL).
 	deliveryCounts string
@@ -42,17 +40,12 @@ func newSummaryQueries(d Dialect, r func(string) string) summaryQueries {
 		return r(`INSERT INTO {` + table + `} AS c (actor_id, ` + col + `, followers) VALUES ($1, $2, $3)
 			ON CONFLICT (actor_id, ` + col + `) DO UPDATE SET followers = c.followers + excluded.followers`)
 	}
-	drop := func(table, col string) string {
-		return r(`DELETE FROM {` + table + `} WHERE actor_id = $1 AND ` + col + ` = $2 AND followers = 0`)
-	}
 	return summaryQueries{
-		followerInboxes: r(`SELECT delivery_inbox, followers FROM {follower_inboxes} WHERE actor_id = $1`),
-		followerDays:    r(`SELECT day_nanos, followers FROM {follower_days} WHERE actor_id = $1 AND day_nanos >= $2`),
+		followerInboxes: r(`SELECT delivery_inbox, followers FROM {follower_inboxes} WHERE actor_id = $1 AND followers > 0`),
+		followerDays:    r(`SELECT day_nanos, followers FROM {follower_days} WHERE actor_id = $1 AND day_nanos >= $2 AND followers > 0`),
 		lockFollower:    r(lock),
 		bumpInbox:       bump("follower_inboxes", "delivery_inbox"),
-		dropInbox:       drop("follower_inboxes", "delivery_inbox"),
 		bumpDay:         bump("follower_days", "day_nanos"),
-		dropDay:         drop("follower_days", "day_nanos"),
 		deliveryCounts:  r(`SELECT host, state, COUNT(*) FROM {deliveries} WHERE updated_at >= $1 GROUP BY host, state`),
 	}
 }
