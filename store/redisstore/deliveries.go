@@ -16,18 +16,21 @@ var _ store.Deliveries = (*Store)(nil)
 
 // deliveryScripts are the scripts behind host failures and delivery records.
 type deliveryScripts struct {
-	hostFailed, recordDelivery *redis.Script
+	hostFailed, recordDelivery, countDeliveries *redis.Script
 }
 
 func (s *Store) kDeliveryOrder(obj string) string   { return s.p + "dl:" + obj }
 func (s *Store) kDeliveryRecords(obj string) string { return s.p + "dr:" + obj }
 func (s *Store) kDeliveryObjects() string           { return s.p + "dlo" }
 func (s *Store) kDeliveryObjectSet() string         { return s.p + "dlobjs" }
+func (s *Store) kDeliveryUpdates() string           { return s.p + "du" }
 
 // recordDeliveryLua: KEYS record index (activity and inbox to object); ARGV key prefix, then
 // member, object id, rank of the state ([store.DeliveryState.Rank]) and record JSON for each
 // record. A record further on than the new one stays; one filed under another object moves.
-// The set dlobjs lists the objects with records, for [Store.DeliveryObjects].
+// The set dlobjs lists the objects with records, for [Store.DeliveryObjects]; the updates set
+// ("du") scores each member by its record's update time in Unix microseconds, for
+// CountDeliveries.
 const recordDeliveryLua = `
 local ranks = {queued = 1, retrying = 2, delivered = 3, failed = 3}
 for i = 2, #ARGV, 4 do
@@ -47,6 +50,12 @@ for i = 2, #ARGV, 4 do
     redis.call('ZADD', ARGV[1] .. 'dlobjs', 0, obj)
     redis.call('HSET', ARGV[1] .. 'dr:' .. obj, member, rec)
     redis.call('HSET', KEYS[1], member, obj)
+    local u = cjson.decode(rec).u
+    local us = 0
+    if #u > 3 then
+      us = tonumber(string.sub(u, 1, -4))
+    end
+    redis.call('ZADD', ARGV[1] .. 'du', us, member)
   end
 end
 return 1

@@ -15,6 +15,9 @@
 //     ZRANGEBYLEX from the last inbox handled, and a hash counting the followers behind each inbox,
 //     so removing the last of them removes the inbox; a fan-out reads distinct inboxes directly
 //     and never walks the followers;
+//   - followers of an actor by the UTC day they started following: a hash of day number to
+//     count, kept by the same scripts; with the inbox counts it makes [Store.SummarizeFollowers]
+//     two hash reads;
 //   - followers by delivery inbox: a set per inbox of actor and follower pairs, across actors, so
 //     [Store.RemoveFollowersByInbox] finds the followers behind an inbox that answered 410;
 //   - followers by remote host: one sorted set of "<reversed host> <actor and follower pair>"
@@ -33,6 +36,9 @@
 //     id;
 //   - blocks: one hash of records by target and a sorted set of targets by sequence;
 //     [Store.Blocked] reads every target an IRI may be blocked by with one HMGET;
+//   - delivery records: per object a sorted set of activity and inbox pairs and a hash of
+//     records, one hash from each pair to its object, and one sorted set of the pairs by update
+//     time, which [Store.CountDeliveries] reads from a time on;
 //   - the audit log: a stream, optionally capped with [Config.AuditMaxLen]; its entry ids are the
 //     cursors.
 //

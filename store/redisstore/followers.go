@@ -43,7 +43,7 @@ func decodeFollower(actorID, followerID, data string) (store.Follower, error) {
 }
 
 func (s *Store) followerKeys(actorID string) []string {
-	return []string{s.kFollowOrder(actorID), s.kFollowRec(actorID), s.kInboxes(actorID), s.kInboxCount(actorID), s.kFollowIDs(), s.kFollowHosts(), s.kSeq()}
+	return []string{s.kFollowOrder(actorID), s.kFollowRec(actorID), s.kInboxes(actorID), s.kInboxCount(actorID), s.kFollowIDs(), s.kFollowHosts(), s.kSeq(), s.kFollowDays(actorID)}
 }
 
 // AddFollower records f. A follower that exists keeps its CreatedAt and place; its inboxes and
@@ -85,7 +85,8 @@ func (s *Store) RemoveFollower(ctx context.Context, actorID, followerID string) 
 	if err := begin(ctx, op); err != nil {
 		return err
 	}
-	n, err := s.sc.removeFollower.Run(ctx, s.c, s.followerKeys(actorID)[:6], followerID, joinPair(actorID, followerID), s.kByInboxPrefix()).Int()
+	keys := s.followerKeys(actorID)
+	n, err := s.sc.removeFollower.Run(ctx, s.c, append(keys[:6], keys[7]), followerID, joinPair(actorID, followerID), s.kByInboxPrefix()).Int()
 	if err != nil {
 		return wrap(op, err)
 	}

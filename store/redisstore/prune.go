@@ -18,7 +18,7 @@ var _ store.Pruner = (*Store)(nil)
 const pruneBatch = 500
 
 // pruneDeliveriesLua: KEYS an object's order set, its records hash, the record index, the set of
-// objects with records; ARGV the object id, then member and record JSON pairs as they were read.
+// objects with records, the updates set; ARGV the object id, then member and record JSON pairs as they were read.
 // A record written since it was read stays; an object left without records leaves the set.
 // Returns how many it deleted.
 const pruneDeliveriesLua = `
@@ -30,6 +30,7 @@ for i = 2, #ARGV, 2 do
     redis.call('HDEL', KEYS[2], m)
     if redis.call('HGET', KEYS[3], m) == ARGV[1] then
       redis.call('HDEL', KEYS[3], m)
+      redis.call('ZREM', KEYS[5], m)
     end
     n = n + 1
   end
@@ -112,7 +113,7 @@ func (s *Store) PruneOperational(ctx context.Context, p store.PruneBefore) (stor
 // pruneDeliveries deletes obj's finished records updated before the cut-off.
 func (s *Store) pruneDeliveries(ctx context.Context, obj string, before time.Time) (int, error) {
 	total, lo := 0, "-"
-	keys := []string{s.kDeliveryOrder(obj), s.kDeliveryRecords(obj), s.kDeliveryObjects(), s.kDeliveryObjectSet()}
+	keys := []string{s.kDeliveryOrder(obj), s.kDeliveryRecords(obj), s.kDeliveryObjects(), s.kDeliveryObjectSet(), s.kDeliveryUpdates()}
 	for {
 		members, err := s.c.ZRangeByLex(ctx, keys[0], &redis.ZRangeBy{Min: lo, Max: "+", Count: pruneBatch}).Result()
 		if err != nil || len(members) == 0 {

@@ -95,12 +95,13 @@ func New(cfg Config) (*Store, error) {
 		qp:       cfg.QueuePrefix,
 		consumer: cfg.Consumer,
 		qsc:      newQueueScripts(),
-		hsc:      deliveryScripts{hostFailed: redis.NewScript(hostFailedLua), recordDelivery: redis.NewScript(recordDeliveryLua)},
-		c:        cfg.Client,
-		p:        cfg.Prefix,
-		maxLen:   cfg.AuditMaxLen,
-		log:      cfg.Logger.With("component", "redisstore"),
-		sc:       newScripts(),
+		hsc: deliveryScripts{hostFailed: redis.NewScript(hostFailedLua), recordDelivery: redis.NewScript(recordDeliveryLua),
+			countDeliveries: redis.NewScript(countDeliveriesLua)},
+		c:      cfg.Client,
+		p:      cfg.Prefix,
+		maxLen: cfg.AuditMaxLen,
+		log:    cfg.Logger.With("component", "redisstore"),
+		sc:     newScripts(),
 	}, nil
 }
 
@@ -110,6 +111,7 @@ func (s *Store) kFollowOrder(a string) string   { return s.p + "fz:" + a }
 func (s *Store) kFollowRec(a string) string     { return s.p + "fh:" + a }
 func (s *Store) kInboxes(a string) string       { return s.p + "fi:" + a }
 func (s *Store) kInboxCount(a string) string    { return s.p + "fc:" + a }
+func (s *Store) kFollowDays(a string) string    { return s.p + "fd:" + a }
 func (s *Store) kFollowIDs() string             { return s.p + "fid" }
 func (s *Store) kByInboxPrefix() string         { return s.p + "fb:" }
 func (s *Store) kObject(id string) string       { return s.p + "o:" + id }

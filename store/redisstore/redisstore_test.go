@@ -7,6 +7,8 @@ import (
 	"errors"
 	"net"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -194,5 +196,39 @@ func TestKeysAreNamespaced(t *testing.T) {
 	}
 	if n, err := b.CountFollowers(ctx, f.ActorID); err != nil || n != 0 {
 		t.Errorf("other prefix: CountFollowers = %d, %v; want 0", n, err)
+	}
+}
+
+// TestSummarizeRecountsDays checks that followers written before the scripts kept the days hash
+// (here: the hash deleted) are counted by day again on the first summary.
+func TestSummarizeRecountsDays(t *testing.T) {
+	c := testClient(t)
+	ctx := t.Context()
+	prefix := "fedsitetest:days" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"
+	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { deletePrefix(t, c, prefix) })
+	const actor = "https://news.example/a"
+	day := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 5 {
+		id := "https://r.example/u" + strconv.Itoa(i)
+		// Days 0, 0, 1, 1, 2, the last second of the day for the odd ones.
+		at := day.AddDate(0, 0, i/2).Add(time.Duration(i%2) * (24*time.Hour - time.Second))
+		if err := s.AddFollower(ctx, store.Follower{ActorID: actor, FollowerID: id, Inbox: id + "/inbox", CreatedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Del(ctx, prefix+"fd:"+actor).Err(); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := s.SummarizeFollowers(ctx, actor, day, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.DayCount{{Day: day, Followers: 2}, {Day: day.AddDate(0, 0, 1), Followers: 2}, {Day: day.AddDate(0, 0, 2), Followers: 1}}
+	if sum.Total != 5 || !slices.EqualFunc(sum.Days, want, func(a, b store.DayCount) bool { return a.Day.Equal(b.Day) && a.Followers == b.Followers }) {
+		t.Errorf("SummarizeFollowers = total %d, days %v; want 5, %v", sum.Total, sum.Days, want)
 	}
 }

@@ -11,6 +11,7 @@ type scripts struct {
 	addInteraction, removeInteraction, addRequest, removeRequest                  *redis.Script
 	addBlock                                                                      *redis.Script
 	appendRecord                                                                  *redis.Script
+	recountDays                                                                   *redis.Script
 }
 
 func newScripts() scripts {
@@ -30,16 +31,30 @@ func newScripts() scripts {
 
 		addBlock:     redis.NewScript(addBlockLua),
 		appendRecord: redis.NewScript(appendRecordLua),
+		recountDays:  redis.NewScript(recountDaysLua),
 	}
 }
 
-// addFollowerLua: KEYS order, records, inboxes, inbox counts, follow ids, hosts, sequence.
+// dayLua defines dayOf(c), the UTC day number from the Unix epoch of a follower's created time
+// "c" (Unix nanoseconds as a string), computed on the seconds so that no digit is lost to Lua's
+// doubles. The days hash of an actor ("fd:" and the actor) counts its followers by that day.
+const dayLua = `
+local function dayOf(c)
+  local secs = 0
+  if #c > 9 then
+    secs = tonumber(string.sub(c, 1, -10))
+  end
+  return math.floor(secs / 86400)
+end
+`
+
+// addFollowerLua: KEYS order, records, inboxes, inbox counts, follow ids, hosts, sequence, days.
 // ARGV follower id, record JSON, delivery inbox, follow id, follow-id value (the actor and
 // follower pair), by-inbox key prefix, the follower's reversed host (empty for none). A follower that
 // exists keeps its sequence (its place) and its created time "c". The by-inbox set of the
 // delivery inbox holds the pair, for RemoveFollowersByInbox, and the hosts set "<reversed host>
 // <pair>", for AddBlock.
-const addFollowerLua = `
+const addFollowerLua = dayLua + `
 local rec = ARGV[2]
 local old = redis.call('HGET', KEYS[2], ARGV[1])
 if old then
@@ -57,6 +72,7 @@ if old then
   end
 else
   redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[7]), ARGV[1])
+  redis.call('HINCRBY', KEYS[8], dayOf(cjson.decode(rec).c), 1)
 end
 redis.call('HSET', KEYS[2], ARGV[1], rec)
 if redis.call('HINCRBY', KEYS[4], ARGV[3], 1) == 1 then
@@ -72,9 +88,9 @@ end
 return 1
 `
 
-// removeFollowerLua: KEYS as addFollowerLua without the sequence; ARGV follower id, follow-id
-// value, by-inbox key prefix. Returns 0 when there was no such follower.
-const removeFollowerLua = `
+// removeFollowerLua: KEYS as addFollowerLua without the sequence (the days last); ARGV follower
+// id, follow-id value, by-inbox key prefix. Returns 0 when there was no such follower.
+const removeFollowerLua = dayLua + `
 local old = redis.call('HGET', KEYS[2], ARGV[1])
 if not old then
   return 0
@@ -83,6 +99,9 @@ local o = cjson.decode(old)
 redis.call('SREM', ARGV[3] .. o.d, ARGV[2])
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[1], ARGV[1])
+if redis.call('HINCRBY', KEYS[7], dayOf(o.c), -1) <= 0 then
+  redis.call('HDEL', KEYS[7], dayOf(o.c))
+end
 if redis.call('HINCRBY', KEYS[4], o.d, -1) <= 0 then
   redis.call('HDEL', KEYS[4], o.d)
   redis.call('ZREM', KEYS[3], o.d)
@@ -180,7 +199,7 @@ return 1
 // is no such follower.
 // Pairs are split as splitPair does: length of the actor id, a colon, the actor id, the follower
 // id.
-const removePairLua = `
+const removePairLua = dayLua + `
 local function splitPair(pair)
   local c = string.find(pair, ':', 1, true)
   local n = tonumber(string.sub(pair, 1, c - 1))
@@ -196,6 +215,9 @@ local function removePair(out, p, pair, fids, hosts)
   local o = cjson.decode(old)
   redis.call('HDEL', recs, f)
   redis.call('ZREM', p .. 'fz:' .. a, f)
+  if redis.call('HINCRBY', p .. 'fd:' .. a, dayOf(o.c), -1) <= 0 then
+    redis.call('HDEL', p .. 'fd:' .. a, dayOf(o.c))
+  end
   if redis.call('HINCRBY', p .. 'fc:' .. a, o.d, -1) <= 0 then
     redis.call('HDEL', p .. 'fc:' .. a, o.d)
     redis.call('ZREM', p .. 'fi:' .. a, o.d)

@@ -74,10 +74,13 @@ func (s *Store) AddBlock(ctx context.Context, b store.Block) ([]store.Follower, 
 			if !b.Covers(f.FollowerID) {
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, s.q.removeFollower, f.ActorID, f.FollowerID); err != nil {
+			gone, err := s.removeFollower(ctx, tx, f.ActorID, f.FollowerID)
+			if err != nil {
 				return err
 			}
-			removed = append(removed, f)
+			if gone {
+				removed = append(removed, f)
+			}
 		}
 		return nil
 	})

@@ -84,7 +84,10 @@
 // a page deep into a million followers costs as much as the first and stays stable while followers
 // are added. Each follower's delivery inbox (shared inbox if any, else personal inbox) is its own
 // indexed column, so [Store.DeliveryInboxes] walks the (actor_id, delivery_inbox) index instead of
-// sorting the followers. Operations that write more than one row run in one transaction.
+// sorting the followers. Every follower write also moves, in its transaction, the actor's count of
+// followers per delivery inbox and per UTC day they started following (two small tables), which
+// [Store.CountFollowers] and [Store.SummarizeFollowers] read instead of the followers. Operations
+// that write more than one row run in one transaction.
 //
 // # Queue
 //

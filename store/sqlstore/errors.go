@@ -54,6 +54,18 @@ func isUniqueViolation(err error) bool {
 	return false
 }
 
+// isDeadlock reports whether the database chose err's transaction as a deadlock's victim, which
+// is then worth running again: MySQL's ER_LOCK_DEADLOCK, Postgres's deadlock_detected.
+func isDeadlock(err error) bool {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if fmt.Sprintf("%T", e) == "*mysql.MySQLError" {
+			return strings.HasPrefix(e.Error(), "Error 1213 ")
+		}
+	}
+	var pg interface{ SQLState() string }
+	return errors.As(err, &pg) && pg.SQLState() == "40P01"
+}
+
 // check returns ErrClosed, wrapped with op, once the store is closed.
 func (s *Store) check(op string) error {
 	if s.closed.Load() {

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -12,11 +13,16 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+// errConcurrentRemoval is AddFollower's error when removals kept taking away the row it found.
+var errConcurrentRemoval = errors.New("follower removed by concurrent writes, try again")
+
 // maxLimit caps the size of one page, so a huge limit cannot make one query hold a whole table.
 const maxLimit = 10000
 
-// AddFollower implements [store.Followers]. One upsert keeps the row's sequence number and
-// CreatedAt, so a repeated Follow changes only inboxes and FollowID.
+// AddFollower implements [store.Followers] in one transaction with the follower counts (see
+// countFollowers). A repeated Follow keeps the row's sequence number and CreatedAt and changes
+// only inboxes and FollowID: the insert does nothing, and an update under the row's lock moves the
+// count when the delivery inbox changes.
 func (s *Store) AddFollower(ctx context.Context, f store.Follower) error {
 	const op = "add follower"
 	if err := s.check(op); err != nil {
@@ -29,14 +35,116 @@ func (s *Store) AddFollower(ctx context.Context, f store.Follower) error {
 	if created.IsZero() {
 		created = time.Now()
 	}
-	_, err := s.db.ExecContext(ctx, s.q.addFollower, f.ActorID, f.FollowerID, f.Inbox, f.SharedInbox,
-		f.DeliveryInbox(), f.FollowID, created.UnixNano())
+	inbox := f.DeliveryInbox()
+	err := s.inTxRetry(ctx, func(tx *sql.Tx) error {
+		// A removal that commits between the insert finding the row and the lock reading it
+		// leaves nothing to update: the insert is tried again, and then inserts.
+		for range 3 {
+			n, err := rowsAffected(tx.ExecContext(ctx, s.q.addFollower, f.ActorID, f.FollowerID, f.Inbox, f.SharedInbox,
+				inbox, f.FollowID, created.UnixNano()))
+			if err != nil {
+				return err
+			}
+			if n == 1 {
+				return s.countFollowers(ctx, tx, f.ActorID, inbox, created.UnixNano(), 1)
+			}
+			var old string
+			var oldCreated int64
+			err = tx.QueryRowContext(ctx, s.q.summary.lockFollower, f.ActorID, f.FollowerID).Scan(&old, &oldCreated)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, s.q.updateFollower, f.Inbox, f.SharedInbox, inbox, f.FollowID,
+				f.ActorID, f.FollowerID); err != nil || old == inbox {
+				return err
+			}
+			if err := s.countFollowers(ctx, tx, f.ActorID, old, oldCreated, -1); err != nil {
+				return err
+			}
+			return s.countFollowers(ctx, tx, f.ActorID, inbox, oldCreated, 1)
+		}
+		return errConcurrentRemoval
+	})
 	return wrap(op, err)
 }
 
-// RemoveFollower implements [store.Followers].
+// RemoveFollower implements [store.Followers] in one transaction with the follower counts.
 func (s *Store) RemoveFollower(ctx context.Context, actorID, followerID string) error {
-	return s.execOne(ctx, "remove follower", s.q.removeFollower, actorID, followerID)
+	const op = "remove follower"
+	if err := s.check(op); err != nil {
+		return err
+	}
+	err := s.inTxRetry(ctx, func(tx *sql.Tx) error {
+		removed, err := s.removeFollower(ctx, tx, actorID, followerID)
+		if err == nil && !removed {
+			err = store.ErrNotFound
+		}
+		return err
+	})
+	return wrap(op, err)
+}
+
+// removeFollower deletes one follower in tx, under its row's lock, and takes it off the counts;
+// it reports false when there was none.
+func (s *Store) removeFollower(ctx context.Context, tx *sql.Tx, actorID, followerID string) (bool, error) {
+	var inbox string
+	var created int64
+	err := tx.QueryRowContext(ctx, s.q.summary.lockFollower, actorID, followerID).Scan(&inbox, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, s.q.removeFollower, actorID, followerID); err != nil {
+		return false, err
+	}
+	return true, s.countFollowers(ctx, tx, actorID, inbox, created, -1)
+}
+
+// nanosPerDay is a UTC day in Unix nanoseconds: follower_days numbers days by their midnight.
+const nanosPerDay = int64(24 * time.Hour)
+
+// countFollowers adds delta to the actor's follower counts for the delivery inbox and for the day
+// of created (Unix nanoseconds) in tx, the transaction that adds or removes the followers. Every
+// write to the followers table goes through it or uncountFollowers, so the counts stay what
+// migration 16 computed from the table. A count that reaches zero stays, as a row that removals
+// deleted and adds inserted again would make concurrent writers deadlock on MySQL.
+func (s *Store) countFollowers(ctx context.Context, tx *sql.Tx, actorID, inbox string, created int64, delta int) error {
+	if _, err := tx.ExecContext(ctx, s.q.summary.bumpInbox, actorID, inbox, delta); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, s.q.summary.bumpDay, actorID, created-created%nanosPerDay, delta)
+	return err
+}
+
+// uncountFollowers takes followers that tx removed off the counts, with one statement per actor
+// and inbox and per actor and day rather than per follower.
+func (s *Store) uncountFollowers(ctx context.Context, tx *sql.Tx, removed []store.Follower) error {
+	type key struct {
+		actor string
+		key   any
+	}
+	inboxes, days := make(map[key]int), make(map[key]int)
+	for _, f := range removed {
+		created := f.CreatedAt.UnixNano()
+		inboxes[key{f.ActorID, f.DeliveryInbox()}]++
+		days[key{f.ActorID, created - created%nanosPerDay}]++
+	}
+	for _, c := range []struct {
+		bump   string
+		counts map[key]int
+	}{{s.q.summary.bumpInbox, inboxes}, {s.q.summary.bumpDay, days}} {
+		for k, n := range c.counts {
+			if _, err := tx.ExecContext(ctx, c.bump, k.actor, k.key, -n); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Follower implements [store.Followers].
@@ -127,64 +235,74 @@ func (s *Store) deliveryInboxes(ctx context.Context, query, actorID, after strin
 	return inboxes, nil
 }
 
-// RemoveFollowersByInbox implements [store.Followers] with one DELETE … RETURNING over the
-// delivery_inbox index; on MySQL as removeByInboxMySQL does.
+// RemoveFollowersByInbox implements [store.Followers] in one transaction with the follower
+// counts: one DELETE … RETURNING over the delivery_inbox index; on MySQL as removeByInboxMySQL
+// does.
 func (s *Store) RemoveFollowersByInbox(ctx context.Context, inbox string) ([]store.Follower, error) {
 	const op = "remove followers by inbox"
 	if err := s.check(op); err != nil {
 		return nil, err
 	}
-	if s.dialect == MySQL {
-		removed, err := s.removeByInboxMySQL(ctx, inbox)
-		return removed, wrap(op, err)
-	}
-	rows, err := s.db.QueryContext(ctx, s.q.removeByInbox, inbox)
+	var removed []store.Follower
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if s.dialect == MySQL {
+			removed, err = s.removeByInboxMySQL(ctx, tx, inbox)
+		} else {
+			removed, err = s.removeByInbox(ctx, tx, inbox)
+		}
+		if err != nil {
+			return err
+		}
+		return s.uncountFollowers(ctx, tx, removed)
+	})
 	if err != nil {
 		return nil, wrap(op, err)
+	}
+	return removed, nil
+}
+
+func (s *Store) removeByInbox(ctx context.Context, tx *sql.Tx, inbox string) ([]store.Follower, error) {
+	rows, err := tx.QueryContext(ctx, s.q.removeByInbox, inbox)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var removed []store.Follower
 	for rows.Next() {
 		f, err := scanFollower(rows)
 		if err != nil {
-			return nil, wrap(op, err)
+			return nil, err
 		}
 		removed = append(removed, f)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap(op, err)
-	}
-	return removed, nil
+	return removed, rows.Err()
 }
 
-// removeByInboxMySQL is RemoveFollowersByInbox on MySQL, which has no DELETE … RETURNING: one
-// transaction locks the inbox's followers as it reads them and deletes those rows by sequence
-// number, so a follower added meanwhile is neither deleted nor reported.
-func (s *Store) removeByInboxMySQL(ctx context.Context, inbox string) ([]store.Follower, error) {
+// removeByInboxMySQL is RemoveFollowersByInbox on MySQL, which has no DELETE … RETURNING: tx locks
+// the inbox's followers as it reads them and deletes those rows by sequence number, so a follower
+// added meanwhile is neither deleted nor reported.
+func (s *Store) removeByInboxMySQL(ctx context.Context, tx *sql.Tx, inbox string) ([]store.Follower, error) {
+	rows, err := tx.QueryContext(ctx, s.q.inboxFollowers, inbox)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
 	var removed []store.Follower
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		removed = removed[:0]
-		rows, err := tx.QueryContext(ctx, s.q.inboxFollowers, inbox)
+	var seqs []int64
+	for rows.Next() {
+		var seq int64
+		f, err := scanFollower(rows, &seq)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		defer rows.Close()
-		var seqs []int64
-		for rows.Next() {
-			var seq int64
-			f, err := scanFollower(rows, &seq)
-			if err != nil {
-				return err
-			}
-			removed, seqs = append(removed, f), append(seqs, seq)
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rows.Close()
-		return execSeqs(ctx, tx, s.q.deleteFollowers, nil, seqs)
-	})
-	return removed, err
+		removed, seqs = append(removed, f), append(seqs, seq)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	return removed, execSeqs(ctx, tx, s.q.deleteFollowers, nil, seqs)
 }
 
 // seqChunk is how many sequence numbers execSeqs lists in one statement.

@@ -257,3 +257,10 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+// latestVersion is the version of the last migration, which a fresh store records. Versions may
+// skip a number taken on another branch, so it is not the count of migrations.
+func latestVersion() int {
+	ms := migrations()
+	return ms[len(ms)-1].version
+}

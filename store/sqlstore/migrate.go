@@ -358,6 +358,31 @@ func migrations() []migration {
 			`CREATE INDEX dead_jobs_died ON {dead_jobs} (died_at)`,
 			`CREATE INDEX remote_actors_fetched ON {remote_actors} (fetched_at)`,
 		},
+	}, {
+		version: 16,
+		name:    "follower counts by inbox and by day",
+		stmts: []string{
+			// The follower writes keep these counts in their transaction (see countFollowers),
+			// so that the overview reads a row per inbox and per day, not one per follower.
+			// day_nanos is the day's midnight in Unix nanoseconds, as created_at is kept.
+			`CREATE TABLE {follower_inboxes} (
+				actor_id {key} NOT NULL,
+				delivery_inbox {bytetext} NOT NULL,
+				followers {int} NOT NULL,
+				PRIMARY KEY (actor_id, delivery_inbox)
+			){withoutrowid}`,
+			`CREATE TABLE {follower_days} (
+				actor_id {key} NOT NULL,
+				day_nanos {int} NOT NULL,
+				followers {int} NOT NULL,
+				PRIMARY KEY (actor_id, day_nanos)
+			){withoutrowid}`,
+			`INSERT INTO {follower_inboxes} (actor_id, delivery_inbox, followers)
+				SELECT actor_id, delivery_inbox, COUNT(*) FROM {followers} GROUP BY actor_id, delivery_inbox`,
+			`INSERT INTO {follower_days} (actor_id, day_nanos, followers)
+				SELECT actor_id, created_at - created_at % 86400000000000, COUNT(*) FROM {followers}
+				GROUP BY actor_id, created_at - created_at % 86400000000000`,
+		},
 	}}
 }
 

@@ -86,6 +86,19 @@ func (s *Store) CountOutbox(ctx context.Context, actorID string) (int, error) {
 // On MySQL the transaction reads committed rows, as Postgres's do by default, rather than a
 // snapshot taken at its first read: so a locking read with SKIP LOCKED and the reads beside it
 // see the same rows, and InnoDB takes no gap locks, which would make concurrent inserts deadlock.
+// inTxRetry is inTx run again, up to three times in all, while the database breaks a deadlock by
+// rolling it back, as InnoDB does when writers insert and delete the same key at once. fn must
+// keep no state between runs.
+func (s *Store) inTxRetry(ctx context.Context, fn func(*sql.Tx) error) error {
+	var err error
+	for range 3 {
+		if err = s.inTx(ctx, fn); !isDeadlock(err) {
+			return err
+		}
+	}
+	return err
+}
+
 func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	var opts *sql.TxOptions
 	if s.dialect == MySQL {

@@ -9,7 +9,7 @@ import (
 // tables are the names that queries write in braces, such as {followers}.
 var tableNames = []string{"followers", "objects", "outbox", "seen", "remote_actors", "remote_keys", "key_pairs", "audit", "schema_migrations",
 	"jobs", "dead_jobs", "hosts", "deliveries", "interactions", "follow_requests", "blocks",
-	"relays", "record", "record_head", "legal_holds"}
+	"relays", "record", "record_head", "legal_holds", "follower_inboxes", "follower_days"}
 
 // placeholder matches Postgres-style parameters, which SQLite spells ?N and MySQL ?.
 var placeholder = regexp.MustCompile(`\$([0-9]+)`)
@@ -129,10 +129,10 @@ func quoteMySQL(s string) string {
 
 // queries holds every statement, rewritten once for the store's dialect and schema.
 type queries struct {
-	addFollower, removeFollower, follower, followerByFollowID string
-	followersFirst, followersAfter, countFollowers            string
-	inboxesDistinct, inboxesLoose                             string
-	removeByInbox                                             string
+	addFollower, updateFollower, removeFollower, follower, followerByFollowID string
+	followersFirst, followersAfter, countFollowers                            string
+	inboxesDistinct, inboxesLoose                                             string
+	removeByInbox                                                             string
 	// On MySQL, which has no DELETE … RETURNING, RemoveFollowersByInbox locks the rows with
 	// inboxFollowers and deletes them by sequence number with deleteFollowers and a list.
 	inboxFollowers, deleteFollowers string
@@ -167,16 +167,15 @@ func newQueries(d Dialect, schema string) queries {
 	r := func(q string) string { return rewrite(d, schema, q) }
 	q := queries{
 		addFollower: r(`INSERT INTO {followers} (actor_id, follower_id, inbox, shared_inbox, delivery_inbox, follow_id, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)
-			ON CONFLICT (actor_id, follower_id) DO UPDATE SET inbox = excluded.inbox,
-				shared_inbox = excluded.shared_inbox, delivery_inbox = excluded.delivery_inbox,
-				follow_id = excluded.follow_id`),
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (actor_id, follower_id) DO NOTHING`),
+		updateFollower: r(`UPDATE {followers} SET inbox = $1, shared_inbox = $2, delivery_inbox = $3, follow_id = $4
+			WHERE actor_id = $5 AND follower_id = $6`),
 		removeFollower:     r(`DELETE FROM {followers} WHERE actor_id = $1 AND follower_id = $2`),
 		follower:           r(`SELECT ` + followerCols + ` FROM {followers} WHERE actor_id = $1 AND follower_id = $2`),
 		followerByFollowID: r(`SELECT ` + followerCols + ` FROM {followers} WHERE follow_id = $1 ORDER BY seq DESC LIMIT 1`),
 		followersFirst:     r(`SELECT seq, ` + followerCols + ` FROM {followers} WHERE actor_id = $1 ORDER BY seq DESC LIMIT $2`),
 		followersAfter:     r(`SELECT seq, ` + followerCols + ` FROM {followers} WHERE actor_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`),
-		countFollowers:     r(`SELECT COUNT(*) FROM {followers} WHERE actor_id = $1`),
+		countFollowers:     r(`SELECT COALESCE(SUM(followers), 0) FROM {follower_inboxes} WHERE actor_id = $1`),
 		inboxesDistinct: r(`SELECT DISTINCT delivery_inbox FROM {followers}
 			WHERE actor_id = $1 AND delivery_inbox > $2 ORDER BY delivery_inbox LIMIT $3`),
 
@@ -225,7 +224,7 @@ func newQueries(d Dialect, schema string) queries {
 	}
 	q.social = newSocialQueries(d, r)
 	q.blocks = newBlockQueries(d, r)
-	q.summary = newSummaryQueries(r)
+	q.summary = newSummaryQueries(d, r)
 	q.relays = newRelayQueries(r)
 	q.prune = newPruneQueries(d, r)
 	q.record = newRecordQueries(d, r)

@@ -11,23 +11,42 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// summaryQueries count followers and delivery records for the operators' overview.
+// summaryQueries read and keep the counts behind the operators' overview.
 type summaryQueries struct {
-	// followerInboxes groups an actor's followers by delivery inbox, over the (actor_id,
-	// delivery_inbox) index; followerDays groups those since a time by day (86,400 s in Unix
-	// nanoseconds), over the (actor_id, created_at) index.
+	// followerInboxes reads an actor's follower counts by delivery inbox, and followerDays by
+	// day since a day; both are kept by the follower writes (see countFollowers), so a summary
+	// reads one row per inbox and per day rather than one per follower.
 	followerInboxes, followerDays string
+	// lockFollower reads a follower's delivery inbox and start, locking the row (SQLite's
+	// write transactions lock the database instead); bumpInbox and bumpDay add to a count.
+	lockFollower, bumpInbox, bumpDay string
 	// deliveryCounts groups the recent delivery records by host and state, over the
 	// (updated_at, host, state) index (updated_at alone on MySQL).
 	deliveryCounts string
 }
 
-func newSummaryQueries(r func(string) string) summaryQueries {
+func newSummaryQueries(d Dialect, r func(string) string) summaryQueries {
+	lock := `SELECT delivery_inbox, created_at FROM {followers} WHERE actor_id = $1 AND follower_id = $2`
+	if d != SQLite {
+		lock += ` FOR UPDATE`
+	}
+	// MySQL's upsert names neither the table by an alias nor the existing row: its bare column
+	// is the stored value. Postgres finds a bare column ambiguous with excluded's.
+	bump := func(table, col string) string {
+		if d == MySQL {
+			return r(`INSERT INTO {` + table + `} (actor_id, ` + col + `, followers) VALUES ($1, $2, $3)
+				ON DUPLICATE KEY UPDATE followers = followers + VALUES(followers)`)
+		}
+		return r(`INSERT INTO {` + table + `} AS c (actor_id, ` + col + `, followers) VALUES ($1, $2, $3)
+			ON CONFLICT (actor_id, ` + col + `) DO UPDATE SET followers = c.followers + excluded.followers`)
+	}
 	return summaryQueries{
-		followerInboxes: r(`SELECT delivery_inbox, COUNT(*) FROM {followers} WHERE actor_id = $1 GROUP BY delivery_inbox`),
-		followerDays: r(`SELECT created_at - created_at % 86400000000000, COUNT(*) FROM {followers}
-			WHERE actor_id = $1 AND created_at >= $2 GROUP BY created_at - created_at % 86400000000000`),
-		deliveryCounts: r(`SELECT host, state, COUNT(*) FROM {deliveries} WHERE updated_at >= $1 GROUP BY host, state`),
+		followerInboxes: r(`SELECT delivery_inbox, followers FROM {follower_inboxes} WHERE actor_id = $1 AND followers > 0`),
+		followerDays:    r(`SELECT day_nanos, followers FROM {follower_days} WHERE actor_id = $1 AND day_nanos >= $2 AND followers > 0`),
+		lockFollower:    r(lock),
+		bumpInbox:       bump("follower_inboxes", "delivery_inbox"),
+		bumpDay:         bump("follower_days", "day_nanos"),
+		deliveryCounts:  r(`SELECT host, state, COUNT(*) FROM {deliveries} WHERE updated_at >= $1 GROUP BY host, state`),
 	}
 }
 
@@ -36,8 +55,8 @@ var (
 	_ store.DeliverySummarizer = (*Store)(nil)
 )
 
-// SummarizeFollowers implements [store.FollowerSummarizer] with two grouped reads of the
-// followers' indexes: one row per delivery inbox, and one per day since since's day.
+// SummarizeFollowers implements [store.FollowerSummarizer] with two reads of the follower
+// counts: one row per delivery inbox, and one per day since since's day.
 func (s *Store) SummarizeFollowers(ctx context.Context, actorID string, since time.Time, hosts int) (store.FollowerSummary, error) {
 	const op = "summarize followers"
 	if err := s.check(op); err != nil {

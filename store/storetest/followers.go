@@ -26,6 +26,7 @@ var followerTests = []test{
 	{"PageBadCursor", testFollowersBadCursor},
 	{"Count", testCountFollowers},
 	{"Summarize", testSummarizeFollowers},
+	{"SummarizeAfterWrites", testSummarizeAfterWrites},
 	{"DeliveryInboxes", testDeliveryInboxes},
 	{"DeliveryInboxesFollowChanges", testDeliveryInboxesChanges},
 	{"ActorsAreSeparate", testActorsSeparate},

@@ -1,8 +1,11 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
+	"reflect"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -88,6 +91,85 @@ func testSummarizeFollowers(t *testing.T, s store.Site) {
 			}
 		}
 	}
+}
+
+// testSummarizeAfterWrites checks that the summary and the count, which a store may keep apart
+// from the followers, agree with a walk of the followers after every kind of follower write:
+// adds, a repeated Follow that moves to another inbox, removals, concurrent adds and removals of
+// the same followers, removal by inbox and a domain block.
+func testSummarizeAfterWrites(t *testing.T, s store.Site) {
+	since := base.AddDate(0, 0, -30)
+	check := func(step string) {
+		t.Helper()
+		for _, actor := range []string{actorA, actorB} {
+			var want store.FollowerTally
+			for _, f := range walkPages(t, "FollowersPage", 500, 100, func(cursor string) (store.Page[store.Follower], error) {
+				return s.FollowersPage(ctx(t), actor, cursor, 500)
+			}) {
+				want.Add(f)
+			}
+			got, err := store.SummarizeFollowers(ctx(t), s, actor, since, 100)
+			must(t, "SummarizeFollowers", err)
+			if w := want.Summary(since, 100); !reflect.DeepEqual(got, w) {
+				t.Errorf("%s: SummarizeFollowers(%s) = %+v, want %+v", step, actor, got, w)
+			}
+			n, err := store.CountFollowers(ctx(t), s, actor)
+			must(t, "CountFollowers", err)
+			if n != want.Summary(since, 0).Total {
+				t.Errorf("%s: CountFollowers(%s) = %d, want %d", step, actor, n, want.Summary(since, 0).Total)
+			}
+		}
+	}
+	var all []store.Follower
+	for i := range 40 {
+		f := follower([]string{actorA, actorB}[i%2], i%5, i)
+		f.CreatedAt = base.AddDate(0, 0, -i)
+		all = append(all, f)
+		must(t, "AddFollower", s.AddFollower(ctx(t), f))
+	}
+	check("adds")
+
+	moved := all[0]
+	moved.SharedInbox, moved.FollowID = "https://h009.example/inbox", moved.FollowID+"/again"
+	moved.CreatedAt = base
+	must(t, "AddFollower(moved)", s.AddFollower(ctx(t), moved))
+	must(t, "AddFollower(again)", s.AddFollower(ctx(t), all[2]))
+	check("repeated follows")
+
+	must(t, "RemoveFollower", s.RemoveFollower(ctx(t), all[4].ActorID, all[4].FollowerID))
+	wantErr(t, "RemoveFollower(again)", s.RemoveFollower(ctx(t), all[4].ActorID, all[4].FollowerID), store.ErrNotFound)
+	check("removal")
+
+	// Every follower of host 1 removed and added again by racing writers, twice each.
+	var wg sync.WaitGroup
+	for i, f := range all {
+		if i%5 != 1 {
+			continue
+		}
+		for range 2 {
+			wg.Go(func() {
+				// Not found is fine: the other removal may have come first.
+				if err := s.RemoveFollower(ctx(t), f.ActorID, f.FollowerID); err != nil && !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("RemoveFollower: %v", err)
+				}
+			})
+			wg.Go(func() {
+				if err := s.AddFollower(ctx(t), f); err != nil {
+					t.Errorf("AddFollower: %v", err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	check("concurrent adds and removals")
+
+	_, err := s.RemoveFollowersByInbox(ctx(t), all[2].DeliveryInbox())
+	must(t, "RemoveFollowersByInbox", err)
+	check("removal by inbox")
+
+	_, err = s.AddBlock(ctx(t), store.Block{Domain: "h003.example", Reason: "test"})
+	must(t, "AddBlock", err)
+	check("domain block")
 }
 
 // testCountDeliveries checks store.CountDeliveries on a store that has the DeliverySummarizer
