@@ -105,7 +105,8 @@ func BenchmarkRenderLarge(b *testing.B) {
 	pages := []struct{ name, page string }{
 		{"overview", "/"}, {"article", "/article?url=" + url.QueryEscape(article)},
 		{"requests", "/requests?actor=desk"}, {"moderation", "/moderation"}, {"mentions", "/mentions"},
-		{"hosts", "/hosts"}, {"dead", "/dead"}, {"audit", "/audit"}, {"audit-filtered", "/audit?action=flag&direction=in"},
+		{"relays", "/relays?actor=news"}, {"hosts", "/hosts"}, {"dead", "/dead"}, {"audit", "/audit"},
+		{"audit-filtered", "/audit?action=flag&direction=in"},
 	}
 	for _, p := range pages {
 		b.Run(p.name, func(b *testing.B) {
