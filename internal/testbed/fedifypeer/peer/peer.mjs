@@ -92,8 +92,8 @@ const log = getLogger(["fedsite", "peer"]);
 // Keys are made fresh at every start: RSA-2048 for HTTP signatures (Fedify's
 // generateCryptoKeyPair would make 4096 bits, slower and not what most
 // servers use), Ed25519 for Object Integrity Proofs.
-const keyPairs = [
-  await crypto.subtle.generateKey(
+function rsa2048() {
+  return crypto.subtle.generateKey(
     {
       name: "RSASSA-PKCS1-v1_5",
       modulusLength: 2048,
@@ -102,23 +102,12 @@ const keyPairs = [
     },
     true,
     ["sign", "verify"],
-  ),
-  await generateCryptoKeyPair("Ed25519"),
-];
+  );
+}
+const keyPairs = [await rsa2048(), await generateCryptoKeyPair("Ed25519")];
 
 // relay's key: RSA-2048, for the HTTP signatures of forwarded activities.
-const relayKeyPairs = [
-  await crypto.subtle.generateKey(
-    {
-      name: "RSASSA-PKCS1-v1_5",
-      modulusLength: 2048,
-      publicExponent: new Uint8Array([1, 0, 1]),
-      hash: "SHA-256",
-    },
-    true,
-    ["sign", "verify"],
-  ),
-];
+const relayKeyPairs = [await rsa2048()];
 
 const federation = createFederation({
   kv: new MemoryKvStore(),
