@@ -302,11 +302,13 @@ func (f *Federation) resumeMigration(ctx context.Context, rec *migrationRecord) 
 				return err
 			}
 		}
-		queued, err := f.deliveryRecorded(ctx, from, a.Move)
+		// A Move with delivery records had its fan-out run, here or in a process that crashed
+		// before it noted so.
+		_, recorded, err := f.sender.deliveredTo(ctx, from)
 		if err != nil {
-			return err
+			return fmt.Errorf("activitypub: domain migration: %w", err)
 		}
-		if !queued {
+		if !slices.Contains(recorded, a.Move) {
 			// The job's id is the Move's: a fan-out still queued or leased, by a process that
 			// crashed before it noted so, is a conflict, and one that ran left records.
 			err := f.sender.enqueue(ctx, delivery.Activity{ID: a.Move, ObjectID: from, ActorID: from, JobID: migrationJob + a.Move})
@@ -322,25 +324,6 @@ func (f *Federation) resumeMigration(ctx context.Context, rec *migrationRecord) 
 		f.log.LogAttrs(ctx, slog.LevelInfo, "activitypub: actor moved", slog.String("actor", from), slog.String("target", to))
 	}
 	return nil
-}
-
-// deliveryRecorded reports whether a delivery of activityID about objectID has a record: its
-// fan-out ran, here or in a process that crashed before it noted so.
-func (f *Federation) deliveryRecorded(ctx context.Context, objectID, activityID string) (bool, error) {
-	cursor := ""
-	for {
-		p, err := f.sender.deliveries.DeliveriesPage(ctx, objectID, cursor, inboxPageSize)
-		if err != nil {
-			return false, fmt.Errorf("activitypub: domain migration: %w", err)
-		}
-		if slices.ContainsFunc(p.Items, func(r store.DeliveryRecord) bool { return r.ActivityID == activityID }) {
-			return true, nil
-		}
-		if p.Next == "" {
-			return false, nil
-		}
-		cursor = p.Next
-	}
 }
 
 // resumeStoredMigration is Run's: it resumes a migration that a crash interrupted, if any.
