@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/fedsite/fedsite/store"
 )
 
@@ -36,7 +34,7 @@ func (s *Store) HideReply(ctx context.Context, id string, hidden bool) error {
 		return err
 	}
 	from, to := store.HideKinds(hidden)
-	n, err := redis.NewScript(hideReplyLua).Run(ctx, s.c, []string{s.kInterRec()}, id, string(from), string(to),
+	n, err := s.sc.hideReply.Run(ctx, s.c, []string{s.kInterRec()}, id, string(from), string(to),
 		s.kInterOrderPrefix()).Int()
 	if err != nil {
 		return wrap(op, err)

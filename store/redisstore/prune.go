@@ -72,12 +72,6 @@ redis.call('DEL', KEYS[1], KEYS[2])
 return 1
 `
 
-var (
-	pruneDeliveriesScript = redis.NewScript(pruneDeliveriesLua)
-	pruneDeadScript       = redis.NewScript(queuePreamble + pruneDeadLua)
-	pruneActorScript      = redis.NewScript(pruneActorLua)
-)
-
 // PruneOperational implements [store.Pruner]: it reads a batch of 500 at a time and deletes
 // with a script what is still as it read it. Remote actors are found with SCAN over their keys;
 // seen ids are never counted, as Redis expires them itself.
@@ -142,7 +136,7 @@ func (s *Store) pruneDeliveries(ctx context.Context, obj string, before time.Tim
 			}
 		}
 		if len(args) > 1 {
-			k, err := pruneDeliveriesScript.Run(ctx, s.c, keys, args...).Int()
+			k, err := s.sc.pruneDeliveries.Run(ctx, s.c, keys, args...).Int()
 			total += k
 			if err != nil {
 				return total, err
@@ -168,7 +162,7 @@ func (s *Store) pruneDead(ctx context.Context, before time.Time) (int, error) {
 		for _, id := range ids {
 			args = append(args, id)
 		}
-		k, err := pruneDeadScript.Run(ctx, s.c, []string{s.qp + "stream"}, args...).Int()
+		k, err := s.sc.pruneDead.Run(ctx, s.c, []string{s.qp + "stream"}, args...).Int()
 		total += k
 		if err != nil || k == 0 {
 			return total, err
@@ -197,7 +191,7 @@ func (s *Store) pruneActors(ctx context.Context, before time.Time) (int, error) 
 			continue
 		}
 		id := strings.TrimPrefix(key, prefix)
-		k, err := pruneActorScript.Run(ctx, s.c, []string{key, s.kRemoteKeys(id)}, data, id, s.kRemoteKeyPrefix()).Int()
+		k, err := s.sc.pruneActor.Run(ctx, s.c, []string{key, s.kRemoteKeys(id)}, data, id, s.kRemoteKeyPrefix()).Int()
 		total += k
 		if err != nil {
 			return total, err

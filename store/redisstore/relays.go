@@ -8,8 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/fedsite/fedsite/store"
 )
 
@@ -56,7 +54,7 @@ func (s *Store) PutRelay(ctx context.Context, r store.Relay) error {
 	if err != nil {
 		return wrap(op, err)
 	}
-	return wrapNil(op, redis.NewScript(putRelayLua).Run(ctx, s.c, []string{s.kRelays(r.ActorID)}, r.ID, rec).Err())
+	return wrapNil(op, s.sc.putRelay.Run(ctx, s.c, []string{s.kRelays(r.ActorID)}, r.ID, rec).Err())
 }
 
 // RemoveRelay implements [store.Relays].

@@ -12,6 +12,8 @@ type scripts struct {
 	addBlock                                                                      *redis.Script
 	appendRecord                                                                  *redis.Script
 	recountDays                                                                   *redis.Script
+	putRelay, hideReply                                                           *redis.Script
+	pruneDeliveries, pruneDead, pruneActor                                        *redis.Script
 }
 
 func newScripts() scripts {
@@ -32,6 +34,12 @@ func newScripts() scripts {
 		addBlock:     redis.NewScript(addBlockLua),
 		appendRecord: redis.NewScript(appendRecordLua),
 		recountDays:  redis.NewScript(recountDaysLua),
+		putRelay:     redis.NewScript(putRelayLua),
+		hideReply:    redis.NewScript(hideReplyLua),
+
+		pruneDeliveries: redis.NewScript(pruneDeliveriesLua),
+		pruneDead:       redis.NewScript(queuePreamble + pruneDeadLua),
+		pruneActor:      redis.NewScript(pruneActorLua),
 	}
 }
 

@@ -88,11 +88,7 @@ func (s *Store) PruneOperational(ctx context.Context, p store.PruneBefore) (stor
 func (s *Store) deleteBatches(ctx context.Context, query string, args ...any) (int, error) {
 	total := 0
 	for {
-		res, err := s.db.ExecContext(ctx, query, append(args, pruneBatch)...)
-		if err != nil {
-			return total, err
-		}
-		k, err := res.RowsAffected()
+		k, err := rowsAffected(s.db.ExecContext(ctx, query, append(args, pruneBatch)...))
 		if err != nil {
 			return total, err
 		}

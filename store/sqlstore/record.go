@@ -165,19 +165,7 @@ func (s *Store) PutLegalHold(ctx context.Context, h store.LegalHold) (store.Lega
 
 // RemoveLegalHold implements [store.Record].
 func (s *Store) RemoveLegalHold(ctx context.Context, id string) error {
-	const op = "remove legal hold"
-	if err := s.check(op); err != nil {
-		return err
-	}
-	res, err := s.db.ExecContext(ctx, s.q.record.removeHold, id)
-	n, err := rowsAffected(res, err)
-	if err != nil {
-		return wrap(op, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("sqlstore: %s %q: %w", op, id, store.ErrNotFound)
-	}
-	return nil
+	return s.execOne(ctx, "remove legal hold", s.q.record.removeHold, id)
 }
 
 // LegalHolds implements [store.Record].
