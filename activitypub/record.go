@@ -27,9 +27,16 @@ func (r recorder) received(ctx context.Context, id, typ, actor string, body []by
 	if r.rec == nil {
 		return nil
 	}
-	scheme := "draft-cavage " + v.Algorithm
-	if v.Label != "" {
+	var scheme string
+	switch {
+	case v.Algorithm == signing.LDSignatureType:
+		scheme = "ld-signature " + v.Algorithm // a forwarded activity (inbox_ldsig.go)
+	case v.Algorithm == "":
+		scheme = "gone" // a deleted actor's Delete of itself, confirmed gone (inbox_gone.go)
+	case v.Label != "":
 		scheme = "rfc9421 " + v.Algorithm
+	default:
+		scheme = "draft-cavage " + v.Algorithm
 	}
 	_, err := r.rec.AppendRecord(ctx, store.RecordEntry{Time: r.now(), Direction: store.RecordIn, ActivityID: id,
 		Type: typ, Actor: actor, Scheme: scheme, KeyID: v.KeyID, Document: body})

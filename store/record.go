@@ -44,7 +44,9 @@ type RecordEntry struct {
 	// received and for one the site sent by itself (an Accept, say).
 	User string
 	// Scheme names how the inbox verified a received activity: "draft-cavage" or "rfc9421"
-	// and the algorithm, such as "rfc9421 ed25519"; "" for the other directions.
+	// and the algorithm, such as "rfc9421 ed25519"; "ld-signature RsaSignature2017" for one
+	// forwarded under its actor's LD signature; "gone" for a deleted actor's Delete of itself
+	// whose key and document answered 410 Gone; "" for the other directions.
 	Scheme string
 	// KeyID is the id of the key that verified a received activity.
 	KeyID string
