@@ -171,37 +171,33 @@ func authorizationOf(obj *vocab.Object) string {
 	return r.ID()
 }
 
-// quoteStamp is a QuoteAuthorization fedsite issued, as it reads one back.
-type quoteStamp struct {
-	ID                string `json:"id"`
-	InteractingObject string `json:"interactingObject"`
-	InteractionTarget string `json:"interactionTarget"`
-}
-
-// stamp returns the authorization id, issued by the site and not revoked, when it authorizes
-// post to quote target; ErrNotFound otherwise.
-func stamp(ctx context.Context, urls urlLayout, objects store.Objects, id, post, target string) (quoteStamp, error) {
+// checkStamp returns nil when id is an authorization the site issued, not revoked, for post to
+// quote target; an error matching ErrNotFound otherwise.
+func checkStamp(ctx context.Context, urls urlLayout, objects store.Objects, id, post, target string) error {
 	if id == "" || !urls.local(id) {
-		return quoteStamp{}, fmt.Errorf("activitypub: quote authorization %q is not the site's: %w", id, ErrNotFound)
+		return fmt.Errorf("activitypub: quote authorization %q is not the site's: %w", id, ErrNotFound)
 	}
 	o, err := objects.Object(ctx, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return quoteStamp{}, fmt.Errorf("activitypub: quote authorization %s: %w", id, ErrNotFound)
+		return fmt.Errorf("activitypub: quote authorization %s: %w", id, ErrNotFound)
 	case err != nil:
-		return quoteStamp{}, fmt.Errorf("activitypub: quote authorization %s: %w", id, err)
+		return fmt.Errorf("activitypub: quote authorization %s: %w", id, err)
 	case o.Type != typeQuoteAuthorization || !o.Deleted.IsZero():
-		return quoteStamp{}, fmt.Errorf("activitypub: quote authorization %s: revoked or not one: %w", id, ErrNotFound)
+		return fmt.Errorf("activitypub: quote authorization %s: revoked or not one: %w", id, ErrNotFound)
 	}
-	var s quoteStamp
+	var s struct {
+		InteractingObject string `json:"interactingObject"`
+		InteractionTarget string `json:"interactionTarget"`
+	}
 	if err := json.Unmarshal(o.Document, &s); err != nil {
-		return quoteStamp{}, fmt.Errorf("activitypub: quote authorization %s: %w", id, err)
+		return fmt.Errorf("activitypub: quote authorization %s: %w", id, err)
 	}
 	if s.InteractingObject != post || s.InteractionTarget != target {
-		return quoteStamp{}, fmt.Errorf("activitypub: quote authorization %s is for %s quoting %s: %w",
+		return fmt.Errorf("activitypub: quote authorization %s is for %s quoting %s: %w",
 			id, s.InteractingObject, s.InteractionTarget, ErrNotFound)
 	}
-	return s, nil
+	return nil
 }
 
 // quoteRequest answers a QuoteRequest of one of the site's articles as its quote policy says: an
@@ -274,7 +270,7 @@ func (in *inbox) keepQuoteRequest(ctx context.Context, quoter, actorID, target s
 	case err == nil && kept.Kind == store.InteractionQuote && kept.ObjectID == target && kept.ActorID == quoter:
 		if prev, err := vocab.Decode(kept.Document); err == nil {
 			if id := authorizationOf(prev); id != "" {
-				if _, err := stamp(ctx, in.urls, in.objects, id, post, target); err == nil {
+				if err := checkStamp(ctx, in.urls, in.objects, id, post, target); err == nil {
 					return id, nil
 				}
 			}
@@ -355,7 +351,7 @@ func (in *inbox) quote(ctx context.Context, req *inboxRequest, obj *vocab.Object
 		if !sameOrigin(obj.ID, author) {
 			return false, nil
 		}
-		if _, err := stamp(ctx, in.urls, in.objects, stampID, obj.ID, target); errors.Is(err, ErrNotFound) {
+		if err := checkStamp(ctx, in.urls, in.objects, stampID, obj.ID, target); errors.Is(err, ErrNotFound) {
 			in.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: quote without a valid authorization",
 				slog.String("id", obj.ID), slog.String("object", target), slog.Any("err", err))
 			return false, nil

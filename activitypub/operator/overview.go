@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -104,7 +105,7 @@ func (h *Handler) serveOverview(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case actor == "" && len(o.Actors) > 0:
 		actor = o.Actors[0].Name
-	case actor != "" && !listedActor(o.Actors, actor):
+	case actor != "" && !slices.ContainsFunc(o.Actors, func(a actorRow) bool { return a.Name == actor }):
 		http.Error(w, "no such actor", http.StatusNotFound)
 		return
 	}
@@ -137,15 +138,6 @@ func (h *Handler) serveOverview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.render(w, r, http.StatusOK, "overview.html", view{Title: "Fediverse overview", Nav: "overview", Page: o})
-}
-
-func listedActor(actors []actorRow, name string) bool {
-	for _, a := range actors {
-		if a.Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // growth fills Growth, New7, New30 and Points for the days from first to last (UTC midnights)
