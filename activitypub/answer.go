@@ -71,13 +71,11 @@ func (f *Federation) Answer(ctx context.Context, username string, a Answer) (str
 	// author follows and so gets it with them.
 	direct := true
 	if t.public() {
-		_, err := f.cfg.Store.Follower(ctx, actorID, t.author)
-		switch {
-		case err == nil:
-			direct = false
-		case !errors.Is(err, store.ErrNotFound):
+		follows, err := isFollower(ctx, f.cfg.Store, actorID, t.author)
+		if err != nil {
 			return "", fmt.Errorf("activitypub: answer %s: %w", a.InReplyTo, err)
 		}
+		direct = !follows
 	}
 
 	now := f.cfg.Now().UTC().Truncate(time.Second)

@@ -127,20 +127,26 @@ func (urls urlLayout) quotePolicyOf(actorID string, doc *vocab.Object) QuotePoli
 	return QuoteNobody
 }
 
+// isFollower reports whether remote follows the site actor actorID.
+func isFollower(ctx context.Context, followers store.Followers, actorID, remote string) (bool, error) {
+	_, err := followers.Follower(ctx, actorID, remote)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // quoteAllowed reports whether policy p of the site actor actorID lets quoter quote.
 func quoteAllowed(ctx context.Context, followers store.Followers, p QuotePolicy, actorID, quoter string) (bool, error) {
 	switch p {
 	case QuoteAnyone:
 		return true, nil
 	case QuoteFollowers:
-		_, err := followers.Follower(ctx, actorID, quoter)
-		if errors.Is(err, store.ErrNotFound) {
-			return false, nil
-		}
+		ok, err := isFollower(ctx, followers, actorID, quoter)
 		if err != nil {
 			return false, fmt.Errorf("activitypub: quote policy: %w", err)
 		}
-		return true, nil
+		return ok, nil
 	}
 	return false, nil
 }

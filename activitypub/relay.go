@@ -174,12 +174,12 @@ func (f *Federation) toRelays(ctx context.Context, actorID, activityID, objectID
 			continue
 		}
 		if r.Style == store.RelayLitePub {
-			_, err := f.cfg.Store.Follower(ctx, actorID, r.ID)
-			if err == nil {
-				continue
-			}
-			if !errors.Is(err, store.ErrNotFound) {
+			follows, err := isFollower(ctx, f.cfg.Store, actorID, r.ID)
+			if err != nil {
 				return nil, fmt.Errorf("activitypub: relays of %s: %w", actorID, err)
+			}
+			if follows {
+				continue
 			}
 		}
 		acts = append(acts, delivery.Activity{ID: activityID, ObjectID: objectID, ActorID: actorID, Inbox: r.Inbox})
