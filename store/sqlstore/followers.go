@@ -49,8 +49,7 @@ func (s *Store) AddFollower(ctx context.Context, f store.Follower) error {
 				return s.countFollowers(ctx, tx, f.ActorID, inbox, created.UnixNano(), 1)
 			}
 			var old string
-			var oldCreated int64
-			err = tx.QueryRowContext(ctx, s.q.summary.lockFollower, f.ActorID, f.FollowerID).Scan(&old, &oldCreated)
+			err = tx.QueryRowContext(ctx, s.q.summary.lockFollower, f.ActorID, f.FollowerID).Scan(&old, new(int64))
 			if errors.Is(err, sql.ErrNoRows) {
 				continue
 			}
@@ -61,10 +60,12 @@ func (s *Store) AddFollower(ctx context.Context, f store.Follower) error {
 				f.ActorID, f.FollowerID); err != nil || old == inbox {
 				return err
 			}
-			if err := s.countFollowers(ctx, tx, f.ActorID, old, oldCreated, -1); err != nil {
+			// The follower moved to another inbox; its day, kept from the first Follow, stays.
+			if _, err := tx.ExecContext(ctx, s.q.summary.bumpInbox, f.ActorID, old, -1); err != nil {
 				return err
 			}
-			return s.countFollowers(ctx, tx, f.ActorID, inbox, oldCreated, 1)
+			_, err = tx.ExecContext(ctx, s.q.summary.bumpInbox, f.ActorID, inbox, 1)
+			return err
 		}
 		return errConcurrentRemoval
 	})
