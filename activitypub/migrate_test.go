@@ -160,12 +160,7 @@ func TestMigrateDomain(t *testing.T) {
 	var peer *fedifypeer.Peer
 	if os.Getenv(fedifypeer.EnableEnv) != "" {
 		peer = fedifypeer.StartForTest(t)
-		if _, err := peer.Follow(ctx, oldNews); err != nil {
-			t.Fatalf("Fedify follow: %v", err)
-		}
-		if _, err := peer.WaitFor(ctx, func(a fedifypeer.Activity) bool { return a.Type == "Accept" && a.Actor == oldNews }); err != nil {
-			t.Fatalf("no Accept reached Fedify: %v", err)
-		}
+		peer.FollowAccepted(ctx, t, oldNews)
 	}
 	oldArticle := rb.oldBase + "/articles/launch"
 	if err := old.Publish(ctx, "news", activitypub.Article{URL: oldArticle, Title: "Launch", Content: "<p>Hi</p>"}); err != nil {
