@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub"
+	"github.com/fedsite/fedsite/activitypub/activitypubtest"
 	"github.com/fedsite/fedsite/activitypub/vocab"
 	"github.com/fedsite/fedsite/store/memstore"
 )
@@ -21,12 +22,7 @@ func ExampleFederation_Update() {
 		BaseURL: "https://news.example.com",
 		Store:   memstore.New(),
 		Now:     func() time.Time { return published.Add(2 * time.Hour) },
-		Actors: activitypub.ActorSourceFunc(func(ctx context.Context, name string) (*activitypub.Actor, error) {
-			if name != "news" {
-				return nil, activitypub.ErrNotFound
-			}
-			return &activitypub.Actor{Username: "news", Name: "Example News"}, nil
-		}),
+		Actors:  activitypubtest.Actors(activitypub.Actor{Username: "news", Name: "Example News"}),
 	})
 	if err != nil {
 		log.Fatal(err)

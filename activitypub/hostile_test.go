@@ -304,9 +304,7 @@ func TestHostileInbox(t *testing.T) {
 			v := r.Header.Get("Signature")
 			r.Header.Set("Signature", v[:len(v)/2])
 		}, want: 401},
-		{name: "signature value not base64", body: follow(A, newsID), key: &aliceKey, mutate: func(r *http.Request) {
-			r.Header.Set("Signature", replaceParam(r.Header.Get("Signature"), "signature", "!!!not-base64!!!"))
-		}, want: 401},
+		{name: "signature value not base64", body: follow(A, newsID), key: &aliceKey, mutate: setSignatureParam("signature", "!!!not-base64!!!"), want: 401},
 		{name: "signature bit flipped", body: follow(A, newsID), key: &aliceKey, mutate: func(r *http.Request) {
 			v := r.Header.Get("Signature")
 			i := strings.Index(v, `signature="`) + len(`signature="`) + 10
@@ -316,19 +314,13 @@ func TestHostileInbox(t *testing.T) {
 			}
 			r.Header.Set("Signature", v[:i]+string(c)+v[i+1:])
 		}, want: 401},
-		{name: "empty signature parameter", body: follow(A, newsID), key: &aliceKey, mutate: func(r *http.Request) {
-			r.Header.Set("Signature", replaceParam(r.Header.Get("Signature"), "signature", ""))
-		}, want: 401},
+		{name: "empty signature parameter", body: follow(A, newsID), key: &aliceKey, mutate: setSignatureParam("signature", ""), want: 401},
 		{name: "no keyId", body: follow(A, newsID), key: &aliceKey, mutate: func(r *http.Request) {
 			v := r.Header.Get("Signature")
 			r.Header.Set("Signature", v[strings.Index(v, ",")+1:])
 		}, want: 401},
-		{name: "unsupported algorithm", body: follow(A, newsID), key: &aliceKey, mutate: func(r *http.Request) {
-			r.Header.Set("Signature", replaceParam(r.Header.Get("Signature"), "algorithm", "hmac-sha256"))
-		}, want: 401},
-		{name: "headers parameter without digest", body: follow(A, newsID), key: &aliceKey, mutate: func(r *http.Request) {
-			r.Header.Set("Signature", replaceParam(r.Header.Get("Signature"), "headers", "(request-target) host date"))
-		}, want: 401},
+		{name: "unsupported algorithm", body: follow(A, newsID), key: &aliceKey, mutate: setSignatureParam("algorithm", "hmac-sha256"), want: 401},
+		{name: "headers parameter without digest", body: follow(A, newsID), key: &aliceKey, mutate: setSignatureParam("headers", "(request-target) host date"), want: 401},
 		{name: "malformed RFC 9421 Signature-Input", body: follow(A, newsID), key: &aliceKey, mutate: func(r *http.Request) {
 			r.Header.Set("Signature-Input", `sig1=("@method" garbage`)
 			r.Header.Set("Signature", "sig1=:AAAA:")
@@ -515,15 +507,19 @@ func postSigned(t *testing.T, s *site, url string, body []byte, key *signing.Key
 	return serve(s, req)
 }
 
-// replaceParam replaces one parameter's quoted value in a cavage Signature header.
-func replaceParam(header, name, value string) string {
-	start := strings.Index(header, name+`="`)
-	if start < 0 {
-		return header
+// setSignatureParam returns a mutation that replaces one parameter's quoted value in a request's
+// cavage Signature header.
+func setSignatureParam(name, value string) func(*http.Request) {
+	return func(r *http.Request) {
+		header := r.Header.Get("Signature")
+		start := strings.Index(header, name+`="`)
+		if start < 0 {
+			return
+		}
+		vStart := start + len(name) + 2
+		end := strings.IndexByte(header[vStart:], '"')
+		r.Header.Set("Signature", header[:vStart]+value+header[vStart+end:])
 	}
-	vStart := start + len(name) + 2
-	end := strings.IndexByte(header[vStart:], '"')
-	return header[:vStart] + value + header[vStart+end:]
 }
 
 func waitFor(t *testing.T, cond func() bool) {

@@ -3,10 +3,7 @@ package activitypub_test
 import (
 	"bytes"
 	"context"
-	"io"
 	"net/http"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,12 +13,6 @@ import (
 	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store/memstore"
 )
-
-// inboxBody is one POST to an inbox: its body and the status it got.
-type inboxBody struct {
-	body   []byte
-	status int
-}
 
 // TestFedifyVerifiesProofs checks that Fedify's verifyObject accepts the FEP-8b32 proofs of the
 // activities fedsite sends it (an Accept, a Create), fetching the key from the actor's
@@ -33,13 +24,7 @@ func TestFedifyVerifiesProofs(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	newsID := s.fed.ActorID("news")
-	if _, err := peer.Follow(ctx, newsID); err != nil {
-		t.Fatalf("Fedify follow: %v", err)
-	}
-	accept, err := peer.WaitFor(ctx, func(a fedifypeer.Activity) bool { return a.Type == "Accept" })
-	if err != nil {
-		t.Fatalf("no Accept reached Fedify: %v", err)
-	}
+	accept := peer.FollowAccepted(ctx, t, newsID)
 	if err := s.fed.Publish(ctx, "news", activitypub.Article{URL: s.url("/articles/signed"), Title: "Signed"}); err != nil {
 		t.Fatal(err)
 	}
@@ -79,35 +64,16 @@ func TestFedifyVerifiesProofs(t *testing.T) {
 // with FEDSITE_FEDIFY=1 (CI sets it).
 func TestFedifyProofsVerified(t *testing.T) {
 	peer := fedifypeer.StartForTest(t)
-	var mu sync.Mutex
-	var posts []inboxBody
-	s := startSite(t, memstore.New(), nil, nil, func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/inbox") {
-				next.ServeHTTP(w, r)
-				return
-			}
-			body, err := io.ReadAll(r.Body)
-			if err != nil {
-				t.Error(err)
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-			next.ServeHTTP(rec, r)
-			mu.Lock()
-			posts = append(posts, inboxBody{body: body, status: rec.status})
-			mu.Unlock()
-		})
-	})
+	log := &postLog{t: t}
+	s := startSite(t, memstore.New(), nil, nil, log.wrap)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	newsID := s.fed.ActorID("news")
 	if _, err := peer.Follow(ctx, newsID); err != nil {
 		t.Fatalf("Fedify follow: %v", err)
 	}
-	mu.Lock()
+	posts := log.all()
 	follow := posts[len(posts)-1]
-	mu.Unlock()
 	if follow.status != http.StatusAccepted || !bytes.Contains(follow.body, []byte(`"proof"`)) {
 		t.Fatalf("Fedify's Follow: status %d, body %s; want 202 and a proof", follow.status, follow.body)
 	}

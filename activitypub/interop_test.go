@@ -1,8 +1,11 @@
 package activitypub_test
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -11,10 +14,44 @@ import (
 	"github.com/fedsite/fedsite/store/memstore"
 )
 
-// inboxPost is one POST to an inbox as the server answered it.
+// inboxPost is one POST to the site under test as the server answered it.
 type inboxPost struct {
 	rfc9421 bool // the request carried Signature-Input
+	body    []byte
 	status  int
+}
+
+// postLog records the POSTs the site under test answers: its wrap is startSite's.
+type postLog struct {
+	t     *testing.T
+	mu    sync.Mutex
+	posts []inboxPost
+}
+
+func (l *postLog) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			l.t.Error(err)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		l.mu.Lock()
+		l.posts = append(l.posts, inboxPost{rfc9421: r.Header.Get("Signature-Input") != "", body: body, status: rec.status})
+		l.mu.Unlock()
+	})
+}
+
+// all returns the POSTs recorded so far, oldest first.
+func (l *postLog) all() []inboxPost {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.posts)
 }
 
 type statusRecorder struct {
@@ -33,32 +70,13 @@ func (r *statusRecorder) WriteHeader(code int) {
 // It runs with FEDSITE_FEDIFY=1 (CI sets it).
 func TestFedifyRFC9421FirstKnock(t *testing.T) {
 	peer := fedifypeer.StartForTest(t)
-	var mu sync.Mutex
-	var posts []inboxPost
-	s := startSite(t, memstore.New(), nil, nil, func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method != http.MethodPost {
-				next.ServeHTTP(w, r)
-				return
-			}
-			rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-			next.ServeHTTP(rec, r)
-			mu.Lock()
-			posts = append(posts, inboxPost{rfc9421: r.Header.Get("Signature-Input") != "", status: rec.status})
-			mu.Unlock()
-		})
-	})
+	log := &postLog{t: t}
+	s := startSite(t, memstore.New(), nil, nil, log.wrap)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	newsID := s.fed.ActorID("news")
-	if _, err := peer.Follow(ctx, newsID); err != nil {
-		t.Fatalf("Fedify follow: %v", err)
-	}
-	if _, err := peer.WaitFor(ctx, func(a fedifypeer.Activity) bool { return a.Type == "Accept" }); err != nil {
-		t.Fatalf("no Accept reached Fedify: %v", err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
+	peer.FollowAccepted(ctx, t, newsID)
+	posts := log.all()
 	if len(posts) != 1 {
 		t.Fatalf("inbox POSTs = %+v, want exactly one (no fallback knock)", posts)
 	}

@@ -20,12 +20,7 @@ func TestFedifyUpdateThroughBoost(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	newsID, deskID := s.fed.ActorID("news"), s.fed.ActorID("desk")
-	if _, err := peer.Follow(ctx, newsID); err != nil {
-		t.Fatalf("Fedify follow: %v", err)
-	}
-	if _, err := peer.WaitFor(ctx, func(a fedifypeer.Activity) bool { return a.Type == "Accept" }); err != nil {
-		t.Fatalf("no Accept reached Fedify: %v", err)
-	}
+	peer.FollowAccepted(ctx, t, newsID)
 
 	article := activitypub.Article{
 		URL: s.url("/articles/ferry"), Title: "Ferry timetable changes",

@@ -7,6 +7,7 @@ import (
 	"log"
 
 	"github.com/fedsite/fedsite/activitypub"
+	"github.com/fedsite/fedsite/activitypub/activitypubtest"
 	"github.com/fedsite/fedsite/store/memstore"
 )
 
@@ -18,12 +19,7 @@ func ExampleFederation_Mentions() {
 	fed, err := activitypub.New(activitypub.Config{
 		BaseURL: "https://news.example.com",
 		Store:   memstore.New(),
-		Actors: activitypub.ActorSourceFunc(func(ctx context.Context, name string) (*activitypub.Actor, error) {
-			if name != "news" {
-				return nil, activitypub.ErrNotFound
-			}
-			return &activitypub.Actor{Username: "news", Name: "Example News"}, nil
-		}),
+		Actors:  activitypubtest.Actors(activitypub.Actor{Username: "news", Name: "Example News"}),
 		Inbox: activitypub.InboxHooks{
 			OnMention: func(ctx context.Context, m activitypub.InboxMention) {
 				if m.Visibility.Private() {

@@ -137,28 +137,6 @@ func waitDelivery(t *testing.T, r *activitypubtest.Remote, match func(activitypu
 	}
 }
 
-// noRedirect is a client that shows redirects instead of following them.
-var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-
-func getWith(t *testing.T, target, accept string) (*http.Response, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, target, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Accept", accept)
-	resp, err := noRedirect.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, body
-}
-
 // TestMigrateDomain moves a site with two actors from one loopback domain to another: in-process
 // followers (activitypubtest remotes acting as Mastodon does on a Move) and, with
 // FEDSITE_FEDIFY=1, a Fedify peer following the same rules move to the new actors; the follower
@@ -182,12 +160,7 @@ func TestMigrateDomain(t *testing.T) {
 	var peer *fedifypeer.Peer
 	if os.Getenv(fedifypeer.EnableEnv) != "" {
 		peer = fedifypeer.StartForTest(t)
-		if _, err := peer.Follow(ctx, oldNews); err != nil {
-			t.Fatalf("Fedify follow: %v", err)
-		}
-		if _, err := peer.WaitFor(ctx, func(a fedifypeer.Activity) bool { return a.Type == "Accept" && a.Actor == oldNews }); err != nil {
-			t.Fatalf("no Accept reached Fedify: %v", err)
-		}
+		peer.FollowAccepted(ctx, t, oldNews)
 	}
 	oldArticle := rb.oldBase + "/articles/launch"
 	if err := old.Publish(ctx, "news", activitypub.Article{URL: oldArticle, Title: "Launch", Content: "<p>Hi</p>"}); err != nil {

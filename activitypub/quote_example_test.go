@@ -4,37 +4,29 @@ import (
 	"context"
 	"fmt"
 	"log"
-	"net/http"
-	"net/http/httptest"
 
 	"github.com/fedsite/fedsite/activitypub"
+	"github.com/fedsite/fedsite/activitypub/activitypubtest"
 	"github.com/fedsite/fedsite/activitypub/vocab"
-	"github.com/fedsite/fedsite/store/memstore"
 )
 
 // An article states who may quote it in its interactionPolicy, as Mastodon 4.5 reads it: by
-// default the public; after SetQuotePolicy with QuoteNobody, only its own actor.
+// default the public; after SetQuotePolicy with QuoteNobody, only its own actor. Here a reader's
+// server in activitypubtest's in-process fediverse fetches the article as a remote server would.
 func ExampleFederation_SetQuotePolicy() {
-	fed, err := activitypub.New(activitypub.Config{
-		BaseURL: "https://news.example.com",
-		Store:   memstore.New(),
-		Actors: activitypub.ActorSourceFunc(func(ctx context.Context, name string) (*activitypub.Actor, error) {
-			if name != "news" {
-				return nil, activitypub.ErrNotFound
-			}
-			return &activitypub.Actor{Username: "news", Name: "Example News"}, nil
-		}),
-	})
+	ctx := context.Background()
+	fed, rec, err := activitypubtest.NewFederation(activitypubtest.Actors(activitypub.Actor{Username: "news", Name: "Example News"}))
 	if err != nil {
 		log.Fatal(err)
 	}
-	handler := fed.Middleware(http.NotFoundHandler())
+	defer rec.Close()
+	reader := rec.NewAccount("carol@social.example")
+	url := activitypubtest.BaseURL + "/articles/vote"
 	canQuote := func() {
-		req := httptest.NewRequest(http.MethodGet, "https://news.example.com/articles/vote", nil)
-		req.Header.Set("Accept", vocab.MediaType)
-		rec := httptest.NewRecorder()
-		handler.ServeHTTP(rec, req)
-		o, _ := vocab.Decode(rec.Body.Bytes())
+		o, err := reader.Fetch(ctx, url)
+		if err != nil {
+			log.Fatal(err)
+		}
 		var policy struct {
 			CanQuote struct {
 				AutomaticApproval vocab.Refs `json:"automaticApproval"`
@@ -44,8 +36,6 @@ func ExampleFederation_SetQuotePolicy() {
 		fmt.Println(policy.CanQuote.AutomaticApproval.IDs())
 	}
 
-	ctx := context.Background()
-	url := "https://news.example.com/articles/vote"
 	if err := fed.Publish(ctx, "news", activitypub.Article{URL: url, Title: "Council votes"}); err != nil {
 		log.Fatal(err)
 	}
@@ -56,5 +46,5 @@ func ExampleFederation_SetQuotePolicy() {
 	canQuote()
 	// Output:
 	// [https://www.w3.org/ns/activitystreams#Public]
-	// [https://news.example.com/ap/users/news]
+	// [https://news.example/ap/users/news]
 }

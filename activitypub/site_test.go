@@ -142,10 +142,17 @@ func startSite(t *testing.T, st store.Store, pages http.Handler, mod func(*activ
 
 func (s *site) url(path string) string { return s.srv.URL + path }
 
-// get fetches a URL with an Accept header and returns the response with its body read.
+// get fetches the site's path with an Accept header and returns the response with its body read.
 func (s *site) get(t *testing.T, path, accept string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, s.url(path), nil)
+	return getWith(t, s.url(path), accept)
+}
+
+// getWith fetches target with an Accept header, unless accept is "", and returns the response,
+// without following a redirect, with its body read.
+func getWith(t *testing.T, target, accept string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, target, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

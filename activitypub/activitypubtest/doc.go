@@ -16,7 +16,8 @@
 // dials: the Recorder answers every request in-process.
 //
 // A site that builds its Federation itself passes [Recorder.Configure] as the last change to its
-// Config and gives the Recorder its handler with [Recorder.ServeSite].
+// Config and gives the Recorder its handler with [Recorder.ServeSite]. [Actors] stands in for the
+// site's ActorSource where a test needs only a few fixed actors.
 //
 // # A fake server on loopback
 //

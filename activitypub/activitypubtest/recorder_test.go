@@ -19,12 +19,7 @@ import (
 )
 
 // siteActors is a site with one actor, @news.
-var siteActors = activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
-	if name != "news" {
-		return nil, activitypub.ErrNotFound
-	}
-	return &activitypub.Actor{Username: "news", Name: "The Daily Test"}, nil
-})
+var siteActors = activitypubtest.Actors(activitypub.Actor{Username: "news", Name: "The Daily Test"})
 
 const articleURL = activitypubtest.BaseURL + "/articles/bridge"
 

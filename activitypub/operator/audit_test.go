@@ -35,11 +35,7 @@ func TestAuditPage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
-			status, body := b.get("audit" + tt.query)
-			if status != tt.status {
-				t.Fatalf("status %d, want %d", status, tt.status)
-			}
-			wantBody(t, body, tt.want, tt.not)
+			b.checkPage(t, "audit"+tt.query, tt.status, tt.want, tt.not)
 		})
 	}
 	status, body := b.get("moderation")

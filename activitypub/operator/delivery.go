@@ -19,10 +19,6 @@ type hostsPage struct {
 	Next string
 }
 
-func (h *Handler) serveHosts(w http.ResponseWriter, r *http.Request) {
-	h.showHosts(w, r, http.StatusOK, "")
-}
-
 // showHosts renders the hosts page with status and, after a refused form, its error.
 func (h *Handler) showHosts(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	page, ok := listPage(h, w, r, h.cfg.Federation.Operations().Hosts)
@@ -52,10 +48,6 @@ type deadPage struct {
 	Letters []delivery.DeadLetter
 	// Next is the cursor of the next page, "" on the last.
 	Next string
-}
-
-func (h *Handler) serveDead(w http.ResponseWriter, r *http.Request) {
-	h.showDead(w, r, http.StatusOK, "")
 }
 
 // showDead renders the dead letters page with status and, after a refused form, its error.
@@ -88,8 +80,7 @@ func (h *Handler) replay(w http.ResponseWriter, r *http.Request) {
 
 // acted answers a failed action: 403 through show for a refusal by Config.Authorize, else 500. It
 // reports whether err was nil.
-func (h *Handler) acted(w http.ResponseWriter, r *http.Request, err error,
-	show func(w http.ResponseWriter, r *http.Request, status int, msg string)) bool {
+func (h *Handler) acted(w http.ResponseWriter, r *http.Request, err error, show showFunc) bool {
 	switch {
 	case err == nil:
 		return true

@@ -67,22 +67,35 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h := &Handler{cfg: cfg, tmpl: tmpl, csrf: csrf{key: key}, cross: http.NewCrossOriginProtection()}
 	h.mux = http.NewServeMux()
-	h.mux.HandleFunc("GET /{$}", h.serveOverview)
-	h.mux.HandleFunc("GET /article", h.serveArticle)
-	h.mux.HandleFunc("POST /article", h.post(h.moderateReply))
-	h.mux.HandleFunc("GET /requests", h.serveRequests)
-	h.mux.HandleFunc("POST /requests", h.post(h.decideRequest))
-	h.mux.HandleFunc("GET /moderation", h.serveModeration)
-	h.mux.HandleFunc("POST /moderation", h.post(h.moderate))
-	h.mux.HandleFunc("GET /mentions", h.serveMentions)
-	h.mux.HandleFunc("GET /relays", h.serveRelays)
-	h.mux.HandleFunc("POST /relays", h.post(h.changeRelay))
-	h.mux.HandleFunc("GET /hosts", h.serveHosts)
-	h.mux.HandleFunc("POST /hosts", h.post(h.retryHost))
-	h.mux.HandleFunc("GET /dead", h.serveDead)
-	h.mux.HandleFunc("POST /dead", h.post(h.replay))
-	h.mux.HandleFunc("GET /audit", h.serveAudit)
+	// Each page: what its GET serves and, on a page with a form, what the form's POST does.
+	for _, p := range []struct {
+		path      string
+		get, post http.HandlerFunc
+	}{
+		{"/{$}", h.serveOverview, nil},
+		{"/article", shown(h.showArticle), h.moderateReply},
+		{"/requests", shown(h.showRequests), h.decideRequest},
+		{"/moderation", h.serveModeration, h.moderate},
+		{"/mentions", h.serveMentions, nil},
+		{"/relays", shown(h.showRelays), h.changeRelay},
+		{"/hosts", shown(h.showHosts), h.retryHost},
+		{"/dead", shown(h.showDead), h.replay},
+		{"/audit", h.serveAudit, nil},
+	} {
+		h.mux.HandleFunc("GET "+p.path, p.get)
+		if p.post != nil {
+			h.mux.HandleFunc("POST "+p.path, h.post(p.post))
+		}
+	}
 	return h, nil
+}
+
+// showFunc renders a page with status and, after a refused form, the form's error.
+type showFunc func(w http.ResponseWriter, r *http.Request, status int, msg string)
+
+// shown serves a page as its GET: 200, with no error.
+func shown(show showFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { show(w, r, http.StatusOK, "") }
 }
 
 // ServeHTTP serves the page the request's path names, relative to where the site mounted the

@@ -221,11 +221,7 @@ func TestPages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.page, func(t *testing.T) {
-			status, body := b.get(tt.page)
-			if status != tt.status {
-				t.Fatalf("status %d, want %d; body %s", status, tt.status, body)
-			}
-			wantBody(t, body, tt.want, tt.not)
+			b.checkPage(t, tt.page, tt.status, tt.want, tt.not)
 		})
 	}
 }
@@ -614,9 +610,14 @@ func TestPaging(t *testing.T) {
 	}
 }
 
-// wantBody checks that a page's body has each of want and none of not.
-func wantBody(t *testing.T, body string, want, not []string) {
+// checkPage GETs page and checks that it answers status with a body that has each of want and
+// none of not; it returns the body.
+func (b *browser) checkPage(t *testing.T, page string, status int, want, not []string) string {
 	t.Helper()
+	got, body := b.get(page)
+	if got != status {
+		t.Fatalf("GET %s: status %d, want %d; body %s", page, got, status, body)
+	}
 	for _, w := range want {
 		if !strings.Contains(body, w) {
 			t.Errorf("page lacks %q:\n%s", w, body)
@@ -627,6 +628,7 @@ func wantBody(t *testing.T, body string, want, not []string) {
 			t.Errorf("page has %q", n)
 		}
 	}
+	return body
 }
 
 // TestOverviewMigration checks the overview's domain migration section: absent on a site that

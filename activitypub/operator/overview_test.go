@@ -101,11 +101,7 @@ func TestOverviewPanels(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, body := b.get(tt.page)
-			if status != tt.status {
-				t.Fatalf("status %d, want %d; body %s", status, tt.status, body)
-			}
-			wantBody(t, body, tt.want, tt.not)
+			body := b.checkPage(t, tt.page, tt.status, tt.want, tt.not)
 			at := 0
 			for _, s := range tt.order {
 				i := strings.Index(body[at:], s)
@@ -133,10 +129,7 @@ func TestOverviewPanels(t *testing.T) {
 func TestOverviewWithoutDeliveryCounts(t *testing.T) {
 	st := memstore.New()
 	fx := newFixtureWith(t, func(c *activitypub.Config) { c.Store, c.DeliveryStore = st, deliveryOnly{st} })
-	status, body := fx.browser(t, "editor").get("")
-	if status != 200 {
-		t.Fatalf("status %d: %s", status, body)
-	}
-	wantBody(t, body, []string{"The delivery store keeps no count of recent deliveries.", `<h2 id="followers">Followers of @news</h2>`},
+	fx.browser(t, "editor").checkPage(t, "", 200,
+		[]string{"The delivery store keeps no count of recent deliveries.", `<h2 id="followers">Followers of @news</h2>`},
 		[]string{"Last hour", "Worst hosts"})
 }

@@ -51,13 +51,9 @@ var interactionKinds = []struct {
 	{store.InteractionDislike, "Dislikes"},
 }
 
-// serveArticle shows the article named by ?url=: its delivery and interactions. With ?kind= it
-// lists only that kind, from ?cursor=. Without a URL it shows the lookup form.
-func (h *Handler) serveArticle(w http.ResponseWriter, r *http.Request) {
-	h.showArticle(w, r, http.StatusOK, "")
-}
-
-// showArticle renders the article page with status and, after a refused form, its error.
+// showArticle renders the article page with status and, after a refused form, its error: the
+// article named by ?url=, its delivery and interactions. With ?kind= it lists only that kind,
+// from ?cursor=. Without a URL it shows the lookup form.
 func (h *Handler) showArticle(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	ctx := r.Context()
 	q := r.URL.Query()
@@ -193,10 +189,6 @@ func listActor[T any](h *Handler, w http.ResponseWriter, r *http.Request,
 	}
 	p.Items, p.Next = page.Items, page.Next
 	return p, true
-}
-
-func (h *Handler) serveRequests(w http.ResponseWriter, r *http.Request) {
-	h.showRequests(w, r, http.StatusOK, "")
 }
 
 // showRequests renders the follow requests page with status and, after a refused form, its error.

@@ -18,10 +18,6 @@ type relaysPage struct {
 	URL, Style string
 }
 
-func (h *Handler) serveRelays(w http.ResponseWriter, r *http.Request) {
-	h.showRelays(w, r, http.StatusOK, "")
-}
-
 // showRelays renders the relays page with status and, after a refused form, its error.
 func (h *Handler) showRelays(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	ap, ok := h.actorOf(w, r)

@@ -85,8 +85,7 @@ func auditExport(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	none := activitypub.ActorSourceFunc(func(context.Context, string) (*activitypub.Actor, error) { return nil, activitypub.ErrNotFound })
-	fed, closeStore, err := openFederation(ctx, c, none, log, nil)
+	fed, closeStore, err := openFederation(ctx, c, nil, log, nil)
 	if err != nil {
 		return err
 	}

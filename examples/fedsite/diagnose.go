@@ -451,8 +451,7 @@ func (d *diagnosis) checkSignedFetch(ctx context.Context) {
 		d.fault("signed fetch", err.Error(), "check -log-level")
 		return
 	}
-	none := activitypub.ActorSourceFunc(func(context.Context, string) (*activitypub.Actor, error) { return nil, activitypub.ErrNotFound })
-	fed, closeStore, err := openFederation(ctx, c, none, log, func(cfg *activitypub.Config) {
+	fed, closeStore, err := openFederation(ctx, c, nil, log, func(cfg *activitypub.Config) {
 		if d.o.insecureLocal {
 			cfg.Insecure = activitypub.Insecure{AllowHTTP: true, AllowAddresses: loopback()}
 		}

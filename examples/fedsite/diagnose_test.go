@@ -63,6 +63,21 @@ func newDeployment(t *testing.T) *deployment {
 	return d
 }
 
+// diagnose runs fedsite diagnose on the deployment, broken by fault until the test ends (nil:
+// as deployed), and returns what it printed and its error.
+func (d *deployment) diagnose(t *testing.T, fault func(next, site http.Handler) http.Handler) (stdout, stderr string, err error) {
+	t.Helper()
+	if fault != nil {
+		d.fault.Store(&fault)
+	} else {
+		d.fault.Store(nil)
+	}
+	t.Cleanup(func() { d.fault.Store(nil) })
+	var out, errOut bytes.Buffer
+	err = run(t.Context(), []string{"diagnose", "-insecure-local", "-data", d.dir, d.srv.URL}, &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
 // headerRewriter changes the answer's header just before it is written.
 type headerRewriter struct {
 	http.ResponseWriter
@@ -221,15 +236,7 @@ func TestDiagnose(t *testing.T) {
 		}), []string{"FAULT clock: the server's Date is 2h0m"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.fault != nil {
-				d.fault.Store(&tc.fault)
-			} else {
-				d.fault.Store(nil)
-			}
-			t.Cleanup(func() { d.fault.Store(nil) })
-			var stdout, stderr bytes.Buffer
-			err := run(t.Context(), []string{"diagnose", "-insecure-local", "-data", d.dir, d.srv.URL}, &stdout, &stderr)
-			out := stdout.String()
+			out, stderr, err := d.diagnose(t, tc.fault)
 			var faults []string
 			for line := range strings.Lines(out) {
 				if strings.HasPrefix(line, lineFault) {
@@ -237,7 +244,7 @@ func TestDiagnose(t *testing.T) {
 				}
 			}
 			if len(faults) != len(tc.want) {
-				t.Fatalf("%d faults, want %d:\n%s%s", len(faults), len(tc.want), out, stderr.String())
+				t.Fatalf("%d faults, want %d:\n%s%s", len(faults), len(tc.want), out, stderr)
 			}
 			for i, want := range tc.want {
 				if !strings.HasPrefix(faults[i], want) || !strings.Contains(faults[i], "; fix: ") {
@@ -336,18 +343,12 @@ func TestDiagnoseBluesky(t *testing.T) {
 		{"avatar", withIcon, lineOK + " bluesky: " + d.srv.URL + "/ap/users/news meets Bridgy Fed's requirements"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.fault != nil {
-				d.fault.Store(&tc.fault)
-			} else {
-				d.fault.Store(nil)
-			}
-			t.Cleanup(func() { d.fault.Store(nil) })
-			var stdout, stderr bytes.Buffer
-			if err := run(t.Context(), []string{"diagnose", "-insecure-local", "-data", d.dir, d.srv.URL}, &stdout, &stderr); err != nil {
-				t.Fatalf("diagnose: %v (a note is no fault)\n%s%s", err, stdout.String(), stderr.String())
+			stdout, stderr, err := d.diagnose(t, tc.fault)
+			if err != nil {
+				t.Fatalf("diagnose: %v (a note is no fault)\n%s%s", err, stdout, stderr)
 			}
 			var lines []string
-			for line := range strings.Lines(stdout.String()) {
+			for line := range strings.Lines(stdout) {
 				if strings.Contains(line, " bluesky: ") {
 					lines = append(lines, line)
 				}

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fedsite/fedsite/activitypub"
 	"github.com/fedsite/fedsite/internal/ssrf"
 	"github.com/fedsite/fedsite/webfinger"
 )
@@ -43,8 +42,7 @@ func lookup(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	// The instance actor is the only one lookup needs; no site actor exists for it.
-	none := activitypub.ActorSourceFunc(func(context.Context, string) (*activitypub.Actor, error) { return nil, activitypub.ErrNotFound })
-	fed, closeStore, err := openFederation(ctx, c, none, log, nil)
+	fed, closeStore, err := openFederation(ctx, c, nil, log, nil)
 	if err != nil {
 		return err
 	}

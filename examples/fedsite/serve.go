@@ -118,8 +118,12 @@ type sidecar struct {
 }
 
 // openFederation opens the federation's store (c.Store) and builds the Federation over it;
-// lookup uses it too, so that it signs with the sidecar's instance key.
+// lookup, diagnose and audit export use it too, with nil actors (no site actor, only the
+// instance actor), so that they sign with the sidecar's instance key.
 func openFederation(ctx context.Context, c config, actors activitypub.ActorSource, log *slog.Logger, configure func(*activitypub.Config)) (*activitypub.Federation, func() error, error) {
+	if actors == nil {
+		actors = activitypub.ActorSourceFunc(func(context.Context, string) (*activitypub.Actor, error) { return nil, activitypub.ErrNotFound })
+	}
 	local, err := c.local()
 	if err != nil {
 		return nil, nil, err

@@ -11,7 +11,6 @@ import (
 
 	"github.com/fedsite/fedsite/activitypub/activitypubtest"
 	"github.com/fedsite/fedsite/activitypub/vocab"
-	"github.com/fedsite/fedsite/internal/testbed/fedifypeer"
 )
 
 // count returns an actor's collection's totalItems.
@@ -144,12 +143,8 @@ func TestFedifyWriterBoost(t *testing.T) {
 	peer, a, ctx := startWithFedify(t, 60*time.Second)
 	newsID, danaID := a.base+"/ap/users/news", a.base+"/ap/users/dana-ortiz"
 	for _, id := range []string{newsID, danaID} {
-		if _, err := peer.Follow(ctx, id); err != nil {
-			t.Fatalf("Fedify follow %s: %v", id, err)
-		}
-		acc, err := peer.WaitFor(ctx, func(act fedifypeer.Activity) bool { return act.Type == "Accept" && act.Actor == id })
-		if err != nil || !acc.Verified {
-			t.Fatalf("Accept from %s: %v (%s)", id, err, acc.Reason)
+		if acc := peer.FollowAccepted(ctx, t, id); !acc.Verified {
+			t.Fatalf("Accept from %s not verified: %s", id, acc.Reason)
 		}
 	}
 	c := a.editor(t)

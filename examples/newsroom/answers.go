@@ -45,7 +45,7 @@ func (f fedAnswers) deleteAnswer(ctx context.Context, actor, answerID string) er
 // (id, content), or with id and delete=yes deletes it, and goes back to the page named by back.
 func (s *site) serveAnswer(w http.ResponseWriter, r *http.Request) {
 	if s.answers == nil {
-		s.render(w, http.StatusNotFound, "notfound.html", map[string]any{})
+		s.notFound(w)
 		return
 	}
 	actor := r.PostFormValue("actor")
@@ -66,14 +66,13 @@ func (s *site) serveAnswer(w http.ResponseWriter, r *http.Request) {
 	var invalid *activitypub.InvalidError
 	switch {
 	case errors.Is(err, activitypub.ErrNotFound):
-		s.render(w, http.StatusNotFound, "notfound.html", map[string]any{})
+		s.notFound(w)
 		return
 	case errors.As(err, &invalid):
 		http.Error(w, "write an answer first", http.StatusBadRequest)
 		return
 	case err != nil:
-		s.cfg.Logger.Error("newsroom: answer", "actor", actor, "err", err)
-		http.Error(w, "could not send the answer", http.StatusInternalServerError)
+		s.fail(w, "could not send the answer", "answer", err, "actor", actor)
 		return
 	}
 	back := r.PostFormValue("back")

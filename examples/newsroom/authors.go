@@ -125,7 +125,7 @@ func authorOf(a article) (author, bool) {
 func (s *site) serveAuthor(w http.ResponseWriter, r *http.Request) {
 	au, ok := authorBySlug(r.PathValue("slug"))
 	if !ok {
-		s.render(w, http.StatusNotFound, "notfound.html", map[string]any{})
+		s.notFound(w)
 		return
 	}
 	s.mu.RLock()

@@ -96,13 +96,13 @@ func (s *site) serveInbox(w http.ResponseWriter, r *http.Request) {
 		actor = newsActor
 	}
 	if s.inbox == nil {
-		s.render(w, http.StatusNotFound, "notfound.html", map[string]any{})
+		s.notFound(w)
 		return
 	}
 	p, err := s.inbox(r.Context(), actor, r.URL.Query().Get("cursor"))
 	switch {
 	case errors.Is(err, activitypub.ErrNotFound):
-		s.render(w, http.StatusNotFound, "notfound.html", map[string]any{})
+		s.notFound(w)
 		return
 	case errors.Is(err, activitypub.ErrForbidden):
 		http.Error(w, fmt.Sprintf("%s may not read the inbox of @%s", loginOf(r.Context()).User, actor), http.StatusForbidden)
@@ -111,8 +111,7 @@ func (s *site) serveInbox(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad cursor", http.StatusBadRequest)
 		return
 	case err != nil:
-		s.cfg.Logger.Error("newsroom: inbox", "actor", actor, "err", err)
-		http.Error(w, "could not read the inbox", http.StatusInternalServerError)
+		s.fail(w, "could not read the inbox", "inbox", err, "actor", actor)
 		return
 	}
 	// Direct messages must not stay in a shared cache.

@@ -131,12 +131,7 @@ func hasPublic(refs vocab.Refs) bool {
 func TestFedifyInteractions(t *testing.T) {
 	peer, a, ctx := startWithFedify(t, 90*time.Second)
 	newsID := a.base + "/ap/users/news"
-	if _, err := peer.Follow(ctx, newsID); err != nil {
-		t.Fatalf("Fedify follow: %v", err)
-	}
-	if _, err := peer.WaitFor(ctx, func(act fedifypeer.Activity) bool { return act.Type == "Accept" }); err != nil {
-		t.Fatalf("no Accept reached Fedify: %v", err)
-	}
+	peer.FollowAccepted(ctx, t, newsID)
 	articleURL := a.publish(t, a.editor(t), "Tram line reopens", "The tram runs again from Monday.")
 	if _, err := peer.WaitFor(ctx, func(act fedifypeer.Activity) bool { return act.Type == "Create" }); err != nil {
 		t.Fatalf("no Create reached Fedify: %v", err)

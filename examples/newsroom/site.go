@@ -190,6 +190,17 @@ func (s *site) render(w http.ResponseWriter, status int, name string, data map[s
 	}
 }
 
+// notFound answers 404 with the site's not-found page.
+func (s *site) notFound(w http.ResponseWriter) {
+	s.render(w, http.StatusNotFound, "notfound.html", map[string]any{})
+}
+
+// fail logs err as what failed, with args, and answers 500 with msg.
+func (s *site) fail(w http.ResponseWriter, msg, what string, err error, args ...any) {
+	s.cfg.Logger.Error("newsroom: "+what, append(args, "err", err)...)
+	http.Error(w, msg, http.StatusInternalServerError)
+}
+
 func (s *site) serveFront(w http.ResponseWriter, r *http.Request) {
 	s.mu.RLock()
 	list := slices.Clone(s.articles)
@@ -204,7 +215,7 @@ func (s *site) serveFront(w http.ResponseWriter, r *http.Request) {
 func (s *site) serveArticle(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.find(r.PathValue("slug"))
 	if !ok {
-		s.render(w, http.StatusNotFound, "notfound.html", map[string]any{})
+		s.notFound(w)
 		return
 	}
 	data := map[string]any{"Article": a, "Title": a.Title, "Editor": s.isEditor(r)}
@@ -399,8 +410,7 @@ func (s *site) servePublish(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	if err != nil {
-		s.cfg.Logger.Error("newsroom: publish", "err", err)
-		http.Error(w, "could not save the article", http.StatusInternalServerError)
+		s.fail(w, "could not save the article", "publish", err)
 		return
 	}
 	if s.onPublish != nil {
@@ -440,7 +450,7 @@ func (s *site) serveEdit(w http.ResponseWriter, r *http.Request) {
 func (s *site) serveDeleteForm(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.find(r.PathValue("slug"))
 	if !ok {
-		s.render(w, http.StatusNotFound, "notfound.html", map[string]any{})
+		s.notFound(w)
 		return
 	}
 	s.render(w, http.StatusOK, "confirm.html", map[string]any{"Article": a, "Title": "Delete " + a.Title})
@@ -463,7 +473,7 @@ func (s *site) change(w http.ResponseWriter, r *http.Request, hook func(context.
 	i := slices.IndexFunc(s.articles, func(a article) bool { return a.Slug == r.PathValue("slug") })
 	if i < 0 {
 		s.mu.Unlock()
-		s.render(w, http.StatusNotFound, "notfound.html", map[string]any{})
+		s.notFound(w)
 		return
 	}
 	a := s.articles[i]
@@ -485,8 +495,7 @@ func (s *site) change(w http.ResponseWriter, r *http.Request, hook func(context.
 	}
 	s.mu.Unlock()
 	if err != nil {
-		s.cfg.Logger.Error("newsroom: save", "err", err)
-		http.Error(w, "could not save the article", http.StatusInternalServerError)
+		s.fail(w, "could not save the article", "save", err)
 		return
 	}
 	if hook != nil {

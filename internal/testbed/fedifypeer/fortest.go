@@ -78,3 +78,17 @@ func (p *Peer) WaitVerified(ctx context.Context, t testing.TB, typ, actor string
 	}
 	return a, doc
 }
+
+// FollowAccepted has the peer follow the actor at actorID ([Peer.Follow]) and waits, until ctx
+// is done, for that actor's Accept, failing t when either does not happen. It returns the Accept.
+func (p *Peer) FollowAccepted(ctx context.Context, t testing.TB, actorID string) Activity {
+	t.Helper()
+	if _, err := p.Follow(ctx, actorID); err != nil {
+		t.Fatalf("Fedify follow %s: %v", actorID, err)
+	}
+	a, err := p.WaitFor(ctx, func(a Activity) bool { return a.Type == "Accept" && a.Actor == actorID })
+	if err != nil {
+		t.Fatalf("no Accept from %s reached Fedify: %v", actorID, err)
+	}
+	return a
+}
