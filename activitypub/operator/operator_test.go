@@ -308,7 +308,7 @@ func followers(t testing.TB, fx *fixture, actor string) int {
 }
 
 // TestForms sends each form without its token, with another session's token, from another origin
-// and as it should be: the first three are 403 and change nothing, the last takes effect and
+// and as it should be: the first three are 403 and change nothing, as is a user the site's Authorize refuses; the last takes effect and
 // redirects back to its page.
 func TestForms(t *testing.T) {
 	tests := []struct {
@@ -388,7 +388,12 @@ func TestForms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fx := newFixture(t)
+			// The site lets the intern read the pages but do nothing.
+			fx := newFixtureWith(t, func(c *activitypub.Config) {
+				c.Authorize = func(_ context.Context, a activitypub.Act) bool {
+					return a.User != "intern" || a.Action == activitypub.ActionReadMentions
+				}
+			})
 			b, other := fx.browser(t, "editor"), fx.browser(t, "intruder")
 			b.token(tt.page) // b has a session
 			for _, a := range attempts {
@@ -404,9 +409,19 @@ func TestForms(t *testing.T) {
 					t.Fatalf("%s: the form took effect", a.name)
 				}
 			}
+			intern := fx.browser(t, "intern")
 			form := tt.form(fx)
+			form.Set("token", intern.token(tt.page))
+			resp, body := intern.post(tt.page, form, http.Header{"Sec-Fetch-Site": {"same-origin"}})
+			if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "You may not do that here.") {
+				t.Errorf("refused by Authorize: status %d, want 403 with the refusal; %s", resp.StatusCode, body)
+			}
+			if tt.done(t, fx) {
+				t.Fatal("refused by Authorize: the form took effect")
+			}
+			form = tt.form(fx)
 			form.Set("token", b.token(tt.page))
-			resp, body := b.post(tt.page, form, http.Header{"Sec-Fetch-Site": {"same-origin"}})
+			resp, body = b.post(tt.page, form, http.Header{"Sec-Fetch-Site": {"same-origin"}})
 			if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != tt.location {
 				t.Fatalf("status %d, Location %q; want 303 to %q; %s", resp.StatusCode, resp.Header.Get("Location"), tt.location, body)
 			}

@@ -218,10 +218,10 @@ func (h *Handler) decideRequest(w http.ResponseWriter, r *http.Request) {
 		h.showRequests(w, r, http.StatusNotFound, "No such request is pending: it was answered or withdrawn.")
 	case errors.Is(err, activitypub.ErrBlocked):
 		h.showRequests(w, r, http.StatusConflict, follower+" is blocked: lift the block to approve it.")
-	case err != nil:
-		h.fail(w, r, "decide follow request", err)
 	default:
-		seeOther(w, "requests?"+url.Values{"actor": {actor}}.Encode())
+		if h.acted(w, r, err, h.showRequests) {
+			seeOther(w, "requests?"+url.Values{"actor": {actor}}.Encode())
+		}
 	}
 }
 
@@ -289,12 +289,15 @@ func (h *Handler) moderate(w http.ResponseWriter, r *http.Request) {
 		h.showModeration(w, r, http.StatusBadRequest, err.Error(), p)
 		return
 	}
-	switch {
-	case errors.Is(err, activitypub.ErrNotFound):
+	if errors.Is(err, activitypub.ErrNotFound) {
 		h.showModeration(w, r, http.StatusNotFound, p.Target+" is not blocked.", moderationPage{Kind: "domain"})
-	case err != nil:
-		h.fail(w, r, "moderate", err)
-	default:
-		seeOther(w, "moderation")
+		return
 	}
+	showForm := func(w http.ResponseWriter, r *http.Request, status int, msg string) {
+		h.showModeration(w, r, status, msg, p)
+	}
+	if !h.acted(w, r, err, showForm) {
+		return
+	}
+	seeOther(w, "moderation")
 }
