@@ -1,6 +1,10 @@
 package vocab
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/fedsite/fedsite/internal/jsonstr"
+)
 
 // Ref is a property whose value may be an IRI or an embedded object: an activity's actor and
 // object, a Note's inReplyTo, a collection's first page. An embedded Link counts as an object whose
@@ -168,7 +172,7 @@ func appendRef(b []byte, r Ref) ([]byte, error) {
 	if r.Object != nil {
 		return appendObject(b, r.Object)
 	}
-	return appendString(b, r.IRI), nil
+	return jsonstr.Append(b, r.IRI, jsonstr.Script), nil
 }
 
 func appendRefs(b []byte, r Refs) ([]byte, error) {

@@ -1,6 +1,10 @@
 package vocab
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/fedsite/fedsite/internal/jsonstr"
+)
 
 // Types is the "type" property: one type name or several. JSON-LD allows an array, and some
 // servers send one (Friendica and Mastodon's docs use ["Person", "vcard:individual"]); Misskey
@@ -77,14 +81,14 @@ func decTypes(v []byte) (Types, error) {
 
 func appendTypes(b []byte, t Types) []byte {
 	if len(t) == 1 {
-		return appendString(b, t[0])
+		return jsonstr.Append(b, t[0], jsonstr.Script)
 	}
 	b = append(b, '[')
 	for i, s := range t {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, s)
+		b = jsonstr.Append(b, s, jsonstr.Script)
 	}
 	return append(b, ']')
 }
