@@ -110,11 +110,10 @@ func AddProof(doc []byte, key Key, opts ProofOptions) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("signing: add proof: %w", err)
 	}
-	c, err := parseJSON(pj)
-	if err != nil {
+	var config map[string]any
+	if err := json.Unmarshal(pj, &config); err != nil {
 		return nil, fmt.Errorf("signing: add proof: %w", err)
 	}
-	config := c.(map[string]any)
 	if c, ok := obj["@context"]; ok {
 		config["@context"] = c
 	}
