@@ -410,7 +410,7 @@ func (v *Verifier) checkSignature(ctx context.Context, keyID string, check func(
 // [ErrKeyUnavailable].
 func resolveAndCheck(ctx context.Context, keys KeyResolver, logger *slog.Logger, keyID string, check func(crypto.PublicKey) error) (pk *PublicKey, failed, err error) {
 	for refresh := false; ; refresh = true {
-		pk, err := keys.ResolveKey(ctx, keyID, refresh)
+		pk, err = keys.ResolveKey(ctx, keyID, refresh)
 		switch {
 		case err != nil && refresh:
 			return nil, nil, errKey(keyID, "cannot refresh key after failed verification", err)
@@ -419,7 +419,7 @@ func resolveAndCheck(ctx context.Context, keys KeyResolver, logger *slog.Logger,
 		case pk == nil:
 			return nil, nil, errKey(keyID, "resolver returned no key", nil)
 		}
-		failed := check(pk.Key)
+		failed = check(pk.Key)
 		if failed == nil || refresh || pk.Fresh || errors.Is(failed, ErrUnsupportedKey) || errors.Is(failed, errAlgKeyMismatch) {
 			return pk, failed, nil
 		}

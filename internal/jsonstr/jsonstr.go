@@ -13,7 +13,8 @@ const (
 	// Script is what encoding/json wrote before Go 1.22 with HTML escaping off: '"', '\\' and
 	// the control characters escaped, only \t \n \r in short form and the rest as lower-case
 	// \u00xx; invalid UTF-8 as \ufffd; U+2028 and U+2029 escaped, since they end a JavaScript
-	// string literal.
+	// string literal. HTML characters are left alone: json.Marshal escapes them when it embeds
+	// the output of a MarshalJSON method.
 	Script
 )
 
