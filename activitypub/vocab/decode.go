@@ -39,6 +39,21 @@ func (o *Object) UnmarshalJSON(data []byte) error {
 
 func wrapDecode(err error) error { return fmt.Errorf("vocab: decode: %w", err) }
 
+// unmarshal is the UnmarshalJSON of a property type: it checks data as [Decode] does, then sets
+// *dst to what dec reads from it.
+func unmarshal[T any](data []byte, dst *T, dec func([]byte) (T, error)) error {
+	data = bytes.TrimSpace(data)
+	if err := check(data); err != nil {
+		return wrapDecode(err)
+	}
+	v, err := dec(data)
+	if err != nil {
+		return wrapDecode(err)
+	}
+	*dst = v
+	return nil
+}
+
 // decObject decodes the valid JSON object v.
 func decObject(v []byte) *Object {
 	o := new(Object)

@@ -1,8 +1,6 @@
 package vocab
 
 import (
-	"bytes"
-
 	"github.com/fedsite/fedsite/internal/jsonstr"
 )
 
@@ -43,18 +41,7 @@ func (t Types) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON accepts null, a string or an array of strings.
-func (t *Types) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
-	if err := check(data); err != nil {
-		return wrapDecode(err)
-	}
-	v, err := decTypes(data)
-	if err != nil {
-		return wrapDecode(err)
-	}
-	*t = v
-	return nil
-}
+func (t *Types) UnmarshalJSON(data []byte) error { return unmarshal(data, t, decTypes) }
 
 func decTypes(v []byte) (Types, error) {
 	switch v[0] {
