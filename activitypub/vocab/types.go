@@ -1,8 +1,6 @@
 package vocab
 
-import (
-	"github.com/fedsite/fedsite/internal/jsonstr"
-)
+import "github.com/fedsite/fedsite/internal/jsonstr"
 
 // Types is the "type" property: one type name or several. JSON-LD allows an array, and some
 // servers send one (Friendica and Mastodon's docs use ["Person", "vcard:individual"]); Misskey
