@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/fedsite/fedsite/internal/jsonstr"
 )
 
 // maxJSONDepth bounds the nesting of the documents [Canonicalize] and the
@@ -106,7 +108,7 @@ func appendCanonical(b []byte, v any) ([]byte, error) {
 	case bool:
 		return strconv.AppendBool(b, v), nil
 	case string:
-		return appendJCSString(b, v), nil
+		return jsonstr.Append(b, v, jsonstr.Canonical), nil
 	case json.Number:
 		f, err := strconv.ParseFloat(string(v), 64)
 		if err != nil {
@@ -136,7 +138,7 @@ func appendCanonical(b []byte, v any) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJCSString(b, k)
+			b = jsonstr.Append(b, k, jsonstr.Canonical)
 			b = append(b, ':')
 			var err error
 			if b, err = appendCanonical(b, v[k]); err != nil {
@@ -170,42 +172,6 @@ func appendJCSNumber(b []byte, f float64) []byte {
 		}
 	}
 	return b
-}
-
-// appendJCSString appends s quoted as RFC 8785 §3.2.2.2 requires: only '"',
-// '\\' and the control characters below U+0020 escaped, the latter with the
-// short forms \b \t \n \f \r where JSON has them and as lower-case \u00xx
-// otherwise; everything else as UTF-8.
-func appendJCSString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\b':
-			b = append(b, '\\', 'b')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\f':
-			b = append(b, '\\', 'f')
-		case '\r':
-			b = append(b, '\\', 'r')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
-		start = i + 1
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // compareUTF16 orders two strings by their UTF-16 code units, as RFC 8785

@@ -83,7 +83,7 @@ func (v *Verifier) VerifyLD(ctx context.Context, body []byte, norm Normalizer) (
 		return nil, errInvalid(creator, "cannot canonicalize the document", err)
 	}
 	digest := sha256.Sum256([]byte(optionsHash + docHash))
-	pk, err := v.resolveAndCheck(ctx, creator, func(key crypto.PublicKey) error {
+	pk, err := v.checkSignature(ctx, creator, func(key crypto.PublicKey) error {
 		pub, ok := key.(*rsa.PublicKey)
 		if !ok {
 			return fmt.Errorf("%T: %w", key, ErrUnsupportedKey)

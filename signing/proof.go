@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -49,7 +50,7 @@ type ProofOptions struct {
 }
 
 // proofFields is a proof as AddProof writes it, in the order of the FEP-8b32
-// examples.
+// examples; without ProofValue it is the proof configuration.
 type proofFields struct {
 	Type               string `json:"type"`
 	Cryptosuite        string `json:"cryptosuite"`
@@ -58,7 +59,7 @@ type proofFields struct {
 	Created            string `json:"created"`
 	Expires            string `json:"expires,omitempty"`
 	Domain             string `json:"domain,omitempty"`
-	ProofValue         string `json:"proofValue"`
+	ProofValue         string `json:"proofValue,omitempty"`
 }
 
 // AddProof returns doc, a JSON object without a "proof" member, with an
@@ -105,30 +106,27 @@ func AddProof(doc []byte, key Key, opts ProofOptions) ([]byte, error) {
 	if !opts.Expires.IsZero() {
 		p.Expires = formatProofTime(opts.Expires)
 	}
-	config := map[string]any{
-		"type": p.Type, "cryptosuite": p.Cryptosuite, "verificationMethod": p.VerificationMethod,
-		"proofPurpose": p.ProofPurpose, "created": p.Created,
+	pj, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("signing: add proof: %w", err)
 	}
-	if p.Expires != "" {
-		config["expires"] = p.Expires
-	}
-	if p.Domain != "" {
-		config["domain"] = p.Domain
+	var config map[string]any
+	if err := json.Unmarshal(pj, &config); err != nil {
+		return nil, fmt.Errorf("signing: add proof: %w", err)
 	}
 	if c, ok := obj["@context"]; ok {
 		config["@context"] = c
 	}
-	hash, err := proofHash(config, obj)
+	hashes, err := proofHashes(config, obj)
 	if err != nil {
 		return nil, fmt.Errorf("signing: add proof: %w", err)
 	}
-	sig, err := key.Signer.Sign(rand.Reader, hash, crypto.Hash(0))
+	sig, err := key.Signer.Sign(rand.Reader, hashes[0], crypto.Hash(0))
 	if err != nil {
 		return nil, fmt.Errorf("signing: add proof: %w", err)
 	}
 	p.ProofValue = "z" + base58Encode(sig)
-	pj, err := json.Marshal(p)
-	if err != nil {
+	if pj, err = json.Marshal(p); err != nil {
 		return nil, fmt.Errorf("signing: add proof: %w", err)
 	}
 	// parseJSON accepted doc as one object: it ends with '}' and whitespace.
@@ -160,19 +158,24 @@ func parseProofTime(s string) (time.Time, error) {
 	return time.Parse("2006-01-02T15:04:05.999999999", s)
 }
 
-// proofHash returns SHA-256(JCS(config)) followed by SHA-256(JCS(doc)), the
-// data an eddsa-jcs-2022 proof signs.
-func proofHash(config, doc map[string]any) ([]byte, error) {
+// proofHashes returns, for each of docs, SHA-256(JCS(config)) followed by
+// SHA-256(JCS(doc)): the data an eddsa-jcs-2022 proof of it signs.
+func proofHashes(config map[string]any, docs ...map[string]any) ([][]byte, error) {
 	c, err := appendCanonical(nil, config)
 	if err != nil {
 		return nil, err
 	}
-	d, err := appendCanonical(nil, doc)
-	if err != nil {
-		return nil, err
+	ch := sha256.Sum256(c)
+	hashes := make([][]byte, len(docs))
+	for i, doc := range docs {
+		d, err := appendCanonical(nil, doc)
+		if err != nil {
+			return nil, err
+		}
+		dh := sha256.Sum256(d)
+		hashes[i] = append(ch[:len(ch):len(ch)], dh[:]...)
 	}
-	ch, dh := sha256.Sum256(c), sha256.Sum256(d)
-	return append(ch[:], dh[:]...), nil
+	return hashes, nil
 }
 
 // ProofVerifierConfig configures [NewProofVerifier].
@@ -273,18 +276,10 @@ func (v *ProofVerifier) Verify(ctx context.Context, doc []byte) (*VerifiedProof,
 	if err != nil {
 		return nil, err
 	}
-	unsecured := make(map[string]any, len(obj))
-	for k, e := range obj {
-		if k != "proof" {
-			unsecured[k] = e
-		}
-	}
-	config := make(map[string]any, len(proof))
-	for k, e := range proof {
-		if k != "proofValue" {
-			config[k] = e
-		}
-	}
+	unsecured := maps.Clone(obj)
+	delete(unsecured, "proof")
+	config := maps.Clone(proof)
+	delete(config, "proofValue")
 	docContext, hasDocContext := obj["@context"]
 	if proofContext, ok := proof["@context"]; ok {
 		if !hasDocContext || !contextStartsWith(docContext, proofContext) {
@@ -294,61 +289,32 @@ func (v *ProofVerifier) Verify(ctx context.Context, doc []byte) (*VerifiedProof,
 	} else if hasDocContext {
 		config["@context"] = docContext
 	}
-	hashes, err := proofHashes(config, unsecured)
+	// A Linked Data signature (a "signature" object with a signatureValue) that Fedify or
+	// Mastodon added over the proof was not signed by it: try the document without it first.
+	docs := []map[string]any{unsecured}
+	if sig, ok := unsecured["signature"].(map[string]any); ok && sig["signatureValue"] != nil {
+		outer := maps.Clone(unsecured)
+		delete(outer, "signature")
+		docs = []map[string]any{outer, unsecured}
+	}
+	hashes, err := proofHashes(config, docs...)
 	if err != nil {
 		return nil, errProof(p.vm, ErrInvalidProof, "cannot canonicalize", err)
 	}
-	pub, err := v.key(ctx, p.vm, false)
+	pk, err := v.checkSignature(ctx, p.vm, func(key crypto.PublicKey) error {
+		pub, ok := key.(ed25519.PublicKey)
+		if !ok {
+			return fmt.Errorf("%T: %w", key, ErrUnsupportedKey)
+		}
+		if !slices.ContainsFunc(hashes, func(h []byte) bool { return ed25519.Verify(pub, h, p.sig) }) {
+			return errors.New("signature does not verify")
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	if !verifyAny(pub.key, hashes, p.sig) {
-		if pub.fresh {
-			return nil, errProof(p.vm, ErrInvalidProof, "signature does not verify", nil)
-		}
-		if pub, err = v.key(ctx, p.vm, true); err != nil {
-			return nil, err
-		}
-		if !verifyAny(pub.key, hashes, p.sig) {
-			return nil, errProof(p.vm, ErrInvalidProof, "signature does not verify", nil)
-		}
-	}
-	return &VerifiedProof{VerificationMethod: p.vm, Controller: pub.controller, Created: p.created, OwnerDocument: pub.doc}, nil
-}
-
-// proofHashes returns the data a proof of doc may have signed: when doc carries a Linked Data
-// signature (a "signature" object with a signatureValue), first doc without it, since Fedify
-// and Mastodon add that signature over the proof, after it; then doc as it is.
-func proofHashes(config, doc map[string]any) ([][]byte, error) {
-	var hashes [][]byte
-	if sig, ok := doc["signature"].(map[string]any); ok && sig["signatureValue"] != nil {
-		outer := make(map[string]any, len(doc))
-		for k, e := range doc {
-			if k != "signature" {
-				outer[k] = e
-			}
-		}
-		h, err := proofHash(config, outer)
-		if err != nil {
-			return nil, err
-		}
-		hashes = append(hashes, h)
-	}
-	h, err := proofHash(config, doc)
-	if err != nil {
-		return nil, err
-	}
-	return append(hashes, h), nil
-}
-
-// verifyAny reports whether sig is pub's signature of one of hashes.
-func verifyAny(pub ed25519.PublicKey, hashes [][]byte, sig []byte) bool {
-	for _, h := range hashes {
-		if ed25519.Verify(pub, h, sig) {
-			return true
-		}
-	}
-	return false
+	return &VerifiedProof{VerificationMethod: p.vm, Controller: pk.Owner, Created: p.created, OwnerDocument: pk.OwnerDocument}, nil
 }
 
 // checkedProof is what checkProof read of a proof.
@@ -474,31 +440,30 @@ func contextStartsWith(doc, proof any) bool {
 	return true
 }
 
-// proofKey is a verification method's key and controller.
-type proofKey struct {
-	key        ed25519.PublicKey
-	controller string
-	doc        []byte
-	fresh      bool
-}
-
-// key resolves a verification method: a did:key locally, anything else
-// through the KeyResolver.
-func (v *ProofVerifier) key(ctx context.Context, vm string, refresh bool) (proofKey, error) {
+// checkSignature resolves a verification method and runs check with its key: a did:key locally,
+// anything else through the KeyResolver, refreshing a cached key once when check fails (see
+// resolveAndCheck). check's failure is an ErrInvalidProof.
+func (v *ProofVerifier) checkSignature(ctx context.Context, vm string, check func(crypto.PublicKey) error) (*PublicKey, error) {
+	var pk *PublicKey
+	var failed error
 	if strings.HasPrefix(vm, didKeyPrefix) {
 		did, pub, err := ParseDIDKey(vm)
 		if err != nil {
-			return proofKey{}, errProof(vm, ErrInvalidProof, "bad did:key", err)
+			return nil, errProof(vm, ErrInvalidProof, "bad did:key", err)
 		}
-		return proofKey{key: pub, controller: did, fresh: true}, nil
+		pk, failed = &PublicKey{ID: vm, Owner: did, Key: pub, Fresh: true}, check(pub)
+	} else {
+		var err error
+		if pk, failed, err = resolveAndCheck(ctx, v.keys, nil, vm, check); err != nil {
+			return nil, err
+		}
 	}
-	k, err := v.keys.ResolveKey(ctx, vm, refresh)
-	if err != nil {
-		return proofKey{}, errProof(vm, ErrKeyUnavailable, "cannot resolve the verification method", err)
+	switch {
+	case failed == nil:
+		return pk, nil
+	case errors.Is(failed, ErrUnsupportedKey):
+		return nil, errProof(vm, ErrInvalidProof, fmt.Sprintf("the verification method is a %T, not an Ed25519 key", pk.Key), nil)
+	default:
+		return nil, errProof(vm, ErrInvalidProof, "signature does not verify", nil)
 	}
-	pub, ok := k.Key.(ed25519.PublicKey)
-	if !ok {
-		return proofKey{}, errProof(vm, ErrInvalidProof, fmt.Sprintf("the verification method is a %T, not an Ed25519 key", k.Key), nil)
-	}
-	return proofKey{key: pub, controller: k.Owner, doc: k.OwnerDocument, fresh: k.Fresh}, nil
 }

@@ -195,10 +195,11 @@ func TestProofW3CIntermediates(t *testing.T) {
 	if string(canonConfig) != wantConfig {
 		t.Errorf("canonical proof configuration:\n got %s\nwant %s", canonConfig, wantConfig)
 	}
-	hash, err := proofHash(proof, signed)
+	hashes, err := proofHashes(proof, signed)
 	if err != nil {
 		t.Fatal(err)
 	}
+	hash := hashes[0]
 	const wantHash = "66ab154f5c2890a140cb8388a22a160454f80575f6eae09e5a097cabe539a1db59b7cb6251b8991add1ce0bc83107e3db9dbbab5bd2c28f687db1a03abc92f19"
 	if got := hex.EncodeToString(hash); got != wantHash {
 		t.Errorf("hash data %s, want %s", got, wantHash)
@@ -400,5 +401,15 @@ func TestVerifyProofUnderLDSignature(t *testing.T) {
 	other := []byte(strings.Replace(string(signed), `"id":`, `"summary":"added",`+ld+`"id":`, 1))
 	if _, err := v.Verify(context.Background(), other); !errors.Is(err, ErrInvalidProof) {
 		t.Fatalf("proof under an LD signature and another member: %v, want ErrInvalidProof", err)
+	}
+}
+
+// TestVerifyProofNoKey: a resolver that answers neither a key nor an error leaves the key
+// unavailable, as it does for an HTTP signature.
+func TestVerifyProofNoKey(t *testing.T) {
+	keys := KeyResolverFunc(func(context.Context, string, bool) (*PublicKey, error) { return nil, nil })
+	_, err := newProofVerifierT(t, keys, vectorCreated).Verify(context.Background(), readVector(t, "fep8b32_signed.json"))
+	if !errors.Is(err, ErrKeyUnavailable) {
+		t.Fatalf("Verify = %v, want ErrKeyUnavailable", err)
 	}
 }

@@ -205,15 +205,12 @@ func (r *Resolver) ResolveKey(ctx context.Context, keyID string, refresh bool) (
 	return &k, nil
 }
 
-// asDoc holds the members of an actor or key document the Resolver reads.
+// asDoc holds the members of an actor or key document the Resolver reads: a
+// bare key document's are those of a key entry.
 type asDoc struct {
-	ID                 string          `json:"id"`
-	Owner              string          `json:"owner"`
-	Controller         string          `json:"controller"`
-	PublicKeyPem       string          `json:"publicKeyPem"`
-	PublicKeyMultibase string          `json:"publicKeyMultibase"`
-	PublicKey          json.RawMessage `json:"publicKey"`
-	AssertionMethod    json.RawMessage `json:"assertionMethod"`
+	keyEntry
+	PublicKey       json.RawMessage `json:"publicKey"`
+	AssertionMethod json.RawMessage `json:"assertionMethod"`
 }
 
 // keyEntry is one entry of an actor's publicKey or assertionMethod.
@@ -224,7 +221,7 @@ type keyEntry struct {
 	PublicKeyPem       string `json:"publicKeyPem"`
 	PublicKeyMultibase string `json:"publicKeyMultibase"`
 
-	multikey bool // found in assertionMethod
+	multikey bool // a Multikey: found in assertionMethod, or a bare key document without publicKeyPem
 }
 
 // owner returns the entry's owner: owner for publicKey entries, controller
@@ -276,10 +273,8 @@ func (r *Resolver) fetchKey(ctx context.Context, keyID string) (*PublicKey, erro
 		if doc.ID != keyID {
 			return nil, fmt.Errorf("signing: resolve key %s: key document has id %q", keyID, doc.ID)
 		}
-		bare := &keyEntry{ID: doc.ID, Owner: doc.Owner, PublicKeyPem: doc.PublicKeyPem}
-		if doc.PublicKeyPem == "" {
-			bare = &keyEntry{ID: doc.ID, Controller: doc.Controller, PublicKeyMultibase: doc.PublicKeyMultibase, multikey: true}
-		}
+		bare := doc.keyEntry
+		bare.multikey = doc.PublicKeyPem == ""
 		key, err := bare.key()
 		if err != nil {
 			return nil, fmt.Errorf("signing: resolve key %s: %w", keyID, err)

@@ -281,7 +281,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*V
 		candidates = append(candidates, s)
 	}
 
-	pk, err := v.resolveAndCheck(ctx, keyID, func(key crypto.PublicKey) error {
+	pk, err := v.checkSignature(ctx, keyID, func(key crypto.PublicKey) error {
 		return verifyCandidates(key, candidates, sig)
 	})
 	if err != nil {
@@ -354,7 +354,7 @@ func (v *Verifier) verifyRFC9421(ctx context.Context, r *http.Request, body []by
 	if err != nil {
 		return nil, errInvalid(keyID, "cannot build signature base", err)
 	}
-	pk, err := v.resolveAndCheck(ctx, keyID, func(key crypto.PublicKey) error {
+	pk, err := v.checkSignature(ctx, keyID, func(key crypto.PublicKey) error {
 		return verifyBase(key, si.alg, base, si.signature)
 	})
 	if err != nil {
@@ -384,39 +384,49 @@ func (v *Verifier) checkWindow(keyID string, created, expires time.Time) error {
 	return nil
 }
 
-// resolveAndCheck resolves keyID and runs check with the key; if check fails
-// with a key that was not Fresh, it refreshes the key once and checks again.
-// Failures of an unusable key type or an alg/key mismatch are not retried.
-func (v *Verifier) resolveAndCheck(ctx context.Context, keyID string, check func(crypto.PublicKey) error) (*PublicKey, error) {
-	pk, err := v.keys.ResolveKey(ctx, keyID, false)
-	if err != nil {
-		return nil, errKey(keyID, "cannot resolve key", err)
-	}
-	if pk == nil {
-		return nil, errKey(keyID, "resolver returned no key", nil)
-	}
-	err = check(pk.Key)
-	if err != nil && !pk.Fresh && !errors.Is(err, ErrUnsupportedKey) && !errors.Is(err, errAlgKeyMismatch) {
-		v.logger.LogAttrs(ctx, slog.LevelDebug, "signature failed with cached key; refreshing",
-			slog.String("key_id", keyID))
-		pk, err = v.keys.ResolveKey(ctx, keyID, true)
-		if err != nil {
-			return nil, errKey(keyID, "cannot refresh key after failed verification", err)
-		}
-		if pk == nil {
-			return nil, errKey(keyID, "resolver returned no key", nil)
-		}
-		err = check(pk.Key)
-	}
+// checkSignature resolves keyID and runs check with the key, refreshing a cached key once when
+// check fails (see resolveAndCheck), and turns check's failure into an ErrInvalidSignature.
+func (v *Verifier) checkSignature(ctx context.Context, keyID string, check func(crypto.PublicKey) error) (*PublicKey, error) {
+	pk, failed, err := resolveAndCheck(ctx, v.keys, v.logger, keyID, check)
 	switch {
-	case err == nil:
+	case err != nil:
+		return nil, err
+	case failed == nil:
 		return pk, nil
-	case errors.Is(err, ErrUnsupportedKey):
-		return nil, errInvalid(keyID, "unsupported key type", err)
-	case errors.Is(err, errAlgKeyMismatch):
+	case errors.Is(failed, ErrUnsupportedKey):
+		return nil, errInvalid(keyID, "unsupported key type", failed)
+	case errors.Is(failed, errAlgKeyMismatch):
 		return nil, errInvalid(keyID, "alg does not match the key type", nil)
 	default:
 		return nil, errInvalid(keyID, "signature does not verify", nil)
+	}
+}
+
+// resolveAndCheck resolves keyID with keys and runs check with the key. When check fails with a
+// key that was not Fresh, for a reason another key could cure (not [ErrUnsupportedKey] or
+// errAlgKeyMismatch), the actor may have rotated its key: the key is resolved once more with
+// refresh set, which logger (if not nil) hears of at Debug, and check runs again. It returns the
+// key check ran with last and check's verdict on it, failed; or err, a failed resolution matching
+// [ErrKeyUnavailable].
+func resolveAndCheck(ctx context.Context, keys KeyResolver, logger *slog.Logger, keyID string, check func(crypto.PublicKey) error) (pk *PublicKey, failed, err error) {
+	for refresh := false; ; refresh = true {
+		pk, err = keys.ResolveKey(ctx, keyID, refresh)
+		switch {
+		case err != nil && refresh:
+			return nil, nil, errKey(keyID, "cannot refresh key after failed verification", err)
+		case err != nil:
+			return nil, nil, errKey(keyID, "cannot resolve key", err)
+		case pk == nil:
+			return nil, nil, errKey(keyID, "resolver returned no key", nil)
+		}
+		failed = check(pk.Key)
+		if failed == nil || refresh || pk.Fresh || errors.Is(failed, ErrUnsupportedKey) || errors.Is(failed, errAlgKeyMismatch) {
+			return pk, failed, nil
+		}
+		if logger != nil {
+			logger.LogAttrs(ctx, slog.LevelDebug, "signature failed with cached key; refreshing",
+				slog.String("key_id", keyID))
+		}
 	}
 }
 

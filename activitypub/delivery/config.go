@@ -167,32 +167,27 @@ func (cfg Config) withDefaults() Config {
 
 // withDefaults returns o with its zero fields set to their defaults.
 func (o Options) withDefaults() Options {
-	if o.Workers <= 0 {
-		o.Workers = defaultWorkers
-	}
-	if o.PerHost <= 0 {
-		o.PerHost = defaultPerHost
-	}
-	if o.RequestTimeout <= 0 {
-		o.RequestTimeout = defaultRequestTimeout
-	}
-	if o.LeaseTimeout <= 0 {
-		o.LeaseTimeout = defaultLeaseTimeout
-	}
-	if o.PollInterval <= 0 {
-		o.PollInterval = defaultPollInterval
-	}
-	if o.PageSize <= 0 {
-		o.PageSize = defaultPageSize
-	}
+	o.Workers = positiveOr(o.Workers, defaultWorkers)
+	o.PerHost = positiveOr(o.PerHost, defaultPerHost)
+	o.RequestTimeout = positiveOr(o.RequestTimeout, defaultRequestTimeout)
+	o.LeaseTimeout = positiveOr(o.LeaseTimeout, defaultLeaseTimeout)
+	o.PollInterval = positiveOr(o.PollInterval, defaultPollInterval)
+	o.PageSize = positiveOr(o.PageSize, defaultPageSize)
 	if o.Retry == nil {
 		o.Retry = Backoff{}
 	}
-	if o.BreakerThreshold == 0 {
+	if o.BreakerThreshold == 0 { // -1 disables the breaker
 		o.BreakerThreshold = defaultBreakerThreshold
 	}
-	if o.BreakerCooldown <= 0 {
-		o.BreakerCooldown = defaultBreakerCooldown
-	}
+	o.BreakerCooldown = positiveOr(o.BreakerCooldown, defaultBreakerCooldown)
 	return o
+}
+
+// positiveOr returns v when it is above zero and def otherwise: a count or duration left zero, or
+// set below zero, takes its default.
+func positiveOr[T ~int | ~int64](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }

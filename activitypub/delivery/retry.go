@@ -58,15 +58,9 @@ func (b Backoff) Delay(failed int, asked time.Duration) (time.Duration, bool) {
 
 // withDefaults returns b with its zero fields set to their defaults.
 func (b Backoff) withDefaults() Backoff {
-	if b.Base <= 0 {
-		b.Base = defaultBase
-	}
-	if b.Max <= 0 {
-		b.Max = defaultMax
-	}
-	if b.Attempts <= 0 {
-		b.Attempts = defaultAttempts
-	}
+	b.Base = positiveOr(b.Base, defaultBase)
+	b.Max = positiveOr(b.Max, defaultMax)
+	b.Attempts = positiveOr(b.Attempts, defaultAttempts)
 	return b
 }
 

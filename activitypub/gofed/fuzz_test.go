@@ -12,9 +12,7 @@ import (
 // FuzzRoundTrip: whatever fedsite's decoder accepts, converting it to go-fed and back never
 // panics, and every failure is one of the package's errors.
 func FuzzRoundTrip(f *testing.F) {
-	for _, file := range corpus.JSON(f, ".") {
-		f.Add(file.Data)
-	}
+	corpus.Seed(f, ".")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		o, err := vocab.Decode(data)
 		if err != nil {

@@ -39,6 +39,21 @@ func (o *Object) UnmarshalJSON(data []byte) error {
 
 func wrapDecode(err error) error { return fmt.Errorf("vocab: decode: %w", err) }
 
+// unmarshal is the UnmarshalJSON of a property type: it checks data as [Decode] does, then sets
+// *dst to what dec reads from it.
+func unmarshal[T any](data []byte, dst *T, dec func([]byte) (T, error)) error {
+	data = bytes.TrimSpace(data)
+	if err := check(data); err != nil {
+		return wrapDecode(err)
+	}
+	v, err := dec(data)
+	if err != nil {
+		return wrapDecode(err)
+	}
+	*dst = v
+	return nil
+}
+
 // decObject decodes the valid JSON object v.
 func decObject(v []byte) *Object {
 	o := new(Object)
@@ -342,19 +357,11 @@ func decEndpoints(v []byte) (*Endpoints, error) {
 		return nil, nil
 	case '{':
 		e := new(Endpoints)
-		_ = eachMember(v, func(k, val []byte) error {
-			key := unquote(k)
+		fillStrings(v, &e.Extra, func(key string) (*string, func([]byte) (string, error)) {
 			if key == "sharedInbox" {
-				s, err := decIRI(val)
-				if err == nil {
-					e.SharedInbox = s
-					delete(e.Extra, key)
-					return nil
-				}
-				e.SharedInbox = ""
+				return &e.SharedInbox, decIRI
 			}
-			e.Extra = putExtra(e.Extra, key, val)
-			return nil
+			return nil, nil
 		})
 		return e, nil
 	}
@@ -386,31 +393,37 @@ func decPublicKeys(v []byte) ([]PublicKey, error) {
 
 func decPublicKey(v []byte) PublicKey {
 	var k PublicKey
-	_ = eachMember(v, func(kr, val []byte) error {
-		key := unquote(kr)
-		var err error
+	fillStrings(v, &k.Extra, func(key string) (*string, func([]byte) (string, error)) {
 		switch key {
 		case "id":
-			if k.ID, err = decString(val); err == nil {
-				delete(k.Extra, key)
-				return nil
-			}
-			k.ID = ""
+			return &k.ID, decString
 		case "owner":
-			if k.Owner, err = decIRI(val); err == nil {
-				delete(k.Extra, key)
-				return nil
-			}
-			k.Owner = ""
+			return &k.Owner, decIRI
 		case "publicKeyPem":
-			if k.PublicKeyPem, err = decString(val); err == nil {
-				delete(k.Extra, key)
-				return nil
-			}
-			k.PublicKeyPem = ""
+			return &k.PublicKeyPem, decString
 		}
-		k.Extra = putExtra(k.Extra, key, val)
-		return nil
+		return nil, nil
 	})
 	return k
+}
+
+// fillStrings sets the string fields of a small object from the members of the valid JSON
+// object v, by the rule of [Object.fill]: field names the field of a member and its decoder, or
+// nil; a member with no field, or whose value its field cannot hold, goes to *extra, and the
+// field a duplicate member may have set earlier is reset, so that only *extra holds it.
+func fillStrings(v []byte, extra *map[string]json.RawMessage, field func(key string) (*string, func([]byte) (string, error))) {
+	_ = eachMember(v, func(k, val []byte) error {
+		key := unquote(k)
+		if dst, dec := field(key); dst != nil {
+			s, err := dec(val)
+			if err == nil {
+				*dst = s
+				delete(*extra, key)
+				return nil
+			}
+			*dst = ""
+		}
+		*extra = putExtra(*extra, key, val)
+		return nil
+	})
 }

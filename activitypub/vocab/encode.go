@@ -6,7 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/fedsite/fedsite/internal/jsonstr"
 )
 
 // MarshalJSON encodes the object: "@context", "id" and "type" first, then every other set field in
@@ -164,7 +165,7 @@ func (w *writer) key(k string) {
 		w.b = append(w.b, ',')
 	}
 	w.n++
-	w.b = appendString(w.b, k)
+	w.b = jsonstr.Append(w.b, k, jsonstr.Script)
 	w.b = append(w.b, ':')
 }
 
@@ -213,7 +214,7 @@ func (w *writer) str(k, v string) {
 		return
 	}
 	w.key(k)
-	w.b = appendString(w.b, v)
+	w.b = jsonstr.Append(w.b, v, jsonstr.Script)
 }
 
 // iri writes an IRI-valued property; it is a string on the wire whatever shape it was decoded from.
@@ -292,9 +293,9 @@ func (w *writer) langMap(k string, m map[string]string) {
 		if i > 0 {
 			w.b = append(w.b, ',')
 		}
-		w.b = appendString(w.b, lang)
+		w.b = jsonstr.Append(w.b, lang, jsonstr.Script)
 		w.b = append(w.b, ':')
-		w.b = appendString(w.b, m[lang])
+		w.b = jsonstr.Append(w.b, m[lang], jsonstr.Script)
 	}
 	w.b = append(w.b, '}')
 }
@@ -327,56 +328,4 @@ func (w *writer) publicKey(k *PublicKey) {
 		w.fail(sub.err)
 	}
 	w.b = append(sub.b, '}')
-}
-
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as encoding/json does;
-// HTML characters are left alone (json.Marshal escapes them again when it embeds the result).
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		// U+2028 and U+2029 are valid JSON but break JavaScript string literals.
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

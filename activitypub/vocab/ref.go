@@ -1,6 +1,6 @@
 package vocab
 
-import "bytes"
+import "github.com/fedsite/fedsite/internal/jsonstr"
 
 // Ref is a property whose value may be an IRI or an embedded object: an activity's actor and
 // object, a Note's inReplyTo, a collection's first page. An embedded Link counts as an object whose
@@ -40,18 +40,7 @@ func (r Ref) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON accepts null, an IRI string, an object or an array (of which the first element is
 // kept). Nesting is limited to [MaxDepth].
-func (r *Ref) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
-	if err := check(data); err != nil {
-		return wrapDecode(err)
-	}
-	v, err := decRef(data)
-	if err != nil {
-		return wrapDecode(err)
-	}
-	*r = v
-	return nil
-}
+func (r *Ref) UnmarshalJSON(data []byte) error { return unmarshal(data, r, decRef) }
 
 // Refs is a property that may hold several values, each an IRI or an embedded object: to, cc,
 // attributedTo, tag, attachment, icon, url, items. A single value decodes to a one-element Refs.
@@ -97,18 +86,7 @@ func (r Refs) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON accepts null, a string, an object or an array of strings and objects.
 // Nesting is limited to [MaxDepth].
-func (r *Refs) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
-	if err := check(data); err != nil {
-		return wrapDecode(err)
-	}
-	v, err := decRefs(data)
-	if err != nil {
-		return wrapDecode(err)
-	}
-	*r = v
-	return nil
-}
+func (r *Refs) UnmarshalJSON(data []byte) error { return unmarshal(data, r, decRefs) }
 
 func decRef(v []byte) (Ref, error) {
 	switch v[0] {
@@ -168,7 +146,7 @@ func appendRef(b []byte, r Ref) ([]byte, error) {
 	if r.Object != nil {
 		return appendObject(b, r.Object)
 	}
-	return appendString(b, r.IRI), nil
+	return jsonstr.Append(b, r.IRI, jsonstr.Script), nil
 }
 
 func appendRefs(b []byte, r Refs) ([]byte, error) {

@@ -1,6 +1,6 @@
 package vocab
 
-import "bytes"
+import "github.com/fedsite/fedsite/internal/jsonstr"
 
 // Types is the "type" property: one type name or several. JSON-LD allows an array, and some
 // servers send one (Friendica and Mastodon's docs use ["Person", "vcard:individual"]); Misskey
@@ -39,18 +39,7 @@ func (t Types) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON accepts null, a string or an array of strings.
-func (t *Types) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
-	if err := check(data); err != nil {
-		return wrapDecode(err)
-	}
-	v, err := decTypes(data)
-	if err != nil {
-		return wrapDecode(err)
-	}
-	*t = v
-	return nil
-}
+func (t *Types) UnmarshalJSON(data []byte) error { return unmarshal(data, t, decTypes) }
 
 func decTypes(v []byte) (Types, error) {
 	switch v[0] {
@@ -77,14 +66,14 @@ func decTypes(v []byte) (Types, error) {
 
 func appendTypes(b []byte, t Types) []byte {
 	if len(t) == 1 {
-		return appendString(b, t[0])
+		return jsonstr.Append(b, t[0], jsonstr.Script)
 	}
 	b = append(b, '[')
 	for i, s := range t {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, s)
+		b = jsonstr.Append(b, s, jsonstr.Script)
 	}
 	return append(b, ']')
 }

@@ -52,3 +52,12 @@ func JSON(tb testing.TB, dir string) []File {
 	}
 	return files
 }
+
+// Seed adds every .json file under the corpus folder dir, as [JSON] finds them, to f's seed
+// corpus, for a fuzz target that takes one []byte.
+func Seed(f *testing.F, dir string) {
+	f.Helper()
+	for _, file := range JSON(f, dir) {
+		f.Add(file.Data)
+	}
+}

@@ -8,5 +8,5 @@
 //
 // Names are slash-separated paths inside the corpus, such as
 // "mastodon/activities_create_note.json". [ReadFile] returns one file; [JSON] returns every JSON
-// payload of a folder.
+// payload of a folder, and [Seed] adds them to a fuzz target's seed corpus.
 package corpus
