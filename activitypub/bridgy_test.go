@@ -129,9 +129,7 @@ func TestCheckBridgyFed(t *testing.T) {
 // what is no actor with an *InvalidError, and for an actor says Ready exactly when every required
 // check is met, with a fix for each unmet check and none for a met one.
 func FuzzCheckBridgyFedActor(f *testing.F) {
-	for _, c := range corpus.JSON(f, ".") {
-		f.Add(c.Data)
-	}
+	corpus.Seed(f, ".")
 	now := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		r, err := activitypub.CheckBridgyFedActor(doc, now)

@@ -256,9 +256,7 @@ func TestDecodeOddJSONLD(t *testing.T) {
 // it must never panic, and what it decodes must encode again. Seeded with the corpus and the
 // expanded forms of its activities.
 func FuzzDecodeJSONLD(f *testing.F) {
-	for _, c := range corpus.JSON(f, ".") {
-		f.Add(c.Data)
-	}
+	corpus.Seed(f, ".")
 	f.Add([]byte(`[{"@id":"https://a.example/f/1","@type":"https://www.w3.org/ns/activitystreams#Follow"}]`))
 	f.Add([]byte(`{"@context":["https://www.w3.org/ns/activitystreams",{"acteur":"as:actor"}],"acteur":"https://a.example/u"}`))
 	c := newCompactor(f)
