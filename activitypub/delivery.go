@@ -40,8 +40,8 @@ func (f *Federation) Run(ctx context.Context) error {
 		wg.Go(func() { f.pruneRecord(ctx) })
 	}
 	if f.cfg.Retention.Operational > 0 {
-		if site, deliveries := f.operationalPruners(ctx); site != nil || deliveries != nil {
-			wg.Go(func() { f.pruneOperational(ctx, site, deliveries) })
+		if p := newPruner(ctx, f.cfg); p != nil {
+			wg.Go(func() { p.run(ctx) })
 		}
 	}
 	return f.sender.engine.Run(ctx)
