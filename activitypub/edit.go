@@ -43,7 +43,7 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 	if a.Published.IsZero() {
 		a.Published = stored.Published
 	}
-	obj := f.renderArticle(actor, a)
+	obj := f.render.article(actor, a)
 	obj.Updated = nextUpdated(prev.Published, prev.Updated, f.cfg.Now())
 	if err := f.federateEdit(ctx, actorID, stored, obj); err != nil {
 		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)

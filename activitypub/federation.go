@@ -22,6 +22,7 @@ type Federation struct {
 	remote *remote // fetches with the instance actor's signed client
 	actors *siteActors
 	server *server
+	render renderer
 	audit  auditLog
 	record recorder
 	sender *sender
@@ -73,6 +74,7 @@ func New(cfg Config) (*Federation, error) {
 		cfg:    cfg,
 		urls:   urls,
 		log:    cfg.Logger,
+		render: newRenderer(cfg, urls),
 		actors: &siteActors{source: cfg.Actors, objects: cfg.Store, urls: urls},
 		keys:   &keyring{urls: urls, store: cfg.Store, now: cfg.Now, keys: make(map[string]actorKey)},
 		audit:  auditLog{store: cfg.Store, now: cfg.Now, log: cfg.Logger},

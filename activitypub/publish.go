@@ -115,7 +115,7 @@ func (f *Federation) Publish(ctx context.Context, username string, a Article) er
 // actor's outbox, without queuing any delivery. It returns the ids of both.
 func (f *Federation) storeArticle(ctx context.Context, actor *Actor, a Article) (createID, objID string, err error) {
 	actorID := f.urls.actor(actor.Username)
-	obj := f.renderArticle(actor, a)
+	obj := f.render.article(actor, a)
 	create := f.carrying("Create", actorID, obj.Published, obj)
 
 	objDoc, err := json.Marshal(obj)

@@ -96,14 +96,14 @@ type interactionPolicy struct {
 	CanAnnounce approvalRule `json:"canAnnounce"`
 }
 
-// renderInteractionPolicy is the interactionPolicy of an article of actorID with quote policy p
-// (not QuoteDefault).
-func (f *Federation) renderInteractionPolicy(actorID string, p QuotePolicy) json.RawMessage {
+// interactionPolicy is the interactionPolicy of an article of actorID with quote policy p (not
+// QuoteDefault).
+func (r renderer) interactionPolicy(actorID string, p QuotePolicy) json.RawMessage {
 	public := approvalRule{AutomaticApproval: vocab.Refs{{IRI: vocab.PublicIRI}}}
 	quote := public
 	switch p {
 	case QuoteFollowers:
-		quote = approvalRule{AutomaticApproval: vocab.Refs{{IRI: f.urls.followers(actorID)}}}
+		quote = approvalRule{AutomaticApproval: vocab.Refs{{IRI: r.urls.followers(actorID)}}}
 	case QuoteNobody:
 		quote = approvalRule{AutomaticApproval: vocab.Refs{{IRI: actorID}}}
 	}
@@ -406,7 +406,7 @@ func (f *Federation) SetQuotePolicy(ctx context.Context, username, articleURL st
 		return fmt.Errorf("activitypub: quote policy of %s: not an article: %w", articleURL, ErrNotFound)
 	}
 	p = effectiveQuotePolicy(actor, p)
-	obj.Extra[termInteractionPolicy] = f.renderInteractionPolicy(actorID, p)
+	obj.Extra[termInteractionPolicy] = f.render.interactionPolicy(actorID, p)
 	obj.Updated = nextUpdated(obj.Published, obj.Updated, f.cfg.Now())
 	if err := f.federateEdit(ctx, actorID, stored, obj); err != nil {
 		return fmt.Errorf("activitypub: quote policy of %s: %w", articleURL, err)
