@@ -59,7 +59,7 @@ func (f *Federation) Answer(ctx context.Context, username string, a Answer) (str
 	if content == "" {
 		return "", invalid("Answer.Content", "required")
 	}
-	t, err := f.answered(ctx, actorID, a.InReplyTo)
+	t, err := f.out.answered(ctx, actorID, a.InReplyTo)
 	if err != nil {
 		return "", fmt.Errorf("activitypub: answer %s: %w", a.InReplyTo, err)
 	}
@@ -95,7 +95,7 @@ func (f *Federation) Answer(ctx context.Context, username string, a Answer) (str
 	if t.context != "" {
 		note.Extra = map[string]json.RawMessage{"context": mustJSON(t.context)}
 	}
-	create := f.carrying("Create", actorID, now, note)
+	create := f.out.carrying("Create", actorID, now, note)
 	noteDoc, err := json.Marshal(note)
 	if err != nil {
 		return "", fmt.Errorf("activitypub: answer %s: %w", a.InReplyTo, err)
@@ -152,7 +152,7 @@ func (f *Federation) EditAnswer(ctx context.Context, username, answerID, content
 	if content == "" {
 		return invalid("content", "required")
 	}
-	_, note, err := f.ownAnswer(ctx, actorID, answerID)
+	_, note, err := f.out.ownAnswer(ctx, actorID, answerID)
 	if err != nil {
 		return fmt.Errorf("activitypub: edit answer %s: %w", answerID, err)
 	}
@@ -166,7 +166,7 @@ func (f *Federation) EditAnswer(ctx context.Context, username, answerID, content
 	note.Content = withMention(content, href, user)
 	note.Updated = nextUpdated(note.Published, note.Updated, f.cfg.Now())
 	note.Context = objectContext
-	update := f.carrying("Update", actorID, note.Updated, note)
+	update := f.out.carrying("Update", actorID, note.Updated, note)
 	noteDoc, err := json.Marshal(note)
 	if err != nil {
 		return fmt.Errorf("activitypub: edit answer %s: %w", answerID, err)
@@ -194,7 +194,7 @@ func (f *Federation) EditAnswer(ctx context.Context, username, answerID, content
 		return fmt.Errorf("activitypub: edit answer %s: %w", answerID, err)
 	}
 	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "edit answer", Object: note.ID, Detail: update.ID})
-	if err := f.sendAnswer(ctx, update.ID, actorID, note); err != nil {
+	if err := f.out.sendAnswer(ctx, update.ID, actorID, note); err != nil {
 		return fmt.Errorf("activitypub: edit answer %s: %w", answerID, err)
 	}
 	return nil
@@ -211,16 +211,16 @@ func (f *Federation) DeleteAnswer(ctx context.Context, username, answerID string
 		return err
 	}
 	actorID := f.urls.actor(actor.Username)
-	stored, note, err := f.ownAnswer(ctx, actorID, answerID)
+	stored, note, err := f.out.ownAnswer(ctx, actorID, answerID)
 	if err != nil {
 		return fmt.Errorf("activitypub: delete answer %s: %w", answerID, err)
 	}
 	now := f.cfg.Now().UTC()
-	delID, err := f.storeDelete(ctx, actorID, stored, note.To, note.Cc, now)
+	delID, err := f.out.storeDelete(ctx, actorID, stored, note.To, note.Cc, now)
 	if err != nil {
 		return fmt.Errorf("activitypub: delete answer %s: %w", answerID, err)
 	}
-	if err := f.sendAnswer(ctx, delID, actorID, note); err != nil {
+	if err := f.out.sendAnswer(ctx, delID, actorID, note); err != nil {
 		return fmt.Errorf("activitypub: delete answer %s: %w", answerID, err)
 	}
 	if err := f.cfg.Store.DeleteObject(ctx, note.ID, now); err != nil {
@@ -260,11 +260,11 @@ func (p answeredPost) addressing(followers string) (to, cc vocab.Refs) {
 
 // answered finds the reader's post id as kept: a remote reply to a site article, or a post that
 // mentions or addresses actorID. Anything else is ErrNotFound.
-func (f *Federation) answered(ctx context.Context, actorID, id string) (answeredPost, error) {
+func (p *publisher) answered(ctx context.Context, actorID, id string) (answeredPost, error) {
 	if id == "" {
 		return answeredPost{}, fmt.Errorf("no post named: %w", ErrNotFound)
 	}
-	i, err := f.cfg.Store.Interaction(ctx, id)
+	i, err := p.interactions.Interaction(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return answeredPost{}, fmt.Errorf("no reply or mention kept: %w", ErrNotFound)
 	}
@@ -272,7 +272,7 @@ func (f *Federation) answered(ctx context.Context, actorID, id string) (answered
 		return answeredPost{}, err
 	}
 	switch {
-	case i.Kind == store.InteractionReply && !f.urls.local(i.ActorID):
+	case i.Kind == store.InteractionReply && !p.urls.local(i.ActorID):
 		doc, err := vocab.Decode(i.Document)
 		if err != nil {
 			return answeredPost{}, fmt.Errorf("stored reply: %w", err)
@@ -304,22 +304,22 @@ func (f *Federation) answered(ctx context.Context, actorID, id string) (answered
 
 // ownAnswer returns the stored, not deleted answer answerID of actorID, decoded; ErrNotFound
 // otherwise.
-func (f *Federation) ownAnswer(ctx context.Context, actorID, answerID string) (store.Object, *vocab.Object, error) {
-	if !f.urls.isNote(answerID) {
+func (p *publisher) ownAnswer(ctx context.Context, actorID, answerID string) (store.Object, *vocab.Object, error) {
+	if !p.urls.isNote(answerID) {
 		return store.Object{}, nil, fmt.Errorf("not an answer: %w", ErrNotFound)
 	}
-	return f.ownObject(ctx, actorID, answerID)
+	return p.ownObject(ctx, actorID, answerID)
 }
 
 // sendAnswer queues activityID, an Update or Delete of the answer note, to the answer's
 // audience: for a public or unlisted answer the actor's followers and every other inbox the
 // answer went to (see sender.toAudience); for a private one only the inboxes it went to. Each
 // delivery stays behind the answer's earlier activities.
-func (f *Federation) sendAnswer(ctx context.Context, activityID, actorID string, note *vocab.Object) error {
+func (p *publisher) sendAnswer(ctx context.Context, activityID, actorID string, note *vocab.Object) error {
 	if note.To.HasPublic() || note.Cc.HasPublic() {
-		return f.sender.toAudience(ctx, activityID, actorID, note.ID)
+		return p.sender.toAudience(ctx, activityID, actorID, note.ID)
 	}
-	return f.sender.toRecipients(ctx, activityID, actorID, note.ID)
+	return p.sender.toRecipients(ctx, activityID, actorID, note.ID)
 }
 
 // answerMention returns what an answer's mention of its author links to (the actor id) and the

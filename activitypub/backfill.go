@@ -42,7 +42,7 @@ func (f *Federation) Backfill(ctx context.Context, username string, articles []A
 		case !errors.Is(err, store.ErrNotFound):
 			return fmt.Errorf("activitypub: backfill %s: %w", a.URL, err)
 		}
-		createID, _, err := f.storeArticle(ctx, actor, a)
+		createID, _, err := f.out.storeArticle(ctx, actor, a)
 		if errors.Is(err, store.ErrConflict) {
 			continue // stored meanwhile by another instance
 		}

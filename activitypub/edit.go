@@ -35,7 +35,7 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 		return err
 	}
 	actorID := f.urls.actor(actor.Username)
-	stored, prev, err := f.ownObject(ctx, actorID, a.URL)
+	stored, prev, err := f.out.ownObject(ctx, actorID, a.URL)
 	if err != nil {
 		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
 	}
@@ -45,10 +45,10 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 	}
 	obj := f.render.article(actor, a)
 	obj.Updated = nextUpdated(prev.Published, prev.Updated, f.cfg.Now())
-	if err := f.federateEdit(ctx, actorID, stored, obj); err != nil {
+	if err := f.out.federateEdit(ctx, actorID, stored, obj); err != nil {
 		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
 	}
-	if err := f.revokeQuotes(ctx, actorID, a.URL, effectiveQuotePolicy(actor, a.QuotePolicy)); err != nil {
+	if err := f.out.revokeQuotes(ctx, actorID, a.URL, effectiveQuotePolicy(actor, a.QuotePolicy)); err != nil {
 		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
 	}
 	return nil
@@ -56,29 +56,29 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 
 // federateEdit stores obj, the new version of the stored article with its updated date set,
 // with the Update that carries it, and queues that Update to everyone who may show the article.
-func (f *Federation) federateEdit(ctx context.Context, actorID string, stored store.Object, obj *vocab.Object) error {
-	update := f.carrying("Update", actorID, obj.Updated, obj)
+func (p *publisher) federateEdit(ctx context.Context, actorID string, stored store.Object, obj *vocab.Object) error {
+	update := p.carrying("Update", actorID, obj.Updated, obj)
 	objDoc, err := json.Marshal(obj)
 	if err != nil {
 		return err
 	}
-	updateDoc, err := f.sender.encode(ctx, update, actorID)
+	updateDoc, err := p.sender.encode(ctx, update, actorID)
 	if err != nil {
 		return err
 	}
 	// The activity first: if storing the object fails, nothing refers to the stored activity.
-	if err := f.cfg.Store.PutObject(ctx, store.Object{
+	if err := p.objects.PutObject(ctx, store.Object{
 		ID: update.ID, ActorID: actorID, Type: "Update", Document: updateDoc, Published: obj.Updated, ObjectID: obj.ID,
 	}); err != nil {
 		return err
 	}
-	if err := f.cfg.Store.PutObject(ctx, store.Object{
+	if err := p.objects.PutObject(ctx, store.Object{
 		ID: obj.ID, ActorID: actorID, Type: obj.Type.First(), Document: objDoc, Published: stored.Published,
 	}); err != nil {
 		return err
 	}
-	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "update", Object: obj.ID, Detail: update.ID})
-	return f.sender.toAudience(ctx, update.ID, actorID, obj.ID)
+	p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "update", Object: obj.ID, Detail: update.ID})
+	return p.sender.toAudience(ctx, update.ID, actorID, obj.ID)
 }
 
 // Delete federates the deletion of an article published before: it queues a Delete carrying a
@@ -105,13 +105,13 @@ func (f *Federation) Delete(ctx context.Context, username, articleURL string) er
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, ErrNotFound)
 	}
 	actorID := f.urls.actor(actor.Username)
-	stored, _, err := f.ownObject(ctx, actorID, articleURL)
+	stored, _, err := f.out.ownObject(ctx, actorID, articleURL)
 	if err != nil {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
 	now := f.cfg.Now().UTC()
 	to, cc := publicAddressing(f.urls.followers(actorID))
-	delID, err := f.storeDelete(ctx, actorID, stored, to, cc, now)
+	delID, err := f.out.storeDelete(ctx, actorID, stored, to, cc, now)
 	if err != nil {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
@@ -119,7 +119,7 @@ func (f *Federation) Delete(ctx context.Context, username, articleURL string) er
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
 	// No quote of a deleted article is authorized any more.
-	if err := f.revokeQuotes(ctx, actorID, articleURL, QuoteNobody); err != nil {
+	if err := f.out.revokeQuotes(ctx, actorID, articleURL, QuoteNobody); err != nil {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
 	if err := f.cfg.Store.DeleteObject(ctx, articleURL, now); err != nil {
@@ -131,10 +131,10 @@ func (f *Federation) Delete(ctx context.Context, username, articleURL string) er
 
 // storeDelete stores, by actorID, the Delete of the stored object, addressed to and cc, that
 // carries its Tombstone deleted at now, and returns the Delete's id.
-func (f *Federation) storeDelete(ctx context.Context, actorID string, stored store.Object, to, cc vocab.Refs, now time.Time) (string, error) {
+func (p *publisher) storeDelete(ctx context.Context, actorID string, stored store.Object, to, cc vocab.Refs, now time.Time) (string, error) {
 	del := &vocab.Object{
 		Context:   vocab.ContextActivityStreams,
-		ID:        f.urls.activity(newID()),
+		ID:        p.urls.activity(newID()),
 		Type:      vocab.Types{"Delete"},
 		Actor:     vocab.Ref{IRI: actorID},
 		Published: now.Truncate(time.Second),
@@ -144,11 +144,11 @@ func (f *Federation) storeDelete(ctx context.Context, actorID string, stored sto
 	ts := tombstone(store.Object{ID: stored.ID, Type: stored.Type, Deleted: now})
 	ts.Context = nil
 	del.Object = vocab.Ref{Object: ts}
-	doc, err := f.sender.encode(ctx, del, actorID)
+	doc, err := p.sender.encode(ctx, del, actorID)
 	if err != nil {
 		return "", err
 	}
-	if err := f.cfg.Store.PutObject(ctx, store.Object{ID: del.ID, ActorID: actorID, Type: "Delete", Document: doc, Published: now}); err != nil {
+	if err := p.objects.PutObject(ctx, store.Object{ID: del.ID, ActorID: actorID, Type: "Delete", Document: doc, Published: now}); err != nil {
 		return "", err
 	}
 	return del.ID, nil
@@ -212,8 +212,8 @@ func (f *Federation) DeleteActor(ctx context.Context, username string) error {
 
 // ownObject returns the stored, not deleted object with that id published by actorID, decoded;
 // ErrNotFound otherwise.
-func (f *Federation) ownObject(ctx context.Context, actorID, id string) (store.Object, *vocab.Object, error) {
-	o, err := f.cfg.Store.Object(ctx, id)
+func (p *publisher) ownObject(ctx context.Context, actorID, id string) (store.Object, *vocab.Object, error) {
+	o, err := p.objects.Object(ctx, id)
 	if err != nil { // ErrNotFound when it was never published
 		return o, nil, err
 	}

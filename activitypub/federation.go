@@ -26,6 +26,7 @@ type Federation struct {
 	audit  auditLog
 	record recorder
 	sender *sender
+	out    *publisher
 	keys   *keyring
 	blocks *blockList // the store's blocks, held in memory
 	tel    *telemetry // nil without Config.Telemetry
@@ -136,6 +137,7 @@ func New(cfg Config) (*Federation, error) {
 	if f.sender, err = newSender(cfg, f.keys, f.record); err != nil {
 		return nil, err
 	}
+	f.out = newPublisher(cfg, urls, f.render, f.actors, f.sender, f.remote, f.audit)
 	f.acctHost = urls.host()
 	if cfg.WebFingerDomain != "" {
 		f.acctHost = strings.ToLower(cfg.WebFingerDomain)

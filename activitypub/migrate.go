@@ -102,7 +102,7 @@ func newMigration(cfg Config, f *Federation) (*migration, error) {
 	former.server.movedTo = &movedSite{urls: f.urls, acctHost: f.acctHost}
 	f.server.formerURLs = &former.urls
 	return &migration{from: former.urls, to: f.urls, formerSite: former.server, actors: cfg.Actors,
-		objects: cfg.Store, followers: cfg.Store, storeMove: f.storeMove, enqueue: f.sender.enqueue,
+		objects: cfg.Store, followers: cfg.Store, storeMove: f.out.storeMove, enqueue: f.sender.enqueue,
 		deliveredTo: f.sender.deliveredTo, audit: f.audit, log: f.log, now: cfg.Now}, nil
 }
 

@@ -57,7 +57,7 @@ func (f *Federation) Move(ctx context.Context, username, target string) error {
 	if !slices.Contains(aliases(doc), actorID) {
 		return fmt.Errorf("activitypub: move %s to %s: %w", actorID, target, ErrNotAlias)
 	}
-	moveID, err := f.storeMove(ctx, f.urls, actorID, target)
+	moveID, err := f.out.storeMove(ctx, f.urls, actorID, target)
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func (f *Federation) Move(ctx context.Context, username, target string) error {
 // on that origin, and stores it under its id, so that it dereferences and the delivery engine
 // can read it, and as the actor's move record, which the actor document reads. It returns the
 // Move's id; queuing its delivery is the caller's.
-func (f *Federation) storeMove(ctx context.Context, urls urlLayout, actorID, target string) (string, error) {
+func (p *publisher) storeMove(ctx context.Context, urls urlLayout, actorID, target string) (string, error) {
 	move := &vocab.Object{
 		Context:   vocab.ContextActivityStreams,
 		ID:        urls.activity(newID()),
@@ -82,15 +82,15 @@ func (f *Federation) storeMove(ctx context.Context, urls urlLayout, actorID, tar
 		Object:    vocab.Ref{IRI: actorID},
 		Target:    vocab.Ref{IRI: target},
 		To:        vocab.Refs{{IRI: urls.followers(actorID)}},
-		Published: f.cfg.Now().UTC(),
+		Published: p.now().UTC(),
 	}
-	body, err := f.sender.encode(ctx, move, actorID)
+	body, err := p.sender.encode(ctx, move, actorID)
 	if err != nil {
 		return "", fmt.Errorf("activitypub: move %s: %w", actorID, err)
 	}
-	now := f.cfg.Now()
+	now := p.now()
 	for _, id := range []string{move.ID, actorID + movedSuffix} {
-		err := f.cfg.Store.PutObject(ctx, store.Object{ID: id, ActorID: actorID, Type: "Move", Document: body, Published: now})
+		err := p.objects.PutObject(ctx, store.Object{ID: id, ActorID: actorID, Type: "Move", Document: body, Published: now})
 		if err != nil {
 			return "", fmt.Errorf("activitypub: move %s: %w", actorID, err)
 		}

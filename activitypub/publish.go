@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -95,12 +96,12 @@ func (f *Federation) Publish(ctx context.Context, username string, a Article) er
 		a.Published = f.cfg.Now()
 	}
 	actorID := f.urls.actor(actor.Username)
-	createID, objID, err := f.storeArticle(ctx, actor, a)
+	createID, objID, err := f.out.storeArticle(ctx, actor, a)
 	if err != nil {
 		return err
 	}
 	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "publish", Object: a.URL, Detail: createID})
-	acts, err := f.toRelays(ctx, actorID, createID, objID)
+	acts, err := f.out.toRelays(ctx, actorID, createID, objID)
 	if err != nil {
 		return fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
@@ -111,22 +112,55 @@ func (f *Federation) Publish(ctx context.Context, username string, a Article) er
 	return nil
 }
 
+// publisher stores what the site's actors send, as activities that the sender signs, and queues
+// their delivery: articles and their Creates (this file), edits and deletes (edit.go), boosts
+// (announce.go), moves (move.go), answers (answer.go), revoked quotes (quote.go), and the
+// deliveries to relays (relay.go). The exported methods of Federation authorize the call and
+// check its arguments, then hand the work to it. It holds only the parts of the store it uses.
+// It is safe for concurrent use.
+type publisher struct {
+	urls     urlLayout
+	now      func() time.Time
+	log      *slog.Logger
+	render   renderer
+	actors   *siteActors
+	pageSize int
+
+	objects      store.Objects
+	outbox       store.Outbox
+	interactions store.Interactions
+	followers    store.Followers
+	// site is the whole site store, for its optional capabilities (store.Relays).
+	site   store.Site
+	sender *sender
+	// remote reads the cached actor a revoked quote's Delete goes to.
+	remote *remote
+	audit  auditLog
+}
+
+// newPublisher builds the publisher of cfg's site, which sends through s.
+func newPublisher(cfg Config, urls urlLayout, render renderer, actors *siteActors, s *sender, r *remote, audit auditLog) *publisher {
+	return &publisher{urls: urls, now: cfg.Now, log: cfg.Logger, render: render, actors: actors, pageSize: cfg.PageSize,
+		objects: cfg.Store, outbox: cfg.Store, interactions: cfg.Store, followers: cfg.Store, site: cfg.Store,
+		sender: s, remote: r, audit: audit}
+}
+
 // storeArticle renders a checked article with its Create activity and appends them to the
 // actor's outbox, without queuing any delivery. It returns the ids of both.
-func (f *Federation) storeArticle(ctx context.Context, actor *Actor, a Article) (createID, objID string, err error) {
-	actorID := f.urls.actor(actor.Username)
-	obj := f.render.article(actor, a)
-	create := f.carrying("Create", actorID, obj.Published, obj)
+func (p *publisher) storeArticle(ctx context.Context, actor *Actor, a Article) (createID, objID string, err error) {
+	actorID := p.urls.actor(actor.Username)
+	obj := p.render.article(actor, a)
+	create := p.carrying("Create", actorID, obj.Published, obj)
 
 	objDoc, err := json.Marshal(obj)
 	if err != nil {
 		return "", "", fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
-	createDoc, err := f.sender.encode(ctx, create, actorID)
+	createDoc, err := p.sender.encode(ctx, create, actorID)
 	if err != nil {
 		return "", "", fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
-	err = f.cfg.Store.AppendOutbox(ctx,
+	err = p.outbox.AppendOutbox(ctx,
 		store.Object{ID: create.ID, ActorID: actorID, Type: "Create", Document: createDoc, Published: a.Published, ObjectID: obj.ID},
 		store.Object{ID: obj.ID, ActorID: actorID, Type: obj.Type.First(), Document: objDoc, Published: a.Published})
 	if err != nil {
@@ -137,10 +171,10 @@ func (f *Federation) storeArticle(ctx context.Context, actor *Actor, a Article) 
 
 // carrying returns a new activity of type typ (a Create or an Update) by actorID, dated at, that
 // carries obj embedded (without its @context) and is addressed as obj is.
-func (f *Federation) carrying(typ, actorID string, at time.Time, obj *vocab.Object) *vocab.Object {
+func (p *publisher) carrying(typ, actorID string, at time.Time, obj *vocab.Object) *vocab.Object {
 	act := &vocab.Object{
 		Context:   obj.Context,
-		ID:        f.urls.activity(newID()),
+		ID:        p.urls.activity(newID()),
 		Type:      vocab.Types{typ},
 		Actor:     vocab.Ref{IRI: actorID},
 		Published: at,

@@ -163,8 +163,8 @@ func (f *Federation) checkRelayURL(u string) error {
 // toRelays returns the deliveries of activityID, a Create of the public article objectID, to the
 // accepted relays of actorID. A LitePub relay that follows the actor back is left out: the
 // fan-out to the followers reaches it.
-func (f *Federation) toRelays(ctx context.Context, actorID, activityID, objectID string) ([]delivery.Activity, error) {
-	relays, err := store.ActorRelays(ctx, f.cfg.Store, actorID)
+func (p *publisher) toRelays(ctx context.Context, actorID, activityID, objectID string) ([]delivery.Activity, error) {
+	relays, err := store.ActorRelays(ctx, p.site, actorID)
 	if err != nil {
 		return nil, fmt.Errorf("activitypub: relays of %s: %w", actorID, err)
 	}
@@ -174,7 +174,7 @@ func (f *Federation) toRelays(ctx context.Context, actorID, activityID, objectID
 			continue
 		}
 		if r.Style == store.RelayLitePub {
-			follows, err := isFollower(ctx, f.cfg.Store, actorID, r.ID)
+			follows, err := isFollower(ctx, p.followers, actorID, r.ID)
 			if err != nil {
 				return nil, fmt.Errorf("activitypub: relays of %s: %w", actorID, err)
 			}
