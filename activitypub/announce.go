@@ -24,11 +24,16 @@ func (f *Federation) Announce(ctx context.Context, username, objectURL string) e
 	if err := f.authorize(ctx, ActionAnnounce, username, objectURL); err != nil {
 		return err
 	}
-	actorID, id, err := f.out.storeAnnounce(ctx, username, objectURL, f.cfg.Now())
+	return f.out.announce(ctx, username, objectURL)
+}
+
+// announce is the work of Announce, once the call is authorized.
+func (p *publisher) announce(ctx context.Context, username, objectURL string) error {
+	actorID, id, err := p.storeAnnounce(ctx, username, objectURL, p.now())
 	if err != nil {
 		return err
 	}
-	if err := f.sender.enqueue(ctx, delivery.Activity{ID: id, ObjectID: objectURL, ActorID: actorID}); err != nil {
+	if err := p.sender.enqueue(ctx, delivery.Activity{ID: id, ObjectID: objectURL, ActorID: actorID}); err != nil {
 		return fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
 	}
 	return nil
@@ -43,15 +48,20 @@ func (f *Federation) BackfillAnnounces(ctx context.Context, username string, obj
 	if err := f.authorize(ctx, ActionAnnounce, username, ""); err != nil {
 		return err
 	}
+	return f.out.backfillAnnounces(ctx, username, objectURLs)
+}
+
+// backfillAnnounces is the work of BackfillAnnounces, once the call is authorized.
+func (p *publisher) backfillAnnounces(ctx context.Context, username string, objectURLs []string) error {
 	for _, u := range objectURLs {
-		o, err := f.cfg.Store.Object(ctx, u)
+		o, err := p.objects.Object(ctx, u)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				err = ErrNotFound
 			}
 			return fmt.Errorf("activitypub: backfill announce %s: %w", u, err)
 		}
-		_, _, err = f.out.storeAnnounce(ctx, username, u, o.Published)
+		_, _, err = p.storeAnnounce(ctx, username, u, o.Published)
 		if err != nil && !errors.Is(err, ErrAlreadyPublished) {
 			return err
 		}

@@ -31,11 +31,16 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 	if err != nil {
 		return err
 	}
-	if err := checkArticle(f.urls, a); err != nil {
+	return f.out.update(ctx, actor, a)
+}
+
+// update is the work of Update, once the call is authorized.
+func (p *publisher) update(ctx context.Context, actor *Actor, a Article) error {
+	if err := checkArticle(p.urls, a); err != nil {
 		return err
 	}
-	actorID := f.urls.actor(actor.Username)
-	stored, prev, err := f.out.ownObject(ctx, actorID, a.URL)
+	actorID := p.urls.actor(actor.Username)
+	stored, prev, err := p.ownObject(ctx, actorID, a.URL)
 	if err != nil {
 		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
 	}
@@ -43,12 +48,12 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 	if a.Published.IsZero() {
 		a.Published = stored.Published
 	}
-	obj := f.render.article(actor, a)
-	obj.Updated = nextUpdated(prev.Published, prev.Updated, f.cfg.Now())
-	if err := f.out.federateEdit(ctx, actorID, stored, obj); err != nil {
+	obj := p.render.article(actor, a)
+	obj.Updated = nextUpdated(prev.Published, prev.Updated, p.now())
+	if err := p.federateEdit(ctx, actorID, stored, obj); err != nil {
 		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
 	}
-	if err := f.out.revokeQuotes(ctx, actorID, a.URL, effectiveQuotePolicy(actor, a.QuotePolicy)); err != nil {
+	if err := p.revokeQuotes(ctx, actorID, a.URL, effectiveQuotePolicy(actor, a.QuotePolicy)); err != nil {
 		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
 	}
 	return nil
@@ -101,31 +106,36 @@ func (f *Federation) Delete(ctx context.Context, username, articleURL string) er
 	if err != nil {
 		return err
 	}
-	if !f.urls.local(articleURL) || f.urls.inRoutes(articleURL) {
+	return f.out.delete(ctx, actor, articleURL)
+}
+
+// delete is the work of Delete, once the call is authorized.
+func (p *publisher) delete(ctx context.Context, actor *Actor, articleURL string) error {
+	if !p.urls.local(articleURL) || p.urls.inRoutes(articleURL) {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, ErrNotFound)
 	}
-	actorID := f.urls.actor(actor.Username)
-	stored, _, err := f.out.ownObject(ctx, actorID, articleURL)
+	actorID := p.urls.actor(actor.Username)
+	stored, _, err := p.ownObject(ctx, actorID, articleURL)
 	if err != nil {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
-	now := f.cfg.Now().UTC()
-	to, cc := publicAddressing(f.urls.followers(actorID))
-	delID, err := f.out.storeDelete(ctx, actorID, stored, to, cc, now)
+	now := p.now().UTC()
+	to, cc := publicAddressing(p.urls.followers(actorID))
+	delID, err := p.storeDelete(ctx, actorID, stored, to, cc, now)
 	if err != nil {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
-	if err := f.sender.toAudience(ctx, delID, actorID, articleURL); err != nil {
+	if err := p.sender.toAudience(ctx, delID, actorID, articleURL); err != nil {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
 	// No quote of a deleted article is authorized any more.
-	if err := f.out.revokeQuotes(ctx, actorID, articleURL, QuoteNobody); err != nil {
+	if err := p.revokeQuotes(ctx, actorID, articleURL, QuoteNobody); err != nil {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
-	if err := f.cfg.Store.DeleteObject(ctx, articleURL, now); err != nil {
+	if err := p.objects.DeleteObject(ctx, articleURL, now); err != nil {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
-	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "delete", Object: articleURL, Detail: delID})
+	p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "delete", Object: articleURL, Detail: delID})
 	return nil
 }
 
@@ -167,27 +177,32 @@ func (f *Federation) DeleteActor(ctx context.Context, username string) error {
 	if err != nil {
 		return err
 	}
-	actorID := f.urls.actor(actor.Username)
-	if gone, err := f.actors.gone(ctx, actorID); err != nil {
+	return f.out.deleteActor(ctx, actor)
+}
+
+// deleteActor is the work of DeleteActor, once the call is authorized.
+func (p *publisher) deleteActor(ctx context.Context, actor *Actor) error {
+	actorID := p.urls.actor(actor.Username)
+	if gone, err := p.actors.gone(ctx, actorID); err != nil {
 		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
 	} else if gone {
 		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, ErrNotFound)
 	}
 	// Make the key now, so that the Delete is signed with the key servers cached.
-	if _, err := f.keys.actorKey(ctx, actorID); err != nil {
+	if _, err := p.keys.actorKey(ctx, actorID); err != nil {
 		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
 	}
-	now := f.cfg.Now().UTC()
+	now := p.now().UTC()
 	del := &vocab.Object{
 		Context:   vocab.ContextActivityStreams,
-		ID:        f.urls.activity(newID()),
+		ID:        p.urls.activity(newID()),
 		Type:      vocab.Types{"Delete"},
 		Actor:     vocab.Ref{IRI: actorID},
 		Object:    vocab.Ref{IRI: actorID},
 		Published: now.Truncate(time.Second),
 	}
-	del.To, del.Cc = publicAddressing(f.urls.followers(actorID))
-	if err := f.sender.send(ctx, del, actorID, actorID, ""); err != nil {
+	del.To, del.Cc = publicAddressing(p.urls.followers(actorID))
+	if err := p.sender.send(ctx, del, actorID, actorID, ""); err != nil {
 		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
 	}
 	// The tombstone record: the actor document stored under the actor id, then deleted.
@@ -199,14 +214,14 @@ func (f *Federation) DeleteActor(ctx context.Context, username string) error {
 	if err != nil {
 		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
 	}
-	err = f.cfg.Store.PutObject(ctx, store.Object{ID: actorID, ActorID: actorID, Type: typ, Document: actorDoc, Published: now})
+	err = p.objects.PutObject(ctx, store.Object{ID: actorID, ActorID: actorID, Type: typ, Document: actorDoc, Published: now})
 	if err == nil {
-		err = f.cfg.Store.DeleteObject(ctx, actorID, now)
+		err = p.objects.DeleteObject(ctx, actorID, now)
 	}
 	if err != nil {
 		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
 	}
-	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "delete actor", Object: actorID, Detail: del.ID})
+	p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "delete actor", Object: actorID, Detail: del.ID})
 	return nil
 }
 

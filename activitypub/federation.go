@@ -22,7 +22,6 @@ type Federation struct {
 	remote *remote // fetches with the instance actor's signed client
 	actors *siteActors
 	server *server
-	render renderer
 	audit  auditLog
 	record recorder
 	sender *sender
@@ -75,7 +74,6 @@ func New(cfg Config) (*Federation, error) {
 		cfg:    cfg,
 		urls:   urls,
 		log:    cfg.Logger,
-		render: newRenderer(cfg, urls),
 		actors: &siteActors{source: cfg.Actors, objects: cfg.Store, urls: urls},
 		keys:   &keyring{urls: urls, store: cfg.Store, now: cfg.Now, keys: make(map[string]actorKey)},
 		audit:  auditLog{store: cfg.Store, now: cfg.Now, log: cfg.Logger},
@@ -137,7 +135,7 @@ func New(cfg Config) (*Federation, error) {
 	if f.sender, err = newSender(cfg, f.keys, f.record); err != nil {
 		return nil, err
 	}
-	f.out = newPublisher(cfg, urls, f.render, f.actors, f.sender, f.remote, f.audit)
+	f.out = newPublisher(cfg, f)
 	f.acctHost = urls.host()
 	if cfg.WebFingerDomain != "" {
 		f.acctHost = strings.ToLower(cfg.WebFingerDomain)

@@ -40,14 +40,19 @@ func (f *Federation) Move(ctx context.Context, username, target string) error {
 	if err != nil {
 		return err
 	}
-	actorID := f.urls.actor(actor.Username)
+	return f.out.move(ctx, actor, target)
+}
+
+// move is the work of Move, once the call is authorized.
+func (p *publisher) move(ctx context.Context, actor *Actor, target string) error {
+	actorID := p.urls.actor(actor.Username)
 	if target == actorID {
 		return invalid("target", "an actor cannot move to itself")
 	}
-	if err := checkBlocked(ctx, f.blocks, target); err != nil {
+	if err := checkBlocked(ctx, p.blocks, target); err != nil {
 		return fmt.Errorf("activitypub: move %s: %w", actorID, err)
 	}
-	_, doc, err := f.remote.fetch(ctx, target)
+	_, doc, err := p.remote.fetch(ctx, target)
 	if err != nil {
 		return fmt.Errorf("activitypub: move %s: %w", actorID, err)
 	}
@@ -57,15 +62,15 @@ func (f *Federation) Move(ctx context.Context, username, target string) error {
 	if !slices.Contains(aliases(doc), actorID) {
 		return fmt.Errorf("activitypub: move %s to %s: %w", actorID, target, ErrNotAlias)
 	}
-	moveID, err := f.out.storeMove(ctx, f.urls, actorID, target)
+	moveID, err := p.storeMove(ctx, p.urls, actorID, target)
 	if err != nil {
 		return err
 	}
-	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "move", Object: target, Detail: moveID})
-	if err := f.sender.enqueue(ctx, delivery.Activity{ID: moveID, ObjectID: actorID, ActorID: actorID}); err != nil {
+	p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "move", Object: target, Detail: moveID})
+	if err := p.sender.enqueue(ctx, delivery.Activity{ID: moveID, ObjectID: actorID, ActorID: actorID}); err != nil {
 		return fmt.Errorf("activitypub: move %s: %w", actorID, err)
 	}
-	f.log.LogAttrs(ctx, slog.LevelInfo, "activitypub: actor moved", slog.String("actor", actorID), slog.String("target", target))
+	p.log.LogAttrs(ctx, slog.LevelInfo, "activitypub: actor moved", slog.String("actor", actorID), slog.String("target", target))
 	return nil
 }
 

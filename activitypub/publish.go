@@ -82,10 +82,15 @@ func (f *Federation) Publish(ctx context.Context, username string, a Article) er
 	if err != nil {
 		return err
 	}
-	if err := checkArticle(f.urls, a); err != nil {
+	return f.out.publish(ctx, actor, a)
+}
+
+// publish is the work of Publish, once the call is authorized.
+func (p *publisher) publish(ctx context.Context, actor *Actor, a Article) error {
+	if err := checkArticle(p.urls, a); err != nil {
 		return err
 	}
-	_, err = f.cfg.Store.Object(ctx, a.URL)
+	_, err := p.objects.Object(ctx, a.URL)
 	switch {
 	case err == nil:
 		return fmt.Errorf("activitypub: publish %s: %w", a.URL, ErrAlreadyPublished)
@@ -93,20 +98,20 @@ func (f *Federation) Publish(ctx context.Context, username string, a Article) er
 		return fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
 	if a.Published.IsZero() {
-		a.Published = f.cfg.Now()
+		a.Published = p.now()
 	}
-	actorID := f.urls.actor(actor.Username)
-	createID, objID, err := f.out.storeArticle(ctx, actor, a)
+	actorID := p.urls.actor(actor.Username)
+	createID, objID, err := p.storeArticle(ctx, actor, a)
 	if err != nil {
 		return err
 	}
-	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "publish", Object: a.URL, Detail: createID})
-	acts, err := f.out.toRelays(ctx, actorID, createID, objID)
+	p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "publish", Object: a.URL, Detail: createID})
+	acts, err := p.toRelays(ctx, actorID, createID, objID)
 	if err != nil {
 		return fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
 	acts = append(acts, delivery.Activity{ID: createID, ObjectID: objID, ActorID: actorID})
-	if err := f.sender.enqueue(ctx, acts...); err != nil {
+	if err := p.sender.enqueue(ctx, acts...); err != nil {
 		return fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
 	return nil
@@ -133,16 +138,20 @@ type publisher struct {
 	// site is the whole site store, for its optional capabilities (store.Relays).
 	site   store.Site
 	sender *sender
-	// remote reads the cached actor a revoked quote's Delete goes to.
+	// keys are made before an actor's Delete of itself is signed.
+	keys *keyring
+	// remote fetches the target of a Move and reads the cached actor a revoked quote's Delete
+	// goes to; blocks refuse a Move to a blocked account.
 	remote *remote
+	blocks *blockList
 	audit  auditLog
 }
 
-// newPublisher builds the publisher of cfg's site, which sends through s.
-func newPublisher(cfg Config, urls urlLayout, render renderer, actors *siteActors, s *sender, r *remote, audit auditLog) *publisher {
-	return &publisher{urls: urls, now: cfg.Now, log: cfg.Logger, render: render, actors: actors, pageSize: cfg.PageSize,
+// newPublisher builds the publisher of f, the site of cfg.
+func newPublisher(cfg Config, f *Federation) *publisher {
+	return &publisher{urls: f.urls, now: cfg.Now, log: cfg.Logger, render: newRenderer(cfg, f.urls), actors: f.actors, pageSize: cfg.PageSize,
 		objects: cfg.Store, outbox: cfg.Store, interactions: cfg.Store, followers: cfg.Store, site: cfg.Store,
-		sender: s, remote: r, audit: audit}
+		sender: f.sender, keys: f.keys, remote: f.remote, blocks: f.blocks, audit: f.audit}
 }
 
 // storeArticle renders a checked article with its Create activity and appends them to the

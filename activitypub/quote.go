@@ -394,24 +394,29 @@ func (f *Federation) SetQuotePolicy(ctx context.Context, username, articleURL st
 	if err != nil {
 		return err
 	}
-	if err := checkQuotePolicy("policy", p); err != nil {
+	return f.out.setQuotePolicy(ctx, actor, articleURL, p)
+}
+
+// setQuotePolicy is the work of SetQuotePolicy, once the call is authorized.
+func (p *publisher) setQuotePolicy(ctx context.Context, actor *Actor, articleURL string, policy QuotePolicy) error {
+	if err := checkQuotePolicy("policy", policy); err != nil {
 		return err
 	}
-	actorID := f.urls.actor(actor.Username)
-	stored, obj, err := f.out.ownObject(ctx, actorID, articleURL)
+	actorID := p.urls.actor(actor.Username)
+	stored, obj, err := p.ownObject(ctx, actorID, articleURL)
 	if err != nil {
 		return fmt.Errorf("activitypub: quote policy of %s: %w", articleURL, err)
 	}
 	if _, ok := obj.Extra[termInteractionPolicy]; !ok {
 		return fmt.Errorf("activitypub: quote policy of %s: not an article: %w", articleURL, ErrNotFound)
 	}
-	p = effectiveQuotePolicy(actor, p)
-	obj.Extra[termInteractionPolicy] = f.render.interactionPolicy(actorID, p)
-	obj.Updated = nextUpdated(obj.Published, obj.Updated, f.cfg.Now())
-	if err := f.out.federateEdit(ctx, actorID, stored, obj); err != nil {
+	policy = effectiveQuotePolicy(actor, policy)
+	obj.Extra[termInteractionPolicy] = p.render.interactionPolicy(actorID, policy)
+	obj.Updated = nextUpdated(obj.Published, obj.Updated, p.now())
+	if err := p.federateEdit(ctx, actorID, stored, obj); err != nil {
 		return fmt.Errorf("activitypub: quote policy of %s: %w", articleURL, err)
 	}
-	if err := f.out.revokeQuotes(ctx, actorID, articleURL, p); err != nil {
+	if err := p.revokeQuotes(ctx, actorID, articleURL, policy); err != nil {
 		return fmt.Errorf("activitypub: quote policy of %s: %w", articleURL, err)
 	}
 	return nil

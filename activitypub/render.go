@@ -122,7 +122,7 @@ func (f *Federation) Render(ctx context.Context, username string, a Article) (*v
 	if a.Published.IsZero() {
 		a.Published = f.cfg.Now()
 	}
-	return f.render.article(actor, a), nil
+	return f.out.render.article(actor, a), nil
 }
 
 // checkRender checks the rendering fields of an article: mode, images, hashtags, mentions,
