@@ -118,9 +118,10 @@ func (p *publisher) publish(ctx context.Context, actor *Actor, a Article) error 
 }
 
 // publisher stores what the site's actors send, as activities that the sender signs, and queues
-// their delivery: articles and their Creates (this file), edits and deletes (edit.go), boosts
-// (announce.go), moves (move.go), answers (answer.go), revoked quotes (quote.go), and the
-// deliveries to relays (relay.go). The exported methods of Federation authorize the call and
+// their delivery: articles and their Creates (this file and backfill.go), edits and deletes
+// (edit.go), boosts (announce.go), moves (move.go), answers (answer.go), quote policies and
+// revoked quotes (quote.go), answers to follow requests (followrequest.go), and relay
+// subscriptions and the deliveries to relays (relay.go). The exported methods of Federation authorize the call and
 // check its arguments, then hand the work to it. It holds only the parts of the store it uses.
 // It is safe for concurrent use.
 type publisher struct {
@@ -135,23 +136,28 @@ type publisher struct {
 	outbox       store.Outbox
 	interactions store.Interactions
 	followers    store.Followers
+	requests     store.FollowRequests
 	// site is the whole site store, for its optional capabilities (store.Relays).
 	site   store.Site
 	sender *sender
 	// keys are made before an actor's Delete of itself is signed.
 	keys *keyring
-	// remote fetches the target of a Move and reads the cached actor a revoked quote's Delete
-	// goes to; blocks refuse a Move to a blocked account.
+	// remote fetches the target of a Move and reads the cached actors that an answer, a revoked
+	// quote's Delete and a LitePub relay's Follow go to; blocks refuse a Move, a relay and a
+	// follower that a block covers.
 	remote *remote
 	blocks *blockList
 	audit  auditLog
+	// allowHTTP is Insecure.AllowHTTP: a relay may be named by an http URL.
+	allowHTTP bool
 }
 
 // newPublisher builds the publisher of f, the site of cfg.
 func newPublisher(cfg Config, f *Federation) *publisher {
 	return &publisher{urls: f.urls, now: cfg.Now, log: cfg.Logger, render: newRenderer(cfg, f.urls), actors: f.actors, pageSize: cfg.PageSize,
-		objects: cfg.Store, outbox: cfg.Store, interactions: cfg.Store, followers: cfg.Store, site: cfg.Store,
-		sender: f.sender, keys: f.keys, remote: f.remote, blocks: f.blocks, audit: f.audit}
+		objects: cfg.Store, outbox: cfg.Store, interactions: cfg.Store, followers: cfg.Store, requests: cfg.Store, site: cfg.Store,
+		sender: f.sender, keys: f.keys, remote: f.remote, blocks: f.blocks, audit: f.audit,
+		allowHTTP: cfg.Insecure.AllowHTTP}
 }
 
 // storeArticle renders a checked article with its Create activity and appends them to the
