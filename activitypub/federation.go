@@ -25,7 +25,7 @@ type Federation struct {
 	audit  auditLog
 	record recorder
 	sender *sender
-	out    *publisher
+	out    *publisher // stores and queues what the site's actors send
 	keys   *keyring
 	blocks *blockList // the store's blocks, held in memory
 	tel    *telemetry // nil without Config.Telemetry

@@ -121,8 +121,8 @@ func (p *publisher) publish(ctx context.Context, actor *Actor, a Article) error 
 // their delivery: articles and their Creates (this file and backfill.go), edits and deletes
 // (edit.go), boosts (announce.go), moves (move.go), answers (answer.go), quote policies and
 // revoked quotes (quote.go), answers to follow requests (followrequest.go), and relay
-// subscriptions and the deliveries to relays (relay.go). The exported methods of Federation authorize the call and
-// check its arguments, then hand the work to it. It holds only the parts of the store it uses.
+// subscriptions and the deliveries to relays (relay.go). The exported methods of Federation authorize the call, then
+// hand the work to it. It holds only the parts of the store it uses.
 // It is safe for concurrent use.
 type publisher struct {
 	urls     urlLayout
