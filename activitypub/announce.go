@@ -24,11 +24,16 @@ func (f *Federation) Announce(ctx context.Context, username, objectURL string) e
 	if err := f.authorize(ctx, ActionAnnounce, username, objectURL); err != nil {
 		return err
 	}
-	actorID, id, err := f.storeAnnounce(ctx, username, objectURL, f.cfg.Now())
+	return f.out.announce(ctx, username, objectURL)
+}
+
+// announce is the work of Announce, once the call is authorized.
+func (p *publisher) announce(ctx context.Context, username, objectURL string) error {
+	actorID, id, err := p.storeAnnounce(ctx, username, objectURL, p.now())
 	if err != nil {
 		return err
 	}
-	if err := f.sender.enqueue(ctx, delivery.Activity{ID: id, ObjectID: objectURL, ActorID: actorID}); err != nil {
+	if err := p.sender.enqueue(ctx, delivery.Activity{ID: id, ObjectID: objectURL, ActorID: actorID}); err != nil {
 		return fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
 	}
 	return nil
@@ -43,15 +48,20 @@ func (f *Federation) BackfillAnnounces(ctx context.Context, username string, obj
 	if err := f.authorize(ctx, ActionAnnounce, username, ""); err != nil {
 		return err
 	}
+	return f.out.backfillAnnounces(ctx, username, objectURLs)
+}
+
+// backfillAnnounces is the work of BackfillAnnounces, once the call is authorized.
+func (p *publisher) backfillAnnounces(ctx context.Context, username string, objectURLs []string) error {
 	for _, u := range objectURLs {
-		o, err := f.cfg.Store.Object(ctx, u)
+		o, err := p.objects.Object(ctx, u)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				err = ErrNotFound
 			}
 			return fmt.Errorf("activitypub: backfill announce %s: %w", u, err)
 		}
-		_, _, err = f.storeAnnounce(ctx, username, u, o.Published)
+		_, _, err = p.storeAnnounce(ctx, username, u, o.Published)
 		if err != nil && !errors.Is(err, ErrAlreadyPublished) {
 			return err
 		}
@@ -60,45 +70,45 @@ func (f *Federation) BackfillAnnounces(ctx context.Context, username string, obj
 }
 
 // storeAnnounce checks and stores the actor's Announce of objectURL, dated at, in its outbox.
-func (f *Federation) storeAnnounce(ctx context.Context, username, objectURL string, at time.Time) (actorID, id string, err error) {
-	actor, err := f.actors.lookup(ctx, username)
+func (p *publisher) storeAnnounce(ctx context.Context, username, objectURL string, at time.Time) (actorID, id string, err error) {
+	actor, err := p.actors.lookup(ctx, username)
 	if err != nil {
 		return "", "", err
 	}
-	o, err := f.cfg.Store.Object(ctx, objectURL)
+	o, err := p.objects.Object(ctx, objectURL)
 	switch {
 	case err != nil: // ErrNotFound when nothing was published there
 		return "", "", fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
-	case !o.Deleted.IsZero() || !announceable[o.Type] || f.urls.username(o.ActorID) == "" || f.urls.isNote(objectURL):
+	case !o.Deleted.IsZero() || !announceable[o.Type] || p.urls.username(o.ActorID) == "" || p.urls.isNote(objectURL):
 		// An answer to a reader (Federation.Answer) is not an article: it may be private.
 		return "", "", fmt.Errorf("activitypub: announce %s: not a published article: %w", objectURL, ErrNotFound)
 	}
-	actorID = f.urls.actor(actor.Username)
+	actorID = p.urls.actor(actor.Username)
 	// The id derives from actor and object, so a second Announce of the same article conflicts in
 	// the outbox instead of boosting twice.
 	sum := sha256.Sum256([]byte(actorID + "\n" + objectURL))
 	announce := &vocab.Object{
 		Context:   vocab.ContextActivityStreams,
-		ID:        f.urls.activity("announce-" + hex.EncodeToString(sum[:16])),
+		ID:        p.urls.activity("announce-" + hex.EncodeToString(sum[:16])),
 		Type:      vocab.Types{"Announce"},
 		Actor:     vocab.Ref{IRI: actorID},
 		Object:    vocab.Ref{IRI: objectURL},
 		Published: at.UTC(),
 	}
-	announce.To, announce.Cc = publicAddressing(f.urls.followers(actorID))
+	announce.To, announce.Cc = publicAddressing(p.urls.followers(actorID))
 	if o.ActorID != actorID {
 		announce.Cc = append(announce.Cc, vocab.Ref{IRI: o.ActorID})
 	}
-	doc, err := f.sender.encode(ctx, announce, actorID)
+	doc, err := p.sender.encode(ctx, announce, actorID)
 	if err != nil {
 		return "", "", fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
 	}
-	err = f.cfg.Store.AppendOutbox(ctx, store.Object{
+	err = p.outbox.AppendOutbox(ctx, store.Object{
 		ID: announce.ID, ActorID: actorID, Type: "Announce", Document: doc, Published: at, ObjectID: objectURL,
 	})
 	if errors.Is(err, store.ErrConflict) {
 		// The store also refuses a boost of an article deleted since the check above.
-		if o, err := f.cfg.Store.Object(ctx, objectURL); err == nil && !o.Deleted.IsZero() {
+		if o, err := p.objects.Object(ctx, objectURL); err == nil && !o.Deleted.IsZero() {
 			return "", "", fmt.Errorf("activitypub: announce %s: deleted: %w", objectURL, ErrNotFound)
 		}
 		return "", "", fmt.Errorf("activitypub: announce %s: %w", objectURL, ErrAlreadyPublished)
@@ -106,7 +116,7 @@ func (f *Federation) storeAnnounce(ctx context.Context, username, objectURL stri
 	if err != nil {
 		return "", "", fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
 	}
-	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "announce", Object: objectURL, Detail: announce.ID})
+	p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "announce", Object: objectURL, Detail: announce.ID})
 	return actorID, announce.ID, nil
 }
 

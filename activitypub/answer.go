@@ -54,16 +54,21 @@ func (f *Federation) Answer(ctx context.Context, username string, a Answer) (str
 	if err != nil {
 		return "", err
 	}
-	actorID := f.urls.actor(actor.Username)
+	return f.out.answer(ctx, actor, a)
+}
+
+// answer is the work of Answer, once the call is authorized.
+func (p *publisher) answer(ctx context.Context, actor *Actor, a Answer) (string, error) {
+	actorID := p.urls.actor(actor.Username)
 	content := sanitizeBlock(strings.ToValidUTF8(a.Content, "\uFFFD"))
 	if content == "" {
 		return "", invalid("Answer.Content", "required")
 	}
-	t, err := f.answered(ctx, actorID, a.InReplyTo)
+	t, err := p.answered(ctx, actorID, a.InReplyTo)
 	if err != nil {
 		return "", fmt.Errorf("activitypub: answer %s: %w", a.InReplyTo, err)
 	}
-	author, err := f.remote.actor(ctx, t.author, nil)
+	author, err := p.remote.actor(ctx, t.author, nil)
 	if err != nil {
 		return "", fmt.Errorf("activitypub: answer %s: author: %w", a.InReplyTo, err)
 	}
@@ -71,18 +76,18 @@ func (f *Federation) Answer(ctx context.Context, username string, a Answer) (str
 	// author follows and so gets it with them.
 	direct := true
 	if t.public() {
-		follows, err := isFollower(ctx, f.cfg.Store, actorID, t.author)
+		follows, err := isFollower(ctx, p.followers, actorID, t.author)
 		if err != nil {
 			return "", fmt.Errorf("activitypub: answer %s: %w", a.InReplyTo, err)
 		}
 		direct = !follows
 	}
 
-	now := f.cfg.Now().UTC().Truncate(time.Second)
+	now := p.now().UTC().Truncate(time.Second)
 	href, user := answerMention(author)
 	note := &vocab.Object{
 		Context:      objectContext,
-		ID:           f.urls.note(newID()),
+		ID:           p.urls.note(newID()),
 		Type:         vocab.Types{"Note"},
 		AttributedTo: vocab.Refs{{IRI: actorID}},
 		InReplyTo:    vocab.Ref{IRI: t.id},
@@ -91,38 +96,38 @@ func (f *Federation) Answer(ctx context.Context, username string, a Answer) (str
 		Content:      withMention(content, href, user),
 		Tag:          vocab.Refs{{Object: &vocab.Object{Type: vocab.Types{"Mention"}, Href: href, Name: mentionName(author)}}},
 	}
-	note.To, note.Cc = t.addressing(f.urls.followers(actorID))
+	note.To, note.Cc = t.addressing(p.urls.followers(actorID))
 	if t.context != "" {
 		note.Extra = map[string]json.RawMessage{"context": mustJSON(t.context)}
 	}
-	create := f.carrying("Create", actorID, now, note)
+	create := p.carrying("Create", actorID, now, note)
 	noteDoc, err := json.Marshal(note)
 	if err != nil {
 		return "", fmt.Errorf("activitypub: answer %s: %w", a.InReplyTo, err)
 	}
-	createDoc, err := f.sender.encode(ctx, create, actorID)
+	createDoc, err := p.sender.encode(ctx, create, actorID)
 	if err != nil {
 		return "", fmt.Errorf("activitypub: answer %s: %w", a.InReplyTo, err)
 	}
 	createObj := store.Object{ID: create.ID, ActorID: actorID, Type: "Create", Document: createDoc, Published: now, ObjectID: note.ID}
 	noteObj := store.Object{ID: note.ID, ActorID: actorID, Type: "Note", Document: noteDoc, Published: now}
 	if t.public() {
-		err = f.cfg.Store.AppendOutbox(ctx, createObj, noteObj)
-	} else if err = f.cfg.Store.PutObject(ctx, noteObj); err == nil {
+		err = p.outbox.AppendOutbox(ctx, createObj, noteObj)
+	} else if err = p.objects.PutObject(ctx, noteObj); err == nil {
 		// Stored, not listed: the outbox is public.
-		err = f.cfg.Store.PutObject(ctx, createObj)
+		err = p.objects.PutObject(ctx, createObj)
 	}
 	if err != nil {
 		return "", fmt.Errorf("activitypub: answer %s: %w", a.InReplyTo, err)
 	}
 	if t.article != "" {
 		// Among the article's comments, under the reply it answers (Reply.AnswerTo).
-		if _, err := f.cfg.Store.AddInteraction(ctx, store.Interaction{ID: note.ID, Kind: store.InteractionReply,
+		if _, err := p.interactions.AddInteraction(ctx, store.Interaction{ID: note.ID, Kind: store.InteractionReply,
 			ObjectID: t.article, ActorID: actorID, Document: noteDoc, CreatedAt: now}); err != nil {
 			return "", fmt.Errorf("activitypub: answer %s: %w", a.InReplyTo, err)
 		}
 	}
-	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "answer", Object: t.id, Detail: note.ID})
+	p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "answer", Object: t.id, Detail: note.ID})
 	var acts []delivery.Activity
 	if t.public() {
 		acts = append(acts, delivery.Activity{ID: create.ID, ObjectID: note.ID, ActorID: actorID})
@@ -131,7 +136,7 @@ func (f *Federation) Answer(ctx context.Context, username string, a Answer) (str
 		acts = append(acts, delivery.Activity{ID: create.ID, ObjectID: note.ID, ActorID: actorID,
 			Inbox: store.Follower{Inbox: author.Inbox, SharedInbox: author.SharedInbox}.DeliveryInbox()})
 	}
-	if err := f.sender.enqueue(ctx, acts...); err != nil {
+	if err := p.sender.enqueue(ctx, acts...); err != nil {
 		return "", fmt.Errorf("activitypub: answer %s: %w", a.InReplyTo, err)
 	}
 	return note.ID, nil
@@ -147,12 +152,17 @@ func (f *Federation) EditAnswer(ctx context.Context, username, answerID, content
 	if err != nil {
 		return err
 	}
-	actorID := f.urls.actor(actor.Username)
+	return f.out.editAnswer(ctx, actor, answerID, content)
+}
+
+// editAnswer is the work of EditAnswer, once the call is authorized.
+func (p *publisher) editAnswer(ctx context.Context, actor *Actor, answerID, content string) error {
+	actorID := p.urls.actor(actor.Username)
 	content = sanitizeBlock(strings.ToValidUTF8(content, "\uFFFD"))
 	if content == "" {
 		return invalid("content", "required")
 	}
-	_, note, err := f.ownAnswer(ctx, actorID, answerID)
+	_, note, err := p.ownAnswer(ctx, actorID, answerID)
 	if err != nil {
 		return fmt.Errorf("activitypub: edit answer %s: %w", answerID, err)
 	}
@@ -164,37 +174,37 @@ func (f *Federation) EditAnswer(ctx context.Context, username, answerID, content
 		}
 	}
 	note.Content = withMention(content, href, user)
-	note.Updated = nextUpdated(note.Published, note.Updated, f.cfg.Now())
+	note.Updated = nextUpdated(note.Published, note.Updated, p.now())
 	note.Context = objectContext
-	update := f.carrying("Update", actorID, note.Updated, note)
+	update := p.carrying("Update", actorID, note.Updated, note)
 	noteDoc, err := json.Marshal(note)
 	if err != nil {
 		return fmt.Errorf("activitypub: edit answer %s: %w", answerID, err)
 	}
-	updateDoc, err := f.sender.encode(ctx, update, actorID)
+	updateDoc, err := p.sender.encode(ctx, update, actorID)
 	if err != nil {
 		return fmt.Errorf("activitypub: edit answer %s: %w", answerID, err)
 	}
 	// The activity first: if storing the answer fails, nothing refers to the stored activity.
-	err = f.cfg.Store.PutObject(ctx, store.Object{ID: update.ID, ActorID: actorID, Type: "Update", Document: updateDoc,
+	err = p.objects.PutObject(ctx, store.Object{ID: update.ID, ActorID: actorID, Type: "Update", Document: updateDoc,
 		Published: note.Updated, ObjectID: note.ID})
 	if err == nil {
-		err = f.cfg.Store.PutObject(ctx, store.Object{ID: note.ID, ActorID: actorID, Type: "Note", Document: noteDoc,
+		err = p.objects.PutObject(ctx, store.Object{ID: note.ID, ActorID: actorID, Type: "Note", Document: noteDoc,
 			Published: note.Published})
 	}
 	if err != nil {
 		return fmt.Errorf("activitypub: edit answer %s: %w", answerID, err)
 	}
-	if i, err := f.cfg.Store.Interaction(ctx, note.ID); err == nil {
+	if i, err := p.interactions.Interaction(ctx, note.ID); err == nil {
 		i.Document = noteDoc
-		if _, err := f.cfg.Store.AddInteraction(ctx, i); err != nil {
+		if _, err := p.interactions.AddInteraction(ctx, i); err != nil {
 			return fmt.Errorf("activitypub: edit answer %s: %w", answerID, err)
 		}
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("activitypub: edit answer %s: %w", answerID, err)
 	}
-	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "edit answer", Object: note.ID, Detail: update.ID})
-	if err := f.sendAnswer(ctx, update.ID, actorID, note); err != nil {
+	p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "edit answer", Object: note.ID, Detail: update.ID})
+	if err := p.sendAnswer(ctx, update.ID, actorID, note); err != nil {
 		return fmt.Errorf("activitypub: edit answer %s: %w", answerID, err)
 	}
 	return nil
@@ -210,26 +220,31 @@ func (f *Federation) DeleteAnswer(ctx context.Context, username, answerID string
 	if err != nil {
 		return err
 	}
-	actorID := f.urls.actor(actor.Username)
-	stored, note, err := f.ownAnswer(ctx, actorID, answerID)
+	return f.out.deleteAnswer(ctx, actor, answerID)
+}
+
+// deleteAnswer is the work of DeleteAnswer, once the call is authorized.
+func (p *publisher) deleteAnswer(ctx context.Context, actor *Actor, answerID string) error {
+	actorID := p.urls.actor(actor.Username)
+	stored, note, err := p.ownAnswer(ctx, actorID, answerID)
 	if err != nil {
 		return fmt.Errorf("activitypub: delete answer %s: %w", answerID, err)
 	}
-	now := f.cfg.Now().UTC()
-	delID, err := f.storeDelete(ctx, actorID, stored, note.To, note.Cc, now)
+	now := p.now().UTC()
+	delID, err := p.storeDelete(ctx, actorID, stored, note.To, note.Cc, now)
 	if err != nil {
 		return fmt.Errorf("activitypub: delete answer %s: %w", answerID, err)
 	}
-	if err := f.sendAnswer(ctx, delID, actorID, note); err != nil {
+	if err := p.sendAnswer(ctx, delID, actorID, note); err != nil {
 		return fmt.Errorf("activitypub: delete answer %s: %w", answerID, err)
 	}
-	if err := f.cfg.Store.DeleteObject(ctx, note.ID, now); err != nil {
+	if err := p.objects.DeleteObject(ctx, note.ID, now); err != nil {
 		return fmt.Errorf("activitypub: delete answer %s: %w", answerID, err)
 	}
-	if err := f.cfg.Store.RemoveInteraction(ctx, note.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := p.interactions.RemoveInteraction(ctx, note.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("activitypub: delete answer %s: %w", answerID, err)
 	}
-	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "delete answer", Object: note.ID, Detail: delID})
+	p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "delete answer", Object: note.ID, Detail: delID})
 	return nil
 }
 
@@ -260,11 +275,11 @@ func (p answeredPost) addressing(followers string) (to, cc vocab.Refs) {
 
 // answered finds the reader's post id as kept: a remote reply to a site article, or a post that
 // mentions or addresses actorID. Anything else is ErrNotFound.
-func (f *Federation) answered(ctx context.Context, actorID, id string) (answeredPost, error) {
+func (p *publisher) answered(ctx context.Context, actorID, id string) (answeredPost, error) {
 	if id == "" {
 		return answeredPost{}, fmt.Errorf("no post named: %w", ErrNotFound)
 	}
-	i, err := f.cfg.Store.Interaction(ctx, id)
+	i, err := p.interactions.Interaction(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return answeredPost{}, fmt.Errorf("no reply or mention kept: %w", ErrNotFound)
 	}
@@ -272,7 +287,7 @@ func (f *Federation) answered(ctx context.Context, actorID, id string) (answered
 		return answeredPost{}, err
 	}
 	switch {
-	case i.Kind == store.InteractionReply && !f.urls.local(i.ActorID):
+	case i.Kind == store.InteractionReply && !p.urls.local(i.ActorID):
 		doc, err := vocab.Decode(i.Document)
 		if err != nil {
 			return answeredPost{}, fmt.Errorf("stored reply: %w", err)
@@ -304,22 +319,22 @@ func (f *Federation) answered(ctx context.Context, actorID, id string) (answered
 
 // ownAnswer returns the stored, not deleted answer answerID of actorID, decoded; ErrNotFound
 // otherwise.
-func (f *Federation) ownAnswer(ctx context.Context, actorID, answerID string) (store.Object, *vocab.Object, error) {
-	if !f.urls.isNote(answerID) {
+func (p *publisher) ownAnswer(ctx context.Context, actorID, answerID string) (store.Object, *vocab.Object, error) {
+	if !p.urls.isNote(answerID) {
 		return store.Object{}, nil, fmt.Errorf("not an answer: %w", ErrNotFound)
 	}
-	return f.ownObject(ctx, actorID, answerID)
+	return p.ownObject(ctx, actorID, answerID)
 }
 
 // sendAnswer queues activityID, an Update or Delete of the answer note, to the answer's
 // audience: for a public or unlisted answer the actor's followers and every other inbox the
 // answer went to (see sender.toAudience); for a private one only the inboxes it went to. Each
 // delivery stays behind the answer's earlier activities.
-func (f *Federation) sendAnswer(ctx context.Context, activityID, actorID string, note *vocab.Object) error {
+func (p *publisher) sendAnswer(ctx context.Context, activityID, actorID string, note *vocab.Object) error {
 	if note.To.HasPublic() || note.Cc.HasPublic() {
-		return f.sender.toAudience(ctx, activityID, actorID, note.ID)
+		return p.sender.toAudience(ctx, activityID, actorID, note.ID)
 	}
-	return f.sender.toRecipients(ctx, activityID, actorID, note.ID)
+	return p.sender.toRecipients(ctx, activityID, actorID, note.ID)
 }
 
 // answerMention returns what an answer's mention of its author links to (the actor id) and the

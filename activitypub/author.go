@@ -55,6 +55,39 @@ func lookupAuthor(ctx context.Context, log *slog.Logger, cache store.ActorCache,
 	return authorOf(doc), nil
 }
 
+// pageAuthors looks up the authors of one page of posts, each once: a page often holds several
+// posts of one author. A remote author is what the actor cache knows (see lookupAuthor); a site
+// actor, the author of an answer, is read with site.
+type pageAuthors struct {
+	log   *slog.Logger
+	cache store.ActorCache
+	// site looks up a site actor; nil when the page holds no answers.
+	site  func(ctx context.Context, actorID string) (Author, error)
+	known map[string]Author
+}
+
+// author returns the author id, a site actor when site is set.
+func (p *pageAuthors) author(ctx context.Context, id string, site bool) (Author, error) {
+	if a, ok := p.known[id]; ok {
+		return a, nil
+	}
+	var a Author
+	var err error
+	if site {
+		a, err = p.site(ctx, id)
+	} else {
+		a, err = lookupAuthor(ctx, p.log, p.cache, id)
+	}
+	if err != nil {
+		return Author{}, err
+	}
+	if p.known == nil {
+		p.known = make(map[string]Author)
+	}
+	p.known[id] = a
+	return a, nil
+}
+
 // authorOf reads an Author from a decoded actor document.
 func authorOf(doc *vocab.Object) Author {
 	a := Author{ID: doc.ID, ProfileURL: doc.ID}

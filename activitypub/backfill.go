@@ -23,8 +23,13 @@ func (f *Federation) Backfill(ctx context.Context, username string, articles []A
 	if err != nil {
 		return err
 	}
+	return f.out.backfill(ctx, actor, articles)
+}
+
+// backfill is the work of Backfill, once the call is authorized.
+func (p *publisher) backfill(ctx context.Context, actor *Actor, articles []Article) error {
 	for _, a := range articles {
-		if err := checkArticle(f.urls, a); err != nil {
+		if err := checkArticle(p.urls, a); err != nil {
 			return err
 		}
 		if a.Published.IsZero() {
@@ -33,23 +38,23 @@ func (f *Federation) Backfill(ctx context.Context, username string, articles []A
 	}
 	sorted := slices.Clone(articles)
 	slices.SortStableFunc(sorted, func(a, b Article) int { return a.Published.Compare(b.Published) })
-	actorID := f.urls.actor(actor.Username)
+	actorID := p.urls.actor(actor.Username)
 	for _, a := range sorted {
-		_, err := f.cfg.Store.Object(ctx, a.URL)
+		_, err := p.objects.Object(ctx, a.URL)
 		switch {
 		case err == nil:
 			continue // published before: Backfill is idempotent
 		case !errors.Is(err, store.ErrNotFound):
 			return fmt.Errorf("activitypub: backfill %s: %w", a.URL, err)
 		}
-		createID, _, err := f.storeArticle(ctx, actor, a)
+		createID, _, err := p.storeArticle(ctx, actor, a)
 		if errors.Is(err, store.ErrConflict) {
 			continue // stored meanwhile by another instance
 		}
 		if err != nil {
 			return err
 		}
-		f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "backfill", Object: a.URL, Detail: createID})
+		p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "backfill", Object: a.URL, Detail: createID})
 	}
 	return nil
 }

@@ -86,15 +86,11 @@ func (f *Federation) CheckBridgyFed(ctx context.Context, username string) (Bridg
 		return BridgeReport{}, err
 	}
 	actorID := f.urls.actor(a.Username)
-	moved, err := movedTo(ctx, f.cfg.Store, actorID, a)
+	d, err := f.server.actorDocument(ctx, a)
 	if err != nil {
 		return BridgeReport{}, fmt.Errorf("activitypub: bridge check of %s: %w", username, err)
 	}
-	k, err := f.keys.actorKey(ctx, actorID)
-	if err != nil {
-		return BridgeReport{}, fmt.Errorf("activitypub: bridge check of %s: %w", username, err)
-	}
-	doc, err := json.Marshal(actorDocument(f.urls, f.acctHost, a, k, moved))
+	doc, err := json.Marshal(d)
 	if err != nil {
 		return BridgeReport{}, fmt.Errorf("activitypub: bridge check of %s: %w", username, err)
 	}

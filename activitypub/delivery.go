@@ -27,8 +27,10 @@ func (f *Federation) Run(ctx context.Context) error {
 		f.log.LogAttrs(ctx, slog.LevelWarn, "activitypub: followers not observed", slog.Any("err", err))
 	}
 	defer stop()
-	if err := f.resumeStoredMigration(ctx); err != nil {
-		f.log.LogAttrs(ctx, slog.LevelError, "activitypub: domain migration not resumed", slog.Any("err", err))
+	if f.migration != nil {
+		if err := f.migration.resumeStored(ctx); err != nil {
+			f.log.LogAttrs(ctx, slog.LevelError, "activitypub: domain migration not resumed", slog.Any("err", err))
+		}
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -38,8 +40,8 @@ func (f *Federation) Run(ctx context.Context) error {
 		wg.Go(func() { f.pruneRecord(ctx) })
 	}
 	if f.cfg.Retention.Operational > 0 {
-		if site, deliveries := f.operationalPruners(ctx); site != nil || deliveries != nil {
-			wg.Go(func() { f.pruneOperational(ctx, site, deliveries) })
+		if p := newPruner(ctx, f.cfg); p != nil {
+			wg.Go(func() { p.run(ctx) })
 		}
 	}
 	return f.sender.engine.Run(ctx)

@@ -31,11 +31,16 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 	if err != nil {
 		return err
 	}
-	if err := checkArticle(f.urls, a); err != nil {
+	return f.out.update(ctx, actor, a)
+}
+
+// update is the work of Update, once the call is authorized.
+func (p *publisher) update(ctx context.Context, actor *Actor, a Article) error {
+	if err := checkArticle(p.urls, a); err != nil {
 		return err
 	}
-	actorID := f.urls.actor(actor.Username)
-	stored, prev, err := f.ownObject(ctx, actorID, a.URL)
+	actorID := p.urls.actor(actor.Username)
+	stored, prev, err := p.ownObject(ctx, actorID, a.URL)
 	if err != nil {
 		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
 	}
@@ -43,12 +48,12 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 	if a.Published.IsZero() {
 		a.Published = stored.Published
 	}
-	obj := f.renderArticle(actor, a)
-	obj.Updated = nextUpdated(prev.Published, prev.Updated, f.cfg.Now())
-	if err := f.federateEdit(ctx, actorID, stored, obj); err != nil {
+	obj := p.render.article(actor, a)
+	obj.Updated = nextUpdated(prev.Published, prev.Updated, p.now())
+	if err := p.federateEdit(ctx, actorID, stored, obj); err != nil {
 		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
 	}
-	if err := f.revokeQuotes(ctx, actorID, a.URL, effectiveQuotePolicy(actor, a.QuotePolicy)); err != nil {
+	if err := p.revokeQuotes(ctx, actorID, a.URL, effectiveQuotePolicy(actor, a.QuotePolicy)); err != nil {
 		return fmt.Errorf("activitypub: update %s: %w", a.URL, err)
 	}
 	return nil
@@ -56,29 +61,29 @@ func (f *Federation) Update(ctx context.Context, username string, a Article) err
 
 // federateEdit stores obj, the new version of the stored article with its updated date set,
 // with the Update that carries it, and queues that Update to everyone who may show the article.
-func (f *Federation) federateEdit(ctx context.Context, actorID string, stored store.Object, obj *vocab.Object) error {
-	update := f.carrying("Update", actorID, obj.Updated, obj)
+func (p *publisher) federateEdit(ctx context.Context, actorID string, stored store.Object, obj *vocab.Object) error {
+	update := p.carrying("Update", actorID, obj.Updated, obj)
 	objDoc, err := json.Marshal(obj)
 	if err != nil {
 		return err
 	}
-	updateDoc, err := f.sender.encode(ctx, update, actorID)
+	updateDoc, err := p.sender.encode(ctx, update, actorID)
 	if err != nil {
 		return err
 	}
 	// The activity first: if storing the object fails, nothing refers to the stored activity.
-	if err := f.cfg.Store.PutObject(ctx, store.Object{
+	if err := p.objects.PutObject(ctx, store.Object{
 		ID: update.ID, ActorID: actorID, Type: "Update", Document: updateDoc, Published: obj.Updated, ObjectID: obj.ID,
 	}); err != nil {
 		return err
 	}
-	if err := f.cfg.Store.PutObject(ctx, store.Object{
+	if err := p.objects.PutObject(ctx, store.Object{
 		ID: obj.ID, ActorID: actorID, Type: obj.Type.First(), Document: objDoc, Published: stored.Published,
 	}); err != nil {
 		return err
 	}
-	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "update", Object: obj.ID, Detail: update.ID})
-	return f.sender.toAudience(ctx, update.ID, actorID, obj.ID)
+	p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "update", Object: obj.ID, Detail: update.ID})
+	return p.sender.toAudience(ctx, update.ID, actorID, obj.ID)
 }
 
 // Delete federates the deletion of an article published before: it queues a Delete carrying a
@@ -101,40 +106,45 @@ func (f *Federation) Delete(ctx context.Context, username, articleURL string) er
 	if err != nil {
 		return err
 	}
-	if !f.urls.local(articleURL) || f.urls.inRoutes(articleURL) {
+	return f.out.delete(ctx, actor, articleURL)
+}
+
+// delete is the work of Delete, once the call is authorized.
+func (p *publisher) delete(ctx context.Context, actor *Actor, articleURL string) error {
+	if !p.urls.local(articleURL) || p.urls.inRoutes(articleURL) {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, ErrNotFound)
 	}
-	actorID := f.urls.actor(actor.Username)
-	stored, _, err := f.ownObject(ctx, actorID, articleURL)
+	actorID := p.urls.actor(actor.Username)
+	stored, _, err := p.ownObject(ctx, actorID, articleURL)
 	if err != nil {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
-	now := f.cfg.Now().UTC()
-	to, cc := publicAddressing(f.urls.followers(actorID))
-	delID, err := f.storeDelete(ctx, actorID, stored, to, cc, now)
+	now := p.now().UTC()
+	to, cc := publicAddressing(p.urls.followers(actorID))
+	delID, err := p.storeDelete(ctx, actorID, stored, to, cc, now)
 	if err != nil {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
-	if err := f.sender.toAudience(ctx, delID, actorID, articleURL); err != nil {
+	if err := p.sender.toAudience(ctx, delID, actorID, articleURL); err != nil {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
 	// No quote of a deleted article is authorized any more.
-	if err := f.revokeQuotes(ctx, actorID, articleURL, QuoteNobody); err != nil {
+	if err := p.revokeQuotes(ctx, actorID, articleURL, QuoteNobody); err != nil {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
-	if err := f.cfg.Store.DeleteObject(ctx, articleURL, now); err != nil {
+	if err := p.objects.DeleteObject(ctx, articleURL, now); err != nil {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
-	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "delete", Object: articleURL, Detail: delID})
+	p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "delete", Object: articleURL, Detail: delID})
 	return nil
 }
 
 // storeDelete stores, by actorID, the Delete of the stored object, addressed to and cc, that
 // carries its Tombstone deleted at now, and returns the Delete's id.
-func (f *Federation) storeDelete(ctx context.Context, actorID string, stored store.Object, to, cc vocab.Refs, now time.Time) (string, error) {
+func (p *publisher) storeDelete(ctx context.Context, actorID string, stored store.Object, to, cc vocab.Refs, now time.Time) (string, error) {
 	del := &vocab.Object{
 		Context:   vocab.ContextActivityStreams,
-		ID:        f.urls.activity(newID()),
+		ID:        p.urls.activity(newID()),
 		Type:      vocab.Types{"Delete"},
 		Actor:     vocab.Ref{IRI: actorID},
 		Published: now.Truncate(time.Second),
@@ -144,11 +154,11 @@ func (f *Federation) storeDelete(ctx context.Context, actorID string, stored sto
 	ts := tombstone(store.Object{ID: stored.ID, Type: stored.Type, Deleted: now})
 	ts.Context = nil
 	del.Object = vocab.Ref{Object: ts}
-	doc, err := f.sender.encode(ctx, del, actorID)
+	doc, err := p.sender.encode(ctx, del, actorID)
 	if err != nil {
 		return "", err
 	}
-	if err := f.cfg.Store.PutObject(ctx, store.Object{ID: del.ID, ActorID: actorID, Type: "Delete", Document: doc, Published: now}); err != nil {
+	if err := p.objects.PutObject(ctx, store.Object{ID: del.ID, ActorID: actorID, Type: "Delete", Document: doc, Published: now}); err != nil {
 		return "", err
 	}
 	return del.ID, nil
@@ -167,27 +177,32 @@ func (f *Federation) DeleteActor(ctx context.Context, username string) error {
 	if err != nil {
 		return err
 	}
-	actorID := f.urls.actor(actor.Username)
-	if gone, err := f.actors.gone(ctx, actorID); err != nil {
+	return f.out.deleteActor(ctx, actor)
+}
+
+// deleteActor is the work of DeleteActor, once the call is authorized.
+func (p *publisher) deleteActor(ctx context.Context, actor *Actor) error {
+	actorID := p.urls.actor(actor.Username)
+	if gone, err := p.actors.gone(ctx, actorID); err != nil {
 		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
 	} else if gone {
 		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, ErrNotFound)
 	}
 	// Make the key now, so that the Delete is signed with the key servers cached.
-	if _, err := f.keys.actorKey(ctx, actorID); err != nil {
+	if _, err := p.keys.actorKey(ctx, actorID); err != nil {
 		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
 	}
-	now := f.cfg.Now().UTC()
+	now := p.now().UTC()
 	del := &vocab.Object{
 		Context:   vocab.ContextActivityStreams,
-		ID:        f.urls.activity(newID()),
+		ID:        p.urls.activity(newID()),
 		Type:      vocab.Types{"Delete"},
 		Actor:     vocab.Ref{IRI: actorID},
 		Object:    vocab.Ref{IRI: actorID},
 		Published: now.Truncate(time.Second),
 	}
-	del.To, del.Cc = publicAddressing(f.urls.followers(actorID))
-	if err := f.sender.send(ctx, del, actorID, actorID, ""); err != nil {
+	del.To, del.Cc = publicAddressing(p.urls.followers(actorID))
+	if err := p.sender.send(ctx, del, actorID, actorID, ""); err != nil {
 		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
 	}
 	// The tombstone record: the actor document stored under the actor id, then deleted.
@@ -199,21 +214,21 @@ func (f *Federation) DeleteActor(ctx context.Context, username string) error {
 	if err != nil {
 		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
 	}
-	err = f.cfg.Store.PutObject(ctx, store.Object{ID: actorID, ActorID: actorID, Type: typ, Document: actorDoc, Published: now})
+	err = p.objects.PutObject(ctx, store.Object{ID: actorID, ActorID: actorID, Type: typ, Document: actorDoc, Published: now})
 	if err == nil {
-		err = f.cfg.Store.DeleteObject(ctx, actorID, now)
+		err = p.objects.DeleteObject(ctx, actorID, now)
 	}
 	if err != nil {
 		return fmt.Errorf("activitypub: delete actor %s: %w", actorID, err)
 	}
-	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "delete actor", Object: actorID, Detail: del.ID})
+	p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "delete actor", Object: actorID, Detail: del.ID})
 	return nil
 }
 
 // ownObject returns the stored, not deleted object with that id published by actorID, decoded;
 // ErrNotFound otherwise.
-func (f *Federation) ownObject(ctx context.Context, actorID, id string) (store.Object, *vocab.Object, error) {
-	o, err := f.cfg.Store.Object(ctx, id)
+func (p *publisher) ownObject(ctx context.Context, actorID, id string) (store.Object, *vocab.Object, error) {
+	o, err := p.objects.Object(ctx, id)
 	if err != nil { // ErrNotFound when it was never published
 		return o, nil, err
 	}

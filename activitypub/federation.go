@@ -25,17 +25,15 @@ type Federation struct {
 	audit  auditLog
 	record recorder
 	sender *sender
+	out    *publisher // stores and queues what the site's actors send
 	keys   *keyring
 	blocks *blockList // the store's blocks, held in memory
 	tel    *telemetry // nil without Config.Telemetry
 	// acctHost is the host of the site's handles: Config.WebFingerDomain, else the BaseURL host.
 	acctHost string
-	// former answers the Host of Config.FormerBaseURL, as the site that moved from there; nil
-	// when the site never moved (see migrate.go).
-	former *Federation
-	// migrating is held while this process reads and advances the domain migration's record, so
-	// that MigrateDomain and Run's resumption never work on it at once.
-	migrating sync.Mutex
+	// migration answers the Host of Config.FormerBaseURL, as the site that moved from there, and
+	// runs the domain migration; nil when the site never moved (see migrate.go).
+	migration *migration
 }
 
 // New checks cfg and builds a Federation. It fails when a required field is missing or BaseURL is
@@ -137,6 +135,7 @@ func New(cfg Config) (*Federation, error) {
 	if f.sender, err = newSender(cfg, f.keys, f.record); err != nil {
 		return nil, err
 	}
+	f.out = newPublisher(cfg, f)
 	f.acctHost = urls.host()
 	if cfg.WebFingerDomain != "" {
 		f.acctHost = strings.ToLower(cfg.WebFingerDomain)
@@ -198,7 +197,7 @@ func New(cfg Config) (*Federation, error) {
 		return nil, fmt.Errorf("activitypub: webfinger: %w", err)
 	}
 	f.server.mux = f.server.routes(in)
-	if err := f.newFormer(cfg); err != nil {
+	if f.migration, err = newMigration(cfg, f); err != nil {
 		return nil, err
 	}
 	return f, nil
@@ -219,13 +218,13 @@ func (f *Federation) InstanceActorID() string { return f.urls.instanceActor() }
 // moved from there (see [Federation.MigrateDomain]); next never sees them.
 func (f *Federation) Middleware(next http.Handler) http.Handler {
 	h := f.server.middleware(next)
-	if f.former == nil {
+	if f.migration == nil {
 		return h
 	}
 	// The former site's middleware answers everything: what is not fedsite's goes to the new origin.
-	old := f.former.server.middleware(nil)
+	old := f.migration.formerSite.middleware(nil)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if f.formerHost(r.Host) {
+		if f.migration.formerHost(r.Host) {
 			old.ServeHTTP(w, r)
 			return
 		}

@@ -17,7 +17,7 @@ func (f *Federation) ApproveFollow(ctx context.Context, username, followerID str
 	if err := f.authorize(ctx, ActionApproveFollow, username, followerID); err != nil {
 		return err
 	}
-	return f.decideFollow(ctx, username, followerID, true)
+	return f.out.decideFollow(ctx, username, followerID, true)
 }
 
 // RejectFollow refuses a pending follow request: the request is dropped and a Reject embedding the
@@ -26,16 +26,18 @@ func (f *Federation) RejectFollow(ctx context.Context, username, followerID stri
 	if err := f.authorize(ctx, ActionRejectFollow, username, followerID); err != nil {
 		return err
 	}
-	return f.decideFollow(ctx, username, followerID, false)
+	return f.out.decideFollow(ctx, username, followerID, false)
 }
 
-func (f *Federation) decideFollow(ctx context.Context, username, followerID string, approve bool) error {
-	a, err := f.actors.lookup(ctx, username)
+// decideFollow answers the pending follow request of followerID to the site actor username: an
+// Accept, with the follower recorded, when approve is set, else a Reject.
+func (p *publisher) decideFollow(ctx context.Context, username, followerID string, approve bool) error {
+	a, err := p.actors.lookup(ctx, username)
 	if err != nil {
 		return err
 	}
-	localID := f.urls.actor(a.Username)
-	r, err := f.cfg.Store.FollowRequest(ctx, localID, followerID)
+	localID := p.urls.actor(a.Username)
+	r, err := p.requests.FollowRequest(ctx, localID, followerID)
 	if err != nil { // ErrNotFound when none is pending
 		return fmt.Errorf("activitypub: follow request of %s to %s: %w", followerID, username, err)
 	}
@@ -45,22 +47,22 @@ func (f *Federation) decideFollow(ctx context.Context, username, followerID stri
 	}
 	kind, action := "Reject", "reject follow"
 	if approve {
-		if err := checkBlocked(ctx, f.blocks, r.FollowerID); err != nil {
+		if err := checkBlocked(ctx, p.blocks, r.FollowerID); err != nil {
 			return fmt.Errorf("activitypub: approve follow: %w", err)
 		}
 		kind, action = "Accept", "follow"
-		err := f.cfg.Store.AddFollower(ctx, store.Follower{ActorID: localID, FollowerID: r.FollowerID, Inbox: r.Inbox,
-			SharedInbox: r.SharedInbox, FollowID: r.FollowID, CreatedAt: f.cfg.Now()})
+		err := p.followers.AddFollower(ctx, store.Follower{ActorID: localID, FollowerID: r.FollowerID, Inbox: r.Inbox,
+			SharedInbox: r.SharedInbox, FollowID: r.FollowID, CreatedAt: p.now()})
 		if err != nil {
 			return fmt.Errorf("activitypub: approve follow: %w", err)
 		}
 	}
-	if err := f.cfg.Store.RemoveFollowRequest(ctx, localID, followerID); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := p.requests.RemoveFollowRequest(ctx, localID, followerID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("activitypub: follow request: %w", err)
 	}
-	f.audit.record(ctx, store.AuditEntry{Actor: r.FollowerID, Action: action, Object: localID, Detail: r.FollowID})
-	answer := followAnswer(f.urls, kind, localID, r.FollowerID, follow)
-	return f.sender.send(ctx, answer, localID, answer.ID, r.Inbox)
+	p.audit.record(ctx, store.AuditEntry{Actor: r.FollowerID, Action: action, Object: localID, Detail: r.FollowID})
+	answer := followAnswer(p.urls, kind, localID, r.FollowerID, follow)
+	return p.sender.send(ctx, answer, localID, answer.ID, r.Inbox)
 }
 
 // followAnswer is an Accept or Reject (kind) of follow by the site actor localID, embedding the

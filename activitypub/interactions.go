@@ -184,26 +184,16 @@ func (f *Federation) Interactions(ctx context.Context, objectURL string, kind st
 		return store.Page[Interaction]{}, fmt.Errorf("activitypub: interactions of %s: %w", objectURL, err)
 	}
 	out := store.Page[Interaction]{Next: p.Next, Items: make([]Interaction, 0, len(p.Items))}
-	authors := make(map[string]Author) // a page often holds several replies of one author
+	authors := pageAuthors{log: f.log, cache: f.cfg.Store, site: f.siteAuthor}
 	for _, i := range p.Items {
 		var r *Reply
 		if i.Kind == store.InteractionReply || i.Kind == store.InteractionHiddenReply || i.Kind == store.InteractionQuote {
 			if r, err = replyOf(i, f.urls.local(i.ActorID)); err != nil {
 				return store.Page[Interaction]{}, err
 			}
-			a, ok := authors[r.AuthorID]
-			if !ok {
-				if r.AnswerTo != "" {
-					a, err = f.siteAuthor(ctx, r.AuthorID)
-				} else {
-					a, err = lookupAuthor(ctx, f.log, f.cfg.Store, r.AuthorID)
-				}
-				if err != nil {
-					return store.Page[Interaction]{}, err
-				}
-				authors[r.AuthorID] = a
+			if r.Author, err = authors.author(ctx, r.AuthorID, r.AnswerTo != ""); err != nil {
+				return store.Page[Interaction]{}, err
 			}
-			r.Author = a
 		}
 		out.Items = append(out.Items, interactionOf(i, r))
 	}

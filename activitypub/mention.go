@@ -131,21 +131,16 @@ func (f *Federation) Mentions(ctx context.Context, username, cursor string, limi
 		return store.Page[InboxMention]{}, fmt.Errorf("activitypub: mentions of %s: %w", username, err)
 	}
 	out := store.Page[InboxMention]{Next: p.Next, Items: make([]InboxMention, 0, len(p.Items))}
-	authors := make(map[string]Author) // a page often holds several posts of one author
+	authors := pageAuthors{log: f.log, cache: f.cfg.Store}
 	for _, i := range p.Items {
 		rec, err := mentionRecordOf(i)
 		if err != nil {
 			return store.Page[InboxMention]{}, err
 		}
 		m := rec.mention(i.ObjectID, i.ActorID, i.CreatedAt)
-		a, ok := authors[i.ActorID]
-		if !ok {
-			if a, err = lookupAuthor(ctx, f.log, f.cfg.Store, i.ActorID); err != nil {
-				return store.Page[InboxMention]{}, err
-			}
-			authors[i.ActorID] = a
+		if m.Author, err = authors.author(ctx, i.ActorID, false); err != nil {
+			return store.Page[InboxMention]{}, err
 		}
-		m.Author = a
 		out.Items = append(out.Items, m)
 	}
 	return out, nil

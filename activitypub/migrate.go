@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fedsite/fedsite/activitypub/delivery"
@@ -48,32 +49,61 @@ func (m *movedSite) redirect(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(status)
 }
 
-// newFormer builds f.former, the site as it answers the host of cfg.FormerBaseURL, when it is set:
-// a Federation at the former origin over the same store, keys and actors, whose server redirects
-// the pages to f's origin and resolves the former handles to f's actors. f's own server then
-// lists the former ids in alsoKnownAs. Only f's Run delivers: what the former site queues, such as
-// the Reject of a Follow of an actor that moved, goes into the same DeliveryStore.
-func (f *Federation) newFormer(cfg Config) error {
+// migration is the domain migration of a site that moved from Config.FormerBaseURL: the site as
+// it answers the former host, and the stored record of the migration, which MigrateDomain starts
+// and advances and Run resumes. It holds the two URL layouts, the parts of the store the record
+// and the counts live in, and the Move's machinery as functions. It is safe for concurrent use.
+type migration struct {
+	// from is the layout of the former origin, to the site's own.
+	from, to urlLayout
+	// formerSite answers the requests whose Host is the former host.
+	formerSite *server
+	// actors lists the actors to move (ActorLister).
+	actors    ActorSource
+	objects   store.Objects
+	followers store.Followers
+	// storeMove makes and stores a Move (see publisher.storeMove); enqueue queues its fan-out and
+	// deliveredTo finds the Moves whose fan-out ran (see sender).
+	storeMove   func(ctx context.Context, urls urlLayout, actorID, target string) (string, error)
+	enqueue     func(ctx context.Context, acts ...delivery.Activity) error
+	deliveredTo func(ctx context.Context, objectID string) (map[string]bool, []string, error)
+	audit       auditLog
+	log         *slog.Logger
+	now         func() time.Time
+	// mu is held while this process reads and advances the record, so that MigrateDomain and
+	// Run's resumption never work on it at once.
+	mu sync.Mutex
+}
+
+// newMigration builds the migration of f, the site of cfg, when cfg.FormerBaseURL is set (nil
+// otherwise): a Federation at the former origin over the same store, keys and actors, whose
+// server redirects the pages to f's origin and resolves the former handles to f's actors. f's own
+// server then lists the former ids in alsoKnownAs. Only f's Run delivers: what the former site
+// queues, such as the Reject of a Follow of an actor that moved, goes into the same DeliveryStore.
+func newMigration(cfg Config, f *Federation) (*migration, error) {
 	if cfg.FormerBaseURL == "" {
-		return nil
+		return nil, nil
 	}
 	urls, err := newURLLayout(cfg.FormerBaseURL)
 	if err != nil {
-		return invalid("Config.FormerBaseURL", "%v", err)
+		return nil, invalid("Config.FormerBaseURL", "%v", err)
 	}
 	if urls.host() == f.urls.host() {
-		return invalid("Config.FormerBaseURL", "%q is on the host of BaseURL", cfg.FormerBaseURL)
+		return nil, invalid("Config.FormerBaseURL", "%q is on the host of BaseURL", cfg.FormerBaseURL)
 	}
 	old := cfg
 	old.BaseURL, old.FormerBaseURL, old.WebFingerDomain = urls.base, "", ""
 	old.UserAgent, old.Logger = "", cfg.Logger.With("site", "former")
 	old = old.withDefaults()
-	if f.former, err = New(old); err != nil {
-		return fmt.Errorf("activitypub: former site: %w", err)
+	former, err := New(old)
+	if err != nil {
+		return nil, fmt.Errorf("activitypub: former site: %w", err)
 	}
-	f.former.server.movedTo = &movedSite{urls: f.urls, acctHost: f.acctHost}
-	f.server.formerURLs = &f.former.urls
-	return nil
+	former.server.movedTo = &movedSite{urls: f.urls, acctHost: f.acctHost}
+	f.server.formerURLs = &former.urls
+	return &migration{from: former.urls, to: f.urls, formerSite: former.server, actors: cfg.Actors,
+		objects: cfg.Store, followers: cfg.Store, storeMove: f.out.storeMove, enqueue: f.sender.enqueue,
+		deliveredTo: f.sender.deliveredTo, audit: f.audit, log: f.log, now: cfg.Now}, nil
 }
 
 // withAlias returns a with alias in AlsoKnownAs: a itself when it is there, else a copy.
@@ -168,63 +198,74 @@ func (f *Federation) MigrateDomain(ctx context.Context) (*DomainMigration, error
 	if err := f.authorize(ctx, ActionMigrateDomain, "", f.cfg.FormerBaseURL); err != nil {
 		return nil, err
 	}
-	if f.former == nil {
+	if f.migration == nil {
 		return nil, invalid("Config.FormerBaseURL", "required to migrate the domain")
 	}
-	if err := f.migrate(ctx); err != nil {
+	rec, err := f.migration.run(ctx)
+	if err != nil {
 		return nil, err
 	}
-	return f.DomainMigration(ctx)
-}
-
-// migrate starts the domain migration, unless it was started, and resumes it.
-func (f *Federation) migrate(ctx context.Context) error {
-	f.migrating.Lock()
-	defer f.migrating.Unlock()
-	rec, err := f.migrationRecord(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		rec, err = f.startMigration(ctx)
-	}
-	if err != nil {
-		return err
-	}
-	return f.resumeMigration(ctx, rec)
+	return f.migration.state(ctx, rec)
 }
 
 // DomainMigration returns the state of the domain migration that MigrateDomain started, with each
 // actor's followers counted now: ErrNotFound when none was started.
 func (f *Federation) DomainMigration(ctx context.Context) (*DomainMigration, error) {
-	if f.former == nil {
+	if f.migration == nil {
 		return nil, fmt.Errorf("activitypub: domain migration: no Config.FormerBaseURL: %w", ErrNotFound)
 	}
-	rec, err := f.migrationRecord(ctx)
+	rec, err := f.migration.load(ctx)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("activitypub: domain migration: not started: %w", ErrNotFound)
 	}
 	if err != nil {
 		return nil, err
 	}
-	m := &DomainMigration{From: rec.From, To: rec.To, Started: rec.Started, Actors: make([]ActorMigration, 0, len(rec.Actors))}
-	for _, a := range rec.Actors {
-		am := ActorMigration{Username: a.Username, From: f.former.urls.actor(a.Username), To: f.urls.actor(a.Username),
-			FollowersBefore: a.FollowersBefore, Move: a.Move, Queued: a.Queued}
-		if am.Followers, err = store.CountFollowers(ctx, f.cfg.Store, am.To); err != nil {
-			return nil, fmt.Errorf("activitypub: domain migration: %w", err)
-		}
-		if am.Remaining, err = store.CountFollowers(ctx, f.cfg.Store, am.From); err != nil {
-			return nil, fmt.Errorf("activitypub: domain migration: %w", err)
-		}
-		m.Actors = append(m.Actors, am)
-	}
-	return m, nil
+	return f.migration.state(ctx, rec)
 }
 
-// migrationID is the id of the stored migration record.
-func (f *Federation) migrationID() string { return f.former.urls.instanceActor() + migrationSuffix }
+// run starts the domain migration, unless it was started, and resumes it; it returns the record
+// as it stored it.
+func (m *migration) run(ctx context.Context) (*migrationRecord, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rec, err := m.load(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		rec, err = m.start(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := m.resume(ctx, rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
 
-// migrationRecord reads the stored migration record; store.ErrNotFound when there is none.
-func (f *Federation) migrationRecord(ctx context.Context) (*migrationRecord, error) {
-	o, err := f.cfg.Store.Object(ctx, f.migrationID())
+// state is the migration that rec records, with each actor's followers counted now.
+func (m *migration) state(ctx context.Context, rec *migrationRecord) (*DomainMigration, error) {
+	dm := &DomainMigration{From: rec.From, To: rec.To, Started: rec.Started, Actors: make([]ActorMigration, 0, len(rec.Actors))}
+	for _, a := range rec.Actors {
+		am := ActorMigration{Username: a.Username, From: m.from.actor(a.Username), To: m.to.actor(a.Username),
+			FollowersBefore: a.FollowersBefore, Move: a.Move, Queued: a.Queued}
+		var err error
+		if am.Followers, err = store.CountFollowers(ctx, m.followers, am.To); err != nil {
+			return nil, fmt.Errorf("activitypub: domain migration: %w", err)
+		}
+		if am.Remaining, err = store.CountFollowers(ctx, m.followers, am.From); err != nil {
+			return nil, fmt.Errorf("activitypub: domain migration: %w", err)
+		}
+		dm.Actors = append(dm.Actors, am)
+	}
+	return dm, nil
+}
+
+// id is the id of the stored migration record.
+func (m *migration) id() string { return m.from.instanceActor() + migrationSuffix }
+
+// load reads the stored migration record; store.ErrNotFound when there is none.
+func (m *migration) load(ctx context.Context) (*migrationRecord, error) {
+	o, err := m.objects.Object(ctx, m.id())
 	if err != nil {
 		return nil, fmt.Errorf("activitypub: domain migration: %w", err)
 	}
@@ -232,20 +273,20 @@ func (f *Federation) migrationRecord(ctx context.Context) (*migrationRecord, err
 	if err := json.Unmarshal(o.Document, &rec); err != nil {
 		return nil, fmt.Errorf("activitypub: domain migration record: %w", err)
 	}
-	if rec.From != f.former.urls.base || rec.To != f.urls.base {
+	if rec.From != m.from.base || rec.To != m.to.base {
 		return nil, invalid("Config.FormerBaseURL", "the stored migration moved %s to %s, not %s to %s",
-			rec.From, rec.To, f.former.urls.base, f.urls.base)
+			rec.From, rec.To, m.from.base, m.to.base)
 	}
 	return &rec, nil
 }
 
-// saveMigration stores rec.
-func (f *Federation) saveMigration(ctx context.Context, rec *migrationRecord) error {
+// save stores rec.
+func (m *migration) save(ctx context.Context, rec *migrationRecord) error {
 	body, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("activitypub: domain migration: %w", err)
 	}
-	err = f.cfg.Store.PutObject(ctx, store.Object{ID: f.migrationID(), ActorID: f.former.urls.instanceActor(),
+	err = m.objects.PutObject(ctx, store.Object{ID: m.id(), ActorID: m.from.instanceActor(),
 		Type: "DomainMigration", Document: body, Published: rec.Started})
 	if err != nil {
 		return fmt.Errorf("activitypub: domain migration: %w", err)
@@ -253,87 +294,84 @@ func (f *Federation) saveMigration(ctx context.Context, rec *migrationRecord) er
 	return nil
 }
 
-// startMigration records a new migration: the site's actors and their former followers, counted.
-func (f *Federation) startMigration(ctx context.Context) (*migrationRecord, error) {
-	lister, ok := f.cfg.Actors.(ActorLister)
+// start records a new migration: the site's actors and their former followers, counted.
+func (m *migration) start(ctx context.Context) (*migrationRecord, error) {
+	lister, ok := m.actors.(ActorLister)
 	if !ok {
-		return nil, invalid("Config.Actors", "%T does not list the actors (ActorLister) a domain migration moves", f.cfg.Actors)
+		return nil, invalid("Config.Actors", "%T does not list the actors (ActorLister) a domain migration moves", m.actors)
 	}
 	names, err := siteActorNames(ctx, lister)
 	if err != nil {
 		return nil, fmt.Errorf("activitypub: domain migration: %w", err)
 	}
 	slices.Sort(names)
-	rec := &migrationRecord{From: f.former.urls.base, To: f.urls.base, Started: f.cfg.Now().UTC()}
+	rec := &migrationRecord{From: m.from.base, To: m.to.base, Started: m.now().UTC()}
 	for _, name := range names {
-		n, err := store.CountFollowers(ctx, f.cfg.Store, f.former.urls.actor(name))
+		n, err := store.CountFollowers(ctx, m.followers, m.from.actor(name))
 		if err != nil {
 			return nil, fmt.Errorf("activitypub: domain migration: %w", err)
 		}
 		rec.Actors = append(rec.Actors, migrationActor{Username: name, FollowersBefore: n})
 	}
-	if err := f.saveMigration(ctx, rec); err != nil {
+	if err := m.save(ctx, rec); err != nil {
 		return nil, err
 	}
-	f.audit.record(ctx, store.AuditEntry{Action: "migrate domain", Object: rec.From, Detail: rec.To})
-	f.log.LogAttrs(ctx, slog.LevelInfo, "activitypub: domain migration started", slog.String("from", rec.From),
+	m.audit.record(ctx, store.AuditEntry{Action: "migrate domain", Object: rec.From, Detail: rec.To})
+	m.log.LogAttrs(ctx, slog.LevelInfo, "activitypub: domain migration started", slog.String("from", rec.From),
 		slog.String("to", rec.To), slog.Int("actors", len(rec.Actors)))
 	return rec, nil
 }
 
-// resumeMigration makes and queues each actor's Move that is not queued yet, saving rec after
-// each step so that a crash repeats none: the Move is made once, and queued again only when no
-// delivery record of it exists (the fan-out records each page's inboxes before it lets go of its
-// job) and no job of it is queued or leased (its job's id is fixed).
-func (f *Federation) resumeMigration(ctx context.Context, rec *migrationRecord) error {
+// resume makes and queues each actor's Move that is not queued yet, saving rec after each step
+// so that a crash repeats none: the Move is made once, and queued again only when no delivery
+// record of it exists (the fan-out records each page's inboxes before it lets go of its job) and
+// no job of it is queued or leased (its job's id is fixed).
+func (m *migration) resume(ctx context.Context, rec *migrationRecord) error {
 	for i := range rec.Actors {
 		a := &rec.Actors[i]
 		if a.Queued {
 			continue
 		}
-		from, to := f.former.urls.actor(a.Username), f.urls.actor(a.Username)
+		from, to := m.from.actor(a.Username), m.to.actor(a.Username)
 		if a.Move == "" {
-			id, err := f.storeMove(ctx, f.former.urls, from, to)
+			id, err := m.storeMove(ctx, m.from, from, to)
 			if err != nil {
 				return err
 			}
 			a.Move = id
-			if err := f.saveMigration(ctx, rec); err != nil {
+			if err := m.save(ctx, rec); err != nil {
 				return err
 			}
 		}
 		// A Move with delivery records had its fan-out run, here or in a process that crashed
 		// before it noted so.
-		_, recorded, err := f.sender.deliveredTo(ctx, from)
+		_, recorded, err := m.deliveredTo(ctx, from)
 		if err != nil {
 			return fmt.Errorf("activitypub: domain migration: %w", err)
 		}
 		if !slices.Contains(recorded, a.Move) {
 			// The job's id is the Move's: a fan-out still queued or leased, by a process that
 			// crashed before it noted so, is a conflict, and one that ran left records.
-			err := f.sender.enqueue(ctx, delivery.Activity{ID: a.Move, ObjectID: from, ActorID: from, JobID: migrationJob + a.Move})
+			err := m.enqueue(ctx, delivery.Activity{ID: a.Move, ObjectID: from, ActorID: from, JobID: migrationJob + a.Move})
 			if err != nil && !errors.Is(err, store.ErrConflict) {
 				return fmt.Errorf("activitypub: domain migration: move %s: %w", from, err)
 			}
 		}
 		a.Queued = true
-		if err := f.saveMigration(ctx, rec); err != nil {
+		if err := m.save(ctx, rec); err != nil {
 			return err
 		}
-		f.audit.record(ctx, store.AuditEntry{Actor: from, Action: "move", Object: to, Detail: a.Move})
-		f.log.LogAttrs(ctx, slog.LevelInfo, "activitypub: actor moved", slog.String("actor", from), slog.String("target", to))
+		m.audit.record(ctx, store.AuditEntry{Actor: from, Action: "move", Object: to, Detail: a.Move})
+		m.log.LogAttrs(ctx, slog.LevelInfo, "activitypub: actor moved", slog.String("actor", from), slog.String("target", to))
 	}
 	return nil
 }
 
-// resumeStoredMigration is Run's: it resumes a migration that a crash interrupted, if any.
-func (f *Federation) resumeStoredMigration(ctx context.Context) error {
-	if f.former == nil {
-		return nil
-	}
-	f.migrating.Lock()
-	defer f.migrating.Unlock()
-	rec, err := f.migrationRecord(ctx)
+// resumeStored is Run's: it resumes a migration that a crash interrupted, if any.
+func (m *migration) resumeStored(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rec, err := m.load(ctx)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
@@ -343,11 +381,11 @@ func (f *Federation) resumeStoredMigration(ctx context.Context) error {
 	if !slices.ContainsFunc(rec.Actors, func(a migrationActor) bool { return !a.Queued }) {
 		return nil
 	}
-	f.log.LogAttrs(ctx, slog.LevelInfo, "activitypub: resuming the domain migration", slog.String("from", rec.From))
-	return f.resumeMigration(ctx, rec)
+	m.log.LogAttrs(ctx, slog.LevelInfo, "activitypub: resuming the domain migration", slog.String("from", rec.From))
+	return m.resume(ctx, rec)
 }
 
 // formerHost reports whether host, a request's Host, is the former origin's.
-func (f *Federation) formerHost(host string) bool {
-	return f.former != nil && strings.EqualFold(host, f.former.urls.host())
+func (m *migration) formerHost(host string) bool {
+	return strings.EqualFold(host, m.from.host())
 }

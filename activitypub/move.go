@@ -40,14 +40,19 @@ func (f *Federation) Move(ctx context.Context, username, target string) error {
 	if err != nil {
 		return err
 	}
-	actorID := f.urls.actor(actor.Username)
+	return f.out.move(ctx, actor, target)
+}
+
+// move is the work of Move, once the call is authorized.
+func (p *publisher) move(ctx context.Context, actor *Actor, target string) error {
+	actorID := p.urls.actor(actor.Username)
 	if target == actorID {
 		return invalid("target", "an actor cannot move to itself")
 	}
-	if err := checkBlocked(ctx, f.blocks, target); err != nil {
+	if err := checkBlocked(ctx, p.blocks, target); err != nil {
 		return fmt.Errorf("activitypub: move %s: %w", actorID, err)
 	}
-	_, doc, err := f.remote.fetch(ctx, target)
+	_, doc, err := p.remote.fetch(ctx, target)
 	if err != nil {
 		return fmt.Errorf("activitypub: move %s: %w", actorID, err)
 	}
@@ -57,15 +62,15 @@ func (f *Federation) Move(ctx context.Context, username, target string) error {
 	if !slices.Contains(aliases(doc), actorID) {
 		return fmt.Errorf("activitypub: move %s to %s: %w", actorID, target, ErrNotAlias)
 	}
-	moveID, err := f.storeMove(ctx, f.urls, actorID, target)
+	moveID, err := p.storeMove(ctx, p.urls, actorID, target)
 	if err != nil {
 		return err
 	}
-	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "move", Object: target, Detail: moveID})
-	if err := f.sender.enqueue(ctx, delivery.Activity{ID: moveID, ObjectID: actorID, ActorID: actorID}); err != nil {
+	p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "move", Object: target, Detail: moveID})
+	if err := p.sender.enqueue(ctx, delivery.Activity{ID: moveID, ObjectID: actorID, ActorID: actorID}); err != nil {
 		return fmt.Errorf("activitypub: move %s: %w", actorID, err)
 	}
-	f.log.LogAttrs(ctx, slog.LevelInfo, "activitypub: actor moved", slog.String("actor", actorID), slog.String("target", target))
+	p.log.LogAttrs(ctx, slog.LevelInfo, "activitypub: actor moved", slog.String("actor", actorID), slog.String("target", target))
 	return nil
 }
 
@@ -73,7 +78,7 @@ func (f *Federation) Move(ctx context.Context, username, target string) error {
 // on that origin, and stores it under its id, so that it dereferences and the delivery engine
 // can read it, and as the actor's move record, which the actor document reads. It returns the
 // Move's id; queuing its delivery is the caller's.
-func (f *Federation) storeMove(ctx context.Context, urls urlLayout, actorID, target string) (string, error) {
+func (p *publisher) storeMove(ctx context.Context, urls urlLayout, actorID, target string) (string, error) {
 	move := &vocab.Object{
 		Context:   vocab.ContextActivityStreams,
 		ID:        urls.activity(newID()),
@@ -82,15 +87,15 @@ func (f *Federation) storeMove(ctx context.Context, urls urlLayout, actorID, tar
 		Object:    vocab.Ref{IRI: actorID},
 		Target:    vocab.Ref{IRI: target},
 		To:        vocab.Refs{{IRI: urls.followers(actorID)}},
-		Published: f.cfg.Now().UTC(),
+		Published: p.now().UTC(),
 	}
-	body, err := f.sender.encode(ctx, move, actorID)
+	body, err := p.sender.encode(ctx, move, actorID)
 	if err != nil {
 		return "", fmt.Errorf("activitypub: move %s: %w", actorID, err)
 	}
-	now := f.cfg.Now()
+	now := p.now()
 	for _, id := range []string{move.ID, actorID + movedSuffix} {
-		err := f.cfg.Store.PutObject(ctx, store.Object{ID: id, ActorID: actorID, Type: "Move", Document: body, Published: now})
+		err := p.objects.PutObject(ctx, store.Object{ID: id, ActorID: actorID, Type: "Move", Document: body, Published: now})
 		if err != nil {
 			return "", fmt.Errorf("activitypub: move %s: %w", actorID, err)
 		}

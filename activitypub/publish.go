@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -81,10 +82,15 @@ func (f *Federation) Publish(ctx context.Context, username string, a Article) er
 	if err != nil {
 		return err
 	}
-	if err := checkArticle(f.urls, a); err != nil {
+	return f.out.publish(ctx, actor, a)
+}
+
+// publish is the work of Publish, once the call is authorized.
+func (p *publisher) publish(ctx context.Context, actor *Actor, a Article) error {
+	if err := checkArticle(p.urls, a); err != nil {
 		return err
 	}
-	_, err = f.cfg.Store.Object(ctx, a.URL)
+	_, err := p.objects.Object(ctx, a.URL)
 	switch {
 	case err == nil:
 		return fmt.Errorf("activitypub: publish %s: %w", a.URL, ErrAlreadyPublished)
@@ -92,41 +98,84 @@ func (f *Federation) Publish(ctx context.Context, username string, a Article) er
 		return fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
 	if a.Published.IsZero() {
-		a.Published = f.cfg.Now()
+		a.Published = p.now()
 	}
-	actorID := f.urls.actor(actor.Username)
-	createID, objID, err := f.storeArticle(ctx, actor, a)
+	actorID := p.urls.actor(actor.Username)
+	createID, objID, err := p.storeArticle(ctx, actor, a)
 	if err != nil {
 		return err
 	}
-	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "publish", Object: a.URL, Detail: createID})
-	acts, err := f.toRelays(ctx, actorID, createID, objID)
+	p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "publish", Object: a.URL, Detail: createID})
+	acts, err := p.toRelays(ctx, actorID, createID, objID)
 	if err != nil {
 		return fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
 	acts = append(acts, delivery.Activity{ID: createID, ObjectID: objID, ActorID: actorID})
-	if err := f.sender.enqueue(ctx, acts...); err != nil {
+	if err := p.sender.enqueue(ctx, acts...); err != nil {
 		return fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
 	return nil
 }
 
+// publisher stores what the site's actors send, as activities that the sender signs, and queues
+// their delivery: articles and their Creates (this file and backfill.go), edits and deletes
+// (edit.go), boosts (announce.go), moves (move.go), answers (answer.go), quote policies and
+// revoked quotes (quote.go), answers to follow requests (followrequest.go), and relay
+// subscriptions and the deliveries to relays (relay.go). The exported methods of Federation authorize the call, then
+// hand the work to it. It holds only the parts of the store it uses.
+// It is safe for concurrent use.
+type publisher struct {
+	urls     urlLayout
+	now      func() time.Time
+	log      *slog.Logger
+	render   renderer
+	actors   *siteActors
+	pageSize int
+
+	objects      store.Objects
+	outbox       store.Outbox
+	interactions store.Interactions
+	followers    store.Followers
+	requests     store.FollowRequests
+	// site is the whole site store, for its optional capabilities (store.Relays).
+	site   store.Site
+	sender *sender
+	// keys are made before an actor's Delete of itself is signed.
+	keys *keyring
+	// remote fetches the target of a Move and reads the cached actors that an answer, a revoked
+	// quote's Delete and a LitePub relay's Follow go to; blocks refuse a Move, a relay and a
+	// follower that a block covers.
+	remote *remote
+	blocks *blockList
+	audit  auditLog
+	// allowHTTP is Insecure.AllowHTTP: a relay may be named by an http URL.
+	allowHTTP bool
+}
+
+// newPublisher builds the publisher of f, the site of cfg.
+func newPublisher(cfg Config, f *Federation) *publisher {
+	return &publisher{urls: f.urls, now: cfg.Now, log: cfg.Logger, render: newRenderer(cfg, f.urls), actors: f.actors, pageSize: cfg.PageSize,
+		objects: cfg.Store, outbox: cfg.Store, interactions: cfg.Store, followers: cfg.Store, requests: cfg.Store, site: cfg.Store,
+		sender: f.sender, keys: f.keys, remote: f.remote, blocks: f.blocks, audit: f.audit,
+		allowHTTP: cfg.Insecure.AllowHTTP}
+}
+
 // storeArticle renders a checked article with its Create activity and appends them to the
 // actor's outbox, without queuing any delivery. It returns the ids of both.
-func (f *Federation) storeArticle(ctx context.Context, actor *Actor, a Article) (createID, objID string, err error) {
-	actorID := f.urls.actor(actor.Username)
-	obj := f.renderArticle(actor, a)
-	create := f.carrying("Create", actorID, obj.Published, obj)
+func (p *publisher) storeArticle(ctx context.Context, actor *Actor, a Article) (createID, objID string, err error) {
+	actorID := p.urls.actor(actor.Username)
+	obj := p.render.article(actor, a)
+	create := p.carrying("Create", actorID, obj.Published, obj)
 
 	objDoc, err := json.Marshal(obj)
 	if err != nil {
 		return "", "", fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
-	createDoc, err := f.sender.encode(ctx, create, actorID)
+	createDoc, err := p.sender.encode(ctx, create, actorID)
 	if err != nil {
 		return "", "", fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
-	err = f.cfg.Store.AppendOutbox(ctx,
+	err = p.outbox.AppendOutbox(ctx,
 		store.Object{ID: create.ID, ActorID: actorID, Type: "Create", Document: createDoc, Published: a.Published, ObjectID: obj.ID},
 		store.Object{ID: obj.ID, ActorID: actorID, Type: obj.Type.First(), Document: objDoc, Published: a.Published})
 	if err != nil {
@@ -137,10 +186,10 @@ func (f *Federation) storeArticle(ctx context.Context, actor *Actor, a Article) 
 
 // carrying returns a new activity of type typ (a Create or an Update) by actorID, dated at, that
 // carries obj embedded (without its @context) and is addressed as obj is.
-func (f *Federation) carrying(typ, actorID string, at time.Time, obj *vocab.Object) *vocab.Object {
+func (p *publisher) carrying(typ, actorID string, at time.Time, obj *vocab.Object) *vocab.Object {
 	act := &vocab.Object{
 		Context:   obj.Context,
-		ID:        f.urls.activity(newID()),
+		ID:        p.urls.activity(newID()),
 		Type:      vocab.Types{typ},
 		Actor:     vocab.Ref{IRI: actorID},
 		Published: at,

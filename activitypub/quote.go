@@ -96,14 +96,14 @@ type interactionPolicy struct {
 	CanAnnounce approvalRule `json:"canAnnounce"`
 }
 
-// renderInteractionPolicy is the interactionPolicy of an article of actorID with quote policy p
-// (not QuoteDefault).
-func (f *Federation) renderInteractionPolicy(actorID string, p QuotePolicy) json.RawMessage {
+// interactionPolicy is the interactionPolicy of an article of actorID with quote policy p (not
+// QuoteDefault).
+func (r renderer) interactionPolicy(actorID string, p QuotePolicy) json.RawMessage {
 	public := approvalRule{AutomaticApproval: vocab.Refs{{IRI: vocab.PublicIRI}}}
 	quote := public
 	switch p {
 	case QuoteFollowers:
-		quote = approvalRule{AutomaticApproval: vocab.Refs{{IRI: f.urls.followers(actorID)}}}
+		quote = approvalRule{AutomaticApproval: vocab.Refs{{IRI: r.urls.followers(actorID)}}}
 	case QuoteNobody:
 		quote = approvalRule{AutomaticApproval: vocab.Refs{{IRI: actorID}}}
 	}
@@ -394,48 +394,53 @@ func (f *Federation) SetQuotePolicy(ctx context.Context, username, articleURL st
 	if err != nil {
 		return err
 	}
-	if err := checkQuotePolicy("policy", p); err != nil {
+	return f.out.setQuotePolicy(ctx, actor, articleURL, p)
+}
+
+// setQuotePolicy is the work of SetQuotePolicy, once the call is authorized.
+func (p *publisher) setQuotePolicy(ctx context.Context, actor *Actor, articleURL string, policy QuotePolicy) error {
+	if err := checkQuotePolicy("policy", policy); err != nil {
 		return err
 	}
-	actorID := f.urls.actor(actor.Username)
-	stored, obj, err := f.ownObject(ctx, actorID, articleURL)
+	actorID := p.urls.actor(actor.Username)
+	stored, obj, err := p.ownObject(ctx, actorID, articleURL)
 	if err != nil {
 		return fmt.Errorf("activitypub: quote policy of %s: %w", articleURL, err)
 	}
 	if _, ok := obj.Extra[termInteractionPolicy]; !ok {
 		return fmt.Errorf("activitypub: quote policy of %s: not an article: %w", articleURL, ErrNotFound)
 	}
-	p = effectiveQuotePolicy(actor, p)
-	obj.Extra[termInteractionPolicy] = f.renderInteractionPolicy(actorID, p)
-	obj.Updated = nextUpdated(obj.Published, obj.Updated, f.cfg.Now())
-	if err := f.federateEdit(ctx, actorID, stored, obj); err != nil {
+	policy = effectiveQuotePolicy(actor, policy)
+	obj.Extra[termInteractionPolicy] = p.render.interactionPolicy(actorID, policy)
+	obj.Updated = nextUpdated(obj.Published, obj.Updated, p.now())
+	if err := p.federateEdit(ctx, actorID, stored, obj); err != nil {
 		return fmt.Errorf("activitypub: quote policy of %s: %w", articleURL, err)
 	}
-	if err := f.revokeQuotes(ctx, actorID, articleURL, p); err != nil {
+	if err := p.revokeQuotes(ctx, actorID, articleURL, policy); err != nil {
 		return fmt.Errorf("activitypub: quote policy of %s: %w", articleURL, err)
 	}
 	return nil
 }
 
-// revokeQuotes revokes the authorization of every quote of the article that policy p of its
+// revokeQuotes revokes the authorization of every quote of the article that the policy of its
 // actor actorID does not allow (see revokeQuote).
-func (f *Federation) revokeQuotes(ctx context.Context, actorID, articleURL string, p QuotePolicy) error {
-	if p == QuoteAnyone {
+func (p *publisher) revokeQuotes(ctx context.Context, actorID, articleURL string, policy QuotePolicy) error {
+	if policy == QuoteAnyone {
 		return nil
 	}
 	cursor := ""
 	for {
-		page, err := f.cfg.Store.InteractionsPage(ctx, articleURL, store.InteractionQuote, cursor, f.cfg.PageSize)
+		page, err := p.interactions.InteractionsPage(ctx, articleURL, store.InteractionQuote, cursor, p.pageSize)
 		if err != nil {
 			return fmt.Errorf("quotes: %w", err)
 		}
 		for _, q := range page.Items {
-			ok, err := quoteAllowed(ctx, f.cfg.Store, p, actorID, q.ActorID)
+			ok, err := quoteAllowed(ctx, p.followers, policy, actorID, q.ActorID)
 			if err != nil {
 				return err
 			}
 			if !ok {
-				if err := f.revokeQuote(ctx, actorID, q); err != nil {
+				if err := p.revokeQuote(ctx, actorID, q); err != nil {
 					return err
 				}
 			}
@@ -450,7 +455,7 @@ func (f *Federation) revokeQuotes(ctx context.Context, actorID, articleURL strin
 // revokeQuote revokes a quote's authorization, as Mastodon does: a Delete of it, by the article's
 // actor, queued to the quoting actor's inbox; the authorization becomes a tombstone and the quote
 // is no longer kept. A quote without an authorization (an older dialect) is left as it is.
-func (f *Federation) revokeQuote(ctx context.Context, actorID string, q store.Interaction) error {
+func (p *publisher) revokeQuote(ctx context.Context, actorID string, q store.Interaction) error {
 	doc, err := vocab.Decode(q.Document)
 	if err != nil {
 		return fmt.Errorf("stored quote %s: %w", q.ID, err)
@@ -459,23 +464,23 @@ func (f *Federation) revokeQuote(ctx context.Context, actorID string, q store.In
 	if stampID == "" {
 		return nil
 	}
-	del := &vocab.Object{Context: vocab.ContextActivityStreams, ID: f.urls.activity(newID()), Type: vocab.Types{"Delete"},
+	del := &vocab.Object{Context: vocab.ContextActivityStreams, ID: p.urls.activity(newID()), Type: vocab.Types{"Delete"},
 		Actor: vocab.Ref{IRI: actorID}, Object: vocab.Ref{IRI: stampID}, To: vocab.Refs{{IRI: q.ActorID}},
-		Published: f.cfg.Now().UTC().Truncate(time.Second)}
+		Published: p.now().UTC().Truncate(time.Second)}
 	// The quoting actor was cached when it asked; a server that cannot be reached now learns of
 	// the revocation when it fetches the authorization again and gets 410.
-	if remote, err := f.remote.actor(ctx, q.ActorID, nil); err != nil {
-		f.log.LogAttrs(ctx, slog.LevelWarn, "activitypub: quote revoked without notice", slog.String("quote", q.ID),
+	if remote, err := p.remote.actor(ctx, q.ActorID, nil); err != nil {
+		p.log.LogAttrs(ctx, slog.LevelWarn, "activitypub: quote revoked without notice", slog.String("quote", q.ID),
 			slog.String("actor", q.ActorID), slog.Any("err", err))
-	} else if err := f.sender.send(ctx, del, actorID, q.ObjectID, remote.Inbox); err != nil {
+	} else if err := p.sender.send(ctx, del, actorID, q.ObjectID, remote.Inbox); err != nil {
 		return err
 	}
-	if err := f.cfg.Store.DeleteObject(ctx, stampID, f.cfg.Now()); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := p.objects.DeleteObject(ctx, stampID, p.now()); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("revoke %s: %w", stampID, err)
 	}
-	if err := f.cfg.Store.RemoveInteraction(ctx, q.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := p.interactions.RemoveInteraction(ctx, q.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("revoke quote %s: %w", q.ID, err)
 	}
-	f.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "revoke quote", Object: q.ObjectID, Detail: q.ID})
+	p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "revoke quote", Object: q.ObjectID, Detail: q.ID})
 	return nil
 }

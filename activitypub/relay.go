@@ -44,16 +44,21 @@ func (f *Federation) SubscribeRelay(ctx context.Context, username, relayURL stri
 	if err != nil {
 		return err
 	}
-	if err := f.checkRelayURL(relayURL); err != nil {
+	return f.out.subscribeRelay(ctx, actor, relayURL, style)
+}
+
+// subscribeRelay is the work of SubscribeRelay, once the call is authorized.
+func (p *publisher) subscribeRelay(ctx context.Context, actor *Actor, relayURL string, style store.RelayStyle) error {
+	if err := p.checkRelayURL(relayURL); err != nil {
 		return err
 	}
-	if err := checkBlocked(ctx, f.blocks, relayURL); err != nil {
+	if err := checkBlocked(ctx, p.blocks, relayURL); err != nil {
 		return fmt.Errorf("activitypub: subscribe to relay: %w", err)
 	}
-	localID := f.urls.actor(actor.Username)
+	localID := p.urls.actor(actor.Username)
 	follow := &vocab.Object{
 		Context: vocab.ContextActivityStreams,
-		ID:      f.urls.activity(newID()),
+		ID:      p.urls.activity(newID()),
 		Type:    vocab.Types{"Follow"},
 		Actor:   vocab.Ref{IRI: localID},
 	}
@@ -63,7 +68,7 @@ func (f *Federation) SubscribeRelay(ctx context.Context, username, relayURL stri
 		inbox = relayURL
 		follow.Object = vocab.Ref{IRI: vocab.PublicIRI}
 	case store.RelayLitePub:
-		ra, err := f.remote.actor(ctx, relayURL, nil)
+		ra, err := p.remote.actor(ctx, relayURL, nil)
 		if err != nil {
 			return fmt.Errorf("activitypub: relay %s: %w", relayURL, err)
 		}
@@ -74,12 +79,12 @@ func (f *Federation) SubscribeRelay(ctx context.Context, username, relayURL stri
 		return invalid("style", "unknown relay style %q", style)
 	}
 	r := store.Relay{ActorID: localID, ID: relayURL, Style: style, Inbox: inbox, FollowID: follow.ID,
-		State: store.RelayPending, CreatedAt: f.cfg.Now()}
-	if err := store.PutRelay(ctx, f.cfg.Store, r); err != nil {
+		State: store.RelayPending, CreatedAt: p.now()}
+	if err := store.PutRelay(ctx, p.site, r); err != nil {
 		return fmt.Errorf("activitypub: subscribe to relay %s: %w", relayURL, err)
 	}
-	f.audit.record(ctx, store.AuditEntry{Actor: localID, Action: "subscribe relay", Object: relayURL, Detail: follow.ID})
-	return f.sender.send(ctx, follow, localID, follow.ID, inbox)
+	p.audit.record(ctx, store.AuditEntry{Actor: localID, Action: "subscribe relay", Object: relayURL, Detail: follow.ID})
+	return p.sender.send(ctx, follow, localID, follow.ID, inbox)
 }
 
 // UnsubscribeRelay ends the site actor's subscription to the relay named by relayURL, as
@@ -92,38 +97,43 @@ func (f *Federation) UnsubscribeRelay(ctx context.Context, username, relayURL st
 	if err != nil {
 		return err
 	}
-	localID := f.urls.actor(actor.Username)
-	relays, err := store.ActorRelays(ctx, f.cfg.Store, localID)
+	return f.out.unsubscribeRelay(ctx, actor, relayURL)
+}
+
+// unsubscribeRelay is the work of UnsubscribeRelay, once the call is authorized.
+func (p *publisher) unsubscribeRelay(ctx context.Context, actor *Actor, relayURL string) error {
+	localID := p.urls.actor(actor.Username)
+	relays, err := store.ActorRelays(ctx, p.site, localID)
 	if err != nil {
 		return fmt.Errorf("activitypub: unsubscribe from relay: %w", err)
 	}
 	i := slices.IndexFunc(relays, func(r store.Relay) bool { return r.ID == relayURL })
 	if i < 0 {
-		return fmt.Errorf("activitypub: %s has no relay %s: %w", username, relayURL, ErrNotFound)
+		return fmt.Errorf("activitypub: %s has no relay %s: %w", actor.Username, relayURL, ErrNotFound)
 	}
 	r := relays[i]
 	undone := vocab.Ref{IRI: r.FollowID}
-	if o, err := f.cfg.Store.Object(ctx, r.FollowID); err == nil && o.Document != nil {
+	if o, err := p.objects.Object(ctx, r.FollowID); err == nil && o.Document != nil {
 		if follow, err := vocab.Decode(o.Document); err == nil {
 			follow.Context = nil
 			undone = vocab.Ref{Object: follow}
 		}
 	}
-	if err := store.RemoveRelay(ctx, f.cfg.Store, localID, r.ID); err != nil {
+	if err := store.RemoveRelay(ctx, p.site, localID, r.ID); err != nil {
 		return fmt.Errorf("activitypub: unsubscribe from relay %s: %w", relayURL, err)
 	}
 	if r.Style == store.RelayLitePub {
-		if err := f.cfg.Store.RemoveFollower(ctx, localID, r.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err := p.followers.RemoveFollower(ctx, localID, r.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("activitypub: unsubscribe from relay %s: %w", relayURL, err)
 		}
 	}
-	f.audit.record(ctx, store.AuditEntry{Actor: localID, Action: "unsubscribe relay", Object: relayURL, Detail: r.FollowID})
+	p.audit.record(ctx, store.AuditEntry{Actor: localID, Action: "unsubscribe relay", Object: relayURL, Detail: r.FollowID})
 	if r.State == store.RelayRejected {
 		return nil
 	}
 	undo := &vocab.Object{
 		Context: vocab.ContextActivityStreams,
-		ID:      f.urls.activity(newID()),
+		ID:      p.urls.activity(newID()),
 		Type:    vocab.Types{"Undo"},
 		Actor:   vocab.Ref{IRI: localID},
 		Object:  undone,
@@ -131,7 +141,7 @@ func (f *Federation) UnsubscribeRelay(ctx context.Context, username, relayURL st
 	if r.Style == store.RelayLitePub {
 		undo.To = vocab.Refs{{IRI: r.ID}}
 	}
-	return f.sender.send(ctx, undo, localID, undo.ID, r.Inbox)
+	return p.sender.send(ctx, undo, localID, undo.ID, r.Inbox)
 }
 
 // Relays lists the relay subscriptions of the site actor username, with their state, in byte
@@ -151,10 +161,10 @@ func (f *Federation) Relays(ctx context.Context, username string) ([]store.Relay
 
 // checkRelayURL checks that u can name a relay: an absolute https URL without credentials or
 // fragment, or http with Insecure.AllowHTTP.
-func (f *Federation) checkRelayURL(u string) error {
-	p, err := url.Parse(u)
-	if err != nil || p.Host == "" || p.User != nil || p.Fragment != "" ||
-		(p.Scheme != "https" && !(p.Scheme == "http" && f.cfg.Insecure.AllowHTTP)) {
+func (p *publisher) checkRelayURL(u string) error {
+	parsed, err := url.Parse(u)
+	if err != nil || parsed.Host == "" || parsed.User != nil || parsed.Fragment != "" ||
+		(parsed.Scheme != "https" && !(parsed.Scheme == "http" && p.allowHTTP)) {
 		return invalid("relay", "%q is not an absolute https URL", u)
 	}
 	return nil
@@ -163,8 +173,8 @@ func (f *Federation) checkRelayURL(u string) error {
 // toRelays returns the deliveries of activityID, a Create of the public article objectID, to the
 // accepted relays of actorID. A LitePub relay that follows the actor back is left out: the
 // fan-out to the followers reaches it.
-func (f *Federation) toRelays(ctx context.Context, actorID, activityID, objectID string) ([]delivery.Activity, error) {
-	relays, err := store.ActorRelays(ctx, f.cfg.Store, actorID)
+func (p *publisher) toRelays(ctx context.Context, actorID, activityID, objectID string) ([]delivery.Activity, error) {
+	relays, err := store.ActorRelays(ctx, p.site, actorID)
 	if err != nil {
 		return nil, fmt.Errorf("activitypub: relays of %s: %w", actorID, err)
 	}
@@ -174,7 +184,7 @@ func (f *Federation) toRelays(ctx context.Context, actorID, activityID, objectID
 			continue
 		}
 		if r.Style == store.RelayLitePub {
-			follows, err := isFollower(ctx, f.cfg.Store, actorID, r.ID)
+			follows, err := isFollower(ctx, p.followers, actorID, r.ID)
 			if err != nil {
 				return nil, fmt.Errorf("activitypub: relays of %s: %w", actorID, err)
 			}

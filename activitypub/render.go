@@ -122,7 +122,7 @@ func (f *Federation) Render(ctx context.Context, username string, a Article) (*v
 	if a.Published.IsZero() {
 		a.Published = f.cfg.Now()
 	}
-	return f.renderArticle(actor, a), nil
+	return f.out.render.article(actor, a), nil
 }
 
 // checkRender checks the rendering fields of an article: mode, images, hashtags, mentions,
@@ -170,12 +170,31 @@ func checkRender(a Article) error {
 	return nil
 }
 
-// renderArticle renders an article of actor, already checked, in its mode. It is addressed to the
+// renderer renders the site's articles as AS2 objects, for Publish, Backfill, Update and Render
+// alike. It holds the URL layout and the two settings that shape a rendering.
+type renderer struct {
+	urls urlLayout
+	// mode is Config.Mode: how an article of ModeDefault is rendered.
+	mode Mode
+	// tagURL is the site's page for a hashtag: Config.TagURL, else the layout's.
+	tagURL func(tag string) string
+}
+
+// newRenderer builds the renderer of cfg's site, laid out by urls.
+func newRenderer(cfg Config, urls urlLayout) renderer {
+	r := renderer{urls: urls, mode: cfg.Mode, tagURL: cfg.TagURL}
+	if r.tagURL == nil {
+		r.tagURL = urls.tag
+	}
+	return r
+}
+
+// article renders an article of actor, already checked, in its mode. It is addressed to the
 // public with the actor's followers and the mentioned accounts in cc: the addressing Mastodon
 // needs to show it on public timelines and to deliver the mentions. Its interactionPolicy states
 // its quote policy (see QuotePolicy).
-func (f *Federation) renderArticle(actor *Actor, a Article) *vocab.Object {
-	actorID := f.urls.actor(actor.Username)
+func (r renderer) article(actor *Actor, a Article) *vocab.Object {
+	actorID := r.urls.actor(actor.Username)
 	// JSON cannot carry invalid UTF-8: replace it before rendering, so the document stored is the
 	// one every reader decodes.
 	for _, p := range []*string{&a.Title, &a.Excerpt, &a.Summary, &a.Content, &a.ContentWarning} {
@@ -183,7 +202,7 @@ func (f *Federation) renderArticle(actor *Actor, a Article) *vocab.Object {
 	}
 	mode := a.Mode
 	if mode == ModeDefault {
-		mode = f.cfg.Mode
+		mode = r.mode
 	}
 	if mode == ModeDefault {
 		mode = ModeArticle
@@ -196,12 +215,12 @@ func (f *Federation) renderArticle(actor *Actor, a Article) *vocab.Object {
 		Published:    a.Published.UTC().Truncate(time.Second),
 		MediaType:    "text/html",
 	}
-	o.To, o.Cc = publicAddressing(f.urls.followers(actorID))
+	o.To, o.Cc = publicAddressing(r.urls.followers(actorID))
 	body := ""
 	if mode != ModeNote {
 		body = sanitize(a.Content)
 	}
-	tags, tagLine := renderTags(a, body, f.tagURL)
+	tags, tagLine := renderTags(a, body, r.tagURL)
 	o.Tag = tags
 	for _, m := range a.Mentions {
 		if !o.Cc.Has(m.ActorID) {
@@ -253,7 +272,7 @@ func (f *Federation) renderArticle(actor *Actor, a Article) *vocab.Object {
 	if o.Extra == nil {
 		o.Extra = make(map[string]json.RawMessage, 1)
 	}
-	o.Extra[termInteractionPolicy] = f.renderInteractionPolicy(actorID, effectiveQuotePolicy(actor, a.QuotePolicy))
+	o.Extra[termInteractionPolicy] = r.interactionPolicy(actorID, effectiveQuotePolicy(actor, a.QuotePolicy))
 	o.Sensitive = a.Sensitive || a.ContentWarning != ""
 	if a.Language != "" {
 		o.ContentMap = map[string]string{a.Language: o.Content}
@@ -329,14 +348,6 @@ func mentionLink(actorID, user string) string {
 // double quotes and escapes them as html.EscapeString does).
 func linked(body, href string) bool {
 	return body != "" && strings.Contains(body, `href="`+html.EscapeString(href)+`"`)
-}
-
-// tagURL is the site's page for a hashtag.
-func (f *Federation) tagURL(tag string) string {
-	if f.cfg.TagURL != nil {
-		return f.cfg.TagURL(tag)
-	}
-	return f.urls.tag(tag)
 }
 
 func imageAttachment(img Image) *vocab.Object {

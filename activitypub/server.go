@@ -1,8 +1,10 @@
 package activitypub
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -191,20 +193,31 @@ func (s *server) serveActor(w http.ResponseWriter, r *http.Request) {
 	if !s.authorizeFetch(w, r) {
 		return
 	}
-	k, err := s.keys.actorKey(ctx, s.urls.actor(a.Username))
+	doc, err := s.actorDocument(ctx, a)
 	if err != nil {
-		fail(s.log, w, r, "actor key", err)
+		fail(s.log, w, r, "actor", err)
 		return
 	}
-	target, err := movedTo(ctx, s.objects, s.urls.actor(a.Username), a)
+	writeJSON(s.log, w, r, http.StatusOK, doc)
+}
+
+// actorDocument is the document of the site actor a as the server serves it: with its keys, the
+// account it moved to, and, on a site that moved from another origin, its former id in
+// alsoKnownAs.
+func (s *server) actorDocument(ctx context.Context, a *Actor) (*vocab.Object, error) {
+	id := s.urls.actor(a.Username)
+	k, err := s.keys.actorKey(ctx, id)
 	if err != nil {
-		fail(s.log, w, r, "actor move", err)
-		return
+		return nil, fmt.Errorf("actor key: %w", err)
+	}
+	target, err := movedTo(ctx, s.objects, id, a)
+	if err != nil {
+		return nil, err
 	}
 	if s.formerURLs != nil {
 		a = withAlias(a, s.formerURLs.actor(a.Username))
 	}
-	writeJSON(s.log, w, r, http.StatusOK, actorDocument(s.urls, s.acctHost, a, k, target))
+	return actorDocument(s.urls, s.acctHost, a, k, target), nil
 }
 
 func (s *server) serveInstanceActor(w http.ResponseWriter, r *http.Request) {
