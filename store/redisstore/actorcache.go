@@ -12,6 +12,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.ActorCache = (*Store)(nil)
+
 // remoteRecord is the stored form of a remote actor.
 type remoteRecord struct {
 	Inbox       string            `json:"inbox"`

@@ -12,6 +12,11 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var (
+	_ store.Followers       = (*Store)(nil)
+	_ store.FollowerCounter = (*Store)(nil)
+)
+
 // followerRecord is what the followers hash holds per follower; the keys are short because there
 // may be millions. C is the creation time in Unix nanoseconds, as a string so Lua's cjson keeps
 // every digit. D is the delivery inbox, kept so removal can find its reference count.

@@ -12,7 +12,10 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-var _ store.Interactions = (*Store)(nil)
+var (
+	_ store.Interactions       = (*Store)(nil)
+	_ store.InteractionCounter = (*Store)(nil)
+)
 
 // Interactions live in one hash of records by id and, per object and kind, a sorted set of ids
 // scored by the store's sequence; one more hash maps each one-per-actor interaction's actor,

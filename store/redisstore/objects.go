@@ -8,6 +8,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.Objects = (*Store)(nil)
+
 // objectArgs are the five script arguments that describe an object.
 func objectArgs(o store.Object) []any {
 	return []any{o.Type, o.ActorID, o.Document, fmtTime(o.Published), o.ObjectID}

@@ -9,6 +9,11 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var (
+	_ store.Outbox        = (*Store)(nil)
+	_ store.OutboxCounter = (*Store)(nil)
+)
+
 // AppendOutbox stores activity and objects and appends activity to its actor's outbox in one
 // script, so all or nothing is written. An activity id that is stored already, or an object or
 // activity.ObjectID whose id was deleted, gives [store.ErrConflict].

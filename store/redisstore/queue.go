@@ -14,10 +14,10 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// Compile-time proof that Store is a queue that can release its leases.
 var (
 	_ store.Queue         = (*Store)(nil)
 	_ store.LeaseReleaser = (*Store)(nil)
+	_ store.BatchAcker    = (*Store)(nil)
 )
 
 // queueGroup is the consumer group every Store reads the stream with, so that all instances share

@@ -14,17 +14,9 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// Compile-time proof that Store keeps every contract and offers every optional capability.
-var (
-	_ store.Store              = (*Store)(nil)
-	_ store.Audit              = (*Store)(nil)
-	_ store.FollowerCounter    = (*Store)(nil)
-	_ store.OutboxCounter      = (*Store)(nil)
-	_ store.InteractionCounter = (*Store)(nil)
-	_ store.BatchAcker         = (*Store)(nil)
-	_ store.ReplyHider         = (*Store)(nil)
-	_ store.Relays             = (*Store)(nil)
-)
+// Store is a [store.Store]; each file beside this one asserts the contract or the optional
+// capability it implements.
+var _ store.Store = (*Store)(nil)
 
 // Config configures a [Store]. Only Client is required.
 type Config struct {

@@ -11,6 +11,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.Relays = (*Store)(nil)
+
 // An actor's relay subscriptions live in one hash, a JSON record per relay id.
 func (s *Store) kRelays(a string) string { return s.p + "rl:" + a }
 

@@ -8,6 +8,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.ActorCache = (*Store)(nil)
+
 // PutRemoteActor implements [store.ActorCache] in one transaction: the actor row is upserted and
 // its key list replaced. A key id another actor held moves to a.
 func (s *Store) PutRemoteActor(ctx context.Context, a store.RemoteActor) error {

@@ -13,6 +13,11 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var (
+	_ store.Followers       = (*Store)(nil)
+	_ store.FollowerCounter = (*Store)(nil)
+)
+
 // errConcurrentRemoval is AddFollower's error when removals kept taking away the row it found.
 var errConcurrentRemoval = errors.New("follower removed by concurrent writes, try again")
 

@@ -10,7 +10,10 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-var _ store.Interactions = (*Store)(nil)
+var (
+	_ store.Interactions       = (*Store)(nil)
+	_ store.InteractionCounter = (*Store)(nil)
+)
 
 // socialQueries are the statements of interactions and follow requests.
 type socialQueries struct {

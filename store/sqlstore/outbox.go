@@ -9,6 +9,11 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var (
+	_ store.Outbox        = (*Store)(nil)
+	_ store.OutboxCounter = (*Store)(nil)
+)
+
 // AppendOutbox implements [store.Outbox] in one transaction: the activity is inserted as an object
 // (an existing id is [store.ErrConflict]), appended to its actor's outbox, checked not to be about
 // a deleted object, and each carried object is put as by [Store.PutObject].

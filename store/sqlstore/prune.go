@@ -8,6 +8,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.Pruner = (*Store)(nil)
+
 // pruneQueries are the statements of PruneOperational and DeliveryObjects. Each delete takes at
 // most a batch of rows (its last argument), so that a large prune holds SQLite's one write lock
 // for one batch at a time.

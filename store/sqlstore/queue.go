@@ -15,10 +15,10 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// Compile-time proof that Store is a queue that can release its leases.
 var (
 	_ store.Queue         = (*Store)(nil)
 	_ store.LeaseReleaser = (*Store)(nil)
+	_ store.BatchAcker    = (*Store)(nil)
 )
 
 // queueQueries are the statements of the queue, host state and delivery status.

@@ -10,6 +10,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.Record = (*Store)(nil)
+
 // recordQueries are the queries of the record of activities and its legal holds.
 type recordQueries struct {
 	// lockHead reads the chain's head row and, but on SQLite, whose write transactions hold

@@ -8,6 +8,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.Relays = (*Store)(nil)
+
 const relayCols = `actor_id, relay_id, style, inbox, follow_id, state, created_at`
 
 // relayQueries are the statements of [store.Relays].
