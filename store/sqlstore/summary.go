@@ -1,11 +1,9 @@
 package sqlstore
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/fedsite/fedsite/store"
@@ -111,9 +109,7 @@ func (s *Store) CountDeliveries(ctx context.Context, since time.Time) ([]store.H
 		return nil, wrap(op, err)
 	}
 	// Sorted here: Postgres would order TEXT by the database's collation, not by bytes.
-	slices.SortFunc(out, func(a, b store.HostDeliveries) int {
-		return cmp.Or(strings.Compare(a.Host, b.Host), strings.Compare(string(a.State), string(b.State)))
-	})
+	slices.SortFunc(out, store.HostDeliveries.Compare)
 	return out, nil
 }
 
