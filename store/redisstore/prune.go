@@ -158,11 +158,7 @@ func (s *Store) pruneDead(ctx context.Context, before time.Time) (int, error) {
 		if err != nil || len(ids) == 0 {
 			return total, err
 		}
-		args := append(s.queueArgs(s.now()), before.UnixMilli())
-		for _, id := range ids {
-			args = append(args, id)
-		}
-		k, err := s.sc.pruneDead.Run(ctx, s.c, []string{s.qp + "stream"}, args...).Int()
+		k, err := s.runQueue(ctx, s.qsc.pruneDead, s.now(), appendStrings([]any{before.UnixMilli()}, ids)...).Int()
 		total += k
 		if err != nil || k == 0 {
 			return total, err
@@ -173,7 +169,7 @@ func (s *Store) pruneDead(ctx context.Context, before time.Time) (int, error) {
 // pruneActors deletes the remote actors fetched before the cut-off, found with SCAN.
 func (s *Store) pruneActors(ctx context.Context, before time.Time) (int, error) {
 	total, prefix := 0, s.kRemote("")
-	iter := s.c.Scan(ctx, 0, globEscape(prefix)+"*", pruneBatch).Iterator()
+	iter := s.c.Scan(ctx, 0, globEscaper.Replace(prefix)+"*", pruneBatch).Iterator()
 	for iter.Next(ctx) {
 		key := iter.Val()
 		data, err := s.c.Get(ctx, key).Result()
@@ -224,9 +220,4 @@ func (s *Store) DeliveryObjects(ctx context.Context, cursor string, limit int) (
 	}
 	p.Items = ids
 	return p, nil
-}
-
-// globEscape escapes the characters a SCAN MATCH pattern gives a meaning to.
-func globEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`, `]`, `\]`).Replace(s)
 }

@@ -13,7 +13,7 @@ type scripts struct {
 	appendRecord                                                                  *redis.Script
 	recountDays                                                                   *redis.Script
 	putRelay, hideReply                                                           *redis.Script
-	pruneDeliveries, pruneDead, pruneActor                                        *redis.Script
+	pruneDeliveries, pruneActor                                                   *redis.Script
 }
 
 func newScripts() scripts {
@@ -38,7 +38,6 @@ func newScripts() scripts {
 		hideReply:    redis.NewScript(hideReplyLua),
 
 		pruneDeliveries: redis.NewScript(pruneDeliveriesLua),
-		pruneDead:       redis.NewScript(queuePreamble + pruneDeadLua),
 		pruneActor:      redis.NewScript(pruneActorLua),
 	}
 }
