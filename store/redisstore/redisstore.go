@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -57,6 +58,10 @@ type Store struct {
 	consumer string
 	qsc      queueScripts
 	hsc      deliveryScripts
+
+	// objectsFilled is set once the set of objects with delivery records is known to hold the
+	// objects of records written before it existed (see fillDeliveryObjects).
+	objectsFilled atomic.Bool
 }
 
 // New returns a Store over cfg.Client. It does not contact the server; the first operation does.

@@ -13,7 +13,7 @@ type scripts struct {
 	appendRecord                                                                  *redis.Script
 	recountDays                                                                   *redis.Script
 	putRelay, hideReply                                                           *redis.Script
-	pruneDeliveries, pruneActor                                                   *redis.Script
+	pruneDeliveries, pruneActor, fillObjects                                      *redis.Script
 }
 
 func newScripts() scripts {
@@ -39,6 +39,7 @@ func newScripts() scripts {
 
 		pruneDeliveries: redis.NewScript(pruneDeliveriesLua),
 		pruneActor:      redis.NewScript(pruneActorLua),
+		fillObjects:     redis.NewScript(fillObjectsLua),
 	}
 }
 
