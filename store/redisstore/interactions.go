@@ -89,14 +89,11 @@ return 1
 
 // addRequestLua: KEYS records, order set, sequence; ARGV follower id, record JSON. A request that
 // exists keeps its place and created time "c".
-const addRequestLua = `
+const addRequestLua = keepCreatedLua + `
 local rec = ARGV[2]
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 if old then
-  local o = cjson.decode(old)
-  local n = cjson.decode(rec)
-  n.c = o.c
-  rec = cjson.encode(n)
+  rec = keepCreated(old, rec)
 else
   redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
 end

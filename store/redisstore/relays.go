@@ -27,13 +27,11 @@ type relayRecord struct {
 
 // putRelayLua: KEYS relays hash; ARGV relay id, record. A record that exists gives the new one
 // its creation time, so the subscription keeps it.
-const putRelayLua = `
+const putRelayLua = keepCreatedLua + `
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 local rec = ARGV[2]
 if old then
-  local n = cjson.decode(rec)
-  n.c = cjson.decode(old).c
-  rec = cjson.encode(n)
+  rec = keepCreated(old, rec)
 end
 redis.call('HSET', KEYS[1], ARGV[1], rec)
 return 1

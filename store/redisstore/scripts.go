@@ -56,20 +56,28 @@ local function dayOf(c)
 end
 `
 
+// keepCreatedLua defines keepCreated(old, rec), which returns the record JSON rec with the
+// created time "c" of the record JSON old it replaces, so that a record written again keeps it.
+const keepCreatedLua = `
+local function keepCreated(old, rec)
+  local n = cjson.decode(rec)
+  n.c = cjson.decode(old).c
+  return cjson.encode(n)
+end
+`
+
 // addFollowerLua: KEYS order, records, inboxes, inbox counts, follow ids, hosts, sequence, days.
 // ARGV follower id, record JSON, delivery inbox, follow id, follow-id value (the actor and
 // follower pair), by-inbox key prefix, the follower's reversed host (empty for none). A follower that
 // exists keeps its sequence (its place) and its created time "c". The by-inbox set of the
 // delivery inbox holds the pair, for RemoveFollowersByInbox, and the hosts set "<reversed host>
 // <pair>", for AddBlock.
-const addFollowerLua = dayLua + `
+const addFollowerLua = dayLua + keepCreatedLua + `
 local rec = ARGV[2]
 local old = redis.call('HGET', KEYS[2], ARGV[1])
 if old then
   local o = cjson.decode(old)
-  local n = cjson.decode(rec)
-  n.c = o.c
-  rec = cjson.encode(n)
+  rec = keepCreated(old, rec)
   if redis.call('HINCRBY', KEYS[4], o.d, -1) <= 0 then
     redis.call('HDEL', KEYS[4], o.d)
     redis.call('ZREM', KEYS[3], o.d)
