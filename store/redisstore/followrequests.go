@@ -11,6 +11,27 @@ import (
 
 var _ store.FollowRequests = (*Store)(nil)
 
+// addRequestLua: KEYS records, order set, sequence; ARGV follower id, record JSON. A request that
+// exists keeps its place and created time "c".
+const addRequestLua = keepCreatedLua + `
+local rec = ARGV[2]
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+if old then
+  rec = keepCreated(old, rec)
+else
+  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
+end
+redis.call('HSET', KEYS[1], ARGV[1], rec)
+return 1
+`
+
+// removeRequestLua: KEYS records, order set; ARGV follower id. Returns 0 when absent.
+const removeRequestLua = `
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+`
+
 // Follow requests live per actor in a hash of records by follower and a sorted set of followers
 // scored by the store's sequence.
 func (s *Store) kReqRec(a string) string   { return s.p + "rh:" + a }

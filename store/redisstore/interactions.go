@@ -87,27 +87,6 @@ end
 return 1
 `
 
-// addRequestLua: KEYS records, order set, sequence; ARGV follower id, record JSON. A request that
-// exists keeps its place and created time "c".
-const addRequestLua = keepCreatedLua + `
-local rec = ARGV[2]
-local old = redis.call('HGET', KEYS[1], ARGV[1])
-if old then
-  rec = keepCreated(old, rec)
-else
-  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
-end
-redis.call('HSET', KEYS[1], ARGV[1], rec)
-return 1
-`
-
-// removeRequestLua: KEYS records, order set; ARGV follower id. Returns 0 when absent.
-const removeRequestLua = `
-if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('ZREM', KEYS[2], ARGV[1])
-return 1
-`
-
 // AddInteraction records i in one script and reports whether it did. An id that exists gets the
 // new Document and keeps its place, CreatedAt, kind, object, actor and emoji; a Like, Announce,
 // Dislike or reaction by an actor that has one of that kind (and emoji) on the object is dropped,
