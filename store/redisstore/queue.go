@@ -89,20 +89,23 @@ local function conflict(first, count, freed)
   return false
 end
 
+-- add enqueues one job, enqueued at enq (ns): the head of its ordering key is admitted, the
+-- others wait behind it.
+local function add(id, kind, key, payload, nb, nbm, enq)
+  redis.call('HSET', Q .. 'j:' .. id, 'k', kind, 'o', key, 'p', payload, 'nb', nb,
+    'nbm', nbm, 'a', '0', 'e', '', 't', enq, 'tok', '', 'u', '0', 'eid', '')
+  if key == '' or redis.call('RPUSH', Q .. 'k:' .. key, id) == 1 then
+    admit(id, nbm)
+  else
+    redis.call('ZADD', Q .. 'waiting', nbm, id)
+  end
+end
+
 -- enqueue adds count jobs from ARGV index first: id, kind, key, payload, nb, nbm.
 local function enqueue(first, count, enq)
   for i = 0, count - 1 do
     local b = first + i * 6
-    local id, key, nbm = ARGV[b], ARGV[b + 2], ARGV[b + 5]
-    redis.call('HSET', Q .. 'j:' .. id, 'k', ARGV[b + 1], 'o', key, 'p', ARGV[b + 3], 'nb', ARGV[b + 4],
-      'nbm', nbm, 'a', '0', 'e', '', 't', enq, 'tok', '', 'u', '0', 'eid', '')
-    if key == '' then
-      admit(id, nbm)
-    elseif redis.call('RPUSH', Q .. 'k:' .. key, id) == 1 then
-      admit(id, nbm)
-    else
-      redis.call('ZADD', Q .. 'waiting', nbm, id)
-    end
+    add(ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], enq)
   end
 end
 

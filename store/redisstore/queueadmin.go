@@ -17,7 +17,8 @@ import (
 var _ store.QueueAdmin = (*Store)(nil)
 
 // replayLua: ARGV[4] enqueue time (ns), then the ids. Each dead job whose id no unfinished job
-// has is enqueued again, due now, and its dead letter dropped. Returns how many.
+// has is enqueued again, as Enqueue adds a job due now, and its dead letter dropped. Returns how
+// many.
 const replayLua = `
 local n = 0
 for i = 5, #ARGV do
@@ -27,13 +28,7 @@ for i = 5, #ARGV do
   if h[1] and redis.call('EXISTS', Q .. 'j:' .. id) == 0 then
     redis.call('DEL', dk)
     redis.call('ZREM', Q .. 'dead', id)
-    redis.call('HSET', Q .. 'j:' .. id, 'k', h[1], 'o', h[2], 'p', h[3], 'nb', '', 'nbm', '0', 'a', '0', 'e', '',
-      't', ARGV[4], 'tok', '', 'u', '0', 'eid', '')
-    if h[2] == '' or redis.call('RPUSH', Q .. 'k:' .. h[2], id) == 1 then
-      admit(id, 0)
-    else
-      redis.call('ZADD', Q .. 'waiting', 0, id)
-    end
+    add(id, h[1], h[2], h[3], '', '0', ARGV[4])
     n = n + 1
   end
 end
