@@ -256,15 +256,7 @@ func (s *Store) RemoveFollowersByInbox(ctx context.Context, inbox string) ([]sto
 
 // CountFollowers returns how many followers an actor has.
 func (s *Store) CountFollowers(ctx context.Context, actorID string) (int, error) {
-	const op = "count followers"
-	if err := begin(ctx, op); err != nil {
-		return 0, err
-	}
-	n, err := s.c.ZCard(ctx, s.kFollowOrder(actorID)).Result()
-	if err != nil {
-		return 0, wrap(op, err)
-	}
-	return int(n), nil
+	return s.zcard(ctx, "count followers", s.kFollowOrder(actorID))
 }
 
 // DeliveryInboxes lists the distinct delivery inboxes of an actor's followers in ascending byte

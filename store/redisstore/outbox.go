@@ -111,13 +111,5 @@ func (s *Store) OutboxPage(ctx context.Context, actorID, cursor string, limit in
 
 // CountOutbox returns how many activities an actor's outbox holds.
 func (s *Store) CountOutbox(ctx context.Context, actorID string) (int, error) {
-	const op = "count outbox"
-	if err := begin(ctx, op); err != nil {
-		return 0, err
-	}
-	n, err := s.c.ZCard(ctx, s.kOutbox(actorID)).Result()
-	if err != nil {
-		return 0, wrap(op, err)
-	}
-	return int(n), nil
+	return s.zcard(ctx, "count outbox", s.kOutbox(actorID))
 }

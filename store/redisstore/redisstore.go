@@ -185,6 +185,18 @@ func parseTime(s string) (time.Time, error) {
 	return time.Unix(0, n).UTC(), nil
 }
 
+// zcard counts the members of the sorted set at key.
+func (s *Store) zcard(ctx context.Context, op, key string) (int, error) {
+	if err := begin(ctx, op); err != nil {
+		return 0, err
+	}
+	n, err := s.c.ZCard(ctx, key).Result()
+	if err != nil {
+		return 0, wrap(op, err)
+	}
+	return int(n), nil
+}
+
 // seqCursor parses a cursor that holds an insertion sequence and returns the exclusive bound
 // ZREVRANGEBYSCORE takes; "" is the newest end.
 func seqCursor(op, cursor string) (string, error) {

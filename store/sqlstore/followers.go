@@ -189,13 +189,7 @@ func (s *Store) FollowersPage(ctx context.Context, actorID, cursor string, limit
 
 // CountFollowers implements [store.Followers].
 func (s *Store) CountFollowers(ctx context.Context, actorID string) (int, error) {
-	const op = "count followers"
-	if err := s.check(op); err != nil {
-		return 0, err
-	}
-	var n int
-	err := s.rdb.QueryRowContext(ctx, s.q.countFollowers, actorID).Scan(&n)
-	return n, wrap(op, err)
+	return s.count(ctx, "count followers", s.q.countFollowers, actorID)
 }
 
 // DeliveryInboxes implements [store.Followers]. Every dialect walks the (actor_id, delivery_inbox)

@@ -71,13 +71,7 @@ func (s *Store) OutboxPage(ctx context.Context, actorID, cursor string, limit in
 
 // CountOutbox implements [store.Outbox].
 func (s *Store) CountOutbox(ctx context.Context, actorID string) (int, error) {
-	const op = "count outbox"
-	if err := s.check(op); err != nil {
-		return 0, err
-	}
-	var n int
-	err := s.rdb.QueryRowContext(ctx, s.q.countOutbox, actorID).Scan(&n)
-	return n, wrap(op, err)
+	return s.count(ctx, "count outbox", s.q.countOutbox, actorID)
 }
 
 // inTx runs fn in a transaction, committing when fn returns nil and rolling back otherwise. On

@@ -7,6 +7,16 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+// count runs query, which counts rows, on the read pool.
+func (s *Store) count(ctx context.Context, op, query string, args ...any) (int, error) {
+	if err := s.check(op); err != nil {
+		return 0, err
+	}
+	var n int
+	err := s.rdb.QueryRowContext(ctx, query, args...).Scan(&n)
+	return n, wrap(op, err)
+}
+
 // rowScanner scans one row of a page query into an item and the cursor that points after it.
 type rowScanner[T any] func(rows *sql.Rows) (item T, next string, err error)
 
