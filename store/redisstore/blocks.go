@@ -118,34 +118,20 @@ func (s *Store) RemoveBlock(ctx context.Context, target string) error {
 // BlocksPage implements [store.Blocks]. The cursor is the insertion sequence of the last block
 // of the previous page.
 func (s *Store) BlocksPage(ctx context.Context, cursor string, limit int) (store.Page[store.Block], error) {
-	const op = "blocks page"
-	var p store.Page[store.Block]
-	targets, next, err := s.seqIDs(ctx, op, s.kBlockOrder(), cursor, limit)
-	if err != nil || len(targets) == 0 {
-		return p, err
+	return hashPage(ctx, s, "blocks page", s.kBlockOrder(), s.kBlocks(), cursor, limit, decodeBlock)
+}
+
+// decodeBlock decodes the record of the block of target.
+func decodeBlock(target, data string) (store.Block, error) {
+	var br blockRecord
+	if err := json.Unmarshal([]byte(data), &br); err != nil {
+		return store.Block{}, fmt.Errorf("bad stored block %s: %w", target, err)
 	}
-	p.Next = next
-	recs, err := s.c.HMGet(ctx, s.kBlocks(), targets...).Result()
+	created, err := parseTime(br.CreatedAt)
 	if err != nil {
-		return p, wrap(op, err)
+		return store.Block{}, err
 	}
-	p.Items = make([]store.Block, 0, len(targets))
-	for i, r := range recs {
-		data, ok := r.(string)
-		if !ok {
-			continue // lifted between the two reads
-		}
-		var br blockRecord
-		if err := json.Unmarshal([]byte(data), &br); err != nil {
-			return store.Page[store.Block]{}, wrap(op, fmt.Errorf("bad stored block %s: %w", targets[i], err))
-		}
-		created, err := parseTime(br.CreatedAt)
-		if err != nil {
-			return store.Page[store.Block]{}, wrap(op, err)
-		}
-		p.Items = append(p.Items, store.Block{Domain: br.Domain, ActorID: br.ActorID, Reason: br.Reason, CreatedBy: br.CreatedBy, CreatedAt: created})
-	}
-	return p, nil
+	return store.Block{Domain: br.Domain, ActorID: br.ActorID, Reason: br.Reason, CreatedBy: br.CreatedBy, CreatedAt: created}, nil
 }
 
 // Blocked implements [store.Blocks] with one HMGET of every target the IRIs may be blocked by.

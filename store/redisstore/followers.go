@@ -216,31 +216,8 @@ func (s *Store) FollowerByFollowID(ctx context.Context, followID string) (store.
 // FollowersPage lists an actor's followers, newest first. The cursor is the insertion sequence of
 // the last follower of the previous page.
 func (s *Store) FollowersPage(ctx context.Context, actorID, cursor string, limit int) (store.Page[store.Follower], error) {
-	const op = "followers page"
-	var p store.Page[store.Follower]
-	ids, next, err := s.seqIDs(ctx, op, s.kFollowOrder(actorID), cursor, limit)
-	if err != nil || len(ids) == 0 {
-		return p, err
-	}
-	p.Next = next
-	recs, err := s.c.HMGet(ctx, s.kFollowRec(actorID), ids...).Result()
-	if err != nil {
-		return p, wrap(op, err)
-	}
-	p.Items = make([]store.Follower, 0, len(ids))
-	for i, r := range recs {
-		data, ok := r.(string)
-		if !ok {
-			// Removed between the two reads: it is no longer a follower, so leave it out.
-			continue
-		}
-		f, err := decodeFollower(actorID, ids[i], data)
-		if err != nil {
-			return store.Page[store.Follower]{}, wrap(op, err)
-		}
-		p.Items = append(p.Items, f)
-	}
-	return p, nil
+	return hashPage(ctx, s, "followers page", s.kFollowOrder(actorID), s.kFollowRec(actorID), cursor, limit,
+		func(id, data string) (store.Follower, error) { return decodeFollower(actorID, id, data) })
 }
 
 // RemoveFollowersByInbox removes every follower whose delivery inbox is inbox, in one script over

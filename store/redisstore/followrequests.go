@@ -108,26 +108,6 @@ func (s *Store) RemoveFollowRequest(ctx context.Context, actorID, followerID str
 // FollowRequestsPage lists an actor's pending requests, newest first, paged as
 // [Store.InteractionsPage].
 func (s *Store) FollowRequestsPage(ctx context.Context, actorID, cursor string, limit int) (store.Page[store.FollowRequest], error) {
-	const op = "follow requests page"
-	ids, next, err := s.seqIDs(ctx, op, s.kReqOrder(actorID), cursor, limit)
-	if err != nil || len(ids) == 0 {
-		return store.Page[store.FollowRequest]{Next: next}, err
-	}
-	recs, err := s.c.HMGet(ctx, s.kReqRec(actorID), ids...).Result()
-	if err != nil {
-		return store.Page[store.FollowRequest]{}, wrap(op, err)
-	}
-	p := store.Page[store.FollowRequest]{Next: next, Items: make([]store.FollowRequest, 0, len(ids))}
-	for n, rv := range recs {
-		data, ok := rv.(string)
-		if !ok {
-			continue
-		}
-		r, err := decodeRequest(actorID, ids[n], data)
-		if err != nil {
-			return store.Page[store.FollowRequest]{}, wrap(op, err)
-		}
-		p.Items = append(p.Items, r)
-	}
-	return p, nil
+	return hashPage(ctx, s, "follow requests page", s.kReqOrder(actorID), s.kReqRec(actorID), cursor, limit,
+		func(id, data string) (store.FollowRequest, error) { return decodeRequest(actorID, id, data) })
 }

@@ -187,28 +187,8 @@ func (s *Store) RemoveInteraction(ctx context.Context, id string) error {
 // InteractionsPage lists an object's interactions of one kind, newest first. The cursor is the
 // insertion sequence of the last interaction of the previous page.
 func (s *Store) InteractionsPage(ctx context.Context, objectID string, kind store.InteractionKind, cursor string, limit int) (store.Page[store.Interaction], error) {
-	const op = "interactions page"
-	ids, next, err := s.seqIDs(ctx, op, s.kInterOrder(objectID, string(kind)), cursor, limit)
-	if err != nil || len(ids) == 0 {
-		return store.Page[store.Interaction]{Next: next}, err
-	}
-	recs, err := s.c.HMGet(ctx, s.kInterRec(), ids...).Result()
-	if err != nil {
-		return store.Page[store.Interaction]{}, wrap(op, err)
-	}
-	p := store.Page[store.Interaction]{Next: next, Items: make([]store.Interaction, 0, len(ids))}
-	for n, r := range recs {
-		data, ok := r.(string)
-		if !ok {
-			continue // removed between the two reads
-		}
-		i, err := decodeInteraction(ids[n], data)
-		if err != nil {
-			return store.Page[store.Interaction]{}, wrap(op, err)
-		}
-		p.Items = append(p.Items, i)
-	}
-	return p, nil
+	return hashPage(ctx, s, "interactions page", s.kInterOrder(objectID, string(kind)), s.kInterRec(), cursor, limit,
+		decodeInteraction)
 }
 
 // CountInteractions counts an object's interactions by kind with one ZCARD per kind in a pipeline.

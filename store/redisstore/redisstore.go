@@ -235,6 +235,33 @@ func (s *Store) seqIDs(ctx context.Context, op, key, cursor string, limit int) (
 	return ids, next, nil
 }
 
+// hashPage reads one page, newest first, of a listing kept as a sorted set of ids scored by the
+// sequence (order, read with seqIDs) beside a hash of their records by id (records), and decodes
+// each record with decode. An id whose record went away between the two reads is left out.
+func hashPage[T any](ctx context.Context, s *Store, op, order, records, cursor string, limit int, decode func(id, data string) (T, error)) (store.Page[T], error) {
+	ids, next, err := s.seqIDs(ctx, op, order, cursor, limit)
+	if err != nil || len(ids) == 0 {
+		return store.Page[T]{}, err
+	}
+	recs, err := s.c.HMGet(ctx, records, ids...).Result()
+	if err != nil {
+		return store.Page[T]{}, wrap(op, err)
+	}
+	p := store.Page[T]{Next: next, Items: make([]T, 0, len(ids))}
+	for i, r := range recs {
+		data, ok := r.(string)
+		if !ok {
+			continue
+		}
+		v, err := decode(ids[i], data)
+		if err != nil {
+			return store.Page[T]{}, wrap(op, err)
+		}
+		p.Items = append(p.Items, v)
+	}
+	return p, nil
+}
+
 // joinPair packs two strings into one without ambiguity: the length of the first, a colon, then both.
 func joinPair(a, b string) string {
 	return strconv.Itoa(len(a)) + ":" + a + b
