@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -260,6 +262,27 @@ func hashPage[T any](ctx context.Context, s *Store, op, order, records, cursor s
 		p.Items = append(p.Items, v)
 	}
 	return p, nil
+}
+
+// hashAll reads the whole hash at key, a small one, with HGETALL, and decodes each field's record
+// with decode, in byte order of the fields.
+func hashAll[T any](ctx context.Context, s *Store, op, key string, decode func(field, data string) (T, error)) ([]T, error) {
+	if err := begin(ctx, op); err != nil {
+		return nil, err
+	}
+	m, err := s.c.HGetAll(ctx, key).Result()
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	out := make([]T, 0, len(m))
+	for _, f := range slices.Sorted(maps.Keys(m)) {
+		v, err := decode(f, m[f])
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // joinPair packs two strings into one without ambiguity: the length of the first, a colon, then both.
