@@ -249,7 +249,8 @@ func (s *Store) RemoveFollowersByInbox(ctx context.Context, inbox string) ([]sto
 		if s.dialect == MySQL {
 			removed, err = s.removeByInboxMySQL(ctx, tx, inbox)
 		} else {
-			removed, err = s.removeByInbox(ctx, tx, inbox)
+			// DELETE … RETURNING reports the followers it removed.
+			removed, err = queryFollowers(ctx, tx, s.q.removeByInbox, inbox)
 		}
 		if err != nil {
 			return err
@@ -262,8 +263,9 @@ func (s *Store) RemoveFollowersByInbox(ctx context.Context, inbox string) ([]sto
 	return removed, nil
 }
 
-func (s *Store) removeByInbox(ctx context.Context, tx *sql.Tx, inbox string) ([]store.Follower, error) {
-	rows, err := tx.QueryContext(ctx, s.q.removeByInbox, inbox)
+// queryFollowers runs query in tx and reads the followers it returns, as scanFollower reads them.
+func queryFollowers(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]store.Follower, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
