@@ -126,20 +126,16 @@ func (s *Store) Blocked(ctx context.Context, iris ...string) ([]bool, error) {
 	for _, iri := range iris {
 		targets = append(targets, store.BlockTargets(iri)...)
 	}
-	rows, err := queryJSON(ctx, s.qs.blocked, targets)
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	defer rows.Close()
 	blocked := make(map[string]bool)
-	for rows.Next() {
+	rows, err := queryJSON(ctx, s.qs.blocked, targets)
+	if err := eachRow(rows, err, func(rows *sql.Rows) error {
 		var t string
 		if err := rows.Scan(&t); err != nil {
-			return nil, wrap(op, err)
+			return err
 		}
 		blocked[t] = true
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}); err != nil {
 		return nil, wrap(op, err)
 	}
 	out := make([]bool, len(iris))

@@ -17,6 +17,35 @@ func (s *Store) count(ctx context.Context, op, query string, args ...any) (int, 
 	return n, wrap(op, err)
 }
 
+// eachRow calls scan for each row of a query's result and closes it; err is the query's own
+// error, returned as it is.
+func eachRow(rows *sql.Rows, err error, scan func(*sql.Rows) error) error {
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// collectRows reads every row of a query's result with scan, as eachRow does, into a slice.
+func collectRows[T any](rows *sql.Rows, err error, scan func(*sql.Rows) (T, error)) ([]T, error) {
+	var out []T
+	err = eachRow(rows, err, func(rows *sql.Rows) error {
+		v, err := scan(rows)
+		out = append(out, v)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // rowScanner scans one row of a page query into an item and the cursor that points after it.
 type rowScanner[T any] func(rows *sql.Rows) (item T, next string, err error)
 

@@ -109,19 +109,12 @@ func (s *Store) pruneActors(ctx context.Context, before time.Time) (int, error) 
 		k := 0
 		err := s.inTx(ctx, func(tx *sql.Tx) error {
 			rows, err := tx.QueryContext(ctx, s.q.prune.staleActors, before.UnixNano(), pruneBatch)
-			if err != nil {
-				return err
-			}
-			var ids []string
-			for rows.Next() {
+			ids, err := collectRows(rows, err, func(rows *sql.Rows) (string, error) {
 				var id string
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return err
-				}
-				ids = append(ids, id)
-			}
-			if err := rows.Close(); err != nil {
+				err := rows.Scan(&id)
+				return id, err
+			})
+			if err != nil {
 				return err
 			}
 			for _, id := range ids {
