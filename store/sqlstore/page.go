@@ -74,25 +74,20 @@ func page[T any](ctx context.Context, s *Store, op, query string, fixed []any, l
 		return p, err
 	}
 	args := append(append(append(make([]any, 0, len(fixed)+len(cursor)+1), fixed...), cursor...), limit+1)
-	rows, err := s.rdb.QueryContext(ctx, query, args...)
-	if err != nil {
-		return p, wrap(op, err)
-	}
-	defer rows.Close()
 	var next string
-	for rows.Next() {
+	rows, err := s.rdb.QueryContext(ctx, query, args...)
+	err = eachRow(rows, err, func(rows *sql.Rows) error {
 		if len(p.Items) == limit {
+			// The row past the limit: there is a next page.
 			p.Next = next
-			break
+			return nil
 		}
 		item, n, err := scan(rows)
-		if err != nil {
-			return store.Page[T]{}, wrap(op, err)
-		}
 		next = n
 		p.Items = append(p.Items, item)
-	}
-	if err := rows.Err(); err != nil {
+		return err
+	})
+	if err != nil {
 		return store.Page[T]{}, wrap(op, err)
 	}
 	return p, nil

@@ -151,20 +151,19 @@ func (s *Store) DeliveryObjects(ctx context.Context, cursor string, limit int) (
 		return p, err
 	}
 	rows, err := s.rdb.QueryContext(ctx, s.q.prune.objects, cursor, limit+1)
-	if err != nil {
-		return p, wrap(op, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return p, wrap(op, err)
-		}
+	err = eachRow(rows, err, func(rows *sql.Rows) error {
 		if len(p.Items) == limit {
+			// The row past the limit: there is a next page.
 			p.Next = p.Items[limit-1]
-			break
+			return nil
 		}
+		var id string
+		err := rows.Scan(&id)
 		p.Items = append(p.Items, id)
+		return err
+	})
+	if err != nil {
+		return store.Page[string]{}, wrap(op, err)
 	}
-	return p, wrap(op, rows.Err())
+	return p, nil
 }
