@@ -139,6 +139,13 @@ type HostDeliveries struct {
 	Count int
 }
 
+// Compare orders h and o by host, then by state, in byte order, as
+// [DeliverySummarizer.CountDeliveries] returns them; adapters sort their counts with
+// slices.SortFunc(counts, HostDeliveries.Compare).
+func (h HostDeliveries) Compare(o HostDeliveries) int {
+	return cmp.Or(cmp.Compare(h.Host, o.Host), cmp.Compare(h.State, o.State))
+}
+
 // DeliverySummarizer is an optional capability of a [Deliveries] store: counting recent delivery
 // records by host and state, for an overview of every object's deliveries.
 type DeliverySummarizer interface {

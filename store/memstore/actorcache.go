@@ -8,6 +8,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.ActorCache = (*Store)(nil)
+
 // PutRemoteActor stores a, replacing an earlier copy and its keys.
 func (s *Store) PutRemoteActor(ctx context.Context, a store.RemoteActor) error {
 	if err := check(ctx, "put remote actor"); err != nil {

@@ -7,6 +7,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.Audit = (*Store)(nil)
+
 // AppendAudit adds e to the log, setting a zero Time to the current time.
 func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 	if err := check(ctx, "append audit"); err != nil {

@@ -10,6 +10,11 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var (
+	_ store.Followers       = (*Store)(nil)
+	_ store.FollowerCounter = (*Store)(nil)
+)
+
 // AddFollower records f, keeping the CreatedAt and listing place of a follower that exists.
 func (s *Store) AddFollower(ctx context.Context, f store.Follower) error {
 	if err := check(ctx, "add follower"); err != nil {

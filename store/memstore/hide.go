@@ -9,6 +9,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.ReplyHider = (*Store)(nil)
+
 // HideReply implements [store.ReplyHider]: it moves a reply to the hidden replies, or back, in its place by sequence.
 func (s *Store) HideReply(ctx context.Context, id string, hidden bool) error {
 	const op = "hide reply"

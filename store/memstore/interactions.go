@@ -10,7 +10,10 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-var _ store.Interactions = (*Store)(nil)
+var (
+	_ store.Interactions       = (*Store)(nil)
+	_ store.InteractionCounter = (*Store)(nil)
+)
 
 // social holds interactions and follow requests under a lock of its own.
 type social struct {

@@ -9,6 +9,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.Keys = (*Store)(nil)
+
 // KeyPair returns an actor's key of that name, or [store.ErrNotFound].
 func (s *Store) KeyPair(ctx context.Context, actorID, name string) (store.KeyPair, error) {
 	if err := check(ctx, "key pair"); err != nil {

@@ -11,19 +11,9 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// Compile-time proof that Store keeps every contract and offers every optional capability.
-var (
-	_ store.Store              = (*Store)(nil)
-	_ store.Audit              = (*Store)(nil)
-	_ store.FollowerCounter    = (*Store)(nil)
-	_ store.OutboxCounter      = (*Store)(nil)
-	_ store.InteractionCounter = (*Store)(nil)
-	_ store.BatchAcker         = (*Store)(nil)
-	_ store.ReplyHider         = (*Store)(nil)
-	_ store.Relays             = (*Store)(nil)
-	_ store.Record             = (*Store)(nil)
-	_ store.Pruner             = (*Store)(nil)
-)
+// Store is a [store.Store]; each file beside this one asserts the contract or the optional
+// capability it implements.
+var _ store.Store = (*Store)(nil)
 
 // Store is an in-memory [store.Store]. The zero value is not usable; call [New]. A Store is safe for
 // concurrent use by multiple goroutines.

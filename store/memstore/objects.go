@@ -9,6 +9,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.Objects = (*Store)(nil)
+
 // PutObject stores o, replacing an object with the same id; a deleted id gives [store.ErrConflict].
 func (s *Store) PutObject(ctx context.Context, o store.Object) error {
 	if err := check(ctx, "put object"); err != nil {

@@ -8,6 +8,11 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var (
+	_ store.Outbox        = (*Store)(nil)
+	_ store.OutboxCounter = (*Store)(nil)
+)
+
 // AppendOutbox stores activity and objects and appends activity to its actor's outbox, all or
 // nothing. An activity id that is stored already, or an activity or object naming a deleted
 // object, gives [store.ErrConflict].

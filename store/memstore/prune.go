@@ -8,6 +8,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.Pruner = (*Store)(nil)
+
 // PruneOperational deletes what p's cut-offs name, each kind under its own lock, and returns how
 // many of each it deleted.
 func (s *Store) PruneOperational(ctx context.Context, p store.PruneBefore) (store.PruneCounts, error) {

@@ -12,10 +12,10 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// Compile-time proof that Store is a queue that can release its leases.
 var (
 	_ store.Queue         = (*Store)(nil)
 	_ store.LeaseReleaser = (*Store)(nil)
+	_ store.BatchAcker    = (*Store)(nil)
 )
 
 // queue is the job state of a Store, guarded by its own lock so workers do not contend with the

@@ -12,6 +12,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.Record = (*Store)(nil)
+
 // record is the Store's record of activities and its legal holds, under a lock of its own.
 type record struct {
 	mu       sync.Mutex

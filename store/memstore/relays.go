@@ -10,6 +10,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.Relays = (*Store)(nil)
+
 // PutRelay implements [store.Relays]: it records r, keeping the CreatedAt of the subscription it
 // replaces.
 func (s *Store) PutRelay(ctx context.Context, r store.Relay) error {

@@ -3,7 +3,11 @@ package memstore
 import (
 	"context"
 	"time"
+
+	"github.com/fedsite/fedsite/store"
 )
+
+var _ store.Seen = (*Store)(nil)
 
 // MarkSeen records id for ttl and reports whether it was not recorded already.
 func (s *Store) MarkSeen(ctx context.Context, id string, ttl time.Duration) (bool, error) {

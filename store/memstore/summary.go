@@ -1,10 +1,8 @@
 package memstore
 
 import (
-	"cmp"
 	"context"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/fedsite/fedsite/store"
@@ -62,8 +60,6 @@ func (s *Store) CountDeliveries(ctx context.Context, since time.Time) ([]store.H
 	for k, n := range counts {
 		out = append(out, store.HostDeliveries{Host: k.host, State: k.state, Count: n})
 	}
-	slices.SortFunc(out, func(a, b store.HostDeliveries) int {
-		return cmp.Or(strings.Compare(a.Host, b.Host), strings.Compare(string(a.State), string(b.State)))
-	})
+	slices.SortFunc(out, store.HostDeliveries.Compare)
 	return out, nil
 }

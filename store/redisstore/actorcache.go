@@ -12,6 +12,27 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.ActorCache = (*Store)(nil)
+
+// putRemoteLua: KEYS actor, actor's key-id set; ARGV actor JSON, actor id, key-index prefix, then
+// the new key ids. Index entries of keys the new copy no longer has are removed.
+const putRemoteLua = `
+local old = redis.call('SMEMBERS', KEYS[2])
+for _, k in ipairs(old) do
+  local ik = ARGV[3] .. k
+  if redis.call('GET', ik) == ARGV[2] then
+    redis.call('DEL', ik)
+  end
+end
+redis.call('DEL', KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1])
+for i = 4, #ARGV do
+  redis.call('SADD', KEYS[2], ARGV[i])
+  redis.call('SET', ARGV[3] .. ARGV[i], ARGV[2])
+end
+return 1
+`
+
 // remoteRecord is the stored form of a remote actor.
 type remoteRecord struct {
 	Inbox       string            `json:"inbox"`

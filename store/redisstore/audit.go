@@ -11,6 +11,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.Audit = (*Store)(nil)
+
 // AppendAudit adds e to the audit stream, setting a zero Time to the current time.
 func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 	const op = "append audit"

@@ -15,6 +15,31 @@ import (
 
 var _ store.Blocks = (*Store)(nil)
 
+// addBlockLua: KEYS blocks hash, blocks order, sequence, follow ids, hosts; ARGV key prefix,
+// target, record JSON, the blocked actor (empty for a domain block), then pairs of ZRANGEBYLEX
+// bounds of the hosts set that hold the followers the block may cover. Records the block unless
+// its target is there, then removes the followers in those ranges (for an actor block, those
+// whose id is the actor's or lies under it, as store.BlockTargets says) and returns them as
+// removeByInboxLua does.
+const addBlockLua = removePairLua + `
+if redis.call('HSETNX', KEYS[1], ARGV[2], ARGV[3]) == 1 then
+  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[2])
+end
+local actor = ARGV[4]
+local out = {}
+for i = 5, #ARGV, 2 do
+  for _, m in ipairs(redis.call('ZRANGEBYLEX', KEYS[5], ARGV[i], ARGV[i + 1])) do
+    local pair = string.sub(m, string.find(m, ' ', 1, true) + 1)
+    local _, id = splitPair(pair)
+    local sep = string.sub(id, #actor + 1, #actor + 1)
+    if actor == '' or id == actor or (string.sub(id, 1, #actor) == actor and (sep == '#' or sep == '/' or sep == '?')) then
+      removePair(out, ARGV[1], pair, KEYS[4], KEYS[5])
+    end
+  end
+end
+return out
+`
+
 // blockRecord is the stored form of a block, in the blocks hash under its target.
 type blockRecord struct {
 	Domain    string `json:"d,omitempty"`
@@ -93,34 +118,20 @@ func (s *Store) RemoveBlock(ctx context.Context, target string) error {
 // BlocksPage implements [store.Blocks]. The cursor is the insertion sequence of the last block
 // of the previous page.
 func (s *Store) BlocksPage(ctx context.Context, cursor string, limit int) (store.Page[store.Block], error) {
-	const op = "blocks page"
-	var p store.Page[store.Block]
-	targets, next, err := s.seqIDs(ctx, op, s.kBlockOrder(), cursor, limit)
-	if err != nil || len(targets) == 0 {
-		return p, err
+	return hashPage(ctx, s, "blocks page", s.kBlockOrder(), s.kBlocks(), cursor, limit, decodeBlock)
+}
+
+// decodeBlock decodes the record of the block of target.
+func decodeBlock(target, data string) (store.Block, error) {
+	var br blockRecord
+	if err := json.Unmarshal([]byte(data), &br); err != nil {
+		return store.Block{}, fmt.Errorf("bad stored block %s: %w", target, err)
 	}
-	p.Next = next
-	recs, err := s.c.HMGet(ctx, s.kBlocks(), targets...).Result()
+	created, err := parseTime(br.CreatedAt)
 	if err != nil {
-		return p, wrap(op, err)
+		return store.Block{}, err
 	}
-	p.Items = make([]store.Block, 0, len(targets))
-	for i, r := range recs {
-		data, ok := r.(string)
-		if !ok {
-			continue // lifted between the two reads
-		}
-		var br blockRecord
-		if err := json.Unmarshal([]byte(data), &br); err != nil {
-			return store.Page[store.Block]{}, wrap(op, fmt.Errorf("bad stored block %s: %w", targets[i], err))
-		}
-		created, err := parseTime(br.CreatedAt)
-		if err != nil {
-			return store.Page[store.Block]{}, wrap(op, err)
-		}
-		p.Items = append(p.Items, store.Block{Domain: br.Domain, ActorID: br.ActorID, Reason: br.Reason, CreatedBy: br.CreatedBy, CreatedAt: created})
-	}
-	return p, nil
+	return store.Block{Domain: br.Domain, ActorID: br.ActorID, Reason: br.Reason, CreatedBy: br.CreatedBy, CreatedAt: created}, nil
 }
 
 // Blocked implements [store.Blocks] with one HMGET of every target the IRIs may be blocked by.

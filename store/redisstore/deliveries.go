@@ -23,6 +23,7 @@ func (s *Store) kDeliveryOrder(obj string) string   { return s.p + "dl:" + obj }
 func (s *Store) kDeliveryRecords(obj string) string { return s.p + "dr:" + obj }
 func (s *Store) kDeliveryObjects() string           { return s.p + "dlo" }
 func (s *Store) kDeliveryObjectSet() string         { return s.p + "dlobjs" }
+func (s *Store) kDeliveryObjectsFilled() string     { return s.p + "dlobjs:filled" }
 func (s *Store) kDeliveryUpdates() string           { return s.p + "du" }
 
 // recordDeliveryLua: KEYS record index (activity and inbox to object); ARGV key prefix, then

@@ -57,7 +57,8 @@
 // Every queue operation is one Lua script, so each is atomic. Host state is a small hash per host
 // (HostFailed is HINCRBY in a script); delivery records are a sorted set per object of activity
 // and inbox pairs read with ZRANGEBYLEX, beside a hash of the records, and one sorted set lists
-// the objects that have records, for [Store.DeliveryObjects].
+// the objects that have records, for [Store.DeliveryObjects]; a store's first DeliveryObjects
+// fills that set, once, with the objects of records written before it existed.
 //
 // [Store.PruneOperational] reads 500 members or keys at a time and deletes, with a script, what
 // is still as it read it: delivery records from their object's sets, dead letters from the dead

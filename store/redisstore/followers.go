@@ -12,6 +12,88 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var (
+	_ store.Followers       = (*Store)(nil)
+	_ store.FollowerCounter = (*Store)(nil)
+)
+
+// addFollowerLua: KEYS order, records, inboxes, inbox counts, follow ids, hosts, sequence, days.
+// ARGV follower id, record JSON, delivery inbox, follow id, follow-id value (the actor and
+// follower pair), by-inbox key prefix, the follower's reversed host (empty for none). A follower that
+// exists keeps its sequence (its place) and its created time "c". The by-inbox set of the
+// delivery inbox holds the pair, for RemoveFollowersByInbox, and the hosts set "<reversed host>
+// <pair>", for AddBlock.
+const addFollowerLua = dayLua + keepCreatedLua + `
+local rec = ARGV[2]
+local old = redis.call('HGET', KEYS[2], ARGV[1])
+if old then
+  local o = cjson.decode(old)
+  rec = keepCreated(old, rec)
+  if redis.call('HINCRBY', KEYS[4], o.d, -1) <= 0 then
+    redis.call('HDEL', KEYS[4], o.d)
+    redis.call('ZREM', KEYS[3], o.d)
+  end
+  redis.call('SREM', ARGV[6] .. o.d, ARGV[5])
+  if o.f ~= '' and redis.call('HGET', KEYS[5], o.f) == ARGV[5] then
+    redis.call('HDEL', KEYS[5], o.f)
+  end
+else
+  redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[7]), ARGV[1])
+  redis.call('HINCRBY', KEYS[8], dayOf(cjson.decode(rec).c), 1)
+end
+redis.call('HSET', KEYS[2], ARGV[1], rec)
+if redis.call('HINCRBY', KEYS[4], ARGV[3], 1) == 1 then
+  redis.call('ZADD', KEYS[3], 0, ARGV[3])
+end
+if ARGV[4] ~= '' then
+  redis.call('HSET', KEYS[5], ARGV[4], ARGV[5])
+end
+redis.call('SADD', ARGV[6] .. ARGV[3], ARGV[5])
+if ARGV[7] ~= '' then
+  redis.call('ZADD', KEYS[6], 0, ARGV[7] .. ' ' .. ARGV[5])
+end
+return 1
+`
+
+// removeFollowerLua: KEYS as addFollowerLua without the sequence (the days last); ARGV follower
+// id, follow-id value, by-inbox key prefix. Returns 0 when there was no such follower.
+const removeFollowerLua = dayLua + `
+local old = redis.call('HGET', KEYS[2], ARGV[1])
+if not old then
+  return 0
+end
+local o = cjson.decode(old)
+redis.call('SREM', ARGV[3] .. o.d, ARGV[2])
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[1], ARGV[1])
+if redis.call('HINCRBY', KEYS[7], dayOf(o.c), -1) <= 0 then
+  redis.call('HDEL', KEYS[7], dayOf(o.c))
+end
+if redis.call('HINCRBY', KEYS[4], o.d, -1) <= 0 then
+  redis.call('HDEL', KEYS[4], o.d)
+  redis.call('ZREM', KEYS[3], o.d)
+end
+if o.f ~= '' and redis.call('HGET', KEYS[5], o.f) == ARGV[2] then
+  redis.call('HDEL', KEYS[5], o.f)
+end
+if o.h then
+  redis.call('ZREM', KEYS[6], o.h .. ' ' .. ARGV[2])
+end
+return 1
+`
+
+// removeByInboxLua: KEYS by-inbox set of the inbox, follow ids, hosts; ARGV key prefix. Removes
+// every follower in the set and returns actor, follower and record JSON of each, three values per
+// follower.
+const removeByInboxLua = removePairLua + `
+local out = {}
+for _, pair in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  removePair(out, ARGV[1], pair, KEYS[2], KEYS[3])
+end
+redis.call('DEL', KEYS[1])
+return out
+`
+
 // followerRecord is what the followers hash holds per follower; the keys are short because there
 // may be millions. C is the creation time in Unix nanoseconds, as a string so Lua's cjson keeps
 // every digit. D is the delivery inbox, kept so removal can find its reference count.
@@ -134,31 +216,8 @@ func (s *Store) FollowerByFollowID(ctx context.Context, followID string) (store.
 // FollowersPage lists an actor's followers, newest first. The cursor is the insertion sequence of
 // the last follower of the previous page.
 func (s *Store) FollowersPage(ctx context.Context, actorID, cursor string, limit int) (store.Page[store.Follower], error) {
-	const op = "followers page"
-	var p store.Page[store.Follower]
-	ids, next, err := s.seqIDs(ctx, op, s.kFollowOrder(actorID), cursor, limit)
-	if err != nil || len(ids) == 0 {
-		return p, err
-	}
-	p.Next = next
-	recs, err := s.c.HMGet(ctx, s.kFollowRec(actorID), ids...).Result()
-	if err != nil {
-		return p, wrap(op, err)
-	}
-	p.Items = make([]store.Follower, 0, len(ids))
-	for i, r := range recs {
-		data, ok := r.(string)
-		if !ok {
-			// Removed between the two reads: it is no longer a follower, so leave it out.
-			continue
-		}
-		f, err := decodeFollower(actorID, ids[i], data)
-		if err != nil {
-			return store.Page[store.Follower]{}, wrap(op, err)
-		}
-		p.Items = append(p.Items, f)
-	}
-	return p, nil
+	return hashPage(ctx, s, "followers page", s.kFollowOrder(actorID), s.kFollowRec(actorID), cursor, limit,
+		func(id, data string) (store.Follower, error) { return decodeFollower(actorID, id, data) })
 }
 
 // RemoveFollowersByInbox removes every follower whose delivery inbox is inbox, in one script over
@@ -174,15 +233,7 @@ func (s *Store) RemoveFollowersByInbox(ctx context.Context, inbox string) ([]sto
 
 // CountFollowers returns how many followers an actor has.
 func (s *Store) CountFollowers(ctx context.Context, actorID string) (int, error) {
-	const op = "count followers"
-	if err := begin(ctx, op); err != nil {
-		return 0, err
-	}
-	n, err := s.c.ZCard(ctx, s.kFollowOrder(actorID)).Result()
-	if err != nil {
-		return 0, wrap(op, err)
-	}
-	return int(n), nil
+	return s.zcard(ctx, "count followers", s.kFollowOrder(actorID))
 }
 
 // DeliveryInboxes lists the distinct delivery inboxes of an actor's followers in ascending byte

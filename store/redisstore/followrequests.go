@@ -11,6 +11,27 @@ import (
 
 var _ store.FollowRequests = (*Store)(nil)
 
+// addRequestLua: KEYS records, order set, sequence; ARGV follower id, record JSON. A request that
+// exists keeps its place and created time "c".
+const addRequestLua = keepCreatedLua + `
+local rec = ARGV[2]
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+if old then
+  rec = keepCreated(old, rec)
+else
+  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
+end
+redis.call('HSET', KEYS[1], ARGV[1], rec)
+return 1
+`
+
+// removeRequestLua: KEYS records, order set; ARGV follower id. Returns 0 when absent.
+const removeRequestLua = `
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+`
+
 // Follow requests live per actor in a hash of records by follower and a sorted set of followers
 // scored by the store's sequence.
 func (s *Store) kReqRec(a string) string   { return s.p + "rh:" + a }
@@ -87,26 +108,6 @@ func (s *Store) RemoveFollowRequest(ctx context.Context, actorID, followerID str
 // FollowRequestsPage lists an actor's pending requests, newest first, paged as
 // [Store.InteractionsPage].
 func (s *Store) FollowRequestsPage(ctx context.Context, actorID, cursor string, limit int) (store.Page[store.FollowRequest], error) {
-	const op = "follow requests page"
-	ids, next, err := s.seqIDs(ctx, op, s.kReqOrder(actorID), cursor, limit)
-	if err != nil || len(ids) == 0 {
-		return store.Page[store.FollowRequest]{Next: next}, err
-	}
-	recs, err := s.c.HMGet(ctx, s.kReqRec(actorID), ids...).Result()
-	if err != nil {
-		return store.Page[store.FollowRequest]{}, wrap(op, err)
-	}
-	p := store.Page[store.FollowRequest]{Next: next, Items: make([]store.FollowRequest, 0, len(ids))}
-	for n, rv := range recs {
-		data, ok := rv.(string)
-		if !ok {
-			continue
-		}
-		r, err := decodeRequest(actorID, ids[n], data)
-		if err != nil {
-			return store.Page[store.FollowRequest]{}, wrap(op, err)
-		}
-		p.Items = append(p.Items, r)
-	}
-	return p, nil
+	return hashPage(ctx, s, "follow requests page", s.kReqOrder(actorID), s.kReqRec(actorID), cursor, limit,
+		func(id, data string) (store.FollowRequest, error) { return decodeRequest(actorID, id, data) })
 }

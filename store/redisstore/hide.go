@@ -7,6 +7,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.ReplyHider = (*Store)(nil)
+
 // hideReplyLua: KEYS records; ARGV id, kind from, kind to, order-set key prefix. The record's
 // kind changes and its id moves from the object's set of one kind to the other's with its score,
 // and so its place. Returns 0 when no interaction of kind from has the id.

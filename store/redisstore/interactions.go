@@ -12,7 +12,10 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-var _ store.Interactions = (*Store)(nil)
+var (
+	_ store.Interactions       = (*Store)(nil)
+	_ store.InteractionCounter = (*Store)(nil)
+)
 
 // Interactions live in one hash of records by id and, per object and kind, a sorted set of ids
 // scored by the store's sequence; one more hash maps each one-per-actor interaction's actor,
@@ -81,30 +84,6 @@ end
 if redis.call('HGET', KEYS[2], field) == ARGV[1] then
   redis.call('HDEL', KEYS[2], field)
 end
-return 1
-`
-
-// addRequestLua: KEYS records, order set, sequence; ARGV follower id, record JSON. A request that
-// exists keeps its place and created time "c".
-const addRequestLua = `
-local rec = ARGV[2]
-local old = redis.call('HGET', KEYS[1], ARGV[1])
-if old then
-  local o = cjson.decode(old)
-  local n = cjson.decode(rec)
-  n.c = o.c
-  rec = cjson.encode(n)
-else
-  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
-end
-redis.call('HSET', KEYS[1], ARGV[1], rec)
-return 1
-`
-
-// removeRequestLua: KEYS records, order set; ARGV follower id. Returns 0 when absent.
-const removeRequestLua = `
-if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('ZREM', KEYS[2], ARGV[1])
 return 1
 `
 
@@ -208,28 +187,8 @@ func (s *Store) RemoveInteraction(ctx context.Context, id string) error {
 // InteractionsPage lists an object's interactions of one kind, newest first. The cursor is the
 // insertion sequence of the last interaction of the previous page.
 func (s *Store) InteractionsPage(ctx context.Context, objectID string, kind store.InteractionKind, cursor string, limit int) (store.Page[store.Interaction], error) {
-	const op = "interactions page"
-	ids, next, err := s.seqIDs(ctx, op, s.kInterOrder(objectID, string(kind)), cursor, limit)
-	if err != nil || len(ids) == 0 {
-		return store.Page[store.Interaction]{Next: next}, err
-	}
-	recs, err := s.c.HMGet(ctx, s.kInterRec(), ids...).Result()
-	if err != nil {
-		return store.Page[store.Interaction]{}, wrap(op, err)
-	}
-	p := store.Page[store.Interaction]{Next: next, Items: make([]store.Interaction, 0, len(ids))}
-	for n, r := range recs {
-		data, ok := r.(string)
-		if !ok {
-			continue // removed between the two reads
-		}
-		i, err := decodeInteraction(ids[n], data)
-		if err != nil {
-			return store.Page[store.Interaction]{}, wrap(op, err)
-		}
-		p.Items = append(p.Items, i)
-	}
-	return p, nil
+	return hashPage(ctx, s, "interactions page", s.kInterOrder(objectID, string(kind)), s.kInterRec(), cursor, limit,
+		decodeInteraction)
 }
 
 // CountInteractions counts an object's interactions by kind with one ZCARD per kind in a pipeline.

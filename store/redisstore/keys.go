@@ -12,6 +12,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.Keys = (*Store)(nil)
+
 // keyRecord is the stored form of a key pair.
 type keyRecord struct {
 	PrivateKeyPEM []byte    `json:"pem"`

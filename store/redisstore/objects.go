@@ -8,6 +8,39 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.Objects = (*Store)(nil)
+
+// putObjectLua: KEYS object; ARGV type, actor, document, published, object id. Returns 0 for a
+// tombstone.
+const putObjectLua = `
+if redis.call('HGET', KEYS[1], 'x') then
+  return 0
+end
+redis.call('HSET', KEYS[1], 't', ARGV[1], 'a', ARGV[2], 'd', ARGV[3], 'p', ARGV[4], 'b', ARGV[5])
+return 1
+`
+
+// deleteObjectLua: KEYS object, the set of the outbox activities about it; ARGV deletion time,
+// object key prefix, outbox key prefix. Returns 0 for an unknown object; a tombstone keeps its
+// first deletion time. Each activity in the set leaves the outbox of its actor (its hash's "a").
+const deleteObjectLua = `
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+if not redis.call('HGET', KEYS[1], 'x') then
+  redis.call('HSET', KEYS[1], 'x', ARGV[1])
+  redis.call('HDEL', KEYS[1], 'd')
+end
+for _, act in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  local actor = redis.call('HGET', ARGV[2] .. act, 'a')
+  if actor then
+    redis.call('ZREM', ARGV[3] .. actor, act)
+  end
+end
+redis.call('DEL', KEYS[2])
+return 1
+`
+
 // objectArgs are the five script arguments that describe an object.
 func objectArgs(o store.Object) []any {
 	return []any{o.Type, o.ActorID, o.Document, fmtTime(o.Published), o.ObjectID}

@@ -9,6 +9,39 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var (
+	_ store.Outbox        = (*Store)(nil)
+	_ store.OutboxCounter = (*Store)(nil)
+)
+
+// appendOutboxLua: KEYS outbox, sequence, the set of the outbox activities about the activity's
+// object and that object, then one object key per object, the activity first. ARGV activity id,
+// then five values per object (type, actor, document, published, object id), so ARGV[6] is the
+// activity's object id. Returns 0 when the activity exists, 2 when the object it is about is a
+// tombstone, -i when object i is one; nothing is written then.
+const appendOutboxLua = `
+if redis.call('EXISTS', KEYS[5]) == 1 then
+  return 0
+end
+if ARGV[6] ~= '' and redis.call('HGET', KEYS[4], 'x') then
+  return 2
+end
+for i = 6, #KEYS do
+  if redis.call('HGET', KEYS[i], 'x') then
+    return -(i - 5)
+  end
+end
+for i = 5, #KEYS do
+  local j = (i - 5) * 5 + 2
+  redis.call('HSET', KEYS[i], 't', ARGV[j], 'a', ARGV[j+1], 'd', ARGV[j+2], 'p', ARGV[j+3], 'b', ARGV[j+4])
+end
+redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[2]), ARGV[1])
+if ARGV[6] ~= '' then
+  redis.call('SADD', KEYS[3], ARGV[1])
+end
+return 1
+`
+
 // AppendOutbox stores activity and objects and appends activity to its actor's outbox in one
 // script, so all or nothing is written. An activity id that is stored already, or an object or
 // activity.ObjectID whose id was deleted, gives [store.ErrConflict].
@@ -78,13 +111,5 @@ func (s *Store) OutboxPage(ctx context.Context, actorID, cursor string, limit in
 
 // CountOutbox returns how many activities an actor's outbox holds.
 func (s *Store) CountOutbox(ctx context.Context, actorID string) (int, error) {
-	const op = "count outbox"
-	if err := begin(ctx, op); err != nil {
-		return 0, err
-	}
-	n, err := s.c.ZCard(ctx, s.kOutbox(actorID)).Result()
-	if err != nil {
-		return 0, wrap(op, err)
-	}
-	return int(n), nil
+	return s.zcard(ctx, "count outbox", s.kOutbox(actorID))
 }

@@ -158,11 +158,7 @@ func (s *Store) pruneDead(ctx context.Context, before time.Time) (int, error) {
 		if err != nil || len(ids) == 0 {
 			return total, err
 		}
-		args := append(s.queueArgs(s.now()), before.UnixMilli())
-		for _, id := range ids {
-			args = append(args, id)
-		}
-		k, err := s.sc.pruneDead.Run(ctx, s.c, []string{s.qp + "stream"}, args...).Int()
+		k, err := s.runQueue(ctx, s.qsc.pruneDead, s.now(), appendStrings([]any{before.UnixMilli()}, ids)...).Int()
 		total += k
 		if err != nil || k == 0 {
 			return total, err
@@ -173,7 +169,7 @@ func (s *Store) pruneDead(ctx context.Context, before time.Time) (int, error) {
 // pruneActors deletes the remote actors fetched before the cut-off, found with SCAN.
 func (s *Store) pruneActors(ctx context.Context, before time.Time) (int, error) {
 	total, prefix := 0, s.kRemote("")
-	iter := s.c.Scan(ctx, 0, globEscape(prefix)+"*", pruneBatch).Iterator()
+	iter := s.c.Scan(ctx, 0, globEscaper.Replace(prefix)+"*", pruneBatch).Iterator()
 	for iter.Next(ctx) {
 		key := iter.Val()
 		data, err := s.c.Get(ctx, key).Result()
@@ -200,15 +196,72 @@ func (s *Store) pruneActors(ctx context.Context, before time.Time) (int, error) 
 	return total, iter.Err()
 }
 
+// fillObjectsLua: KEYS the set of objects with records; ARGV key prefix, then object ids. Adds
+// each of the objects that has records to the set.
+const fillObjectsLua = `
+for i = 2, #ARGV do
+  if redis.call('EXISTS', ARGV[1] .. 'dl:' .. ARGV[i]) == 1 then
+    redis.call('ZADD', KEYS[1], 0, ARGV[i])
+  end
+end
+return 1
+`
+
+// fillDeliveryObjects adds to the set of objects with records the objects of the records written
+// before the set existed, once per store: it walks the record index with HSCAN, pruneBatch
+// entries at a time, adds each batch's objects with a script that skips those whose records are
+// gone by then, and marks the set filled. It is idempotent, so Stores filling at once, or one
+// after another that stopped midway, add what is missing and nothing else.
+func (s *Store) fillDeliveryObjects(ctx context.Context) error {
+	if s.objectsFilled.Load() {
+		return nil
+	}
+	done, err := s.c.Exists(ctx, s.kDeliveryObjectsFilled()).Result()
+	if err != nil {
+		return err
+	}
+	for cursor := uint64(0); done == 0; {
+		var kv []string
+		if kv, cursor, err = s.c.HScan(ctx, s.kDeliveryObjects(), cursor, "", pruneBatch).Result(); err != nil {
+			return err
+		}
+		// kv holds field and value by turns: an activity and inbox pair, then its object.
+		seen := make(map[string]bool, len(kv)/2)
+		args := []any{s.p}
+		for i := 1; i < len(kv); i += 2 {
+			if !seen[kv[i]] {
+				seen[kv[i]] = true
+				args = append(args, kv[i])
+			}
+		}
+		if len(args) > 1 {
+			if err := s.sc.fillObjects.Run(ctx, s.c, []string{s.kDeliveryObjectSet()}, args...).Err(); err != nil {
+				return err
+			}
+		}
+		if cursor == 0 {
+			if err := s.c.Set(ctx, s.kDeliveryObjectsFilled(), 1, 0).Err(); err != nil {
+				return err
+			}
+			done = 1
+		}
+	}
+	s.objectsFilled.Store(true)
+	return nil
+}
+
 // DeliveryObjects implements [store.Pruner] in byte order, with ZRANGEBYLEX over the set of
 // objects that delivery records were written for; the cursor is the last id of the previous
-// page. Records written before that set existed are listed once their object has a record
-// written again.
+// page. The first call of a Store fills the set from the records written before it existed (see
+// fillDeliveryObjects), unless that was done.
 func (s *Store) DeliveryObjects(ctx context.Context, cursor string, limit int) (store.Page[string], error) {
 	const op = "delivery objects"
 	var p store.Page[string]
 	if err := beginPage(ctx, op, limit); err != nil {
 		return p, err
+	}
+	if err := s.fillDeliveryObjects(ctx); err != nil {
+		return p, wrap(op, err)
 	}
 	lo := "-"
 	if cursor != "" {
@@ -224,9 +277,4 @@ func (s *Store) DeliveryObjects(ctx context.Context, cursor string, limit int) (
 	}
 	p.Items = ids
 	return p, nil
-}
-
-// globEscape escapes the characters a SCAN MATCH pattern gives a meaning to.
-func globEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`, `]`, `\]`).Replace(s)
 }

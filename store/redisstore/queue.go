@@ -14,19 +14,21 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// Compile-time proof that Store is a queue that can release its leases.
 var (
 	_ store.Queue         = (*Store)(nil)
 	_ store.LeaseReleaser = (*Store)(nil)
+	_ store.BatchAcker    = (*Store)(nil)
 )
 
 // queueGroup is the consumer group every Store reads the stream with, so that all instances share
 // the work.
 const queueGroup = "workers"
 
-// queueScripts are the queue's Lua scripts; each is the common preamble plus a body.
+// queueScripts are the queue's Lua scripts, those of its operators' views and its prune
+// included; each is the common preamble plus a body.
 type queueScripts struct {
 	enqueue, lease, extend, release, ack, retry, deadLetter, depth *redis.Script
+	replay, keyed, hurry, pruneDead                                *redis.Script
 }
 
 func newQueueScripts() queueScripts {
@@ -40,6 +42,10 @@ func newQueueScripts() queueScripts {
 		retry:      s(retryLua),
 		deadLetter: s(deadLetterLua),
 		depth:      s(depthLua),
+		replay:     s(replayLua),
+		keyed:      s(keyedLua),
+		hurry:      s(hurryLua),
+		pruneDead:  s(pruneDeadLua),
 	}
 }
 
@@ -83,20 +89,23 @@ local function conflict(first, count, freed)
   return false
 end
 
+-- add enqueues one job, enqueued at enq (ns): the head of its ordering key is admitted, the
+-- others wait behind it.
+local function add(id, kind, key, payload, nb, nbm, enq)
+  redis.call('HSET', Q .. 'j:' .. id, 'k', kind, 'o', key, 'p', payload, 'nb', nb,
+    'nbm', nbm, 'a', '0', 'e', '', 't', enq, 'tok', '', 'u', '0', 'eid', '')
+  if key == '' or redis.call('RPUSH', Q .. 'k:' .. key, id) == 1 then
+    admit(id, nbm)
+  else
+    redis.call('ZADD', Q .. 'waiting', nbm, id)
+  end
+end
+
 -- enqueue adds count jobs from ARGV index first: id, kind, key, payload, nb, nbm.
 local function enqueue(first, count, enq)
   for i = 0, count - 1 do
     local b = first + i * 6
-    local id, key, nbm = ARGV[b], ARGV[b + 2], ARGV[b + 5]
-    redis.call('HSET', Q .. 'j:' .. id, 'k', ARGV[b + 1], 'o', key, 'p', ARGV[b + 3], 'nb', ARGV[b + 4],
-      'nbm', nbm, 'a', '0', 'e', '', 't', enq, 'tok', '', 'u', '0', 'eid', '')
-    if key == '' then
-      admit(id, nbm)
-    elseif redis.call('RPUSH', Q .. 'k:' .. key, id) == 1 then
-      admit(id, nbm)
-    else
-      redis.call('ZADD', Q .. 'waiting', nbm, id)
-    end
+    add(ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], enq)
   end
 end
 
@@ -278,9 +287,29 @@ local wr, wd = split('waiting')
 return {xlen - leased + expired + dr + wr, dd + wd, leased - expired, redis.call('ZCARD', Q .. 'dead')}
 `
 
+// queueKeys are the keys every queue script names: its stream, whose slot, on a Redis Cluster,
+// the other keys under the queue prefix share.
+func (s *Store) queueKeys() []string {
+	return []string{s.qp + "stream"}
+}
+
 // queueArgs starts the arguments every queue script takes.
 func (s *Store) queueArgs(now time.Time) []any {
 	return []any{s.qp, now.UnixMilli(), queueGroup}
+}
+
+// runQueue runs sc, one of the queueScripts, at now: with the queue's keys and the arguments
+// every queue script begins with, then args.
+func (s *Store) runQueue(ctx context.Context, sc *redis.Script, now time.Time, args ...any) *redis.Cmd {
+	return sc.Run(ctx, s.c, s.queueKeys(), append(s.queueArgs(now), args...)...)
+}
+
+// appendStrings appends each of ss to args, one script argument each.
+func appendStrings(args []any, ss []string) []any {
+	for _, v := range ss {
+		args = append(args, v)
+	}
+	return args
 }
 
 // jobArgs appends the six script values of each job, giving ids to jobs without one, and reports
@@ -311,11 +340,11 @@ func (s *Store) Enqueue(ctx context.Context, jobs ...store.Job) error {
 		return err
 	}
 	now := s.now()
-	args, err := jobArgs(append(s.queueArgs(now), now.UnixNano(), len(jobs)), jobs)
+	args, err := jobArgs([]any{now.UnixNano(), len(jobs)}, jobs)
 	if err != nil {
 		return wrap(op, err)
 	}
-	c, err := s.qsc.enqueue.Run(ctx, s.c, []string{s.qp + "stream"}, args...).Text()
+	c, err := s.runQueue(ctx, s.qsc.enqueue, now, args...).Text()
 	if err != nil {
 		return wrap(op, err)
 	}
@@ -338,8 +367,7 @@ func (s *Store) Lease(ctx context.Context, max int, visibility time.Duration) ([
 	}
 	now := s.now()
 	until := now.Add(visibility)
-	args := append(s.queueArgs(now), until.UnixMilli(), max, s.consumer, rand.Text()+":")
-	res, err := s.qsc.lease.Run(ctx, s.c, []string{s.qp + "stream"}, args...).Slice()
+	res, err := s.runQueue(ctx, s.qsc.lease, now, until.UnixMilli(), max, s.consumer, rand.Text()+":").Slice()
 	if err != nil {
 		return nil, wrap(op, err)
 	}
@@ -406,8 +434,7 @@ func (s *Store) Extend(ctx context.Context, l store.Lease, visibility time.Durat
 	}
 	now := s.now()
 	until := now.Add(visibility)
-	args := append(s.queueArgs(now), l.ID, l.Token, until.UnixMilli())
-	res, err := s.qsc.extend.Run(ctx, s.c, []string{s.qp + "stream"}, args...).Text()
+	res, err := s.runQueue(ctx, s.qsc.extend, now, l.ID, l.Token, until.UnixMilli()).Text()
 	if err := finishResult(op, l.ID, res, err); err != nil {
 		return l, err
 	}
@@ -423,11 +450,11 @@ func (s *Store) Ack(ctx context.Context, l store.Lease, next ...store.Job) error
 		return err
 	}
 	now := s.now()
-	args, err := jobArgs(append(s.queueArgs(now), l.ID, l.Token, now.UnixNano(), len(next)), next)
+	args, err := jobArgs([]any{l.ID, l.Token, now.UnixNano(), len(next)}, next)
 	if err != nil {
 		return wrap(op, err)
 	}
-	res, err := s.qsc.ack.Run(ctx, s.c, []string{s.qp + "stream"}, args...).Text()
+	res, err := s.runQueue(ctx, s.qsc.ack, now, args...).Text()
 	return finishResult(op, l.ID, res, err)
 }
 
@@ -457,7 +484,7 @@ func (s *Store) AckBatch(ctx context.Context, leases []store.Lease, records ...s
 	for _, l := range leases {
 		args := append(s.queueArgs(now), l.ID, l.Token, now.UnixNano(), 0)
 		calls = append(calls, func(c redis.Scripter) *redis.Cmd {
-			return s.qsc.ack.EvalSha(ctx, c, []string{s.qp + "stream"}, args...)
+			return s.qsc.ack.EvalSha(ctx, c, s.queueKeys(), args...)
 		})
 	}
 	results, err := s.evalShaTx(ctx, calls, s.hsc.recordDelivery, s.qsc.ack)
@@ -527,8 +554,7 @@ func (s *Store) Retry(ctx context.Context, l store.Lease, at time.Time, reason s
 	if !at.IsZero() {
 		atm = at.UnixMilli()
 	}
-	args := append(s.queueArgs(s.now()), l.ID, l.Token, fmtTime(at), atm, reason)
-	res, err := s.qsc.retry.Run(ctx, s.c, []string{s.qp + "stream"}, args...).Text()
+	res, err := s.runQueue(ctx, s.qsc.retry, s.now(), l.ID, l.Token, fmtTime(at), atm, reason).Text()
 	return finishResult(op, l.ID, res, err)
 }
 
@@ -538,8 +564,7 @@ func (s *Store) DeadLetter(ctx context.Context, l store.Lease, reason string) er
 	if err := begin(ctx, op); err != nil {
 		return err
 	}
-	args := append(s.queueArgs(s.now()), l.ID, l.Token, reason)
-	res, err := s.qsc.deadLetter.Run(ctx, s.c, []string{s.qp + "stream"}, args...).Text()
+	res, err := s.runQueue(ctx, s.qsc.deadLetter, s.now(), l.ID, l.Token, reason).Text()
 	return finishResult(op, l.ID, res, err)
 }
 
@@ -549,7 +574,7 @@ func (s *Store) ReleaseLeases(ctx context.Context) (int, error) {
 	if err := begin(ctx, op); err != nil {
 		return 0, err
 	}
-	n, err := s.qsc.release.Run(ctx, s.c, []string{s.qp + "stream"}, s.queueArgs(s.now())...).Int()
+	n, err := s.runQueue(ctx, s.qsc.release, s.now()).Int()
 	if err != nil {
 		return 0, wrap(op, err)
 	}
@@ -563,7 +588,7 @@ func (s *Store) Depth(ctx context.Context) (store.QueueDepth, error) {
 	if err := begin(ctx, op); err != nil {
 		return d, err
 	}
-	v, err := s.qsc.depth.Run(ctx, s.c, []string{s.qp + "stream"}, s.queueArgs(s.now())...).Int64Slice()
+	v, err := s.runQueue(ctx, s.qsc.depth, s.now()).Int64Slice()
 	if err != nil {
 		return d, wrap(op, err)
 	}

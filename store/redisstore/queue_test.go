@@ -1,8 +1,6 @@
 package redisstore_test
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"testing"
 	"time"
@@ -18,16 +16,14 @@ import (
 func TestQueueSharedByInstances(t *testing.T) {
 	c := testClient(t)
 	ctx := t.Context()
-	var r [8]byte
-	rand.Read(r[:])
 	// Distinct prefixes for the rest, one queue prefix: the queue is shared on its own.
-	qp := "fedsitetest:" + hex.EncodeToString(r[:]) + ":queue:"
-	t.Cleanup(func() { deletePrefix(t, c, qp) })
-	one, err := redisstore.New(redisstore.Config{Client: c, Prefix: "fedsitetest:" + hex.EncodeToString(r[:]) + ":a:", QueuePrefix: qp, Consumer: "one"})
+	base := newPrefix(t, c)
+	qp := base + "queue:"
+	one, err := redisstore.New(redisstore.Config{Client: c, Prefix: base + "a:", QueuePrefix: qp, Consumer: "one"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	two, err := redisstore.New(redisstore.Config{Client: c, Prefix: "fedsitetest:" + hex.EncodeToString(r[:]) + ":b:", QueuePrefix: qp, Consumer: "two"})
+	two, err := redisstore.New(redisstore.Config{Client: c, Prefix: base + "b:", QueuePrefix: qp, Consumer: "two"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,14 +89,7 @@ func BenchmarkLeaseAck(b *testing.B) { storetest.BenchLeaseAck(b, newStore(b, te
 func TestAckBatchAfterScriptFlush(t *testing.T) {
 	c := testClient(t)
 	ctx := t.Context()
-	var r [8]byte
-	rand.Read(r[:])
-	p := "fedsitetest:" + hex.EncodeToString(r[:]) + ":"
-	t.Cleanup(func() { deletePrefix(t, c, p) })
-	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: p})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newStore(t, c)
 	for i := range 3 {
 		if err := s.Enqueue(ctx, store.Job{ID: fmt.Sprint(i), Kind: "deliver"}); err != nil {
 			t.Fatal(err)

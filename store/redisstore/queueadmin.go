@@ -17,7 +17,8 @@ import (
 var _ store.QueueAdmin = (*Store)(nil)
 
 // replayLua: ARGV[4] enqueue time (ns), then the ids. Each dead job whose id no unfinished job
-// has is enqueued again, due now, and its dead letter dropped. Returns how many.
+// has is enqueued again, as Enqueue adds a job due now, and its dead letter dropped. Returns how
+// many.
 const replayLua = `
 local n = 0
 for i = 5, #ARGV do
@@ -27,13 +28,7 @@ for i = 5, #ARGV do
   if h[1] and redis.call('EXISTS', Q .. 'j:' .. id) == 0 then
     redis.call('DEL', dk)
     redis.call('ZREM', Q .. 'dead', id)
-    redis.call('HSET', Q .. 'j:' .. id, 'k', h[1], 'o', h[2], 'p', h[3], 'nb', '', 'nbm', '0', 'a', '0', 'e', '',
-      't', ARGV[4], 'tok', '', 'u', '0', 'eid', '')
-    if h[2] == '' or redis.call('RPUSH', Q .. 'k:' .. h[2], id) == 1 then
-      admit(id, 0)
-    else
-      redis.call('ZADD', Q .. 'waiting', 0, id)
-    end
+    add(id, h[1], h[2], h[3], '', '0', ARGV[4])
     n = n + 1
   end
 end
@@ -165,11 +160,7 @@ func (s *Store) Replay(ctx context.Context, ids ...string) (int, error) {
 		return 0, nil
 	}
 	now := s.now()
-	args := append(s.queueArgs(now), now.UnixNano())
-	for _, id := range wanted {
-		args = append(args, id)
-	}
-	n, err := redis.NewScript(queuePreamble+replayLua).Run(ctx, s.c, []string{s.qp + "stream"}, args...).Int()
+	n, err := s.runQueue(ctx, s.qsc.replay, now, appendStrings([]any{now.UnixNano()}, wanted)...).Int()
 	if err != nil {
 		return 0, wrap(op, err)
 	}
@@ -211,8 +202,9 @@ func (s *Store) HostsPage(ctx context.Context, cursor string, limit int) (store.
 	return p, nil
 }
 
-// keyLists returns the job lists of the ordering keys that end with suffix.
-func (s *Store) keyLists(ctx context.Context, op, suffix string) ([]string, error) {
+// runOnKeys finds, with SCAN, the job lists of the ordering keys that end with suffix and runs
+// sc, one of the queueScripts, over them; nil when there are none.
+func (s *Store) runOnKeys(ctx context.Context, op, suffix string, sc *redis.Script) (*redis.Cmd, error) {
 	if err := begin(ctx, op); err != nil {
 		return nil, err
 	}
@@ -223,22 +215,21 @@ func (s *Store) keyLists(ctx context.Context, op, suffix string) ([]string, erro
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	return lists, nil
+	if len(lists) == 0 {
+		return nil, nil
+	}
+	return s.runQueue(ctx, sc, s.now(), appendStrings(nil, lists)...), nil
 }
 
 // KeyedJobs reads the job lists of the ordering keys that end with suffix in one script.
 func (s *Store) KeyedJobs(ctx context.Context, suffix string) (store.KeyedJobs, error) {
 	const op = "keyed jobs"
 	var k store.KeyedJobs
-	lists, err := s.keyLists(ctx, op, suffix)
-	if err != nil || len(lists) == 0 {
+	cmd, err := s.runOnKeys(ctx, op, suffix, s.qsc.keyed)
+	if err != nil || cmd == nil {
 		return k, err
 	}
-	args := s.queueArgs(s.now())
-	for _, l := range lists {
-		args = append(args, l)
-	}
-	v, err := redis.NewScript(queuePreamble+keyedLua).Run(ctx, s.c, []string{s.qp + "stream"}, args...).Slice()
+	v, err := cmd.Slice()
 	if err == nil && len(v) != 2 {
 		err = errors.New("bad keyed jobs reply")
 	}
@@ -268,15 +259,11 @@ func (s *Store) KeyedJobs(ctx context.Context, suffix string) (store.KeyedJobs, 
 // HurryJobs makes due the delayed jobs of the ordering keys that end with suffix in one script.
 func (s *Store) HurryJobs(ctx context.Context, suffix string) (int, error) {
 	const op = "hurry jobs"
-	lists, err := s.keyLists(ctx, op, suffix)
-	if err != nil || len(lists) == 0 {
+	cmd, err := s.runOnKeys(ctx, op, suffix, s.qsc.hurry)
+	if err != nil || cmd == nil {
 		return 0, err
 	}
-	args := s.queueArgs(s.now())
-	for _, l := range lists {
-		args = append(args, l)
-	}
-	n, err := redis.NewScript(queuePreamble+hurryLua).Run(ctx, s.c, []string{s.qp + "stream"}, args...).Int()
+	n, err := cmd.Int()
 	if err != nil {
 		return 0, wrap(op, err)
 	}

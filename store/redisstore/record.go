@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -228,33 +227,23 @@ func (s *Store) RemoveLegalHold(ctx context.Context, id string) error {
 
 // LegalHolds implements [store.Record].
 func (s *Store) LegalHolds(ctx context.Context) ([]store.LegalHold, error) {
-	const op = "legal holds"
-	if err := begin(ctx, op); err != nil {
-		return nil, err
+	return hashAll(ctx, s, "legal holds", s.kLegalHolds(), decodeHold)
+}
+
+// decodeHold decodes the record of the hold id.
+func decodeHold(id, data string) (store.LegalHold, error) {
+	var j holdJSON
+	if err := json.Unmarshal([]byte(data), &j); err != nil {
+		return store.LegalHold{}, fmt.Errorf("hold %s: %w", id, err)
 	}
-	m, err := s.c.HGetAll(ctx, s.kLegalHolds()).Result()
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	out := make([]store.LegalHold, 0, len(m))
-	for _, id := range slices.Sorted(maps.Keys(m)) {
-		var j holdJSON
-		if err := json.Unmarshal([]byte(m[id]), &j); err != nil {
-			return nil, wrap(op, fmt.Errorf("hold %s: %w", id, err))
-		}
-		h := store.LegalHold{ID: id, Actor: j.Actor, Reason: j.Reason, CreatedBy: j.CreatedBy}
-		var errs []error
-		var e error
-		h.Since, e = parseTime(j.Since)
-		errs = append(errs, e)
-		h.Until, e = parseTime(j.Until)
-		errs = append(errs, e)
-		h.CreatedAt, e = parseTime(j.CreatedAt)
-		errs = append(errs, e)
-		if err := errors.Join(errs...); err != nil {
-			return nil, wrap(op, err)
-		}
-		out = append(out, h)
-	}
-	return out, nil
+	h := store.LegalHold{ID: id, Actor: j.Actor, Reason: j.Reason, CreatedBy: j.CreatedBy}
+	var errs []error
+	var e error
+	h.Since, e = parseTime(j.Since)
+	errs = append(errs, e)
+	h.Until, e = parseTime(j.Until)
+	errs = append(errs, e)
+	h.CreatedAt, e = parseTime(j.CreatedAt)
+	errs = append(errs, e)
+	return h, errors.Join(errs...)
 }

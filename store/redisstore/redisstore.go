@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -14,17 +17,9 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// Compile-time proof that Store keeps every contract and offers every optional capability.
-var (
-	_ store.Store              = (*Store)(nil)
-	_ store.Audit              = (*Store)(nil)
-	_ store.FollowerCounter    = (*Store)(nil)
-	_ store.OutboxCounter      = (*Store)(nil)
-	_ store.InteractionCounter = (*Store)(nil)
-	_ store.BatchAcker         = (*Store)(nil)
-	_ store.ReplyHider         = (*Store)(nil)
-	_ store.Relays             = (*Store)(nil)
-)
+// Store is a [store.Store]; each file beside this one asserts the contract or the optional
+// capability it implements.
+var _ store.Store = (*Store)(nil)
 
 // Config configures a [Store]. Only Client is required.
 type Config struct {
@@ -65,6 +60,10 @@ type Store struct {
 	consumer string
 	qsc      queueScripts
 	hsc      deliveryScripts
+
+	// objectsFilled is set once the set of objects with delivery records is known to hold the
+	// objects of records written before it existed (see fillDeliveryObjects).
+	objectsFilled atomic.Bool
 }
 
 // New returns a Store over cfg.Client. It does not contact the server; the first operation does.
@@ -188,6 +187,18 @@ func parseTime(s string) (time.Time, error) {
 	return time.Unix(0, n).UTC(), nil
 }
 
+// zcard counts the members of the sorted set at key.
+func (s *Store) zcard(ctx context.Context, op, key string) (int, error) {
+	if err := begin(ctx, op); err != nil {
+		return 0, err
+	}
+	n, err := s.c.ZCard(ctx, key).Result()
+	if err != nil {
+		return 0, wrap(op, err)
+	}
+	return int(n), nil
+}
+
 // seqCursor parses a cursor that holds an insertion sequence and returns the exclusive bound
 // ZREVRANGEBYSCORE takes; "" is the newest end.
 func seqCursor(op, cursor string) (string, error) {
@@ -224,6 +235,54 @@ func (s *Store) seqIDs(ctx context.Context, op, key, cursor string, limit int) (
 		ids[i], _ = z.Member.(string)
 	}
 	return ids, next, nil
+}
+
+// hashPage reads one page, newest first, of a listing kept as a sorted set of ids scored by the
+// sequence (order, read with seqIDs) beside a hash of their records by id (records), and decodes
+// each record with decode. An id whose record went away between the two reads is left out.
+func hashPage[T any](ctx context.Context, s *Store, op, order, records, cursor string, limit int, decode func(id, data string) (T, error)) (store.Page[T], error) {
+	ids, next, err := s.seqIDs(ctx, op, order, cursor, limit)
+	if err != nil || len(ids) == 0 {
+		return store.Page[T]{}, err
+	}
+	recs, err := s.c.HMGet(ctx, records, ids...).Result()
+	if err != nil {
+		return store.Page[T]{}, wrap(op, err)
+	}
+	p := store.Page[T]{Next: next, Items: make([]T, 0, len(ids))}
+	for i, r := range recs {
+		data, ok := r.(string)
+		if !ok {
+			continue
+		}
+		v, err := decode(ids[i], data)
+		if err != nil {
+			return store.Page[T]{}, wrap(op, err)
+		}
+		p.Items = append(p.Items, v)
+	}
+	return p, nil
+}
+
+// hashAll reads the whole hash at key, a small one, with HGETALL, and decodes each field's record
+// with decode, in byte order of the fields.
+func hashAll[T any](ctx context.Context, s *Store, op, key string, decode func(field, data string) (T, error)) ([]T, error) {
+	if err := begin(ctx, op); err != nil {
+		return nil, err
+	}
+	m, err := s.c.HGetAll(ctx, key).Result()
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	out := make([]T, 0, len(m))
+	for _, f := range slices.Sorted(maps.Keys(m)) {
+		v, err := decode(f, m[f])
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // joinPair packs two strings into one without ambiguity: the length of the first, a colon, then both.

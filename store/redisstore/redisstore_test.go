@@ -57,14 +57,25 @@ func newStore(tb testing.TB, c *redis.Client) *redisstore.Store {
 // newStoreAt is newStore with a store whose queue and delivery records tell the time with now.
 func newStoreAt(tb testing.TB, c *redis.Client, now func() time.Time) *redisstore.Store {
 	tb.Helper()
+	return openPrefix(tb, c, newPrefix(tb, c), now)
+}
+
+// newPrefix returns a random key prefix whose keys are deleted when tb ends.
+func newPrefix(tb testing.TB, c *redis.Client) string {
 	var b [8]byte
 	rand.Read(b[:])
 	prefix := "fedsitetest:" + hex.EncodeToString(b[:]) + ":"
+	tb.Cleanup(func() { deletePrefix(tb, c, prefix) })
+	return prefix
+}
+
+// openPrefix returns a Store over the keys under prefix, as a process starting on them would.
+func openPrefix(tb testing.TB, c *redis.Client, prefix string, now func() time.Time) *redisstore.Store {
+	tb.Helper()
 	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix, Now: now})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { deletePrefix(tb, c, prefix) })
 	return s
 }
 
@@ -204,12 +215,8 @@ func TestKeysAreNamespaced(t *testing.T) {
 func TestSummarizeRecountsDays(t *testing.T) {
 	c := testClient(t)
 	ctx := t.Context()
-	prefix := "fedsitetest:days" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"
-	s, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { deletePrefix(t, c, prefix) })
+	prefix := newPrefix(t, c)
+	s := openPrefix(t, c, prefix, nil)
 	const actor = "https://news.example/a"
 	day := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 5 {
@@ -230,5 +237,83 @@ func TestSummarizeRecountsDays(t *testing.T) {
 	want := []store.DayCount{{Day: day, Followers: 2}, {Day: day.AddDate(0, 0, 1), Followers: 2}, {Day: day.AddDate(0, 0, 2), Followers: 1}}
 	if sum.Total != 5 || !slices.EqualFunc(sum.Days, want, func(a, b store.DayCount) bool { return a.Day.Equal(b.Day) && a.Followers == b.Followers }) {
 		t.Errorf("SummarizeFollowers = total %d, days %v; want 5, %v", sum.Total, sum.Days, want)
+	}
+}
+
+// TestDeliveryObjectsFilled checks that the objects of delivery records written before the set of
+// objects with records existed (here: the set deleted, or left part-filled by a fill that
+// stopped) are listed by a store's first DeliveryObjects, that the fill marks itself done, and
+// that doing it again lists each object once and none whose records are gone.
+func TestDeliveryObjectsFilled(t *testing.T) {
+	c := testClient(t)
+	ctx := t.Context()
+	const obj = "https://news.example/articles/"
+	tests := []struct {
+		name string
+		// old makes the keys under prefix as an older redisstore left them.
+		old func(prefix string) error
+	}{
+		{"set missing", func(prefix string) error { return c.Del(ctx, prefix+"dlobjs", prefix+"dlobjs:filled").Err() }},
+		{"set part-filled", func(prefix string) error {
+			return c.ZRem(ctx, prefix+"dlobjs", obj+"2", obj+"3").Err()
+		}},
+		{"set filled", func(string) error { return nil }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prefix := newPrefix(t, c)
+			s := openPrefix(t, c, prefix, nil)
+			var recs []store.DeliveryRecord
+			for i := range 4 {
+				for _, inbox := range []string{"https://a.example/inbox", "https://b.example/inbox"} {
+					recs = append(recs, store.DeliveryRecord{ObjectID: obj + strconv.Itoa(i), ActivityID: obj + strconv.Itoa(i) + "#create",
+						Inbox: inbox, Host: strings.Split(inbox, "/")[2], State: store.DeliveryDelivered, UpdatedAt: time.Unix(1000, 0)})
+				}
+			}
+			if err := s.RecordDelivery(ctx, recs...); err != nil {
+				t.Fatal(err)
+			}
+			// Object 0's records are pruned: it must not come back.
+			if n, err := s.PruneOperational(ctx, store.PruneBefore{Deliveries: time.Unix(2000, 0), Objects: []string{obj + "0"}}); err != nil || n.Deliveries != 2 {
+				t.Fatalf("PruneOperational = %+v, %v; want 2 deliveries", n, err)
+			}
+			if err := tt.old(prefix); err != nil {
+				t.Fatal(err)
+			}
+			want := []string{obj + "1", obj + "2", obj + "3"}
+			for run := range 3 {
+				if run == 2 {
+					// A fill that ran to its end and is done again, as by a Store that did not see
+					// the mark: nothing changes.
+					if err := c.Del(ctx, prefix+"dlobjs:filled").Err(); err != nil {
+						t.Fatal(err)
+					}
+				}
+				got := listDeliveryObjects(t, openPrefix(t, c, prefix, nil))
+				if !slices.Equal(got, want) {
+					t.Errorf("run %d: DeliveryObjects = %q, want %q", run, got, want)
+				}
+				if n, err := c.Exists(ctx, prefix+"dlobjs:filled").Result(); err != nil || n != 1 {
+					t.Errorf("run %d: the fill mark exists = %d, %v; want 1", run, n, err)
+				}
+			}
+		})
+	}
+}
+
+// listDeliveryObjects reads every page of s.DeliveryObjects, two ids at a time.
+func listDeliveryObjects(t *testing.T, s *redisstore.Store) []string {
+	t.Helper()
+	var all []string
+	for cursor := ""; ; {
+		p, err := s.DeliveryObjects(t.Context(), cursor, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, p.Items...)
+		if p.Next == "" {
+			return all
+		}
+		cursor = p.Next
 	}
 }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
-	"slices"
 	"time"
 
 	"github.com/fedsite/fedsite/store"
 )
+
+var _ store.Relays = (*Store)(nil)
 
 // An actor's relay subscriptions live in one hash, a JSON record per relay id.
 func (s *Store) kRelays(a string) string { return s.p + "rl:" + a }
@@ -25,13 +25,11 @@ type relayRecord struct {
 
 // putRelayLua: KEYS relays hash; ARGV relay id, record. A record that exists gives the new one
 // its creation time, so the subscription keeps it.
-const putRelayLua = `
+const putRelayLua = keepCreatedLua + `
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 local rec = ARGV[2]
 if old then
-  local n = cjson.decode(rec)
-  n.c = cjson.decode(old).c
-  rec = cjson.encode(n)
+  rec = keepCreated(old, rec)
 end
 redis.call('HSET', KEYS[1], ARGV[1], rec)
 return 1
@@ -75,26 +73,13 @@ func (s *Store) RemoveRelay(ctx context.Context, actorID, id string) error {
 
 // ActorRelays implements [store.Relays] with one HGETALL.
 func (s *Store) ActorRelays(ctx context.Context, actorID string) ([]store.Relay, error) {
-	const op = "actor relays"
-	if err := begin(ctx, op); err != nil {
-		return nil, err
-	}
-	m, err := s.c.HGetAll(ctx, s.kRelays(actorID)).Result()
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	out := make([]store.Relay, 0, len(m))
-	for _, id := range slices.Sorted(maps.Keys(m)) {
+	return hashAll(ctx, s, "actor relays", s.kRelays(actorID), func(id, data string) (store.Relay, error) {
 		var rec relayRecord
-		if err := json.Unmarshal([]byte(m[id]), &rec); err != nil {
-			return nil, wrap(op, fmt.Errorf("bad stored relay %s: %w", id, err))
+		if err := json.Unmarshal([]byte(data), &rec); err != nil {
+			return store.Relay{}, fmt.Errorf("bad stored relay %s: %w", id, err)
 		}
 		created, err := parseTime(rec.C)
-		if err != nil {
-			return nil, wrap(op, err)
-		}
-		out = append(out, store.Relay{ActorID: actorID, ID: id, Style: store.RelayStyle(rec.S), Inbox: rec.I,
-			FollowID: rec.F, State: store.RelayState(rec.T), CreatedAt: created})
-	}
-	return out, nil
+		return store.Relay{ActorID: actorID, ID: id, Style: store.RelayStyle(rec.S), Inbox: rec.I,
+			FollowID: rec.F, State: store.RelayState(rec.T), CreatedAt: created}, err
+	})
 }

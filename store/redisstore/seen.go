@@ -3,7 +3,11 @@ package redisstore
 import (
 	"context"
 	"time"
+
+	"github.com/fedsite/fedsite/store"
 )
+
+var _ store.Seen = (*Store)(nil)
 
 // MarkSeen records id for ttl with SET NX PX and reports whether it was not recorded already;
 // Redis expires the entry. A ttl below one millisecond counts as one millisecond.

@@ -1,11 +1,9 @@
 package redisstore
 
 import (
-	"cmp"
 	"context"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -138,8 +136,6 @@ func (s *Store) CountDeliveries(ctx context.Context, since time.Time) ([]store.H
 		n, _ := vals[i+2].(int64)
 		out = append(out, store.HostDeliveries{Host: host, State: store.DeliveryState(state), Count: int(n)})
 	}
-	slices.SortFunc(out, func(a, b store.HostDeliveries) int {
-		return cmp.Or(strings.Compare(a.Host, b.Host), strings.Compare(string(a.State), string(b.State)))
-	})
+	slices.SortFunc(out, store.HostDeliveries.Compare)
 	return out, nil
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.ActorCache = (*Store)(nil)
+
 // PutRemoteActor implements [store.ActorCache] in one transaction: the actor row is upserted and
 // its key list replaced. A key id another actor held moves to a.
 func (s *Store) PutRemoteActor(ctx context.Context, a store.RemoteActor) error {
@@ -69,19 +71,14 @@ func (s *Store) remoteActor(ctx context.Context, id string) (store.RemoteActor, 
 			return err
 		}
 		a.FetchedAt = fromNullNanos(fetched)
+		var err error
 		rows, err := tx.QueryContext(ctx, s.q.actorKeys, id)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+		a.Keys, err = collectRows(rows, err, func(rows *sql.Rows) (store.RemoteKey, error) {
 			var k store.RemoteKey
-			if err := rows.Scan(&k.ID, &k.PublicKeyPEM); err != nil {
-				return err
-			}
-			a.Keys = append(a.Keys, k)
-		}
-		return rows.Err()
+			err := rows.Scan(&k.ID, &k.PublicKeyPEM)
+			return k, err
+		})
+		return err
 	})
 	if err != nil {
 		return store.RemoteActor{}, err

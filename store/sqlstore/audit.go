@@ -8,6 +8,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.Audit = (*Store)(nil)
+
 // AppendAudit implements [store.Audit]. A zero Time is stored as the current time.
 func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 	const op = "append audit"

@@ -66,7 +66,7 @@ func (s *Store) AddBlock(ctx context.Context, b store.Block) ([]store.Follower, 
 			b.CreatedAt.UnixNano()); err != nil {
 			return err
 		}
-		candidates, err := s.followersLike(ctx, tx, pattern)
+		candidates, err := queryFollowers(ctx, tx, s.q.blocks.followersLike, pattern)
 		if err != nil {
 			return err
 		}
@@ -88,23 +88,6 @@ func (s *Store) AddBlock(ctx context.Context, b store.Block) ([]store.Follower, 
 		return nil, wrap(op, err)
 	}
 	return removed, nil
-}
-
-func (s *Store) followersLike(ctx context.Context, tx *sql.Tx, pattern string) ([]store.Follower, error) {
-	rows, err := tx.QueryContext(ctx, s.q.blocks.followersLike, pattern)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.Follower
-	for rows.Next() {
-		f, err := scanFollower(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, f)
-	}
-	return out, rows.Err()
 }
 
 // escapeLike escapes the LIKE wildcards of s, for the escape character '\'.
@@ -143,20 +126,16 @@ func (s *Store) Blocked(ctx context.Context, iris ...string) ([]bool, error) {
 	for _, iri := range iris {
 		targets = append(targets, store.BlockTargets(iri)...)
 	}
-	rows, err := queryJSON(ctx, s.qs.blocked, targets)
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	defer rows.Close()
 	blocked := make(map[string]bool)
-	for rows.Next() {
+	rows, err := queryJSON(ctx, s.qs.blocked, targets)
+	if err := eachRow(rows, err, func(rows *sql.Rows) error {
 		var t string
 		if err := rows.Scan(&t); err != nil {
-			return nil, wrap(op, err)
+			return err
 		}
 		blocked[t] = true
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}); err != nil {
 		return nil, wrap(op, err)
 	}
 	out := make([]bool, len(iris))

@@ -92,19 +92,9 @@ type Store struct {
 	stopCheckpoints func() error
 }
 
-// Compile-time proof that Store keeps every contract and offers every optional capability.
-var (
-	_ store.Store              = (*Store)(nil)
-	_ store.Audit              = (*Store)(nil)
-	_ store.FollowerCounter    = (*Store)(nil)
-	_ store.OutboxCounter      = (*Store)(nil)
-	_ store.InteractionCounter = (*Store)(nil)
-	_ store.BatchAcker         = (*Store)(nil)
-	_ store.ReplyHider         = (*Store)(nil)
-	_ store.Relays             = (*Store)(nil)
-	_ store.Record             = (*Store)(nil)
-	_ store.Pruner             = (*Store)(nil)
-)
+// Store is a [store.Store]; each file beside this one asserts the contract or the optional
+// capability it implements.
+var _ store.Store = (*Store)(nil)
 
 // Open checks cfg, applies pending schema migrations and returns a Store over cfg.DB.
 func Open(ctx context.Context, cfg Config) (*Store, error) {

@@ -154,20 +154,14 @@ func (s *Store) DeliveryStates(ctx context.Context, objectID, activityID string,
 	if len(inboxes) == 0 {
 		return nil, wrap(op, ctx.Err())
 	}
-	rows, err := queryJSON(ctx, s.qs.deliveryStates, inboxes, activityID, objectID)
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	defer rows.Close()
 	found := make(map[string]store.DeliveryState, len(inboxes))
-	for rows.Next() {
+	rows, err := queryJSON(ctx, s.qs.deliveryStates, inboxes, activityID, objectID)
+	if err := eachRow(rows, err, func(rows *sql.Rows) error {
 		var inbox, state string
-		if err := rows.Scan(&inbox, &state); err != nil {
-			return nil, wrap(op, err)
-		}
+		err := rows.Scan(&inbox, &state)
 		found[inbox] = store.DeliveryState(state)
-	}
-	if err := rows.Err(); err != nil {
+		return err
+	}); err != nil {
 		return nil, wrap(op, err)
 	}
 	out := make([]store.DeliveryState, len(inboxes))

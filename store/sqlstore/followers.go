@@ -13,6 +13,11 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var (
+	_ store.Followers       = (*Store)(nil)
+	_ store.FollowerCounter = (*Store)(nil)
+)
+
 // errConcurrentRemoval is AddFollower's error when removals kept taking away the row it found.
 var errConcurrentRemoval = errors.New("follower removed by concurrent writes, try again")
 
@@ -184,13 +189,7 @@ func (s *Store) FollowersPage(ctx context.Context, actorID, cursor string, limit
 
 // CountFollowers implements [store.Followers].
 func (s *Store) CountFollowers(ctx context.Context, actorID string) (int, error) {
-	const op = "count followers"
-	if err := s.check(op); err != nil {
-		return 0, err
-	}
-	var n int
-	err := s.rdb.QueryRowContext(ctx, s.q.countFollowers, actorID).Scan(&n)
-	return n, wrap(op, err)
+	return s.count(ctx, "count followers", s.q.countFollowers, actorID)
 }
 
 // DeliveryInboxes implements [store.Followers]. Every dialect walks the (actor_id, delivery_inbox)
@@ -217,20 +216,14 @@ func (s *Store) deliveryInboxes(ctx context.Context, query, actorID, after strin
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.rdb.QueryContext(ctx, query, actorID, after, limit)
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	defer rows.Close()
 	inboxes := make([]string, 0, min(limit, 1024))
-	for rows.Next() {
+	rows, err := s.rdb.QueryContext(ctx, query, actorID, after, limit)
+	if err := eachRow(rows, err, func(rows *sql.Rows) error {
 		var in string
-		if err := rows.Scan(&in); err != nil {
-			return nil, wrap(op, err)
-		}
+		err := rows.Scan(&in)
 		inboxes = append(inboxes, in)
-	}
-	if err := rows.Err(); err != nil {
+		return err
+	}); err != nil {
 		return nil, wrap(op, err)
 	}
 	return inboxes, nil
@@ -250,7 +243,8 @@ func (s *Store) RemoveFollowersByInbox(ctx context.Context, inbox string) ([]sto
 		if s.dialect == MySQL {
 			removed, err = s.removeByInboxMySQL(ctx, tx, inbox)
 		} else {
-			removed, err = s.removeByInbox(ctx, tx, inbox)
+			// DELETE … RETURNING reports the followers it removed.
+			removed, err = queryFollowers(ctx, tx, s.q.removeByInbox, inbox)
 		}
 		if err != nil {
 			return err
@@ -263,46 +257,29 @@ func (s *Store) RemoveFollowersByInbox(ctx context.Context, inbox string) ([]sto
 	return removed, nil
 }
 
-func (s *Store) removeByInbox(ctx context.Context, tx *sql.Tx, inbox string) ([]store.Follower, error) {
-	rows, err := tx.QueryContext(ctx, s.q.removeByInbox, inbox)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var removed []store.Follower
-	for rows.Next() {
-		f, err := scanFollower(rows)
-		if err != nil {
-			return nil, err
-		}
-		removed = append(removed, f)
-	}
-	return removed, rows.Err()
+// queryFollowers runs query in tx and reads the followers it returns, as scanFollower reads them.
+func queryFollowers(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]store.Follower, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	return collectRows(rows, err, func(rows *sql.Rows) (store.Follower, error) {
+		return scanFollower(rows)
+	})
 }
 
 // removeByInboxMySQL is RemoveFollowersByInbox on MySQL, which has no DELETE … RETURNING: tx locks
 // the inbox's followers as it reads them and deletes those rows by sequence number, so a follower
 // added meanwhile is neither deleted nor reported.
 func (s *Store) removeByInboxMySQL(ctx context.Context, tx *sql.Tx, inbox string) ([]store.Follower, error) {
-	rows, err := tx.QueryContext(ctx, s.q.inboxFollowers, inbox)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var removed []store.Follower
 	var seqs []int64
-	for rows.Next() {
+	rows, err := tx.QueryContext(ctx, s.q.inboxFollowers, inbox)
+	if err := eachRow(rows, err, func(rows *sql.Rows) error {
 		var seq int64
 		f, err := scanFollower(rows, &seq)
-		if err != nil {
-			return nil, err
-		}
 		removed, seqs = append(removed, f), append(seqs, seq)
-	}
-	if err := rows.Err(); err != nil {
+		return err
+	}); err != nil {
 		return nil, err
 	}
-	rows.Close()
 	return removed, execSeqs(ctx, tx, s.q.deleteFollowers, nil, seqs)
 }
 

@@ -39,6 +39,14 @@ func backends() []backend {
 	return []backend{{"SQLite", newSQLiteAt}, {"Postgres", newPostgresAt}, {"MySQL", newMySQLAt}}
 }
 
+// eachStore runs test in a subtest per backend, named after it, on a fresh store of that backend.
+func eachStore(t *testing.T, test func(t *testing.T, s *Store)) {
+	t.Helper()
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) { test(t, b.open(t)) })
+	}
+}
+
 // atVersion returns a store on a new database or schema of backend b migrated to version only,
 // as an older fedsite left it, for testing the later migrations on data. Its statements are not
 // prepared: the test writes with its own.

@@ -6,6 +6,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.ReplyHider = (*Store)(nil)
+
 // hideReply changes the kind of one interaction ($2), from $3 to $1; its seq, and so its place,
 // stays.
 const hideReply = `UPDATE {interactions} SET kind = $1 WHERE id = $2 AND kind = $3`

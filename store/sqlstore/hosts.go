@@ -19,22 +19,16 @@ func (s *Store) HostStates(ctx context.Context, hosts ...string) ([]store.HostSt
 	if len(hosts) == 0 {
 		return nil, wrap(op, ctx.Err())
 	}
-	rows, err := queryJSON(ctx, s.qs.hostStates, hosts)
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	defer rows.Close()
 	found := make(map[string]store.HostState, len(hosts))
-	for rows.Next() {
+	rows, err := queryJSON(ctx, s.qs.hostStates, hosts)
+	if err := eachRow(rows, err, func(rows *sql.Rows) error {
 		var h store.HostState
 		var last, open int64
-		if err := rows.Scan(&h.Host, &h.Failures, &last, &open); err != nil {
-			return nil, wrap(op, err)
-		}
+		err := rows.Scan(&h.Host, &h.Failures, &last, &open)
 		h.LastFailure, h.OpenUntil = fromZeroNanos(last), fromZeroNanos(open)
 		found[h.Host] = h
-	}
-	if err := rows.Err(); err != nil {
+		return err
+	}); err != nil {
 		return nil, wrap(op, err)
 	}
 	out := make([]store.HostState, len(hosts))

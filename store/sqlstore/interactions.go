@@ -10,7 +10,10 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-var _ store.Interactions = (*Store)(nil)
+var (
+	_ store.Interactions       = (*Store)(nil)
+	_ store.InteractionCounter = (*Store)(nil)
+)
 
 // socialQueries are the statements of interactions and follow requests.
 type socialQueries struct {
@@ -212,21 +215,15 @@ func (s *Store) CountInteractions(ctx context.Context, objectID string) (map[sto
 	if err := s.check(op); err != nil {
 		return nil, err
 	}
-	rows, err := s.rdb.QueryContext(ctx, s.q.social.countInteractions, objectID)
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	defer rows.Close()
 	counts := make(map[store.InteractionKind]int)
-	for rows.Next() {
+	rows, err := s.rdb.QueryContext(ctx, s.q.social.countInteractions, objectID)
+	if err := eachRow(rows, err, func(rows *sql.Rows) error {
 		var kind string
 		var n int
-		if err := rows.Scan(&kind, &n); err != nil {
-			return nil, wrap(op, err)
-		}
+		err := rows.Scan(&kind, &n)
 		counts[store.InteractionKind(kind)] = n
-	}
-	if err := rows.Err(); err != nil {
+		return err
+	}); err != nil {
 		return nil, wrap(op, err)
 	}
 	return counts, nil

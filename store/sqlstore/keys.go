@@ -8,6 +8,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.Keys = (*Store)(nil)
+
 // KeyPair implements [store.Keys].
 func (s *Store) KeyPair(ctx context.Context, actorID, name string) (store.KeyPair, error) {
 	const op = "key pair"

@@ -9,6 +9,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.Objects = (*Store)(nil)
+
 // PutObject implements [store.Objects]. An edit replaces the actor, type and document and keeps the
 // first Published time; one conditional upsert refuses a deleted id with [store.ErrConflict].
 func (s *Store) PutObject(ctx context.Context, o store.Object) error {

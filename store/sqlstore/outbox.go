@@ -9,6 +9,11 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var (
+	_ store.Outbox        = (*Store)(nil)
+	_ store.OutboxCounter = (*Store)(nil)
+)
+
 // AppendOutbox implements [store.Outbox] in one transaction: the activity is inserted as an object
 // (an existing id is [store.ErrConflict]), appended to its actor's outbox, checked not to be about
 // a deleted object, and each carried object is put as by [Store.PutObject].
@@ -66,13 +71,7 @@ func (s *Store) OutboxPage(ctx context.Context, actorID, cursor string, limit in
 
 // CountOutbox implements [store.Outbox].
 func (s *Store) CountOutbox(ctx context.Context, actorID string) (int, error) {
-	const op = "count outbox"
-	if err := s.check(op); err != nil {
-		return 0, err
-	}
-	var n int
-	err := s.rdb.QueryRowContext(ctx, s.q.countOutbox, actorID).Scan(&n)
-	return n, wrap(op, err)
+	return s.count(ctx, "count outbox", s.q.countOutbox, actorID)
 }
 
 // inTx runs fn in a transaction, committing when fn returns nil and rolling back otherwise. On

@@ -7,6 +7,45 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+// count runs query, which counts rows, on the read pool.
+func (s *Store) count(ctx context.Context, op, query string, args ...any) (int, error) {
+	if err := s.check(op); err != nil {
+		return 0, err
+	}
+	var n int
+	err := s.rdb.QueryRowContext(ctx, query, args...).Scan(&n)
+	return n, wrap(op, err)
+}
+
+// eachRow calls scan for each row of a query's result and closes it; err is the query's own
+// error, returned as it is.
+func eachRow(rows *sql.Rows, err error, scan func(*sql.Rows) error) error {
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// collectRows reads every row of a query's result with scan, as eachRow does, into a slice.
+func collectRows[T any](rows *sql.Rows, err error, scan func(*sql.Rows) (T, error)) ([]T, error) {
+	var out []T
+	err = eachRow(rows, err, func(rows *sql.Rows) error {
+		v, err := scan(rows)
+		out = append(out, v)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // rowScanner scans one row of a page query into an item and the cursor that points after it.
 type rowScanner[T any] func(rows *sql.Rows) (item T, next string, err error)
 
@@ -35,25 +74,20 @@ func page[T any](ctx context.Context, s *Store, op, query string, fixed []any, l
 		return p, err
 	}
 	args := append(append(append(make([]any, 0, len(fixed)+len(cursor)+1), fixed...), cursor...), limit+1)
-	rows, err := s.rdb.QueryContext(ctx, query, args...)
-	if err != nil {
-		return p, wrap(op, err)
-	}
-	defer rows.Close()
 	var next string
-	for rows.Next() {
+	rows, err := s.rdb.QueryContext(ctx, query, args...)
+	err = eachRow(rows, err, func(rows *sql.Rows) error {
 		if len(p.Items) == limit {
+			// The row past the limit: there is a next page.
 			p.Next = next
-			break
+			return nil
 		}
 		item, n, err := scan(rows)
-		if err != nil {
-			return store.Page[T]{}, wrap(op, err)
-		}
 		next = n
 		p.Items = append(p.Items, item)
-	}
-	if err := rows.Err(); err != nil {
+		return err
+	})
+	if err != nil {
 		return store.Page[T]{}, wrap(op, err)
 	}
 	return p, nil

@@ -8,6 +8,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.Pruner = (*Store)(nil)
+
 // pruneQueries are the statements of PruneOperational and DeliveryObjects. Each delete takes at
 // most a batch of rows (its last argument), so that a large prune holds SQLite's one write lock
 // for one batch at a time.
@@ -107,19 +109,12 @@ func (s *Store) pruneActors(ctx context.Context, before time.Time) (int, error) 
 		k := 0
 		err := s.inTx(ctx, func(tx *sql.Tx) error {
 			rows, err := tx.QueryContext(ctx, s.q.prune.staleActors, before.UnixNano(), pruneBatch)
-			if err != nil {
-				return err
-			}
-			var ids []string
-			for rows.Next() {
+			ids, err := collectRows(rows, err, func(rows *sql.Rows) (string, error) {
 				var id string
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return err
-				}
-				ids = append(ids, id)
-			}
-			if err := rows.Close(); err != nil {
+				err := rows.Scan(&id)
+				return id, err
+			})
+			if err != nil {
 				return err
 			}
 			for _, id := range ids {
@@ -156,20 +151,19 @@ func (s *Store) DeliveryObjects(ctx context.Context, cursor string, limit int) (
 		return p, err
 	}
 	rows, err := s.rdb.QueryContext(ctx, s.q.prune.objects, cursor, limit+1)
-	if err != nil {
-		return p, wrap(op, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return p, wrap(op, err)
-		}
+	err = eachRow(rows, err, func(rows *sql.Rows) error {
 		if len(p.Items) == limit {
+			// The row past the limit: there is a next page.
 			p.Next = p.Items[limit-1]
-			break
+			return nil
 		}
+		var id string
+		err := rows.Scan(&id)
 		p.Items = append(p.Items, id)
+		return err
+	})
+	if err != nil {
+		return store.Page[string]{}, wrap(op, err)
 	}
-	return p, wrap(op, rows.Err())
+	return p, nil
 }

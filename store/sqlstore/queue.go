@@ -15,10 +15,10 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// Compile-time proof that Store is a queue that can release its leases.
 var (
 	_ store.Queue         = (*Store)(nil)
 	_ store.LeaseReleaser = (*Store)(nil)
+	_ store.BatchAcker    = (*Store)(nil)
 )
 
 // queueQueries are the statements of the queue, host state and delivery status.
@@ -320,10 +320,7 @@ func (s *Store) Lease(ctx context.Context, max int, visibility time.Duration) ([
 		} else {
 			rows, err = lease.QueryContext(ctx, now.UnixNano(), until.UnixNano(), prefix, max)
 		}
-		if err != nil {
-			return err
-		}
-		if out, seqs, err = scanLeases(rows); err != nil || s.dialect != MySQL {
+		if out, seqs, err = scanLeases(rows, err); err != nil || s.dialect != MySQL {
 			return err
 		}
 		for i := range out {
@@ -347,20 +344,23 @@ func (s *Store) Lease(ctx context.Context, max int, visibility time.Duration) ([
 	return sorted, nil
 }
 
-// scanLeases reads the jobCols rows of the lease statement, and closes them.
-func scanLeases(rows *sql.Rows) (out []store.Lease, seqs []int64, err error) {
-	defer rows.Close()
-	for rows.Next() {
+// scanLeases reads the jobCols rows of the lease statement, as eachRow does.
+func scanLeases(rows *sql.Rows, err error) (out []store.Lease, seqs []int64, _ error) {
+	err = eachRow(rows, err, func(rows *sql.Rows) error {
 		var l store.Lease
 		var seq, nb, enq, lu int64
 		if err := rows.Scan(&seq, &l.ID, &l.Kind, &l.OrderingKey, &l.Payload, &nb, &l.Attempts, &l.LastError,
 			&enq, &lu, &l.Token); err != nil {
-			return nil, nil, err
+			return err
 		}
 		l.NotBefore, l.EnqueuedAt, l.Until = fromZeroNanos(nb), fromNanos(enq), fromNanos(lu)
 		out, seqs = append(out, l), append(seqs, seq)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	return out, seqs, rows.Err()
+	return out, seqs, nil
 }
 
 // Extend implements [store.Queue] with one UPDATE of the job's row, matched by id and token.
@@ -493,20 +493,16 @@ func (s *Store) ackJobsAtOnce(ctx context.Context, tx *sql.Tx, leases []store.Le
 	if tx != nil {
 		st = tx.StmtContext(ctx, st)
 	}
-	rows, err := queryJSON(ctx, st, arg)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	deleted := make(map[leaseRow]bool, len(leases))
-	for rows.Next() {
+	rows, err := queryJSON(ctx, st, arg)
+	if err := eachRow(rows, err, func(rows *sql.Rows) error {
 		var r leaseRow
 		if err := rows.Scan(&r.ID, &r.Token); err != nil {
-			return nil, err
+			return err
 		}
 		deleted[r] = true
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}); err != nil {
 		return nil, err
 	}
 	var lost []store.Lease
@@ -612,20 +608,16 @@ func (s *Store) UnfinishedKeys(ctx context.Context, keys ...string) ([]string, e
 	if len(wanted) == 0 {
 		return nil, wrap(op, ctx.Err())
 	}
-	rows, err := queryJSON(ctx, s.qs.unfinishedKeys, wanted)
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	defer rows.Close()
 	found := make(map[string]bool, len(wanted))
-	for rows.Next() {
+	rows, err := queryJSON(ctx, s.qs.unfinishedKeys, wanted)
+	if err := eachRow(rows, err, func(rows *sql.Rows) error {
 		var k string
 		if err := rows.Scan(&k); err != nil {
-			return nil, wrap(op, err)
+			return err
 		}
 		found[k] = true
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}); err != nil {
 		return nil, wrap(op, err)
 	}
 	var out []string

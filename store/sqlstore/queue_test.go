@@ -49,40 +49,37 @@ func TestQueueSurvivesRestart(t *testing.T) {
 // TestQueueSharedByInstances has two stores over one database (two app instances) lease from
 // the same queue: each job goes to exactly one of them.
 func TestQueueSharedByInstances(t *testing.T) {
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
-			ctx := t.Context()
-			a := b.open(t)
-			other, err := Open(ctx, Config{DB: a.db, Dialect: a.dialect, Schema: a.schema})
+	eachStore(t, func(t *testing.T, a *Store) {
+		ctx := t.Context()
+		other, err := Open(ctx, Config{DB: a.db, Dialect: a.dialect, Schema: a.schema})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 100
+		for i := range n {
+			if err := a.Enqueue(ctx, store.Job{ID: fmt.Sprint(i), Kind: "deliver"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		seen := map[string]int{}
+		for _, s := range []*Store{a, other, a, other} {
+			ls, err := s.Lease(ctx, 30, time.Minute)
 			if err != nil {
 				t.Fatal(err)
 			}
-			const n = 100
-			for i := range n {
-				if err := a.Enqueue(ctx, store.Job{ID: fmt.Sprint(i), Kind: "deliver"}); err != nil {
-					t.Fatal(err)
-				}
+			for _, l := range ls {
+				seen[l.ID]++
 			}
-			seen := map[string]int{}
-			for _, s := range []*Store{a, other, a, other} {
-				ls, err := s.Lease(ctx, 30, time.Minute)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, l := range ls {
-					seen[l.ID]++
-				}
+		}
+		if len(seen) != n {
+			t.Errorf("%d distinct jobs leased by the two instances, want %d", len(seen), n)
+		}
+		for id, c := range seen {
+			if c != 1 {
+				t.Errorf("job %s leased %d times", id, c)
 			}
-			if len(seen) != n {
-				t.Errorf("%d distinct jobs leased by the two instances, want %d", len(seen), n)
-			}
-			for id, c := range seen {
-				if c != 1 {
-					t.Errorf("job %s leased %d times", id, c)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // BenchmarkEnqueue enqueues batches of 1000 jobs in one call; ns/op is per batch.

@@ -103,23 +103,23 @@ func (s *Store) Replay(ctx context.Context, ids ...string) (int, error) {
 // latestDead runs del, the replayDead statement (replayDeadMySQL on MySQL), for id and returns the job of the latest dead
 // letter it deleted; ok is false when it deleted none.
 func latestDead(ctx context.Context, del *sql.Stmt, id string) (j store.Job, ok bool, err error) {
-	rows, err := del.QueryContext(ctx, id, id)
-	if err != nil {
-		return j, false, err
-	}
-	defer rows.Close()
 	latest := int64(-1)
-	for rows.Next() {
+	rows, err := del.QueryContext(ctx, id, id)
+	err = eachRow(rows, err, func(rows *sql.Rows) error {
 		var r store.Job
 		var seq int64
 		if err := rows.Scan(&seq, &r.Kind, &r.OrderingKey, &r.Payload); err != nil {
-			return j, false, err
+			return err
 		}
 		if seq > latest {
 			j, latest = r, seq
 		}
+		return nil
+	})
+	if err != nil {
+		return store.Job{}, false, err
 	}
-	return j, latest >= 0, rows.Err()
+	return j, latest >= 0, nil
 }
 
 // HostsPage implements [store.QueueAdmin] from the hosts table, by name in byte order; the

@@ -10,6 +10,8 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
+var _ store.Record = (*Store)(nil)
+
 // recordQueries are the queries of the record of activities and its legal holds.
 type recordQueries struct {
 	// lockHead reads the chain's head row and, but on SQLite, whose write transactions hold
@@ -95,25 +97,18 @@ func (s *Store) RecordRange(ctx context.Context, after int64, limit int) ([]stor
 		return nil, err
 	}
 	rows, err := s.db.QueryContext(ctx, s.q.record.rangeAfter, after, limit)
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	defer rows.Close()
-	var out []store.RecordEntry
-	for rows.Next() {
+	out, err := collectRows(rows, err, func(rows *sql.Rows) (store.RecordEntry, error) {
 		var e store.RecordEntry
 		var at int64
-		if err := rows.Scan(&e.Seq, &at, &e.Direction, &e.ActivityID, &e.Type, &e.Actor, &e.User, &e.Scheme,
-			&e.KeyID, &e.Document, &e.Prev); err != nil {
-			return nil, wrap(op, err)
-		}
+		err := rows.Scan(&e.Seq, &at, &e.Direction, &e.ActivityID, &e.Type, &e.Actor, &e.User, &e.Scheme,
+			&e.KeyID, &e.Document, &e.Prev)
 		e.Time = fromNanos(at)
 		if len(e.Prev) == 0 {
 			e.Prev = nil
 		}
-		out = append(out, e)
-	}
-	return out, wrap(op, rows.Err())
+		return e, err
+	})
+	return out, wrap(op, err)
 }
 
 // deleteBatch is how many Seqs one DELETE names at most.
@@ -175,19 +170,12 @@ func (s *Store) LegalHolds(ctx context.Context) ([]store.LegalHold, error) {
 		return nil, err
 	}
 	rows, err := s.db.QueryContext(ctx, s.q.record.holds)
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	defer rows.Close()
-	var out []store.LegalHold
-	for rows.Next() {
+	out, err := collectRows(rows, err, func(rows *sql.Rows) (store.LegalHold, error) {
 		var h store.LegalHold
 		var since, until, created int64
-		if err := rows.Scan(&h.ID, &h.Actor, &since, &until, &h.Reason, &h.CreatedBy, &created); err != nil {
-			return nil, wrap(op, err)
-		}
+		err := rows.Scan(&h.ID, &h.Actor, &since, &until, &h.Reason, &h.CreatedBy, &created)
 		h.Since, h.Until, h.CreatedAt = fromZeroNanos(since), fromZeroNanos(until), fromZeroNanos(created)
-		out = append(out, h)
-	}
-	return out, wrap(op, rows.Err())
+		return h, err
+	})
+	return out, wrap(op, err)
 }

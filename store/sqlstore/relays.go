@@ -2,11 +2,14 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
 	"github.com/fedsite/fedsite/store"
 )
+
+var _ store.Relays = (*Store)(nil)
 
 const relayCols = `actor_id, relay_id, style, inbox, follow_id, state, created_at`
 
@@ -55,20 +58,13 @@ func (s *Store) ActorRelays(ctx context.Context, actorID string) ([]store.Relay,
 		return nil, err
 	}
 	rows, err := s.rdb.QueryContext(ctx, s.q.relays.list, actorID)
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	defer rows.Close()
-	var out []store.Relay
-	for rows.Next() {
+	out, err := collectRows(rows, err, func(rows *sql.Rows) (store.Relay, error) {
 		var r store.Relay
 		var style, state string
 		var created int64
-		if err := rows.Scan(&r.ActorID, &r.ID, &style, &r.Inbox, &r.FollowID, &state, &created); err != nil {
-			return nil, wrap(op, err)
-		}
+		err := rows.Scan(&r.ActorID, &r.ID, &style, &r.Inbox, &r.FollowID, &state, &created)
 		r.Style, r.State, r.CreatedAt = store.RelayStyle(style), store.RelayState(state), fromNanos(created)
-		out = append(out, r)
-	}
-	return out, wrap(op, rows.Err())
+		return r, err
+	})
+	return out, wrap(op, err)
 }

@@ -5,7 +5,11 @@ import (
 	"crypto/sha256"
 	"log/slog"
 	"time"
+
+	"github.com/fedsite/fedsite/store"
 )
+
+var _ store.Seen = (*Store)(nil)
 
 // pruneEvery is how many MarkSeen calls pass between two prunes of expired ids; each prune deletes
 // at most pruneBatch rows, so it never stalls the caller.

@@ -16,46 +16,43 @@ import (
 // TestSeenStoresHashes: whatever the id's length, the seen table keeps a 16-byte key, and the id
 // is still told apart from others and forgotten by ForgetSeen.
 func TestSeenStoresHashes(t *testing.T) {
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
-			ctx := t.Context()
-			s := b.open(t)
-			long := "https://x.example/" + strings.Repeat("a", 2000)
-			for _, id := range []string{long, long + "b", "https://x.example/1"} {
-				if ok, err := s.MarkSeen(ctx, id, time.Hour); err != nil || !ok {
-					t.Fatalf("MarkSeen(%.30q) = %v, %v; want true", id, ok, err)
-				}
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		long := "https://x.example/" + strings.Repeat("a", 2000)
+		for _, id := range []string{long, long + "b", "https://x.example/1"} {
+			if ok, err := s.MarkSeen(ctx, id, time.Hour); err != nil || !ok {
+				t.Fatalf("MarkSeen(%.30q) = %v, %v; want true", id, ok, err)
 			}
-			rows, err := s.db.QueryContext(ctx, rewrite(s.dialect, s.schema, `SELECT hash FROM {seen}`))
-			if err != nil {
+		}
+		rows, err := s.db.QueryContext(ctx, rewrite(s.dialect, s.schema, `SELECT hash FROM {seen}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			var h []byte
+			if err := rows.Scan(&h); err != nil {
 				t.Fatal(err)
 			}
-			defer rows.Close()
-			n := 0
-			for rows.Next() {
-				var h []byte
-				if err := rows.Scan(&h); err != nil {
-					t.Fatal(err)
-				}
-				if len(h) != 16 {
-					t.Errorf("stored key of %d bytes, want 16", len(h))
-				}
-				n++
+			if len(h) != 16 {
+				t.Errorf("stored key of %d bytes, want 16", len(h))
 			}
-			if err := rows.Err(); err != nil || n != 3 {
-				t.Fatalf("%d keys stored (%v), want 3", n, err)
-			}
-			if err := s.ForgetSeen(ctx, long); err != nil {
-				t.Fatal(err)
-			}
-			if ok, err := s.MarkSeen(ctx, long, time.Hour); err != nil || !ok {
-				t.Errorf("MarkSeen after ForgetSeen = %v, %v; want true", ok, err)
-			}
-			if ok, err := s.MarkSeen(ctx, long+"b", time.Hour); err != nil || ok {
-				t.Errorf("MarkSeen of the other long id = %v, %v; want false", ok, err)
-			}
-		})
-	}
+			n++
+		}
+		if err := rows.Err(); err != nil || n != 3 {
+			t.Fatalf("%d keys stored (%v), want 3", n, err)
+		}
+		if err := s.ForgetSeen(ctx, long); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := s.MarkSeen(ctx, long, time.Hour); err != nil || !ok {
+			t.Errorf("MarkSeen after ForgetSeen = %v, %v; want true", ok, err)
+		}
+		if ok, err := s.MarkSeen(ctx, long+"b", time.Hour); err != nil || ok {
+			t.Errorf("MarkSeen of the other long id = %v, %v; want false", ok, err)
+		}
+	})
 }
 
 // holdWriter takes s's one SQLite write connection in a transaction until the returned function

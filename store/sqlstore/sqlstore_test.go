@@ -164,64 +164,61 @@ func checkOpened(t *testing.T, s *Store, err error, wantErr string, want Dialect
 // TestErrors checks that each backend signal becomes the store sentinel, wrapped with the package
 // prefix, on both dialects.
 func TestErrors(t *testing.T) {
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
-			ctx := t.Context()
-			s := b.open(t)
-			kp := store.KeyPair{ActorID: actor, Name: "main-key", PrivateKeyPEM: []byte("pem")}
-			if err := s.CreateKeyPair(ctx, kp); err != nil {
-				t.Fatal(err)
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		kp := store.KeyPair{ActorID: actor, Name: "main-key", PrivateKeyPEM: []byte("pem")}
+		if err := s.CreateKeyPair(ctx, kp); err != nil {
+			t.Fatal(err)
+		}
+		obj := store.Object{ID: actor + "/notes/1", ActorID: actor, Type: "Note", Document: []byte(`{}`)}
+		if err := s.PutObject(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteObject(ctx, obj.ID, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		act := store.Object{ID: actor + "/activities/1", ActorID: actor, Type: "Create"}
+		if err := s.AppendOutbox(ctx, act); err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			name string
+			err  error
+			want error
+		}{
+			{"Follower unknown", second(s.Follower(ctx, actor, "https://x.example/u")), store.ErrNotFound},
+			{"FollowerByFollowID empty", second(s.FollowerByFollowID(ctx, "")), store.ErrNotFound},
+			{"RemoveFollower unknown", s.RemoveFollower(ctx, actor, "https://x.example/u"), store.ErrNotFound},
+			{"Object unknown", second(s.Object(ctx, "https://x.example/o")), store.ErrNotFound},
+			{"DeleteObject unknown", s.DeleteObject(ctx, "https://x.example/o", time.Now()), store.ErrNotFound},
+			{"RemoteActor unknown", second(s.RemoteActor(ctx, "https://x.example/u")), store.ErrNotFound},
+			{"RemoteActorByKey unknown", second(s.RemoteActorByKey(ctx, "https://x.example/u#k")), store.ErrNotFound},
+			{"KeyPair unknown", second(s.KeyPair(ctx, actor, "other")), store.ErrNotFound},
+			{"CreateKeyPair twice", s.CreateKeyPair(ctx, kp), store.ErrConflict},
+			{"PutObject tombstone", s.PutObject(ctx, obj), store.ErrConflict},
+			{"AppendOutbox twice", s.AppendOutbox(ctx, act), store.ErrConflict},
+			{"AppendOutbox carrying itself", s.AppendOutbox(ctx, store.Object{ID: actor + "/a/2", ActorID: actor}, store.Object{ID: actor + "/a/2"}), store.ErrConflict},
+			{"FollowersPage forged cursor", second(s.FollowersPage(ctx, actor, "!!", 10)), store.ErrBadCursor},
+			{"FollowersPage negative cursor", second(s.FollowersPage(ctx, actor, "-5", 10)), store.ErrBadCursor},
+			{"OutboxPage forged cursor", second(s.OutboxPage(ctx, actor, "x y", 10)), store.ErrBadCursor},
+			{"AuditPage forged cursor", second(s.AuditPage(ctx, "?", 10)), store.ErrBadCursor},
+		}
+		for _, tt := range tests {
+			if !errors.Is(tt.err, tt.want) {
+				t.Errorf("%s: error = %v, want %v", tt.name, tt.err, tt.want)
+			} else if !strings.HasPrefix(tt.err.Error(), "sqlstore: ") {
+				t.Errorf("%s: error %q lacks the \"sqlstore: \" prefix", tt.name, tt.err)
 			}
-			obj := store.Object{ID: actor + "/notes/1", ActorID: actor, Type: "Note", Document: []byte(`{}`)}
-			if err := s.PutObject(ctx, obj); err != nil {
-				t.Fatal(err)
+		}
+		for _, limit := range []int{0, -1} {
+			if _, err := s.FollowersPage(ctx, actor, "", limit); err == nil {
+				t.Errorf("FollowersPage(limit %d): no error", limit)
 			}
-			if err := s.DeleteObject(ctx, obj.ID, time.Now()); err != nil {
-				t.Fatal(err)
+			if _, err := s.DeliveryInboxes(ctx, actor, "", limit); err == nil {
+				t.Errorf("DeliveryInboxes(limit %d): no error", limit)
 			}
-			act := store.Object{ID: actor + "/activities/1", ActorID: actor, Type: "Create"}
-			if err := s.AppendOutbox(ctx, act); err != nil {
-				t.Fatal(err)
-			}
-			tests := []struct {
-				name string
-				err  error
-				want error
-			}{
-				{"Follower unknown", second(s.Follower(ctx, actor, "https://x.example/u")), store.ErrNotFound},
-				{"FollowerByFollowID empty", second(s.FollowerByFollowID(ctx, "")), store.ErrNotFound},
-				{"RemoveFollower unknown", s.RemoveFollower(ctx, actor, "https://x.example/u"), store.ErrNotFound},
-				{"Object unknown", second(s.Object(ctx, "https://x.example/o")), store.ErrNotFound},
-				{"DeleteObject unknown", s.DeleteObject(ctx, "https://x.example/o", time.Now()), store.ErrNotFound},
-				{"RemoteActor unknown", second(s.RemoteActor(ctx, "https://x.example/u")), store.ErrNotFound},
-				{"RemoteActorByKey unknown", second(s.RemoteActorByKey(ctx, "https://x.example/u#k")), store.ErrNotFound},
-				{"KeyPair unknown", second(s.KeyPair(ctx, actor, "other")), store.ErrNotFound},
-				{"CreateKeyPair twice", s.CreateKeyPair(ctx, kp), store.ErrConflict},
-				{"PutObject tombstone", s.PutObject(ctx, obj), store.ErrConflict},
-				{"AppendOutbox twice", s.AppendOutbox(ctx, act), store.ErrConflict},
-				{"AppendOutbox carrying itself", s.AppendOutbox(ctx, store.Object{ID: actor + "/a/2", ActorID: actor}, store.Object{ID: actor + "/a/2"}), store.ErrConflict},
-				{"FollowersPage forged cursor", second(s.FollowersPage(ctx, actor, "!!", 10)), store.ErrBadCursor},
-				{"FollowersPage negative cursor", second(s.FollowersPage(ctx, actor, "-5", 10)), store.ErrBadCursor},
-				{"OutboxPage forged cursor", second(s.OutboxPage(ctx, actor, "x y", 10)), store.ErrBadCursor},
-				{"AuditPage forged cursor", second(s.AuditPage(ctx, "?", 10)), store.ErrBadCursor},
-			}
-			for _, tt := range tests {
-				if !errors.Is(tt.err, tt.want) {
-					t.Errorf("%s: error = %v, want %v", tt.name, tt.err, tt.want)
-				} else if !strings.HasPrefix(tt.err.Error(), "sqlstore: ") {
-					t.Errorf("%s: error %q lacks the \"sqlstore: \" prefix", tt.name, tt.err)
-				}
-			}
-			for _, limit := range []int{0, -1} {
-				if _, err := s.FollowersPage(ctx, actor, "", limit); err == nil {
-					t.Errorf("FollowersPage(limit %d): no error", limit)
-				}
-				if _, err := s.DeliveryInboxes(ctx, actor, "", limit); err == nil {
-					t.Errorf("DeliveryInboxes(limit %d): no error", limit)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 func second[T any](_ T, err error) error { return err }
@@ -318,73 +315,67 @@ func TestMigrationFailure(t *testing.T) {
 		`ALTER TABLE {followers} ADD COLUMN note TEXT`,
 		`THIS IS NOT SQL`,
 	}}
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
-			s := b.open(t)
-			tables, version := schemaState(t, s)
-			if version != latestVersion() || !slices.Contains(tables, "followers") {
-				t.Fatalf("fresh store: tables %v, version %d", tables, version)
+	eachStore(t, func(t *testing.T, s *Store) {
+		tables, version := schemaState(t, s)
+		if version != latestVersion() || !slices.Contains(tables, "followers") {
+			t.Fatalf("fresh store: tables %v, version %d", tables, version)
+		}
+		if err := s.AddFollower(t.Context(), testFollower(1, 1)); err != nil {
+			t.Fatal(err)
+		}
+		_, err := open(t.Context(), Config{DB: s.db, Dialect: s.dialect, Schema: s.schema}, []migration{broken})
+		if err == nil || !strings.HasPrefix(err.Error(), "sqlstore: migrate to version 99 (broken): ") {
+			t.Fatalf("open with a broken migration: error = %v, want a wrapped migration error", err)
+		}
+		gotTables, gotVersion := schemaState(t, s)
+		if s.dialect == MySQL {
+			// MySQL commits each DDL statement itself: only the version stays.
+			if gotVersion != version {
+				t.Errorf("after the failed migration: version %d, want %d", gotVersion, version)
 			}
-			if err := s.AddFollower(t.Context(), testFollower(1, 1)); err != nil {
-				t.Fatal(err)
-			}
-			_, err := open(t.Context(), Config{DB: s.db, Dialect: s.dialect, Schema: s.schema}, []migration{broken})
-			if err == nil || !strings.HasPrefix(err.Error(), "sqlstore: migrate to version 99 (broken): ") {
-				t.Fatalf("open with a broken migration: error = %v, want a wrapped migration error", err)
-			}
-			gotTables, gotVersion := schemaState(t, s)
-			if s.dialect == MySQL {
-				// MySQL commits each DDL statement itself: only the version stays.
-				if gotVersion != version {
-					t.Errorf("after the failed migration: version %d, want %d", gotVersion, version)
-				}
-				return
-			}
-			if !slices.Equal(gotTables, tables) || gotVersion != version {
-				t.Errorf("after the failed migration: tables %v version %d, want %v version %d", gotTables, gotVersion, tables, version)
-			}
-			// The failed ALTER was rolled back too: the old column set still works.
-			if _, err := s.db.ExecContext(t.Context(), rewrite(s.dialect, s.schema, `SELECT note FROM {followers}`)); err == nil {
-				t.Error("column added by the failed migration is still there")
-			}
-			if n, err := s.CountFollowers(t.Context(), actor); err != nil || n != 1 {
-				t.Errorf("CountFollowers after the failed migration = %d, %v; want 1", n, err)
-			}
-		})
-	}
+			return
+		}
+		if !slices.Equal(gotTables, tables) || gotVersion != version {
+			t.Errorf("after the failed migration: tables %v version %d, want %v version %d", gotTables, gotVersion, tables, version)
+		}
+		// The failed ALTER was rolled back too: the old column set still works.
+		if _, err := s.db.ExecContext(t.Context(), rewrite(s.dialect, s.schema, `SELECT note FROM {followers}`)); err == nil {
+			t.Error("column added by the failed migration is still there")
+		}
+		if n, err := s.CountFollowers(t.Context(), actor); err != nil || n != 1 {
+			t.Errorf("CountFollowers after the failed migration = %d, %v; want 1", n, err)
+		}
+	})
 }
 
 // TestConcurrentOpen starts several stores on one new schema at once; the migration lock makes
 // them apply each migration once.
 func TestConcurrentOpen(t *testing.T) {
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
-			first := b.open(t) // creates and isolates the database or schema
-			// Drop its tables so the racers below start from nothing.
-			for _, tbl := range tableNames {
-				if _, err := first.db.ExecContext(t.Context(), rewrite(first.dialect, first.schema, "DROP TABLE {"+tbl+"}")); err != nil {
-					t.Fatal(err)
-				}
+	eachStore(t, func(t *testing.T, first *Store) {
+		// Opening first created and isolated the database or schema. Drop its tables so the racers below start from nothing.
+		for _, tbl := range tableNames {
+			if _, err := first.db.ExecContext(t.Context(), rewrite(first.dialect, first.schema, "DROP TABLE {"+tbl+"}")); err != nil {
+				t.Fatal(err)
 			}
-			var wg sync.WaitGroup
-			errs := make([]error, 4)
-			for i := range errs {
-				wg.Go(func() {
-					_, errs[i] = Open(t.Context(), Config{DB: first.db, Dialect: first.dialect, Schema: first.schema})
-				})
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Go(func() {
+				_, errs[i] = Open(t.Context(), Config{DB: first.db, Dialect: first.dialect, Schema: first.schema})
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("Open #%d: %v", i, err)
 			}
-			wg.Wait()
-			for i, err := range errs {
-				if err != nil {
-					t.Errorf("Open #%d: %v", i, err)
-				}
-			}
-			var rows int
-			if err := first.db.QueryRowContext(t.Context(), rewrite(first.dialect, first.schema, `SELECT COUNT(*) FROM {schema_migrations}`)).Scan(&rows); err != nil || rows != len(migrations()) {
-				t.Errorf("schema_migrations holds %d rows (%v), want %d", rows, err, len(migrations()))
-			}
-		})
-	}
+		}
+		var rows int
+		if err := first.db.QueryRowContext(t.Context(), rewrite(first.dialect, first.schema, `SELECT COUNT(*) FROM {schema_migrations}`)).Scan(&rows); err != nil || rows != len(migrations()) {
+			t.Errorf("schema_migrations holds %d rows (%v), want %d", rows, err, len(migrations()))
+		}
+	})
 }
 
 // TestClosedAndUnreachable checks that a closed store, a pool the caller closed and a server that
@@ -445,83 +436,77 @@ func TestClosedAndUnreachable(t *testing.T) {
 // TestDeliveryInboxQueries checks that the DISTINCT query and the loose index scan agree, batch by
 // batch, so either may serve DeliveryInboxes.
 func TestDeliveryInboxQueries(t *testing.T) {
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
-			ctx := t.Context()
-			s := b.open(t)
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		for i := range 120 {
+			if err := s.AddFollower(ctx, testFollower(i%13, i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, limit := range []int{1, 3, 50, 1000} {
+			var all [2][]string
+			queries := []string{s.q.inboxesDistinct, s.q.inboxesLoose}
+			if s.dialect == MySQL {
+				// MySQL has no loose index scan query: its DISTINCT reads the index so.
+				queries[1] = queries[0]
+			}
+			for qi, q := range queries {
+				after := ""
+				for {
+					batch, err := s.deliveryInboxes(ctx, q, actor, after, limit)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(batch) > limit {
+						t.Fatalf("query %d returned %d > %d", qi, len(batch), limit)
+					}
+					if len(batch) == 0 {
+						break
+					}
+					all[qi] = append(all[qi], batch...)
+					after = batch[len(batch)-1]
+				}
+			}
+			// 7 even hosts share an inbox each; the 6 odd hosts give one inbox per follower.
+			want := 7
 			for i := range 120 {
-				if err := s.AddFollower(ctx, testFollower(i%13, i)); err != nil {
-					t.Fatal(err)
+				if (i%13)%2 == 1 {
+					want++
 				}
 			}
-			for _, limit := range []int{1, 3, 50, 1000} {
-				var all [2][]string
-				queries := []string{s.q.inboxesDistinct, s.q.inboxesLoose}
-				if s.dialect == MySQL {
-					// MySQL has no loose index scan query: its DISTINCT reads the index so.
-					queries[1] = queries[0]
-				}
-				for qi, q := range queries {
-					after := ""
-					for {
-						batch, err := s.deliveryInboxes(ctx, q, actor, after, limit)
-						if err != nil {
-							t.Fatal(err)
-						}
-						if len(batch) > limit {
-							t.Fatalf("query %d returned %d > %d", qi, len(batch), limit)
-						}
-						if len(batch) == 0 {
-							break
-						}
-						all[qi] = append(all[qi], batch...)
-						after = batch[len(batch)-1]
-					}
-				}
-				// 7 even hosts share an inbox each; the 6 odd hosts give one inbox per follower.
-				want := 7
-				for i := range 120 {
-					if (i%13)%2 == 1 {
-						want++
-					}
-				}
-				if !slices.Equal(all[0], all[1]) || len(all[0]) != want || !slices.IsSorted(all[0]) {
-					t.Errorf("limit %d: DISTINCT gave %d inboxes, loose scan %d, want %d in order", limit, len(all[0]), len(all[1]), want)
-				}
+			if !slices.Equal(all[0], all[1]) || len(all[0]) != want || !slices.IsSorted(all[0]) {
+				t.Errorf("limit %d: DISTINCT gave %d inboxes, loose scan %d, want %d in order", limit, len(all[0]), len(all[1]), want)
 			}
-		})
-	}
+		}
+	})
 }
 
 // TestSeenPrune checks that pruning removes expired ids only and that an expired id is new again.
 func TestSeenPrune(t *testing.T) {
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
-			ctx := t.Context()
-			s := b.open(t)
-			for i := range 10 {
-				ttl := time.Hour
-				if i%2 == 0 {
-					ttl = time.Millisecond
-				}
-				if ok, err := s.MarkSeen(ctx, fmt.Sprintf("https://x.example/a/%d", i), ttl); err != nil || !ok {
-					t.Fatalf("MarkSeen #%d = %v, %v; want true", i, ok, err)
-				}
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		for i := range 10 {
+			ttl := time.Hour
+			if i%2 == 0 {
+				ttl = time.Millisecond
 			}
-			time.Sleep(5 * time.Millisecond)
-			s.pruneSeen(ctx, time.Now().UnixNano())
-			var n int
-			if err := s.db.QueryRowContext(ctx, rewrite(s.dialect, s.schema, `SELECT COUNT(*) FROM {seen}`)).Scan(&n); err != nil || n != 5 {
-				t.Errorf("after pruning, %d ids stored (%v), want 5", n, err)
+			if ok, err := s.MarkSeen(ctx, fmt.Sprintf("https://x.example/a/%d", i), ttl); err != nil || !ok {
+				t.Fatalf("MarkSeen #%d = %v, %v; want true", i, ok, err)
 			}
-			if ok, err := s.MarkSeen(ctx, "https://x.example/a/0", time.Hour); err != nil || !ok {
-				t.Errorf("MarkSeen of a pruned id = %v, %v; want true", ok, err)
-			}
-			if ok, err := s.MarkSeen(ctx, "https://x.example/a/1", time.Hour); err != nil || ok {
-				t.Errorf("MarkSeen of a live id = %v, %v; want false", ok, err)
-			}
-		})
-	}
+		}
+		time.Sleep(5 * time.Millisecond)
+		s.pruneSeen(ctx, time.Now().UnixNano())
+		var n int
+		if err := s.db.QueryRowContext(ctx, rewrite(s.dialect, s.schema, `SELECT COUNT(*) FROM {seen}`)).Scan(&n); err != nil || n != 5 {
+			t.Errorf("after pruning, %d ids stored (%v), want 5", n, err)
+		}
+		if ok, err := s.MarkSeen(ctx, "https://x.example/a/0", time.Hour); err != nil || !ok {
+			t.Errorf("MarkSeen of a pruned id = %v, %v; want true", ok, err)
+		}
+		if ok, err := s.MarkSeen(ctx, "https://x.example/a/1", time.Hour); err != nil || ok {
+			t.Errorf("MarkSeen of a live id = %v, %v; want false", ok, err)
+		}
+	})
 }
 
 // fileSize is the size of the file at p, 0 when there is none.

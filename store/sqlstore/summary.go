@@ -1,11 +1,9 @@
 package sqlstore
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/fedsite/fedsite/store"
@@ -63,7 +61,8 @@ func (s *Store) SummarizeFollowers(ctx context.Context, actorID string, since ti
 		return store.FollowerSummary{}, err
 	}
 	var t store.FollowerTally
-	err := s.eachRow(ctx, s.q.summary.followerInboxes, func(rows *sql.Rows) error {
+	rows, err := s.rdb.QueryContext(ctx, s.q.summary.followerInboxes, actorID)
+	err = eachRow(rows, err, func(rows *sql.Rows) error {
 		var inbox string
 		var n int
 		if err := rows.Scan(&inbox, &n); err != nil {
@@ -71,9 +70,10 @@ func (s *Store) SummarizeFollowers(ctx context.Context, actorID string, since ti
 		}
 		t.AddInbox(inbox, n)
 		return nil
-	}, actorID)
+	})
 	if err == nil {
-		err = s.eachRow(ctx, s.q.summary.followerDays, func(rows *sql.Rows) error {
+		rows, err = s.rdb.QueryContext(ctx, s.q.summary.followerDays, actorID, since.UTC().Truncate(24*time.Hour).UnixNano())
+		err = eachRow(rows, err, func(rows *sql.Rows) error {
 			var day int64
 			var n int
 			if err := rows.Scan(&day, &n); err != nil {
@@ -81,7 +81,7 @@ func (s *Store) SummarizeFollowers(ctx context.Context, actorID string, since ti
 			}
 			t.AddDay(time.Unix(0, day), n)
 			return nil
-		}, actorID, since.UTC().Truncate(24*time.Hour).UnixNano())
+		})
 	}
 	if err != nil {
 		return store.FollowerSummary{}, wrap(op, err)
@@ -97,7 +97,8 @@ func (s *Store) CountDeliveries(ctx context.Context, since time.Time) ([]store.H
 		return nil, err
 	}
 	var out []store.HostDeliveries
-	err := s.eachRow(ctx, s.q.summary.deliveryCounts, func(rows *sql.Rows) error {
+	rows, err := s.rdb.QueryContext(ctx, s.q.summary.deliveryCounts, since.UnixNano())
+	err = eachRow(rows, err, func(rows *sql.Rows) error {
 		var c store.HostDeliveries
 		var state string
 		if err := rows.Scan(&c.Host, &state, &c.Count); err != nil {
@@ -106,28 +107,11 @@ func (s *Store) CountDeliveries(ctx context.Context, since time.Time) ([]store.H
 		c.State = store.DeliveryState(state)
 		out = append(out, c)
 		return nil
-	}, since.UnixNano())
+	})
 	if err != nil {
 		return nil, wrap(op, err)
 	}
 	// Sorted here: Postgres would order TEXT by the database's collation, not by bytes.
-	slices.SortFunc(out, func(a, b store.HostDeliveries) int {
-		return cmp.Or(strings.Compare(a.Host, b.Host), strings.Compare(string(a.State), string(b.State)))
-	})
+	slices.SortFunc(out, store.HostDeliveries.Compare)
 	return out, nil
-}
-
-// eachRow runs the query q on the read pool and calls scan for each row.
-func (s *Store) eachRow(ctx context.Context, q string, scan func(*sql.Rows) error, args ...any) error {
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }

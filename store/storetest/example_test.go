@@ -9,14 +9,6 @@ import (
 	"github.com/fedsite/fedsite/store/storetest"
 )
 
-// TestRunMemstore runs both suites on memstore, as the package documentation shows an adapter
-// doing in its own test file. (The package has no Example: the suites need the *testing.T of a
-// running test, which an Example does not have.)
-func TestRunMemstore(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) *memstore.Store { return memstore.New() })
-	storetest.RunDelivery(t, func(t *testing.T, now func() time.Time) *memstore.Store { return memstore.NewWithClock(now) })
-}
-
 // siteOnly and deliveryOnly offer the required contracts of one aggregate and nothing else: no
 // counters, no audit log, no batch acks, no releasing of leases.
 type (
@@ -26,7 +18,10 @@ type (
 
 // TestRunRequiredOnly runs the suites on stores without any optional capability, so the
 // fallbacks of package store (counting by pages, acking one lease at a time) keep the contracts,
-// and a delivery backend is proven on its own.
+// and a delivery backend is proven on its own. Each adapter runs the suites on itself in its own
+// test file, as the package documentation shows (memstore's TestConformance runs them on the full
+// memstore). The package has no Example: the suites need the *testing.T of a running test, which
+// an Example does not have.
 func TestRunRequiredOnly(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) siteOnly { return siteOnly{memstore.New()} })
 	storetest.RunDelivery(t, func(t *testing.T, now func() time.Time) deliveryOnly {

@@ -537,18 +537,8 @@ func testKeyConcurrent(t *testing.T, s store.Site) {
 	}
 }
 
-// auditOf returns the store's optional audit log, or skips the test when it has none.
-func auditOf(t *testing.T, s store.Site) store.Audit {
-	t.Helper()
-	a, ok := s.(store.Audit)
-	if !ok {
-		t.Skip("the store does not implement store.Audit (optional)")
-	}
-	return a
-}
-
 func testAudit(t *testing.T, s store.Site) {
-	a := auditOf(t, s)
+	a := capability[store.Audit](t, s)
 	var want []store.AuditEntry
 	for i := range 9 {
 		e := store.AuditEntry{
@@ -577,7 +567,7 @@ func sameAudit(a, b store.AuditEntry) bool {
 }
 
 func testAuditTime(t *testing.T, s store.Site) {
-	a := auditOf(t, s)
+	a := capability[store.Audit](t, s)
 	must(t, "AppendAudit", a.AppendAudit(ctx(t), store.AuditEntry{Action: "publish", Object: actorA}))
 	p, err := a.AuditPage(ctx(t), "", 10)
 	must(t, "AuditPage", err)
@@ -587,7 +577,7 @@ func testAuditTime(t *testing.T, s store.Site) {
 }
 
 func testAuditBadCursor(t *testing.T, s store.Site) {
-	a := auditOf(t, s)
+	a := capability[store.Audit](t, s)
 	must(t, "AppendAudit", a.AppendAudit(ctx(t), store.AuditEntry{Action: "publish"}))
 	_, err := a.AuditPage(ctx(t), "%%not a cursor%%", 10)
 	wantErr(t, "AuditPage(forged cursor)", err, store.ErrBadCursor)

@@ -17,18 +17,8 @@ var pruneDeliveryTests = []deliveryTest{
 	{"DeadLetters", testPruneDeadLetters},
 }
 
-// prunerOf skips the test when s does not implement store.Pruner.
-func prunerOf(t *testing.T, s any) store.Pruner {
-	t.Helper()
-	p, ok := store.PrunerOf(s)
-	if !ok {
-		t.Skip("store does not implement store.Pruner: its operational data is kept for ever")
-	}
-	return p
-}
-
 func testPruneSite(t *testing.T, s store.Site) {
-	p := prunerOf(t, s)
+	p := capability[store.Pruner](t, s)
 	actor := func(n int, fetched time.Time) store.RemoteActor {
 		id := "https://r.example/users/" + string(rune('a'+n))
 		return store.RemoteActor{ID: id, Inbox: id + "/inbox", Keys: []store.RemoteKey{{ID: id + "#key", PublicKeyPEM: "pem"}},
@@ -80,7 +70,7 @@ func testPruneSite(t *testing.T, s store.Site) {
 }
 
 func testPruneDeliveries(t *testing.T, s store.Delivery, _ *clock) {
-	p := prunerOf(t, s)
+	p := capability[store.Pruner](t, s)
 	cut := base.Add(time.Hour)
 	at := func(r store.DeliveryRecord, when time.Time) store.DeliveryRecord { r.UpdatedAt = when; return r }
 	recs := []store.DeliveryRecord{
@@ -130,7 +120,7 @@ func testPruneDeliveries(t *testing.T, s store.Delivery, _ *clock) {
 }
 
 func testPruneDeadLetters(t *testing.T, s store.Delivery, clk *clock) {
-	p := prunerOf(t, s)
+	p := capability[store.Pruner](t, s)
 	must(t, "Enqueue", s.Enqueue(ctx(t), job("deliver", "", 1), job("deliver", "", 2), job("deliver", "", 3)))
 	ls := leaseAll(t, s, 3)
 	must(t, "DeadLetter", s.DeadLetter(ctx(t), ls[0], "410 Gone"))

@@ -267,10 +267,7 @@ func testExtendLost(t *testing.T, s store.Delivery, clk *clock) {
 }
 
 func testReleaseLeases(t *testing.T, s store.Delivery, clk *clock) {
-	r, ok := s.(store.LeaseReleaser)
-	if !ok {
-		t.Skip("the store is no store.LeaseReleaser")
-	}
+	r := capability[store.LeaseReleaser](t, s)
 	q := queueOf(t, s)
 	jobs := []store.Job{job("deliver", "", 1), job("deliver", "k", 2), job("deliver", "", 3)}
 	must(t, "Enqueue", q.Enqueue(ctx(t), jobs...))
@@ -542,10 +539,7 @@ func testQueueCancelled(t *testing.T, s store.Delivery, clk *clock) {
 // testAckBatch checks the optional [store.BatchAcker]: current leases are acked, lost ones reported
 // without failing the others, and an ordering key's next job is freed.
 func testAckBatch(t *testing.T, s store.Delivery, clk *clock) {
-	ba, ok := s.(store.BatchAcker)
-	if !ok {
-		t.Skip("the store does not implement store.BatchAcker (optional)")
-	}
+	ba := capability[store.BatchAcker](t, s)
 	q := queueOf(t, s)
 	must(t, "AckBatch(none)", ba.AckBatch(ctx(t), nil))
 	jobs := []store.Job{job("deliver", "", 1), job("deliver", "", 2), job("deliver", "k", 3), job("deliver", "", 4)}
@@ -586,10 +580,7 @@ func testAckBatch(t *testing.T, s store.Delivery, clk *clock) {
 // listed twice, and a call under a cancelled context, which writes nothing. Each lost lease is
 // reported once, by its job's ID; the others and every record are written.
 func testAckBatchShapes(t *testing.T, s store.Delivery, clk *clock) {
-	ba, ok := s.(store.BatchAcker)
-	if !ok {
-		t.Skip("the store does not implement store.BatchAcker (optional)")
-	}
+	ba := capability[store.BatchAcker](t, s)
 	q := queueOf(t, s)
 	// leaseNew enqueues n jobs and leases them for vis.
 	leaseNew := func(t *testing.T, n int, vis time.Duration) []store.Lease {

@@ -18,16 +18,6 @@ var recordTests = []test{
 	{"LegalHolds", testLegalHolds},
 }
 
-// recordOf returns the store's optional record, or skips the test when it has none.
-func recordOf(t *testing.T, s store.Site) store.Record {
-	t.Helper()
-	r, err := store.RecordOf(s)
-	if err != nil {
-		t.Skip("the store does not implement store.Record (optional)")
-	}
-	return r
-}
-
 func recordEntry(i int) store.RecordEntry {
 	e := store.RecordEntry{
 		Time:       base.Add(msec(i)),
@@ -81,7 +71,7 @@ func checkLinks(t *testing.T, es []store.RecordEntry) {
 }
 
 func testRecordChain(t *testing.T, s store.Site) {
-	r := recordOf(t, s)
+	r := capability[store.Record](t, s)
 	if seq, h, err := r.RecordHead(ctx(t)); err != nil || seq != 0 || len(h) != 0 {
 		t.Fatalf("RecordHead of an empty record = %d, %x, %v; want 0, nil", seq, h, err)
 	}
@@ -105,7 +95,7 @@ func testRecordChain(t *testing.T, s store.Site) {
 }
 
 func testRecordConcurrent(t *testing.T, s store.Site) {
-	r := recordOf(t, s)
+	r := capability[store.Record](t, s)
 	const workers, each = 8, 6
 	var wg sync.WaitGroup
 	errs := make(chan error, workers*each)
@@ -131,7 +121,7 @@ func testRecordConcurrent(t *testing.T, s store.Site) {
 }
 
 func testRecordDelete(t *testing.T, s store.Site) {
-	r := recordOf(t, s)
+	r := capability[store.Record](t, s)
 	for i := range 5 {
 		_, err := r.AppendRecord(ctx(t), recordEntry(i))
 		must(t, "AppendRecord", err)
@@ -158,7 +148,7 @@ func testRecordDelete(t *testing.T, s store.Site) {
 }
 
 func testLegalHolds(t *testing.T, s store.Site) {
-	r := recordOf(t, s)
+	r := capability[store.Record](t, s)
 	a, err := r.PutLegalHold(ctx(t), store.LegalHold{Actor: actorA, Reason: "matter 1", CreatedBy: "counsel", CreatedAt: base})
 	must(t, "PutLegalHold", err)
 	if a.ID == "" {

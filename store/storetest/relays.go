@@ -36,16 +36,6 @@ func relay(actor string, n int, state store.RelayState) store.Relay {
 	}
 }
 
-// relaysOf skips the test when s does not implement store.Relays.
-func relaysOf(t *testing.T, s store.Site) store.Relays {
-	t.Helper()
-	r, ok := s.(store.Relays)
-	if !ok {
-		t.Skip("the store does not implement store.Relays (optional)")
-	}
-	return r
-}
-
 // sameRelays reports whether got and want hold the same subscriptions in the same order.
 func sameRelays(got, want []store.Relay) bool {
 	return slices.EqualFunc(got, want, func(a, b store.Relay) bool {
@@ -56,7 +46,7 @@ func sameRelays(got, want []store.Relay) bool {
 }
 
 func testRelayPutAndList(t *testing.T, s store.Site) {
-	rs := relaysOf(t, s)
+	rs := capability[store.Relays](t, s)
 	// Put out of order: the listing is in byte order of ID, and per actor.
 	subs := []store.Relay{relay(actorA, 3, store.RelayAccepted), relay(actorA, 1, store.RelayPending),
 		relay(actorA, 2, store.RelayRejected), relay(actorB, 4, store.RelayAccepted)}
@@ -82,7 +72,7 @@ func testRelayPutAndList(t *testing.T, s store.Site) {
 }
 
 func testRelayReplace(t *testing.T, s store.Site) {
-	rs := relaysOf(t, s)
+	rs := capability[store.Relays](t, s)
 	first := relay(actorA, 1, store.RelayPending)
 	must(t, "PutRelay", rs.PutRelay(ctx(t), first))
 	again := first
@@ -107,7 +97,7 @@ func testRelayReplace(t *testing.T, s store.Site) {
 }
 
 func testRelayRemove(t *testing.T, s store.Site) {
-	rs := relaysOf(t, s)
+	rs := capability[store.Relays](t, s)
 	a, b := relay(actorA, 1, store.RelayAccepted), relay(actorA, 2, store.RelayAccepted)
 	must(t, "PutRelay", rs.PutRelay(ctx(t), a))
 	must(t, "PutRelay", rs.PutRelay(ctx(t), b))

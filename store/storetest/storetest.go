@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -97,6 +98,17 @@ func fresh[S any](t *testing.T, s S) S {
 		t.Fatal("storetest: newStore returned nil")
 	}
 	return s
+}
+
+// capability returns s as the optional capability C, or skips the test, naming C, when s does not
+// implement it.
+func capability[C any](t *testing.T, s any) C {
+	t.Helper()
+	c, ok := s.(C)
+	if !ok {
+		t.Skipf("the store does not implement %v (optional)", reflect.TypeFor[C]())
+	}
+	return c
 }
 
 // base is a fixed time with millisecond precision, the precision the suite asks adapters to keep.

@@ -176,9 +176,7 @@ func testSummarizeAfterWrites(t *testing.T, s store.Site) {
 // capability: the records updated at or after the time asked for, by host and state, in byte
 // order, each record counted once in its latest state.
 func testCountDeliveries(t *testing.T, s store.Delivery, clk *clock) {
-	if _, ok := s.(store.DeliverySummarizer); !ok {
-		t.Skip("store does not implement store.DeliverySummarizer")
-	}
+	capability[store.DeliverySummarizer](t, s)
 	counts, ok, err := store.CountDeliveries(ctx(t), s, time.Time{})
 	must(t, "CountDeliveries(empty)", err)
 	if !ok || len(counts) != 0 {
