@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -42,32 +43,102 @@ func newRecordQueries(d Dialect, r func(string) string) recordQueries {
 	return q
 }
 
-// AppendRecord implements [store.Record]: in one transaction it locks the head row, chains e
-// after it, inserts e and moves the head, so appends from every instance sharing the database
-// form one chain.
+// recordStmts are the statements of an append, prepared once: it is the inbox's second write per
+// request. savepoint, release and rollbackTo, for the group commit, are prepared on SQLite only.
+type recordStmts struct {
+	lockHead, insert, setHead      *sql.Stmt
+	savepoint, release, rollbackTo *sql.Stmt
+}
+
+// prepareRecord prepares s.rec; Close closes its statements with the others.
+func (s *Store) prepareRecord(ctx context.Context) error {
+	type preparing struct {
+		dst   **sql.Stmt
+		query string
+	}
+	list := []preparing{{&s.rec.lockHead, s.q.record.lockHead}, {&s.rec.insert, s.q.record.insert},
+		{&s.rec.setHead, s.q.record.setHead}}
+	if s.dialect == SQLite {
+		list = append(list, preparing{&s.rec.savepoint, `SAVEPOINT fedsite_record`},
+			preparing{&s.rec.release, `RELEASE fedsite_record`}, preparing{&s.rec.rollbackTo, `ROLLBACK TO fedsite_record`})
+	}
+	for _, p := range list {
+		st, err := s.db.PrepareContext(ctx, p.query)
+		if err != nil {
+			return wrap("prepare", err)
+		}
+		*p.dst = st
+		s.stmts = append(s.stmts, st)
+	}
+	return nil
+}
+
+// AppendRecord implements [store.Record]: in one transaction it reads the chain's head, chains e
+// after it, inserts e and moves the head. The transaction holds the head until it ends — its row
+// locked, but on SQLite, whose write transactions hold the whole database — so appends from every
+// instance sharing the database form one chain. On SQLite the append joins the group commit of
+// the inbox's other writes (see groupCommit), in a savepoint that undoes it alone when it fails:
+// an inbox request then waits for no commit of its own.
 func (s *Store) AppendRecord(ctx context.Context, e store.RecordEntry) (store.RecordEntry, error) {
 	const op = "append record"
 	if err := s.check(op); err != nil {
 		return store.RecordEntry{}, err
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var seq int64
-		var hash []byte
-		if err := tx.QueryRowContext(ctx, s.q.record.lockHead).Scan(&seq, &hash); err != nil {
+	var stored store.RecordEntry
+	var err error
+	if s.group != nil {
+		err = s.groupCommit(ctx, func(ctx context.Context, q querier) error {
+			return s.recordSavepoint(ctx, q, func() (err error) {
+				stored, err = s.appendRecord(ctx, q, e)
+				return err
+			})
+		})
+	} else {
+		err = s.inTx(ctx, func(tx *sql.Tx) (err error) {
+			stored, err = s.appendRecord(ctx, tx, e)
 			return err
-		}
-		e = e.Chain(seq, hash)
-		if _, err := tx.ExecContext(ctx, s.q.record.insert, e.Seq, e.Time.UnixNano(), e.Direction, e.ActivityID,
-			e.Type, e.Actor, e.User, e.Scheme, e.KeyID, nonNil(e.Document), e.Prev); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, s.q.record.setHead, e.Seq, e.Hash())
-		return err
-	})
+		})
+	}
 	if err != nil {
 		return store.RecordEntry{}, wrap(op, err)
 	}
+	return stored, nil
+}
+
+// appendRecord chains e after the head q reads, which must hold it until its transaction ends,
+// stores e and moves the head to it.
+func (s *Store) appendRecord(ctx context.Context, q querier, e store.RecordEntry) (store.RecordEntry, error) {
+	var seq int64
+	var hash []byte
+	if err := bind(ctx, q, s.rec.lockHead).QueryRowContext(ctx).Scan(&seq, &hash); err != nil {
+		return store.RecordEntry{}, err
+	}
+	e = e.Chain(seq, hash)
+	if _, err := bind(ctx, q, s.rec.insert).ExecContext(ctx, e.Seq, e.Time.UnixNano(), e.Direction, e.ActivityID,
+		e.Type, e.Actor, e.User, e.Scheme, e.KeyID, nonNil(e.Document), e.Prev); err != nil {
+		return store.RecordEntry{}, err
+	}
+	if _, err := bind(ctx, q, s.rec.setHead).ExecContext(ctx, e.Seq, e.Hash()); err != nil {
+		return store.RecordEntry{}, err
+	}
 	return e, nil
+}
+
+// recordSavepoint runs fn, which writes through q, a transaction on SQLite, within a savepoint:
+// when fn fails its writes are undone and the transaction's others kept.
+func (s *Store) recordSavepoint(ctx context.Context, q querier, fn func() error) error {
+	if _, err := bind(ctx, q, s.rec.savepoint).ExecContext(ctx); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		if _, rerr := bind(ctx, q, s.rec.rollbackTo).ExecContext(ctx); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		_, rerr := bind(ctx, q, s.rec.release).ExecContext(ctx)
+		return errors.Join(err, rerr)
+	}
+	_, err := bind(ctx, q, s.rec.release).ExecContext(ctx)
+	return err
 }
 
 // RecordHead implements [store.Record].
