@@ -31,6 +31,8 @@ func (r recorder) received(ctx context.Context, id, typ, actor string, body []by
 	switch {
 	case v.Algorithm == signing.LDSignatureType:
 		scheme = "ld-signature " + v.Algorithm // a forwarded activity (inbox_ldsig.go)
+	case v.Algorithm == signing.ProofCryptosuite:
+		scheme = "fep-8b32 " + v.Algorithm // forwarded or relayed under its actor's proof (inbox_proof.go)
 	case v.Algorithm == "":
 		scheme = "gone" // a deleted actor's Delete of itself, confirmed gone (inbox_gone.go)
 	case v.Label != "":
