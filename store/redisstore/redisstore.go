@@ -65,6 +65,7 @@ type Store struct {
 	consumer string
 	qsc      queueScripts
 	hsc      deliveryScripts
+	rec      recordAppender // AppendRecord's lock and last head (record.go)
 }
 
 // New returns a Store over cfg.Client. It does not contact the server; the first operation does.
