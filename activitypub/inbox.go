@@ -196,11 +196,14 @@ func (in *inbox) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		http.Error(w, "signature rejected", http.StatusUnauthorized)
 		return
 	}
-	byActor, ok := in.checkProof(ctx, w, r, act, body)
+	proof, ok := in.checkProof(ctx, w, r, act, body)
 	if !ok {
 		return
 	}
-	if v.Owner != act.Actor.ID() && !byActor {
+	if v.Owner != act.Actor.ID() && proof != nil {
+		v = proof // forwarded or relayed under the actor's proof, which authenticates it
+	}
+	if v.Owner != act.Actor.ID() {
 		// Forwarded or relayed: the actor's LD signature may vouch for it (inbox_ldsig.go).
 		forwarded, err := in.verifyForwarded(ctx, body, act)
 		if err != nil {

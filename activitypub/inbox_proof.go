@@ -26,23 +26,23 @@ var proofMember = []byte(`"proof"`)
 // checkProof verifies the FEP-8b32 object integrity proof of an inbox POST whose HTTP signature
 // verified, when the body has one (Mastodon 4.7, Fedify and Mitra sign what they send). A proof
 // that is present must verify, be unexpired and be by a key of the activity's actor: else the
-// POST is answered 401, with the reason noted for telemetry, and ok is false. byActor reports a
-// valid proof by the actor, which authenticates the activity whatever the HTTP signer (a relay,
-// or a server forwarding a reply). A proof under a blocked key is refused like any blocked
-// signer (403).
-func (in *inbox) checkProof(ctx context.Context, w http.ResponseWriter, r *http.Request, act *vocab.Object, body []byte) (byActor, ok bool) {
+// POST is answered 401, with the reason noted for telemetry, and ok is false. byActor is the
+// verification of a valid proof by the actor, nil when there is none: it authenticates the
+// activity whatever the HTTP signer (a relay, or a server forwarding a reply), with Algorithm
+// signing.ProofCryptosuite. A proof under a blocked key is refused like any blocked signer (403).
+func (in *inbox) checkProof(ctx context.Context, w http.ResponseWriter, r *http.Request, act *vocab.Object, body []byte) (byActor *signing.Verified, ok bool) {
 	if !bytes.Contains(body, proofMember) {
-		return false, true
+		return nil, true
 	}
 	pctx, span := in.tel.start(ctx, "fedsite.inbox.proof")
 	p, err := in.proofs.Verify(pctx, body)
 	span.End()
 	switch {
 	case errors.Is(err, signing.ErrNoProof):
-		return false, true // "proof" was in a value, not a member of the activity
+		return nil, true // "proof" was in a value, not a member of the activity
 	case errors.Is(err, ErrBlocked):
 		in.refuse(w, r, act, err)
-		return false, false
+		return nil, false
 	case err != nil:
 		reason := refusalProofInvalid
 		switch {
@@ -55,14 +55,15 @@ func (in *inbox) checkProof(ctx context.Context, w http.ResponseWriter, r *http.
 		in.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: proof rejected",
 			slog.String("actor", act.Actor.ID()), slog.Any("err", err))
 		http.Error(w, "proof rejected", http.StatusUnauthorized)
-		return false, false
+		return nil, false
 	case p.Controller != act.Actor.ID():
 		in.tel.refused(ctx, refusalProofSignerMismatch)
 		in.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: proof is not by the actor",
 			slog.String("actor", act.Actor.ID()), slog.String("controller", p.Controller),
 			slog.String("verificationMethod", p.VerificationMethod))
 		http.Error(w, "the proof is not by the activity's actor", http.StatusUnauthorized)
-		return false, false
+		return nil, false
 	}
-	return true, true
+	return &signing.Verified{KeyID: p.VerificationMethod, Owner: p.Controller, Algorithm: signing.ProofCryptosuite,
+		Created: p.Created, OwnerDocument: p.OwnerDocument}, true
 }

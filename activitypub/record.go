@@ -31,6 +31,8 @@ func (r recorder) received(ctx context.Context, id, typ, actor string, body []by
 	switch {
 	case v.Algorithm == signing.LDSignatureType:
 		scheme = "ld-signature " + v.Algorithm // a forwarded activity (inbox_ldsig.go)
+	case v.Algorithm == signing.ProofCryptosuite:
+		scheme = "fep-8b32 " + v.Algorithm // forwarded or relayed under its actor's proof (inbox_proof.go)
 	case v.Algorithm == "":
 		scheme = "gone" // a deleted actor's Delete of itself, confirmed gone (inbox_gone.go)
 	case v.Label != "":
@@ -46,26 +48,16 @@ func (r recorder) received(ctx context.Context, id, typ, actor string, body []by
 	return nil
 }
 
-// sent records the stored activities with those ids, once each, as the site's actors send them,
-// under the site user in ctx.
-func (r recorder) sent(ctx context.Context, objects store.Objects, ids ...string) error {
+// sent records acts, stored activities the site's actors send, under the site user in ctx.
+func (r recorder) sent(ctx context.Context, acts ...store.Object) error {
 	if r.rec == nil {
 		return nil
 	}
-	done := make(map[string]bool, 1)
-	for _, id := range ids {
-		if done[id] {
-			continue
-		}
-		done[id] = true
-		o, err := objects.Object(ctx, id)
-		if err != nil {
-			return fmt.Errorf("activitypub: record %s: %w", id, err)
-		}
-		_, err = r.rec.AppendRecord(ctx, store.RecordEntry{Time: r.now(), Direction: store.RecordOut, ActivityID: id,
+	for _, o := range acts {
+		_, err := r.rec.AppendRecord(ctx, store.RecordEntry{Time: r.now(), Direction: store.RecordOut, ActivityID: o.ID,
 			Type: o.Type, Actor: o.ActorID, User: userFrom(ctx), Document: o.Document})
 		if err != nil {
-			return fmt.Errorf("activitypub: record %s: %w", id, err)
+			return fmt.Errorf("activitypub: record %s: %w", o.ID, err)
 		}
 	}
 	return nil

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/fedsite/fedsite/activitypub/activitypubtest"
 	"github.com/fedsite/fedsite/activitypub/record"
 	"github.com/fedsite/fedsite/activitypub/vocab"
+	"github.com/fedsite/fedsite/signing"
 	"github.com/fedsite/fedsite/store"
 )
 
@@ -126,5 +129,80 @@ func TestRecordOfEverything(t *testing.T) {
 	var doc map[string]any
 	if err := json.Unmarshal(es[2].Document, &doc); err != nil || doc["type"] != "Create" {
 		t.Errorf("sent document %s is not the Create: %v", es[2].Document, err)
+	}
+}
+
+// TestRecordNamesWhatAuthenticated: a received activity is recorded with what authenticated it —
+// its actor's HTTP signature, even beside a proof, or, when a relay signed the POST, the actor's
+// FEP-8b32 proof, never the relay's signature — and the Accept sent in answer with the document
+// stored and delivered.
+func TestRecordNamesWhatAuthenticated(t *testing.T) {
+	s := newTestSite(t)
+	alice := activitypubtest.NewRemote(t, "alice")
+	relay := activitypubtest.NewRemote(t, "relay")
+	article := s.url("/articles/liked")
+	if err := s.fed.Publish(t.Context(), "news", activitypub.Article{URL: article, Title: "Liked"}); err != nil {
+		t.Fatal(err)
+	}
+	inbox := s.fed.ActorID("news") + "/inbox"
+	aliceKey, relayKey, proofKey := alice.Key(), relay.Key(), alice.ProofKey()
+	tests := []struct {
+		name        string
+		typ         string
+		proof       bool
+		signer      *signing.Key
+		scheme, key string
+	}{
+		{"HTTP signature", "Like", false, &aliceKey, "draft-cavage rsa-sha256", aliceKey.ID},
+		{"HTTP signature beside a proof", "Like", true, &aliceKey, "draft-cavage rsa-sha256", aliceKey.ID},
+		{"relayed under a proof", "Like", true, &relayKey, "fep-8b32 " + signing.ProofCryptosuite, proofKey.ID},
+		{"Follow relayed under a proof", "Follow", true, &relayKey, "fep-8b32 " + signing.ProofCryptosuite, proofKey.ID},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			object := article
+			if tt.typ == "Follow" {
+				object = s.fed.ActorID("news")
+			}
+			body := mustJSONBytes(map[string]any{
+				"@context": []string{vocab.ContextActivityStreams, signing.ContextDataIntegrity},
+				"id":       fmt.Sprintf("%s/activities/%d", alice.ActorID(), i), "type": tt.typ,
+				"actor": alice.ActorID(), "object": object})
+			if tt.proof {
+				var err error
+				if body, err = signing.AddProof(body, proofKey, signing.ProofOptions{Created: time.Now()}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if code := postSigned(t, s, inbox, body, tt.signer, time.Now(), nil); code != http.StatusAccepted {
+				t.Fatalf("status %d, want 202", code)
+			}
+			es := recordEntries(t, s)
+			i := slices.IndexFunc(es, func(e store.RecordEntry) bool { return bytes.Equal(e.Document, body) })
+			if i < 0 {
+				t.Fatalf("no entry holds the body; record %+v", es)
+			}
+			if e := es[i]; e.Direction != store.RecordIn || e.Actor != alice.ActorID() || e.Scheme != tt.scheme || e.KeyID != tt.key {
+				t.Errorf("entry = %s by %s, scheme %q, key %q; want in by %s, %q, %q",
+					e.Direction, e.Actor, e.Scheme, e.KeyID, alice.ActorID(), tt.scheme, tt.key)
+			}
+			if tt.typ != "Follow" {
+				return
+			}
+			accept := alice.WaitFor("Accept")
+			o, err := s.store.Object(t.Context(), accept.Activity.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			es = recordEntries(t, s)
+			j := slices.IndexFunc(es, func(e store.RecordEntry) bool { return e.ActivityID == accept.Activity.ID })
+			if j < 0 {
+				t.Fatalf("Accept %s not recorded", accept.Activity.ID)
+			}
+			if es[j].Direction != store.RecordOut || !bytes.Equal(es[j].Document, o.Document) {
+				t.Errorf("Accept %s recorded as %s %s, want sent with the stored document %s",
+					accept.Activity.ID, es[j].Direction, es[j].Document, o.Document)
+			}
+		})
 	}
 }

@@ -111,14 +111,30 @@ func withDataIntegrity(c any) (json.RawMessage, error) {
 	return json.Marshal(append(list, di))
 }
 
-// enqueue records stored activities in the record of activities and queues their deliveries,
-// all or none (see delivery.Engine.Enqueue). Nothing is queued unless recorded first.
+// enqueue records the stored activities of acts, once each, in the record of activities and
+// queues their deliveries, all or none (see delivery.Engine.Enqueue). Nothing is queued unless
+// recorded first. It reads the activities from the store, for callers that stored them elsewhere;
+// send records the one it stores itself.
 func (s *sender) enqueue(ctx context.Context, acts ...delivery.Activity) error {
-	ids := make([]string, len(acts))
-	for i, a := range acts {
-		ids[i] = a.ID
+	var sent []store.Object
+	if s.record.on() {
+		for i, a := range acts {
+			if slices.ContainsFunc(acts[:i], func(b delivery.Activity) bool { return b.ID == a.ID }) {
+				continue
+			}
+			o, err := s.objects.Object(ctx, a.ID)
+			if err != nil {
+				return fmt.Errorf("activitypub: record %s: %w", a.ID, err)
+			}
+			sent = append(sent, o)
+		}
 	}
-	if err := s.record.sent(ctx, s.objects, ids...); err != nil {
+	return s.queue(ctx, sent, acts...)
+}
+
+// queue records sent, the stored activities of acts, and queues their deliveries, as enqueue.
+func (s *sender) queue(ctx context.Context, sent []store.Object, acts ...delivery.Activity) error {
+	if err := s.record.sent(ctx, sent...); err != nil {
 		return err
 	}
 	return s.engine.Enqueue(ctx, acts...)
@@ -131,13 +147,11 @@ func (s *sender) send(ctx context.Context, act *vocab.Object, actorID, objectID,
 	if err != nil {
 		return fmt.Errorf("activitypub: send %s: %w", act.Type, err)
 	}
-	err = s.objects.PutObject(ctx, store.Object{
-		ID: act.ID, ActorID: actorID, Type: act.Type[0], Document: doc, Published: s.now(),
-	})
-	if err != nil {
+	o := store.Object{ID: act.ID, ActorID: actorID, Type: act.Type[0], Document: doc, Published: s.now()}
+	if err := s.objects.PutObject(ctx, o); err != nil {
 		return fmt.Errorf("activitypub: send %s: %w", act.Type, err)
 	}
-	if err := s.enqueue(ctx, delivery.Activity{ID: act.ID, ObjectID: objectID, ActorID: actorID, Inbox: inbox}); err != nil {
+	if err := s.queue(ctx, []store.Object{o}, delivery.Activity{ID: act.ID, ObjectID: objectID, ActorID: actorID, Inbox: inbox}); err != nil {
 		return fmt.Errorf("activitypub: send %s: %w", act.Type, err)
 	}
 	return nil

@@ -45,7 +45,8 @@ type RecordEntry struct {
 	User string
 	// Scheme names how the inbox verified a received activity: "draft-cavage" or "rfc9421"
 	// and the algorithm, such as "rfc9421 ed25519"; "ld-signature RsaSignature2017" for one
-	// forwarded under its actor's LD signature; "gone" for a deleted actor's Delete of itself
+	// forwarded under its actor's LD signature; "fep-8b32 eddsa-jcs-2022" for one forwarded or
+	// relayed under its actor's FEP-8b32 proof; "gone" for a deleted actor's Delete of itself
 	// whose key and document answered 410 Gone; "" for the other directions.
 	Scheme string
 	// KeyID is the id of the key that verified a received activity.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -57,30 +58,51 @@ type recordJSON struct {
 	Prev      []byte `json:"p,omitempty"`
 }
 
-// AppendRecord implements [store.Record]: it reads the head, chains e after it and stores it
-// with a script that succeeds only if the head has not moved meanwhile, trying again if it has.
+// recordAppender takes a Store's appends to the record one at a time, so that those of one
+// process never race each other for the head, and keeps the head its last append left: the next
+// append is chained after it and sent at once, and the head is read only when it is unknown or
+// another process moved it.
+type recordAppender struct {
+	mu    sync.Mutex
+	known bool // seq and hash are the head as this Store last saw it
+	seq   int64
+	hash  []byte
+}
+
+// AppendRecord implements [store.Record]: it chains e after the head and stores it with a script
+// that succeeds only if the head has not moved meanwhile, reading the head and trying again if it
+// has. The Store's own appends wait for each other rather than race.
 func (s *Store) AppendRecord(ctx context.Context, e store.RecordEntry) (store.RecordEntry, error) {
 	const op = "append record"
 	if err := begin(ctx, op); err != nil {
 		return store.RecordEntry{}, err
 	}
+	a := &s.rec
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	for range maxAppendTries {
-		seq, hash, err := s.RecordHead(ctx)
-		if err != nil {
-			return store.RecordEntry{}, err
+		if !a.known {
+			seq, hash, err := s.RecordHead(ctx)
+			if err != nil {
+				return store.RecordEntry{}, err
+			}
+			a.seq, a.hash, a.known = seq, hash, true
 		}
-		c := e.Chain(seq, hash)
+		c := e.Chain(a.seq, a.hash)
 		data, err := json.Marshal(recordJSON{Time: c.Time.UnixNano(), Direction: c.Direction, Activity: c.ActivityID,
 			Type: c.Type, Actor: c.Actor, User: c.User, Scheme: c.Scheme, KeyID: c.KeyID, Document: c.Document, Prev: c.Prev})
 		if err != nil {
 			return store.RecordEntry{}, wrap(op, err)
 		}
+		hash := c.Hash()
+		a.known = false // until the script says whether the head moved to c
 		ok, err := s.sc.appendRecord.Run(ctx, s.c, []string{s.kRecordHead(), s.kRecord(), s.kRecordOrder()},
-			seq, c.Seq, c.Hash(), data).Int()
+			a.seq, c.Seq, hash, data).Int()
 		if err != nil {
 			return store.RecordEntry{}, wrap(op, err)
 		}
 		if ok == 1 {
+			a.seq, a.hash, a.known = c.Seq, hash, true
 			return c, nil
 		}
 	}

@@ -60,6 +60,7 @@ type Store struct {
 	consumer string
 	qsc      queueScripts
 	hsc      deliveryScripts
+	rec      recordAppender // AppendRecord's lock and last head (record.go)
 
 	// objectsFilled is set once the set of objects with delivery records is known to hold the
 	// objects of records written before it existed (see fillDeliveryObjects).

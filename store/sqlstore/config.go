@@ -87,6 +87,7 @@ type Store struct {
 	seenCalls atomic.Uint64
 	group     *groupWriter // commits small writes together on SQLite; nil on Postgres
 	markSeen  *sql.Stmt    // MarkSeen's statement, the inbox's one write per request, prepared once
+	rec       recordStmts  // AppendRecord's statements (record.go)
 
 	// stopCheckpoints ends the checkpoints of a database file OpenSQLite opened; nil otherwise.
 	stopCheckpoints func() error
@@ -339,6 +340,10 @@ func open(ctx context.Context, cfg Config, extra []migration) (*Store, error) {
 		return nil, wrap("prepare", err)
 	}
 	s.markSeen, s.stmts = st, append(s.stmts, st)
+	if err := s.prepareRecord(ctx); err != nil {
+		s.closeStmts()
+		return nil, err
+	}
 	if d == SQLite {
 		s.startGroupWriter()
 	}

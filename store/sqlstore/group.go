@@ -81,9 +81,10 @@ func (s *Store) stopGroupWriter() {
 
 // groupCommit runs fn in the next transaction the group writer commits, beside the writes of the
 // other calls waiting, and returns fn's error or, when fn succeeded, the commit's. fn must write
-// with one statement, which SQLite undoes alone when it fails, so that a failing call leaves the
-// others' writes in the group. On a store without a group writer (Postgres, which has no single
-// writer to queue for) fn runs on the pool. A call whose ctx ends before the
+// with one statement, which SQLite undoes alone when it fails, or within a savepoint it rolls
+// back to (AppendRecord), so that a failing call leaves the others' writes in the group. On a
+// store without a group writer (Postgres, which has no single writer to queue for) fn runs on
+// the pool. A call whose ctx ends before the
 // writer takes it returns ctx's error and writes nothing; once taken, it waits for that one commit.
 func (s *Store) groupCommit(ctx context.Context, fn func(context.Context, querier) error) error {
 	if s.group == nil {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/fedsite/fedsite/store"
 )
@@ -44,32 +46,188 @@ func newRecordQueries(d Dialect, r func(string) string) recordQueries {
 	return q
 }
 
-// AppendRecord implements [store.Record]: in one transaction it locks the head row, chains e
-// after it, inserts e and moves the head, so appends from every instance sharing the database
-// form one chain.
+// recordStmts are the statements of an append, prepared once: it is the inbox's second write per
+// request. savepoint, release and rollbackTo, for the group commit, are prepared on SQLite only.
+type recordStmts struct {
+	lockHead, insert, setHead      *sql.Stmt
+	savepoint, release, rollbackTo *sql.Stmt
+
+	// Outside the group commit (Postgres, MySQL) a Store's concurrent appends are written
+	// together, in one transaction, by one of them: else they would wait for each other on the
+	// head's row lock, one commit each, each holding a connection of the pool meanwhile. waiting
+	// holds the appends not yet taken, under mu; writing is held by the append writing a batch.
+	mu      sync.Mutex
+	waiting []*pendingAppend
+	writing sync.Mutex
+}
+
+// pendingAppend is an append waiting to be written in a batch, and its result once done is
+// closed.
+type pendingAppend struct {
+	e, stored store.RecordEntry
+	err       error
+	done      chan struct{}
+}
+
+// prepareRecord prepares s.rec; Close closes its statements with the others.
+func (s *Store) prepareRecord(ctx context.Context) error {
+	type preparing struct {
+		dst   **sql.Stmt
+		query string
+	}
+	list := []preparing{{&s.rec.lockHead, s.q.record.lockHead}, {&s.rec.insert, s.q.record.insert},
+		{&s.rec.setHead, s.q.record.setHead}}
+	if s.dialect == SQLite {
+		list = append(list, preparing{&s.rec.savepoint, `SAVEPOINT fedsite_record`},
+			preparing{&s.rec.release, `RELEASE fedsite_record`}, preparing{&s.rec.rollbackTo, `ROLLBACK TO fedsite_record`})
+	}
+	for _, p := range list {
+		st, err := s.db.PrepareContext(ctx, p.query)
+		if err != nil {
+			return wrap("prepare", err)
+		}
+		*p.dst = st
+		s.stmts = append(s.stmts, st)
+	}
+	return nil
+}
+
+// AppendRecord implements [store.Record]: in one transaction it reads the chain's head, chains e
+// after it, inserts e and moves the head. The transaction holds the head until it ends — its row
+// locked, but on SQLite, whose write transactions hold the whole database — so appends from every
+// instance sharing the database form one chain. On SQLite the append joins the group commit of
+// the inbox's other writes (see groupCommit), in a savepoint that undoes it alone when it fails:
+// an inbox request then waits for no commit of its own. Elsewhere the Store's concurrent appends
+// are written in one transaction, and each alone when that fails, so that one append's failure
+// is its own.
 func (s *Store) AppendRecord(ctx context.Context, e store.RecordEntry) (store.RecordEntry, error) {
 	const op = "append record"
 	if err := s.check(op); err != nil {
 		return store.RecordEntry{}, err
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var seq int64
-		var hash []byte
-		if err := tx.QueryRowContext(ctx, s.q.record.lockHead).Scan(&seq, &hash); err != nil {
-			return err
-		}
-		e = e.Chain(seq, hash)
-		if _, err := tx.ExecContext(ctx, s.q.record.insert, e.Seq, e.Time.UnixNano(), e.Direction, e.ActivityID,
-			e.Type, e.Actor, e.User, e.Scheme, e.KeyID, nonNil(e.Document), e.Prev); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, s.q.record.setHead, e.Seq, e.Hash())
-		return err
-	})
+	if err := ctx.Err(); err != nil {
+		return store.RecordEntry{}, wrap(op, err)
+	}
+	var stored store.RecordEntry
+	var err error
+	if s.group != nil {
+		err = s.groupCommit(ctx, func(ctx context.Context, q querier) error {
+			return s.recordSavepoint(ctx, q, func() error {
+				es, err := s.appendRecords(ctx, q, e)
+				if err == nil {
+					stored = es[0]
+				}
+				return err
+			})
+		})
+	} else {
+		stored, err = s.appendBatched(ctx, e)
+	}
 	if err != nil {
 		return store.RecordEntry{}, wrap(op, err)
 	}
-	return e, nil
+	return stored, nil
+}
+
+// appendBatched writes e in the next batch of the Store's appends (see recordStmts): the batch
+// of the append writing when it came, or its own. A batch is written whatever becomes of the
+// context of the append that writes it, as the others wait for it.
+func (s *Store) appendBatched(ctx context.Context, e store.RecordEntry) (store.RecordEntry, error) {
+	r := &s.rec
+	p := &pendingAppend{e: e, done: make(chan struct{})}
+	r.mu.Lock()
+	r.waiting = append(r.waiting, p)
+	r.mu.Unlock()
+	r.writing.Lock()
+	defer r.writing.Unlock()
+	select {
+	case <-p.done: // written in the batch of the append before
+		return p.stored, p.err
+	default:
+	}
+	r.mu.Lock()
+	batch := r.waiting
+	r.waiting = nil
+	r.mu.Unlock()
+	s.writeBatch(context.WithoutCancel(ctx), batch)
+	return p.stored, p.err
+}
+
+// writeBatch appends the entries of batch in one transaction, or, when that fails, each in a
+// transaction of its own, and closes each one's done.
+func (s *Store) writeBatch(ctx context.Context, batch []*pendingAppend) {
+	defer func() {
+		for _, p := range batch {
+			close(p.done)
+		}
+	}()
+	write := func(ps []*pendingAppend) error {
+		es := make([]store.RecordEntry, len(ps))
+		for i, p := range ps {
+			es[i] = p.e
+		}
+		return s.inTx(ctx, func(tx *sql.Tx) error {
+			stored, err := s.appendRecords(ctx, tx, es...)
+			if err != nil {
+				return err
+			}
+			for i, p := range ps {
+				p.stored = stored[i]
+			}
+			return nil
+		})
+	}
+	err := write(batch)
+	if err == nil || len(batch) == 1 {
+		for _, p := range batch {
+			p.err = err
+		}
+		return
+	}
+	for _, p := range batch {
+		p.err = write([]*pendingAppend{p})
+	}
+}
+
+// appendRecords chains es, in order, after the head q reads, which must hold it until its
+// transaction ends, stores them and moves the head to the last; it returns them as stored.
+func (s *Store) appendRecords(ctx context.Context, q querier, es ...store.RecordEntry) ([]store.RecordEntry, error) {
+	var seq int64
+	var hash []byte
+	if err := bind(ctx, q, s.rec.lockHead).QueryRowContext(ctx).Scan(&seq, &hash); err != nil {
+		return nil, err
+	}
+	insert := bind(ctx, q, s.rec.insert)
+	stored := make([]store.RecordEntry, len(es))
+	for i, e := range es {
+		e = e.Chain(seq, hash)
+		if _, err := insert.ExecContext(ctx, e.Seq, e.Time.UnixNano(), e.Direction, e.ActivityID,
+			e.Type, e.Actor, e.User, e.Scheme, e.KeyID, nonNil(e.Document), e.Prev); err != nil {
+			return nil, err
+		}
+		seq, hash, stored[i] = e.Seq, e.Hash(), e
+	}
+	if _, err := bind(ctx, q, s.rec.setHead).ExecContext(ctx, seq, hash); err != nil {
+		return nil, err
+	}
+	return stored, nil
+}
+
+// recordSavepoint runs fn, which writes through q, a transaction on SQLite, within a savepoint:
+// when fn fails its writes are undone and the transaction's others kept.
+func (s *Store) recordSavepoint(ctx context.Context, q querier, fn func() error) error {
+	if _, err := bind(ctx, q, s.rec.savepoint).ExecContext(ctx); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		if _, rerr := bind(ctx, q, s.rec.rollbackTo).ExecContext(ctx); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		_, rerr := bind(ctx, q, s.rec.release).ExecContext(ctx)
+		return errors.Join(err, rerr)
+	}
+	_, err := bind(ctx, q, s.rec.release).ExecContext(ctx)
+	return err
 }
 
 // RecordHead implements [store.Record].
