@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -58,6 +59,9 @@ type options struct {
 	rounds                    int
 	telemetry                 string      // off, on or both (see engines)
 	wal                       *walSampler // -walpeak: samples the SQLite WAL's size; nil otherwise
+	// cpuprofile, if not empty, is where each round's CPU profile goes: cpuprofile.1 for the
+	// first, and so on.
+	cpuprofile string
 }
 
 // result is what one run measured.
@@ -99,7 +103,10 @@ type round struct {
 	CPUPerDelivery   time.Duration
 	SignCPU          time.Duration
 	CPURatio         float64
-	Telemetry        bool // the round's engine reported metrics and spans
+	// Allocs and AllocBytes are this process's heap allocations during the fan-out per delivery:
+	// unlike the CPU time, they do not depend on what else the machine runs.
+	Allocs, AllocBytes float64
+	Telemetry          bool // the round's engine reported metrics and spans
 }
 
 func main() {
@@ -122,7 +129,7 @@ func main() {
 	flag.IntVar(&o.rounds, "rounds", 1, "fan-outs to run, each of a new activity to every inbox, with the signing rate measured between them; the report gives each and the median")
 	flag.StringVar(&o.telemetry, "telemetry", "off", "OpenTelemetry metrics and spans of the engine: off, on (an SDK MeterProvider scraped through the Prometheus exporter, an SDK TracerProvider sampling every span), or both, alternating rounds, off first, and comparing their medians")
 	walPeak := flag.Bool("walpeak", false, "sqlite: report the largest size the write-ahead log reached during the fan-outs")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write the CPU profile of each round's fan-out (from its enqueue until the fleet accepted it, as the CPU per delivery is measured) to this file name followed by .1, .2 and so on")
 	flag.Parse()
 	if os.Getenv(envFleet) != "" {
 		if err := inboxfleet.ServeProcess(os.Stdin, os.Stdout); err != nil {
@@ -134,21 +141,9 @@ func main() {
 	if *walPeak {
 		o.wal = new(walSampler)
 	}
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err == nil {
-			err = pprof.StartCPUProfile(f)
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "deliverybench:", err)
-			os.Exit(1)
-		}
-		defer pprof.StopCPUProfile()
-	}
 	r, err := run(context.Background(), o, os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "deliverybench:", err)
-		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 	report(os.Stdout, o, r)
@@ -162,9 +157,9 @@ func report(w io.Writer, o options, r result) {
 	fmt.Fprintf(w, "enqueue (Publish's part): %v\n", r.EnqueueLatency)
 	if len(r.Rounds) > 1 {
 		for i, rd := range r.Rounds {
-			fmt.Fprintf(w, "round %d%s: %d deliveries in %v = %.0f/s, signing %.0f/s, %.1f%% of the signing rate, CPU %.1f%%, %v per delivery = %.3f × a signature's %v\n",
+			fmt.Fprintf(w, "round %d%s: %d deliveries in %v = %.0f/s, signing %.0f/s, %.1f%% of the signing rate, CPU %.1f%%, %v per delivery = %.3f × a signature's %v, %.0f allocations (%.1f KB) per delivery\n",
 				i+1, onOff(o, rd), rd.Deliveries, rd.Elapsed.Round(time.Millisecond), rd.DeliveriesPerSec, rd.SignPerSec, 100*rd.Ratio, 100*rd.CPUBusy,
-				rd.CPUPerDelivery.Round(time.Microsecond), rd.CPURatio, rd.SignCPU.Round(time.Microsecond))
+				rd.CPUPerDelivery.Round(time.Microsecond), rd.CPURatio, rd.SignCPU.Round(time.Microsecond), rd.Allocs, rd.AllocBytes/1000)
 		}
 		reportTelemetry(w, o, r)
 		fmt.Fprint(w, "median round: ")
@@ -328,8 +323,14 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 			scraped = scrapeEvery(engs.metricsURL, time.Second)
 		}
 		base := accepted
+		stopProfile, err := startProfile(o, i+1)
+		if err != nil {
+			stopRun()
+			return r, err
+		}
 		start = time.Now()
 		cpu0 := cpuTime()
+		allocs0, bytes0 := heapAllocs()
 		if err := eng.Enqueue(ctx, delivery.Activity{ID: id, ActorID: actorID}); err != nil {
 			stopRun()
 			return r, err
@@ -338,15 +339,21 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 			r.EnqueueLatency = time.Since(start)
 		}
 		stats, err := fleet.WaitAccepted(ctx, base+o.inboxes)
+		cpu := cpuTime() - cpu0
+		allocs, bytes := heapAllocs()
+		if perr := stopProfile(); err == nil {
+			err = perr
+		}
 		if err != nil {
 			stopRun()
 			return r, fmt.Errorf("round %d: %w", i+1, err)
 		}
 		accepted = stats.Accepted
 		rd := round{Elapsed: time.Since(start), Deliveries: accepted - base, Telemetry: tel}
-		cpu := cpuTime() - cpu0
 		rd.CPUBusy = cpu.Seconds() / (rd.Elapsed.Seconds() * float64(runtime.GOMAXPROCS(0)))
 		rd.CPUPerDelivery = cpu / time.Duration(rd.Deliveries)
+		rd.Allocs = float64(allocs-allocs0) / float64(rd.Deliveries)
+		rd.AllocBytes = float64(bytes-bytes0) / float64(rd.Deliveries)
 		rd.DeliveriesPerSec = float64(rd.Deliveries) / rd.Elapsed.Seconds()
 		if scraped != nil {
 			if r.Scrapes, err = scraped(); err != nil {
@@ -391,6 +398,26 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 		return r, fmt.Errorf("%d deliveries had bad signatures", r.Bad)
 	}
 	return r, nil
+}
+
+// startProfile starts the CPU profile of round n, if o asks for one, and returns the function
+// that stops it and writes it out.
+func startProfile(o options, n int) (func() error, error) {
+	if o.cpuprofile == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(fmt.Sprintf("%s.%d", o.cpuprofile, n))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }
 
 // putActivity stores a Create of the bench actor under id.
@@ -501,6 +528,13 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// heapAllocs returns how many heap allocations this process has made, and their bytes.
+func heapAllocs() (objects, bytes uint64) {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}, {Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64(), s[1].Value.Uint64()
 }
 
 // resetPeakRSS resets VmHWM (Linux: writing 5 to clear_refs), so the peak measured after is
