@@ -397,7 +397,7 @@ func (e *Engine) document(ctx context.Context, id string) ([]byte, error) {
 
 // post sends doc to inbox signed with key, and returns the status and the Retry-After wait.
 func (e *Engine) post(ctx context.Context, inbox string, key signing.Key, doc []byte) (int, time.Duration, error) {
-	ctx, cancel := context.WithTimeout(ctx, e.cfg.RequestTimeout)
+	ctx, cancel := context.WithTimeout(ctx, e.requestTimeout())
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, inbox, bytes.NewReader(doc))
 	if err != nil {
@@ -428,9 +428,23 @@ func (e *Engine) post(ctx context.Context, inbox string, key signing.Key, doc []
 	return resp.StatusCode, asked, nil
 }
 
+// requestTimeout is how long one delivery request may take: Config.RequestTimeout, or the
+// Timeout of Config.Client when that is shorter.
+func (e *Engine) requestTimeout() time.Duration {
+	if t := e.cfg.Client.Timeout; t > 0 && t < e.cfg.RequestTimeout {
+		return t
+	}
+	return e.cfg.RequestTimeout
+}
+
 // client returns the HTTP client that signs with key: draft-cavage first, RFC 9421 for a host that
 // answered 400 or 401 to it, remembering per host what worked (see signing.Transport). One client
 // is kept per key, so the memory of each host outlives a delivery.
+//
+// Its Timeout is left at zero: post's deadline (requestTimeout) already holds Config.Client's. An
+// http.Client with a Timeout enforces it, around a RoundTripper it does not know (the signing
+// transport), with a goroutine, a timer and a Request.Cancel channel per request, which the
+// transport below then watches with a goroutine of its own.
 func (e *Engine) client(key signing.Key) (*http.Client, error) {
 	e.clientsMu.Lock()
 	defer e.clientsMu.Unlock()
@@ -441,7 +455,7 @@ func (e *Engine) client(key signing.Key) (*http.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &http.Client{Transport: tr, CheckRedirect: e.cfg.Client.CheckRedirect, Jar: e.cfg.Client.Jar, Timeout: e.cfg.Client.Timeout}
+	c := &http.Client{Transport: tr, CheckRedirect: e.cfg.Client.CheckRedirect, Jar: e.cfg.Client.Jar}
 	e.clients[key.ID] = c
 	return c, nil
 }
