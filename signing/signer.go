@@ -178,15 +178,22 @@ func httpsigSignature(v string) (string, error) {
 		return "", fmt.Errorf("no signature parameter at the end of %q", v)
 	}
 	sig := v[i+len(param) : len(v)-1]
-	if sig == "" || strings.ContainsFunc(sig, func(c rune) bool { return !isBase64(c) }) {
+	if sig == "" || !isBase64(sig) {
 		return "", fmt.Errorf("signature parameter %q is not base64", sig)
 	}
 	return sig, nil
 }
 
-// isBase64 reports whether c is in the standard base64 alphabet, padding included.
-func isBase64(c rune) bool {
-	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '='
+// isBase64 reports whether s is made of the standard base64 alphabet, padding included.
+func isBase64(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/', c == '=':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // signingString builds the draft-cavage signing string (draft-cavage-12 §2.3)
