@@ -124,7 +124,7 @@ func main() {
 	flag.StringVar(&o.dir, "dir", "", "directory for the SQLite file (default: a temporary one)")
 	flag.BoolVar(&o.bulk, "bulk", false, "sqlite: load the followers with one INSERT … SELECT instead of AddFollower calls")
 	flag.StringVar(&o.conns, "conns", "shared", "how deliveries reach the fleet: shared (a keep-alive connection per worker, each host named in the Host header) or per-host (each host a distinct server at a loopback address of its own, reached through the site's default HTTP client, connections pooled per host)")
-	flag.IntVar(&o.idle, "idle", 0, "per-host: idle connections the client keeps in all (default: the 100 of the site's default client); at -hosts or more, a fan-out reuses the connections of the one before")
+	flag.IntVar(&o.idle, "idle", 0, "per-host: idle connections the client keeps in all (default: the 1000 of the site's default client); at -hosts or more, a fan-out reuses the connections of the one before")
 	flag.DurationVar(&o.latency, "latency", 0, "how long each fake inbox waits before it answers (a distant server's round trip)")
 	flag.IntVar(&o.rounds, "rounds", 1, "fan-outs to run, each of a new activity to every inbox, with the signing rate measured between them; the report gives each and the median")
 	flag.StringVar(&o.telemetry, "telemetry", "off", "OpenTelemetry metrics and spans of the engine: off, on (an SDK MeterProvider scraped through the Prometheus exporter, an SDK TracerProvider sampling every span), or both, alternating rounds, off first, and comparing their medians")
