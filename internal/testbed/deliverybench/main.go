@@ -62,6 +62,9 @@ type options struct {
 	// cpuprofile, if not empty, is where each round's CPU profile goes: cpuprofile.1 for the
 	// first, and so on.
 	cpuprofile string
+	// plain posts each round's activity through the client itself instead of the engine (see
+	// plainPost).
+	plain bool
 }
 
 // result is what one run measured.
@@ -128,6 +131,7 @@ func main() {
 	flag.DurationVar(&o.latency, "latency", 0, "how long each fake inbox waits before it answers (a distant server's round trip)")
 	flag.IntVar(&o.rounds, "rounds", 1, "fan-outs to run, each of a new activity to every inbox, with the signing rate measured between them; the report gives each and the median")
 	flag.StringVar(&o.telemetry, "telemetry", "off", "OpenTelemetry metrics and spans of the engine: off, on (an SDK MeterProvider scraped through the Prometheus exporter, an SDK TracerProvider sampling every span), or both, alternating rounds, off first, and comparing their medians")
+	flag.BoolVar(&o.plain, "plain", false, "instead of the engine, post each round's activity to every inbox straight through the same HTTP client, -workers at a time, each request signed beforehand outside the measured window: the CPU per request of net/http and the kernel alone, the floor under the CPU per delivery")
 	walPeak := flag.Bool("walpeak", false, "sqlite: report the largest size the write-ahead log reached during the fan-outs")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write the CPU profile of each round's fan-out (from its enqueue until the fleet accepted it, as the CPU per delivery is measured) to this file name followed by .1, .2 and so on")
 	flag.Parse()
@@ -314,9 +318,18 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 		}
 		// Each round runs its engine (see engines) until it is over.
 		eng, tel := engs.engine(i), engs.telemetry(i)
+		var plain *plainPost
+		if o.plain {
+			sk := signing.Key{ID: actorID + "#main-key", Signer: key}
+			if plain, err = newPlainPost(o, fleet.Port(), client, sk, activityDoc(id)); err != nil {
+				return r, err
+			}
+		}
 		runCtx, cancelRun := context.WithCancel(ctx)
 		var running sync.WaitGroup
-		running.Go(func() { eng.Run(runCtx) })
+		if !o.plain {
+			running.Go(func() { eng.Run(runCtx) })
+		}
 		stopRun := func() { cancelRun(); running.Wait() }
 		var scraped func() ([]scrape, error)
 		if tel && r.Scrapes == nil {
@@ -331,14 +344,16 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 		start = time.Now()
 		cpu0 := cpuTime()
 		allocs0, bytes0 := heapAllocs()
-		if err := eng.Enqueue(ctx, delivery.Activity{ID: id, ActorID: actorID}); err != nil {
+		if o.plain {
+			plain.start(runCtx)
+		} else if err := eng.Enqueue(ctx, delivery.Activity{ID: id, ActorID: actorID}); err != nil {
 			stopRun()
 			return r, err
 		}
 		if i == 0 {
 			r.EnqueueLatency = time.Since(start)
 		}
-		stats, err := fleet.WaitAccepted(ctx, base+o.inboxes)
+		stats, err := waitAccepted(ctx, fleet, base+o.inboxes, plain)
 		cpu := cpuTime() - cpu0
 		allocs, bytes := heapAllocs()
 		if perr := stopProfile(); err == nil {
@@ -422,8 +437,38 @@ func startProfile(o options, n int) (func() error, error) {
 
 // putActivity stores a Create of the bench actor under id.
 func putActivity(ctx context.Context, st store.Objects, id string) error {
-	return st.PutObject(ctx, store.Object{ID: id, ActorID: actorID, Type: "Create",
-		Document: []byte(`{"@context":"https://www.w3.org/ns/activitystreams","id":"` + id + `","type":"Create","actor":"` + actorID + `"}`)})
+	return st.PutObject(ctx, store.Object{ID: id, ActorID: actorID, Type: "Create", Document: activityDoc(id)})
+}
+
+// activityDoc is the document of the Create id of the bench actor.
+func activityDoc(id string) []byte {
+	return []byte(`{"@context":"https://www.w3.org/ns/activitystreams","id":"` + id + `","type":"Create","actor":"` + actorID + `"}`)
+}
+
+// waitAccepted waits until the fleet has accepted n deliveries in all, or a plain round (if not
+// nil) failed.
+func waitAccepted(ctx context.Context, fleet *inboxfleet.Process, n int, plain *plainPost) (inboxfleet.Stats, error) {
+	if plain == nil {
+		return fleet.WaitAccepted(ctx, n)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	failed := make(chan error, 1)
+	go func() {
+		select {
+		case err := <-plain.err:
+			failed <- err
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	st, err := fleet.WaitAccepted(ctx, n)
+	select {
+	case ferr := <-failed:
+		return st, ferr
+	default:
+		return st, err
+	}
 }
 
 // openStore opens the store named by -store; port is the fleet's (see inboxURL).
