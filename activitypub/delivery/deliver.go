@@ -177,7 +177,7 @@ func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 		e.delivered.Add(1)
 		e.tel.count(ctx, tallyDelivered)
 		// The status record (and a job's ack) are written with other workers' (see completer).
-		done.complete(t.l, t.page == nil, e.newRecord(t, store.DeliveryDelivered, failed+1, ""))
+		done.complete(t.l, t.page == nil, e.taskRecord(t, store.DeliveryDelivered, failed+1, ""))
 		e.hostOK(ctx, log, t.host, st, probe)
 		if t.page != nil {
 			t.page.done(ctx, e)
@@ -245,7 +245,7 @@ func (e *Engine) retryJob(ctx context.Context, log *slog.Logger, t task, err err
 func (e *Engine) putBack(ctx context.Context, t task, at time.Time, failed int, msg string) {
 	var rec *store.DeliveryRecord
 	if t.delivery() {
-		r := e.newRecord(t, store.DeliveryRetrying, failed, msg)
+		r := e.taskRecord(t, store.DeliveryRetrying, failed, msg)
 		rec = &r
 	}
 	if t.page != nil {
@@ -468,11 +468,11 @@ func (e *Engine) client(key signing.Key) (*http.Client, error) {
 func (e *Engine) record(ctx context.Context, t task, state store.DeliveryState, attempts int, lastErr string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
 	defer cancel()
-	e.writeRecords(ctx, e.newRecord(t, state, attempts, lastErr))
+	e.writeRecords(ctx, e.taskRecord(t, state, attempts, lastErr))
 }
 
-// newRecord builds the status record of the delivery t, at the engine's time.
-func (e *Engine) newRecord(t task, state store.DeliveryState, attempts int, lastErr string) store.DeliveryRecord {
+// taskRecord builds the status record of the delivery t, at the engine's time.
+func (e *Engine) taskRecord(t task, state store.DeliveryState, attempts int, lastErr string) store.DeliveryRecord {
 	return newRecord(t.p, t.host, state, attempts, lastErr, e.cfg.Now())
 }
 
