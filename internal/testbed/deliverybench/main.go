@@ -382,6 +382,9 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 			stopRun()
 			return r, err
 		}
+		if plain != nil {
+			plain.wait()
+		}
 		stopRun()
 		if i == 0 {
 			r.PeakRSSFanOutKB = procStatusKB("VmHWM")

@@ -64,7 +64,7 @@ func TestRun(t *testing.T) {
 				}
 			}
 			// 150 hosts: a connection each, which the second round reuses (the site's default
-			// client keeps 1000 idle, as does -idle 1000), or no more than one per worker.
+			// client keeps 1000 idle, as does -idle 1000); or no more than one per worker.
 			bounds := map[string][2]int64{"per-host": {150, 150}, "shared": {1, 4}}[tc.conns]
 			if r.Conns < bounds[0] || r.Conns > bounds[1] {
 				t.Errorf("%d TCP connections for %s, want %d to %d", r.Conns, tc.conns, bounds[0], bounds[1])

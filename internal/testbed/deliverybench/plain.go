@@ -25,6 +25,7 @@ type plainPost struct {
 	headers []http.Header // the signed headers of each inbox's request
 	doc     []byte
 	err     chan error // the first failure, if any
+	posting sync.WaitGroup
 }
 
 // newPlainPost signs the requests of a round that posts doc to the distinct inboxes of o.
@@ -52,9 +53,8 @@ func newPlainPost(o options, port int, client *http.Client, key signing.Key, doc
 // start posts the requests in the background; the first failure, if any, is sent on p.err.
 func (p *plainPost) start(ctx context.Context) {
 	var next atomic.Int64
-	var wg sync.WaitGroup
 	for range p.workers {
-		wg.Go(func() {
+		p.posting.Go(func() {
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(p.inboxes) {
@@ -71,6 +71,10 @@ func (p *plainPost) start(ctx context.Context) {
 		})
 	}
 }
+
+// wait returns once every post has returned: the fleet counts a delivery before it answers, and
+// a request cancelled before its answer is read closes its connection.
+func (p *plainPost) wait() { p.posting.Wait() }
 
 // post sends request i, as the engine does: the body from memory, the answer drained.
 func (p *plainPost) post(ctx context.Context, i int) error {
