@@ -144,12 +144,15 @@ func signString(r *http.Request, key Key, headers []string) (string, error) {
 	// the wire (and every verifier) has the escaped path, so it gets a scratch
 	// request whose Path is the escaped form. It also always writes
 	// algorithm="hs2019" and reads Host only from the header map, which is
-	// why the header is rebuilt from its signature value afterwards.
+	// why the header is rebuilt from its signature value afterwards. The
+	// scratch request shares r's headers: httpsig only reads them and adds
+	// a Signature (given nil for the body, it adds no Digest), which the
+	// caller replaces.
 	u := *r.URL
 	u.Path = requestTarget(r.URL, false)
 	u.RawPath = ""
-	scratch := &http.Request{Method: r.Method, URL: &u, Header: r.Header.Clone(), Host: r.Host}
-	scratch.Header.Del("Signature")
+	scratch := &http.Request{Method: r.Method, URL: &u, Header: r.Header, Host: r.Host}
+	r.Header.Del("Signature")
 	// A Signer is not safe for concurrent use, so make one per call.
 	s, _, err := httpsig.NewSigner([]httpsig.Algorithm{httpsig.RSA_SHA256}, httpsig.DigestSha256, headers, httpsig.Signature, 0)
 	if err != nil {
@@ -158,11 +161,39 @@ func signString(r *http.Request, key Key, headers []string) (string, error) {
 	if err := s.SignRequest(priv, key.ID, scratch, nil); err != nil {
 		return "", fmt.Errorf("signing: sign: %w", err)
 	}
-	p, err := parseSignatureHeader(scratch.Header.Get("Signature"))
+	sig, err := httpsigSignature(r.Header.Get("Signature"))
 	if err != nil {
 		return "", fmt.Errorf("signing: sign: reading httpsig output: %w", err)
 	}
-	return p.signature, nil
+	return sig, nil
+}
+
+// httpsigSignature returns the signature parameter of a Signature header value that
+// go-fed/httpsig wrote: its last parameter, a quoted base64 string. Only that is read, not the
+// whole value, which httpsig builds from what it was given.
+func httpsigSignature(v string) (string, error) {
+	const param = `signature="`
+	i := strings.LastIndex(v, param)
+	if i < 0 || (i > 0 && v[i-1] != ',') || !strings.HasSuffix(v, `"`) || len(v) == i+len(param) {
+		return "", fmt.Errorf("no signature parameter at the end of %q", v)
+	}
+	sig := v[i+len(param) : len(v)-1]
+	if sig == "" || !isBase64(sig) {
+		return "", fmt.Errorf("signature parameter %q is not base64", sig)
+	}
+	return sig, nil
+}
+
+// isBase64 reports whether s is made of the standard base64 alphabet, padding included.
+func isBase64(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/', c == '=':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // signingString builds the draft-cavage signing string (draft-cavage-12 §2.3)

@@ -134,3 +134,29 @@ func TestSignErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestHTTPSigSignature reads the signature parameter out of Signature values as go-fed/httpsig
+// writes them, and refuses anything else.
+func TestHTTPSigSignature(t *testing.T) {
+	tests := []struct {
+		name, value, want string
+	}{
+		{"httpsig's output", `keyId="https://a.example/u#k",algorithm="hs2019",headers="(request-target) host date",signature="ab+/Cd=="`, "ab+/Cd=="},
+		{"alone", `signature="QUJD"`, "QUJD"},
+		{"missing", `keyId="k",algorithm="hs2019"`, ""},
+		{"not last", `signature="QUJD",keyId="k"`, ""},
+		{"unterminated", `keyId="k",signature="QUJD`, ""},
+		{"empty", `keyId="k",signature=""`, ""},
+		{"cut after the quote", `keyId="k",signature="`, ""},
+		{"not base64", `keyId="k",signature="a\"b"`, ""},
+		{"part of another name", `keyId="k",xsignature="QUJD"`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := httpsigSignature(tt.value)
+			if got != tt.want || (err == nil) != (tt.want != "") {
+				t.Errorf("httpsigSignature(%q) = %q, %v; want %q", tt.value, got, err, tt.want)
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"net/http"
 	"strings"
@@ -115,7 +116,7 @@ type Transport struct {
 	base  http.RoundTripper
 	now   func() time.Time
 	hosts *hostMemory
-	sums  digestCache
+	sums  bodyCache
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -178,7 +179,7 @@ func (t *Transport) SetHostEd25519(host string, accepts bool) {
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	body, err := readBody(req)
+	body, bodySum, err := t.sums.read(req)
 	if req.Body != nil {
 		// The RoundTripper must close the request body, even on errors
 		// (net/http.RoundTripper doc).
@@ -189,8 +190,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	var sum *[sha256.Size]byte
 	if body != nil {
-		s := t.sums.sum(body)
-		sum = &s
+		sum = &bodySum
 	}
 	host := req.Host
 	if host == "" && req.URL != nil {
@@ -332,68 +332,102 @@ func (m *hostMemory) update(host string, now time.Time, fn func(*hostState)) {
 	}
 }
 
-// digestCache remembers the SHA-256 of the last few request bodies a Transport sent, so that a
-// fan-out of one activity to many inboxes hashes its body once, not once per inbox: looking a
-// body up costs a fraction of hashing it. Its zero value is ready to use.
-type digestCache struct {
-	mu sync.Mutex
-	m  map[string][sha256.Size]byte
+// bodyCache remembers the last few request bodies a Transport sent with their SHA-256, so that a
+// fan-out of one activity to many inboxes hashes its body once, not once per inbox, and does not
+// keep a copy of it per inbox either: each request is read into a pooled buffer, and a body seen
+// before is sent from the cache's copy. Looking a body up costs a fraction of hashing it. Its zero
+// value is ready to use.
+type bodyCache struct {
+	mu     sync.Mutex
+	seed   maphash.Seed
+	seeded bool
+	m      map[uint64]cachedBody // by maphash of the body
+	bufs   sync.Pool             // of *bytes.Buffer, to read bodies into
+}
+
+// cachedBody is a body a bodyCache holds, never modified, with its SHA-256.
+type cachedBody struct {
+	body []byte
+	sum  [sha256.Size]byte
 }
 
 const (
-	// digestCacheSize is how many bodies a digestCache remembers; it starts over when full.
-	digestCacheSize = 16
-	// digestCacheMaxBody is the largest body a digestCache remembers.
-	digestCacheMaxBody = 1 << 20
+	// bodyCacheSize is how many bodies a bodyCache remembers; it starts over when full.
+	bodyCacheSize = 16
+	// bodyCacheMaxBody is the largest body a bodyCache remembers.
+	bodyCacheMaxBody = 1 << 20
+	// bodyBufferMax is the largest read buffer a bodyCache pools.
+	bodyBufferMax = 64 << 10
 )
 
-// sum returns the SHA-256 of body.
-func (c *digestCache) sum(body []byte) [sha256.Size]byte {
-	if len(body) > digestCacheMaxBody {
-		return sha256.Sum256(body)
-	}
-	c.mu.Lock()
-	s, ok := c.m[string(body)]
-	c.mu.Unlock()
-	if ok {
-		return s
-	}
-	s = sha256.Sum256(body)
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= digestCacheSize {
-		c.m = make(map[string][sha256.Size]byte, digestCacheSize)
-	}
-	c.m[string(body)] = s
-	c.mu.Unlock()
-	return s
-}
-
-// readBody returns the request body bytes, nil when there is none. It prefers
-// GetBody, which leaves req.Body untouched.
-func readBody(req *http.Request) ([]byte, error) {
+// read returns the request body and its SHA-256; a nil body when there is none. It prefers
+// GetBody, which leaves req.Body untouched. The bytes returned are not modified later, and may be
+// shared with other requests.
+func (c *bodyCache) read(req *http.Request) ([]byte, [sha256.Size]byte, error) {
+	var sum [sha256.Size]byte
 	if req.Body == nil || req.Body == http.NoBody {
-		return nil, nil
+		return nil, sum, nil
 	}
 	rc := req.Body
 	if req.GetBody != nil {
 		var err error
 		rc, err = req.GetBody()
 		if err != nil {
-			return nil, err
+			return nil, sum, err
 		}
 		if rc == nil {
-			return nil, errors.New("GetBody returned nil")
+			return nil, sum, errors.New("GetBody returned nil")
 		}
 		defer rc.Close()
 	}
-	// One allocation of the announced size, and one copy (a bytes.Reader writes itself out).
-	var buf bytes.Buffer
-	buf.Grow(int(min(max(req.ContentLength, 0), digestCacheMaxBody)))
-	if _, err := io.Copy(&buf, rc); err != nil {
-		return nil, err
+	buf, _ := c.bufs.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
 	}
-	if buf.Len() == 0 {
-		return []byte{}, nil
+	buf.Reset()
+	buf.Grow(int(min(max(req.ContentLength, 0), bodyCacheMaxBody)))
+	if _, err := io.Copy(buf, rc); err != nil {
+		c.put(buf)
+		return nil, sum, err
 	}
-	return buf.Bytes(), nil
+	if buf.Len() > bodyCacheMaxBody {
+		// Not remembered, and too large to pool: the buffer is the body.
+		b := buf.Bytes()
+		return b, sha256.Sum256(b), nil
+	}
+	cb := c.lookup(buf.Bytes())
+	c.put(buf)
+	return cb.body, cb.sum, nil
+}
+
+// lookup returns the cache's copy of b with its SHA-256, remembering them first if b is new.
+func (c *bodyCache) lookup(b []byte) cachedBody {
+	c.mu.Lock()
+	if !c.seeded {
+		c.seed, c.seeded = maphash.MakeSeed(), true
+	}
+	h := maphash.Bytes(c.seed, b)
+	cb, ok := c.m[h]
+	c.mu.Unlock()
+	if ok && bytes.Equal(cb.body, b) {
+		return cb
+	}
+	cb = cachedBody{body: bytes.Clone(b), sum: sha256.Sum256(b)}
+	if cb.body == nil {
+		cb.body = []byte{} // an empty body is still a body
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= bodyCacheSize {
+		c.m = make(map[uint64]cachedBody, bodyCacheSize)
+	}
+	c.m[h] = cb
+	c.mu.Unlock()
+	return cb
+}
+
+// put returns a read buffer to the pool, unless it grew too large to keep.
+func (c *bodyCache) put(buf *bytes.Buffer) {
+	if buf.Cap() <= bodyBufferMax {
+		c.bufs.Put(buf)
+	}
 }

@@ -235,7 +235,7 @@ func TestTransportDigestPerBody(t *testing.T) {
 			t.Fatal(err)
 		}
 		client := &http.Client{Transport: tr}
-		for i := range 3 * digestCacheSize { // past the cache's size: it starts over
+		for i := range 3 * bodyCacheSize { // past the cache's size: it starts over
 			body := bodies[i%len(bodies)]
 			if i >= len(bodies) {
 				body += strings.Repeat(" ", i)

@@ -32,12 +32,13 @@ func (e *Engine) fanOut(ctx context.Context, t task) {
 	pg := payload{Activity: p.Activity, Object: p.Object, Actor: p.Actor, Page: p.Page, Behind: p.Behind}
 	queued := make([]store.DeliveryRecord, 0, len(inboxes))
 	for _, inbox := range inboxes {
-		if _, err := inboxHost(inbox); err != nil {
+		host, err := inboxHost(inbox)
+		if err != nil {
 			log.LogAttrs(ctx, slog.LevelWarn, "delivery: skipping follower inbox", slog.String("inbox", inbox), slog.Any("err", err))
 			continue
 		}
 		pg.Inboxes = append(pg.Inboxes, inbox)
-		queued = append(queued, e.newRecord(payload{Activity: p.Activity, Object: p.Object, Inbox: inbox}, store.DeliveryQueued, 0, ""))
+		queued = append(queued, newRecord(payload{Activity: p.Activity, Object: p.Object, Inbox: inbox}, host, store.DeliveryQueued, 0, "", e.cfg.Now()))
 	}
 	var jobs []store.Job
 	if len(pg.Inboxes) > 0 {
@@ -117,7 +118,7 @@ func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 		}
 		if refused[p.Inbox] {
 			e.finish(ctx, "ack", e.cfg.Store.Ack(ctx, t.l), t.l)
-			e.record(ctx, p, store.DeliveryFailed, failed, errBlockedInbox.Error())
+			e.record(ctx, t, store.DeliveryFailed, failed, errBlockedInbox.Error())
 			e.tel.count(ctx, tallyBlocked)
 			log.LogAttrs(ctx, slog.LevelDebug, "delivery: blocked inbox dropped")
 			return
@@ -176,7 +177,7 @@ func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 		e.delivered.Add(1)
 		e.tel.count(ctx, tallyDelivered)
 		// The status record (and a job's ack) are written with other workers' (see completer).
-		done.complete(t.l, t.page == nil, e.newRecord(p, store.DeliveryDelivered, failed+1, ""))
+		done.complete(t.l, t.page == nil, e.taskRecord(t, store.DeliveryDelivered, failed+1, ""))
 		e.hostOK(ctx, log, t.host, st, probe)
 		if t.page != nil {
 			t.page.done(ctx, e)
@@ -190,7 +191,7 @@ func (e *Engine) deliver(ctx context.Context, t task, done *completer) {
 		if t.page == nil {
 			e.finish(ctx, "ack", e.cfg.Store.Ack(ctx, t.l), t.l)
 		}
-		e.record(ctx, p, store.DeliveryFailed, failed+1, err.Error())
+		e.record(ctx, t, store.DeliveryFailed, failed+1, err.Error())
 		e.removeFollowers(ctx, log, p.Inbox)
 		if t.page != nil {
 			t.page.done(ctx, e)
@@ -244,7 +245,7 @@ func (e *Engine) retryJob(ctx context.Context, log *slog.Logger, t task, err err
 func (e *Engine) putBack(ctx context.Context, t task, at time.Time, failed int, msg string) {
 	var rec *store.DeliveryRecord
 	if t.delivery() {
-		r := e.newRecord(t.p, store.DeliveryRetrying, failed, msg)
+		r := e.taskRecord(t, store.DeliveryRetrying, failed, msg)
 		rec = &r
 	}
 	if t.page != nil {
@@ -328,7 +329,7 @@ func (e *Engine) giveUp(ctx context.Context, log *slog.Logger, t task, failed in
 	switch {
 	case t.delivery():
 		e.tel.count(ctx, tallyFailed)
-		e.record(ctx, t.p, store.DeliveryFailed, failed, err.Error())
+		e.record(ctx, t, store.DeliveryFailed, failed, err.Error())
 	case t.l.Kind == KindPage:
 		e.failPage(ctx, log, t.p, failed, err)
 	}
@@ -354,7 +355,8 @@ func (e *Engine) failPage(ctx context.Context, log *slog.Logger, p payload, fail
 		if !final(states[i]) {
 			q := p
 			q.Inbox = inbox
-			recs = append(recs, e.newRecord(q, store.DeliveryFailed, failed, cause.Error()))
+			host, _ := inboxHost(inbox) // the fan-out wrote only valid inboxes
+			recs = append(recs, newRecord(q, host, store.DeliveryFailed, failed, cause.Error(), e.cfg.Now()))
 		}
 	}
 	e.writeRecords(ctx, recs...)
@@ -397,7 +399,7 @@ func (e *Engine) document(ctx context.Context, id string) ([]byte, error) {
 
 // post sends doc to inbox signed with key, and returns the status and the Retry-After wait.
 func (e *Engine) post(ctx context.Context, inbox string, key signing.Key, doc []byte) (int, time.Duration, error) {
-	ctx, cancel := context.WithTimeout(ctx, e.cfg.RequestTimeout)
+	ctx, cancel := context.WithTimeout(ctx, e.requestTimeout())
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, inbox, bytes.NewReader(doc))
 	if err != nil {
@@ -428,9 +430,23 @@ func (e *Engine) post(ctx context.Context, inbox string, key signing.Key, doc []
 	return resp.StatusCode, asked, nil
 }
 
+// requestTimeout is how long one delivery request may take: Config.RequestTimeout, or the
+// Timeout of Config.Client when that is shorter.
+func (e *Engine) requestTimeout() time.Duration {
+	if t := e.cfg.Client.Timeout; t > 0 && t < e.cfg.RequestTimeout {
+		return t
+	}
+	return e.cfg.RequestTimeout
+}
+
 // client returns the HTTP client that signs with key: draft-cavage first, RFC 9421 for a host that
 // answered 400 or 401 to it, remembering per host what worked (see signing.Transport). One client
 // is kept per key, so the memory of each host outlives a delivery.
+//
+// Its Timeout is left at zero: post's deadline (requestTimeout) already holds Config.Client's. An
+// http.Client with a Timeout enforces it, around a RoundTripper it does not know (the signing
+// transport), with a goroutine, a timer and a Request.Cancel channel per request, which the
+// transport below then watches with a goroutine of its own.
 func (e *Engine) client(key signing.Key) (*http.Client, error) {
 	e.clientsMu.Lock()
 	defer e.clientsMu.Unlock()
@@ -441,26 +457,31 @@ func (e *Engine) client(key signing.Key) (*http.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &http.Client{Transport: tr, CheckRedirect: e.cfg.Client.CheckRedirect, Jar: e.cfg.Client.Jar, Timeout: e.cfg.Client.Timeout}
+	c := &http.Client{Transport: tr, CheckRedirect: e.cfg.Client.CheckRedirect, Jar: e.cfg.Client.Jar}
 	e.clients[key.ID] = c
 	return c, nil
 }
 
-// record stores the status of a delivery that just ended. Failing to is logged only. Like the
+// record stores the status of the delivery t that just ended. Failing to is logged only. Like the
 // completer's flushes, it outlives Run's cancellation: a page's delivery is settled once it ends,
 // and its page may be acked, whether or not the record was written.
-func (e *Engine) record(ctx context.Context, p payload, state store.DeliveryState, attempts int, lastErr string) {
+func (e *Engine) record(ctx context.Context, t task, state store.DeliveryState, attempts int, lastErr string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
 	defer cancel()
-	e.writeRecords(ctx, e.newRecord(p, state, attempts, lastErr))
+	e.writeRecords(ctx, e.taskRecord(t, state, attempts, lastErr))
 }
 
-// newRecord builds the status record of p's delivery.
-func (e *Engine) newRecord(p payload, state store.DeliveryState, attempts int, lastErr string) store.DeliveryRecord {
-	host, _ := inboxHost(p.Inbox)
+// taskRecord builds the status record of the delivery t, at the engine's time.
+func (e *Engine) taskRecord(t task, state store.DeliveryState, attempts int, lastErr string) store.DeliveryRecord {
+	return newRecord(t.p, t.host, state, attempts, lastErr, e.cfg.Now())
+}
+
+// newRecord builds the status record of p's delivery to its inbox, on host (inboxHost of the
+// inbox, which the callers have at hand).
+func newRecord(p payload, host string, state store.DeliveryState, attempts int, lastErr string, at time.Time) store.DeliveryRecord {
 	return store.DeliveryRecord{
 		ObjectID: p.Object, ActivityID: p.Activity, Inbox: p.Inbox, Host: host,
-		State: state, Attempts: attempts, LastError: lastErr, UpdatedAt: e.cfg.Now(),
+		State: state, Attempts: attempts, LastError: lastErr, UpdatedAt: at,
 	}
 }
 

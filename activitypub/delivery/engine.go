@@ -86,7 +86,8 @@ func (e *Engine) Enqueue(ctx context.Context, acts ...Activity) error {
 			j, err = fanOutJob(p)
 		} else {
 			j, err = deliverJob(p)
-			queued = append(queued, e.newRecord(p, store.DeliveryQueued, 0, ""))
+			host, _ := inboxHost(p.Inbox) // deliverJob checks it
+			queued = append(queued, newRecord(p, host, store.DeliveryQueued, 0, "", e.cfg.Now()))
 		}
 		if err != nil {
 			return fmt.Errorf("delivery: enqueue %s: %w", a.ID, err)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -115,6 +116,7 @@ func TestFanOut(t *testing.T) {
 
 // TestFailures runs one delivery against inboxes that fail in each way the fediverse does.
 func TestFailures(t *testing.T) {
+	var hung atomic.Int64 // how long a hanging request was held, for the client's timeout
 	tests := []struct {
 		name   string
 		script func(n int, w http.ResponseWriter, r *http.Request) bool
@@ -267,6 +269,32 @@ func TestFailures(t *testing.T) {
 			want: func(t *testing.T, e *env, in *inbox) {
 				if s, _ := e.eng.Stats(t.Context()); s.Retried != 1 {
 					t.Errorf("Retried %d, want 1", s.Retried)
+				}
+			},
+		},
+		{
+			// The env's RequestTimeout is 2 s: the client's 200 ms ends the first attempt.
+			name: "hang past the client's timeout, shorter than the request timeout",
+			script: func(n int, w http.ResponseWriter, r *http.Request) bool {
+				if n == 0 {
+					start := time.Now()
+					select {
+					case <-r.Context().Done():
+					case <-time.After(5 * time.Second):
+					}
+					hung.Store(int64(time.Since(start)))
+					return true
+				}
+				return false
+			},
+			edit:    func(c *Config) { c.Client = &http.Client{Timeout: 200 * time.Millisecond} },
+			settled: func(s Stats) bool { return s.Delivered == 1 },
+			want: func(t *testing.T, e *env, in *inbox) {
+				if s, _ := e.eng.Stats(t.Context()); s.Retried != 1 {
+					t.Errorf("Retried %d, want 1", s.Retried)
+				}
+				if d := time.Duration(hung.Load()); d < 150*time.Millisecond || d > time.Second {
+					t.Errorf("the first attempt was cut after %v, want about the client's 200ms", d)
 				}
 			},
 		},

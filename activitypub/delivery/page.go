@@ -26,8 +26,8 @@ type page struct {
 	p payload
 
 	mu sync.Mutex
-	// todo holds the inboxes not yet handed to a worker.
-	todo []string
+	// todo holds the inboxes not yet handed to a worker, each with its host.
+	todo []target
 	// running counts the tasks handed out and not yet settled.
 	running int
 	// jobs are the deliveries put back, enqueued by the page's ack; records are their "retrying"
@@ -54,25 +54,26 @@ func (e *Engine) openPage(ctx context.Context, t task) (*page, error) {
 		return nil, err
 	}
 	pg := &page{l: t.l, p: p}
-	var keys, hosts []string
+	var inboxes, keys, hosts []string
 	var dropped []store.DeliveryRecord
 	for i, inbox := range p.Inboxes {
 		if final(states[i]) {
 			continue
 		}
+		host, err := inboxHost(inbox)
 		if refused[inbox] {
 			q := p
 			q.Inbox = inbox
-			dropped = append(dropped, e.newRecord(q, store.DeliveryFailed, 0, errBlockedInbox.Error()))
+			dropped = append(dropped, newRecord(q, host, store.DeliveryFailed, 0, errBlockedInbox.Error(), e.cfg.Now()))
 			continue
 		}
-		host, err := inboxHost(inbox)
 		if err != nil {
 			// The fan-out wrote only valid inboxes: this page job was not written by it.
 			e.log.LogAttrs(ctx, slog.LevelWarn, "delivery: page: skipping inbox", slog.String("inbox", inbox), slog.Any("err", err))
 			continue
 		}
-		pg.todo = append(pg.todo, inbox)
+		pg.todo = append(pg.todo, target{inbox: inbox, host: host})
+		inboxes = append(inboxes, inbox)
 		keys = append(keys, deliverKey(p.Object, host))
 		hosts = append(hosts, host)
 	}
@@ -83,17 +84,17 @@ func (e *Engine) openPage(ctx context.Context, t task) (*page, error) {
 	}
 	// The breaker states of the page's hosts in one read, rather than a read per group handed out.
 	e.prefetchHosts(ctx, hosts...)
-	wait, err := e.ordered(ctx, p, pg.todo, keys)
+	wait, err := e.ordered(ctx, p, inboxes, keys)
 	if err != nil {
 		return nil, err
 	}
 	if len(wait) > 0 {
 		todo := pg.todo[:0]
-		for _, inbox := range pg.todo {
-			if wait[inbox] {
-				pg.putBack(e, inbox, time.Time{}, 0, nil)
+		for _, to := range pg.todo {
+			if wait[to.inbox] {
+				pg.putBack(e, to.inbox, time.Time{}, 0, nil)
 			} else {
-				todo = append(todo, inbox)
+				todo = append(todo, to)
 			}
 		}
 		pg.todo = todo
@@ -105,6 +106,9 @@ func (e *Engine) openPage(ctx context.Context, t task) (*page, error) {
 	}
 	return pg, nil
 }
+
+// target is an inbox of a page with its host.
+type target struct{ inbox, host string }
 
 // final reports whether a delivery record's state is the end of that delivery.
 func final(s store.DeliveryState) bool {
@@ -144,10 +148,9 @@ func (pg *page) take(ctx context.Context, e *Engine, n int) []task {
 	pg.mu.Lock()
 	k := min(n, len(pg.todo))
 	tasks := make([]task, k)
-	for i, inbox := range pg.todo[:k] {
-		p := payload{Activity: pg.p.Activity, Object: pg.p.Object, Actor: pg.p.Actor, Inbox: inbox}
-		host, _ := inboxHost(inbox) // checked by openPage
-		tasks[i] = task{l: pg.l, p: p, host: host, page: pg}
+	for i, to := range pg.todo[:k] {
+		p := payload{Activity: pg.p.Activity, Object: pg.p.Object, Actor: pg.p.Actor, Inbox: to.inbox}
+		tasks[i] = task{l: pg.l, p: p, host: to.host, page: pg}
 	}
 	pg.todo = pg.todo[k:]
 	pg.running += k
@@ -212,8 +215,8 @@ func (pg *page) giveBack(ctx context.Context, e *Engine, inbox string) {
 // lease would end first.
 func (pg *page) stop(ctx context.Context, e *Engine) {
 	pg.mu.Lock()
-	for _, inbox := range pg.todo {
-		pg.putBack(e, inbox, time.Time{}, 0, nil)
+	for _, to := range pg.todo {
+		pg.putBack(e, to.inbox, time.Time{}, 0, nil)
 	}
 	pg.todo = nil
 	last := pg.lastLocked()

@@ -47,7 +47,7 @@ func TestPageResumes(t *testing.T) {
 	states := []store.DeliveryState{store.DeliveryDelivered, store.DeliveryFailed, store.DeliveryRetrying, store.DeliveryQueued}
 	var recs []store.DeliveryRecord
 	for i, s := range states {
-		recs = append(recs, e.eng.newRecord(payload{Activity: testActivity, Object: testObject, Inbox: inboxes[i]}, s, 1, ""))
+		recs = append(recs, newRecord(payload{Activity: testActivity, Object: testObject, Inbox: inboxes[i]}, hostOf(in), s, 1, "", time.Now()))
 	}
 	if err := e.st.RecordDelivery(t.Context(), recs...); err != nil {
 		t.Fatal(err)
@@ -315,7 +315,7 @@ func TestPageGivenUp(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.Store = withQueue(c.Store, brokenKeys{c.Store}) })
 	in := newInbox(t, nil)
 	inboxes := []string{in.url("/inbox/0"), in.url("/inbox/1"), in.url("/inbox/2")}
-	done := e.eng.newRecord(payload{Activity: testActivity, Object: testObject, Inbox: inboxes[0]}, store.DeliveryDelivered, 1, "")
+	done := newRecord(payload{Activity: testActivity, Object: testObject, Inbox: inboxes[0]}, hostOf(in), store.DeliveryDelivered, 1, "", time.Now())
 	if err := e.st.RecordDelivery(t.Context(), done); err != nil {
 		t.Fatal(err)
 	}

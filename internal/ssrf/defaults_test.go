@@ -41,6 +41,10 @@ func TestTimeoutDefaults(t *testing.T) {
 			if tr.IdleConnTimeout != 90*time.Second || ssrf.NewDialer(tt.cfg).KeepAlive != 30*time.Second {
 				t.Errorf("idle connections kept %v, keep-alive %v; want 90 s and 30 s", tr.IdleConnTimeout, ssrf.NewDialer(tt.cfg).KeepAlive)
 			}
+			// A fan-out to a thousand servers finds the connections of the one before open.
+			if tr.MaxIdleConns != 1000 || tr.MaxIdleConnsPerHost != 8 {
+				t.Errorf("idle connections %d in all, %d per host; want 1000 and 8", tr.MaxIdleConns, tr.MaxIdleConnsPerHost)
+			}
 			if tr.Proxy != nil {
 				t.Error("the transport uses a proxy, which would be the dialed address")
 			}

@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -58,6 +59,12 @@ type options struct {
 	rounds                    int
 	telemetry                 string      // off, on or both (see engines)
 	wal                       *walSampler // -walpeak: samples the SQLite WAL's size; nil otherwise
+	// cpuprofile, if not empty, is where each round's CPU profile goes: cpuprofile.1 for the
+	// first, and so on.
+	cpuprofile string
+	// plain posts each round's activity through the client itself instead of the engine (see
+	// plainPost).
+	plain bool
 }
 
 // result is what one run measured.
@@ -99,7 +106,10 @@ type round struct {
 	CPUPerDelivery   time.Duration
 	SignCPU          time.Duration
 	CPURatio         float64
-	Telemetry        bool // the round's engine reported metrics and spans
+	// Allocs and AllocBytes are this process's heap allocations during the fan-out per delivery:
+	// unlike the CPU time, they do not depend on what else the machine runs.
+	Allocs, AllocBytes float64
+	Telemetry          bool // the round's engine reported metrics and spans
 }
 
 func main() {
@@ -117,12 +127,13 @@ func main() {
 	flag.StringVar(&o.dir, "dir", "", "directory for the SQLite file (default: a temporary one)")
 	flag.BoolVar(&o.bulk, "bulk", false, "sqlite: load the followers with one INSERT … SELECT instead of AddFollower calls")
 	flag.StringVar(&o.conns, "conns", "shared", "how deliveries reach the fleet: shared (a keep-alive connection per worker, each host named in the Host header) or per-host (each host a distinct server at a loopback address of its own, reached through the site's default HTTP client, connections pooled per host)")
-	flag.IntVar(&o.idle, "idle", 0, "per-host: idle connections the client keeps in all (default: the 100 of the site's default client); at -hosts or more, a fan-out reuses the connections of the one before")
+	flag.IntVar(&o.idle, "idle", 0, "per-host: idle connections the client keeps in all (default: the 1000 of the site's default client); at -hosts or more, a fan-out reuses the connections of the one before")
 	flag.DurationVar(&o.latency, "latency", 0, "how long each fake inbox waits before it answers (a distant server's round trip)")
 	flag.IntVar(&o.rounds, "rounds", 1, "fan-outs to run, each of a new activity to every inbox, with the signing rate measured between them; the report gives each and the median")
 	flag.StringVar(&o.telemetry, "telemetry", "off", "OpenTelemetry metrics and spans of the engine: off, on (an SDK MeterProvider scraped through the Prometheus exporter, an SDK TracerProvider sampling every span), or both, alternating rounds, off first, and comparing their medians")
+	flag.BoolVar(&o.plain, "plain", false, "instead of the engine, post each round's activity to every inbox straight through the same HTTP client, -workers at a time, each request signed beforehand outside the measured window: the CPU per request of net/http and the kernel alone, the floor under the CPU per delivery")
 	walPeak := flag.Bool("walpeak", false, "sqlite: report the largest size the write-ahead log reached during the fan-outs")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write the CPU profile of each round's fan-out (from its enqueue until the fleet accepted it, as the CPU per delivery is measured) to this file name followed by .1, .2 and so on")
 	flag.Parse()
 	if os.Getenv(envFleet) != "" {
 		if err := inboxfleet.ServeProcess(os.Stdin, os.Stdout); err != nil {
@@ -134,21 +145,9 @@ func main() {
 	if *walPeak {
 		o.wal = new(walSampler)
 	}
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err == nil {
-			err = pprof.StartCPUProfile(f)
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "deliverybench:", err)
-			os.Exit(1)
-		}
-		defer pprof.StopCPUProfile()
-	}
 	r, err := run(context.Background(), o, os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "deliverybench:", err)
-		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 	report(os.Stdout, o, r)
@@ -162,9 +161,9 @@ func report(w io.Writer, o options, r result) {
 	fmt.Fprintf(w, "enqueue (Publish's part): %v\n", r.EnqueueLatency)
 	if len(r.Rounds) > 1 {
 		for i, rd := range r.Rounds {
-			fmt.Fprintf(w, "round %d%s: %d deliveries in %v = %.0f/s, signing %.0f/s, %.1f%% of the signing rate, CPU %.1f%%, %v per delivery = %.3f × a signature's %v\n",
+			fmt.Fprintf(w, "round %d%s: %d deliveries in %v = %.0f/s, signing %.0f/s, %.1f%% of the signing rate, CPU %.1f%%, %v per delivery = %.3f × a signature's %v, %.0f allocations (%.1f KB) per delivery\n",
 				i+1, onOff(o, rd), rd.Deliveries, rd.Elapsed.Round(time.Millisecond), rd.DeliveriesPerSec, rd.SignPerSec, 100*rd.Ratio, 100*rd.CPUBusy,
-				rd.CPUPerDelivery.Round(time.Microsecond), rd.CPURatio, rd.SignCPU.Round(time.Microsecond))
+				rd.CPUPerDelivery.Round(time.Microsecond), rd.CPURatio, rd.SignCPU.Round(time.Microsecond), rd.Allocs, rd.AllocBytes/1000)
 		}
 		reportTelemetry(w, o, r)
 		fmt.Fprint(w, "median round: ")
@@ -319,34 +318,57 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 		}
 		// Each round runs its engine (see engines) until it is over.
 		eng, tel := engs.engine(i), engs.telemetry(i)
+		var plain *plainPost
+		if o.plain {
+			sk := signing.Key{ID: actorID + "#main-key", Signer: key}
+			if plain, err = newPlainPost(o, fleet.Port(), client, sk, activityDoc(id)); err != nil {
+				return r, err
+			}
+		}
 		runCtx, cancelRun := context.WithCancel(ctx)
 		var running sync.WaitGroup
-		running.Go(func() { eng.Run(runCtx) })
+		if !o.plain {
+			running.Go(func() { eng.Run(runCtx) })
+		}
 		stopRun := func() { cancelRun(); running.Wait() }
 		var scraped func() ([]scrape, error)
 		if tel && r.Scrapes == nil {
 			scraped = scrapeEvery(engs.metricsURL, time.Second)
 		}
 		base := accepted
+		stopProfile, err := startProfile(o, i+1)
+		if err != nil {
+			stopRun()
+			return r, err
+		}
 		start = time.Now()
 		cpu0 := cpuTime()
-		if err := eng.Enqueue(ctx, delivery.Activity{ID: id, ActorID: actorID}); err != nil {
+		allocs0, bytes0 := heapAllocs()
+		if o.plain {
+			plain.start(runCtx)
+		} else if err := eng.Enqueue(ctx, delivery.Activity{ID: id, ActorID: actorID}); err != nil {
 			stopRun()
 			return r, err
 		}
 		if i == 0 {
 			r.EnqueueLatency = time.Since(start)
 		}
-		stats, err := fleet.WaitAccepted(ctx, base+o.inboxes)
+		stats, err := waitAccepted(ctx, fleet, base+o.inboxes, plain)
+		cpu := cpuTime() - cpu0
+		allocs, bytes := heapAllocs()
+		if perr := stopProfile(); err == nil {
+			err = perr
+		}
 		if err != nil {
 			stopRun()
 			return r, fmt.Errorf("round %d: %w", i+1, err)
 		}
 		accepted = stats.Accepted
 		rd := round{Elapsed: time.Since(start), Deliveries: accepted - base, Telemetry: tel}
-		cpu := cpuTime() - cpu0
 		rd.CPUBusy = cpu.Seconds() / (rd.Elapsed.Seconds() * float64(runtime.GOMAXPROCS(0)))
 		rd.CPUPerDelivery = cpu / time.Duration(rd.Deliveries)
+		rd.Allocs = float64(allocs-allocs0) / float64(rd.Deliveries)
+		rd.AllocBytes = float64(bytes-bytes0) / float64(rd.Deliveries)
 		rd.DeliveriesPerSec = float64(rd.Deliveries) / rd.Elapsed.Seconds()
 		if scraped != nil {
 			if r.Scrapes, err = scraped(); err != nil {
@@ -359,6 +381,9 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 		if err := drained(ctx, st); err != nil {
 			stopRun()
 			return r, err
+		}
+		if plain != nil {
+			plain.wait()
 		}
 		stopRun()
 		if i == 0 {
@@ -393,10 +418,60 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 	return r, nil
 }
 
+// startProfile starts the CPU profile of round n, if o asks for one, and returns the function
+// that stops it and writes it out.
+func startProfile(o options, n int) (func() error, error) {
+	if o.cpuprofile == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(fmt.Sprintf("%s.%d", o.cpuprofile, n))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
+}
+
 // putActivity stores a Create of the bench actor under id.
 func putActivity(ctx context.Context, st store.Objects, id string) error {
-	return st.PutObject(ctx, store.Object{ID: id, ActorID: actorID, Type: "Create",
-		Document: []byte(`{"@context":"https://www.w3.org/ns/activitystreams","id":"` + id + `","type":"Create","actor":"` + actorID + `"}`)})
+	return st.PutObject(ctx, store.Object{ID: id, ActorID: actorID, Type: "Create", Document: activityDoc(id)})
+}
+
+// activityDoc is the document of the Create id of the bench actor.
+func activityDoc(id string) []byte {
+	return []byte(`{"@context":"https://www.w3.org/ns/activitystreams","id":"` + id + `","type":"Create","actor":"` + actorID + `"}`)
+}
+
+// waitAccepted waits until the fleet has accepted n deliveries in all, or a plain round (if not
+// nil) failed.
+func waitAccepted(ctx context.Context, fleet *inboxfleet.Process, n int, plain *plainPost) (inboxfleet.Stats, error) {
+	if plain == nil {
+		return fleet.WaitAccepted(ctx, n)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	failed := make(chan error, 1)
+	go func() {
+		select {
+		case err := <-plain.err:
+			failed <- err
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	st, err := fleet.WaitAccepted(ctx, n)
+	select {
+	case ferr := <-failed:
+		return st, ferr
+	default:
+		return st, err
+	}
 }
 
 // openStore opens the store named by -store; port is the fleet's (see inboxURL).
@@ -501,6 +576,13 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// heapAllocs returns how many heap allocations this process has made, and their bytes.
+func heapAllocs() (objects, bytes uint64) {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}, {Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64(), s[1].Value.Uint64()
 }
 
 // resetPeakRSS resets VmHWM (Linux: writing 5 to clear_refs), so the peak measured after is
