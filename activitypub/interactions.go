@@ -174,10 +174,10 @@ func (f *Federation) siteAuthor(ctx context.Context, actorID string) (Author, er
 
 // Interactions lists the interactions of one kind that a published object (by its URL) received,
 // newest first; cursor is "" for the first page or a previous page's Next. A limit below 1 is
-// Config.PageSize.
+// Config.Publishing.PageSize.
 func (f *Federation) Interactions(ctx context.Context, objectURL string, kind store.InteractionKind, cursor string, limit int) (store.Page[Interaction], error) {
 	if limit < 1 {
-		limit = f.cfg.PageSize
+		limit = f.cfg.Publishing.PageSize
 	}
 	p, err := f.cfg.Store.InteractionsPage(ctx, objectURL, kind, cursor, limit)
 	if err != nil {

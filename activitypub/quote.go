@@ -425,7 +425,7 @@ func (f *Federation) revokeQuotes(ctx context.Context, actorID, articleURL strin
 	}
 	cursor := ""
 	for {
-		page, err := f.cfg.Store.InteractionsPage(ctx, articleURL, store.InteractionQuote, cursor, f.cfg.PageSize)
+		page, err := f.cfg.Store.InteractionsPage(ctx, articleURL, store.InteractionQuote, cursor, f.cfg.Publishing.PageSize)
 		if err != nil {
 			return fmt.Errorf("quotes: %w", err)
 		}

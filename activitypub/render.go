@@ -39,7 +39,7 @@ import (
 type Mode int
 
 const (
-	// ModeDefault renders with Config.Mode, which defaults to ModeArticle.
+	// ModeDefault renders with the site's mode, Config.Publishing.Mode.
 	ModeDefault Mode = iota
 	// ModeArticle renders an AS2 Article: the title in name, the whole sanitized body in content, the
 	// excerpt in a FEP-b2b8 preview Note, and summary only for a content warning (or the legacy
@@ -183,10 +183,7 @@ func (f *Federation) renderArticle(actor *Actor, a Article) *vocab.Object {
 	}
 	mode := a.Mode
 	if mode == ModeDefault {
-		mode = f.cfg.Mode
-	}
-	if mode == ModeDefault {
-		mode = ModeArticle
+		mode = f.cfg.Publishing.Mode
 	}
 	o := &vocab.Object{
 		Context:      objectContext,
@@ -333,8 +330,8 @@ func linked(body, href string) bool {
 
 // tagURL is the site's page for a hashtag.
 func (f *Federation) tagURL(tag string) string {
-	if f.cfg.TagURL != nil {
-		return f.cfg.TagURL(tag)
+	if f.cfg.Publishing.TagURL != nil {
+		return f.cfg.Publishing.TagURL(tag)
 	}
 	return f.urls.tag(tag)
 }
