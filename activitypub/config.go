@@ -14,7 +14,8 @@ import (
 
 // Config configures a [Federation]. The zero value of every optional field is its documented default.
 // Settings that belong together have a type of their own: how the site's content goes out (the
-// rendering Mode, TagURL, PageSize and OmitProofs) is in Publishing.
+// rendering Mode, TagURL, PageSize and OmitProofs) is in Publishing, and what the inbox does with
+// what arrives (its hooks and IgnoreDislikes) is in Inbox.
 type Config struct {
 	// BaseURL is the site's public origin, such as "https://news.example.com". Every ActivityPub id
 	// derives from it and published articles must live on its host. Required.
@@ -123,14 +124,12 @@ type Config struct {
 	// document is public.
 	RequireSignedFetch bool
 
-	// IgnoreDislikes drops the Dislikes that Friendica and Lemmy send, as Mastodon does. Default:
-	// false, they are kept and counted apart from likes (Counts.Dislikes).
-	IgnoreDislikes bool
-
-	// Inbox holds optional hooks for replies, mentions and direct messages, likes, announces,
-	// reports, follow requests and moves received in the inbox. Default: every hook nil, the events are only logged at Debug
-	// (what fedsite keeps is stored either way).
-	Inbox InboxHooks
+	// Inbox says what the inbox does with what arrives (see [InboxOptions]): whether it keeps
+	// Dislikes, and optional hooks for replies, mentions and direct messages, likes, announces,
+	// reports, follow requests and moves received in the inbox. Default: the zero InboxOptions,
+	// Dislikes kept and every hook nil, the events only logged at Debug (what fedsite keeps is
+	// stored either way).
+	Inbox InboxOptions
 
 	// Retention says how long the record of activities is kept (see [Federation.Recording]),
 	// default for ever, and how long the operational data, default 30 days.

@@ -151,7 +151,6 @@ func New(cfg Config) (*Federation, error) {
 		now:             cfg.Now,
 		hooks:           cfg.Inbox,
 		maxBody:         cfg.MaxBodyBytes,
-		ignoreDislikes:  cfg.IgnoreDislikes,
 		actors:          f.actors,
 		onFollowersGone: cfg.OnFollowersGone,
 		followers:       cfg.Store,

@@ -24,7 +24,7 @@ func ExampleFederation_Mentions() {
 			}
 			return &activitypub.Actor{Username: "news", Name: "Example News"}, nil
 		}),
-		Inbox: activitypub.InboxHooks{
+		Inbox: activitypub.InboxOptions{
 			OnMention: func(ctx context.Context, m activitypub.InboxMention) {
 				if m.Visibility.Private() {
 					fmt.Println("private message for", m.ActorID, "from", m.AuthorID)
