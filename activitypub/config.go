@@ -127,8 +127,7 @@ type Config struct {
 	// Inbox says what the inbox does with what arrives (see [InboxOptions]): whether it keeps
 	// Dislikes, and optional hooks for replies, mentions and direct messages, likes, announces,
 	// reports, follow requests and moves received in the inbox. Default: the zero InboxOptions,
-	// Dislikes kept and every hook nil, the events only logged at Debug (what fedsite keeps is
-	// stored either way).
+	// every field its documented default.
 	Inbox InboxOptions
 
 	// Retention says how long the record of activities is kept (see [Federation.Recording]),
