@@ -114,7 +114,8 @@ type Config struct {
 	Authorize func(ctx context.Context, act Act) bool
 
 	// Insecure loosens the guards on outgoing requests for tests and local development on
-	// loopback; never set it on the public network. Default: https only, no special addresses.
+	// loopback; never set it on the public network. Default: the zero [Insecure], every field its
+	// documented default.
 	Insecure Insecure
 
 	// RequireSignedFetch makes GETs of the site's actors, collections, activities and published
@@ -130,8 +131,9 @@ type Config struct {
 	// every field its documented default.
 	Inbox InboxOptions
 
-	// Retention says how long the record of activities is kept (see [Federation.Recording]),
-	// default for ever, and how long the operational data, default 30 days.
+	// Retention says how long the record of activities (see [Federation.Recording]) and the
+	// operational data are kept, and how often Run prunes them. Default: the zero [Retention],
+	// every field its documented default.
 	Retention Retention
 
 	// Now tells the time. Default: time.Now. Tests set it to check signatures made at a fixed time.
