@@ -62,10 +62,10 @@ func (f *Federation) UnblockActor(ctx context.Context, actorID string) error {
 }
 
 // Blocks lists the blocks, newest first, with who made each, when and why; cursor is "" for the
-// first page or a previous page's Next. A limit below 1 is Config.PageSize.
+// first page or a previous page's Next. A limit below 1 is Config.Publishing.PageSize.
 func (f *Federation) Blocks(ctx context.Context, cursor string, limit int) (store.Page[store.Block], error) {
 	if limit < 1 {
-		limit = f.cfg.PageSize
+		limit = f.cfg.Publishing.PageSize
 	}
 	p, err := f.cfg.Store.BlocksPage(ctx, cursor, limit)
 	if errors.Is(err, store.ErrBadCursor) {

@@ -13,6 +13,9 @@ import (
 )
 
 // Config configures a [Federation]. The zero value of every optional field is its documented default.
+// Settings that belong together have a type of their own: how the site's content goes out (the
+// rendering Mode, TagURL, PageSize and OmitProofs) is in Publishing, and what the inbox does with
+// what arrives (its hooks and IgnoreDislikes) is in Inbox.
 type Config struct {
 	// BaseURL is the site's public origin, such as "https://news.example.com". Every ActivityPub id
 	// derives from it and published articles must live on its host. Required.
@@ -82,17 +85,9 @@ type Config struct {
 	// Default: 24 h.
 	RemoteActorTTL time.Duration
 
-	// PageSize is how many items a collection page holds. Default: 20.
-	PageSize int
-
-	// Mode is how Publish renders an Article whose Mode is ModeDefault. Default: ModeArticle.
-	// [Mode] compares the modes per server.
-	Mode Mode
-
-	// TagURL returns the address of the site's page for a hashtag, given without '#' as the
-	// article spelt it; it is the Hashtag tag's href and the link in content. Default:
-	// BaseURL + "/tags/" + the lower-cased, path-escaped tag.
-	TagURL func(tag string) string
+	// Publishing says how the site's content goes out (see [Publishing]). Default: the zero
+	// Publishing, every field its documented default.
+	Publishing Publishing
 
 	// Node is what NodeInfo says of the site (see [Node]). Default: the BaseURL host name as its
 	// name, and no description.
@@ -119,7 +114,8 @@ type Config struct {
 	Authorize func(ctx context.Context, act Act) bool
 
 	// Insecure loosens the guards on outgoing requests for tests and local development on
-	// loopback; never set it on the public network. Default: https only, no special addresses.
+	// loopback; never set it on the public network. Default: the zero [Insecure], every field its
+	// documented default.
 	Insecure Insecure
 
 	// RequireSignedFetch makes GETs of the site's actors, collections, activities and published
@@ -129,14 +125,35 @@ type Config struct {
 	// document is public.
 	RequireSignedFetch bool
 
-	// IgnoreDislikes drops the Dislikes that Friendica and Lemmy send, as Mastodon does. Default:
-	// false, they are kept and counted apart from likes (Counts.Dislikes).
-	IgnoreDislikes bool
+	// Inbox says what the inbox does with what arrives (see [InboxOptions]): whether it keeps
+	// Dislikes, and optional hooks for replies, mentions and direct messages, likes, announces,
+	// reports, follow requests and moves received in the inbox. Default: the zero InboxOptions,
+	// every field its documented default.
+	Inbox InboxOptions
 
-	// Inbox holds optional hooks for replies, mentions and direct messages, likes, announces,
-	// reports, follow requests and moves received in the inbox. Default: every hook nil, the events are only logged at Debug
-	// (what fedsite keeps is stored either way).
-	Inbox InboxHooks
+	// Retention says how long the record of activities (see [Federation.Recording]) and the
+	// operational data are kept, and how often Run prunes them. Default: the zero [Retention],
+	// every field its documented default.
+	Retention Retention
+
+	// Now tells the time. Default: time.Now. Tests set it to check signatures made at a fixed time.
+	Now func() time.Time
+}
+
+// Publishing says how the site's content goes out: how articles render, where their hashtags link,
+// how many items a collection page holds and whether activities carry integrity proofs.
+type Publishing struct {
+	// Mode is how Publish renders an Article whose Mode is ModeDefault. Default: ModeArticle.
+	// [Mode] compares the modes per server.
+	Mode Mode
+
+	// TagURL returns the address of the site's page for a hashtag, given without '#' as the
+	// article spelt it; it is the Hashtag tag's href and the link in content. Default:
+	// BaseURL + "/tags/" + the lower-cased, path-escaped tag.
+	TagURL func(tag string) string
+
+	// PageSize is how many items a collection page holds. Default: 20.
+	PageSize int
 
 	// OmitProofs stops fedsite from adding an FEP-8b32 object integrity proof to the activities
 	// the site's actors send. Default: false, every activity is signed once, when it is stored, by
@@ -144,12 +161,6 @@ type Config struct {
 	// eddsa-jcs-2022 cryptosuite, and the data integrity context is added to its @context, so that
 	// servers that verify proofs (Mastodon 4.7, Fedify, Mitra) can trust it when it is forwarded.
 	OmitProofs bool
-	// Retention says how long the record of activities is kept (see [Federation.Recording]),
-	// default for ever, and how long the operational data, default 30 days.
-	Retention Retention
-
-	// Now tells the time. Default: time.Now. Tests set it to check signatures made at a fixed time.
-	Now func() time.Time
 }
 
 // Retention is the site's retention rule for the record of activities and for the operational
@@ -219,8 +230,11 @@ func (cfg Config) withDefaults() Config {
 	if cfg.RemoteActorTTL <= 0 {
 		cfg.RemoteActorTTL = defaultRemoteActorTTL
 	}
-	if cfg.PageSize <= 0 {
-		cfg.PageSize = defaultPageSize
+	if cfg.Publishing.Mode == ModeDefault {
+		cfg.Publishing.Mode = ModeArticle
+	}
+	if cfg.Publishing.PageSize <= 0 {
+		cfg.Publishing.PageSize = defaultPageSize
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -89,8 +89,8 @@
 // it mentions. A site actor answers a kept reply or mention with [Federation.Answer] (edited with
 // [Federation.EditAnswer], deleted with [Federation.DeleteAnswer]): a Note in reply to it,
 // mentioning its author, addressed as the post was, so that a direct message is answered to its
-// author alone. [InboxHooks] in Config.Inbox tell the site as they arrive, together with Flag
-// reports, follow requests to
+// author alone. The hooks of [InboxOptions] in Config.Inbox tell the site as they arrive,
+// together with Flag reports, follow requests to
 // actors with ManuallyApprovesFollowers (answered by [Federation.ApproveFollow] and
 // [Federation.RejectFollow]) and followers that moved (Move, checked against the new account's
 // alsoKnownAs). A Follow from an actor that has moved away (movedTo in its document), or of a site

@@ -54,8 +54,8 @@ func New(cfg Config) (*Federation, error) {
 		}
 		cfg.DeliveryStore = d
 	}
-	if cfg.Mode < ModeDefault || cfg.Mode > ModeNote {
-		return nil, invalid("Config.Mode", "unknown mode %d", int(cfg.Mode))
+	if cfg.Publishing.Mode < ModeDefault || cfg.Publishing.Mode > ModeNote {
+		return nil, invalid("Config.Publishing.Mode", "unknown mode %d", int(cfg.Publishing.Mode))
 	}
 	urls, err := newURLLayout(cfg.BaseURL)
 	if err != nil {
@@ -150,7 +150,6 @@ func New(cfg Config) (*Federation, error) {
 		now:             cfg.Now,
 		hooks:           cfg.Inbox,
 		maxBody:         cfg.MaxBodyBytes,
-		ignoreDislikes:  cfg.IgnoreDislikes,
 		actors:          f.actors,
 		onFollowersGone: cfg.OnFollowersGone,
 		followers:       cfg.Store,
@@ -177,7 +176,7 @@ func New(cfg Config) (*Federation, error) {
 		log:                cfg.Logger,
 		now:                cfg.Now,
 		acctHost:           f.acctHost,
-		pageSize:           cfg.PageSize,
+		pageSize:           cfg.Publishing.PageSize,
 		node:               cfg.Node,
 		requireSignedFetch: cfg.RequireSignedFetch,
 		actors:             f.actors,

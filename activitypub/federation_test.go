@@ -33,6 +33,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"relative base", activitypub.Config{BaseURL: "example.com", Actors: actors, Store: st}, "BaseURL"},
 		{"base with path", activitypub.Config{BaseURL: "https://example.com/news", Actors: actors, Store: st}, "BaseURL"},
 		{"ftp base", activitypub.Config{BaseURL: "ftp://example.com", Actors: actors, Store: st}, "BaseURL"},
+		{"unknown mode", activitypub.Config{BaseURL: "https://example.com", Actors: actors, Store: st, Publishing: activitypub.Publishing{Mode: activitypub.ModeNote + 1}}, "Config.Publishing.Mode"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -83,14 +83,15 @@ func followAnswer(urls urlLayout, kind, localID, followerID string, follow *voca
 // FollowRequests lists the pending follow requests of the site actor username, newest first, for
 // the site to answer with [Federation.ApproveFollow] or [Federation.RejectFollow]; only actors
 // with ManuallyApprovesFollowers get any. cursor is "" for the first page or a previous page's
-// Next; a limit below 1 is Config.PageSize. An unknown actor is an error matching ErrNotFound.
+// Next; a limit below 1 is Config.Publishing.PageSize. An unknown actor is an error matching
+// ErrNotFound.
 func (f *Federation) FollowRequests(ctx context.Context, username, cursor string, limit int) (store.Page[store.FollowRequest], error) {
 	a, err := f.actors.lookup(ctx, username)
 	if err != nil {
 		return store.Page[store.FollowRequest]{}, err
 	}
 	if limit < 1 {
-		limit = f.cfg.PageSize
+		limit = f.cfg.Publishing.PageSize
 	}
 	p, err := f.cfg.Store.FollowRequestsPage(ctx, f.urls.actor(a.Username), cursor, limit)
 	if err != nil {

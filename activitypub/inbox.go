@@ -31,10 +31,8 @@ type inbox struct {
 	urls    urlLayout
 	log     *slog.Logger
 	now     func() time.Time
-	hooks   InboxHooks
+	hooks   InboxOptions // Config.Inbox: the site's hooks, and IgnoreDislikes
 	maxBody int64
-	// ignoreDislikes is Config.IgnoreDislikes.
-	ignoreDislikes bool
 	// actors are the site's actors, by username; their source lists those a Move may concern.
 	actors *siteActors
 	// onFollowersGone is Config.OnFollowersGone.

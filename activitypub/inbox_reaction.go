@@ -13,13 +13,13 @@ import (
 // Reactions: Like, Announce, Dislike and emoji reactions (EmojiReact, Misskey's Like with a
 // reaction; see emoji.go) of the site's objects, and their Undo.
 
-// like keeps a Like, a Dislike (unless Config.IgnoreDislikes) or an emoji reaction.
+// like keeps a Like, a Dislike (unless Config.Inbox.IgnoreDislikes) or an emoji reaction.
 func (in *inbox) like(ctx context.Context, req *inboxRequest) error {
 	kind, e, err := reactionOf(req.act)
 	if err != nil {
 		return err
 	}
-	if kind == store.InteractionDislike && in.ignoreDislikes {
+	if kind == store.InteractionDislike && in.hooks.IgnoreDislikes {
 		return in.ignore(ctx, req.act)
 	}
 	return in.react(ctx, req.act, kind, e)

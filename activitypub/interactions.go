@@ -11,12 +11,17 @@ import (
 	"github.com/fedsite/fedsite/store"
 )
 
-// InboxHooks are optional callbacks for what remote servers send to the site's actors and
-// articles, in the manner of httptrace.ClientTrace: set the ones the site cares about. A nil hook
-// is skipped and the event only logged at Debug; what fedsite keeps (interactions, follow
-// requests, followers) is stored either way. Hooks run inside the inbox request, after the store
-// has been updated; they should return quickly.
-type InboxHooks struct {
+// InboxOptions says what the inbox does with what remote servers send to the site's actors and
+// articles: whether it keeps Dislikes, and which optional callbacks (hooks) it calls, in the manner
+// of httptrace.ClientTrace: set the ones the site cares about. A nil hook is skipped and the event
+// only logged at Debug; what fedsite keeps (interactions, follow requests, followers) is stored
+// either way. Hooks run inside the inbox request, after the store has been updated; they should
+// return quickly.
+type InboxOptions struct {
+	// IgnoreDislikes drops the Dislikes that Friendica and Lemmy send, as Mastodon does. Default:
+	// false, they are kept and counted apart from likes (Counts.Dislikes).
+	IgnoreDislikes bool
+
 	// OnReply is called for a new reply to one of the site's published objects and again, with
 	// Updated set, when its author edits it.
 	OnReply func(ctx context.Context, r Reply)
@@ -35,7 +40,7 @@ type InboxHooks struct {
 	// dropped, the first one kept, and no hook called.
 	OnLike, OnAnnounce func(ctx context.Context, i Interaction)
 	// OnReaction is called for a new emoji reaction (i.Emoji says which) or Dislike (unless
-	// Config.IgnoreDislikes) of a published object; as for likes, an actor has one of each emoji
+	// IgnoreDislikes) of a published object; as for likes, an actor has one of each emoji
 	// and one Dislike of an object, and a repeat is dropped.
 	OnReaction func(ctx context.Context, i Interaction)
 	// OnUndo is called when a Like, Announce, Dislike or reaction is withdrawn; it is gone from
@@ -109,7 +114,7 @@ type Interaction struct {
 // Counts are how many interactions an object received.
 type Counts struct {
 	Likes, Announces, Replies, Quotes int
-	// Dislikes are counted apart from likes; always 0 with Config.IgnoreDislikes.
+	// Dislikes are counted apart from likes; always 0 with Config.Inbox.IgnoreDislikes.
 	Dislikes int
 	// Reactions are the emoji reactions per emoji, the most used first; nil for none.
 	Reactions []ReactionCount
@@ -174,10 +179,10 @@ func (f *Federation) siteAuthor(ctx context.Context, actorID string) (Author, er
 
 // Interactions lists the interactions of one kind that a published object (by its URL) received,
 // newest first; cursor is "" for the first page or a previous page's Next. A limit below 1 is
-// Config.PageSize.
+// Config.Publishing.PageSize.
 func (f *Federation) Interactions(ctx context.Context, objectURL string, kind store.InteractionKind, cursor string, limit int) (store.Page[Interaction], error) {
 	if limit < 1 {
-		limit = f.cfg.PageSize
+		limit = f.cfg.Publishing.PageSize
 	}
 	p, err := f.cfg.Store.InteractionsPage(ctx, objectURL, kind, cursor, limit)
 	if err != nil {

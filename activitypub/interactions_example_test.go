@@ -12,15 +12,15 @@ import (
 	"github.com/fedsite/fedsite/store/memstore"
 )
 
-// A site hands fediverse replies to its comment system with InboxHooks and shows the counts and
+// A site hands fediverse replies to its comment system with InboxOptions and shows the counts and
 // replies fedsite keeps per article; a locked actor's follow requests wait for ApproveFollow or
 // RejectFollow.
-func ExampleInboxHooks() {
+func ExampleInboxOptions() {
 	fed, err := activitypub.New(activitypub.Config{
 		BaseURL: "https://news.example.com",
 		Store:   memstore.New(),
 		Actors:  activitypubtest.Actors(activitypub.Actor{Username: "news", Name: "Example News", ManuallyApprovesFollowers: true}),
-		Inbox: activitypub.InboxHooks{
+		Inbox: activitypub.InboxOptions{
 			OnReply: func(ctx context.Context, r activitypub.Reply) {
 				fmt.Println("comment by", r.AuthorID, "on", r.InReplyTo, ":", r.Content) // already sanitized
 			},

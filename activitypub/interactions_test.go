@@ -43,8 +43,8 @@ func (h *hookLog) list() []string {
 	return append([]string(nil), h.calls...)
 }
 
-func (h *hookLog) hooks() activitypub.InboxHooks {
-	return activitypub.InboxHooks{
+func (h *hookLog) hooks() activitypub.InboxOptions {
+	return activitypub.InboxOptions{
 		OnReply: func(_ context.Context, r activitypub.Reply) {
 			if r.Updated.IsZero() {
 				h.add("reply " + r.Content)

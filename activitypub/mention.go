@@ -115,16 +115,16 @@ func (r mentionRecord) mention(actor, author string, received time.Time) InboxMe
 
 // Mentions lists the posts that mention or address the site actor username, newest first: the
 // organization's inbox of questions, tips and direct messages. cursor is "" for the first page or
-// a previous page's Next; a limit below 1 is Config.PageSize. An unknown actor is an error
-// matching ErrNotFound. Private ones (see [Visibility.Private]) must be shown only to the people
-// who answer them.
+// a previous page's Next; a limit below 1 is Config.Publishing.PageSize. An unknown actor is an
+// error matching ErrNotFound. Private ones (see [Visibility.Private]) must be shown only to the
+// people who answer them.
 func (f *Federation) Mentions(ctx context.Context, username, cursor string, limit int) (store.Page[InboxMention], error) {
 	a, err := f.actAs(ctx, ActionReadMentions, username, "")
 	if err != nil {
 		return store.Page[InboxMention]{}, err
 	}
 	if limit < 1 {
-		limit = f.cfg.PageSize
+		limit = f.cfg.Publishing.PageSize
 	}
 	p, err := f.cfg.Store.InteractionsPage(ctx, f.urls.actor(a.Username), store.InteractionMention, cursor, limit)
 	if err != nil {

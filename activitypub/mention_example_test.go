@@ -20,7 +20,7 @@ func ExampleFederation_Mentions() {
 		BaseURL: "https://news.example.com",
 		Store:   memstore.New(),
 		Actors:  activitypubtest.Actors(activitypub.Actor{Username: "news", Name: "Example News"}),
-		Inbox: activitypub.InboxHooks{
+		Inbox: activitypub.InboxOptions{
 			OnMention: func(ctx context.Context, m activitypub.InboxMention) {
 				if m.Visibility.Private() {
 					fmt.Println("private message for", m.ActorID, "from", m.AuthorID)

@@ -160,7 +160,7 @@ const (
 func (o Operations) Audit(ctx context.Context, filter AuditFilter, cursor string, limit int) (store.Page[store.AuditEntry], error) {
 	var out store.Page[store.AuditEntry]
 	if limit < 1 {
-		limit = o.f.cfg.PageSize
+		limit = o.f.cfg.Publishing.PageSize
 	}
 	// A cursor is the store's cursor of the page to read and how many of its entries were read.
 	at, skipText, _ := strings.Cut(cursor, "|")

@@ -20,11 +20,12 @@ import (
 )
 
 // TestDeliveriesCarryProof checks that what the site sends carries an FEP-8b32 proof that a
-// receiver verifies with the actor's published Multikey, and none under Config.OmitProofs.
+// receiver verifies with the actor's published Multikey, and none under
+// Config.Publishing.OmitProofs.
 func TestDeliveriesCarryProof(t *testing.T) {
 	for _, omit := range []bool{false, true} {
 		t.Run(map[bool]string{false: "default", true: "OmitProofs"}[omit], func(t *testing.T) {
-			s := newSiteWith(t, memstore.New(), func(c *activitypub.Config) { c.OmitProofs = omit })
+			s := newSiteWith(t, memstore.New(), func(c *activitypub.Config) { c.Publishing.OmitProofs = omit })
 			alice := activitypubtest.NewRemote(t, "alice")
 			newsID := s.fed.ActorID("news")
 			follow(t, s, alice, newsID, "1")

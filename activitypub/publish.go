@@ -23,7 +23,8 @@ type Article struct {
 	URL string
 	// Title is the headline, plain text. Required.
 	Title string
-	// Mode chooses the rendering: ModeArticle or ModeNote. Default (ModeDefault): Config.Mode.
+	// Mode chooses the rendering: ModeArticle or ModeNote. Default (ModeDefault):
+	// Config.Publishing.Mode.
 	Mode Mode
 	// Excerpt is a short teaser, HTML or plain text. ModeNote puts it between the title and the
 	// link; ModeArticle sends it as a FEP-b2b8 preview. It is never sent as summary, so no server
@@ -47,8 +48,8 @@ type Article struct {
 	// ContentWarning implies it. Default: false.
 	Sensitive bool
 	// Tags are hashtags, with or without the leading '#': letters, digits and '_', not only digits.
-	// Each becomes a Hashtag tag linking to the site's tag page (Config.TagURL) and a link in
-	// content. Default: none.
+	// Each becomes a Hashtag tag linking to the site's tag page (Config.Publishing.TagURL) and a
+	// link in content. Default: none.
 	Tags []string
 	// Mentions are fediverse accounts the article mentions: each gets a Mention tag, a link in
 	// content and an address in cc. Default: none.
@@ -154,7 +155,7 @@ type publisher struct {
 
 // newPublisher builds the publisher of f, the site of cfg.
 func newPublisher(cfg Config, f *Federation) *publisher {
-	return &publisher{urls: f.urls, now: cfg.Now, log: cfg.Logger, render: newRenderer(cfg, f.urls), actors: f.actors, pageSize: cfg.PageSize,
+	return &publisher{urls: f.urls, now: cfg.Now, log: cfg.Logger, render: newRenderer(cfg, f.urls), actors: f.actors, pageSize: cfg.Publishing.PageSize,
 		objects: cfg.Store, outbox: cfg.Store, interactions: cfg.Store, followers: cfg.Store, requests: cfg.Store, site: cfg.Store,
 		sender: f.sender, keys: f.keys, remote: f.remote, blocks: f.blocks, audit: f.audit,
 		allowHTTP: cfg.Insecure.AllowHTTP}

@@ -109,7 +109,7 @@ func TestReactionDialects(t *testing.T) {
 }
 
 // TestReactionsPerEmoji checks the counting across actors and emoji, what Interactions lists of
-// reactions, the refusal of what is no emoji, and Config.IgnoreDislikes.
+// reactions, the refusal of what is no emoji, and Config.Inbox.IgnoreDislikes.
 func TestReactionsPerEmoji(t *testing.T) {
 	log := &hookLog{}
 	s, article := interactionSite(t, log, false)
@@ -148,7 +148,7 @@ func TestReactionsPerEmoji(t *testing.T) {
 		t.Errorf("listed reactions = %q, want %q, newest first", listed, w)
 	}
 
-	ignoring := newSiteWith(t, memstore.New(), func(c *activitypub.Config) { c.IgnoreDislikes = true })
+	ignoring := newSiteWith(t, memstore.New(), func(c *activitypub.Config) { c.Inbox.IgnoreDislikes = true })
 	other := ignoring.url("/articles/a")
 	if err := ignoring.fed.Publish(t.Context(), "news", activitypub.Article{URL: other, Title: "A", Content: "<p>A</p>"}); err != nil {
 		t.Fatal(err)

@@ -39,7 +39,7 @@ import (
 type Mode int
 
 const (
-	// ModeDefault renders with Config.Mode, which defaults to ModeArticle.
+	// ModeDefault renders with the site's mode, Config.Publishing.Mode.
 	ModeDefault Mode = iota
 	// ModeArticle renders an AS2 Article: the title in name, the whole sanitized body in content, the
 	// excerpt in a FEP-b2b8 preview Note, and summary only for a content warning (or the legacy
@@ -182,7 +182,7 @@ type renderer struct {
 
 // newRenderer builds the renderer of cfg's site, laid out by urls.
 func newRenderer(cfg Config, urls urlLayout) renderer {
-	r := renderer{urls: urls, mode: cfg.Mode, tagURL: cfg.TagURL}
+	r := renderer{urls: urls, mode: cfg.Publishing.Mode, tagURL: cfg.Publishing.TagURL}
 	if r.tagURL == nil {
 		r.tagURL = urls.tag
 	}
@@ -203,9 +203,6 @@ func (r renderer) article(actor *Actor, a Article) *vocab.Object {
 	mode := a.Mode
 	if mode == ModeDefault {
 		mode = r.mode
-	}
-	if mode == ModeDefault {
-		mode = ModeArticle
 	}
 	o := &vocab.Object{
 		Context:      objectContext,

@@ -29,9 +29,9 @@ const renderBase = "https://news.example.com"
 func newRenderFed(t testing.TB, mode activitypub.Mode) *activitypub.Federation {
 	t.Helper()
 	fed, err := activitypub.New(activitypub.Config{
-		BaseURL: renderBase,
-		Store:   memstore.New(),
-		Mode:    mode,
+		BaseURL:    renderBase,
+		Store:      memstore.New(),
+		Publishing: activitypub.Publishing{Mode: mode},
 		Actors: activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
 			if name != "news" && name != "desk" {
 				return nil, activitypub.ErrNotFound
@@ -449,7 +449,8 @@ func TestRenderInvalid(t *testing.T) {
 	}
 }
 
-// TestRenderModeDefaults checks the mode resolution: Article.Mode, else Config.Mode, else Article.
+// TestRenderModeDefaults checks the mode resolution: Article.Mode, else Config.Publishing.Mode,
+// else Article.
 func TestRenderModeDefaults(t *testing.T) {
 	cases := []struct {
 		config, article activitypub.Mode
@@ -613,9 +614,9 @@ func TestRenderInlineHashtags(t *testing.T) {
 // shows in full without a content warning.
 func ExampleFederation_Render() {
 	fed, err := activitypub.New(activitypub.Config{
-		BaseURL: "https://news.example.com",
-		Store:   memstore.New(),
-		Mode:    activitypub.ModeNote,
+		BaseURL:    "https://news.example.com",
+		Store:      memstore.New(),
+		Publishing: activitypub.Publishing{Mode: activitypub.ModeNote},
 		Actors: activitypub.ActorSourceFunc(func(_ context.Context, name string) (*activitypub.Actor, error) {
 			return &activitypub.Actor{Username: name}, nil
 		}),

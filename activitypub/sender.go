@@ -57,15 +57,15 @@ func newSender(cfg Config, keys *keyring, rec recorder) (*sender, error) {
 	if err != nil {
 		return nil, fmt.Errorf("activitypub: delivery: %w", err)
 	}
-	return &sender{engine: e, now: cfg.Now, keys: keys, omitProofs: cfg.OmitProofs,
+	return &sender{engine: e, now: cfg.Now, keys: keys, omitProofs: cfg.Publishing.OmitProofs,
 		objects: cfg.Store, followers: cfg.Store, deliveries: cfg.DeliveryStore, record: rec}, nil
 }
 
 // encode returns the JSON of an activity that the site actor actorID sends, as it is stored and
 // delivered: with an FEP-8b32 proof (eddsa-jcs-2022) by the actor's Ed25519 key, the one its
-// document publishes as a Multikey, unless Config.OmitProofs is set. The proof is made here, once
-// per activity: the delivery engine sends the stored bytes to every inbox, and a GET of the
-// activity's id serves them too.
+// document publishes as a Multikey, unless Config.Publishing.OmitProofs is set. The proof is made
+// here, once per activity: the delivery engine sends the stored bytes to every inbox, and a GET of
+// the activity's id serves them too.
 func (s *sender) encode(ctx context.Context, act *vocab.Object, actorID string) ([]byte, error) {
 	if s.omitProofs {
 		return json.Marshal(act)

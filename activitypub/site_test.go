@@ -47,7 +47,7 @@ func newTestSite(t *testing.T) *site {
 			}
 			return nil, activitypub.ErrNotFound
 		})
-		cfg.PageSize = 2
+		cfg.Publishing.PageSize = 2
 	}, nil)
 }
 

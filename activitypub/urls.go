@@ -88,7 +88,7 @@ func (l urlLayout) featured(actorID string) string  { return actorID + featuredS
 func (l urlLayout) mainKey(actorID string) string   { return actorID + keyFragment }
 func (l urlLayout) edKey(actorID string) string     { return actorID + "#" + edKeyName }
 
-// tag is the site's default page for a hashtag (Config.TagURL replaces it).
+// tag is the site's default page for a hashtag (Config.Publishing.TagURL replaces it).
 func (l urlLayout) tag(name string) string {
 	return l.base + tagsPath + url.PathEscape(strings.ToLower(name))
 }

@@ -177,7 +177,7 @@ func TestInbound(t *testing.T) {
 		events = append(events, s)
 	}
 	fed, rec := newSite(t, func(cfg *activitypub.Config) {
-		cfg.Inbox = activitypub.InboxHooks{
+		cfg.Inbox = activitypub.InboxOptions{
 			OnReply:          func(_ context.Context, r activitypub.Reply) { note("reply " + r.Content + " by " + r.Author.Name) },
 			OnReplyDeleted:   func(_ context.Context, _, id string) { note("reply deleted") },
 			OnLike:           func(_ context.Context, i activitypub.Interaction) { note("like of " + i.ObjectID) },
