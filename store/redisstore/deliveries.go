@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
 
@@ -61,6 +62,54 @@ for i = 2, #ARGV, 4 do
 end
 return 1
 `
+
+// indexSet is a set that recordDeliveryLua keeps for every record it writes and that records
+// written before the set existed are missing from, until fillFromIndex adds them.
+type indexSet struct {
+	key, mark string        // the set, and the key that marks it filled
+	add       *redis.Script // KEYS the set; ARGV key prefix, then member and object pairs of the record index
+	filled    *atomic.Bool  // set once this Store has seen the mark
+}
+
+// objectSet is the set of objects with records, which DeliveryObjects reads.
+func (s *Store) objectSet() indexSet {
+	return indexSet{s.kDeliveryObjectSet(), s.kDeliveryObjectsFilled(), s.sc.fillObjects, &s.objectsFilled}
+}
+
+// fillFromIndex adds to set what the records written before it existed need, once per store: it
+// walks the record index with HSCAN, pruneBatch entries at a time, hands each batch's member and
+// object pairs to set.add, which skips the records that are gone by then, and marks the set
+// filled. It is idempotent, so Stores filling at once, or one after another that stopped midway,
+// add what is missing and nothing else.
+func (s *Store) fillFromIndex(ctx context.Context, set indexSet) error {
+	if set.filled.Load() {
+		return nil
+	}
+	done, err := s.c.Exists(ctx, set.mark).Result()
+	if err != nil {
+		return err
+	}
+	for cursor := uint64(0); done == 0; {
+		var kv []string
+		if kv, cursor, err = s.c.HScan(ctx, s.kDeliveryObjects(), cursor, "", pruneBatch).Result(); err != nil {
+			return err
+		}
+		// kv holds field and value by turns: an activity and inbox pair, then its object.
+		if len(kv) > 0 {
+			if err := set.add.Run(ctx, s.c, []string{set.key}, appendStrings([]any{s.p}, kv)...).Err(); err != nil {
+				return err
+			}
+		}
+		if cursor == 0 {
+			if err := s.c.Set(ctx, set.mark, 1, 0).Err(); err != nil {
+				return err
+			}
+			done = 1
+		}
+	}
+	set.filled.Store(true)
+	return nil
+}
 
 // deliveryRecord is what the records hash holds; object, activity and inbox are in the keys.
 type deliveryRecord struct {

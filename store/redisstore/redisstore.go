@@ -63,7 +63,7 @@ type Store struct {
 	rec      recordAppender // AppendRecord's lock and last head (record.go)
 
 	// objectsFilled is set once the set of objects with delivery records is known to hold the
-	// objects of records written before it existed (see fillDeliveryObjects).
+	// objects of records written before it existed (see fillFromIndex).
 	objectsFilled atomic.Bool
 }
 
