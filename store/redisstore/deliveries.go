@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
 
@@ -25,6 +26,20 @@ func (s *Store) kDeliveryObjects() string           { return s.p + "dlo" }
 func (s *Store) kDeliveryObjectSet() string         { return s.p + "dlobjs" }
 func (s *Store) kDeliveryObjectsFilled() string     { return s.p + "dlobjs:filled" }
 func (s *Store) kDeliveryUpdates() string           { return s.p + "du" }
+func (s *Store) kDeliveryUpdatesFilled() string     { return s.p + "du:filled" }
+
+// updateScoreLua defines updateScore(rec), the score of a record JSON in the updates set: its
+// update time "u" (Unix nanoseconds as a string) in Unix microseconds, cut on the string so that
+// no digit is lost to Lua's doubles.
+const updateScoreLua = `
+local function updateScore(rec)
+  local u = cjson.decode(rec).u
+  if #u > 3 then
+    return tonumber(string.sub(u, 1, -4))
+  end
+  return 0
+end
+`
 
 // recordDeliveryLua: KEYS record index (activity and inbox to object); ARGV key prefix, then
 // member, object id, rank of the state ([store.DeliveryState.Rank]) and record JSON for each
@@ -32,7 +47,7 @@ func (s *Store) kDeliveryUpdates() string           { return s.p + "du" }
 // The set dlobjs lists the objects with records, for [Store.DeliveryObjects]; the updates set
 // ("du") scores each member by its record's update time in Unix microseconds, for
 // CountDeliveries.
-const recordDeliveryLua = `
+const recordDeliveryLua = updateScoreLua + `
 local ranks = {queued = 1, retrying = 2, delivered = 3, failed = 3}
 for i = 2, #ARGV, 4 do
   local member, obj, rank, rec = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3]
@@ -51,16 +66,64 @@ for i = 2, #ARGV, 4 do
     redis.call('ZADD', ARGV[1] .. 'dlobjs', 0, obj)
     redis.call('HSET', ARGV[1] .. 'dr:' .. obj, member, rec)
     redis.call('HSET', KEYS[1], member, obj)
-    local u = cjson.decode(rec).u
-    local us = 0
-    if #u > 3 then
-      us = tonumber(string.sub(u, 1, -4))
-    end
-    redis.call('ZADD', ARGV[1] .. 'du', us, member)
+    redis.call('ZADD', ARGV[1] .. 'du', updateScore(rec), member)
   end
 end
 return 1
 `
+
+// indexSet is a set that recordDeliveryLua keeps for every record it writes and that records
+// written before the set existed are missing from, until fillFromIndex adds them.
+type indexSet struct {
+	key, mark string        // the set, and the key that marks it filled
+	add       *redis.Script // KEYS the set; ARGV key prefix, then member and object pairs of the record index
+	filled    *atomic.Bool  // set once this Store has seen the mark
+}
+
+// objectSet is the set of objects with records, which DeliveryObjects reads.
+func (s *Store) objectSet() indexSet {
+	return indexSet{s.kDeliveryObjectSet(), s.kDeliveryObjectsFilled(), s.sc.fillObjects, &s.objectsFilled}
+}
+
+// updateSet is the updates set, which CountDeliveries reads.
+func (s *Store) updateSet() indexSet {
+	return indexSet{s.kDeliveryUpdates(), s.kDeliveryUpdatesFilled(), s.sc.fillUpdates, &s.updatesFilled}
+}
+
+// fillFromIndex adds to set what the records written before it existed need, once per store: it
+// walks the record index with HSCAN, pruneBatch entries at a time, hands each batch's member and
+// object pairs to set.add, which skips the records that are gone by then, and marks the set
+// filled. It is idempotent, so Stores filling at once, or one after another that stopped midway,
+// add what is missing and nothing else.
+func (s *Store) fillFromIndex(ctx context.Context, set indexSet) error {
+	if set.filled.Load() {
+		return nil
+	}
+	done, err := s.c.Exists(ctx, set.mark).Result()
+	if err != nil {
+		return err
+	}
+	for cursor := uint64(0); done == 0; {
+		var kv []string
+		if kv, cursor, err = s.c.HScan(ctx, s.kDeliveryObjects(), cursor, "", pruneBatch).Result(); err != nil {
+			return err
+		}
+		// kv holds field and value by turns: an activity and inbox pair, then its object.
+		if len(kv) > 0 {
+			if err := set.add.Run(ctx, s.c, []string{set.key}, appendStrings([]any{s.p}, kv)...).Err(); err != nil {
+				return err
+			}
+		}
+		if cursor == 0 {
+			if err := s.c.Set(ctx, set.mark, 1, 0).Err(); err != nil {
+				return err
+			}
+			done = 1
+		}
+	}
+	set.filled.Store(true)
+	return nil
+}
 
 // deliveryRecord is what the records hash holds; object, activity and inbox are in the keys.
 type deliveryRecord struct {

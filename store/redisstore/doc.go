@@ -38,7 +38,8 @@
 //     [Store.Blocked] reads every target an IRI may be blocked by with one HMGET;
 //   - delivery records: per object a sorted set of activity and inbox pairs and a hash of
 //     records, one hash from each pair to its object, and one sorted set of the pairs by update
-//     time, which [Store.CountDeliveries] reads from a time on;
+//     time, which [Store.CountDeliveries] reads from a time on; a store's first CountDeliveries
+//     fills that set, once, with the pairs of records written before it existed;
 //   - the audit log: a stream, optionally capped with [Config.AuditMaxLen]; its entry ids are the
 //     cursors.
 //

@@ -196,71 +196,28 @@ func (s *Store) pruneActors(ctx context.Context, before time.Time) (int, error) 
 	return total, iter.Err()
 }
 
-// fillObjectsLua: KEYS the set of objects with records; ARGV key prefix, then object ids. Adds
-// each of the objects that has records to the set.
+// fillObjectsLua: KEYS the set of objects with records; ARGV key prefix, then member and object
+// pairs of the record index. Adds the object of each pair whose record is still there.
 const fillObjectsLua = `
-for i = 2, #ARGV do
-  if redis.call('EXISTS', ARGV[1] .. 'dl:' .. ARGV[i]) == 1 then
-    redis.call('ZADD', KEYS[1], 0, ARGV[i])
+for i = 2, #ARGV, 2 do
+  if redis.call('HEXISTS', ARGV[1] .. 'dr:' .. ARGV[i + 1], ARGV[i]) == 1 then
+    redis.call('ZADD', KEYS[1], 0, ARGV[i + 1])
   end
 end
 return 1
 `
 
-// fillDeliveryObjects adds to the set of objects with records the objects of the records written
-// before the set existed, once per store: it walks the record index with HSCAN, pruneBatch
-// entries at a time, adds each batch's objects with a script that skips those whose records are
-// gone by then, and marks the set filled. It is idempotent, so Stores filling at once, or one
-// after another that stopped midway, add what is missing and nothing else.
-func (s *Store) fillDeliveryObjects(ctx context.Context) error {
-	if s.objectsFilled.Load() {
-		return nil
-	}
-	done, err := s.c.Exists(ctx, s.kDeliveryObjectsFilled()).Result()
-	if err != nil {
-		return err
-	}
-	for cursor := uint64(0); done == 0; {
-		var kv []string
-		if kv, cursor, err = s.c.HScan(ctx, s.kDeliveryObjects(), cursor, "", pruneBatch).Result(); err != nil {
-			return err
-		}
-		// kv holds field and value by turns: an activity and inbox pair, then its object.
-		seen := make(map[string]bool, len(kv)/2)
-		args := []any{s.p}
-		for i := 1; i < len(kv); i += 2 {
-			if !seen[kv[i]] {
-				seen[kv[i]] = true
-				args = append(args, kv[i])
-			}
-		}
-		if len(args) > 1 {
-			if err := s.sc.fillObjects.Run(ctx, s.c, []string{s.kDeliveryObjectSet()}, args...).Err(); err != nil {
-				return err
-			}
-		}
-		if cursor == 0 {
-			if err := s.c.Set(ctx, s.kDeliveryObjectsFilled(), 1, 0).Err(); err != nil {
-				return err
-			}
-			done = 1
-		}
-	}
-	s.objectsFilled.Store(true)
-	return nil
-}
-
 // DeliveryObjects implements [store.Pruner] in byte order, with ZRANGEBYLEX over the set of
 // objects that delivery records were written for; the cursor is the last id of the previous
 // page. The first call of a Store fills the set from the records written before it existed (see
-// fillDeliveryObjects), unless that was done.
+// fillFromIndex), unless that was done.
 func (s *Store) DeliveryObjects(ctx context.Context, cursor string, limit int) (store.Page[string], error) {
 	const op = "delivery objects"
 	var p store.Page[string]
 	if err := beginPage(ctx, op, limit); err != nil {
 		return p, err
 	}
-	if err := s.fillDeliveryObjects(ctx); err != nil {
+	if err := s.fillFromIndex(ctx, s.objectSet()); err != nil {
 		return p, wrap(op, err)
 	}
 	lo := "-"

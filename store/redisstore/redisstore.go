@@ -62,9 +62,10 @@ type Store struct {
 	hsc      deliveryScripts
 	rec      recordAppender // AppendRecord's lock and last head (record.go)
 
-	// objectsFilled is set once the set of objects with delivery records is known to hold the
-	// objects of records written before it existed (see fillDeliveryObjects).
-	objectsFilled atomic.Bool
+	// objectsFilled and updatesFilled are set once the set of objects with delivery records and
+	// the updates set are known to hold what the records written before them need (see
+	// fillFromIndex).
+	objectsFilled, updatesFilled atomic.Bool
 }
 
 // New returns a Store over cfg.Client. It does not contact the server; the first operation does.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -240,64 +241,109 @@ func TestSummarizeRecountsDays(t *testing.T) {
 	}
 }
 
-// TestDeliveryObjectsFilled checks that the objects of delivery records written before the set of
-// objects with records existed (here: the set deleted, or left part-filled by a fill that
-// stopped) are listed by a store's first DeliveryObjects, that the fill marks itself done, and
-// that doing it again lists each object once and none whose records are gone.
-func TestDeliveryObjectsFilled(t *testing.T) {
+// TestIndexSetsFilled checks that the delivery records written before a set the record script
+// keeps existed (here: the set deleted, or left part-filled by a fill that stopped) are in it
+// after a store's first call that reads it, as the record script would have put them there: the
+// set of objects with records, which DeliveryObjects reads, and the updates set, which
+// CountDeliveries reads. The fill marks itself done, and doing it again changes nothing; records
+// pruned before do not come back.
+func TestIndexSetsFilled(t *testing.T) {
 	c := testClient(t)
 	ctx := t.Context()
 	const obj = "https://news.example/articles/"
-	tests := []struct {
-		name string
-		// old makes the keys under prefix as an older redisstore left them.
-		old func(prefix string) error
+	inboxes := []string{"https://a.example/inbox", "https://b.example/inbox"}
+	member := func(i, inbox int) string { return obj + strconv.Itoa(i) + "#create\x00" + inboxes[inbox] }
+	sets := []struct {
+		key string
+		// part lists the members that a fill which stopped midway had not added.
+		part []string
+		// read is the call whose first run on a Store fills the set; want is its answer.
+		read func(t *testing.T, s *redisstore.Store) any
+		want any
 	}{
-		{"set missing", func(prefix string) error { return c.Del(ctx, prefix+"dlobjs", prefix+"dlobjs:filled").Err() }},
-		{"set part-filled", func(prefix string) error {
-			return c.ZRem(ctx, prefix+"dlobjs", obj+"2", obj+"3").Err()
-		}},
-		{"set filled", func(string) error { return nil }},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			prefix := newPrefix(t, c)
-			s := openPrefix(t, c, prefix, nil)
-			var recs []store.DeliveryRecord
-			for i := range 4 {
-				for _, inbox := range []string{"https://a.example/inbox", "https://b.example/inbox"} {
-					recs = append(recs, store.DeliveryRecord{ObjectID: obj + strconv.Itoa(i), ActivityID: obj + strconv.Itoa(i) + "#create",
-						Inbox: inbox, Host: strings.Split(inbox, "/")[2], State: store.DeliveryDelivered, UpdatedAt: time.Unix(1000, 0)})
+		{"dlobjs", []string{obj + "2", obj + "3"},
+			func(t *testing.T, s *redisstore.Store) any { return listDeliveryObjects(t, s) },
+			[]string{obj + "1", obj + "2", obj + "3"}},
+		{"du", []string{member(2, 0), member(3, 0), member(3, 1)},
+			func(t *testing.T, s *redisstore.Store) any {
+				// Objects 2 and 3 only, so the fill must score members by their update time.
+				n, err := s.CountDeliveries(t.Context(), time.Unix(1002, 0))
+				if err != nil {
+					t.Fatal(err)
 				}
+				return n
+			},
+			[]store.HostDeliveries{{Host: "a.example", State: store.DeliveryDelivered, Count: 2}, {Host: "b.example", State: store.DeliveryDelivered, Count: 2}}},
+	}
+	states := []struct {
+		name string
+		// old makes the set under prefix as an older redisstore, or a fill that stopped, left it.
+		old func(prefix, key string, part []string) error
+	}{
+		{"set missing", func(prefix, key string, _ []string) error { return c.Del(ctx, prefix+key).Err() }},
+		{"set part-filled", func(prefix, key string, part []string) error {
+			members := make([]any, len(part))
+			for i, m := range part {
+				members[i] = m
 			}
-			if err := s.RecordDelivery(ctx, recs...); err != nil {
-				t.Fatal(err)
-			}
-			// Object 0's records are pruned: it must not come back.
-			if n, err := s.PruneOperational(ctx, store.PruneBefore{Deliveries: time.Unix(2000, 0), Objects: []string{obj + "0"}}); err != nil || n.Deliveries != 2 {
-				t.Fatalf("PruneOperational = %+v, %v; want 2 deliveries", n, err)
-			}
-			if err := tt.old(prefix); err != nil {
-				t.Fatal(err)
-			}
-			want := []string{obj + "1", obj + "2", obj + "3"}
-			for run := range 3 {
-				if run == 2 {
-					// A fill that ran to its end and is done again, as by a Store that did not see
-					// the mark: nothing changes.
-					if err := c.Del(ctx, prefix+"dlobjs:filled").Err(); err != nil {
-						t.Fatal(err)
+			return c.ZRem(ctx, prefix+key, members...).Err()
+		}},
+		{"set filled", func(string, string, []string) error { return nil }},
+	}
+	for _, set := range sets {
+		for _, st := range states {
+			t.Run(set.key+"/"+st.name, func(t *testing.T) {
+				prefix := newPrefix(t, c)
+				s := openPrefix(t, c, prefix, nil)
+				var recs []store.DeliveryRecord
+				for i := range 4 {
+					for _, inbox := range inboxes {
+						// Object i was updated at 1000+i seconds and some nanoseconds, which the
+						// updates set's microseconds cut.
+						recs = append(recs, store.DeliveryRecord{ObjectID: obj + strconv.Itoa(i), ActivityID: obj + strconv.Itoa(i) + "#create",
+							Inbox: inbox, Host: strings.Split(inbox, "/")[2], State: store.DeliveryDelivered, UpdatedAt: time.Unix(int64(1000+i), 123456789)})
 					}
 				}
-				got := listDeliveryObjects(t, openPrefix(t, c, prefix, nil))
-				if !slices.Equal(got, want) {
-					t.Errorf("run %d: DeliveryObjects = %q, want %q", run, got, want)
+				if err := s.RecordDelivery(ctx, recs...); err != nil {
+					t.Fatal(err)
 				}
-				if n, err := c.Exists(ctx, prefix+"dlobjs:filled").Result(); err != nil || n != 1 {
-					t.Errorf("run %d: the fill mark exists = %d, %v; want 1", run, n, err)
+				// Object 0's records are pruned: they must not come back.
+				if n, err := s.PruneOperational(ctx, store.PruneBefore{Deliveries: time.Unix(2000, 0), Objects: []string{obj + "0"}}); err != nil || n.Deliveries != 2 {
+					t.Fatalf("PruneOperational = %+v, %v; want 2 deliveries", n, err)
 				}
-			}
-		})
+				// What the record script wrote, and the fill must leave as it is or make again.
+				want, err := c.ZRangeWithScores(ctx, prefix+set.key, 0, -1).Result()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := st.old(prefix, set.key, set.part); err != nil {
+					t.Fatal(err)
+				}
+				mark := prefix + set.key + ":filled"
+				for run := range 3 {
+					if run == 2 {
+						// A fill that ran to its end and is done again, as by a Store that did not see
+						// the mark: nothing changes.
+						if err := c.Del(ctx, mark).Err(); err != nil {
+							t.Fatal(err)
+						}
+					}
+					if got := set.read(t, openPrefix(t, c, prefix, nil)); !reflect.DeepEqual(got, set.want) {
+						t.Errorf("run %d: read = %v, want %v", run, got, set.want)
+					}
+					got, err := c.ZRangeWithScores(ctx, prefix+set.key, 0, -1).Result()
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !slices.Equal(got, want) {
+						t.Errorf("run %d: %s holds %v, want %v", run, set.key, got, want)
+					}
+					if n, err := c.Exists(ctx, mark).Result(); err != nil || n != 1 {
+						t.Errorf("run %d: the fill mark exists = %d, %v; want 1", run, n, err)
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -14,7 +14,7 @@ type scripts struct {
 	appendRecord                                                                  *redis.Script
 	recountDays                                                                   *redis.Script
 	putRelay, hideReply                                                           *redis.Script
-	pruneDeliveries, pruneActor, fillObjects                                      *redis.Script
+	pruneDeliveries, pruneActor, fillObjects, fillUpdates                         *redis.Script
 }
 
 func newScripts() scripts {
@@ -41,6 +41,7 @@ func newScripts() scripts {
 		pruneDeliveries: redis.NewScript(pruneDeliveriesLua),
 		pruneActor:      redis.NewScript(pruneActorLua),
 		fillObjects:     redis.NewScript(fillObjectsLua),
+		fillUpdates:     redis.NewScript(fillUpdatesLua),
 	}
 }
 

@@ -113,13 +113,30 @@ end
 return out
 `
 
+// fillUpdatesLua: KEYS the updates set; ARGV key prefix, then member and object pairs of the
+// record index. Adds the member of each pair whose record is still there, scored as
+// recordDeliveryLua scores it.
+const fillUpdatesLua = updateScoreLua + `
+for i = 2, #ARGV, 2 do
+  local rec = redis.call('HGET', ARGV[1] .. 'dr:' .. ARGV[i + 1], ARGV[i])
+  if rec then
+    redis.call('ZADD', KEYS[1], updateScore(rec), ARGV[i])
+  end
+end
+return 1
+`
+
 // CountDeliveries implements [store.DeliverySummarizer] with one script over the updates set,
 // which the delivery record script keeps: it reads the records updated since since, whatever
-// the number before. Records written before the set existed are not counted.
+// the number before. The first call of a Store fills the set from the records written before it
+// existed (see fillFromIndex), unless that was done.
 func (s *Store) CountDeliveries(ctx context.Context, since time.Time) ([]store.HostDeliveries, error) {
 	const op = "count deliveries"
 	if err := begin(ctx, op); err != nil {
 		return nil, err
+	}
+	if err := s.fillFromIndex(ctx, s.updateSet()); err != nil {
+		return nil, wrap(op, err)
 	}
 	nanos, micros := "", "-inf"
 	if since.After(time.Unix(0, 0)) {

@@ -1,6 +1,7 @@
-// Package recordbench measures the record of activities on SQLite: the cost of one append (the
-// inbox's added work per activity), the bytes each activity recorded takes on disk, and the
-// speed of exporting and verifying a record of a million entries.
+// Package recordbench measures the record of activities on SQLite: the cost of one append
+// committed alone (the inbox's added work per activity when no other write shares its commit),
+// the bytes each activity recorded takes on disk, and the speed of exporting and verifying a
+// record of a million entries.
 //
 // Run it with
 //
