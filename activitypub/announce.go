@@ -29,11 +29,11 @@ func (f *Federation) Announce(ctx context.Context, username, objectURL string) e
 
 // announce is the work of Announce, once the call is authorized.
 func (p *publisher) announce(ctx context.Context, username, objectURL string) error {
-	actorID, id, err := p.storeAnnounce(ctx, username, objectURL, p.now())
+	announce, err := p.storeAnnounce(ctx, username, objectURL, p.now())
 	if err != nil {
 		return err
 	}
-	if err := p.sender.enqueue(ctx, delivery.Activity{ID: id, ObjectID: objectURL, ActorID: actorID}); err != nil {
+	if err := p.sender.enqueue(ctx, announce, delivery.Activity{ID: announce.ID, ObjectID: objectURL, ActorID: announce.ActorID}); err != nil {
 		return fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
 	}
 	return nil
@@ -61,7 +61,7 @@ func (p *publisher) backfillAnnounces(ctx context.Context, username string, obje
 			}
 			return fmt.Errorf("activitypub: backfill announce %s: %w", u, err)
 		}
-		_, _, err = p.storeAnnounce(ctx, username, u, o.Published)
+		_, err = p.storeAnnounce(ctx, username, u, o.Published)
 		if err != nil && !errors.Is(err, ErrAlreadyPublished) {
 			return err
 		}
@@ -69,21 +69,22 @@ func (p *publisher) backfillAnnounces(ctx context.Context, username string, obje
 	return nil
 }
 
-// storeAnnounce checks and stores the actor's Announce of objectURL, dated at, in its outbox.
-func (p *publisher) storeAnnounce(ctx context.Context, username, objectURL string, at time.Time) (actorID, id string, err error) {
+// storeAnnounce checks and stores the actor's Announce of objectURL, dated at, in its outbox, and
+// returns it as stored.
+func (p *publisher) storeAnnounce(ctx context.Context, username, objectURL string, at time.Time) (store.Object, error) {
 	actor, err := p.actors.lookup(ctx, username)
 	if err != nil {
-		return "", "", err
+		return store.Object{}, err
 	}
 	o, err := p.objects.Object(ctx, objectURL)
 	switch {
 	case err != nil: // ErrNotFound when nothing was published there
-		return "", "", fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
+		return store.Object{}, fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
 	case !o.Deleted.IsZero() || !announceable[o.Type] || p.urls.username(o.ActorID) == "" || p.urls.isNote(objectURL):
 		// An answer to a reader (Federation.Answer) is not an article: it may be private.
-		return "", "", fmt.Errorf("activitypub: announce %s: not a published article: %w", objectURL, ErrNotFound)
+		return store.Object{}, fmt.Errorf("activitypub: announce %s: not a published article: %w", objectURL, ErrNotFound)
 	}
-	actorID = p.urls.actor(actor.Username)
+	actorID := p.urls.actor(actor.Username)
 	// The id derives from actor and object, so a second Announce of the same article conflicts in
 	// the outbox instead of boosting twice.
 	sum := sha256.Sum256([]byte(actorID + "\n" + objectURL))
@@ -101,23 +102,22 @@ func (p *publisher) storeAnnounce(ctx context.Context, username, objectURL strin
 	}
 	doc, err := p.sender.encode(ctx, announce, actorID)
 	if err != nil {
-		return "", "", fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
+		return store.Object{}, fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
 	}
-	err = p.outbox.AppendOutbox(ctx, store.Object{
-		ID: announce.ID, ActorID: actorID, Type: "Announce", Document: doc, Published: at, ObjectID: objectURL,
-	})
+	sent := store.Object{ID: announce.ID, ActorID: actorID, Type: "Announce", Document: doc, Published: at, ObjectID: objectURL}
+	err = p.outbox.AppendOutbox(ctx, sent)
 	if errors.Is(err, store.ErrConflict) {
 		// The store also refuses a boost of an article deleted since the check above.
 		if o, err := p.objects.Object(ctx, objectURL); err == nil && !o.Deleted.IsZero() {
-			return "", "", fmt.Errorf("activitypub: announce %s: deleted: %w", objectURL, ErrNotFound)
+			return store.Object{}, fmt.Errorf("activitypub: announce %s: deleted: %w", objectURL, ErrNotFound)
 		}
-		return "", "", fmt.Errorf("activitypub: announce %s: %w", objectURL, ErrAlreadyPublished)
+		return store.Object{}, fmt.Errorf("activitypub: announce %s: %w", objectURL, ErrAlreadyPublished)
 	}
 	if err != nil {
-		return "", "", fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
+		return store.Object{}, fmt.Errorf("activitypub: announce %s: %w", objectURL, err)
 	}
 	p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "announce", Object: objectURL, Detail: announce.ID})
-	return actorID, announce.ID, nil
+	return sent, nil
 }
 
 // announceable are the stored object types Announce boosts: the renderings of articles.

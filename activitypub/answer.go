@@ -136,7 +136,7 @@ func (p *publisher) answer(ctx context.Context, actor *Actor, a Answer) (string,
 		acts = append(acts, delivery.Activity{ID: create.ID, ObjectID: note.ID, ActorID: actorID,
 			Inbox: store.Follower{Inbox: author.Inbox, SharedInbox: author.SharedInbox}.DeliveryInbox()})
 	}
-	if err := p.sender.enqueue(ctx, acts...); err != nil {
+	if err := p.sender.enqueue(ctx, createObj, acts...); err != nil {
 		return "", fmt.Errorf("activitypub: answer %s: %w", a.InReplyTo, err)
 	}
 	return note.ID, nil
@@ -186,8 +186,9 @@ func (p *publisher) editAnswer(ctx context.Context, actor *Actor, answerID, cont
 		return fmt.Errorf("activitypub: edit answer %s: %w", answerID, err)
 	}
 	// The activity first: if storing the answer fails, nothing refers to the stored activity.
-	err = p.objects.PutObject(ctx, store.Object{ID: update.ID, ActorID: actorID, Type: "Update", Document: updateDoc,
-		Published: note.Updated, ObjectID: note.ID})
+	sent := store.Object{ID: update.ID, ActorID: actorID, Type: "Update", Document: updateDoc,
+		Published: note.Updated, ObjectID: note.ID}
+	err = p.objects.PutObject(ctx, sent)
 	if err == nil {
 		err = p.objects.PutObject(ctx, store.Object{ID: note.ID, ActorID: actorID, Type: "Note", Document: noteDoc,
 			Published: note.Published})
@@ -204,7 +205,7 @@ func (p *publisher) editAnswer(ctx context.Context, actor *Actor, answerID, cont
 		return fmt.Errorf("activitypub: edit answer %s: %w", answerID, err)
 	}
 	p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "edit answer", Object: note.ID, Detail: update.ID})
-	if err := p.sendAnswer(ctx, update.ID, actorID, note); err != nil {
+	if err := p.sendAnswer(ctx, sent, note); err != nil {
 		return fmt.Errorf("activitypub: edit answer %s: %w", answerID, err)
 	}
 	return nil
@@ -231,11 +232,11 @@ func (p *publisher) deleteAnswer(ctx context.Context, actor *Actor, answerID str
 		return fmt.Errorf("activitypub: delete answer %s: %w", answerID, err)
 	}
 	now := p.now().UTC()
-	delID, err := p.storeDelete(ctx, actorID, stored, note.To, note.Cc, now)
+	del, err := p.storeDelete(ctx, actorID, stored, note.To, note.Cc, now)
 	if err != nil {
 		return fmt.Errorf("activitypub: delete answer %s: %w", answerID, err)
 	}
-	if err := p.sendAnswer(ctx, delID, actorID, note); err != nil {
+	if err := p.sendAnswer(ctx, del, note); err != nil {
 		return fmt.Errorf("activitypub: delete answer %s: %w", answerID, err)
 	}
 	if err := p.objects.DeleteObject(ctx, note.ID, now); err != nil {
@@ -244,7 +245,7 @@ func (p *publisher) deleteAnswer(ctx context.Context, actor *Actor, answerID str
 	if err := p.interactions.RemoveInteraction(ctx, note.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("activitypub: delete answer %s: %w", answerID, err)
 	}
-	p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "delete answer", Object: note.ID, Detail: delID})
+	p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "delete answer", Object: note.ID, Detail: del.ID})
 	return nil
 }
 
@@ -326,15 +327,15 @@ func (p *publisher) ownAnswer(ctx context.Context, actorID, answerID string) (st
 	return p.ownObject(ctx, actorID, answerID)
 }
 
-// sendAnswer queues activityID, an Update or Delete of the answer note, to the answer's
+// sendAnswer queues sent, a stored Update or Delete of the answer note, to the answer's
 // audience: for a public or unlisted answer the actor's followers and every other inbox the
 // answer went to (see sender.toAudience); for a private one only the inboxes it went to. Each
 // delivery stays behind the answer's earlier activities.
-func (p *publisher) sendAnswer(ctx context.Context, activityID, actorID string, note *vocab.Object) error {
+func (p *publisher) sendAnswer(ctx context.Context, sent store.Object, note *vocab.Object) error {
 	if note.To.HasPublic() || note.Cc.HasPublic() {
-		return p.sender.toAudience(ctx, activityID, actorID, note.ID)
+		return p.sender.toAudience(ctx, sent, note.ID)
 	}
-	return p.sender.toRecipients(ctx, activityID, actorID, note.ID)
+	return p.sender.toRecipients(ctx, sent, note.ID)
 }
 
 // answerMention returns what an answer's mention of its author links to (the actor id) and the

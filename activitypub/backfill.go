@@ -47,14 +47,14 @@ func (p *publisher) backfill(ctx context.Context, actor *Actor, articles []Artic
 		case !errors.Is(err, store.ErrNotFound):
 			return fmt.Errorf("activitypub: backfill %s: %w", a.URL, err)
 		}
-		createID, _, err := p.storeArticle(ctx, actor, a)
+		create, err := p.storeArticle(ctx, actor, a)
 		if errors.Is(err, store.ErrConflict) {
 			continue // stored meanwhile by another instance
 		}
 		if err != nil {
 			return err
 		}
-		p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "backfill", Object: a.URL, Detail: createID})
+		p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "backfill", Object: a.URL, Detail: create.ID})
 	}
 	return nil
 }

@@ -72,9 +72,8 @@ func (p *publisher) federateEdit(ctx context.Context, actorID string, stored sto
 		return err
 	}
 	// The activity first: if storing the object fails, nothing refers to the stored activity.
-	if err := p.objects.PutObject(ctx, store.Object{
-		ID: update.ID, ActorID: actorID, Type: "Update", Document: updateDoc, Published: obj.Updated, ObjectID: obj.ID,
-	}); err != nil {
+	sent := store.Object{ID: update.ID, ActorID: actorID, Type: "Update", Document: updateDoc, Published: obj.Updated, ObjectID: obj.ID}
+	if err := p.objects.PutObject(ctx, sent); err != nil {
 		return err
 	}
 	if err := p.objects.PutObject(ctx, store.Object{
@@ -83,7 +82,7 @@ func (p *publisher) federateEdit(ctx context.Context, actorID string, stored sto
 		return err
 	}
 	p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "update", Object: obj.ID, Detail: update.ID})
-	return p.sender.toAudience(ctx, update.ID, actorID, obj.ID)
+	return p.sender.toAudience(ctx, sent, obj.ID)
 }
 
 // Delete federates the deletion of an article published before: it queues a Delete carrying a
@@ -121,11 +120,11 @@ func (p *publisher) delete(ctx context.Context, actor *Actor, articleURL string)
 	}
 	now := p.now().UTC()
 	to, cc := publicAddressing(p.urls.followers(actorID))
-	delID, err := p.storeDelete(ctx, actorID, stored, to, cc, now)
+	del, err := p.storeDelete(ctx, actorID, stored, to, cc, now)
 	if err != nil {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
-	if err := p.sender.toAudience(ctx, delID, actorID, articleURL); err != nil {
+	if err := p.sender.toAudience(ctx, del, articleURL); err != nil {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
 	// No quote of a deleted article is authorized any more.
@@ -135,13 +134,13 @@ func (p *publisher) delete(ctx context.Context, actor *Actor, articleURL string)
 	if err := p.objects.DeleteObject(ctx, articleURL, now); err != nil {
 		return fmt.Errorf("activitypub: delete %s: %w", articleURL, err)
 	}
-	p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "delete", Object: articleURL, Detail: delID})
+	p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "delete", Object: articleURL, Detail: del.ID})
 	return nil
 }
 
 // storeDelete stores, by actorID, the Delete of the stored object, addressed to and cc, that
-// carries its Tombstone deleted at now, and returns the Delete's id.
-func (p *publisher) storeDelete(ctx context.Context, actorID string, stored store.Object, to, cc vocab.Refs, now time.Time) (string, error) {
+// carries its Tombstone deleted at now, and returns the Delete as stored.
+func (p *publisher) storeDelete(ctx context.Context, actorID string, stored store.Object, to, cc vocab.Refs, now time.Time) (store.Object, error) {
 	del := &vocab.Object{
 		Context:   vocab.ContextActivityStreams,
 		ID:        p.urls.activity(newID()),
@@ -156,12 +155,13 @@ func (p *publisher) storeDelete(ctx context.Context, actorID string, stored stor
 	del.Object = vocab.Ref{Object: ts}
 	doc, err := p.sender.encode(ctx, del, actorID)
 	if err != nil {
-		return "", err
+		return store.Object{}, err
 	}
-	if err := p.objects.PutObject(ctx, store.Object{ID: del.ID, ActorID: actorID, Type: "Delete", Document: doc, Published: now}); err != nil {
-		return "", err
+	sent := store.Object{ID: del.ID, ActorID: actorID, Type: "Delete", Document: doc, Published: now}
+	if err := p.objects.PutObject(ctx, sent); err != nil {
+		return store.Object{}, err
 	}
-	return del.ID, nil
+	return sent, nil
 }
 
 // DeleteActor federates the deletion of one of the site's actors: it queues Delete{object: the

@@ -62,10 +62,10 @@ type migration struct {
 	actors    ActorSource
 	objects   store.Objects
 	followers store.Followers
-	// storeMove makes and stores a Move (see publisher.storeMove); enqueue queues its fan-out and
-	// deliveredTo finds the Moves whose fan-out ran (see sender).
-	storeMove   func(ctx context.Context, urls urlLayout, actorID, target string) (string, error)
-	enqueue     func(ctx context.Context, acts ...delivery.Activity) error
+	// storeMove makes and stores a Move (see publisher.storeMove); enqueue records the stored
+	// Move and queues its fan-out, and deliveredTo finds the Moves whose fan-out ran (see sender).
+	storeMove   func(ctx context.Context, urls urlLayout, actorID, target string) (store.Object, error)
+	enqueue     func(ctx context.Context, sent store.Object, acts ...delivery.Activity) error
 	deliveredTo func(ctx context.Context, objectID string) (map[string]bool, []string, error)
 	audit       auditLog
 	log         *slog.Logger
@@ -333,12 +333,13 @@ func (m *migration) resume(ctx context.Context, rec *migrationRecord) error {
 			continue
 		}
 		from, to := m.from.actor(a.Username), m.to.actor(a.Username)
+		var move store.Object // the Move, when made here
 		if a.Move == "" {
-			id, err := m.storeMove(ctx, m.from, from, to)
-			if err != nil {
+			var err error
+			if move, err = m.storeMove(ctx, m.from, from, to); err != nil {
 				return err
 			}
-			a.Move = id
+			a.Move = move.ID
 			if err := m.save(ctx, rec); err != nil {
 				return err
 			}
@@ -350,9 +351,15 @@ func (m *migration) resume(ctx context.Context, rec *migrationRecord) error {
 			return fmt.Errorf("activitypub: domain migration: %w", err)
 		}
 		if !slices.Contains(recorded, a.Move) {
+			if move.ID == "" {
+				// Made by a process that crashed before it queued it: the stored Move is queued.
+				if move, err = m.objects.Object(ctx, a.Move); err != nil {
+					return fmt.Errorf("activitypub: domain migration: move %s: %w", from, err)
+				}
+			}
 			// The job's id is the Move's: a fan-out still queued or leased, by a process that
 			// crashed before it noted so, is a conflict, and one that ran left records.
-			err := m.enqueue(ctx, delivery.Activity{ID: a.Move, ObjectID: from, ActorID: from, JobID: migrationJob + a.Move})
+			err := m.enqueue(ctx, move, delivery.Activity{ID: a.Move, ObjectID: from, ActorID: from, JobID: migrationJob + a.Move})
 			if err != nil && !errors.Is(err, store.ErrConflict) {
 				return fmt.Errorf("activitypub: domain migration: move %s: %w", from, err)
 			}

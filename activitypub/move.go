@@ -62,12 +62,12 @@ func (p *publisher) move(ctx context.Context, actor *Actor, target string) error
 	if !slices.Contains(aliases(doc), actorID) {
 		return fmt.Errorf("activitypub: move %s to %s: %w", actorID, target, ErrNotAlias)
 	}
-	moveID, err := p.storeMove(ctx, p.urls, actorID, target)
+	move, err := p.storeMove(ctx, p.urls, actorID, target)
 	if err != nil {
 		return err
 	}
-	p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "move", Object: target, Detail: moveID})
-	if err := p.sender.enqueue(ctx, delivery.Activity{ID: moveID, ObjectID: actorID, ActorID: actorID}); err != nil {
+	p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "move", Object: target, Detail: move.ID})
+	if err := p.sender.enqueue(ctx, move, delivery.Activity{ID: move.ID, ObjectID: actorID, ActorID: actorID}); err != nil {
 		return fmt.Errorf("activitypub: move %s: %w", actorID, err)
 	}
 	p.log.LogAttrs(ctx, slog.LevelInfo, "activitypub: actor moved", slog.String("actor", actorID), slog.String("target", target))
@@ -77,8 +77,8 @@ func (p *publisher) move(ctx context.Context, actor *Actor, target string) error
 // storeMove makes the Move of actorID, a site actor on the origin of urls, to target, with an id
 // on that origin, and stores it under its id, so that it dereferences and the delivery engine
 // can read it, and as the actor's move record, which the actor document reads. It returns the
-// Move's id; queuing its delivery is the caller's.
-func (p *publisher) storeMove(ctx context.Context, urls urlLayout, actorID, target string) (string, error) {
+// Move as stored under its id; queuing its delivery is the caller's.
+func (p *publisher) storeMove(ctx context.Context, urls urlLayout, actorID, target string) (store.Object, error) {
 	move := &vocab.Object{
 		Context:   vocab.ContextActivityStreams,
 		ID:        urls.activity(newID()),
@@ -91,16 +91,17 @@ func (p *publisher) storeMove(ctx context.Context, urls urlLayout, actorID, targ
 	}
 	body, err := p.sender.encode(ctx, move, actorID)
 	if err != nil {
-		return "", fmt.Errorf("activitypub: move %s: %w", actorID, err)
+		return store.Object{}, fmt.Errorf("activitypub: move %s: %w", actorID, err)
 	}
-	now := p.now()
+	sent := store.Object{ID: move.ID, ActorID: actorID, Type: "Move", Document: body, Published: p.now()}
 	for _, id := range []string{move.ID, actorID + movedSuffix} {
-		err := p.objects.PutObject(ctx, store.Object{ID: id, ActorID: actorID, Type: "Move", Document: body, Published: now})
-		if err != nil {
-			return "", fmt.Errorf("activitypub: move %s: %w", actorID, err)
+		o := sent
+		o.ID = id
+		if err := p.objects.PutObject(ctx, o); err != nil {
+			return store.Object{}, fmt.Errorf("activitypub: move %s: %w", actorID, err)
 		}
 	}
-	return move.ID, nil
+	return sent, nil
 }
 
 // movedTo returns the account the site actor a, of id actorID, moved to, as its document names it: the site's

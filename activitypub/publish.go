@@ -102,17 +102,17 @@ func (p *publisher) publish(ctx context.Context, actor *Actor, a Article) error 
 		a.Published = p.now()
 	}
 	actorID := p.urls.actor(actor.Username)
-	createID, objID, err := p.storeArticle(ctx, actor, a)
+	create, err := p.storeArticle(ctx, actor, a)
 	if err != nil {
 		return err
 	}
-	p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "publish", Object: a.URL, Detail: createID})
-	acts, err := p.toRelays(ctx, actorID, createID, objID)
+	p.audit.record(ctx, store.AuditEntry{Actor: actorID, Action: "publish", Object: a.URL, Detail: create.ID})
+	acts, err := p.toRelays(ctx, actorID, create.ID, create.ObjectID)
 	if err != nil {
 		return fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
-	acts = append(acts, delivery.Activity{ID: createID, ObjectID: objID, ActorID: actorID})
-	if err := p.sender.enqueue(ctx, acts...); err != nil {
+	acts = append(acts, delivery.Activity{ID: create.ID, ObjectID: create.ObjectID, ActorID: actorID})
+	if err := p.sender.enqueue(ctx, create, acts...); err != nil {
 		return fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
 	return nil
@@ -162,27 +162,28 @@ func newPublisher(cfg Config, f *Federation) *publisher {
 }
 
 // storeArticle renders a checked article with its Create activity and appends them to the
-// actor's outbox, without queuing any delivery. It returns the ids of both.
-func (p *publisher) storeArticle(ctx context.Context, actor *Actor, a Article) (createID, objID string, err error) {
+// actor's outbox, without queuing any delivery. It returns the Create as stored, whose ObjectID
+// is the article's id.
+func (p *publisher) storeArticle(ctx context.Context, actor *Actor, a Article) (store.Object, error) {
 	actorID := p.urls.actor(actor.Username)
 	obj := p.render.article(actor, a)
 	create := p.carrying("Create", actorID, obj.Published, obj)
 
 	objDoc, err := json.Marshal(obj)
 	if err != nil {
-		return "", "", fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
+		return store.Object{}, fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
 	createDoc, err := p.sender.encode(ctx, create, actorID)
 	if err != nil {
-		return "", "", fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
+		return store.Object{}, fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
-	err = p.outbox.AppendOutbox(ctx,
-		store.Object{ID: create.ID, ActorID: actorID, Type: "Create", Document: createDoc, Published: a.Published, ObjectID: obj.ID},
+	sent := store.Object{ID: create.ID, ActorID: actorID, Type: "Create", Document: createDoc, Published: a.Published, ObjectID: obj.ID}
+	err = p.outbox.AppendOutbox(ctx, sent,
 		store.Object{ID: obj.ID, ActorID: actorID, Type: obj.Type.First(), Document: objDoc, Published: a.Published})
 	if err != nil {
-		return "", "", fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
+		return store.Object{}, fmt.Errorf("activitypub: publish %s: %w", a.URL, err)
 	}
-	return create.ID, obj.ID, nil
+	return sent, nil
 }
 
 // carrying returns a new activity of type typ (a Create or an Update) by actorID, dated at, that

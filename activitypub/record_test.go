@@ -206,3 +206,50 @@ func TestRecordNamesWhatAuthenticated(t *testing.T) {
 		})
 	}
 }
+
+// TestRecordSentIsStored: every activity the publisher sends is recorded once, as it queues it,
+// with the document, type and actor it was stored with and the site user who caused it.
+func TestRecordSentIsStored(t *testing.T) {
+	s, _ := followedNews(t)
+	ctx := activitypub.WithUser(t.Context(), "editor-9")
+	news, article := s.fed.ActorID("news"), s.url("/articles/kept")
+	steps := []struct {
+		typ string
+		do  func() error
+	}{
+		{"Create", func() error { return s.fed.Publish(ctx, "news", activitypub.Article{URL: article, Title: "Kept"}) }},
+		{"Announce", func() error { return s.fed.Announce(ctx, "news", article) }},
+		{"Update", func() error {
+			return s.fed.Update(ctx, "news", activitypub.Article{URL: article, Title: "Kept, edited"})
+		}},
+		{"Delete", func() error { return s.fed.Delete(ctx, "news", article) }},
+		{"Move", func() error { return s.fed.Move(ctx, "news", moveTarget(t, news)) }},
+	}
+	seen := len(recordEntries(t, s))
+	for _, st := range steps {
+		if err := st.do(); err != nil {
+			t.Fatalf("%s: %v", st.typ, err)
+		}
+		es := recordEntries(t, s)
+		added := es[seen:]
+		seen = len(es)
+		if len(added) != 1 {
+			t.Errorf("%s: %d entries recorded, want 1: %+v", st.typ, len(added), added)
+			continue
+		}
+		e := added[0]
+		o, err := s.store.Object(t.Context(), e.ActivityID)
+		if err != nil {
+			t.Errorf("%s: the recorded %s is not stored: %v", st.typ, e.ActivityID, err)
+			continue
+		}
+		if e.Direction != store.RecordOut || e.Type != st.typ || e.Actor != news || e.User != "editor-9" {
+			t.Errorf("%s: entry %s %s by %s for %q, want out %s by %s for editor-9",
+				st.typ, e.Direction, e.Type, e.Actor, e.User, st.typ, news)
+		}
+		if o.Type != e.Type || o.ActorID != e.Actor || !bytes.Equal(e.Document, o.Document) {
+			t.Errorf("%s: recorded %s by %s: %s\nwant the stored %s by %s: %s",
+				st.typ, e.Type, e.Actor, e.Document, o.Type, o.ActorID, o.Document)
+		}
+	}
+}

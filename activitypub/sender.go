@@ -111,31 +111,14 @@ func withDataIntegrity(c any) (json.RawMessage, error) {
 	return json.Marshal(append(list, di))
 }
 
-// enqueue records the stored activities of acts, once each, in the record of activities and
-// queues their deliveries, all or none (see delivery.Engine.Enqueue). Nothing is queued unless
-// recorded first. It reads the activities from the store, for callers that stored them elsewhere;
-// send records the one it stores itself.
-func (s *sender) enqueue(ctx context.Context, acts ...delivery.Activity) error {
-	var sent []store.Object
-	if s.record.on() {
-		for i, a := range acts {
-			if slices.ContainsFunc(acts[:i], func(b delivery.Activity) bool { return b.ID == a.ID }) {
-				continue
-			}
-			o, err := s.objects.Object(ctx, a.ID)
-			if err != nil {
-				return fmt.Errorf("activitypub: record %s: %w", a.ID, err)
-			}
-			sent = append(sent, o)
+// enqueue records sent, a stored activity the site's actors send, in the record of activities
+// and queues acts, the deliveries of sent, all or none (see delivery.Engine.Enqueue). Nothing is
+// queued unless recorded first; with no deliveries nothing is sent, and nothing is recorded.
+func (s *sender) enqueue(ctx context.Context, sent store.Object, acts ...delivery.Activity) error {
+	if len(acts) > 0 {
+		if err := s.record.sent(ctx, sent); err != nil {
+			return err
 		}
-	}
-	return s.queue(ctx, sent, acts...)
-}
-
-// queue records sent, the stored activities of acts, and queues their deliveries, as enqueue.
-func (s *sender) queue(ctx context.Context, sent []store.Object, acts ...delivery.Activity) error {
-	if err := s.record.sent(ctx, sent...); err != nil {
-		return err
 	}
 	return s.engine.Enqueue(ctx, acts...)
 }
@@ -151,13 +134,13 @@ func (s *sender) send(ctx context.Context, act *vocab.Object, actorID, objectID,
 	if err := s.objects.PutObject(ctx, o); err != nil {
 		return fmt.Errorf("activitypub: send %s: %w", act.Type, err)
 	}
-	if err := s.queue(ctx, []store.Object{o}, delivery.Activity{ID: act.ID, ObjectID: objectID, ActorID: actorID, Inbox: inbox}); err != nil {
+	if err := s.enqueue(ctx, o, delivery.Activity{ID: act.ID, ObjectID: objectID, ActorID: actorID, Inbox: inbox}); err != nil {
 		return fmt.Errorf("activitypub: send %s: %w", act.Type, err)
 	}
 	return nil
 }
 
-// toAudience queues activityID, an Update or Delete of the article objectID that actorID
+// toAudience queues sent, a stored Update or Delete of the article objectID that its actor
 // published, to everyone who may show the article: a fan-out to the actor's followers, and one
 // delivery to each other inbox that an activity about the article was ever queued for (a server
 // that received the Create but no longer follows, or received only a boost of it from another
@@ -165,23 +148,23 @@ func (s *sender) send(ctx context.Context, act *vocab.Object, actorID, objectID,
 // still on their way, so that no inbox gets an edit before the article, nor the Delete before
 // the article and then the article back. Its memory grows with the number of inboxes the
 // article was delivered to.
-func (s *sender) toAudience(ctx context.Context, activityID, actorID, objectID string) error {
-	former, earlier, err := s.formerInboxes(ctx, actorID, objectID)
+func (s *sender) toAudience(ctx context.Context, sent store.Object, objectID string) error {
+	former, earlier, err := s.formerInboxes(ctx, sent.ActorID, objectID)
 	if err != nil {
 		return err
 	}
 	acts := make([]delivery.Activity, 0, 1+len(former))
-	acts = append(acts, delivery.Activity{ID: activityID, ObjectID: objectID, ActorID: actorID, Behind: earlier})
+	acts = append(acts, delivery.Activity{ID: sent.ID, ObjectID: objectID, ActorID: sent.ActorID, Behind: earlier})
 	for _, inbox := range former {
-		acts = append(acts, delivery.Activity{ID: activityID, ObjectID: objectID, ActorID: actorID, Inbox: inbox, Behind: earlier})
+		acts = append(acts, delivery.Activity{ID: sent.ID, ObjectID: objectID, ActorID: sent.ActorID, Inbox: inbox, Behind: earlier})
 	}
-	return s.enqueue(ctx, acts...)
+	return s.enqueue(ctx, sent, acts...)
 }
 
-// toRecipients queues activityID, an Update or Delete of objectID that actorID sent, to every
-// inbox an activity about objectID was queued for, and to no other: the audience of a private
-// answer. Every delivery stays behind the earlier activities about objectID.
-func (s *sender) toRecipients(ctx context.Context, activityID, actorID, objectID string) error {
+// toRecipients queues sent, a stored Update or Delete of objectID, to every inbox an activity
+// about objectID was queued for, and to no other: the audience of a private answer. Every
+// delivery stays behind the earlier activities about objectID.
+func (s *sender) toRecipients(ctx context.Context, sent store.Object, objectID string) error {
 	set, earlier, err := s.deliveredTo(ctx, objectID)
 	if err != nil {
 		return err
@@ -189,9 +172,9 @@ func (s *sender) toRecipients(ctx context.Context, activityID, actorID, objectID
 	inboxes := slices.Sorted(maps.Keys(set))
 	acts := make([]delivery.Activity, 0, len(inboxes))
 	for _, in := range inboxes {
-		acts = append(acts, delivery.Activity{ID: activityID, ObjectID: objectID, ActorID: actorID, Inbox: in, Behind: earlier})
+		acts = append(acts, delivery.Activity{ID: sent.ID, ObjectID: objectID, ActorID: sent.ActorID, Inbox: in, Behind: earlier})
 	}
-	return s.enqueue(ctx, acts...)
+	return s.enqueue(ctx, sent, acts...)
 }
 
 // formerInboxes lists, in byte order, the inboxes that deliveries about objectID were queued for
