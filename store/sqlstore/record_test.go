@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -136,54 +135,23 @@ func TestAppendRecordBatchFailsAlone(t *testing.T) {
 // an inbox under load does. It reports the process's CPU time per call pair (cpu-ns/op) beside
 // the wall time, which a busy machine stretches.
 func BenchmarkInboxWritesParallel(b *testing.B) {
-	for _, be := range backends()[:1] { // SQLite: the others commit each MarkSeen alone
-		b.Run(be.name, func(b *testing.B) {
-			s := be.open(b)
-			var n atomic.Int64
-			b.SetParallelism(64)
-			cpu0 := cpuTime(b)
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				ctx := context.Background()
-				for pb.Next() {
-					e := inboxEntry(n.Add(1))
-					if _, err := s.MarkSeen(ctx, e.ActivityID, time.Hour); err != nil {
-						b.Error(err)
-						return
-					}
-					if _, err := s.AppendRecord(ctx, e); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-			b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(b.N), "cpu-ns/op")
-		})
-	}
+	benchParallel(b, backends()[:1], func(ctx context.Context, s *Store, n int64) error { // SQLite: the others commit each MarkSeen alone
+		e := inboxEntry(n)
+		if _, err := s.MarkSeen(ctx, e.ActivityID, time.Hour); err != nil {
+			return err
+		}
+		_, err := s.AppendRecord(ctx, e)
+		return err
+	})
 }
 
 // BenchmarkAppendRecordParallel appends to the record from 64 goroutines at once per core, as an
 // inbox under load records what it accepts.
 func BenchmarkAppendRecordParallel(b *testing.B) {
-	for _, be := range backends() {
-		b.Run(be.name, func(b *testing.B) {
-			s := be.open(b)
-			var n atomic.Int64
-			b.SetParallelism(64)
-			cpu0 := cpuTime(b)
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				ctx := context.Background()
-				for pb.Next() {
-					if _, err := s.AppendRecord(ctx, inboxEntry(n.Add(1))); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-			b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(b.N), "cpu-ns/op")
-		})
-	}
+	benchParallel(b, backends(), func(ctx context.Context, s *Store, n int64) error {
+		_, err := s.AppendRecord(ctx, inboxEntry(n))
+		return err
+	})
 }
 
 // inboxEntry is the record's entry of the nth Like an inbox accepted.
