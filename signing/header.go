@@ -47,7 +47,9 @@ func parseSignatureHeader(s string) (*sigParams, error) {
 		s = strings.TrimLeft(s[9:], " \t")
 	}
 	p := &sigParams{}
-	seen := map[string]bool{}
+	// The names seen so far, as sent: a header has a handful, compared case-insensitively.
+	var seenNames [8]string
+	seen := seenNames[:0]
 	i := 0
 	for {
 		i = skipOWS(s, i)
@@ -61,25 +63,32 @@ func parseSignatureHeader(s string) (*sigParams, error) {
 		if i == start {
 			return nil, fmt.Errorf("invalid character %q at %d", s[i], i)
 		}
-		name := strings.ToLower(s[start:i])
+		name := s[start:i] // lower-cased only for errors
 		i = skipOWS(s, i)
 		if i >= len(s) || s[i] != '=' {
-			return nil, fmt.Errorf("parameter %q: missing '='", name)
+			return nil, fmt.Errorf("parameter %q: missing '='", strings.ToLower(name))
 		}
 		i = skipOWS(s, i+1)
 		var val string
 		if i < len(s) && s[i] == '"' {
-			var b strings.Builder
+			// The value is a slice of s, or, when it has a quoted-pair, a copy without the
+			// backslashes.
 			i++
-			closed := false
+			vs := i
+			var b strings.Builder
+			escaped, closed := false, false
 			for i < len(s) {
 				c := s[i]
 				if c == '"' {
 					closed = true
-					i++
 					break
 				}
 				if c == '\\' {
+					if !escaped {
+						escaped = true
+						b.Grow(len(s) - vs)
+						b.WriteString(s[vs:i])
+					}
 					i++
 					if i >= len(s) {
 						break
@@ -87,45 +96,54 @@ func parseSignatureHeader(s string) (*sigParams, error) {
 					c = s[i]
 				}
 				if (c < 0x20 && c != '\t') || c == 0x7f {
-					return nil, fmt.Errorf("parameter %q: control character", name)
+					return nil, fmt.Errorf("parameter %q: control character", strings.ToLower(name))
 				}
-				b.WriteByte(c)
+				if escaped {
+					b.WriteByte(c)
+				}
 				i++
 			}
 			if !closed {
-				return nil, fmt.Errorf("parameter %q: unterminated quoted string", name)
+				return nil, fmt.Errorf("parameter %q: unterminated quoted string", strings.ToLower(name))
 			}
-			val = b.String()
+			val = s[vs:i]
+			if escaped {
+				val = b.String()
+			}
+			i++ // the closing quote
 		} else {
 			vs := i
 			for i < len(s) && isTchar(s[i]) {
 				i++
 			}
 			if i == vs {
-				return nil, fmt.Errorf("parameter %q: missing value", name)
+				return nil, fmt.Errorf("parameter %q: missing value", strings.ToLower(name))
 			}
 			val = s[vs:i]
 		}
-		if seen[name] {
-			return nil, fmt.Errorf("duplicate parameter %q", name)
+		for _, n := range seen {
+			if strings.EqualFold(n, name) {
+				return nil, fmt.Errorf("duplicate parameter %q", strings.ToLower(name))
+			}
 		}
-		seen[name] = true
-		switch name {
-		case "keyid":
+		seen = append(seen, name)
+		// Names are tokens, ASCII only: EqualFold matches them as lower-casing them would.
+		switch {
+		case strings.EqualFold(name, "keyid"):
 			p.keyID = val
-		case "algorithm":
+		case strings.EqualFold(name, "algorithm"):
 			p.algorithm = strings.ToLower(val)
-		case "headers":
+		case strings.EqualFold(name, "headers"):
 			p.hasHeaders = true
 			p.headers = strings.Fields(strings.ToLower(val))
-		case "signature":
+		case strings.EqualFold(name, "signature"):
 			p.signature = val
-		case "created":
+		case strings.EqualFold(name, "created"):
 			if !isDecimal(val) {
 				return nil, fmt.Errorf("parameter created: not an integer")
 			}
 			p.created = val
-		case "expires":
+		case strings.EqualFold(name, "expires"):
 			if !isDecimal(val) {
 				return nil, fmt.Errorf("parameter expires: not an integer")
 			}

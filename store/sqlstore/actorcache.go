@@ -54,7 +54,7 @@ func (s *Store) RemoteActorByKey(ctx context.Context, keyID string) (store.Remot
 		return store.RemoteActor{}, err
 	}
 	var id string
-	if err := s.rdb.QueryRowContext(ctx, s.q.actorByKey, keyID).Scan(&id); err != nil {
+	if err := s.inbox.actorByKey.QueryRowContext(ctx, keyID).Scan(&id); err != nil {
 		return store.RemoteActor{}, wrap(op, err)
 	}
 	a, err := s.remoteActor(ctx, id)
@@ -67,12 +67,12 @@ func (s *Store) remoteActor(ctx context.Context, id string) (store.RemoteActor, 
 	var a store.RemoteActor
 	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
 		var fetched sql.NullInt64
-		if err := tx.QueryRowContext(ctx, s.q.actor, id).Scan(&a.ID, &a.Inbox, &a.SharedInbox, &a.Document, &fetched); err != nil {
+		if err := tx.StmtContext(ctx, s.inbox.actor).QueryRowContext(ctx, id).Scan(&a.ID, &a.Inbox, &a.SharedInbox, &a.Document, &fetched); err != nil {
 			return err
 		}
 		a.FetchedAt = fromNullNanos(fetched)
 		var err error
-		rows, err := tx.QueryContext(ctx, s.q.actorKeys, id)
+		rows, err := tx.StmtContext(ctx, s.inbox.actorKeys).QueryContext(ctx, id)
 		a.Keys, err = collectRows(rows, err, func(rows *sql.Rows) (store.RemoteKey, error) {
 			var k store.RemoteKey
 			err := rows.Scan(&k.ID, &k.PublicKeyPEM)

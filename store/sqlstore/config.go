@@ -87,6 +87,7 @@ type Store struct {
 	seenCalls atomic.Uint64
 	group     *groupWriter // commits small writes together on SQLite; nil on Postgres
 	markSeen  *sql.Stmt    // MarkSeen's statement, the inbox's one write per request, prepared once
+	inbox     inboxStmts   // the inbox's other statements but the record's, prepared once
 	rec       recordStmts  // AppendRecord's statements (record.go)
 
 	// stopCheckpoints ends the checkpoints of a database file OpenSQLite opened; nil otherwise.
@@ -99,7 +100,7 @@ var _ store.Store = (*Store)(nil)
 
 // Open checks cfg, applies pending schema migrations and returns a Store over cfg.DB.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
-	return open(ctx, cfg, nil)
+	return open(ctx, cfg, nil, nil)
 }
 
 // OpenSQLite opens the SQLite database file at path, creating it when it does not exist, and
@@ -179,19 +180,24 @@ func openSQLite(ctx context.Context, path string, cfg Config, o sqliteOptions) (
 	db.SetMaxOpenConns(1)
 	cfg.DB = db
 	cfg.Dialect = SQLite
-	s, err := open(ctx, cfg, nil)
+	// The read pool connects only when open prepares the reads, after the migrations made the file.
+	var rdb *sql.DB
+	if file {
+		if rdb, err = openReadPool(path); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	s, err := open(ctx, cfg, rdb, nil)
 	if err != nil {
+		if rdb != nil {
+			rdb.Close()
+		}
 		db.Close()
 		return nil, err
 	}
 	s.ownDB = true
 	if file {
-		rdb, err := openReadPool(path)
-		if err != nil {
-			s.Close()
-			return nil, err
-		}
-		s.rdb = rdb
 		if s.stopCheckpoints, err = s.checkpoints(path, o); err != nil {
 			s.Close()
 			return nil, err
@@ -280,8 +286,9 @@ func (s *Store) checkpoints(path string, o sqliteOptions) (stop func() error, er
 	}, nil
 }
 
-// open is Open with extra migrations appended, so tests can inject a broken one.
-func open(ctx context.Context, cfg Config, extra []migration) (*Store, error) {
+// open is Open with rdb, the pool of the reads that need no transaction (nil: cfg.DB), and extra
+// migrations appended, so tests can inject a broken one.
+func open(ctx context.Context, cfg Config, rdb *sql.DB, extra []migration) (*Store, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("sqlstore: open: Config.DB is nil")
 	}
@@ -313,9 +320,12 @@ func open(ctx context.Context, cfg Config, extra []migration) (*Store, error) {
 	if now == nil {
 		now = time.Now
 	}
+	if rdb == nil {
+		rdb = cfg.DB
+	}
 	s := &Store{
 		db:      cfg.DB,
-		rdb:     cfg.DB,
+		rdb:     rdb,
 		now:     now,
 		dialect: d,
 		schema:  schema,
@@ -334,12 +344,17 @@ func open(ctx context.Context, cfg Config, extra []migration) (*Store, error) {
 	if err := s.prepareQueue(ctx); err != nil {
 		return nil, err
 	}
-	st, err := s.db.PrepareContext(ctx, s.q.markSeen)
-	if err != nil {
-		s.closeStmts()
-		return nil, wrap("prepare", err)
+	if err := s.prepare(ctx,
+		preparing{&s.markSeen, s.db, s.q.markSeen},
+		preparing{&s.inbox.addInteraction, s.db, s.q.social.addInteraction},
+		preparing{&s.inbox.addOnePerActor, s.db, s.q.social.addOnePerActor},
+		preparing{&s.inbox.object, s.rdb, s.q.object},
+		preparing{&s.inbox.actor, s.rdb, s.q.actor},
+		preparing{&s.inbox.actorKeys, s.rdb, s.q.actorKeys},
+		preparing{&s.inbox.actorByKey, s.rdb, s.q.actorByKey},
+	); err != nil {
+		return nil, err
 	}
-	s.markSeen, s.stmts = st, append(s.stmts, st)
 	if err := s.prepareRecord(ctx); err != nil {
 		s.closeStmts()
 		return nil, err
@@ -348,6 +363,37 @@ func open(ctx context.Context, cfg Config, extra []migration) (*Store, error) {
 		s.startGroupWriter()
 	}
 	return s, nil
+}
+
+// inboxStmts are the statements of the store's calls on an inbox request's path, beside MarkSeen's
+// and the record's (record.go), prepared once on the pool they run on: the reads on the read pool,
+// the writes on the writer. On SQLite, preparing a query costs about as much CPU as running it;
+// on MySQL it is a round trip.
+type inboxStmts struct {
+	object, actor, actorKeys, actorByKey *sql.Stmt // reads, on rdb
+	addInteraction, addOnePerActor       *sql.Stmt // writes, on db
+}
+
+// preparing is a statement for prepare: query, to be prepared on db into *dst.
+type preparing struct {
+	dst   **sql.Stmt
+	db    *sql.DB
+	query string
+}
+
+// prepare prepares list's statements, which Close closes with the others. When one fails it
+// closes those the store has prepared, and returns the error.
+func (s *Store) prepare(ctx context.Context, list ...preparing) error {
+	for _, p := range list {
+		st, err := p.db.PrepareContext(ctx, p.query)
+		if err != nil {
+			s.closeStmts()
+			return wrap("prepare", err)
+		}
+		*p.dst = st
+		s.stmts = append(s.stmts, st)
+	}
+	return nil
 }
 
 // checkMySQL checks the session settings a MySQL pool's DSN gives its connections and returns the

@@ -121,7 +121,7 @@ func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) (bool, 
 	args := []any{i.ID, string(i.Kind), i.ObjectID, i.ActorID, i.Emoji, nonNilBytes(i.Document), created.UnixNano()}
 	if !i.Kind.OnePerActor() {
 		err := s.groupCommit(ctx, func(ctx context.Context, q querier) error {
-			_, err := q.ExecContext(ctx, s.q.social.addInteraction, args...)
+			_, err := bind(ctx, q, s.inbox.addInteraction).ExecContext(ctx, args...)
 			return err
 		})
 		return err == nil, wrap(op, err)
@@ -132,11 +132,11 @@ func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) (bool, 
 	}
 	var id string
 	err := s.groupCommit(ctx, func(ctx context.Context, q querier) error {
-		return q.QueryRowContext(ctx, s.q.social.addOnePerActor, args...).Scan(&id)
+		return bind(ctx, q, s.inbox.addOnePerActor).QueryRowContext(ctx, args...).Scan(&id)
 	})
 	if isUniqueViolation(err) {
 		// Postgres: a concurrent call inserted this id (see addOnePerActorQuery); it is known now.
-		err = s.db.QueryRowContext(ctx, s.q.social.addOnePerActor, args...).Scan(&id)
+		err = s.inbox.addOnePerActor.QueryRowContext(ctx, args...).Scan(&id)
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil // the actor's older one stays
@@ -150,7 +150,7 @@ func (s *Store) AddInteraction(ctx context.Context, i store.Interaction) (bool, 
 // row, if any, takes the new document; when none changed, the interaction is recorded only if
 // its id is stored.
 func (s *Store) addOnePerActorMySQL(ctx context.Context, args []any) (bool, error) {
-	if n, err := rowsAffected(s.db.ExecContext(ctx, s.q.social.addOnePerActor, args...)); err != nil || n > 0 {
+	if n, err := rowsAffected(s.inbox.addOnePerActor.ExecContext(ctx, args...)); err != nil || n > 0 {
 		return err == nil, err
 	}
 	id, doc := args[0], args[5]

@@ -62,7 +62,7 @@ func (s *Store) Object(ctx context.Context, id string) (store.Object, error) {
 	if err := s.check(op); err != nil {
 		return store.Object{}, err
 	}
-	o, err := scanObject(s.rdb.QueryRowContext(ctx, s.q.object, id))
+	o, err := scanObject(s.inbox.object.QueryRowContext(ctx, id))
 	return o, wrap(op, err)
 }
 

@@ -224,41 +224,28 @@ type queueStmts struct {
 
 // prepareQueue prepares s.qs from s.qq; it closes what it prepared when one fails.
 func (s *Store) prepareQueue(ctx context.Context) error {
-	type preparing struct {
-		dst   **sql.Stmt
-		query string
-	}
 	q := s.qq
 	list := []preparing{
-		{&s.qs.insertJob, q.insertJob}, {&s.qs.lease, q.lease}, {&s.qs.ackJob, q.ackJob}, {&s.qs.extendJob, q.extendJob},
-		{&s.qs.retryJob, q.retryJob}, {&s.qs.deadJob, q.deadJob}, {&s.qs.insertDead, q.insertDead},
-		{&s.qs.depth, q.depth}, {&s.qs.unfinishedKeys, q.unfinishedKeys},
-		{&s.qs.hostStates, q.hostStates}, {&s.qs.hostFailed, q.hostFailed}, {&s.qs.openHost, q.openHost},
-		{&s.qs.hostSucceeded, q.hostSucceeded},
-		{&s.qs.deliveryStates, q.deliveryStates}, {&s.qs.blocked, q.blocked},
+		{&s.qs.insertJob, s.db, q.insertJob}, {&s.qs.lease, s.db, q.lease}, {&s.qs.ackJob, s.db, q.ackJob}, {&s.qs.extendJob, s.db, q.extendJob},
+		{&s.qs.retryJob, s.db, q.retryJob}, {&s.qs.deadJob, s.db, q.deadJob}, {&s.qs.insertDead, s.db, q.insertDead},
+		{&s.qs.depth, s.db, q.depth}, {&s.qs.unfinishedKeys, s.db, q.unfinishedKeys},
+		{&s.qs.hostStates, s.db, q.hostStates}, {&s.qs.hostFailed, s.db, q.hostFailed}, {&s.qs.openHost, s.db, q.openHost},
+		{&s.qs.hostSucceeded, s.db, q.hostSucceeded},
+		{&s.qs.deliveryStates, s.db, q.deliveryStates}, {&s.qs.blocked, s.db, q.blocked},
 	}
 	switch s.dialect {
 	case Postgres:
-		list = append(list, preparing{&s.qs.recordDeliveries, q.recordDeliveries}, preparing{&s.qs.ackJobs, q.ackJobs})
+		list = append(list, preparing{&s.qs.recordDeliveries, s.db, q.recordDeliveries}, preparing{&s.qs.ackJobs, s.db, q.ackJobs})
 	case MySQL:
-		list = append(list, preparing{&s.qs.recordDelivery, q.recordDelivery}, preparing{&s.qs.hostState, q.hostState},
-			preparing{&s.qs.deleteJob, q.deleteJob})
+		list = append(list, preparing{&s.qs.recordDelivery, s.db, q.recordDelivery}, preparing{&s.qs.hostState, s.db, q.hostState},
+			preparing{&s.qs.deleteJob, s.db, q.deleteJob})
 	default:
-		list = append(list, preparing{&s.qs.recordDelivery, q.recordDelivery}, preparing{&s.qs.updateDelivery, q.updateDelivery})
+		list = append(list, preparing{&s.qs.recordDelivery, s.db, q.recordDelivery}, preparing{&s.qs.updateDelivery, s.db, q.updateDelivery})
 	}
-	for _, p := range list {
-		st, err := s.db.PrepareContext(ctx, p.query)
-		if err != nil {
-			s.closeStmts()
-			return wrap("prepare", err)
-		}
-		*p.dst = st
-		s.stmts = append(s.stmts, st)
-	}
-	return nil
+	return s.prepare(ctx, list...)
 }
 
-// closeStmts closes the statements prepareQueue prepared.
+// closeStmts closes the statements the store prepared.
 func (s *Store) closeStmts() {
 	for _, st := range s.stmts {
 		st.Close()

@@ -323,7 +323,7 @@ func TestMigrationFailure(t *testing.T) {
 		if err := s.AddFollower(t.Context(), testFollower(1, 1)); err != nil {
 			t.Fatal(err)
 		}
-		_, err := open(t.Context(), Config{DB: s.db, Dialect: s.dialect, Schema: s.schema}, []migration{broken})
+		_, err := open(t.Context(), Config{DB: s.db, Dialect: s.dialect, Schema: s.schema}, nil, []migration{broken})
 		if err == nil || !strings.HasPrefix(err.Error(), "sqlstore: migrate to version 99 (broken): ") {
 			t.Fatalf("open with a broken migration: error = %v, want a wrapped migration error", err)
 		}
