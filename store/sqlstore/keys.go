@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -39,6 +40,11 @@ func (s *Store) CreateKeyPair(ctx context.Context, k store.KeyPair) error {
 	if created.IsZero() {
 		created = time.Now()
 	}
-	_, err := s.db.ExecContext(ctx, s.q.createKeyPair, k.ActorID, k.Name, k.PrivateKeyPEM, created.UnixNano())
+	// Concurrent inserts of one key can deadlock on MySQL, where InnoDB locks the duplicate key
+	// for each: run the loser again, so that it finds the winner's key (ErrConflict).
+	err := s.inTxRetry(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q.createKeyPair, k.ActorID, k.Name, k.PrivateKeyPEM, created.UnixNano())
+		return err
+	})
 	return wrap(op, err)
 }
