@@ -370,17 +370,19 @@ func run(ctx context.Context, o options, logw io.Writer) (result, error) {
 		rd.Allocs = float64(allocs-allocs0) / float64(rd.Deliveries)
 		rd.AllocBytes = float64(bytes-bytes0) / float64(rd.Deliveries)
 		rd.DeliveriesPerSec = float64(rd.Deliveries) / rd.Elapsed.Seconds()
-		if scraped != nil {
-			if r.Scrapes, err = scraped(); err != nil {
-				stopRun()
-				return r, err
-			}
-		}
 		// The round's engine stops once its queue is empty: stopped earlier, it would leave a
 		// page whose last records were not written yet to the next round's engine to send again.
 		if err := drained(ctx, st); err != nil {
 			stopRun()
 			return r, err
+		}
+		// The last scrape follows the drain: the fleet counts a delivery when it answers, the
+		// engine when the answer is back.
+		if scraped != nil {
+			if r.Scrapes, err = scraped(); err != nil {
+				stopRun()
+				return r, err
+			}
 		}
 		if plain != nil {
 			plain.wait()
