@@ -356,7 +356,6 @@ func open(ctx context.Context, cfg Config, rdb *sql.DB, extra []migration) (*Sto
 		return nil, err
 	}
 	if err := s.prepareRecord(ctx); err != nil {
-		s.closeStmts()
 		return nil, err
 	}
 	if d == SQLite {

@@ -71,25 +71,13 @@ type pendingAppend struct {
 
 // prepareRecord prepares s.rec; Close closes its statements with the others.
 func (s *Store) prepareRecord(ctx context.Context) error {
-	type preparing struct {
-		dst   **sql.Stmt
-		query string
-	}
-	list := []preparing{{&s.rec.lockHead, s.q.record.lockHead}, {&s.rec.insert, s.q.record.insert},
-		{&s.rec.setHead, s.q.record.setHead}}
+	list := []preparing{{&s.rec.lockHead, s.db, s.q.record.lockHead}, {&s.rec.insert, s.db, s.q.record.insert},
+		{&s.rec.setHead, s.db, s.q.record.setHead}}
 	if s.dialect == SQLite {
-		list = append(list, preparing{&s.rec.savepoint, `SAVEPOINT fedsite_record`},
-			preparing{&s.rec.release, `RELEASE fedsite_record`}, preparing{&s.rec.rollbackTo, `ROLLBACK TO fedsite_record`})
+		list = append(list, preparing{&s.rec.savepoint, s.db, `SAVEPOINT fedsite_record`},
+			preparing{&s.rec.release, s.db, `RELEASE fedsite_record`}, preparing{&s.rec.rollbackTo, s.db, `ROLLBACK TO fedsite_record`})
 	}
-	for _, p := range list {
-		st, err := s.db.PrepareContext(ctx, p.query)
-		if err != nil {
-			return wrap("prepare", err)
-		}
-		*p.dst = st
-		s.stmts = append(s.stmts, st)
-	}
-	return nil
+	return s.prepare(ctx, list...)
 }
 
 // AppendRecord implements [store.Record]: in one transaction it reads the chain's head, chains e
