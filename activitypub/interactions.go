@@ -114,7 +114,7 @@ type Interaction struct {
 // Counts are how many interactions an object received.
 type Counts struct {
 	Likes, Announces, Replies, Quotes int
-	// Dislikes are counted apart from likes; always 0 with Config.Inbox.IgnoreDislikes.
+	// Dislikes are counted apart from likes; with Config.Inbox.IgnoreDislikes no new ones are kept.
 	Dislikes int
 	// Reactions are the emoji reactions per emoji, the most used first; nil for none.
 	Reactions []ReactionCount

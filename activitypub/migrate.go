@@ -94,7 +94,6 @@ func newMigration(cfg Config, f *Federation) (*migration, error) {
 	old := cfg
 	old.BaseURL, old.FormerBaseURL, old.WebFingerDomain = urls.base, "", ""
 	old.UserAgent, old.Logger = "", cfg.Logger.With("site", "former")
-	old = old.withDefaults()
 	former, err := New(old)
 	if err != nil {
 		return nil, fmt.Errorf("activitypub: former site: %w", err)

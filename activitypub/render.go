@@ -174,9 +174,9 @@ func checkRender(a Article) error {
 // alike. It holds the URL layout and the two settings that shape a rendering.
 type renderer struct {
 	urls urlLayout
-	// mode is Config.Mode: how an article of ModeDefault is rendered.
+	// mode is Config.Publishing.Mode, defaulted: how an article of ModeDefault is rendered.
 	mode Mode
-	// tagURL is the site's page for a hashtag: Config.TagURL, else the layout's.
+	// tagURL is the site's page for a hashtag: Config.Publishing.TagURL, else the layout's.
 	tagURL func(tag string) string
 }
 

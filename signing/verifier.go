@@ -115,7 +115,8 @@ type Verified struct {
 	// lower-cased, or "hs2019" when absent; for RFC 9421, the algorithm
 	// used: the alg parameter, or the one the key implies
 	// ([AlgorithmRSAv15SHA256] or [AlgorithmEd25519]); for a Linked Data
-	// Signature ([Verifier.VerifyLD]), [LDSignatureType].
+	// Signature ([Verifier.VerifyLD]), [LDSignatureType]; for an activity a caller found
+	// authenticated by its FEP-8b32 proof ([ProofVerifier]), [ProofCryptosuite].
 	Algorithm string
 	// Headers lists the covered headers and pseudo-headers, lower-cased, in
 	// the order of the signature's headers parameter; for RFC 9421, the
