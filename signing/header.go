@@ -32,10 +32,15 @@ type sigParams struct {
 
 const maxSignatureHeader = 8 << 10
 
+// maxSignatureParams bounds the parameters of a Signature header, which draft-cavage defines six
+// of, so that checking for duplicates stays cheap on a hostile header.
+const maxSignatureParams = 32
+
 // parseSignatureHeader parses a Signature header value: a comma-separated list
 // of name=value auth-params (RFC 9110 §11.2), value a token or a
 // quoted-string. Parameter names are matched case-insensitively; duplicates,
-// empty list elements and missing keyId or signature are errors. Unknown
+// empty list elements, more than maxSignatureParams parameters and missing
+// keyId or signature are errors. Unknown
 // parameters are ignored, as draft-cavage-12 §2.2 asks. A leading "Signature "
 // auth-scheme, sent by old node-http-signature clients, is stripped.
 func parseSignatureHeader(s string) (*sigParams, error) {
@@ -120,6 +125,9 @@ func parseSignatureHeader(s string) (*sigParams, error) {
 				return nil, fmt.Errorf("parameter %q: missing value", strings.ToLower(name))
 			}
 			val = s[vs:i]
+		}
+		if len(seen) == maxSignatureParams {
+			return nil, fmt.Errorf("more than %d parameters", maxSignatureParams)
 		}
 		for _, n := range seen {
 			if strings.EqualFold(n, name) {

@@ -1,6 +1,7 @@
 package signing
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -29,6 +30,8 @@ func TestParseSignatureHeader(t *testing.T) {
 
 		{name: "duplicate in another case", in: `keyId="a",signature="b",KEYID="c"`, err: `duplicate parameter "keyid"`},
 		{name: "duplicate unknown", in: `keyId="a",x=1,signature="b",X=2`, err: `duplicate parameter "x"`},
+		{name: "32 parameters", in: `keyId="k",signature="s"` + manyParams(30), want: &sigParams{keyID: "k", signature: "s"}},
+		{name: "33 parameters", in: `keyId="k",signature="s"` + manyParams(31), err: "more than 32 parameters"},
 		{name: "quote closed early", in: `keyId="a,signature="b`, err: `unexpected 'b' at 20`},
 		{name: "unterminated at the end", in: `keyId="k",signature="b`, err: `parameter "signature": unterminated quoted string`},
 		{name: "backslash at the end", in: `keyId="k",Signature="b\`, err: `parameter "signature": unterminated quoted string`},
@@ -60,4 +63,13 @@ func TestParseSignatureHeader(t *testing.T) {
 			}
 		})
 	}
+}
+
+// manyParams returns n unknown parameters, each led by a comma: ",p0=0,p1=1…".
+func manyParams(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, ",p%d=%d", i, i)
+	}
+	return b.String()
 }
