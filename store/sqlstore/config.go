@@ -86,7 +86,7 @@ type Store struct {
 	closed    atomic.Bool
 	seenCalls atomic.Uint64
 	group     *groupWriter // commits small writes together on SQLite; nil on Postgres
-	markSeen  *sql.Stmt    // MarkSeen's statement, the inbox's one write per request, prepared once
+	markSeen  *sql.Stmt    // MarkSeen's statement, the inbox's first write per request, prepared once
 	inbox     inboxStmts   // the inbox's other statements but the record's, prepared once
 	rec       recordStmts  // AppendRecord's statements (record.go)
 

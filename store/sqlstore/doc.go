@@ -10,9 +10,9 @@
 // begin with BEGIN IMMEDIATE so concurrent writers wait instead of failing with SQLITE_BUSY. Writes
 // go through one connection, and reads that need no transaction through a pool of read-only
 // connections beside it, so a page view never waits behind a fan-out; the writes of concurrent
-// [Store.MarkSeen] calls, one per inbox request, and [Store.AddInteraction] calls are committed
-// together in one transaction, each call keeping its own result. The WAL is checkpointed
-// into the file in the background, on a connection of the store's own, so commits seldom wait for
+// [Store.MarkSeen] calls, one per inbox request, [Store.AddInteraction] and [Store.AppendRecord]
+// calls are committed together in one transaction, each call keeping its own result. The WAL is
+// checkpointed into the file in the background, on a connection of the store's own, so commits seldom wait for
 // the file to be written and synced; past 4096 pages the commit copies what the background left,
 // which bounds the WAL under a burst, and an idle WAL is truncated. The driver is modernc.org/sqlite, which is pure
 // Go and needs no cgo; the program registers it, so that one on PostgreSQL does not link it:

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -105,8 +106,13 @@ func (s *Store) groupCommit(ctx context.Context, fn func(context.Context, querie
 	return g.err
 }
 
+// errGroupBroken, wrapped in a group write's error, says that the write left the group's
+// transaction in a state it must not be committed in.
+var errGroupBroken = errors.New("sqlstore: the group's transaction cannot go on")
+
 // commitGroup runs batch's writes in one transaction, in order, and closes each one's done. A
-// write's error is its call's; a failed commit is the error of every call.
+// write's error is its call's; a failed commit is the error of every call. A write that breaks the
+// transaction (errGroupBroken) rolls the whole group back: its error is every call's.
 func (s *Store) commitGroup(ctx context.Context, batch []*groupWrite) {
 	defer func() {
 		for _, g := range batch {
@@ -121,7 +127,13 @@ func (s *Store) commitGroup(ctx context.Context, batch []*groupWrite) {
 		return
 	}
 	for _, g := range batch {
-		g.err = g.fn(ctx, tx)
+		if g.err = g.fn(ctx, tx); errors.Is(g.err, errGroupBroken) {
+			_ = tx.Rollback() // the transaction may be gone already; g.err says why
+			for _, other := range batch {
+				other.err = g.err
+			}
+			return
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		err = fmt.Errorf("commit: %w", err)

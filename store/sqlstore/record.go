@@ -16,8 +16,9 @@ var _ store.Record = (*Store)(nil)
 
 // recordQueries are the queries of the record of activities and its legal holds.
 type recordQueries struct {
-	// lockHead reads the chain's head row and, but on SQLite, whose write transactions hold
-	// the database already, locks it until the transaction ends: appends wait for each other.
+	// lockHead reads the chain's head row and locks it until the transaction ends (on SQLite,
+	// whose write transactions hold the whole database, by writing it): appends wait for each
+	// other.
 	lockHead, head, setHead, insert, rangeAfter, deletePrefix string
 	putHold, removeHold, holds                                string
 }
@@ -25,12 +26,14 @@ type recordQueries struct {
 const recordCols = `seq, at, direction, activity_id, type, actor, site_user, scheme, key_id, document, prev`
 
 func newRecordQueries(d Dialect, r func(string) string) recordQueries {
-	lock := ` FOR UPDATE`
+	lockHead := `SELECT seq, hash FROM {record_head} WHERE id = 1 FOR UPDATE`
 	if d == SQLite {
-		lock = ""
+		// A write, so that a transaction beginning with it takes the write lock before it reads,
+		// even on a pool whose BEGIN is deferred (see the package doc).
+		lockHead = `UPDATE {record_head} SET seq = seq WHERE id = 1 RETURNING seq, hash`
 	}
 	q := recordQueries{
-		lockHead:     r(`SELECT seq, hash FROM {record_head} WHERE id = 1` + lock),
+		lockHead:     r(lockHead),
 		head:         r(`SELECT seq, hash FROM {record_head} WHERE id = 1`),
 		setHead:      r(`UPDATE {record_head} SET seq = $1, hash = $2 WHERE id = 1`),
 		insert:       r(`INSERT INTO {record} (` + recordCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`),
@@ -141,14 +144,17 @@ func (s *Store) appendBatched(ctx context.Context, e store.RecordEntry) (store.R
 	return p.stored, p.err
 }
 
-// writeBatch appends the entries of batch in one transaction, or, when that fails, each in a
-// transaction of its own, and closes each one's done.
+// writeBatch appends the entries of batch in one transaction, or, when one of its statements
+// fails, each in a transaction of its own, and closes each one's done. A batch that fails
+// otherwise (its begin or commit) is the error of every entry, not written again: a commit whose
+// answer was lost may have stored them.
 func (s *Store) writeBatch(ctx context.Context, batch []*pendingAppend) {
 	defer func() {
 		for _, p := range batch {
 			close(p.done)
 		}
 	}()
+	var refused bool // a statement of the last write failed
 	write := func(ps []*pendingAppend) error {
 		es := make([]store.RecordEntry, len(ps))
 		for i, p := range ps {
@@ -157,6 +163,7 @@ func (s *Store) writeBatch(ctx context.Context, batch []*pendingAppend) {
 		return s.inTx(ctx, func(tx *sql.Tx) error {
 			stored, err := s.appendRecords(ctx, tx, es...)
 			if err != nil {
+				refused = true
 				return err
 			}
 			for i, p := range ps {
@@ -166,7 +173,7 @@ func (s *Store) writeBatch(ctx context.Context, batch []*pendingAppend) {
 		})
 	}
 	err := write(batch)
-	if err == nil || len(batch) == 1 {
+	if err == nil || len(batch) == 1 || !refused {
 		for _, p := range batch {
 			p.err = err
 		}
@@ -202,14 +209,16 @@ func (s *Store) appendRecords(ctx context.Context, q querier, es ...store.Record
 }
 
 // recordSavepoint runs fn, which writes through q, a transaction on SQLite, within a savepoint:
-// when fn fails its writes are undone and the transaction's others kept.
+// when fn fails its writes are undone and the transaction's others kept. When they cannot be
+// undone (SQLite may have rolled back the whole transaction on a full disk or an I/O error), the
+// error wraps errGroupBroken: the group's transaction must not be committed.
 func (s *Store) recordSavepoint(ctx context.Context, q querier, fn func() error) error {
 	if _, err := bind(ctx, q, s.rec.savepoint).ExecContext(ctx); err != nil {
 		return err
 	}
 	if err := fn(); err != nil {
 		if _, rerr := bind(ctx, q, s.rec.rollbackTo).ExecContext(ctx); rerr != nil {
-			return errors.Join(err, rerr)
+			return fmt.Errorf("%w: %w", errGroupBroken, errors.Join(err, rerr))
 		}
 		_, rerr := bind(ctx, q, s.rec.release).ExecContext(ctx)
 		return errors.Join(err, rerr)

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -172,4 +173,37 @@ func cpuTime(tb testing.TB) time.Duration {
 		tb.Fatal(err)
 	}
 	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+}
+
+// TestGroupBroken runs a group whose second write breaks the transaction (as a savepoint that
+// cannot be rolled back to does): the group is rolled back, the first write with it, the third is
+// not run, and every call gets the error.
+func TestGroupBroken(t *testing.T) {
+	s := newSQLiteAt(t, nil)
+	ctx := t.Context()
+	broken := fmt.Errorf("%w: rollback to savepoint: disk I/O error", errGroupBroken)
+	batch := []*groupWrite{
+		{fn: func(ctx context.Context, q querier) error {
+			_, err := q.ExecContext(ctx, s.q.createKeyPair, "https://a.example/u", "main", []byte("pem"), 1)
+			return err
+		}},
+		{fn: func(context.Context, querier) error { return broken }},
+		{fn: func(context.Context, querier) error {
+			t.Error("a write ran after the group broke")
+			return nil
+		}},
+	}
+	for _, g := range batch {
+		g.done = make(chan struct{})
+	}
+	s.commitGroup(ctx, batch)
+	for i, g := range batch {
+		<-g.done
+		if !errors.Is(g.err, errGroupBroken) {
+			t.Errorf("write %d: error %v, want errGroupBroken", i, g.err)
+		}
+	}
+	if _, err := s.KeyPair(ctx, "https://a.example/u", "main"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the first write of the broken group: KeyPair error %v, want ErrNotFound", err)
+	}
 }
