@@ -27,12 +27,14 @@ func (s *Store) kRecordOrder() string { return s.p + "rcz" }
 func (s *Store) kLegalHolds() string  { return s.p + "lh" }
 
 // appendRecordLua: KEYS head, entries, order; ARGV the head's Seq the entry was chained after,
-// the entry's Seq, its hash, its JSON. It stores the entry only when the head is still the one
-// it was chained after, and returns 1; else 0, and the caller chains it again: a compare-and-set
-// that keeps the chain from forking across instances, as SHA-256 is not in Redis's Lua.
+// the entry's Seq, its hash, its JSON, the head's hash it was chained after. It stores the entry
+// only when the head is still the one it was chained after, Seq and hash (a head another
+// instance wrote at the same Seq, after a failover lost the one this instance remembers, is
+// another head), and returns 1; else 0, and the caller chains it again: a compare-and-set that
+// keeps the chain from forking across instances, as SHA-256 is not in Redis's Lua.
 const appendRecordLua = `
 local cur = redis.call('HGET', KEYS[1], 's') or '0'
-if cur ~= ARGV[1] then
+if cur ~= ARGV[1] or (redis.call('HGET', KEYS[1], 'h') or '') ~= ARGV[5] then
   return 0
 end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[4])
@@ -97,7 +99,7 @@ func (s *Store) AppendRecord(ctx context.Context, e store.RecordEntry) (store.Re
 		hash := c.Hash()
 		a.known = false // until the script says whether the head moved to c
 		ok, err := s.sc.appendRecord.Run(ctx, s.c, []string{s.kRecordHead(), s.kRecord(), s.kRecordOrder()},
-			a.seq, c.Seq, hash, data).Int()
+			a.seq, c.Seq, hash, data, a.hash).Int()
 		if err != nil {
 			return store.RecordEntry{}, wrap(op, err)
 		}

@@ -121,3 +121,35 @@ func (h countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 		return next(ctx, cmds)
 	}
 }
+
+// TestAppendRecordAfterLostHead: an instance's remembered head is lost (a failover dropped the
+// last append) and another instance writes a different entry at the same Seq; the first
+// instance's next append is chained after the head that is, not the one it remembers.
+func TestAppendRecordAfterLostHead(t *testing.T) {
+	c := testClient(t)
+	prefix := "fedsitetest:" + rand.Text() + ":"
+	t.Cleanup(func() { deletePrefix(t, c, prefix) })
+	var a, b *redisstore.Store
+	for _, s := range []**redisstore.Store{&a, &b} {
+		var err error
+		if *s, err = redisstore.New(redisstore.Config{Client: c, Prefix: prefix}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendLike := func(s *redisstore.Store, id string) store.RecordEntry {
+		t.Helper()
+		e, err := s.AppendRecord(t.Context(), store.RecordEntry{Time: time.Now(), Direction: store.RecordIn,
+			ActivityID: id, Type: "Like", Actor: "https://x.example/users/a", Document: []byte(`{}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	appendLike(a, "https://x.example/lost")
+	deletePrefix(t, c, prefix) // the failover
+	other := appendLike(b, "https://x.example/other")
+	next := appendLike(a, "https://x.example/next")
+	if next.Seq != 2 || !bytes.Equal(next.Prev, other.Hash()) {
+		t.Errorf("after the lost head: Seq %d, Prev %x; want Seq 2 after %x", next.Seq, next.Prev, other.Hash())
+	}
+}
