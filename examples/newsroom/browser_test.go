@@ -89,12 +89,28 @@ func browserLogin(t *testing.T, ctx context.Context, a *app) {
 		chromedp.WaitVisible(`input[name=password]`), // sent to the login
 		chromedp.SendKeys(`input[name=password]`, testPassword),
 		chromedp.Submit(`input[name=password]`),
-		chromedp.WaitVisible(`a[href="/admin/fediverse/"]`),
-		chromedp.Click(`a[href="/admin/fediverse/"]`),
-		chromedp.WaitVisible(`main table`),
+		chromedp.WaitNotPresent(`input[name=password]`), // the login's answer replaced the form
 	)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The site's navigation links to the operator pages from every page: a link found while a
+	// page is still being replaced is gone before it is clicked. Try again on the page that is.
+	for attempt := 1; ; attempt++ {
+		err := chromedp.Do(ctx,
+			chromedp.WaitVisible(`a[href="/admin/fediverse/"]`),
+			chromedp.Click(`a[href="/admin/fediverse/"]`),
+			chromedp.WaitVisible(`main table`),
+		)
+		if err == nil {
+			return
+		}
+		if attempt == 5 {
+			t.Fatalf("following the link to the operator pages after the login: %v", err)
+		}
+		if err := chromedp.Do(ctx, chromedp.Sleep(200*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
