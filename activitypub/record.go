@@ -48,17 +48,15 @@ func (r recorder) received(ctx context.Context, id, typ, actor string, body []by
 	return nil
 }
 
-// sent records acts, stored activities the site's actors send, under the site user in ctx.
-func (r recorder) sent(ctx context.Context, acts ...store.Object) error {
+// sent records o, a stored activity a site actor sends, under the site user in ctx.
+func (r recorder) sent(ctx context.Context, o store.Object) error {
 	if r.rec == nil {
 		return nil
 	}
-	for _, o := range acts {
-		_, err := r.rec.AppendRecord(ctx, store.RecordEntry{Time: r.now(), Direction: store.RecordOut, ActivityID: o.ID,
-			Type: o.Type, Actor: o.ActorID, User: userFrom(ctx), Document: o.Document})
-		if err != nil {
-			return fmt.Errorf("activitypub: record %s: %w", o.ID, err)
-		}
+	_, err := r.rec.AppendRecord(ctx, store.RecordEntry{Time: r.now(), Direction: store.RecordOut, ActivityID: o.ID,
+		Type: o.Type, Actor: o.ActorID, User: userFrom(ctx), Document: o.Document})
+	if err != nil {
+		return fmt.Errorf("activitypub: record %s: %w", o.ID, err)
 	}
 	return nil
 }
