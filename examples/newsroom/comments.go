@@ -118,20 +118,30 @@ func articleComments(fed *activitypub.Federation, baseURL string, log *slog.Logg
 			return c
 		}
 		c.Likes, c.Boosts, c.QuoteCount, c.Dislikes, c.Reactions = n.Likes, n.Announces, n.Quotes, n.Dislikes, n.Reactions
-		for _, l := range []struct {
-			kind store.InteractionKind
-			to   *[]comment
-		}{{store.InteractionReply, &c.Replies}, {store.InteractionQuote, &c.Quotes}} {
-			p, err := fed.Interactions(ctx, url, l.kind, "", maxComments)
-			if err != nil {
-				log.Warn("newsroom: "+string(l.kind)+"s", "article", url, "err", err)
-				return comments{}
+		// latest reads the latest posts of kind, oldest first, when the counts say there are any.
+		latest := func(kind store.InteractionKind, count int) ([]comment, error) {
+			if count == 0 {
+				return nil, nil
 			}
+			p, err := fed.Interactions(ctx, url, kind, "", maxComments)
+			if err != nil {
+				return nil, err
+			}
+			var out []comment
 			for _, i := range slices.Backward(p.Items) { // the page is newest first
 				if r := i.Reply; r != nil {
-					*l.to = append(*l.to, commentOf(i.CreatedAt, r))
+					out = append(out, commentOf(i.CreatedAt, r))
 				}
 			}
+			return out, nil
+		}
+		if c.Replies, err = latest(store.InteractionReply, n.Replies); err != nil {
+			log.Warn("newsroom: replies", "article", url, "err", err)
+			return comments{}
+		}
+		if c.Quotes, err = latest(store.InteractionQuote, n.Quotes); err != nil {
+			log.Warn("newsroom: quotes", "article", url, "err", err)
+			return comments{}
 		}
 		c.Replies = threaded(c.Replies)
 		return c
