@@ -48,9 +48,7 @@ func newPruner(ctx context.Context, cfg Config) *pruner {
 
 // run prunes at once and then every p.every until ctx ends.
 func (p *pruner) run(ctx context.Context) {
-	t := time.NewTicker(p.every)
-	defer t.Stop()
-	for {
+	atOnceThenEvery(ctx, p.every, func() {
 		n, err := p.once(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:
@@ -60,6 +58,15 @@ func (p *pruner) run(ctx context.Context) {
 				slog.Int("deliveries", n.Deliveries), slog.Int("dead_letters", n.DeadLetters),
 				slog.Int("remote_actors", n.RemoteActors), slog.Int("seen", n.Seen))
 		}
+	})
+}
+
+// atOnceThenEvery runs fn at once, then every d, until ctx ends: the schedule of Run's prunes.
+func atOnceThenEvery(ctx context.Context, d time.Duration, fn func()) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		fn()
 		select {
 		case <-ctx.Done():
 			return

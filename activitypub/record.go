@@ -142,9 +142,7 @@ func (f *Federation) LegalHolds(ctx context.Context) ([]store.LegalHold, error) 
 // pruneRecord removes the record's entries older than Config.Retention.Record that no legal hold
 // covers, every Retention.Every until ctx ends; Run starts it when both are set.
 func (f *Federation) pruneRecord(ctx context.Context) {
-	t := time.NewTicker(f.cfg.Retention.Every)
-	defer t.Stop()
-	for {
+	atOnceThenEvery(ctx, f.cfg.Retention.Every, func() {
 		now := f.cfg.Now()
 		n, err := record.Prune(ctx, f.record.rec, now.Add(-f.cfg.Retention.Record), now)
 		switch {
@@ -153,10 +151,5 @@ func (f *Federation) pruneRecord(ctx context.Context) {
 		case n > 0:
 			f.log.LogAttrs(ctx, slog.LevelInfo, "activitypub: pruned the record", slog.Int("entries", n))
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }
