@@ -217,9 +217,18 @@ func (p *Processor) Normalize(doc map[string]any) (out []byte, err error) {
 	if term := undefinedTerm(expanded); term != "" {
 		return nil, fmt.Errorf("jsonld: normalize: %w: %q", ErrUndefinedTerm, strings.TrimPrefix(term, "_:"))
 	}
+	// The expanded document goes to RDF as it is: the processor's Normalize would expand it again.
+	// The options are those json-gold's Normalize gives its own conversion.
+	toRDF := ld.NewJsonLdOptions(opts.Base)
+	toRDF.ProcessingMode, toRDF.DocumentLoader = opts.ProcessingMode, opts.DocumentLoader
+	api := ld.NewJsonLdApi()
+	dataset, err := api.ToRDF(expanded, toRDF)
+	if err != nil {
+		return nil, fmt.Errorf("jsonld: normalize: %w", err)
+	}
 	opts.Format = "application/n-quads"
 	opts.Algorithm = ld.AlgorithmURDNA2015
-	nq, err := proc.Normalize(expanded, opts)
+	nq, err := api.Normalize(dataset, opts)
 	if err != nil {
 		return nil, fmt.Errorf("jsonld: normalize: %w", err)
 	}
