@@ -97,9 +97,8 @@ func (in *inbox) keepReply(ctx context.Context, req *inboxRequest, author string
 	if err := checkPost(obj, author); err != nil {
 		return err
 	}
-	r := Reply{ID: obj.ID, InReplyTo: target, Parent: cmp.Or(obj.InReplyTo.ID(), target), AuthorID: author, URL: postURL(obj), Content: sanitize(obj.Content),
-		Summary: obj.Summary, Sensitive: obj.Sensitive || obj.Summary != "", Published: obj.Published,
-		Updated: in.editedAt(obj, edited)}
+	r := postOf(obj, author, in.editedAt(obj, edited))
+	r.InReplyTo, r.Parent = target, cmp.Or(obj.InReplyTo.ID(), target)
 	kept := replyDocument(r)
 	// What an answer to the reply needs (see Federation.Answer): whether it was public, and its
 	// conversation.
@@ -130,6 +129,13 @@ func (in *inbox) keepReply(ctx context.Context, req *inboxRequest, author string
 		in.log.LogAttrs(ctx, slog.LevelDebug, "activitypub: reply", slog.String("id", r.ID), slog.String("object", target))
 	}
 	return nil
+}
+
+// postOf is a remote post by author as the site shows it, a reply or a quote: its content
+// sanitized, and sensitive when it is marked so or has a content warning.
+func postOf(obj *vocab.Object, author string, updated time.Time) Reply {
+	return Reply{ID: obj.ID, AuthorID: author, URL: postURL(obj), Content: sanitize(obj.Content),
+		Summary: obj.Summary, Sensitive: obj.Sensitive || obj.Summary != "", Published: obj.Published, Updated: updated}
 }
 
 // mentioned returns the site actors a post mentions (a Mention tag) or addresses (see audience),

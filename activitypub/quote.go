@@ -301,18 +301,12 @@ func (in *inbox) keepQuoteRequest(ctx context.Context, quoter, actorID, target s
 	}
 	q := Reply{ID: post, AuthorID: quoter, URL: post}
 	if o := instrument.Object; o != nil {
-		q = quoteOf(o, quoter, time.Time{})
+		q = postOf(o, quoter, time.Time{})
 	}
 	if err := in.storeQuote(ctx, q, target, s.ID, now); err != nil {
 		return "", err
 	}
 	return s.ID, nil
-}
-
-// quoteOf is a quoting post as the site shows it, like a reply.
-func quoteOf(obj *vocab.Object, author string, updated time.Time) Reply {
-	return Reply{ID: obj.ID, AuthorID: author, URL: postURL(obj), Content: sanitize(obj.Content),
-		Summary: obj.Summary, Sensitive: obj.Sensitive || obj.Summary != "", Published: obj.Published, Updated: updated}
 }
 
 // storeQuote keeps q, a post quoting target under the authorization stampID ("" for a dialect
@@ -365,7 +359,7 @@ func (in *inbox) quote(ctx context.Context, req *inboxRequest, obj *vocab.Object
 			return false, err
 		}
 	}
-	if err := in.storeQuote(ctx, quoteOf(obj, author, in.editedAt(obj, edited)), target, stampID, in.now()); err != nil {
+	if err := in.storeQuote(ctx, postOf(obj, author, in.editedAt(obj, edited)), target, stampID, in.now()); err != nil {
 		return false, err
 	}
 	if _, err := in.remoteActor(ctx, req, author); err != nil {
