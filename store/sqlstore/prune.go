@@ -141,29 +141,10 @@ func (s *Store) pruneActors(ctx context.Context, before time.Time) (int, error) 
 // DeliveryObjects implements [store.Pruner]: the objects with delivery records in byte order; the
 // cursor is the last of the previous page.
 func (s *Store) DeliveryObjects(ctx context.Context, cursor string, limit int) (store.Page[string], error) {
-	const op = "delivery objects"
-	var p store.Page[string]
-	if err := s.check(op); err != nil {
-		return p, err
-	}
-	limit, err := checkLimit(op, limit)
-	if err != nil {
-		return p, err
-	}
-	rows, err := s.rdb.QueryContext(ctx, s.q.prune.objects, cursor, limit+1)
-	err = eachRow(rows, err, func(rows *sql.Rows) error {
-		if len(p.Items) == limit {
-			// The row past the limit: there is a next page.
-			p.Next = p.Items[limit-1]
-			return nil
-		}
-		var id string
-		err := rows.Scan(&id)
-		p.Items = append(p.Items, id)
-		return err
-	})
-	if err != nil {
-		return store.Page[string]{}, wrap(op, err)
-	}
-	return p, nil
+	return page(ctx, s, "delivery objects", s.q.prune.objects, nil, limit, []any{cursor},
+		func(rows *sql.Rows) (string, string, error) {
+			var id string
+			err := rows.Scan(&id)
+			return id, id, err
+		})
 }
