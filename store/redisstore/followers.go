@@ -55,29 +55,13 @@ end
 return 1
 `
 
-// removeFollowerLua: KEYS as addFollowerLua without the sequence (the days last); ARGV follower
-// id, follow-id value, by-inbox key prefix. Returns 0 when there was no such follower.
-const removeFollowerLua = dayLua + `
-local old = redis.call('HGET', KEYS[2], ARGV[1])
-if not old then
+// removeFollowerLua: KEYS follow ids, hosts; ARGV key prefix, the actor and follower pair (see
+// joinPair). Returns 0 when there was no such follower.
+const removeFollowerLua = removePairLua + `
+local out = {}
+removePair(out, ARGV[1], ARGV[2], KEYS[1], KEYS[2])
+if #out == 0 then
   return 0
-end
-local o = cjson.decode(old)
-redis.call('SREM', ARGV[3] .. o.d, ARGV[2])
-redis.call('HDEL', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[1], ARGV[1])
-if redis.call('HINCRBY', KEYS[7], dayOf(o.c), -1) <= 0 then
-  redis.call('HDEL', KEYS[7], dayOf(o.c))
-end
-if redis.call('HINCRBY', KEYS[4], o.d, -1) <= 0 then
-  redis.call('HDEL', KEYS[4], o.d)
-  redis.call('ZREM', KEYS[3], o.d)
-end
-if o.f ~= '' and redis.call('HGET', KEYS[5], o.f) == ARGV[2] then
-  redis.call('HDEL', KEYS[5], o.f)
-end
-if o.h then
-  redis.call('ZREM', KEYS[6], o.h .. ' ' .. ARGV[2])
 end
 return 1
 `
@@ -167,8 +151,7 @@ func (s *Store) RemoveFollower(ctx context.Context, actorID, followerID string) 
 	if err := begin(ctx, op); err != nil {
 		return err
 	}
-	keys := s.followerKeys(actorID)
-	n, err := s.sc.removeFollower.Run(ctx, s.c, append(keys[:6], keys[7]), followerID, joinPair(actorID, followerID), s.kByInboxPrefix()).Int()
+	n, err := s.sc.removeFollower.Run(ctx, s.c, []string{s.kFollowIDs(), s.kFollowHosts()}, s.p, joinPair(actorID, followerID)).Int()
 	if err != nil {
 		return wrap(op, err)
 	}

@@ -69,8 +69,7 @@ end
 `
 
 // removePairLua defines removePair(out, p, pair, fids, hosts), which removes the follower of an
-// actor and follower pair, as removeFollowerLua does, given the key prefix, the follow-ids hash and
-// the hosts set, and appends the actor, the follower and the record JSON to out; nothing when there
+// actor and follower pair, given the key prefix, the follow-ids hash and the hosts set, and appends the actor, the follower and the record JSON to out; nothing when there
 // is no such follower.
 // Pairs are split as splitPair does: length of the actor id, a colon, the actor id, the follower
 // id.
