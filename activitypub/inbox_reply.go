@@ -66,17 +66,24 @@ func (in *inbox) create(ctx context.Context, req *inboxRequest) error {
 
 // ours reports whether id is an object the site published and has not deleted.
 func (in *inbox) ours(ctx context.Context, id string) (bool, error) {
+	_, ok, err := in.own(ctx, id)
+	return ok, err
+}
+
+// own returns the object id when the site published it and has not deleted it; ok is false
+// otherwise.
+func (in *inbox) own(ctx context.Context, id string) (o store.Object, ok bool, err error) {
 	if id == "" || !in.urls.local(id) {
-		return false, nil
+		return store.Object{}, false, nil
 	}
-	o, err := in.objects.Object(ctx, id)
+	o, err = in.objects.Object(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
+		return store.Object{}, false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("activitypub: object %s: %w", id, err)
+		return store.Object{}, false, fmt.Errorf("activitypub: object %s: %w", id, err)
 	}
-	return o.Deleted.IsZero(), nil
+	return o, o.Deleted.IsZero(), nil
 }
 
 // editedAt is when an edited post was updated, as it says or else now; zero when it is not an

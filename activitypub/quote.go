@@ -213,16 +213,12 @@ func checkStamp(ctx context.Context, urls urlLayout, objects store.Objects, id, 
 func (in *inbox) quoteRequest(ctx context.Context, req *inboxRequest) error {
 	act := req.act
 	quoter, target := act.Actor.ID(), act.Object.ID()
-	ok, err := in.ours(ctx, target)
+	article, ok, err := in.own(ctx, target)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return in.ignore(ctx, act)
-	}
-	article, err := in.objects.Object(ctx, target)
-	if err != nil {
-		return fmt.Errorf("activitypub: quote request: %w", err)
 	}
 	doc, err := vocab.Decode(article.Document)
 	if err != nil {
